@@ -1,0 +1,371 @@
+/**
+ * The one interface every CRM sits behind. Use cases speak to this file only; each CRM folder
+ * (`connectors/hubspot`, `connectors/salesforce`) implements it, and only `src/main.ts` /
+ * `src/cli.ts` choose which. A connector never imports `src/store`: what it must persist
+ * (refreshed tokens, a revoked installation) it hands back through {@link CrmSession}.
+ */
+
+export type CrmKind = 'hubspot' | 'salesforce';
+
+/** The CRM records Referloop follows. Salesforce leads are people too (`objectType: 'lead'`). */
+export type CrmObjectType = 'contact' | 'lead' | 'company' | 'deal';
+
+// ---------------------------------------------------------------------------------------------
+// Errors: each connector maps vendor failures once, in one place, to this closed set.
+// ---------------------------------------------------------------------------------------------
+
+export type CrmErrorCode =
+  | 'auth_revoked' // refresh token revoked or app uninstalled: mark the installation disconnected
+  | 'auth_expired' // access token expired or invalid: refresh, then retry once
+  | 'rate_limited' // 429 / REQUEST_LIMIT_EXCEEDED: wait retryAfterMs, do not retry hot
+  | 'not_found'
+  | 'conflict' // duplicate value, record locked by another write
+  | 'invalid' // the request itself is wrong: retrying will not help
+  | 'unavailable'; // 5xx, timeouts, connection failures
+
+export class CrmError extends Error {
+  override readonly name = 'CrmError';
+  constructor(
+    readonly code: CrmErrorCode,
+    message: string,
+    readonly options: {
+      retryable: boolean;
+      retryAfterMs?: number;
+      /** The vendor's own code, e.g. `UNABLE_TO_LOCK_ROW` or HubSpot's `category`. */
+      vendorCode?: string;
+      status?: number;
+      cause?: unknown;
+    },
+  ) {
+    super(message, { cause: options.cause });
+  }
+
+  get retryable(): boolean {
+    return this.options.retryable;
+  }
+
+  get retryAfterMs(): number | undefined {
+    return this.options.retryAfterMs;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// OAuth and installation
+// ---------------------------------------------------------------------------------------------
+
+export interface TokenSet {
+  accessToken: string;
+  refreshToken?: string;
+  /** ISO instant when the access token stops working. */
+  expiresAt?: string;
+  /** Salesforce: the org's API host. */
+  instanceUrl?: string;
+  scopes?: string[];
+}
+
+export interface OAuthStart {
+  /** Where to send the admin's browser. */
+  url: string;
+  /** PKCE verifier to keep server-side with the state until the callback (Salesforce). */
+  codeVerifier?: string;
+}
+
+export interface OAuthGrant {
+  /** HubSpot portal (hub) id or Salesforce org id. */
+  accountId: string;
+  /** A human label for the account (portal domain, org name), when the CRM tells it. */
+  accountName?: string;
+  tokens: TokenSet;
+}
+
+export interface CrmOAuth {
+  /** Scopes the app asks for at install. */
+  readonly scopes: readonly string[];
+  start(args: { state: string; redirectUri: string }): OAuthStart;
+  exchangeCode(args: { code: string; redirectUri: string; codeVerifier?: string }): Promise<OAuthGrant>;
+  /** Throws CrmError `auth_revoked` when the refresh token no longer works. */
+  refresh(tokens: TokenSet): Promise<TokenSet>;
+}
+
+/**
+ * What a connector client needs from the installation it acts for. The store-backed
+ * implementation lives in `src/`; tests pass a plain object.
+ */
+export interface CrmSession {
+  readonly installationId: string;
+  readonly accountId: string;
+  tokens(): TokenSet;
+  /** Persist tokens after a refresh (encrypted at rest by the caller). */
+  saveTokens(tokens: TokenSet): Promise<void>;
+  /** The CRM said the grant is gone: the installation is disconnected until reinstalled. */
+  markDisconnected(reason: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate limiting: implemented in src/jobs (memory for one process, Redis for many workers)
+// ---------------------------------------------------------------------------------------------
+
+export interface RateLimit {
+  points: number;
+  durationMs: number;
+}
+
+export interface RateLimiter {
+  /** Resolve when one more call fits in `bucket` without exceeding `limit`. */
+  take(bucket: string, limit: RateLimit): Promise<void>;
+  /** Hold every caller of `bucket` back for `ms` (a 429's Retry-After). */
+  holdOff(bucket: string, ms: number): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks: verified over raw bytes, parsed into hints
+// ---------------------------------------------------------------------------------------------
+
+export interface InboundRequest {
+  method: string;
+  /** The full URI the CRM called, as `$PUBLIC_BASE_URL` + path + query. */
+  url: string;
+  headers: Record<string, string | undefined>;
+  rawBody: Buffer;
+}
+
+export type Verdict = { ok: true } | { ok: false; reason: string };
+
+/** How a change reached us; the worker fetches current state, so this is only a hint. */
+export type CrmChange = 'created' | 'updated' | 'deleted' | 'merged' | 'restored' | 'associated';
+
+export interface CrmEvent {
+  /** Portal id / org id the event belongs to. */
+  accountId: string;
+  /**
+   * Identity used to deduplicate within an account. HubSpot event ids are not unique, so this
+   * is built from the event's full identity; Salesforce uses the notification id.
+   */
+  eventKey: string;
+  objectType: CrmObjectType;
+  objectId: string;
+  change: CrmChange;
+  /** ISO instant. */
+  occurredAt: string;
+  /** Related records that should be refreshed too (other side of an association, merge winner). */
+  related?: { objectType: CrmObjectType; objectId: string }[];
+  /** Property name for a property change, when the CRM says. */
+  property?: string;
+  /** The vendor payload of this one event, kept in the inbox for replay and audit. */
+  raw: unknown;
+}
+
+export type ParsedWebhook =
+  | { ok: true; events: CrmEvent[]; ignored: number }
+  | { ok: false; reason: string };
+
+export interface HttpReply {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export interface CrmWebhooks {
+  /** Largest body accepted, in bytes. */
+  readonly maxBodyBytes: number;
+  /**
+   * `record`: events of an unknown account are stored as ignored and acknowledged (HubSpot would
+   * otherwise retry for a day). `refuse`: nothing is stored and the sender gets an error.
+   */
+  readonly unknownAccount: 'record' | 'refuse';
+  /** Signature and freshness check over the raw request. */
+  verify(request: InboundRequest, now: Date): Verdict;
+  parse(request: InboundRequest): ParsedWebhook;
+  /** The success answer the CRM expects (200 for HubSpot, the SOAP Ack for Salesforce). */
+  acknowledge(): HttpReply;
+  /** The failure answer, in the CRM's format (JSON error, SOAP fault). */
+  refuse(status: number, message: string): HttpReply;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalized records
+// ---------------------------------------------------------------------------------------------
+
+export interface CrmPerson {
+  objectType: 'contact' | 'lead';
+  id: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  companyIds: string[];
+  ownerId: string | null;
+  /** Salesforce lead conversion: where the lead went. */
+  converted?: { contactId: string | null; companyId: string | null; dealId: string | null };
+  /** HubSpot merge: the surviving record's id when this one was merged away. */
+  mergedIntoId?: string;
+  /** CRM lifecycle stage / lead status, for the referral's contacted step. */
+  lifecycleStage: string | null;
+  modifiedAt: string;
+}
+
+export interface CrmCompany {
+  id: string;
+  name: string | null;
+  domain: string | null;
+  isCustomer: boolean;
+  /** YYYY-MM-DD the account became a customer, when known. */
+  customerSince: string | null;
+  lifecycleStage: string | null;
+  nps: number | null;
+  healthScore: number | null;
+  openEscalations: number | null;
+  ownerId: string | null;
+  modifiedAt: string;
+}
+
+export interface CrmDeal {
+  id: string;
+  name: string | null;
+  pipelineId: string;
+  stageId: string;
+  /** From the CRM's stage metadata, never from labels. */
+  isClosed: boolean;
+  isWon: boolean;
+  amountCents: number | null;
+  /** First-year contract value (HubSpot hs_acv with line items, else amount). */
+  firstYearValueCents: number | null;
+  currency: string;
+  /** YYYY-MM-DD. */
+  closeDate: string | null;
+  createdAt: string;
+  ownerId: string | null;
+  /** Who sourced the deal, when the CRM records it (channel-conflict policy). */
+  sourcedBy: 'rep' | 'partner' | 'referral' | 'unknown';
+  contactIds: string[];
+  companyIds: string[];
+  modifiedAt: string;
+}
+
+/** A record id the CRM no longer has (deleted, merged away without a forward). */
+export interface CrmGone {
+  objectType: CrmObjectType;
+  id: string;
+}
+
+export interface PipelineStage {
+  pipelineId: string;
+  pipelineLabel: string;
+  stageId: string;
+  label: string;
+  displayOrder: number;
+  isClosed: boolean;
+  isWon: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes back to the CRM: logical fields, each connector maps them to its own names
+// ---------------------------------------------------------------------------------------------
+
+export interface ReferralFields {
+  referralId: string;
+  status: string;
+  referrerName: string;
+  referrerEmail: string;
+  referrerType: string;
+}
+
+export type CrmWrite =
+  | {
+      /** The referral on the referee's person record (HubSpot contact properties; Salesforce Referral__c). */
+      target: 'referral';
+      person: { objectType: 'contact' | 'lead'; id: string };
+      fields: ReferralFields;
+    }
+  | {
+      target: 'deal';
+      dealId: string;
+      fields: { referralId: string; referrerName: string; attributedAmountCents: number; currency: string };
+    }
+  | {
+      target: 'company';
+      companyId: string;
+      fields: { eligible: boolean; eligibilityReason: string };
+    };
+
+export interface WriteOutcome {
+  index: number;
+  ok: boolean;
+  error?: CrmError;
+}
+
+export interface RefereeToEnsure {
+  /** Caller's key to match results, e.g. the referral id. */
+  key: string;
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  company: string | null;
+  domain: string | null;
+}
+
+export interface EnsuredReferee {
+  key: string;
+  person: CrmPerson;
+  created: boolean;
+  /** The company found by domain (and associated), if any. */
+  company: CrmCompany | null;
+}
+
+export interface TimelineNote {
+  person: { objectType: 'contact' | 'lead'; id: string };
+  title: string;
+  body: string;
+  /** Same key, same note: a retry never writes a second one. */
+  idempotencyKey: string;
+}
+
+export interface ProvisionReport {
+  created: string[];
+  existing: string[];
+  /** What the admin must fix (e.g. a Salesforce package field missing), in words. */
+  missing: string[];
+}
+
+export interface ChangedRecords {
+  records: { objectType: CrmObjectType; id: string; modifiedAt: string }[];
+  /** Opaque cursor to pass next time. */
+  nextCursor: string;
+  /** More pages wait behind nextCursor. */
+  hasMore: boolean;
+}
+
+/** One installation's API, rate-limited and token-refreshing. Every read is batched. */
+export interface CrmClient {
+  /** Create the properties / check the fields Referloop writes. Idempotent. */
+  provision(): Promise<ProvisionReport>;
+  listPipelineStages(): Promise<PipelineStage[]>;
+  /** Find each referee by email, else create it; associate with the company found by domain. */
+  ensureReferees(referees: RefereeToEnsure[]): Promise<EnsuredReferee[]>;
+  /** Look up people by email without creating anything (conflict checks, referrer lookup). */
+  findPeopleByEmail(emails: string[]): Promise<CrmPerson[]>;
+  findCompaniesByDomain(domains: string[]): Promise<CrmCompany[]>;
+  /** Batch reads; ids the CRM no longer has come back in `gone`. */
+  getPeople(objectType: 'contact' | 'lead', ids: string[]): Promise<{ records: CrmPerson[]; gone: CrmGone[] }>;
+  getCompanies(ids: string[]): Promise<{ records: CrmCompany[]; gone: CrmGone[] }>;
+  getDeals(ids: string[]): Promise<{ records: CrmDeal[]; gone: CrmGone[] }>;
+  /** Ids of deals associated with any of these people or companies. */
+  findDealIdsFor(refs: { contactIds: string[]; companyIds: string[] }): Promise<string[]>;
+  /** Records modified after the cursor (null: from `since`), oldest first, for reconciliation. */
+  changedSince(cursor: string | null, since: Date): Promise<ChangedRecords>;
+  /** Batched writes; one outcome per input, in order. */
+  write(writes: CrmWrite[]): Promise<WriteOutcome[]>;
+  addTimelineNote(note: TimelineNote): Promise<void>;
+}
+
+export interface CrmClientDeps {
+  limiter: RateLimiter;
+  /** Override for tests (e.g. a faster emulator limit); defaults to the CRM's documented one. */
+  rateLimit?: RateLimit;
+}
+
+export interface CrmConnector {
+  readonly kind: CrmKind;
+  readonly oauth: CrmOAuth;
+  readonly webhooks: CrmWebhooks;
+  client(session: CrmSession, deps: CrmClientDeps): CrmClient;
+}

@@ -1,0 +1,37 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema.ts';
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+/** `file:./data/referloop.db`, a plain path, or `:memory:`. */
+export function sqlitePath(databaseUrl: string): string {
+  return databaseUrl.startsWith('file:') ? databaseUrl.slice('file:'.length) : databaseUrl;
+}
+
+/**
+ * Opens the SQLite store with WAL (readers never block the writer), foreign keys on, and a busy
+ * timeout so a second process (a CLI command beside `serve`) waits instead of failing.
+ */
+export function openDb(databaseUrl: string): Db {
+  const path = sqlitePath(databaseUrl);
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  const client = new Database(path);
+  client.pragma('journal_mode = WAL');
+  client.pragma('foreign_keys = ON');
+  client.pragma('busy_timeout = 5000');
+  client.pragma('synchronous = NORMAL');
+  return drizzle(client, { schema }) as Db;
+}
+
+export function migrateDb(db: Db): void {
+  migrate(db, { migrationsFolder });
+}
+
+export { schema };

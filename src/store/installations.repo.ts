@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import type { CrmKind, CrmSession, TokenSet } from '../../connectors/connector.ts';
+import type { Cipher } from './crypto.ts';
+import type { Db } from './db.ts';
+import { installations } from './schema.ts';
+
+export type InstallationRow = typeof installations.$inferSelect;
+
+export interface InstallationSettings {
+  /** `{ [pipelineId]: { [stageId]: lifecycle step } }` */
+  stageMapping?: Record<string, Record<string, string>>;
+  provisioning?: { created: string[]; existing: string[]; missing: string[]; at: string };
+}
+
+export function installationsRepo(db: Db, cipher: Cipher) {
+  return {
+    list(): InstallationRow[] {
+      return db.select().from(installations).orderBy(installations.createdAt).all();
+    },
+
+    get(id: string): InstallationRow | undefined {
+      return db.select().from(installations).where(eq(installations.id, id)).get();
+    },
+
+    findByAccount(crm: CrmKind, accountId: string): InstallationRow | undefined {
+      return db
+        .select()
+        .from(installations)
+        .where(and(eq(installations.crm, crm), eq(installations.accountId, accountId)))
+        .get();
+    },
+
+    /** Insert, or on reinstall keep the id and settings and replace the grant. */
+    upsert(input: { crm: CrmKind; accountId: string; accountName?: string; tokens: TokenSet; now: Date }): {
+      row: InstallationRow;
+      created: boolean;
+    } {
+      const existing = this.findByAccount(input.crm, input.accountId);
+      const grant = {
+        accountName: input.accountName ?? existing?.accountName ?? null,
+        status: 'active' as const,
+        statusReason: null,
+        scopes: input.tokens.scopes ?? [],
+        accessTokenEnc: cipher.encrypt(input.tokens.accessToken),
+        refreshTokenEnc: input.tokens.refreshToken ? cipher.encrypt(input.tokens.refreshToken) : null,
+        tokenExpiresAt: input.tokens.expiresAt ?? null,
+        instanceUrl: input.tokens.instanceUrl ?? null,
+        updatedAt: input.now.toISOString(),
+      };
+      if (existing) {
+        db.update(installations).set(grant).where(eq(installations.id, existing.id)).run();
+        return { row: this.get(existing.id)!, created: false };
+      }
+      const id = `inst_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+      db.insert(installations)
+        .values({ id, crm: input.crm, accountId: input.accountId, settings: {}, ...grant })
+        .run();
+      return { row: this.get(id)!, created: true };
+    },
+
+    tokens(row: InstallationRow): TokenSet {
+      return {
+        accessToken: cipher.decrypt(row.accessTokenEnc),
+        ...(row.refreshTokenEnc ? { refreshToken: cipher.decrypt(row.refreshTokenEnc) } : {}),
+        ...(row.tokenExpiresAt ? { expiresAt: row.tokenExpiresAt } : {}),
+        ...(row.instanceUrl ? { instanceUrl: row.instanceUrl } : {}),
+        scopes: row.scopes,
+      };
+    },
+
+    saveTokens(id: string, tokens: TokenSet, now: Date): void {
+      db.update(installations)
+        .set({
+          accessTokenEnc: cipher.encrypt(tokens.accessToken),
+          ...(tokens.refreshToken ? { refreshTokenEnc: cipher.encrypt(tokens.refreshToken) } : {}),
+          tokenExpiresAt: tokens.expiresAt ?? null,
+          ...(tokens.instanceUrl ? { instanceUrl: tokens.instanceUrl } : {}),
+          updatedAt: now.toISOString(),
+        })
+        .where(eq(installations.id, id))
+        .run();
+    },
+
+    markDisconnected(id: string, reason: string, now: Date): void {
+      db.update(installations)
+        .set({ status: 'disconnected', statusReason: reason, updatedAt: now.toISOString() })
+        .where(eq(installations.id, id))
+        .run();
+    },
+
+    settings(row: InstallationRow): InstallationSettings {
+      return row.settings as InstallationSettings;
+    },
+
+    updateSettings(id: string, patch: InstallationSettings, now: Date): void {
+      const row = this.get(id);
+      if (!row) return;
+      db.update(installations)
+        .set({ settings: { ...row.settings, ...patch }, updatedAt: now.toISOString() })
+        .where(eq(installations.id, id))
+        .run();
+    },
+
+    /** The CrmSession a connector client uses: tokens in, refreshed tokens and revocations out. */
+    session(row: InstallationRow, now: () => Date = () => new Date()): CrmSession {
+      let current = this.tokens(row);
+      return {
+        installationId: row.id,
+        accountId: row.accountId,
+        tokens: () => current,
+        saveTokens: async (tokens) => {
+          current = { ...current, ...tokens };
+          this.saveTokens(row.id, current, now());
+        },
+        markDisconnected: async (reason) => this.markDisconnected(row.id, reason, now()),
+      };
+    },
+  };
+}
+
+export type InstallationsRepo = ReturnType<typeof installationsRepo>;

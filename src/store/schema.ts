@@ -1,0 +1,415 @@
+/**
+ * The whole store schema, in one place. drizzle-kit generates `migrations/` from this file
+ * (`npm run db:generate`). Money is integer minor units; instants are ISO-8601 text; calendar
+ * dates are `YYYY-MM-DD` text. JSON columns hold values the domain core produced (reasons,
+ * evidence, settings) and are never queried into.
+ */
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+const createdAt = () =>
+  text('created_at')
+    .notNull()
+    .default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
+
+export const installations = sqliteTable(
+  'installations',
+  {
+    id: text('id').primaryKey(),
+    crm: text('crm', { enum: ['hubspot', 'salesforce'] }).notNull(),
+    accountId: text('account_id').notNull(),
+    accountName: text('account_name'),
+    status: text('status', { enum: ['active', 'disconnected'] }).notNull(),
+    statusReason: text('status_reason'),
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    /** AES-256-GCM ciphertexts (see src/store/crypto.ts). */
+    accessTokenEnc: text('access_token_enc').notNull(),
+    refreshTokenEnc: text('refresh_token_enc'),
+    tokenExpiresAt: text('token_expires_at'),
+    instanceUrl: text('instance_url'),
+    /** Per-pipeline stage mapping and provisioning report. */
+    settings: text('settings', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('installations_crm_account').on(t.crm, t.accountId)],
+);
+
+export const oauthStates = sqliteTable('oauth_states', {
+  state: text('state').primaryKey(),
+  crm: text('crm').notNull(),
+  codeVerifier: text('code_verifier'),
+  expiresAt: text('expires_at').notNull(),
+});
+
+/** Program settings are versioned: a change inserts a new version; referrals lock theirs. */
+export const programs = sqliteTable(
+  'programs',
+  {
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    version: integer('version').notNull(),
+    settings: text('settings', { mode: 'json' }).$type<unknown>().notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.installationId, t.version] })],
+);
+
+export const referrers = sqliteTable(
+  'referrers',
+  {
+    id: text('id').primaryKey(),
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    type: text('type', { enum: ['customer', 'partner', 'consultant', 'advisor', 'employee'] }).notNull(),
+    company: text('company'),
+    tier: text('tier'),
+    agreementAcceptedAt: text('agreement_accepted_at'),
+    /** The referrer's own CRM person record, for timeline notes. */
+    crmPersonType: text('crm_person_type', { enum: ['contact', 'lead'] }),
+    crmPersonId: text('crm_person_id'),
+    emailOptOut: integer('email_opt_out', { mode: 'boolean' }).notNull().default(false),
+    digest: integer('digest', { mode: 'boolean' }).notNull().default(false),
+    /** Secret in the unsubscribe and portal links. */
+    accessKey: text('access_key').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('referrers_installation_email').on(t.installationId, t.email)],
+);
+
+export const referrals = sqliteTable(
+  'referrals',
+  {
+    id: text('id').primaryKey(),
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    referrerId: text('referrer_id')
+      .notNull()
+      .references(() => referrers.id),
+    programVersion: integer('program_version').notNull(),
+    status: text('status').notNull(),
+    refereeEmail: text('referee_email').notNull(),
+    /** Normalized per the program's policy; what dedupe compares. */
+    refereeEmailKey: text('referee_email_key').notNull(),
+    refereeDomain: text('referee_domain'),
+    refereeFirstName: text('referee_first_name'),
+    refereeLastName: text('referee_last_name'),
+    refereeCompany: text('referee_company'),
+    notes: text('notes'),
+    submittedByKind: text('submitted_by_kind', { enum: ['rep', 'referrer', 'integration'] }).notNull(),
+    submittedById: text('submitted_by_id'),
+    /** The submission verdict's reasons (accepted or why not). */
+    verdict: text('verdict', { mode: 'json' }).$type<unknown>().notNull(),
+    duplicateOf: text('duplicate_of'),
+    protectedUntil: text('protected_until'),
+    crmPersonType: text('crm_person_type', { enum: ['contact', 'lead'] }),
+    crmPersonId: text('crm_person_id'),
+    crmCompanyId: text('crm_company_id'),
+    /** Set once the referral's CRM records exist; the sync worker creates them. */
+    crmSyncedAt: text('crm_synced_at'),
+    submittedAt: text('submitted_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [
+    index('referrals_installation_email').on(t.installationId, t.refereeEmailKey),
+    index('referrals_installation_domain').on(t.installationId, t.refereeDomain),
+    index('referrals_installation_submitted').on(t.installationId, t.submittedAt, t.id),
+    index('referrals_referrer').on(t.referrerId),
+  ],
+);
+
+/** The referral's timeline: one row per transition, keyed so a replay adds nothing. */
+export const referralEvents = sqliteTable(
+  'referral_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    referralId: text('referral_id')
+      .notNull()
+      .references(() => referrals.id),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status').notNull(),
+    reasons: text('reasons', { mode: 'json' }).$type<string[]>().notNull(),
+    /** What caused it: `api:<request id>`, `crm:<deal id>@<modifiedAt>`, `job:expiry`… */
+    source: text('source').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    occurredAt: text('occurred_at').notNull(),
+  },
+  (t) => [uniqueIndex('referral_events_key').on(t.idempotencyKey), index('referral_events_referral').on(t.referralId)],
+);
+
+/** CRM records a referral is linked to (referee person and company, deals it touched). */
+export const crmLinks = sqliteTable(
+  'crm_links',
+  {
+    installationId: text('installation_id').notNull(),
+    referralId: text('referral_id')
+      .notNull()
+      .references(() => referrals.id),
+    objectType: text('object_type', { enum: ['contact', 'lead', 'company', 'deal'] }).notNull(),
+    objectId: text('object_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.installationId, t.objectType, t.objectId, t.referralId] }),
+    index('crm_links_referral').on(t.referralId),
+  ],
+);
+
+/** A mirror of the deal facts attribution needs, as last fetched from the CRM. */
+export const deals = sqliteTable(
+  'deals',
+  {
+    installationId: text('installation_id').notNull(),
+    dealId: text('deal_id').notNull(),
+    name: text('name'),
+    pipelineId: text('pipeline_id').notNull(),
+    stageId: text('stage_id').notNull(),
+    isClosed: integer('is_closed', { mode: 'boolean' }).notNull(),
+    isWon: integer('is_won', { mode: 'boolean' }).notNull(),
+    amountCents: integer('amount_cents'),
+    firstYearValueCents: integer('first_year_value_cents'),
+    currency: text('currency').notNull(),
+    closeDate: text('close_date'),
+    crmCreatedAt: text('crm_created_at').notNull(),
+    ownerId: text('owner_id'),
+    sourcedBy: text('sourced_by').notNull(),
+    contactIds: text('contact_ids', { mode: 'json' }).$type<string[]>().notNull(),
+    companyIds: text('company_ids', { mode: 'json' }).$type<string[]>().notNull(),
+    deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
+    crmModifiedAt: text('crm_modified_at').notNull(),
+    fetchedAt: text('fetched_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.installationId, t.dealId] })],
+);
+
+export const attributions = sqliteTable(
+  'attributions',
+  {
+    id: text('id').primaryKey(),
+    installationId: text('installation_id').notNull(),
+    dealId: text('deal_id').notNull(),
+    referralId: text('referral_id')
+      .notNull()
+      .references(() => referrals.id),
+    referrerId: text('referrer_id').notNull(),
+    model: text('model').notNull(),
+    sharePpm: integer('share_ppm').notNull(),
+    role: text('role', { enum: ['sourced', 'influenced'] }).notNull(),
+    evidence: text('evidence', { mode: 'json' }).$type<unknown>().notNull(),
+    reasons: text('reasons', { mode: 'json' }).$type<string[]>().notNull(),
+    status: text('status', { enum: ['active', 'reversed'] }).notNull(),
+    createdAt: createdAt(),
+    reversedAt: text('reversed_at'),
+    reversalReason: text('reversal_reason'),
+  },
+  (t) => [index('attributions_deal').on(t.installationId, t.dealId), index('attributions_referral').on(t.referralId)],
+);
+
+/** Every attribution run, attributed or not, so an admin sees why. */
+export const decisions = sqliteTable(
+  'decisions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    installationId: text('installation_id').notNull(),
+    subjectType: text('subject_type').notNull(),
+    subjectId: text('subject_id').notNull(),
+    kind: text('kind').notNull(),
+    outcome: text('outcome', { mode: 'json' }).$type<unknown>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('decisions_subject').on(t.installationId, t.subjectType, t.subjectId)],
+);
+
+export const rewards = sqliteTable(
+  'rewards',
+  {
+    id: text('id').primaryKey(),
+    installationId: text('installation_id').notNull(),
+    referralId: text('referral_id')
+      .notNull()
+      .references(() => referrals.id),
+    referrerId: text('referrer_id').notNull(),
+    dealId: text('deal_id'),
+    kind: text('kind').notNull(),
+    beneficiary: text('beneficiary', { enum: ['referrer', 'referee'] }).notNull(),
+    milestone: text('milestone').notNull(),
+    /** As first computed; the net lives in reward_events (a ledger, never edited). */
+    amountCents: integer('amount_cents').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status').notNull(),
+    dueDate: text('due_date').notNull(),
+    requiresApproval: integer('requires_approval', { mode: 'boolean' }).notNull(),
+    programVersion: integer('program_version').notNull(),
+    reasons: text('reasons', { mode: 'json' }).$type<string[]>().notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    payoutReference: text('payout_reference'),
+    createdAt: createdAt(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('rewards_key').on(t.installationId, t.idempotencyKey),
+    index('rewards_status').on(t.installationId, t.status),
+    index('rewards_referral').on(t.referralId),
+  ],
+);
+
+/** The reward ledger: accruals, clawbacks and state changes; amounts are only ever added. */
+export const rewardEvents = sqliteTable(
+  'reward_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    rewardId: text('reward_id')
+      .notNull()
+      .references(() => rewards.id),
+    kind: text('kind').notNull(),
+    amountCents: integer('amount_cents').notNull(),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status'),
+    actor: text('actor').notNull(),
+    reason: text('reason').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('reward_events_key').on(t.idempotencyKey), index('reward_events_reward').on(t.rewardId)],
+);
+
+/** CRM events as received: stored before the webhook is acknowledged, deduplicated by identity. */
+export const inbox = sqliteTable(
+  'inbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    crm: text('crm').notNull(),
+    accountId: text('account_id').notNull(),
+    /** Null when the account has no installation: recorded, never processed. */
+    installationId: text('installation_id'),
+    eventKey: text('event_key').notNull(),
+    objectType: text('object_type').notNull(),
+    objectId: text('object_id').notNull(),
+    change: text('change').notNull(),
+    occurredAt: text('occurred_at').notNull(),
+    related: text('related', { mode: 'json' }).$type<{ objectType: string; objectId: string }[]>(),
+    payload: text('payload', { mode: 'json' }).$type<unknown>().notNull(),
+    status: text('status', { enum: ['pending', 'processing', 'done', 'dead', 'ignored'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    leaseUntil: text('lease_until'),
+    receivedAt: text('received_at').notNull(),
+    processedAt: text('processed_at'),
+  },
+  (t) => [
+    uniqueIndex('inbox_identity').on(t.crm, t.accountId, t.eventKey),
+    index('inbox_pending').on(t.status, t.installationId),
+    index('inbox_received').on(t.receivedAt),
+  ],
+);
+
+export const syncCursors = sqliteTable(
+  'sync_cursors',
+  {
+    installationId: text('installation_id').notNull(),
+    name: text('name').notNull(),
+    cursor: text('cursor').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.installationId, t.name] })],
+);
+
+/** Effects to deliver, written in the same transaction as the change that caused them. */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    installationId: text('installation_id').notNull(),
+    referralId: text('referral_id'),
+    referrerId: text('referrer_id'),
+    channel: text('channel', { enum: ['email', 'webhook', 'crm'] }).notNull(),
+    topic: text('topic').notNull(),
+    /** Unique: one delivery per transition per channel (and per recipient). */
+    deliveryKey: text('delivery_key').notNull(),
+    payload: text('payload', { mode: 'json' }).$type<unknown>().notNull(),
+    status: text('status', { enum: ['pending', 'sending', 'delivered', 'failed', 'suppressed'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    leaseUntil: text('lease_until'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    deliveredAt: text('delivered_at'),
+  },
+  (t) => [uniqueIndex('outbox_delivery_key').on(t.deliveryKey), index('outbox_due').on(t.status, t.nextAttemptAt)],
+);
+
+export const deliveryAttempts = sqliteTable(
+  'delivery_attempts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    outboxId: integer('outbox_id')
+      .notNull()
+      .references(() => outbox.id),
+    attempt: integer('attempt').notNull(),
+    ok: integer('ok', { mode: 'boolean' }).notNull(),
+    detail: text('detail').notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [index('delivery_attempts_outbox').on(t.outboxId)],
+);
+
+/** Referrers' and partners' webhook endpoints (Standard Webhooks signing). */
+export const webhookEndpoints = sqliteTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    installationId: text('installation_id').notNull(),
+    referrerId: text('referrer_id')
+      .notNull()
+      .references(() => referrers.id),
+    url: text('url').notNull(),
+    secretEnc: text('secret_enc').notNull(),
+    status: text('status', { enum: ['enabled', 'disabled'] }).notNull(),
+    failingSince: text('failing_since'),
+    disabledReason: text('disabled_reason'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webhook_endpoints_referrer').on(t.referrerId)],
+);
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    installationId: text('installation_id'),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    subjectType: text('subject_type').notNull(),
+    subjectId: text('subject_id').notNull(),
+    before: text('before', { mode: 'json' }).$type<unknown>(),
+    after: text('after', { mode: 'json' }).$type<unknown>(),
+    at: text('at').notNull(),
+  },
+  (t) => [index('audit_subject').on(t.subjectType, t.subjectId)],
+);
+
+/** The embedded durable queue (used when REDIS_URL is unset). */
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    queue: text('queue').notNull(),
+    name: text('name').notNull(),
+    data: text('data', { mode: 'json' }).$type<unknown>().notNull(),
+    status: text('status', { enum: ['waiting', 'active', 'completed', 'dead'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    runAt: integer('run_at').notNull(),
+    leaseUntil: integer('lease_until'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('jobs_ready').on(t.queue, t.status, t.runAt)],
+);
