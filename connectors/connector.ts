@@ -85,6 +85,11 @@ export interface CrmOAuth {
   exchangeCode(args: { code: string; redirectUri: string; codeVerifier?: string }): Promise<OAuthGrant>;
   /** Throws CrmError `auth_revoked` when the refresh token no longer works. */
   refresh(tokens: TokenSet): Promise<TokenSet>;
+  /**
+   * The account a token belongs to, for `referloop connect` (private apps, tests): HubSpot's
+   * access-token info endpoint, Salesforce's identity (userinfo) at `tokens.instanceUrl`.
+   */
+  identify(tokens: TokenSet): Promise<OAuthGrant>;
 }
 
 /**

@@ -102,17 +102,16 @@ export function installationsRepo(db: Db, cipher: Cipher) {
         .run();
     },
 
-    /** The CrmSession a connector client uses: tokens in, refreshed tokens and revocations out. */
+    /**
+     * The CrmSession a connector client uses. Tokens are read from the store on every call, so a
+     * refresh by another worker process or a reinstall is seen at once.
+     */
     session(row: InstallationRow, now: () => Date = () => new Date()): CrmSession {
-      let current = this.tokens(row);
       return {
         installationId: row.id,
         accountId: row.accountId,
-        tokens: () => current,
-        saveTokens: async (tokens) => {
-          current = { ...current, ...tokens };
-          this.saveTokens(row.id, current, now());
-        },
+        tokens: () => this.tokens(this.get(row.id) ?? row),
+        saveTokens: async (tokens) => this.saveTokens(row.id, { ...this.tokens(this.get(row.id) ?? row), ...tokens }, now()),
         markDisconnected: async (reason) => this.markDisconnected(row.id, reason, now()),
       };
     },

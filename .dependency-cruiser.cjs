@@ -1,0 +1,69 @@
+/**
+ * The architecture's arrows, checked by `npm test` (STYLE.md): the domain is pure, use cases speak
+ * to the connector interface only, connectors never reach into the app, and only the composition
+ * roots wire concrete things together.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'domain-is-pure',
+      comment: 'src/domain takes facts and returns decisions: no store, http, jobs, config, connectors or I/O libraries.',
+      severity: 'error',
+      from: { path: '^src/domain/' },
+      to: {
+        path: [
+          '^src/(store|http|jobs|notify|use-cases)/',
+          '^src/(config|main|cli|log|metrics)\\.ts$',
+          '^connectors/',
+          'node_modules/(express|bullmq|ioredis|drizzle-orm|better-sqlite3|zod|jsforce|@hubspot|pino|nodemailer)',
+        ],
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
+      name: 'use-cases-speak-to-the-connector-interface',
+      comment: 'Use cases know CrmConnector, never one CRM.',
+      severity: 'error',
+      from: { path: '^src/use-cases/' },
+      to: { path: ['^connectors/(hubspot|salesforce)/', '^src/http/', '^src/jobs/(bullmq|embedded)', '^src/(main|cli)\\.ts$'] },
+    },
+    {
+      name: 'connectors-stay-outside-the-app',
+      comment: 'A connector never imports src/.',
+      severity: 'error',
+      from: { path: '^connectors/' },
+      to: { path: '^src/' },
+    },
+    {
+      name: 'one-crm-never-imports-another',
+      severity: 'error',
+      from: { path: '^connectors/hubspot/' },
+      to: { path: '^connectors/salesforce/' },
+    },
+    {
+      name: 'one-crm-never-imports-another-reverse',
+      severity: 'error',
+      from: { path: '^connectors/salesforce/' },
+      to: { path: '^connectors/hubspot/' },
+    },
+    {
+      name: 'only-composition-roots-wire-concrete-things',
+      comment: 'Concrete connectors and queue implementations are chosen in src/main.ts and src/cli.ts only.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(main|cli)\\.ts$' },
+      to: { path: ['^connectors/(hubspot|salesforce)/', '^src/jobs/(bullmq-queue|embedded-queue|rate-limiter)\\.ts$'] },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};

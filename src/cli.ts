@@ -1,0 +1,232 @@
+/**
+ * `npx referloop <command>` (also `npm run cli -- <command>`). Composition root for commands.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { CrmKind } from '../connectors/connector.ts';
+import { createHubSpotSandbox } from '../connectors/hubspot/sandbox/index.ts';
+import { createSalesforceSandbox } from '../connectors/salesforce/sandbox/index.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import type { Program } from './domain/program.ts';
+import { programSchema } from './http/program.schema.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createRuntime, installSandboxHubSpot, startService } from './main.ts';
+import { migrateDb, openDb } from './store/db.ts';
+import { connectInstallation } from './use-cases/install-crm.ts';
+import { simulateDraft } from './use-cases/program-settings.ts';
+import { reconcileInstallation } from './use-cases/reconcile-installation.ts';
+import { syncInstallation } from './use-cases/sync-installation.ts';
+
+const USAGE = `Usage: referloop <command> [options]
+
+  serve                         HTTP API, webhooks and the worker in one process (the default)
+  worker                        the worker alone (scale out with REDIS_URL)
+  migrate                       apply database migrations
+  connect hubspot|salesforce --token <access token> [--refresh-token <t>] [--instance-url <url>]
+                                register an installation from a token (private apps, tests)
+  reconcile [--installation <id>]
+                                fetch records changed since the last run and apply them
+  replay --since <ISO time> [--installation <id>]
+                                re-run stored webhook events (no new rewards, no second notification)
+  simulate --file <draft program.json> [--months 12] [--installation <id>]
+                                what a draft program would have cost on past deals
+  sandbox hubspot --port <p> [--webhook-url <url>] [--client-id <id>] [--client-secret <s>] [--app-id <n>]
+  sandbox salesforce --port <p> [--outbound-url <url>] [--client-id <id>] [--client-secret <s>]
+                                run a sandbox CRM alone
+  token                         print the admin API token
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'serve', ...rest] = argv;
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (command === 'sandbox') return runSandbox(rest);
+
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel });
+  switch (command) {
+    case 'serve':
+    case 'worker':
+      return serve(config, log, command === 'serve');
+    case 'migrate': {
+      migrateDb(openDb(config.databaseUrl));
+      log.info({ database: config.databaseUrl }, 'migrations applied');
+      return 0;
+    }
+    case 'token':
+      process.stdout.write(`${config.adminToken}\n`);
+      return 0;
+    case 'connect':
+      return connect(config, log, rest);
+    case 'reconcile':
+      return reconcile(config, log, rest);
+    case 'replay':
+      return replay(config, log, rest);
+    case 'simulate':
+      return simulate(config, log, rest);
+    default:
+      process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function serve(config: Config, log: Logger, http: boolean): Promise<number> {
+  if (config.adminTokenCreated) {
+    process.stdout.write(
+      `\nAdmin API token (shown once; read it again with \`npx referloop token\` or from ${config.adminTokenFile}):\n  ${config.adminToken}\n\n`,
+    );
+  }
+  const service = await startService(config, log, { http, worker: true });
+  log.info(
+    { url: config.publicBaseUrl, queue: service.runtime.queue.kind, hubspot: config.hubspot.mode, salesforce: config.salesforce.mode },
+    http ? 'Referloop is serving' : 'Referloop worker started',
+  );
+  if (http && config.hubspot.mode === 'sandbox' && service.runtime.store.installations.list().length === 0) {
+    await installSandboxHubSpot(config.publicBaseUrl, log);
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  log.info('shutting down: finishing in-flight jobs');
+  await service.stop();
+  return 0;
+}
+
+function crmArg(value: string | undefined): CrmKind {
+  if (value === 'hubspot' || value === 'salesforce') return value;
+  throw new ConfigError('Name the CRM: hubspot or salesforce.');
+}
+
+async function connect(config: Config, log: Logger, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { token: { type: 'string' }, 'refresh-token': { type: 'string' }, 'instance-url': { type: 'string' } },
+  });
+  const crm = crmArg(positionals[0]);
+  if (!values.token) throw new ConfigError('Pass the access token with --token.');
+  const runtime = createRuntime(config, log);
+  try {
+    const connector = runtime.ctx.crm.connector(crm);
+    if (!connector) throw new ConfigError(`${crm} is not configured.`);
+    const grant = await connector.oauth.identify({
+      accessToken: values.token,
+      ...(values['refresh-token'] ? { refreshToken: values['refresh-token'] } : {}),
+      ...(values['instance-url'] ? { instanceUrl: values['instance-url'] } : {}),
+    });
+    const { installation, created } = await connectInstallation(runtime.ctx, crm, grant, 'cli');
+    process.stdout.write(`${JSON.stringify({ id: installation.id, crm, accountId: installation.accountId, status: installation.status, created })}\n`);
+    return 0;
+  } finally {
+    await runtime.close();
+  }
+}
+
+function installationsArg(runtime: ReturnType<typeof createRuntime>, id: string | undefined) {
+  const all = runtime.store.installations.list().filter((i) => i.status === 'active');
+  return id ? all.filter((i) => i.id === id) : all;
+}
+
+async function reconcile(config: Config, log: Logger, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { installation: { type: 'string' } } });
+  const runtime = createRuntime(config, log);
+  try {
+    for (const installation of installationsArg(runtime, values.installation)) {
+      const result = await reconcileInstallation(runtime.ctx, installation.id);
+      process.stdout.write(`${JSON.stringify({ installationId: installation.id, ...result })}\n`);
+    }
+    return 0;
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function replay(config: Config, log: Logger, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { since: { type: 'string' }, installation: { type: 'string' } } });
+  const since = values.since ? new Date(values.since) : undefined;
+  if (!since || Number.isNaN(since.getTime())) throw new ConfigError('Pass --since with an ISO time, e.g. --since 2026-11-01T00:00:00Z.');
+  const runtime = createRuntime(config, log);
+  try {
+    const requeued = runtime.store.inbox.requeueSince(since, values.installation);
+    // Processed here rather than through the queue: the command ends when the replay is done.
+    for (const installation of installationsArg(runtime, values.installation)) {
+      while (runtime.store.inbox.pendingCount(installation.id) > 0) {
+        await syncInstallation(runtime.ctx, installation.id, { maxAttempts: config.jobAttempts });
+      }
+    }
+    process.stdout.write(`${JSON.stringify({ requeued, since: since.toISOString() })}\n`);
+    return 0;
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function simulate(config: Config, log: Logger, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { file: { type: 'string' }, months: { type: 'string' }, installation: { type: 'string' } } });
+  if (!values.file) throw new ConfigError('Pass the draft program with --file <program.json>.');
+  const parsed = programSchema.safeParse(JSON.parse(readFileSync(values.file, 'utf8')));
+  if (!parsed.success) throw new ConfigError(`The draft program is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const runtime = createRuntime(config, log);
+  try {
+    for (const installation of installationsArg(runtime, values.installation)) {
+      const result = simulateDraft(runtime.ctx, installation.id, parsed.data as Program, Number(values.months ?? 12));
+      process.stdout.write(`${JSON.stringify({ installationId: installation.id, ...result }, null, 2)}\n`);
+    }
+    return 0;
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function runSandbox(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      'webhook-url': { type: 'string' },
+      'outbound-url': { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      'app-id': { type: 'string' },
+    },
+  });
+  const crm = crmArg(positionals[0]);
+  const port = Number(values.port ?? 0);
+  const credentials = {
+    ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
+    ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}),
+  };
+  const sandbox =
+    crm === 'hubspot'
+      ? createHubSpotSandbox({
+          ...credentials,
+          ...(values['app-id'] ? { appId: Number(values['app-id']) } : {}),
+          ...(values['webhook-url'] ? { webhookUrl: values['webhook-url'] } : {}),
+        })
+      : createSalesforceSandbox({ ...credentials, ...(values['outbound-url'] ? { outboundUrl: values['outbound-url'] } : {}) });
+  const { url } = await sandbox.listen(port);
+  process.stdout.write(`${JSON.stringify({ sandbox: crm, url })}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await sandbox.close();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`referloop: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`referloop: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

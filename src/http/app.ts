@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { CrmConnector } from '../../connectors/connector.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import { withLogContext } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { UseCaseContext } from '../use-cases/context.ts';
+import { requireAdminToken } from './auth.ts';
+import { ApiError, errorHandler } from './errors.ts';
+import { installationsRouter } from './installations.route.ts';
+import { oauthRouter } from './oauth.route.ts';
+import { settingsPage } from './pages.ts';
+import { programRouter } from './program.route.ts';
+import { referralsRouter } from './referrals.route.ts';
+import { rewardsRouter } from './rewards.route.ts';
+import { webhooksRouter } from './webhooks.route.ts';
+
+export interface AppDeps {
+  ctx: UseCaseContext;
+  queue: JobQueue;
+  metrics: Metrics;
+  connectors: CrmConnector[];
+  publicBaseUrl: string;
+  adminToken: string;
+  adminTokenFile: string;
+  /** Routers mounted at the root (unsubscribe pages) and under /api/v1 behind the admin token. */
+  publicRouters?: express.Router[];
+  apiRouters?: express.Router[];
+  /** In-process sandbox CRMs, mounted under their path. */
+  sandboxes?: { path: string; handler: (req: IncomingMessage, res: ServerResponse) => void; close?: () => Promise<void> }[];
+  /** Largest JSON body the API accepts. */
+  maxJsonBytes?: number;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { ctx, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+
+  for (const sandbox of deps.sandboxes ?? []) app.use(sandbox.path, (req, res) => sandbox.handler(req, res));
+
+  app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': ["'self'"] } } }));
+  app.use((req, res, next) => {
+    const requestId = req.get('x-request-id') ?? randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('x-request-id', requestId);
+    const end = metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      end({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) });
+      ctx.log.info({ requestId, method: req.method, path: req.path, status: res.statusCode }, 'request');
+    });
+    withLogContext({ requestId }, next);
+  });
+
+  app.get('/healthz', async (_req, res) => {
+    const migrated = ctx.store.db.$client.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'installations'").get() as { n: number };
+    const queueOk = await deps.queue.healthy();
+    const ok = migrated.n === 1 && queueOk;
+    res.status(ok ? 200 : 503).json(ok ? { status: 'ok' } : { status: 'unavailable', store: migrated.n === 1, queue: queueOk });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.use(webhooksRouter(ctx, deps.connectors, deps.publicBaseUrl, metrics));
+  app.use(oauthRouter(ctx, deps.publicBaseUrl));
+  app.use(settingsPage(ctx.store, deps.adminTokenFile));
+  for (const router of deps.publicRouters ?? []) app.use(router);
+
+  const api = express.Router();
+  api.use(requireAdminToken(deps.adminToken));
+  api.use(express.json({ limit: deps.maxJsonBytes ?? 100_000, type: () => true }));
+  api.use(referralsRouter(ctx), programRouter(ctx), rewardsRouter(ctx), installationsRouter(ctx, deps.queue));
+  for (const router of deps.apiRouters ?? []) api.use(router);
+  app.use('/api/v1', api);
+
+  app.use((req, _res, next) => next(new ApiError('not_found', `No route for ${req.method} ${req.path}.`)));
+  app.use(errorHandler((err) => ctx.log.error({ err }, 'unexpected error')));
+  return app;
+}

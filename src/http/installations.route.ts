@@ -1,0 +1,115 @@
+import { Router } from 'express';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { UseCaseContext } from '../use-cases/context.ts';
+import { accountEligibility } from '../use-cases/account-eligibility.ts';
+import { replayEvents } from '../use-cases/replay-events.ts';
+import { ApiError, parseInput } from './errors.ts';
+import { installationIds, resolveInstallation } from './installation-scope.ts';
+import { installationQuery, replaySchema, stageMappingSchema } from './schemas.ts';
+import { installationView } from './views.ts';
+
+/** Installations, accounts' eligibility, reports, and the operator's tools (dead letters, replay). */
+export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Router {
+  const router = Router();
+  const { store } = ctx;
+
+  router.get('/installations', (_req, res) => {
+    res.json(store.installations.list().map(installationView));
+  });
+
+  router.get('/installations/:id', (req, res) => {
+    res.json(installationView(resolveInstallation(store, req.params.id)));
+  });
+
+  router.put('/installations/:id/stage-mapping', (req, res) => {
+    const installation = resolveInstallation(store, req.params.id);
+    const stageMapping = parseInput(stageMappingSchema, req.body);
+    const now = ctx.now();
+    store.transaction(() => {
+      store.installations.updateSettings(installation.id, { stageMapping }, now);
+      store.audit.record({
+        installationId: installation.id,
+        actor: 'admin',
+        action: 'installation.stage_mapping',
+        subjectType: 'installation',
+        subjectId: installation.id,
+        before: store.installations.settings(installation).stageMapping ?? null,
+        after: stageMapping,
+        at: now.toISOString(),
+      });
+    });
+    res.json(installationView(store.installations.get(installation.id)!));
+  });
+
+  router.post('/installations/:id/reconcile', async (req, res) => {
+    const installation = resolveInstallation(store, req.params.id);
+    await ctx.scheduler.schedule('reconcile', installation.id);
+    res.status(202).json({ scheduled: 'reconcile', installationId: installation.id });
+  });
+
+  router.get('/accounts/:companyId/eligibility', async (req, res) => {
+    const installation = resolveInstallation(store, parseInput(installationQuery, req.query, 'query').installationId);
+    const result = await accountEligibility(ctx, installation, req.params.companyId);
+    if (!result) throw new ApiError('not_found', `No company ${req.params.companyId} in the CRM.`);
+    res.json({ installationId: installation.id, companyId: req.params.companyId, ...result });
+  });
+
+  router.get('/reports/summary', (req, res) => {
+    const ids = installationIds(store, parseInput(installationQuery, req.query, 'query').installationId);
+    const referrals = Object.fromEntries(store.referrals.countsByStatus(ids).map((r) => [r.status, r.count]));
+    const accepted = Object.entries(referrals)
+      .filter(([status]) => !['submitted', 'rejected'].includes(status))
+      .reduce((sum, [, n]) => sum + n, 0);
+    const rewards = store.rewards.totals(ids);
+    res.json({
+      referrals: { byStatus: referrals, accepted, won: referrals.closed_won ?? 0, winRate: accepted ? (referrals.closed_won ?? 0) / accepted : 0 },
+      rewards: Object.values(
+        rewards.reduce<Record<string, { currency: string; byStatusCents: Record<string, number>; count: number }>>((acc, r) => {
+          const entry = (acc[r.currency] ??= { currency: r.currency, byStatusCents: {}, count: 0 });
+          entry.byStatusCents[r.status] = (entry.byStatusCents[r.status] ?? 0) + r.netCents;
+          entry.count += r.count;
+          return acc;
+        }, {}),
+      ),
+      inbox: { pending: store.inbox.pendingCount(), dead: store.inbox.dead().length },
+    });
+  });
+
+  router.get('/dead-letters', async (_req, res) => {
+    res.json({
+      jobs: await queue.deadLetters(),
+      events: store.inbox.dead().map((e) => ({
+        id: e.id,
+        installationId: e.installationId,
+        crm: e.crm,
+        objectType: e.objectType,
+        objectId: e.objectId,
+        change: e.change,
+        attempts: e.attempts,
+        error: e.lastError,
+        receivedAt: e.receivedAt,
+      })),
+    });
+  });
+
+  router.post('/dead-letters/jobs/:id/retry', async (req, res) => {
+    if (!(await queue.retryDead(req.params.id))) throw new ApiError('not_found', `No dead job ${req.params.id}.`);
+    res.json({ retried: req.params.id });
+  });
+
+  router.post('/dead-letters/events/:id/retry', async (req, res) => {
+    const id = Number(req.params.id);
+    const event = store.inbox.dead().find((e) => e.id === id);
+    if (!event || !store.inbox.retryDead(id)) throw new ApiError('not_found', `No dead event ${req.params.id}.`);
+    if (event.installationId) await ctx.scheduler.schedule('sync', event.installationId);
+    res.json({ retried: id });
+  });
+
+  router.post('/replay', async (req, res) => {
+    const body = parseInput(replaySchema, req.body);
+    if (body.installationId) resolveInstallation(store, body.installationId);
+    res.status(202).json(await replayEvents(ctx, new Date(body.since), body.installationId));
+  });
+
+  return router;
+}

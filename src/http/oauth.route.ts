@@ -1,0 +1,52 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { CrmKind } from '../../connectors/connector.ts';
+import type { UseCaseContext } from '../use-cases/context.ts';
+import { completeInstall, InstallError, startInstall } from '../use-cases/install-crm.ts';
+import { escape, page } from './pages.ts';
+
+const callbackQuery = z.object({
+  code: z.string().min(1).optional(),
+  state: z.string().min(1).optional(),
+  error: z.string().optional(),
+  error_description: z.string().optional(),
+});
+
+/** The marketplace install: consent at the CRM, then the callback stores and provisions. */
+export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string): Router {
+  const router = Router();
+  const redirectUri = (crm: CrmKind) => `${publicBaseUrl}/oauth/${crm}/callback`;
+  const crmOf = (value: string): CrmKind | undefined => (value === 'hubspot' || value === 'salesforce' ? value : undefined);
+
+  router.get('/oauth/:crm/install', (req, res) => {
+    const crm = crmOf(req.params.crm);
+    if (!crm || !ctx.crm.connector(crm)) {
+      res.status(404).type('html').send(page('Not available', `<p>${req.params.crm} is not configured on this Referloop.</p>`));
+      return;
+    }
+    res.redirect(302, startInstall(ctx, crm, redirectUri(crm)));
+  });
+
+  router.get('/oauth/:crm/callback', async (req, res) => {
+    const crm = crmOf(req.params.crm);
+    const query = callbackQuery.safeParse(req.query);
+    if (!crm || !ctx.crm.connector(crm) || !query.success) {
+      res.status(404).type('html').send(page('Not available', '<p>Unknown install callback.</p>'));
+      return;
+    }
+    const { code, state, error, error_description: description } = query.data;
+    if (error || !code || !state) {
+      res.status(400).type('html').send(page('Install cancelled', `<p>The CRM did not grant access: ${escape(description ?? error ?? 'no code was returned')}.</p>`));
+      return;
+    }
+    try {
+      const { installation } = await completeInstall(ctx, crm, { code, state, redirectUri: redirectUri(crm) });
+      res.redirect(302, `${publicBaseUrl}/app/settings?installationId=${encodeURIComponent(installation.id)}`);
+    } catch (err) {
+      if (!(err instanceof InstallError)) throw err;
+      res.status(400).type('html').send(page('Install failed', `<p>${escape(err.message)}</p>`));
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,49 @@
+import { Router } from 'express';
+import type { Store } from '../store/index.ts';
+
+export function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A minimal, dependency-free HTML page for the few screens a browser sees. */
+export function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(title)} · Referloop</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem;color:#1f2933}
+h1{font-size:1.5rem}table{border-collapse:collapse}td,th{padding:.25rem .75rem .25rem 0;text-align:left;vertical-align:top}
+code{background:#f0f4f8;padding:0 .25rem;border-radius:3px}.ok{color:#1b7f3b}.bad{color:#b42318}</style></head>
+<body><h1>${escape(title)}</h1>${body}</body></html>`;
+}
+
+/** Where the install lands: what was connected and provisioned, and what to do next. */
+export function settingsPage(store: Store, adminTokenFile: string): Router {
+  const router = Router();
+  router.get('/app/settings', (req, res) => {
+    const id = typeof req.query.installationId === 'string' ? req.query.installationId : undefined;
+    const installation = id ? store.installations.get(id) : undefined;
+    if (!installation) {
+      res.status(404).type('html').send(page('Referloop settings', '<p>No such installation.</p>'));
+      return;
+    }
+    const settings = store.installations.settings(installation);
+    const report = settings.provisioning;
+    const pipelines = Object.entries(settings.stageMapping ?? {})
+      .map(([pipeline, stages]) => `<tr><th>${escape(pipeline)}</th><td>${Object.entries(stages).map(([s, step]) => `${escape(s)} → ${escape(step)}`).join('<br>')}</td></tr>`)
+      .join('');
+    const version = store.programs.current(installation.id)?.version ?? 0;
+    res.type('html').send(
+      page(
+        'Referloop is connected',
+        `<p class="ok">Connected ${escape(installation.crm)} account <code>${escape(installation.accountId)}</code> (${escape(installation.status)}).</p>
+<table><tr><th>Installation</th><td><code>${escape(installation.id)}</code></td></tr>
+<tr><th>Program</th><td>version ${version}: edit with <code>PUT /api/v1/program</code></td></tr>
+<tr><th>Created in the CRM</th><td>${escape((report?.created ?? []).join(', ') || 'nothing new')}</td></tr>
+<tr><th>Already there</th><td>${escape((report?.existing ?? []).join(', ') || '—')}</td></tr>
+<tr><th>Missing</th><td class="${report?.missing.length ? 'bad' : 'ok'}">${escape((report?.missing ?? []).join(', ') || 'nothing')}</td></tr></table>
+<h2>Stage mapping</h2><table>${pipelines || '<tr><td>No pipelines found.</td></tr>'}</table>
+<p>The admin API token is in <code>${escape(adminTokenFile)}</code>.</p>`,
+      ),
+    );
+  });
+  return router;
+}

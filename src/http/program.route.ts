@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import type { Program } from '../domain/program.ts';
+import type { UseCaseContext } from '../use-cases/context.ts';
+import { replaceProgram, simulateDraft } from '../use-cases/program-settings.ts';
+import { parseInput } from './errors.ts';
+import { resolveInstallation } from './installation-scope.ts';
+import { programSchema } from './program.schema.ts';
+import { installationQuery, simulateSchema } from './schemas.ts';
+
+export function programRouter(ctx: UseCaseContext): Router {
+  const router = Router();
+  const { store } = ctx;
+  const installationOf = (query: unknown) => resolveInstallation(store, parseInput(installationQuery, query, 'query').installationId);
+
+  router.get('/program', (req, res) => {
+    const installation = installationOf(req.query);
+    const current = store.programs.current(installation.id)!;
+    res.json({ installationId: installation.id, version: current.version, program: current.program, createdAt: current.createdAt, createdBy: current.createdBy });
+  });
+
+  router.get('/program/versions', (req, res) => {
+    const installation = installationOf(req.query);
+    res.json({ items: store.programs.history(installation.id).map(({ version, createdAt, createdBy }) => ({ version, createdAt, createdBy })) });
+  });
+
+  router.put('/program', (req, res) => {
+    const installation = installationOf(req.query);
+    const program = parseInput(programSchema, req.body) as Program;
+    const version = replaceProgram(ctx, installation.id, program, 'admin');
+    res.json({ installationId: installation.id, version: version.version, program: version.program, createdAt: version.createdAt });
+  });
+
+  /** A draft's cost over the stored deals, before saving it. */
+  router.post('/program/simulate', (req, res) => {
+    const installation = installationOf(req.query);
+    const { months } = parseInput(simulateSchema, req.query, 'query');
+    const draft = parseInput(programSchema, req.body) as Program;
+    res.json({ installationId: installation.id, months, ...simulateDraft(ctx, installation.id, draft, months) });
+  });
+
+  return router;
+}

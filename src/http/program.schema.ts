@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { REFERRER_TYPES, REWARD_MILESTONES, type Program } from '../domain/program.ts';
+
+// Validates a whole Program at the edge (admin settings API). Objects are strict so a typo in a
+// field name is an error, not a silently ignored setting.
+
+const cents = z
+  .int({ error: 'must be a whole number of minor units (cents), not a decimal amount' })
+  .nonnegative({ error: 'must not be negative' });
+const days = z
+  .int({ error: 'must be a whole number of days' })
+  .min(0, { error: 'must not be negative' })
+  .max(3_650, { error: 'must be at most 3650 days (10 years)' });
+const text = z.string().trim().min(1, { error: 'must not be empty' });
+const referrerTypes = z
+  .array(z.enum(REFERRER_TYPES, { error: `must be one of ${REFERRER_TYPES.join(', ')}` }))
+  .min(1, { error: 'must name at least one referrer type' })
+  .refine((types) => new Set(types).size === types.length, { error: 'must not repeat a referrer type' });
+
+const tiers = {
+  minDealCents: cents.optional(),
+  maxDealCents: cents.optional(),
+  referrerTiers: z.array(text).optional(),
+};
+
+function tiersInOrder(rule: { minDealCents?: number | undefined; maxDealCents?: number | undefined }): boolean {
+  return rule.minDealCents === undefined || rule.maxDealCents === undefined || rule.minDealCents < rule.maxDealCents;
+}
+const tierOrder = { error: 'minDealCents must be below maxDealCents', path: ['maxDealCents'] };
+
+const fixedRuleSchema = z
+  .strictObject({
+    id: text,
+    kind: z.literal('fixed'),
+    description: z.string().optional(),
+    referrerTypes,
+    milestone: z.enum(REWARD_MILESTONES, { error: `must be one of ${REWARD_MILESTONES.join(', ')}` }),
+    amountCents: cents,
+    ...tiers,
+  })
+  .refine(tiersInOrder, tierOrder);
+
+const percentRuleSchema = z
+  .strictObject({
+    id: text,
+    kind: z.literal('percent'),
+    description: z.string().optional(),
+    referrerTypes,
+    milestone: z.literal('closed_won', { error: 'a percentage is paid on closed_won only' }),
+    rateBasisPoints: z
+      .int({ error: 'must be a whole number of basis points (1000 = 10%)' })
+      .min(0, { error: 'must be between 0 and 10000 basis points' })
+      .max(10_000, { error: 'must be between 0 and 10000 basis points (100%)' }),
+    ...tiers,
+  })
+  .refine(tiersInOrder, tierOrder);
+
+const ifMissing = z.enum(['fail', 'pass'], { error: "must be 'fail' or 'pass'" });
+const eligibilityRuleSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('min_nps'),
+      enabled: z.boolean(),
+      min: z.int({ error: 'NPS is a whole number' }).min(0).max(10, { error: 'NPS runs from 0 to 10' }),
+      ifMissing,
+    }),
+    z.strictObject({ kind: z.literal('min_customer_days'), enabled: z.boolean(), days, ifMissing }),
+    z.strictObject({
+      kind: z.literal('min_health_score'),
+      enabled: z.boolean(),
+      min: z.number().min(0, { error: 'must not be negative' }),
+      ifMissing,
+    }),
+    z.strictObject({
+      kind: z.literal('lifecycle_stage'),
+      enabled: z.boolean(),
+      stages: z.array(text).min(1, { error: 'must name at least one stage' }),
+      ifMissing,
+    }),
+    z.strictObject({ kind: z.literal('no_open_escalation'), enabled: z.boolean(), ifMissing }),
+  ],
+  { error: 'unknown eligibility rule kind' },
+);
+
+function uniqueIds(items: readonly { id: string }[]): boolean {
+  return new Set(items.map((i) => i.id)).size === items.length;
+}
+
+export const programSchema = z.strictObject({
+  name: text,
+  senderName: text,
+  senderEmail: z.email({ error: 'must be an email address' }),
+  currency: z.string().regex(/^[A-Z]{3}$/, { error: 'must be a three-letter ISO 4217 code such as USD' }),
+  referrerTypes,
+  requireAgreement: z.boolean(),
+  dedupe: z.strictObject({
+    windowDays: days,
+    winner: z.enum(['first', 'last'], { error: "must be 'first' or 'last'" }),
+    plusAddressing: z.enum(['strip', 'keep'], { error: "must be 'strip' or 'keep'" }),
+    protectionDays: days,
+  }),
+  attribution: z.strictObject({
+    model: z.enum(['first_touch', 'last_touch', 'linear'], { error: 'must be first_touch, last_touch or linear' }),
+    windowDays: days.min(1, { error: 'must be at least 1 day' }),
+    channelConflict: z.enum(['rep_sourced_blocks_partner', 'influenced_only', 'ignore'], {
+      error: 'must be rep_sourced_blocks_partner, influenced_only or ignore',
+    }),
+  }),
+  rewardRules: z
+    .array(z.discriminatedUnion('kind', [fixedRuleSchema, percentRuleSchema], { error: "kind must be 'fixed' or 'percent'" }))
+    .refine(uniqueIds, { error: 'reward rule ids must be unique' }),
+  milestoneBonuses: z
+    .array(
+      z.strictObject({
+        id: text,
+        description: z.string().optional(),
+        referrerTypes,
+        closedWonPerQuarter: z.int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }),
+        amountCents: cents,
+      }),
+    )
+    .refine(uniqueIds, { error: 'milestone bonus ids must be unique' }),
+  refereeReward: z
+    .strictObject({
+      milestone: z.enum(REWARD_MILESTONES, { error: `must be one of ${REWARD_MILESTONES.join(', ')}` }),
+      amountCents: cents,
+      description: text,
+    })
+    .optional(),
+  caps: z.strictObject({ perReferralCents: cents.optional(), perReferrerPerYearCents: cents.optional() }),
+  payoutDays: days,
+  approvalThresholdCents: cents,
+  eligibility: z.strictObject({ rules: z.array(eligibilityRuleSchema) }),
+  discretion: z.strictObject({
+    showStage: z.boolean(),
+    showReward: z.boolean(),
+    showDealAmount: z.boolean(),
+    showInternalNotes: z.boolean(),
+  }),
+  notifications: z.strictObject({ digest: z.boolean() }),
+}) satisfies z.ZodType<Program>;
+
+export type ProgramInput = z.infer<typeof programSchema>;

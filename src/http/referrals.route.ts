@@ -1,0 +1,122 @@
+import { Router } from 'express';
+import { normalizeEmail } from '../domain/normalize.ts';
+import type { UseCaseContext } from '../use-cases/context.ts';
+import { submitReferral } from '../use-cases/submit-referral.ts';
+import { ApiError, parseInput } from './errors.ts';
+import { installationIds, resolveInstallation } from './installation-scope.ts';
+import { createReferralSchema, createReferrerSchema, listReferralsQuery } from './schemas.ts';
+import { decodeCursor } from '../store/referrals.repo.ts';
+import { referralSummary, referralView, referrerView, rewardView } from './views.ts';
+
+const REJECTION_STATUS = { duplicate: 'duplicate', conflict: 'conflict', ineligible_referrer: 'forbidden', self_referral: 'conflict' } as const;
+
+export function referralsRouter(ctx: UseCaseContext): Router {
+  const router = Router();
+  const { store } = ctx;
+
+  router.post('/referrals', async (req, res) => {
+    const body = parseInput(createReferralSchema, req.body);
+    const installation = resolveInstallation(store, body.installationId);
+    const result = await submitReferral(ctx, {
+      installation,
+      referrer: body.referrer,
+      referee: body.referee,
+      notes: body.notes,
+      submittedBy: body.submittedBy,
+      source: `api:${res.locals.requestId as string}`,
+    });
+    if (result.outcome === 'accepted') {
+      res.status(201).json(referralView(store, result.referral));
+      return;
+    }
+    const { verdict } = result;
+    throw new ApiError(REJECTION_STATUS[verdict.code], verdict.reasons.join(' '), {
+      reason: verdict.code,
+      reasons: verdict.reasons,
+      ...(verdict.collidesWith ?? {}),
+      rejectedReferralId: result.referral.id,
+      ...(verdict.protectedUntil ? { protectedUntil: verdict.protectedUntil } : {}),
+    });
+  });
+
+  router.get('/referrals', (req, res) => {
+    const query = parseInput(listReferralsQuery, req.query, 'query');
+    const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+    if (query.cursor && !cursor) throw new ApiError('invalid_input', 'cursor is not one this API returned.', { issues: [{ field: 'cursor', message: 'invalid' }] });
+    const page = store.referrals.list({
+      installationIds: installationIds(store, query.installationId),
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.referrerId ? { referrerId: query.referrerId } : {}),
+      ...(cursor ? { cursor } : {}),
+      limit: query.limit,
+    });
+    res.json({ items: page.items.map(referralSummary), nextCursor: page.nextCursor });
+  });
+
+  router.get('/referrals/:id', (req, res) => {
+    const row = store.referrals.get(req.params.id);
+    if (!row) throw new ApiError('not_found', `No referral ${req.params.id}.`);
+    res.json(referralView(store, row));
+  });
+
+  router.post('/referrers', (req, res) => {
+    const body = parseInput(createReferrerSchema, req.body);
+    const installation = resolveInstallation(store, body.installationId);
+    const program = store.programs.current(installation.id)!.program;
+    const email = normalizeEmail(body.email, { plusAddressing: program.dedupe.plusAddressing });
+    const now = ctx.now();
+    const existing = store.referrals.referrerByEmail(installation.id, email);
+    if (existing) throw new ApiError('duplicate', `A referrer with this email exists: ${existing.id}.`, { referrerId: existing.id });
+    const row = store.transaction(() => {
+      const created = store.referrals.insertReferrer({
+        installationId: installation.id,
+        email,
+        name: body.name,
+        type: body.type,
+        company: body.company ?? null,
+        tier: body.tier ?? null,
+        agreementAcceptedAt: body.agreementAccepted ? now.toISOString() : null,
+        digest: body.digest ?? program.notifications.digest,
+      });
+      store.audit.record({
+        installationId: installation.id,
+        actor: 'admin',
+        action: 'referrer.created',
+        subjectType: 'referrer',
+        subjectId: created.id,
+        after: { type: created.type, tier: created.tier },
+        at: now.toISOString(),
+      });
+      return created;
+    });
+    res.status(201).json(referrerView(row));
+  });
+
+  router.get('/referrers', (req, res) => {
+    const ids = installationIds(store, typeof req.query.installationId === 'string' ? req.query.installationId : undefined);
+    res.json({ items: ids.flatMap((id) => store.referrals.listReferrers(id)).map(referrerView) });
+  });
+
+  router.get('/referrers/:id', (req, res) => {
+    const row = store.referrals.referrer(req.params.id);
+    if (!row) throw new ApiError('not_found', `No referrer ${req.params.id}.`);
+    const rewards = store.rewards.forReferrer(row.id);
+    const totals: Record<string, Record<string, number>> = {};
+    for (const r of rewards) {
+      const byStatus = (totals[r.currency] ??= {});
+      byStatus[r.status] = (byStatus[r.status] ?? 0) + r.netCents;
+    }
+    res.json({
+      ...referrerView(row),
+      referrals: store.referrals.byReferrer(row.id).map(referralSummary),
+      rewards: rewards.map(rewardView),
+      rewardTotals: Object.entries(totals).map(([currency, byStatus]) => ({
+        currency,
+        byStatusCents: byStatus,
+        netCents: Object.values(byStatus).reduce((a, b) => a + b, 0),
+      })),
+    });
+  });
+
+  return router;
+}

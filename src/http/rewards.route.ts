@@ -1,0 +1,52 @@
+import { Router } from 'express';
+import type { UseCaseContext } from '../use-cases/context.ts';
+import { changeReward } from '../use-cases/manage-rewards.ts';
+import { ApiError, parseInput } from './errors.ts';
+import { installationIds } from './installation-scope.ts';
+import { approveRewardSchema, listRewardsQuery, markPaidSchema, rejectRewardSchema } from './schemas.ts';
+import { rewardView } from './views.ts';
+
+export function rewardsRouter(ctx: UseCaseContext): Router {
+  const router = Router();
+  const { store } = ctx;
+  const rewardOf = (id: string) => {
+    const reward = store.rewards.get(id);
+    if (!reward) throw new ApiError('not_found', `No reward ${id}.`);
+    return reward;
+  };
+
+  router.get('/rewards', (req, res) => {
+    const query = parseInput(listRewardsQuery, req.query, 'query');
+    const page = store.rewards.list({
+      installationIds: installationIds(store, query.installationId),
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+      limit: query.limit,
+    });
+    res.json({ items: page.items.map(rewardView), nextCursor: page.nextCursor });
+  });
+
+  router.get('/rewards/:id', (req, res) => {
+    const reward = rewardOf(req.params.id);
+    res.json({ ...rewardView(reward), ledger: store.rewards.ledger(reward.id), audit: store.audit.forSubject('reward', reward.id) });
+  });
+
+  const act = (action: 'approve' | 'reject' | 'mark_paid', extract: (body: unknown) => { reason?: string; payoutReference?: string }) =>
+    router.post(`/rewards/:id/${action.replace('_', '-')}`, (req, res) => {
+      const reward = rewardOf(req.params.id);
+      const result = changeReward(ctx, { reward, action, actor: 'admin', ...extract(req.body ?? {}) });
+      if (!result.ok) throw new ApiError('illegal_state', `Cannot ${action.replace('_', ' ')} reward ${reward.id}: ${result.reason}.`, { status: reward.status });
+      res.json(rewardView(result.reward));
+    });
+  act('approve', (body) => {
+    const { note } = parseInput(approveRewardSchema, body);
+    return note ? { reason: note } : {};
+  });
+  act('reject', (body) => parseInput(rejectRewardSchema, body));
+  act('mark_paid', (body) => {
+    const { payoutReference } = parseInput(markPaidSchema, body);
+    return { payoutReference, reason: `paid with reference ${payoutReference}` };
+  });
+
+  return router;
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { REFERRER_TYPES } from '../domain/program.ts';
+
+/** Request schemas of the JSON API; every input is parsed here before it reaches a use case. */
+
+const email = z.email({ error: 'expected an email address' }).max(254);
+const name = z.string().trim().min(1, 'must not be empty').max(200);
+const id = z.string().trim().min(1).max(100);
+
+export const referrerInputSchema = z.object({
+  email,
+  name,
+  type: z.enum(REFERRER_TYPES, { error: `expected one of ${REFERRER_TYPES.join(', ')}` }),
+  company: z.string().trim().max(200).optional(),
+});
+
+export const createReferralSchema = z.object({
+  installationId: id.optional(),
+  referrer: referrerInputSchema,
+  referee: z.object({
+    email,
+    firstName: z.string().trim().max(100).optional(),
+    lastName: z.string().trim().max(100).optional(),
+    company: z.string().trim().max(200).optional(),
+    domain: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^(https?:\/\/)?[a-z0-9.-]+\.[a-z]{2,}(\/.*)?$/, 'expected a domain such as example.com')
+      .optional(),
+  }),
+  notes: z.string().max(5_000).optional(),
+  submittedBy: z
+    .object({ kind: z.enum(['rep', 'referrer', 'integration']), id: id.optional() })
+    .default({ kind: 'integration' }),
+});
+
+export const createReferrerSchema = referrerInputSchema.extend({
+  installationId: id.optional(),
+  tier: z.string().trim().max(50).optional(),
+  agreementAccepted: z.boolean().optional(),
+  digest: z.boolean().optional(),
+});
+
+export const listReferralsQuery = z.object({
+  installationId: id.optional(),
+  status: z
+    .enum(['submitted', 'accepted', 'rejected', 'contacted', 'qualified', 'in_sales_process', 'closed_won', 'closed_lost', 'expired'])
+    .optional(),
+  referrerId: id.optional(),
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const listRewardsQuery = z.object({
+  installationId: id.optional(),
+  status: z.enum(['pending', 'approved', 'payable', 'paid', 'rejected', 'reversed']).optional(),
+  cursor: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const rejectRewardSchema = z.object({ reason: z.string().trim().min(1, 'say why the reward is rejected').max(1_000) });
+export const markPaidSchema = z.object({ payoutReference: z.string().trim().min(1, 'give the payout reference').max(200) });
+export const approveRewardSchema = z.object({ note: z.string().max(1_000).optional() }).default({});
+
+export const simulateSchema = z.object({ months: z.coerce.number().int().min(1).max(60).default(12) });
+
+export const stageMappingSchema = z.record(
+  z.string().min(1),
+  z.record(z.string().min(1), z.enum(['contacted', 'qualified', 'in_sales_process'])),
+);
+
+export const replaySchema = z.object({ since: z.iso.datetime({ offset: true, error: 'expected an ISO date-time' }), installationId: id.optional() });
+export const installationQuery = z.object({ installationId: id.optional() });

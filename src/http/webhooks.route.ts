@@ -1,0 +1,45 @@
+import express, { Router, type Request, type Response } from 'express';
+import type { CrmConnector, HttpReply } from '../../connectors/connector.ts';
+import type { Metrics } from '../metrics.ts';
+import type { UseCaseContext } from '../use-cases/context.ts';
+import { receiveWebhook } from '../use-cases/receive-webhook.ts';
+
+/**
+ * `POST /webhooks/<crm>`: the raw bytes are kept for the signature check, which covers the full
+ * public URI, so the URI is rebuilt from PUBLIC_BASE_URL rather than from proxy headers.
+ */
+export function webhooksRouter(ctx: UseCaseContext, connectors: CrmConnector[], publicBaseUrl: string, metrics: Metrics): Router {
+  const router = Router();
+  for (const connector of connectors) {
+    const hooks = connector.webhooks;
+    const send = (res: Response, reply: HttpReply) => {
+      metrics.webhookRequests.inc({ crm: connector.kind, status: String(reply.status) });
+      res.status(reply.status).type(reply.contentType).send(reply.body);
+    };
+    const raw = express.raw({ type: () => true, limit: hooks.maxBodyBytes });
+    router.post(
+      `/webhooks/${connector.kind}`,
+      (req: Request, res: Response, next) =>
+        raw(req, res, (err?: unknown) => {
+          const type = (err as { type?: string } | undefined)?.type;
+          if (type === 'entity.too.large') return send(res, hooks.refuse(413, `The body is larger than ${hooks.maxBodyBytes} bytes.`));
+          if (err) return send(res, hooks.refuse(400, 'The body could not be read.'));
+          next();
+        }),
+      (req: Request, res: Response) => {
+        const outcome = receiveWebhook(ctx, connector, {
+          method: req.method,
+          url: `${publicBaseUrl}${req.originalUrl}`,
+          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v])),
+          rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        });
+        if (outcome.refused) ctx.log.warn({ crm: connector.kind, reason: outcome.refused }, 'webhook refused');
+        metrics.webhookEvents.inc({ crm: connector.kind, outcome: 'stored' }, outcome.stored);
+        metrics.webhookEvents.inc({ crm: connector.kind, outcome: 'duplicate' }, outcome.duplicates);
+        if (outcome.unknownAccount) metrics.webhookEvents.inc({ crm: connector.kind, outcome: 'unknown_account' });
+        send(res, outcome.reply);
+      },
+    );
+  }
+  return router;
+}

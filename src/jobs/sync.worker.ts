@@ -1,0 +1,94 @@
+import { CrmError } from '../../connectors/connector.ts';
+import { withLogContext } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { JobKind, Scheduler, UseCaseContext } from '../use-cases/context.ts';
+import { pushReferrals } from '../use-cases/push-referrals.ts';
+import { reconcileInstallation } from '../use-cases/reconcile-installation.ts';
+import { syncInstallation } from '../use-cases/sync-installation.ts';
+import { PermanentJobError, RetryLaterError, type JobQueue, type WorkerHandle } from './queue.ts';
+
+/**
+ * Job ids name the installation and a time bucket, so requests for the same installation within
+ * one bucket coalesce into one job that runs at the bucket's end; work that arrives while it runs
+ * falls into the next bucket. The inbox, not the queue, is the source of truth: a lost job is
+ * re-created by the sweeper.
+ */
+export function createScheduler(queue: JobQueue, coalesceMs: number, now: () => number = Date.now): Scheduler {
+  return {
+    async schedule(kind: JobKind, installationId: string, options = {}) {
+      const window = Math.max(coalesceMs, 1);
+      const t = now() + (options.delayMs ?? 0);
+      const bucket = Math.floor(t / window);
+      const delayMs = (bucket + 1) * window - now();
+      await queue.add(kind, { installationId }, { id: `${kind}:${installationId}:${bucket}`, delayMs: coalesceMs ? delayMs : 0 });
+    },
+  };
+}
+
+/** Runs sync, push and reconcile jobs; CRM failures become the queue's retry signals. */
+export function startSyncWorker(
+  queue: JobQueue,
+  ctx: UseCaseContext,
+  options: { concurrency: number; metrics?: Metrics; maxEventAttempts: number },
+): WorkerHandle {
+  return queue.work(
+    async (job) => {
+      const { installationId } = job.data as { installationId: string };
+      await withLogContext({ jobId: job.id }, async () => {
+        try {
+          if (job.name === 'sync') await syncInstallation(ctx, installationId, { maxAttempts: options.maxEventAttempts });
+          else if (job.name === 'push-referrals') await pushReferrals(ctx, installationId);
+          else if (job.name === 'reconcile') await reconcileInstallation(ctx, installationId);
+          else throw new PermanentJobError(`unknown job ${job.name}`);
+          options.metrics?.jobs.inc({ name: job.name, outcome: 'ok' });
+        } catch (err) {
+          options.metrics?.jobs.inc({ name: job.name, outcome: 'error' });
+          throw toQueueSignal(err);
+        }
+      });
+    },
+    { concurrency: options.concurrency },
+  );
+}
+
+function toQueueSignal(err: unknown): unknown {
+  if (!(err instanceof CrmError)) return err;
+  if (err.code === 'rate_limited') return new RetryLaterError(err.retryAfterMs ?? 10_000, err.message);
+  if (!err.retryable) return new PermanentJobError(`${err.code}: ${err.message}`);
+  return err;
+}
+
+/**
+ * Repairs what a lost job (Redis restarted, process killed before enqueueing) would leave behind:
+ * pending inbox events and referrals not yet pushed get their job again.
+ */
+export function startSweeper(ctx: UseCaseContext, intervalMs: number): { stop(): void } {
+  const timer = setInterval(() => {
+    void (async () => {
+      const now = ctx.now();
+      for (const installationId of ctx.store.inbox.installationsWithPending(now)) {
+        await ctx.scheduler.schedule('sync', installationId);
+      }
+      for (const installation of ctx.store.installations.list()) {
+        if (installation.status === 'active' && ctx.store.referrals.unsynced(installation.id, 1).length > 0) {
+          await ctx.scheduler.schedule('push-referrals', installation.id);
+        }
+      }
+    })().catch((err: unknown) => ctx.log.error({ err }, 'sweeper failed'));
+  }, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+/** Every active installation is reconciled once per interval. */
+export function startReconcileSchedule(ctx: UseCaseContext, intervalMs: number): { stop(): void } {
+  const tick = () => {
+    for (const installation of ctx.store.installations.list()) {
+      if (installation.status !== 'active') continue;
+      ctx.scheduler.schedule('reconcile', installation.id).catch((err: unknown) => ctx.log.error({ err }, 'reconcile schedule failed'));
+    }
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,215 @@
+/**
+ * Composition root: the only place (with cli.ts) that wires concrete stores, queues, connectors
+ * and channels together.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import type { CrmConnector, RateLimiter } from '../connectors/connector.ts';
+import { createHubSpotConnector } from '../connectors/hubspot/index.ts';
+import { createHubSpotSandbox } from '../connectors/hubspot/sandbox/index.ts';
+import { createSalesforceConnector } from '../connectors/salesforce/index.ts';
+import { createSalesforceSandbox } from '../connectors/salesforce/sandbox/index.ts';
+import type { Config } from './config.ts';
+import { createApp, type AppDeps } from './http/app.ts';
+import { notificationsRouter } from './http/notifications.route.ts';
+import { webhookEndpointsRouter } from './http/webhook-endpoints.route.ts';
+import { createBullmqQueue } from './jobs/bullmq-queue.ts';
+import { createEmbeddedQueue } from './jobs/embedded-queue.ts';
+import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
+import { createMemoryRateLimiter, createRedisRateLimiter } from './jobs/rate-limiter.ts';
+import { createScheduler, startReconcileSchedule, startSweeper, startSyncWorker } from './jobs/sync.worker.ts';
+import type { Logger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { createSmtpEmailChannel } from './notify/email.ts';
+import { enqueueNotifications } from './notify/enqueue.ts';
+import { createNotifier } from './notify/notifier.ts';
+import { createCipher } from './store/crypto.ts';
+import { migrateDb, openDb, type Db } from './store/db.ts';
+import { createStore, type Store } from './store/index.ts';
+import type { UseCaseContext } from './use-cases/context.ts';
+import { createCrmAccess } from './use-cases/crm-access.ts';
+
+const QUEUE_NAME = 'referloop-sync';
+const SWEEP_INTERVAL_MS = 5_000;
+const NOTIFY_INTERVAL_MS = 1_000;
+
+export interface Runtime {
+  config: Config;
+  db: Db;
+  store: Store;
+  queue: JobQueue;
+  ctx: UseCaseContext;
+  metrics: Metrics;
+  connectors: CrmConnector[];
+  sandboxes: NonNullable<AppDeps['sandboxes']>;
+  close(): Promise<void>;
+}
+
+/** Everything but HTTP and the worker loops: what every CLI command needs. */
+export function createRuntime(config: Config, log: Logger): Runtime {
+  const db = openDb(config.databaseUrl);
+  migrateDb(db);
+  const cipher = createCipher(config.encryptionKey);
+  const store = createStore(db, cipher);
+  const metrics = createMetrics();
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
+  const retry = { attempts: config.jobAttempts, backoffMs: 1_000 };
+  const queue = redis
+    ? createBullmqQueue(redis, QUEUE_NAME, { prefix: 'referloop', retry, onError: (err) => log.warn({ err }, 'queue connection') })
+    : createEmbeddedQueue(db, QUEUE_NAME, { retry, onError: (err) => log.warn({ err }, 'queue') });
+  const limiter: RateLimiter = redis ? createRedisRateLimiter(redis, 'referloop:rate') : createMemoryRateLimiter();
+
+  const connectors: CrmConnector[] = [];
+  const sandboxes: Runtime['sandboxes'] = [];
+  if (config.hubspot.mode !== 'off') {
+    connectors.push(createHubSpotConnector({ ...config.hubspot, ...(config.hubspot.appId ? { appId: config.hubspot.appId } : {}) }));
+    if (config.hubspot.mode === 'sandbox') {
+      const sandbox = createHubSpotSandbox({
+        clientId: config.hubspot.clientId,
+        clientSecret: config.hubspot.clientSecret,
+        appId: Number(config.hubspot.appId),
+        webhookUrl: `${config.publicBaseUrl}/webhooks/hubspot`,
+      });
+      sandboxes.push({ path: '/sandbox/hubspot', handler: sandbox.handler, close: () => sandbox.close() });
+    }
+  }
+  if (config.salesforce.mode !== 'off') {
+    connectors.push(createSalesforceConnector(config.salesforce));
+    if (config.salesforce.mode === 'sandbox') {
+      const sandbox = createSalesforceSandbox({
+        clientId: config.salesforce.clientId,
+        clientSecret: config.salesforce.clientSecret,
+        outboundUrl: `${config.publicBaseUrl}/webhooks/salesforce`,
+        publicUrl: `${config.publicBaseUrl}/sandbox/salesforce`,
+      });
+      sandboxes.push({ path: '/sandbox/salesforce', handler: sandbox.handler, close: () => sandbox.close() });
+    }
+  }
+
+  const crm = createCrmAccess(connectors, store, limiter, {
+    hubspot: { points: config.hubspot.ratePer10s, durationMs: 10_000 },
+  });
+  const ctx: UseCaseContext = {
+    store,
+    crm,
+    scheduler: createScheduler(queue, config.syncCoalesceMs),
+    notify: (intent, now) => enqueueNotifications(db, intent, now),
+    now: () => new Date(),
+    log,
+  };
+  return {
+    config,
+    db,
+    store,
+    queue,
+    ctx,
+    metrics,
+    connectors,
+    sandboxes,
+    async close() {
+      await queue.close();
+      for (const sandbox of sandboxes) await sandbox.close?.();
+      if (redis) await redis.quit().catch(() => undefined);
+      db.$client.close();
+    },
+  };
+}
+
+export interface RunningService {
+  url: string;
+  runtime: Runtime;
+  stop(): Promise<void>;
+}
+
+/**
+ * `serve`: HTTP, the sync worker, the sweeper, the reconcile schedule and the notifier in one
+ * process; `worker`: the same without HTTP (scale-out on Redis).
+ */
+export async function startService(config: Config, log: Logger, options: { http: boolean; worker: boolean }): Promise<RunningService> {
+  const runtime = createRuntime(config, log);
+  const { ctx, store, queue, metrics } = runtime;
+  const stops: (() => Promise<void> | void)[] = [];
+
+  let server: Server | undefined;
+  let url = config.publicBaseUrl;
+  if (options.http) {
+    const app = createApp({
+      ctx,
+      queue,
+      metrics,
+      connectors: runtime.connectors,
+      publicBaseUrl: config.publicBaseUrl,
+      adminToken: config.adminToken,
+      adminTokenFile: config.adminTokenFile,
+      sandboxes: runtime.sandboxes,
+      publicRouters: [notificationsRouter({ db: runtime.db })],
+      apiRouters: [webhookEndpointsRouter({ db: runtime.db, cipher: store.cipher, allowPrivateEndpoints: config.allowPrivateWebhookEndpoints, now: ctx.now })],
+    });
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, () => resolve(s));
+      s.once('error', reject);
+    });
+    // A HubSpot batch must be answered within 5 s; keep-alive lets the CRM reuse connections.
+    server.keepAliveTimeout = 65_000;
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    stops.push(() => new Promise<void>((resolve) => server!.close(() => resolve())));
+  }
+
+  if (options.worker) {
+    const worker: WorkerHandle = startSyncWorker(queue, ctx, {
+      concurrency: config.workerConcurrency,
+      metrics,
+      maxEventAttempts: config.jobAttempts,
+    });
+    const sweeper = startSweeper(ctx, SWEEP_INTERVAL_MS);
+    const reconcile = startReconcileSchedule(ctx, config.reconcileIntervalMs);
+    const notifier = createNotifier({
+      db: runtime.db,
+      cipher: store.cipher,
+      email: config.smtpUrl ? createSmtpEmailChannel(config.smtpUrl) : null,
+      allowPrivateEndpoints: config.allowPrivateWebhookEndpoints,
+      crm: async (installationId) => {
+        const installation = store.installations.get(installationId);
+        return installation?.status === 'active' ? ctx.crm.client(installation) : null;
+      },
+      log,
+      publicBaseUrl: config.publicBaseUrl,
+    }).start(NOTIFY_INTERVAL_MS);
+    stops.unshift(async () => {
+      sweeper.stop();
+      reconcile.stop();
+      await notifier.stop();
+      await worker.close();
+    });
+  }
+
+  return {
+    url,
+    runtime,
+    async stop() {
+      for (const stop of stops) await stop();
+      await runtime.close();
+    },
+  };
+}
+
+/**
+ * A newcomer's first start: install the sandbox HubSpot through the real OAuth flow (the sandbox
+ * consent page approves by itself), so referrals can be logged at once.
+ */
+export async function installSandboxHubSpot(publicBaseUrl: string, log: Logger): Promise<string | undefined> {
+  let next = `${publicBaseUrl}/oauth/hubspot/install`;
+  for (let hop = 0; hop < 5; hop++) {
+    const res = await fetch(next, { redirect: 'manual' });
+    const location = res.headers.get('location');
+    if (res.status !== 302 || !location) break;
+    if (location.startsWith(`${publicBaseUrl}/app/settings`)) {
+      log.info({ settings: location }, 'sandbox HubSpot installed');
+      return new URL(location).searchParams.get('installationId') ?? undefined;
+    }
+    next = new URL(location, next).toString();
+  }
+  log.warn('the sandbox HubSpot could not be installed; open /oauth/hubspot/install');
+  return undefined;
+}

@@ -1,0 +1,117 @@
+import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import type { Db } from './db.ts';
+import { newId } from './referrals.repo.ts';
+import { rewardEvents, rewards } from './schema.ts';
+
+export type RewardRow = typeof rewards.$inferSelect;
+export type RewardEventRow = typeof rewardEvents.$inferSelect;
+export type RewardWithNet = RewardRow & { netCents: number };
+
+export function rewardsRepo(db: Db) {
+  const netOf = sql<number>`coalesce((SELECT sum(e.amount_cents) FROM reward_events e WHERE e.reward_id = ${rewards.id}), 0)`;
+
+  return {
+    get(id: string): RewardWithNet | undefined {
+      return db.select({ ...getColumns(), netCents: netOf }).from(rewards).where(eq(rewards.id, id)).get();
+    },
+
+    forReferral(referralId: string): RewardWithNet[] {
+      return db
+        .select({ ...getColumns(), netCents: netOf })
+        .from(rewards)
+        .where(eq(rewards.referralId, referralId))
+        .orderBy(asc(rewards.createdAt), asc(rewards.id))
+        .all();
+    },
+
+    forReferrer(referrerId: string): RewardWithNet[] {
+      return db.select({ ...getColumns(), netCents: netOf }).from(rewards).where(eq(rewards.referrerId, referrerId)).all();
+    },
+
+    list(filter: { installationIds: string[]; status?: string; cursor?: string; limit: number }): {
+      items: RewardWithNet[];
+      nextCursor: string | null;
+    } {
+      const rows = db
+        .select({ ...getColumns(), netCents: netOf })
+        .from(rewards)
+        .where(
+          and(
+            inArray(rewards.installationId, filter.installationIds),
+            filter.status ? eq(rewards.status, filter.status) : undefined,
+            filter.cursor ? lt(rewards.id, filter.cursor) : undefined,
+          ),
+        )
+        .orderBy(desc(rewards.id))
+        .limit(filter.limit + 1)
+        .all();
+      const items = rows.slice(0, filter.limit);
+      return { items, nextCursor: rows.length > filter.limit ? (items.at(-1)?.id ?? null) : null };
+    },
+
+    /** Inserts the reward and its accrual entry; nothing when the idempotency key exists. */
+    accrue(values: Omit<typeof rewards.$inferInsert, 'id'>, actor: string): RewardRow | undefined {
+      const id = newId('rwd');
+      const inserted = db.insert(rewards).values({ ...values, id }).onConflictDoNothing().run().changes > 0;
+      if (!inserted) return undefined;
+      this.addEntry({
+        rewardId: id,
+        kind: 'accrued',
+        amountCents: values.amountCents,
+        toStatus: values.status,
+        actor,
+        reason: values.reasons.join(' '),
+        idempotencyKey: `${values.installationId}:${values.idempotencyKey}:accrued`,
+      });
+      return db.select().from(rewards).where(eq(rewards.id, id)).get();
+    },
+
+    /** Ledger entries are only ever added; false when the key was already recorded. */
+    addEntry(entry: Omit<typeof rewardEvents.$inferInsert, 'id'>): boolean {
+      return db.insert(rewardEvents).values(entry).onConflictDoNothing().run().changes > 0;
+    },
+
+    ledger(rewardId: string): RewardEventRow[] {
+      return db.select().from(rewardEvents).where(eq(rewardEvents.rewardId, rewardId)).orderBy(asc(rewardEvents.id)).all();
+    },
+
+    setStatus(id: string, status: string, now: Date, payoutReference?: string): void {
+      db.update(rewards)
+        .set({ status, updatedAt: now.toISOString(), ...(payoutReference ? { payoutReference } : {}) })
+        .where(eq(rewards.id, id))
+        .run();
+    },
+
+    /** Approved rewards whose due date has come: they become payable. */
+    dueForPayout(installationId: string, today: string): RewardRow[] {
+      return db
+        .select()
+        .from(rewards)
+        .where(and(eq(rewards.installationId, installationId), eq(rewards.status, 'approved'), or(lt(rewards.dueDate, today), eq(rewards.dueDate, today))))
+        .all();
+    },
+
+    /** Net amounts by referrer and status, for reports and referrer totals. */
+    totals(installationIds: string[]): { referrerId: string; status: string; currency: string; netCents: number; count: number }[] {
+      return db
+        .select({
+          referrerId: rewards.referrerId,
+          status: rewards.status,
+          currency: rewards.currency,
+          netCents: sql<number>`coalesce(sum(${netOf}), 0)`,
+          count: sql<number>`count(*)`,
+        })
+        .from(rewards)
+        .where(inArray(rewards.installationId, installationIds))
+        .groupBy(rewards.referrerId, rewards.status, rewards.currency)
+        .all();
+    },
+  };
+}
+
+function getColumns() {
+  const { id, installationId, referralId, referrerId, dealId, kind, beneficiary, milestone, amountCents, currency, status, dueDate, requiresApproval, programVersion, reasons, idempotencyKey, payoutReference, createdAt, updatedAt } = rewards;
+  return { id, installationId, referralId, referrerId, dealId, kind, beneficiary, milestone, amountCents, currency, status, dueDate, requiresApproval, programVersion, reasons, idempotencyKey, payoutReference, createdAt, updatedAt };
+}
+
+export type RewardsRepo = ReturnType<typeof rewardsRepo>;

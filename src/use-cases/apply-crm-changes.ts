@@ -1,0 +1,399 @@
+import type {
+  CrmClient,
+  CrmCompany,
+  CrmDeal,
+  CrmObjectType,
+  CrmPerson,
+  CrmWrite,
+} from '../../connectors/connector.ts';
+import { attributeDeal, reversalDecision } from '../domain/attribution.ts';
+import { toDateOnly } from '../domain/dates.ts';
+import { becameEligible, evaluateEligibility } from '../domain/eligibility.ts';
+import { normalizeEmail } from '../domain/normalize.ts';
+import {
+  lifecycleStepForStage,
+  progressFromDeal,
+  type ReferralStatus,
+  type StageMapping,
+} from '../domain/referral-lifecycle.ts';
+import type { NotificationTopic } from '../notify/topics.ts';
+import type { InstallationRow } from '../store/installations.repo.ts';
+import type { ReferralRow } from '../store/referrals.repo.ts';
+import type { UseCaseContext } from './context.ts';
+import { programNotice, referralNotice } from './notices.ts';
+import { clawback, lockedProgram, settleMilestone } from './reward-ledger.ts';
+
+export interface RecordRef {
+  objectType: CrmObjectType;
+  id: string;
+}
+
+export interface ApplyResult {
+  /** Records whose application threw; their events are retried, the rest are done. */
+  failed: { ref: RecordRef; error: string }[];
+  applied: number;
+}
+
+/** The CRM's batch size for reads and writes. */
+const BATCH = 100;
+
+const TOPIC_FOR_STATUS: Partial<Record<ReferralStatus, NotificationTopic>> = {
+  contacted: 'referral.contacted',
+  qualified: 'referral.in_sales_process',
+  in_sales_process: 'referral.in_sales_process',
+  closed_won: 'referral.won',
+  closed_lost: 'referral.lost',
+};
+
+/**
+ * The one path from "these CRM records changed" to stored decisions, used by webhook sync and
+ * reconciliation alike. Events are hints: the current state of each record is fetched in batches,
+ * then applied idempotently (every transition, reward and notification has a key).
+ */
+export async function applyCrmChanges(
+  ctx: UseCaseContext,
+  installation: InstallationRow,
+  refs: RecordRef[],
+): Promise<ApplyResult> {
+  const client = ctx.crm.client(installation);
+  const result: ApplyResult = { failed: [], applied: 0 };
+  const ids = (type: CrmObjectType) => [...new Set(refs.filter((r) => r.objectType === type).map((r) => r.id))];
+  const dealIds = new Set(ids('deal'));
+  const guard = (ref: RecordRef, fn: () => void) => {
+    try {
+      fn();
+      result.applied += 1;
+    } catch (err) {
+      ctx.log.error({ err, ref }, 'applying a CRM record failed');
+      result.failed.push({ ref, error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+
+  // People: link referrals to their CRM person, follow merges and lead conversions.
+  const linkedPeople: { contactIds: string[]; companyIds: string[] } = { contactIds: [], companyIds: [] };
+  for (const type of ['contact', 'lead'] as const) {
+    for (const chunk of chunks(ids(type), BATCH)) {
+      const { records } = await client.getPeople(type, chunk);
+      for (const person of records) {
+        guard({ objectType: type, id: person.id }, () => {
+          const touched = linkPerson(ctx, installation, person);
+          if (touched && person.objectType === 'contact') linkedPeople.contactIds.push(person.id);
+          if (touched) linkedPeople.companyIds.push(...person.companyIds);
+          if (person.converted?.dealId) dealIds.add(person.converted.dealId);
+          if (person.converted?.contactId && touched) linkedPeople.contactIds.push(person.converted.contactId);
+        });
+      }
+    }
+  }
+
+  // Companies: eligibility to refer, written back to the record.
+  const writes: CrmWrite[] = [];
+  for (const chunk of chunks(ids('company'), BATCH)) {
+    const { records } = await client.getCompanies(chunk);
+    for (const company of records) guard({ objectType: 'company', id: company.id }, () => writes.push(...applyCompany(ctx, installation, company)));
+    linkedPeople.companyIds.push(...records.filter((c) => ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'company', ids: [c.id] }]).length).map((c) => c.id));
+  }
+
+  // A referred person or company changed: their deals may have too (new association).
+  if (linkedPeople.contactIds.length || linkedPeople.companyIds.length) {
+    for (const id of await client.findDealIdsFor({
+      contactIds: [...new Set(linkedPeople.contactIds)],
+      companyIds: [...new Set(linkedPeople.companyIds)],
+    })) {
+      dealIds.add(id);
+    }
+  }
+
+  // Deals: lifecycle, attribution, rewards.
+  for (const chunk of chunks([...dealIds], BATCH)) {
+    const { records, gone } = await client.getDeals(chunk);
+    for (const deal of records) guard({ objectType: 'deal', id: deal.id }, () => writes.push(...applyDeal(ctx, installation, deal)));
+    for (const g of gone) guard({ objectType: 'deal', id: g.id }, () => applyDealGone(ctx, installation, g.id));
+  }
+
+  await writeBack(ctx, client, installation, writes);
+  return result;
+}
+
+/** Writes in CRM-sized batches; a record that refuses a write is logged, not retried forever. */
+async function writeBack(ctx: UseCaseContext, client: CrmClient, installation: InstallationRow, writes: CrmWrite[]): Promise<void> {
+  for (const chunk of chunks(dedupeWrites(writes), BATCH)) {
+    const outcomes = await client.write(chunk);
+    for (const outcome of outcomes.filter((o) => !o.ok)) {
+      ctx.log.warn({ installationId: installation.id, write: chunk[outcome.index]?.target, err: outcome.error?.message }, 'CRM write-back refused');
+    }
+  }
+}
+
+/** The last write per target record wins: a batch never updates one record twice. */
+function dedupeWrites(writes: CrmWrite[]): CrmWrite[] {
+  const byTarget = new Map<string, CrmWrite>();
+  for (const w of writes) {
+    const key = w.target === 'deal' ? `deal:${w.dealId}` : w.target === 'company' ? `company:${w.companyId}` : `referral:${w.fields.referralId}`;
+    byTarget.set(key, w);
+  }
+  return [...byTarget.values()];
+}
+
+/** Links open referrals of this person's email (and merge/conversion targets); true when any is linked. */
+function linkPerson(ctx: UseCaseContext, installation: InstallationRow, person: CrmPerson): boolean {
+  const { referrals } = ctx.store;
+  const linked = referrals.linkedTo(installation.id, [{ objectType: person.objectType, ids: [person.id] }]);
+  const byEmail = person.email
+    ? referrals.priorFor(installation.id, normalizeEmail(person.email, { plusAddressing: 'strip' }), null)
+    : [];
+  const all = uniqueById([...linked, ...byEmail]).filter((r) => r.status !== 'rejected');
+  for (const referral of all) {
+    referrals.link(installation.id, referral.id, person.objectType, person.id);
+    for (const companyId of person.companyIds) referrals.link(installation.id, referral.id, 'company', companyId);
+    if (person.mergedIntoId) referrals.link(installation.id, referral.id, person.objectType, person.mergedIntoId);
+    if (person.converted) {
+      const { contactId, companyId, dealId } = person.converted;
+      if (contactId) referrals.link(installation.id, referral.id, 'contact', contactId);
+      if (companyId) referrals.link(installation.id, referral.id, 'company', companyId);
+      if (dealId) referrals.link(installation.id, referral.id, 'deal', dealId);
+    }
+  }
+  return all.length > 0;
+}
+
+function applyCompany(ctx: UseCaseContext, installation: InstallationRow, company: CrmCompany): CrmWrite[] {
+  const program = ctx.store.programs.current(installation.id)?.program;
+  if (!program) return [];
+  const now = ctx.now();
+  const result = evaluateEligibility(company, program.eligibility.rules, toDateOnly(now.toISOString()));
+  const previous = ctx.store.audit.decisionsFor(installation.id, 'company', company.id).find((d) => d.kind === 'eligibility');
+  const before = previous?.outcome as { eligible: boolean; summary: string } | undefined;
+  if (before && before.eligible === result.eligible && before.summary === result.summary) return [];
+  ctx.store.transaction(() => {
+    ctx.store.audit.decide({ installationId: installation.id, subjectType: 'company', subjectId: company.id, kind: 'eligibility', outcome: result });
+    if (becameEligible(before ?? null, result)) {
+      ctx.notify(
+        {
+          installationId: installation.id,
+          topic: 'account.eligible',
+          sourceKey: `${installation.id}:company:${company.id}:eligible:${toDateOnly(now.toISOString())}`,
+          recipient: { email: program.senderEmail, name: program.senderName },
+          data: { account: { name: company.name ?? company.domain ?? company.id, reasons: result.reasons.map((r) => r.detail) } },
+          program: programNotice(program),
+        },
+        now,
+      );
+    }
+  });
+  return [{ target: 'company', companyId: company.id, fields: { eligible: result.eligible, eligibilityReason: result.summary } }];
+}
+
+/** Candidates for a deal: referrals linked to its contacts, companies, or the deal itself. */
+function candidatesFor(ctx: UseCaseContext, installation: InstallationRow, deal: { id: string; contactIds: string[]; companyIds: string[] }): ReferralRow[] {
+  return ctx.store.referrals.linkedTo(installation.id, [
+    { objectType: 'contact', ids: deal.contactIds },
+    { objectType: 'company', ids: deal.companyIds },
+    { objectType: 'deal', ids: [deal.id] },
+  ]);
+}
+
+function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): CrmWrite[] {
+  const { store } = ctx;
+  const now = ctx.now();
+  const program = store.programs.current(installation.id)?.program;
+  if (!program) return [];
+  const previous = store.deals.get(installation.id, deal.id);
+  const referrals = candidatesFor(ctx, installation, deal);
+  if (referrals.length === 0 && !previous) return [];
+
+  return store.transaction(() => {
+    store.deals.save(installation.id, deal, now);
+    const decision = attributeDeal({
+      program,
+      deal: { ...deal, companyDomain: null },
+      candidates: referrals.map((r) => {
+        const links = store.referrals.links(r.id);
+        return {
+          referralId: r.id,
+          referrerId: r.referrerId,
+          referrerType: store.referrals.referrer(r.referrerId)!.type,
+          submittedAt: r.submittedAt,
+          status: r.status as ReferralStatus,
+          refereePersonIds: links.filter((l) => l.objectType === 'contact' || l.objectType === 'lead').map((l) => l.objectId),
+          refereeCompanyIds: links.filter((l) => l.objectType === 'company').map((l) => l.objectId),
+          refereeDomain: r.refereeDomain,
+        };
+      }),
+    });
+    store.audit.decide({ installationId: installation.id, subjectType: 'deal', subjectId: deal.id, kind: 'attribution', outcome: decision });
+
+    const reversal = reversalDecision(
+      { dealWasWon: previous?.isWon ?? false, amountCents: previous?.firstYearValueCents ?? null, currency: deal.currency },
+      { exists: true, isWon: deal.isWon, isClosed: deal.isClosed, amountCents: deal.firstYearValueCents },
+    );
+    if (reversal.reverse) reverseDeal(ctx, installation, deal.id, reversal.reason, now);
+
+    const step = lifecycleStepForStage(installationStageMapping(ctx, installation), deal);
+    const writes: CrmWrite[] = [];
+    let attributedCents = 0;
+    let creditedReferral: ReferralRow | undefined;
+    for (const attribution of decision.attributed) {
+      const referral = store.referrals.get(attribution.referralId)!;
+      store.referrals.link(installation.id, referral.id, 'deal', deal.id);
+      const moved = moveReferral(ctx, referral, step.step, `${step.reason}`, `crm:deal:${deal.id}:${deal.modifiedAt}`, deal, now);
+      if (deal.isWon) {
+        recordAttribution(ctx, installation, deal, attribution, program.attribution.model, now);
+        if (attribution.role === 'sourced') {
+          attributedCents += Math.round(((deal.firstYearValueCents ?? 0) * attribution.sharePpm) / 1_000_000);
+          creditedReferral ??= moved;
+        }
+      }
+      settleReferral(ctx, moved, deal, attribution.sharePpm, now);
+      const referrer = store.referrals.referrer(moved.referrerId)!;
+      if (moved.crmPersonId && moved.crmPersonType) {
+        writes.push({
+          target: 'referral',
+          person: { objectType: moved.crmPersonType, id: moved.crmPersonId },
+          fields: { referralId: moved.id, status: moved.status, referrerName: referrer.name, referrerEmail: referrer.email, referrerType: referrer.type },
+        });
+      }
+    }
+    if (creditedReferral) {
+      const referrer = store.referrals.referrer(creditedReferral.referrerId)!;
+      writes.push({
+        target: 'deal',
+        dealId: deal.id,
+        fields: { referralId: creditedReferral.id, referrerName: referrer.name, attributedAmountCents: attributedCents, currency: deal.currency },
+      });
+    }
+    return writes;
+  });
+}
+
+/** A deal the CRM no longer has: what it earned is reversed; its referrals go back to accepted. */
+function applyDealGone(ctx: UseCaseContext, installation: InstallationRow, dealId: string): void {
+  const now = ctx.now();
+  const previous = ctx.store.deals.get(installation.id, dealId);
+  if (!previous || previous.deleted) return;
+  ctx.store.transaction(() => {
+    ctx.store.deals.markDeleted(installation.id, dealId, now);
+    const decision = reversalDecision(
+      { dealWasWon: previous.isWon, amountCents: previous.firstYearValueCents },
+      { exists: false, isWon: false, isClosed: false, amountCents: null },
+    );
+    if (decision.reverse) reverseDeal(ctx, installation, dealId, decision.reason, now);
+    for (const referral of ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'deal', ids: [dealId] }])) {
+      moveReferral(ctx, referral, 'accepted', `deal ${dealId} was deleted in the CRM`, `crm:deal:${dealId}:deleted:${now.toISOString()}`, null, now);
+    }
+  });
+}
+
+/** Reverses the deal's attributions and claws back the rewards it earned. */
+function reverseDeal(ctx: UseCaseContext, installation: InstallationRow, dealId: string, reason: string, now: Date): void {
+  for (const attribution of ctx.store.referrals.activeAttributionsForDeal(installation.id, dealId)) {
+    ctx.store.referrals.reverseAttribution(attribution.id, reason, now);
+    const rewards = ctx.store.rewards.forReferral(attribution.referralId).filter((r) => r.dealId === dealId && r.milestone === 'closed_won');
+    clawback(ctx, rewards, reason, `crm:deal:${dealId}`, now);
+  }
+}
+
+function recordAttribution(
+  ctx: UseCaseContext,
+  installation: InstallationRow,
+  deal: CrmDeal,
+  attribution: ReturnType<typeof attributeDeal>['attributed'][number],
+  model: string,
+  now: Date,
+): void {
+  const active = ctx.store.referrals.activeAttributionsForDeal(installation.id, deal.id).find((a) => a.referralId === attribution.referralId);
+  if (active && active.sharePpm === attribution.sharePpm && active.role === attribution.role) return;
+  if (active) ctx.store.referrals.reverseAttribution(active.id, 'the attribution was recomputed', now);
+  ctx.store.referrals.insertAttribution({
+    installationId: installation.id,
+    dealId: deal.id,
+    referralId: attribution.referralId,
+    referrerId: attribution.referrerId,
+    model,
+    sharePpm: attribution.sharePpm,
+    role: attribution.role,
+    evidence: attribution.evidence,
+    reasons: attribution.reasons,
+    status: 'active',
+  });
+}
+
+/** Rewards for the milestones the referral's current status has reached. */
+function settleReferral(ctx: UseCaseContext, referral: ReferralRow, deal: CrmDeal, sharePpm: number, now: Date): void {
+  const referrer = ctx.store.referrals.referrer(referral.referrerId)!;
+  const status = referral.status as ReferralStatus;
+  const actor = `crm:deal:${deal.id}`;
+  if (status === 'qualified' || status === 'in_sales_process' || status === 'closed_won') {
+    settleMilestone(ctx, { referral, referrer, milestone: 'qualified', deal: null, sharePpm: 1_000_000, actor, now });
+  }
+  if (status === 'closed_won' && deal.isWon) {
+    settleMilestone(ctx, {
+      referral,
+      referrer,
+      milestone: 'closed_won',
+      deal: { id: deal.id, firstYearValueCents: deal.firstYearValueCents, amountCents: deal.amountCents, currency: deal.currency, closeDate: deal.closeDate },
+      sharePpm,
+      actor,
+      now,
+    });
+  }
+}
+
+/**
+ * Moves a referral to where its deal says, through the steps it passed, with a timeline entry and
+ * a notification for each. Leaving closed won reverses what the win earned.
+ */
+function moveReferral(
+  ctx: UseCaseContext,
+  referral: ReferralRow,
+  target: ReferralStatus,
+  reason: string,
+  source: string,
+  deal: CrmDeal | null,
+  now: Date,
+): ReferralRow {
+  const progress = progressFromDeal(referral.status as ReferralStatus, target);
+  if (progress.action === 'none') return referral;
+  const { store } = ctx;
+  const referrer = store.referrals.referrer(referral.referrerId)!;
+  const program = programNotice(lockedProgram(ctx, referral));
+  let from = progress.from;
+  for (const to of progress.path) {
+    const key = `${referral.id}:${from}->${to}:${source}`;
+    const added = store.referrals.addEvent({
+      referralId: referral.id,
+      fromStatus: from,
+      toStatus: to,
+      reasons: [reason],
+      source,
+      idempotencyKey: key,
+      occurredAt: now.toISOString(),
+    });
+    store.referrals.setStatus(referral.id, to, now);
+    const topic = TOPIC_FOR_STATUS[to];
+    if (added && topic) {
+      const row = { ...referral, status: to };
+      ctx.notify(referralNotice(row, referrer, program, topic, key, reason, deal ? { amountCents: deal.amountCents, currency: deal.currency, stage: deal.stageId } : undefined), now);
+    }
+    from = to;
+  }
+  if (progress.leftClosedWon) {
+    const rewards = store.rewards.forReferral(referral.id).filter((r) => r.milestone === 'closed_won');
+    clawback(ctx, rewards, progress.reason, source, now);
+  }
+  return store.referrals.get(referral.id)!;
+}
+
+function installationStageMapping(ctx: UseCaseContext, installation: InstallationRow): StageMapping {
+  return (ctx.store.installations.settings(installation).stageMapping ?? {}) as StageMapping;
+}
+
+function uniqueById(rows: ReferralRow[]): ReferralRow[] {
+  return [...new Map(rows.map((r) => [r.id, r])).values()];
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

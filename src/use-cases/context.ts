@@ -1,0 +1,28 @@
+import type { CrmClient, CrmConnector, CrmKind } from '../../connectors/connector.ts';
+import type { Logger } from '../log.ts';
+import type { NotificationIntent } from '../notify/enqueue.ts';
+import type { Store } from '../store/index.ts';
+import type { InstallationRow } from '../store/installations.repo.ts';
+
+/** The CRM side as use cases see it: connectors by kind, clients per installation. */
+export interface CrmAccess {
+  connector(kind: CrmKind): CrmConnector | undefined;
+  client(installation: InstallationRow): CrmClient;
+}
+
+export type JobKind = 'sync' | 'push-referrals' | 'reconcile';
+
+/** Schedules work for the workers; coalesces repeated requests for the same installation. */
+export interface Scheduler {
+  schedule(kind: JobKind, installationId: string, options?: { delayMs?: number }): Promise<void>;
+}
+
+export interface UseCaseContext {
+  store: Store;
+  crm: CrmAccess;
+  scheduler: Scheduler;
+  /** Writes outbox rows; call inside the transaction of the change that causes them. */
+  notify(intent: NotificationIntent, now: Date): void;
+  now(): Date;
+  log: Logger;
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { eq, lt } from 'drizzle-orm';
+import type { CrmKind, OAuthGrant } from '../../connectors/connector.ts';
+import { defaultProgram } from '../domain/program.ts';
+import { defaultStageMapping } from '../domain/referral-lifecycle.ts';
+import { oauthStates } from '../store/schema.ts';
+import type { InstallationRow } from '../store/installations.repo.ts';
+import type { UseCaseContext } from './context.ts';
+
+const STATE_TTL_MS = 10 * 60_000;
+
+export class InstallError extends Error {
+  override readonly name = 'InstallError';
+}
+
+/** Starts the OAuth flow: a one-time state (CSRF) and, for PKCE, the verifier, kept server-side. */
+export function startInstall(ctx: UseCaseContext, crm: CrmKind, redirectUri: string): string {
+  const connector = ctx.crm.connector(crm);
+  if (!connector) throw new InstallError(`${crm} is not configured`);
+  const state = randomBytes(24).toString('base64url');
+  const start = connector.oauth.start({ state, redirectUri });
+  const now = ctx.now();
+  const db = ctx.store.db;
+  db.delete(oauthStates).where(lt(oauthStates.expiresAt, now.toISOString())).run();
+  db.insert(oauthStates)
+    .values({ state, crm, codeVerifier: start.codeVerifier ?? null, expiresAt: new Date(now.getTime() + STATE_TTL_MS).toISOString() })
+    .run();
+  return start.url;
+}
+
+/** The callback: checks the state, exchanges the code, stores the installation, provisions. */
+export async function completeInstall(
+  ctx: UseCaseContext,
+  crm: CrmKind,
+  args: { code: string; state: string; redirectUri: string },
+): Promise<{ installation: InstallationRow; created: boolean }> {
+  const connector = ctx.crm.connector(crm);
+  if (!connector) throw new InstallError(`${crm} is not configured`);
+  const db = ctx.store.db;
+  const saved = db.select().from(oauthStates).where(eq(oauthStates.state, args.state)).get();
+  db.delete(oauthStates).where(eq(oauthStates.state, args.state)).run();
+  if (!saved || saved.crm !== crm || saved.expiresAt < ctx.now().toISOString()) {
+    throw new InstallError('The install link expired or was not started here; start the install again.');
+  }
+  const grant = await connector.oauth.exchangeCode({
+    code: args.code,
+    redirectUri: args.redirectUri,
+    ...(saved.codeVerifier ? { codeVerifier: saved.codeVerifier } : {}),
+  });
+  return connectInstallation(ctx, crm, grant, 'oauth');
+}
+
+/**
+ * Registers (or refreshes) an installation from a grant, then provisions idempotently: the CRM
+ * properties or the package check, the default stage mapping from the account's pipelines, and
+ * the default program for a first install. Reinstalling changes nothing that exists.
+ */
+export async function connectInstallation(
+  ctx: UseCaseContext,
+  crm: CrmKind,
+  grant: OAuthGrant,
+  actor: string,
+): Promise<{ installation: InstallationRow; created: boolean }> {
+  const { store } = ctx;
+  const now = ctx.now();
+  const { row, created } = store.installations.upsert({
+    crm,
+    accountId: grant.accountId,
+    ...(grant.accountName ? { accountName: grant.accountName } : {}),
+    tokens: grant.tokens,
+    now,
+  });
+  if (!store.programs.current(row.id)) store.programs.addVersion(row.id, defaultProgram(), 'install');
+  store.audit.record({
+    installationId: row.id,
+    actor,
+    action: created ? 'installation.created' : 'installation.reconnected',
+    subjectType: 'installation',
+    subjectId: row.id,
+    after: { crm, accountId: grant.accountId },
+    at: now.toISOString(),
+  });
+
+  const client = ctx.crm.client(row);
+  const report = await client.provision();
+  const settings = store.installations.settings(row);
+  const stages = await client.listPipelineStages();
+  const mapping = { ...defaultStageMapping(stages), ...(settings.stageMapping ?? {}) };
+  store.installations.updateSettings(row.id, { stageMapping: mapping, provisioning: { ...report, at: now.toISOString() } }, now);
+  return { installation: store.installations.get(row.id)!, created };
+}

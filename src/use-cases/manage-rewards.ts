@@ -1,0 +1,80 @@
+import { rewardTransition, type RewardAction, type RewardStatus } from '../domain/rewards.ts';
+import type { RewardWithNet } from '../store/rewards.repo.ts';
+import type { UseCaseContext } from './context.ts';
+import { programNotice, rewardNotice } from './notices.ts';
+import { lockedProgram } from './reward-ledger.ts';
+
+export type RewardChange =
+  | { ok: true; reward: RewardWithNet; changed: boolean }
+  | { ok: false; reason: string; reward: RewardWithNet };
+
+/**
+ * Finance's actions on a reward: approve, reject (with a reason), mark paid (with a payout
+ * reference). The domain decides what is allowed; every change is a ledger entry and an audit row,
+ * and the referrer hears of approvals and payouts.
+ */
+export function changeReward(
+  ctx: UseCaseContext,
+  args: { reward: RewardWithNet; action: Extract<RewardAction, 'approve' | 'reject' | 'mark_paid'>; actor: string; reason?: string; payoutReference?: string },
+): RewardChange {
+  const { store } = ctx;
+  const { reward } = args;
+  // Paying an approved reward makes it payable on the way: finance may pay before the due date.
+  const steps: RewardAction[] =
+    args.action === 'mark_paid' && reward.status === 'approved' ? ['make_payable', 'mark_paid'] : [args.action];
+  let from = reward.status as RewardStatus;
+  const moves: { from: RewardStatus; to: RewardStatus; action: RewardAction }[] = [];
+  for (const action of steps) {
+    const t = rewardTransition(from, action);
+    if (!t.ok) return { ok: false, reason: t.reason, reward };
+    if (t.changed) moves.push({ from, to: t.to, action });
+    from = t.to;
+  }
+  if (moves.length === 0) return { ok: true, reward, changed: false };
+
+  const now = ctx.now();
+  store.transaction(() => {
+    for (const move of moves) {
+      store.rewards.addEntry({
+        rewardId: reward.id,
+        kind: 'status',
+        amountCents: 0,
+        fromStatus: move.from,
+        toStatus: move.to,
+        actor: args.actor,
+        reason: args.reason ?? move.action.replace('_', ' '),
+        idempotencyKey: `${reward.id}:${move.to}`,
+      });
+    }
+    store.rewards.setStatus(reward.id, from, now, args.payoutReference);
+    // A rejected reward nets to zero in the ledger, like a reversal.
+    if (from === 'rejected' && reward.netCents !== 0) {
+      store.rewards.addEntry({
+        rewardId: reward.id,
+        kind: 'rejection',
+        amountCents: -reward.netCents,
+        fromStatus: reward.status,
+        toStatus: 'rejected',
+        actor: args.actor,
+        reason: args.reason ?? 'rejected',
+        idempotencyKey: `${reward.id}:rejected:offset`,
+      });
+    }
+    store.audit.record({
+      installationId: reward.installationId,
+      actor: args.actor,
+      action: `reward.${args.action}`,
+      subjectType: 'reward',
+      subjectId: reward.id,
+      before: { status: reward.status },
+      after: { status: from, reason: args.reason ?? null, payoutReference: args.payoutReference ?? null },
+      at: now.toISOString(),
+    });
+    const referral = store.referrals.get(reward.referralId)!;
+    const updated = store.rewards.get(reward.id)!;
+    const notice = programNotice(lockedProgram(ctx, referral));
+    if (reward.beneficiary === 'referrer' && from === 'approved') ctx.notify(rewardNotice(updated, referral, notice, 'reward.approved', `${reward.id}:approved`), now);
+    if (reward.beneficiary === 'referrer' && from === 'paid') ctx.notify(rewardNotice(updated, referral, notice, 'reward.paid', `${reward.id}:paid`), now);
+  });
+  return { ok: true, reward: store.rewards.get(reward.id)!, changed: true };
+}

@@ -1,0 +1,77 @@
+import type { Program } from '../domain/program.ts';
+import type { NotificationIntent } from '../notify/enqueue.ts';
+import type { NotificationTopic } from '../notify/topics.ts';
+import type { ReferralRow, ReferrerRow } from '../store/referrals.repo.ts';
+import type { RewardRow } from '../store/rewards.repo.ts';
+
+/** The program fields a notification needs (sender, name, what the referrer may see). */
+export function programNotice(program: Program): NotificationIntent['program'] {
+  return {
+    name: program.name,
+    senderName: program.senderName,
+    senderEmail: program.senderEmail,
+    discretion: program.discretion,
+  };
+}
+
+function refereeName(referral: ReferralRow): string {
+  return [referral.refereeFirstName, referral.refereeLastName].filter(Boolean).join(' ') || referral.refereeEmail;
+}
+
+/** A referral moment told to its referrer; `sourceKey` is the transition's idempotency key. */
+export function referralNotice(
+  referral: ReferralRow,
+  referrer: ReferrerRow,
+  program: NotificationIntent['program'],
+  topic: NotificationTopic,
+  sourceKey: string,
+  reason?: string,
+  deal?: { amountCents: number | null; currency: string; stage: string },
+): NotificationIntent {
+  return {
+    installationId: referral.installationId,
+    topic,
+    sourceKey,
+    referralId: referral.id,
+    referrerId: referrer.id,
+    data: {
+      referral: {
+        id: referral.id,
+        status: referral.status,
+        refereeName: refereeName(referral),
+        refereeCompany: referral.refereeCompany,
+        ...(reason ? { reason } : {}),
+      },
+      ...(deal ? { deal } : {}),
+    },
+    program,
+  };
+}
+
+export function rewardNotice(
+  reward: RewardRow,
+  referral: ReferralRow,
+  program: NotificationIntent['program'],
+  topic: 'reward.approved' | 'reward.paid',
+  sourceKey: string,
+): NotificationIntent {
+  return {
+    installationId: reward.installationId,
+    topic,
+    sourceKey,
+    referralId: referral.id,
+    referrerId: reward.referrerId,
+    data: {
+      referral: { id: referral.id, status: referral.status, refereeName: refereeName(referral), refereeCompany: referral.refereeCompany },
+      reward: {
+        id: reward.id,
+        amountCents: reward.amountCents,
+        currency: reward.currency,
+        status: reward.status,
+        dueDate: reward.dueDate,
+        ...(reward.payoutReference ? { payoutReference: reward.payoutReference } : {}),
+      },
+    },
+    program,
+  };
+}

@@ -1,0 +1,73 @@
+import type { CrmWrite } from '../../connectors/connector.ts';
+import type { UseCaseContext } from './context.ts';
+
+const BATCH = 100;
+
+/**
+ * Puts accepted referrals into the CRM: finds each referee by email or creates them (one batch
+ * call per 100), links the person and the company found by domain, writes the referral's fields,
+ * and remembers referrers who are CRM contacts (for timeline notes). Re-running is harmless:
+ * finding comes before creating, and writes set the same values.
+ */
+export async function pushReferrals(ctx: UseCaseContext, installationId: string): Promise<{ pushed: number }> {
+  const { store } = ctx;
+  const installation = store.installations.get(installationId);
+  if (!installation || installation.status !== 'active') return { pushed: 0 };
+  const client = ctx.crm.client(installation);
+  let pushed = 0;
+  for (;;) {
+    const batch = store.referrals.unsynced(installationId, BATCH);
+    if (batch.length === 0) break;
+    const ensured = await client.ensureReferees(
+      batch.map((r) => ({
+        key: r.id,
+        email: r.refereeEmail,
+        firstName: r.refereeFirstName,
+        lastName: r.refereeLastName,
+        company: r.refereeCompany,
+        domain: r.refereeDomain,
+      })),
+    );
+    const referrers = batch.map((r) => store.referrals.referrer(r.referrerId)!);
+    const unknownReferrers = [...new Set(referrers.filter((r) => !r.crmPersonId).map((r) => r.email))];
+    const referrerPeople = unknownReferrers.length ? await client.findPeopleByEmail(unknownReferrers) : [];
+
+    const writes: CrmWrite[] = [];
+    const now = ctx.now();
+    store.transaction(() => {
+      for (const result of ensured) {
+        const referral = batch.find((r) => r.id === result.key);
+        if (!referral) continue;
+        const referrer = store.referrals.referrer(referral.referrerId)!;
+        store.referrals.link(installationId, referral.id, result.person.objectType, result.person.id);
+        for (const companyId of result.person.companyIds) store.referrals.link(installationId, referral.id, 'company', companyId);
+        if (result.company) store.referrals.link(installationId, referral.id, 'company', result.company.id);
+        store.referrals.update(referral.id, {
+          crmPersonType: result.person.objectType,
+          crmPersonId: result.person.id,
+          crmCompanyId: result.company?.id ?? result.person.companyIds[0] ?? null,
+          crmSyncedAt: now.toISOString(),
+          updatedAt: now.toISOString(),
+        });
+        writes.push({
+          target: 'referral',
+          person: { objectType: result.person.objectType, id: result.person.id },
+          fields: { referralId: referral.id, status: referral.status, referrerName: referrer.name, referrerEmail: referrer.email, referrerType: referrer.type },
+        });
+        pushed += 1;
+      }
+      for (const person of referrerPeople) {
+        const referrer = referrers.find((r) => person.email && r.email === person.email.toLowerCase());
+        if (referrer && !referrer.crmPersonId) store.referrals.updateReferrer(referrer.id, { crmPersonType: person.objectType, crmPersonId: person.id });
+      }
+    });
+    for (const outcome of await client.write(writes)) {
+      if (!outcome.ok) ctx.log.warn({ installationId, err: outcome.error?.message }, 'referral write-back refused');
+    }
+    if (ensured.length < batch.length) {
+      ctx.log.warn({ installationId, missing: batch.length - ensured.length }, 'the CRM did not return every referee');
+      break;
+    }
+  }
+  return { pushed };
+}

@@ -1,0 +1,55 @@
+import type { CrmConnector, HttpReply, InboundRequest } from '../../connectors/connector.ts';
+import type { UseCaseContext } from './context.ts';
+
+export interface ReceiveOutcome {
+  reply: HttpReply;
+  stored: number;
+  duplicates: number;
+  /** Why the request was refused, for logs and metrics. */
+  refused?: string;
+  unknownAccount?: boolean;
+}
+
+/**
+ * Store, then acknowledge: a CRM webhook is verified over its raw bytes, parsed into hints and
+ * written to the inbox in one transaction before the answer goes out. No CRM call happens here;
+ * the sync job is scheduled and does the fetching.
+ */
+export function receiveWebhook(ctx: UseCaseContext, connector: CrmConnector, request: InboundRequest): ReceiveOutcome {
+  const hooks = connector.webhooks;
+  const refuse = (status: number, reason: string): ReceiveOutcome => ({ reply: hooks.refuse(status, reason), stored: 0, duplicates: 0, refused: reason });
+
+  const verdict = hooks.verify(request, ctx.now());
+  if (!verdict.ok) return refuse(401, verdict.reason);
+  const parsed = hooks.parse(request);
+  if (!parsed.ok) return refuse(400, parsed.reason);
+
+  const byAccount = new Map<string, typeof parsed.events>();
+  for (const event of parsed.events) byAccount.set(event.accountId, [...(byAccount.get(event.accountId) ?? []), event]);
+  const accounts = [...byAccount.keys()].map((accountId) => ({
+    accountId,
+    installation: ctx.store.installations.findByAccount(connector.kind, accountId),
+  }));
+  const unknown = accounts.filter((a) => !a.installation);
+  if (unknown.length && hooks.unknownAccount === 'refuse') {
+    return { ...refuse(403, `no connected installation for account ${unknown.map((a) => a.accountId).join(', ')}`), unknownAccount: true };
+  }
+
+  const now = ctx.now();
+  let stored = 0;
+  let duplicates = 0;
+  ctx.store.transaction(() => {
+    for (const { accountId, installation } of accounts) {
+      const result = ctx.store.inbox.store({ crm: connector.kind, installationId: installation?.id ?? null, events: byAccount.get(accountId)!, now });
+      stored += result.stored;
+      duplicates += result.duplicates;
+    }
+  });
+  // Not awaited: the events are durable already, and a queue that is slow or down must not delay
+  // the acknowledgement; the sweeper schedules whatever this misses.
+  for (const { installation } of accounts) {
+    if (installation?.status !== 'active') continue;
+    ctx.scheduler.schedule('sync', installation.id).catch((err: unknown) => ctx.log.warn({ err }, 'sync not scheduled; the sweeper will'));
+  }
+  return { reply: hooks.acknowledge(), stored, duplicates, unknownAccount: unknown.length > 0 };
+}

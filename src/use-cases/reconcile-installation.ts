@@ -1,0 +1,90 @@
+import { expiryDecision, type ReferralStatus } from '../domain/referral-lifecycle.ts';
+import { payableDecision, type RewardStatus } from '../domain/rewards.ts';
+import { toDateOnly } from '../domain/dates.ts';
+import { applyCrmChanges } from './apply-crm-changes.ts';
+import type { UseCaseContext } from './context.ts';
+import { programNotice, referralNotice } from './notices.ts';
+import { lockedProgram } from './reward-ledger.ts';
+
+/** On the first run, look back this far for changes. */
+const FIRST_LOOKBACK_MS = 24 * 60 * 60_000;
+const CURSOR = 'reconcile';
+
+/**
+ * Repairs what webhooks missed: asks the CRM for records modified since the stored cursor and
+ * feeds them through the same path as webhook events. Also the daily housekeeping that needs no
+ * CRM: referrals past their window expire, approved rewards past their due date become payable.
+ */
+export async function reconcileInstallation(ctx: UseCaseContext, installationId: string): Promise<{ records: number }> {
+  const { store } = ctx;
+  const installation = store.installations.get(installationId);
+  if (!installation || installation.status !== 'active') return { records: 0 };
+  const client = ctx.crm.client(installation);
+  let cursor = store.deals.cursor(installationId, CURSOR);
+  const since = new Date(ctx.now().getTime() - FIRST_LOOKBACK_MS);
+  let records = 0;
+  for (;;) {
+    const page = await client.changedSince(cursor, since);
+    if (page.records.length) {
+      const result = await applyCrmChanges(ctx, installation, page.records.map((r) => ({ objectType: r.objectType, id: r.id })));
+      if (result.failed.length) ctx.log.warn({ installationId, failed: result.failed }, 'reconciliation could not apply some records');
+      records += page.records.length;
+    }
+    cursor = page.nextCursor;
+    store.deals.setCursor(installationId, CURSOR, cursor, ctx.now());
+    if (!page.hasMore) break;
+  }
+  expireReferrals(ctx, installationId);
+  makeRewardsPayable(ctx, installationId);
+  return { records };
+}
+
+function expireReferrals(ctx: UseCaseContext, installationId: string): void {
+  const program = ctx.store.programs.current(installationId)?.program;
+  if (!program) return;
+  const now = ctx.now();
+  const cutoff = new Date(now.getTime() - program.attribution.windowDays * 86_400_000).toISOString();
+  for (const referral of ctx.store.referrals.openWithoutDeal(installationId, cutoff)) {
+    const decision = expiryDecision({ status: referral.status as ReferralStatus, submittedAt: referral.submittedAt, hasDeal: false }, now.toISOString(), program.attribution.windowDays);
+    if (!decision.expire) continue;
+    ctx.store.transaction(() => {
+      const key = `${referral.id}:expired`;
+      const added = ctx.store.referrals.addEvent({
+        referralId: referral.id,
+        fromStatus: referral.status,
+        toStatus: 'expired',
+        reasons: [decision.reason],
+        source: 'job:reconcile',
+        idempotencyKey: key,
+        occurredAt: now.toISOString(),
+      });
+      ctx.store.referrals.setStatus(referral.id, 'expired', now);
+      const referrer = ctx.store.referrals.referrer(referral.referrerId)!;
+      if (added) {
+        const notice = programNotice(lockedProgram(ctx, referral));
+        ctx.notify(referralNotice({ ...referral, status: 'expired' }, referrer, notice, 'referral.lost', key, decision.reason), now);
+      }
+    });
+  }
+}
+
+function makeRewardsPayable(ctx: UseCaseContext, installationId: string): void {
+  const now = ctx.now();
+  const today = toDateOnly(now.toISOString());
+  for (const reward of ctx.store.rewards.dueForPayout(installationId, today)) {
+    if (!payableDecision({ status: reward.status as RewardStatus, dueDate: reward.dueDate }, today).payable) continue;
+    ctx.store.transaction(() => {
+      ctx.store.rewards.setStatus(reward.id, 'payable', now);
+      ctx.store.rewards.addEntry({
+        rewardId: reward.id,
+        kind: 'status',
+        amountCents: 0,
+        fromStatus: reward.status,
+        toStatus: 'payable',
+        actor: 'job:reconcile',
+        reason: `due on ${reward.dueDate}`,
+        idempotencyKey: `${reward.id}:payable`,
+      });
+    });
+  }
+}

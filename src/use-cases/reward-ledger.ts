@@ -1,0 +1,152 @@
+import { calendarQuarter, toDateOnly } from '../domain/dates.ts';
+import type { Program } from '../domain/program.ts';
+import {
+  clawbackDecision,
+  recomputeRewards,
+  type ExistingReward,
+  type RewardInput,
+  type RewardKind,
+  type RewardStatus,
+} from '../domain/rewards.ts';
+import type { ReferralRow, ReferrerRow } from '../store/referrals.repo.ts';
+import type { RewardWithNet } from '../store/rewards.repo.ts';
+import type { UseCaseContext } from './context.ts';
+import { programNotice, rewardNotice } from './notices.ts';
+
+/** The program version a referral was submitted under: its rewards always use it. */
+export function lockedProgram(ctx: UseCaseContext, referral: ReferralRow): Program {
+  const version = ctx.store.programs.version(referral.installationId, referral.programVersion);
+  if (!version) throw new Error(`program version ${referral.programVersion} of ${referral.installationId} is missing`);
+  return version.program;
+}
+
+const asExisting = (r: RewardWithNet): ExistingReward => ({
+  idempotencyKey: r.idempotencyKey,
+  netCents: r.netCents,
+  kind: r.kind as RewardKind,
+  status: r.status as RewardStatus,
+});
+
+/**
+ * Brings a referral's rewards for a milestone in line with the facts: reverses what no longer
+ * holds and accrues what is newly earned, through the domain's plan. Call inside a transaction.
+ */
+export function settleMilestone(
+  ctx: UseCaseContext,
+  args: {
+    referral: ReferralRow;
+    referrer: ReferrerRow;
+    milestone: RewardInput['milestone'];
+    deal: RewardInput['deal'];
+    sharePpm: number;
+    actor: string;
+    now: Date;
+  },
+): void {
+  const { store } = ctx;
+  const program = lockedProgram(ctx, args.referral);
+  const existing = store.rewards.forReferral(args.referral.id);
+  const today = toDateOnly(args.now.toISOString());
+  const plan = recomputeRewards({
+    program,
+    milestone: args.milestone,
+    referral: {
+      id: args.referral.id,
+      referrerId: args.referrer.id,
+      referrerType: args.referrer.type,
+      referrerTier: args.referrer.tier,
+    },
+    deal: args.deal ?? null,
+    sharePpm: args.sharePpm,
+    today,
+    existing: [...existing, ...store.rewards.forReferrer(args.referrer.id).filter((r) => r.kind === 'bonus')].map(asExisting),
+    referrerClosedWonThisQuarter: closedWonInQuarter(ctx, args.referrer.id, args.deal?.closeDate ?? today),
+    referrerPaidThisYearCents: store.rewards
+      .forReferrer(args.referrer.id)
+      .filter((r) => r.createdAt.slice(0, 4) === today.slice(0, 4))
+      .reduce((sum, r) => sum + r.netCents, 0),
+  });
+
+  for (const reversal of plan.reverse) {
+    const reward = existing.find((r) => r.idempotencyKey === reversal.idempotencyKey);
+    if (reward) clawback(ctx, [reward], reversal.reason, args.actor, args.now);
+  }
+  const notice = programNotice(program);
+  for (const decision of plan.decisions) {
+    const row = store.rewards.accrue(
+      {
+        installationId: args.referral.installationId,
+        referralId: args.referral.id,
+        referrerId: args.referrer.id,
+        dealId: decision.dealId,
+        kind: decision.kind,
+        beneficiary: decision.beneficiary,
+        milestone: decision.milestone,
+        amountCents: decision.amountCents,
+        currency: decision.currency,
+        status: decision.initialStatus,
+        dueDate: decision.dueDate,
+        requiresApproval: decision.requiresApproval,
+        programVersion: args.referral.programVersion,
+        reasons: decision.reasons,
+        idempotencyKey: decision.idempotencyKey,
+        updatedAt: args.now.toISOString(),
+      },
+      args.actor,
+    );
+    if (row && row.status === 'approved' && row.beneficiary === 'referrer') {
+      ctx.notify(rewardNotice(row, args.referral, notice, 'reward.approved', `${row.id}:approved`), args.now);
+    }
+  }
+}
+
+/** Offsetting ledger entries that net each reward to zero; paid ones are netted in the next payout. */
+export function clawback(ctx: UseCaseContext, rewards: RewardWithNet[], reason: string, actor: string, now: Date): void {
+  const live = rewards.filter((r) => r.status !== 'reversed');
+  for (const entry of clawbackDecision(
+    live.map((r) => ({ id: r.id, netCents: r.netCents, status: r.status as RewardStatus, currency: r.currency })),
+    reason,
+  )) {
+    const reward = live.find((r) => r.id === entry.rewardId)!;
+    const added = ctx.store.rewards.addEntry({
+      rewardId: entry.rewardId,
+      kind: 'clawback',
+      amountCents: entry.amountCents,
+      fromStatus: reward.status,
+      toStatus: entry.nextStatus,
+      actor,
+      reason: entry.reasons.join(' '),
+      idempotencyKey: entry.idempotencyKey,
+    });
+    if (!added) continue;
+    ctx.store.rewards.setStatus(entry.rewardId, entry.nextStatus, now);
+    ctx.store.audit.record({
+      installationId: reward.installationId,
+      actor,
+      action: 'reward.reversed',
+      subjectType: 'reward',
+      subjectId: reward.id,
+      before: { status: reward.status, netCents: reward.netCents },
+      after: { status: entry.nextStatus, netCents: 0 },
+      at: now.toISOString(),
+    });
+  }
+}
+
+/** The referrer's closed-won referrals whose deal closed in the same calendar quarter. */
+function closedWonInQuarter(ctx: UseCaseContext, referrerId: string, closeDate: string): number {
+  const quarter = calendarQuarter(toDateOnly(closeDate));
+  return ctx.store.referrals
+    .byReferrer(referrerId)
+    .filter((r) => r.status === 'closed_won')
+    .filter((r) =>
+      ctx.store.referrals
+        .attributionsForReferral(r.id)
+        .some((a) => a.status === 'active' && dealCloseQuarter(ctx, r.installationId, a.dealId) === quarter),
+    ).length;
+}
+
+function dealCloseQuarter(ctx: UseCaseContext, installationId: string, dealId: string): string | null {
+  const closeDate = ctx.store.deals.get(installationId, dealId)?.closeDate;
+  return closeDate ? calendarQuarter(closeDate) : null;
+}

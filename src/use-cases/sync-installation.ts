@@ -1,0 +1,52 @@
+import { CrmError } from '../../connectors/connector.ts';
+import type { CrmObjectType } from '../../connectors/connector.ts';
+import type { InboxRow } from '../store/inbox.repo.ts';
+import { applyCrmChanges, type RecordRef } from './apply-crm-changes.ts';
+import type { UseCaseContext } from './context.ts';
+
+/** Events claimed per run: ten CRM batches. More waiting → the job schedules itself again. */
+const EVENTS_PER_RUN = 1_000;
+const LEASE_MS = 5 * 60_000;
+
+/**
+ * Processes an installation's pending inbox events: the hints are coalesced per record, the
+ * records' current state is fetched in batches and applied. A record that fails spends an attempt
+ * of its events (dead after `maxAttempts`) while the others complete; a CRM failure returns every
+ * claimed event to the inbox and lets the queue retry the job.
+ */
+export async function syncInstallation(ctx: UseCaseContext, installationId: string, options: { maxAttempts: number }): Promise<void> {
+  const { store } = ctx;
+  const installation = store.installations.get(installationId);
+  if (!installation || installation.status !== 'active') return;
+  const rows = store.inbox.claim(installationId, EVENTS_PER_RUN, LEASE_MS, ctx.now());
+  if (rows.length === 0) return;
+
+  let result;
+  try {
+    result = await applyCrmChanges(ctx, installation, refsOf(rows));
+  } catch (err) {
+    if (err instanceof CrmError && (err.code === 'rate_limited' || err.code === 'auth_revoked')) store.inbox.release(rows);
+    else store.inbox.markFailed(rows, err instanceof Error ? err.message : String(err), options.maxAttempts);
+    throw err;
+  }
+
+  const failedKeys = new Set(result.failed.map((f) => `${f.ref.objectType}:${f.ref.id}`));
+  const failedRows = rows.filter((r) => refsOfRow(r).some((ref) => failedKeys.has(`${ref.objectType}:${ref.id}`)));
+  store.inbox.markDone(rows.filter((r) => !failedRows.includes(r)).map((r) => r.id), ctx.now());
+  if (failedRows.length) store.inbox.markFailed(failedRows, result.failed.map((f) => f.error).join('; '), options.maxAttempts);
+  if (rows.length === EVENTS_PER_RUN || failedRows.some((r) => r.attempts < options.maxAttempts)) {
+    await ctx.scheduler.schedule('sync', installationId, { delayMs: failedRows.length ? 1_000 : 0 });
+  }
+}
+
+function refsOfRow(row: InboxRow): RecordRef[] {
+  const own = { objectType: row.objectType as CrmObjectType, id: row.objectId };
+  return [own, ...(row.related ?? []).map((r) => ({ objectType: r.objectType as CrmObjectType, id: r.objectId }))];
+}
+
+/** Coalesces: ten events about deal 42 are one fetch of deal 42. */
+function refsOf(rows: InboxRow[]): RecordRef[] {
+  const unique = new Map<string, RecordRef>();
+  for (const ref of rows.flatMap(refsOfRow)) unique.set(`${ref.objectType}:${ref.id}`, ref);
+  return [...unique.values()];
+}

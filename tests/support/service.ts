@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { installSandboxHubSpot, startService, type RunningService } from '../../src/main.ts';
+import { freePort } from './ports.ts';
+
+export interface TestService {
+  url: string;
+  token: string;
+  service: RunningService;
+  dataDir: string;
+  /** fetch against the API with the admin token. */
+  api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole service in this process, on a free port, with its own SQLite file. Without other
+ * settings it serves the in-process sandbox CRMs, like `npm start` does.
+ */
+export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'referloop-test-'));
+  const port = await freePort();
+  const config = loadConfig({
+    PORT: String(port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: `file:${join(dataDir, 'referloop.db')}`,
+    ADMIN_API_TOKEN: 'test-admin-token-0123456789',
+    LOG_LEVEL: 'silent',
+    SYNC_COALESCE_MS: '20',
+    ...env,
+  });
+  const service = await startService(config, createLogger({ level: 'silent' }), { http: true, worker: true });
+  const url = config.publicBaseUrl;
+  return {
+    url,
+    token: config.adminToken,
+    service,
+    dataDir,
+    api(path, init = {}) {
+      const { json, ...rest } = init;
+      return fetch(`${url}/api/v1${path}`, {
+        ...rest,
+        headers: {
+          authorization: `Bearer ${config.adminToken}`,
+          ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(rest.headers as Record<string, string> | undefined),
+        },
+        ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+      });
+    },
+    async stop() {
+      await service.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Installs the in-process sandbox HubSpot through OAuth; returns the installation id. */
+export async function installSandbox(service: TestService): Promise<string> {
+  const id = await installSandboxHubSpot(service.url, createLogger({ level: 'silent' }));
+  if (!id) throw new Error('sandbox HubSpot install failed');
+  return id;
+}
+
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
