@@ -1,0 +1,98 @@
+import { daysBetween, toDateOnly, type DateOnly } from './dates.ts';
+import type { EligibilityRule, EligibilityRuleKind } from './program.ts';
+
+/** CRM facts about an account; null or absent means the CRM has no value. */
+export interface AccountFacts {
+  nps?: number | null;
+  /** 'YYYY-MM-DD' or an ISO instant. */
+  customerSince?: string | null;
+  healthScore?: number | null;
+  lifecycleStage?: string | null;
+  openEscalations?: number | null;
+  isCustomer: boolean;
+}
+
+export interface RuleOutcome {
+  rule: EligibilityRuleKind;
+  passed: boolean;
+  detail: string;
+}
+
+export interface EligibilityResult {
+  eligible: boolean;
+  reasons: RuleOutcome[];
+  summary: string;
+}
+
+/** Evaluates each enabled rule; the account is eligible when all pass. Disabled rules are not listed. */
+export function evaluateEligibility(
+  account: AccountFacts,
+  rules: readonly EligibilityRule[],
+  today: DateOnly,
+): EligibilityResult {
+  const reasons = rules.filter((r) => r.enabled).map((r) => evaluateRule(account, r, today));
+  const failed = reasons.filter((r) => !r.passed);
+  const summary =
+    failed.length === 0
+      ? `Eligible to refer: ${reasons.length === 1 ? 'the rule passes' : `all ${reasons.length} rules pass`}.`
+      : `Not eligible to refer: ${failed.map((f) => f.detail).join('; ')}.`;
+  return { eligible: failed.length === 0, reasons, summary };
+}
+
+function evaluateRule(account: AccountFacts, rule: EligibilityRule, today: DateOnly): RuleOutcome {
+  const outcome = (passed: boolean, detail: string): RuleOutcome => ({ rule: rule.kind, passed, detail });
+  const missing = (field: string): RuleOutcome =>
+    rule.ifMissing === 'pass'
+      ? outcome(true, `no ${field} recorded, which this program allows`)
+      : outcome(false, `no ${field} recorded`);
+
+  switch (rule.kind) {
+    case 'min_nps': {
+      const nps = account.nps;
+      if (nps == null) return missing('NPS score');
+      return nps >= rule.min
+        ? outcome(true, `NPS ${nps} is at least ${rule.min}`)
+        : outcome(false, `NPS ${nps} is below ${rule.min}`);
+    }
+    case 'min_customer_days': {
+      if (!account.isCustomer) return outcome(false, 'the account is not a customer');
+      if (!account.customerSince) return missing('customer-since date');
+      const days = daysBetween(toDateOnly(account.customerSince), today);
+      return days >= rule.days
+        ? outcome(true, `customer for ${days} days, at least ${rule.days}`)
+        : outcome(false, `customer for ${days} days, fewer than ${rule.days}`);
+    }
+    case 'min_health_score': {
+      const score = account.healthScore;
+      if (score == null) return missing('health score');
+      return score >= rule.min
+        ? outcome(true, `health score ${score} is at least ${rule.min}`)
+        : outcome(false, `health score ${score} is below ${rule.min}`);
+    }
+    case 'lifecycle_stage': {
+      const stage = account.lifecycleStage?.trim();
+      if (!stage) return missing('lifecycle stage');
+      // CRMs differ in case ('customer' in HubSpot, 'Customer' in Salesforce picklists).
+      const allowed = rule.stages.some((s) => s.toLowerCase() === stage.toLowerCase());
+      return allowed
+        ? outcome(true, `lifecycle stage is ${stage}`)
+        : outcome(false, `lifecycle stage is ${stage}, not ${rule.stages.join(' or ')}`);
+    }
+    case 'no_open_escalation': {
+      const open = account.openEscalations;
+      if (open == null) return missing('escalation data');
+      return open === 0
+        ? outcome(true, 'no open escalation')
+        : outcome(false, `${open} open escalation${open === 1 ? '' : 's'}`);
+    }
+  }
+}
+
+/**
+ * Whether an account just became eligible, which can trigger a referral ask. Without a previous
+ * evaluation nothing is known to have changed: otherwise every eligible account would be asked
+ * at once right after install.
+ */
+export function becameEligible(previous: { eligible: boolean } | null | undefined, current: { eligible: boolean }): boolean {
+  return previous != null && !previous.eligible && current.eligible;
+}

@@ -1,0 +1,208 @@
+// The program an admin configures. Rewards are always computed with the version a referral was
+// submitted under, so a Program value is treated as immutable once referrals point at it.
+
+export const REFERRER_TYPES = ['customer', 'partner', 'consultant', 'advisor', 'employee'] as const;
+export type ReferrerType = (typeof REFERRER_TYPES)[number];
+
+/** Lifecycle steps that earn rewards. */
+export const REWARD_MILESTONES = ['qualified', 'closed_won'] as const;
+export type RewardMilestone = (typeof REWARD_MILESTONES)[number];
+
+export type AttributionModel = 'first_touch' | 'last_touch' | 'linear';
+
+/**
+ * What happens when a deal is marked rep-sourced in the CRM and a partner or consultant also
+ * referred it: block their credit, record them as influenced (no share, no reward), or ignore it.
+ */
+export type ChannelConflictPolicy = 'rep_sourced_blocks_partner' | 'influenced_only' | 'ignore';
+
+/**
+ * Optional limits that make a rule apply only to some deals or referrers. Deal size is the deal's
+ * amount (its first-year value when the amount is missing); min is inclusive, max exclusive, so
+ * adjacent tiers [0, 100k) and [100k, ∞) never overlap.
+ */
+export interface RuleTiers {
+  minDealCents?: number;
+  maxDealCents?: number;
+  /** Referrer tiers (e.g. 'gold') the rule is limited to; absent or empty means every tier. */
+  referrerTiers?: string[];
+}
+
+/** A fixed fee paid when a referral reaches a milestone. */
+export interface FixedRewardRule extends RuleTiers {
+  id: string;
+  kind: 'fixed';
+  description?: string;
+  referrerTypes: ReferrerType[];
+  milestone: RewardMilestone;
+  amountCents: number;
+}
+
+/** A commission on the deal's first-year value, paid on close. */
+export interface PercentRewardRule extends RuleTiers {
+  id: string;
+  kind: 'percent';
+  description?: string;
+  referrerTypes: ReferrerType[];
+  milestone: 'closed_won';
+  /** 1000 bp = 10%. */
+  rateBasisPoints: number;
+}
+
+/**
+ * Rules are evaluated in order and the first matching rule of each kind wins, so list specific
+ * tiers before general ones.
+ */
+export type RewardRule = FixedRewardRule | PercentRewardRule;
+
+export interface MilestoneBonus {
+  id: string;
+  description?: string;
+  referrerTypes: ReferrerType[];
+  /** Paid once per calendar quarter when the referrer reaches this many closed-won referrals in it. */
+  closedWonPerQuarter: number;
+  amountCents: number;
+}
+
+/** Dual-sided programs: what the referred person gets. */
+export interface RefereeReward {
+  milestone: RewardMilestone;
+  amountCents: number;
+  description: string;
+}
+
+/**
+ * Each rule can be switched off, and says what to do when the CRM has no value for its field
+ * ('fail' unless the program says the field is optional).
+ */
+export type EligibilityRule =
+  | { kind: 'min_nps'; enabled: boolean; min: number; ifMissing: 'fail' | 'pass' }
+  | { kind: 'min_customer_days'; enabled: boolean; days: number; ifMissing: 'fail' | 'pass' }
+  | { kind: 'min_health_score'; enabled: boolean; min: number; ifMissing: 'fail' | 'pass' }
+  | { kind: 'lifecycle_stage'; enabled: boolean; stages: string[]; ifMissing: 'fail' | 'pass' }
+  | { kind: 'no_open_escalation'; enabled: boolean; ifMissing: 'fail' | 'pass' };
+
+export type EligibilityRuleKind = EligibilityRule['kind'];
+
+export interface Program {
+  name: string;
+  senderName: string;
+  senderEmail: string;
+  /** ISO 4217; all program amounts are in its minor units. */
+  currency: string;
+  referrerTypes: ReferrerType[];
+  requireAgreement: boolean;
+  dedupe: {
+    /** A referee referred within this many days before is a duplicate. */
+    windowDays: number;
+    /** 'first': the earliest valid referral keeps the referee; 'last': a newer one replaces it once its protection ends. */
+    winner: 'first' | 'last';
+    plusAddressing: 'strip' | 'keep';
+    /** How long an accepted referral protects its referee against a 'last'-wins replacement. */
+    protectionDays: number;
+  };
+  attribution: {
+    model: AttributionModel;
+    windowDays: number;
+    channelConflict: ChannelConflictPolicy;
+  };
+  rewardRules: RewardRule[];
+  milestoneBonuses: MilestoneBonus[];
+  refereeReward?: RefereeReward;
+  caps: {
+    /** Referrer rewards of one referral (milestones and commission) together. */
+    perReferralCents?: number;
+    /** Referrer rewards (including bonuses) in one calendar year. */
+    perReferrerPerYearCents?: number;
+  };
+  /** Days after close (or after qualification, for that milestone) until a reward is due. */
+  payoutDays: number;
+  /** Rewards strictly over this amount need an approval. */
+  approvalThresholdCents: number;
+  eligibility: { rules: EligibilityRule[] };
+  discretion: {
+    showStage: boolean;
+    showReward: boolean;
+    showDealAmount: boolean;
+    showInternalNotes: boolean;
+  };
+  notifications: { digest: boolean };
+}
+
+export function defaultEligibilityRules(): EligibilityRule[] {
+  return [
+    { kind: 'min_nps', enabled: true, min: 9, ifMissing: 'fail' },
+    { kind: 'min_customer_days', enabled: true, days: 90, ifMissing: 'fail' },
+    // Many CRMs have no health score; the rule only applies when one is recorded.
+    { kind: 'min_health_score', enabled: true, min: 70, ifMissing: 'pass' },
+    { kind: 'lifecycle_stage', enabled: true, stages: ['customer'], ifMissing: 'fail' },
+    // Escalations are usually only recorded when they exist: no data reads as none open.
+    { kind: 'no_open_escalation', enabled: true, ifMissing: 'pass' },
+  ];
+}
+
+/**
+ * The program of a fresh install (DESIGN.md): customers and advisors earn $50 when a referral
+ * is qualified and $500 when it closes won, or $1,000 for deals of $100,000 or more; partners
+ * and consultants earn 10% of first-year value on close. Employees may submit referrals (so they
+ * are tracked and attributed) but no rule pays them: internal referral pay usually runs through
+ * payroll, and an admin can add a rule for them.
+ * Channel conflict defaults to 'influenced_only': on a deal the CRM marks rep-sourced, a partner
+ * is still shown as having influenced it but is not paid twice for the rep's work.
+ */
+export function defaultProgram(): Program {
+  const window = 365;
+  return {
+    name: 'Referral program',
+    senderName: 'Referral program',
+    senderEmail: 'referrals@example.com',
+    currency: 'USD',
+    referrerTypes: ['customer', 'partner', 'consultant', 'advisor', 'employee'],
+    requireAgreement: false,
+    dedupe: { windowDays: window, winner: 'first', plusAddressing: 'strip', protectionDays: window },
+    attribution: { model: 'first_touch', windowDays: window, channelConflict: 'influenced_only' },
+    rewardRules: [
+      {
+        id: 'qualified-fee',
+        kind: 'fixed',
+        description: '$50 when a referral is qualified',
+        referrerTypes: ['customer', 'advisor'],
+        milestone: 'qualified',
+        amountCents: 5_000,
+      },
+      {
+        id: 'enterprise-won-fee',
+        kind: 'fixed',
+        description: '$1,000 when a deal of $100,000 or more closes won',
+        referrerTypes: ['customer', 'advisor'],
+        milestone: 'closed_won',
+        amountCents: 100_000,
+        minDealCents: 10_000_000,
+      },
+      {
+        id: 'won-fee',
+        kind: 'fixed',
+        description: '$500 when a deal closes won',
+        referrerTypes: ['customer', 'advisor'],
+        milestone: 'closed_won',
+        amountCents: 50_000,
+        maxDealCents: 10_000_000,
+      },
+      {
+        id: 'partner-commission',
+        kind: 'percent',
+        description: '10% of first-year value when a deal closes won',
+        referrerTypes: ['partner', 'consultant'],
+        milestone: 'closed_won',
+        rateBasisPoints: 1_000,
+      },
+    ],
+    milestoneBonuses: [],
+    caps: {},
+    payoutDays: 90,
+    approvalThresholdCents: 100_000,
+    eligibility: { rules: defaultEligibilityRules() },
+    discretion: { showStage: true, showReward: true, showDealAmount: false, showInternalNotes: false },
+    notifications: { digest: false },
+  };
+}

@@ -1,0 +1,224 @@
+import { compareText } from './compare.ts';
+import { addDaysToInstant, instantMs, type IsoInstant } from './dates.ts';
+import type { RewardMilestone } from './program.ts';
+
+export const REFERRAL_STATUSES = [
+  'submitted',
+  'accepted',
+  'rejected',
+  'contacted',
+  'qualified',
+  'in_sales_process',
+  'closed_won',
+  'closed_lost',
+  'expired',
+] as const;
+export type ReferralStatus = (typeof REFERRAL_STATUSES)[number];
+
+/** Lifecycle steps a CRM stage can be mapped to; won and lost come from the stage's own flags. */
+export type MappedStep = 'contacted' | 'qualified' | 'in_sales_process';
+/** Per pipeline, per stage: { [pipelineId]: { [stageId]: step } }. */
+export type StageMapping = Record<string, Record<string, MappedStep>>;
+
+export class IllegalTransitionError extends Error {
+  constructor(
+    readonly from: ReferralStatus,
+    readonly to: ReferralStatus,
+  ) {
+    super(`illegal referral transition ${from} → ${to}`);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+/** Statuses in which the referral follows its deal; any of them can move to any other. */
+const OPEN: readonly ReferralStatus[] = ['accepted', 'contacted', 'qualified', 'in_sales_process'];
+const CLOSED: readonly ReferralStatus[] = ['closed_won', 'closed_lost'];
+
+/**
+ * Allowed moves. Deals move backwards as well as forwards in a pipeline and can be reopened or
+ * flip between won and lost, so the referral follows in every direction between its open and
+ * closed steps. Only 'rejected' and 'expired' are final. Open steps may expire: a referral can sit
+ * in 'contacted' on a rep's word with no deal behind it.
+ */
+const TRANSITIONS: Readonly<Record<ReferralStatus, readonly ReferralStatus[]>> = {
+  submitted: ['accepted', 'rejected'],
+  accepted: [...OPEN, ...CLOSED, 'expired'],
+  contacted: [...OPEN, ...CLOSED, 'expired'],
+  qualified: [...OPEN, ...CLOSED, 'expired'],
+  in_sales_process: [...OPEN, ...CLOSED, 'expired'],
+  closed_won: [...OPEN, 'closed_lost'],
+  closed_lost: [...OPEN, 'closed_won'],
+  rejected: [],
+  expired: [],
+};
+
+/** Pipeline order used to tell forward from backward moves. */
+const RANK: Readonly<Record<ReferralStatus, number>> = {
+  submitted: 0,
+  accepted: 1,
+  contacted: 2,
+  qualified: 3,
+  in_sales_process: 4,
+  closed_lost: 5,
+  closed_won: 6,
+  rejected: -1,
+  expired: -1,
+};
+
+export function canTransition(from: ReferralStatus, to: ReferralStatus): boolean {
+  return from === to || TRANSITIONS[from].includes(to);
+}
+
+/** Final: nothing moves the referral again. Closed won/lost are not final, deals reopen. */
+export function isTerminal(status: ReferralStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}
+
+export function isClosedStatus(status: ReferralStatus): boolean {
+  return CLOSED.includes(status);
+}
+
+export interface TransitionResult {
+  changed: boolean;
+  from: ReferralStatus;
+  to: ReferralStatus;
+  reason: string;
+}
+
+/** A repeated transition is a no-op (`changed: false`); an illegal one is a bug and throws. */
+export function transition(from: ReferralStatus, to: ReferralStatus, reason: string): TransitionResult {
+  if (from === to) return { changed: false, from, to, reason: `already ${label(to)}: ${reason}` };
+  if (!TRANSITIONS[from].includes(to)) throw new IllegalTransitionError(from, to);
+  return { changed: true, from, to, reason };
+}
+
+export type DealProgress =
+  | { action: 'none'; from: ReferralStatus; to: ReferralStatus; reason: string }
+  | {
+      action: 'move';
+      from: ReferralStatus;
+      to: ReferralStatus;
+      direction: 'forward' | 'backward';
+      /** Steps passed through, in order, ending with `to` (forward moves can skip steps). */
+      path: ReferralStatus[];
+      /** Reward milestones at or below `to`. Rewards are idempotent, so a jump straight to
+       * closed_won also settles a qualified fee that was never paid, and repeats cost nothing. */
+      milestonesReached: RewardMilestone[];
+      /** The referral leaves closed_won: its rewards must be reversed. */
+      leftClosedWon: boolean;
+      reason: string;
+    };
+
+/**
+ * What deal sync should do with a referral when its deal is at `target`. Referrals that were
+ * never accepted, or are final, ignore deals (a value, not an error: the CRM is just a source of facts).
+ */
+export function progressFromDeal(current: ReferralStatus, target: ReferralStatus): DealProgress {
+  if (current === target) {
+    return { action: 'none', from: current, to: target, reason: `the deal still puts the referral at ${label(target)}` };
+  }
+  if (!canTransition(current, target)) {
+    return {
+      action: 'none',
+      from: current,
+      to: target,
+      reason: `the referral is ${label(current)}, so its deal no longer changes it`,
+    };
+  }
+  const forward = RANK[target] > RANK[current];
+  // A won deal went through the steps before it; a lost one may have died at any of them.
+  const path =
+    forward && target === 'closed_won'
+      ? OPEN.filter((s) => RANK[s] > RANK[current])
+      : forward && target !== 'closed_lost'
+        ? OPEN.filter((s) => RANK[s] > RANK[current] && RANK[s] < RANK[target])
+        : [];
+  const milestonesReached: RewardMilestone[] = [];
+  if (target === 'qualified' || target === 'in_sales_process' || target === 'closed_won') milestonesReached.push('qualified');
+  if (target === 'closed_won') milestonesReached.push('closed_won');
+  const reopened = isClosedStatus(current) && OPEN.includes(target);
+  const verb = reopened ? 'was reopened' : forward ? 'moved forward' : 'moved back';
+  return {
+    action: 'move',
+    from: current,
+    to: target,
+    direction: forward ? 'forward' : 'backward',
+    path: [...path, target],
+    milestonesReached,
+    leftClosedWon: current === 'closed_won',
+    reason: `the deal ${verb}: referral goes from ${label(current)} to ${label(target)}`,
+  };
+}
+
+export interface DealStage {
+  pipelineId: string;
+  stageId: string;
+  isClosed: boolean;
+  isWon: boolean;
+}
+
+/**
+ * The lifecycle step a deal's stage means. Won and lost come only from the CRM's stage flags
+ * (never from labels, which admins rename and translate); isWon implies closed.
+ * An open stage nobody mapped is treated as 'in_sales_process'.
+ */
+export function lifecycleStepForStage(
+  stageMapping: StageMapping,
+  deal: DealStage,
+): { step: MappedStep | 'closed_won' | 'closed_lost'; reason: string } {
+  if (deal.isWon) return { step: 'closed_won', reason: `deal stage ${deal.stageId} is closed won in the CRM` };
+  if (deal.isClosed) return { step: 'closed_lost', reason: `deal stage ${deal.stageId} is closed lost in the CRM` };
+  const mapped = stageMapping[deal.pipelineId]?.[deal.stageId];
+  if (mapped) {
+    return { step: mapped, reason: `stage ${deal.stageId} of pipeline ${deal.pipelineId} is mapped to ${label(mapped)}` };
+  }
+  return {
+    step: 'in_sales_process',
+    reason: `stage ${deal.stageId} of pipeline ${deal.pipelineId} is not mapped, so it counts as in sales process`,
+  };
+}
+
+/** Per pipeline: first open stage → contacted, second → qualified, later open stages → in sales process. */
+export function defaultStageMapping(
+  stages: readonly (DealStage & { displayOrder: number })[],
+): StageMapping {
+  const mapping: StageMapping = {};
+  const open = stages
+    .filter((s) => !s.isClosed && !s.isWon)
+    .sort((a, b) => a.displayOrder - b.displayOrder || compareText(a.stageId, b.stageId));
+  for (const stage of open) {
+    const pipeline = (mapping[stage.pipelineId] ??= {});
+    const position = Object.keys(pipeline).length;
+    pipeline[stage.stageId] = position === 0 ? 'contacted' : position === 1 ? 'qualified' : 'in_sales_process';
+  }
+  return mapping;
+}
+
+export interface ExpiryDecision {
+  expire: boolean;
+  /** When the attribution window ends (or ended). */
+  expiresAt: IsoInstant;
+  reason: string;
+}
+
+/** An open referral with no deal expires once the attribution window since submission has passed. */
+export function expiryDecision(
+  referral: { status: ReferralStatus; submittedAt: IsoInstant; hasDeal: boolean },
+  now: IsoInstant,
+  windowDays: number,
+): ExpiryDecision {
+  const expiresAt = addDaysToInstant(referral.submittedAt, windowDays);
+  const day = expiresAt.slice(0, 10);
+  if (!OPEN.includes(referral.status)) {
+    return { expire: false, expiresAt, reason: `a ${label(referral.status)} referral does not expire` };
+  }
+  if (referral.hasDeal) return { expire: false, expiresAt, reason: 'a deal is linked to the referral' };
+  if (instantMs(now) < instantMs(expiresAt)) {
+    return { expire: false, expiresAt, reason: `the ${windowDays}-day window runs until ${day}` };
+  }
+  return { expire: true, expiresAt, reason: `no deal within the ${windowDays}-day window, which ended on ${day}` };
+}
+
+function label(status: ReferralStatus): string {
+  return status.replace(/_/g, ' ');
+}

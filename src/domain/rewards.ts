@@ -1,0 +1,404 @@
+import { addDays, calendarQuarter, toDateOnly, type DateOnly } from './dates.ts';
+import { formatMoney, percentOfCents, PPM_WHOLE, shareOfCents } from './money.ts';
+import type { FixedRewardRule, PercentRewardRule, Program, ReferrerType, RewardMilestone, RewardRule } from './program.ts';
+
+export type RewardKind = 'milestone' | 'commission' | 'bonus' | 'referee';
+export type RewardStatus = 'pending' | 'approved' | 'payable' | 'paid' | 'rejected' | 'reversed';
+
+/** A reward already stored. Pass `status` so reversed and rejected rewards are recognized. */
+export interface ExistingReward {
+  idempotencyKey: string;
+  netCents: number;
+  kind: RewardKind;
+  status?: RewardStatus;
+}
+
+export interface RewardInput {
+  /** The locked program version the referral was submitted under. */
+  program: Program;
+  milestone: RewardMilestone;
+  referral: { id: string; referrerId: string; referrerType: ReferrerType; referrerTier?: string | null };
+  deal?: {
+    id: string;
+    firstYearValueCents: number | null;
+    amountCents: number | null;
+    currency: string;
+    /** 'YYYY-MM-DD' or an ISO instant. */
+    closeDate?: string | null;
+  } | null;
+  /** This referral's share of the deal's credit; 1_000_000 when whole, 0 when only influenced. */
+  sharePpm: number;
+  today: DateOnly;
+  /** Rewards already accrued for this referral (and the referrer's bonuses of the quarter, if known). */
+  existing: readonly ExistingReward[];
+  /** The referrer's closed-won referrals in the close date's calendar quarter, this one included. */
+  referrerClosedWonThisQuarter: number;
+  /** Net referrer rewards accrued this calendar year, this referral's existing ones included. */
+  referrerPaidThisYearCents: number;
+}
+
+export interface RewardDecision {
+  idempotencyKey: string;
+  kind: RewardKind;
+  beneficiary: 'referrer' | 'referee';
+  milestone: RewardMilestone;
+  referralId: string;
+  referrerId: string;
+  dealId: string | null;
+  /** The reward rule or milestone bonus that produced it; null for the referee reward. */
+  ruleId: string | null;
+  amountCents: number;
+  currency: string;
+  dueDate: DateOnly;
+  requiresApproval: boolean;
+  initialStatus: 'pending' | 'approved';
+  reasons: string[];
+}
+
+export interface RewardPlan {
+  decisions: RewardDecision[];
+  /** Live rewards to reverse (clawbackDecision) because a recomputation replaces or drops them. */
+  reverse: { idempotencyKey: string; reason: string }[];
+  /** Why something was not granted, for the audit trail. */
+  notes: string[];
+}
+
+/** Rewards needing approval wait for it; the rest are approved from the start. */
+export function initialRewardStatus(requiresApproval: boolean): 'pending' | 'approved' {
+  return requiresApproval ? 'pending' : 'approved';
+}
+
+/** New rewards a milestone earns. Replaying the same facts with the output fed back as `existing` yields nothing. */
+export function computeRewards(input: RewardInput): RewardDecision[] {
+  return planRewards(input).decisions;
+}
+
+/** computeRewards with the reasons for what was not granted. */
+export function planRewards(input: RewardInput): RewardPlan {
+  return plan(input, 'new');
+}
+
+/**
+ * Brings the rewards of a milestone in line with the current facts (deal amount changed, share
+ * changed, deal won again after a reversal): a live reward whose amount no longer matches is
+ * reversed and replaced by a new one, so every amount change goes through approval again and
+ * a paid reward is netted in the next payout. Bonuses are left alone: they reward a count
+ * that was reached, and a later drop does not take them back.
+ */
+export function recomputeRewards(input: RewardInput): RewardPlan {
+  return plan(input, 'recompute');
+}
+
+interface Candidate {
+  base: string;
+  kind: RewardKind;
+  beneficiary: 'referrer' | 'referee';
+  ruleId: string | null;
+  cents: number;
+  reasons: string[];
+}
+
+const isLive = (r: ExistingReward): boolean =>
+  r.status === undefined ? r.netCents > 0 : r.status !== 'reversed' && r.status !== 'rejected';
+
+function plan(input: RewardInput, mode: 'new' | 'recompute'): RewardPlan {
+  const { program, milestone, referral, deal, sharePpm } = input;
+  const notes: string[] = [];
+  const money = (cents: number): string => formatMoney(cents, program.currency);
+  const won = milestone === 'closed_won';
+  const dealId = won && deal ? deal.id : null;
+  // Qualification happens once per referral; closing pays per won deal.
+  const keyPrefix = `${referral.id}:${milestone}:`;
+  const base = (kind: RewardKind): string => `${keyPrefix}${kind}${dealId ? `:${dealId}` : ''}`;
+  const dueFrom = won && deal?.closeDate ? toDateOnly(deal.closeDate) : input.today;
+  const dueDate = addDays(dueFrom, program.payoutDays);
+
+  const candidates: Candidate[] = [];
+  if (won && sharePpm === 0) {
+    notes.push('the referral only influenced the deal, so it earns no reward');
+  } else {
+    candidates.push(...referrerCandidates(input, base, notes));
+    const referee = program.refereeReward;
+    if (referee && referee.milestone === milestone) {
+      candidates.push({
+        base: base('referee'),
+        kind: 'referee',
+        beneficiary: 'referee',
+        ruleId: null,
+        cents: referee.amountCents,
+        reasons: [`${money(referee.amountCents)} for the referred person: ${referee.description}`],
+      });
+    }
+  }
+
+  const decisions: RewardDecision[] = [];
+  const reverse: RewardPlan['reverse'] = [];
+  const counts = (kinds: readonly RewardKind[]) => (r: ExistingReward) => kinds.includes(r.kind) && isLive(r);
+  const perReferralKinds: readonly RewardKind[] = ['milestone', 'commission'];
+  const perYearKinds: readonly RewardKind[] = ['milestone', 'commission', 'bonus'];
+  let usedReferral = input.existing.filter(counts(perReferralKinds)).reduce((s, r) => s + r.netCents, 0);
+  let usedYear = input.referrerPaidThisYearCents;
+  const produced = new Set<string>();
+
+  for (const c of candidates) {
+    produced.add(c.base);
+    const family = input.existing.filter((r) => r.idempotencyKey === c.base || r.idempotencyKey.startsWith(`${c.base}#`));
+    const live = family.find(isLive);
+    if (!live && family.some((r) => r.status === 'rejected')) {
+      notes.push(`${c.base} was rejected by an approver and is not proposed again`);
+      continue;
+    }
+    const reasons = [...c.reasons];
+    const liveNet = live?.netCents ?? 0;
+    let cents = c.cents;
+    const cap = (limit: number | undefined, used: number, label: string): void => {
+      if (limit === undefined) return;
+      const room = Math.max(0, limit - (used - liveNet));
+      if (cents > room) {
+        cents = room;
+        reasons.push(`capped at ${money(room)} by the ${label} cap of ${money(limit)}`);
+      }
+    };
+    if (perReferralKinds.includes(c.kind)) cap(program.caps.perReferralCents, usedReferral, 'per-referral');
+    if (perYearKinds.includes(c.kind)) cap(program.caps.perReferrerPerYearCents, usedYear, 'yearly per-referrer');
+
+    if (live) {
+      if (live.netCents === cents) continue; // replay: already accrued
+      if (mode === 'new') {
+        notes.push(`${live.idempotencyKey} already accrued ${money(live.netCents)}; recompute to change it to ${money(cents)}`);
+        continue;
+      }
+      reverse.push({
+        idempotencyKey: live.idempotencyKey,
+        reason: `amount changes from ${money(live.netCents)} to ${money(cents)}`,
+      });
+    }
+    if (perReferralKinds.includes(c.kind)) usedReferral += cents - liveNet;
+    if (perYearKinds.includes(c.kind)) usedYear += cents - liveNet;
+    if (cents <= 0) {
+      notes.push(`no ${c.kind} reward: ${reasons.at(-1) ?? 'nothing earned'}`);
+      continue;
+    }
+    const requiresApproval = cents > program.approvalThresholdCents;
+    reasons.push(
+      requiresApproval
+        ? `needs approval: over the ${money(program.approvalThresholdCents)} threshold`
+        : `approved automatically: not over the ${money(program.approvalThresholdCents)} threshold`,
+      `due ${dueDate}, ${program.payoutDays} days after ${won && deal?.closeDate ? 'the close date' : 'the milestone'}`,
+    );
+    decisions.push({
+      idempotencyKey: family.length === 0 ? c.base : `${c.base}#${family.length + 1}`,
+      kind: c.kind,
+      beneficiary: c.beneficiary,
+      milestone,
+      referralId: referral.id,
+      referrerId: referral.referrerId,
+      dealId,
+      ruleId: c.ruleId,
+      amountCents: cents,
+      currency: program.currency,
+      dueDate,
+      requiresApproval,
+      initialStatus: initialRewardStatus(requiresApproval),
+      reasons,
+    });
+  }
+
+  if (mode === 'recompute') {
+    // Rewards of this milestone (and deal) the current facts no longer earn.
+    for (const r of input.existing) {
+      const familyBase = r.idempotencyKey.split('#')[0] ?? r.idempotencyKey;
+      const ours = familyBase.startsWith(keyPrefix) && (!dealId || familyBase.endsWith(`:${dealId}`));
+      if (ours && isLive(r) && !produced.has(familyBase)) {
+        reverse.push({ idempotencyKey: r.idempotencyKey, reason: 'no longer earned with the current deal facts' });
+      }
+    }
+  }
+  return { decisions, reverse, notes };
+}
+
+function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => string, notes: string[]): Candidate[] {
+  const { program, milestone, referral, deal, sharePpm } = input;
+  const money = (cents: number): string => formatMoney(cents, program.currency);
+  const won = milestone === 'closed_won';
+  // Program amounts are in the program's currency; a deal in another one cannot be compared or
+  // taken a percentage of without an exchange rate, which the domain does not guess.
+  const dealUsable = deal != null && deal.currency === program.currency;
+  if (deal && !dealUsable) {
+    notes.push(`the deal is in ${deal.currency} but the program pays in ${program.currency}; amount-based rules were skipped`);
+  }
+  const dealSize = dealUsable ? (deal.amountCents ?? deal.firstYearValueCents) : null;
+  const applies = (rule: RewardRule): boolean =>
+    rule.milestone === milestone &&
+    rule.referrerTypes.includes(referral.referrerType) &&
+    tiersMatch(rule, referral.referrerTier ?? null, dealSize);
+  const shareNote = won && sharePpm < PPM_WHOLE ? [`${(sharePpm / 10_000).toFixed(2)}% share of the deal's credit`] : [];
+  const applyShare = (cents: number): number => (won ? shareOfCents(cents, sharePpm) : cents);
+  const candidates: Candidate[] = [];
+
+  const fixed = program.rewardRules.find((r): r is FixedRewardRule => r.kind === 'fixed' && applies(r));
+  if (fixed) {
+    candidates.push({
+      base: base('milestone'),
+      kind: 'milestone',
+      beneficiary: 'referrer',
+      ruleId: fixed.id,
+      cents: applyShare(fixed.amountCents),
+      reasons: [
+        `${money(fixed.amountCents)} ${milestone.replace('_', ' ')} fee (rule ${ruleLabel(fixed)})`,
+        ...tierNote(fixed, dealSize, money),
+        ...shareNote,
+      ],
+    });
+  }
+
+  const percent = program.rewardRules.find((r): r is PercentRewardRule => r.kind === 'percent' && applies(r));
+  if (percent && dealUsable) {
+    const basis = deal.firstYearValueCents ?? deal.amountCents;
+    if (basis === null) {
+      notes.push(`rule ${percent.id}: the deal has neither a first-year value nor an amount, so no commission`);
+    } else {
+      const label = deal.firstYearValueCents === null ? 'the deal amount (no first-year value recorded)' : 'first-year value';
+      candidates.push({
+        base: base('commission'),
+        kind: 'commission',
+        beneficiary: 'referrer',
+        ruleId: percent.id,
+        cents: applyShare(percentOfCents(basis, percent.rateBasisPoints)),
+        reasons: [
+          `${percent.rateBasisPoints / 100}% of ${label} ${money(basis)} (rule ${ruleLabel(percent)})`,
+          ...tierNote(percent, dealSize, money),
+          ...shareNote,
+        ],
+      });
+    }
+  }
+
+  if (!fixed && !percent) notes.push(`no reward rule pays ${referral.referrerType} referrers at ${milestone.replace('_', ' ')}`);
+
+  if (won) {
+    const closeDay = deal?.closeDate ? toDateOnly(deal.closeDate) : input.today;
+    const quarter = calendarQuarter(closeDay);
+    const count = input.referrerClosedWonThisQuarter;
+    for (const bonus of program.milestoneBonuses) {
+      if (!bonus.referrerTypes.includes(referral.referrerType) || count < bonus.closedWonPerQuarter) continue;
+      candidates.push({
+        // Referrer- and quarter-scoped so it is paid once per quarter whichever referral reaches it.
+        base: `${referral.referrerId}:bonus:${bonus.id}:${quarter}`,
+        kind: 'bonus',
+        beneficiary: 'referrer',
+        ruleId: bonus.id,
+        cents: bonus.amountCents,
+        reasons: [
+          `${money(bonus.amountCents)} bonus for ${bonus.closedWonPerQuarter} closed-won referrals in ${quarter} (${count} so far)`,
+        ],
+      });
+    }
+  }
+  return candidates;
+}
+
+function tiersMatch(rule: RewardRule, referrerTier: string | null, dealSize: number | null): boolean {
+  const tiers = rule.referrerTiers ?? [];
+  if (tiers.length > 0 && (referrerTier === null || !tiers.includes(referrerTier))) return false;
+  const { minDealCents: min, maxDealCents: max } = rule;
+  if (min === undefined && max === undefined) return true;
+  if (dealSize === null) return false;
+  return (min === undefined || dealSize >= min) && (max === undefined || dealSize < max);
+}
+
+function tierNote(rule: RewardRule, dealSize: number | null, money: (c: number) => string): string[] {
+  if (dealSize === null || (rule.minDealCents === undefined && rule.maxDealCents === undefined)) return [];
+  const bounds = [
+    rule.minDealCents !== undefined ? `at least ${money(rule.minDealCents)}` : null,
+    rule.maxDealCents !== undefined ? `under ${money(rule.maxDealCents)}` : null,
+  ].filter((b) => b !== null);
+  return [`deal size ${money(dealSize)} is ${bounds.join(' and ')}`];
+}
+
+function ruleLabel(rule: RewardRule): string {
+  return rule.description ? `${rule.id}: ${rule.description}` : rule.id;
+}
+
+export interface ClawbackEntry {
+  rewardId: string;
+  idempotencyKey: string;
+  /** Negative: brings the reward's net to exactly zero. */
+  amountCents: number;
+  currency: string;
+  /** Already paid out: the entry is deducted from the referrer's next payout. */
+  settlesInNextPayout: boolean;
+  nextStatus: 'reversed';
+  reasons: string[];
+}
+
+/**
+ * Offsetting entries that net each reward to zero. A reversed reward never comes back (a deal won
+ * again earns a new reward), so one clawback per reward is all there is and its key is stable.
+ */
+export function clawbackDecision(
+  rewards: readonly { id: string; netCents: number; status: RewardStatus; currency: string }[],
+  reason: string,
+): ClawbackEntry[] {
+  return rewards
+    .filter((r) => r.netCents > 0 && r.status !== 'rejected')
+    .map((r) => ({
+      rewardId: r.id,
+      idempotencyKey: `${r.id}:clawback`,
+      amountCents: -r.netCents,
+      currency: r.currency,
+      settlesInNextPayout: r.status === 'paid',
+      nextStatus: 'reversed' as const,
+      reasons: [
+        `${formatMoney(r.netCents, r.currency)} reversed: ${reason}`,
+        ...(r.status === 'paid' ? ['already paid, so it is deducted from the next payout'] : []),
+      ],
+    }));
+}
+
+export type RewardAction = 'approve' | 'reject' | 'make_payable' | 'mark_paid' | 'reverse';
+
+export type RewardTransition =
+  | { ok: true; from: RewardStatus; to: RewardStatus; changed: boolean; reason: string }
+  | { ok: false; from: RewardStatus; action: RewardAction; reason: string };
+
+const REWARD_MOVES: Readonly<Record<RewardAction, { to: RewardStatus; from: readonly RewardStatus[] }>> = {
+  approve: { to: 'approved', from: ['pending'] },
+  reject: { to: 'rejected', from: ['pending', 'approved', 'payable'] },
+  make_payable: { to: 'payable', from: ['approved'] },
+  mark_paid: { to: 'paid', from: ['payable'] },
+  reverse: { to: 'reversed', from: ['pending', 'approved', 'payable', 'paid'] },
+};
+
+const REFUSALS: Readonly<Partial<Record<RewardStatus, string>>> = {
+  pending: 'it still needs approval',
+  approved: 'it is not payable yet',
+  payable: 'it is already approved and payable',
+  paid: 'it was already paid; reverse it instead',
+  rejected: 'it was rejected',
+  reversed: 'it was reversed',
+};
+
+/** Reward state machine: pending → approved → payable → paid, or rejected / reversed. Repeats are no-ops. */
+export function rewardTransition(from: RewardStatus, action: RewardAction): RewardTransition {
+  const move = REWARD_MOVES[action];
+  const verb = action.replace('_', ' ');
+  if (from === move.to) return { ok: true, from, to: from, changed: false, reason: `already ${from}` };
+  if (!move.from.includes(from)) {
+    return { ok: false, from, action, reason: `cannot ${verb} a ${from} reward: ${REFUSALS[from] ?? 'not allowed'}` };
+  }
+  return { ok: true, from, to: move.to, changed: true, reason: `${verb}: ${from} → ${move.to}` };
+}
+
+/** An approved reward becomes payable on its due date. */
+export function payableDecision(
+  reward: { status: RewardStatus; dueDate: DateOnly },
+  today: DateOnly,
+): { payable: boolean; reason: string } {
+  if (reward.status === 'payable') return { payable: true, reason: 'already payable' };
+  if (reward.status === 'pending') return { payable: false, reason: 'waiting for approval' };
+  if (reward.status !== 'approved') return { payable: false, reason: `a ${reward.status} reward is not paid out` };
+  return reward.dueDate <= today
+    ? { payable: true, reason: `due on ${reward.dueDate}` }
+    : { payable: false, reason: `not due until ${reward.dueDate}` };
+}

@@ -1,0 +1,192 @@
+import { compareText } from './compare.ts';
+import { addDaysToInstant, instantMs, type IsoInstant } from './dates.ts';
+import { domainFromEmail, isFreeMailDomain, normalizeEmail, refereeIdentity } from './normalize.ts';
+import type { Program, ReferrerType } from './program.ts';
+import type { ReferralStatus } from './referral-lifecycle.ts';
+
+export interface PriorReferral {
+  id: string;
+  referrerId: string;
+  /** Normalized when stored; normalized again here in case the policy changed since. */
+  refereeEmail: string;
+  refereeDomain: string | null;
+  status: ReferralStatus;
+  submittedAt: IsoInstant;
+  protectedUntil?: IsoInstant | null;
+}
+
+export interface SubmissionFacts {
+  program: Program;
+  now: IsoInstant;
+  referrer: { id?: string | null; email: string; type: ReferrerType; agreementAcceptedAt?: IsoInstant | null };
+  referee: { email: string; domain?: string | null; company?: string | null; website?: string | null };
+  priorReferrals: readonly PriorReferral[];
+  crm: {
+    customerAccount?: { companyId: string; name: string } | null;
+    openDeals: readonly { dealId: string; name?: string | null; ownerId?: string | null; ownerName?: string | null }[];
+  };
+}
+
+export type RejectionCode = 'duplicate' | 'conflict' | 'ineligible_referrer' | 'self_referral';
+
+export interface Collision {
+  referralId?: string;
+  dealId?: string;
+  ownerId?: string;
+  companyId?: string;
+}
+
+export type SubmissionVerdict =
+  | {
+      outcome: 'accepted';
+      refereeEmail: string;
+      refereeDomain: string | null;
+      /** Until when this referral keeps its referee (see Program.dedupe.protectionDays). */
+      protectedUntil: IsoInstant;
+      /** Earlier referrals this one replaces under a 'last' winner policy; the caller closes them. */
+      supersedes: string[];
+      reasons: string[];
+    }
+  | {
+      outcome: 'rejected';
+      code: RejectionCode;
+      refereeEmail: string;
+      refereeDomain: string | null;
+      reasons: string[];
+      collidesWith?: Collision;
+      /** For duplicates: the date from which this referee could be referred again. */
+      protectedUntil?: IsoInstant;
+    };
+
+/** Referrals that no longer hold their referee. */
+const SPENT: readonly ReferralStatus[] = ['rejected', 'expired', 'closed_lost'];
+
+/**
+ * Checks a new referral in order: referrer allowed → self-referral → duplicate → CRM conflict.
+ * Every outcome carries sentences the submitter can read.
+ */
+export function checkSubmission(facts: SubmissionFacts): SubmissionVerdict {
+  const { program, now, referrer, crm } = facts;
+  const { email, domain } = refereeIdentity(facts.referee, program.dedupe);
+  const who = domain ? `${email} (${domain})` : email;
+  const reject = (
+    code: RejectionCode,
+    reasons: string[],
+    extra: { collidesWith?: Collision; protectedUntil?: IsoInstant } = {},
+  ): SubmissionVerdict => ({
+    outcome: 'rejected',
+    code,
+    refereeEmail: email,
+    refereeDomain: domain,
+    reasons,
+    ...extra,
+  });
+
+  if (!program.referrerTypes.includes(referrer.type)) {
+    return reject('ineligible_referrer', [`${capitalize(referrer.type)} referrers are not part of the ${program.name}.`]);
+  }
+  if (program.requireAgreement && !referrer.agreementAcceptedAt) {
+    return reject('ineligible_referrer', [`Please accept the ${program.name} agreement before submitting referrals.`]);
+  }
+
+  const referrerEmail = normalizeEmail(referrer.email, program.dedupe);
+  const referrerDomain = domainFromEmail(referrerEmail);
+  if (referrerEmail === email) return reject('self_referral', ['You cannot refer yourself.']);
+  if (domain !== null && referrerDomain === domain) {
+    return reject('self_referral', [`${email} works at your own company (${domain}); referrals must be for another company.`]);
+  }
+
+  const duplicate = findDuplicate(facts, email, domain);
+  if (duplicate.verdict === 'duplicate') {
+    const { prior, openUntil, byYou, via } = duplicate;
+    const target = via === 'email' ? email : `someone at ${domain}`;
+    const when = prior.submittedAt.slice(0, 10);
+    const reasons = [
+      byYou
+        ? `You already referred ${target} on ${when} (referral ${prior.id}).`
+        : `${via === 'email' ? email : `Someone at ${domain}`} was already referred on ${when} (referral ${prior.id}).`,
+    ];
+    if (openUntil) {
+      reasons.push(
+        program.dedupe.winner === 'first'
+          ? `The first referral counts; it is protected until ${openUntil.slice(0, 10)}.`
+          : `It is protected until ${openUntil.slice(0, 10)}; after that a new referral can replace it.`,
+      );
+    }
+    return reject('duplicate', reasons, {
+      collidesWith: { referralId: prior.id },
+      ...(openUntil ? { protectedUntil: openUntil } : {}),
+    });
+  }
+
+  if (crm.customerAccount) {
+    const account = crm.customerAccount;
+    return reject('conflict', [`${account.name} is already a customer, so it cannot be referred.`], {
+      collidesWith: { companyId: account.companyId },
+    });
+  }
+  const [deal, ...moreDeals] = crm.openDeals;
+  if (deal) {
+    const named = deal.name ? `"${deal.name}" (${deal.dealId})` : deal.dealId;
+    const owner = deal.ownerName ?? deal.ownerId;
+    const more = moreDeals.length > 0 ? ` and ${moreDeals.length} more` : '';
+    return reject('conflict', [`${who} conflicts with open deal ${named}${owner ? ` owned by ${owner}` : ''}${more}.`], {
+      collidesWith: { dealId: deal.dealId, ...(deal.ownerId ? { ownerId: deal.ownerId } : {}) },
+    });
+  }
+
+  const protectedUntil = addDaysToInstant(now, program.dedupe.protectionDays);
+  const supersedes = duplicate.verdict === 'supersedes' ? duplicate.priors.map((p) => p.id) : [];
+  const reasons = [`Referral of ${who} received.`];
+  if (supersedes.length > 0) {
+    const ids = supersedes.join(', ');
+    reasons.push(`It replaces earlier referral ${ids} whose protection has ended (the latest referral counts).`);
+  }
+  reasons.push(`It is protected until ${protectedUntil.slice(0, 10)}.`);
+  return { outcome: 'accepted', refereeEmail: email, refereeDomain: domain, protectedUntil, supersedes, reasons };
+}
+
+type DuplicateCheck =
+  | { verdict: 'none' }
+  | { verdict: 'supersedes'; priors: PriorReferral[] }
+  | { verdict: 'duplicate'; prior: PriorReferral; openUntil: IsoInstant | null; byYou: boolean; via: 'email' | 'domain' };
+
+/**
+ * A prior referral matches while it is still valid (a pending one counts: two people may submit
+ * at once) and was submitted inside the dedupe window. 'first' wins: any match makes the new one
+ * a duplicate of the earliest. 'last' wins: a match blocks only while it is protected; after that
+ * the new one replaces it. A referrer re-submitting their own referral is always a duplicate.
+ */
+function findDuplicate(facts: SubmissionFacts, email: string, domain: string | null): DuplicateCheck {
+  const { program, now, referrer } = facts;
+  const nowMs = instantMs(now);
+  const { windowDays, protectionDays, winner } = program.dedupe;
+  const matches = facts.priorReferrals
+    .filter((p) => !SPENT.includes(p.status))
+    .filter((p) => instantMs(addDaysToInstant(p.submittedAt, windowDays)) > nowMs)
+    .map((p) => ({
+      prior: p,
+      via: normalizeEmail(p.refereeEmail, program.dedupe) === email ? ('email' as const) : ('domain' as const),
+      sameDomain: domain !== null && p.refereeDomain === domain && !isFreeMailDomain(domain),
+      claimEnd: p.protectedUntil ?? addDaysToInstant(p.submittedAt, protectionDays),
+      windowEnd: addDaysToInstant(p.submittedAt, windowDays),
+    }))
+    .filter((m) => m.via === 'email' || m.sameDomain)
+    .sort((a, b) => instantMs(a.prior.submittedAt) - instantMs(b.prior.submittedAt) || compareText(a.prior.id, b.prior.id));
+
+  const byYou = (p: PriorReferral): boolean => referrer.id != null && p.referrerId === referrer.id;
+  const isProtected = (claimEnd: IsoInstant): boolean => instantMs(claimEnd) > nowMs;
+  const blocking = winner === 'first' ? matches : matches.filter((m) => isProtected(m.claimEnd) || byYou(m.prior));
+  const first = blocking[0];
+  if (!first) return matches.length > 0 ? { verdict: 'supersedes', priors: matches.map((m) => m.prior) } : { verdict: 'none' };
+  // 'first': the referee is free again once both the window and the protection have ended.
+  const openUntil =
+    winner === 'first'
+      ? instantMs(first.claimEnd) > instantMs(first.windowEnd) ? first.claimEnd : first.windowEnd
+      : isProtected(first.claimEnd) ? first.claimEnd : null;
+  return { verdict: 'duplicate', prior: first.prior, openUntil, byYou: byYou(first.prior), via: first.via };
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,196 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  attributeDeal,
+  equalSharesPpm,
+  reversalDecision,
+  type AttributionCandidate,
+  type AttributionDeal,
+  type AttributionInput,
+} from '../../../src/domain/attribution.ts';
+import type { AttributionModel, ChannelConflictPolicy } from '../../../src/domain/program.ts';
+
+const deal: AttributionDeal = {
+  id: 'deal-1',
+  createdAt: '2026-03-01T00:00:00.000Z',
+  closeDate: '2026-03-31',
+  isWon: true,
+  isClosed: true,
+  amountCents: 2_500_000,
+  firstYearValueCents: 2_500_000,
+  currency: 'USD',
+  contactIds: ['c-1', 'c-2'],
+  companyIds: ['co-1'],
+  companyDomain: 'acme.com',
+  sourcedBy: 'unknown',
+};
+
+function candidate(id: string, overrides: Partial<AttributionCandidate> = {}): AttributionCandidate {
+  return {
+    referralId: id,
+    referrerId: `referrer-of-${id}`,
+    referrerType: 'customer',
+    submittedAt: '2026-01-10T00:00:00.000Z',
+    status: 'accepted',
+    refereePersonIds: ['c-1'],
+    refereeCompanyIds: [],
+    refereeDomain: null,
+    ...overrides,
+  };
+}
+
+function input(
+  candidates: AttributionCandidate[],
+  model: AttributionModel = 'first_touch',
+  dealOverrides: Partial<AttributionDeal> = {},
+  channelConflict: ChannelConflictPolicy = 'influenced_only',
+): AttributionInput {
+  return { program: { attribution: { model, windowDays: 365, channelConflict } }, deal: { ...deal, ...dealOverrides }, candidates };
+}
+
+const three = [
+  candidate('r1', { submittedAt: '2026-01-01T00:00:00.000Z' }),
+  candidate('r2', { submittedAt: '2026-01-02T00:00:00.000Z', refereePersonIds: [], refereeCompanyIds: ['co-1'] }),
+  candidate('r3', { submittedAt: '2026-01-03T00:00:00.000Z', refereePersonIds: [], refereeDomain: 'acme.com' }),
+];
+
+describe('attributeDeal', () => {
+  it('linear attribution over three referrers splits 1/3 each and the shares sum to the whole', () => {
+    const d = attributeDeal(input(three, 'linear'));
+    expect(d.attributed.map((a) => [a.referralId, a.sharePpm, a.role])).toEqual([
+      ['r1', 333_334, 'sourced'], // remainder to the earliest
+      ['r2', 333_333, 'sourced'],
+      ['r3', 333_333, 'sourced'],
+    ]);
+    expect(d.attributed.reduce((s, a) => s + a.sharePpm, 0)).toBe(1_000_000);
+    expect(d.reasons[0]).toContain('3 referrals (linear');
+  });
+
+  it.each([
+    ['first_touch', 'r1'],
+    ['last_touch', 'r3'],
+  ] as const)('%s gives the whole credit to %s and records the others as influenced', (model, winner) => {
+    const d = attributeDeal(input(three, model));
+    const sourced = d.attributed.filter((a) => a.role === 'sourced');
+    expect(sourced).toHaveLength(1);
+    expect(sourced[0]).toMatchObject({ referralId: winner, sharePpm: 1_000_000 });
+    for (const a of d.attributed.filter((x) => x.role === 'influenced')) {
+      expect(a.sharePpm).toBe(0);
+      expect(a.reasons[1]).toContain(`credit goes to referral ${winner}`);
+    }
+  });
+
+  it('matches through contact, company and domain and keeps the evidence', () => {
+    const d = attributeDeal(input(three, 'linear'));
+    expect(d.attributed.map((a) => a.evidence)).toEqual([
+      [{ via: 'contact', id: 'c-1' }],
+      [{ via: 'company', id: 'co-1' }],
+      [{ via: 'domain', id: 'acme.com' }],
+    ]);
+    expect(d.attributed[0]?.reasons[0]).toBe('linked through contact c-1');
+  });
+
+  it('a website-style company domain on the deal is normalized before matching', () => {
+    const byDomain = candidate('r', { refereePersonIds: [], refereeDomain: 'acme.com' });
+    const d = attributeDeal(input([byDomain], 'first_touch', { companyDomain: 'https://www.ACME.com/' }));
+    expect(d.attributed).toHaveLength(1);
+  });
+
+  it.each([
+    ['a free-mail domain', { refereePersonIds: [], refereeDomain: 'gmail.com' }, { companyDomain: 'gmail.com' }, 'none of the deal'],
+    ['no link at all', { refereePersonIds: ['c-99'] }, {}, 'none of the deal'],
+    ['a referral after the deal was created', { submittedAt: '2026-03-02T00:00:00.000Z' }, {}, 'after the deal was created'],
+    ['a referral at the same instant as the deal', { submittedAt: '2026-03-01T00:00:00.000Z' }, {}, 'after the deal was created'],
+    ['a deal created outside the window', { submittedAt: '2025-02-28T00:00:00.000Z' }, {}, 'more than 365 days after'],
+    ['a rejected referral', { status: 'rejected' as const }, {}, 'the referral is rejected'],
+    ['an expired referral', { status: 'expired' as const }, {}, 'the referral is expired'],
+  ])('does not attribute %s', (_label, c, d, reason) => {
+    const decision = attributeDeal(input([candidate('r', c)], 'first_touch', d));
+    expect(decision.attributed).toEqual([]);
+    expect(decision.notAttributed).toEqual([{ referralId: 'r', reasons: [expect.stringContaining(reason)] }]);
+    expect(decision.reasons[0]).toBe('no referral earns credit for deal deal-1');
+  });
+
+  it('attributes a deal created exactly at the end of the window', () => {
+    const d = attributeDeal(input([candidate('r', { submittedAt: '2025-03-01T00:00:00.000Z' })]));
+    expect(d.attributed).toHaveLength(1);
+  });
+
+  describe('channel conflict on a rep-sourced deal', () => {
+    const partner = candidate('p', { referrerType: 'partner', submittedAt: '2026-01-01T00:00:00.000Z' });
+    const customer = candidate('c', { submittedAt: '2026-01-05T00:00:00.000Z' });
+
+    it('rep_sourced_blocks_partner: the partner gets nothing and the customer the whole credit', () => {
+      const d = attributeDeal(input([partner, customer], 'first_touch', { sourcedBy: 'rep' }, 'rep_sourced_blocks_partner'));
+      expect(d.notAttributed).toEqual([{ referralId: 'p', reasons: [expect.stringContaining('rep-sourced')] }]);
+      expect(d.attributed).toMatchObject([{ referralId: 'c', sharePpm: 1_000_000, role: 'sourced' }]);
+    });
+
+    it('influenced_only: the partner is recorded as influenced with no share', () => {
+      const d = attributeDeal(input([partner, customer], 'linear', { sourcedBy: 'rep' }, 'influenced_only'));
+      expect(d.attributed).toMatchObject([
+        { referralId: 'p', sharePpm: 0, role: 'influenced' },
+        { referralId: 'c', sharePpm: 1_000_000, role: 'sourced' },
+      ]);
+      expect(d.attributed[0]?.reasons[1]).toContain('rep-sourced');
+    });
+
+    it('ignore: the partner is credited as usual', () => {
+      const d = attributeDeal(input([partner, customer], 'first_touch', { sourcedBy: 'rep' }, 'ignore'));
+      expect(d.attributed[0]).toMatchObject({ referralId: 'p', sharePpm: 1_000_000 });
+    });
+
+    it('a deal not marked rep-sourced has no conflict', () => {
+      const d = attributeDeal(input([partner], 'first_touch', { sourcedBy: 'partner' }, 'rep_sourced_blocks_partner'));
+      expect(d.attributed[0]).toMatchObject({ referralId: 'p', role: 'sourced' });
+    });
+  });
+
+  it('says when the deal is not won yet', () => {
+    expect(attributeDeal(input(three, 'first_touch', { isWon: false, isClosed: false })).reasons).toContain(
+      'the deal is not closed won yet, so this attribution is provisional',
+    );
+  });
+
+  it('shares always sum to 1,000,000 for any number of referrers and any model', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 40 }),
+        fc.constantFrom<AttributionModel>('first_touch', 'last_touch', 'linear'),
+        (daysBefore, model) => {
+          const candidates = daysBefore.map((d, i) =>
+            candidate(`r${i}`, { submittedAt: new Date(Date.parse(deal.createdAt) - d * 86_400_000).toISOString() }),
+          );
+          const d = attributeDeal(input(candidates, model));
+          expect(d.attributed).toHaveLength(candidates.length);
+          expect(d.attributed.reduce((s, a) => s + a.sharePpm, 0)).toBe(1_000_000);
+          expect(d.attributed.every((a) => a.sharePpm >= 0)).toBe(true);
+        },
+      ),
+    );
+  });
+});
+
+it('equalSharesPpm gives the remainder to the earliest', () => {
+  expect(equalSharesPpm(3)).toEqual([333_334, 333_333, 333_333]);
+  expect(equalSharesPpm(7).reduce((a, b) => a + b, 0)).toBe(1_000_000);
+  expect(() => equalSharesPpm(0)).toThrow(RangeError);
+});
+
+describe('reversalDecision', () => {
+  const won = { dealWasWon: true, amountCents: 2_500_000, currency: 'USD' };
+  const open = { dealWasWon: false, amountCents: null };
+  it.each([
+    ['reopened', won, { exists: true, isWon: false, isClosed: false, amountCents: 2_500_000 }, true, false, 'reopened'],
+    ['lost', won, { exists: true, isWon: false, isClosed: true, amountCents: 2_500_000 }, true, false, 'closed lost'],
+    ['deleted', won, { exists: false, isWon: false, isClosed: false, amountCents: null }, true, false, 'deleted'],
+    ['amount changed', won, { exists: true, isWon: true, isClosed: true, amountCents: 3_000_000 }, false, true, 'from $25,000.00 to $30,000.00'],
+    ['unchanged', won, { exists: true, isWon: true, isClosed: true, amountCents: 2_500_000 }, false, false, 'still won'],
+    ['won for the first time', open, { exists: true, isWon: true, isClosed: true, amountCents: 1 }, false, true, 'now closed won'],
+    ['never won', open, { exists: false, isWon: false, isClosed: false, amountCents: null }, false, false, 'nothing was paid'],
+  ])('%s', (_label, previous, current, reverse, recompute, reason) => {
+    const d = reversalDecision(previous, current);
+    expect(d).toMatchObject({ reverse, recompute });
+    expect(d.reason).toContain(reason);
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { defaultProgram } from '../../../src/domain/program.ts';
+
+describe('defaultProgram', () => {
+  const p = defaultProgram();
+
+  it('follows DESIGN.md', () => {
+    expect(p).toMatchObject({
+      currency: 'USD',
+      requireAgreement: false,
+      dedupe: { windowDays: 365, winner: 'first', plusAddressing: 'strip', protectionDays: 365 },
+      attribution: { model: 'first_touch', windowDays: 365, channelConflict: 'influenced_only' },
+      payoutDays: 90,
+      approvalThresholdCents: 100_000,
+      discretion: { showStage: true, showReward: true, showDealAmount: false, showInternalNotes: false },
+      notifications: { digest: false },
+    });
+    expect(p.referrerTypes).toEqual(['customer', 'partner', 'consultant', 'advisor', 'employee']);
+    expect(p.eligibility.rules.map((r) => r.kind)).toEqual([
+      'min_nps',
+      'min_customer_days',
+      'min_health_score',
+      'lifecycle_stage',
+      'no_open_escalation',
+    ]);
+  });
+
+  it('no rule pays employees', () => {
+    expect(p.rewardRules.some((r) => r.referrerTypes.includes('employee'))).toBe(false);
+  });
+
+  it('returns a fresh copy each time', () => {
+    const a = defaultProgram();
+    a.rewardRules.length = 0;
+    a.eligibility.rules.length = 0;
+    expect(defaultProgram().rewardRules).toHaveLength(4);
+    expect(defaultProgram().eligibility.rules).toHaveLength(5);
+  });
+});

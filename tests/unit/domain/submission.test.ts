@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { defaultProgram, type Program } from '../../../src/domain/program.ts';
+import { checkSubmission, type PriorReferral, type SubmissionFacts } from '../../../src/domain/submission.ts';
+
+const now = '2026-03-01T09:00:00.000Z';
+
+function facts(overrides: Partial<SubmissionFacts> = {}, program: Program = defaultProgram()): SubmissionFacts {
+  return {
+    program,
+    now,
+    referrer: { id: 'referrer-1', email: 'pat@partner.io', type: 'partner' },
+    referee: { email: 'jane@acme.com' },
+    priorReferrals: [],
+    crm: { openDeals: [] },
+    ...overrides,
+  };
+}
+
+function prior(overrides: Partial<PriorReferral> = {}): PriorReferral {
+  return {
+    id: 'ref-first',
+    referrerId: 'referrer-2',
+    refereeEmail: 'jane@acme.com',
+    refereeDomain: 'acme.com',
+    status: 'accepted',
+    submittedAt: '2026-01-15T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+describe('checkSubmission', () => {
+  it('accepts a new referee and says how long it is protected', () => {
+    const v = checkSubmission(facts());
+    expect(v).toMatchObject({
+      outcome: 'accepted',
+      refereeEmail: 'jane@acme.com',
+      refereeDomain: 'acme.com',
+      protectedUntil: '2027-03-01T09:00:00.000Z',
+      supersedes: [],
+    });
+    expect(v.reasons.join(' ')).toContain('protected until 2027-03-01');
+  });
+
+  describe('referrer', () => {
+    it('rejects a referrer type the program does not allow', () => {
+      const program = { ...defaultProgram(), referrerTypes: ['customer' as const] };
+      const v = checkSubmission(facts({}, program));
+      expect(v).toMatchObject({ outcome: 'rejected', code: 'ineligible_referrer' });
+      expect(v.reasons[0]).toMatch(/Partner referrers are not part of/);
+    });
+
+    it.each([
+      [null, 'ineligible_referrer'],
+      ['2026-01-01T00:00:00.000Z', undefined],
+    ])('with a required agreement accepted at %s → %s', (acceptedAt, code) => {
+      const program = { ...defaultProgram(), requireAgreement: true };
+      const referrer = { id: 'r', email: 'pat@partner.io', type: 'partner' as const, agreementAcceptedAt: acceptedAt };
+      const v = checkSubmission(facts({ referrer }, program));
+      expect(v.outcome === 'rejected' ? v.code : undefined).toBe(code);
+    });
+  });
+
+  describe('self-referral', () => {
+    it.each([
+      ['Pat+me@partner.io', 'You cannot refer yourself.'],
+      ['colleague@partner.io', 'works at your own company'],
+    ])('referring %s is a self-referral', (email, reason) => {
+      const v = checkSubmission(facts({ referee: { email } }));
+      expect(v).toMatchObject({ outcome: 'rejected', code: 'self_referral' });
+      expect(v.reasons.join(' ')).toContain(reason);
+    });
+
+    it('two people on the same free-mail provider are not the same company', () => {
+      const v = checkSubmission(facts({ referrer: { email: 'pat@gmail.com', type: 'customer' }, referee: { email: 'jane@gmail.com' } }));
+      expect(v.outcome).toBe('accepted');
+    });
+  });
+
+  describe('duplicates', () => {
+    it('a second referral of the same email inside the window is a duplicate naming the first', () => {
+      const v = checkSubmission(facts({ referee: { email: 'Jane+hello@ACME.com' }, priorReferrals: [prior()] }));
+      expect(v).toMatchObject({
+        outcome: 'rejected',
+        code: 'duplicate',
+        collidesWith: { referralId: 'ref-first' },
+        protectedUntil: '2027-01-15T10:00:00.000Z',
+      });
+      expect(v.reasons).toEqual([
+        'jane@acme.com was already referred on 2026-01-15 (referral ref-first).',
+        'The first referral counts; it is protected until 2027-01-15.',
+      ]);
+    });
+
+    it('the earliest of several valid referrals is named', () => {
+      const v = checkSubmission(
+        facts({
+          priorReferrals: [
+            prior({ id: 'later', submittedAt: '2026-02-01T00:00:00.000Z' }),
+            prior({ id: 'earliest', submittedAt: '2025-12-01T00:00:00.000Z' }),
+          ],
+        }),
+      );
+      expect(v.outcome === 'rejected' && v.collidesWith?.referralId).toBe('earliest');
+    });
+
+    it('someone else at the same company domain is a duplicate', () => {
+      const v = checkSubmission(facts({ referee: { email: 'bob@acme.com' }, priorReferrals: [prior()] }));
+      expect(v).toMatchObject({ code: 'duplicate' });
+      expect(v.reasons[0]).toBe('Someone at acme.com was already referred on 2026-01-15 (referral ref-first).');
+    });
+
+    it('a free-mail domain never matches another referee', () => {
+      const v = checkSubmission(
+        facts({ referee: { email: 'bob@gmail.com' }, priorReferrals: [prior({ refereeEmail: 'jane@gmail.com', refereeDomain: 'gmail.com' })] }),
+      );
+      expect(v.outcome).toBe('accepted');
+    });
+
+    it('the same referrer re-submitting is told so', () => {
+      const v = checkSubmission(facts({ priorReferrals: [prior({ referrerId: 'referrer-1' })] }));
+      expect(v.reasons[0]).toMatch(/^You already referred jane@acme.com/);
+    });
+
+    it.each([
+      ['rejected', 'accepted'],
+      ['expired', 'accepted'],
+      ['closed_lost', 'accepted'],
+      ['submitted', 'rejected'], // a pending one still holds the referee
+      ['closed_won', 'rejected'],
+    ] as const)('a prior referral that is %s → %s', (status, outcome) => {
+      expect(checkSubmission(facts({ priorReferrals: [prior({ status })] })).outcome).toBe(outcome);
+    });
+
+    it('a referral outside the dedupe window does not count', () => {
+      const v = checkSubmission(facts({ priorReferrals: [prior({ submittedAt: '2025-02-28T09:00:00.000Z' })] }));
+      expect(v.outcome).toBe('accepted');
+    });
+
+    it('plus addressing kept by policy makes tagged addresses different people', () => {
+      const program = defaultProgram();
+      program.dedupe.plusAddressing = 'keep';
+      const v = checkSubmission(
+        facts({ referee: { email: 'jane+x@acme.com', website: 'gmail.com' }, priorReferrals: [prior({ refereeDomain: null })] }, program),
+      );
+      expect(v.outcome).toBe('accepted');
+    });
+
+    describe("with winner 'last'", () => {
+      const program = defaultProgram();
+      program.dedupe.winner = 'last';
+      program.dedupe.protectionDays = 30;
+
+      it('a protected referral still blocks', () => {
+        const v = checkSubmission(facts({ priorReferrals: [prior({ submittedAt: '2026-02-15T00:00:00.000Z' })] }, program));
+        expect(v).toMatchObject({ code: 'duplicate', protectedUntil: '2026-03-17T00:00:00.000Z' });
+        expect(v.reasons[1]).toContain('after that a new referral can replace it');
+      });
+
+      it('after its protection the new referral replaces it', () => {
+        const v = checkSubmission(facts({ priorReferrals: [prior()] }, program));
+        expect(v).toMatchObject({ outcome: 'accepted', supersedes: ['ref-first'] });
+        expect(v.reasons.join(' ')).toContain('replaces earlier referral ref-first');
+      });
+
+      it('a stored protectedUntil wins over the program default', () => {
+        const v = checkSubmission(facts({ priorReferrals: [prior({ protectedUntil: '2026-06-01T00:00:00.000Z' })] }, program));
+        expect(v).toMatchObject({ code: 'duplicate', protectedUntil: '2026-06-01T00:00:00.000Z' });
+      });
+    });
+  });
+
+  describe('conflicts', () => {
+    it('a referee with an open deal is a conflict naming the deal and its owner', () => {
+      const v = checkSubmission(
+        facts({ crm: { openDeals: [{ dealId: 'deal-9', name: 'Acme renewal', ownerId: 'owner-3', ownerName: 'Sam Rep' }] } }),
+      );
+      expect(v).toMatchObject({ outcome: 'rejected', code: 'conflict', collidesWith: { dealId: 'deal-9', ownerId: 'owner-3' } });
+      expect(v.reasons).toEqual(['jane@acme.com (acme.com) conflicts with open deal "Acme renewal" (deal-9) owned by Sam Rep.']);
+    });
+
+    it('an existing customer is a conflict', () => {
+      const v = checkSubmission(facts({ crm: { customerAccount: { companyId: 'co-1', name: 'Acme Inc.' }, openDeals: [] } }));
+      expect(v).toMatchObject({ code: 'conflict', collidesWith: { companyId: 'co-1' } });
+      expect(v.reasons[0]).toContain('already a customer');
+    });
+
+    it('checks run in order: a duplicate is reported before a conflict', () => {
+      const v = checkSubmission(facts({ priorReferrals: [prior()], crm: { openDeals: [{ dealId: 'd' }] } }));
+      expect(v.outcome === 'rejected' && v.code).toBe('duplicate');
+    });
+  });
+});
