@@ -1,0 +1,239 @@
+import { CrmError } from '../connector.ts';
+import type { CrmCompany, CrmDeal, CrmPerson, CrmWrite, PipelineStage } from '../connector.ts';
+
+/** HubSpot records ↔ the normalized records of connector.ts. Pure functions, no I/O. */
+
+export type HsObjectType = 'contacts' | 'companies' | 'deals' | 'notes';
+
+/** `SimplePublicObject` of the CRM v3 object APIs; empty properties may be missing or null. */
+export interface HsObject {
+  id: string;
+  properties: Record<string, string | null | undefined>;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+export interface HsPipeline {
+  id: string;
+  label: string;
+  archived?: boolean;
+  stages: { id: string; label: string; displayOrder: number; archived?: boolean; metadata: Record<string, string | undefined> }[];
+}
+
+/** Names of the properties Referloop provisions and writes (see provision.ts). */
+export const RL = {
+  referralId: 'referloop_referral_id',
+  referralStatus: 'referloop_referral_status',
+  referrer: 'referloop_referrer',
+  referrerEmail: 'referloop_referrer_email',
+  referrerType: 'referloop_referrer_type',
+  attributedAmount: 'referloop_attributed_amount',
+  attributedCurrency: 'referloop_attributed_currency',
+  eligible: 'referloop_referral_eligible',
+  eligibilityReason: 'referloop_eligibility_reason',
+  nps: 'referloop_nps',
+  healthScore: 'referloop_health_score',
+  openEscalations: 'referloop_open_escalations',
+} as const;
+
+/** Contacts keep `lastmodifieddate`; the other objects use `hs_lastmodifieddate` (FACTS §4). */
+export const MODIFIED_PROPERTY: Record<'contacts' | 'companies' | 'deals', string> = {
+  contacts: 'lastmodifieddate',
+  companies: 'hs_lastmodifieddate',
+  deals: 'hs_lastmodifieddate',
+};
+
+export const CONTACT_PROPERTIES = ['email', 'firstname', 'lastname', 'lifecyclestage', 'hubspot_owner_id', 'lastmodifieddate', 'hs_merged_object_ids'];
+export const COMPANY_PROPERTIES = [
+  'name', 'domain', 'lifecyclestage', 'hs_lifecyclestage_customer_date', 'hubspot_owner_id', 'hs_lastmodifieddate',
+  RL.nps, RL.healthScore, RL.openEscalations,
+];
+export const DEAL_PROPERTIES = [
+  'dealname', 'pipeline', 'dealstage', 'amount', 'hs_acv', 'hs_num_of_associated_line_items', 'deal_currency_code',
+  'closedate', 'createdate', 'hubspot_owner_id', 'hs_lastmodifieddate', 'hs_is_closed', 'hs_is_closed_won', RL.referralId,
+];
+
+const prop = (object: HsObject, name: string): string | null => {
+  const value = object.properties[name];
+  return value === undefined || value === null || value === '' ? null : value;
+};
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** `https://www.Acme.com/` → `acme.com`, the form HubSpot keeps in the company `domain` property. */
+export function normalizeDomain(domain: string): string {
+  return domain.trim().toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/^www\./, '').replace(/[/?#].*$/, '');
+}
+
+function isoDay(value: string | null): string | null {
+  if (!value) return null;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString().slice(0, 10);
+}
+
+function number(value: string | null): number | null {
+  if (value === null) return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** A HubSpot number string ("24000", "1234.565") to integer cents, rounding half away from zero, without floats. */
+export function decimalToCents(value: string | null | undefined): number | null {
+  const match = /^\s*([+-])?(\d*)(?:\.(\d*))?\s*$/.exec(value ?? '');
+  if (!match || (!match[2] && !match[3])) return null;
+  const [, sign, whole = '', fraction = ''] = match;
+  const padded = fraction.padEnd(3, '0');
+  let cents = Number(whole || '0') * 100 + Number(padded.slice(0, 2));
+  if (Number(padded[2]) >= 5) cents += 1;
+  if (!Number.isSafeInteger(cents)) return null;
+  return sign === '-' && cents !== 0 ? -cents : cents;
+}
+
+export function centsToDecimal(cents: number): string {
+  const abs = Math.abs(cents);
+  return `${cents < 0 ? '-' : ''}${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+/** Ids merged into this record, from `hs_merged_object_ids` ("1;2;3"). */
+export function mergedIds(object: HsObject): string[] {
+  return (prop(object, 'hs_merged_object_ids') ?? '').split(';').filter(Boolean);
+}
+
+export function toPerson(contact: HsObject, companyIds: string[]): CrmPerson {
+  return {
+    objectType: 'contact',
+    id: contact.id,
+    email: prop(contact, 'email'),
+    firstName: prop(contact, 'firstname'),
+    lastName: prop(contact, 'lastname'),
+    companyIds,
+    ownerId: prop(contact, 'hubspot_owner_id'),
+    lifecycleStage: prop(contact, 'lifecyclestage'),
+    modifiedAt: prop(contact, 'lastmodifieddate') ?? contact.updatedAt ?? new Date(0).toISOString(),
+  };
+}
+
+export function toCompany(company: HsObject): CrmCompany {
+  const lifecycleStage = prop(company, 'lifecyclestage');
+  const domain = prop(company, 'domain');
+  return {
+    id: company.id,
+    name: prop(company, 'name'),
+    domain: domain === null ? null : normalizeDomain(domain),
+    isCustomer: lifecycleStage === 'customer',
+    customerSince: isoDay(prop(company, 'hs_lifecyclestage_customer_date')),
+    lifecycleStage,
+    nps: number(prop(company, RL.nps)),
+    healthScore: number(prop(company, RL.healthScore)),
+    openEscalations: number(prop(company, RL.openEscalations)),
+    ownerId: prop(company, 'hubspot_owner_id'),
+    modifiedAt: prop(company, 'hs_lastmodifieddate') ?? company.updatedAt ?? new Date(0).toISOString(),
+  };
+}
+
+export const stageKey = (pipelineId: string, stageId: string) => `${pipelineId}\u0000${stageId}`;
+
+/**
+ * Closed/won come from each pipeline's stage metadata: `isClosed` plus `probability` 1.0 for won
+ * (https://developers.hubspot.com/docs/api/crm/pipelines, FACTS §7). Archived pipelines and
+ * stages stay in the list so old deals still resolve.
+ */
+export function toPipelineStages(pipelines: HsPipeline[]): PipelineStage[] {
+  return pipelines.flatMap((pipeline) =>
+    pipeline.stages.map((stage) => {
+      const isClosed = stage.metadata.isClosed === 'true';
+      return {
+        pipelineId: pipeline.id,
+        pipelineLabel: pipeline.label,
+        stageId: stage.id,
+        label: stage.label,
+        displayOrder: stage.displayOrder,
+        isClosed,
+        isWon: isClosed && Number(stage.metadata.probability) === 1,
+      };
+    }),
+  );
+}
+
+export interface DealContext {
+  /** The deal's stage from the pipelines API; when unknown, HubSpot's computed hs_is_closed(_won) decide. */
+  stage: PipelineStage | undefined;
+  contactIds: string[];
+  companyIds: string[];
+  defaultCurrency: string;
+}
+
+export function toDeal(deal: HsObject, ctx: DealContext): CrmDeal {
+  const amountCents = decimalToCents(prop(deal, 'amount'));
+  const hasLineItems = (number(prop(deal, 'hs_num_of_associated_line_items')) ?? 0) > 0;
+  const acvCents = hasLineItems ? decimalToCents(prop(deal, 'hs_acv')) : null;
+  const isClosed = ctx.stage ? ctx.stage.isClosed : prop(deal, 'hs_is_closed') === 'true';
+  return {
+    id: deal.id,
+    name: prop(deal, 'dealname'),
+    pipelineId: prop(deal, 'pipeline') ?? 'default',
+    stageId: prop(deal, 'dealstage') ?? '',
+    isClosed,
+    isWon: ctx.stage ? ctx.stage.isWon : prop(deal, 'hs_is_closed_won') === 'true',
+    amountCents,
+    firstYearValueCents: acvCents ?? amountCents,
+    currency: prop(deal, 'deal_currency_code') ?? ctx.defaultCurrency,
+    closeDate: isoDay(prop(deal, 'closedate')),
+    createdAt: prop(deal, 'createdate') ?? deal.createdAt ?? new Date(0).toISOString(),
+    ownerId: prop(deal, 'hubspot_owner_id'),
+    // HubSpot has no standard "sourced by" field; a deal Referloop already attributed is referral-sourced.
+    sourcedBy: prop(deal, RL.referralId) ? 'referral' : 'unknown',
+    contactIds: ctx.contactIds,
+    companyIds: ctx.companyIds,
+    modifiedAt: prop(deal, 'hs_lastmodifieddate') ?? deal.updatedAt ?? new Date(0).toISOString(),
+  };
+}
+
+export interface HsUpdate {
+  objectType: 'contacts' | 'companies' | 'deals';
+  id: string;
+  properties: Record<string, string>;
+}
+
+/** A logical write to the HubSpot record and properties it lands on. */
+export function toUpdate(write: CrmWrite): HsUpdate | CrmError {
+  switch (write.target) {
+    case 'referral':
+      if (write.person.objectType !== 'contact') {
+        return new CrmError('invalid', `HubSpot has no ${write.person.objectType} records; referral fields go on contacts`, { retryable: false });
+      }
+      return {
+        objectType: 'contacts',
+        id: write.person.id,
+        properties: {
+          [RL.referralId]: write.fields.referralId,
+          [RL.referralStatus]: write.fields.status,
+          [RL.referrer]: write.fields.referrerName,
+          [RL.referrerEmail]: write.fields.referrerEmail,
+          [RL.referrerType]: write.fields.referrerType,
+        },
+      };
+    case 'deal':
+      return {
+        objectType: 'deals',
+        id: write.dealId,
+        properties: {
+          [RL.referralId]: write.fields.referralId,
+          [RL.referrer]: write.fields.referrerName,
+          [RL.attributedAmount]: centsToDecimal(write.fields.attributedAmountCents),
+          [RL.attributedCurrency]: write.fields.currency,
+        },
+      };
+    case 'company':
+      return {
+        objectType: 'companies',
+        id: write.companyId,
+        properties: {
+          [RL.eligible]: String(write.fields.eligible),
+          [RL.eligibilityReason]: write.fields.eligibilityReason,
+        },
+      };
+  }
+}

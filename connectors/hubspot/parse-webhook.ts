@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import type { CrmChange, CrmEvent, CrmObjectType, ParsedWebhook } from '../connector.ts';
+
+/**
+ * HubSpot webhook batches → CrmEvent hints.
+ * https://developers.hubspot.com/docs/api/webhooks (FACTS §1): a JSON array of at most 100 events,
+ * delivered at least once and in any order; `eventId` is not unique.
+ */
+
+const MAX_EVENTS_PER_BATCH = 100;
+
+const OBJECT_NAMES: Record<string, CrmObjectType> = { contact: 'contact', company: 'company', deal: 'deal' };
+const OBJECT_TYPE_IDS: Record<string, CrmObjectType> = { '0-1': 'contact', '0-2': 'company', '0-3': 'deal' };
+
+const CHANGES: Record<string, CrmChange> = {
+  creation: 'created',
+  propertyChange: 'updated',
+  deletion: 'deleted',
+  privacyDeletion: 'deleted',
+  merge: 'merged',
+  restore: 'restored',
+  associationChange: 'associated',
+};
+
+type HsEvent = Record<string, unknown>;
+type Ref = { objectType: CrmObjectType; objectId: string };
+
+function id(value: unknown): string | undefined {
+  return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value !== '') ? String(value) : undefined;
+}
+
+/** CONTACT_TO_DEAL → ['contact', 'deal']; also the generic event's fromObjectTypeId/toObjectTypeId. */
+function associationSides(event: HsEvent): [CrmObjectType | undefined, CrmObjectType | undefined] {
+  const fromId = OBJECT_TYPE_IDS[String(event.fromObjectTypeId)];
+  const toId = OBJECT_TYPE_IDS[String(event.toObjectTypeId)];
+  if (fromId || toId) return [fromId, toId];
+  const match = /^(.+)_TO_(.+)$/.exec(String(event.associationType ?? ''));
+  const word = (w: string | undefined) => (['CONTACT', 'COMPANY', 'DEAL'] as const).find((name) => w?.includes(name))?.toLowerCase() as CrmObjectType | undefined;
+  return [word(match?.[1]), word(match?.[2])];
+}
+
+function objectOf(event: HsEvent, objectName: string): CrmObjectType | undefined {
+  return objectName === 'object' ? OBJECT_TYPE_IDS[String(event.objectTypeId)] : OBJECT_NAMES[objectName];
+}
+
+/** The event's full identity; retries of one notification share it, distinct changes do not. */
+function eventKey(event: HsEvent, type: string): string {
+  const identity = [
+    event.portalId, type, event.objectId, event.propertyName, event.propertyValue, event.occurredAt,
+    event.fromObjectId, event.toObjectId, event.associationType ?? event.associationTypeId, event.associationRemoved,
+    event.primaryObjectId, event.mergedObjectIds,
+  ];
+  const digest = createHash('sha256').update(JSON.stringify(identity)).digest('base64url').slice(0, 22);
+  return `${type}:${String(event.objectId ?? event.fromObjectId ?? '')}:${String(event.occurredAt)}:${digest}`;
+}
+
+function toEvent(event: HsEvent, type: string): CrmEvent | null {
+  const [objectName = '', action = ''] = type.split('.');
+  const change = CHANGES[action];
+  if (!change) return null;
+  const base = {
+    accountId: String(event.portalId),
+    eventKey: eventKey(event, type),
+    change,
+    occurredAt: new Date(Number(event.occurredAt)).toISOString(),
+    raw: event,
+  };
+
+  if (action === 'associationChange') {
+    const [fromType, toType] = associationSides(event);
+    const sides: Ref[] = [];
+    const from = id(event.fromObjectId);
+    const to = id(event.toObjectId);
+    if (fromType && from) sides.push({ objectType: fromType, objectId: from });
+    if (toType && to) sides.push({ objectType: toType, objectId: to });
+    // Both sides must be records Referloop follows (a contact↔ticket link changes nothing here).
+    const [subject, other] = sides;
+    if (!subject || !other) return null;
+    return { ...base, ...subject, related: [other] };
+  }
+
+  const objectType = objectOf(event, objectName);
+  const objectId = id(event.objectId);
+  if (!objectType || !objectId) return null;
+  const related =
+    action === 'merge'
+      ? [...new Set([id(event.newObjectId) ?? id(event.primaryObjectId), ...(Array.isArray(event.mergedObjectIds) ? event.mergedObjectIds.map(id) : [])])]
+          .filter((other): other is string => other !== undefined && other !== objectId)
+          .map((other) => ({ objectType, objectId: other }))
+      : [];
+  return {
+    ...base,
+    objectType,
+    objectId,
+    related: related.length ? related : undefined,
+    property: action === 'propertyChange' && typeof event.propertyName === 'string' ? event.propertyName : undefined,
+  };
+}
+
+/**
+ * `appId`, when given, drops events of other apps that share the target URL (they are counted as
+ * ignored, like event kinds Referloop does not follow).
+ */
+export function parseHubSpotWebhook(rawBody: Buffer, opts: { appId?: string } = {}): ParsedWebhook {
+  let batch: unknown;
+  try {
+    batch = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'body is not valid JSON' };
+  }
+  if (!Array.isArray(batch)) return { ok: false, reason: 'body must be a JSON array of HubSpot events' };
+  if (batch.length > MAX_EVENTS_PER_BATCH) return { ok: false, reason: `batch has ${batch.length} events; HubSpot sends at most ${MAX_EVENTS_PER_BATCH}` };
+
+  const events: CrmEvent[] = [];
+  let ignored = 0;
+  for (const [index, item] of batch.entries()) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return { ok: false, reason: `event ${index} is not an object` };
+    const event = item as HsEvent;
+    // One docs version names the field eventType; real deliveries use subscriptionType.
+    const type = event.subscriptionType ?? event.eventType;
+    if (typeof type !== 'string' || id(event.portalId) === undefined || typeof event.occurredAt !== 'number') {
+      return { ok: false, reason: `event ${index} lacks subscriptionType, portalId or occurredAt` };
+    }
+    const parsed = opts.appId !== undefined && id(event.appId) !== opts.appId ? null : toEvent(event, type);
+    if (parsed) events.push(parsed);
+    else ignored += 1;
+  }
+  return { ok: true, events, ignored };
+}

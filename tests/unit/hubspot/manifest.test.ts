@@ -1,0 +1,70 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HUBSPOT_SCOPES } from '../../../connectors/hubspot/index.ts';
+import { parseHubSpotWebhook } from '../../../connectors/hubspot/parse-webhook.ts';
+import { DEFAULT_SUBSCRIPTIONS } from '../../../connectors/hubspot/sandbox/index.ts';
+import { haveSamples, repoRoot, sampleJson } from '../../fixtures/hubspot/samples.ts';
+
+const project = path.join(repoRoot, 'app-manifest/hubspot');
+const json = (relative: string) => JSON.parse(readFileSync(path.join(project, relative), 'utf8'));
+
+function hsmetaFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : hsmetaFiles(full);
+    return entry.name.endsWith('-hsmeta.json') ? [full] : [];
+  });
+}
+
+describe('the HubSpot project in app-manifest/hubspot', () => {
+  const app = json('src/app/app-hsmeta.json');
+  const webhooks = json('src/app/webhooks/webhooks-hsmeta.json');
+  const subscriptions = [...webhooks.config.subscriptions.crmObjects, ...webhooks.config.subscriptions.legacyCrmObjects, ...webhooks.config.subscriptions.hubEvents];
+
+  it('asks for exactly the scopes the connector requests at install', () => {
+    expect(app.config.auth.requiredScopes).toEqual([...HUBSPOT_SCOPES]);
+    expect(app.config.distribution).toBe('marketplace');
+    expect(app.config.auth.type).toBe('oauth');
+  });
+
+  it('redirects to the OAuth callback route', () => {
+    for (const url of app.config.auth.redirectUrls) expect(new URL(url).pathname).toBe('/oauth/hubspot/callback');
+  });
+
+  it('subscribes to what the sandbox delivers, all active', () => {
+    expect(subscriptions.every((s) => s.active === true)).toBe(true);
+    const strip = (s: { subscriptionType: string; propertyName?: string; objectType?: string }) => JSON.stringify([s.subscriptionType, s.objectType, s.propertyName]);
+    expect(subscriptions.map(strip).sort()).toEqual(DEFAULT_SUBSCRIPTIONS.map(strip).sort());
+  });
+
+  it('every subscription yields events the parser turns into hints (none ignored)', () => {
+    const events = subscriptions.map((s, i) => ({
+      eventId: i, subscriptionId: i, portalId: 1, appId: 2, occurredAt: 1763745600000 + i, attemptNumber: 0,
+      subscriptionType: s.subscriptionType, objectId: 10 + i, propertyName: s.propertyName, propertyValue: 'x',
+      associationType: s.subscriptionType.startsWith('deal') ? 'DEAL_TO_CONTACT' : 'CONTACT_TO_COMPANY', fromObjectId: 1, toObjectId: 2,
+    }));
+    expect(parseHubSpotWebhook(Buffer.from(JSON.stringify(events)))).toMatchObject({ ok: true, ignored: 0 });
+  });
+
+  it('has unique uids, one app component, and a card whose entrypoint exists and whose API origin is permitted', () => {
+    const metas = hsmetaFiles(path.join(project, 'src')).map((f) => JSON.parse(readFileSync(f, 'utf8')));
+    expect(new Set(metas.map((m) => m.uid)).size).toBe(metas.length);
+    expect(metas.filter((m) => m.type === 'app')).toHaveLength(1);
+    const card = metas.find((m) => m.type === 'card');
+    const entry = path.join(project, 'src', card.config.entrypoint);
+    expect(existsSync(entry)).toBe(true);
+    const api = /const API = '([^']+)'/.exec(readFileSync(entry, 'utf8'))?.[1] ?? '';
+    expect(app.config.permittedUrls.fetch).toContain(new URL(api).origin);
+    expect(new URL(webhooks.config.settings.targetUrl).pathname).toBe('/webhooks/hubspot');
+  });
+
+  it.skipIf(!haveSamples)('follows the 2026.03 template formats', () => {
+    const template = sampleJson<{ platformVersion: string; srcDir: string }>('project/hsproject.2026.03.json');
+    expect(json('hsproject.json')).toMatchObject({ platformVersion: template.platformVersion, srcDir: template.srcDir });
+    const templateApp = sampleJson<{ config: Record<string, unknown> }>('project/app-hsmeta.oauth-marketplace.2026.03.json');
+    expect(Object.keys(app.config).sort()).toEqual(Object.keys(templateApp.config).sort());
+    const templateHooks = sampleJson<{ config: { subscriptions: Record<string, unknown> } }>('project/webhooks-hsmeta.2026.03.json');
+    expect(Object.keys(webhooks.config.subscriptions).sort()).toEqual(Object.keys(templateHooks.config.subscriptions).sort());
+  });
+});

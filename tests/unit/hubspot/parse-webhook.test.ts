@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import type { CrmEvent } from '../../../connectors/connector.ts';
+import { parseHubSpotWebhook } from '../../../connectors/hubspot/parse-webhook.ts';
+import { haveSamples, readSample, sampleFiles, sampleJson } from '../../fixtures/hubspot/samples.ts';
+
+const parse = (body: unknown, appId?: string) => parseHubSpotWebhook(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), { appId });
+
+function events(body: unknown, appId?: string): CrmEvent[] {
+  const parsed = parse(body, appId);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.events;
+}
+
+const base = { eventId: 1, subscriptionId: 2, portalId: 24681357, appId: 3145926, occurredAt: 1763745600000, attemptNumber: 0 };
+
+describe.skipIf(!haveSamples)('parsing every webhook sample', () => {
+  const batches = sampleFiles('webhooks').filter((f) => f !== 'signature-vectors.json' && f !== 'delivery-envelope-example.json');
+
+  it.each(batches)('%s parses with nothing ignored', (file) => {
+    const parsed = parseHubSpotWebhook(Buffer.from(readSample(`webhooks/${file}`)));
+    expect(parsed).toMatchObject({ ok: true, ignored: 0 });
+    if (parsed.ok) expect(parsed.events.length).toBe(sampleJson<unknown[]>(`webhooks/${file}`).length);
+  });
+
+  it('contact creation (the documented v1 example)', () => {
+    expect(events(readSample('webhooks/contact-creation.json'))).toEqual([
+      expect.objectContaining({ accountId: '62515', objectType: 'contact', objectId: '123', change: 'created', occurredAt: '2019-07-26T04:00:00.000Z' }),
+    ]);
+  });
+
+  it('property changes keep the property; the docs variant with eventType parses the same', () => {
+    const [viaSubscriptionType] = events(readSample('webhooks/contact-propertyChange.json'));
+    const [viaEventType, creation] = events(readSample('webhooks/documented-mixed-batch.json'));
+    expect(viaSubscriptionType).toMatchObject({ objectType: 'contact', objectId: '1246965', change: 'updated', property: 'lifecyclestage', accountId: '33' });
+    expect(viaEventType).toMatchObject({ objectType: 'contact', objectId: '1246965', change: 'updated', property: 'lifecyclestage' });
+    expect(viaEventType?.eventKey).toBe(viaSubscriptionType?.eventKey);
+    expect(creation).toMatchObject({ objectId: '1246978', change: 'created' });
+  });
+
+  it('deal creation, stage changes (out of order, one on a retry) and deletion', () => {
+    expect(events(readSample('webhooks/deal-creation.json'))).toEqual([expect.objectContaining({ objectType: 'deal', objectId: '48211950113', change: 'created' })]);
+    const stages = events(readSample('webhooks/deal-propertyChange-dealstage.json'));
+    expect(stages.map((e) => [e.objectId, e.property, e.change])).toEqual([
+      ['48211950113', 'dealstage', 'updated'],
+      ['48211950113', 'dealstage', 'updated'],
+      ['48211950245', 'dealstage', 'updated'],
+    ]);
+    expect(new Set(stages.map((e) => e.eventKey)).size).toBe(3);
+    expect(events(readSample('webhooks/deal-deletion.json'))).toEqual([expect.objectContaining({ objectId: '48211950377', change: 'deleted' })]);
+  });
+
+  it('company property change', () => {
+    expect(events(readSample('webhooks/company-propertyChange.json'))).toEqual([
+      expect.objectContaining({ objectType: 'company', objectId: '30556180427', change: 'updated', property: 'domain' }),
+    ]);
+  });
+
+  it('generic association change: one event per direction, the other side related', () => {
+    const [dealSide, contactSide] = events(readSample('webhooks/object-associationChange.json'));
+    expect(dealSide).toMatchObject({ objectType: 'deal', objectId: '48211950113', change: 'associated', related: [{ objectType: 'contact', objectId: '90112233' }] });
+    expect(contactSide).toMatchObject({ objectType: 'contact', objectId: '90112233', related: [{ objectType: 'deal', objectId: '48211950113' }] });
+    expect(dealSide?.eventKey).not.toBe(contactSide?.eventKey);
+  });
+
+  it('the delivery envelope body parses and keeps each raw event', () => {
+    const envelope = sampleJson<{ rawBody: string }>('webhooks/delivery-envelope-example.json');
+    const parsed = events(envelope.rawBody);
+    expect(parsed).toHaveLength(3);
+    expect(parsed[2]?.raw).toMatchObject({ attemptNumber: 2, propertyValue: '1071658803' });
+  });
+});
+
+describe('HubSpot webhook parsing rules', () => {
+  it('legacy association events name both sides through associationType', () => {
+    const [event] = events([{ ...base, subscriptionType: 'contact.associationChange', associationType: 'CONTACT_TO_COMPANY', fromObjectId: 5, toObjectId: 6, associationRemoved: true, isPrimaryAssociation: false }]);
+    expect(event).toMatchObject({ objectType: 'contact', objectId: '5', change: 'associated', related: [{ objectType: 'company', objectId: '6' }] });
+  });
+
+  it('a merge names the winner and the merged records as related', () => {
+    const [event] = events([{ ...base, subscriptionType: 'contact.merge', objectId: 90, primaryObjectId: 90, mergedObjectIds: [91, 92], newObjectId: 90, numberOfPropertiesMoved: 3 }]);
+    expect(event).toMatchObject({ objectType: 'contact', objectId: '90', change: 'merged' });
+    expect(event?.related).toEqual([{ objectType: 'contact', objectId: '91' }, { objectType: 'contact', objectId: '92' }]);
+  });
+
+  it('generic object.* events resolve the object from objectTypeId; unknown kinds are counted as ignored', () => {
+    const parsed = parse([
+      { ...base, subscriptionType: 'object.creation', objectTypeId: '0-3', objectId: 7 },
+      { ...base, subscriptionType: 'object.creation', objectTypeId: '0-5', objectId: 8 },
+      { ...base, subscriptionType: 'ticket.creation', objectId: 9 },
+      { ...base, subscriptionType: 'contact.associationChange', associationType: 'CONTACT_TO_TICKET', fromObjectId: 1, toObjectId: 2 },
+      { ...base, subscriptionType: 'conversation.creation', objectId: 10 },
+      { ...base, subscriptionType: 'contact.privacyDeletion', objectId: 11 },
+      { ...base, subscriptionType: 'deal.restore', objectId: 12 },
+    ]);
+    expect(parsed).toMatchObject({ ok: true, ignored: 4 });
+    if (parsed.ok) expect(parsed.events.map((e) => [e.objectType, e.objectId, e.change])).toEqual([['deal', '7', 'created'], ['contact', '11', 'deleted'], ['deal', '12', 'restored']]);
+  });
+
+  it('a retried notification keeps its key; a different value or time gets a new one', () => {
+    const change = { ...base, subscriptionType: 'deal.propertyChange', objectId: 1, propertyName: 'dealstage', propertyValue: 'closedwon' };
+    const [first] = events([change]);
+    const [retry] = events([{ ...change, eventId: 99, attemptNumber: 3 }]);
+    const [otherValue] = events([{ ...change, propertyValue: 'closedlost' }]);
+    const [otherTime] = events([{ ...change, occurredAt: change.occurredAt + 1 }]);
+    expect(retry?.eventKey).toBe(first?.eventKey);
+    expect(new Set([first?.eventKey, otherValue?.eventKey, otherTime?.eventKey]).size).toBe(3);
+  });
+
+  it('with an appId, events of other apps sharing the URL are ignored', () => {
+    expect(parse([{ ...base, subscriptionType: 'deal.creation', objectId: 1 }, { ...base, appId: 1, subscriptionType: 'deal.creation', objectId: 2 }], '3145926'))
+      .toMatchObject({ ok: true, ignored: 1, events: [{ objectId: '1' }] });
+  });
+
+  it.each([
+    ['not JSON', '[{', 'not valid JSON'],
+    ['an object, not an array', { events: [] }, 'JSON array'],
+    ['over 100 events', Array.from({ length: 101 }, (_, i) => ({ ...base, subscriptionType: 'deal.creation', objectId: i })), 'at most 100'],
+    ['an event without portalId', [{ subscriptionType: 'deal.creation', objectId: 1, occurredAt: 1 }], 'lacks'],
+    ['a non-object event', [42], 'not an object'],
+  ])('refuses %s with a reason', (_, body, reason) => {
+    expect(parse(body)).toEqual({ ok: false, reason: expect.stringContaining(reason) });
+  });
+});
