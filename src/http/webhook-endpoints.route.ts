@@ -47,7 +47,6 @@ export function webhookEndpointsRouter(deps: WebhookEndpointsRouterDeps): Router
   const { db } = deps;
   const clock = deps.now ?? (() => new Date());
   const router = express.Router();
-  router.use(express.json({ limit: '16kb' }));
 
   const findReferrer = (res: Response, referrerId: string) => {
     const installationId = scopedInstallation(res);
@@ -74,7 +73,8 @@ export function webhookEndpointsRouter(deps: WebhookEndpointsRouterDeps): Router
       .values({ installationId: endpoint.installationId, actor: 'admin', action, subjectType: 'webhook_endpoint', subjectId: endpoint.id, after, at: clock().toISOString() })
       .run();
 
-  router.post('/referrers/:referrerId/webhook-endpoints', async (req, res) => {
+  // Parsed here, not with router.use: this router shares /api/v1 with others that set their own limits.
+  router.post('/referrers/:referrerId/webhook-endpoints', express.json({ limit: '16kb' }), async (req, res) => {
     const referrer = findReferrer(res, req.params.referrerId);
     const input = parseInput(createSchema, req.body);
     const verdict = await validateEndpointUrl(input.url, { allowPrivate: deps.allowPrivateEndpoints });

@@ -1,0 +1,272 @@
+import { and, eq, gte, lt } from 'drizzle-orm';
+import { toMajorUnits } from '../domain/money.ts';
+import type { Db } from '../store/db.ts';
+import { outbox, referrals, referrers, rewards, webhookEndpoints } from '../store/schema.ts';
+import { messageIdFor } from './message-id.ts';
+import {
+  isReferrerTopic,
+  type CrmPayload,
+  type Discretion,
+  type EmailPayload,
+  type NotificationTopic,
+  type Recipient,
+  type Sender,
+  type VisibleData,
+  type WebhookPayload,
+} from './topics.ts';
+
+/** The drizzle db or a transaction on it: enqueueing joins the caller's transaction. */
+export type Tx = Pick<Db, 'select' | 'insert' | 'update'>;
+
+export interface NotificationIntent {
+  installationId: string;
+  topic: NotificationTopic;
+  /** The transition's idempotency key: one set of deliveries per key, ever. */
+  sourceKey: string;
+  referralId?: string;
+  referrerId?: string;
+  /** Internal topics: the colleague to tell (deal owner or rep, CS owner). */
+  recipient?: Recipient;
+  /** Also write a note on the referrer's CRM record when the referrer is a CRM person. */
+  crmNote?: boolean;
+  data: {
+    referral?: {
+      id: string;
+      status: string;
+      refereeName: string;
+      refereeCompany: string | null;
+      reason?: string;
+      /** The rep's internal notes: shown to referrers only when the program allows. */
+      notes?: string;
+    };
+    reward?: {
+      id: string;
+      amountCents: number;
+      currency: string;
+      status: string;
+      dueDate: string;
+      payoutReference?: string | null;
+    };
+    deal?: { amountCents: number | null; currency: string; stage: string | null };
+    account?: { name: string; reasons: string[] };
+  };
+  program: Sender & { discretion: Discretion };
+}
+
+type NewOutboxRow = typeof outbox.$inferInsert;
+type ReferrerRow = typeof referrers.$inferSelect;
+
+/** Digest referrers get one summary a day, at this hour UTC. */
+export const DIGEST_HOUR_UTC = 8;
+
+export function nextDigestAt(now: Date): Date {
+  const at = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), DIGEST_HOUR_UTC));
+  if (at <= now) at.setUTCDate(at.getUTCDate() + 1);
+  return at;
+}
+
+/** Lifecycle steps a referrer is told under another name. */
+const REFERRER_STATUS: Readonly<Record<string, string>> = { qualified: 'in_sales_process' };
+
+/** What a referrer may see: an allowlist of fields, then the program's discretion. */
+export function referrerView(data: NotificationIntent['data'], discretion: Discretion): VisibleData {
+  const { referral, deal, reward } = data;
+  const view: VisibleData = {};
+  if (referral) {
+    view.referral = {
+      id: referral.id,
+      status: REFERRER_STATUS[referral.status] ?? referral.status,
+      refereeName: referral.refereeName,
+      refereeCompany: referral.refereeCompany,
+      ...(referral.reason ? { reason: referral.reason } : {}),
+      ...(discretion.showInternalNotes && referral.notes ? { notes: referral.notes } : {}),
+    };
+  }
+  if (deal) {
+    const shown: NonNullable<VisibleData['deal']> = {
+      ...(discretion.showStage && deal.stage ? { stage: deal.stage } : {}),
+      ...(discretion.showDealAmount ? { amount: major(deal.amountCents, deal.currency), currency: deal.currency } : {}),
+    };
+    if (Object.keys(shown).length > 0) view.deal = shown;
+  }
+  if (reward) {
+    view.reward = {
+      id: reward.id,
+      status: reward.status,
+      dueDate: reward.dueDate,
+      ...(discretion.showReward ? { amount: toMajorUnits(reward.amountCents, reward.currency), currency: reward.currency } : {}),
+      ...(reward.payoutReference ? { payoutReference: reward.payoutReference } : {}),
+    };
+  }
+  return view;
+}
+
+/** Colleagues see everything the intent carries, plus who referred. */
+function internalView(data: NotificationIntent['data'], referrer: ReferrerRow | undefined): VisibleData {
+  const { referral, deal, reward, account } = data;
+  return {
+    ...(referral ? { referral: { ...referral } } : {}),
+    ...(deal ? { deal: { ...(deal.stage ? { stage: deal.stage } : {}), amount: major(deal.amountCents, deal.currency), currency: deal.currency } } : {}),
+    ...(reward
+      ? {
+          reward: {
+            id: reward.id,
+            status: reward.status,
+            dueDate: reward.dueDate,
+            amount: toMajorUnits(reward.amountCents, reward.currency),
+            currency: reward.currency,
+            ...(reward.payoutReference ? { payoutReference: reward.payoutReference } : {}),
+          },
+        }
+      : {}),
+    ...(account ? { account: { name: account.name, reasons: account.reasons } } : {}),
+    ...(referrer
+      ? { referrer: { id: referrer.id, name: referrer.name, email: referrer.email, company: referrer.company, type: referrer.type } }
+      : {}),
+  };
+}
+
+function major(cents: number | null, currency: string): number | null {
+  return cents === null ? null : toMajorUnits(cents, currency);
+}
+
+/**
+ * Writes the intent's deliveries into the outbox inside the caller's transaction, one row per
+ * channel and recipient, keyed `${sourceKey}:${channel}:${recipient}`. Returns the rows written:
+ * 0 for a transition enqueued before (a replay), even if the referrer added endpoints since.
+ * Referrers who unsubscribed get a 'suppressed' email row, kept as the record of why.
+ */
+export function enqueueNotifications(tx: Tx, intent: NotificationIntent, now: Date): number {
+  const { sourceKey } = intent;
+  // Every key of a transition starts with `${sourceKey}:`, and ';' sorts right after ':'.
+  const seen = tx
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(and(gte(outbox.deliveryKey, `${sourceKey}:`), lt(outbox.deliveryKey, `${sourceKey};`)))
+    .limit(1)
+    .get();
+  if (seen) return 0;
+
+  const referrer = intent.referrerId ? findReferrer(tx, intent.installationId, intent.referrerId) : undefined;
+  assertOwnData(tx, intent);
+
+  const at = now.toISOString();
+  const program: Sender = { name: intent.program.name, senderName: intent.program.senderName, senderEmail: intent.program.senderEmail };
+  const rows: NewOutboxRow[] = [];
+  const add = (
+    channel: NewOutboxRow['channel'],
+    recipientKey: string,
+    payload: Omit<EmailPayload, 'messageId'> | Omit<WebhookPayload, 'messageId'> | Omit<CrmPayload, 'messageId'>,
+    overrides: Partial<NewOutboxRow> = {},
+  ) => {
+    const deliveryKey = `${sourceKey}:${channel}:${recipientKey}`;
+    rows.push({
+      installationId: intent.installationId,
+      referralId: intent.referralId ?? intent.data.referral?.id ?? null,
+      referrerId: intent.referrerId ?? null,
+      channel,
+      topic: intent.topic,
+      deliveryKey,
+      payload: { ...payload, messageId: messageIdFor(deliveryKey) },
+      status: 'pending',
+      nextAttemptAt: at,
+      createdAt: at,
+      ...overrides,
+    });
+  };
+
+  if (isReferrerTopic(intent.topic)) {
+    if (!referrer) throw new Error(`${intent.topic} is told to a referrer: referrerId is required`);
+    const base = { topic: intent.topic, occurredAt: at, program, audience: 'referrer' as const, data: referrerView(intent.data, intent.program.discretion) };
+    const digestAt = referrer.digest ? nextDigestAt(now).toISOString() : undefined;
+    add(
+      'email',
+      referrer.id,
+      { ...base, to: { name: referrer.name, email: referrer.email }, ...(digestAt ? { digestAt } : {}) },
+      referrer.emailOptOut ? { status: 'suppressed', lastError: 'referrer unsubscribed from email' } : { nextAttemptAt: digestAt ?? at },
+    );
+    const endpoints = tx
+      .select({ id: webhookEndpoints.id })
+      .from(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.referrerId, referrer.id), eq(webhookEndpoints.status, 'enabled')))
+      .orderBy(webhookEndpoints.createdAt, webhookEndpoints.id)
+      .all();
+    for (const endpoint of endpoints) add('webhook', endpoint.id, { ...base, endpointId: endpoint.id });
+    if (intent.crmNote && referrer.crmPersonType && referrer.crmPersonId) {
+      add('crm', referrer.id, { ...base, person: { objectType: referrer.crmPersonType, id: referrer.crmPersonId } });
+    }
+  } else {
+    if (!intent.recipient) throw new Error(`${intent.topic} is an internal notice: recipient is required`);
+    add('email', intent.recipient.email.toLowerCase(), {
+      topic: intent.topic,
+      occurredAt: at,
+      program,
+      audience: 'internal',
+      data: internalView(intent.data, referrer),
+      to: intent.recipient,
+    });
+  }
+  return tx.insert(outbox).values(rows).onConflictDoNothing().run().changes;
+}
+
+/** The notifier's notice to the program admin (the program's sender address). */
+export function enqueueEndpointDisabledNotice(
+  tx: Tx,
+  notice: { installationId: string; program: Sender; endpoint: NonNullable<VisibleData['endpoint']>; referrer: ReferrerRow | undefined },
+  now: Date,
+): void {
+  const at = now.toISOString();
+  const deliveryKey = `webhook_endpoint.disabled:${notice.endpoint.id}:${notice.endpoint.failingSince}:email:admin`;
+  const payload: EmailPayload = {
+    topic: 'webhook_endpoint.disabled',
+    messageId: messageIdFor(deliveryKey),
+    occurredAt: at,
+    program: notice.program,
+    audience: 'internal',
+    data: { ...internalView({}, notice.referrer), endpoint: notice.endpoint },
+    to: { name: notice.program.senderName, email: notice.program.senderEmail },
+  };
+  tx.insert(outbox)
+    .values({
+      installationId: notice.installationId,
+      channel: 'email',
+      topic: payload.topic,
+      deliveryKey,
+      payload,
+      status: 'pending',
+      nextAttemptAt: at,
+      createdAt: at,
+    })
+    .onConflictDoNothing()
+    .run();
+}
+
+function findReferrer(tx: Tx, installationId: string, referrerId: string): ReferrerRow {
+  const referrer = tx
+    .select()
+    .from(referrers)
+    .where(and(eq(referrers.id, referrerId), eq(referrers.installationId, installationId)))
+    .get();
+  if (!referrer) throw new Error(`Referrer ${referrerId} not found in installation ${installationId}`);
+  return referrer;
+}
+
+/** A referrer is only ever told about their own referrals and rewards. */
+function assertOwnData(tx: Tx, intent: NotificationIntent): void {
+  const { referral, reward } = intent.data;
+  if (referral && intent.referralId && referral.id !== intent.referralId) {
+    throw new Error(`Intent data is about referral ${referral.id}, not ${intent.referralId}`);
+  }
+  if (!intent.referrerId) return;
+  const referralId = intent.referralId ?? referral?.id;
+  if (referralId) {
+    const row = tx.select({ referrerId: referrals.referrerId }).from(referrals)
+      .where(and(eq(referrals.id, referralId), eq(referrals.installationId, intent.installationId))).get();
+    if (row?.referrerId !== intent.referrerId) throw new Error(`Referral ${referralId} does not belong to referrer ${intent.referrerId}`);
+  }
+  if (reward) {
+    const row = tx.select({ referrerId: rewards.referrerId }).from(rewards)
+      .where(and(eq(rewards.id, reward.id), eq(rewards.installationId, intent.installationId))).get();
+    if (row?.referrerId !== intent.referrerId) throw new Error(`Reward ${reward.id} does not belong to referrer ${intent.referrerId}`);
+  }
+}

@@ -1,0 +1,321 @@
+import { and, eq, inArray, lte, or, sql } from 'drizzle-orm';
+import { CrmError, type CrmClient } from '../../connectors/connector.ts';
+import type { Logger } from '../log.ts';
+import type { Cipher } from '../store/crypto.ts';
+import type { Db } from '../store/db.ts';
+import { auditLog, deliveryAttempts, outbox, referrers, webhookEndpoints } from '../store/schema.ts';
+import type { EmailChannel } from './email.ts';
+import { enqueueEndpointDisabledNotice, type Tx } from './enqueue.ts';
+import { emailMessageId, messageIdFor } from './message-id.ts';
+import { renderDigest, renderEmail, renderNote } from './templates.ts';
+import type { CrmPayload, EmailPayload, WebhookPayload } from './topics.ts';
+import { createWebhookChannel, type WebhookChannel } from './webhooks.ts';
+
+export interface DeliveryPolicy {
+  /** Retry a message this long; a webhook endpoint failing this long is disabled. */
+  maxAgeMs: number;
+  /** How long a claim holds; a crashed notifier's messages are taken over after it. */
+  leaseMs: number;
+  /** Exponential: baseMs · 2^(attempt−1), capped at maxMs, then jittered down by up to half. */
+  backoff: { baseMs: number; maxMs: number };
+}
+
+export const DEFAULT_POLICY: DeliveryPolicy = {
+  maxAgeMs: 24 * 60 * 60_000,
+  leaseMs: 2 * 60_000,
+  backoff: { baseMs: 30_000, maxMs: 60 * 60_000 },
+};
+
+export interface NotifierDeps {
+  db: Db;
+  cipher: Cipher;
+  /** null when SMTP_URL is unset: messages are rendered into the delivery log and marked delivered. */
+  email: EmailChannel | null;
+  /** Defaults to signed POSTs that refuse private addresses unless `allowPrivateEndpoints`. */
+  webhooks?: WebhookChannel;
+  allowPrivateEndpoints?: boolean;
+  /** The installation's CRM client (null: not connected, retried); absent: CRM notes are skipped. */
+  crm?: (installationId: string) => Promise<Pick<CrmClient, 'addTimelineNote'> | null>;
+  now?: () => Date;
+  log: Logger;
+  /** For the unsubscribe links. */
+  publicBaseUrl: string;
+  policy?: Partial<DeliveryPolicy>;
+}
+
+export interface RunResult {
+  /** Outbox rows delivered (a digest counts each row it carries). */
+  delivered: number;
+  /** Outbox rows whose attempt failed (retried later or given up). */
+  failed: number;
+  /** Webhook endpoints disabled. */
+  disabled: number;
+}
+
+export interface Notifier {
+  runOnce(limit?: number): Promise<RunResult>;
+  start(intervalMs: number): { stop(): Promise<void> };
+}
+
+type OutboxRow = typeof outbox.$inferSelect;
+type EndpointRow = typeof webhookEndpoints.$inferSelect;
+
+type Outcome =
+  | { kind: 'delivered'; detail: string }
+  | { kind: 'suppressed'; detail: string }
+  | { kind: 'failed'; detail: string; retryable: boolean; retryAfterMs?: number };
+
+/**
+ * Delivers the outbox: claims one due message at a time with a lease, sends it, then records the
+ * attempt. A crash between send and record leaves the claim to expire and the message is sent
+ * again with the same Message-ID / webhook-id, which receivers deduplicate on.
+ */
+export function createNotifier(deps: NotifierDeps): Notifier {
+  const { db, log } = deps;
+  const clock = deps.now ?? (() => new Date());
+  const policy: DeliveryPolicy = { ...DEFAULT_POLICY, ...deps.policy };
+  const webhooks = deps.webhooks ?? createWebhookChannel({ allowPrivateEndpoints: deps.allowPrivateEndpoints ?? false });
+  const baseUrl = deps.publicBaseUrl.replace(/\/+$/, '');
+
+  function claimNext(now: Date): OutboxRow[] {
+    const at = now.toISOString();
+    const due = or(
+      and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, at)),
+      and(eq(outbox.status, 'sending'), lte(outbox.leaseUntil, at)),
+    );
+    return db.transaction(
+      (tx) => {
+        const first = tx.select().from(outbox).where(due).orderBy(outbox.id).limit(1).get();
+        if (!first) return [];
+        // A digest referrer's held emails leave together, as one summary.
+        const rows =
+          first.channel === 'email' && first.referrerId && (first.payload as EmailPayload).digestAt
+            ? tx
+                .select()
+                .from(outbox)
+                .where(and(due, eq(outbox.channel, 'email'), eq(outbox.referrerId, first.referrerId)))
+                .orderBy(outbox.id)
+                .all()
+                .filter((r) => (r.payload as EmailPayload).digestAt)
+            : [first];
+        const expired = rows.filter((r) => r.status === 'sending');
+        if (expired.length > 0) {
+          tx.insert(deliveryAttempts)
+            .values(expired.map((r) => ({ outboxId: r.id, attempt: r.attempts, ok: false, detail: 'claim expired before the outcome was recorded (notifier stopped?)', at })))
+            .run();
+        }
+        tx.update(outbox)
+          .set({ status: 'sending', leaseUntil: new Date(now.getTime() + policy.leaseMs).toISOString(), attempts: sql`${outbox.attempts} + 1` })
+          .where(inArray(outbox.id, rows.map((r) => r.id)))
+          .run();
+        return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async function deliver(rows: OutboxRow[], now: Date): Promise<Outcome> {
+    const row = rows[0]!;
+    switch (row.channel) {
+      case 'email':
+        return deliverEmail(rows, now);
+      case 'webhook':
+        return deliverWebhook(row, now);
+      case 'crm':
+        return deliverCrm(row);
+    }
+  }
+
+  async function deliverEmail(rows: OutboxRow[], now: Date): Promise<Outcome> {
+    const payloads = rows.map((r) => r.payload as EmailPayload);
+    const latest = payloads[payloads.length - 1]!;
+    const referrerId = rows[0]!.referrerId;
+    let unsubscribeUrl: string | undefined;
+    if (latest.audience === 'referrer' && referrerId) {
+      // Read now, not at enqueue: an unsubscribe while a message waits (a digest) still counts.
+      const referrer = db.select({ emailOptOut: referrers.emailOptOut, accessKey: referrers.accessKey }).from(referrers).where(eq(referrers.id, referrerId)).get();
+      if (!referrer) return { kind: 'suppressed', detail: 'referrer no longer exists' };
+      if (referrer.emailOptOut) return { kind: 'suppressed', detail: 'referrer unsubscribed from email' };
+      unsubscribeUrl = `${baseUrl}/unsubscribe/${encodeURIComponent(referrerId)}?key=${encodeURIComponent(referrer.accessKey)}`;
+    }
+    const digest = latest.digestAt !== undefined;
+    const rendered = digest ? renderDigest(payloads, unsubscribeUrl) : renderEmail(latest, unsubscribeUrl);
+    if (!deps.email) {
+      log.info({ outboxIds: rows.map((r) => r.id), topic: latest.topic }, 'email logged, not sent (SMTP_URL unset)');
+      return { kind: 'delivered', detail: `delivered (logged)\nSubject: ${rendered.subject}\n\n${rendered.text}` };
+    }
+    const { response } = await deps.email.send({
+      from: { name: latest.program.senderName, address: latest.program.senderEmail },
+      to: { name: latest.to.name, address: latest.to.email },
+      subject: rendered.subject,
+      text: rendered.text,
+      html: rendered.html,
+      messageId: emailMessageId(digest ? messageIdFor(rows.map((r) => r.deliveryKey).join('\n')) : latest.messageId, latest.program.senderEmail),
+      date: now,
+      // RFC 8058 one-click unsubscribe; the same URL serves the confirmation page on GET.
+      headers: unsubscribeUrl ? { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {},
+    });
+    return { kind: 'delivered', detail: `SMTP ${response}` };
+  }
+
+  async function deliverWebhook(row: OutboxRow, now: Date): Promise<Outcome> {
+    const payload = row.payload as WebhookPayload;
+    const endpoint = findEndpoint(db, payload.endpointId);
+    if (!endpoint) return { kind: 'suppressed', detail: 'webhook endpoint deleted' };
+    if (endpoint.status === 'disabled') return { kind: 'failed', detail: 'webhook endpoint disabled', retryable: false };
+    const body = JSON.stringify({ type: payload.topic, id: payload.messageId, timestamp: payload.occurredAt, data: payload.data });
+    const result = await webhooks.send(endpoint.url, deps.cipher.decrypt(endpoint.secretEnc), { id: payload.messageId, timestamp: now, body });
+    return result.ok ? { kind: 'delivered', detail: `HTTP ${result.status}` } : { kind: 'failed', detail: result.error, retryable: true };
+  }
+
+  async function deliverCrm(row: OutboxRow): Promise<Outcome> {
+    if (!deps.crm) return { kind: 'suppressed', detail: 'no CRM connection configured' };
+    const client = await deps.crm(row.installationId);
+    if (!client) return { kind: 'failed', detail: 'the installation has no working CRM connection', retryable: true };
+    const payload = row.payload as CrmPayload;
+    const note = renderNote(payload);
+    await client.addTimelineNote({ person: payload.person, title: note.title, body: note.body, idempotencyKey: row.deliveryKey });
+    return { kind: 'delivered', detail: 'CRM timeline note written' };
+  }
+
+  /** Records the attempt and the next state; returns whether a webhook endpoint got disabled. */
+  function record(rows: OutboxRow[], outcome: Outcome, now: Date): boolean {
+    const at = now.toISOString();
+    const ids = rows.map((r) => r.id);
+    const first = rows[0]!;
+    return db.transaction(
+      (tx) => {
+        tx.insert(deliveryAttempts)
+          .values(rows.map((r) => ({ outboxId: r.id, attempt: r.attempts, ok: outcome.kind === 'delivered', detail: outcome.detail, at })))
+          .run();
+        const settle = (values: Partial<OutboxRow>) => tx.update(outbox).set({ leaseUntil: null, ...values }).where(inArray(outbox.id, ids)).run();
+        const endpoint = first.channel === 'webhook' ? findEndpoint(tx, (first.payload as WebhookPayload).endpointId) : undefined;
+
+        if (outcome.kind === 'delivered') {
+          settle({ status: 'delivered', deliveredAt: at, lastError: null });
+          if (endpoint?.failingSince) tx.update(webhookEndpoints).set({ failingSince: null }).where(eq(webhookEndpoints.id, endpoint.id)).run();
+          return false;
+        }
+        if (outcome.kind === 'suppressed') {
+          settle({ status: 'suppressed', lastError: outcome.detail });
+          return false;
+        }
+        if (endpoint?.status === 'enabled') {
+          const failingSince = endpoint.failingSince ?? at;
+          if (now.getTime() - Date.parse(failingSince) >= policy.maxAgeMs) {
+            disableEndpoint(tx, endpoint, first, failingSince, outcome.detail, now);
+            settle({ status: 'failed', lastError: outcome.detail });
+            return true;
+          }
+          if (!endpoint.failingSince) tx.update(webhookEndpoints).set({ failingSince }).where(eq(webhookEndpoints.id, endpoint.id)).run();
+        }
+        const oldest = Math.min(...rows.map((r) => Date.parse(r.createdAt)));
+        // Keep trying until an attempt happens at or after maxAge, so a failing endpoint reaches it.
+        if (!outcome.retryable || now.getTime() - oldest >= policy.maxAgeMs) {
+          settle({ status: 'failed', lastError: outcome.detail });
+        } else {
+          const delay = Math.max(backoffMs(Math.max(...rows.map((r) => r.attempts))), outcome.retryAfterMs ?? 0);
+          settle({ status: 'pending', nextAttemptAt: new Date(now.getTime() + delay).toISOString(), lastError: outcome.detail });
+        }
+        return false;
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  function disableEndpoint(tx: Tx, endpoint: EndpointRow, row: OutboxRow, failingSince: string, lastError: string, now: Date): void {
+    const at = now.toISOString();
+    const disabledReason = `Every delivery failed since ${failingSince}; last error: ${lastError}`;
+    tx.update(webhookEndpoints).set({ status: 'disabled', disabledReason, failingSince }).where(eq(webhookEndpoints.id, endpoint.id)).run();
+    // Its other waiting messages will not be delivered either.
+    const waiting = tx
+      .select({ id: outbox.id, payload: outbox.payload })
+      .from(outbox)
+      .where(and(eq(outbox.channel, 'webhook'), eq(outbox.referrerId, endpoint.referrerId), eq(outbox.status, 'pending')))
+      .all()
+      .filter((r) => (r.payload as WebhookPayload).endpointId === endpoint.id)
+      .map((r) => r.id);
+    if (waiting.length > 0) {
+      tx.update(outbox).set({ status: 'failed', lastError: 'webhook endpoint disabled' }).where(inArray(outbox.id, waiting)).run();
+    }
+    tx.insert(auditLog)
+      .values({
+        installationId: endpoint.installationId,
+        actor: 'notifier',
+        action: 'webhook_endpoint.disabled',
+        subjectType: 'webhook_endpoint',
+        subjectId: endpoint.id,
+        before: { status: 'enabled', failingSince },
+        after: { status: 'disabled', disabledReason },
+        at,
+      })
+      .run();
+    const referrer = tx.select().from(referrers).where(eq(referrers.id, endpoint.referrerId)).get();
+    enqueueEndpointDisabledNotice(
+      tx,
+      { installationId: endpoint.installationId, program: (row.payload as WebhookPayload).program, endpoint: { id: endpoint.id, url: endpoint.url, failingSince, lastError }, referrer },
+      now,
+    );
+    log.warn({ endpointId: endpoint.id, failingSince }, 'webhook endpoint disabled after failing for the maximum age');
+  }
+
+  function backoffMs(attempt: number): number {
+    const { baseMs, maxMs } = policy.backoff;
+    return Math.min(maxMs, baseMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+  }
+
+  async function runOnce(limit = 100): Promise<RunResult> {
+    const result: RunResult = { delivered: 0, failed: 0, disabled: 0 };
+    for (let n = 0; n < limit; n++) {
+      const rows = claimNext(clock());
+      if (rows.length === 0) break;
+      const outcome = await deliver(rows, clock()).catch(failure);
+      if (record(rows, outcome, clock())) result.disabled++;
+      if (outcome.kind === 'delivered') result.delivered += rows.length;
+      if (outcome.kind === 'failed') {
+        result.failed += rows.length;
+        log.warn({ outboxIds: rows.map((r) => r.id), channel: rows[0]!.channel, error: outcome.detail }, 'notification delivery failed');
+      }
+    }
+    return result;
+  }
+
+  function start(intervalMs: number): { stop(): Promise<void> } {
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let current: Promise<void> = Promise.resolve();
+    const tick = () => {
+      current = runOnce()
+        .then(
+          () => undefined,
+          (err: unknown) => log.error({ err }, 'notifier run failed'),
+        )
+        .finally(() => {
+          if (!stopped) timer = setTimeout(tick, intervalMs);
+        });
+    };
+    tick();
+    return {
+      async stop() {
+        stopped = true;
+        clearTimeout(timer);
+        await current;
+      },
+    };
+  }
+
+  return { runOnce, start };
+}
+
+function findEndpoint(tx: Tx, id: string): EndpointRow | undefined {
+  return tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+}
+
+function failure(err: unknown): Outcome {
+  if (err instanceof CrmError) {
+    return { kind: 'failed', detail: `${err.code}: ${err.message}`, retryable: err.retryable, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
+  }
+  const smtpCode = (err as { responseCode?: unknown } | null)?.responseCode;
+  // An SMTP 5xx is permanent (no such mailbox); anything else may pass later.
+  return { kind: 'failed', detail: err instanceof Error ? err.message : String(err), retryable: !(typeof smtpCode === 'number' && smtpCode >= 500) };
+}

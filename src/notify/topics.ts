@@ -1,0 +1,98 @@
+/** Moments told to a referrer (email, webhook, CRM note). Qualified is told as in_sales_process. */
+export const REFERRER_TOPICS = [
+  'referral.received',
+  'referral.accepted',
+  'referral.declined',
+  'referral.contacted',
+  'referral.in_sales_process',
+  'referral.won',
+  'referral.lost',
+  'reward.approved',
+  'reward.paid',
+] as const;
+
+/** Notices to colleagues (rep, CS owner), by email to `intent.recipient` only. */
+export const INTERNAL_TOPICS = ['account.eligible', 'referral.arrived_internal'] as const;
+
+export type ReferrerTopic = (typeof REFERRER_TOPICS)[number];
+export type NotificationTopic = ReferrerTopic | (typeof INTERNAL_TOPICS)[number];
+
+/** Everything the outbox carries, including the notifier's own notice to the program admin. */
+export type OutboxTopic = NotificationTopic | 'webhook_endpoint.disabled';
+
+export function isReferrerTopic(topic: OutboxTopic): topic is ReferrerTopic {
+  return (REFERRER_TOPICS as readonly string[]).includes(topic);
+}
+
+export interface Discretion {
+  showStage: boolean;
+  showReward: boolean;
+  showDealAmount: boolean;
+  showInternalNotes: boolean;
+}
+
+export interface Sender {
+  /** The program's name, shown in subjects and signatures. */
+  name: string;
+  senderName: string;
+  senderEmail: string;
+}
+
+export interface Recipient {
+  name: string;
+  email: string;
+}
+
+/**
+ * What a message may show, already filtered by the program's discretion for referrers. It is
+ * the `data` of the webhook body as documented in README-webhooks.md; amounts are in the
+ * currency's major unit like the REST API.
+ */
+export interface VisibleData {
+  referral?: {
+    id: string;
+    status: string;
+    refereeName: string;
+    refereeCompany: string | null;
+    reason?: string;
+    notes?: string;
+  };
+  deal?: { stage?: string; amount?: number | null; currency?: string };
+  reward?: {
+    id: string;
+    amount?: number;
+    currency?: string;
+    status: string;
+    dueDate: string;
+    payoutReference?: string;
+  };
+  account?: { name: string; reasons: string[] };
+  /** Internal notices only: who referred. */
+  referrer?: { id: string; name: string; email: string; company: string | null; type: string };
+  /** Admin notice only: the endpoint that was disabled. */
+  endpoint?: { id: string; url: string; failingSince: string; lastError: string };
+}
+
+interface PayloadBase {
+  topic: OutboxTopic;
+  /** Stable per delivery key: the `webhook-id`, the body `id`, the email Message-ID's left part. */
+  messageId: string;
+  occurredAt: string;
+  program: Sender;
+  audience: 'referrer' | 'internal';
+  data: VisibleData;
+}
+
+export interface EmailPayload extends PayloadBase {
+  to: Recipient;
+  /** Set for referrers in digest mode: held until this instant, then sent in one summary. */
+  digestAt?: string;
+}
+
+export interface WebhookPayload extends PayloadBase {
+  endpointId: string;
+}
+
+export interface CrmPayload extends PayloadBase {
+  person: { objectType: 'contact' | 'lead'; id: string };
+}
