@@ -1,6 +1,6 @@
 /**
  * The job queue port. Two implementations share it and one conformance suite
- * (tests/integration/queue-conformance.test.ts): BullMQ on Redis when `REDIS_URL` is set, and an
+ * (tests/integration/queue/conformance.test.ts): BullMQ on Redis when `REDIS_URL` is set, and an
  * embedded durable queue in SQLite otherwise. Jobs carry small hints (ids), never state.
  */
 
