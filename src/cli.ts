@@ -73,6 +73,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(config: Config, log: Logger, http: boolean): Promise<number> {
+  // Listen for signals first: a stop during start-up still shuts down cleanly.
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   if (config.adminTokenCreated) {
     process.stdout.write(
       `\nAdmin API token (shown once; read it again with \`npx referloop token\` or from ${config.adminTokenFile}):\n  ${config.adminToken}\n\n`,
@@ -84,13 +89,9 @@ async function serve(config: Config, log: Logger, http: boolean): Promise<number
     http ? 'Referloop is serving' : 'Referloop worker started',
   );
   if (http && config.hubspot.mode === 'sandbox' && service.runtime.store.installations.list().length === 0) {
-    await installSandboxHubSpot(config.publicBaseUrl, log);
+    await Promise.race([installSandboxHubSpot(config.publicBaseUrl, log), stopRequested]);
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopRequested;
   log.info('shutting down: finishing in-flight jobs');
   await service.stop();
   return 0;

@@ -88,7 +88,9 @@ export function createRuntime(config: Config, log: Logger): Runtime {
   }
 
   const crm = createCrmAccess(connectors, store, limiter, {
-    hubspot: { points: config.hubspot.ratePer10s, durationMs: 10_000 },
+    // HubSpot counts calls as they arrive, we count them as they leave: an 11 s window keeps a
+    // margin so a slow call followed by a fast one never lands 111 in HubSpot's 10 s.
+    hubspot: { points: config.hubspot.ratePer10s, durationMs: 11_000 },
   });
   const ctx: UseCaseContext = {
     store,
@@ -153,7 +155,16 @@ export async function startService(config: Config, log: Logger, options: { http:
     // A HubSpot batch must be answered within 5 s; keep-alive lets the CRM reuse connections.
     server.keepAliveTimeout = 65_000;
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    stops.push(() => new Promise<void>((resolve) => server!.close(() => resolve())));
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          // Keep-alive connections would hold close() open for a minute: drop the idle ones now
+          // and, after a grace period for requests in flight, the rest.
+          server!.close(() => resolve());
+          server!.closeIdleConnections();
+          setTimeout(() => server!.closeAllConnections(), 5_000).unref();
+        }),
+    );
   }
 
   if (options.worker) {

@@ -43,7 +43,9 @@ export function startSyncWorker(
           options.metrics?.jobs.inc({ name: job.name, outcome: 'ok' });
         } catch (err) {
           options.metrics?.jobs.inc({ name: job.name, outcome: 'error' });
-          throw toQueueSignal(err);
+          const signal = toQueueSignal(err);
+          ctx.log.warn({ err, job: job.name, attempt: job.attempt, installationId, retry: signal instanceof RetryLaterError ? signal.delayMs : undefined }, 'job failed');
+          throw signal;
         }
       });
     },

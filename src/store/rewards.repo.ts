@@ -8,7 +8,9 @@ export type RewardEventRow = typeof rewardEvents.$inferSelect;
 export type RewardWithNet = RewardRow & { netCents: number };
 
 export function rewardsRepo(db: Db) {
-  const netOf = sql<number>`coalesce((SELECT sum(e.amount_cents) FROM reward_events e WHERE e.reward_id = ${rewards.id}), 0)`;
+  // Spelled out: drizzle renders a column of a single-table query unqualified, which inside this
+  // subquery would bind to reward_events' own id.
+  const netOf = sql<number>`coalesce((SELECT sum(e.amount_cents) FROM reward_events e WHERE e.reward_id = "rewards"."id"), 0)`;
 
   return {
     get(id: string): RewardWithNet | undefined {

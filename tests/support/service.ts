@@ -32,7 +32,8 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     SYNC_COALESCE_MS: '20',
     ...env,
   });
-  const service = await startService(config, createLogger({ level: 'silent' }), { http: true, worker: true });
+  // TEST_LOG_LEVEL=debug shows the service's logs when a test needs explaining.
+  const service = await startService(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), { http: true, worker: true });
   const url = config.publicBaseUrl;
   return {
     url,

@@ -468,8 +468,10 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
   /** Search has its own per-second limit and no rate-limit headers; everything else shares the ten-secondly window. */
   function limited(ctx: Ctx, handle: (ctx: Ctx) => Reply): Reply {
     const now = Date.now();
+    stats.apiCalls += 1;
     if (ctx.path.endsWith('/search')) {
-      if (searchWindow.take(now) === null) return { status: 429, body: { ...SEARCH_SECONDLY_BODY, correlationId: randomUUID(), requestId: randomUUID() } };
+      stats.searchCalls += 1;
+      if (searchWindow.take(now) === null) return breach({ status: 429, body: { ...SEARCH_SECONDLY_BODY, correlationId: randomUUID(), requestId: randomUUID() } });
       return handle(ctx);
     }
     const remaining = apiWindow.take(now);
@@ -478,7 +480,7 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
       'X-HubSpot-RateLimit-Max': String(apiWindow.limit.points),
       'X-HubSpot-RateLimit-Remaining': String(remaining ?? 0),
     };
-    if (remaining === null) return { status: 429, headers, body: { ...TEN_SECONDLY_BODY, correlationId: randomUUID(), requestId: randomUUID() } };
+    if (remaining === null) return breach({ status: 429, headers, body: { ...TEN_SECONDLY_BODY, correlationId: randomUUID(), requestId: randomUUID() } });
     try {
       const reply = handle(ctx);
       return { ...reply, headers: { ...headers, ...reply.headers } };
@@ -486,6 +488,12 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
       if (error instanceof HttpError) throw new HttpError(error.status, error.body, { ...headers, ...error.headers });
       throw error;
     }
+  }
+
+  /** A real (not injected) rate-limit answer: what a client that obeys the limits never sees. */
+  function breach(reply: Reply): Reply {
+    stats.rateLimitBreaches += 1;
+    return reply;
   }
 
   function handler(req: IncomingMessage, res: ServerResponse): void {
@@ -505,6 +513,8 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
   }
 
   const server = createServer(handler);
+  /** What the API was asked, for tests and the benchmark (injected failures are not counted). */
+  const stats = { apiCalls: 0, searchCalls: 0, rateLimitBreaches: 0 };
 
   /** The portal as tests see it; changes made here come from "CRM_UI", like a rep at work. */
   const state = {
@@ -541,6 +551,7 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
   return {
     handler,
     state,
+    stats,
     recorded,
     /** `host` 0.0.0.0 serves other containers; the URL names the loopback address either way. */
     async listen(port = 0, host = '127.0.0.1'): Promise<{ url: string }> {
@@ -570,9 +581,9 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
         const category = status === 429 ? 'RATE_LIMITS' : status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR';
         failures.push({ status, count, headers, match, body: { correlationId: randomUUID(), category, ...((sample ? sample.body : body) ?? fallback) as object } });
       },
-      /** Lose the next `n` webhook events for good (HubSpot gives up or never sends). */
+      /** Lose the next `n` webhook events for good (HubSpot gives up or never sends); 0 stops dropping. */
       dropNextWebhooks(n: number) {
-        webhooks.faults.drop += n;
+        webhooks.faults.drop = n;
       },
       duplicateWebhooks(on = true) {
         webhooks.faults.duplicate = on;

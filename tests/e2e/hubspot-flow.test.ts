@@ -1,0 +1,199 @@
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
+import { eventually, installSandbox, startTestService, type TestService } from '../support/service.ts';
+
+/**
+ * Referloop and a sandbox HubSpot as separate servers: install through OAuth, a rep logs a
+ * referral, the sales team works the deal in HubSpot, webhooks carry the news, Referloop
+ * attributes, rewards and writes back.
+ */
+const CLIENT = { clientId: 'e2e-hubspot-client', clientSecret: 'e2e-hubspot-secret', appId: 4242 };
+
+interface ReferralBody {
+  id: string;
+  status: string;
+  crm: { person: { id: string } } | null;
+  timeline: { to: string }[];
+  attributions: { dealId: string; share: number; status: string; role: string }[];
+  rewards: { id: string; amount: number; currency: string; status: string; dueDate: string; milestone: string; netCents: number }[];
+}
+
+describe('HubSpot end to end', () => {
+  let hubspot: HubSpotSandbox;
+  let svc: TestService;
+  let installationId: string;
+
+  beforeAll(async () => {
+    hubspot = createHubSpotSandbox({ ...CLIENT, webhookBatchMs: 20, webhookRetryMs: 100 });
+    const { url } = await hubspot.listen(0);
+    svc = await startTestService({
+      HUBSPOT_CLIENT_ID: CLIENT.clientId,
+      HUBSPOT_CLIENT_SECRET: CLIENT.clientSecret,
+      HUBSPOT_APP_ID: String(CLIENT.appId),
+      HUBSPOT_API_BASE_URL: url,
+      HUBSPOT_AUTHORIZE_URL: `${url}/oauth/authorize`,
+      SANDBOX: 'off',
+    });
+    hubspot.setWebhookUrl(`${svc.url}/webhooks/hubspot`);
+    installationId = await installSandbox(svc);
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await hubspot?.close();
+  });
+
+  const referral = async (id: string) => (await (await svc.api(`/referrals/${id}`)).json()) as ReferralBody;
+  const logReferral = async (email: string, referrer = { email: 'pia@partner-firm.com', name: 'Pia Partner', type: 'partner' }) => {
+    const res = await svc.api('/referrals', {
+      method: 'POST',
+      json: { referrer, referee: { email, firstName: 'Jordan', lastName: 'Lee', company: 'Acme Widgets' }, submittedBy: { kind: 'rep', id: 'rep-7' } },
+    });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as ReferralBody;
+    // The referral reaches HubSpot as a contact carrying its properties.
+    const pushed = await eventually(async () => ((await referral(body.id)).crm ? referral(body.id) : undefined), 15_000, 'referral pushed to HubSpot');
+    return pushed;
+  };
+  const workDeal = (contactId: string, name: string, stages: string[], amount = '25000') => {
+    const deal = hubspot.state.create('deals', { dealname: name, pipeline: 'default', dealstage: 'appointmentscheduled', amount }, [{ type: 'contacts', id: contactId }]);
+    for (const stage of stages) {
+      hubspot.state.update('deals', deal.id, stage === 'closedwon' ? { dealstage: stage, closedate: '2026-03-31T12:00:00Z' } : { dealstage: stage });
+    }
+    return deal.id;
+  };
+
+  it('installs through OAuth and provisions the Referloop properties and stage mapping', async () => {
+    const installation = (await (await svc.api(`/installations/${installationId}`)).json()) as {
+      accountId: string;
+      stageMapping: Record<string, Record<string, string>>;
+      provisioning: { missing: string[]; created: string[] };
+    };
+    expect(installation.accountId).toBe(String(hubspot.state.portalId));
+    expect(installation.stageMapping.default).toMatchObject({ appointmentscheduled: 'contacted', qualifiedtobuy: 'qualified' });
+    expect(installation.provisioning.missing).toEqual([]);
+  });
+
+  it('follows a partner referral to closed won: a $2,500 reward waits for approval, due 90 days after close, and the deal carries the write-back', async () => {
+    const pushed = await logReferral('jordan@acme-widgets.com');
+    const contact = hubspot.state.get('contacts', pushed.crm!.person.id)!;
+    expect(contact.properties.referloop_referral_id).toBe(pushed.id);
+    expect(contact.properties.referloop_referrer).toBe('Pia Partner');
+
+    const dealId = workDeal(pushed.crm!.person.id, 'Acme Widgets — platform', ['qualifiedtobuy', 'presentationscheduled', 'closedwon']);
+    const won = await eventually(async () => {
+      const r = await referral(pushed.id);
+      return r.status === 'closed_won' && r.rewards.length > 0 ? r : undefined;
+    }, 20_000, 'closed won with a reward');
+
+    expect(won.timeline.map((t) => t.to)).toEqual(['submitted', 'accepted', 'contacted', 'qualified', 'in_sales_process', 'closed_won']);
+    expect(won.attributions).toEqual([expect.objectContaining({ dealId, share: 1, status: 'active', role: 'sourced' })]);
+    expect(won.rewards).toEqual([
+      expect.objectContaining({ amount: 2500, currency: 'USD', status: 'pending', dueDate: '2026-06-29', milestone: 'closed_won' }),
+    ]);
+    await eventually(() => {
+      const deal = hubspot.state.get('deals', dealId)!;
+      return deal.properties.referloop_referral_id === pushed.id ? deal : undefined;
+    }, 10_000, 'deal write-back');
+    const deal = hubspot.state.get('deals', dealId)!;
+    expect(deal.properties.referloop_referrer).toBe('Pia Partner');
+    expect(Number(deal.properties.referloop_attributed_amount)).toBe(25000);
+    expect(hubspot.state.get('contacts', pushed.crm!.person.id)!.properties.referloop_referral_status).toBe('closed_won');
+
+    // Finance approves and pays it; the ledger keeps every step.
+    const rewardId = won.rewards[0]!.id;
+    expect((await svc.api(`/rewards/${rewardId}/mark-paid`, { method: 'POST', json: { payoutReference: 'PAY-1' } })).status).toBe(409);
+    expect((await svc.api(`/rewards/${rewardId}/approve`, { method: 'POST', json: {} })).status).toBe(200);
+    const paid = await svc.api(`/rewards/${rewardId}/mark-paid`, { method: 'POST', json: { payoutReference: 'PAY-1' } });
+    expect(paid.status).toBe(200);
+    expect(await paid.json()).toMatchObject({ status: 'paid', payoutReference: 'PAY-1', net: 2500 });
+    const pending = (await (await svc.api('/rewards?status=pending')).json()) as { items: unknown[] };
+    expect(pending.items).toEqual([]);
+
+    // Reopening the won deal claws the paid reward back: its net goes to zero, netted in the next payout.
+    hubspot.state.update('deals', dealId, { dealstage: 'contractsent' });
+    const reopened = await eventually(async () => {
+      const r = await referral(pushed.id);
+      return r.status === 'in_sales_process' && r.rewards[0]?.netCents === 0 ? r : undefined;
+    }, 20_000, 'clawback after reopen');
+    expect(reopened.rewards[0]).toMatchObject({ status: 'reversed', netCents: 0 });
+    expect(reopened.attributions[0]).toMatchObject({ status: 'reversed' });
+  });
+
+  it('gets the same result when webhooks come duplicated and out of order', async () => {
+    hubspot.faults.duplicateWebhooks(true);
+    hubspot.faults.shuffleWebhooks(true);
+    try {
+      const pushed = await logReferral('sam@orbit-analytics.io', { email: 'cora@customer.com', name: 'Cora Customer', type: 'customer' });
+      workDeal(pushed.crm!.person.id, 'Orbit', ['qualifiedtobuy', 'closedwon'], '120000');
+      const won = await eventually(async () => {
+        const r = await referral(pushed.id);
+        return r.status === 'closed_won' && r.rewards.length === 2 ? r : undefined;
+      }, 20_000, 'closed won');
+      await hubspot.state.webhooksIdle();
+      const after = await referral(pushed.id);
+      // $50 for qualified and $1,000 for a deal of $100,000 or more, each once.
+      expect(after.rewards.map((r) => [r.milestone, r.amount]).sort()).toEqual([['closed_won', 1000], ['qualified', 50]]);
+      expect(after.timeline.filter((t) => t.to === 'closed_won')).toHaveLength(1);
+      expect(won.id).toBe(after.id);
+    } finally {
+      hubspot.faults.duplicateWebhooks(false);
+      hubspot.faults.shuffleWebhooks(false);
+    }
+  });
+
+  it('repairs a dropped webhook by reconciliation', async () => {
+    const pushed = await logReferral('lee@northwind.dev');
+    await hubspot.state.webhooksIdle();
+    hubspot.faults.dropNextWebhooks(1000);
+    const dealId = workDeal(pushed.crm!.person.id, 'Northwind', ['closedwon'], '10000');
+    await hubspot.state.webhooksIdle();
+    hubspot.faults.dropNextWebhooks(0);
+    expect((await referral(pushed.id)).status).toBe('accepted');
+
+    const res = await svc.api(`/installations/${installationId}/reconcile`, { method: 'POST' });
+    expect(res.status).toBe(202);
+    const repaired = await eventually(async () => {
+      const r = await referral(pushed.id);
+      return r.status === 'closed_won' && r.rewards.length ? r : undefined;
+    }, 20_000, 'reconciled');
+    expect(repaired.attributions[0]).toMatchObject({ dealId });
+    expect(repaired.rewards[0]).toMatchObject({ amount: 1000, status: 'approved' });
+  });
+
+  it('refuses a wrong signature and a stale timestamp with 401, storing nothing', async () => {
+    const inboxCount = () => (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n;
+    const before = inboxCount();
+    const body = JSON.stringify([
+      { eventId: 1, subscriptionId: 1, portalId: hubspot.state.portalId, appId: CLIENT.appId, occurredAt: Date.now(), subscriptionType: 'deal.creation', attemptNumber: 0, objectId: 999, changeFlag: 'CREATED', changeSource: 'CRM' },
+    ]);
+    const uri = `${svc.url}/webhooks/hubspot`;
+    const sign = (secret: string, timestamp: string) => createHmac('sha256', secret).update(`POST${uri}${body}${timestamp}`).digest('base64');
+    const post = (signature: string, timestamp: string) =>
+      fetch(uri, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp } });
+
+    const now = String(Date.now());
+    expect((await post(sign('not-the-secret', now), now)).status).toBe(401);
+    const stale = String(Date.now() - 6 * 60_000);
+    expect((await post(sign(CLIENT.clientSecret, stale), stale)).status).toBe(401);
+    expect(inboxCount()).toBe(before);
+    // The same request, signed right and fresh, is taken.
+    expect((await post(sign(CLIENT.clientSecret, now), now)).status).toBe(200);
+    expect(inboxCount()).toBe(before + 1);
+  });
+
+  it('obeys a 429 storm: the sync waits and completes, with no breach of the real limit', async () => {
+    const pushed = await logReferral('kai@storm-systems.com');
+    const breaches = hubspot.stats.rateLimitBreaches;
+    // One ten-secondly 429 (HubSpot's rolling window: wait 10 s), then secondly ones (wait 1 s).
+    hubspot.faults.failNext(429, 1, undefined, '/crm/v3/objects/deals');
+    hubspot.faults.failNext(429, 4, { status: 'error', message: 'You have reached your secondly limit.', category: 'RATE_LIMITS' }, '/crm/v3/objects/deals');
+    workDeal(pushed.crm!.person.id, 'Storm', ['closedwon'], '40000');
+    const won = await eventually(async () => {
+      const r = await referral(pushed.id);
+      return r.status === 'closed_won' && r.rewards.length ? r : undefined;
+    }, 45_000, 'closed won after the storm');
+    expect(won.rewards[0]).toMatchObject({ amount: 4000 });
+    expect(hubspot.stats.rateLimitBreaches).toBe(breaches);
+  }, 60_000);
+});
