@@ -196,4 +196,18 @@ describe('HubSpot end to end', () => {
     expect(won.rewards[0]).toMatchObject({ amount: 4000 });
     expect(hubspot.stats.rateLimitBreaches).toBe(breaches);
   }, 60_000);
+
+  it('replays every stored event without new rewards or a second notification', async () => {
+    const db = svc.service.runtime.db.$client;
+    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    await hubspot.state.webhooksIdle();
+    await eventually(() => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined), 20_000, 'inbox drained');
+    const before = { rewards: count('rewards'), ledger: count('reward_events'), outbox: count('outbox'), timeline: count('referral_events') };
+
+    const res = await svc.api('/replay', { method: 'POST', json: { since: '2000-01-01T00:00:00Z' } });
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { requeued: number }).requeued).toBeGreaterThan(10);
+    await eventually(() => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined), 30_000, 'replay drained');
+    expect({ rewards: count('rewards'), ledger: count('reward_events'), outbox: count('outbox'), timeline: count('referral_events') }).toEqual(before);
+  }, 45_000);
 });
