@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CrmKind } from '../connectors/connector.ts';
 import { createHubSpotSandbox } from '../connectors/hubspot/sandbox/index.ts';
+import { workSandboxDeal } from '../connectors/hubspot/sandbox/sales-team.ts';
 import { createSalesforceSandbox } from '../connectors/salesforce/sandbox/index.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import type { Program } from './domain/program.ts';
@@ -33,6 +34,8 @@ const USAGE = `Usage: referloop <command> [options]
   sandbox hubspot --port <p> [--webhook-url <url>] [--client-id <id>] [--client-secret <s>] [--app-id <n>]
   sandbox salesforce --port <p> [--outbound-url <url>] [--client-id <id>] [--client-secret <s>]
                                 run a sandbox CRM alone
+  sandbox-deal --email <referee email> [--amount 25000] [--stages qualifiedtobuy,closedwon]
+                                play the sales team in the running service's sandbox HubSpot
   token                         print the admin API token
 `;
 
@@ -66,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
       return replay(config, log, rest);
     case 'simulate':
       return simulate(config, log, rest);
+    case 'sandbox-deal':
+      return sandboxDeal(config, rest);
     default:
       process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
       return 2;
@@ -181,6 +186,19 @@ async function simulate(config: Config, log: Logger, args: string[]): Promise<nu
   } finally {
     await runtime.close();
   }
+}
+
+async function sandboxDeal(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { email: { type: 'string' }, amount: { type: 'string' }, stages: { type: 'string' } } });
+  if (!values.email) throw new ConfigError('Pass the referee with --email <address>.');
+  if (config.hubspot.mode !== 'sandbox') throw new ConfigError('sandbox-deal plays the sandbox HubSpot; this configuration uses a real one.');
+  const result = await workSandboxDeal(config.hubspot.apiBaseUrl, config.hubspot, {
+    email: values.email,
+    amount: Number(values.amount ?? 25_000),
+    stages: (values.stages ?? 'qualifiedtobuy,presentationscheduled,closedwon').split(',').map((s) => s.trim()).filter(Boolean),
+  });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  return 0;
 }
 
 async function runSandbox(args: string[]): Promise<number> {
