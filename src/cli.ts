@@ -161,7 +161,7 @@ async function replay(config: Config, log: Logger, args: string[]): Promise<numb
     // Processed here rather than through the queue: the command ends when the replay is done.
     for (const installation of installationsArg(runtime, values.installation)) {
       while (runtime.store.inbox.pendingCount(installation.id) > 0) {
-        await syncInstallation(runtime.ctx, installation.id, { maxAttempts: config.jobAttempts });
+        await syncInstallation(runtime.ctx, installation.id, { maxAttempts: config.jobAttempts, leaseMs: config.inboxLeaseMs });
       }
     }
     process.stdout.write(`${JSON.stringify({ requeued, since: since.toISOString() })}\n`);

@@ -51,6 +51,9 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(4),
   /** Attempts before a sync job lands in dead-letter. */
   JOB_ATTEMPTS: z.coerce.number().int().positive().default(8),
+  /** How long a worker's claim on a job or on inbox events lasts unless renewed; a killed worker's work is taken over after it. */
+  JOB_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  INBOX_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
   /** Referrer webhook endpoints on private or loopback addresses (for local testing). */
   ALLOW_PRIVATE_WEBHOOK_ENDPOINTS: boolFlag.default(false),
   /** `auto`: serve the sandbox CRMs when a CRM's app credentials are unset; `off`: never. */
@@ -94,6 +97,8 @@ export interface Config {
   syncCoalesceMs: number;
   workerConcurrency: number;
   jobAttempts: number;
+  jobLeaseMs: number;
+  inboxLeaseMs: number;
   allowPrivateWebhookEndpoints: boolean;
 }
 
@@ -166,6 +171,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     syncCoalesceMs: e.SYNC_COALESCE_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,
     jobAttempts: e.JOB_ATTEMPTS,
+    jobLeaseMs: e.JOB_LEASE_MS,
+    inboxLeaseMs: e.INBOX_LEASE_MS,
     allowPrivateWebhookEndpoints: e.ALLOW_PRIVATE_WEBHOOK_ENDPOINTS,
   };
 }

@@ -56,8 +56,8 @@ export function createRuntime(config: Config, log: Logger): Runtime {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
   const retry = { attempts: config.jobAttempts, backoffMs: 1_000 };
   const queue = redis
-    ? createBullmqQueue(redis, QUEUE_NAME, { prefix: 'referloop', retry, onError: (err) => log.warn({ err }, 'queue connection') })
-    : createEmbeddedQueue(db, QUEUE_NAME, { retry, onError: (err) => log.warn({ err }, 'queue') });
+    ? createBullmqQueue(redis, QUEUE_NAME, { prefix: 'referloop', retry, leaseMs: config.jobLeaseMs, onError: (err) => log.warn({ err }, 'queue connection') })
+    : createEmbeddedQueue(db, QUEUE_NAME, { retry, leaseMs: config.jobLeaseMs, onError: (err) => log.warn({ err }, 'queue') });
   const limiter: RateLimiter = redis ? createRedisRateLimiter(redis, 'referloop:rate') : createMemoryRateLimiter();
 
   const connectors: CrmConnector[] = [];
@@ -172,6 +172,7 @@ export async function startService(config: Config, log: Logger, options: { http:
       concurrency: config.workerConcurrency,
       metrics,
       maxEventAttempts: config.jobAttempts,
+      inboxLeaseMs: config.inboxLeaseMs,
     });
     const sweeper = startSweeper(ctx, SWEEP_INTERVAL_MS);
     const reconcile = startReconcileSchedule(ctx, config.reconcileIntervalMs);

@@ -29,14 +29,14 @@ export function createScheduler(queue: JobQueue, coalesceMs: number, now: () => 
 export function startSyncWorker(
   queue: JobQueue,
   ctx: UseCaseContext,
-  options: { concurrency: number; metrics?: Metrics; maxEventAttempts: number },
+  options: { concurrency: number; metrics?: Metrics; maxEventAttempts: number; inboxLeaseMs: number },
 ): WorkerHandle {
   return queue.work(
     async (job) => {
       const { installationId } = job.data as { installationId: string };
       await withLogContext({ jobId: job.id }, async () => {
         try {
-          if (job.name === 'sync') await syncInstallation(ctx, installationId, { maxAttempts: options.maxEventAttempts });
+          if (job.name === 'sync') await syncInstallation(ctx, installationId, { maxAttempts: options.maxEventAttempts, leaseMs: options.inboxLeaseMs });
           else if (job.name === 'push-referrals') await pushReferrals(ctx, installationId);
           else if (job.name === 'reconcile') await reconcileInstallation(ctx, installationId);
           else throw new PermanentJobError(`unknown job ${job.name}`);

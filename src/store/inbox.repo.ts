@@ -75,6 +75,14 @@ export function inboxRepo(db: Db) {
       });
     },
 
+    extendLease(ids: number[], until: Date): void {
+      if (ids.length === 0) return;
+      db.update(inbox)
+        .set({ leaseUntil: until.toISOString() })
+        .where(and(inArray(inbox.id, ids), eq(inbox.status, 'processing')))
+        .run();
+    },
+
     markDone(ids: number[], now: Date): void {
       if (ids.length === 0) return;
       db.update(inbox)

@@ -6,7 +6,6 @@ import type { UseCaseContext } from './context.ts';
 
 /** Events claimed per run: ten CRM batches. More waiting → the job schedules itself again. */
 const EVENTS_PER_RUN = 1_000;
-const LEASE_MS = 5 * 60_000;
 
 /**
  * Processes an installation's pending inbox events: the hints are coalesced per record, the
@@ -14,13 +13,20 @@ const LEASE_MS = 5 * 60_000;
  * of its events (dead after `maxAttempts`) while the others complete; a CRM failure returns every
  * claimed event to the inbox and lets the queue retry the job.
  */
-export async function syncInstallation(ctx: UseCaseContext, installationId: string, options: { maxAttempts: number }): Promise<void> {
+export async function syncInstallation(
+  ctx: UseCaseContext,
+  installationId: string,
+  options: { maxAttempts: number; leaseMs: number },
+): Promise<void> {
   const { store } = ctx;
   const installation = store.installations.get(installationId);
   if (!installation || installation.status !== 'active') return;
-  const rows = store.inbox.claim(installationId, EVENTS_PER_RUN, LEASE_MS, ctx.now());
+  const rows = store.inbox.claim(installationId, EVENTS_PER_RUN, options.leaseMs, ctx.now());
   if (rows.length === 0) return;
 
+  // The claim is renewed while we work, so a short lease only matters when this process dies.
+  const ids = rows.map((r) => r.id);
+  const renew = setInterval(() => store.inbox.extendLease(ids, new Date(ctx.now().getTime() + options.leaseMs)), Math.max(options.leaseMs / 3, 50));
   let result;
   try {
     result = await applyCrmChanges(ctx, installation, refsOf(rows));
@@ -28,6 +34,8 @@ export async function syncInstallation(ctx: UseCaseContext, installationId: stri
     if (err instanceof CrmError && (err.code === 'rate_limited' || err.code === 'auth_revoked')) store.inbox.release(rows);
     else store.inbox.markFailed(rows, err instanceof Error ? err.message : String(err), options.maxAttempts);
     throw err;
+  } finally {
+    clearInterval(renew);
   }
 
   const failedKeys = new Set(result.failed.map((f) => `${f.ref.objectType}:${f.ref.id}`));
