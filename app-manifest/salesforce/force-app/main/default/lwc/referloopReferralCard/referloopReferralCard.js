@@ -1,0 +1,75 @@
+import { LightningElement, api, wire } from 'lwc';
+import { refreshApex } from '@salesforce/apex';
+import referralsFor from '@salesforce/apex/ReferloopController.referralsFor';
+import logReferral from '@salesforce/apex/ReferloopController.logReferral';
+
+const COLUMNS = [
+    { label: 'Referral', fieldName: 'name' },
+    { label: 'Status', fieldName: 'status' },
+    { label: 'Referrer', fieldName: 'referrerName' },
+    { label: 'Type', fieldName: 'referrerType' }
+];
+
+const TYPES = ['customer', 'partner', 'consultant', 'advisor', 'employee'].map((value) => ({
+    label: value.charAt(0).toUpperCase() + value.slice(1),
+    value
+}));
+
+export default class ReferloopReferralCard extends LightningElement {
+    @api recordId;
+    @api objectApiName;
+
+    columns = COLUMNS;
+    typeOptions = TYPES;
+    referrerName = '';
+    referrerEmail = '';
+    referrerType = 'customer';
+    notes = '';
+    saving = false;
+    message;
+    error;
+    referrals;
+
+    @wire(referralsFor, { recordId: '$recordId' })
+    wiredReferrals(result) {
+        this.referrals = result;
+    }
+
+    get rows() {
+        return this.referrals?.data ?? [];
+    }
+
+    get hasReferrals() {
+        return this.rows.length > 0;
+    }
+
+    // An account has no single referee; its card lists the referrals of its people and deals.
+    get canLog() {
+        return this.objectApiName !== 'Account';
+    }
+
+    handleChange(event) {
+        this[event.target.name] = event.target.value;
+    }
+
+    async handleSubmit() {
+        this.saving = true;
+        this.message = undefined;
+        this.error = undefined;
+        try {
+            const status = await logReferral({
+                recordId: this.recordId,
+                referrerName: this.referrerName,
+                referrerEmail: this.referrerEmail,
+                referrerType: this.referrerType,
+                notes: this.notes
+            });
+            this.message = `Referral logged: ${status}.`;
+            await refreshApex(this.referrals);
+        } catch (e) {
+            this.error = e?.body?.message ?? 'Referloop could not log the referral.';
+        } finally {
+            this.saving = false;
+        }
+    }
+}

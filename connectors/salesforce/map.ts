@@ -1,0 +1,170 @@
+import type { CrmCompany, CrmDeal, CrmPerson } from '../connector.ts';
+import { toId18 } from './ids.ts';
+import type { SalesforceSettings } from './settings.ts';
+
+/** A record as the REST API returns it: field values plus `attributes`. */
+export type SfRow = Record<string, unknown>;
+
+/** What the org looks like, read once from the Opportunity describe. */
+export interface OrgShape {
+  multiCurrency: boolean;
+  /** The configured first-year value field, when the org really has it. */
+  firstYearValueField: string | null;
+}
+
+export const CONTACT_FIELDS = ['Id', 'FirstName', 'LastName', 'Email', 'AccountId', 'OwnerId', 'SystemModstamp'];
+export const LEAD_FIELDS = [
+  'Id',
+  'FirstName',
+  'LastName',
+  'Email',
+  'Status',
+  'OwnerId',
+  'IsConverted',
+  'ConvertedContactId',
+  'ConvertedAccountId',
+  'ConvertedOpportunityId',
+  'SystemModstamp',
+];
+
+export function accountFieldList(settings: SalesforceSettings): string[] {
+  const extra = Object.values(settings.accountFields).filter((f): f is string => Boolean(f));
+  return [...new Set(['Id', 'Name', 'Website', 'Type', 'OwnerId', 'SystemModstamp', ...extra])];
+}
+
+/** Won/closed come from IsWon/IsClosed, which Salesforce derives from the stage's metadata. */
+export function opportunityFieldList(org: OrgShape): string[] {
+  return [
+    'Id',
+    'Name',
+    'StageName',
+    'IsClosed',
+    'IsWon',
+    'Amount',
+    'CloseDate',
+    'CreatedDate',
+    'OwnerId',
+    'LeadSource',
+    'AccountId',
+    'ContactId',
+    'SystemModstamp',
+    ...(org.multiCurrency ? ['CurrencyIsoCode'] : []),
+    ...(org.firstYearValueField ? [org.firstYearValueField] : []),
+    '(SELECT ContactId FROM OpportunityContactRoles)',
+  ];
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const id = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? toId18(v) : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** Salesforce writes datetimes as `2026-09-21T14:13:20.000+0000`; Referloop uses ISO 8601 UTC. */
+export function toIsoInstant(value: unknown): string {
+  const text = typeof value === 'string' ? value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2') : '';
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? new Date(0).toISOString() : date.toISOString();
+}
+
+export function normalizeDomain(website: string | null): string | null {
+  if (!website) return null;
+  try {
+    const host = new URL(website.includes('://') ? website : `http://${website}`).hostname.toLowerCase();
+    return host.replace(/^www\./, '') || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Minor-unit digits of a currency (JPY 0, USD 2, KWD 3). */
+export function minorUnitDigits(currency: string): number {
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  } catch {
+    return 2;
+  }
+}
+
+export function toMinorUnits(amount: number | null, currency: string): number | null {
+  return amount === null ? null : Math.round(amount * 10 ** minorUnitDigits(currency));
+}
+
+export function fromMinorUnits(minor: number, currency: string): number {
+  return minor / 10 ** minorUnitDigits(currency);
+}
+
+export function toPerson(objectType: 'contact' | 'lead', row: SfRow): CrmPerson {
+  const accountId = id(row.AccountId);
+  const person: CrmPerson = {
+    objectType,
+    id: toId18(String(row.Id)),
+    email: str(row.Email)?.toLowerCase() ?? null,
+    firstName: str(row.FirstName),
+    lastName: str(row.LastName),
+    companyIds: objectType === 'contact' && accountId ? [accountId] : [],
+    ownerId: id(row.OwnerId),
+    lifecycleStage: objectType === 'lead' ? str(row.Status) : null,
+    modifiedAt: toIsoInstant(row.SystemModstamp),
+  };
+  if (objectType === 'lead' && row.IsConverted === true) {
+    person.converted = {
+      contactId: id(row.ConvertedContactId),
+      companyId: id(row.ConvertedAccountId),
+      dealId: id(row.ConvertedOpportunityId),
+    };
+  }
+  return person;
+}
+
+export function toCompany(row: SfRow, settings: SalesforceSettings): CrmCompany {
+  const f = settings.accountFields;
+  const customerSince = f.customerSince ? str(row[f.customerSince]) : null;
+  return {
+    id: toId18(String(row.Id)),
+    name: str(row.Name),
+    domain: normalizeDomain(str(row.Website)),
+    // Standard Account.Type values: "Customer - Direct", "Customer - Channel", "Prospect", …
+    isCustomer: /^customer/i.test(str(row.Type) ?? ''),
+    customerSince: customerSince ? customerSince.slice(0, 10) : null,
+    lifecycleStage: str(row.Type),
+    nps: f.nps ? num(row[f.nps]) : null,
+    healthScore: f.healthScore ? num(row[f.healthScore]) : null,
+    openEscalations: f.openEscalations ? num(row[f.openEscalations]) : null,
+    ownerId: id(row.OwnerId),
+    modifiedAt: toIsoInstant(row.SystemModstamp),
+  };
+}
+
+function sourcedBy(leadSource: string | null): CrmDeal['sourcedBy'] {
+  if (!leadSource) return 'unknown';
+  if (/partner/i.test(leadSource)) return 'partner';
+  if (/referr/i.test(leadSource)) return 'referral';
+  return 'unknown';
+}
+
+export function toDeal(row: SfRow, org: OrgShape, settings: SalesforceSettings): CrmDeal {
+  const currency = (org.multiCurrency ? str(row.CurrencyIsoCode) : null) ?? settings.defaultCurrency;
+  const amountCents = toMinorUnits(num(row.Amount), currency);
+  const firstYear = org.firstYearValueField ? toMinorUnits(num(row[org.firstYearValueField]), currency) : null;
+  const roles = (row.OpportunityContactRoles as { records?: SfRow[] } | null)?.records ?? [];
+  const contactIds = [row.ContactId, ...roles.map((r) => r.ContactId)].map(id).filter((c): c is string => c !== null);
+  const accountId = id(row.AccountId);
+  return {
+    id: toId18(String(row.Id)),
+    name: str(row.Name),
+    // Stage sets per record type live in sales-process metadata; Referloop maps one stage list.
+    pipelineId: 'default',
+    stageId: String(row.StageName ?? ''),
+    isClosed: row.IsClosed === true,
+    isWon: row.IsWon === true,
+    amountCents,
+    firstYearValueCents: firstYear ?? amountCents,
+    currency,
+    closeDate: str(row.CloseDate),
+    createdAt: toIsoInstant(row.CreatedDate),
+    ownerId: id(row.OwnerId),
+    sourcedBy: sourcedBy(str(row.LeadSource)),
+    contactIds: [...new Set(contactIds)],
+    companyIds: accountId ? [accountId] : [],
+    modifiedAt: toIsoInstant(row.SystemModstamp),
+  };
+}
