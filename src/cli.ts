@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import type { Program } from './domain/program.ts';
 import { programSchema } from './http/program.schema.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createRuntime, installSandboxHubSpot, startService } from './main.ts';
+import { createRuntime, installThroughOAuth, startService } from './main.ts';
 import { migrateDb, openDb } from './store/db.ts';
 import { connectInstallation } from './use-cases/install-crm.ts';
 import { simulateDraft } from './use-cases/program-settings.ts';
@@ -94,7 +94,7 @@ async function serve(config: Config, log: Logger, http: boolean): Promise<number
     http ? 'Referloop is serving' : 'Referloop worker started',
   );
   if (http && config.hubspot.mode === 'sandbox' && service.runtime.store.installations.list().length === 0) {
-    await Promise.race([installSandboxHubSpot(config.publicBaseUrl, log), stopRequested]);
+    await Promise.race([installThroughOAuth(config.publicBaseUrl, 'hubspot', log), stopRequested]);
   }
   await stopRequested;
   log.info('shutting down: finishing in-flight jobs');

@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import type { CrmConnector, RateLimiter } from '../connectors/connector.ts';
+import type { CrmConnector, CrmKind, RateLimiter } from '../connectors/connector.ts';
 import { createHubSpotConnector } from '../connectors/hubspot/index.ts';
 import { createHubSpotSandbox } from '../connectors/hubspot/sandbox/index.ts';
 import { createSalesforceConnector } from '../connectors/salesforce/index.ts';
@@ -207,21 +207,21 @@ export async function startService(config: Config, log: Logger, options: { http:
 }
 
 /**
- * A newcomer's first start: install the sandbox HubSpot through the real OAuth flow (the sandbox
- * consent page approves by itself), so referrals can be logged at once.
+ * Installs a CRM whose consent page approves by itself (a sandbox) through the real OAuth flow:
+ * a newcomer's first start does this for the sandbox HubSpot, so referrals can be logged at once.
  */
-export async function installSandboxHubSpot(publicBaseUrl: string, log: Logger): Promise<string | undefined> {
-  let next = `${publicBaseUrl}/oauth/hubspot/install`;
+export async function installThroughOAuth(publicBaseUrl: string, crm: CrmKind, log: Logger): Promise<string | undefined> {
+  let next = `${publicBaseUrl}/oauth/${crm}/install`;
   for (let hop = 0; hop < 5; hop++) {
     const res = await fetch(next, { redirect: 'manual' });
     const location = res.headers.get('location');
     if (res.status !== 302 || !location) break;
     if (location.startsWith(`${publicBaseUrl}/app/settings`)) {
-      log.info({ settings: location }, 'sandbox HubSpot installed');
+      log.info({ settings: location, crm }, 'installed through OAuth');
       return new URL(location).searchParams.get('installationId') ?? undefined;
     }
     next = new URL(location, next).toString();
   }
-  log.warn('the sandbox HubSpot could not be installed; open /oauth/hubspot/install');
+  log.warn({ crm }, `could not install; open ${publicBaseUrl}/oauth/${crm}/install`);
   return undefined;
 }

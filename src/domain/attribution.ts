@@ -95,7 +95,9 @@ export function attributeDeal(input: AttributionInput): AttributionDecision {
     const dealDay = deal.createdAt.slice(0, 10);
     if (NOT_ATTRIBUTABLE.includes(c.status)) skip(`the referral is ${c.status.replace(/_/g, ' ')}`);
     else if (evidence.length === 0) skip(`none of the deal's contacts, companies or domain match the referral`);
-    else if (submitted >= dealCreated) skip(`the referral was submitted on ${day}, after the deal was created on ${dealDay}`);
+    // CRMs keep creation times to the second (Salesforce's CreatedDate); within that second, the
+    // referral is taken to come first.
+    else if (wholeSeconds(submitted) > wholeSeconds(dealCreated)) skip(`the referral was submitted on ${day}, after the deal was created on ${dealDay}`);
     else if (dealCreated - submitted > windowDays * MS_PER_DAY) {
       skip(`the deal was created on ${dealDay}, more than ${windowDays} days after the referral on ${day}`);
     } else if (repSourcedChannel(c) && channelConflict === 'rep_sourced_blocks_partner') {
@@ -151,6 +153,8 @@ function evidenceFor(c: AttributionCandidate, deal: AttributionDeal, dealDomain:
   }
   return evidence;
 }
+
+const wholeSeconds = (ms: number): number => Math.floor(ms / 1000);
 
 function formatPpm(ppm: number): string {
   return `${(ppm / 10_000).toFixed(2).replace(/\.?0+$/, '')}%`;

@@ -107,6 +107,7 @@ export async function applyCrmChanges(
   // Deals: lifecycle, attribution, rewards.
   for (const chunk of chunks([...dealIds], BATCH)) {
     const { records, gone } = await client.getDeals(chunk);
+    await linkDealContacts(ctx, client, installation, records);
     for (const deal of records) guard({ objectType: 'deal', id: deal.id }, () => writes.push(...applyDeal(ctx, installation, deal)));
     for (const g of gone) guard({ objectType: 'deal', id: g.id }, () => applyDealGone(ctx, installation, g.id));
   }
@@ -133,6 +134,20 @@ function dedupeWrites(writes: CrmWrite[]): CrmWrite[] {
     byTarget.set(key, w);
   }
   return [...byTarget.values()];
+}
+
+/**
+ * A deal whose contacts, companies and id link to no referral may still be a referee's: the rep
+ * converted the lead or created a new contact for them, and no event about that person reached us
+ * (Salesforce sends no Outbound Message on lead conversion). Its contacts are read in one batch
+ * and matched by email.
+ */
+async function linkDealContacts(ctx: UseCaseContext, client: CrmClient, installation: InstallationRow, deals: CrmDeal[]): Promise<void> {
+  const unlinked = deals.filter((d) => candidatesFor(ctx, installation, d).length === 0).flatMap((d) => d.contactIds);
+  for (const chunk of chunks([...new Set(unlinked)], BATCH)) {
+    const { records } = await client.getPeople('contact', chunk);
+    for (const person of records) linkPerson(ctx, installation, person);
+  }
 }
 
 /** Links open referrals of this person's email (and merge/conversion targets); true when any is linked. */

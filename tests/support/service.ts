@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
-import { installSandboxHubSpot, startService, type RunningService } from '../../src/main.ts';
+import { installThroughOAuth, startService, type RunningService } from '../../src/main.ts';
 import { freePort } from './ports.ts';
 
 export interface TestService {
@@ -59,10 +59,10 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   };
 }
 
-/** Installs the in-process sandbox HubSpot through OAuth; returns the installation id. */
-export async function installSandbox(service: TestService): Promise<string> {
-  const id = await installSandboxHubSpot(service.url, createLogger({ level: 'silent' }));
-  if (!id) throw new Error('sandbox HubSpot install failed');
+/** Installs a sandbox CRM (whose consent page approves by itself) through OAuth; returns the installation id. */
+export async function installSandbox(service: TestService, crm: 'hubspot' | 'salesforce' = 'hubspot'): Promise<string> {
+  const id = await installThroughOAuth(service.url, crm, createLogger({ level: 'silent' }));
+  if (!id) throw new Error(`sandbox ${crm} install failed`);
   return id;
 }
 

@@ -100,7 +100,7 @@ describe('attributeDeal', () => {
     ['a free-mail domain', { refereePersonIds: [], refereeDomain: 'gmail.com' }, { companyDomain: 'gmail.com' }, 'none of the deal'],
     ['no link at all', { refereePersonIds: ['c-99'] }, {}, 'none of the deal'],
     ['a referral after the deal was created', { submittedAt: '2026-03-02T00:00:00.000Z' }, {}, 'after the deal was created'],
-    ['a referral at the same instant as the deal', { submittedAt: '2026-03-01T00:00:00.000Z' }, {}, 'after the deal was created'],
+    ['a referral one second after the deal was created', { submittedAt: '2026-03-01T00:00:01.000Z' }, {}, 'after the deal was created'],
     ['a deal created outside the window', { submittedAt: '2025-02-28T00:00:00.000Z' }, {}, 'more than 365 days after'],
     ['a rejected referral', { status: 'rejected' as const }, {}, 'the referral is rejected'],
     ['an expired referral', { status: 'expired' as const }, {}, 'the referral is expired'],
@@ -109,6 +109,11 @@ describe('attributeDeal', () => {
     expect(decision.attributed).toEqual([]);
     expect(decision.notAttributed).toEqual([{ referralId: 'r', reasons: [expect.stringContaining(reason)] }]);
     expect(decision.reasons[0]).toBe('no referral earns credit for deal deal-1');
+  });
+
+  it('attributes a referral made within the second the deal was created (CRM times are whole seconds)', () => {
+    const d = attributeDeal(input([candidate('r', { submittedAt: '2026-03-01T00:00:00.900Z' })]));
+    expect(d.attributed).toHaveLength(1);
   });
 
   it('attributes a deal created exactly at the end of the window', () => {
