@@ -7,7 +7,7 @@ import type { JobQueue } from '../jobs/queue.ts';
 import { withLogContext } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { UseCaseContext } from '../use-cases/context.ts';
-import { requireAdminToken } from './auth.ts';
+import { authenticate, parseJsonBody } from './auth.ts';
 import { ApiError, errorHandler } from './errors.ts';
 import { installationsRouter } from './installations.route.ts';
 import { oauthRouter } from './oauth.route.ts';
@@ -71,8 +71,17 @@ export function createApp(deps: AppDeps): Express {
   for (const router of deps.publicRouters ?? []) app.use(router);
 
   const api = express.Router();
-  api.use(requireAdminToken(deps.adminToken));
-  api.use(express.json({ limit: deps.maxJsonBytes ?? 100_000, type: () => true }));
+  api.use(express.raw({ limit: deps.maxJsonBytes ?? 100_000, type: () => true }));
+  api.use(
+    authenticate({
+      adminToken: deps.adminToken,
+      publicBaseUrl: deps.publicBaseUrl,
+      store: ctx.store,
+      hubspot: deps.connectors.find((c) => c.kind === 'hubspot'),
+      now: ctx.now,
+    }),
+    parseJsonBody,
+  );
   api.use(referralsRouter(ctx), programRouter(ctx), rewardsRouter(ctx), installationsRouter(ctx, deps.queue));
   for (const router of deps.apiRouters ?? []) api.use(router);
   app.use('/api/v1', api);

@@ -3,6 +3,7 @@ import type { JobQueue } from '../jobs/queue.ts';
 import type { UseCaseContext } from '../use-cases/context.ts';
 import { accountEligibility } from '../use-cases/account-eligibility.ts';
 import { replayEvents } from '../use-cases/replay-events.ts';
+import { principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
 import { installationIds, resolveInstallation } from './installation-scope.ts';
 import { installationQuery, replaySchema, stageMappingSchema } from './schemas.ts';
@@ -18,11 +19,11 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   });
 
   router.get('/installations/:id', (req, res) => {
-    res.json(installationView(resolveInstallation(store, req.params.id)));
+    res.json(installationView(resolveInstallation(store, req.params.id, principalOf(res))));
   });
 
   router.put('/installations/:id/stage-mapping', (req, res) => {
-    const installation = resolveInstallation(store, req.params.id);
+    const installation = resolveInstallation(store, req.params.id, principalOf(res));
     const stageMapping = parseInput(stageMappingSchema, req.body);
     const now = ctx.now();
     store.transaction(() => {
@@ -42,20 +43,20 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   });
 
   router.post('/installations/:id/reconcile', async (req, res) => {
-    const installation = resolveInstallation(store, req.params.id);
+    const installation = resolveInstallation(store, req.params.id, principalOf(res));
     await ctx.scheduler.schedule('reconcile', installation.id);
     res.status(202).json({ scheduled: 'reconcile', installationId: installation.id });
   });
 
   router.get('/accounts/:companyId/eligibility', async (req, res) => {
-    const installation = resolveInstallation(store, parseInput(installationQuery, req.query, 'query').installationId);
+    const installation = resolveInstallation(store, parseInput(installationQuery, req.query, 'query').installationId, principalOf(res));
     const result = await accountEligibility(ctx, installation, req.params.companyId);
     if (!result) throw new ApiError('not_found', `No company ${req.params.companyId} in the CRM.`);
     res.json({ installationId: installation.id, companyId: req.params.companyId, ...result });
   });
 
   router.get('/reports/summary', (req, res) => {
-    const ids = installationIds(store, parseInput(installationQuery, req.query, 'query').installationId);
+    const ids = installationIds(store, parseInput(installationQuery, req.query, 'query').installationId, principalOf(res));
     const referrals = Object.fromEntries(store.referrals.countsByStatus(ids).map((r) => [r.status, r.count]));
     const accepted = Object.entries(referrals)
       .filter(([status]) => !['submitted', 'rejected'].includes(status))
@@ -107,7 +108,7 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
 
   router.post('/replay', async (req, res) => {
     const body = parseInput(replaySchema, req.body);
-    if (body.installationId) resolveInstallation(store, body.installationId);
+    if (body.installationId) resolveInstallation(store, body.installationId, principalOf(res));
     res.status(202).json(await replayEvents(ctx, new Date(body.since), body.installationId));
   });
 

@@ -2,11 +2,15 @@ import { Router } from 'express';
 import { normalizeEmail } from '../domain/normalize.ts';
 import type { UseCaseContext } from '../use-cases/context.ts';
 import { submitReferral } from '../use-cases/submit-referral.ts';
+import { principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
-import { installationIds, resolveInstallation } from './installation-scope.ts';
+import { installationIds, resolveInstallation, visibleTo } from './installation-scope.ts';
 import { createReferralSchema, createReferrerSchema, listReferralsQuery } from './schemas.ts';
 import { decodeCursor } from '../store/referrals.repo.ts';
 import { referralSummary, referralView, referrerView, rewardView } from './views.ts';
+
+/** HubSpot's object type ids, as a card names its record. */
+const CRM_OBJECT_TYPES: Record<string, 'contact' | 'company' | 'deal'> = { '0-1': 'contact', '0-2': 'company', '0-3': 'deal' };
 
 const REJECTION_STATUS = { duplicate: 'duplicate', conflict: 'conflict', ineligible_referrer: 'forbidden', self_referral: 'conflict' } as const;
 
@@ -16,7 +20,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
 
   router.post('/referrals', async (req, res) => {
     const body = parseInput(createReferralSchema, req.body);
-    const installation = resolveInstallation(store, body.installationId);
+    const installation = resolveInstallation(store, body.installationId, principalOf(res));
     const result = await submitReferral(ctx, {
       installation,
       referrer: body.referrer,
@@ -41,10 +45,19 @@ export function referralsRouter(ctx: UseCaseContext): Router {
 
   router.get('/referrals', (req, res) => {
     const query = parseInput(listReferralsQuery, req.query, 'query');
+    if (query.objectId) {
+      // A CRM record's referrals (the card on a contact, company or deal), in full.
+      const installation = resolveInstallation(store, query.installationId, principalOf(res));
+      const objectType = CRM_OBJECT_TYPES[query.objectTypeId ?? ''] ?? query.objectType;
+      if (!objectType) throw new ApiError('invalid_input', 'Name the record with objectTypeId (0-1, 0-2, 0-3) or objectType.', { issues: [{ field: 'objectTypeId', message: 'required with objectId' }] });
+      const linked = store.referrals.linkedTo(installation.id, [{ objectType, ids: [query.objectId] }]);
+      res.json({ items: linked.map((r) => referralView(store, r)), nextCursor: null });
+      return;
+    }
     const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
     if (query.cursor && !cursor) throw new ApiError('invalid_input', 'cursor is not one this API returned.', { issues: [{ field: 'cursor', message: 'invalid' }] });
     const page = store.referrals.list({
-      installationIds: installationIds(store, query.installationId),
+      installationIds: installationIds(store, query.installationId, principalOf(res)),
       ...(query.status ? { status: query.status } : {}),
       ...(query.referrerId ? { referrerId: query.referrerId } : {}),
       ...(cursor ? { cursor } : {}),
@@ -55,13 +68,13 @@ export function referralsRouter(ctx: UseCaseContext): Router {
 
   router.get('/referrals/:id', (req, res) => {
     const row = store.referrals.get(req.params.id);
-    if (!row) throw new ApiError('not_found', `No referral ${req.params.id}.`);
+    if (!row || !visibleTo(principalOf(res), row)) throw new ApiError('not_found', `No referral ${req.params.id}.`);
     res.json(referralView(store, row));
   });
 
   router.post('/referrers', (req, res) => {
     const body = parseInput(createReferrerSchema, req.body);
-    const installation = resolveInstallation(store, body.installationId);
+    const installation = resolveInstallation(store, body.installationId, principalOf(res));
     const program = store.programs.current(installation.id)!.program;
     const email = normalizeEmail(body.email, { plusAddressing: program.dedupe.plusAddressing });
     const now = ctx.now();
@@ -93,7 +106,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
   });
 
   router.get('/referrers', (req, res) => {
-    const ids = installationIds(store, typeof req.query.installationId === 'string' ? req.query.installationId : undefined);
+    const ids = installationIds(store, typeof req.query.installationId === 'string' ? req.query.installationId : undefined, principalOf(res));
     res.json({ items: ids.flatMap((id) => store.referrals.listReferrers(id)).map(referrerView) });
   });
 

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { UseCaseContext } from '../use-cases/context.ts';
 import { changeReward } from '../use-cases/manage-rewards.ts';
+import { principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
 import { installationIds } from './installation-scope.ts';
 import { approveRewardSchema, listRewardsQuery, markPaidSchema, rejectRewardSchema } from './schemas.ts';
@@ -18,7 +19,7 @@ export function rewardsRouter(ctx: UseCaseContext): Router {
   router.get('/rewards', (req, res) => {
     const query = parseInput(listRewardsQuery, req.query, 'query');
     const page = store.rewards.list({
-      installationIds: installationIds(store, query.installationId),
+      installationIds: installationIds(store, query.installationId, principalOf(res)),
       ...(query.status ? { status: query.status } : {}),
       ...(query.cursor ? { cursor: query.cursor } : {}),
       limit: query.limit,

@@ -50,6 +50,12 @@ export const listReferralsQuery = z.object({
   referrerId: id.optional(),
   cursor: z.string().max(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** A CRM record's referrals: HubSpot's objectTypeId (0-1 contact, 0-2 company, 0-3 deal) or our object type. */
+  objectTypeId: z.string().max(20).optional(),
+  objectType: z.enum(['contact', 'lead', 'company', 'deal']).optional(),
+  objectId: id.optional(),
+  crm: z.enum(['hubspot', 'salesforce']).optional(),
+  portalId: z.string().max(30).optional(),
 });
 
 export const listRewardsQuery = z.object({

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
+import { signV3 } from '../../connectors/hubspot/verify-webhook.ts';
+import { defaultProgram } from '../../src/domain/program.ts';
+import { eventually, installSandbox, startTestService, type TestService } from '../support/service.ts';
+
+/**
+ * The referral card inside a HubSpot record calls Referloop with `hubspot.fetch`, which signs
+ * each request (X-HubSpot-Signature-v3). A card sees its own portal's installation only.
+ */
+const CLIENT = { clientId: 'card-client', clientSecret: 'card-secret', appId: 77 };
+
+describe('the HubSpot CRM card', () => {
+  let hubspot: HubSpotSandbox;
+  let svc: TestService;
+  let otherReferralId: string;
+  const portalId = () => String(hubspot.state.portalId);
+
+  /** A request as hubspot.fetch sends it: signed over method, full URL, body and timestamp. */
+  const card = (path: string, init: { method?: string; json?: unknown; secret?: string } = {}) => {
+    const method = init.method ?? 'GET';
+    const url = `${svc.url}/api/v1${path}`;
+    const body = init.json === undefined ? '' : JSON.stringify(init.json);
+    const timestamp = String(Date.now());
+    return fetch(url, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        'x-hubspot-signature-v3': signV3(init.secret ?? CLIENT.clientSecret, method, url, body, timestamp),
+        'x-hubspot-request-timestamp': timestamp,
+      },
+      ...(body ? { body } : {}),
+    });
+  };
+
+  beforeAll(async () => {
+    hubspot = createHubSpotSandbox({ ...CLIENT, webhookBatchMs: 20 });
+    const { url } = await hubspot.listen(0);
+    svc = await startTestService({
+      HUBSPOT_CLIENT_ID: CLIENT.clientId,
+      HUBSPOT_CLIENT_SECRET: CLIENT.clientSecret,
+      HUBSPOT_APP_ID: String(CLIENT.appId),
+      HUBSPOT_API_BASE_URL: url,
+      HUBSPOT_AUTHORIZE_URL: `${url}/oauth/authorize`,
+      SANDBOX: 'off',
+    });
+    hubspot.setWebhookUrl(`${svc.url}/webhooks/hubspot`);
+    await installSandbox(svc);
+
+    // Another customer's portal, with a referral of its own.
+    const { store } = svc.service.runtime;
+    const other = store.installations.upsert({ crm: 'hubspot', accountId: '99999', tokens: { accessToken: 'other-portal-token' }, now: new Date() }).row;
+    store.installations.markDisconnected(other.id, 'test fixture', new Date());
+    store.programs.addVersion(other.id, defaultProgram(), 'test');
+    const res = await svc.api('/referrals', {
+      method: 'POST',
+      json: { installationId: other.id, referrer: { email: 'x@other.com', name: 'Other', type: 'customer' }, referee: { email: 'secret@rival-corp.com' } },
+    });
+    expect(res.status).toBe(201);
+    otherReferralId = ((await res.json()) as { id: string }).id;
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await hubspot?.close();
+  });
+
+  it('logs a referral from a contact record and lists it on that record', async () => {
+    const contact = hubspot.state.create('contacts', { email: 'dana@bright-labs.io', firstname: 'Dana' });
+    const logged = await card('/referrals', {
+      method: 'POST',
+      json: {
+        crm: 'hubspot',
+        portalId: portalId(),
+        objectTypeId: '0-1',
+        objectId: contact.id,
+        referrer: { name: 'Cora Customer', email: 'cora@customer.com', type: 'customer' },
+        referee: { email: 'dana@bright-labs.io' },
+        submittedBy: { kind: 'rep', id: '123' },
+      },
+    });
+    expect(logged.status).toBe(201);
+    const { id } = (await logged.json()) as { id: string };
+
+    const listed = await eventually(async () => {
+      const res = await card(`/referrals?crm=hubspot&portalId=${portalId()}&objectTypeId=0-1&objectId=${contact.id}`);
+      const body = (await res.json()) as { items: { id: string; referrer: { name: string } }[] };
+      return body.items.length ? body.items : undefined;
+    }, 15_000, 'the referral linked to the contact');
+    expect(listed).toEqual([expect.objectContaining({ id, referrer: expect.objectContaining({ name: 'Cora Customer' }) })]);
+  });
+
+  it('never shows another portal’s data, whatever it asks for', async () => {
+    expect((await card(`/referrals/${otherReferralId}?portalId=${portalId()}`)).status).toBe(404);
+    const listed = (await (await card(`/referrals?portalId=${portalId()}`)).json()) as { items: { id: string }[] };
+    expect(listed.items.map((i) => i.id)).not.toContain(otherReferralId);
+    // Naming the other installation does not reach it either.
+    const other = svc.service.runtime.store.installations.findByAccount('hubspot', '99999')!;
+    const scoped = (await (await card(`/referrals?portalId=${portalId()}&installationId=${other.id}`)).json()) as { items: { id: string }[] };
+    expect(scoped.items.map((i) => i.id)).not.toContain(otherReferralId);
+    // The admin sees it.
+    expect((await svc.api(`/referrals/${otherReferralId}`)).status).toBe(200);
+  });
+
+  it('refuses a bad signature, an unknown portal, and routes a card has no business with', async () => {
+    expect((await card(`/referrals?portalId=${portalId()}`, { secret: 'wrong' })).status).toBe(401);
+    expect((await card('/referrals?portalId=424242')).status).toBe(403);
+    expect((await card(`/program?portalId=${portalId()}`)).status).toBe(403);
+    expect((await card(`/rewards?portalId=${portalId()}`)).status).toBe(403);
+  });
+});
