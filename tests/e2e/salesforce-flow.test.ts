@@ -76,7 +76,8 @@ describe('Salesforce end to end', () => {
     const pushed = await logReferral('jordan@acme-widgets.com');
     expect(pushed.crm!.person.objectType).toBe('lead');
     const referralRecord = () => salesforce.state.records('Referral__c').find((r) => r.Referloop_Id__c === pushed.id);
-    expect(referralRecord()).toMatchObject({ Referrer_Name__c: 'Pia Partner', Lead__c: pushed.crm!.person.id });
+    // The referral's CRM ids are stored before its Referral__c is upserted.
+    expect(await eventually(referralRecord, 10_000, 'Referral__c')).toMatchObject({ Referrer_Name__c: 'Pia Partner', Lead__c: pushed.crm!.person.id });
 
     const opportunityId = winDeal(pushed.crm!.person.id);
     const won = await wonWithReward(pushed.id);
