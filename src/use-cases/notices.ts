@@ -34,6 +34,7 @@ export function referralNotice(
     sourceKey,
     referralId: referral.id,
     referrerId: referrer.id,
+    crmNote: true,
     data: {
       referral: {
         id: referral.id,
@@ -43,6 +44,31 @@ export function referralNotice(
         ...(reason ? { reason } : {}),
       },
       ...(deal ? { deal } : {}),
+    },
+    program,
+  };
+}
+
+/**
+ * A referral that arrived from outside the CRM (the referrer's portal, an integration), told to
+ * the sales team's address so a rep picks it up.
+ */
+export function arrivalNotice(referral: ReferralRow, referrer: ReferrerRow, program: NotificationIntent['program']): NotificationIntent {
+  return {
+    installationId: referral.installationId,
+    topic: 'referral.arrived_internal',
+    sourceKey: `${referral.id}:arrived`,
+    referralId: referral.id,
+    referrerId: referrer.id,
+    recipient: { email: program.senderEmail, name: program.senderName },
+    data: {
+      referral: {
+        id: referral.id,
+        status: referral.status,
+        refereeName: refereeName(referral),
+        refereeCompany: referral.refereeCompany,
+        ...(referral.notes ? { notes: referral.notes } : {}),
+      },
     },
     program,
   };
@@ -61,6 +87,7 @@ export function rewardNotice(
     sourceKey,
     referralId: referral.id,
     referrerId: reward.referrerId,
+    crmNote: true,
     data: {
       referral: { id: referral.id, status: referral.status, refereeName: refereeName(referral), refereeCompany: referral.refereeCompany },
       reward: {

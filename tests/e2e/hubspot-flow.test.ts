@@ -75,6 +75,8 @@ describe('HubSpot end to end', () => {
   });
 
   it('follows a partner referral to closed won: a $2,500 reward waits for approval, due 90 days after close, and the deal carries the write-back', async () => {
+    // The partner is a contact in HubSpot too: her record gets a note at each step.
+    const pia = hubspot.state.create('contacts', { email: 'pia@partner-firm.com', firstname: 'Pia', lastname: 'Partner' });
     const pushed = await logReferral('jordan@acme-widgets.com');
     const contact = hubspot.state.get('contacts', pushed.crm!.person.id)!;
     expect(contact.properties.referloop_referral_id).toBe(pushed.id);
@@ -99,6 +101,12 @@ describe('HubSpot end to end', () => {
     expect(deal.properties.referloop_referrer).toBe('Pia Partner');
     expect(Number(deal.properties.referloop_attributed_amount)).toBe(25000);
     expect(hubspot.state.get('contacts', pushed.crm!.person.id)!.properties.referloop_referral_status).toBe('closed_won');
+    const notes = await eventually(() => {
+      const bodies = hubspot.state.associatedIds('contacts', pia.id, 'notes').map((id) => hubspot.state.get('notes', id)!.properties.hs_note_body ?? '');
+      return bodies.some((b) => /won/i.test(b)) ? bodies : undefined;
+    }, 15_000, 'timeline notes on the referrer');
+    expect(notes.length).toBeGreaterThan(1);
+    expect(notes.join(' ')).not.toContain('25,000');
 
     // Finance approves and pays it; the ledger keeps every step.
     const rewardId = won.rewards[0]!.id;
