@@ -388,7 +388,10 @@ function moveReferral(
     const topic = TOPIC_FOR_STATUS[to];
     if (added && topic) {
       const row = { ...referral, status: to };
-      ctx.notify(referralNotice(row, referrer, program, topic, key, reason, deal ? { amountCents: deal.amountCents, currency: deal.currency, stage: deal.stageId } : undefined), now);
+      // Qualified and in-sales-process read the same to a referrer: they hear it once.
+      const noticeKey = topic === 'referral.in_sales_process' ? `${referral.id}:in-sales-process` : key;
+      const dealFacts = deal ? { amountCents: deal.amountCents, currency: deal.currency, stage: deal.stageId } : undefined;
+      ctx.notify(referralNotice(row, referrer, program, topic, noticeKey, reason, dealFacts), now);
     }
     from = to;
   }

@@ -118,6 +118,19 @@ describe('HubSpot end to end', () => {
     const pending = (await (await svc.api('/rewards?status=pending')).json()) as { items: unknown[] };
     expect(pending.items).toEqual([]);
 
+    // Pia heard of every moment once, in order.
+    const emailTopics = () =>
+      (svc.service.runtime.db.$client.prepare("SELECT topic FROM outbox WHERE referral_id = ? AND channel = 'email' ORDER BY id").all(pushed.id) as { topic: string }[]).map((r) => r.topic);
+    expect(emailTopics()).toEqual([
+      'referral.received',
+      'referral.accepted',
+      'referral.contacted',
+      'referral.in_sales_process',
+      'referral.won',
+      'reward.approved',
+      'reward.paid',
+    ]);
+
     // Reopening the won deal claws the paid reward back: its net goes to zero, netted in the next payout.
     hubspot.state.update('deals', dealId, { dealstage: 'contractsent' });
     const reopened = await eventually(async () => {
@@ -144,6 +157,16 @@ describe('HubSpot end to end', () => {
       expect(after.rewards.map((r) => [r.milestone, r.amount]).sort()).toEqual([['closed_won', 1000], ['qualified', 50]]);
       expect(after.timeline.filter((t) => t.to === 'closed_won')).toHaveLength(1);
       expect(won.id).toBe(after.id);
+
+      // Finance rejects the $50 fee: a reason is required, the net goes to zero, and it stays rejected.
+      const fee = after.rewards.find((r) => r.milestone === 'qualified')!;
+      expect((await svc.api(`/rewards/${fee.id}/reject`, { method: 'POST', json: {} })).status).toBe(400);
+      const rejected = await svc.api(`/rewards/${fee.id}/reject`, { method: 'POST', json: { reason: 'duplicate of an offline deal' } });
+      expect(await rejected.json()).toMatchObject({ status: 'rejected', net: 0 });
+      expect((await svc.api(`/rewards/${fee.id}/approve`, { method: 'POST', json: {} })).status).toBe(409);
+      const detail = (await (await svc.api(`/rewards/${fee.id}`)).json()) as { audit: { action: string }[]; ledger: { kind: string }[] };
+      expect(detail.audit.map((a) => a.action)).toContain('reward.reject');
+      expect(detail.ledger.map((e) => e.kind)).toEqual(['accrued', 'status', 'rejection']);
     } finally {
       hubspot.faults.duplicateWebhooks(false);
       hubspot.faults.shuffleWebhooks(false);
@@ -218,4 +241,21 @@ describe('HubSpot end to end', () => {
     await eventually(() => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined), 30_000, 'replay drained');
     expect({ rewards: count('rewards'), ledger: count('reward_events'), outbox: count('outbox'), timeline: count('referral_events') }).toEqual(before);
   }, 45_000);
+
+  it('simulates a draft program over the stored won deals, and reports the program', async () => {
+    const { program } = (await (await svc.api('/program')).json()) as { program: { rewardRules: { id: string; rateBasisPoints?: number }[] } };
+    const draft = { ...program, rewardRules: program.rewardRules.map((r) => (r.id === 'partner-commission' ? { ...r, rateBasisPoints: 2_000 } : r)) };
+    const res = await svc.api('/program/simulate?months=12', { method: 'POST', json: draft });
+    expect(res.status).toBe(200);
+    const sim = (await res.json()) as { deals: number; current: { totalCents: number }; draft: { totalCents: number }; perReferrer: { deltaCents: number }[] };
+    expect(sim.deals).toBeGreaterThan(0);
+    expect(sim.draft.totalCents).toBeGreaterThan(sim.current.totalCents);
+    expect(sim.perReferrer.some((r) => r.deltaCents > 0)).toBe(true);
+    // Simulating saves nothing.
+    expect(((await (await svc.api('/program')).json()) as { version: number }).version).toBe(1);
+
+    const report = (await (await svc.api('/reports/summary')).json()) as { referrals: { won: number; byStatus: Record<string, number> }; rewards: { currency: string }[] };
+    expect(report.referrals.won).toBeGreaterThanOrEqual(3);
+    expect(report.rewards[0]?.currency).toBe('USD');
+  });
 });
