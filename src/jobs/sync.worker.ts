@@ -65,7 +65,7 @@ function toQueueSignal(err: unknown): unknown {
  * pending inbox events and referrals not yet pushed get their job again.
  */
 export function startSweeper(ctx: UseCaseContext, intervalMs: number): { stop(): void } {
-  const timer = setInterval(() => {
+  const sweep = () => {
     void (async () => {
       const now = ctx.now();
       for (const installationId of ctx.store.inbox.installationsWithPending(now)) {
@@ -77,7 +77,10 @@ export function startSweeper(ctx: UseCaseContext, intervalMs: number): { stop():
         }
       }
     })().catch((err: unknown) => ctx.log.error({ err }, 'sweeper failed'));
-  }, intervalMs);
+  };
+  // At start too: a restarted worker picks up what its predecessor left at once.
+  sweep();
+  const timer = setInterval(sweep, intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

@@ -386,12 +386,11 @@ function moveReferral(
     });
     store.referrals.setStatus(referral.id, to, now);
     const topic = TOPIC_FOR_STATUS[to];
-    if (added && topic) {
+    // Qualified and in-sales-process read the same to a referrer: a step between them says nothing new.
+    if (added && topic && topic !== TOPIC_FOR_STATUS[from]) {
       const row = { ...referral, status: to };
-      // Qualified and in-sales-process read the same to a referrer: they hear it once.
-      const noticeKey = topic === 'referral.in_sales_process' ? `${referral.id}:in-sales-process` : key;
       const dealFacts = deal ? { amountCents: deal.amountCents, currency: deal.currency, stage: deal.stageId } : undefined;
-      ctx.notify(referralNotice(row, referrer, program, topic, noticeKey, reason, dealFacts), now);
+      ctx.notify(referralNotice(row, referrer, program, topic, key, reason, dealFacts), now);
     }
     from = to;
   }

@@ -26,12 +26,20 @@ export async function syncInstallation(
 
   // The claim is renewed while we work, so a short lease only matters when this process dies.
   const ids = rows.map((r) => r.id);
-  const renew = setInterval(() => store.inbox.extendLease(ids, new Date(ctx.now().getTime() + options.leaseMs)), Math.max(options.leaseMs / 3, 50));
+  const renew = setInterval(() => {
+    try {
+      store.inbox.extendLease(ids, new Date(ctx.now().getTime() + options.leaseMs));
+    } catch (err) {
+      ctx.log.warn({ err, installationId }, 'inbox lease not renewed');
+    }
+  }, Math.max(options.leaseMs / 3, 50));
   let result;
   try {
     result = await applyCrmChanges(ctx, installation, refsOf(rows));
   } catch (err) {
-    if (err instanceof CrmError && (err.code === 'rate_limited' || err.code === 'auth_revoked')) store.inbox.release(rows);
+    // A CRM that is busy, down or disconnected is not the events' fault: they wait without
+    // spending an attempt. Only a failure that retrying cannot fix counts against them.
+    if (err instanceof CrmError && (err.retryable || err.code === 'auth_revoked')) store.inbox.release(rows);
     else store.inbox.markFailed(rows, err instanceof Error ? err.message : String(err), options.maxAttempts);
     throw err;
   } finally {

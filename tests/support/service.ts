@@ -12,7 +12,7 @@ export interface TestService {
   service: RunningService;
   dataDir: string;
   /** fetch against the API with the admin token. */
-  api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  api: ApiCall;
   stop(): Promise<void>;
 }
 
@@ -40,22 +40,29 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     token: config.adminToken,
     service,
     dataDir,
-    api(path, init = {}) {
-      const { json, ...rest } = init;
-      return fetch(`${url}/api/v1${path}`, {
-        ...rest,
-        headers: {
-          authorization: `Bearer ${config.adminToken}`,
-          ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(rest.headers as Record<string, string> | undefined),
-        },
-        ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
-      });
-    },
+    api: adminApi(url, config.adminToken),
     async stop() {
       await service.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+export type ApiCall = (path: string, init?: RequestInit & { json?: unknown }) => Promise<Response>;
+
+/** fetch against `/api/v1` with the admin token; `json` becomes the body. */
+export function adminApi(url: string, token: string): ApiCall {
+  return (path, init = {}) => {
+    const { json, ...rest } = init;
+    return fetch(`${url}/api/v1${path}`, {
+      ...rest,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(rest.headers as Record<string, string> | undefined),
+      },
+      ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+    });
   };
 }
 
