@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/ports.ts';
 import { eventually } from '../support/service.ts';
 
-const bin = resolve(import.meta.dirname, '../../bin/referloop.mjs');
+const bin = resolve(import.meta.dirname, '../../src/referloop.mjs');
 
 describe('npm start on an empty folder', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'referloop-first-start-'));

@@ -23,13 +23,13 @@ export interface CliProcess {
 }
 
 /**
- * `node bin/referloop.mjs <args>` as its own process, with exactly the configuration in `env`
+ * `node src/referloop.mjs <args>` as its own process, with exactly the configuration in `env`
  * (config variables of the test process are not inherited, so a REDIS_URL set for the test run
  * cannot turn an embedded-queue test into a BullMQ one).
  */
 export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !CONFIG_VARS.test(key)));
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/referloop.mjs'), ...args], {
+  const child = spawn(process.execPath, [join(repoRoot, 'src/referloop.mjs'), ...args], {
     cwd: repoRoot,
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
