@@ -186,15 +186,6 @@ export function referralsRepo(db: Db) {
       return ids.length ? db.select().from(referrals).where(inArray(referrals.id, ids)).all() : [];
     },
 
-    byDomains(installationId: string, domains: string[]): ReferralRow[] {
-      if (domains.length === 0) return [];
-      return db
-        .select()
-        .from(referrals)
-        .where(and(eq(referrals.installationId, installationId), inArray(referrals.refereeDomain, domains)))
-        .all();
-    },
-
     /** Open referrals with no deal link, submitted before `before`: expiry candidates. */
     openWithoutDeal(installationId: string, before: string): ReferralRow[] {
       return db

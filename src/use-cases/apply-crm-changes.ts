@@ -31,7 +31,6 @@ export interface RecordRef {
 export interface ApplyResult {
   /** Records whose application threw; their events are retried, the rest are done. */
   failed: { ref: RecordRef; error: string }[];
-  applied: number;
 }
 
 /** The CRM's batch size for reads and writes. */
@@ -56,13 +55,12 @@ export async function applyCrmChanges(
   refs: RecordRef[],
 ): Promise<ApplyResult> {
   const client = ctx.crm.client(installation);
-  const result: ApplyResult = { failed: [], applied: 0 };
+  const result: ApplyResult = { failed: [] };
   const ids = (type: CrmObjectType) => [...new Set(refs.filter((r) => r.objectType === type).map((r) => r.id))];
   const dealIds = new Set(ids('deal'));
   const guard = (ref: RecordRef, fn: () => void) => {
     try {
       fn();
-      result.applied += 1;
     } catch (err) {
       ctx.log.error({ err, ref }, 'applying a CRM record failed');
       result.failed.push({ ref, error: err instanceof Error ? err.message : String(err) });
