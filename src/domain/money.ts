@@ -117,11 +117,14 @@ export function toMinorUnits(major: number, currency: string): number {
 
 /** Human-readable amount for reasons, e.g. "$2,500.00" or "¥2,500". */
 export function formatMoney(cents: number, currency: string): string {
-  const digits = minorUnitDigits(currency);
-  return new Intl.NumberFormat('en-US', {
-    style: 'currency',
-    currency,
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).format(toMajorUnits(cents, currency));
+  let format = formats.get(currency);
+  if (!format) {
+    const digits = minorUnitDigits(currency);
+    format = new Intl.NumberFormat('en-US', { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
+    formats.set(currency, format);
+  }
+  return format.format(toMajorUnits(cents, currency));
 }
+
+/** Building a formatter costs tens of microseconds; reasons format money on every decision. */
+const formats = new Map<string, Intl.NumberFormat>();

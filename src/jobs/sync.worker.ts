@@ -14,13 +14,19 @@ import { PermanentJobError, RetryLaterError, type JobQueue, type WorkerHandle } 
  * re-created by the sweeper.
  */
 export function createScheduler(queue: JobQueue, coalesceMs: number, now: () => number = Date.now): Scheduler {
+  // The bucket's job runs at the bucket's end: once this process added it, the bucket's other
+  // webhook requests need not write it again.
+  const added = new Map<string, number>();
   return {
     async schedule(kind: JobKind, installationId: string, options = {}) {
       const window = Math.max(coalesceMs, 1);
       const t = now() + (options.delayMs ?? 0);
       const bucket = Math.floor(t / window);
       const delayMs = (bucket + 1) * window - now();
-      await queue.add(kind, { installationId }, { id: `${kind}:${installationId}:${bucket}`, delayMs: coalesceMs ? delayMs : 0 });
+      const key = `${kind}:${installationId}`;
+      if (coalesceMs > 0 && added.get(key) === bucket) return;
+      await queue.add(kind, { installationId }, { id: `${key}:${bucket}`, delayMs: coalesceMs ? delayMs : 0 });
+      if (coalesceMs > 0) added.set(key, bucket);
     },
   };
 }

@@ -38,6 +38,25 @@ export function dealsRepo(db: Db) {
         .run();
     },
 
+    setFingerprint(installationId: string, dealId: string, fingerprint: string): void {
+      db.update(deals)
+        .set({ appliedFingerprint: fingerprint })
+        .where(and(eq(deals.installationId, installationId), eq(deals.dealId, dealId)))
+        .run();
+    },
+
+    /** Close dates of the deals credited to a referrer's closed-won referrals (milestone bonuses). */
+    closedWonCloseDates(referrerId: string): { referralId: string; closeDate: string }[] {
+      return db.$client
+        .prepare(
+          `SELECT DISTINCT r.id AS referralId, d.close_date AS closeDate FROM referrals r
+             JOIN attributions a ON a.referral_id = r.id AND a.status = 'active'
+             JOIN deals d ON d.installation_id = a.installation_id AND d.deal_id = a.deal_id
+            WHERE r.referrer_id = ? AND r.status = 'closed_won' AND d.close_date IS NOT NULL`,
+        )
+        .all(referrerId) as { referralId: string; closeDate: string }[];
+    },
+
     markDeleted(installationId: string, dealId: string, now: Date): void {
       db.update(deals)
         .set({ deleted: true, fetchedAt: now.toISOString() })

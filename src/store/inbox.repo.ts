@@ -46,21 +46,37 @@ export function inboxRepo(db: Db) {
       return { stored, duplicates: input.events.length - stored };
     },
 
-    /** Claims up to `limit` pending events of one installation (or ones whose lease ran out). */
-    claim(installationId: string, limit: number, leaseMs: number, now: Date): InboxRow[] {
+    /**
+     * Claims the pending events (or ones whose lease ran out) of up to `records` CRM records of one
+     * installation, oldest first, each record with all its events: a record is fetched once per
+     * run, not once per run for every run its events were spread over.
+     */
+    claim(installationId: string, records: number, leaseMs: number, now: Date): InboxRow[] {
       const nowIso = now.toISOString();
+      const due = and(
+        eq(inbox.installationId, installationId),
+        or(eq(inbox.status, 'pending'), and(eq(inbox.status, 'processing'), lt(inbox.leaseUntil, nowIso))),
+      );
       return db.transaction((tx) => {
+        const oldest = tx
+          .select({ objectType: inbox.objectType, objectId: inbox.objectId })
+          .from(inbox)
+          .where(due)
+          .groupBy(inbox.objectType, inbox.objectId)
+          .orderBy(sql`min(${inbox.id})`)
+          .limit(records)
+          .all();
+        if (oldest.length === 0) return [];
         const rows = tx
           .select()
           .from(inbox)
           .where(
             and(
-              eq(inbox.installationId, installationId),
-              or(eq(inbox.status, 'pending'), and(eq(inbox.status, 'processing'), lt(inbox.leaseUntil, nowIso))),
+              due,
+              sql`(${inbox.objectType}, ${inbox.objectId}) IN (SELECT value->>'objectType', value->>'objectId' FROM json_each(${JSON.stringify(oldest)}))`,
             ),
           )
           .orderBy(asc(inbox.id))
-          .limit(limit)
           .all();
         if (rows.length === 0) return rows;
         tx.update(inbox)

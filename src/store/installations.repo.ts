@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { CrmKind, CrmSession, TokenSet } from '../../connectors/connector.ts';
 import type { Cipher } from './crypto.ts';
 import type { Db } from './db.ts';
@@ -14,6 +14,12 @@ export interface InstallationSettings {
 }
 
 export function installationsRepo(db: Db, cipher: Cipher) {
+  // Prepared once: every webhook request looks its installation up.
+  const byAccount = db
+    .select()
+    .from(installations)
+    .where(and(eq(installations.crm, sql.placeholder('crm')), eq(installations.accountId, sql.placeholder('accountId'))))
+    .prepare();
   return {
     list(): InstallationRow[] {
       return db.select().from(installations).orderBy(installations.createdAt).all();
@@ -24,11 +30,7 @@ export function installationsRepo(db: Db, cipher: Cipher) {
     },
 
     findByAccount(crm: CrmKind, accountId: string): InstallationRow | undefined {
-      return db
-        .select()
-        .from(installations)
-        .where(and(eq(installations.crm, crm), eq(installations.accountId, accountId)))
-        .get();
+      return byAccount.get({ crm, accountId });
     },
 
     /** Insert, or on reinstall keep the id and settings and replace the grant. */

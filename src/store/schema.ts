@@ -184,6 +184,8 @@ export const deals = sqliteTable(
     deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
     crmModifiedAt: text('crm_modified_at').notNull(),
     fetchedAt: text('fetched_at').notNull(),
+    /** The facts the deal was last applied with: the same facts again decide nothing new. */
+    appliedFingerprint: text('applied_fingerprint'),
   },
   (t) => [primaryKey({ columns: [t.installationId, t.dealId] })],
 );

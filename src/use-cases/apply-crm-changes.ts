@@ -106,7 +106,12 @@ export async function applyCrmChanges(
   for (const chunk of chunks([...dealIds], BATCH)) {
     const { records, gone } = await client.getDeals(chunk);
     await linkDealContacts(ctx, client, installation, records);
-    for (const deal of records) guard({ objectType: 'deal', id: deal.id }, () => writes.push(...applyDeal(ctx, installation, deal)));
+    for (const deal of records) {
+      guard({ objectType: 'deal', id: deal.id }, () => writes.push(...applyDeal(ctx, installation, deal)));
+      // Each deal is milliseconds of synchronous SQLite: let webhook requests in between, so a
+      // drain never delays an acknowledgement towards HubSpot's 5 s timeout.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     for (const g of gone) guard({ objectType: 'deal', id: g.id }, () => applyDealGone(ctx, installation, g.id));
   }
 
@@ -114,9 +119,17 @@ export async function applyCrmChanges(
   return result;
 }
 
-/** Writes in CRM-sized batches; a record that refuses a write is logged, not retried forever. */
+/**
+ * Writes in CRM-sized batches of one record type each (a batch mixing contacts and deals would be
+ * two half-full calls); a record that refuses a write is logged, not retried forever.
+ */
 async function writeBack(ctx: UseCaseContext, client: CrmClient, installation: InstallationRow, writes: CrmWrite[]): Promise<void> {
-  for (const chunk of chunks(dedupeWrites(writes), BATCH)) {
+  const byType = new Map<string, CrmWrite[]>();
+  for (const write of dedupeWrites(writes)) {
+    const type = write.target === 'referral' ? `referral:${write.person.objectType}` : write.target;
+    byType.set(type, [...(byType.get(type) ?? []), write]);
+  }
+  for (const chunk of [...byType.values()].flatMap((group) => chunks(group, BATCH))) {
     const outcomes = await client.write(chunk);
     for (const outcome of outcomes.filter((o) => !o.ok)) {
       ctx.log.warn({ installationId: installation.id, write: chunk[outcome.index]?.target, err: outcome.error?.message }, 'CRM write-back refused');
@@ -214,6 +227,8 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
   const previous = store.deals.get(installation.id, deal.id);
   const referrals = candidatesFor(ctx, installation, deal);
   if (referrals.length === 0 && !previous) return [];
+  // A refetch of a deal whose facts did not change (many events about one deal) decides nothing new.
+  if (previous?.appliedFingerprint && previous.appliedFingerprint === dealFingerprint(ctx, installation, deal, referrals)) return [];
 
   return store.transaction(() => {
     store.deals.save(installation.id, deal, now);
@@ -275,8 +290,19 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
         fields: { referralId: creditedReferral.id, referrerName: referrer.name, attributedAmountCents: attributedCents, currency: deal.currency },
       });
     }
+    store.deals.setFingerprint(installation.id, deal.id, dealFingerprint(ctx, installation, deal, candidatesFor(ctx, installation, deal)));
     return writes;
   });
+}
+
+/** Everything applying a deal depends on: its facts, its candidates and their statuses, the program version. */
+function dealFingerprint(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal, candidates: ReferralRow[]): string {
+  const { modifiedAt: _modifiedAt, name: _name, ...facts } = deal;
+  return JSON.stringify([
+    ctx.store.programs.current(installation.id)?.version,
+    { ...facts, contactIds: [...deal.contactIds].sort(), companyIds: [...deal.companyIds].sort() },
+    candidates.map((r) => `${r.id}:${r.status}`).sort(),
+  ]);
 }
 
 /** A deal the CRM no longer has: what it earned is reversed; its referrals go back to accepted. */

@@ -46,6 +46,7 @@ export function settleMilestone(
   const { store } = ctx;
   const program = lockedProgram(ctx, args.referral);
   const existing = store.rewards.forReferral(args.referral.id);
+  const referrerRewards = store.rewards.forReferrer(args.referrer.id);
   const today = toDateOnly(args.now.toISOString());
   const plan = recomputeRewards({
     program,
@@ -59,10 +60,9 @@ export function settleMilestone(
     deal: args.deal ?? null,
     sharePpm: args.sharePpm,
     today,
-    existing: [...existing, ...store.rewards.forReferrer(args.referrer.id).filter((r) => r.kind === 'bonus')].map(asExisting),
+    existing: [...existing, ...referrerRewards.filter((r) => r.kind === 'bonus')].map(asExisting),
     referrerClosedWonThisQuarter: closedWonInQuarter(ctx, args.referrer.id, args.deal?.closeDate ?? today),
-    referrerPaidThisYearCents: store.rewards
-      .forReferrer(args.referrer.id)
+    referrerPaidThisYearCents: referrerRewards
       .filter((r) => r.createdAt.slice(0, 4) === today.slice(0, 4))
       .reduce((sum, r) => sum + r.netCents, 0),
   });
@@ -136,17 +136,6 @@ export function clawback(ctx: UseCaseContext, rewards: RewardWithNet[], reason: 
 /** The referrer's closed-won referrals whose deal closed in the same calendar quarter. */
 function closedWonInQuarter(ctx: UseCaseContext, referrerId: string, closeDate: string): number {
   const quarter = calendarQuarter(toDateOnly(closeDate));
-  return ctx.store.referrals
-    .byReferrer(referrerId)
-    .filter((r) => r.status === 'closed_won')
-    .filter((r) =>
-      ctx.store.referrals
-        .attributionsForReferral(r.id)
-        .some((a) => a.status === 'active' && dealCloseQuarter(ctx, r.installationId, a.dealId) === quarter),
-    ).length;
-}
-
-function dealCloseQuarter(ctx: UseCaseContext, installationId: string, dealId: string): string | null {
-  const closeDate = ctx.store.deals.get(installationId, dealId)?.closeDate;
-  return closeDate ? calendarQuarter(closeDate) : null;
+  const inQuarter = ctx.store.deals.closedWonCloseDates(referrerId).filter((r) => calendarQuarter(r.closeDate) === quarter);
+  return new Set(inQuarter.map((r) => r.referralId)).size;
 }

@@ -4,8 +4,8 @@ import type { InboxRow } from '../store/inbox.repo.ts';
 import { applyCrmChanges, type RecordRef } from './apply-crm-changes.ts';
 import type { UseCaseContext } from './context.ts';
 
-/** Events claimed per run: ten CRM batches. More waiting → the job schedules itself again. */
-const EVENTS_PER_RUN = 1_000;
+/** Records claimed per run: ten CRM batches. More waiting → the job schedules itself again. */
+const RECORDS_PER_RUN = 1_000;
 
 /**
  * Processes an installation's pending inbox events: the hints are coalesced per record, the
@@ -21,7 +21,7 @@ export async function syncInstallation(
   const { store } = ctx;
   const installation = store.installations.get(installationId);
   if (!installation || installation.status !== 'active') return;
-  const rows = store.inbox.claim(installationId, EVENTS_PER_RUN, options.leaseMs, ctx.now());
+  const rows = store.inbox.claim(installationId, RECORDS_PER_RUN, options.leaseMs, ctx.now());
   if (rows.length === 0) return;
 
   // The claim is renewed while we work, so a short lease only matters when this process dies.
@@ -50,7 +50,8 @@ export async function syncInstallation(
   const failedRows = rows.filter((r) => refsOfRow(r).some((ref) => failedKeys.has(`${ref.objectType}:${ref.id}`)));
   store.inbox.markDone(rows.filter((r) => !failedRows.includes(r)).map((r) => r.id), ctx.now());
   if (failedRows.length) store.inbox.markFailed(failedRows, result.failed.map((f) => f.error).join('; '), options.maxAttempts);
-  if (rows.length === EVENTS_PER_RUN || failedRows.some((r) => r.attempts < options.maxAttempts)) {
+  const claimedRecords = new Set(rows.map((r) => `${r.objectType}:${r.objectId}`)).size;
+  if (claimedRecords === RECORDS_PER_RUN || failedRows.some((r) => r.attempts < options.maxAttempts)) {
     await ctx.scheduler.schedule('sync', installationId, { delayMs: failedRows.length ? 1_000 : 0 });
   }
 }
