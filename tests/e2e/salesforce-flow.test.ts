@@ -139,8 +139,8 @@ describe('Salesforce end to end', () => {
    <OrganizationId>${org}</OrganizationId>
    <ActionId>04k000000000001AAA</ActionId>
    <SessionId xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>
-   <EnterpriseUrl>https://example.my.salesforce.com/services/Soap/c/62.0/00D</EnterpriseUrl>
-   <PartnerUrl>https://example.my.salesforce.com/services/Soap/u/62.0/00D</PartnerUrl>
+   <EnterpriseUrl>https://example.invalid/services/Soap/c/62.0/00D</EnterpriseUrl>
+   <PartnerUrl>https://example.invalid/services/Soap/u/62.0/00D</PartnerUrl>
    <Notification>
     <Id>04l000000000001AAA</Id>
     <sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">

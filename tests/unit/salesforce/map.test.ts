@@ -4,7 +4,7 @@ import { fromMinorUnits, normalizeDomain, toDeal, toIsoInstant, toMinorUnits, to
 import { resolveSettings, salesforceNames } from '../../../connectors/salesforce/settings.ts';
 import { chunkForSoql, likeContains, quote } from '../../../connectors/salesforce/soql.ts';
 
-const settings = resolveSettings({ clientId: 'id', clientSecret: 's', loginUrl: 'https://login.salesforce.com' });
+const settings = resolveSettings({ clientId: 'id', clientSecret: 's', loginUrl: 'https://login.example.test' });
 const single = { multiCurrency: false, firstYearValueField: null };
 const opportunity = {
   Id: '0065g00000RfRl1',

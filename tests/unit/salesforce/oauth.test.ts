@@ -22,16 +22,16 @@ describe('Salesforce token response signature', () => {
 
   it('reads the 18-char org id from the identity URL', () => {
     expect(orgIdFromIdentityUrl(load('token-response.authorization_code.json').id)).toBe('00D5g00000KqRfLEAV');
-    expect(orgIdFromIdentityUrl('https://login.salesforce.com/id/00D5g00000KqRfL/0055g00000DxYzQ')).toBe('00D5g00000KqRfLEAV');
+    expect(orgIdFromIdentityUrl('https://login.example.test/id/00D5g00000KqRfL/0055g00000DxYzQ')).toBe('00D5g00000KqRfLEAV');
   });
 });
 
 describe('Salesforce authorize URL', () => {
   it('asks for a code with PKCE (S256), state and the offline scope', () => {
-    const { oauth } = createSalesforceConnector({ clientId: '3MVG9EXAMPLE', clientSecret: 's', loginUrl: 'https://login.salesforce.com/' });
+    const { oauth } = createSalesforceConnector({ clientId: '3MVG9EXAMPLE', clientSecret: 's', loginUrl: 'https://login.example.test/' });
     const { url, codeVerifier } = oauth.start({ state: '7f3c2a9e', redirectUri: 'https://referloop.test/oauth/salesforce/callback' });
     const u = new URL(url);
-    expect(`${u.origin}${u.pathname}`).toBe('https://login.salesforce.com/services/oauth2/authorize');
+    expect(`${u.origin}${u.pathname}`).toBe('https://login.example.test/services/oauth2/authorize');
     expect(Object.fromEntries(u.searchParams)).toEqual({
       response_type: 'code',
       client_id: '3MVG9EXAMPLE',

@@ -5,7 +5,7 @@ import { createSalesforceConnector } from '../../../connectors/salesforce/index.
 
 const samples = new URL('../../fixtures/salesforce/samples/', import.meta.url);
 const sampleXml = readFileSync(new URL('opportunity-stage-change.request.xml', samples), 'utf8');
-const { webhooks } = createSalesforceConnector({ clientId: 'id', clientSecret: 'secret', loginUrl: 'https://login.salesforce.com' });
+const { webhooks } = createSalesforceConnector({ clientId: 'id', clientSecret: 'secret', loginUrl: 'https://login.example.test' });
 
 function request(body: string, headers: Record<string, string> = { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }): InboundRequest {
   return { method: 'POST', url: 'https://referloop.test/webhooks/salesforce', headers, rawBody: Buffer.from(body) };
