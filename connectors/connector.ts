@@ -360,6 +360,8 @@ export interface CrmClient {
   /** Batched writes; one outcome per input, in order. */
   write(writes: CrmWrite[]): Promise<WriteOutcome[]>;
   addTimelineNote(note: TimelineNote): Promise<void>;
+  /** The CRM users behind owner ids (deal owner, CS owner), for internal notices; unknown ids are left out. */
+  ownerEmails(ownerIds: string[]): Promise<Record<string, { email: string; name: string | null }>>;
 }
 
 export interface CrmClientDeps {

@@ -42,6 +42,7 @@ const paths = {
   pipelines: (type: 'deals') => `/crm/v3/pipelines/${type}`,
   propertyGroups: (type: SchemaObjectType) => `/crm/v3/properties/${type}/groups`,
   propertiesBatch: (type: SchemaObjectType, op: 'read' | 'create') => `/crm/v3/properties/${type}/batch/${op}`,
+  owner: (ownerId: string) => `/crm/v3/owners/${encodeURIComponent(ownerId)}`,
 };
 
 export interface HubSpotClientOptions {
@@ -577,5 +578,21 @@ export class HubSpotClient implements CrmClient {
       properties: { hs_timestamp: new Date().toISOString(), hs_note_body: [...html, `<p>${marker}</p>`].join('') },
       associations: [{ to: { id: contactId }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: NOTE_TO_CONTACT }] }],
     });
+  }
+
+  /** The owners API has no batch read; internal notices name few owners, each read once. */
+  async ownerEmails(ownerIds: string[]): Promise<Record<string, { email: string; name: string | null }>> {
+    const owners: Record<string, { email: string; name: string | null }> = {};
+    for (const ownerId of [...new Set(ownerIds)]) {
+      try {
+        // https://developers.hubspot.com/docs/api/crm/owners
+        const { body } = await this.request<{ email?: string; firstName?: string; lastName?: string }>('GET', paths.owner(ownerId));
+        const name = [body.firstName, body.lastName].filter(Boolean).join(' ') || null;
+        if (body.email) owners[ownerId] = { email: body.email, name };
+      } catch (error) {
+        if (!(error instanceof CrmError && error.code === 'not_found')) throw error;
+      }
+    }
+    return owners;
   }
 }

@@ -17,6 +17,8 @@ export const HUBSPOT_SCOPES = [
   'crm.schemas.contacts.write',
   'crm.schemas.companies.write',
   'crm.schemas.deals.write',
+  // Owner emails, so internal notices reach the deal owner or CS owner.
+  'crm.objects.owners.read',
 ] as const;
 
 export interface HubSpotOAuthConfig {

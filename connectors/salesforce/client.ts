@@ -423,6 +423,14 @@ export function createSalesforceClient(
       const failed = created.find((c) => c.error)?.error;
       // Leads created so far are found by email on the retry, so nothing is duplicated.
       if (failed) throw failed;
+      // Read back once: Salesforce sets the owner (the API user, or lead assignment rules).
+      const createdIds = [...createdEmails].map((email) => byEmail.get(email)!.id);
+      if (createdIds.length) {
+        for (const row of (await byIds('Lead', LEAD_FIELDS, createdIds)).rows) {
+          const person = toPerson('lead', row);
+          if (person.email) byEmail.set(normEmail(person.email), person);
+        }
+      }
 
       const byDomain = new Map((await client.findCompaniesByDomain(referees.flatMap((r) => (r.domain ? [r.domain] : [])))).map((c) => [c.domain, c]));
       const known = new Set([...byDomain.values()].map((c) => c.id));
@@ -568,6 +576,14 @@ export function createSalesforceClient(
         },
       ]);
       if (result?.error) throw result.error;
+    },
+
+    async ownerEmails(ownerIds) {
+      // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_user.htm
+      const { rows } = await byIds('User', ['Id', 'Email', 'Name'], ownerIds);
+      return Object.fromEntries(
+        rows.filter((r) => typeof r.Email === 'string').map((r) => [String(r.Id), { email: String(r.Email), name: typeof r.Name === 'string' ? r.Name : null }]),
+      );
     },
   };
   return client;

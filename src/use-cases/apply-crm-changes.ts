@@ -88,7 +88,8 @@ export async function applyCrmChanges(
   const writes: CrmWrite[] = [];
   for (const chunk of chunks(ids('company'), BATCH)) {
     const { records } = await client.getCompanies(chunk);
-    for (const company of records) guard({ objectType: 'company', id: company.id }, () => writes.push(...applyCompany(ctx, installation, company)));
+    const owners = await ownersOfNewlyEligible(ctx, client, installation, records);
+    for (const company of records) guard({ objectType: 'company', id: company.id }, () => writes.push(...applyCompany(ctx, installation, company, owners)));
     linkedPeople.companyIds.push(...records.filter((c) => ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'company', ids: [c.id] }]).length).map((c) => c.id));
   }
 
@@ -183,23 +184,41 @@ function linkPerson(ctx: UseCaseContext, installation: InstallationRow, person: 
   return all.length > 0;
 }
 
-function applyCompany(ctx: UseCaseContext, installation: InstallationRow, company: CrmCompany): CrmWrite[] {
+/** A company whose eligibility to refer changed since the last decision; null when it did not. */
+function eligibilityChange(ctx: UseCaseContext, installation: InstallationRow, company: CrmCompany) {
   const program = ctx.store.programs.current(installation.id)?.program;
-  if (!program) return [];
-  const now = ctx.now();
-  const result = evaluateEligibility(company, program.eligibility.rules, toDateOnly(now.toISOString()));
+  if (!program) return null;
+  const result = evaluateEligibility(company, program.eligibility.rules, toDateOnly(ctx.now().toISOString()));
   const previous = ctx.store.audit.decisionsFor(installation.id, 'company', company.id).find((d) => d.kind === 'eligibility');
-  const before = previous?.outcome as { eligible: boolean; summary: string } | undefined;
-  if (before && before.eligible === result.eligible && before.summary === result.summary) return [];
+  const before = (previous?.outcome as { eligible: boolean; summary: string } | undefined) ?? null;
+  if (before && before.eligible === result.eligible && before.summary === result.summary) return null;
+  return { program, result, before, newlyEligible: becameEligible(before, result) };
+}
+
+/** The CS owners to tell: the owners of accounts that just became eligible to refer. */
+async function ownersOfNewlyEligible(ctx: UseCaseContext, client: CrmClient, installation: InstallationRow, companies: CrmCompany[]): Promise<Owners> {
+  const ownerIds = companies.filter((c) => c.ownerId && eligibilityChange(ctx, installation, c)?.newlyEligible).map((c) => c.ownerId!);
+  return ownerIds.length ? client.ownerEmails(ownerIds) : {};
+}
+
+type Owners = Awaited<ReturnType<CrmClient['ownerEmails']>>;
+
+function applyCompany(ctx: UseCaseContext, installation: InstallationRow, company: CrmCompany, owners: Owners): CrmWrite[] {
+  const change = eligibilityChange(ctx, installation, company);
+  if (!change) return [];
+  const { program, result } = change;
+  const now = ctx.now();
   ctx.store.transaction(() => {
     ctx.store.audit.decide({ installationId: installation.id, subjectType: 'company', subjectId: company.id, kind: 'eligibility', outcome: result });
-    if (becameEligible(before ?? null, result)) {
+    if (change.newlyEligible) {
+      // The account's owner (its CS owner) is told; without one, the program's own address.
+      const owner = company.ownerId ? owners[company.ownerId] : undefined;
       ctx.notify(
         {
           installationId: installation.id,
           topic: 'account.eligible',
           sourceKey: `${installation.id}:company:${company.id}:eligible:${toDateOnly(now.toISOString())}`,
-          recipient: { email: program.senderEmail, name: program.senderName },
+          recipient: owner ? { email: owner.email, name: owner.name ?? owner.email } : { email: program.senderEmail, name: program.senderName },
           data: { account: { name: company.name ?? company.domain ?? company.id, reasons: result.reasons.map((r) => r.detail) } },
           program: programNotice(program),
         },

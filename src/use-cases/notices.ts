@@ -51,16 +51,21 @@ export function referralNotice(
 
 /**
  * A referral that arrived from outside the CRM (the referrer's portal, an integration), told to
- * the sales team's address so a rep picks it up.
+ * the owner of the referee's CRM record so a rep picks it up.
  */
-export function arrivalNotice(referral: ReferralRow, referrer: ReferrerRow, program: NotificationIntent['program']): NotificationIntent {
+export function arrivalNotice(
+  referral: ReferralRow,
+  referrer: ReferrerRow,
+  program: NotificationIntent['program'],
+  recipient: NonNullable<NotificationIntent['recipient']>,
+): NotificationIntent {
   return {
     installationId: referral.installationId,
     topic: 'referral.arrived_internal',
     sourceKey: `${referral.id}:arrived`,
     referralId: referral.id,
     referrerId: referrer.id,
-    recipient: { email: program.senderEmail, name: program.senderName },
+    recipient,
     data: {
       referral: {
         id: referral.id,

@@ -1,5 +1,7 @@
 import type { CrmWrite } from '../../connectors/connector.ts';
 import type { UseCaseContext } from './context.ts';
+import { arrivalNotice, programNotice } from './notices.ts';
+import { lockedProgram } from './reward-ledger.ts';
 
 const BATCH = 100;
 
@@ -31,6 +33,11 @@ export async function pushReferrals(ctx: UseCaseContext, installationId: string)
     const referrers = batch.map((r) => store.referrals.referrer(r.referrerId)!);
     const unknownReferrers = [...new Set(referrers.filter((r) => !r.crmPersonId).map((r) => r.email))];
     const referrerPeople = unknownReferrers.length ? await client.findPeopleByEmail(unknownReferrers) : [];
+    // Referrals from outside the CRM are announced to the owner of the referee's record.
+    const ownerOf = (result: (typeof ensured)[number]) => result.person.ownerId ?? result.company?.ownerId ?? null;
+    const arrivals = ensured.filter((e) => batch.find((r) => r.id === e.key)?.submittedByKind !== 'rep');
+    const arrivalOwnerIds = arrivals.map(ownerOf).filter((id): id is string => id !== null);
+    const owners = arrivalOwnerIds.length ? await client.ownerEmails(arrivalOwnerIds) : {};
 
     const writes: CrmWrite[] = [];
     const now = ctx.now();
@@ -54,6 +61,12 @@ export async function pushReferrals(ctx: UseCaseContext, installationId: string)
           person: { objectType: result.person.objectType, id: result.person.id },
           fields: { referralId: referral.id, status: referral.status, referrerName: referrer.name, referrerEmail: referrer.email, referrerType: referrer.type },
         });
+        if (arrivals.includes(result)) {
+          const program = programNotice(lockedProgram(ctx, referral));
+          const owner = owners[ownerOf(result) ?? ''];
+          const recipient = owner ? { email: owner.email, name: owner.name ?? owner.email } : { email: program.senderEmail, name: program.senderName };
+          ctx.notify(arrivalNotice(referral, referrer, program, recipient), now);
+        }
         pushed += 1;
       }
       for (const person of referrerPeople) {

@@ -6,7 +6,7 @@ import { checkSubmission, type SubmissionFacts, type SubmissionVerdict } from '.
 import type { InstallationRow } from '../store/installations.repo.ts';
 import { newId, type ReferralRow, type ReferrerRow } from '../store/referrals.repo.ts';
 import type { UseCaseContext } from './context.ts';
-import { arrivalNotice, programNotice, referralNotice } from './notices.ts';
+import { programNotice, referralNotice } from './notices.ts';
 
 export interface SubmitReferralInput {
   installation: InstallationRow;
@@ -124,7 +124,6 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
       referralNotice(row, referrer, notice, status === 'accepted' ? 'referral.accepted' : 'referral.declined', `${referralId}:${status}`, reasons.join(' ')),
       now,
     );
-    if (status === 'accepted' && input.submittedBy.kind !== 'rep') ctx.notify(arrivalNotice(row, referrer, notice), now);
     return row;
   });
 

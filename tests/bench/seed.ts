@@ -37,6 +37,7 @@ function sandboxBackedClient(hubspot: HubSpotSandbox): CrmClient {
     findDealIdsFor: async () => [],
     getDeals: async () => ({ records: [], gone: [] }),
     getPeople: unsupported('getPeople'),
+    ownerEmails: async () => ({}),
     getCompanies: unsupported('getCompanies'),
     changedSince: unsupported('changedSince'),
     addTimelineNote: unsupported('addTimelineNote'),

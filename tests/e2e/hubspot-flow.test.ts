@@ -258,4 +258,38 @@ describe('HubSpot end to end', () => {
     expect(report.referrals.won).toBeGreaterThanOrEqual(3);
     expect(report.rewards[0]?.currency).toBe('USD');
   });
+
+  it('tells the record owner of a referral from outside the CRM, and the CS owner of an account that became eligible', async () => {
+    const outboxTo = (topic: string) =>
+      (svc.service.runtime.db.$client.prepare("SELECT payload FROM outbox WHERE topic = ? AND channel = 'email'").all(topic) as { payload: string }[]).map(
+        (r) => (JSON.parse(r.payload) as { to: { email: string } }).to.email,
+      );
+    const [sam, casey] = hubspot.state.owners;
+    hubspot.state.create('contacts', { email: 'noa@fresh-leads.io', firstname: 'Noa', hubspot_owner_id: sam!.id });
+    const res = await svc.api('/referrals', {
+      method: 'POST',
+      json: { referrer: { email: 'ria@customer-co.com', name: 'Ria', type: 'customer' }, referee: { email: 'noa@fresh-leads.io' }, submittedBy: { kind: 'referrer' } },
+    });
+    expect(res.status).toBe(201);
+    expect(await eventually(() => (outboxTo('referral.arrived_internal').length ? outboxTo('referral.arrived_internal') : undefined), 15_000, 'arrival notice')).toEqual([
+      sam!.email,
+    ]);
+
+    const account = hubspot.state.create('companies', {
+      name: 'Loyal Co',
+      domain: 'loyal.example',
+      lifecyclestage: 'customer',
+      hs_lifecyclestage_customer_date: '2025-01-15T00:00:00Z',
+      referloop_nps: '6',
+      hubspot_owner_id: casey!.id,
+    });
+    const before = (await (await svc.api(`/accounts/${account.id}/eligibility`)).json()) as { eligible: boolean; reasons: { rule: string; passed: boolean }[] };
+    expect(before.eligible).toBe(false);
+    expect(before.reasons.find((r) => r.rule === 'min_nps')).toMatchObject({ passed: false });
+    hubspot.state.update('companies', account.id, { referloop_nps: '10' });
+    const after = (await (await svc.api(`/accounts/${account.id}/eligibility`)).json()) as { eligible: boolean };
+    expect(after.eligible).toBe(true);
+    expect(outboxTo('account.eligible')).toContain(casey!.email);
+    await eventually(() => (hubspot.state.get('companies', account.id)!.properties.referloop_referral_eligible === 'true' ? true : undefined), 10_000, 'eligibility written back');
+  });
 });

@@ -169,6 +169,20 @@ describe('Salesforce end to end', () => {
     expect(inboxCount()).toBe(before + 1);
   });
 
+  it('tells the Lead owner when a referral arrives from outside Salesforce', async () => {
+    const res = await svc.api('/referrals', {
+      method: 'POST',
+      json: { referrer: { email: 'ria@customer-co.com', name: 'Ria', type: 'customer' }, referee: { email: 'noa@fresh-leads.io' }, submittedBy: { kind: 'referrer' } },
+    });
+    expect(res.status).toBe(201);
+    const recipients = await eventually(() => {
+      const rows = svc.service.runtime.db.$client.prepare("SELECT payload FROM outbox WHERE topic = 'referral.arrived_internal'").all() as { payload: string }[];
+      return rows.length ? rows.map((r) => (JSON.parse(r.payload) as { to: { email: string } }).to.email) : undefined;
+    }, 15_000, 'arrival notice');
+    // The Lead Referloop created belongs to the connected user, whose email comes from User.
+    expect(recipients).toEqual(['admin@sandbox.example']);
+  });
+
   it('obeys REQUEST_LIMIT_EXCEEDED: no further calls, events wait instead of failing', async () => {
     const pushed = await logReferral('kai@storm-systems.com');
     await salesforce.outboundSettled();
@@ -184,4 +198,5 @@ describe('Salesforce end to end', () => {
     const dead = (await (await svc.api('/dead-letters')).json()) as { jobs: unknown[]; events: unknown[] };
     expect(dead).toEqual({ jobs: [], events: [] });
   });
+
 });

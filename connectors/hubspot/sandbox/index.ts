@@ -166,6 +166,12 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
   const obj = (ctx: Ctx, access: Access) => scopesFor(typeOf(ctx.params[0]), access);
 
   const routes: Route[] = [
+    // Owners — https://developers.hubspot.com/docs/api/crm/owners
+    ['GET', /^\/crm\/v3\/owners\/([^/]+)$/, () => ['crm.objects.owners.read'], (ctx) => {
+      const owner = owners.find((o) => o.id === ctx.params[0]);
+      if (!owner) throw notFound(`Owner ${ctx.params[0]} not found`);
+      return { status: 200, body: owner };
+    }],
     ['GET', /^\/oauth\/authorize$/, null, (ctx) => ({ status: 302, headers: { location: auth.authorize(ctx.query) } })],
     ['POST', /^\/oauth\/v1\/token$/, null, (ctx) => ({ status: 200, body: auth.grant(new URLSearchParams(ctx.raw.toString('utf8'))) })],
     ['GET', /^\/oauth\/v1\/access-tokens\/([^/]+)$/, null, (ctx) => ({ status: 200, body: auth.accessTokenInfo(ctx.params[0] ?? '') })],
@@ -513,6 +519,11 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
   }
 
   const server = createServer(handler);
+  /** The portal's users: records name them in `hubspot_owner_id`. */
+  const owners = [
+    { id: '75000001', email: 'sam.seller@sandbox-portal.example', firstName: 'Sam', lastName: 'Seller', userId: 9000001, type: 'PERSON', archived: false, createdAt: '2026-01-05T09:00:00.000Z', updatedAt: '2026-01-05T09:00:00.000Z' },
+    { id: '75000002', email: 'casey.success@sandbox-portal.example', firstName: 'Casey', lastName: 'Success', userId: 9000002, type: 'PERSON', archived: false, createdAt: '2026-01-05T09:00:00.000Z', updatedAt: '2026-01-05T09:00:00.000Z' },
+  ];
   /** What the API was asked, for tests and the benchmark (injected failures are not counted). */
   const stats = { apiCalls: 0, searchCalls: 0, rateLimitBreaches: 0 };
 
@@ -542,6 +553,7 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
     },
     list: (type: ObjectName) => model.live(type).map(full),
     associatedIds: (from: ObjectName, id: string, to: ObjectName) => model.associations(from, id, to).map((l) => l.toId),
+    owners,
     /** Tokens without the consent page, e.g. for `referloop connect hubspot`. */
     issueToken: (scopes: string[], ttlSeconds?: number) => auth.issue(scopes, ttlSeconds),
     /** Resolves when no webhook is queued, waiting for a retry, or in flight. */
