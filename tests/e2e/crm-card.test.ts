@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
+import type { HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
 import { signV3 } from '../../connectors/hubspot/verify-webhook.ts';
 import { defaultProgram } from '../../src/domain/program.ts';
-import { eventually, installSandbox, startTestService, type TestService } from '../support/service.ts';
+import { eventually, startWithSandboxHubSpot, type TestService } from '../support/service.ts';
 
 /**
  * The referral card inside a HubSpot record calls Referloop with `hubspot.fetch`, which signs
@@ -34,18 +34,7 @@ describe('the HubSpot CRM card', () => {
   };
 
   beforeAll(async () => {
-    hubspot = createHubSpotSandbox({ ...CLIENT, webhookBatchMs: 20 });
-    const { url } = await hubspot.listen(0);
-    svc = await startTestService({
-      HUBSPOT_CLIENT_ID: CLIENT.clientId,
-      HUBSPOT_CLIENT_SECRET: CLIENT.clientSecret,
-      HUBSPOT_APP_ID: String(CLIENT.appId),
-      HUBSPOT_API_BASE_URL: url,
-      HUBSPOT_AUTHORIZE_URL: `${url}/oauth/authorize`,
-      SANDBOX: 'off',
-    });
-    hubspot.setWebhookUrl(`${svc.url}/webhooks/hubspot`);
-    await installSandbox(svc);
+    ({ hubspot, svc } = await startWithSandboxHubSpot(CLIENT, { webhookBatchMs: 20 }));
 
     // Another customer's portal, with a referral of its own.
     const { store } = svc.service.runtime;

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
-import { eventually, installSandbox, startTestService, type TestService } from '../support/service.ts';
+import type { HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
+import { eventually, startWithSandboxHubSpot, type TestService } from '../support/service.ts';
 
 /**
  * Referloop and a sandbox HubSpot as separate servers: install through OAuth, a rep logs a
@@ -25,18 +25,7 @@ describe('HubSpot end to end', () => {
   let installationId: string;
 
   beforeAll(async () => {
-    hubspot = createHubSpotSandbox({ ...CLIENT, webhookBatchMs: 20, webhookRetryMs: 100 });
-    const { url } = await hubspot.listen(0);
-    svc = await startTestService({
-      HUBSPOT_CLIENT_ID: CLIENT.clientId,
-      HUBSPOT_CLIENT_SECRET: CLIENT.clientSecret,
-      HUBSPOT_APP_ID: String(CLIENT.appId),
-      HUBSPOT_API_BASE_URL: url,
-      HUBSPOT_AUTHORIZE_URL: `${url}/oauth/authorize`,
-      SANDBOX: 'off',
-    });
-    hubspot.setWebhookUrl(`${svc.url}/webhooks/hubspot`);
-    installationId = await installSandbox(svc);
+    ({ hubspot, svc, installationId } = await startWithSandboxHubSpot(CLIENT, { webhookBatchMs: 20, webhookRetryMs: 100 }));
   });
   afterAll(async () => {
     await svc?.stop();

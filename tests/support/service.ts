@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { installThroughOAuth, startService, type RunningService } from '../../src/main.ts';
@@ -71,6 +72,28 @@ export async function installSandbox(service: TestService, crm: 'hubspot' | 'sal
   const id = await installThroughOAuth(service.url, crm, createLogger({ level: 'silent' }));
   if (!id) throw new Error(`sandbox ${crm} install failed`);
   return id;
+}
+
+/**
+ * Referloop beside a sandbox HubSpot running as its own server, installed through OAuth: what the
+ * end-to-end tests of the HubSpot side start from.
+ */
+export async function startWithSandboxHubSpot(
+  client: { clientId: string; clientSecret: string; appId: number },
+  sandboxOptions: Omit<HubSpotSandboxOptions, 'clientId' | 'clientSecret' | 'appId'> = {},
+): Promise<{ hubspot: HubSpotSandbox; svc: TestService; installationId: string }> {
+  const hubspot = createHubSpotSandbox({ ...client, ...sandboxOptions });
+  const { url } = await hubspot.listen(0);
+  const svc = await startTestService({
+    HUBSPOT_CLIENT_ID: client.clientId,
+    HUBSPOT_CLIENT_SECRET: client.clientSecret,
+    HUBSPOT_APP_ID: String(client.appId),
+    HUBSPOT_API_BASE_URL: url,
+    HUBSPOT_AUTHORIZE_URL: `${url}/oauth/authorize`,
+    SANDBOX: 'off',
+  });
+  hubspot.setWebhookUrl(`${svc.url}/webhooks/hubspot`);
+  return { hubspot, svc, installationId: await installSandbox(svc) };
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
