@@ -42,7 +42,6 @@ export function createApp(deps: AppDeps): Express {
 
   for (const sandbox of deps.sandboxes ?? []) app.use(sandbox.path, (req, res) => sandbox.handler(req, res));
 
-  app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': ["'self'"] } } }));
   app.use((req, res, next) => {
     const requestId = req.get('x-request-id') ?? randomUUID();
     res.locals.requestId = requestId;
@@ -65,7 +64,9 @@ export function createApp(deps: AppDeps): Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  // A CRM, not a browser, calls the webhooks: they skip the browser security headers below.
   app.use(webhooksRouter(ctx, deps.connectors, deps.publicBaseUrl, metrics));
+  app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': ["'self'"] } } }));
   app.use(oauthRouter(ctx, deps.publicBaseUrl));
   app.use(settingsPage(ctx.store, deps.adminTokenFile));
   for (const router of deps.publicRouters ?? []) app.use(router);

@@ -307,7 +307,7 @@ export const inbox = sqliteTable(
   (t) => [
     uniqueIndex('inbox_identity').on(t.crm, t.accountId, t.eventKey),
     index('inbox_pending').on(t.status, t.installationId),
-    index('inbox_received').on(t.receivedAt),
+    // No index on received_at: every webhook would pay for it, and only `replay --since` reads it.
   ],
 );
 

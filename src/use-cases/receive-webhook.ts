@@ -25,7 +25,11 @@ export function receiveWebhook(ctx: UseCaseContext, connector: CrmConnector, req
   if (!parsed.ok) return refuse(400, parsed.reason);
 
   const byAccount = new Map<string, typeof parsed.events>();
-  for (const event of parsed.events) byAccount.set(event.accountId, [...(byAccount.get(event.accountId) ?? []), event]);
+  for (const event of parsed.events) {
+    const events = byAccount.get(event.accountId);
+    if (events) events.push(event);
+    else byAccount.set(event.accountId, [event]);
+  }
   const accounts = [...byAccount.keys()].map((accountId) => ({
     accountId,
     installation: ctx.store.installations.findByAccount(connector.kind, accountId),
@@ -35,15 +39,10 @@ export function receiveWebhook(ctx: UseCaseContext, connector: CrmConnector, req
     return { ...refuse(403, `no connected installation for account ${unknown.map((a) => a.accountId).join(', ')}`), unknownAccount: true };
   }
 
-  const now = ctx.now();
-  let stored = 0;
-  let duplicates = 0;
-  ctx.store.transaction(() => {
-    for (const { accountId, installation } of accounts) {
-      const result = ctx.store.inbox.store({ crm: connector.kind, installationId: installation?.id ?? null, events: byAccount.get(accountId)!, now });
-      stored += result.stored;
-      duplicates += result.duplicates;
-    }
+  const { stored, duplicates } = ctx.store.inbox.store({
+    crm: connector.kind,
+    groups: accounts.map(({ accountId, installation }) => ({ installationId: installation?.id ?? null, events: byAccount.get(accountId)! })),
+    now: ctx.now(),
   });
   // Not awaited: the events are durable already, and a queue that is slow or down must not delay
   // the acknowledgement; the sweeper schedules whatever this misses.
