@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import type { Program } from './domain/program.ts';
 import { programSchema } from './http/program.schema.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createRuntime, installThroughOAuth, startService } from './main.ts';
+import { createRuntime, installThroughOAuth, startService, syncOptions } from './main.ts';
 import { migrateDb, openDb } from './store/db.ts';
 import { connectInstallation } from './use-cases/install-crm.ts';
 import { simulateDraft } from './use-cases/program-settings.ts';
@@ -161,7 +161,8 @@ async function replay(config: Config, log: Logger, args: string[]): Promise<numb
     // Processed here rather than through the queue: the command ends when the replay is done.
     for (const installation of installationsArg(runtime, values.installation)) {
       while (runtime.store.inbox.pendingCount(installation.id) > 0) {
-        await syncInstallation(runtime.ctx, installation.id, { maxAttempts: config.jobAttempts, leaseMs: config.inboxLeaseMs });
+        // Replayed events are due at once: there is no burst left to wait out.
+        await syncInstallation(runtime.ctx, installation.id, { ...syncOptions(config), quietMs: 0, maxDelayMs: 0 });
       }
     }
     process.stdout.write(`${JSON.stringify({ requeued, since: since.toISOString() })}\n`);

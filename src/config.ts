@@ -46,8 +46,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often each installation is reconciled against the CRM. */
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().positive().default(300),
-  /** Webhook events for one installation that arrive within this window are synced together. */
-  SYNC_COALESCE_MS: z.coerce.number().int().min(0).default(200),
+  /** A record is synced once no event about it arrived for this long: a burst of changes is one fetch. */
+  SYNC_COALESCE_MS: z.coerce.number().int().min(0).default(1_000),
+  /** A record whose events never pause is still synced this long after its first waiting event. */
+  SYNC_MAX_DELAY_MS: z.coerce.number().int().min(0).default(10_000),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(4),
   /** Attempts before a sync job lands in dead-letter. */
   JOB_ATTEMPTS: z.coerce.number().int().positive().default(8),
@@ -95,6 +97,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   reconcileIntervalMs: number;
   syncCoalesceMs: number;
+  syncMaxDelayMs: number;
   workerConcurrency: number;
   jobAttempts: number;
   jobLeaseMs: number;
@@ -169,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_SECONDS * 1000,
     syncCoalesceMs: e.SYNC_COALESCE_MS,
+    syncMaxDelayMs: e.SYNC_MAX_DELAY_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,
     jobAttempts: e.JOB_ATTEMPTS,
     jobLeaseMs: e.JOB_LEASE_MS,

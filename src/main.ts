@@ -19,6 +19,7 @@ import { createEmbeddedQueue } from './jobs/embedded-queue.ts';
 import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './jobs/rate-limiter.ts';
 import { createScheduler, startReconcileSchedule, startSweeper, startSyncWorker } from './jobs/sync.worker.ts';
+import type { SyncOptions } from './use-cases/sync-installation.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createSmtpEmailChannel } from './notify/email.ts';
@@ -128,6 +129,11 @@ export interface RunningService {
  * `serve`: HTTP, the sync worker, the sweeper, the reconcile schedule and the notifier in one
  * process; `worker`: the same without HTTP (scale-out on Redis).
  */
+/** How the worker syncs inbox events, from the configuration. */
+export function syncOptions(config: Config): SyncOptions {
+  return { maxAttempts: config.jobAttempts, leaseMs: config.inboxLeaseMs, quietMs: config.syncCoalesceMs, maxDelayMs: config.syncMaxDelayMs };
+}
+
 export async function startService(config: Config, log: Logger, options: { http: boolean; worker: boolean }): Promise<RunningService> {
   const runtime = createRuntime(config, log);
   const { ctx, store, queue, metrics } = runtime;
@@ -171,8 +177,7 @@ export async function startService(config: Config, log: Logger, options: { http:
     const worker: WorkerHandle = startSyncWorker(queue, ctx, {
       concurrency: config.workerConcurrency,
       metrics,
-      maxEventAttempts: config.jobAttempts,
-      inboxLeaseMs: config.inboxLeaseMs,
+      sync: syncOptions(config),
     });
     const sweeper = startSweeper(ctx, SWEEP_INTERVAL_MS);
     const reconcile = startReconcileSchedule(ctx, config.reconcileIntervalMs);

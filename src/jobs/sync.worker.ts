@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics.ts';
 import type { JobKind, Scheduler, UseCaseContext } from '../use-cases/context.ts';
 import { pushReferrals } from '../use-cases/push-referrals.ts';
 import { reconcileInstallation } from '../use-cases/reconcile-installation.ts';
-import { syncInstallation } from '../use-cases/sync-installation.ts';
+import { syncInstallation, type SyncOptions } from '../use-cases/sync-installation.ts';
 import { PermanentJobError, RetryLaterError, type JobQueue, type WorkerHandle } from './queue.ts';
 
 /**
@@ -35,14 +35,14 @@ export function createScheduler(queue: JobQueue, coalesceMs: number, now: () => 
 export function startSyncWorker(
   queue: JobQueue,
   ctx: UseCaseContext,
-  options: { concurrency: number; metrics?: Metrics; maxEventAttempts: number; inboxLeaseMs: number },
+  options: { concurrency: number; metrics?: Metrics; sync: SyncOptions },
 ): WorkerHandle {
   return queue.work(
     async (job) => {
       const { installationId } = job.data as { installationId: string };
       await withLogContext({ jobId: job.id }, async () => {
         try {
-          if (job.name === 'sync') await syncInstallation(ctx, installationId, { maxAttempts: options.maxEventAttempts, leaseMs: options.inboxLeaseMs });
+          if (job.name === 'sync') await syncInstallation(ctx, installationId, options.sync);
           else if (job.name === 'push-referrals') await pushReferrals(ctx, installationId);
           else if (job.name === 'reconcile') await reconcileInstallation(ctx, installationId);
           else throw new PermanentJobError(`unknown job ${job.name}`);

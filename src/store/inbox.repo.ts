@@ -5,6 +5,26 @@ import { inbox } from './schema.ts';
 
 export type InboxRow = typeof inbox.$inferSelect;
 
+/** How long a record's events wait to be synced together (SYNC_COALESCE_MS, SYNC_MAX_DELAY_MS). */
+export interface SyncWindow {
+  quietMs: number;
+  maxDelayMs: number;
+}
+
+/** Events waiting to be synced: pending, or claimed by a worker whose lease ran out. */
+function waiting(now: Date) {
+  return or(eq(inbox.status, 'pending'), and(eq(inbox.status, 'processing'), lt(inbox.leaseUntil, now.toISOString())));
+}
+
+function waitingIn(installationId: string, now: Date) {
+  return and(eq(inbox.installationId, installationId), waiting(now));
+}
+
+function dueBounds(options: { now: Date } & SyncWindow): { quietSince: string; waitingSince: string } {
+  const at = options.now.getTime();
+  return { quietSince: new Date(at - options.quietMs).toISOString(), waitingSince: new Date(at - options.maxDelayMs).toISOString() };
+}
+
 export function inboxRepo(db: Db) {
   const insert = db.$client.prepare(
     `INSERT INTO inbox (crm, account_id, installation_id, event_key, object_type, object_id, change, occurred_at,
@@ -13,58 +33,53 @@ export function inboxRepo(db: Db) {
      ON CONFLICT (crm, account_id, event_key) DO NOTHING`,
   );
 
+  // Built once: every webhook request runs it.
+  const storeEvents = db.$client.transaction((crm: CrmKind, groups: { installationId: string | null; events: CrmEvent[] }[], receivedAt: string) => {
+    let stored = 0;
+    for (const { installationId, events } of groups) {
+      const status = installationId ? 'pending' : 'ignored';
+      for (const e of events) {
+        const related = e.related ? JSON.stringify(e.related) : null;
+        const payload = JSON.stringify(e.raw ?? null);
+        stored += insert.run(crm, e.accountId, installationId, e.eventKey, e.objectType, e.objectId, e.change, e.occurredAt, related, payload, status, receivedAt).changes;
+      }
+    }
+    return stored;
+  });
+
   return {
     /**
-     * Stores a webhook's events in one transaction before it is acknowledged. The unique
-     * (crm, account, event key) index is the dedupe: a redelivery inserts nothing.
+     * Stores a webhook's events, grouped by the installation they belong to, in one transaction
+     * before it is acknowledged. The unique (crm, account, event key) index is the dedupe: a
+     * redelivery inserts nothing.
      */
-    store(input: { crm: CrmKind; installationId: string | null; events: CrmEvent[]; now: Date }): {
+    store(input: { crm: CrmKind; groups: { installationId: string | null; events: CrmEvent[] }[]; now: Date }): {
       stored: number;
       duplicates: number;
     } {
-      const receivedAt = input.now.toISOString();
-      const status = input.installationId ? 'pending' : 'ignored';
-      let stored = 0;
-      db.$client.transaction(() => {
-        for (const e of input.events) {
-          stored += insert.run(
-            input.crm,
-            e.accountId,
-            input.installationId,
-            e.eventKey,
-            e.objectType,
-            e.objectId,
-            e.change,
-            e.occurredAt,
-            e.related ? JSON.stringify(e.related) : null,
-            JSON.stringify(e.raw ?? null),
-            status,
-            receivedAt,
-          ).changes;
-        }
-      })();
-      return { stored, duplicates: input.events.length - stored };
+      const stored = storeEvents(input.crm, input.groups, input.now.toISOString());
+      return { stored, duplicates: input.groups.reduce((n, g) => n + g.events.length, 0) - stored };
     },
 
     /**
      * Claims the pending events (or ones whose lease ran out) of up to `records` CRM records of one
      * installation, oldest first, each record with all its events: a record is fetched once per
-     * run, not once per run for every run its events were spread over.
+     * run, not once per run for every run its events were spread over. A record is due once its
+     * events have been quiet for `quietMs`, or once its oldest event has waited `maxDelayMs`.
      */
-    claim(installationId: string, records: number, leaseMs: number, now: Date): InboxRow[] {
-      const nowIso = now.toISOString();
-      const due = and(
-        eq(inbox.installationId, installationId),
-        or(eq(inbox.status, 'pending'), and(eq(inbox.status, 'processing'), lt(inbox.leaseUntil, nowIso))),
-      );
+    claim(installationId: string, options: { records: number; leaseMs: number; now: Date } & SyncWindow): InboxRow[] {
+      const { now } = options;
+      const waiting = waitingIn(installationId, now);
+      const { quietSince, waitingSince } = dueBounds(options);
       return db.transaction((tx) => {
         const oldest = tx
           .select({ objectType: inbox.objectType, objectId: inbox.objectId })
           .from(inbox)
-          .where(due)
+          .where(waiting)
           .groupBy(inbox.objectType, inbox.objectId)
+          .having(or(sql`max(${inbox.receivedAt}) <= ${quietSince}`, sql`min(${inbox.receivedAt}) <= ${waitingSince}`))
           .orderBy(sql`min(${inbox.id})`)
-          .limit(records)
+          .limit(options.records)
           .all();
         if (oldest.length === 0) return [];
         const rows = tx
@@ -72,7 +87,7 @@ export function inboxRepo(db: Db) {
           .from(inbox)
           .where(
             and(
-              due,
+              waiting,
               sql`(${inbox.objectType}, ${inbox.objectId}) IN (SELECT value->>'objectType', value->>'objectId' FROM json_each(${JSON.stringify(oldest)}))`,
             ),
           )
@@ -83,12 +98,28 @@ export function inboxRepo(db: Db) {
           .set({
             status: 'processing',
             attempts: sql`${inbox.attempts} + 1`,
-            leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+            leaseUntil: new Date(now.getTime() + options.leaseMs).toISOString(),
           })
           .where(inArray(inbox.id, rows.map((r) => r.id)))
           .run();
         return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
       });
+    },
+
+    /** When the next waiting record of the installation falls due (see `claim`); null when none waits. */
+    nextDueAt(installationId: string, options: { now: Date } & SyncWindow): Date | null {
+      const perRecord = db
+        .select({ last: sql<string>`max(${inbox.receivedAt})`.as('last'), first: sql<string>`min(${inbox.receivedAt})`.as('first') })
+        .from(inbox)
+        .where(waitingIn(installationId, options.now))
+        .groupBy(inbox.objectType, inbox.objectId)
+        .as('per_record');
+      const row = db
+        .select({ quietest: sql<string | null>`min(${perRecord.last})`, oldest: sql<string | null>`min(${perRecord.first})` })
+        .from(perRecord)
+        .get();
+      if (!row?.quietest || !row.oldest) return null;
+      return new Date(Math.min(Date.parse(row.quietest) + options.quietMs, Date.parse(row.oldest) + options.maxDelayMs));
     },
 
     extendLease(ids: number[], until: Date): void {
@@ -131,10 +162,7 @@ export function inboxRepo(db: Db) {
         .selectDistinct({ installationId: inbox.installationId })
         .from(inbox)
         .where(
-          and(
-            isNotNull(inbox.installationId),
-            or(eq(inbox.status, 'pending'), and(eq(inbox.status, 'processing'), lt(inbox.leaseUntil, now.toISOString()))),
-          ),
+          and(isNotNull(inbox.installationId), waiting(now)),
         )
         .all();
       return rows.map((r) => r.installationId!);

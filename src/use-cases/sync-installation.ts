@@ -1,28 +1,30 @@
 import { CrmError } from '../../connectors/connector.ts';
 import type { CrmObjectType } from '../../connectors/connector.ts';
-import type { InboxRow } from '../store/inbox.repo.ts';
+import type { InboxRow, SyncWindow } from '../store/inbox.repo.ts';
 import { applyCrmChanges, type RecordRef } from './apply-crm-changes.ts';
 import type { UseCaseContext } from './context.ts';
 
 /** Records claimed per run: ten CRM batches. More waiting → the job schedules itself again. */
 const RECORDS_PER_RUN = 1_000;
 
+export interface SyncOptions extends SyncWindow {
+  maxAttempts: number;
+  leaseMs: number;
+}
+
 /**
- * Processes an installation's pending inbox events: the hints are coalesced per record, the
- * records' current state is fetched in batches and applied. A record that fails spends an attempt
- * of its events (dead after `maxAttempts`) while the others complete; a CRM failure returns every
- * claimed event to the inbox and lets the queue retry the job.
+ * Processes an installation's pending inbox events: the hints are coalesced per record (a record
+ * waits until its events are quiet, see `SyncWindow`), the records' current state is fetched in
+ * batches and applied. A record that fails spends an attempt of its events (dead after
+ * `maxAttempts`) while the others complete; a CRM failure returns every claimed event to the inbox
+ * and lets the queue retry the job.
  */
-export async function syncInstallation(
-  ctx: UseCaseContext,
-  installationId: string,
-  options: { maxAttempts: number; leaseMs: number },
-): Promise<void> {
+export async function syncInstallation(ctx: UseCaseContext, installationId: string, options: SyncOptions): Promise<void> {
   const { store } = ctx;
   const installation = store.installations.get(installationId);
   if (!installation || installation.status !== 'active') return;
-  const rows = store.inbox.claim(installationId, RECORDS_PER_RUN, options.leaseMs, ctx.now());
-  if (rows.length === 0) return;
+  const rows = store.inbox.claim(installationId, { records: RECORDS_PER_RUN, leaseMs: options.leaseMs, quietMs: options.quietMs, maxDelayMs: options.maxDelayMs, now: ctx.now() });
+  if (rows.length === 0) return scheduleNextDue(ctx, installationId, options);
 
   // The claim is renewed while we work, so a short lease only matters when this process dies.
   const ids = rows.map((r) => r.id);
@@ -53,7 +55,16 @@ export async function syncInstallation(
   const claimedRecords = new Set(rows.map((r) => `${r.objectType}:${r.objectId}`)).size;
   if (claimedRecords === RECORDS_PER_RUN || failedRows.some((r) => r.attempts < options.maxAttempts)) {
     await ctx.scheduler.schedule('sync', installationId, { delayMs: failedRows.length ? 1_000 : 0 });
+  } else {
+    await scheduleNextDue(ctx, installationId, options);
   }
+}
+
+/** Records still in their quiet window get a run when the first of them falls due. */
+async function scheduleNextDue(ctx: UseCaseContext, installationId: string, window: SyncWindow): Promise<void> {
+  const now = ctx.now();
+  const due = ctx.store.inbox.nextDueAt(installationId, { ...window, now });
+  if (due) await ctx.scheduler.schedule('sync', installationId, { delayMs: Math.max(0, due.getTime() - now.getTime()) });
 }
 
 function refsOfRow(row: InboxRow): RecordRef[] {

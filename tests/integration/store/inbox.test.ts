@@ -1,0 +1,93 @@
+/**
+ * The inbox on a real SQLite database: dedupe on store, and when a record's events fall due for a
+ * sync (quiet for SYNC_COALESCE_MS, or waiting SYNC_MAX_DELAY_MS).
+ */
+import { describe, expect, it } from 'vitest';
+import type { CrmEvent } from '../../../connectors/connector.ts';
+import { inboxRepo } from '../../../src/store/inbox.repo.ts';
+import { createTestDb, insertInstallation, testClock } from '../notify/fixtures.ts';
+
+const window = { quietMs: 1_000, maxDelayMs: 10_000 };
+const lease = { records: 100, leaseMs: 60_000 };
+
+function event(objectId: string, key: string): CrmEvent {
+  return { accountId: 'portal-1', eventKey: key, objectType: 'deal', objectId, change: 'updated', occurredAt: '2026-11-20T10:00:00.000Z', raw: { key } };
+}
+
+function setup() {
+  const db = createTestDb();
+  const installationId = insertInstallation(db);
+  const clock = testClock(new Date('2026-11-22T09:00:00.000Z'));
+  const inbox = inboxRepo(db);
+  const store = (...events: CrmEvent[]) => inbox.store({ crm: 'hubspot', groups: [{ installationId, events }], now: clock.now() });
+  const claim = () => inbox.claim(installationId, { ...lease, ...window, now: clock.now() });
+  const nextDueAt = () => inbox.nextDueAt(installationId, { ...window, now: clock.now() });
+  return { inbox, installationId, clock, store, claim, nextDueAt };
+}
+
+describe('inbox', () => {
+  it('stores each event once: a redelivery is counted as a duplicate; events of unknown accounts are kept but never claimed', () => {
+    const { inbox, installationId, clock, claim } = setup();
+    const first = inbox.store({
+      crm: 'hubspot',
+      groups: [
+        { installationId, events: [event('1', 'a'), event('2', 'b')] },
+        { installationId: null, events: [{ ...event('3', 'c'), accountId: 'portal-unknown' }] },
+      ],
+      now: clock.now(),
+    });
+    expect(first).toEqual({ stored: 3, duplicates: 0 });
+    expect(inbox.store({ crm: 'hubspot', groups: [{ installationId, events: [event('1', 'a'), event('2', 'b'), event('2', 'd')] }], now: clock.now() })).toEqual({
+      stored: 1,
+      duplicates: 2,
+    });
+    clock.advance(window.quietMs);
+    expect(claim().map((r) => r.eventKey)).toEqual(['a', 'b', 'd']);
+  });
+
+  it('holds a record while its events keep coming, then claims all of them once it has been quiet', () => {
+    const { clock, store, claim, nextDueAt } = setup();
+    expect(nextDueAt()).toBeNull();
+    store(event('42', 'stage-1'));
+    clock.advance(600);
+    store(event('42', 'stage-2'));
+    clock.advance(600);
+    expect(claim()).toEqual([]);
+    expect(nextDueAt()?.toISOString()).toBe('2026-11-22T09:00:01.600Z');
+    clock.advance(400);
+    expect(claim().map((r) => r.eventKey)).toEqual(['stage-1', 'stage-2']);
+    expect(nextDueAt()).toBeNull();
+  });
+
+  it('claims a record that never goes quiet once its oldest event has waited the maximum delay', () => {
+    const { clock, store, claim, nextDueAt } = setup();
+    for (let i = 0; i < 20; i++) {
+      store(event('7', `change-${i}`));
+      expect(claim(), `after ${i * 500} ms`).toEqual([]);
+      clock.advance(500);
+    }
+    // The first event arrived 10 s ago; the record has never been quiet for 1 s.
+    expect(nextDueAt()?.toISOString()).toBe('2026-11-22T09:00:10.000Z');
+    expect(claim()).toHaveLength(20);
+  });
+
+  it('claims quiet records and leaves the busy ones, which fall due on their own', () => {
+    const { clock, store, claim, nextDueAt } = setup();
+    store(event('quiet', 'q1'));
+    clock.advance(900);
+    store(event('busy', 'b1'));
+    clock.advance(300);
+    expect(claim().map((r) => r.objectId)).toEqual(['quiet']);
+    expect(nextDueAt()?.toISOString()).toBe('2026-11-22T09:00:01.900Z');
+  });
+
+  it('a claim whose lease ran out is claimed again, with its attempt counted', () => {
+    const { clock, store, claim } = setup();
+    store(event('9', 'x'));
+    clock.advance(window.quietMs);
+    expect(claim()).toEqual([expect.objectContaining({ eventKey: 'x', attempts: 1 })]);
+    expect(claim()).toEqual([]);
+    clock.advance(lease.leaseMs + 1);
+    expect(claim()).toEqual([expect.objectContaining({ eventKey: 'x', attempts: 2 })]);
+  });
+});
