@@ -125,15 +125,15 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/**
- * `serve`: HTTP, the sync worker, the sweeper, the reconcile schedule and the notifier in one
- * process; `worker`: the same without HTTP (scale-out on Redis).
- */
 /** How the worker syncs inbox events, from the configuration. */
 export function syncOptions(config: Config): SyncOptions {
   return { maxAttempts: config.jobAttempts, leaseMs: config.inboxLeaseMs, quietMs: config.syncCoalesceMs, maxDelayMs: config.syncMaxDelayMs };
 }
 
+/**
+ * `serve`: HTTP, the sync worker, the sweeper, the reconcile schedule and the notifier in one
+ * process; `worker`: the same without HTTP (scale-out on Redis).
+ */
 export async function startService(config: Config, log: Logger, options: { http: boolean; worker: boolean }): Promise<RunningService> {
   const runtime = createRuntime(config, log);
   const { ctx, store, queue, metrics } = runtime;
