@@ -4,7 +4,6 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { CrmConnector } from '../../connectors/connector.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import { withLogContext } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { UseCaseContext } from '../use-cases/context.ts';
 import { authenticate, parseJsonBody } from './auth.ts';
@@ -14,6 +13,7 @@ import { oauthRouter } from './oauth.route.ts';
 import { settingsPage } from './pages.ts';
 import { programRouter } from './program.route.ts';
 import { referralsRouter } from './referrals.route.ts';
+import { requestLog } from './request-context.ts';
 import { rewardsRouter } from './rewards.route.ts';
 import { webhooksRouter } from './webhooks.route.ts';
 
@@ -44,14 +44,16 @@ export function createApp(deps: AppDeps): Express {
 
   app.use((req, res, next) => {
     const requestId = req.get('x-request-id') ?? randomUUID();
+    const log = ctx.log.child({ requestId });
     res.locals.requestId = requestId;
+    res.locals.log = log;
     res.setHeader('x-request-id', requestId);
     const end = metrics.httpDuration.startTimer();
     res.on('finish', () => {
       end({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) });
-      ctx.log.info({ requestId, method: req.method, path: req.path, status: res.statusCode }, 'request');
+      log.info({ method: req.method, path: req.path, status: res.statusCode }, 'request');
     });
-    withLogContext({ requestId }, next);
+    next();
   });
 
   app.get('/healthz', async (_req, res) => {
@@ -88,6 +90,6 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/v1', api);
 
   app.use((req, _res, next) => next(new ApiError('not_found', `No route for ${req.method} ${req.path}.`)));
-  app.use(errorHandler((err) => ctx.log.error({ err }, 'unexpected error')));
+  app.use(errorHandler((err, res) => requestLog(ctx, res).error({ err }, 'unexpected error')));
   return app;
 }

@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Response } from 'express';
 import { z } from 'zod';
 
 /** One table from error code to HTTP status; every JSON error the API sends uses a code from it. */
@@ -52,10 +52,10 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what 
 }
 
 /** Turns thrown errors (ours, body-parser's, unexpected ones) into the JSON error shape. */
-export function errorHandler(onUnexpected: (err: unknown) => void): ErrorRequestHandler {
+export function errorHandler(onUnexpected: (err: unknown, res: Response) => void): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     const apiError = toApiError(err);
-    if (apiError.code === 'internal') onUnexpected(err);
+    if (apiError.code === 'internal') onUnexpected(err, res);
     res.status(apiError.status).json(apiError.toJSON());
   };
 }

@@ -8,6 +8,7 @@ import { ApiError, parseInput } from './errors.ts';
 import { installationIds, resolveInstallation } from './installation-scope.ts';
 import { installationQuery, replaySchema, stageMappingSchema } from './schemas.ts';
 import { installationView } from './views.ts';
+import { requestContext } from './request-context.ts';
 
 /** Installations, accounts' eligibility, reports, and the operator's tools (dead letters, replay). */
 export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Router {
@@ -50,7 +51,7 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
 
   router.get('/accounts/:companyId/eligibility', async (req, res) => {
     const installation = resolveInstallation(store, parseInput(installationQuery, req.query, 'query').installationId, principalOf(res));
-    const result = await accountEligibility(ctx, installation, req.params.companyId);
+    const result = await accountEligibility(requestContext(ctx, res), installation, req.params.companyId);
     if (!result) throw new ApiError('not_found', `No company ${req.params.companyId} in the CRM.`);
     res.json({ installationId: installation.id, companyId: req.params.companyId, ...result });
   });
@@ -109,7 +110,7 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   router.post('/replay', async (req, res) => {
     const body = parseInput(replaySchema, req.body);
     if (body.installationId) resolveInstallation(store, body.installationId, principalOf(res));
-    res.status(202).json(await replayEvents(ctx, new Date(body.since), body.installationId));
+    res.status(202).json(await replayEvents(requestContext(ctx, res), new Date(body.since), body.installationId));
   });
 
   return router;

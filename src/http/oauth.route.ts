@@ -4,6 +4,7 @@ import type { CrmKind } from '../../connectors/connector.ts';
 import type { UseCaseContext } from '../use-cases/context.ts';
 import { completeInstall, InstallError, startInstall } from '../use-cases/install-crm.ts';
 import { escape, page } from './pages.ts';
+import { requestContext } from './request-context.ts';
 
 const callbackQuery = z.object({
   code: z.string().min(1).optional(),
@@ -24,7 +25,7 @@ export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string): Router 
       res.status(404).type('html').send(page('Not available', `<p>${req.params.crm} is not configured on this Referloop.</p>`));
       return;
     }
-    res.redirect(302, startInstall(ctx, crm, redirectUri(crm)));
+    res.redirect(302, startInstall(requestContext(ctx, res), crm, redirectUri(crm)));
   });
 
   router.get('/oauth/:crm/callback', async (req, res) => {
@@ -40,7 +41,7 @@ export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string): Router 
       return;
     }
     try {
-      const { installation } = await completeInstall(ctx, crm, { code, state, redirectUri: redirectUri(crm) });
+      const { installation } = await completeInstall(requestContext(ctx, res), crm, { code, state, redirectUri: redirectUri(crm) });
       res.redirect(302, `${publicBaseUrl}/app/settings?installationId=${encodeURIComponent(installation.id)}`);
     } catch (err) {
       if (!(err instanceof InstallError)) throw err;

@@ -7,6 +7,7 @@ import { parseInput } from './errors.ts';
 import { resolveInstallation } from './installation-scope.ts';
 import { programSchema } from './program.schema.ts';
 import { installationQuery, simulateSchema } from './schemas.ts';
+import { requestContext } from './request-context.ts';
 
 export function programRouter(ctx: UseCaseContext): Router {
   const router = Router();
@@ -28,7 +29,7 @@ export function programRouter(ctx: UseCaseContext): Router {
   router.put('/program', (req, res) => {
     const installation = installationOf(req, res);
     const program = parseInput(programSchema, req.body) as Program;
-    const version = replaceProgram(ctx, installation.id, program, 'admin');
+    const version = replaceProgram(requestContext(ctx, res), installation.id, program, 'admin');
     res.json({ installationId: installation.id, version: version.version, program: version.program, createdAt: version.createdAt });
   });
 
@@ -37,7 +38,7 @@ export function programRouter(ctx: UseCaseContext): Router {
     const installation = installationOf(req, res);
     const { months } = parseInput(simulateSchema, req.query, 'query');
     const draft = parseInput(programSchema, req.body) as Program;
-    res.json({ installationId: installation.id, months, ...simulateDraft(ctx, installation.id, draft, months) });
+    res.json({ installationId: installation.id, months, ...simulateDraft(requestContext(ctx, res), installation.id, draft, months) });
   });
 
   return router;

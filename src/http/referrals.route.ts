@@ -8,6 +8,7 @@ import { installationIds, resolveInstallation, visibleTo } from './installation-
 import { createReferralSchema, createReferrerSchema, listReferralsQuery } from './schemas.ts';
 import { decodeCursor } from '../store/referrals.repo.ts';
 import { referralSummary, referralView, referrerView, rewardView } from './views.ts';
+import { requestContext } from './request-context.ts';
 
 /** HubSpot's object type ids, as a card names its record. */
 const CRM_OBJECT_TYPES: Record<string, 'contact' | 'company' | 'deal'> = { '0-1': 'contact', '0-2': 'company', '0-3': 'deal' };
@@ -21,7 +22,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
   router.post('/referrals', async (req, res) => {
     const body = parseInput(createReferralSchema, req.body);
     const installation = resolveInstallation(store, body.installationId, principalOf(res));
-    const result = await submitReferral(ctx, {
+    const result = await submitReferral(requestContext(ctx, res), {
       installation,
       referrer: body.referrer,
       referee: body.referee,

@@ -6,6 +6,7 @@ import { ApiError, parseInput } from './errors.ts';
 import { installationIds } from './installation-scope.ts';
 import { approveRewardSchema, listRewardsQuery, markPaidSchema, rejectRewardSchema } from './schemas.ts';
 import { rewardView } from './views.ts';
+import { requestContext } from './request-context.ts';
 
 export function rewardsRouter(ctx: UseCaseContext): Router {
   const router = Router();
@@ -35,7 +36,7 @@ export function rewardsRouter(ctx: UseCaseContext): Router {
   const act = (action: 'approve' | 'reject' | 'mark_paid', extract: (body: unknown) => { reason?: string; payoutReference?: string }) =>
     router.post(`/rewards/:id/${action.replace('_', '-')}`, (req, res) => {
       const reward = rewardOf(req.params.id);
-      const result = changeReward(ctx, { reward, action, actor: 'admin', ...extract(req.body ?? {}) });
+      const result = changeReward(requestContext(ctx, res), { reward, action, actor: 'admin', ...extract(req.body ?? {}) });
       if (!result.ok) throw new ApiError('illegal_state', `Cannot ${action.replace('_', ' ')} reward ${reward.id}: ${result.reason}.`, { status: reward.status });
       res.json(rewardView(result.reward));
     });

@@ -3,6 +3,7 @@ import type { CrmConnector, HttpReply } from '../../connectors/connector.ts';
 import type { Metrics } from '../metrics.ts';
 import type { UseCaseContext } from '../use-cases/context.ts';
 import { receiveWebhook } from '../use-cases/receive-webhook.ts';
+import { requestContext, requestLog } from './request-context.ts';
 
 /**
  * `POST /webhooks/<crm>`: the raw bytes are kept for the signature check, which covers the full
@@ -27,13 +28,13 @@ export function webhooksRouter(ctx: UseCaseContext, connectors: CrmConnector[], 
           next();
         }),
       (req: Request, res: Response) => {
-        const outcome = receiveWebhook(ctx, connector, {
+        const outcome = receiveWebhook(requestContext(ctx, res), connector, {
           method: req.method,
           url: `${publicBaseUrl}${req.originalUrl}`,
           headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v])),
           rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
         });
-        if (outcome.refused) ctx.log.warn({ crm: connector.kind, reason: outcome.refused }, 'webhook refused');
+        if (outcome.refused) requestLog(ctx, res).warn({ crm: connector.kind, reason: outcome.refused }, 'webhook refused');
         metrics.webhookEvents.inc({ crm: connector.kind, outcome: 'stored' }, outcome.stored);
         metrics.webhookEvents.inc({ crm: connector.kind, outcome: 'duplicate' }, outcome.duplicates);
         if (outcome.unknownAccount) metrics.webhookEvents.inc({ crm: connector.kind, outcome: 'unknown_account' });

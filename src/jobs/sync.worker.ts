@@ -1,5 +1,4 @@
 import { CrmError } from '../../connectors/connector.ts';
-import { withLogContext } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { JobKind, Scheduler, UseCaseContext } from '../use-cases/context.ts';
 import { pushReferrals } from '../use-cases/push-referrals.ts';
@@ -40,20 +39,20 @@ export function startSyncWorker(
   return queue.work(
     async (job) => {
       const { installationId } = job.data as { installationId: string };
-      await withLogContext({ jobId: job.id }, async () => {
-        try {
-          if (job.name === 'sync') await syncInstallation(ctx, installationId, options.sync);
-          else if (job.name === 'push-referrals') await pushReferrals(ctx, installationId);
-          else if (job.name === 'reconcile') await reconcileInstallation(ctx, installationId);
-          else throw new PermanentJobError(`unknown job ${job.name}`);
-          options.metrics?.jobs.inc({ name: job.name, outcome: 'ok' });
-        } catch (err) {
-          options.metrics?.jobs.inc({ name: job.name, outcome: 'error' });
-          const signal = toQueueSignal(err);
-          ctx.log.warn({ err, job: job.name, attempt: job.attempt, installationId, retry: signal instanceof RetryLaterError ? signal.delayMs : undefined }, 'job failed');
-          throw signal;
-        }
-      });
+      // What the job logs carries its id.
+      const jobCtx = { ...ctx, log: ctx.log.child({ jobId: job.id }) };
+      try {
+        if (job.name === 'sync') await syncInstallation(jobCtx, installationId, options.sync);
+        else if (job.name === 'push-referrals') await pushReferrals(jobCtx, installationId);
+        else if (job.name === 'reconcile') await reconcileInstallation(jobCtx, installationId);
+        else throw new PermanentJobError(`unknown job ${job.name}`);
+        options.metrics?.jobs.inc({ name: job.name, outcome: 'ok' });
+      } catch (err) {
+        options.metrics?.jobs.inc({ name: job.name, outcome: 'error' });
+        const signal = toQueueSignal(err);
+        jobCtx.log.warn({ err, job: job.name, attempt: job.attempt, installationId, retry: signal instanceof RetryLaterError ? signal.delayMs : undefined }, 'job failed');
+        throw signal;
+      }
     },
     { concurrency: options.concurrency },
   );

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox/index.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { installThroughOAuth, startService, type RunningService } from '../../src/main.ts';
 import { freePort } from './ports.ts';
 
@@ -21,7 +21,7 @@ export interface TestService {
  * The whole service in this process, on a free port, with its own SQLite file. Without other
  * settings it serves the in-process sandbox CRMs, like `npm start` does.
  */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(env: Record<string, string> = {}, options: { log?: Logger } = {}): Promise<TestService> {
   const dataDir = mkdtempSync(join(tmpdir(), 'referloop-test-'));
   const port = await freePort();
   const config = loadConfig({
@@ -34,7 +34,8 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     ...env,
   });
   // TEST_LOG_LEVEL=debug shows the service's logs when a test needs explaining.
-  const service = await startService(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), { http: true, worker: true });
+  const log = options.log ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const service = await startService(config, log, { http: true, worker: true });
   const url = config.publicBaseUrl;
   return {
     url,

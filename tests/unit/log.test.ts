@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, withLogContext } from '../../src/log.ts';
+import { createLogger } from '../../src/log.ts';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -14,16 +14,6 @@ function capture() {
 }
 
 describe('structured logs', () => {
-  it('carry the request or job id on every line', () => {
-    const { log, lines } = capture();
-    withLogContext({ requestId: 'req-1' }, () => log.info('inside a request'));
-    withLogContext({ jobId: 'sync:inst:1' }, () => log.warn({ attempt: 2 }, 'inside a job'));
-    expect(lines.map((l) => [l.requestId, l.jobId, l.msg])).toEqual([
-      ['req-1', undefined, 'inside a request'],
-      [undefined, 'sync:inst:1', 'inside a job'],
-    ]);
-  });
-
   it('never print tokens, secrets or referee personal data', () => {
     const { log, lines } = capture();
     log.info(
