@@ -46,9 +46,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often each installation is reconciled against the CRM. */
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().positive().default(300),
-  /** A record is synced once no event about it arrived for this long: a burst of changes is one fetch. */
+  /** An installation's webhook events are synced once none arrived for this long: a burst is one sync, in full batches. */
   SYNC_COALESCE_MS: z.coerce.number().int().min(0).default(1_000),
-  /** A record whose events never pause is still synced this long after its first waiting event. */
+  /** …or once the oldest has waited this long, however busy the webhooks are. */
   SYNC_MAX_DELAY_MS: z.coerce.number().int().min(0).default(10_000),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(4),
   /** Attempts before a sync job lands in dead-letter. */

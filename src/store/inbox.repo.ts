@@ -5,7 +5,7 @@ import { inbox } from './schema.ts';
 
 export type InboxRow = typeof inbox.$inferSelect;
 
-/** How long a record's events wait to be synced together (SYNC_COALESCE_MS, SYNC_MAX_DELAY_MS). */
+/** How long an installation's events wait to be synced together (SYNC_COALESCE_MS, SYNC_MAX_DELAY_MS). */
 export interface SyncWindow {
   quietMs: number;
   maxDelayMs: number;
@@ -20,9 +20,15 @@ function waitingIn(installationId: string, now: Date) {
   return and(eq(inbox.installationId, installationId), waiting(now));
 }
 
-function dueBounds(options: { now: Date } & SyncWindow): { quietSince: string; waitingSince: string } {
-  const at = options.now.getTime();
-  return { quietSince: new Date(at - options.quietMs).toISOString(), waitingSince: new Date(at - options.maxDelayMs).toISOString() };
+/** The newest waiting event plus the quiet window, or the oldest plus the longest wait, whichever comes first. */
+function dueAt(db: Pick<Db, 'select'>, installationId: string, options: { now: Date } & SyncWindow): Date | null {
+  const row = db
+    .select({ newest: sql<string | null>`max(${inbox.receivedAt})`, oldest: sql<string | null>`min(${inbox.receivedAt})` })
+    .from(inbox)
+    .where(waitingIn(installationId, options.now))
+    .get();
+  if (!row?.newest || !row.oldest) return null;
+  return new Date(Math.min(Date.parse(row.newest) + options.quietMs, Date.parse(row.oldest) + options.maxDelayMs));
 }
 
 export function inboxRepo(db: Db) {
@@ -62,26 +68,26 @@ export function inboxRepo(db: Db) {
     },
 
     /**
-     * Claims the pending events (or ones whose lease ran out) of up to `records` CRM records of one
-     * installation, oldest first, each record with all its events: a record is fetched once per
-     * run, not once per run for every run its events were spread over. A record is due once its
-     * events have been quiet for `quietMs`, or once its oldest event has waited `maxDelayMs`.
+     * Claims the waiting events of up to `records` CRM records of one installation, oldest first,
+     * each record with all its events: a record is fetched once per run, not once per run for
+     * every run its events were spread over. Nothing is claimed until the installation's webhooks
+     * pause for `quietMs` or its oldest waiting event has waited `maxDelayMs` (`nextDueAt`): a
+     * burst is synced as one, in full batches, rather than piecemeal while it lasts.
      */
     claim(installationId: string, options: { records: number; leaseMs: number; now: Date } & SyncWindow): InboxRow[] {
       const { now } = options;
       const waiting = waitingIn(installationId, now);
-      const { quietSince, waitingSince } = dueBounds(options);
       return db.transaction((tx) => {
+        const due = dueAt(tx, installationId, options);
+        if (!due || due > now) return [];
         const oldest = tx
           .select({ objectType: inbox.objectType, objectId: inbox.objectId })
           .from(inbox)
           .where(waiting)
           .groupBy(inbox.objectType, inbox.objectId)
-          .having(or(sql`max(${inbox.receivedAt}) <= ${quietSince}`, sql`min(${inbox.receivedAt}) <= ${waitingSince}`))
           .orderBy(sql`min(${inbox.id})`)
           .limit(options.records)
           .all();
-        if (oldest.length === 0) return [];
         const rows = tx
           .select()
           .from(inbox)
@@ -106,20 +112,9 @@ export function inboxRepo(db: Db) {
       });
     },
 
-    /** When the next waiting record of the installation falls due (see `claim`); null when none waits. */
+    /** When the installation's waiting events fall due (see `claim`); null when none waits. */
     nextDueAt(installationId: string, options: { now: Date } & SyncWindow): Date | null {
-      const perRecord = db
-        .select({ last: sql<string>`max(${inbox.receivedAt})`.as('last'), first: sql<string>`min(${inbox.receivedAt})`.as('first') })
-        .from(inbox)
-        .where(waitingIn(installationId, options.now))
-        .groupBy(inbox.objectType, inbox.objectId)
-        .as('per_record');
-      const row = db
-        .select({ quietest: sql<string | null>`min(${perRecord.last})`, oldest: sql<string | null>`min(${perRecord.first})` })
-        .from(perRecord)
-        .get();
-      if (!row?.quietest || !row.oldest) return null;
-      return new Date(Math.min(Date.parse(row.quietest) + options.quietMs, Date.parse(row.oldest) + options.maxDelayMs));
+      return dueAt(db, installationId, options);
     },
 
     extendLease(ids: number[], until: Date): void {

@@ -4,8 +4,8 @@ import type { InboxRow, SyncWindow } from '../store/inbox.repo.ts';
 import { applyCrmChanges, type RecordRef } from './apply-crm-changes.ts';
 import type { UseCaseContext } from './context.ts';
 
-/** Records claimed per run: ten CRM batches. More waiting → the job schedules itself again. */
-const RECORDS_PER_RUN = 1_000;
+/** Records claimed per run: twenty CRM batches. More waiting → the job schedules itself again. */
+const RECORDS_PER_RUN = 2_000;
 
 export interface SyncOptions extends SyncWindow {
   maxAttempts: number;
@@ -13,9 +13,9 @@ export interface SyncOptions extends SyncWindow {
 }
 
 /**
- * Processes an installation's pending inbox events: the hints are coalesced per record (a record
- * waits until its events are quiet, see `SyncWindow`), the records' current state is fetched in
- * batches and applied. A record that fails spends an attempt of its events (dead after
+ * Processes an installation's pending inbox events once its webhooks pause (see `SyncWindow`):
+ * the hints are coalesced per record, the records' current state is fetched in batches and
+ * applied. A record that fails spends an attempt of its events (dead after
  * `maxAttempts`) while the others complete; a CRM failure returns every claimed event to the inbox
  * and lets the queue retry the job.
  */
@@ -60,7 +60,7 @@ export async function syncInstallation(ctx: UseCaseContext, installationId: stri
   }
 }
 
-/** Records still in their quiet window get a run when the first of them falls due. */
+/** Events still in their quiet window get a run when they fall due. */
 async function scheduleNextDue(ctx: UseCaseContext, installationId: string, window: SyncWindow): Promise<void> {
   const now = ctx.now();
   const due = ctx.store.inbox.nextDueAt(installationId, { ...window, now });

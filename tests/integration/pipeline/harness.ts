@@ -90,7 +90,9 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       HUBSPOT_AUTHORIZE_URL: `${hubspotUrl}/oauth/authorize`,
       HUBSPOT_RATE_LIMIT_PER_10S: '1800',
       SANDBOX: 'off',
+      // Deals keep coming every 60-100 ms, so the webhooks never pause: a sync at least every 0.5 s.
       SYNC_COALESCE_MS: '100',
+      SYNC_MAX_DELAY_MS: '500',
       // No reconciliation during a test: it would repair what the pipeline lost and hide it.
       RECONCILE_INTERVAL_SECONDS: '3600',
       INBOX_LEASE_MS: String(INBOX_LEASE_MS),

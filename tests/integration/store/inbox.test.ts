@@ -22,7 +22,7 @@ function setup() {
   const store = (...events: CrmEvent[]) => inbox.store({ crm: 'hubspot', groups: [{ installationId, events }], now: clock.now() });
   const claim = () => inbox.claim(installationId, { ...lease, ...window, now: clock.now() });
   const nextDueAt = () => inbox.nextDueAt(installationId, { ...window, now: clock.now() });
-  return { inbox, installationId, clock, store, claim, nextDueAt };
+  return { db, inbox, installationId, clock, store, claim, nextDueAt };
 }
 
 describe('inbox', () => {
@@ -45,40 +45,53 @@ describe('inbox', () => {
     expect(claim().map((r) => r.eventKey)).toEqual(['a', 'b', 'd']);
   });
 
-  it('holds a record while its events keep coming, then claims all of them once it has been quiet', () => {
+  it('holds the events while webhooks keep coming, then claims them all once they pause', () => {
     const { clock, store, claim, nextDueAt } = setup();
     expect(nextDueAt()).toBeNull();
     store(event('42', 'stage-1'));
     clock.advance(600);
+    store(event('43', 'created'));
+    clock.advance(600);
     store(event('42', 'stage-2'));
     clock.advance(600);
     expect(claim()).toEqual([]);
-    expect(nextDueAt()?.toISOString()).toBe('2026-11-22T09:00:01.600Z');
+    expect(nextDueAt()?.toISOString()).toBe('2026-11-22T09:00:02.200Z');
     clock.advance(400);
-    expect(claim().map((r) => r.eventKey)).toEqual(['stage-1', 'stage-2']);
+    expect(claim().map((r) => r.eventKey)).toEqual(['stage-1', 'created', 'stage-2']);
     expect(nextDueAt()).toBeNull();
   });
 
-  it('claims a record that never goes quiet once its oldest event has waited the maximum delay', () => {
+  it('claims everything waiting once the oldest event has waited the maximum delay, however busy the webhooks', () => {
     const { clock, store, claim, nextDueAt } = setup();
     for (let i = 0; i < 20; i++) {
-      store(event('7', `change-${i}`));
+      store(event(String(i % 3), `change-${i}`));
       expect(claim(), `after ${i * 500} ms`).toEqual([]);
       clock.advance(500);
     }
-    // The first event arrived 10 s ago; the record has never been quiet for 1 s.
+    // The first event arrived 10 s ago; the webhooks never paused for 1 s.
     expect(nextDueAt()?.toISOString()).toBe('2026-11-22T09:00:10.000Z');
     expect(claim()).toHaveLength(20);
   });
 
-  it('claims quiet records and leaves the busy ones, which fall due on their own', () => {
-    const { clock, store, claim, nextDueAt } = setup();
-    store(event('quiet', 'q1'));
-    clock.advance(900);
-    store(event('busy', 'b1'));
-    clock.advance(300);
-    expect(claim().map((r) => r.objectId)).toEqual(['quiet']);
-    expect(nextDueAt()?.toISOString()).toBe('2026-11-22T09:00:01.900Z');
+  it("another installation's webhooks do not hold this one's back", () => {
+    const { db, inbox, clock, store, claim } = setup();
+    const busy = insertInstallation(db);
+    store(event('1', 'here'));
+    for (let i = 0; i < 4; i++) {
+      clock.advance(300);
+      inbox.store({ crm: 'hubspot', groups: [{ installationId: busy, events: [event('2', `there-${i}`)] }], now: clock.now() });
+    }
+    expect(claim().map((r) => r.eventKey)).toEqual(['here']);
+    expect(inbox.claim(busy, { ...lease, ...window, now: clock.now() })).toEqual([]);
+  });
+
+  it('claims at most the given number of records, whole', () => {
+    const { inbox, installationId, clock, store } = setup();
+    store(event('1', 'a'), event('2', 'b'), event('1', 'c'), event('3', 'd'));
+    clock.advance(window.quietMs);
+    const claimTwo = () => inbox.claim(installationId, { ...window, records: 2, leaseMs: lease.leaseMs, now: clock.now() });
+    expect(claimTwo().map((r) => r.eventKey)).toEqual(['a', 'b', 'c']);
+    expect(claimTwo().map((r) => r.eventKey)).toEqual(['d']);
   });
 
   it('a claim whose lease ran out is claimed again, with its attempt counted', () => {
