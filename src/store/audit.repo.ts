@@ -1,10 +1,22 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
 import { auditLog, decisions } from './schema.ts';
 
 export type AuditRow = typeof auditLog.$inferSelect;
 
 export function auditRepo(db: Db) {
+  // Prepared once: every CRM deal applied records its attribution decision.
+  const decisionInsert = db
+    .insert(decisions)
+    .values({
+      installationId: sql.placeholder('installationId'),
+      subjectType: sql.placeholder('subjectType'),
+      subjectId: sql.placeholder('subjectId'),
+      kind: sql.placeholder('kind'),
+      outcome: sql.placeholder('outcome'),
+    })
+    .prepare();
+
   return {
     record(entry: Omit<typeof auditLog.$inferInsert, 'id'>): void {
       db.insert(auditLog).values(entry).run();
@@ -20,8 +32,8 @@ export function auditRepo(db: Db) {
     },
 
     /** Every domain decision (attribution runs, eligibility checks) with its reasons. */
-    decide(entry: Omit<typeof decisions.$inferInsert, 'id'>): void {
-      db.insert(decisions).values(entry).run();
+    decide(entry: Omit<typeof decisions.$inferInsert, 'id' | 'createdAt'>): void {
+      decisionInsert.run(entry);
     },
 
     decisionsFor(installationId: string, subjectType: string, subjectId: string) {

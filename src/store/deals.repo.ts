@@ -1,14 +1,61 @@
-import { and, eq, gte } from 'drizzle-orm';
+import { and, eq, gte, sql } from 'drizzle-orm';
 import type { CrmDeal } from '../../connectors/connector.ts';
 import type { Db } from './db.ts';
+import { placeholder } from './placeholder.ts';
 import { deals, syncCursors } from './schema.ts';
 
 export type DealRow = typeof deals.$inferSelect;
 
 export function dealsRepo(db: Db) {
+  // Prepared once: every CRM deal applied reads and writes its mirror.
+  const byId = db
+    .select()
+    .from(deals)
+    .where(and(eq(deals.installationId, sql.placeholder('installationId')), eq(deals.dealId, sql.placeholder('dealId'))))
+    .prepare();
+  const mirrored = {
+    name: sql.placeholder('name'),
+    pipelineId: sql.placeholder('pipelineId'),
+    stageId: sql.placeholder('stageId'),
+    isClosed: sql.placeholder('isClosed'),
+    isWon: sql.placeholder('isWon'),
+    amountCents: sql.placeholder('amountCents'),
+    firstYearValueCents: sql.placeholder('firstYearValueCents'),
+    currency: sql.placeholder('currency'),
+    closeDate: sql.placeholder('closeDate'),
+    crmCreatedAt: sql.placeholder('crmCreatedAt'),
+    ownerId: sql.placeholder('ownerId'),
+    sourcedBy: sql.placeholder('sourcedBy'),
+    contactIds: sql.placeholder('contactIds'),
+    companyIds: sql.placeholder('companyIds'),
+    deleted: sql.placeholder('deleted'),
+    crmModifiedAt: sql.placeholder('crmModifiedAt'),
+    fetchedAt: sql.placeholder('fetchedAt'),
+  };
+  const upsert = db
+    .insert(deals)
+    .values({ installationId: sql.placeholder('installationId'), dealId: sql.placeholder('dealId'), ...mirrored })
+    .onConflictDoUpdate({
+      target: [deals.installationId, deals.dealId],
+      // SQLite's `excluded` row holds the inserted values, already encoded.
+      set: Object.fromEntries(Object.keys(mirrored).map((key) => [key, sql.raw(`excluded."${deals[key as keyof typeof mirrored].name}"`)])),
+    })
+    .prepare();
+  const fingerprintUpdate = db
+    .update(deals)
+    .set({ appliedFingerprint: placeholder('fingerprint') })
+    .where(and(eq(deals.installationId, sql.placeholder('installationId')), eq(deals.dealId, sql.placeholder('dealId'))))
+    .prepare();
+  const closedWonDates = db.$client.prepare<[string], { referralId: string; closeDate: string }>(
+    `SELECT DISTINCT r.id AS referralId, d.close_date AS closeDate FROM referrals r
+       JOIN attributions a ON a.referral_id = r.id AND a.status = 'active'
+       JOIN deals d ON d.installation_id = a.installation_id AND d.deal_id = a.deal_id
+      WHERE r.referrer_id = ? AND r.status = 'closed_won' AND d.close_date IS NOT NULL`,
+  );
+
   return {
     get(installationId: string, dealId: string): DealRow | undefined {
-      return db.select().from(deals).where(and(eq(deals.installationId, installationId), eq(deals.dealId, dealId))).get();
+      return byId.get({ installationId, dealId });
     },
 
     /** Mirror the CRM's current state of a deal. */
@@ -32,29 +79,16 @@ export function dealsRepo(db: Db) {
         crmModifiedAt: deal.modifiedAt,
         fetchedAt: now.toISOString(),
       };
-      db.insert(deals)
-        .values({ installationId, dealId: deal.id, ...values })
-        .onConflictDoUpdate({ target: [deals.installationId, deals.dealId], set: values })
-        .run();
+      upsert.run({ installationId, dealId: deal.id, ...values });
     },
 
     setFingerprint(installationId: string, dealId: string, fingerprint: string): void {
-      db.update(deals)
-        .set({ appliedFingerprint: fingerprint })
-        .where(and(eq(deals.installationId, installationId), eq(deals.dealId, dealId)))
-        .run();
+      fingerprintUpdate.run({ installationId, dealId, fingerprint });
     },
 
     /** Close dates of the deals credited to a referrer's closed-won referrals (milestone bonuses). */
     closedWonCloseDates(referrerId: string): { referralId: string; closeDate: string }[] {
-      return db.$client
-        .prepare(
-          `SELECT DISTINCT r.id AS referralId, d.close_date AS closeDate FROM referrals r
-             JOIN attributions a ON a.referral_id = r.id AND a.status = 'active'
-             JOIN deals d ON d.installation_id = a.installation_id AND d.deal_id = a.deal_id
-            WHERE r.referrer_id = ? AND r.status = 'closed_won' AND d.close_date IS NOT NULL`,
-        )
-        .all(referrerId) as { referralId: string; closeDate: string }[];
+      return closedWonDates.all(referrerId);
     },
 
     markDeleted(installationId: string, dealId: string, now: Date): void {

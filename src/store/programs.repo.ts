@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Program } from '../domain/program.ts';
 import type { Db } from './db.ts';
 import { programs } from './schema.ts';
@@ -18,24 +18,28 @@ export function programsRepo(db: Db) {
     createdAt: row.createdAt,
   });
 
+  // Prepared once: every CRM deal applied reads the current program and the referrals' versions.
+  const latest = db
+    .select()
+    .from(programs)
+    .where(eq(programs.installationId, sql.placeholder('installationId')))
+    .orderBy(desc(programs.version))
+    .limit(1)
+    .prepare();
+  const byVersion = db
+    .select()
+    .from(programs)
+    .where(and(eq(programs.installationId, sql.placeholder('installationId')), eq(programs.version, sql.placeholder('version'))))
+    .prepare();
+
   return {
     current(installationId: string): ProgramVersion | undefined {
-      const row = db
-        .select()
-        .from(programs)
-        .where(eq(programs.installationId, installationId))
-        .orderBy(desc(programs.version))
-        .limit(1)
-        .get();
+      const row = latest.get({ installationId });
       return row && toVersion(row);
     },
 
     version(installationId: string, version: number): ProgramVersion | undefined {
-      const row = db
-        .select()
-        .from(programs)
-        .where(and(eq(programs.installationId, installationId), eq(programs.version, version)))
-        .get();
+      const row = byVersion.get({ installationId, version });
       return row && toVersion(row);
     },
 

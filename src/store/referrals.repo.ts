@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { CrmObjectType } from '../../connectors/connector.ts';
 import type { Db } from './db.ts';
+import { placeholder } from './placeholder.ts';
 import { attributions, crmLinks, referralEvents, referrals, referrers } from './schema.ts';
 
 export type ReferrerRow = typeof referrers.$inferSelect;
@@ -28,6 +29,112 @@ export function decodeCursor(cursor: string): [string, string] | undefined {
 }
 
 export function referralsRepo(db: Db) {
+  // Prepared once: applying a CRM deal runs these many times, and building the SQL cost more
+  // than running it.
+  const referrerById = db.select().from(referrers).where(eq(referrers.id, sql.placeholder('id'))).prepare();
+  const referralById = db.select().from(referrals).where(eq(referrals.id, sql.placeholder('id'))).prepare();
+  // Unary + on the sort key: without it SQLite walks the whole installation in submitted order
+  // rather than sorting the few rows the email index finds. Ties go by id, as in that walk.
+  const priorByEmail = db
+    .select()
+    .from(referrals)
+    .where(and(eq(referrals.installationId, sql.placeholder('installationId')), eq(referrals.refereeEmailKey, sql.placeholder('emailKey'))))
+    .orderBy(sql`+${referrals.submittedAt}`, asc(referrals.id))
+    .prepare();
+  const priorByEmailOrDomain = db
+    .select()
+    .from(referrals)
+    .where(
+      and(
+        eq(referrals.installationId, sql.placeholder('installationId')),
+        or(eq(referrals.refereeEmailKey, sql.placeholder('emailKey')), eq(referrals.refereeDomain, sql.placeholder('domain'))),
+      ),
+    )
+    .orderBy(asc(referrals.submittedAt))
+    .prepare();
+  const statusUpdate = db
+    .update(referrals)
+    .set({ status: placeholder('status'), updatedAt: placeholder('updatedAt') })
+    .where(eq(referrals.id, sql.placeholder('id')))
+    .prepare();
+  const eventInsert = db
+    .insert(referralEvents)
+    .values({
+      referralId: sql.placeholder('referralId'),
+      fromStatus: sql.placeholder('fromStatus'),
+      toStatus: sql.placeholder('toStatus'),
+      reasons: sql.placeholder('reasons'),
+      source: sql.placeholder('source'),
+      idempotencyKey: sql.placeholder('idempotencyKey'),
+      occurredAt: sql.placeholder('occurredAt'),
+    })
+    .onConflictDoNothing()
+    .prepare();
+  const linkInsert = db
+    .insert(crmLinks)
+    .values({
+      installationId: sql.placeholder('installationId'),
+      referralId: sql.placeholder('referralId'),
+      objectType: sql.placeholder('objectType'),
+      objectId: sql.placeholder('objectId'),
+    })
+    .onConflictDoNothing()
+    .prepare();
+  const linksOf = db
+    .select({ objectType: crmLinks.objectType, objectId: crmLinks.objectId })
+    .from(crmLinks)
+    .where(eq(crmLinks.referralId, sql.placeholder('referralId')))
+    .prepare();
+  // Any number of records in one prepared statement: they travel as a JSON array of {t, id}.
+  // Ordered by id, as the lookup by an id list always returned them.
+  const linkedToRecords = db
+    .select()
+    .from(referrals)
+    .where(
+      inArray(
+        referrals.id,
+        db
+          .select({ id: crmLinks.referralId })
+          .from(crmLinks)
+          .where(
+            and(
+              eq(crmLinks.installationId, sql.placeholder('installationId')),
+              sql`(${crmLinks.objectType}, ${crmLinks.objectId}) IN (SELECT value ->> 't', value ->> 'id' FROM json_each(${sql.placeholder('records')}))`,
+            ),
+          ),
+      ),
+    )
+    .orderBy(asc(referrals.id))
+    .prepare();
+  const activeAttributionsOfDeal = db
+    .select()
+    .from(attributions)
+    .where(
+      and(
+        eq(attributions.installationId, sql.placeholder('installationId')),
+        eq(attributions.dealId, sql.placeholder('dealId')),
+        eq(attributions.status, 'active'),
+      ),
+    )
+    .prepare();
+  const attributionInsert = db
+    .insert(attributions)
+    .values({
+      id: sql.placeholder('id'),
+      installationId: sql.placeholder('installationId'),
+      dealId: sql.placeholder('dealId'),
+      referralId: sql.placeholder('referralId'),
+      referrerId: sql.placeholder('referrerId'),
+      model: sql.placeholder('model'),
+      sharePpm: sql.placeholder('sharePpm'),
+      role: sql.placeholder('role'),
+      evidence: sql.placeholder('evidence'),
+      reasons: sql.placeholder('reasons'),
+      status: sql.placeholder('status'),
+    })
+    .returning()
+    .prepare();
+
   return {
     referrerByEmail(installationId: string, email: string): ReferrerRow | undefined {
       return db
@@ -38,7 +145,7 @@ export function referralsRepo(db: Db) {
     },
 
     referrer(id: string): ReferrerRow | undefined {
-      return db.select().from(referrers).where(eq(referrers.id, id)).get();
+      return referrerById.get({ id });
     },
 
     listReferrers(installationId: string): ReferrerRow[] {
@@ -58,7 +165,7 @@ export function referralsRepo(db: Db) {
     },
 
     get(id: string): ReferralRow | undefined {
-      return db.select().from(referrals).where(eq(referrals.id, id)).get();
+      return referralById.get({ id });
     },
 
     insert(values: typeof referrals.$inferInsert): ReferralRow {
@@ -68,17 +175,7 @@ export function referralsRepo(db: Db) {
 
     /** Earlier referrals of the same referee: by normalized email or (company) domain. */
     priorFor(installationId: string, emailKey: string, domain: string | null): ReferralRow[] {
-      return db
-        .select()
-        .from(referrals)
-        .where(
-          and(
-            eq(referrals.installationId, installationId),
-            domain ? or(eq(referrals.refereeEmailKey, emailKey), eq(referrals.refereeDomain, domain)) : eq(referrals.refereeEmailKey, emailKey),
-          ),
-        )
-        .orderBy(asc(referrals.submittedAt))
-        .all();
+      return domain ? priorByEmailOrDomain.all({ installationId, emailKey, domain }) : priorByEmail.all({ installationId, emailKey });
     },
 
     list(filter: {
@@ -126,7 +223,7 @@ export function referralsRepo(db: Db) {
     },
 
     setStatus(id: string, status: string, now: Date): void {
-      db.update(referrals).set({ status, updatedAt: now.toISOString() }).where(eq(referrals.id, id)).run();
+      statusUpdate.run({ id, status, updatedAt: now.toISOString() });
     },
 
     update(id: string, patch: Partial<typeof referrals.$inferInsert>): void {
@@ -135,7 +232,7 @@ export function referralsRepo(db: Db) {
 
     /** Appends to the timeline; false when this transition was already recorded (a replay). */
     addEvent(event: Omit<typeof referralEvents.$inferInsert, 'id'>): boolean {
-      return db.insert(referralEvents).values(event).onConflictDoNothing().run().changes > 0;
+      return eventInsert.run({ ...event, fromStatus: event.fromStatus ?? null }).changes > 0;
     },
 
     timeline(referralId: string): ReferralEventRow[] {
@@ -160,30 +257,17 @@ export function referralsRepo(db: Db) {
     },
 
     link(installationId: string, referralId: string, objectType: CrmObjectType, objectId: string): void {
-      db.insert(crmLinks).values({ installationId, referralId, objectType, objectId }).onConflictDoNothing().run();
+      linkInsert.run({ installationId, referralId, objectType, objectId });
     },
 
     links(referralId: string): { objectType: CrmObjectType; objectId: string }[] {
-      return db
-        .select({ objectType: crmLinks.objectType, objectId: crmLinks.objectId })
-        .from(crmLinks)
-        .where(eq(crmLinks.referralId, referralId))
-        .all();
+      return linksOf.all({ referralId });
     },
 
-    /** Referrals linked to any of these CRM records. */
+    /** Referrals linked to any of these CRM records, by id. */
     linkedTo(installationId: string, refs: { objectType: CrmObjectType; ids: string[] }[]): ReferralRow[] {
-      const conditions = refs
-        .filter((r) => r.ids.length > 0)
-        .map((r) => and(eq(crmLinks.objectType, r.objectType), inArray(crmLinks.objectId, r.ids)));
-      if (conditions.length === 0) return [];
-      const ids = db
-        .selectDistinct({ id: crmLinks.referralId })
-        .from(crmLinks)
-        .where(and(eq(crmLinks.installationId, installationId), or(...conditions)))
-        .all()
-        .map((r) => r.id);
-      return ids.length ? db.select().from(referrals).where(inArray(referrals.id, ids)).all() : [];
+      const records = refs.flatMap((r) => r.ids.map((id) => ({ t: r.objectType, id })));
+      return linkedToRecords.all({ installationId, records: JSON.stringify(records) });
     },
 
     /** Open referrals with no deal link, submitted before `before`: expiry candidates. */
@@ -207,17 +291,11 @@ export function referralsRepo(db: Db) {
     },
 
     activeAttributionsForDeal(installationId: string, dealId: string): AttributionRow[] {
-      return db
-        .select()
-        .from(attributions)
-        .where(and(eq(attributions.installationId, installationId), eq(attributions.dealId, dealId), eq(attributions.status, 'active')))
-        .all();
+      return activeAttributionsOfDeal.all({ installationId, dealId });
     },
 
-    insertAttribution(values: Omit<typeof attributions.$inferInsert, 'id'>): AttributionRow {
-      const id = newId('att');
-      db.insert(attributions).values({ ...values, id }).run();
-      return db.select().from(attributions).where(eq(attributions.id, id)).get()!;
+    insertAttribution(values: Omit<typeof attributions.$inferInsert, 'id' | 'createdAt' | 'reversedAt' | 'reversalReason'>): AttributionRow {
+      return attributionInsert.get({ ...values, id: newId('att') })!;
     },
 
     reverseAttribution(id: string, reason: string, now: Date): void {

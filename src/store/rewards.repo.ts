@@ -12,22 +12,69 @@ export function rewardsRepo(db: Db) {
   // subquery would bind to reward_events' own id.
   const netOf = sql<number>`coalesce((SELECT sum(e.amount_cents) FROM reward_events e WHERE e.reward_id = "rewards"."id"), 0)`;
 
+  // Prepared once: settling a milestone reads a referral's and a referrer's rewards every time.
+  const withNetById = db.select({ ...getColumns(), netCents: netOf }).from(rewards).where(eq(rewards.id, sql.placeholder('id'))).prepare();
+  const withNetForReferral = db
+    .select({ ...getColumns(), netCents: netOf })
+    .from(rewards)
+    .where(eq(rewards.referralId, sql.placeholder('referralId')))
+    .orderBy(asc(rewards.createdAt), asc(rewards.id))
+    .prepare();
+  const withNetForReferrer = db
+    .select({ ...getColumns(), netCents: netOf })
+    .from(rewards)
+    .where(eq(rewards.referrerId, sql.placeholder('referrerId')))
+    .prepare();
+  const rewardInsert = db
+    .insert(rewards)
+    .values({
+      id: sql.placeholder('id'),
+      installationId: sql.placeholder('installationId'),
+      referralId: sql.placeholder('referralId'),
+      referrerId: sql.placeholder('referrerId'),
+      dealId: sql.placeholder('dealId'),
+      kind: sql.placeholder('kind'),
+      beneficiary: sql.placeholder('beneficiary'),
+      milestone: sql.placeholder('milestone'),
+      amountCents: sql.placeholder('amountCents'),
+      currency: sql.placeholder('currency'),
+      status: sql.placeholder('status'),
+      dueDate: sql.placeholder('dueDate'),
+      requiresApproval: sql.placeholder('requiresApproval'),
+      programVersion: sql.placeholder('programVersion'),
+      reasons: sql.placeholder('reasons'),
+      idempotencyKey: sql.placeholder('idempotencyKey'),
+      updatedAt: sql.placeholder('updatedAt'),
+    })
+    .onConflictDoNothing()
+    .returning()
+    .prepare();
+  const entryInsert = db
+    .insert(rewardEvents)
+    .values({
+      rewardId: sql.placeholder('rewardId'),
+      kind: sql.placeholder('kind'),
+      amountCents: sql.placeholder('amountCents'),
+      fromStatus: sql.placeholder('fromStatus'),
+      toStatus: sql.placeholder('toStatus'),
+      actor: sql.placeholder('actor'),
+      reason: sql.placeholder('reason'),
+      idempotencyKey: sql.placeholder('idempotencyKey'),
+    })
+    .onConflictDoNothing()
+    .prepare();
+
   return {
     get(id: string): RewardWithNet | undefined {
-      return db.select({ ...getColumns(), netCents: netOf }).from(rewards).where(eq(rewards.id, id)).get();
+      return withNetById.get({ id });
     },
 
     forReferral(referralId: string): RewardWithNet[] {
-      return db
-        .select({ ...getColumns(), netCents: netOf })
-        .from(rewards)
-        .where(eq(rewards.referralId, referralId))
-        .orderBy(asc(rewards.createdAt), asc(rewards.id))
-        .all();
+      return withNetForReferral.all({ referralId });
     },
 
     forReferrer(referrerId: string): RewardWithNet[] {
-      return db.select({ ...getColumns(), netCents: netOf }).from(rewards).where(eq(rewards.referrerId, referrerId)).all();
+      return withNetForReferrer.all({ referrerId });
     },
 
     list(filter: { installationIds: string[]; status?: string; cursor?: string; limit: number }): {
@@ -52,12 +99,11 @@ export function rewardsRepo(db: Db) {
     },
 
     /** Inserts the reward and its accrual entry; nothing when the idempotency key exists. */
-    accrue(values: Omit<typeof rewards.$inferInsert, 'id'>, actor: string): RewardRow | undefined {
-      const id = newId('rwd');
-      const inserted = db.insert(rewards).values({ ...values, id }).onConflictDoNothing().run().changes > 0;
-      if (!inserted) return undefined;
+    accrue(values: Omit<typeof rewards.$inferInsert, 'id' | 'createdAt' | 'payoutReference'>, actor: string): RewardRow | undefined {
+      const row = rewardInsert.get({ ...values, id: newId('rwd'), dealId: values.dealId ?? null });
+      if (!row) return undefined;
       this.addEntry({
-        rewardId: id,
+        rewardId: row.id,
         kind: 'accrued',
         amountCents: values.amountCents,
         toStatus: values.status,
@@ -65,12 +111,12 @@ export function rewardsRepo(db: Db) {
         reason: values.reasons.join(' '),
         idempotencyKey: `${values.installationId}:${values.idempotencyKey}:accrued`,
       });
-      return db.select().from(rewards).where(eq(rewards.id, id)).get();
+      return row;
     },
 
     /** Ledger entries are only ever added; false when the key was already recorded. */
-    addEntry(entry: Omit<typeof rewardEvents.$inferInsert, 'id'>): boolean {
-      return db.insert(rewardEvents).values(entry).onConflictDoNothing().run().changes > 0;
+    addEntry(entry: Omit<typeof rewardEvents.$inferInsert, 'id' | 'createdAt'>): boolean {
+      return entryInsert.run({ ...entry, fromStatus: entry.fromStatus ?? null, toStatus: entry.toStatus ?? null }).changes > 0;
     },
 
     ledger(rewardId: string): RewardEventRow[] {

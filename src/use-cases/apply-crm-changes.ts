@@ -10,6 +10,7 @@ import { attributeDeal, reversalDecision } from '../domain/attribution.ts';
 import { toDateOnly } from '../domain/dates.ts';
 import { becameEligible, evaluateEligibility } from '../domain/eligibility.ts';
 import { normalizeEmail } from '../domain/normalize.ts';
+import type { Program } from '../domain/program.ts';
 import {
   lifecycleStepForStage,
   progressFromDeal,
@@ -18,7 +19,7 @@ import {
 } from '../domain/referral-lifecycle.ts';
 import type { NotificationTopic } from '../notify/topics.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
-import type { ReferralRow } from '../store/referrals.repo.ts';
+import type { ReferralRow, ReferrerRow } from '../store/referrals.repo.ts';
 import type { UseCaseContext } from './context.ts';
 import { programNotice, referralNotice } from './notices.ts';
 import { clawback, lockedProgram, settleMilestone } from './reward-ledger.ts';
@@ -241,15 +242,17 @@ function candidatesFor(ctx: UseCaseContext, installation: InstallationRow, deal:
 function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): CrmWrite[] {
   const { store } = ctx;
   const now = ctx.now();
-  const program = store.programs.current(installation.id)?.program;
-  if (!program) return [];
+  const current = store.programs.current(installation.id);
+  if (!current) return [];
+  const { program } = current;
   const previous = store.deals.get(installation.id, deal.id);
   const referrals = candidatesFor(ctx, installation, deal);
   if (referrals.length === 0 && !previous) return [];
   // A refetch of a deal whose facts did not change (many events about one deal) decides nothing new.
-  if (previous?.appliedFingerprint && previous.appliedFingerprint === dealFingerprint(ctx, installation, deal, referrals)) return [];
+  if (previous?.appliedFingerprint && previous.appliedFingerprint === dealFingerprint(current.version, deal, referrals)) return [];
 
   return store.transaction(() => {
+    const known = readOnce(ctx);
     store.deals.save(installation.id, deal, now);
     const decision = attributeDeal({
       program,
@@ -259,7 +262,7 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
         return {
           referralId: r.id,
           referrerId: r.referrerId,
-          referrerType: store.referrals.referrer(r.referrerId)!.type,
+          referrerType: known.referrer(r.referrerId).type,
           submittedAt: r.submittedAt,
           status: r.status as ReferralStatus,
           refereePersonIds: links.filter((l) => l.objectType === 'contact' || l.objectType === 'lead').map((l) => l.objectId),
@@ -280,10 +283,12 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
     const writes: CrmWrite[] = [];
     let attributedCents = 0;
     let creditedReferral: ReferralRow | undefined;
+    const movedById = new Map<string, ReferralRow>();
     for (const attribution of decision.attributed) {
       const referral = store.referrals.get(attribution.referralId)!;
       store.referrals.link(installation.id, referral.id, 'deal', deal.id);
-      const moved = moveReferral(ctx, referral, step.step, `${step.reason}`, `crm:deal:${deal.id}:${deal.modifiedAt}`, deal, now);
+      const moved = moveReferral(ctx, known, referral, step.step, `${step.reason}`, `crm:deal:${deal.id}:${deal.modifiedAt}`, deal, now);
+      movedById.set(moved.id, moved);
       if (deal.isWon) {
         recordAttribution(ctx, installation, deal, attribution, program.attribution.model, now);
         if (attribution.role === 'sourced') {
@@ -291,8 +296,8 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
           creditedReferral ??= moved;
         }
       }
-      settleReferral(ctx, moved, deal, attribution.sharePpm, now);
-      const referrer = store.referrals.referrer(moved.referrerId)!;
+      settleReferral(ctx, known, moved, deal, attribution.sharePpm, now);
+      const referrer = known.referrer(moved.referrerId);
       if (moved.crmPersonId && moved.crmPersonType) {
         writes.push({
           target: 'referral',
@@ -302,23 +307,50 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
       }
     }
     if (creditedReferral) {
-      const referrer = store.referrals.referrer(creditedReferral.referrerId)!;
+      const referrer = known.referrer(creditedReferral.referrerId);
       writes.push({
         target: 'deal',
         dealId: deal.id,
         fields: { referralId: creditedReferral.id, referrerName: referrer.name, attributedAmountCents: attributedCents, currency: deal.currency },
       });
     }
-    store.deals.setFingerprint(installation.id, deal.id, dealFingerprint(ctx, installation, deal, candidatesFor(ctx, installation, deal)));
+    // The candidates are the same referrals as before; only the attributed ones moved.
+    const candidatesNow = referrals.map((r) => movedById.get(r.id) ?? r);
+    store.deals.setFingerprint(installation.id, deal.id, dealFingerprint(current.version, deal, candidatesNow));
     return writes;
   });
 }
 
+/**
+ * What applying one deal reads repeatedly and nothing in it changes: referrers, and the program
+ * versions referrals are locked to (a version is never edited).
+ */
+function readOnce(ctx: UseCaseContext) {
+  const referrers = new Map<string, ReferrerRow>();
+  const programs = new Map<string, Program>();
+  return {
+    referrer(id: string): ReferrerRow {
+      return cached(referrers, id, () => ctx.store.referrals.referrer(id)!);
+    },
+    lockedProgram(referral: ReferralRow): Program {
+      return cached(programs, `${referral.installationId}:${referral.programVersion}`, () => lockedProgram(ctx, referral));
+    },
+  };
+}
+
+type ReadOnce = ReturnType<typeof readOnce>;
+
+function cached<V>(values: Map<string, V>, key: string, read: () => V): V {
+  let value = values.get(key);
+  if (value === undefined) values.set(key, (value = read()));
+  return value;
+}
+
 /** Everything applying a deal depends on: its facts, its candidates and their statuses, the program version. */
-function dealFingerprint(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal, candidates: ReferralRow[]): string {
+function dealFingerprint(programVersion: number, deal: CrmDeal, candidates: ReferralRow[]): string {
   const { modifiedAt: _modifiedAt, name: _name, ...facts } = deal;
   return JSON.stringify([
-    ctx.store.programs.current(installation.id)?.version,
+    programVersion,
     { ...facts, contactIds: [...deal.contactIds].sort(), companyIds: [...deal.companyIds].sort() },
     candidates.map((r) => `${r.id}:${r.status}`).sort(),
   ]);
@@ -330,6 +362,7 @@ function applyDealGone(ctx: UseCaseContext, installation: InstallationRow, dealI
   const previous = ctx.store.deals.get(installation.id, dealId);
   if (!previous || previous.deleted) return;
   ctx.store.transaction(() => {
+    const known = readOnce(ctx);
     ctx.store.deals.markDeleted(installation.id, dealId, now);
     const decision = reversalDecision(
       { dealWasWon: previous.isWon, amountCents: previous.firstYearValueCents },
@@ -337,7 +370,7 @@ function applyDealGone(ctx: UseCaseContext, installation: InstallationRow, dealI
     );
     if (decision.reverse) reverseDeal(ctx, installation, dealId, decision.reason, now);
     for (const referral of ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'deal', ids: [dealId] }])) {
-      moveReferral(ctx, referral, 'accepted', `deal ${dealId} was deleted in the CRM`, `crm:deal:${dealId}:deleted:${now.toISOString()}`, null, now);
+      moveReferral(ctx, known, referral, 'accepted', `deal ${dealId} was deleted in the CRM`, `crm:deal:${dealId}:deleted:${now.toISOString()}`, null, now);
     }
   });
 }
@@ -377,17 +410,19 @@ function recordAttribution(
 }
 
 /** Rewards for the milestones the referral's current status has reached. */
-function settleReferral(ctx: UseCaseContext, referral: ReferralRow, deal: CrmDeal, sharePpm: number, now: Date): void {
-  const referrer = ctx.store.referrals.referrer(referral.referrerId)!;
+function settleReferral(ctx: UseCaseContext, known: ReadOnce, referral: ReferralRow, deal: CrmDeal, sharePpm: number, now: Date): void {
+  const referrer = known.referrer(referral.referrerId);
+  const program = known.lockedProgram(referral);
   const status = referral.status as ReferralStatus;
   const actor = `crm:deal:${deal.id}`;
   if (status === 'qualified' || status === 'in_sales_process' || status === 'closed_won') {
-    settleMilestone(ctx, { referral, referrer, milestone: 'qualified', deal: null, sharePpm: 1_000_000, actor, now });
+    settleMilestone(ctx, { referral, referrer, program, milestone: 'qualified', deal: null, sharePpm: 1_000_000, actor, now });
   }
   if (status === 'closed_won' && deal.isWon) {
     settleMilestone(ctx, {
       referral,
       referrer,
+      program,
       milestone: 'closed_won',
       deal: { id: deal.id, firstYearValueCents: deal.firstYearValueCents, amountCents: deal.amountCents, currency: deal.currency, closeDate: deal.closeDate },
       sharePpm,
@@ -403,6 +438,7 @@ function settleReferral(ctx: UseCaseContext, referral: ReferralRow, deal: CrmDea
  */
 function moveReferral(
   ctx: UseCaseContext,
+  known: ReadOnce,
   referral: ReferralRow,
   target: ReferralStatus,
   reason: string,
@@ -413,8 +449,8 @@ function moveReferral(
   const progress = progressFromDeal(referral.status as ReferralStatus, target);
   if (progress.action === 'none') return referral;
   const { store } = ctx;
-  const referrer = store.referrals.referrer(referral.referrerId)!;
-  const program = programNotice(lockedProgram(ctx, referral));
+  const referrer = known.referrer(referral.referrerId);
+  const program = programNotice(known.lockedProgram(referral));
   let from = progress.from;
   for (const to of progress.path) {
     const key = `${referral.id}:${from}->${to}:${source}`;
@@ -441,7 +477,8 @@ function moveReferral(
     const rewards = store.rewards.forReferral(referral.id).filter((r) => r.milestone === 'closed_won');
     clawback(ctx, rewards, progress.reason, source, now);
   }
-  return store.referrals.get(referral.id)!;
+  // The row as setStatus left it.
+  return { ...referral, status: progress.to, updatedAt: now.toISOString() };
 }
 
 function installationStageMapping(ctx: UseCaseContext, installation: InstallationRow): StageMapping {

@@ -36,6 +36,8 @@ export function settleMilestone(
   args: {
     referral: ReferralRow;
     referrer: ReferrerRow;
+    /** The program version the referral is locked to. */
+    program: Program;
     milestone: RewardInput['milestone'];
     deal: RewardInput['deal'];
     sharePpm: number;
@@ -44,7 +46,7 @@ export function settleMilestone(
   },
 ): void {
   const { store } = ctx;
-  const program = lockedProgram(ctx, args.referral);
+  const { program } = args;
   const existing = store.rewards.forReferral(args.referral.id);
   const referrerRewards = store.rewards.forReferrer(args.referrer.id);
   const today = toDateOnly(args.now.toISOString());
