@@ -97,7 +97,7 @@ export function createRuntime(config: Config, log: Logger): Runtime {
     store,
     crm,
     scheduler: createScheduler(queue, config.syncCoalesceMs),
-    notify: (intent, now) => enqueueNotifications(db, intent, now),
+    notify: (intent, now) => enqueueNotifications(store.outbox, intent, now),
     now: () => new Date(),
     log,
   };

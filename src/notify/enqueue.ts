@@ -1,7 +1,6 @@
-import { and, eq, gte, lt } from 'drizzle-orm';
 import { toMajorUnits } from '../domain/money.ts';
-import type { Db } from '../store/db.ts';
-import { outbox, referrals, referrers, rewards, webhookEndpoints } from '../store/schema.ts';
+import type { NewOutboxRow, OutboxRepo } from '../store/outbox.repo.ts';
+import type { ReferrerRow } from '../store/referrals.repo.ts';
 import { messageIdFor } from './message-id.ts';
 import {
   isReferrerTopic,
@@ -14,9 +13,6 @@ import {
   type VisibleData,
   type WebhookPayload,
 } from './topics.ts';
-
-/** The drizzle db or a transaction on it: enqueueing joins the caller's transaction. */
-export type Tx = Pick<Db, 'select' | 'insert' | 'update'>;
 
 export interface NotificationIntent {
   installationId: string;
@@ -52,9 +48,6 @@ export interface NotificationIntent {
   };
   program: Sender & { discretion: Discretion };
 }
-
-type NewOutboxRow = typeof outbox.$inferInsert;
-type ReferrerRow = typeof referrers.$inferSelect;
 
 /** Digest referrers get one summary a day, at this hour UTC. */
 export const DIGEST_HOUR_UTC = 8;
@@ -136,19 +129,12 @@ function major(cents: number | null, currency: string): number | null {
  * 0 for a transition enqueued before (a replay), even if the referrer added endpoints since.
  * Referrers who unsubscribed get a 'suppressed' email row, kept as the record of why.
  */
-export function enqueueNotifications(tx: Tx, intent: NotificationIntent, now: Date): number {
+export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationIntent, now: Date): number {
   const { sourceKey } = intent;
-  // Every key of a transition starts with `${sourceKey}:`, and ';' sorts right after ':'.
-  const seen = tx
-    .select({ id: outbox.id })
-    .from(outbox)
-    .where(and(gte(outbox.deliveryKey, `${sourceKey}:`), lt(outbox.deliveryKey, `${sourceKey};`)))
-    .limit(1)
-    .get();
-  if (seen) return 0;
+  if (outbox.enqueuedBefore(sourceKey)) return 0;
 
-  const referrer = intent.referrerId ? findReferrer(tx, intent.installationId, intent.referrerId) : undefined;
-  assertOwnData(tx, intent);
+  const referrer = intent.referrerId ? findReferrer(outbox, intent.installationId, intent.referrerId) : undefined;
+  assertOwnData(outbox, intent);
 
   const at = now.toISOString();
   const program: Sender = { name: intent.program.name, senderName: intent.program.senderName, senderEmail: intent.program.senderEmail };
@@ -185,13 +171,7 @@ export function enqueueNotifications(tx: Tx, intent: NotificationIntent, now: Da
       { ...base, to: { name: referrer.name, email: referrer.email }, ...(digestAt ? { digestAt } : {}) },
       referrer.emailOptOut ? { status: 'suppressed', lastError: 'referrer unsubscribed from email' } : { nextAttemptAt: digestAt ?? at },
     );
-    const endpoints = tx
-      .select({ id: webhookEndpoints.id })
-      .from(webhookEndpoints)
-      .where(and(eq(webhookEndpoints.referrerId, referrer.id), eq(webhookEndpoints.status, 'enabled')))
-      .orderBy(webhookEndpoints.createdAt, webhookEndpoints.id)
-      .all();
-    for (const endpoint of endpoints) add('webhook', endpoint.id, { ...base, endpointId: endpoint.id });
+    for (const endpointId of outbox.enabledEndpointIds(referrer.id)) add('webhook', endpointId, { ...base, endpointId });
     if (intent.crmNote && referrer.crmPersonType && referrer.crmPersonId) {
       add('crm', referrer.id, { ...base, person: { objectType: referrer.crmPersonType, id: referrer.crmPersonId } });
     }
@@ -206,12 +186,12 @@ export function enqueueNotifications(tx: Tx, intent: NotificationIntent, now: Da
       to: intent.recipient,
     });
   }
-  return tx.insert(outbox).values(rows).onConflictDoNothing().run().changes;
+  return outbox.add(rows);
 }
 
 /** The notifier's notice to the program admin (the program's sender address). */
 export function enqueueEndpointDisabledNotice(
-  tx: Tx,
+  outbox: OutboxRepo,
   notice: { installationId: string; program: Sender; endpoint: NonNullable<VisibleData['endpoint']>; referrer: ReferrerRow | undefined },
   now: Date,
 ): void {
@@ -226,8 +206,8 @@ export function enqueueEndpointDisabledNotice(
     data: { ...internalView({}, notice.referrer), endpoint: notice.endpoint },
     to: { name: notice.program.senderName, email: notice.program.senderEmail },
   };
-  tx.insert(outbox)
-    .values({
+  outbox.add([
+    {
       installationId: notice.installationId,
       channel: 'email',
       topic: payload.topic,
@@ -236,23 +216,18 @@ export function enqueueEndpointDisabledNotice(
       status: 'pending',
       nextAttemptAt: at,
       createdAt: at,
-    })
-    .onConflictDoNothing()
-    .run();
+    },
+  ]);
 }
 
-function findReferrer(tx: Tx, installationId: string, referrerId: string): ReferrerRow {
-  const referrer = tx
-    .select()
-    .from(referrers)
-    .where(and(eq(referrers.id, referrerId), eq(referrers.installationId, installationId)))
-    .get();
+function findReferrer(outbox: OutboxRepo, installationId: string, referrerId: string): ReferrerRow {
+  const referrer = outbox.referrerIn(installationId, referrerId);
   if (!referrer) throw new Error(`Referrer ${referrerId} not found in installation ${installationId}`);
   return referrer;
 }
 
 /** A referrer is only ever told about their own referrals and rewards. */
-function assertOwnData(tx: Tx, intent: NotificationIntent): void {
+function assertOwnData(outbox: OutboxRepo, intent: NotificationIntent): void {
   const { referral, reward } = intent.data;
   if (referral && intent.referralId && referral.id !== intent.referralId) {
     throw new Error(`Intent data is about referral ${referral.id}, not ${intent.referralId}`);
@@ -260,13 +235,9 @@ function assertOwnData(tx: Tx, intent: NotificationIntent): void {
   if (!intent.referrerId) return;
   const referralId = intent.referralId ?? referral?.id;
   if (referralId) {
-    const row = tx.select({ referrerId: referrals.referrerId }).from(referrals)
-      .where(and(eq(referrals.id, referralId), eq(referrals.installationId, intent.installationId))).get();
-    if (row?.referrerId !== intent.referrerId) throw new Error(`Referral ${referralId} does not belong to referrer ${intent.referrerId}`);
+    if (outbox.referrerOfReferral(intent.installationId, referralId) !== intent.referrerId) throw new Error(`Referral ${referralId} does not belong to referrer ${intent.referrerId}`);
   }
   if (reward) {
-    const row = tx.select({ referrerId: rewards.referrerId }).from(rewards)
-      .where(and(eq(rewards.id, reward.id), eq(rewards.installationId, intent.installationId))).get();
-    if (row?.referrerId !== intent.referrerId) throw new Error(`Reward ${reward.id} does not belong to referrer ${intent.referrerId}`);
+    if (outbox.referrerOfReward(intent.installationId, reward.id) !== intent.referrerId) throw new Error(`Reward ${reward.id} does not belong to referrer ${intent.referrerId}`);
   }
 }

@@ -1,11 +1,12 @@
-import { and, eq, inArray, lte, or, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { CrmError, type CrmClient } from '../../connectors/connector.ts';
 import type { Logger } from '../log.ts';
 import type { Cipher } from '../store/crypto.ts';
 import type { Db } from '../store/db.ts';
-import { auditLog, deliveryAttempts, outbox, referrers, webhookEndpoints } from '../store/schema.ts';
+import { outboxRepo, type OutboxRepo, type OutboxRow } from '../store/outbox.repo.ts';
+import { auditLog, outbox, referrers, webhookEndpoints } from '../store/schema.ts';
 import type { EmailChannel } from './email.ts';
-import { enqueueEndpointDisabledNotice, type Tx } from './enqueue.ts';
+import { enqueueEndpointDisabledNotice } from './enqueue.ts';
 import { emailMessageId, messageIdFor } from './message-id.ts';
 import { renderDigest, renderEmail, renderNote } from './templates.ts';
 import type { CrmPayload, EmailPayload, WebhookPayload } from './topics.ts';
@@ -57,7 +58,8 @@ export interface Notifier {
   start(intervalMs: number): { stop(): Promise<void> };
 }
 
-type OutboxRow = typeof outbox.$inferSelect;
+/** The drizzle db or a transaction on it. */
+type Tx = Pick<Db, 'select' | 'insert' | 'update'>;
 type EndpointRow = typeof webhookEndpoints.$inferSelect;
 
 type Outcome =
@@ -72,6 +74,7 @@ type Outcome =
  */
 export function createNotifier(deps: NotifierDeps): Notifier {
   const { db, log } = deps;
+  const outboxStore = outboxRepo(db);
   const clock = deps.now ?? (() => new Date());
   const policy: DeliveryPolicy = { ...DEFAULT_POLICY, ...deps.policy };
   const webhooks = deps.webhooks ?? createWebhookChannel({ allowPrivateEndpoints: deps.allowPrivateEndpoints ?? false });
@@ -79,35 +82,23 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   function claimNext(now: Date): OutboxRow[] {
     const at = now.toISOString();
-    const due = or(
-      and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, at)),
-      and(eq(outbox.status, 'sending'), lte(outbox.leaseUntil, at)),
-    );
     return db.transaction(
-      (tx) => {
-        const first = tx.select().from(outbox).where(due).orderBy(outbox.id).limit(1).get();
+      () => {
+        const first = outboxStore.firstDue(at);
         if (!first) return [];
         // A digest referrer's held emails leave together, as one summary.
         const rows =
           first.channel === 'email' && first.referrerId && (first.payload as EmailPayload).digestAt
-            ? tx
-                .select()
-                .from(outbox)
-                .where(and(due, eq(outbox.channel, 'email'), eq(outbox.referrerId, first.referrerId)))
-                .orderBy(outbox.id)
-                .all()
-                .filter((r) => (r.payload as EmailPayload).digestAt)
+            ? outboxStore.dueEmailsOf(first.referrerId, at).filter((r) => (r.payload as EmailPayload).digestAt)
             : [first];
         const expired = rows.filter((r) => r.status === 'sending');
-        if (expired.length > 0) {
-          tx.insert(deliveryAttempts)
-            .values(expired.map((r) => ({ outboxId: r.id, attempt: r.attempts, ok: false, detail: 'claim expired before the outcome was recorded (notifier stopped?)', at })))
-            .run();
-        }
-        tx.update(outbox)
-          .set({ status: 'sending', leaseUntil: new Date(now.getTime() + policy.leaseMs).toISOString(), attempts: sql`${outbox.attempts} + 1` })
-          .where(inArray(outbox.id, rows.map((r) => r.id)))
-          .run();
+        outboxStore.recordAttempts(
+          expired.map((r) => ({ outboxId: r.id, attempt: r.attempts, ok: false, detail: 'claim expired before the outcome was recorded (notifier stopped?)', at })),
+        );
+        outboxStore.claim(
+          rows.map((r) => r.id),
+          new Date(now.getTime() + policy.leaseMs).toISOString(),
+        );
         return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
       },
       { behavior: 'immediate' },
@@ -133,7 +124,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     let unsubscribeUrl: string | undefined;
     if (latest.audience === 'referrer' && referrerId) {
       // Read now, not at enqueue: an unsubscribe while a message waits (a digest) still counts.
-      const referrer = db.select({ emailOptOut: referrers.emailOptOut, accessKey: referrers.accessKey }).from(referrers).where(eq(referrers.id, referrerId)).get();
+      const referrer = outboxStore.emailPreferences(referrerId);
       if (!referrer) return { kind: 'suppressed', detail: 'referrer no longer exists' };
       if (referrer.emailOptOut) return { kind: 'suppressed', detail: 'referrer unsubscribed from email' };
       unsubscribeUrl = `${baseUrl}/unsubscribe/${encodeURIComponent(referrerId)}?key=${encodeURIComponent(referrer.accessKey)}`;
@@ -185,10 +176,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const first = rows[0]!;
     return db.transaction(
       (tx) => {
-        tx.insert(deliveryAttempts)
-          .values(rows.map((r) => ({ outboxId: r.id, attempt: r.attempts, ok: outcome.kind === 'delivered', detail: outcome.detail, at })))
-          .run();
-        const settle = (values: Partial<OutboxRow>) => tx.update(outbox).set({ leaseUntil: null, ...values }).where(inArray(outbox.id, ids)).run();
+        outboxStore.recordAttempts(rows.map((r) => ({ outboxId: r.id, attempt: r.attempts, ok: outcome.kind === 'delivered', detail: outcome.detail, at })));
+        const settle = (next: Parameters<OutboxRepo['settle']>[1]) => outboxStore.settle(ids, next);
         const endpoint = first.channel === 'webhook' ? findEndpoint(tx, (first.payload as WebhookPayload).endpointId) : undefined;
 
         if (outcome.kind === 'delivered') {
@@ -252,7 +241,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       .run();
     const referrer = tx.select().from(referrers).where(eq(referrers.id, endpoint.referrerId)).get();
     enqueueEndpointDisabledNotice(
-      tx,
+      outboxStore,
       { installationId: endpoint.installationId, program: (row.payload as WebhookPayload).program, endpoint: { id: endpoint.id, url: endpoint.url, failingSince, lastError }, referrer },
       now,
     );

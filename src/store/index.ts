@@ -4,6 +4,7 @@ import { auditRepo } from './audit.repo.ts';
 import { dealsRepo } from './deals.repo.ts';
 import { inboxRepo } from './inbox.repo.ts';
 import { installationsRepo } from './installations.repo.ts';
+import { outboxRepo } from './outbox.repo.ts';
 import { programsRepo } from './programs.repo.ts';
 import { referralsRepo } from './referrals.repo.ts';
 import { rewardsRepo } from './rewards.repo.ts';
@@ -23,6 +24,7 @@ export function createStore(db: Db, cipher: Cipher) {
     deals: dealsRepo(db),
     inbox: inboxRepo(db),
     audit: auditRepo(db),
+    outbox: outboxRepo(db),
     transaction<T>(fn: () => T): T {
       return db.$client.transaction(fn)();
     },

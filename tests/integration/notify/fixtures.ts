@@ -6,6 +6,7 @@ import { enqueueNotifications } from '../../../src/notify/enqueue.ts';
 import { generateWebhookSecret } from '../../../src/notify/webhooks.ts';
 import { createCipher } from '../../../src/store/crypto.ts';
 import { migrateDb, openDb, type Db } from '../../../src/store/db.ts';
+import { outboxRepo } from '../../../src/store/outbox.repo.ts';
 import { installations, outbox, referrals, referrers, rewards, webhookEndpoints } from '../../../src/store/schema.ts';
 
 export const TEST_KEY_HEX = '7'.repeat(64);
@@ -189,7 +190,8 @@ export function journeyIntents(referral: ReferralFixture, rewardId: string, opti
 
 /** Each intent in its own transaction, as each use case would; returns rows written per intent. */
 export function enqueueAll(db: Db, intents: NotificationIntent[], now: Date): number[] {
-  return intents.map((intent) => db.transaction((tx) => enqueueNotifications(tx, intent, now)));
+  const outbox = outboxRepo(db);
+  return intents.map((intent) => db.transaction(() => enqueueNotifications(outbox, intent, now)));
 }
 
 export function outboxRows(db: Db, referrerId?: string) {

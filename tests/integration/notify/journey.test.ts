@@ -5,6 +5,7 @@ import { createSmtpEmailChannel, type EmailChannel } from '../../../src/notify/e
 import { enqueueNotifications } from '../../../src/notify/enqueue.ts';
 import { createNotifier } from '../../../src/notify/notifier.ts';
 import type { Db } from '../../../src/store/db.ts';
+import { outboxRepo } from '../../../src/store/outbox.repo.ts';
 import { deliveryAttempts, referrers } from '../../../src/store/schema.ts';
 import { startSmtpServer, type SmtpTestServer } from '../../support/smtp-server.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.ts';
@@ -189,7 +190,7 @@ describe('a referral journey', () => {
 
     // A use case passing someone else's referral is a bug: refused, nothing written.
     const wrong = { ...journeyIntents(ivy.referral, ivy.rewardId)[1]!, referrerId: gus.referrer.id, sourceKey: 'wrong' };
-    expect(() => db.transaction((tx) => enqueueNotifications(tx, wrong, clock.now()))).toThrow(/does not belong to referrer/);
+    expect(() => db.transaction(() => enqueueNotifications(outboxRepo(db), wrong, clock.now()))).toThrow(/does not belong to referrer/);
     expect(outboxRows(db).filter((r) => r.deliveryKey.startsWith('wrong:'))).toHaveLength(0);
   });
 

@@ -1,0 +1,170 @@
+import { and, eq, gte, lt, lte, or, sql } from 'drizzle-orm';
+import type { Db } from './db.ts';
+import { placeholder } from './placeholder.ts';
+import { deliveryAttempts, outbox, referrals, referrers, rewards, webhookEndpoints } from './schema.ts';
+
+export type OutboxRow = typeof outbox.$inferSelect;
+/** A row as enqueued: attempts, lease and delivery come later. */
+export type NewOutboxRow = Omit<typeof outbox.$inferInsert, 'id' | 'attempts' | 'leaseUntil' | 'deliveredAt'>;
+type ReferrerRow = typeof referrers.$inferSelect;
+
+/** Rows whose ids are in the JSON array bound as `ids`: any number of rows, one prepared statement. */
+const idIn = sql`${outbox.id} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`;
+
+/**
+ * The notification outbox as enqueueing and the notifier use it for every message. Prepared once:
+ * every referral step writes deliveries, and every delivery is claimed and settled.
+ */
+export function outboxRepo(db: Db) {
+  // Every delivery key of a transition starts with `${sourceKey}:`, and ';' sorts right after ':'.
+  const anyKeyInRange = db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(and(gte(outbox.deliveryKey, sql.placeholder('from')), lt(outbox.deliveryKey, sql.placeholder('to'))))
+    .limit(1)
+    .prepare();
+  const referrerIn = db
+    .select()
+    .from(referrers)
+    .where(and(eq(referrers.id, sql.placeholder('referrerId')), eq(referrers.installationId, sql.placeholder('installationId'))))
+    .prepare();
+  const enabledEndpoints = db
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.referrerId, sql.placeholder('referrerId')), eq(webhookEndpoints.status, 'enabled')))
+    .orderBy(webhookEndpoints.createdAt, webhookEndpoints.id)
+    .prepare();
+  const referralOwner = db
+    .select({ referrerId: referrals.referrerId })
+    .from(referrals)
+    .where(and(eq(referrals.id, sql.placeholder('id')), eq(referrals.installationId, sql.placeholder('installationId'))))
+    .prepare();
+  const rewardOwner = db
+    .select({ referrerId: rewards.referrerId })
+    .from(rewards)
+    .where(and(eq(rewards.id, sql.placeholder('id')), eq(rewards.installationId, sql.placeholder('installationId'))))
+    .prepare();
+  const rowInsert = db
+    .insert(outbox)
+    .values({
+      installationId: sql.placeholder('installationId'),
+      referralId: sql.placeholder('referralId'),
+      referrerId: sql.placeholder('referrerId'),
+      channel: sql.placeholder('channel'),
+      topic: sql.placeholder('topic'),
+      deliveryKey: sql.placeholder('deliveryKey'),
+      payload: sql.placeholder('payload'),
+      status: sql.placeholder('status'),
+      nextAttemptAt: sql.placeholder('nextAttemptAt'),
+      lastError: sql.placeholder('lastError'),
+      createdAt: sql.placeholder('createdAt'),
+    })
+    .onConflictDoNothing()
+    .prepare();
+
+  const due = or(
+    and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, sql.placeholder('at'))),
+    and(eq(outbox.status, 'sending'), lte(outbox.leaseUntil, sql.placeholder('at'))),
+  );
+  const firstDueRow = db.select().from(outbox).where(due).orderBy(outbox.id).limit(1).prepare();
+  const dueEmailsOf = db
+    .select()
+    .from(outbox)
+    .where(and(due, eq(outbox.channel, 'email'), eq(outbox.referrerId, sql.placeholder('referrerId'))))
+    .orderBy(outbox.id)
+    .prepare();
+  const claim = db
+    .update(outbox)
+    .set({ status: 'sending', leaseUntil: placeholder('leaseUntil'), attempts: sql`${outbox.attempts} + 1` })
+    .where(idIn)
+    .prepare();
+  const attemptInsert = db
+    .insert(deliveryAttempts)
+    .values({
+      outboxId: sql.placeholder('outboxId'),
+      attempt: sql.placeholder('attempt'),
+      ok: sql.placeholder('ok'),
+      detail: sql.placeholder('detail'),
+      at: sql.placeholder('at'),
+    })
+    .prepare();
+  const settleUpdate = db
+    .update(outbox)
+    .set({
+      status: placeholder('status'),
+      leaseUntil: null,
+      lastError: placeholder('lastError'),
+      // Only a delivery sets deliveredAt, only a retry nextAttemptAt; the others keep theirs.
+      deliveredAt: sql`coalesce(${sql.placeholder('deliveredAt')}, ${outbox.deliveredAt})`,
+      nextAttemptAt: sql`coalesce(${sql.placeholder('nextAttemptAt')}, ${outbox.nextAttemptAt})`,
+    })
+    .where(idIn)
+    .prepare();
+  const emailPreferences = db
+    .select({ emailOptOut: referrers.emailOptOut, accessKey: referrers.accessKey })
+    .from(referrers)
+    .where(eq(referrers.id, sql.placeholder('id')))
+    .prepare();
+
+  return {
+    /** Whether any delivery of this transition was enqueued before. */
+    enqueuedBefore(sourceKey: string): boolean {
+      return anyKeyInRange.get({ from: `${sourceKey}:`, to: `${sourceKey};` }) !== undefined;
+    },
+
+    referrerIn(installationId: string, referrerId: string): ReferrerRow | undefined {
+      return referrerIn.get({ installationId, referrerId });
+    },
+
+    enabledEndpointIds(referrerId: string): string[] {
+      return enabledEndpoints.all({ referrerId }).map((e) => e.id);
+    },
+
+    referrerOfReferral(installationId: string, referralId: string): string | undefined {
+      return referralOwner.get({ installationId, id: referralId })?.referrerId;
+    },
+
+    referrerOfReward(installationId: string, rewardId: string): string | undefined {
+      return rewardOwner.get({ installationId, id: rewardId })?.referrerId;
+    },
+
+    /** Adds the rows whose delivery keys are new; returns how many. Call inside a transaction. */
+    add(rows: NewOutboxRow[]): number {
+      let added = 0;
+      for (const row of rows) {
+        added += rowInsert.run({ ...row, referralId: row.referralId ?? null, referrerId: row.referrerId ?? null, lastError: row.lastError ?? null }).changes;
+      }
+      return added;
+    },
+
+    /** The oldest message due at `at`: pending and due, or claimed by a notifier whose lease ran out. */
+    firstDue(at: string): OutboxRow | undefined {
+      return firstDueRow.get({ at });
+    },
+
+    /** A referrer's emails due at `at`, oldest first. */
+    dueEmailsOf(referrerId: string, at: string): OutboxRow[] {
+      return dueEmailsOf.all({ referrerId, at });
+    },
+
+    claim(ids: number[], leaseUntil: string): void {
+      claim.run({ ids: JSON.stringify(ids), leaseUntil });
+    },
+
+    recordAttempts(attempts: { outboxId: number; attempt: number; ok: boolean; detail: string; at: string }[]): void {
+      for (const attempt of attempts) attemptInsert.run(attempt);
+    },
+
+    /** Ends the claim on these rows with their next state. */
+    settle(ids: number[], next: { status: OutboxRow['status']; lastError: string | null; deliveredAt?: string; nextAttemptAt?: string }): void {
+      settleUpdate.run({ ids: JSON.stringify(ids), deliveredAt: null, nextAttemptAt: null, ...next });
+    },
+
+    /** Whether a referrer still takes email, and the key of their unsubscribe link. */
+    emailPreferences(referrerId: string): { emailOptOut: boolean; accessKey: string } | undefined {
+      return emailPreferences.get({ id: referrerId });
+    },
+  };
+}
+
+export type OutboxRepo = ReturnType<typeof outboxRepo>;
