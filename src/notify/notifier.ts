@@ -3,7 +3,7 @@ import { CrmError, type CrmClient } from '../../connectors/connector.ts';
 import type { Logger } from '../log.ts';
 import type { Cipher } from '../store/crypto.ts';
 import type { Db } from '../store/db.ts';
-import { outboxRepo, type OutboxRepo, type OutboxRow } from '../store/outbox.repo.ts';
+import { outboxRepo, type OutboxRow, type OutboxSettlement } from '../store/outbox.repo.ts';
 import { auditLog, outbox, referrers, webhookEndpoints } from '../store/schema.ts';
 import type { EmailChannel } from './email.ts';
 import { enqueueEndpointDisabledNotice } from './enqueue.ts';
@@ -177,7 +177,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     return db.transaction(
       (tx) => {
         outboxStore.recordAttempts(rows.map((r) => ({ outboxId: r.id, attempt: r.attempts, ok: outcome.kind === 'delivered', detail: outcome.detail, at })));
-        const settle = (next: Parameters<OutboxRepo['settle']>[1]) => outboxStore.settle(ids, next);
+        const settle = (next: OutboxSettlement) => outboxStore.settle(ids, next);
         const endpoint = first.channel === 'webhook' ? findEndpoint(tx, (first.payload as WebhookPayload).endpointId) : undefined;
 
         if (outcome.kind === 'delivered') {

@@ -8,6 +8,14 @@ export type OutboxRow = typeof outbox.$inferSelect;
 export type NewOutboxRow = Omit<typeof outbox.$inferInsert, 'id' | 'attempts' | 'leaseUntil' | 'deliveredAt'>;
 type ReferrerRow = typeof referrers.$inferSelect;
 
+/** Where a claimed message goes next: delivered, suppressed, failed, or pending a retry. */
+export interface OutboxSettlement {
+  status: OutboxRow['status'];
+  lastError: string | null;
+  deliveredAt?: string;
+  nextAttemptAt?: string;
+}
+
 /** Rows whose ids are in the JSON array bound as `ids`: any number of rows, one prepared statement. */
 const idIn = sql`${outbox.id} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`;
 
@@ -156,7 +164,7 @@ export function outboxRepo(db: Db) {
     },
 
     /** Ends the claim on these rows with their next state. */
-    settle(ids: number[], next: { status: OutboxRow['status']; lastError: string | null; deliveredAt?: string; nextAttemptAt?: string }): void {
+    settle(ids: number[], next: OutboxSettlement): void {
       settleUpdate.run({ ids: JSON.stringify(ids), deliveredAt: null, nextAttemptAt: null, ...next });
     },
 
