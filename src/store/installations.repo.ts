@@ -14,12 +14,10 @@ export interface InstallationSettings {
 }
 
 export function installationsRepo(db: Db, cipher: Cipher) {
-  // Prepared once: every webhook request looks its installation up.
-  const byAccount = db
-    .select()
-    .from(installations)
-    .where(and(eq(installations.crm, sql.placeholder('crm')), eq(installations.accountId, sql.placeholder('accountId'))))
-    .prepare();
+  const whereAccount = and(eq(installations.crm, sql.placeholder('crm')), eq(installations.accountId, sql.placeholder('accountId')));
+  const byAccount = db.select().from(installations).where(whereAccount).prepare();
+  // Prepared once and lean (no token or settings columns to map): every webhook request runs it.
+  const routeByAccount = db.select({ id: installations.id, status: installations.status }).from(installations).where(whereAccount).prepare();
   return {
     list(): InstallationRow[] {
       return db.select().from(installations).orderBy(installations.createdAt).all();
@@ -31,6 +29,11 @@ export function installationsRepo(db: Db, cipher: Cipher) {
 
     findByAccount(crm: CrmKind, accountId: string): InstallationRow | undefined {
       return byAccount.get({ crm, accountId });
+    },
+
+    /** Where a webhook's events go: the account's installation id and whether it is active. */
+    routeFor(crm: CrmKind, accountId: string): Pick<InstallationRow, 'id' | 'status'> | undefined {
+      return routeByAccount.get({ crm, accountId });
     },
 
     /** Insert, or on reinstall keep the id and settings and replace the grant. */

@@ -32,7 +32,7 @@ export function receiveWebhook(ctx: UseCaseContext, connector: CrmConnector, req
   }
   const accounts = [...byAccount.keys()].map((accountId) => ({
     accountId,
-    installation: ctx.store.installations.findByAccount(connector.kind, accountId),
+    installation: ctx.store.installations.routeFor(connector.kind, accountId),
   }));
   const unknown = accounts.filter((a) => !a.installation);
   if (unknown.length && hooks.unknownAccount === 'refuse') {
