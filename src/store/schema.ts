@@ -258,6 +258,8 @@ export const rewards = sqliteTable(
     uniqueIndex('rewards_key').on(t.installationId, t.idempotencyKey),
     index('rewards_status').on(t.installationId, t.status),
     index('rewards_referral').on(t.referralId),
+    // A referrer's rewards decide caps and tiers on every deal applied.
+    index('rewards_referrer').on(t.referrerId),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX `rewards_referrer` ON `rewards` (`referrer_id`);
