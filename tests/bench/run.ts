@@ -471,7 +471,7 @@ function printTable(report: Report): void {
     out.push('');
     out.push(`3. Drain — ${d.events} events, first stored → inbox empty: ${d.seconds} s${d.complete ? '' : ` — INCOMPLETE, ${d.processedEvents} processed when cut short (a lower bound; --drain-timeout=<s>)`}`);
     out.push(`   rate-limit bound: ${a.minimum} minimum calls at ${CLIENT_LIMIT.points} per ${CLIENT_LIMIT.durationMs / 1000} s = ${d.rateLimitBoundSeconds} s → ${d.complete ? '' : '≥ '}${d.ratioToRateLimitBound}× the bound (the ${a.total} calls made need ${d.callsAtRateLimitSeconds} s at that rate)`);
-    out.push(`   webhooks all stored after ${d.ingestSeconds} s; the service's event loop was busy ${Math.round(d.eventLoopUtilization * 100)}% of the drain, ${d.cpuSeconds} CPU s (${d.cpuCoresUsed} cores) (worker concurrency ${d.workerConcurrency}, a record synced after ${d.syncCoalesceMs} ms quiet or ${d.syncMaxDelayMs} ms waiting)`);
+    out.push(`   webhooks all stored after ${d.ingestSeconds} s; the service's event loop was busy ${Math.round(d.eventLoopUtilization * 100)}% of the drain, ${d.cpuSeconds} CPU s (${d.cpuCoresUsed} cores) (worker concurrency ${d.workerConcurrency}; events synced once the webhooks paused ${d.syncCoalesceMs} ms, or after ${d.syncMaxDelayMs} ms)`);
     out.push(`   rate-limit breaches (sandbox 429s at ${SANDBOX_LIMIT.points} per ${SANDBOX_LIMIT.durationMs / 1000} s): ${report.rateLimitBreaches} (${ok(report.met.rateLimitBreaches)})`);
     const v = d.verified;
     out.push(`   check: referrals ${JSON.stringify(v.referralStatuses)}, rewards ${JSON.stringify(v.rewardsByMilestone)}, ${v.dealsWrittenBack} deals written back, inbox ${JSON.stringify(v.inboxStatuses)}, ${v.notificationsStillQueued} notifications still queued`);
