@@ -104,3 +104,17 @@ describe('inbox', () => {
     expect(claim()).toEqual([expect.objectContaining({ eventKey: 'x', attempts: 2 })]);
   });
 });
+
+describe('inbox at volume', () => {
+  it('claims and settles more events at once than SQLite takes parameters in one statement', () => {
+    const { inbox, installationId, clock, store, claim } = setup();
+    const events = Array.from({ length: 33_000 }, (_, i) => event(String(i % 50), `bulk-${i}`));
+    store(...events);
+    clock.advance(window.quietMs);
+    const rows = claim();
+    expect(rows).toHaveLength(33_000);
+    inbox.extendLease(rows.map((r) => r.id), new Date(clock.now().getTime() + lease.leaseMs));
+    inbox.markDone(rows.map((r) => r.id), clock.now());
+    expect(inbox.pendingCount(installationId)).toBe(0);
+  });
+});
