@@ -15,9 +15,9 @@ export interface SyncOptions extends SyncWindow {
 /**
  * Processes an installation's pending inbox events once its webhooks pause (see `SyncWindow`):
  * the hints are coalesced per record, the records' current state is fetched in batches and
- * applied. A record that fails spends an attempt of its events (dead after
- * `maxAttempts`) while the others complete; a CRM failure returns every claimed event to the inbox
- * and lets the queue retry the job.
+ * applied. A record that fails spends an attempt of its events (dead after `maxAttempts`) while
+ * the others complete; a CRM failure returns every claimed event to the inbox and lets the queue
+ * retry the job.
  */
 export async function syncInstallation(ctx: UseCaseContext, installationId: string, options: SyncOptions): Promise<void> {
   const { store } = ctx;
@@ -50,7 +50,8 @@ export async function syncInstallation(ctx: UseCaseContext, installationId: stri
 
   const failedKeys = new Set(result.failed.map((f) => `${f.ref.objectType}:${f.ref.id}`));
   const failedRows = rows.filter((r) => refsOfRow(r).some((ref) => failedKeys.has(`${ref.objectType}:${ref.id}`)));
-  store.inbox.markDone(rows.filter((r) => !failedRows.includes(r)).map((r) => r.id), ctx.now());
+  const failed = new Set(failedRows);
+  store.inbox.markDone(rows.filter((r) => !failed.has(r)).map((r) => r.id), ctx.now());
   if (failedRows.length) store.inbox.markFailed(failedRows, result.failed.map((f) => f.error).join('; '), options.maxAttempts);
   const claimedRecords = new Set(rows.map((r) => `${r.objectType}:${r.objectId}`)).size;
   if (claimedRecords === RECORDS_PER_RUN || failedRows.some((r) => r.attempts < options.maxAttempts)) {
