@@ -27,8 +27,8 @@ export function webhooksRouter(ctx: UseCaseContext, connectors: CrmConnector[], 
           if (err) return send(res, hooks.refuse(400, 'The body could not be read.'));
           next();
         }),
-      (req: Request, res: Response) => {
-        const outcome = receiveWebhook(requestContext(ctx, res), connector, {
+      async (req: Request, res: Response) => {
+        const outcome = await receiveWebhook(requestContext(ctx, res), connector, {
           method: req.method,
           url: `${publicBaseUrl}${req.originalUrl}`,
           headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v])),

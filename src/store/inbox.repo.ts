@@ -39,6 +39,13 @@ function dueAt(db: Pick<Db, 'select'>, installationId: string, options: { now: D
   return new Date(Math.min(Date.parse(row.newest) + options.quietMs, Date.parse(row.oldest) + options.maxDelayMs));
 }
 
+/** One webhook request's events, grouped by the installation they belong to (null: none). */
+export interface InboxWrite {
+  crm: CrmKind;
+  groups: { installationId: string | null; events: CrmEvent[] }[];
+  now: Date;
+}
+
 export function inboxRepo(db: Db) {
   const insert = db.$client.prepare(
     `INSERT INTO inbox (crm, account_id, installation_id, event_key, object_type, object_id, change, occurred_at,
@@ -47,32 +54,57 @@ export function inboxRepo(db: Db) {
      ON CONFLICT (crm, account_id, event_key) DO NOTHING`,
   );
 
-  // Built once: every webhook request runs it.
-  const storeEvents = db.$client.transaction((crm: CrmKind, groups: { installationId: string | null; events: CrmEvent[] }[], receivedAt: string) => {
+  const insertEvents = (input: InboxWrite): number => {
+    const receivedAt = input.now.toISOString();
     let stored = 0;
-    for (const { installationId, events } of groups) {
+    for (const { installationId, events } of input.groups) {
       const status = installationId ? 'pending' : 'ignored';
       for (const e of events) {
         const related = e.related ? JSON.stringify(e.related) : null;
         const payload = JSON.stringify(e.raw ?? null);
-        stored += insert.run(crm, e.accountId, installationId, e.eventKey, e.objectType, e.objectId, e.change, e.occurredAt, related, payload, status, receivedAt).changes;
+        stored += insert.run(input.crm, e.accountId, installationId, e.eventKey, e.objectType, e.objectId, e.change, e.occurredAt, related, payload, status, receivedAt).changes;
       }
     }
     return stored;
-  });
+  };
+
+  // Group commit: the webhook requests whose events arrive in one turn of the event loop share
+  // one transaction. The commit is most of what storing a request costs, so a burst of
+  // concurrent requests pays for it once.
+  type Uncommitted = { input: InboxWrite; resolve: (result: { stored: number; duplicates: number }) => void; reject: (err: unknown) => void };
+  const uncommitted: Uncommitted[] = [];
+  const commitTogether = db.$client.transaction((inputs: InboxWrite[]) => inputs.map(insertEvents));
+  const settle = (write: Uncommitted, stored: number) =>
+    write.resolve({ stored, duplicates: write.input.groups.reduce((n, g) => n + g.events.length, 0) - stored });
+  const commitUncommitted = () => {
+    const writes = uncommitted.splice(0);
+    try {
+      const stored = commitTogether(writes.map((w) => w.input));
+      writes.forEach((w, i) => settle(w, stored[i]!));
+    } catch {
+      // One bad request must not fail the others: each is tried on its own.
+      for (const w of writes) {
+        try {
+          settle(w, commitTogether([w.input])[0]!);
+        } catch (err) {
+          w.reject(err);
+        }
+      }
+    }
+  };
 
   return {
     /**
-     * Stores a webhook's events, grouped by the installation they belong to, in one transaction
-     * before it is acknowledged. The unique (crm, account, event key) index is the dedupe: a
-     * redelivery inserts nothing.
+     * Stores a webhook's events, grouped by the installation they belong to; resolves once they
+     * are committed, so the webhook can be acknowledged. The unique (crm, account, event key)
+     * index is the dedupe: a redelivery inserts nothing. Commits on its own, never inside a
+     * caller's transaction (see the group commit above).
      */
-    store(input: { crm: CrmKind; groups: { installationId: string | null; events: CrmEvent[] }[]; now: Date }): {
-      stored: number;
-      duplicates: number;
-    } {
-      const stored = storeEvents(input.crm, input.groups, input.now.toISOString());
-      return { stored, duplicates: input.groups.reduce((n, g) => n + g.events.length, 0) - stored };
+    store(input: InboxWrite): Promise<{ stored: number; duplicates: number }> {
+      return new Promise((resolve, reject) => {
+        if (uncommitted.length === 0) setImmediate(commitUncommitted);
+        uncommitted.push({ input, resolve, reject });
+      });
     },
 
     /**

@@ -12,10 +12,10 @@ export interface ReceiveOutcome {
 
 /**
  * Store, then acknowledge: a CRM webhook is verified over its raw bytes, parsed into hints and
- * written to the inbox in one transaction before the answer goes out. No CRM call happens here;
- * the sync job is scheduled and does the fetching.
+ * committed to the inbox (in one transaction with the requests that arrived alongside it) before
+ * the answer goes out. No CRM call happens here; the sync job is scheduled and does the fetching.
  */
-export function receiveWebhook(ctx: UseCaseContext, connector: CrmConnector, request: InboundRequest): ReceiveOutcome {
+export async function receiveWebhook(ctx: UseCaseContext, connector: CrmConnector, request: InboundRequest): Promise<ReceiveOutcome> {
   const hooks = connector.webhooks;
   const refuse = (status: number, reason: string): ReceiveOutcome => ({ reply: hooks.refuse(status, reason), stored: 0, duplicates: 0, refused: reason });
 
@@ -39,7 +39,7 @@ export function receiveWebhook(ctx: UseCaseContext, connector: CrmConnector, req
     return { ...refuse(403, `no connected installation for account ${unknown.map((a) => a.accountId).join(', ')}`), unknownAccount: true };
   }
 
-  const { stored, duplicates } = ctx.store.inbox.store({
+  const { stored, duplicates } = await ctx.store.inbox.store({
     crm: connector.kind,
     groups: accounts.map(({ accountId, installation }) => ({ installationId: installation?.id ?? null, events: byAccount.get(accountId)! })),
     now: ctx.now(),

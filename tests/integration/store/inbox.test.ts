@@ -26,9 +26,9 @@ function setup() {
 }
 
 describe('inbox', () => {
-  it('stores each event once: a redelivery is counted as a duplicate; events of unknown accounts are kept but never claimed', () => {
+  it('stores each event once: a redelivery is counted as a duplicate; events of unknown accounts are kept but never claimed', async () => {
     const { inbox, installationId, clock, claim } = setup();
-    const first = inbox.store({
+    const first = await inbox.store({
       crm: 'hubspot',
       groups: [
         { installationId, events: [event('1', 'a'), event('2', 'b')] },
@@ -37,7 +37,7 @@ describe('inbox', () => {
       now: clock.now(),
     });
     expect(first).toEqual({ stored: 3, duplicates: 0 });
-    expect(inbox.store({ crm: 'hubspot', groups: [{ installationId, events: [event('1', 'a'), event('2', 'b'), event('2', 'd')] }], now: clock.now() })).toEqual({
+    expect(await inbox.store({ crm: 'hubspot', groups: [{ installationId, events: [event('1', 'a'), event('2', 'b'), event('2', 'd')] }], now: clock.now() })).toEqual({
       stored: 1,
       duplicates: 2,
     });
@@ -45,14 +45,14 @@ describe('inbox', () => {
     expect(claim().map((r) => r.eventKey)).toEqual(['a', 'b', 'd']);
   });
 
-  it('holds the events while webhooks keep coming, then claims them all once they pause', () => {
+  it('holds the events while webhooks keep coming, then claims them all once they pause', async () => {
     const { clock, store, claim, nextDueAt } = setup();
     expect(nextDueAt()).toBeNull();
-    store(event('42', 'stage-1'));
+    await store(event('42', 'stage-1'));
     clock.advance(600);
-    store(event('43', 'created'));
+    await store(event('43', 'created'));
     clock.advance(600);
-    store(event('42', 'stage-2'));
+    await store(event('42', 'stage-2'));
     clock.advance(600);
     expect(claim()).toEqual([]);
     expect(nextDueAt()?.toISOString()).toBe('2026-11-22T09:00:02.200Z');
@@ -61,10 +61,10 @@ describe('inbox', () => {
     expect(nextDueAt()).toBeNull();
   });
 
-  it('claims everything waiting once the oldest event has waited the maximum delay, however busy the webhooks', () => {
+  it('claims everything waiting once the oldest event has waited the maximum delay, however busy the webhooks', async () => {
     const { clock, store, claim, nextDueAt } = setup();
     for (let i = 0; i < 20; i++) {
-      store(event(String(i % 3), `change-${i}`));
+      await store(event(String(i % 3), `change-${i}`));
       expect(claim(), `after ${i * 500} ms`).toEqual([]);
       clock.advance(500);
     }
@@ -73,30 +73,30 @@ describe('inbox', () => {
     expect(claim()).toHaveLength(20);
   });
 
-  it("another installation's webhooks do not hold this one's back", () => {
+  it("another installation's webhooks do not hold this one's back", async () => {
     const { db, inbox, clock, store, claim } = setup();
     const busy = insertInstallation(db);
-    store(event('1', 'here'));
+    await store(event('1', 'here'));
     for (let i = 0; i < 4; i++) {
       clock.advance(300);
-      inbox.store({ crm: 'hubspot', groups: [{ installationId: busy, events: [event('2', `there-${i}`)] }], now: clock.now() });
+      await inbox.store({ crm: 'hubspot', groups: [{ installationId: busy, events: [event('2', `there-${i}`)] }], now: clock.now() });
     }
     expect(claim().map((r) => r.eventKey)).toEqual(['here']);
     expect(inbox.claim(busy, { ...lease, ...window, now: clock.now() })).toEqual([]);
   });
 
-  it('claims at most the given number of records, whole', () => {
+  it('claims at most the given number of records, whole', async () => {
     const { inbox, installationId, clock, store } = setup();
-    store(event('1', 'a'), event('2', 'b'), event('1', 'c'), event('3', 'd'));
+    await store(event('1', 'a'), event('2', 'b'), event('1', 'c'), event('3', 'd'));
     clock.advance(window.quietMs);
     const claimTwo = () => inbox.claim(installationId, { ...window, records: 2, leaseMs: lease.leaseMs, now: clock.now() });
     expect(claimTwo().map((r) => r.eventKey)).toEqual(['a', 'b', 'c']);
     expect(claimTwo().map((r) => r.eventKey)).toEqual(['d']);
   });
 
-  it('a claim whose lease ran out is claimed again, with its attempt counted', () => {
+  it('a claim whose lease ran out is claimed again, with its attempt counted', async () => {
     const { clock, store, claim } = setup();
-    store(event('9', 'x'));
+    await store(event('9', 'x'));
     clock.advance(window.quietMs);
     expect(claim()).toEqual([expect.objectContaining({ eventKey: 'x', attempts: 1 })]);
     expect(claim()).toEqual([]);
@@ -105,11 +105,49 @@ describe('inbox', () => {
   });
 });
 
+describe('group commit', () => {
+  it('requests stored in the same turn share one transaction, each told its own counts', async () => {
+    const { db, installationId, clock } = setup();
+    // Count the transactions the repository runs.
+    let transactions = 0;
+    const transaction = db.$client.transaction.bind(db.$client);
+    db.$client.transaction = ((fn: (...args: never[]) => unknown) => {
+      const run = transaction(fn);
+      return Object.assign((...args: never[]) => (transactions++, run(...args)), run);
+    }) as typeof db.$client.transaction;
+    const inbox = inboxRepo(db);
+    const write = (...events: CrmEvent[]) => inbox.store({ crm: 'hubspot', groups: [{ installationId, events }], now: clock.now() });
+
+    const results = await Promise.all([write(event('1', 'a'), event('2', 'b')), write(event('2', 'b'), event('3', 'c')), write(event('3', 'c'))]);
+    expect(results).toEqual([
+      { stored: 2, duplicates: 0 },
+      { stored: 1, duplicates: 1 },
+      { stored: 0, duplicates: 1 },
+    ]);
+    expect(transactions).toBe(1);
+    await write(event('4', 'd'));
+    expect(transactions).toBe(2);
+    expect(inbox.pendingCount(installationId)).toBe(4);
+  });
+
+  it('a request that cannot be stored fails alone; the others in its turn are committed', async () => {
+    const { inbox, installationId, clock } = setup();
+    const write = (...events: CrmEvent[]) => inbox.store({ crm: 'hubspot', groups: [{ installationId, events }], now: clock.now() });
+    const broken = { ...event('9', 'broken'), objectType: null } as unknown as CrmEvent;
+    const [good, bad, alsoGood] = await Promise.allSettled([write(event('1', 'a')), write(event('2', 'b'), broken), write(event('3', 'c'))]);
+    expect(good).toEqual({ status: 'fulfilled', value: { stored: 1, duplicates: 0 } });
+    expect(bad).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringContaining('NOT NULL') }) });
+    expect(alsoGood).toEqual({ status: 'fulfilled', value: { stored: 1, duplicates: 0 } });
+    // Nothing of the failed request was kept, not even its valid event.
+    expect(inbox.pendingCount(installationId)).toBe(2);
+  });
+});
+
 describe('inbox at volume', () => {
-  it('claims and settles more events at once than SQLite takes parameters in one statement', () => {
+  it('claims and settles more events at once than SQLite takes parameters in one statement', async () => {
     const { inbox, installationId, clock, store, claim } = setup();
     const events = Array.from({ length: 33_000 }, (_, i) => event(String(i % 50), `bulk-${i}`));
-    store(...events);
+    await store(...events);
     clock.advance(window.quietMs);
     const rows = claim();
     expect(rows).toHaveLength(33_000);
