@@ -56,6 +56,8 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
+  // Health, metrics and webhooks are read by machines, not browsers: they come before the
+  // browser security headers.
   app.get('/healthz', async (_req, res) => {
     const migrated = ctx.store.db.$client.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'installations'").get() as { n: number };
     const queueOk = await deps.queue.healthy();
@@ -66,7 +68,6 @@ export function createApp(deps: AppDeps): Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  // A CRM, not a browser, calls the webhooks: they skip the browser security headers below.
   app.use(webhooksRouter(ctx, deps.connectors, deps.publicBaseUrl, metrics));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': ["'self'"] } } }));
   app.use(oauthRouter(ctx, deps.publicBaseUrl));
