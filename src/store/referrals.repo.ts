@@ -41,16 +41,18 @@ export function referralsRepo(db: Db) {
     .where(and(eq(referrals.installationId, sql.placeholder('installationId')), eq(referrals.refereeEmailKey, sql.placeholder('emailKey'))))
     .orderBy(sql`+${referrals.submittedAt}`, asc(referrals.id))
     .prepare();
+  // Two index lookups, not `email = ? OR domain = ?`: for that, SQLite walks the installation's
+  // referrals in submitted order, so each submission cost as much as the installation was large.
   const priorByEmailOrDomain = db
     .select()
     .from(referrals)
     .where(
-      and(
-        eq(referrals.installationId, sql.placeholder('installationId')),
-        or(eq(referrals.refereeEmailKey, sql.placeholder('emailKey')), eq(referrals.refereeDomain, sql.placeholder('domain'))),
-      ),
+      sql`${referrals.id} IN (
+        SELECT ${referrals.id} FROM ${referrals} WHERE ${referrals.installationId} = ${sql.placeholder('installationId')} AND ${referrals.refereeEmailKey} = ${sql.placeholder('emailKey')}
+        UNION ALL
+        SELECT ${referrals.id} FROM ${referrals} WHERE ${referrals.installationId} = ${sql.placeholder('installationId')} AND ${referrals.refereeDomain} = ${sql.placeholder('domain')})`,
     )
-    .orderBy(asc(referrals.submittedAt))
+    .orderBy(asc(referrals.submittedAt), asc(referrals.id))
     .prepare();
   const statusUpdate = db
     .update(referrals)

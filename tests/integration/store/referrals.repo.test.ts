@@ -50,3 +50,31 @@ describe('referralsRepo.linkedTo', () => {
     expect(repo.linkedTo(installationId, [{ objectType: 'contact', ids: [] }, { objectType: 'deal', ids: [] }])).toEqual([]);
   });
 });
+
+describe('referralsRepo.priorFor', () => {
+  it("finds the installation's referrals of the email or the domain, each once, oldest first", () => {
+    const db = createTestDb();
+    const installationId = insertInstallation(db);
+    const otherInstallationId = insertInstallation(db);
+    const referrer = insertReferrer(db, installationId, { name: 'Pia Partner', email: 'pia@partner.test' });
+    const otherReferrer = insertReferrer(db, otherInstallationId, { name: 'Oskar Other', email: 'oskar@other.test' });
+    const add = (r: typeof referrer, lastName: string, domain: string, submittedAt: string) => {
+      const { id } = insertReferral(db, r, { firstName: 'Jordan', lastName, company: 'Acme' });
+      db.$client.prepare('UPDATE referrals SET referee_domain = ?, submitted_at = ? WHERE id = ?').run(domain, submittedAt, id);
+      return id;
+    };
+    const sameDomainLater = add(referrer, 'A', 'acme.test', '2026-03-02T00:00:00.000Z');
+    const sameDomainEarlier = add(referrer, 'B', 'acme.test', '2026-03-01T00:00:00.000Z');
+    const sameEmail = add(referrer, 'C', 'elsewhere.test', '2026-03-03T00:00:00.000Z');
+    add(referrer, 'D', 'unrelated.test', '2026-03-04T00:00:00.000Z');
+    add(otherReferrer, 'E', 'acme.test', '2026-02-01T00:00:00.000Z');
+    const repo = referralsRepo(db);
+    const emailOf = (id: string) => repo.get(id)!.refereeEmailKey;
+
+    expect(repo.priorFor(installationId, emailOf(sameEmail), 'acme.test').map((r) => r.id)).toEqual([sameDomainEarlier, sameDomainLater, sameEmail]);
+    // Matching by both email and domain is still one referral.
+    expect(repo.priorFor(installationId, emailOf(sameDomainLater), 'acme.test').map((r) => r.id)).toEqual([sameDomainEarlier, sameDomainLater]);
+    expect(repo.priorFor(installationId, emailOf(sameEmail), null).map((r) => r.id)).toEqual([sameEmail]);
+    expect(repo.priorFor(installationId, 'nobody@nowhere.test', 'nowhere.test')).toEqual([]);
+  });
+});
