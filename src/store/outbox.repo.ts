@@ -74,7 +74,23 @@ export function outboxRepo(db: Db) {
     and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, sql.placeholder('at'))),
     and(eq(outbox.status, 'sending'), lte(outbox.leaseUntil, sql.placeholder('at'))),
   );
-  const firstDueRow = db.select().from(outbox).where(due).orderBy(outbox.id).limit(1).prepare();
+  // Two lookups rather than one over `due`: for the OR, SQLite gathered and sorted every due
+  // message on each claim, which a burst of thousands made the notifier's main cost. Pending
+  // messages leave in due order (the outbox_due index's own order; ties by id).
+  const firstPending = db
+    .select()
+    .from(outbox)
+    .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, sql.placeholder('at'))))
+    .orderBy(outbox.nextAttemptAt, outbox.id)
+    .limit(1)
+    .prepare();
+  const firstExpired = db
+    .select()
+    .from(outbox)
+    .where(and(eq(outbox.status, 'sending'), lte(outbox.leaseUntil, sql.placeholder('at'))))
+    .orderBy(outbox.id)
+    .limit(1)
+    .prepare();
   const dueEmailsOf = db
     .select()
     .from(outbox)
@@ -145,9 +161,9 @@ export function outboxRepo(db: Db) {
       return added;
     },
 
-    /** The oldest message due at `at`: pending and due, or claimed by a notifier whose lease ran out. */
+    /** The next message due at `at`: one claimed by a notifier whose lease ran out, else the earliest due. */
     firstDue(at: string): OutboxRow | undefined {
-      return firstDueRow.get({ at });
+      return firstExpired.get({ at }) ?? firstPending.get({ at });
     },
 
     /** A referrer's emails due at `at`, oldest first. */
