@@ -14,6 +14,11 @@ export function programNotice(program: Program): NotificationIntent['program'] {
   };
 }
 
+/** What every notice says of the referral it is about. */
+function referralSummary(referral: ReferralRow) {
+  return { id: referral.id, status: referral.status, refereeName: refereeName(referral), refereeCompany: referral.refereeCompany };
+}
+
 function refereeName(referral: ReferralRow): string {
   return [referral.refereeFirstName, referral.refereeLastName].filter(Boolean).join(' ') || referral.refereeEmail;
 }
@@ -36,13 +41,7 @@ export function referralNotice(
     referrerId: referrer.id,
     crmNote: true,
     data: {
-      referral: {
-        id: referral.id,
-        status: referral.status,
-        refereeName: refereeName(referral),
-        refereeCompany: referral.refereeCompany,
-        ...(reason ? { reason } : {}),
-      },
+      referral: { ...referralSummary(referral), ...(reason ? { reason } : {}) },
       ...(deal ? { deal } : {}),
     },
     program,
@@ -67,13 +66,7 @@ export function arrivalNotice(
     referrerId: referrer.id,
     recipient,
     data: {
-      referral: {
-        id: referral.id,
-        status: referral.status,
-        refereeName: refereeName(referral),
-        refereeCompany: referral.refereeCompany,
-        ...(referral.notes ? { notes: referral.notes } : {}),
-      },
+      referral: { ...referralSummary(referral), ...(referral.notes ? { notes: referral.notes } : {}) },
     },
     program,
   };
@@ -94,7 +87,7 @@ export function rewardNotice(
     referrerId: reward.referrerId,
     crmNote: true,
     data: {
-      referral: { id: referral.id, status: referral.status, refereeName: refereeName(referral), refereeCompany: referral.refereeCompany },
+      referral: referralSummary(referral),
       reward: {
         id: reward.id,
         amountCents: reward.amountCents,
