@@ -156,8 +156,6 @@ export interface CrmEvent {
   related?: { objectType: CrmObjectType; objectId: string }[];
   /** Property name for a property change, when the CRM says. */
   property?: string;
-  /** The vendor payload of this one event, kept in the inbox for replay and audit. */
-  raw: unknown;
 }
 
 export type ParsedWebhook =

@@ -78,7 +78,7 @@ function toEvent(event: HsEvent, type: string): CrmEvent | null {
     // Both sides must be records Referloop follows (a contact↔ticket link changes nothing here).
     const [subject, other] = sides;
     if (!subject || !other) return null;
-    return { accountId, eventKey: key, change, occurredAt, raw: event, objectType: subject.objectType, objectId: subject.objectId, related: [other] };
+    return { accountId, eventKey: key, change, occurredAt, objectType: subject.objectType, objectId: subject.objectId, related: [other] };
   }
 
   const objectType = objectOf(event, objectName);
@@ -95,7 +95,6 @@ function toEvent(event: HsEvent, type: string): CrmEvent | null {
     eventKey: key,
     change,
     occurredAt,
-    raw: event,
     objectType,
     objectId,
     related: related.length ? related : undefined,

@@ -36,7 +36,6 @@ export function parseOutboundMessage(request: InboundRequest): ParsedWebhook {
   }
   const organizationId = text(child(notifications, OUTBOUND_NS, 'OrganizationId'));
   if (!isSalesforceId(organizationId)) return { ok: false, reason: 'malformed SOAP: OrganizationId is not a Salesforce id' };
-  const actionId = text(child(notifications, OUTBOUND_NS, 'ActionId'));
   const list = notifications.children.filter((c) => c.ns === OUTBOUND_NS && c.local === 'Notification');
   if (list.length === 0 || list.length > MAX_NOTIFICATIONS) {
     return { ok: false, reason: `malformed SOAP: ${list.length} notifications (1 to ${MAX_NOTIFICATIONS} allowed)` };
@@ -64,7 +63,6 @@ export function parseOutboundMessage(request: InboundRequest): ParsedWebhook {
       objectId: toId18(fields.Id),
       change: 'updated',
       occurredAt: toIsoInstant(stamp ?? new Date().toISOString()),
-      raw: { organizationId, actionId, notificationId, sObjectType: type.local, fields },
     };
     // A converted lead points at the records it became: refresh them with it.
     if (objectType === 'lead' && fields.IsConverted === 'true') {

@@ -298,7 +298,6 @@ export const inbox = sqliteTable(
     change: text('change').notNull(),
     occurredAt: text('occurred_at').notNull(),
     related: text('related', { mode: 'json' }).$type<{ objectType: string; objectId: string }[]>(),
-    payload: text('payload', { mode: 'json' }).$type<unknown>().notNull(),
     status: text('status', { enum: ['pending', 'processing', 'done', 'dead', 'ignored'] }).notNull(),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),

@@ -11,7 +11,7 @@ const window = { quietMs: 1_000, maxDelayMs: 10_000 };
 const lease = { records: 100, leaseMs: 60_000 };
 
 function event(objectId: string, key: string): CrmEvent {
-  return { accountId: 'portal-1', eventKey: key, objectType: 'deal', objectId, change: 'updated', occurredAt: '2026-11-20T10:00:00.000Z', raw: { key } };
+  return { accountId: 'portal-1', eventKey: key, objectType: 'deal', objectId, change: 'updated', occurredAt: '2026-11-20T10:00:00.000Z' };
 }
 
 function setup() {

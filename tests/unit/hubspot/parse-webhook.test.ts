@@ -62,11 +62,11 @@ describe.skipIf(!haveSamples)('parsing every webhook sample', () => {
     expect(dealSide?.eventKey).not.toBe(contactSide?.eventKey);
   });
 
-  it('the delivery envelope body parses and keeps each raw event', () => {
+  it('the delivery envelope body parses into one hint per event', () => {
     const envelope = sampleJson<{ rawBody: string }>('webhooks/delivery-envelope-example.json');
     const parsed = events(envelope.rawBody);
     expect(parsed).toHaveLength(3);
-    expect(parsed[2]?.raw).toMatchObject({ attemptNumber: 2, propertyValue: '1071658803' });
+    expect(parsed[2]).toMatchObject({ objectType: 'deal', objectId: '48211950245', change: 'updated', property: 'dealstage', occurredAt: '2025-11-21T15:11:40.000Z' });
   });
 });
 
