@@ -106,6 +106,14 @@ describe('HubSpot webhook parsing rules', () => {
     expect(new Set([first?.eventKey, otherValue?.eventKey, otherTime?.eventKey]).size).toBe(3);
   });
 
+  it('gives occurredAt as an ISO instant to the millisecond, within a second and across seconds', () => {
+    const at = (occurredAt: number) => events([{ ...base, subscriptionType: 'deal.creation', objectId: 1, occurredAt }])[0]?.occurredAt;
+    const second = Date.UTC(2026, 10, 22, 9, 59, 59);
+    expect([0, 7, 42, 999, 1000, 1005].map((ms) => at(second + ms))).toEqual([0, 7, 42, 999, 1000, 1005].map((ms) => new Date(second + ms).toISOString()));
+    expect(at(-1)).toBe('1969-12-31T23:59:59.999Z');
+    expect(at(second + 0.9)).toBe(new Date(second + 0.9).toISOString());
+  });
+
   it('with an appId, events of other apps sharing the URL are ignored', () => {
     expect(parse([{ ...base, subscriptionType: 'deal.creation', objectId: 1 }, { ...base, appId: 1, subscriptionType: 'deal.creation', objectId: 2 }], '3145926'))
       .toMatchObject({ ok: true, ignored: 1, events: [{ objectId: '1' }] });
@@ -116,6 +124,7 @@ describe('HubSpot webhook parsing rules', () => {
     ['an object, not an array', { events: [] }, 'JSON array'],
     ['over 100 events', Array.from({ length: 101 }, (_, i) => ({ ...base, subscriptionType: 'deal.creation', objectId: i })), 'at most 100'],
     ['an event without portalId', [{ subscriptionType: 'deal.creation', objectId: 1, occurredAt: 1 }], 'lacks'],
+    ['an occurredAt no date can hold', [{ ...base, subscriptionType: 'deal.creation', objectId: 1, occurredAt: 1e17 }], 'lacks'],
     ['a non-object event', [42], 'not an object'],
   ])('refuses %s with a reason', (_, body, reason) => {
     expect(parse(body)).toEqual({ ok: false, reason: expect.stringContaining(reason) });
