@@ -30,7 +30,7 @@ const ERROR_CODES: Record<number, string> = {
   400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'too_large', 429: 'rate_limited',
 };
 
-const json = (status: number, body: unknown): HttpReply => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
+const json = (status: number, body: unknown): HttpReply => ({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) });
 
 export function createHubSpotConnector(config: HubSpotConnectorConfig): CrmConnector {
   const oauth = createHubSpotOAuth(config);

@@ -13,9 +13,19 @@ export function webhooksRouter(ctx: UseCaseContext, connectors: CrmConnector[], 
   const router = Router();
   for (const connector of connectors) {
     const hooks = connector.webhooks;
+    // Counters bound to their labels once, not hashed on every request.
+    const events = {
+      stored: metrics.webhookEvents.labels({ crm: connector.kind, outcome: 'stored' }),
+      duplicate: metrics.webhookEvents.labels({ crm: connector.kind, outcome: 'duplicate' }),
+      unknownAccount: metrics.webhookEvents.labels({ crm: connector.kind, outcome: 'unknown_account' }),
+    };
+    const requestsByStatus = new Map<number, ReturnType<typeof metrics.webhookRequests.labels>>();
     const send = (res: Response, reply: HttpReply) => {
-      metrics.webhookRequests.inc({ crm: connector.kind, status: String(reply.status) });
-      res.status(reply.status).type(reply.contentType).send(reply.body);
+      let requests = requestsByStatus.get(reply.status);
+      if (!requests) requestsByStatus.set(reply.status, (requests = metrics.webhookRequests.labels({ crm: connector.kind, status: String(reply.status) })));
+      requests.inc();
+      // The CRM reads the status and body only: no ETag or content negotiation (res.send).
+      res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) }).end(reply.body);
     };
     const raw = express.raw({ type: () => true, limit: hooks.maxBodyBytes });
     router.post(
@@ -35,9 +45,9 @@ export function webhooksRouter(ctx: UseCaseContext, connectors: CrmConnector[], 
           rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
         });
         if (outcome.refused) requestLog(ctx, res).warn({ crm: connector.kind, reason: outcome.refused }, 'webhook refused');
-        metrics.webhookEvents.inc({ crm: connector.kind, outcome: 'stored' }, outcome.stored);
-        metrics.webhookEvents.inc({ crm: connector.kind, outcome: 'duplicate' }, outcome.duplicates);
-        if (outcome.unknownAccount) metrics.webhookEvents.inc({ crm: connector.kind, outcome: 'unknown_account' });
+        events.stored.inc(outcome.stored);
+        events.duplicate.inc(outcome.duplicates);
+        if (outcome.unknownAccount) events.unknownAccount.inc();
         send(res, outcome.reply);
       },
     );

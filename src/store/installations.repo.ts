@@ -16,8 +16,8 @@ export interface InstallationSettings {
 export function installationsRepo(db: Db, cipher: Cipher) {
   const whereAccount = and(eq(installations.crm, sql.placeholder('crm')), eq(installations.accountId, sql.placeholder('accountId')));
   const byAccount = db.select().from(installations).where(whereAccount).prepare();
-  // Prepared once and lean (no token or settings columns to map): every webhook request runs it.
-  const routeByAccount = db.select({ id: installations.id, status: installations.status }).from(installations).where(whereAccount).prepare();
+  // Every webhook request runs it: a plain statement, two columns, no ORM mapping.
+  const routeByAccount = db.$client.prepare<[CrmKind, string], Pick<InstallationRow, 'id' | 'status'>>('SELECT id, status FROM installations WHERE crm = ? AND account_id = ?');
   return {
     list(): InstallationRow[] {
       return db.select().from(installations).orderBy(installations.createdAt).all();
@@ -33,7 +33,7 @@ export function installationsRepo(db: Db, cipher: Cipher) {
 
     /** Where a webhook's events go: the account's installation id and whether it is active. */
     routeFor(crm: CrmKind, accountId: string): Pick<InstallationRow, 'id' | 'status'> | undefined {
-      return routeByAccount.get({ crm, accountId });
+      return routeByAccount.get(crm, accountId);
     },
 
     /** Insert, or on reinstall keep the id and settings and replace the grant. */

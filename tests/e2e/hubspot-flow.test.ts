@@ -192,14 +192,33 @@ describe('HubSpot end to end', () => {
     const post = (signature: string, timestamp: string) =>
       fetch(uri, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp } });
 
+    const counters = async () => {
+      const text = await (await fetch(`${svc.url}/metrics`)).text();
+      const value = (series: string) => Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.split(' ')[1] ?? 0);
+      return {
+        refused: value('referloop_webhook_requests_total{crm="hubspot",status="401"}'),
+        stored: value('referloop_webhook_events_total{crm="hubspot",outcome="stored"}'),
+        duplicates: value('referloop_webhook_events_total{crm="hubspot",outcome="duplicate"}'),
+      };
+    };
+    const countedBefore = await counters();
+
     const now = String(Date.now());
     expect((await post(sign('not-the-secret', now), now)).status).toBe(401);
     const stale = String(Date.now() - 6 * 60_000);
     expect((await post(sign(CLIENT.clientSecret, stale), stale)).status).toBe(401);
     expect(inboxCount()).toBe(before);
-    // The same request, signed right and fresh, is taken.
+    // The same request, signed right and fresh, is taken; its redelivery is acknowledged and dropped.
+    const taken = await post(sign(CLIENT.clientSecret, now), now);
+    expect(taken.status).toBe(200);
+    expect(taken.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await taken.json()).toEqual({ status: 'ok' });
     expect((await post(sign(CLIENT.clientSecret, now), now)).status).toBe(200);
     expect(inboxCount()).toBe(before + 1);
+    const countedAfter = await counters();
+    expect(countedAfter.refused - countedBefore.refused).toBe(2);
+    expect(countedAfter.stored - countedBefore.stored).toBeGreaterThanOrEqual(1);
+    expect(countedAfter.duplicates - countedBefore.duplicates).toBeGreaterThanOrEqual(1);
   });
 
   it('obeys a 429 storm: the sync waits and completes, with no breach of the real limit', async () => {
