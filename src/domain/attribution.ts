@@ -168,6 +168,18 @@ export interface ReversalDecision {
   reason: string;
 }
 
+/**
+ * A deal read that is older than the state already applied: two sync runs fetched the same deal
+ * and the older answer arrived last. Applying it would undo the newer state (a won deal would look
+ * reopened, its reward clawed back, then paid again). Equal times are not stale: same state.
+ */
+export function isStaleDealRead(applied: { modifiedAt: string } | undefined, fetched: { modifiedAt: string }): boolean {
+  if (!applied) return false;
+  const appliedAt = Date.parse(applied.modifiedAt);
+  const fetchedAt = Date.parse(fetched.modifiedAt);
+  return Number.isFinite(appliedAt) && Number.isFinite(fetchedAt) && fetchedAt < appliedAt;
+}
+
 /** What a change to a deal means for the rewards it earned when it was won. */
 export function reversalDecision(
   previous: { dealWasWon: boolean; amountCents: number | null; currency?: string },

@@ -6,7 +6,7 @@ import type {
   CrmPerson,
   CrmWrite,
 } from '../../connectors/connector.ts';
-import { attributeDeal, reversalDecision } from '../domain/attribution.ts';
+import { attributeDeal, isStaleDealRead, reversalDecision } from '../domain/attribution.ts';
 import { toDateOnly } from '../domain/dates.ts';
 import { becameEligible, evaluateEligibility } from '../domain/eligibility.ts';
 import { normalizeEmail } from '../domain/normalize.ts';
@@ -246,6 +246,10 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
   if (!current) return [];
   const { program } = current;
   const previous = store.deals.get(installation.id, deal.id);
+  if (isStaleDealRead(previous && { modifiedAt: previous.crmModifiedAt }, deal)) {
+    ctx.log.info({ dealId: deal.id, applied: previous?.crmModifiedAt, fetched: deal.modifiedAt }, 'older read of a deal ignored');
+    return [];
+  }
   const referrals = candidatesFor(ctx, installation, deal);
   if (referrals.length === 0 && !previous) return [];
   // A refetch of a deal whose facts did not change (many events about one deal) decides nothing new.

@@ -250,6 +250,40 @@ describe('HubSpot end to end', () => {
     expect({ rewards: count('rewards'), ledger: count('reward_events'), outbox: count('outbox'), timeline: count('referral_events') }).toEqual(before);
   }, 45_000);
 
+  it('ignores a read of a won deal that is older than the state it applied: no reopening, no clawback', async () => {
+    const db = svc.service.runtime.db.$client;
+    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const since = new Date().toISOString();
+    const pushed = await logReferral('noor@lagging-replica.com');
+    const dealId = workDeal(pushed.crm!.person.id, 'Lagging replica', ['closedwon'], '30000');
+    const won = await eventually(async () => {
+      const r = await referral(pushed.id);
+      return r.status === 'closed_won' && r.rewards.length ? r : undefined;
+    }, 20_000, 'closed won');
+    await hubspot.state.webhooksIdle();
+    await eventually(() => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined), 20_000, 'inbox drained');
+    const before = { ledger: count('reward_events'), outbox: count('outbox') };
+
+    // The portal answers with the deal as it was a minute earlier, still open (as a lagging read
+    // replica would, or a second sync run whose fetch started first); no webhook says so.
+    const record = hubspot.state.model.find('deals', dealId)!;
+    const current = { ...record.properties };
+    const earlier = new Date(Date.parse(current.hs_lastmodifieddate!) - 60_000).toISOString();
+    Object.assign(record.properties, { dealstage: 'appointmentscheduled', hs_is_closed: 'false', hs_is_closed_won: 'false', hs_lastmodifieddate: earlier });
+    try {
+      const res = await svc.api('/replay', { method: 'POST', json: { since } });
+      expect(res.status).toBe(202);
+      expect(((await res.json()) as { requeued: number }).requeued).toBeGreaterThan(0);
+      await eventually(() => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined), 20_000, 'replay drained');
+    } finally {
+      Object.assign(record.properties, current);
+    }
+    const after = await referral(pushed.id);
+    expect(after.status).toBe('closed_won');
+    expect(after.rewards).toEqual(won.rewards);
+    expect({ ledger: count('reward_events'), outbox: count('outbox') }).toEqual(before);
+  }, 45_000);
+
   it('simulates a draft program over the stored won deals, and reports the program', async () => {
     const { program } = (await (await svc.api('/program')).json()) as { program: { rewardRules: { id: string; rateBasisPoints?: number }[] } };
     const draft = { ...program, rewardRules: program.rewardRules.map((r) => (r.id === 'partner-commission' ? { ...r, rateBasisPoints: 2_000 } : r)) };

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   attributeDeal,
   equalSharesPpm,
+  isStaleDealRead,
   reversalDecision,
   type AttributionCandidate,
   type AttributionDeal,
@@ -180,6 +181,20 @@ it('equalSharesPpm gives the remainder to the earliest', () => {
   expect(equalSharesPpm(3)).toEqual([333_334, 333_333, 333_333]);
   expect(equalSharesPpm(7).reduce((a, b) => a + b, 0)).toBe(1_000_000);
   expect(() => equalSharesPpm(0)).toThrow(RangeError);
+});
+
+describe('isStaleDealRead', () => {
+  const applied = { modifiedAt: '2026-11-22T09:00:00.000Z' };
+  it.each([
+    ['nothing applied yet', undefined, '2020-01-01T00:00:00.000Z', false],
+    ['an older read', applied, '2026-11-22T08:59:59.999Z', true],
+    ['the same state again', applied, '2026-11-22T09:00:00.000Z', false],
+    ['a newer read', applied, '2026-11-22T09:00:00.001Z', false],
+    ['the same instant written with an offset (Salesforce)', applied, '2026-11-22T09:00:00.000+0000', false],
+    ['an unreadable time: applied, not ignored', applied, 'yesterday', false],
+  ])('%s', (_label, previous, fetched, stale) => {
+    expect(isStaleDealRead(previous, { modifiedAt: fetched })).toBe(stale);
+  });
 });
 
 describe('reversalDecision', () => {
