@@ -492,6 +492,8 @@ function printTable(report: Report): void {
     out.push('');
     out.push(`3. Drain — ${d.events} events, first stored → inbox empty: ${d.seconds} s${d.complete ? '' : ` — INCOMPLETE, ${d.processedEvents} processed when cut short (a lower bound; --drain-timeout=<s>)`}`);
     out.push(`   rate-limit bound: ${a.minimum} minimum calls at ${CLIENT_LIMIT.points} per ${CLIENT_LIMIT.durationMs / 1000} s = ${d.rateLimitBoundSeconds} s → ${d.complete ? '' : '≥ '}${d.ratioToRateLimitBound}× the bound (the ${a.total} calls made need ${d.callsAtRateLimitSeconds} s at that rate)`);
+    // A sliding window admits its whole allowance at once: a drain that needs fewer calls than that is not held back by the limiter.
+    if (a.total <= CLIENT_LIMIT.points) out.push(`   (the ${a.total} calls fit in one window's allowance of ${CLIENT_LIMIT.points}, so the limiter need not delay them: the steady-rate bound does not bind this drain)`);
     out.push(`   webhooks all stored after ${d.ingestSeconds} s; the service's event loop was busy ${Math.round(d.eventLoopUtilization * 100)}% of the drain, ${d.cpuSeconds} CPU s (${d.cpuCoresUsed} cores) (worker concurrency ${d.workerConcurrency}; events synced once the webhooks paused ${d.syncCoalesceMs} ms, or after ${d.syncMaxDelayMs} ms)`);
     out.push(`   rate-limit breaches (sandbox 429s at ${SANDBOX_LIMIT.points} per ${SANDBOX_LIMIT.durationMs / 1000} s): ${report.rateLimitBreaches} (${ok(report.met.rateLimitBreaches)})`);
     const v = d.verified;
