@@ -7,6 +7,9 @@ import { installations } from './schema.ts';
 
 export type InstallationRow = typeof installations.$inferSelect;
 
+/** How long a webhook route (an account's installation and status) is reused. */
+const ROUTE_TTL_MS = 1_000;
+
 export interface InstallationSettings {
   /** `{ [pipelineId]: { [stageId]: lifecycle step } }` */
   stageMapping?: Record<string, Record<string, string>>;
@@ -16,8 +19,13 @@ export interface InstallationSettings {
 export function installationsRepo(db: Db, cipher: Cipher) {
   const whereAccount = and(eq(installations.crm, sql.placeholder('crm')), eq(installations.accountId, sql.placeholder('accountId')));
   const byAccount = db.select().from(installations).where(whereAccount).prepare();
-  // Every webhook request runs it: a plain statement, two columns, no ORM mapping.
-  const routeByAccount = db.$client.prepare<[CrmKind, string], Pick<InstallationRow, 'id' | 'status'>>('SELECT id, status FROM installations WHERE crm = ? AND account_id = ?');
+  // Every webhook request asks where its events go, and the answer changes only on install or
+  // disconnect. A read transaction on the WAL file costs more than the query, so a known account's
+  // route is kept for ROUTE_TTL_MS: another process's change shows within it, this process's own
+  // at once. Unknown accounts are always asked again, so a new installation is never missed.
+  type Route = Pick<InstallationRow, 'id' | 'status'>;
+  const routeByAccount = db.$client.prepare<[CrmKind, string], Route>('SELECT id, status FROM installations WHERE crm = ? AND account_id = ?');
+  const routes = new Map<string, { route: Route; until: number }>();
   return {
     list(): InstallationRow[] {
       return db.select().from(installations).orderBy(installations.createdAt).all();
@@ -32,8 +40,14 @@ export function installationsRepo(db: Db, cipher: Cipher) {
     },
 
     /** Where a webhook's events go: the account's installation id and whether it is active. */
-    routeFor(crm: CrmKind, accountId: string): Pick<InstallationRow, 'id' | 'status'> | undefined {
-      return routeByAccount.get(crm, accountId);
+    routeFor(crm: CrmKind, accountId: string, now = Date.now()): Route | undefined {
+      const key = `${crm}:${accountId}`;
+      const known = routes.get(key);
+      if (known && known.until > now) return known.route;
+      const route = routeByAccount.get(crm, accountId);
+      if (route) routes.set(key, { route, until: now + ROUTE_TTL_MS });
+      else routes.delete(key);
+      return route;
     },
 
     /** Insert, or on reinstall keep the id and settings and replace the grant. */
@@ -41,6 +55,7 @@ export function installationsRepo(db: Db, cipher: Cipher) {
       row: InstallationRow;
       created: boolean;
     } {
+      routes.clear();
       const existing = this.findByAccount(input.crm, input.accountId);
       const grant = {
         accountName: input.accountName ?? existing?.accountName ?? null,
@@ -88,6 +103,7 @@ export function installationsRepo(db: Db, cipher: Cipher) {
     },
 
     markDisconnected(id: string, reason: string, now: Date): void {
+      routes.clear();
       db.update(installations)
         .set({ status: 'disconnected', statusReason: reason, updatedAt: now.toISOString() })
         .where(eq(installations.id, id))
