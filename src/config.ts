@@ -56,6 +56,8 @@ const envSchema = z.object({
   /** How long a worker's claim on a job or on inbox events lasts unless renewed; a killed worker's work is taken over after it. */
   JOB_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   INBOX_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Processed webhook events are deleted after this many days (dead ones are kept); `replay --since` reaches back this far. */
+  INBOX_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
   /** Referrer webhook endpoints on private or loopback addresses (for local testing). */
   ALLOW_PRIVATE_WEBHOOK_ENDPOINTS: boolFlag.default(false),
   /** `auto`: serve the sandbox CRMs when a CRM's app credentials are unset; `off`: never. */
@@ -102,6 +104,7 @@ export interface Config {
   jobAttempts: number;
   jobLeaseMs: number;
   inboxLeaseMs: number;
+  inboxRetentionDays: number;
   allowPrivateWebhookEndpoints: boolean;
 }
 
@@ -177,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobAttempts: e.JOB_ATTEMPTS,
     jobLeaseMs: e.JOB_LEASE_MS,
     inboxLeaseMs: e.INBOX_LEASE_MS,
+    inboxRetentionDays: e.INBOX_RETENTION_DAYS,
     allowPrivateWebhookEndpoints: e.ALLOW_PRIVATE_WEBHOOK_ENDPOINTS,
   };
 }

@@ -179,7 +179,7 @@ export async function startService(config: Config, log: Logger, options: { http:
       metrics,
       sync: syncOptions(config),
     });
-    const sweeper = startSweeper(ctx, SWEEP_INTERVAL_MS);
+    const sweeper = startSweeper(ctx, { intervalMs: SWEEP_INTERVAL_MS, inboxRetentionDays: config.inboxRetentionDays });
     const reconcile = startReconcileSchedule(ctx, config.reconcileIntervalMs);
     const notifier = createNotifier({
       db: runtime.db,

@@ -65,14 +65,21 @@ function toQueueSignal(err: unknown): unknown {
   return err;
 }
 
+/** Processed inbox events deleted per sweep at most: a backlog of old events goes in small steps. */
+const PRUNE_PER_SWEEP = 5_000;
+const DAY_MS = 86_400_000;
+
 /**
  * Repairs what a lost job (Redis restarted, process killed before enqueueing) would leave behind:
- * pending inbox events and referrals not yet pushed get their job again.
+ * pending inbox events and referrals not yet pushed get their job again. Also deletes processed
+ * inbox events older than the retention (`INBOX_RETENTION_DAYS`).
  */
-export function startSweeper(ctx: UseCaseContext, intervalMs: number): { stop(): void } {
+export function startSweeper(ctx: UseCaseContext, options: { intervalMs: number; inboxRetentionDays: number }): { stop(): void } {
   const sweep = () => {
     void (async () => {
       const now = ctx.now();
+      const pruned = ctx.store.inbox.prune(new Date(now.getTime() - options.inboxRetentionDays * DAY_MS), { limit: PRUNE_PER_SWEEP });
+      if (pruned) ctx.log.info({ pruned, retentionDays: options.inboxRetentionDays }, 'processed inbox events past their retention deleted');
       for (const installationId of ctx.store.inbox.installationsWithPending(now)) {
         await ctx.scheduler.schedule('sync', installationId);
       }
@@ -85,7 +92,7 @@ export function startSweeper(ctx: UseCaseContext, intervalMs: number): { stop():
   };
   // At start too: a restarted worker picks up what its predecessor left at once.
   sweep();
-  const timer = setInterval(sweep, intervalMs);
+  const timer = setInterval(sweep, options.intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

@@ -86,6 +86,11 @@ export function inboxRepo(db: Db) {
     return stored;
   };
 
+  const pruneScan = db.$client.prepare<[number, number], { id: number; receivedAt: string; status: string }>(
+    'SELECT id, received_at AS receivedAt, status FROM inbox WHERE id > ? ORDER BY id LIMIT ?',
+  );
+  const pruneDelete = db.$client.prepare<[string]>('DELETE FROM inbox WHERE id IN (SELECT value FROM json_each(?))');
+
   // Group commit: the webhook requests whose events arrive in one turn of the event loop share
   // one transaction. The commit is most of what storing a request costs, so a burst of
   // concurrent requests pays for it once.
@@ -207,6 +212,28 @@ export function inboxRepo(db: Db) {
         .set({ status: 'pending', attempts: sql`${inbox.attempts} - 1`, leaseUntil: null })
         .where(idIn(rows.map((r) => r.id)))
         .run();
+    },
+
+    /**
+     * Deletes processed events (done, or ignored: no installation) received before `before`, up to
+     * `limit`, oldest first; pending, processing and dead events stay. Walks the table in id order
+     * (ids grow with arrival) in pages of `page`, each deleted in its own short transaction, and
+     * stops at the first event received since `before`.
+     */
+    prune(before: Date, options: { limit: number; page?: number }): number {
+      const cutoff = before.toISOString();
+      const page = options.page ?? 1_000;
+      let deleted = 0;
+      let after = 0;
+      while (deleted < options.limit) {
+        const rows = pruneScan.all(after, page);
+        const expired = rows.filter((r) => r.receivedAt < cutoff);
+        const ids = expired.filter((r) => r.status === 'done' || r.status === 'ignored').map((r) => r.id).slice(0, options.limit - deleted);
+        if (ids.length) deleted += pruneDelete.run(JSON.stringify(ids)).changes;
+        if (rows.length < page || expired.length < rows.length) break;
+        after = rows.at(-1)!.id;
+      }
+      return deleted;
     },
 
     /** Installations with events waiting, for the sweeper that re-enqueues lost jobs. */

@@ -143,6 +143,44 @@ describe('group commit', () => {
   });
 });
 
+describe('inbox retention', () => {
+  const day = 86_400_000;
+  const statuses = (db: ReturnType<typeof setup>['db']) =>
+    db.$client.prepare('SELECT event_key AS key, status FROM inbox ORDER BY id').all() as { key: string; status: string }[];
+
+  it('deletes processed events older than the cutoff, oldest first, and keeps waiting, dead and recent ones', async () => {
+    const { db, inbox, installationId, clock, store, claim } = setup();
+    // Day 0: five events; two are done, one dead, one still pending, one of an unknown account.
+    await store(event('1', 'done-1'), event('2', 'done-2'), event('3', 'dead'), event('4', 'pending'));
+    await inbox.store({ crm: 'hubspot', groups: [{ installationId: null, events: [{ ...event('5', 'ignored'), accountId: 'portal-unknown' }] }], now: clock.now() });
+    clock.advance(window.quietMs);
+    const claimed = claim();
+    const byKey = (key: string) => claimed.find((r) => r.eventKey === key)!;
+    inbox.markDone([byKey('done-1').id, byKey('done-2').id], clock.now());
+    inbox.markFailed([byKey('dead')], 'poison', 1);
+    inbox.release([byKey('pending')]);
+    // Day 40: one more processed event, within any retention.
+    clock.advance(40 * day);
+    await store(event('6', 'recent'));
+    clock.advance(window.quietMs);
+    const second = claim();
+    inbox.markDone(second.filter((r) => r.eventKey === 'recent').map((r) => r.id), clock.now());
+    inbox.release(second.filter((r) => r.eventKey === 'pending'));
+
+    const cutoff = new Date(clock.now().getTime() - 30 * day);
+    expect(inbox.prune(cutoff, { limit: 1, page: 2 })).toBe(1);
+    expect(statuses(db).map((r) => r.key)).toEqual(['done-2', 'dead', 'pending', 'ignored', 'recent']);
+    expect(inbox.prune(cutoff, { limit: 100, page: 2 })).toBe(2);
+    expect(statuses(db)).toEqual([
+      { key: 'dead', status: 'dead' },
+      { key: 'pending', status: 'pending' },
+      { key: 'recent', status: 'done' },
+    ]);
+    expect(inbox.prune(cutoff, { limit: 100, page: 2 })).toBe(0);
+    expect(inbox.dead().map((r) => r.eventKey)).toEqual(['dead']);
+  });
+});
+
 describe('inbox at volume', () => {
   it('claims and settles more events at once than SQLite takes parameters in one statement', async () => {
     const { inbox, installationId, clock, store, claim } = setup();
