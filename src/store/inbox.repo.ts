@@ -6,7 +6,7 @@ import { inbox } from './schema.ts';
 
 export type InboxRow = typeof inbox.$inferSelect;
 
-/** Rows per INSERT: 100 events × 6 values stays far below SQLite's 32,766 parameters. */
+/** Rows per INSERT: 100 events × 7 values stays far below SQLite's 32,766 parameters. */
 const INSERT_CHUNK = 100;
 
 /** How long an installation's events wait to be synced together (SYNC_COALESCE_MS, SYNC_MAX_DELAY_MS). */
@@ -53,16 +53,16 @@ export interface InboxWrite {
 export function inboxRepo(db: Db) {
   // One INSERT per request (chunks of INSERT_CHUNK rows): a statement per event made binding and
   // stepping, not SQLite's own work, most of what storing cost. What the events of a group share
-  // (CRM, account, installation, status, time) is bound once; each row binds its own six values.
+  // (CRM, installation, status, time) is bound once; each row binds its own seven values.
   const inserts = new Map<number, Statement>();
   const insertRows = (rows: number) => {
     let statement = inserts.get(rows);
     if (!statement) {
       statement = db.$client.prepare(
-        `INSERT INTO inbox (crm, account_id, installation_id, status, received_at,
-           event_key, object_type, object_id, change, occurred_at, related)
-         SELECT ?, ?, ?, ?, ?, column1, column2, column3, column4, column5, column6
-           FROM (VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')})
+        `INSERT INTO inbox (crm, installation_id, status, received_at,
+           account_id, event_key, object_type, object_id, change, occurred_at, related)
+         SELECT ?, ?, ?, ?, column1, column2, column3, column4, column5, column6, column7
+           FROM (VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')})
           WHERE true -- lets ON CONFLICT follow a SELECT
          ON CONFLICT (crm, account_id, event_key) DO NOTHING`,
       );
@@ -78,8 +78,8 @@ export function inboxRepo(db: Db) {
       const status = installationId ? 'pending' : 'ignored';
       for (let start = 0; start < events.length; start += INSERT_CHUNK) {
         const chunk = events.slice(start, start + INSERT_CHUNK);
-        const values: unknown[] = [input.crm, chunk[0]!.accountId, installationId, status, receivedAt];
-        for (const e of chunk) values.push(e.eventKey, e.objectType, e.objectId, e.change, e.occurredAt, e.related ? JSON.stringify(e.related) : null);
+        const values: unknown[] = [input.crm, installationId, status, receivedAt];
+        for (const e of chunk) values.push(e.accountId, e.eventKey, e.objectType, e.objectId, e.change, e.occurredAt, e.related ? JSON.stringify(e.related) : null);
         stored += insertRows(chunk.length).run(values).changes;
       }
     }

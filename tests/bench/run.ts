@@ -259,12 +259,12 @@ async function ingestPhase() {
   }
   const stored = off.svc.runtime.store.inbox.pendingCount(off.installationId);
   await off.stop();
-  const ratios = rounds.map((r) => r.ratio);
-  const middle = rounds.find((r) => r.ratio === median(ratios))!;
+  const ratio = median(rounds.map((r) => r.ratio));
+  const middle = rounds.find((r) => r.ratio === ratio)!;
   return {
     bare: ingestFigures(middle.bare),
     off: { ...ingestFigures(middle.off), worker: false, storedEvents: stored },
-    ratio: round(median(ratios), 3),
+    ratio: round(ratio, 3),
     byCpu: round(median(rounds.map((r) => r.bare.serverCpuMsPerRequest / r.off.serverCpuMsPerRequest)), 3),
     rounds: rounds.map((r) => ({
       bareEventsPerSec: r.bare.eventsPerSec,

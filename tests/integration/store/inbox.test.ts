@@ -45,6 +45,13 @@ describe('inbox', () => {
     expect(claim().map((r) => r.eventKey)).toEqual(['a', 'b', 'd']);
   });
 
+  it("keeps each event's own account, also when one group holds events of several", async () => {
+    const { db, inbox, clock } = setup();
+    const other = { ...event('7', 'x'), accountId: 'portal-2' };
+    expect(await inbox.store({ crm: 'hubspot', groups: [{ installationId: null, events: [event('6', 'w'), other] }], now: clock.now() })).toEqual({ stored: 2, duplicates: 0 });
+    expect(db.$client.prepare('SELECT account_id AS account FROM inbox ORDER BY id').all()).toEqual([{ account: 'portal-1' }, { account: 'portal-2' }]);
+  });
+
   it('holds the events while webhooks keep coming, then claims them all once they pause', async () => {
     const { clock, store, claim, nextDueAt } = setup();
     expect(nextDueAt()).toBeNull();
