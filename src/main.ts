@@ -13,7 +13,7 @@ import { createSalesforceSandbox } from '../connectors/salesforce/sandbox/index.
 import type { Config } from './config.ts';
 import { createApp, type AppDeps } from './http/app.ts';
 import { notificationsRouter } from './http/notifications.route.ts';
-import { webhookEndpointsRouter } from './http/webhook-endpoints.route.ts';
+import { referrerWebhookEndpointsRouter } from './http/referrer-webhook-endpoints.route.ts';
 import { createBullmqQueue } from './jobs/bullmq-queue.ts';
 import { createEmbeddedQueue } from './jobs/embedded-queue.ts';
 import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
@@ -28,8 +28,8 @@ import { createNotifier } from './notify/notifier.ts';
 import { createCipher } from './store/crypto.ts';
 import { migrateDb, openDb, type Db } from './store/db.ts';
 import { createStore, type Store } from './store/index.ts';
-import type { UseCaseContext } from './use-cases/context.ts';
-import { createCrmAccess } from './use-cases/crm-access.ts';
+import type { UseCaseContext } from './ports/context.ts';
+import { createCrmAccess } from './ports/crm-access.ts';
 
 const QUEUE_NAME = 'referloop-sync';
 const SWEEP_INTERVAL_MS = 5_000;
@@ -152,7 +152,7 @@ export async function startService(config: Config, log: Logger, options: { http:
       adminTokenFile: config.adminTokenFile,
       sandboxes: runtime.sandboxes,
       publicRouters: [notificationsRouter({ db: runtime.db })],
-      apiRouters: [webhookEndpointsRouter({ db: runtime.db, cipher: store.cipher, allowPrivateEndpoints: config.allowPrivateWebhookEndpoints, now: ctx.now })],
+      apiRouters: [referrerWebhookEndpointsRouter({ db: runtime.db, cipher: store.cipher, allowPrivateEndpoints: config.allowPrivateWebhookEndpoints, now: ctx.now })],
     });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, () => resolve(s));

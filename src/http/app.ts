@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import type { CrmConnector } from '../../connectors/connector.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Metrics } from '../metrics.ts';
-import type { UseCaseContext } from '../use-cases/context.ts';
+import type { UseCaseContext } from '../ports/context.ts';
 import { authenticate, parseJsonBody } from './auth.ts';
 import { ApiError, errorHandler } from './errors.ts';
 import { installationsRouter } from './installations.route.ts';
@@ -15,7 +15,7 @@ import { programRouter } from './program.route.ts';
 import { referralsRouter } from './referrals.route.ts';
 import { requestLog } from './request-context.ts';
 import { rewardsRouter } from './rewards.route.ts';
-import { webhooksRouter } from './webhooks.route.ts';
+import { crmWebhooksRouter } from './crm-webhooks.route.ts';
 
 export interface AppDeps {
   ctx: UseCaseContext;
@@ -68,7 +68,7 @@ export function createApp(deps: AppDeps): Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  app.use(webhooksRouter(ctx, deps.connectors, deps.publicBaseUrl, metrics));
+  app.use(crmWebhooksRouter(ctx, deps.connectors, deps.publicBaseUrl, metrics));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': ["'self'"] } } }));
   app.use(oauthRouter(ctx, deps.publicBaseUrl));
   app.use(settingsPage(ctx.store, deps.adminTokenFile));

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { JobQueue } from '../jobs/queue.ts';
-import type { UseCaseContext } from '../use-cases/context.ts';
+import type { UseCaseContext } from '../ports/context.ts';
 import { accountEligibility } from '../use-cases/account-eligibility.ts';
 import { replayEvents } from '../use-cases/replay-events.ts';
 import { principalOf } from './auth.ts';

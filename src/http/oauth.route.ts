@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { CrmKind } from '../../connectors/connector.ts';
-import type { UseCaseContext } from '../use-cases/context.ts';
+import type { UseCaseContext } from '../ports/context.ts';
 import { completeInstall, InstallError, startInstall } from '../use-cases/install-crm.ts';
 import { escape, page } from './pages.ts';
 import { requestContext } from './request-context.ts';

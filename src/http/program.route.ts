@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { Program } from '../domain/program.ts';
-import type { UseCaseContext } from '../use-cases/context.ts';
+import type { UseCaseContext } from '../ports/context.ts';
 import { replaceProgram, simulateDraft } from '../use-cases/program-settings.ts';
 import { principalOf } from './auth.ts';
 import { parseInput } from './errors.ts';

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { normalizeEmail } from '../domain/normalize.ts';
-import type { UseCaseContext } from '../use-cases/context.ts';
+import type { UseCaseContext } from '../ports/context.ts';
 import { submitReferral } from '../use-cases/submit-referral.ts';
 import { principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { Logger } from '../log.ts';
-import type { UseCaseContext } from '../use-cases/context.ts';
+import type { UseCaseContext } from '../ports/context.ts';
 
 /** The request's logger, which carries its request id (set by the app's first middleware). */
 export function requestLog(ctx: UseCaseContext, res: Response): Logger {

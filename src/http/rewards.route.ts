@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { UseCaseContext } from '../use-cases/context.ts';
+import type { UseCaseContext } from '../ports/context.ts';
 import { changeReward } from '../use-cases/manage-rewards.ts';
 import { principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';

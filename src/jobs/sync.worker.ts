@@ -1,6 +1,6 @@
 import { CrmError } from '../../connectors/connector.ts';
 import type { Metrics } from '../metrics.ts';
-import type { JobKind, Scheduler, UseCaseContext } from '../use-cases/context.ts';
+import type { JobKind, Scheduler, UseCaseContext } from '../ports/context.ts';
 import { pushReferrals } from '../use-cases/push-referrals.ts';
 import { reconcileInstallation } from '../use-cases/reconcile-installation.ts';
 import { syncInstallation, type SyncOptions } from '../use-cases/sync-installation.ts';

@@ -10,7 +10,7 @@ import { enqueueEndpointDisabledNotice } from './enqueue.ts';
 import { emailMessageId, messageIdFor } from './message-id.ts';
 import { renderDigest, renderEmail, renderNote } from './templates.ts';
 import type { CrmPayload, EmailPayload, WebhookPayload } from './topics.ts';
-import { createWebhookChannel, type WebhookChannel } from './webhooks.ts';
+import { createWebhookChannel, type WebhookChannel } from './referrer-webhooks.ts';
 
 export interface DeliveryPolicy {
   /** Retry a message this long; a webhook endpoint failing this long is disabled. */

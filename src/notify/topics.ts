@@ -45,7 +45,7 @@ export interface Recipient {
 
 /**
  * What a message may show, already filtered by the program's discretion for referrers. It is
- * the `data` of the webhook body as documented in README-webhooks.md; amounts are in the
+ * the `data` of the webhook body as documented in README-referrer-webhooks.md; amounts are in the
  * currency's major unit like the REST API.
  */
 export interface VisibleData {

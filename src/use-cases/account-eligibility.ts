@@ -1,7 +1,7 @@
 import type { EligibilityResult } from '../domain/eligibility.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import { applyCrmChanges } from './apply-crm-changes.ts';
-import type { UseCaseContext } from './context.ts';
+import type { UseCaseContext } from '../ports/context.ts';
 
 /**
  * Whether an account may refer, and why: the company is read from the CRM now and goes through

@@ -20,8 +20,8 @@ import {
 import type { NotificationTopic } from '../notify/topics.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import type { ReferralRow, ReferrerRow } from '../store/referrals.repo.ts';
-import type { UseCaseContext } from './context.ts';
-import { programNotice, referralNotice } from './notices.ts';
+import type { UseCaseContext } from '../ports/context.ts';
+import { programNotice, referralNotice } from '../notify/notices.ts';
 import { clawback, lockedProgram, settleMilestone } from './reward-ledger.ts';
 
 export interface RecordRef {

@@ -5,7 +5,7 @@ import { defaultProgram } from '../domain/program.ts';
 import { defaultStageMapping } from '../domain/referral-lifecycle.ts';
 import { oauthStates } from '../store/schema.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
-import type { UseCaseContext } from './context.ts';
+import type { UseCaseContext } from '../ports/context.ts';
 
 const STATE_TTL_MS = 10 * 60_000;
 

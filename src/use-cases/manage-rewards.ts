@@ -1,7 +1,7 @@
 import { rewardTransition, type RewardAction, type RewardStatus } from '../domain/rewards.ts';
 import type { RewardWithNet } from '../store/rewards.repo.ts';
-import type { UseCaseContext } from './context.ts';
-import { programNotice, rewardNotice } from './notices.ts';
+import type { UseCaseContext } from '../ports/context.ts';
+import { programNotice, rewardNotice } from '../notify/notices.ts';
 import { lockedProgram } from './reward-ledger.ts';
 
 export type RewardChange =

@@ -2,7 +2,7 @@ import { addDays, toDateOnly } from '../domain/dates.ts';
 import type { Program } from '../domain/program.ts';
 import { simulateProgram, type SimulationDeal, type SimulationResult } from '../domain/simulation.ts';
 import type { ProgramVersion } from '../store/programs.repo.ts';
-import type { UseCaseContext } from './context.ts';
+import type { UseCaseContext } from '../ports/context.ts';
 
 /** A program change is a new version; referrals keep the version they were submitted under. */
 export function replaceProgram(ctx: UseCaseContext, installationId: string, program: Program, actor: string): ProgramVersion {

@@ -1,6 +1,6 @@
 import type { CrmWrite } from '../../connectors/connector.ts';
-import type { UseCaseContext } from './context.ts';
-import { arrivalNotice, programNotice } from './notices.ts';
+import type { UseCaseContext } from '../ports/context.ts';
+import { arrivalNotice, programNotice } from '../notify/notices.ts';
 import { lockedProgram } from './reward-ledger.ts';
 
 const BATCH = 100;

@@ -2,8 +2,8 @@ import { expiryDecision, type ReferralStatus } from '../domain/referral-lifecycl
 import { payableDecision, type RewardStatus } from '../domain/rewards.ts';
 import { toDateOnly } from '../domain/dates.ts';
 import { applyCrmChanges } from './apply-crm-changes.ts';
-import type { UseCaseContext } from './context.ts';
-import { programNotice, referralNotice } from './notices.ts';
+import type { UseCaseContext } from '../ports/context.ts';
+import { programNotice, referralNotice } from '../notify/notices.ts';
 import { lockedProgram } from './reward-ledger.ts';
 
 /** On the first run, look back this far for changes. */

@@ -1,4 +1,4 @@
-import type { UseCaseContext } from './context.ts';
+import type { UseCaseContext } from '../ports/context.ts';
 
 /**
  * Re-runs stored inbox events received since `since`. Effects are keyed, so a replay changes

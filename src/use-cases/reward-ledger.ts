@@ -10,8 +10,8 @@ import {
 } from '../domain/rewards.ts';
 import type { ReferralRow, ReferrerRow } from '../store/referrals.repo.ts';
 import type { RewardWithNet } from '../store/rewards.repo.ts';
-import type { UseCaseContext } from './context.ts';
-import { programNotice, rewardNotice } from './notices.ts';
+import type { UseCaseContext } from '../ports/context.ts';
+import { programNotice, rewardNotice } from '../notify/notices.ts';
 
 /** The program version a referral was submitted under: its rewards always use it. */
 export function lockedProgram(ctx: UseCaseContext, referral: ReferralRow): Program {

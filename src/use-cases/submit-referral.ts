@@ -5,8 +5,8 @@ import type { ReferralStatus } from '../domain/referral-lifecycle.ts';
 import { checkSubmission, type SubmissionFacts, type SubmissionVerdict } from '../domain/submission.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import { newId, type ReferralRow, type ReferrerRow } from '../store/referrals.repo.ts';
-import type { UseCaseContext } from './context.ts';
-import { programNotice, referralNotice } from './notices.ts';
+import type { UseCaseContext } from '../ports/context.ts';
+import { programNotice, referralNotice } from '../notify/notices.ts';
 
 export interface SubmitReferralInput {
   installation: InstallationRow;

@@ -2,7 +2,7 @@ import { CrmError } from '../../connectors/connector.ts';
 import type { CrmObjectType } from '../../connectors/connector.ts';
 import type { InboxRow, SyncWindow } from '../store/inbox.repo.ts';
 import { applyCrmChanges, type RecordRef } from './apply-crm-changes.ts';
-import type { UseCaseContext } from './context.ts';
+import type { UseCaseContext } from '../ports/context.ts';
 
 /** Records claimed per run: twenty CRM batches. More waiting → the job schedules itself again. */
 const RECORDS_PER_RUN = 2_000;

@@ -11,7 +11,7 @@
 import type { CrmClient, CrmPerson, EnsuredReferee, RefereeToEnsure, WriteOutcome } from '../../connectors/connector.ts';
 import type { HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
 import type { Runtime } from '../../src/main.ts';
-import type { UseCaseContext } from '../../src/use-cases/context.ts';
+import type { UseCaseContext } from '../../src/ports/context.ts';
 import { pushReferrals } from '../../src/use-cases/push-referrals.ts';
 import { submitReferral } from '../../src/use-cases/submit-referral.ts';
 

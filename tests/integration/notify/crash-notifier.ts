@@ -5,7 +5,7 @@
  */
 import { createSmtpEmailChannel } from '../../../src/notify/email.ts';
 import { createNotifier } from '../../../src/notify/notifier.ts';
-import { createWebhookChannel } from '../../../src/notify/webhooks.ts';
+import { createWebhookChannel } from '../../../src/notify/referrer-webhooks.ts';
 import { openDb } from '../../../src/store/db.ts';
 import { cipher, silentLog } from './fixtures.ts';
 

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { createLogger } from '../../../src/log.ts';
 import type { NotificationIntent } from '../../../src/notify/enqueue.ts';
 import { enqueueNotifications } from '../../../src/notify/enqueue.ts';
-import { generateWebhookSecret } from '../../../src/notify/webhooks.ts';
+import { generateWebhookSecret } from '../../../src/notify/referrer-webhooks.ts';
 import { createCipher } from '../../../src/store/crypto.ts';
 import { migrateDb, openDb, type Db } from '../../../src/store/db.ts';
 import { outboxRepo } from '../../../src/store/outbox.repo.ts';

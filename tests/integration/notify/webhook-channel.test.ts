@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createWebhookChannel, generateWebhookSecret } from '../../../src/notify/webhooks.ts';
+import { createWebhookChannel, generateWebhookSecret } from '../../../src/notify/referrer-webhooks.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.ts';
 
 let receiver: WebhookReceiver;

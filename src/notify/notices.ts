@@ -1,6 +1,6 @@
 import type { Program } from '../domain/program.ts';
-import type { NotificationIntent } from '../notify/enqueue.ts';
-import type { NotificationTopic } from '../notify/topics.ts';
+import type { NotificationIntent } from './enqueue.ts';
+import type { NotificationTopic } from './topics.ts';
 import type { ReferralRow, ReferrerRow } from '../store/referrals.repo.ts';
 import type { RewardRow } from '../store/rewards.repo.ts';
 

@@ -3,13 +3,13 @@ import { and, eq } from 'drizzle-orm';
 import express, { type Response, type Router } from 'express';
 import { z } from 'zod';
 import { validateEndpointUrl } from '../notify/endpoint-url.ts';
-import { generateWebhookSecret } from '../notify/webhooks.ts';
+import { generateWebhookSecret } from '../notify/referrer-webhooks.ts';
 import type { Cipher } from '../store/crypto.ts';
 import type { Db } from '../store/db.ts';
 import { auditLog, referrers, webhookEndpoints } from '../store/schema.ts';
 import { ApiError, parseInput } from './errors.ts';
 
-export interface WebhookEndpointsRouterDeps {
+export interface ReferrerWebhookEndpointsRouterDeps {
   db: Db;
   cipher: Cipher;
   /** Loopback and private addresses are refused unless this is set (tests, self-hosted setups). */
@@ -43,7 +43,7 @@ function scopedInstallation(res: Response): string | undefined {
  * Referrers' webhook endpoints under `/api/v1`, behind the admin auth. The signing secret is
  * returned once, at creation; it is stored encrypted.
  */
-export function webhookEndpointsRouter(deps: WebhookEndpointsRouterDeps): Router {
+export function referrerWebhookEndpointsRouter(deps: ReferrerWebhookEndpointsRouterDeps): Router {
   const { db } = deps;
   const clock = deps.now ?? (() => new Date());
   const router = express.Router();

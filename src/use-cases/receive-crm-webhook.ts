@@ -1,5 +1,5 @@
 import type { CrmConnector, HttpReply, InboundRequest } from '../../connectors/connector.ts';
-import type { UseCaseContext } from './context.ts';
+import type { UseCaseContext } from '../ports/context.ts';
 
 export interface ReceiveOutcome {
   reply: HttpReply;
