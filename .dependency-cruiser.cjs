@@ -54,6 +54,15 @@ module.exports = {
       to: { path: ['^connectors/(hubspot|salesforce)/', '^src/jobs/(bullmq-queue|embedded-queue|rate-limiter)\\.ts$'] },
     },
     {
+      name: 'the-store-is-sealed',
+      comment:
+        'Only src/store/ (and the embedded queue, which lives in the same database) touches drizzle, SQL or the schema; ' +
+        'everything else speaks to repositories, so a second store implementation has one place to fill.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/store/', '^src/jobs/embedded-queue\\.ts$'] },
+      to: { path: ['node_modules/(drizzle-orm|better-sqlite3)/', '^src/store/schema\\.ts$'] },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -151,8 +151,8 @@ export async function startService(config: Config, log: Logger, options: { http:
       adminToken: config.adminToken,
       adminTokenFile: config.adminTokenFile,
       sandboxes: runtime.sandboxes,
-      publicRouters: [notificationsRouter({ db: runtime.db })],
-      apiRouters: [referrerWebhookEndpointsRouter({ db: runtime.db, cipher: store.cipher, allowPrivateEndpoints: config.allowPrivateWebhookEndpoints, now: ctx.now })],
+      publicRouters: [notificationsRouter({ store })],
+      apiRouters: [referrerWebhookEndpointsRouter({ store, allowPrivateEndpoints: config.allowPrivateWebhookEndpoints, now: ctx.now })],
     });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, () => resolve(s));
@@ -182,8 +182,7 @@ export async function startService(config: Config, log: Logger, options: { http:
     const sweeper = startSweeper(ctx, { intervalMs: SWEEP_INTERVAL_MS, inboxRetentionDays: config.inboxRetentionDays });
     const reconcile = startReconcileSchedule(ctx, config.reconcileIntervalMs);
     const notifier = createNotifier({
-      db: runtime.db,
-      cipher: store.cipher,
+      store,
       email: config.smtpUrl ? createSmtpEmailChannel(config.smtpUrl) : null,
       allowPrivateEndpoints: config.allowPrivateWebhookEndpoints,
       crm: async (installationId) => {

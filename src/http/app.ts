@@ -59,10 +59,10 @@ export function createApp(deps: AppDeps): Express {
   // Health, metrics and webhooks are read by machines, not browsers: they come before the
   // browser security headers.
   app.get('/healthz', async (_req, res) => {
-    const migrated = ctx.store.db.$client.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'installations'").get() as { n: number };
+    const migrated = ctx.store.isMigrated();
     const queueOk = await deps.queue.healthy();
-    const ok = migrated.n === 1 && queueOk;
-    res.status(ok ? 200 : 503).json(ok ? { status: 'ok' } : { status: 'unavailable', store: migrated.n === 1, queue: queueOk });
+    const ok = migrated && queueOk;
+    res.status(ok ? 200 : 503).json(ok ? { status: 'ok' } : { status: 'unavailable', store: migrated, queue: queueOk });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

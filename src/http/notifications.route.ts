@@ -1,25 +1,22 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import express, { type Request, type Response, type Router } from 'express';
 import { escapeHtml } from '../notify/templates.ts';
-import type { Db } from '../store/db.ts';
-import { auditLog, referrers } from '../store/schema.ts';
+import type { Store } from '../store/index.ts';
+import type { ReferrerRow } from '../store/referrals.repo.ts';
 
 export interface NotificationsRouterDeps {
-  db: Db;
+  store: Store;
   now?: () => Date;
 }
-
-type ReferrerRow = typeof referrers.$inferSelect;
 
 function digestOf(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
 /** The referrer whose access key is in `?key=`; compared in constant time. */
-function authorize(db: Db, req: Request): ReferrerRow | undefined {
+function authorize(store: Store, req: Request): ReferrerRow | undefined {
   const key = typeof req.query.key === 'string' ? req.query.key : '';
-  const referrer = db.select().from(referrers).where(eq(referrers.id, String(req.params.referrerId))).get();
+  const referrer = store.referrals.referrer(String(req.params.referrerId));
   if (!referrer || !key || !timingSafeEqual(digestOf(key), digestOf(referrer.accessKey))) return undefined;
   return referrer;
 }
@@ -53,32 +50,30 @@ const form = (action: string, label: string, fields = '') =>
  * also the RFC 8058 one-click target named in List-Unsubscribe.
  */
 export function notificationsRouter(deps: NotificationsRouterDeps): Router {
-  const { db } = deps;
+  const { store } = deps;
   const clock = deps.now ?? (() => new Date());
   const router = express.Router();
 
   const update = (referrer: ReferrerRow, values: { emailOptOut: boolean; digest?: boolean }) => {
-    db.transaction((tx) => {
-      tx.update(referrers).set(values).where(eq(referrers.id, referrer.id)).run();
-      tx.insert(auditLog)
-        .values({
-          installationId: referrer.installationId,
-          actor: 'referrer',
-          action: 'referrer.email_preferences',
-          subjectType: 'referrer',
-          subjectId: referrer.id,
-          before: { emailOptOut: referrer.emailOptOut, digest: referrer.digest },
-          after: values,
-          at: clock().toISOString(),
-        })
-        .run();
+    store.transaction(() => {
+      store.referrals.updateReferrer(referrer.id, values);
+      store.audit.record({
+        installationId: referrer.installationId,
+        actor: 'referrer',
+        action: 'referrer.email_preferences',
+        subjectType: 'referrer',
+        subjectId: referrer.id,
+        before: { emailOptOut: referrer.emailOptOut, digest: referrer.digest },
+        after: values,
+        at: clock().toISOString(),
+      });
     });
   };
 
   const preferencesUrl = (req: Request) => `/preferences/${encodeURIComponent(String(req.params.referrerId))}?key=${encodeURIComponent(String(req.query.key))}`;
 
   router.get('/unsubscribe/:referrerId', (req, res) => {
-    const referrer = authorize(db, req);
+    const referrer = authorize(store, req);
     if (!referrer) return notFound(res);
     if (referrer.emailOptOut) {
       return page(res, 200, 'You are unsubscribed', `<p>${escapeHtml(referrer.email)} receives no referral program emails.</p>` +
@@ -95,14 +90,14 @@ export function notificationsRouter(deps: NotificationsRouterDeps): Router {
   });
 
   router.post('/unsubscribe/:referrerId', (req, res) => {
-    const referrer = authorize(db, req);
+    const referrer = authorize(store, req);
     if (!referrer) return notFound(res);
     if (!referrer.emailOptOut) update(referrer, { emailOptOut: true });
     page(res, 200, 'You are unsubscribed', `<p>${escapeHtml(referrer.email)} will receive no more referral program emails.</p>`);
   });
 
   router.post('/preferences/:referrerId', express.urlencoded({ extended: false, limit: '1kb' }), (req, res) => {
-    const referrer = authorize(db, req);
+    const referrer = authorize(store, req);
     if (!referrer) return notFound(res);
     const digest = (req.body as Record<string, unknown> | undefined)?.digest === 'true';
     update(referrer, { emailOptOut: false, digest });

@@ -1,10 +1,8 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import { CrmError, type CrmClient } from '../../connectors/connector.ts';
 import type { Logger } from '../log.ts';
-import type { Cipher } from '../store/crypto.ts';
-import type { Db } from '../store/db.ts';
-import { outboxRepo, type OutboxRow, type OutboxSettlement } from '../store/outbox.repo.ts';
-import { auditLog, outbox, referrers, webhookEndpoints } from '../store/schema.ts';
+import type { Store } from '../store/index.ts';
+import type { OutboxRow, OutboxSettlement } from '../store/outbox.repo.ts';
+import type { WebhookEndpointRow } from '../store/referrer-webhook-endpoints.repo.ts';
 import type { EmailChannel } from './email.ts';
 import { enqueueEndpointDisabledNotice } from './enqueue.ts';
 import { emailMessageId, messageIdFor } from './message-id.ts';
@@ -28,8 +26,7 @@ export const DEFAULT_POLICY: DeliveryPolicy = {
 };
 
 export interface NotifierDeps {
-  db: Db;
-  cipher: Cipher;
+  store: Store;
   /** null when SMTP_URL is unset: messages are rendered into the delivery log and marked delivered. */
   email: EmailChannel | null;
   /** Defaults to signed POSTs that refuse private addresses unless `allowPrivateEndpoints`. */
@@ -58,10 +55,6 @@ export interface Notifier {
   start(intervalMs: number): { stop(): Promise<void> };
 }
 
-/** The drizzle db or a transaction on it. */
-type Tx = Pick<Db, 'select' | 'insert' | 'update'>;
-type EndpointRow = typeof webhookEndpoints.$inferSelect;
-
 type Outcome =
   | { kind: 'delivered'; detail: string }
   | { kind: 'suppressed'; detail: string }
@@ -73,8 +66,9 @@ type Outcome =
  * again with the same Message-ID / webhook-id, which receivers deduplicate on.
  */
 export function createNotifier(deps: NotifierDeps): Notifier {
-  const { db, log } = deps;
-  const outboxStore = outboxRepo(db);
+  const { store, log } = deps;
+  const outboxStore = store.outbox;
+  const endpoints = store.referrerWebhookEndpoints;
   const clock = deps.now ?? (() => new Date());
   const policy: DeliveryPolicy = { ...DEFAULT_POLICY, ...deps.policy };
   const webhooks = deps.webhooks ?? createWebhookChannel({ allowPrivateEndpoints: deps.allowPrivateEndpoints ?? false });
@@ -82,7 +76,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   function claimNext(now: Date): OutboxRow[] {
     const at = now.toISOString();
-    return db.transaction(
+    return store.transaction(
       () => {
         const first = outboxStore.firstDue(at);
         if (!first) return [];
@@ -101,7 +95,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         );
         return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
       },
-      { behavior: 'immediate' },
+      { immediate: true },
     );
   }
 
@@ -151,11 +145,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   async function deliverWebhook(row: OutboxRow, now: Date): Promise<Outcome> {
     const payload = row.payload as WebhookPayload;
-    const endpoint = findEndpoint(db, payload.endpointId);
+    const endpoint = endpoints.get(payload.endpointId);
     if (!endpoint) return { kind: 'suppressed', detail: 'webhook endpoint deleted' };
     if (endpoint.status === 'disabled') return { kind: 'failed', detail: 'webhook endpoint disabled', retryable: false };
     const body = JSON.stringify({ type: payload.topic, id: payload.messageId, timestamp: payload.occurredAt, data: payload.data });
-    const result = await webhooks.send(endpoint.url, deps.cipher.decrypt(endpoint.secretEnc), { id: payload.messageId, timestamp: now, body });
+    const result = await webhooks.send(endpoint.url, store.cipher.decrypt(endpoint.secretEnc), { id: payload.messageId, timestamp: now, body });
     return result.ok ? { kind: 'delivered', detail: `HTTP ${result.status}` } : { kind: 'failed', detail: result.error, retryable: true };
   }
 
@@ -174,15 +168,15 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const at = now.toISOString();
     const ids = rows.map((r) => r.id);
     const first = rows[0]!;
-    return db.transaction(
-      (tx) => {
+    return store.transaction(
+      () => {
         outboxStore.recordAttempts(rows.map((r) => ({ outboxId: r.id, attempt: r.attempts, ok: outcome.kind === 'delivered', detail: outcome.detail, at })));
         const settle = (next: OutboxSettlement) => outboxStore.settle(ids, next);
-        const endpoint = first.channel === 'webhook' ? findEndpoint(tx, (first.payload as WebhookPayload).endpointId) : undefined;
+        const endpoint = first.channel === 'webhook' ? endpoints.get((first.payload as WebhookPayload).endpointId) : undefined;
 
         if (outcome.kind === 'delivered') {
           settle({ status: 'delivered', deliveredAt: at, lastError: null });
-          if (endpoint?.failingSince) tx.update(webhookEndpoints).set({ failingSince: null }).where(eq(webhookEndpoints.id, endpoint.id)).run();
+          if (endpoint?.failingSince) endpoints.setFailingSince(endpoint.id, null);
           return false;
         }
         if (outcome.kind === 'suppressed') {
@@ -192,11 +186,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         if (endpoint?.status === 'enabled') {
           const failingSince = endpoint.failingSince ?? at;
           if (now.getTime() - Date.parse(failingSince) >= policy.maxAgeMs) {
-            disableEndpoint(tx, endpoint, first, failingSince, outcome.detail, now);
+            disableEndpoint(endpoint, first, failingSince, outcome.detail, now);
             settle({ status: 'failed', lastError: outcome.detail });
             return true;
           }
-          if (!endpoint.failingSince) tx.update(webhookEndpoints).set({ failingSince }).where(eq(webhookEndpoints.id, endpoint.id)).run();
+          if (!endpoint.failingSince) endpoints.setFailingSince(endpoint.id, failingSince);
         }
         const oldest = Math.min(...rows.map((r) => Date.parse(r.createdAt)));
         // Keep trying until an attempt happens at or after maxAge, so a failing endpoint reaches it.
@@ -208,38 +202,25 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         }
         return false;
       },
-      { behavior: 'immediate' },
+      { immediate: true },
     );
   }
 
-  function disableEndpoint(tx: Tx, endpoint: EndpointRow, row: OutboxRow, failingSince: string, lastError: string, now: Date): void {
+  function disableEndpoint(endpoint: WebhookEndpointRow, row: OutboxRow, failingSince: string, lastError: string, now: Date): void {
     const at = now.toISOString();
     const disabledReason = `Every delivery failed since ${failingSince}; last error: ${lastError}`;
-    tx.update(webhookEndpoints).set({ status: 'disabled', disabledReason, failingSince }).where(eq(webhookEndpoints.id, endpoint.id)).run();
-    // Its other waiting messages will not be delivered either.
-    const waiting = tx
-      .select({ id: outbox.id, payload: outbox.payload })
-      .from(outbox)
-      .where(and(eq(outbox.channel, 'webhook'), eq(outbox.referrerId, endpoint.referrerId), eq(outbox.status, 'pending')))
-      .all()
-      .filter((r) => (r.payload as WebhookPayload).endpointId === endpoint.id)
-      .map((r) => r.id);
-    if (waiting.length > 0) {
-      tx.update(outbox).set({ status: 'failed', lastError: 'webhook endpoint disabled' }).where(inArray(outbox.id, waiting)).run();
-    }
-    tx.insert(auditLog)
-      .values({
-        installationId: endpoint.installationId,
-        actor: 'notifier',
-        action: 'webhook_endpoint.disabled',
-        subjectType: 'webhook_endpoint',
-        subjectId: endpoint.id,
-        before: { status: 'enabled', failingSince },
-        after: { status: 'disabled', disabledReason },
-        at,
-      })
-      .run();
-    const referrer = tx.select().from(referrers).where(eq(referrers.id, endpoint.referrerId)).get();
+    endpoints.disable(endpoint, failingSince, disabledReason);
+    store.audit.record({
+      installationId: endpoint.installationId,
+      actor: 'notifier',
+      action: 'webhook_endpoint.disabled',
+      subjectType: 'webhook_endpoint',
+      subjectId: endpoint.id,
+      before: { status: 'enabled', failingSince },
+      after: { status: 'disabled', disabledReason },
+      at,
+    });
+    const referrer = store.referrals.referrer(endpoint.referrerId);
     enqueueEndpointDisabledNotice(
       outboxStore,
       { installationId: endpoint.installationId, program: (row.payload as WebhookPayload).program, endpoint: { id: endpoint.id, url: endpoint.url, failingSince, lastError }, referrer },
@@ -294,10 +275,6 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   }
 
   return { runOnce, start };
-}
-
-function findEndpoint(tx: Tx, id: string): EndpointRow | undefined {
-  return tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
 }
 
 function failure(err: unknown): Outcome {

@@ -4,18 +4,22 @@ import { auditRepo } from './audit.repo.ts';
 import { dealsRepo } from './deals.repo.ts';
 import { inboxRepo } from './inbox.repo.ts';
 import { installationsRepo } from './installations.repo.ts';
+import { oauthStatesRepo } from './oauth-states.repo.ts';
 import { outboxRepo } from './outbox.repo.ts';
 import { programsRepo } from './programs.repo.ts';
 import { referralsRepo } from './referrals.repo.ts';
+import { referrerWebhookEndpointsRepo } from './referrer-webhook-endpoints.repo.ts';
 import { rewardsRepo } from './rewards.repo.ts';
 
 /**
  * Every repository over one SQLite connection. better-sqlite3 is synchronous, so repository
- * calls made inside `transaction()` all belong to that transaction.
+ * calls made inside `transaction()` all belong to that transaction. This is the only way the rest
+ * of the app reaches the database: no drizzle, SQL or schema outside `src/store/` (and the
+ * embedded queue), which the dependency rules check.
  */
 export function createStore(db: Db, cipher: Cipher) {
+  const schemaReady = db.$client.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'installations'");
   return {
-    db,
     cipher,
     installations: installationsRepo(db, cipher),
     programs: programsRepo(db),
@@ -25,8 +29,19 @@ export function createStore(db: Db, cipher: Cipher) {
     inbox: inboxRepo(db),
     audit: auditRepo(db),
     outbox: outboxRepo(db),
-    transaction<T>(fn: () => T): T {
-      return db.$client.transaction(fn)();
+    oauthStates: oauthStatesRepo(db),
+    referrerWebhookEndpoints: referrerWebhookEndpointsRepo(db),
+    /**
+     * Runs `fn` in one transaction. `immediate` takes the write lock at the start, for a read that
+     * decides a write (claims) when another process may be making the same decision.
+     */
+    transaction<T>(fn: () => T, options: { immediate?: boolean } = {}): T {
+      const run = db.$client.transaction(fn);
+      return options.immediate ? run.immediate() : run();
+    },
+    /** The migrations have run (health check). */
+    isMigrated(): boolean {
+      return (schemaReady.get() as { n: number }).n === 1;
     },
   };
 }

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { eq, lt } from 'drizzle-orm';
 import type { CrmKind, OAuthGrant } from '../../connectors/connector.ts';
 import { defaultProgram } from '../domain/program.ts';
 import { defaultStageMapping } from '../domain/referral-lifecycle.ts';
-import { oauthStates } from '../store/schema.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 
@@ -20,11 +18,10 @@ export function startInstall(ctx: UseCaseContext, crm: CrmKind, redirectUri: str
   const state = randomBytes(24).toString('base64url');
   const start = connector.oauth.start({ state, redirectUri });
   const now = ctx.now();
-  const db = ctx.store.db;
-  db.delete(oauthStates).where(lt(oauthStates.expiresAt, now.toISOString())).run();
-  db.insert(oauthStates)
-    .values({ state, crm, codeVerifier: start.codeVerifier ?? null, expiresAt: new Date(now.getTime() + STATE_TTL_MS).toISOString() })
-    .run();
+  ctx.store.oauthStates.save(
+    { state, crm, codeVerifier: start.codeVerifier ?? null, expiresAt: new Date(now.getTime() + STATE_TTL_MS).toISOString() },
+    now,
+  );
   return start.url;
 }
 
@@ -36,9 +33,7 @@ export async function completeInstall(
 ): Promise<{ installation: InstallationRow; created: boolean }> {
   const connector = ctx.crm.connector(crm);
   if (!connector) throw new InstallError(`${crm} is not configured`);
-  const db = ctx.store.db;
-  const saved = db.select().from(oauthStates).where(eq(oauthStates.state, args.state)).get();
-  db.delete(oauthStates).where(eq(oauthStates.state, args.state)).run();
+  const saved = ctx.store.oauthStates.take(args.state);
   if (!saved || saved.crm !== crm || saved.expiresAt < ctx.now().toISOString()) {
     throw new InstallError('The install link expired or was not started here; start the install again.');
   }

@@ -7,7 +7,7 @@ import { createSmtpEmailChannel } from '../../../src/notify/email.ts';
 import { createNotifier } from '../../../src/notify/notifier.ts';
 import { createWebhookChannel } from '../../../src/notify/referrer-webhooks.ts';
 import { openDb } from '../../../src/store/db.ts';
-import { cipher, silentLog } from './fixtures.ts';
+import { silentLog, storeOf } from './fixtures.ts';
 
 const { DB_PATH, SMTP_URL, CRASH_AFTER, NOW } = process.env;
 if (!DB_PATH || !SMTP_URL || !CRASH_AFTER || !NOW) throw new Error('DB_PATH, SMTP_URL, CRASH_AFTER and NOW are required');
@@ -17,8 +17,7 @@ const email = createSmtpEmailChannel(SMTP_URL);
 const webhooks = createWebhookChannel({ allowPrivateEndpoints: true });
 
 await createNotifier({
-  db: openDb(DB_PATH),
-  cipher,
+  store: storeOf(openDb(DB_PATH)),
   email: {
     async send(message) {
       const sent = await email.send(message);

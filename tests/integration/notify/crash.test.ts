@@ -11,7 +11,7 @@ import { deliveryAttempts } from '../../../src/store/schema.ts';
 import { startSmtpServer, type SmtpTestServer } from '../../support/smtp-server.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.ts';
 import {
-  cipher,
+  storeOf,
   createTestDb,
   enqueueAll,
   insertInstallation,
@@ -73,8 +73,7 @@ test('a notifier killed between send and record: the webhook receiver keeps one,
   // 3. A fresh notifier, once the dead one's claims expired, finishes the work.
   const email = createSmtpEmailChannel(smtp.url);
   const fresh = createNotifier({
-    db,
-    cipher,
+    store: storeOf(db),
     email,
     allowPrivateEndpoints: true,
     now: () => new Date(t0 + 1_000 + DEFAULT_POLICY.leaseMs + 1_000),

@@ -6,6 +6,7 @@ import { enqueueNotifications } from '../../../src/notify/enqueue.ts';
 import { generateWebhookSecret } from '../../../src/notify/referrer-webhooks.ts';
 import { createCipher } from '../../../src/store/crypto.ts';
 import { migrateDb, openDb, type Db } from '../../../src/store/db.ts';
+import { createStore, type Store } from '../../../src/store/index.ts';
 import { outboxRepo } from '../../../src/store/outbox.repo.ts';
 import { installations, outbox, referrals, referrers, rewards, webhookEndpoints } from '../../../src/store/schema.ts';
 
@@ -17,6 +18,11 @@ export function createTestDb(path = ':memory:'): Db {
   const db = openDb(path);
   migrateDb(db);
   return db;
+}
+
+/** The repositories over a test database, as the notifier and the routes take them. */
+export function storeOf(db: Db): Store {
+  return createStore(db, cipher);
 }
 
 /** A clock the test moves; starts at the real time so signatures pass the receiver's freshness check. */

@@ -10,7 +10,7 @@ import { deliveryAttempts, referrers } from '../../../src/store/schema.ts';
 import { startSmtpServer, type SmtpTestServer } from '../../support/smtp-server.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.ts';
 import {
-  cipher,
+  storeOf,
   createTestDb,
   enqueueAll,
   insertInstallation,
@@ -46,8 +46,7 @@ afterAll(async () => {
 
 function notifierFor(db: Db, now: () => Date, notes: TimelineNote[] = []) {
   return createNotifier({
-    db,
-    cipher,
+    store: storeOf(db),
     email,
     allowPrivateEndpoints: true,
     crm: async () => ({ addTimelineNote: async (note) => void notes.push(note) }),

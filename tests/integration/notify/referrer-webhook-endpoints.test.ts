@@ -6,7 +6,7 @@ import { errorHandler } from '../../../src/http/errors.ts';
 import { referrerWebhookEndpointsRouter } from '../../../src/http/referrer-webhook-endpoints.route.ts';
 import type { Db } from '../../../src/store/db.ts';
 import { auditLog, webhookEndpoints } from '../../../src/store/schema.ts';
-import { cipher, createTestDb, insertInstallation, insertReferrer } from './fixtures.ts';
+import { cipher, createTestDb, insertInstallation, insertReferrer, storeOf } from './fixtures.ts';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -17,7 +17,7 @@ afterEach(async () => {
 async function startApi(db: Db, allowPrivateEndpoints: boolean, scope?: string) {
   const app = express();
   if (scope) app.use((_req, res, next) => void ((res.locals.installationId = scope), next()));
-  app.use('/api/v1', referrerWebhookEndpointsRouter({ db, cipher, allowPrivateEndpoints }));
+  app.use('/api/v1', referrerWebhookEndpointsRouter({ store: storeOf(db), allowPrivateEndpoints }));
   app.use(errorHandler(() => {}));
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -12,7 +12,6 @@ import type { Db } from '../../../src/store/db.ts';
 import { referrers } from '../../../src/store/schema.ts';
 import { startSmtpServer, type SmtpTestServer } from '../../support/smtp-server.ts';
 import {
-  cipher,
   createTestDb,
   enqueueAll,
   insertInstallation,
@@ -22,6 +21,7 @@ import {
   journeyIntents,
   outboxRows,
   silentLog,
+  storeOf,
   type ReferrerFixture,
 } from './fixtures.ts';
 
@@ -38,7 +38,7 @@ const installationId = insertInstallation(db);
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\``);
   const app = express();
-  app.use(notificationsRouter({ db }));
+  app.use(notificationsRouter({ store: storeOf(db) }));
   server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -62,7 +62,7 @@ afterAll(async () => {
 async function linkFromEmail(referrer: ReferrerFixture): Promise<string> {
   const referral = insertReferral(db, referrer, { firstName: 'Yan', lastName: 'Yes', company: 'Zorg' });
   enqueueAll(db, journeyIntents(referral, insertReward(db, referral, 50_000)).slice(0, 1), new Date());
-  await createNotifier({ db, cipher, email, now: () => new Date(), log: silentLog, publicBaseUrl: baseUrl }).runOnce();
+  await createNotifier({ store: storeOf(db), email, now: () => new Date(), log: silentLog, publicBaseUrl: baseUrl }).runOnce();
   const [mail] = await smtp.waitForMessages(1, { to: referrer.email });
   const link = /^<(.+)>$/.exec(mail!.listUnsubscribe ?? '')?.[1];
   expect(link).toBeDefined();

@@ -6,7 +6,6 @@ import type { Db } from '../../../src/store/db.ts';
 import { auditLog, deliveryAttempts, webhookEndpoints } from '../../../src/store/schema.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.ts';
 import {
-  cipher,
   createTestDb,
   enqueueAll,
   insertInstallation,
@@ -18,6 +17,7 @@ import {
   outboxRows,
   program,
   silentLog,
+  storeOf,
   testClock,
 } from './fixtures.ts';
 
@@ -43,7 +43,7 @@ function setUp(path: string) {
   const referral = insertReferral(db, referrer, { firstName: 'Sid', lastName: 'Signer', company: 'Soylent' });
   const intents = journeyIntents(referral, insertReward(db, referral, 50_000));
   // SMTP unset: emails are rendered into the delivery log.
-  const notifier = createNotifier({ db, cipher, email: null, allowPrivateEndpoints: true, now: clock.now, log: silentLog, publicBaseUrl: 'http://referloop.test' });
+  const notifier = createNotifier({ store: storeOf(db), email: null, allowPrivateEndpoints: true, now: clock.now, log: silentLog, publicBaseUrl: 'http://referloop.test' });
   return { db, clock, referrer, endpoint, intents, notifier };
 }
 
