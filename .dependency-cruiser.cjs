@@ -29,10 +29,18 @@ module.exports = {
     },
     {
       name: 'connectors-stay-outside-the-app',
-      comment: 'A connector never imports src/.',
+      comment:
+        'A connector never imports src/, except the domain\'s money conversions: one exact path from CRM decimals to minor units.',
       severity: 'error',
       from: { path: '^connectors/' },
-      to: { path: '^src/' },
+      to: { path: '^src/', pathNot: '^src/domain/money\\.ts$' },
+    },
+    {
+      name: 'money-is-a-leaf',
+      comment: 'Connectors import src/domain/money.ts, so it imports nothing that would bring the app in behind it.',
+      severity: 'error',
+      from: { path: '^src/domain/money\\.ts$' },
+      to: {},
     },
     {
       name: 'one-crm-never-imports-another',

@@ -1,3 +1,4 @@
+import { decimalToMinorUnits, minorUnitsToDecimal } from '../../src/domain/money.ts';
 import { CrmError } from '../connector.ts';
 import type { CrmCompany, CrmDeal, CrmPerson, CrmWrite, PipelineStage } from '../connector.ts';
 
@@ -79,21 +80,19 @@ function number(value: string | null): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** A HubSpot number string ("24000", "1234.565") to integer cents, rounding half away from zero, without floats. */
-export function decimalToCents(value: string | null | undefined): number | null {
-  const match = /^\s*([+-])?(\d*)(?:\.(\d*))?\s*$/.exec(value ?? '');
-  if (!match || (!match[2] && !match[3])) return null;
-  const [, sign, whole = '', fraction = ''] = match;
-  const padded = fraction.padEnd(3, '0');
-  let cents = Number(whole || '0') * 100 + Number(padded.slice(0, 2));
-  if (Number(padded[2]) >= 5) cents += 1;
-  if (!Number.isSafeInteger(cents)) return null;
-  return sign === '-' && cents !== 0 ? -cents : cents;
-}
-
-export function centsToDecimal(cents: number): string {
-  const abs = Math.abs(cents);
-  return `${cents < 0 ? '-' : ''}${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+/**
+ * A HubSpot number property ("24000", "1234.565") in the deal currency's minor units, rounded half
+ * up at its ISO 4217 digits by the domain's one conversion. Empty, or not a plain decimal, is no
+ * amount: the record is still applied, without the amount.
+ */
+export function amountToMinorUnits(value: string | null | undefined, currency: string): number | null {
+  if (value === null || value === undefined || value.trim() === '') return null;
+  try {
+    return decimalToMinorUnits(value, currency);
+  } catch (err) {
+    if (err instanceof RangeError) return null;
+    throw err;
+  }
 }
 
 /** Ids merged into this record, from `hs_merged_object_ids` ("1;2;3"). */
@@ -166,9 +165,10 @@ export interface DealContext {
 }
 
 export function toDeal(deal: HsObject, ctx: DealContext): CrmDeal {
-  const amountCents = decimalToCents(prop(deal, 'amount'));
+  const currency = prop(deal, 'deal_currency_code') ?? ctx.defaultCurrency;
+  const amountCents = amountToMinorUnits(prop(deal, 'amount'), currency);
   const hasLineItems = (number(prop(deal, 'hs_num_of_associated_line_items')) ?? 0) > 0;
-  const acvCents = hasLineItems ? decimalToCents(prop(deal, 'hs_acv')) : null;
+  const acvCents = hasLineItems ? amountToMinorUnits(prop(deal, 'hs_acv'), currency) : null;
   const isClosed = ctx.stage ? ctx.stage.isClosed : prop(deal, 'hs_is_closed') === 'true';
   return {
     id: deal.id,
@@ -179,7 +179,7 @@ export function toDeal(deal: HsObject, ctx: DealContext): CrmDeal {
     isWon: ctx.stage ? ctx.stage.isWon : prop(deal, 'hs_is_closed_won') === 'true',
     amountCents,
     firstYearValueCents: acvCents ?? amountCents,
-    currency: prop(deal, 'deal_currency_code') ?? ctx.defaultCurrency,
+    currency,
     closeDate: isoDay(prop(deal, 'closedate')),
     createdAt: prop(deal, 'createdate') ?? deal.createdAt ?? new Date(0).toISOString(),
     ownerId: prop(deal, 'hubspot_owner_id'),
@@ -222,7 +222,7 @@ export function toUpdate(write: CrmWrite): HsUpdate | CrmError {
         properties: {
           [RL.referralId]: write.fields.referralId,
           [RL.referrer]: write.fields.referrerName,
-          [RL.attributedAmount]: centsToDecimal(write.fields.attributedAmountCents),
+          [RL.attributedAmount]: minorUnitsToDecimal(write.fields.attributedAmountCents, write.fields.currency),
           [RL.attributedCurrency]: write.fields.currency,
         },
       };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { Connection, OAuth2, type TokenResponse } from 'jsforce';
+import { toMajorUnits } from '../../src/domain/money.ts';
 import {
   CrmError,
   type ChangedRecords,
@@ -22,7 +23,6 @@ import {
   CONTACT_FIELDS,
   LEAD_FIELDS,
   accountFieldList,
-  fromMinorUnits,
   normalizeDomain,
   opportunityFieldList,
   toCompany,
@@ -528,7 +528,7 @@ export function createSalesforceClient(
               id: toId18(w.dealId),
               [n.opportunity.referralId]: w.fields.referralId,
               [n.opportunity.referrerName]: w.fields.referrerName.slice(0, TEXT_FIELD_MAX),
-              [n.opportunity.attributedAmount]: fromMinorUnits(w.fields.attributedAmountCents, w.fields.currency),
+              [n.opportunity.attributedAmount]: toMajorUnits(w.fields.attributedAmountCents, w.fields.currency),
             },
           });
         } else {

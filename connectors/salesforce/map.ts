@@ -1,3 +1,4 @@
+import { decimalToMinorUnits } from '../../src/domain/money.ts';
 import type { CrmCompany, CrmDeal, CrmPerson } from '../connector.ts';
 import { toId18 } from './ids.ts';
 import type { SalesforceSettings } from './settings.ts';
@@ -75,21 +76,10 @@ export function normalizeDomain(website: string | null): string | null {
   }
 }
 
-/** Minor-unit digits of a currency (JPY 0, USD 2, KWD 3). */
-export function minorUnitDigits(currency: string): number {
-  try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  } catch {
-    return 2;
-  }
-}
-
-export function toMinorUnits(amount: number | null, currency: string): number | null {
-  return amount === null ? null : Math.round(amount * 10 ** minorUnitDigits(currency));
-}
-
-export function fromMinorUnits(minor: number, currency: string): number {
-  return minor / 10 ** minorUnitDigits(currency);
+/** A currency field's value (a JSON number, or null) in minor units, by the domain's one conversion. */
+function minorUnits(value: unknown, currency: string): number | null {
+  const amount = num(value);
+  return amount === null ? null : decimalToMinorUnits(amount, currency);
 }
 
 export function toPerson(objectType: 'contact' | 'lead', row: SfRow): CrmPerson {
@@ -143,8 +133,8 @@ function sourcedBy(leadSource: string | null): CrmDeal['sourcedBy'] {
 
 export function toDeal(row: SfRow, org: OrgShape, settings: SalesforceSettings): CrmDeal {
   const currency = (org.multiCurrency ? str(row.CurrencyIsoCode) : null) ?? settings.defaultCurrency;
-  const amountCents = toMinorUnits(num(row.Amount), currency);
-  const firstYear = org.firstYearValueField ? toMinorUnits(num(row[org.firstYearValueField]), currency) : null;
+  const amountCents = minorUnits(row.Amount, currency);
+  const firstYear = org.firstYearValueField ? minorUnits(row[org.firstYearValueField], currency) : null;
   const roles = (row.OpportunityContactRoles as { records?: SfRow[] } | null)?.records ?? [];
   const contactIds = [row.ContactId, ...roles.map((r) => r.ContactId)].map(id).filter((c): c is string => c !== null);
   const accountId = id(row.AccountId);

@@ -1,6 +1,6 @@
 import { compareText } from './compare.ts';
 import { instantMs, MS_PER_DAY, type IsoInstant } from './dates.ts';
-import { formatMoney, PPM_WHOLE } from './money.ts';
+import { formatMoney, PPM_WHOLE, shareOfCents } from './money.ts';
 import { domainFromWebsite, isFreeMailDomain } from './normalize.ts';
 import type { Program, ReferrerType } from './program.ts';
 import type { ReferralStatus } from './referral-lifecycle.ts';
@@ -141,6 +141,16 @@ export function attributeDeal(input: AttributionInput): AttributionDecision {
   ];
   if (!deal.isWon) reasons.push('the deal is not closed won yet, so this attribution is provisional');
   return { attributed, notAttributed, reasons };
+}
+
+/**
+ * The part of a deal's value credited to its referrals (written back to the deal): the sourced
+ * shares are added first and the amount taken once, rounded down, so a linear split three ways
+ * credits the whole value rather than three rounded thirds. A deal without a value credits 0.
+ */
+export function attributedValueCents(valueCents: number | null, attributed: readonly Pick<Attribution, 'role' | 'sharePpm'>[]): number {
+  const sharePpm = attributed.filter((a) => a.role === 'sourced').reduce((sum, a) => sum + a.sharePpm, 0);
+  return valueCents === null ? 0 : shareOfCents(valueCents, sharePpm);
 }
 
 function evidenceFor(c: AttributionCandidate, deal: AttributionDeal, dealDomain: string | null): Evidence[] {

@@ -115,6 +115,46 @@ export function toMinorUnits(major: number, currency: string): number {
   return toSafeNumber(major < 0 ? -minor : minor, 'amount');
 }
 
+/** A CRM's decimal text: sign, digits, an optional fraction ("1234.565", ".5", "5."); no grouping or exponent. */
+const DECIMAL_TEXT = /^([+-])?(\d*)(?:\.(\d*))?$/;
+/** A number's shortest round-trip representation, which JavaScript writes with an exponent below 1e-6 and from 1e21. */
+const NUMBER_TEXT = /^(-)?(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/;
+
+/**
+ * Minor units of an amount as a CRM sends it: HubSpot number properties are decimal strings
+ * ("1234.565"); Salesforce amounts arrive through jsforce as JSON numbers and are read through
+ * their shortest decimal representation (`String(n)`, the digits the JSON carried), so no float is
+ * ever multiplied. Rounded once, half up at the currency's ISO 4217 digits (USD 2, JPY 0, KWD 3):
+ * 1234.565 USD → 123457, 0.5 JPY → 1; half up means half away from zero, so -10.005 USD → -1001.
+ * Surrounding blanks are ignored.
+ *
+ * @throws RangeError when the text is not a plain decimal ("1,000", "1e5", "abc", ""), the number
+ * is not finite, the currency is not an ISO 4217 code, or the minor units exceed a safe integer.
+ */
+export function decimalToMinorUnits(amount: string | number, currency: string): number {
+  const digits = minorUnitDigits(currency);
+  if (typeof amount === 'number' && !Number.isFinite(amount)) throw new RangeError(`amount must be a finite number, got ${amount}`);
+  const text = typeof amount === 'number' ? String(amount) : amount.trim();
+  const match = typeof amount === 'number' ? NUMBER_TEXT.exec(text) : DECIMAL_TEXT.exec(text);
+  if (!match || (!match[2] && !match[3])) throw new RangeError(`amount "${amount}" is not a decimal number`);
+  const [, sign, whole = '', fraction = '', exponent = '0'] = match;
+  const significand = BigInt(`${whole}${fraction}` || '0');
+  // amount = significand × 10^(exponent − fraction digits); minor units shift that by the currency's digits.
+  const shift = digits + Number(exponent) - fraction.length;
+  const minor = shift >= 0 ? significand * 10n ** BigInt(shift) : divRoundHalfUp(significand, 10n ** BigInt(-shift));
+  return toSafeNumber(sign === '-' ? -minor : minor, `amount ${amount} ${currency}`);
+}
+
+/** Minor units as exact decimal text with the currency's digits, for CRM fields (250000 USD → "2500.00"). */
+export function minorUnitsToDecimal(minor: number, currency: string): string {
+  assertSafeInteger(minor, 'minor');
+  const digits = minorUnitDigits(currency);
+  const padded = String(Math.abs(minor)).padStart(digits + 1, '0');
+  const whole = padded.slice(0, padded.length - digits);
+  const text = digits > 0 ? `${whole}.${padded.slice(-digits)}` : whole;
+  return minor < 0 ? `-${text}` : text;
+}
+
 /** Human-readable amount for reasons, e.g. "$2,500.00" or "¥2,500". */
 export function formatMoney(cents: number, currency: string): string {
   let format = formats.get(currency);

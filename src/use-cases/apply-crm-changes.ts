@@ -6,7 +6,7 @@ import type {
   CrmPerson,
   CrmWrite,
 } from '../../connectors/connector.ts';
-import { attributeDeal, isStaleDealRead, reversalDecision } from '../domain/attribution.ts';
+import { attributeDeal, attributedValueCents, isStaleDealRead, reversalDecision } from '../domain/attribution.ts';
 import { toDateOnly } from '../domain/dates.ts';
 import { becameEligible, evaluateEligibility } from '../domain/eligibility.ts';
 import { normalizeEmail } from '../domain/normalize.ts';
@@ -285,7 +285,6 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
 
     const step = lifecycleStepForStage(installationStageMapping(ctx, installation), deal);
     const writes: CrmWrite[] = [];
-    let attributedCents = 0;
     let creditedReferral: ReferralRow | undefined;
     const movedById = new Map<string, ReferralRow>();
     for (const attribution of decision.attributed) {
@@ -295,10 +294,7 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
       movedById.set(moved.id, moved);
       if (deal.isWon) {
         recordAttribution(ctx, installation, deal, attribution, program.attribution.model, now);
-        if (attribution.role === 'sourced') {
-          attributedCents += Math.round(((deal.firstYearValueCents ?? 0) * attribution.sharePpm) / 1_000_000);
-          creditedReferral ??= moved;
-        }
+        if (attribution.role === 'sourced') creditedReferral ??= moved;
       }
       settleReferral(ctx, known, moved, deal, attribution.sharePpm, now);
       const referrer = known.referrer(moved.referrerId);
@@ -315,7 +311,7 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
       writes.push({
         target: 'deal',
         dealId: deal.id,
-        fields: { referralId: creditedReferral.id, referrerName: referrer.name, attributedAmountCents: attributedCents, currency: deal.currency },
+        fields: { referralId: creditedReferral.id, referrerName: referrer.name, attributedAmountCents: attributedValueCents(deal.firstYearValueCents, decision.attributed), currency: deal.currency },
       });
     }
     // The candidates are the same referrals as before; only the attributed ones moved.

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   attributeDeal,
+  attributedValueCents,
   equalSharesPpm,
   isStaleDealRead,
   reversalDecision,
@@ -181,6 +182,36 @@ it('equalSharesPpm gives the remainder to the earliest', () => {
   expect(equalSharesPpm(3)).toEqual([333_334, 333_333, 333_333]);
   expect(equalSharesPpm(7).reduce((a, b) => a + b, 0)).toBe(1_000_000);
   expect(() => equalSharesPpm(0)).toThrow(RangeError);
+});
+
+describe('attributedValueCents', () => {
+  const value = (dealValueCents: number | null, model: AttributionModel, candidates = three) =>
+    attributedValueCents(dealValueCents, attributeDeal(input(candidates, model, { firstYearValueCents: dealValueCents })).attributed);
+
+  it.each([
+    ['first-touch credits the whole value', 2_500_000, 'first_touch', 2_500_000],
+    ['last-touch credits the whole value', 2_500_000, 'last_touch', 2_500_000],
+    ['a linear split of $1.00 three ways credits $1.00, not 3 × 33¢', 100, 'linear', 100],
+    ['a linear split of 1 yen three ways credits it', 1, 'linear', 1],
+    ['a deal without a value credits nothing', null, 'linear', 0],
+  ] as const)('%s', (_label, dealValueCents, model, credited) => {
+    expect(value(dealValueCents, model)).toBe(credited);
+  });
+
+  it('credits nothing when every referral is only influence', () => {
+    const partner = [candidate('p1', { referrerType: 'partner' })];
+    const decision = attributeDeal(input(partner, 'first_touch', { sourcedBy: 'rep' }, 'influenced_only'));
+    expect(decision.attributed).toMatchObject([{ role: 'influenced', sharePpm: 0 }]);
+    expect(attributedValueCents(2_500_000, decision.attributed)).toBe(0);
+  });
+
+  it('never credits more than the value, and the whole of it once any referral is sourced', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e12 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom<AttributionModel>('first_touch', 'last_touch', 'linear'), (cents, n, model) => {
+        expect(value(cents, model, three.slice(0, n))).toBe(cents);
+      }),
+    );
+  });
 });
 
 describe('isStaleDealRead', () => {

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CrmError } from '../../../connectors/connector.ts';
+import { minorUnitsToDecimal } from '../../../src/domain/money.ts';
 import {
-  centsToDecimal, decimalToCents, normalizeDomain, stageKey, toCompany, toDeal, toPipelineStages, toUpdate,
+  amountToMinorUnits, normalizeDomain, stageKey, toCompany, toDeal, toPipelineStages, toUpdate,
   type HsObject, type HsPipeline,
 } from '../../../connectors/hubspot/map.ts';
 
@@ -78,17 +79,34 @@ describe('deal values', () => {
   });
 });
 
-describe('money: HubSpot number strings ↔ integer cents', () => {
+describe('money: HubSpot number strings ↔ integer minor units', () => {
   it.each([
     ['24000', 2_400_000], ['24000.5', 2_400_050], ['0.1', 10], ['0.015', 2], ['1234.565', 123_457], ['1234.564', 123_456],
     ['-10.005', -1001], [' 7 ', 700], ['.5', 50], ['5.', 500], ['0.29', 29], ['1.005', 101],
     ['', null], ['abc', null], ['1e5', null], ['1,000', null], [null, null], [undefined, null],
-  ])('%j → %s', (value, cents) => {
-    expect(decimalToCents(value)).toBe(cents);
+  ])('%j USD → %s', (value, cents) => {
+    expect(amountToMinorUnits(value, 'USD')).toBe(cents);
+  });
+
+  it.each([
+    ['2500', 'JPY', 2_500], ['2500.5', 'JPY', 2_501], ['1.2345', 'KWD', 1_235], ['9500', 'EUR', 950_000], ['99999999999999999999', 'USD', null],
+  ])('%j %s → %s: the currency decides the digits', (value, currency, minor) => {
+    expect(amountToMinorUnits(value, currency)).toBe(minor);
   });
 
   it('round-trips every cent amount exactly (no float error)', () => {
-    fc.assert(fc.property(fc.integer({ min: -1e13, max: 1e13 }), (cents) => decimalToCents(centsToDecimal(cents)) === cents));
+    fc.assert(fc.property(fc.integer({ min: -1e13, max: 1e13 }), (cents) => amountToMinorUnits(minorUnitsToDecimal(cents, 'USD'), 'USD') === cents));
+  });
+
+  it('reads a JPY deal in yen, not in hundredths of a yen', () => {
+    expect(mapDeal({ dealstage: 'closedwon', amount: '5000000', deal_currency_code: 'JPY' })).toMatchObject({ currency: 'JPY', amountCents: 5_000_000, firstYearValueCents: 5_000_000 });
+    expect(mapDeal({ dealstage: 'closedwon', amount: '1500.125', deal_currency_code: 'KWD' })).toMatchObject({ currency: 'KWD', amountCents: 1_500_125 });
+  });
+
+  it('writes the attributed amount with the currency\'s digits', () => {
+    const write = (attributedAmountCents: number, currency: string) => toUpdate({ target: 'deal', dealId: '7', fields: { referralId: 'R1', referrerName: 'Bo', attributedAmountCents, currency } });
+    expect(write(500_000, 'JPY')).toMatchObject({ properties: { referloop_attributed_amount: '500000', referloop_attributed_currency: 'JPY' } });
+    expect(write(1_500_125, 'KWD')).toMatchObject({ properties: { referloop_attributed_amount: '1500.125' } });
   });
 });
 

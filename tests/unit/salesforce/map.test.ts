@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toId18 } from '../../../connectors/salesforce/ids.ts';
-import { fromMinorUnits, normalizeDomain, toDeal, toIsoInstant, toMinorUnits, toPerson } from '../../../connectors/salesforce/map.ts';
+import { normalizeDomain, toDeal, toIsoInstant, toPerson } from '../../../connectors/salesforce/map.ts';
+import { decimalToMinorUnits, toMajorUnits } from '../../../src/domain/money.ts';
 import { resolveSettings, salesforceNames } from '../../../connectors/salesforce/settings.ts';
 import { chunkForSoql, likeContains, quote } from '../../../connectors/salesforce/soql.ts';
 
@@ -63,8 +64,21 @@ describe('Salesforce deal mapping', () => {
     [100, 'JPY', 100],
     [1234, 'KWD', 1.234],
   ])('turns %i minor units of %s back into %d', (minor, currency, major) => {
-    expect(fromMinorUnits(minor, currency)).toBe(major);
-    expect(toMinorUnits(major, currency)).toBe(minor);
+    expect(toMajorUnits(minor, currency)).toBe(major);
+    expect(decimalToMinorUnits(major, currency)).toBe(minor);
+  });
+
+  it.each([
+    [1.005, 'USD', 101], // float arithmetic read 1.005 × 100 as 100.49999999999999 and rounded it to 100
+    [1234.565, 'USD', 123_457],
+    [0.5, 'JPY', 1],
+    [1.2345, 'KWD', 1_235],
+  ])('reads Amount %d %s as the digits the JSON carried, half up: %i', (amount, currency, minor) => {
+    expect(toDeal({ ...opportunity, CurrencyIsoCode: currency, Amount: amount }, { multiCurrency: true, firstYearValueField: null }, settings).amountCents).toBe(minor);
+  });
+
+  it('refuses an amount beyond a safe integer of minor units with a clear error', () => {
+    expect(() => toDeal({ ...opportunity, Amount: 1e21 }, single, settings)).toThrow(/overflows a safe integer/);
   });
 });
 
