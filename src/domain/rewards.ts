@@ -2,8 +2,13 @@ import { addDays, calendarQuarter, toDateOnly, type DateOnly } from './dates.ts'
 import { formatMoney, percentOfCents, PPM_WHOLE, shareOfCents } from './money.ts';
 import type { FixedRewardRule, PercentRewardRule, Program, ReferrerType, RewardMilestone, RewardRule } from './program.ts';
 
-export type RewardKind = 'milestone' | 'commission' | 'bonus' | 'referee';
-export type RewardStatus = 'pending' | 'approved' | 'payable' | 'paid' | 'rejected' | 'reversed';
+export const REWARD_KINDS = ['milestone', 'commission', 'bonus', 'referee'] as const;
+export type RewardKind = (typeof REWARD_KINDS)[number];
+export const REWARD_STATUSES = ['pending', 'approved', 'payable', 'paid', 'rejected', 'reversed'] as const;
+export type RewardStatus = (typeof REWARD_STATUSES)[number];
+/** Kinds of reward ledger entries: the accrual, status changes, an approver's rejection, a clawback. */
+export const REWARD_ENTRY_KINDS = ['accrued', 'status', 'rejection', 'clawback'] as const;
+export type RewardEntryKind = (typeof REWARD_ENTRY_KINDS)[number];
 
 /** A reward already stored. Pass `status` so reversed and rejected rewards are recognized. */
 export interface ExistingReward {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { REFERRER_TYPES } from '../domain/program.ts';
+import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
+import { REWARD_STATUSES } from '../domain/rewards.ts';
 
 /** Request schemas of the JSON API; every input is parsed here before it reaches a use case. */
 
@@ -44,9 +46,7 @@ export const createReferrerSchema = referrerInputSchema.extend({
 
 export const listReferralsQuery = z.object({
   installationId: id.optional(),
-  status: z
-    .enum(['submitted', 'accepted', 'rejected', 'contacted', 'qualified', 'in_sales_process', 'closed_won', 'closed_lost', 'expired'])
-    .optional(),
+  status: z.enum(REFERRAL_STATUSES).optional(),
   referrerId: id.optional(),
   cursor: z.string().max(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -60,7 +60,7 @@ export const listReferralsQuery = z.object({
 
 export const listRewardsQuery = z.object({
   installationId: id.optional(),
-  status: z.enum(['pending', 'approved', 'payable', 'paid', 'rejected', 'reversed']).optional(),
+  status: z.enum(REWARD_STATUSES).optional(),
   cursor: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });

@@ -182,7 +182,7 @@ export function referralsRepo(db: Db) {
 
     list(filter: {
       installationIds: string[];
-      status?: string;
+      status?: ReferralRow['status'];
       referrerId?: string;
       cursor?: [string, string];
       limit: number;
@@ -224,7 +224,7 @@ export function referralsRepo(db: Db) {
       return db.select().from(referrals).where(eq(referrals.referrerId, referrerId)).orderBy(asc(referrals.submittedAt)).all();
     },
 
-    setStatus(id: string, status: string, now: Date): void {
+    setStatus(id: string, status: ReferralRow['status'], now: Date): void {
       statusUpdate.run({ id, status, updatedAt: now.toISOString() });
     },
 

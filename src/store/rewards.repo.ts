@@ -77,7 +77,7 @@ export function rewardsRepo(db: Db) {
       return withNetForReferrer.all({ referrerId });
     },
 
-    list(filter: { installationIds: string[]; status?: string; cursor?: string; limit: number }): {
+    list(filter: { installationIds: string[]; status?: RewardRow['status']; cursor?: string; limit: number }): {
       items: RewardWithNet[];
       nextCursor: string | null;
     } {
@@ -123,7 +123,7 @@ export function rewardsRepo(db: Db) {
       return db.select().from(rewardEvents).where(eq(rewardEvents.rewardId, rewardId)).orderBy(asc(rewardEvents.id)).all();
     },
 
-    setStatus(id: string, status: string, now: Date, payoutReference?: string): void {
+    setStatus(id: string, status: RewardRow['status'], now: Date, payoutReference?: string): void {
       db.update(rewards)
         .set({ status, updatedAt: now.toISOString(), ...(payoutReference ? { payoutReference } : {}) })
         .where(eq(rewards.id, id))

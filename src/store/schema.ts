@@ -2,10 +2,14 @@
  * The whole store schema, in one place. drizzle-kit generates `migrations/` from this file
  * (`npm run db:generate`). Money is integer minor units; instants are ISO-8601 text; calendar
  * dates are `YYYY-MM-DD` text. JSON columns hold values the domain core produced (reasons,
- * evidence, settings) and are never queried into.
+ * evidence, settings) and are never queried into. Status and kind columns take their values from
+ * the domain's own lists; in SQLite a text enum is a type, not a CHECK, so adding a value needs no migration.
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { REWARD_MILESTONES } from '../domain/program.ts';
+import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
+import { REWARD_ENTRY_KINDS, REWARD_KINDS, REWARD_STATUSES } from '../domain/rewards.ts';
 
 const createdAt = () =>
   text('created_at')
@@ -93,7 +97,7 @@ export const referrals = sqliteTable(
       .notNull()
       .references(() => referrers.id),
     programVersion: integer('program_version').notNull(),
-    status: text('status').notNull(),
+    status: text('status', { enum: REFERRAL_STATUSES }).notNull(),
     refereeEmail: text('referee_email').notNull(),
     /** Normalized per the program's policy; what dedupe compares. */
     refereeEmailKey: text('referee_email_key').notNull(),
@@ -132,8 +136,8 @@ export const referralEvents = sqliteTable(
     referralId: text('referral_id')
       .notNull()
       .references(() => referrals.id),
-    fromStatus: text('from_status'),
-    toStatus: text('to_status').notNull(),
+    fromStatus: text('from_status', { enum: REFERRAL_STATUSES }),
+    toStatus: text('to_status', { enum: REFERRAL_STATUSES }).notNull(),
     reasons: text('reasons', { mode: 'json' }).$type<string[]>().notNull(),
     /** What caused it: `api:<request id>`, `crm:<deal id>@<modifiedAt>`, `job:expiry`… */
     source: text('source').notNull(),
@@ -238,13 +242,13 @@ export const rewards = sqliteTable(
       .references(() => referrals.id),
     referrerId: text('referrer_id').notNull(),
     dealId: text('deal_id'),
-    kind: text('kind').notNull(),
+    kind: text('kind', { enum: REWARD_KINDS }).notNull(),
     beneficiary: text('beneficiary', { enum: ['referrer', 'referee'] }).notNull(),
-    milestone: text('milestone').notNull(),
+    milestone: text('milestone', { enum: REWARD_MILESTONES }).notNull(),
     /** As first computed; the net lives in reward_events (a ledger, never edited). */
     amountCents: integer('amount_cents').notNull(),
     currency: text('currency').notNull(),
-    status: text('status').notNull(),
+    status: text('status', { enum: REWARD_STATUSES }).notNull(),
     dueDate: text('due_date').notNull(),
     requiresApproval: integer('requires_approval', { mode: 'boolean' }).notNull(),
     programVersion: integer('program_version').notNull(),
@@ -271,10 +275,10 @@ export const rewardEvents = sqliteTable(
     rewardId: text('reward_id')
       .notNull()
       .references(() => rewards.id),
-    kind: text('kind').notNull(),
+    kind: text('kind', { enum: REWARD_ENTRY_KINDS }).notNull(),
     amountCents: integer('amount_cents').notNull(),
-    fromStatus: text('from_status'),
-    toStatus: text('to_status'),
+    fromStatus: text('from_status', { enum: REWARD_STATUSES }),
+    toStatus: text('to_status', { enum: REWARD_STATUSES }),
     actor: text('actor').notNull(),
     reason: text('reason').notNull(),
     idempotencyKey: text('idempotency_key').notNull(),

@@ -268,7 +268,7 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
           referrerId: r.referrerId,
           referrerType: known.referrer(r.referrerId).type,
           submittedAt: r.submittedAt,
-          status: r.status as ReferralStatus,
+          status: r.status,
           refereePersonIds: links.filter((l) => l.objectType === 'contact' || l.objectType === 'lead').map((l) => l.objectId),
           refereeCompanyIds: links.filter((l) => l.objectType === 'company').map((l) => l.objectId),
           refereeDomain: r.refereeDomain,
@@ -413,7 +413,7 @@ function recordAttribution(
 function settleReferral(ctx: UseCaseContext, known: ReadOnce, referral: ReferralRow, deal: CrmDeal, sharePpm: number, now: Date): void {
   const referrer = known.referrer(referral.referrerId);
   const program = known.lockedProgram(referral);
-  const status = referral.status as ReferralStatus;
+  const status = referral.status;
   const actor = `crm:deal:${deal.id}`;
   if (status === 'qualified' || status === 'in_sales_process' || status === 'closed_won') {
     settleMilestone(ctx, { referral, referrer, program, milestone: 'qualified', deal: null, sharePpm: 1_000_000, actor, now });
@@ -446,7 +446,7 @@ function moveReferral(
   deal: CrmDeal | null,
   now: Date,
 ): ReferralRow {
-  const progress = progressFromDeal(referral.status as ReferralStatus, target);
+  const progress = progressFromDeal(referral.status, target);
   if (progress.action === 'none') return referral;
   const { store } = ctx;
   const referrer = known.referrer(referral.referrerId);

@@ -22,7 +22,7 @@ export function changeReward(
   // Paying an approved reward makes it payable on the way: finance may pay before the due date.
   const steps: RewardAction[] =
     args.action === 'mark_paid' && reward.status === 'approved' ? ['make_payable', 'mark_paid'] : [args.action];
-  let from = reward.status as RewardStatus;
+  let from = reward.status;
   const moves: { from: RewardStatus; to: RewardStatus; action: RewardAction }[] = [];
   for (const action of steps) {
     const t = rewardTransition(from, action);

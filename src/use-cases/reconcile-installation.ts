@@ -1,5 +1,5 @@
-import { expiryDecision, type ReferralStatus } from '../domain/referral-lifecycle.ts';
-import { payableDecision, type RewardStatus } from '../domain/rewards.ts';
+import { expiryDecision } from '../domain/referral-lifecycle.ts';
+import { payableDecision } from '../domain/rewards.ts';
 import { toDateOnly } from '../domain/dates.ts';
 import { applyCrmChanges } from './apply-crm-changes.ts';
 import type { UseCaseContext } from '../ports/context.ts';
@@ -45,7 +45,7 @@ function expireReferrals(ctx: UseCaseContext, installationId: string): void {
   const now = ctx.now();
   const cutoff = new Date(now.getTime() - program.attribution.windowDays * 86_400_000).toISOString();
   for (const referral of ctx.store.referrals.openWithoutDeal(installationId, cutoff)) {
-    const decision = expiryDecision({ status: referral.status as ReferralStatus, submittedAt: referral.submittedAt, hasDeal: false }, now.toISOString(), program.attribution.windowDays);
+    const decision = expiryDecision({ status: referral.status, submittedAt: referral.submittedAt, hasDeal: false }, now.toISOString(), program.attribution.windowDays);
     if (!decision.expire) continue;
     ctx.store.transaction(() => {
       const key = `${referral.id}:expired`;
@@ -72,7 +72,7 @@ function makeRewardsPayable(ctx: UseCaseContext, installationId: string): void {
   const now = ctx.now();
   const today = toDateOnly(now.toISOString());
   for (const reward of ctx.store.rewards.dueForPayout(installationId, today)) {
-    if (!payableDecision({ status: reward.status as RewardStatus, dueDate: reward.dueDate }, today).payable) continue;
+    if (!payableDecision({ status: reward.status, dueDate: reward.dueDate }, today).payable) continue;
     ctx.store.transaction(() => {
       ctx.store.rewards.setStatus(reward.id, 'payable', now);
       ctx.store.rewards.addEntry({

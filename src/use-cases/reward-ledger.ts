@@ -5,8 +5,6 @@ import {
   recomputeRewards,
   type ExistingReward,
   type RewardInput,
-  type RewardKind,
-  type RewardStatus,
 } from '../domain/rewards.ts';
 import type { ReferralRow, ReferrerRow } from '../store/referrals.repo.ts';
 import type { RewardWithNet } from '../store/rewards.repo.ts';
@@ -23,8 +21,8 @@ export function lockedProgram(ctx: UseCaseContext, referral: ReferralRow): Progr
 const asExisting = (r: RewardWithNet): ExistingReward => ({
   idempotencyKey: r.idempotencyKey,
   netCents: r.netCents,
-  kind: r.kind as RewardKind,
-  status: r.status as RewardStatus,
+  kind: r.kind,
+  status: r.status,
 });
 
 /**
@@ -106,7 +104,7 @@ export function settleMilestone(
 export function clawback(ctx: UseCaseContext, rewards: RewardWithNet[], reason: string, actor: string, now: Date): void {
   const live = rewards.filter((r) => r.status !== 'reversed');
   for (const entry of clawbackDecision(
-    live.map((r) => ({ id: r.id, netCents: r.netCents, status: r.status as RewardStatus, currency: r.currency })),
+    live.map((r) => ({ id: r.id, netCents: r.netCents, status: r.status, currency: r.currency })),
     reason,
   )) {
     const reward = live.find((r) => r.id === entry.rewardId)!;

@@ -64,7 +64,7 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
       referrerId: r.referrerId,
       refereeEmail: r.refereeEmailKey,
       refereeDomain: r.refereeDomain,
-      status: r.status as ReferralStatus,
+      status: r.status,
       submittedAt: r.submittedAt,
       protectedUntil: r.protectedUntil,
     })),

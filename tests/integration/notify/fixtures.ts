@@ -121,7 +121,7 @@ export function insertReward(db: Db, referral: ReferralFixture, amountCents: num
       installationId: referral.installationId,
       referralId: referral.id,
       referrerId: referral.referrerId,
-      kind: 'fixed',
+      kind: 'milestone',
       beneficiary: 'referrer',
       milestone: 'closed_won',
       amountCents,
