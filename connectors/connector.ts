@@ -5,7 +5,7 @@
  * (refreshed tokens, a revoked installation) it hands back through {@link CrmSession}.
  */
 
-export type CrmKind = 'hubspot' | 'salesforce';
+export type CrmKind = 'hubspot' | 'salesforce' | 'fake';
 
 /** The CRM records Referloop follows. Salesforce leads are people too (`objectType: 'lead'`). */
 export type CrmObjectType = 'contact' | 'lead' | 'company' | 'deal';

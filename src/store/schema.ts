@@ -20,7 +20,7 @@ export const installations = sqliteTable(
   'installations',
   {
     id: text('id').primaryKey(),
-    crm: text('crm', { enum: ['hubspot', 'salesforce'] }).notNull(),
+    crm: text('crm', { enum: ['hubspot', 'salesforce', 'fake'] }).notNull(),
     accountId: text('account_id').notNull(),
     accountName: text('account_name'),
     status: text('status', { enum: ['active', 'disconnected'] }).notNull(),
