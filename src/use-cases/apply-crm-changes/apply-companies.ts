@@ -1,0 +1,79 @@
+import type { CrmClient, CrmCompany, CrmWrite } from '../../../connectors/connector.ts';
+import { toDateOnly } from '../../domain/dates.ts';
+import { becameEligible, evaluateEligibility } from '../../domain/eligibility.ts';
+import { programNotice } from '../../notify/notices.ts';
+import type { UseCaseContext } from '../../ports/context.ts';
+import type { InstallationRow } from '../../store/installations.repo.ts';
+import { BATCH, chunks, type RecordGuard } from './record-batches.ts';
+
+export interface CompaniesApplied {
+  /** Eligibility written back to each changed company. */
+  writes: CrmWrite[];
+  /** Companies a referral is linked to: their deals may have changed too. */
+  linkedCompanyIds: string[];
+}
+
+/** Companies: eligibility to refer, written back to the record. */
+export async function applyCompanies(
+  ctx: UseCaseContext,
+  client: CrmClient,
+  installation: InstallationRow,
+  ids: string[],
+  guard: RecordGuard,
+): Promise<CompaniesApplied> {
+  const applied: CompaniesApplied = { writes: [], linkedCompanyIds: [] };
+  for (const chunk of chunks(ids, BATCH)) {
+    const { records } = await client.getCompanies(chunk);
+    const owners = await ownersOfNewlyEligible(ctx, client, installation, records);
+    for (const company of records) guard({ objectType: 'company', id: company.id }, () => applied.writes.push(...applyCompany(ctx, installation, company, owners)));
+    applied.linkedCompanyIds.push(
+      ...records.filter((c) => ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'company', ids: [c.id] }]).length).map((c) => c.id),
+    );
+  }
+  return applied;
+}
+
+/** A company whose eligibility to refer changed since the last decision; null when it did not. */
+function eligibilityChange(ctx: UseCaseContext, installation: InstallationRow, company: CrmCompany) {
+  const program = ctx.store.programs.current(installation.id)?.program;
+  if (!program) return null;
+  const result = evaluateEligibility(company, program.eligibility.rules, toDateOnly(ctx.now().toISOString()));
+  const previous = ctx.store.audit.decisionsFor(installation.id, 'company', company.id).find((d) => d.kind === 'eligibility');
+  const before = (previous?.outcome as { eligible: boolean; summary: string } | undefined) ?? null;
+  if (before && before.eligible === result.eligible && before.summary === result.summary) return null;
+  return { program, result, before, newlyEligible: becameEligible(before, result) };
+}
+
+/** The CS owners to tell: the owners of accounts that just became eligible to refer. */
+async function ownersOfNewlyEligible(ctx: UseCaseContext, client: CrmClient, installation: InstallationRow, companies: CrmCompany[]): Promise<Owners> {
+  const ownerIds = companies.filter((c) => c.ownerId && eligibilityChange(ctx, installation, c)?.newlyEligible).map((c) => c.ownerId!);
+  return ownerIds.length ? client.ownerEmails(ownerIds) : {};
+}
+
+type Owners = Awaited<ReturnType<CrmClient['ownerEmails']>>;
+
+function applyCompany(ctx: UseCaseContext, installation: InstallationRow, company: CrmCompany, owners: Owners): CrmWrite[] {
+  const change = eligibilityChange(ctx, installation, company);
+  if (!change) return [];
+  const { program, result } = change;
+  const now = ctx.now();
+  ctx.store.transaction(() => {
+    ctx.store.audit.decide({ installationId: installation.id, subjectType: 'company', subjectId: company.id, kind: 'eligibility', outcome: result });
+    if (change.newlyEligible) {
+      // The account's owner (its CS owner) is told; without one, the program's own address.
+      const owner = company.ownerId ? owners[company.ownerId] : undefined;
+      ctx.notify(
+        {
+          installationId: installation.id,
+          topic: 'account.eligible',
+          sourceKey: `${installation.id}:company:${company.id}:eligible:${toDateOnly(now.toISOString())}`,
+          recipient: owner ? { email: owner.email, name: owner.name ?? owner.email } : { email: program.senderEmail, name: program.senderName },
+          data: { account: { name: company.name ?? company.domain ?? company.id, reasons: result.reasons.map((r) => r.detail) } },
+          program: programNotice(program),
+        },
+        now,
+      );
+    }
+  });
+  return [{ target: 'company', companyId: company.id, fields: { eligible: result.eligible, eligibilityReason: result.summary } }];
+}

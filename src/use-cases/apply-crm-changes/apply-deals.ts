@@ -1,0 +1,230 @@
+import type { CrmClient, CrmDeal, CrmWrite } from '../../../connectors/connector.ts';
+import { attributeDeal, attributedValueCents, isStaleDealRead, reversalDecision, type Attribution } from '../../domain/attribution.ts';
+import { lifecycleStepForStage, type StageMapping } from '../../domain/referral-lifecycle.ts';
+import type { UseCaseContext } from '../../ports/context.ts';
+import type { InstallationRow } from '../../store/installations.repo.ts';
+import type { ReferralRow } from '../../store/referrals.repo.ts';
+import { clawback, settleMilestone } from '../reward-ledger.ts';
+import { linkPerson } from './apply-people.ts';
+import { moveReferral } from './move-referral.ts';
+import { readOnce, type ReadOnce } from './read-once.ts';
+import { BATCH, chunks, type RecordGuard } from './record-batches.ts';
+
+/** Deals: lifecycle, attribution, rewards; a deal the CRM no longer has is reversed. Returns the write-back. */
+export async function applyDeals(
+  ctx: UseCaseContext,
+  client: CrmClient,
+  installation: InstallationRow,
+  ids: string[],
+  guard: RecordGuard,
+): Promise<CrmWrite[]> {
+  const writes: CrmWrite[] = [];
+  for (const chunk of chunks(ids, BATCH)) {
+    const { records, gone } = await client.getDeals(chunk);
+    await linkDealContacts(ctx, client, installation, records);
+    for (const deal of records) {
+      guard({ objectType: 'deal', id: deal.id }, () => writes.push(...applyDeal(ctx, installation, deal)));
+      // Each deal is milliseconds of synchronous SQLite: let webhook requests in between, so a
+      // drain never delays an acknowledgement towards HubSpot's 5 s timeout.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const g of gone) guard({ objectType: 'deal', id: g.id }, () => applyDealGone(ctx, installation, g.id));
+  }
+  return writes;
+}
+
+/**
+ * A deal whose contacts, companies and id link to no referral may still be a referee's: the rep
+ * converted the lead or created a new contact for them, and no event about that person reached us
+ * (Salesforce sends no Outbound Message on lead conversion). Its contacts are read in one batch
+ * and matched by email.
+ */
+async function linkDealContacts(ctx: UseCaseContext, client: CrmClient, installation: InstallationRow, deals: CrmDeal[]): Promise<void> {
+  const unlinked = deals.filter((d) => candidatesFor(ctx, installation, d).length === 0).flatMap((d) => d.contactIds);
+  for (const chunk of chunks([...new Set(unlinked)], BATCH)) {
+    const { records } = await client.getPeople('contact', chunk);
+    for (const person of records) linkPerson(ctx, installation, person);
+  }
+}
+
+/** Candidates for a deal: referrals linked to its contacts, companies, or the deal itself. */
+function candidatesFor(ctx: UseCaseContext, installation: InstallationRow, deal: { id: string; contactIds: string[]; companyIds: string[] }): ReferralRow[] {
+  return ctx.store.referrals.linkedTo(installation.id, [
+    { objectType: 'contact', ids: deal.contactIds },
+    { objectType: 'company', ids: deal.companyIds },
+    { objectType: 'deal', ids: [deal.id] },
+  ]);
+}
+
+function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): CrmWrite[] {
+  const { store } = ctx;
+  const now = ctx.now();
+  const current = store.programs.current(installation.id);
+  if (!current) return [];
+  const { program } = current;
+  const previous = store.deals.get(installation.id, deal.id);
+  if (isStaleDealRead(previous && { modifiedAt: previous.crmModifiedAt }, deal)) {
+    ctx.log.info({ dealId: deal.id, applied: previous?.crmModifiedAt, fetched: deal.modifiedAt }, 'older read of a deal ignored');
+    return [];
+  }
+  const referrals = candidatesFor(ctx, installation, deal);
+  if (referrals.length === 0 && !previous) return [];
+  // A refetch of a deal whose facts did not change (many events about one deal) decides nothing new.
+  if (previous?.appliedFingerprint && previous.appliedFingerprint === dealFingerprint(current.version, deal, referrals)) return [];
+
+  return store.transaction(() => {
+    const known = readOnce(ctx);
+    store.deals.save(installation.id, deal, now);
+    const decision = attributeDeal({
+      program,
+      deal: { ...deal, companyDomain: null },
+      candidates: referrals.map((r) => {
+        const links = store.referrals.links(r.id);
+        return {
+          referralId: r.id,
+          referrerId: r.referrerId,
+          referrerType: known.referrer(r.referrerId).type,
+          submittedAt: r.submittedAt,
+          status: r.status,
+          refereePersonIds: links.filter((l) => l.objectType === 'contact' || l.objectType === 'lead').map((l) => l.objectId),
+          refereeCompanyIds: links.filter((l) => l.objectType === 'company').map((l) => l.objectId),
+          refereeDomain: r.refereeDomain,
+        };
+      }),
+    });
+    store.audit.decide({ installationId: installation.id, subjectType: 'deal', subjectId: deal.id, kind: 'attribution', outcome: decision });
+
+    const reversal = reversalDecision(
+      { dealWasWon: previous?.isWon ?? false, amountCents: previous?.firstYearValueCents ?? null, currency: deal.currency },
+      { exists: true, isWon: deal.isWon, isClosed: deal.isClosed, amountCents: deal.firstYearValueCents },
+    );
+    if (reversal.reverse) reverseDeal(ctx, installation, deal.id, reversal.reason, now);
+
+    const step = lifecycleStepForStage(installationStageMapping(ctx, installation), deal);
+    const writes: CrmWrite[] = [];
+    let creditedReferral: ReferralRow | undefined;
+    const movedById = new Map<string, ReferralRow>();
+    for (const attribution of decision.attributed) {
+      const referral = store.referrals.get(attribution.referralId)!;
+      store.referrals.link(installation.id, referral.id, 'deal', deal.id);
+      const moved = moveReferral(ctx, { referral, to: step.step, reason: step.reason, source: `crm:deal:${deal.id}:${deal.modifiedAt}`, deal, known, now });
+      movedById.set(moved.id, moved);
+      if (deal.isWon) {
+        recordAttribution(ctx, installation, deal, attribution, program.attribution.model, now);
+        if (attribution.role === 'sourced') creditedReferral ??= moved;
+      }
+      settleReferral(ctx, known, moved, deal, attribution.sharePpm, now);
+      const referrer = known.referrer(moved.referrerId);
+      if (moved.crmPersonId && moved.crmPersonType) {
+        writes.push({
+          target: 'referral',
+          person: { objectType: moved.crmPersonType, id: moved.crmPersonId },
+          fields: { referralId: moved.id, status: moved.status, referrerName: referrer.name, referrerEmail: referrer.email, referrerType: referrer.type },
+        });
+      }
+    }
+    if (creditedReferral) {
+      const referrer = known.referrer(creditedReferral.referrerId);
+      writes.push({
+        target: 'deal',
+        dealId: deal.id,
+        fields: { referralId: creditedReferral.id, referrerName: referrer.name, attributedAmountCents: attributedValueCents(deal.firstYearValueCents, decision.attributed), currency: deal.currency },
+      });
+    }
+    // The candidates are the same referrals as before; only the attributed ones moved.
+    const candidatesNow = referrals.map((r) => movedById.get(r.id) ?? r);
+    store.deals.setFingerprint(installation.id, deal.id, dealFingerprint(current.version, deal, candidatesNow));
+    return writes;
+  });
+}
+
+/** Everything applying a deal depends on: its facts, its candidates and their statuses, the program version. */
+function dealFingerprint(programVersion: number, deal: CrmDeal, candidates: ReferralRow[]): string {
+  const { modifiedAt: _modifiedAt, name: _name, ...facts } = deal;
+  return JSON.stringify([
+    programVersion,
+    { ...facts, contactIds: [...deal.contactIds].sort(), companyIds: [...deal.companyIds].sort() },
+    candidates.map((r) => `${r.id}:${r.status}`).sort(),
+  ]);
+}
+
+/** A deal the CRM no longer has: what it earned is reversed; its referrals go back to accepted. */
+function applyDealGone(ctx: UseCaseContext, installation: InstallationRow, dealId: string): void {
+  const now = ctx.now();
+  const previous = ctx.store.deals.get(installation.id, dealId);
+  if (!previous || previous.deleted) return;
+  ctx.store.transaction(() => {
+    const known = readOnce(ctx);
+    ctx.store.deals.markDeleted(installation.id, dealId, now);
+    const decision = reversalDecision(
+      { dealWasWon: previous.isWon, amountCents: previous.firstYearValueCents },
+      { exists: false, isWon: false, isClosed: false, amountCents: null },
+    );
+    if (decision.reverse) reverseDeal(ctx, installation, dealId, decision.reason, now);
+    for (const referral of ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'deal', ids: [dealId] }])) {
+      moveReferral(ctx, {
+        referral,
+        to: 'accepted',
+        reason: `deal ${dealId} was deleted in the CRM`,
+        source: `crm:deal:${dealId}:deleted:${now.toISOString()}`,
+        deal: null,
+        known,
+        now,
+      });
+    }
+  });
+}
+
+/** Reverses the deal's attributions and claws back the rewards it earned. */
+function reverseDeal(ctx: UseCaseContext, installation: InstallationRow, dealId: string, reason: string, now: Date): void {
+  for (const attribution of ctx.store.referrals.activeAttributionsForDeal(installation.id, dealId)) {
+    ctx.store.referrals.reverseAttribution(attribution.id, reason, now);
+    const rewards = ctx.store.rewards.forReferral(attribution.referralId).filter((r) => r.dealId === dealId && r.milestone === 'closed_won');
+    clawback(ctx, rewards, reason, `crm:deal:${dealId}`, now);
+  }
+}
+
+function recordAttribution(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal, attribution: Attribution, model: string, now: Date): void {
+  const active = ctx.store.referrals.activeAttributionsForDeal(installation.id, deal.id).find((a) => a.referralId === attribution.referralId);
+  if (active && active.sharePpm === attribution.sharePpm && active.role === attribution.role) return;
+  if (active) ctx.store.referrals.reverseAttribution(active.id, 'the attribution was recomputed', now);
+  ctx.store.referrals.insertAttribution({
+    installationId: installation.id,
+    dealId: deal.id,
+    referralId: attribution.referralId,
+    referrerId: attribution.referrerId,
+    model,
+    sharePpm: attribution.sharePpm,
+    role: attribution.role,
+    evidence: attribution.evidence,
+    reasons: attribution.reasons,
+    status: 'active',
+  });
+}
+
+/** Rewards for the milestones the referral's current status has reached. */
+function settleReferral(ctx: UseCaseContext, known: ReadOnce, referral: ReferralRow, deal: CrmDeal, sharePpm: number, now: Date): void {
+  const referrer = known.referrer(referral.referrerId);
+  const program = known.lockedProgram(referral);
+  const { status } = referral;
+  const actor = `crm:deal:${deal.id}`;
+  if (status === 'qualified' || status === 'in_sales_process' || status === 'closed_won') {
+    settleMilestone(ctx, { referral, referrer, program, milestone: 'qualified', deal: null, sharePpm: 1_000_000, actor, now });
+  }
+  if (status === 'closed_won' && deal.isWon) {
+    settleMilestone(ctx, {
+      referral,
+      referrer,
+      program,
+      milestone: 'closed_won',
+      deal: { id: deal.id, firstYearValueCents: deal.firstYearValueCents, amountCents: deal.amountCents, currency: deal.currency, closeDate: deal.closeDate },
+      sharePpm,
+      actor,
+      now,
+    });
+  }
+}
+
+function installationStageMapping(ctx: UseCaseContext, installation: InstallationRow): StageMapping {
+  return (ctx.store.installations.settings(installation).stageMapping ?? {}) as StageMapping;
+}

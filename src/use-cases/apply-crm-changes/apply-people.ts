@@ -1,0 +1,68 @@
+import type { CrmClient, CrmPerson } from '../../../connectors/connector.ts';
+import { normalizeEmail } from '../../domain/normalize.ts';
+import type { UseCaseContext } from '../../ports/context.ts';
+import type { InstallationRow } from '../../store/installations.repo.ts';
+import type { ReferralRow } from '../../store/referrals.repo.ts';
+import { BATCH, chunks, type RecordGuard } from './record-batches.ts';
+
+/** What the people applied point at: their deals may have changed too. */
+export interface PeopleApplied {
+  /** Contacts (and conversion targets) now linked to a referral. */
+  contactIds: string[];
+  /** Companies of linked people. */
+  companyIds: string[];
+  /** Deals that lead conversions created. */
+  dealIds: string[];
+}
+
+/** People: link referrals to their CRM person, follow merges and lead conversions. */
+export async function applyPeople(
+  ctx: UseCaseContext,
+  client: CrmClient,
+  installation: InstallationRow,
+  ids: { contact: string[]; lead: string[] },
+  guard: RecordGuard,
+): Promise<PeopleApplied> {
+  const applied: PeopleApplied = { contactIds: [], companyIds: [], dealIds: [] };
+  for (const type of ['contact', 'lead'] as const) {
+    for (const chunk of chunks(ids[type], BATCH)) {
+      const { records } = await client.getPeople(type, chunk);
+      for (const person of records) {
+        guard({ objectType: type, id: person.id }, () => {
+          const touched = linkPerson(ctx, installation, person);
+          if (touched && person.objectType === 'contact') applied.contactIds.push(person.id);
+          if (touched) applied.companyIds.push(...person.companyIds);
+          if (person.converted?.dealId) applied.dealIds.push(person.converted.dealId);
+          if (person.converted?.contactId && touched) applied.contactIds.push(person.converted.contactId);
+        });
+      }
+    }
+  }
+  return applied;
+}
+
+/** Links open referrals of this person's email (and merge/conversion targets); true when any is linked. */
+export function linkPerson(ctx: UseCaseContext, installation: InstallationRow, person: CrmPerson): boolean {
+  const { referrals } = ctx.store;
+  const linked = referrals.linkedTo(installation.id, [{ objectType: person.objectType, ids: [person.id] }]);
+  const byEmail = person.email
+    ? referrals.priorFor(installation.id, normalizeEmail(person.email, { plusAddressing: 'strip' }), null)
+    : [];
+  const all = uniqueById([...linked, ...byEmail]).filter((r) => r.status !== 'rejected');
+  for (const referral of all) {
+    referrals.link(installation.id, referral.id, person.objectType, person.id);
+    for (const companyId of person.companyIds) referrals.link(installation.id, referral.id, 'company', companyId);
+    if (person.mergedIntoId) referrals.link(installation.id, referral.id, person.objectType, person.mergedIntoId);
+    if (person.converted) {
+      const { contactId, companyId, dealId } = person.converted;
+      if (contactId) referrals.link(installation.id, referral.id, 'contact', contactId);
+      if (companyId) referrals.link(installation.id, referral.id, 'company', companyId);
+      if (dealId) referrals.link(installation.id, referral.id, 'deal', dealId);
+    }
+  }
+  return all.length > 0;
+}
+
+function uniqueById(rows: ReferralRow[]): ReferralRow[] {
+  return [...new Map(rows.map((r) => [r.id, r])).values()];
+}

@@ -1,0 +1,71 @@
+import type { CrmDeal } from '../../../connectors/connector.ts';
+import { progressFromDeal, type ReferralStatus } from '../../domain/referral-lifecycle.ts';
+import { programNotice, referralNotice } from '../../notify/notices.ts';
+import type { NotificationTopic } from '../../notify/topics.ts';
+import type { UseCaseContext } from '../../ports/context.ts';
+import type { ReferralRow } from '../../store/referrals.repo.ts';
+import { clawback } from '../reward-ledger.ts';
+import type { ReadOnce } from './read-once.ts';
+
+const TOPIC_FOR_STATUS: Partial<Record<ReferralStatus, NotificationTopic>> = {
+  contacted: 'referral.contacted',
+  qualified: 'referral.in_sales_process',
+  in_sales_process: 'referral.in_sales_process',
+  closed_won: 'referral.won',
+  closed_lost: 'referral.lost',
+};
+
+export interface ReferralMove {
+  referral: ReferralRow;
+  /** Where the deal says the referral stands. */
+  to: ReferralStatus;
+  /** Why, for the timeline and the notification. */
+  reason: string;
+  /** What caused the move (`crm:deal:<id>:<modifiedAt>`); part of every idempotency key. */
+  source: string;
+  /** The deal whose facts the notification shows; null when it is gone. */
+  deal: CrmDeal | null;
+  known: ReadOnce;
+  now: Date;
+}
+
+/**
+ * Moves a referral to where its deal says, through the steps it passed, with a timeline entry and
+ * a notification for each. Leaving closed won reverses what the win earned.
+ */
+export function moveReferral(ctx: UseCaseContext, move: ReferralMove): ReferralRow {
+  const { referral, reason, source, deal, known, now } = move;
+  const progress = progressFromDeal(referral.status, move.to);
+  if (progress.action === 'none') return referral;
+  const { store } = ctx;
+  const referrer = known.referrer(referral.referrerId);
+  const program = programNotice(known.lockedProgram(referral));
+  let from = progress.from;
+  for (const to of progress.path) {
+    const key = `${referral.id}:${from}->${to}:${source}`;
+    const added = store.referrals.addEvent({
+      referralId: referral.id,
+      fromStatus: from,
+      toStatus: to,
+      reasons: [reason],
+      source,
+      idempotencyKey: key,
+      occurredAt: now.toISOString(),
+    });
+    store.referrals.setStatus(referral.id, to, now);
+    const topic = TOPIC_FOR_STATUS[to];
+    // Qualified and in-sales-process read the same to a referrer: a step between them says nothing new.
+    if (added && topic && topic !== TOPIC_FOR_STATUS[from]) {
+      const row = { ...referral, status: to };
+      const dealFacts = deal ? { amountCents: deal.amountCents, currency: deal.currency, stage: deal.stageId } : undefined;
+      ctx.notify(referralNotice(row, referrer, program, topic, key, reason, dealFacts), now);
+    }
+    from = to;
+  }
+  if (progress.leftClosedWon) {
+    const rewards = store.rewards.forReferral(referral.id).filter((r) => r.milestone === 'closed_won');
+    clawback(ctx, rewards, progress.reason, source, now);
+  }
+  // The row as setStatus left it.
+  return { ...referral, status: progress.to, updatedAt: now.toISOString() };
+}
