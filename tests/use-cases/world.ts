@@ -1,0 +1,110 @@
+/**
+ * A use case's world: the fake CRM (connectors/fake) behind the real CrmAccess, and the real
+ * store on SQLite `:memory:` migrated with migrations/, wired as src/main.ts wires them. Time is
+ * a clock the test moves; the CRM stamps its records from the same clock.
+ */
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { CrmEvent } from '../../connectors/connector.ts';
+import { createFakeCrm, type FakeCrm } from '../../connectors/fake/index.ts';
+import { createMemoryRateLimiter } from '../../src/jobs/rate-limiter.ts';
+import { createLogger } from '../../src/log.ts';
+import { enqueueNotifications } from '../../src/notify/enqueue.ts';
+import type { JobKind, UseCaseContext } from '../../src/ports/context.ts';
+import { createCrmAccess } from '../../src/ports/crm-access.ts';
+import { createCipher } from '../../src/store/crypto.ts';
+import { migrateDb, openDb } from '../../src/store/db.ts';
+import { createStore, type Store } from '../../src/store/index.ts';
+import type { InstallationRow } from '../../src/store/installations.repo.ts';
+import type { ReferralRow } from '../../src/store/referrals.repo.ts';
+import { applyCrmChanges, type ApplyResult, type RecordRef } from '../../src/use-cases/apply-crm-changes.ts';
+import { connectInstallation } from '../../src/use-cases/install-crm.ts';
+import { pushReferrals } from '../../src/use-cases/push-referrals.ts';
+import { submitReferral } from '../../src/use-cases/submit-referral.ts';
+
+export interface World {
+  crm: FakeCrm;
+  store: Store;
+  /** The store's SQLite connection, for what a test reads or breaks around the repositories. */
+  db: Database.Database;
+  ctx: UseCaseContext;
+  installation: InstallationRow;
+  /** Moves the clock the app and the CRM read. */
+  advance(ms: number): void;
+  /** Submits an accepted referral and pushes it to the CRM, as the sync worker does. */
+  refer(referee: { email: string; firstName?: string; lastName?: string }, referrer?: { email: string; name: string; type: 'customer' | 'partner' }): Promise<ReferralRow>;
+  /** Applies what the CRM's events since the last sync point at (own records and related ones). */
+  sync(): Promise<ApplyResult>;
+  /** Applies the given records, whatever the CRM sent. */
+  apply(refs: RecordRef[]): Promise<ApplyResult>;
+  /** Row counts of everything a CRM change can add to the store. */
+  footprint(): Record<string, number>;
+  /** Jobs the use cases scheduled. */
+  scheduled: { kind: JobKind; installationId: string }[];
+  close(): void;
+}
+
+export const CUSTOMER = { email: 'carla@customer-co.example', name: 'Carla Customer', type: 'customer' } as const;
+export const PARTNER = { email: 'pia@partner-firm.example', name: 'Pia Partner', type: 'partner' } as const;
+
+export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<World> {
+  let clock = Date.parse(start);
+  const now = () => new Date(clock);
+  const crm = createFakeCrm({ now });
+  const db = openDb(':memory:');
+  migrateDb(db);
+  const store = createStore(db, createCipher(randomBytes(32)));
+  const scheduled: World['scheduled'] = [];
+  const ctx: UseCaseContext = {
+    store,
+    crm: createCrmAccess([crm.connector], store, createMemoryRateLimiter()),
+    scheduler: {
+      async schedule(kind, installationId) {
+        scheduled.push({ kind, installationId });
+      },
+    },
+    notify: (intent, at) => enqueueNotifications(store.outbox, intent, at),
+    now,
+    log: createLogger({ level: 'silent' }),
+  };
+  const { installation } = await connectInstallation(ctx, 'fake', { accountId: crm.accountId, tokens: crm.issueTokens() }, 'test');
+  crm.takeEvents();
+
+  const apply = (refs: RecordRef[]) => applyCrmChanges(ctx, installation, refs);
+  const refsOf = (events: CrmEvent[]): RecordRef[] =>
+    events.flatMap((e) => [{ objectType: e.objectType, id: e.objectId }, ...(e.related ?? []).map((r) => ({ objectType: r.objectType, id: r.objectId }))]);
+
+  return {
+    crm,
+    store,
+    db: db.$client,
+    ctx,
+    installation,
+    scheduled,
+    advance(ms) {
+      clock += ms;
+    },
+    async refer(referee, referrer = CUSTOMER) {
+      const result = await submitReferral(ctx, {
+        installation,
+        referrer,
+        referee,
+        submittedBy: { kind: 'rep', id: 'rep-1' },
+        source: 'test',
+      });
+      if (result.outcome !== 'accepted') throw new Error(`referral of ${referee.email} was ${result.outcome}: ${JSON.stringify(result.verdict)}`);
+      await pushReferrals(ctx, installation.id);
+      crm.takeEvents();
+      return store.referrals.get(result.referral.id)!;
+    },
+    sync: () => apply(refsOf(crm.takeEvents())),
+    apply,
+    footprint() {
+      const count = (table: string) => Number(db.$client.prepare(`SELECT count(*) FROM ${table}`).pluck().get());
+      return Object.fromEntries(
+        ['referral_events', 'crm_links', 'attributions', 'decisions', 'rewards', 'reward_events', 'outbox', 'audit_log'].map((t) => [t, count(t)]),
+      );
+    },
+    close: () => db.$client.close(),
+  };
+}
