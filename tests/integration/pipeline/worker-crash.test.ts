@@ -183,7 +183,7 @@ describe.each(['embedded', 'bullmq'] as const)('%s queue: the sync worker is kil
   it('tells the referrer each moment once: one outbox row per (referral, topic, channel)', () => {
     // Crash or not: a deal that jumps to closed won walks the referral through qualified and
     // in_sales_process, which both read 'in sales process' to a referrer; they must hear it once
-    // (TOPIC_FOR_STATUS and moveReferral in src/use-cases/apply-crm-changes.ts).
+    // (TOPIC_FOR_STATUS and moveReferral in src/use-cases/apply-crm-changes/move-referral.ts).
     const repeated = p.db
       .prepare('SELECT referral_id, topic, channel, count(*) AS n FROM outbox GROUP BY 1, 2, 3 HAVING n > 1 LIMIT 3')
       .all();
