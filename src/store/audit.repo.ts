@@ -3,6 +3,7 @@ import type { Db } from './db.ts';
 import { auditLog, decisions } from './schema.ts';
 
 export type AuditRow = typeof auditLog.$inferSelect;
+export type DecisionRow = typeof decisions.$inferSelect;
 
 export function auditRepo(db: Db) {
   // Prepared once: every CRM deal applied records its attribution decision.
@@ -36,7 +37,7 @@ export function auditRepo(db: Db) {
       decisionInsert.run(entry);
     },
 
-    decisionsFor(installationId: string, subjectType: string, subjectId: string) {
+    decisionsFor(installationId: string, subjectType: DecisionRow['subjectType'], subjectId: string) {
       return db
         .select()
         .from(decisions)

@@ -223,9 +223,9 @@ export const decisions = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     installationId: text('installation_id').notNull(),
-    subjectType: text('subject_type').notNull(),
+    subjectType: text('subject_type', { enum: ['company', 'deal'] }).notNull(),
     subjectId: text('subject_id').notNull(),
-    kind: text('kind').notNull(),
+    kind: text('kind', { enum: ['eligibility', 'attribution'] }).notNull(),
     outcome: text('outcome', { mode: 'json' }).$type<unknown>().notNull(),
     createdAt: createdAt(),
   },
