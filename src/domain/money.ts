@@ -133,16 +133,20 @@ const NUMBER_TEXT = /^(-)?(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/;
  */
 export function decimalToMinorUnits(amount: string | number, currency: string): number {
   const digits = minorUnitDigits(currency);
+  const { significand, exponent } = exactDecimal(amount);
+  const shift = digits + exponent;
+  const minor = shift >= 0 ? significand * 10n ** BigInt(shift) : divRoundHalfUp(significand, 10n ** BigInt(-shift));
+  return toSafeNumber(minor, `amount ${amount} ${currency}`);
+}
+
+/** A decimal amount exactly, as significand × 10^exponent (1234.565 → 1234565 × 10^-3); throws RangeError when it is not one. */
+function exactDecimal(amount: string | number): { significand: bigint; exponent: number } {
   if (typeof amount === 'number' && !Number.isFinite(amount)) throw new RangeError(`amount must be a finite number, got ${amount}`);
-  const text = typeof amount === 'number' ? String(amount) : amount.trim();
-  const match = typeof amount === 'number' ? NUMBER_TEXT.exec(text) : DECIMAL_TEXT.exec(text);
+  const match = typeof amount === 'number' ? NUMBER_TEXT.exec(String(amount)) : DECIMAL_TEXT.exec(amount.trim());
   if (!match || (!match[2] && !match[3])) throw new RangeError(`amount "${amount}" is not a decimal number`);
   const [, sign, whole = '', fraction = '', exponent = '0'] = match;
-  const significand = BigInt(`${whole}${fraction}` || '0');
-  // amount = significand × 10^(exponent − fraction digits); minor units shift that by the currency's digits.
-  const shift = digits + Number(exponent) - fraction.length;
-  const minor = shift >= 0 ? significand * 10n ** BigInt(shift) : divRoundHalfUp(significand, 10n ** BigInt(-shift));
-  return toSafeNumber(sign === '-' ? -minor : minor, `amount ${amount} ${currency}`);
+  const digits = BigInt(`${whole}${fraction}` || '0');
+  return { significand: sign === '-' ? -digits : digits, exponent: Number(exponent) - fraction.length };
 }
 
 /** Minor units as exact decimal text with the currency's digits, for CRM fields (250000 USD → "2500.00"). */
