@@ -17,7 +17,12 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
   async function referredDeal(options: { amountCents?: number; referrer?: typeof PARTNER } = {}) {
     const pushed = await world.refer({ email: 'pat@acme.example', firstName: 'Pat', lastName: 'Lee' }, options.referrer);
     world.advance(MINUTE);
-    const deal = world.crm.createDeal({ name: 'Acme platform', amountCents: options.amountCents ?? 2_500_000, contactIds: [pushed.crmPersonId!], closeDate: '2026-03-31' });
+    const deal = world.crm.createDeal({
+      name: 'Acme platform',
+      amountCents: options.amountCents ?? 2_500_000,
+      contactIds: [pushed.crmPersonId!],
+      closeDate: '2026-03-31',
+    });
     await world.sync();
     return { referralId: pushed.id, contactId: pushed.crmPersonId!, dealId: deal.id };
   }
@@ -33,9 +38,12 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
   const rewards = (referralId: string) =>
     world.store.rewards
       .forReferral(referralId)
-      .sort((a, b) => Number(a.milestone !== 'qualified') - Number(b.milestone !== 'qualified') || a.idempotencyKey.length - b.idempotencyKey.length)
+      .sort(
+        (a, b) =>
+          Number(a.milestone !== 'qualified') - Number(b.milestone !== 'qualified') || a.idempotencyKey.length - b.idempotencyKey.length,
+      )
       .map((r) => ({ milestone: r.milestone, kind: r.kind, amountCents: r.amountCents, netCents: r.netCents, status: r.status }));
-  const outboxTopics = () => (world.db.prepare('SELECT topic FROM outbox ORDER BY id').pluck().all() as string[]);
+  const outboxTopics = () => world.db.prepare('SELECT topic FROM outbox ORDER BY id').pluck().all() as string[];
 
   it('a deal closing won attributes it to the referral, rewards the referrer and writes both back', async () => {
     const { referralId, contactId, dealId } = await referredDeal();
@@ -43,15 +51,33 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     await win(dealId);
 
     expect(referral(referralId).status).toBe('closed_won');
-    expect(world.store.referrals.timeline(referralId).map((e) => e.toStatus)).toEqual(['submitted', 'accepted', 'contacted', 'qualified', 'in_sales_process', 'closed_won']);
-    expect(world.store.referrals.attributionsForReferral(referralId)).toMatchObject([{ dealId, sharePpm: 1_000_000, role: 'sourced', status: 'active', model: 'first_touch' }]);
+    expect(world.store.referrals.timeline(referralId).map((e) => e.toStatus)).toEqual([
+      'submitted',
+      'accepted',
+      'contacted',
+      'qualified',
+      'in_sales_process',
+      'closed_won',
+    ]);
+    expect(world.store.referrals.attributionsForReferral(referralId)).toMatchObject([
+      { dealId, sharePpm: 1_000_000, role: 'sourced', status: 'active', model: 'first_touch' },
+    ]);
     // The default program: $50 when qualified, $500 when the customer's referral closes won, both under the approval threshold.
     expect(rewards(referralId)).toEqual([
       { milestone: 'qualified', kind: 'milestone', amountCents: 5_000, netCents: 5_000, status: 'approved' },
       { milestone: 'closed_won', kind: 'milestone', amountCents: 50_000, netCents: 50_000, status: 'approved' },
     ]);
-    expect(world.store.rewards.forReferral(referralId).find((r) => r.milestone === 'closed_won')).toMatchObject({ dealId, dueDate: '2026-06-29', currency: 'USD' });
-    expect(world.crm.written(dealId)?.deal).toEqual({ referralId, referrerName: 'Carla Customer', attributedAmountCents: 2_500_000, currency: 'USD' });
+    expect(world.store.rewards.forReferral(referralId).find((r) => r.milestone === 'closed_won')).toMatchObject({
+      dealId,
+      dueDate: '2026-06-29',
+      currency: 'USD',
+    });
+    expect(world.crm.written(dealId)?.deal).toEqual({
+      referralId,
+      referrerName: 'Carla Customer',
+      attributedAmountCents: 2_500_000,
+      currency: 'USD',
+    });
     expect(world.crm.written(contactId)?.referral).toMatchObject({ referralId, status: 'closed_won' });
     expect(outboxTopics()).toContain('referral.won');
   });
@@ -59,7 +85,9 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
   it("a partner's deal earns 10% of its first-year value, held for approval above $1,000", async () => {
     const { referralId, dealId } = await referredDeal({ referrer: PARTNER, amountCents: 2_500_000 });
     await win(dealId);
-    expect(rewards(referralId)).toEqual([{ milestone: 'closed_won', kind: 'commission', amountCents: 250_000, netCents: 250_000, status: 'pending' }]);
+    expect(rewards(referralId)).toEqual([
+      { milestone: 'closed_won', kind: 'commission', amountCents: 250_000, netCents: 250_000, status: 'pending' },
+    ]);
   });
 
   it('an older read of a deal arriving after a newer one is ignored', async () => {
@@ -107,8 +135,14 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     await world.sync();
 
     expect(referral(referralId).status).toBe('accepted');
-    expect(world.store.referrals.timeline(referralId).at(-1)).toMatchObject({ fromStatus: 'closed_won', toStatus: 'accepted', reasons: [`deal ${dealId} was deleted in the CRM`] });
-    expect(world.store.referrals.attributionsForReferral(referralId)).toMatchObject([{ status: 'reversed', reversalReason: 'the won deal was deleted in the CRM' }]);
+    expect(world.store.referrals.timeline(referralId).at(-1)).toMatchObject({
+      fromStatus: 'closed_won',
+      toStatus: 'accepted',
+      reasons: [`deal ${dealId} was deleted in the CRM`],
+    });
+    expect(world.store.referrals.attributionsForReferral(referralId)).toMatchObject([
+      { status: 'reversed', reversalReason: 'the won deal was deleted in the CRM' },
+    ]);
     expect(rewards(referralId)).toEqual([
       { milestone: 'qualified', kind: 'milestone', amountCents: 5_000, netCents: 5_000, status: 'approved' },
       { milestone: 'closed_won', kind: 'milestone', amountCents: 50_000, netCents: 0, status: 'reversed' },
@@ -128,10 +162,15 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     await world.sync();
 
     expect(referral(referralId).status).toBe('in_sales_process');
-    expect(world.store.referrals.attributionsForReferral(referralId)).toMatchObject([{ status: 'reversed', reversalReason: 'the won deal was reopened' }]);
+    expect(world.store.referrals.attributionsForReferral(referralId)).toMatchObject([
+      { status: 'reversed', reversalReason: 'the won deal was reopened' },
+    ]);
     const wonReward = world.store.rewards.forReferral(referralId).find((r) => r.milestone === 'closed_won')!;
     expect(wonReward).toMatchObject({ status: 'reversed', netCents: 0 });
-    expect(world.store.rewards.ledger(wonReward.id).map((e) => [e.kind, e.amountCents])).toEqual([['accrued', 50_000], ['clawback', -50_000]]);
+    expect(world.store.rewards.ledger(wonReward.id).map((e) => [e.kind, e.amountCents])).toEqual([
+      ['accrued', 50_000],
+      ['clawback', -50_000],
+    ]);
     expect(outboxTopics().filter((t) => t === 'referral.in_sales_process')).toHaveLength(2); // on the way up, and back from won
 
     await win(dealId);
@@ -154,12 +193,21 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     await world.apply([{ objectType: 'lead', id: lead.id }]);
 
     const links = world.store.referrals.links(pushed.id).map((l) => `${l.objectType}:${l.objectId}`);
-    expect(links).toEqual(expect.arrayContaining([`lead:${lead.id}`, `contact:${converted.contactId}`, `company:${converted.companyId}`, `deal:${converted.dealId}`]));
+    expect(links).toEqual(
+      expect.arrayContaining([
+        `lead:${lead.id}`,
+        `contact:${converted.contactId}`,
+        `company:${converted.companyId}`,
+        `deal:${converted.dealId}`,
+      ]),
+    );
     expect(referral(pushed.id).status).toBe('contacted');
 
     await win(converted.dealId!);
     expect(referral(pushed.id).status).toBe('closed_won');
-    expect(world.store.referrals.attributionsForReferral(pushed.id)).toMatchObject([{ dealId: converted.dealId, role: 'sourced', status: 'active' }]);
+    expect(world.store.referrals.attributionsForReferral(pushed.id)).toMatchObject([
+      { dealId: converted.dealId, role: 'sourced', status: 'active' },
+    ]);
   });
 
   it("a converted lead's deal found with no event about the lead is linked through its contact's email", async () => {
@@ -182,7 +230,15 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
 
   it("a company's eligibility to refer is decided, written back, and its owner told when it becomes eligible", async () => {
     world.crm.addOwner({ id: 'owner-7', email: 'cs@vendor.example', name: 'Casey Success' });
-    const company = world.crm.createCompany({ name: 'Hooli', domain: 'hooli.example', isCustomer: true, customerSince: '2025-01-15', lifecycleStage: 'customer', nps: 10, ownerId: 'owner-7' });
+    const company = world.crm.createCompany({
+      name: 'Hooli',
+      domain: 'hooli.example',
+      isCustomer: true,
+      customerSince: '2025-01-15',
+      lifecycleStage: 'customer',
+      nps: 10,
+      ownerId: 'owner-7',
+    });
     await world.sync();
     // Eligible from the first decision: not "newly" eligible, so no one is asked yet.
     expect(world.crm.written(company.id)?.company).toMatchObject({ eligible: true });
@@ -209,15 +265,25 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     const { referralId, dealId } = await referredDeal();
     const other = await world.refer({ email: 'kim@umbrella.example', firstName: 'Kim', lastName: 'Park' });
     world.advance(MINUTE);
-    const otherDeal = world.crm.createDeal({ amountCents: 1_000_000, contactIds: [other.crmPersonId!], stageId: 'won', closeDate: '2026-03-31' });
+    const otherDeal = world.crm.createDeal({
+      amountCents: 1_000_000,
+      contactIds: [other.crmPersonId!],
+      stageId: 'won',
+      closeDate: '2026-03-31',
+    });
     world.advance(MINUTE);
     world.crm.moveStage(dealId, 'won');
     world.crm.takeEvents();
     // The first deal's referral is locked to a program version the store lacks: applying that deal throws.
     world.db.prepare('UPDATE referrals SET program_version = 999 WHERE id = ?').run(referralId);
 
-    const result = await world.apply([{ objectType: 'deal', id: dealId }, { objectType: 'deal', id: otherDeal.id }]);
-    expect(result.failed).toEqual([{ ref: { objectType: 'deal', id: dealId }, error: expect.stringMatching(/program version 999 .* is missing/) }]);
+    const result = await world.apply([
+      { objectType: 'deal', id: dealId },
+      { objectType: 'deal', id: otherDeal.id },
+    ]);
+    expect(result.failed).toEqual([
+      { ref: { objectType: 'deal', id: dealId }, error: expect.stringMatching(/program version 999 .* is missing/) },
+    ]);
     expect(referral(other.id).status).toBe('closed_won');
   });
 });

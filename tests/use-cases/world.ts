@@ -32,7 +32,10 @@ export interface World {
   /** Moves the clock the app and the CRM read. */
   advance(ms: number): void;
   /** Submits an accepted referral and pushes it to the CRM, as the sync worker does. */
-  refer(referee: { email: string; firstName?: string; lastName?: string }, referrer?: { email: string; name: string; type: 'customer' | 'partner' }): Promise<ReferralRow>;
+  refer(
+    referee: { email: string; firstName?: string; lastName?: string },
+    referrer?: { email: string; name: string; type: 'customer' | 'partner' },
+  ): Promise<ReferralRow>;
   /** Applies what the CRM's events since the last sync point at (own records and related ones). */
   sync(): Promise<ApplyResult>;
   /** Applies the given records, whatever the CRM sent. */
@@ -72,7 +75,10 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
 
   const apply = (refs: RecordRef[]) => applyCrmChanges(ctx, installation, refs);
   const refsOf = (events: CrmEvent[]): RecordRef[] =>
-    events.flatMap((e) => [{ objectType: e.objectType, id: e.objectId }, ...(e.related ?? []).map((r) => ({ objectType: r.objectType, id: r.objectId }))]);
+    events.flatMap((e) => [
+      { objectType: e.objectType, id: e.objectId },
+      ...(e.related ?? []).map((r) => ({ objectType: r.objectType, id: r.objectId })),
+    ]);
 
   return {
     crm,
@@ -92,7 +98,8 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
         submittedBy: { kind: 'rep', id: 'rep-1' },
         source: 'test',
       });
-      if (result.outcome !== 'accepted') throw new Error(`referral of ${referee.email} was ${result.outcome}: ${JSON.stringify(result.verdict)}`);
+      if (result.outcome !== 'accepted')
+        throw new Error(`referral of ${referee.email} was ${result.outcome}: ${JSON.stringify(result.verdict)}`);
       await pushReferrals(ctx, installation.id);
       crm.takeEvents();
       return store.referrals.get(result.referral.id)!;
@@ -102,7 +109,10 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
     footprint() {
       const count = (table: string) => Number(db.$client.prepare(`SELECT count(*) FROM ${table}`).pluck().get());
       return Object.fromEntries(
-        ['referral_events', 'crm_links', 'attributions', 'decisions', 'rewards', 'reward_events', 'outbox', 'audit_log'].map((t) => [t, count(t)]),
+        ['referral_events', 'crm_links', 'attributions', 'decisions', 'rewards', 'reward_events', 'outbox', 'audit_log'].map((t) => [
+          t,
+          count(t),
+        ]),
       );
     },
     close: () => db.$client.close(),

@@ -25,9 +25,12 @@ export async function applyCompanies(
   for (const chunk of chunks(ids, BATCH)) {
     const { records } = await client.getCompanies(chunk);
     const owners = await ownersOfNewlyEligible(ctx, client, installation, records);
-    for (const company of records) guard({ objectType: 'company', id: company.id }, () => applied.writes.push(...applyCompany(ctx, installation, company, owners)));
+    for (const company of records)
+      guard({ objectType: 'company', id: company.id }, () => applied.writes.push(...applyCompany(ctx, installation, company, owners)));
     applied.linkedCompanyIds.push(
-      ...records.filter((c) => ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'company', ids: [c.id] }]).length).map((c) => c.id),
+      ...records
+        .filter((c) => ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'company', ids: [c.id] }]).length)
+        .map((c) => c.id),
     );
   }
   return applied;
@@ -45,7 +48,12 @@ function eligibilityChange(ctx: UseCaseContext, installation: InstallationRow, c
 }
 
 /** The CS owners to tell: the owners of accounts that just became eligible to refer. */
-async function ownersOfNewlyEligible(ctx: UseCaseContext, client: CrmClient, installation: InstallationRow, companies: CrmCompany[]): Promise<Owners> {
+async function ownersOfNewlyEligible(
+  ctx: UseCaseContext,
+  client: CrmClient,
+  installation: InstallationRow,
+  companies: CrmCompany[],
+): Promise<Owners> {
   const ownerIds = companies.filter((c) => c.ownerId && eligibilityChange(ctx, installation, c)?.newlyEligible).map((c) => c.ownerId!);
   return ownerIds.length ? client.ownerEmails(ownerIds) : {};
 }
@@ -58,7 +66,13 @@ function applyCompany(ctx: UseCaseContext, installation: InstallationRow, compan
   const { program, result } = change;
   const now = ctx.now();
   ctx.store.transaction(() => {
-    ctx.store.audit.decide({ installationId: installation.id, subjectType: 'company', subjectId: company.id, kind: 'eligibility', outcome: result });
+    ctx.store.audit.decide({
+      installationId: installation.id,
+      subjectType: 'company',
+      subjectId: company.id,
+      kind: 'eligibility',
+      outcome: result,
+    });
     if (change.newlyEligible) {
       // The account's owner (its CS owner) is told; without one, the program's own address.
       const owner = company.ownerId ? owners[company.ownerId] : undefined;
@@ -67,7 +81,9 @@ function applyCompany(ctx: UseCaseContext, installation: InstallationRow, compan
           installationId: installation.id,
           topic: 'account.eligible',
           sourceKey: `${installation.id}:company:${company.id}:eligible:${toDateOnly(now.toISOString())}`,
-          recipient: owner ? { email: owner.email, name: owner.name ?? owner.email } : { email: program.senderEmail, name: program.senderName },
+          recipient: owner
+            ? { email: owner.email, name: owner.name ?? owner.email }
+            : { email: program.senderEmail, name: program.senderName },
           data: { account: { name: company.name ?? company.domain ?? company.id, reasons: result.reasons.map((r) => r.detail) } },
           program: programNotice(program),
         },

@@ -48,7 +48,11 @@ async function linkDealContacts(ctx: UseCaseContext, client: CrmClient, installa
 }
 
 /** Candidates for a deal: referrals linked to its contacts, companies, or the deal itself. */
-function candidatesFor(ctx: UseCaseContext, installation: InstallationRow, deal: { id: string; contactIds: string[]; companyIds: string[] }): ReferralRow[] {
+function candidatesFor(
+  ctx: UseCaseContext,
+  installation: InstallationRow,
+  deal: { id: string; contactIds: string[]; companyIds: string[] },
+): ReferralRow[] {
   return ctx.store.referrals.linkedTo(installation.id, [
     { objectType: 'contact', ids: deal.contactIds },
     { objectType: 'company', ids: deal.companyIds },
@@ -92,7 +96,13 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
         };
       }),
     });
-    store.audit.decide({ installationId: installation.id, subjectType: 'deal', subjectId: deal.id, kind: 'attribution', outcome: decision });
+    store.audit.decide({
+      installationId: installation.id,
+      subjectType: 'deal',
+      subjectId: deal.id,
+      kind: 'attribution',
+      outcome: decision,
+    });
 
     const reversal = reversalDecision(
       { dealWasWon: previous?.isWon ?? false, amountCents: previous?.firstYearValueCents ?? null, currency: deal.currency },
@@ -107,7 +117,15 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
     for (const attribution of decision.attributed) {
       const referral = store.referrals.get(attribution.referralId)!;
       store.referrals.link(installation.id, referral.id, 'deal', deal.id);
-      const moved = moveReferral(ctx, { referral, to: step.step, reason: step.reason, source: `crm:deal:${deal.id}:${deal.modifiedAt}`, deal, known, now });
+      const moved = moveReferral(ctx, {
+        referral,
+        to: step.step,
+        reason: step.reason,
+        source: `crm:deal:${deal.id}:${deal.modifiedAt}`,
+        deal,
+        known,
+        now,
+      });
       movedById.set(moved.id, moved);
       if (deal.isWon) {
         recordAttribution(ctx, installation, deal, attribution, program.attribution.model, now);
@@ -119,7 +137,13 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
         writes.push({
           target: 'referral',
           person: { objectType: moved.crmPersonType, id: moved.crmPersonId },
-          fields: { referralId: moved.id, status: moved.status, referrerName: referrer.name, referrerEmail: referrer.email, referrerType: referrer.type },
+          fields: {
+            referralId: moved.id,
+            status: moved.status,
+            referrerName: referrer.name,
+            referrerEmail: referrer.email,
+            referrerType: referrer.type,
+          },
         });
       }
     }
@@ -128,7 +152,12 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
       writes.push({
         target: 'deal',
         dealId: deal.id,
-        fields: { referralId: creditedReferral.id, referrerName: referrer.name, attributedAmountCents: attributedValueCents(deal.firstYearValueCents, decision.attributed), currency: deal.currency },
+        fields: {
+          referralId: creditedReferral.id,
+          referrerName: referrer.name,
+          attributedAmountCents: attributedValueCents(deal.firstYearValueCents, decision.attributed),
+          currency: deal.currency,
+        },
       });
     }
     // The candidates are the same referrals as before; only the attributed ones moved.
@@ -179,13 +208,24 @@ function applyDealGone(ctx: UseCaseContext, installation: InstallationRow, dealI
 function reverseDeal(ctx: UseCaseContext, installation: InstallationRow, dealId: string, reason: string, now: Date): void {
   for (const attribution of ctx.store.referrals.activeAttributionsForDeal(installation.id, dealId)) {
     ctx.store.referrals.reverseAttribution(attribution.id, reason, now);
-    const rewards = ctx.store.rewards.forReferral(attribution.referralId).filter((r) => r.dealId === dealId && r.milestone === 'closed_won');
+    const rewards = ctx.store.rewards
+      .forReferral(attribution.referralId)
+      .filter((r) => r.dealId === dealId && r.milestone === 'closed_won');
     clawback(ctx, rewards, reason, `crm:deal:${dealId}`, now);
   }
 }
 
-function recordAttribution(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal, attribution: Attribution, model: string, now: Date): void {
-  const active = ctx.store.referrals.activeAttributionsForDeal(installation.id, deal.id).find((a) => a.referralId === attribution.referralId);
+function recordAttribution(
+  ctx: UseCaseContext,
+  installation: InstallationRow,
+  deal: CrmDeal,
+  attribution: Attribution,
+  model: string,
+  now: Date,
+): void {
+  const active = ctx.store.referrals
+    .activeAttributionsForDeal(installation.id, deal.id)
+    .find((a) => a.referralId === attribution.referralId);
   if (active && active.sharePpm === attribution.sharePpm && active.role === attribution.role) return;
   if (active) ctx.store.referrals.reverseAttribution(active.id, 'the attribution was recomputed', now);
   ctx.store.referrals.insertAttribution({
@@ -217,7 +257,13 @@ function settleReferral(ctx: UseCaseContext, known: ReadOnce, referral: Referral
       referrer,
       program,
       milestone: 'closed_won',
-      deal: { id: deal.id, firstYearValueCents: deal.firstYearValueCents, amountCents: deal.amountCents, currency: deal.currency, closeDate: deal.closeDate },
+      deal: {
+        id: deal.id,
+        firstYearValueCents: deal.firstYearValueCents,
+        amountCents: deal.amountCents,
+        currency: deal.currency,
+        closeDate: deal.closeDate,
+      },
       sharePpm,
       actor,
       now,

@@ -45,9 +45,7 @@ export async function applyPeople(
 export function linkPerson(ctx: UseCaseContext, installation: InstallationRow, person: CrmPerson): boolean {
   const { referrals } = ctx.store;
   const linked = referrals.linkedTo(installation.id, [{ objectType: person.objectType, ids: [person.id] }]);
-  const byEmail = person.email
-    ? referrals.priorFor(installation.id, normalizeEmail(person.email, { plusAddressing: 'strip' }), null)
-    : [];
+  const byEmail = person.email ? referrals.priorFor(installation.id, normalizeEmail(person.email, { plusAddressing: 'strip' }), null) : [];
   const all = uniqueById([...linked, ...byEmail]).filter((r) => r.status !== 'rejected');
   for (const referral of all) {
     referrals.link(installation.id, referral.id, person.objectType, person.id);

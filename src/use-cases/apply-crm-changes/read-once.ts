@@ -24,6 +24,9 @@ export type ReadOnce = ReturnType<typeof readOnce>;
 
 function cached<V>(values: Map<string, V>, key: string, read: () => V): V {
   let value = values.get(key);
-  if (value === undefined) values.set(key, (value = read()));
+  if (value === undefined) {
+    value = read();
+    values.set(key, value);
+  }
   return value;
 }

@@ -16,7 +16,10 @@ export async function writeBack(ctx: UseCaseContext, client: CrmClient, installa
   for (const chunk of [...byType.values()].flatMap((group) => chunks(group, BATCH))) {
     const outcomes = await client.write(chunk);
     for (const outcome of outcomes.filter((o) => !o.ok)) {
-      ctx.log.warn({ installationId: installation.id, write: chunk[outcome.index]?.target, err: outcome.error?.message }, 'CRM write-back refused');
+      ctx.log.warn(
+        { installationId: installation.id, write: chunk[outcome.index]?.target, err: outcome.error?.message },
+        'CRM write-back refused',
+      );
     }
   }
 }
@@ -25,7 +28,8 @@ export async function writeBack(ctx: UseCaseContext, client: CrmClient, installa
 function dedupeWrites(writes: CrmWrite[]): CrmWrite[] {
   const byTarget = new Map<string, CrmWrite>();
   for (const w of writes) {
-    const key = w.target === 'deal' ? `deal:${w.dealId}` : w.target === 'company' ? `company:${w.companyId}` : `referral:${w.fields.referralId}`;
+    const key =
+      w.target === 'deal' ? `deal:${w.dealId}` : w.target === 'company' ? `company:${w.companyId}` : `referral:${w.fields.referralId}`;
     byTarget.set(key, w);
   }
   return [...byTarget.values()];
