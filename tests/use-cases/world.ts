@@ -31,7 +31,7 @@ export interface World {
   installation: InstallationRow;
   /** Moves the clock the app and the CRM read. */
   advance(ms: number): void;
-  /** Submits an accepted referral and pushes it to the CRM, as the sync worker does. */
+  /** Submits an accepted referral, then runs the push it scheduled, as the worker does. */
   refer(
     referee: { email: string; firstName?: string; lastName?: string },
     referrer?: { email: string; name: string; type: 'customer' | 'partner' },
@@ -42,8 +42,6 @@ export interface World {
   apply(refs: RecordRef[]): Promise<ApplyResult>;
   /** Row counts of everything a CRM change can add to the store. */
   footprint(): Record<string, number>;
-  /** Jobs the use cases scheduled. */
-  scheduled: { kind: JobKind; installationId: string }[];
   close(): void;
 }
 
@@ -57,7 +55,8 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
   const db = openDb(':memory:');
   migrateDb(db);
   const store = createStore(db, createCipher(randomBytes(32)));
-  const scheduled: World['scheduled'] = [];
+  /** Jobs the use cases scheduled and the world has not run yet. */
+  const scheduled: { kind: JobKind; installationId: string }[] = [];
   const ctx: UseCaseContext = {
     store,
     crm: createCrmAccess([crm.connector], store, createMemoryRateLimiter()),
@@ -86,7 +85,6 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
     db: db.$client,
     ctx,
     installation,
-    scheduled,
     advance(ms) {
       clock += ms;
     },
@@ -100,6 +98,9 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
       });
       if (result.outcome !== 'accepted')
         throw new Error(`referral of ${referee.email} was ${result.outcome}: ${JSON.stringify(result.verdict)}`);
+      const jobs = scheduled.splice(0);
+      if (!jobs.some((job) => job.kind === 'push-referrals'))
+        throw new Error(`submitting a referral scheduled ${JSON.stringify(jobs)}, not its push`);
       await pushReferrals(ctx, installation.id);
       crm.takeEvents();
       return store.referrals.get(result.referral.id)!;
