@@ -1,11 +1,10 @@
 /**
  * The one interface every CRM sits behind. Use cases speak to this file only; each CRM folder
- * (`connectors/hubspot`, `connectors/salesforce`) implements it, and only `src/main.ts` /
- * `src/cli.ts` choose which. A connector never imports `src/store`: what it must persist
- * (refreshed tokens, a revoked installation) it hands back through {@link CrmSession}.
+ * (`connectors/hubspot`, `connectors/salesforce`, `connectors/fake`) implements it and registers
+ * itself in `connectors/registry.ts`, from which the app wires the configured ones. A connector
+ * never imports `src/store`: what it must persist (refreshed tokens, a revoked installation) it
+ * hands back through {@link CrmSession}.
  */
-
-export type CrmKind = 'hubspot' | 'salesforce' | 'fake';
 
 /** The CRM records Referloop follows. Salesforce leads are people too (`objectType: 'lead'`). */
 export type CrmObjectType = 'contact' | 'lead' | 'company' | 'deal';
@@ -368,9 +367,29 @@ export interface CrmClientDeps {
   rateLimit?: RateLimit;
 }
 
+/**
+ * Calls that the CRM's own UI makes to Referloop's API on a user's behalf (HubSpot's record cards
+ * use `hubspot.fetch`, which signs each request), authenticated by the CRM's signature and bound
+ * to the account the card runs in.
+ */
+export interface CrmCardCalls {
+  /** The vendor and its word for an account, for messages: `HubSpot`, `portal`. */
+  readonly vendor: string;
+  readonly accountNoun: string;
+  /** The request says it comes from this CRM's card (it carries the CRM's signature header). */
+  claims(request: InboundRequest): boolean;
+  /** Checks the signature; on success, the account the card names (query or body), if any. */
+  authenticate(request: InboundRequest, now: Date): { ok: true; accountId: string | null } | { ok: false; reason: string };
+  /** The card's names for record types (HubSpot's object type ids `0-1`…) → Referloop's. */
+  readonly objectTypeIds: Readonly<Record<string, 'contact' | 'company' | 'deal'>>;
+}
+
 export interface CrmConnector {
-  readonly kind: CrmKind;
+  /** The registry's name for this CRM (`hubspot`): URL segment, store value, metric label. */
+  readonly kind: string;
   readonly oauth: CrmOAuth;
   readonly webhooks: CrmWebhooks;
   client(session: CrmSession, deps: CrmClientDeps): CrmClient;
+  /** Present when the CRM's UI calls Referloop's API directly (record cards). */
+  readonly cards?: CrmCardCalls;
 }

@@ -3,10 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { CrmKind } from '../connectors/connector.ts';
-import { createHubSpotSandbox } from '../connectors/hubspot/sandbox/index.ts';
-import { workSandboxDeal } from '../connectors/hubspot/sandbox/sales-team.ts';
-import { createSalesforceSandbox } from '../connectors/salesforce/sandbox/index.ts';
+import { crmKinds, crmRegistry, isCrmKind, registrationOf, type CrmKind } from '../connectors/registry.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import type { Program } from './domain/program.ts';
 import { programSchema } from './http/program.schema.ts';
@@ -18,12 +15,16 @@ import { simulateDraft } from './use-cases/program-settings.ts';
 import { reconcileInstallation } from './use-cases/reconcile-installation.ts';
 import { syncInstallation } from './use-cases/sync-installation.ts';
 
+const sandboxUsage = crmRegistry
+  .flatMap((crm) => (crm.sandbox ? [`  sandbox ${crm.kind} --port <p>${crm.sandbox.flags.map((flag) => ` [--${flag} <value>]`).join('')}`] : []))
+  .join('\n');
+
 const USAGE = `Usage: referloop <command> [options]
 
   serve                         HTTP API, webhooks and the worker in one process (the default)
   worker                        the worker alone (scale out with REDIS_URL)
   migrate                       apply database migrations
-  connect hubspot|salesforce --token <access token> [--refresh-token <t>] [--instance-url <url>]
+  connect ${crmKinds.join('|')} --token <access token> [--refresh-token <t>] [--instance-url <url>]
                                 register an installation from a token (private apps, tests)
   reconcile [--installation <id>]
                                 fetch records changed since the last run and apply them
@@ -31,11 +32,10 @@ const USAGE = `Usage: referloop <command> [options]
                                 re-run stored webhook events (no new rewards, no second notification)
   simulate --file <draft program.json> [--months 12] [--installation <id>]
                                 what a draft program would have cost on past deals
-  sandbox hubspot --port <p> [--webhook-url <url>] [--client-id <id>] [--client-secret <s>] [--app-id <n>]
-  sandbox salesforce --port <p> [--outbound-url <url>] [--client-id <id>] [--client-secret <s>]
+${sandboxUsage}
                                 run a sandbox CRM alone
   sandbox-deal --email <referee email> [--amount 25000] [--stages qualifiedtobuy,closedwon]
-                                play the sales team in the running service's sandbox HubSpot
+                                play the sales team in the running service's sandbox CRM
   token                         print the admin API token
 `;
 
@@ -90,11 +90,12 @@ async function serve(config: Config, log: Logger, http: boolean): Promise<number
   }
   const service = await startService(config, log, { http, worker: true });
   log.info(
-    { url: config.publicBaseUrl, queue: service.runtime.queue.kind, hubspot: config.hubspot.mode, salesforce: config.salesforce.mode },
+    { url: config.publicBaseUrl, queue: service.runtime.queue.kind, ...Object.fromEntries(config.crms.map((crm) => [crm.kind, crm.mode])) },
     http ? 'Referloop is serving' : 'Referloop worker started',
   );
-  if (http && config.hubspot.mode === 'sandbox' && service.runtime.store.installations.list().length === 0) {
-    await Promise.race([installThroughOAuth(config.publicBaseUrl, 'hubspot', log), stopRequested]);
+  const firstSandbox = config.crms.find((crm) => crm.sandbox?.installOnFirstStart);
+  if (http && firstSandbox && service.runtime.store.installations.list().length === 0) {
+    await Promise.race([installThroughOAuth(config.publicBaseUrl, firstSandbox.kind, log), stopRequested]);
   }
   await stopRequested;
   log.info('shutting down: finishing in-flight jobs');
@@ -102,9 +103,9 @@ async function serve(config: Config, log: Logger, http: boolean): Promise<number
   return 0;
 }
 
-function crmArg(value: string | undefined): CrmKind {
-  if (value === 'hubspot' || value === 'salesforce') return value;
-  throw new ConfigError('Name the CRM: hubspot or salesforce.');
+function crmArg(value: string | undefined, kinds: readonly CrmKind[] = crmKinds): CrmKind {
+  if (value && isCrmKind(value) && kinds.includes(value)) return value;
+  throw new ConfigError(`Name the CRM: ${kinds.join(' or ')}.`);
 }
 
 async function connect(config: Config, log: Logger, args: string[]): Promise<number> {
@@ -192,44 +193,25 @@ async function simulate(config: Config, log: Logger, args: string[]): Promise<nu
 async function sandboxDeal(config: Config, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { email: { type: 'string' }, amount: { type: 'string' }, stages: { type: 'string' } } });
   if (!values.email) throw new ConfigError('Pass the referee with --email <address>.');
-  if (config.hubspot.mode !== 'sandbox') throw new ConfigError('sandbox-deal plays the sandbox HubSpot; this configuration uses a real one.');
-  const result = await workSandboxDeal(config.hubspot.apiBaseUrl, config.hubspot, {
-    email: values.email,
-    amount: Number(values.amount ?? 25_000),
-    stages: (values.stages ?? 'qualifiedtobuy,presentationscheduled,closedwon').split(',').map((s) => s.trim()).filter(Boolean),
-  });
+  const playDeal = config.crms.find((crm) => crm.sandbox?.playDeal)?.sandbox?.playDeal;
+  if (!playDeal) throw new ConfigError('sandbox-deal plays a sandbox CRM; this configuration serves none that takes deals (a real CRM is configured).');
+  const stages = values.stages?.split(',').map((s) => s.trim()).filter(Boolean);
+  const result = await playDeal({ email: values.email, amount: Number(values.amount ?? 25_000), ...(stages ? { stages } : {}) });
   process.stdout.write(`${JSON.stringify(result)}\n`);
   return 0;
 }
 
 async function runSandbox(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string' },
-      'webhook-url': { type: 'string' },
-      'outbound-url': { type: 'string' },
-      'client-id': { type: 'string' },
-      'client-secret': { type: 'string' },
-      'app-id': { type: 'string' },
-    },
+  const withSandbox = crmRegistry.flatMap((crm) => (crm.sandbox ? [crm.kind] : []));
+  const crm = crmArg(args[0], withSandbox);
+  const sandboxOf = registrationOf(crm).sandbox!;
+  const { values } = parseArgs({
+    args: args.slice(1),
+    options: Object.fromEntries(['port', ...sandboxOf.flags].map((flag) => [flag, { type: 'string' as const }])),
   });
-  const crm = crmArg(positionals[0]);
-  const port = Number(values.port ?? 0);
-  const credentials = {
-    ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
-    ...(values['client-secret'] ? { clientSecret: values['client-secret'] } : {}),
-  };
-  const sandbox =
-    crm === 'hubspot'
-      ? createHubSpotSandbox({
-          ...credentials,
-          ...(values['app-id'] ? { appId: Number(values['app-id']) } : {}),
-          ...(values['webhook-url'] ? { webhookUrl: values['webhook-url'] } : {}),
-        })
-      : createSalesforceSandbox({ ...credentials, ...(values['outbound-url'] ? { outboundUrl: values['outbound-url'] } : {}) });
-  const { url } = await sandbox.listen(port);
+  const flags = values as Record<string, string | undefined>;
+  const sandbox = sandboxOf.standalone(flags);
+  const { url } = await sandbox.listen(Number(flags.port ?? 0));
   process.stdout.write(`${JSON.stringify({ sandbox: crm, url })}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

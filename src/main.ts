@@ -5,11 +5,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import type { CrmConnector, CrmKind, RateLimiter } from '../connectors/connector.ts';
-import { createHubSpotConnector } from '../connectors/hubspot/index.ts';
-import { createHubSpotSandbox } from '../connectors/hubspot/sandbox/index.ts';
-import { createSalesforceConnector } from '../connectors/salesforce/index.ts';
-import { createSalesforceSandbox } from '../connectors/salesforce/sandbox/index.ts';
+import type { RateLimit, RateLimiter } from '../connectors/connector.ts';
+import type { CrmKind, RegisteredConnector } from '../connectors/registry.ts';
 import type { Config } from './config.ts';
 import { createApp, type AppDeps } from './http/app.ts';
 import { notificationsRouter } from './http/notifications.route.ts';
@@ -42,7 +39,7 @@ export interface Runtime {
   queue: JobQueue;
   ctx: UseCaseContext;
   metrics: Metrics;
-  connectors: CrmConnector[];
+  connectors: RegisteredConnector[];
   sandboxes: NonNullable<AppDeps['sandboxes']>;
   close(): Promise<void>;
 }
@@ -61,38 +58,17 @@ export function createRuntime(config: Config, log: Logger): Runtime {
     : createEmbeddedQueue(db, QUEUE_NAME, { retry, leaseMs: config.jobLeaseMs, onError: (err) => log.warn({ err }, 'queue') });
   const limiter: RateLimiter = redis ? createRedisRateLimiter(redis, 'referloop:rate') : createMemoryRateLimiter();
 
-  const connectors: CrmConnector[] = [];
+  // Every CRM the configuration turned on, each with its sandbox when it runs on one.
+  const connectors: RegisteredConnector[] = [];
   const sandboxes: Runtime['sandboxes'] = [];
-  if (config.hubspot.mode !== 'off') {
-    connectors.push(createHubSpotConnector({ ...config.hubspot, ...(config.hubspot.appId ? { appId: config.hubspot.appId } : {}) }));
-    if (config.hubspot.mode === 'sandbox') {
-      const sandbox = createHubSpotSandbox({
-        clientId: config.hubspot.clientId,
-        clientSecret: config.hubspot.clientSecret,
-        appId: Number(config.hubspot.appId),
-        webhookUrl: `${config.publicBaseUrl}/webhooks/hubspot`,
-      });
-      sandboxes.push({ path: '/sandbox/hubspot', handler: sandbox.handler, close: () => sandbox.close() });
-    }
-  }
-  if (config.salesforce.mode !== 'off') {
-    connectors.push(createSalesforceConnector(config.salesforce));
-    if (config.salesforce.mode === 'sandbox') {
-      const sandbox = createSalesforceSandbox({
-        clientId: config.salesforce.clientId,
-        clientSecret: config.salesforce.clientSecret,
-        outboundUrl: `${config.publicBaseUrl}/webhooks/salesforce`,
-        publicUrl: `${config.publicBaseUrl}/sandbox/salesforce`,
-      });
-      sandboxes.push({ path: '/sandbox/salesforce', handler: sandbox.handler, close: () => sandbox.close() });
-    }
+  const rateLimits: Partial<Record<CrmKind, RateLimit>> = {};
+  for (const crm of config.crms.filter((c) => c.mode !== 'off')) {
+    connectors.push(crm.createConnector());
+    if (crm.rateLimit) rateLimits[crm.kind] = crm.rateLimit;
+    if (crm.sandbox) sandboxes.push({ path: `/sandbox/${crm.kind}`, ...crm.sandbox.mount() });
   }
 
-  const crm = createCrmAccess(connectors, store, limiter, {
-    // HubSpot counts calls as they arrive, we count them as they leave: an 11 s window keeps a
-    // margin so a slow call followed by a fast one never lands 111 in HubSpot's 10 s.
-    hubspot: { points: config.hubspot.ratePer10s, durationMs: 11_000 },
-  });
+  const crm = createCrmAccess(connectors, store, limiter, rateLimits);
   const ctx: UseCaseContext = {
     store,
     crm,
@@ -212,7 +188,8 @@ export async function startService(config: Config, log: Logger, options: { http:
 
 /**
  * Installs a CRM whose consent page approves by itself (a sandbox) through the real OAuth flow:
- * a newcomer's first start does this for the sandbox HubSpot, so referrals can be logged at once.
+ * a newcomer's first start does this for the sandbox its registration marks (HubSpot's), so referrals
+ * can be logged at once.
  */
 export async function installThroughOAuth(publicBaseUrl: string, crm: CrmKind, log: Logger): Promise<string | undefined> {
   let next = `${publicBaseUrl}/oauth/${crm}/install`;

@@ -1,4 +1,5 @@
 import type { CrmConnector, HttpReply } from '../connector.ts';
+import { hubspotCardCalls } from './cards.ts';
 import { HubSpotClient } from './client.ts';
 import { createHubSpotOAuth } from './oauth.ts';
 import { parseHubSpotWebhook } from './parse-webhook.ts';
@@ -53,5 +54,6 @@ export function createHubSpotConnector(config: HubSpotConnectorConfig): CrmConne
         defaultCurrency: config.defaultCurrency ?? 'USD',
         requestTimeoutMs: config.requestTimeoutMs ?? 30_000,
       }),
+    cards: hubspotCardCalls(config.clientSecret),
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import type { CrmConnector } from '../../connectors/connector.ts';
+import type { RegisteredConnector } from '../../connectors/registry.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Metrics } from '../metrics.ts';
 import type { UseCaseContext } from '../ports/context.ts';
@@ -21,7 +21,7 @@ export interface AppDeps {
   ctx: UseCaseContext;
   queue: JobQueue;
   metrics: Metrics;
-  connectors: CrmConnector[];
+  connectors: RegisteredConnector[];
   publicBaseUrl: string;
   adminToken: string;
   adminTokenFile: string;
@@ -81,7 +81,7 @@ export function createApp(deps: AppDeps): Express {
       adminToken: deps.adminToken,
       publicBaseUrl: deps.publicBaseUrl,
       store: ctx.store,
-      hubspot: deps.connectors.find((c) => c.kind === 'hubspot'),
+      connectors: deps.connectors,
       now: ctx.now,
     }),
     parseJsonBody,

@@ -1,14 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
-import type { CrmConnector } from '../../connectors/connector.ts';
+import type { InboundRequest } from '../../connectors/connector.ts';
+import type { RegisteredConnector } from '../../connectors/registry.ts';
 import type { Store } from '../store/index.ts';
 import { ApiError } from './errors.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
- * Who is calling: the admin (bearer token, sees every installation), or a CRM card inside one
- * HubSpot portal (a request signed by HubSpot, sees only that portal's installation).
+ * Who is calling: the admin (bearer token, sees every installation), or a CRM card inside one CRM
+ * account (a request signed by the CRM, sees only that account's installation).
  */
 export type Principal = { kind: 'admin' } | { kind: 'crm-card'; installationId: string };
 
@@ -26,15 +27,14 @@ const CARD_ROUTES: [string, RegExp][] = [
 
 /**
  * Authenticates `/api/v1` over the raw body (so a signature can cover it): `Authorization: Bearer
- * <ADMIN_API_TOKEN>` compared in constant time, or HubSpot's `X-HubSpot-Signature-v3`, which
- * `hubspot.fetch` adds to a card's calls, verified like a webhook and bound to the portal named
- * in the query or body.
+ * <ADMIN_API_TOKEN>` compared in constant time, or a call signed by a CRM's record card, which
+ * the connector that claims it verifies (`CrmConnector.cards`) and binds to the account it names.
  */
 export function authenticate(deps: {
   adminToken: string;
   publicBaseUrl: string;
   store: Store;
-  hubspot: CrmConnector | undefined;
+  connectors: RegisteredConnector[];
   now: () => Date;
 }): RequestHandler {
   const expected = digest(deps.adminToken);
@@ -45,21 +45,19 @@ export function authenticate(deps: {
       res.locals.principal = { kind: 'admin' } satisfies Principal;
       return next();
     }
-    if (deps.hubspot && req.get('x-hubspot-signature-v3')) {
-      const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const verdict = deps.hubspot.webhooks.verify(
-        {
-          method: req.method,
-          url: `${deps.publicBaseUrl}${req.originalUrl}`,
-          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v])),
-          rawBody,
-        },
-        deps.now(),
-      );
-      if (!verdict.ok) return next(new ApiError('unauthorized', `The HubSpot signature is not valid: ${verdict.reason}`));
-      const portalId = String(req.query.portalId ?? portalInBody(rawBody) ?? '');
-      const installation = portalId ? deps.store.installations.findByAccount('hubspot', portalId) : undefined;
-      if (!installation) return next(new ApiError('forbidden', `Referloop is not installed in HubSpot portal ${portalId || '(none named)'}.`));
+    const request: InboundRequest = {
+      method: req.method,
+      url: `${deps.publicBaseUrl}${req.originalUrl}`,
+      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v])),
+      rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    };
+    const connector = deps.connectors.find((c) => c.cards?.claims(request));
+    if (connector?.cards) {
+      const { cards } = connector;
+      const verdict = cards.authenticate(request, deps.now());
+      if (!verdict.ok) return next(new ApiError('unauthorized', `The ${cards.vendor} signature is not valid: ${verdict.reason}`));
+      const installation = verdict.accountId ? deps.store.installations.findByAccount(connector.kind, verdict.accountId) : undefined;
+      if (!installation) return next(new ApiError('forbidden', `Referloop is not installed in ${cards.vendor} ${cards.accountNoun} ${verdict.accountId ?? '(none named)'}.`));
       if (!CARD_ROUTES.some(([method, path]) => method === req.method && path.test(req.path))) {
         return next(new ApiError('forbidden', 'A CRM card may not call this route.'));
       }
@@ -68,15 +66,6 @@ export function authenticate(deps: {
     }
     next(new ApiError('unauthorized', 'Send the admin API token as "Authorization: Bearer <token>".'));
   };
-}
-
-function portalInBody(rawBody: Buffer): string | undefined {
-  try {
-    const body = JSON.parse(rawBody.toString('utf8')) as { portalId?: unknown };
-    return body.portalId === undefined ? undefined : String(body.portalId);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The JSON body, parsed after authentication from the raw bytes kept for signatures. */

@@ -1,5 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
-import type { CrmConnector, HttpReply } from '../../connectors/connector.ts';
+import type { HttpReply } from '../../connectors/connector.ts';
+import type { RegisteredConnector } from '../../connectors/registry.ts';
 import type { Metrics } from '../metrics.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { receiveWebhook } from '../use-cases/receive-crm-webhook.ts';
@@ -9,7 +10,7 @@ import { requestContext, requestLog } from './request-context.ts';
  * `POST /webhooks/<crm>`: the raw bytes are kept for the signature check, which covers the full
  * public URI, so the URI is rebuilt from PUBLIC_BASE_URL rather than from proxy headers.
  */
-export function crmWebhooksRouter(ctx: UseCaseContext, connectors: CrmConnector[], publicBaseUrl: string, metrics: Metrics): Router {
+export function crmWebhooksRouter(ctx: UseCaseContext, connectors: RegisteredConnector[], publicBaseUrl: string, metrics: Metrics): Router {
   const router = Router();
   for (const connector of connectors) {
     const hooks = connector.webhooks;

@@ -19,7 +19,7 @@ export function resolveInstallation(store: Store, installationId: string | undef
   throw new ApiError(
     'invalid_input',
     all.length === 0
-      ? 'No CRM is connected yet: install through /oauth/hubspot/install or /oauth/salesforce/install first.'
+      ? 'No CRM is connected yet: install one through /oauth/<crm>/install first.'
       : `installationId is required: ${all.length} installations are connected.`,
     { issues: [{ field: 'installationId', message: 'required' }] },
   );

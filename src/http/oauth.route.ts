@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { CrmKind } from '../../connectors/connector.ts';
+import { isCrmKind, type CrmKind } from '../../connectors/registry.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { completeInstall, InstallError, startInstall } from '../use-cases/install-crm.ts';
 import { escape, page } from './pages.ts';
@@ -17,7 +17,7 @@ const callbackQuery = z.object({
 export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string): Router {
   const router = Router();
   const redirectUri = (crm: CrmKind) => `${publicBaseUrl}/oauth/${crm}/callback`;
-  const crmOf = (value: string): CrmKind | undefined => (value === 'hubspot' || value === 'salesforce' ? value : undefined);
+  const crmOf = (value: string): CrmKind | undefined => (isCrmKind(value) ? value : undefined);
 
   router.get('/oauth/:crm/install', (req, res) => {
     const crm = crmOf(req.params.crm);

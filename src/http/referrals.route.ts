@@ -10,9 +10,6 @@ import { decodeCursor } from '../store/referrals.repo.ts';
 import { referralSummary, referralView, referrerView, rewardView } from './views.ts';
 import { requestContext } from './request-context.ts';
 
-/** HubSpot's object type ids, as a card names its record. */
-const CRM_OBJECT_TYPES: Record<string, 'contact' | 'company' | 'deal'> = { '0-1': 'contact', '0-2': 'company', '0-3': 'deal' };
-
 const REJECTION_STATUS = { duplicate: 'duplicate', conflict: 'conflict', ineligible_referrer: 'forbidden', self_referral: 'conflict' } as const;
 
 export function referralsRouter(ctx: UseCaseContext): Router {
@@ -49,8 +46,14 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     if (query.objectId) {
       // A CRM record's referrals (the card on a contact, company or deal), in full.
       const installation = resolveInstallation(store, query.installationId, principalOf(res));
-      const objectType = CRM_OBJECT_TYPES[query.objectTypeId ?? ''] ?? query.objectType;
-      if (!objectType) throw new ApiError('invalid_input', 'Name the record with objectTypeId (0-1, 0-2, 0-3) or objectType.', { issues: [{ field: 'objectTypeId', message: 'required with objectId' }] });
+      // A card names the record type its CRM's way (the connector's `cards.objectTypeIds`); the API also takes ours.
+      const cardTypes = ctx.crm.connector(installation.crm)?.cards?.objectTypeIds ?? {};
+      const objectType = (query.objectTypeId ? cardTypes[query.objectTypeId] : undefined) ?? query.objectType;
+      if (!objectType) {
+        const ids = Object.keys(cardTypes);
+        const ask = ids.length ? `objectTypeId (${ids.join(', ')}) or objectType` : 'objectType';
+        throw new ApiError('invalid_input', `Name the record with ${ask}.`, { issues: [{ field: ids.length ? 'objectTypeId' : 'objectType', message: 'required with objectId' }] });
+      }
       const linked = store.referrals.linkedTo(installation.id, [{ objectType, ids: [query.objectId] }]);
       res.json({ items: linked.map((r) => referralView(store, r)), nextCursor: null });
       return;

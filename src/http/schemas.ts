@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { crmKinds } from '../../connectors/registry.ts';
 import { REFERRER_TYPES } from '../domain/program.ts';
 import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
 import { REWARD_STATUSES } from '../domain/rewards.ts';
@@ -50,11 +51,11 @@ export const listReferralsQuery = z.object({
   referrerId: id.optional(),
   cursor: z.string().max(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  /** A CRM record's referrals: HubSpot's objectTypeId (0-1 contact, 0-2 company, 0-3 deal) or our object type. */
+  /** A CRM record's referrals: the card's object type id (as its CRM names record types) or our object type. */
   objectTypeId: z.string().max(20).optional(),
   objectType: z.enum(['contact', 'lead', 'company', 'deal']).optional(),
   objectId: id.optional(),
-  crm: z.enum(['hubspot', 'salesforce']).optional(),
+  crm: z.enum(crmKinds).optional(),
   portalId: z.string().max(30).optional(),
 });
 

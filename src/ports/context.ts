@@ -1,4 +1,5 @@
-import type { CrmClient, CrmConnector, CrmKind } from '../../connectors/connector.ts';
+import type { CrmClient } from '../../connectors/connector.ts';
+import type { CrmKind, RegisteredConnector } from '../../connectors/registry.ts';
 import type { Logger } from '../log.ts';
 import type { NotificationIntent } from '../notify/enqueue.ts';
 import type { Store } from '../store/index.ts';
@@ -6,7 +7,7 @@ import type { InstallationRow } from '../store/installations.repo.ts';
 
 /** The CRM side as use cases see it: connectors by kind, clients per installation. */
 export interface CrmAccess {
-  connector(kind: CrmKind): CrmConnector | undefined;
+  connector(kind: CrmKind): RegisteredConnector | undefined;
   client(installation: InstallationRow): CrmClient;
 }
 

@@ -1,4 +1,5 @@
-import type { CrmClient, CrmConnector, CrmKind, RateLimit, RateLimiter } from '../../connectors/connector.ts';
+import type { CrmClient, RateLimit, RateLimiter } from '../../connectors/connector.ts';
+import type { CrmKind, RegisteredConnector } from '../../connectors/registry.ts';
 import type { Store } from '../store/index.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import type { CrmAccess } from './context.ts';
@@ -8,7 +9,7 @@ import type { CrmAccess } from './context.ts';
  * token refreshes. Sessions read tokens from the store, so a cached client sees a reinstall.
  */
 export function createCrmAccess(
-  connectors: CrmConnector[],
+  connectors: RegisteredConnector[],
   store: Store,
   limiter: RateLimiter,
   rateLimits: Partial<Record<CrmKind, RateLimit>> = {},

@@ -1,5 +1,6 @@
 import { and, asc, eq, gte, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
-import type { CrmEvent, CrmKind } from '../../connectors/connector.ts';
+import type { CrmEvent } from '../../connectors/connector.ts';
+import type { CrmKind } from '../../connectors/registry.ts';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.ts';
 import { inbox } from './schema.ts';

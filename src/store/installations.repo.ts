@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import type { CrmKind, CrmSession, TokenSet } from '../../connectors/connector.ts';
+import type { CrmSession, TokenSet } from '../../connectors/connector.ts';
+import type { CrmKind } from '../../connectors/registry.ts';
 import type { Cipher } from './crypto.ts';
 import type { Db } from './db.ts';
 import { installations } from './schema.ts';

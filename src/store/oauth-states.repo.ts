@@ -1,5 +1,5 @@
 import { eq, lt } from 'drizzle-orm';
-import type { CrmKind } from '../../connectors/connector.ts';
+import type { CrmKind } from '../../connectors/registry.ts';
 import type { Db } from './db.ts';
 import { oauthStates } from './schema.ts';
 

@@ -7,6 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { crmKinds } from '../../connectors/registry.ts';
 import { REWARD_MILESTONES } from '../domain/program.ts';
 import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
 import { REWARD_ENTRY_KINDS, REWARD_KINDS, REWARD_STATUSES } from '../domain/rewards.ts';
@@ -20,7 +21,7 @@ export const installations = sqliteTable(
   'installations',
   {
     id: text('id').primaryKey(),
-    crm: text('crm', { enum: ['hubspot', 'salesforce', 'fake'] }).notNull(),
+    crm: text('crm', { enum: crmKinds }).notNull(),
     accountId: text('account_id').notNull(),
     accountName: text('account_name'),
     status: text('status', { enum: ['active', 'disconnected'] }).notNull(),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { CrmKind, OAuthGrant } from '../../connectors/connector.ts';
+import type { OAuthGrant } from '../../connectors/connector.ts';
+import type { CrmKind } from '../../connectors/registry.ts';
 import { defaultProgram } from '../domain/program.ts';
 import { defaultStageMapping } from '../domain/referral-lifecycle.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';

@@ -1,4 +1,5 @@
-import type { CrmConnector, HttpReply, InboundRequest } from '../../connectors/connector.ts';
+import type { HttpReply, InboundRequest } from '../../connectors/connector.ts';
+import type { RegisteredConnector } from '../../connectors/registry.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 
 export interface ReceiveOutcome {
@@ -15,7 +16,7 @@ export interface ReceiveOutcome {
  * committed to the inbox (in one transaction with the requests that arrived alongside it) before
  * the answer goes out. No CRM call happens here; the sync job is scheduled and does the fetching.
  */
-export async function receiveWebhook(ctx: UseCaseContext, connector: CrmConnector, request: InboundRequest): Promise<ReceiveOutcome> {
+export async function receiveWebhook(ctx: UseCaseContext, connector: RegisteredConnector, request: InboundRequest): Promise<ReceiveOutcome> {
   const hooks = connector.webhooks;
   const refuse = (status: number, reason: string): ReceiveOutcome => ({ reply: hooks.refuse(status, reason), stored: 0, duplicates: 0, refused: reason });
 

@@ -53,4 +53,24 @@ describe('npm start on an empty folder', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/PORT="eighty".*port number/);
   });
+
+  it('stops with one line naming the missing half of a CRM credential pair, having created nothing', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'referloop-half-configured-'));
+    try {
+      const child = spawn(process.execPath, [bin, 'serve'], {
+        cwd: empty,
+        env: { PATH: process.env.PATH ?? '', HOME: empty, HUBSPOT_CLIENT_ID: 'my-app-client-id' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      expect(code).toBe(2);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(/^referloop: HUBSPOT_CLIENT_SECRET is not set, but HUBSPOT_CLIENT_ID is/);
+      expect(existsSync(join(empty, 'data'))).toBe(false);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
 });

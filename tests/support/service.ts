@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox/index.ts';
+import type { CrmKind } from '../../connectors/registry.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { installThroughOAuth, startService, type RunningService } from '../../src/main.ts';
@@ -69,7 +70,7 @@ export function adminApi(url: string, token: string): ApiCall {
 }
 
 /** Installs a sandbox CRM (whose consent page approves by itself) through OAuth; returns the installation id. */
-export async function installSandbox(service: TestService, crm: 'hubspot' | 'salesforce' = 'hubspot'): Promise<string> {
+export async function installSandbox(service: TestService, crm: CrmKind = 'hubspot'): Promise<string> {
   const id = await installThroughOAuth(service.url, crm, createLogger({ level: 'silent' }));
   if (!id) throw new Error(`sandbox ${crm} install failed`);
   return id;

@@ -1,0 +1,157 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { CrmConnector, RateLimit } from './connector.ts';
+
+/**
+ * What one CRM brings to the registry (`registry.ts`): its environment variables, how they turn
+ * into a mode and settings, its connector, and its sandbox. Each CRM folder exports one
+ * `defineCrm(...)`; nothing in `src/` names a CRM.
+ */
+
+/** `live`: the vendor's real API; `sandbox`: an emulator served in-process; `off`: not offered. */
+export type CrmMode = 'live' | 'sandbox' | 'off';
+
+/** What a CRM may need of the app's own settings. */
+export interface AppSettings {
+  publicBaseUrl: string;
+  /** `auto`: serve a sandbox for each CRM that has one and no credentials; `off`: never. */
+  sandbox: 'auto' | 'off';
+}
+
+/** A CRM's settings are wrong or incomplete; the message is one line naming the variable. */
+export class CrmSettingsError extends Error {
+  override readonly name = 'CrmSettingsError';
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A sandbox served by the app itself, under `/sandbox/<kind>`. */
+export interface MountedSandbox {
+  handler: RequestHandler;
+  close(): Promise<void>;
+}
+
+/** A sandbox on its own port (`referloop sandbox <kind>`). */
+export interface StandaloneSandbox {
+  listen(port?: number): Promise<{ url: string }>;
+  close(): Promise<void>;
+}
+
+/** A deal worked through the pipeline by a pretend sales team, in a sandbox. */
+export interface SandboxDeal {
+  email: string;
+  amount: number;
+  /** Stage ids in order; the sandbox's own path to closed-won when unset. */
+  stages?: string[];
+}
+
+export interface CrmSandboxDefinition<Settings> {
+  /** Served at `/sandbox/<kind>` when the CRM's mode is `sandbox`. */
+  mount(settings: Settings, app: AppSettings): MountedSandbox;
+  /** `referloop sandbox <kind>`: the sandbox alone; `flags` are its command-line options. */
+  flags: readonly string[];
+  standalone(flags: Record<string, string | undefined>): StandaloneSandbox;
+  /** A newcomer's first `npm start` installs this sandbox through OAuth, so the API works at once. */
+  installOnFirstStart?: boolean;
+  /** `referloop sandbox-deal`: play the sales team in the running service's sandbox. */
+  playDeal?(settings: Settings, deal: SandboxDeal): Promise<unknown>;
+}
+
+export interface CrmDefinition<Kind extends string, Shape extends z.ZodRawShape, Settings> {
+  kind: Kind;
+  /** The vendor's name, for people. */
+  label: string;
+  /** Its own environment variables (validated with the app's, in one pass, by src/config.ts). */
+  env: z.ZodObject<Shape>;
+  configure(env: z.output<z.ZodObject<Shape>>, app: AppSettings): { mode: CrmMode; settings: Settings };
+  create(settings: Settings): CrmConnector;
+  /** The client's rate limit, when the settings override the connector's documented default. */
+  rateLimit?(settings: Settings): RateLimit | undefined;
+  sandbox?: CrmSandboxDefinition<Settings>;
+}
+
+/** One CRM as the app runs it: mode chosen, settings bound. */
+export interface ConfiguredCrm<Kind extends string = string> {
+  kind: Kind;
+  label: string;
+  mode: CrmMode;
+  createConnector(): CrmConnector & { readonly kind: Kind };
+  rateLimit: RateLimit | undefined;
+  /** Set in `sandbox` mode. */
+  sandbox?: {
+    mount(): MountedSandbox;
+    installOnFirstStart: boolean;
+    playDeal?(deal: SandboxDeal): Promise<unknown>;
+  };
+}
+
+/** A definition with its settings type hidden, so different CRMs fit in one list. */
+export interface CrmRegistration<Kind extends string = string> {
+  kind: Kind;
+  label: string;
+  env: z.ZodObject<z.ZodRawShape>;
+  /** `env` is the app's environment as validated by a schema that includes this CRM's `env`. */
+  configure(env: Record<string, unknown>, app: AppSettings): ConfiguredCrm<Kind>;
+  sandbox?: { flags: readonly string[]; standalone(flags: Record<string, string | undefined>): StandaloneSandbox };
+}
+
+export function defineCrm<const Kind extends string, Shape extends z.ZodRawShape, Settings>(
+  definition: CrmDefinition<Kind, Shape, Settings>,
+): CrmRegistration<Kind> {
+  const { kind, label, sandbox } = definition;
+  return {
+    kind,
+    label,
+    env: definition.env,
+    configure(env, app) {
+      // The app validated `env` with a schema extending this CRM's shape, so its keys have this type.
+      const { mode, settings } = definition.configure(env as z.output<z.ZodObject<Shape>>, app);
+      return {
+        kind,
+        label,
+        mode,
+        createConnector() {
+          const connector = definition.create(settings);
+          if (connector.kind !== kind) throw new Error(`the ${kind} registration created a connector of kind ${connector.kind}`);
+          return connector as CrmConnector & { readonly kind: Kind };
+        },
+        rateLimit: definition.rateLimit?.(settings),
+        ...(mode === 'sandbox' && sandbox
+          ? {
+              sandbox: {
+                mount: () => sandbox.mount(settings, app),
+                installOnFirstStart: sandbox.installOnFirstStart ?? false,
+                ...(sandbox.playDeal ? { playDeal: (deal: SandboxDeal) => sandbox.playDeal!(settings, deal) } : {}),
+              },
+            }
+          : {}),
+      };
+    },
+    ...(sandbox ? { sandbox: { flags: sandbox.flags, standalone: sandbox.standalone } } : {}),
+  };
+}
+
+/**
+ * The usual credential rule: all of `names` set → live; none → the sandbox (when the CRM has one
+ * and sandboxes are on), else off; some → a settings error naming the first missing variable
+ * (a half-configured CRM would otherwise silently stay on the sandbox).
+ */
+export function modeFromCredentials(env: Record<string, unknown>, names: readonly string[], app: AppSettings, hasSandbox: boolean): CrmMode {
+  const set = names.filter((name) => env[name] !== undefined);
+  if (set.length === names.length) return 'live';
+  if (set.length === 0) return hasSandbox && app.sandbox === 'auto' ? 'sandbox' : 'off';
+  const missing = names.filter((name) => !set.includes(name));
+  throw new CrmSettingsError(`${missing[0]} is not set, but ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'}: set ${names.join(' and ')} for a live CRM, or none of them for the sandbox`);
+}
+
+/** Helpers for CRMs' environment schemas, matching the app's own (`src/config.ts`). */
+export const envVar = {
+  /** Optional text; an empty value counts as unset. */
+  text: () =>
+    z
+      .string()
+      .trim()
+      .transform((v) => (v === '' ? undefined : v))
+      .optional(),
+  url: () => z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+};

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { defineCrm, envVar, modeFromCredentials } from '../crm-registration.ts';
+import { createHubSpotConnector } from './index.ts';
+import { createHubSpotSandbox } from './sandbox/index.ts';
+import { workSandboxDeal } from './sandbox/sales-team.ts';
+
+/** The app credentials the in-process sandbox HubSpot is created with. */
+export const SANDBOX_HUBSPOT = { clientId: 'referloop-sandbox-hubspot', clientSecret: 'sandbox-hubspot-secret', appId: '1' };
+/** Stages a pretend sales team walks a sandbox deal through. */
+const SANDBOX_DEAL_STAGES = ['qualifiedtobuy', 'presentationscheduled', 'closedwon'];
+
+export const hubspotRegistration = defineCrm({
+  kind: 'hubspot',
+  label: 'HubSpot',
+  env: z.object({
+    HUBSPOT_CLIENT_ID: envVar.text(),
+    HUBSPOT_CLIENT_SECRET: envVar.text(),
+    HUBSPOT_APP_ID: envVar.text(),
+    HUBSPOT_API_BASE_URL: envVar.url(),
+    HUBSPOT_AUTHORIZE_URL: envVar.url(),
+    /** Calls per 10 seconds per account; HubSpot's public-app default is 110. */
+    HUBSPOT_RATE_LIMIT_PER_10S: z.coerce.number().int().positive().default(110),
+  }),
+  configure(env, app) {
+    const mode = modeFromCredentials(env, ['HUBSPOT_CLIENT_ID', 'HUBSPOT_CLIENT_SECRET'], app, true);
+    const live = mode === 'live';
+    const sandboxUrl = `${app.publicBaseUrl}/sandbox/hubspot`;
+    return {
+      mode,
+      settings: {
+        clientId: env.HUBSPOT_CLIENT_ID ?? SANDBOX_HUBSPOT.clientId,
+        clientSecret: env.HUBSPOT_CLIENT_SECRET ?? SANDBOX_HUBSPOT.clientSecret,
+        appId: env.HUBSPOT_APP_ID ?? (live ? undefined : SANDBOX_HUBSPOT.appId),
+        apiBaseUrl: env.HUBSPOT_API_BASE_URL ?? (live ? 'https://api.hubapi.com' : sandboxUrl),
+        authorizeUrl: env.HUBSPOT_AUTHORIZE_URL ?? (live ? 'https://app.hubspot.com/oauth/authorize' : `${sandboxUrl}/oauth/authorize`),
+        ratePer10s: env.HUBSPOT_RATE_LIMIT_PER_10S,
+      },
+    };
+  },
+  create: ({ appId, ...settings }) => createHubSpotConnector({ ...settings, ...(appId ? { appId } : {}) }),
+  // HubSpot counts calls as they arrive, we count them as they leave: an 11 s window keeps a
+  // margin so a slow call followed by a fast one never lands 111 in HubSpot's 10 s.
+  rateLimit: (settings) => ({ points: settings.ratePer10s, durationMs: 11_000 }),
+  sandbox: {
+    mount(settings, app) {
+      const sandbox = createHubSpotSandbox({
+        clientId: settings.clientId,
+        clientSecret: settings.clientSecret,
+        appId: Number(settings.appId),
+        webhookUrl: `${app.publicBaseUrl}/webhooks/hubspot`,
+      });
+      return { handler: sandbox.handler, close: () => sandbox.close() };
+    },
+    flags: ['webhook-url', 'client-id', 'client-secret', 'app-id'],
+    standalone: (flags) =>
+      createHubSpotSandbox({
+        ...(flags['client-id'] ? { clientId: flags['client-id'] } : {}),
+        ...(flags['client-secret'] ? { clientSecret: flags['client-secret'] } : {}),
+        ...(flags['app-id'] ? { appId: Number(flags['app-id']) } : {}),
+        ...(flags['webhook-url'] ? { webhookUrl: flags['webhook-url'] } : {}),
+      }),
+    installOnFirstStart: true,
+    playDeal: (settings, deal) => workSandboxDeal(settings.apiBaseUrl, settings, { ...deal, stages: deal.stages ?? SANDBOX_DEAL_STAGES }),
+  },
+});

@@ -1,0 +1,31 @@
+import type { CrmConnector } from './connector.ts';
+import type { CrmRegistration } from './crm-registration.ts';
+import { hubspotRegistration } from './hubspot/registration.ts';
+import { salesforceRegistration } from './salesforce/registration.ts';
+
+/**
+ * Every CRM Referloop knows, one entry each. The kind union, the store's `crm` column, the HTTP
+ * schemas and OAuth routes, the configuration, the wiring in src/main.ts and the CLI's `connect`
+ * and `sandbox` are all derived from this list: adding a CRM is its folder and one line here.
+ * Which of them run is the configuration's choice (`ConfiguredCrm.mode`).
+ */
+export const crmRegistry = [hubspotRegistration, salesforceRegistration] as const;
+
+export type CrmKind = (typeof crmRegistry)[number]['kind'];
+
+/** The kinds, for enums (zod, drizzle). */
+export const crmKinds = crmRegistry.map((registration) => registration.kind) as [CrmKind, ...CrmKind[]];
+
+/** A connector of a registered kind: what the app holds. */
+export type RegisteredConnector = CrmConnector & { readonly kind: CrmKind };
+
+export function isCrmKind(value: string): value is CrmKind {
+  return (crmKinds as string[]).includes(value);
+}
+
+export function registrationOf(kind: CrmKind): CrmRegistration<CrmKind> {
+  return crmRegistry.find((registration) => registration.kind === kind) as CrmRegistration<CrmKind>;
+}
+
+export type { AppSettings, ConfiguredCrm, CrmMode, MountedSandbox, SandboxDeal, StandaloneSandbox } from './crm-registration.ts';
+export { CrmSettingsError } from './crm-registration.ts';

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { defineCrm, envVar, modeFromCredentials } from '../crm-registration.ts';
+import { createSalesforceConnector } from './index.ts';
+import { createSalesforceSandbox } from './sandbox/index.ts';
+
+/** The connected-app credentials the in-process sandbox Salesforce is created with. */
+export const SANDBOX_SALESFORCE = { clientId: 'referloop-sandbox-salesforce', clientSecret: 'sandbox-salesforce-secret' };
+
+export const salesforceRegistration = defineCrm({
+  kind: 'salesforce',
+  label: 'Salesforce',
+  env: z.object({
+    SALESFORCE_CLIENT_ID: envVar.text(),
+    SALESFORCE_CLIENT_SECRET: envVar.text(),
+    SALESFORCE_LOGIN_URL: envVar.url(),
+    SALESFORCE_API_VERSION: z.string().regex(/^\d+\.\d$/, 'expected an API version like 62.0').default('62.0'),
+    /** Managed-package prefix for custom objects and fields, without the `__`. */
+    SALESFORCE_NAMESPACE: z.string().regex(/^[A-Za-z0-9]*$/, 'expected letters and digits only').default(''),
+  }),
+  configure(env, app) {
+    const mode = modeFromCredentials(env, ['SALESFORCE_CLIENT_ID', 'SALESFORCE_CLIENT_SECRET'], app, true);
+    return {
+      mode,
+      settings: {
+        clientId: env.SALESFORCE_CLIENT_ID ?? SANDBOX_SALESFORCE.clientId,
+        clientSecret: env.SALESFORCE_CLIENT_SECRET ?? SANDBOX_SALESFORCE.clientSecret,
+        loginUrl: env.SALESFORCE_LOGIN_URL ?? (mode === 'live' ? 'https://login.salesforce.com' : `${app.publicBaseUrl}/sandbox/salesforce`),
+        apiVersion: env.SALESFORCE_API_VERSION,
+        namespace: env.SALESFORCE_NAMESPACE,
+      },
+    };
+  },
+  create: (settings) => createSalesforceConnector(settings),
+  sandbox: {
+    mount(settings, app) {
+      const sandbox = createSalesforceSandbox({
+        clientId: settings.clientId,
+        clientSecret: settings.clientSecret,
+        outboundUrl: `${app.publicBaseUrl}/webhooks/salesforce`,
+        publicUrl: `${app.publicBaseUrl}/sandbox/salesforce`,
+      });
+      return { handler: sandbox.handler, close: () => sandbox.close() };
+    },
+    flags: ['outbound-url', 'client-id', 'client-secret'],
+    standalone: (flags) =>
+      createSalesforceSandbox({
+        ...(flags['client-id'] ? { clientId: flags['client-id'] } : {}),
+        ...(flags['client-secret'] ? { clientSecret: flags['client-secret'] } : {}),
+        ...(flags['outbound-url'] ? { outboundUrl: flags['outbound-url'] } : {}),
+      }),
+  },
+});
