@@ -1,5 +1,6 @@
 import type { CrmConnector } from './connector.ts';
 import type { CrmRegistration } from './crm-registration.ts';
+import { fakeRegistration } from './fake/registration.ts';
 import { hubspotRegistration } from './hubspot/registration.ts';
 import { salesforceRegistration } from './salesforce/registration.ts';
 
@@ -9,7 +10,7 @@ import { salesforceRegistration } from './salesforce/registration.ts';
  * and `sandbox` are all derived from this list: adding a CRM is its folder and one line here.
  * Which of them run is the configuration's choice (`ConfiguredCrm.mode`).
  */
-export const crmRegistry = [hubspotRegistration, salesforceRegistration] as const;
+export const crmRegistry = [hubspotRegistration, salesforceRegistration, fakeRegistration] as const;
 
 export type CrmKind = (typeof crmRegistry)[number]['kind'];
 
