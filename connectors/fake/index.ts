@@ -91,7 +91,8 @@ export type CompanyChange = Partial<Omit<CrmCompany, 'id' | 'modifiedAt'>>;
 export type DealChange = Partial<Omit<CrmDeal, 'id' | 'modifiedAt' | 'isClosed' | 'isWon' | 'createdAt'>>;
 
 export interface FakeCrm {
-  readonly connector: CrmConnector;
+  /** Its kind is `fake`, the registry's name for it. */
+  readonly connector: CrmConnector & { readonly kind: 'fake' };
   readonly accountId: string;
   readonly webhookSecret: string;
 
@@ -178,7 +179,7 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
   const oauth = createFakeOAuth(auth);
   const faults: CrmError[] = [];
   const context: FakeClientContext = { state, auth, oauth, faults: { next: () => faults.shift() }, provisioned: new Set(), calls: [] };
-  const connector: CrmConnector = {
+  const connector: FakeCrm['connector'] = {
     kind: 'fake',
     oauth,
     webhooks: createFakeWebhooks(webhookSecret),
