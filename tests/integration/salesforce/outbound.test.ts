@@ -5,8 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CrmEvent, CrmWebhooks } from '../../../connectors/connector.ts';
 import { createSalesforceConnector } from '../../../connectors/salesforce/index.ts';
 import { createSalesforceSandbox, type SalesforceSandbox } from '../../../connectors/salesforce/sandbox/index.ts';
-import { MemorySession, REDIRECT_URI, authorize } from '../../fixtures/salesforce/harness.ts';
-import { SlidingWindowLimiter } from '../../fixtures/salesforce/limiter.ts';
+import { REDIRECT_URI, authorize } from '../../fixtures/salesforce/harness.ts';
+import { TestSession } from '../../support/crm-session.ts';
+import { RecordingLimiter } from '../../support/rate-limiter.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -153,7 +154,7 @@ describe('Salesforce sandbox mounted under a path prefix', () => {
     const grant = await mounted.oauth.exchangeCode({ code, redirectUri: REDIRECT_URI, codeVerifier: start.codeVerifier });
     expect(grant.tokens.instanceUrl).toBe(`${appUrl}/sandbox/salesforce`);
 
-    const client = mounted.client(new MemorySession(grant.accountId, grant.tokens), { limiter: new SlidingWindowLimiter() });
+    const client = mounted.client(new TestSession(grant.accountId, grant.tokens), { limiter: new RecordingLimiter() });
     const [ensured] = await client.ensureReferees([{ key: 'k', email: 'new@hooli.example', firstName: null, lastName: 'New', company: 'Hooli', domain: null }]);
     expect(ensured?.created).toBe(true);
     await sandbox.outboundSettled();

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CrmError } from '../../../connectors/connector.ts';
 import { DAILY_LIMIT_HOLD_MS } from '../../../connectors/salesforce/errors.ts';
-import { MemorySession, connectSandbox, type Connected } from '../../fixtures/salesforce/harness.ts';
-import { SlidingWindowLimiter } from '../../fixtures/salesforce/limiter.ts';
+import { connectSandbox, type Connected } from '../../fixtures/salesforce/harness.ts';
+import { TestSession } from '../../support/crm-session.ts';
+import { RecordingLimiter } from '../../support/rate-limiter.ts';
 
 let env: Connected;
 afterEach(() => env.close());
@@ -25,7 +26,7 @@ describe('Salesforce session refresh and revocation', () => {
     expect(env.sandbox.state.requests.map((r) => r.status)).toEqual([200, 401, 200]);
 
     // A new client built from the persisted tokens works without refreshing.
-    const fresh = env.connector.client(new MemorySession(env.session.accountId, env.session.tokens()), { limiter: new SlidingWindowLimiter() });
+    const fresh = env.connector.client(new TestSession(env.session.accountId, env.session.tokens()), { limiter: new RecordingLimiter() });
     await expect(fresh.getPeople('lead', [lead.Id as string])).resolves.toMatchObject({ gone: [] });
   });
 
@@ -40,7 +41,7 @@ describe('Salesforce session refresh and revocation', () => {
 
   it('takes the tokens another worker rotated instead of reporting a revoked grant', async () => {
     env = await connectSandbox({ rotateRefreshTokens: true });
-    const other = env.connector.client(env.session, { limiter: new SlidingWindowLimiter() });
+    const other = env.connector.client(env.session, { limiter: new RecordingLimiter() });
     env.sandbox.faults.expireAccessTokens();
     await env.client.listPipelineStages();
     await expect(other.listPipelineStages()).resolves.toHaveLength(10);
@@ -64,8 +65,8 @@ describe('Salesforce session refresh and revocation', () => {
 
   it('disconnects an access-token-only installation once its token expires', async () => {
     env = await connectSandbox();
-    const session = new MemorySession(env.session.accountId, { accessToken: env.sandbox.issueAccessToken(), instanceUrl: env.url });
-    const client = env.connector.client(session, { limiter: new SlidingWindowLimiter() });
+    const session = new TestSession(env.session.accountId, { accessToken: env.sandbox.issueAccessToken(), instanceUrl: env.url });
+    const client = env.connector.client(session, { limiter: new RecordingLimiter() });
     await client.listPipelineStages();
     env.sandbox.faults.expireAccessTokens();
     await expect(client.listPipelineStages()).rejects.toMatchObject({ code: 'auth_revoked' });

@@ -1,0 +1,36 @@
+import { createFakeCrm } from '../../connectors/fake/index.ts';
+import { TestSession } from '../support/crm-session.ts';
+import { RecordingLimiter } from '../support/rate-limiter.ts';
+import { describeCrmClientConformance, type DealStage } from './crm-client.ts';
+
+const STAGE: Record<DealStage, string> = { open: 'qualified', won: 'won', lost: 'lost' };
+
+describeCrmClientConformance('the fake CRM', async () => {
+  const crm = createFakeCrm();
+  const session = new TestSession(crm.accountId, crm.issueTokens());
+  const limiter = new RecordingLimiter();
+  return {
+    client: crm.connector.client(session, { limiter }),
+    session,
+    limiter,
+    createdPersonType: 'contact',
+    seed: {
+      company: ({ name, domain }) => crm.createCompany({ name, ...(domain ? { domain } : {}) }).id,
+      contact: ({ email, firstName, lastName, companyId }) =>
+        crm.createPerson({ email, lastName, ...(firstName ? { firstName } : {}), ...(companyId ? { companyIds: [companyId] } : {}) }).id,
+      deal: ({ name, amount, stage, contactIds, companyId }) =>
+        crm.createDeal({ name, amountCents: amount * 100, stageId: STAGE[stage], ...(contactIds ? { contactIds } : {}), ...(companyId ? { companyIds: [companyId] } : {}) }).id,
+      moveDeal: (id, stage) => void crm.moveStage(id, STAGE[stage]),
+      renameContact: (id, lastName) => void crm.updatePerson(id, { lastName }),
+      remove: (objectType, id) => crm.deleteRecord(objectType, id),
+    },
+    unknownId: (objectType) => `${objectType}-that-never-was`,
+    noteCount: (person) => crm.notes(person.id).length,
+    faults: {
+      expireAccessTokens: () => crm.expireAccessTokens(),
+      revokeRefreshTokens: () => crm.revokeRefreshTokens(),
+      unavailable: () => crm.failNext('unavailable'),
+    },
+    close: async () => undefined,
+  };
+});

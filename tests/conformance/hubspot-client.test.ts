@@ -1,0 +1,39 @@
+import { createHubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
+import { install } from '../fixtures/hubspot/install.ts';
+import { describeCrmClientConformance, type DealStage } from './crm-client.ts';
+
+const STAGE: Record<DealStage, string> = { open: 'qualifiedtobuy', won: 'closedwon', lost: 'closedlost' };
+
+describeCrmClientConformance('the HubSpot sandbox', async () => {
+  const sandbox = createHubSpotSandbox();
+  const { url } = await sandbox.listen();
+  const { client, session, limiter } = await install(sandbox, url);
+  const { state } = sandbox;
+  return {
+    client,
+    session,
+    limiter,
+    createdPersonType: 'contact',
+    seed: {
+      company: ({ name, domain }) => state.create('companies', { name, ...(domain ? { domain } : {}) }).id,
+      contact: ({ email, firstName, lastName, companyId }) =>
+        state.create('contacts', { email, lastname: lastName, ...(firstName ? { firstname: firstName } : {}) }, companyId ? [{ type: 'companies', id: companyId }] : []).id,
+      deal: ({ name, amount, stage, contactIds = [], companyId }) =>
+        state.create('deals', { dealname: name, amount: String(amount), dealstage: STAGE[stage] }, [
+          ...contactIds.map((id) => ({ type: 'contacts' as const, id })),
+          ...(companyId ? [{ type: 'companies' as const, id: companyId }] : []),
+        ]).id,
+      moveDeal: (id, stage) => void state.update('deals', id, { dealstage: STAGE[stage] }),
+      renameContact: (id, lastName) => void state.update('contacts', id, { lastname: lastName }),
+      remove: (objectType, id) => state.archive(objectType === 'company' ? 'companies' : objectType === 'deal' ? 'deals' : 'contacts', id),
+    },
+    unknownId: () => '99999999',
+    noteCount: (person) => state.associatedIds('contacts', person.id, 'notes').length,
+    faults: {
+      expireAccessTokens: () => sandbox.faults.expireAccessTokens(),
+      revokeRefreshTokens: () => sandbox.faults.revokeRefreshTokens(),
+      unavailable: () => sandbox.faults.failNext(502, 1, undefined, '/crm/'),
+    },
+    close: () => sandbox.close(),
+  };
+});

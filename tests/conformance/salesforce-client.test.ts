@@ -1,0 +1,38 @@
+import type { CrmObjectType } from '../../connectors/connector.ts';
+import { toId18 } from '../../connectors/salesforce/ids.ts';
+import { connectSandbox } from '../fixtures/salesforce/harness.ts';
+import { describeCrmClientConformance, type DealStage } from './crm-client.ts';
+
+const STAGE: Record<DealStage, string> = { open: 'Prospecting', won: 'Closed Won', lost: 'Closed Lost' };
+const SOBJECT = { contact: 'Contact', company: 'Account', deal: 'Opportunity' } as const;
+/** Key prefixes of each object's ids. */
+const PREFIX: Record<CrmObjectType, string> = { contact: '003', lead: '00Q', company: '001', deal: '006' };
+
+describeCrmClientConformance('the Salesforce sandbox', async () => {
+  const env = await connectSandbox();
+  const { actions } = env.sandbox;
+  return {
+    client: env.client,
+    session: env.session,
+    limiter: env.limiter,
+    createdPersonType: 'lead',
+    seed: {
+      company: ({ name, domain }) => actions.createAccount({ Name: name, ...(domain ? { Website: domain } : {}) }).Id as string,
+      contact: ({ email, firstName, lastName, companyId }) =>
+        actions.createContact({ Email: email, LastName: lastName, ...(firstName ? { FirstName: firstName } : {}), ...(companyId ? { AccountId: companyId } : {}) }).Id as string,
+      deal: ({ name, amount, stage, contactIds, companyId }) =>
+        actions.createOpportunity({ name, amount, stageName: STAGE[stage], ...(contactIds ? { contactIds } : {}), ...(companyId ? { accountId: companyId } : {}) }).opportunityId,
+      moveDeal: (id, stage) => void actions.moveStage({ opportunityId: id, stageName: STAGE[stage] }),
+      renameContact: (id, lastName) => void actions.updateRecord({ sobject: 'Contact', id, fields: { LastName: lastName } }),
+      remove: (objectType, id) => actions.deleteRecord({ sobject: SOBJECT[objectType], id }),
+    },
+    unknownId: (objectType) => toId18(`${PREFIX[objectType]}5g0000000zzz`),
+    noteCount: (person) => env.sandbox.state.records('Task').filter((task) => task.WhoId === person.id).length,
+    faults: {
+      expireAccessTokens: () => env.sandbox.faults.expireAccessTokens(),
+      revokeRefreshTokens: () => env.sandbox.faults.revokeRefreshTokens(),
+      unavailable: () => env.sandbox.faults.failNext(503, 10),
+    },
+    close: () => env.close(),
+  };
+});
