@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrmError, type CrmClient } from '../../connectors/connector.ts';
 import { createHubSpotConnector, HUBSPOT_SCOPES } from '../../connectors/hubspot/index.ts';
 import { createHubSpotSandbox, type HubSpotSandbox, type RecordedExchange } from '../../connectors/hubspot/sandbox/index.ts';
+import { readSample, samplesDir, sampleJson } from '../fixtures/hubspot/samples.ts';
 import { TestSession } from '../support/crm-session.ts';
 import { RecordingLimiter } from '../support/rate-limiter.ts';
 import { OpenApiSpecs } from './hubspot-openapi.ts';
@@ -74,7 +75,19 @@ function violations(specs: OpenApiSpecs, exchanges: RecordedExchange[]): string[
   return [...new Set(problems)];
 }
 
-const sample = (name: string) => JSON.parse(readFileSync(path.join(contracts, 'samples/api', name), 'utf8')) as unknown;
+const sharedSamples = path.join(contracts, 'samples');
+
+describe.skipIf(!existsSync(sharedSamples))('HubSpot samples copied into tests/fixtures', () => {
+  it('are identical to the shared ones', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(path.join(samplesDir, dir), { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? files(path.join(dir, entry.name)) : [path.join(dir, entry.name)],
+      );
+    const copies = files('').filter((file) => file !== 'README.md');
+    expect(copies.length).toBeGreaterThanOrEqual(16);
+    for (const file of copies) expect(readSample(file), file).toBe(readFileSync(path.join(sharedSamples, file), 'utf8'));
+  });
+});
 
 describe.skipIf(!haveSpecs)('HubSpot OpenAPI contract', () => {
   let specs: OpenApiSpecs;
@@ -126,7 +139,7 @@ describe.skipIf(!haveSpecs)('HubSpot OpenAPI contract', () => {
     await client.getCompanies([acme.id]);
     sandbox.faults.failNext(503, 1, undefined, '/crm/');
     await client.getCompanies([acme.id]).catch((e: unknown) => expect(e).toBeInstanceOf(CrmError));
-    sandbox.faults.failNext(429, 1, sample('error-429-search-secondly.json'), '/search');
+    sandbox.faults.failNext(429, 1, sampleJson('api/error-429-search-secondly.json'), '/search');
     await client.findCompaniesByDomain(['acme.example']).catch((e: unknown) => expect(e).toBeInstanceOf(CrmError));
     sandbox.faults.revokeRefreshTokens();
     sandbox.faults.expireAccessTokens();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { batchErrorIds, fromBatchError, toCrmError } from '../../../connectors/hubspot/errors.ts';
-import { haveSamples, sampleJson } from '../../fixtures/hubspot/samples.ts';
+import { sampleJson } from '../../fixtures/hubspot/samples.ts';
 
 const body = (message: string, extra: Record<string, unknown> = {}) => ({ status: 'error', message, correlationId: 'c', ...extra });
 
@@ -59,7 +59,7 @@ describe('HubSpot error mapping', () => {
   });
 });
 
-describe.skipIf(!haveSamples)('429 policies from the samples, without Retry-After', () => {
+describe('429 policies from the samples, without Retry-After', () => {
   it.each([
     ['error-429-ten-secondly.json', 10_000, 'TEN_SECONDLY_ROLLING'],
     ['error-429-search-secondly.json', 1_000, 'RATE_LIMIT'],

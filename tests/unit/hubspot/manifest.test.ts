@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { HUBSPOT_SCOPES } from '../../../connectors/hubspot/index.ts';
 import { parseHubSpotWebhook } from '../../../connectors/hubspot/parse-webhook.ts';
 import { DEFAULT_SUBSCRIPTIONS } from '../../../connectors/hubspot/sandbox/index.ts';
-import { haveSamples, repoRoot, sampleJson } from '../../fixtures/hubspot/samples.ts';
+import { repoRoot, sampleJson } from '../../fixtures/hubspot/samples.ts';
 
 const project = path.join(repoRoot, 'app-manifest/hubspot');
 const json = (relative: string) => JSON.parse(readFileSync(path.join(project, relative), 'utf8'));
@@ -59,7 +59,7 @@ describe('the HubSpot project in app-manifest/hubspot', () => {
     expect(new URL(webhooks.config.settings.targetUrl).pathname).toBe('/webhooks/hubspot');
   });
 
-  it.skipIf(!haveSamples)('follows the 2026.03 template formats', () => {
+  it('follows the 2026.03 template formats', () => {
     const template = sampleJson<{ platformVersion: string; srcDir: string }>('project/hsproject.2026.03.json');
     expect(json('hsproject.json')).toMatchObject({ platformVersion: template.platformVersion, srcDir: template.srcDir });
     const templateApp = sampleJson<{ config: Record<string, unknown> }>('project/app-hsmeta.oauth-marketplace.2026.03.json');
