@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RateLimit, RateLimiter } from '../../../connectors/connector.ts';
 import { createFakeCrm, SIGNATURE_HEADER } from '../../../connectors/fake/index.ts';
-
-const limiter: RateLimiter = { take: async (_bucket: string, _limit: RateLimit) => undefined, holdOff: async () => undefined };
+import { RecordingLimiter } from '../../support/rate-limiter.ts';
 
 describe('fake CRM: changes and the events they send', () => {
   it('queues one event per change, in order, with strictly increasing modifiedAt', () => {
@@ -43,7 +41,7 @@ describe('fake CRM: changes and the events they send', () => {
 
   it('deletes and restores; merges people; converts leads with their deal', async () => {
     const crm = createFakeCrm();
-    const client = crm.connector.client(crm.session(), { limiter });
+    const client = crm.connector.client(crm.session(), { limiter: new RecordingLimiter() });
     const deal = crm.createDeal({ amountCents: 100 });
     crm.deleteRecord('deal', deal.id);
     expect(await client.getDeals([deal.id])).toEqual({ records: [], gone: [{ objectType: 'deal', id: deal.id }] });
