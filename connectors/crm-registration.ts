@@ -136,12 +136,20 @@ export function defineCrm<const Kind extends string, Shape extends z.ZodRawShape
  * and sandboxes are on), else off; some → a settings error naming the first missing variable
  * (a half-configured CRM would otherwise silently stay on the sandbox).
  */
-export function modeFromCredentials(env: Record<string, unknown>, names: readonly string[], app: AppSettings, hasSandbox: boolean): CrmMode {
+export function modeFromCredentials(
+  env: Record<string, unknown>,
+  names: readonly string[],
+  app: AppSettings,
+  crm: { label: string; hasSandbox: boolean },
+): CrmMode {
   const set = names.filter((name) => env[name] !== undefined);
   if (set.length === names.length) return 'live';
-  if (set.length === 0) return hasSandbox && app.sandbox === 'auto' ? 'sandbox' : 'off';
+  if (set.length === 0) return crm.hasSandbox && app.sandbox === 'auto' ? 'sandbox' : 'off';
   const missing = names.filter((name) => !set.includes(name));
-  throw new CrmSettingsError(`${missing[0]} is not set, but ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'}: set ${names.join(' and ')} for a live CRM, or none of them for the sandbox`);
+  const otherwise = crm.hasSandbox ? 'for its sandbox' : 'to leave it off';
+  throw new CrmSettingsError(
+    `${missing[0]} is not set, but ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'}: set ${names.join(' and ')} for the live ${crm.label}, or none of them ${otherwise}`,
+  );
 }
 
 /** Helpers for CRMs' environment schemas, matching the app's own (`src/config.ts`). */

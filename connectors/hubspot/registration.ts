@@ -22,7 +22,7 @@ export const hubspotRegistration = defineCrm({
     HUBSPOT_RATE_LIMIT_PER_10S: z.coerce.number().int().positive().default(110),
   }),
   configure(env, app) {
-    const mode = modeFromCredentials(env, ['HUBSPOT_CLIENT_ID', 'HUBSPOT_CLIENT_SECRET'], app, true);
+    const mode = modeFromCredentials(env, ['HUBSPOT_CLIENT_ID', 'HUBSPOT_CLIENT_SECRET'], app, { label: 'HubSpot', hasSandbox: true });
     const live = mode === 'live';
     const sandboxUrl = `${app.publicBaseUrl}/sandbox/hubspot`;
     return {

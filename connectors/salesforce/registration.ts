@@ -18,7 +18,7 @@ export const salesforceRegistration = defineCrm({
     SALESFORCE_NAMESPACE: z.string().regex(/^[A-Za-z0-9]*$/, 'expected letters and digits only').default(''),
   }),
   configure(env, app) {
-    const mode = modeFromCredentials(env, ['SALESFORCE_CLIENT_ID', 'SALESFORCE_CLIENT_SECRET'], app, true);
+    const mode = modeFromCredentials(env, ['SALESFORCE_CLIENT_ID', 'SALESFORCE_CLIENT_SECRET'], app, { label: 'Salesforce', hasSandbox: true });
     return {
       mode,
       settings: {

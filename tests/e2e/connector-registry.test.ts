@@ -26,7 +26,7 @@ describe('CRMs from the connector registry', () => {
 
   it('stops on half-configured credentials, naming the missing variable in one line', () => {
     expect(() => load({ HUBSPOT_CLIENT_ID: 'id' })).toThrow(ConfigError);
-    expect(() => load({ HUBSPOT_CLIENT_ID: 'id' })).toThrow(/^HUBSPOT_CLIENT_SECRET is not set, but HUBSPOT_CLIENT_ID is: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET for a live CRM, or none of them for the sandbox$/);
+    expect(() => load({ HUBSPOT_CLIENT_ID: 'id' })).toThrow(/^HUBSPOT_CLIENT_SECRET is not set, but HUBSPOT_CLIENT_ID is: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET for the live HubSpot, or none of them for its sandbox$/);
     expect(() => load({ SALESFORCE_CLIENT_SECRET: 'secret' })).toThrow(/^SALESFORCE_CLIENT_ID is not set/);
     // An empty value counts as unset, as for every other variable.
     expect(modes({ HUBSPOT_CLIENT_ID: '', HUBSPOT_CLIENT_SECRET: '' }).hubspot).toBe('sandbox');
