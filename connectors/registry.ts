@@ -7,7 +7,8 @@ import { salesforceRegistration } from './salesforce/registration.ts';
 /**
  * Every CRM Referloop knows, one entry each. The kind union, the store's `crm` column, the HTTP
  * schemas and OAuth routes, the configuration, the wiring in src/main.ts and the CLI's `connect`
- * and `sandbox` are all derived from this list: adding a CRM is its folder and one line here.
+ * and `sandbox` are all derived from this list: adding a CRM is its folder, plus its import and
+ * its entry here.
  * Which of them run is the configuration's choice (`ConfiguredCrm.mode`).
  */
 export const crmRegistry = [hubspotRegistration, salesforceRegistration, fakeRegistration] as const;
@@ -25,7 +26,9 @@ export function isCrmKind(value: string): value is CrmKind {
 }
 
 export function registrationOf(kind: CrmKind): CrmRegistration<CrmKind> {
-  return crmRegistry.find((registration) => registration.kind === kind) as CrmRegistration<CrmKind>;
+  const registration = crmRegistry.find((candidate) => candidate.kind === kind);
+  if (!registration) throw new Error(`no CRM "${kind}" is registered`);
+  return registration;
 }
 
 export type { AppSettings, ConfiguredCrm, CrmMode, MountedSandbox, SandboxDeal, StandaloneSandbox } from './crm-registration.ts';
