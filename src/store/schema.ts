@@ -42,7 +42,7 @@ export const installations = sqliteTable(
 
 export const oauthStates = sqliteTable('oauth_states', {
   state: text('state').primaryKey(),
-  crm: text('crm').notNull(),
+  crm: text('crm', { enum: crmKinds }).notNull(),
   codeVerifier: text('code_verifier'),
   expiresAt: text('expires_at').notNull(),
 });
@@ -293,7 +293,7 @@ export const inbox = sqliteTable(
   'inbox',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    crm: text('crm').notNull(),
+    crm: text('crm', { enum: crmKinds }).notNull(),
     accountId: text('account_id').notNull(),
     /** Null when the account has no installation: recorded, never processed. */
     installationId: text('installation_id'),
