@@ -3,16 +3,20 @@ import { z } from 'zod';
 
 /** One table from error code to HTTP status; every JSON error the API sends uses a code from it. */
 export const errorStatus = {
+  bad_request: 400,
   invalid_json: 400,
   invalid_input: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   duplicate: 409,
   conflict: 409,
   illegal_state: 409,
+  precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  range_not_satisfiable: 416,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
@@ -51,7 +55,7 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what 
   throw new ApiError('invalid_input', `Invalid ${what}: ${summary}`, { issues });
 }
 
-/** Turns thrown errors (ours, body-parser's, unexpected ones) into the JSON error shape. */
+/** Turns thrown errors (ours, express's and its libraries', unexpected ones) into the JSON error shape. */
 export function errorHandler(onUnexpected: (err: unknown, res: Response) => void): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     const apiError = toApiError(err);
@@ -68,5 +72,29 @@ function toApiError(err: unknown): ApiError {
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new ApiError('unsupported_media_type', 'The request body encoding is not supported.');
   }
+  const upstream = clientErrorOf(err);
+  if (upstream) return upstream;
   return new ApiError('internal', 'Something went wrong on our side.');
+}
+
+const codeByStatus = new Map<number, ErrorCode>([
+  [400, 'bad_request'], [401, 'unauthorized'], [403, 'forbidden'], [404, 'not_found'], [405, 'method_not_allowed'],
+  [409, 'conflict'], [412, 'precondition_failed'], [413, 'payload_too_large'], [415, 'unsupported_media_type'],
+  [416, 'range_not_satisfiable'], [429, 'rate_limited'],
+]);
+
+/**
+ * A 4xx that express or one of its libraries decided (http-errors' `status`/`statusCode`, such as
+ * the 400 for a path with a malformed percent-escape): the client's mistake, never our 500. Its
+ * message is passed on only when the library marks it safe to show (`expose`).
+ */
+function clientErrorOf(err: unknown): ApiError | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { status, statusCode, expose, message } = err as { status?: unknown; statusCode?: unknown; expose?: unknown; message?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  if (typeof code !== 'number' || !Number.isInteger(code) || code < 400 || code > 499) return undefined;
+  const known = codeByStatus.get(code);
+  const shown = expose === true && typeof message === 'string' && message ? message : 'The request could not be understood.';
+  // A 4xx outside the table is still the client's mistake: it is answered as a plain 400.
+  return new ApiError(known ?? 'bad_request', known ? shown : `${shown} (HTTP ${code})`);
 }

@@ -21,6 +21,27 @@ describe('isPrivateAddress', () => {
   ])('%s → %s', (address, expected) => {
     expect(isPrivateAddress(address)).toBe(expected);
   });
+
+  // The rarer IPv6 spellings of an internal address (issue #17): each reaches loopback or a
+  // reserved network, however the address is written.
+  test.each([
+    ['::127.0.0.1'], // IPv4-compatible
+    ['::ffff:0:7f00:1'], // SIIT (IPv4-translated)
+    ['64:ff9b::7f00:1'], // NAT64 of 127.0.0.1
+    ['64:ff9b::10.0.0.1'], ['64:ff9b::a9fe:a9fe'], // NAT64 of private and metadata addresses
+    ['64:ff9b:1::1'], // local-use translation
+    ['fec0::1'], ['feff::1'], // site-local (deprecated), fec0::/10
+    ['100::'], ['100::ffff:ffff:ffff:ffff'], // discard-only, 100::/64
+    ['2001::1'], ['2001:2::1'], ['2002:7f00:1::1'], // Teredo, benchmarking, 6to4 of 127.0.0.1
+    ['::ffff:169.254.169.254'], ['::ffff:a9fe:a9fe'], // IPv4-mapped metadata, both spellings
+    ['fe80::1%eth0'], ['ff02::1'], ['::2'], ['4000::1'], // zoned link-local, multicast, reserved
+  ])('%s is internal', (address) => {
+    expect(isPrivateAddress(address)).toBe(true);
+  });
+
+  test.each([['64:ff9b::808:808'], ['2606:4700::1111'], ['2a00:1450::1'], ['1.1.1.1'], ['100.128.0.1']])('%s is public', (address) => {
+    expect(isPrivateAddress(address)).toBe(false);
+  });
 });
 
 describe('validateEndpointUrl', () => {
@@ -37,6 +58,11 @@ describe('validateEndpointUrl', () => {
     ['http://10.0.0.1/', { ok: false, reason: 'host 10.0.0.1 is a private, loopback or link-local address (10.0.0.1)' }],
     ['http://0x7f.1/', { ok: false, reason: 'host 127.0.0.1 is a private, loopback or link-local address (127.0.0.1)' }],
     ['http://[fe80::1]/', { ok: false, reason: 'host fe80::1 is a private, loopback or link-local address (fe80::1)' }],
+    ['http://[::127.0.0.1]/', { ok: false, reason: 'host ::7f00:1 is a private, loopback or link-local address (::7f00:1)' }],
+    ['http://[::ffff:0:7f00:1]/', { ok: false, reason: 'host ::ffff:0:7f00:1 is a private, loopback or link-local address (::ffff:0:7f00:1)' }],
+    ['http://[64:ff9b::7f00:1]/', { ok: false, reason: 'host 64:ff9b::7f00:1 is a private, loopback or link-local address (64:ff9b::7f00:1)' }],
+    ['http://[fec0::1]/', { ok: false, reason: 'host fec0::1 is a private, loopback or link-local address (fec0::1)' }],
+    ['http://[100::1]/', { ok: false, reason: 'host 100::1 is a private, loopback or link-local address (100::1)' }],
     ['https://rebind.partner.test/', { ok: false, reason: 'host rebind.partner.test is a private, loopback or link-local address (10.1.2.3)' }],
     ['https://nowhere.partner.test/', { ok: false, reason: 'host nowhere.partner.test does not resolve' }],
     [`https://hooks.partner.test/${'a'.repeat(2100)}`, { ok: false, reason: 'longer than 2048 characters' }],
