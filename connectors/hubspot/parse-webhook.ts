@@ -9,30 +9,61 @@ import type { CrmChange, CrmEvent, CrmObjectType, ParsedWebhook } from '../conne
 
 const MAX_EVENTS_PER_BATCH = 100;
 
-const OBJECT_NAMES: Record<string, CrmObjectType> = { contact: 'contact', company: 'company', deal: 'deal' };
-const OBJECT_TYPE_IDS: Record<string, CrmObjectType> = { '0-1': 'contact', '0-2': 'company', '0-3': 'deal' };
+/**
+ * HubSpot's events are flat objects holding at most an array of ids, and a property value is at
+ * most 65,536 characters. Anything nested deeper or longer is refused before it is hashed.
+ */
+const MAX_EVENT_DEPTH = 4;
+const MAX_EVENT_VALUES = 1_000;
+const MAX_STRING_LENGTH = 65_536;
+/** Ids and portal ids are stored and indexed; HubSpot's are numbers far shorter than this. */
+const MAX_ID_LENGTH = 64;
 
-const CHANGES: Record<string, CrmChange> = {
-  creation: 'created',
-  propertyChange: 'updated',
-  deletion: 'deleted',
-  privacyDeletion: 'deleted',
-  merge: 'merged',
-  restore: 'restored',
-  associationChange: 'associated',
-};
+// Maps, not object literals: the keys come from the request, and `constructor` or `__proto__`
+// must find nothing rather than Object.prototype's members.
+const OBJECT_NAMES = new Map<string, CrmObjectType>([['contact', 'contact'], ['company', 'company'], ['deal', 'deal']]);
+const OBJECT_TYPE_IDS = new Map<string, CrmObjectType>([['0-1', 'contact'], ['0-2', 'company'], ['0-3', 'deal']]);
+
+const CHANGES = new Map<string, CrmChange>([
+  ['creation', 'created'],
+  ['propertyChange', 'updated'],
+  ['deletion', 'deleted'],
+  ['privacyDeletion', 'deleted'],
+  ['merge', 'merged'],
+  ['restore', 'restored'],
+  ['associationChange', 'associated'],
+]);
 
 type HsEvent = Record<string, unknown>;
 type Ref = { objectType: CrmObjectType; objectId: string };
 
 function id(value: unknown): string | undefined {
-  return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value !== '') ? String(value) : undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
+  return typeof value === 'string' && value !== '' && value.length <= MAX_ID_LENGTH ? value : undefined;
+}
+
+/**
+ * Why an event is too deep or too large to hash and store, if it is. Walked with an explicit
+ * stack: a value nested 50,000 levels deep must not overflow ours.
+ */
+function shapeProblem(event: HsEvent): string | undefined {
+  const stack: [unknown, number][] = [[event, 1]];
+  let values = 0;
+  while (stack.length) {
+    const [value, depth] = stack.pop()!;
+    if (++values > MAX_EVENT_VALUES) return `has more than ${MAX_EVENT_VALUES} values`;
+    if (typeof value === 'string' && value.length > MAX_STRING_LENGTH) return `has a value longer than ${MAX_STRING_LENGTH} characters`;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_EVENT_DEPTH) return `nests deeper than ${MAX_EVENT_DEPTH} levels`;
+    for (const inner of Object.values(value)) stack.push([inner, depth + 1]);
+  }
+  return undefined;
 }
 
 /** CONTACT_TO_DEAL → ['contact', 'deal']; also the generic event's fromObjectTypeId/toObjectTypeId. */
 function associationSides(event: HsEvent): [CrmObjectType | undefined, CrmObjectType | undefined] {
-  const fromId = OBJECT_TYPE_IDS[String(event.fromObjectTypeId)];
-  const toId = OBJECT_TYPE_IDS[String(event.toObjectTypeId)];
+  const fromId = OBJECT_TYPE_IDS.get(String(event.fromObjectTypeId));
+  const toId = OBJECT_TYPE_IDS.get(String(event.toObjectTypeId));
   if (fromId || toId) return [fromId, toId];
   const match = /^(.+)_TO_(.+)$/.exec(String(event.associationType ?? ''));
   const word = (w: string | undefined) => (['CONTACT', 'COMPANY', 'DEAL'] as const).find((name) => w?.includes(name))?.toLowerCase() as CrmObjectType | undefined;
@@ -40,7 +71,7 @@ function associationSides(event: HsEvent): [CrmObjectType | undefined, CrmObject
 }
 
 function objectOf(event: HsEvent, objectName: string): CrmObjectType | undefined {
-  return objectName === 'object' ? OBJECT_TYPE_IDS[String(event.objectTypeId)] : OBJECT_NAMES[objectName];
+  return objectName === 'object' ? OBJECT_TYPE_IDS.get(String(event.objectTypeId)) : OBJECT_NAMES.get(objectName);
 }
 
 /**
@@ -55,7 +86,7 @@ function eventKey(event: HsEvent, type: string): string {
     event.primaryObjectId, event.mergedObjectIds,
   ];
   const digest = hash('sha256', JSON.stringify(identity), 'base64url').slice(0, 22);
-  return `${String(event.occurredAt)}:${type}:${String(event.objectId ?? event.fromObjectId ?? '')}:${digest}`;
+  return `${String(event.occurredAt)}:${type}:${id(event.objectId) ?? id(event.fromObjectId) ?? ''}:${digest}`;
 }
 
 /** A number of milliseconds a Date can hold (±100,000,000 days around 1970). */
@@ -84,12 +115,11 @@ function toEvent(event: HsEvent, type: string): CrmEvent | null {
   const dot = type.indexOf('.');
   const objectName = dot < 0 ? '' : type.slice(0, dot);
   const action = dot < 0 ? '' : type.slice(dot + 1);
-  const change = CHANGES[action];
-  if (!change) return null;
+  const change = CHANGES.get(action);
+  if (!change || (objectName !== 'object' && !OBJECT_NAMES.has(objectName))) return null;
   // Object literals, not spreads of a shared base: V8 builds a spread object property by property,
   // which made parsing cost more than storing.
   const accountId = String(event.portalId);
-  const key = eventKey(event, type);
   const occurredAt = isoInstant(event.occurredAt as number);
 
   if (action === 'associationChange') {
@@ -102,7 +132,7 @@ function toEvent(event: HsEvent, type: string): CrmEvent | null {
     // Both sides must be records Referloop follows (a contact↔ticket link changes nothing here).
     const [subject, other] = sides;
     if (!subject || !other) return null;
-    return { accountId, eventKey: key, change, occurredAt, objectType: subject.objectType, objectId: subject.objectId, related: [other] };
+    return { accountId, eventKey: eventKey(event, type), change, occurredAt, objectType: subject.objectType, objectId: subject.objectId, related: [other] };
   }
 
   const objectType = objectOf(event, objectName);
@@ -116,7 +146,7 @@ function toEvent(event: HsEvent, type: string): CrmEvent | null {
       : [];
   return {
     accountId,
-    eventKey: key,
+    eventKey: eventKey(event, type),
     change,
     occurredAt,
     objectType,
@@ -141,6 +171,7 @@ export function parseHubSpotWebhook(rawBody: Buffer, opts: { appId?: string } = 
   if (batch.length > MAX_EVENTS_PER_BATCH) return { ok: false, reason: `batch has ${batch.length} events; HubSpot sends at most ${MAX_EVENTS_PER_BATCH}` };
 
   const events: CrmEvent[] = [];
+  const accountIds = new Set<string>();
   let ignored = 0;
   for (let index = 0; index < batch.length; index++) {
     const item: unknown = batch[index];
@@ -151,9 +182,12 @@ export function parseHubSpotWebhook(rawBody: Buffer, opts: { appId?: string } = 
     if (typeof type !== 'string' || id(event.portalId) === undefined || !isEpochMs(event.occurredAt)) {
       return { ok: false, reason: `event ${index} lacks subscriptionType, portalId or occurredAt` };
     }
+    const problem = shapeProblem(event);
+    if (problem) return { ok: false, reason: `event ${index} ${problem}` };
+    accountIds.add(String(event.portalId));
     const parsed = opts.appId !== undefined && id(event.appId) !== opts.appId ? null : toEvent(event, type);
     if (parsed) events.push(parsed);
     else ignored += 1;
   }
-  return { ok: true, events, ignored };
+  return { ok: true, events, ignored, accountIds: [...accountIds] };
 }

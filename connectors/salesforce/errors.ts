@@ -70,7 +70,8 @@ function ruleForHttpStatus(status: number): Rule {
 export function salesforceError(vendorCode: string, message: string, extra: { status?: number; cause?: unknown } = {}): CrmError {
   const httpStatus = /^ERROR_HTTP_(\d{3})$/.exec(vendorCode)?.[1];
   const status = extra.status ?? (httpStatus ? Number(httpStatus) : undefined);
-  let rule = RULES[vendorCode] ?? (status ? ruleForHttpStatus(status) : invalid);
+  // The code comes from Salesforce's answer: only the table's own keys count.
+  let rule = (Object.hasOwn(RULES, vendorCode) ? RULES[vendorCode] : undefined) ?? (status ? ruleForHttpStatus(status) : invalid);
   if (vendorCode === 'REQUEST_LIMIT_EXCEEDED' && /concurrent/i.test(message)) {
     rule = { ...rule, retryAfterMs: CONCURRENT_LIMIT_HOLD_MS };
   }

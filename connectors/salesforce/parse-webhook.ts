@@ -3,12 +3,13 @@ import { isSalesforceId, toId18 } from './ids.ts';
 import { toIsoInstant } from './map.ts';
 import { OUTBOUND_NS, SOBJECT_NS, XSI_NS, attribute, child, parseXml, soapBodyContent, type XmlElement } from './soap.ts';
 
-const OBJECT_TYPES: Record<string, CrmObjectType> = {
-  Opportunity: 'deal',
-  Lead: 'lead',
-  Contact: 'contact',
-  Account: 'company',
-};
+// A Map: the key is the message's xsi:type, and `sf:constructor` must find nothing.
+const OBJECT_TYPES = new Map<string, CrmObjectType>([
+  ['Opportunity', 'deal'],
+  ['Lead', 'lead'],
+  ['Contact', 'contact'],
+  ['Account', 'company'],
+]);
 
 const MAX_NOTIFICATIONS = 100;
 
@@ -16,7 +17,8 @@ const text = (el: XmlElement | undefined) => el?.text.trim() ?? '';
 
 /** The sObject's fields; an `xsi:nil` field is null. */
 function fieldsOf(sObject: XmlElement): Record<string, string | null> {
-  const fields: Record<string, string | null> = {};
+  // Field names come from the message: no prototype for `__proto__` or `constructor` to hit.
+  const fields: Record<string, string | null> = Object.create(null) as Record<string, string | null>;
   for (const f of sObject.children) {
     if (f.ns === SOBJECT_NS) fields[f.local] = attribute(f, XSI_NS, 'nil') === 'true' ? null : f.text;
   }
@@ -41,6 +43,7 @@ export function parseOutboundMessage(request: InboundRequest): ParsedWebhook {
     return { ok: false, reason: `malformed SOAP: ${list.length} notifications (1 to ${MAX_NOTIFICATIONS} allowed)` };
   }
 
+  const accountId = toId18(organizationId);
   const events: CrmEvent[] = [];
   let ignored = 0;
   for (const notification of list) {
@@ -50,14 +53,14 @@ export function parseOutboundMessage(request: InboundRequest): ParsedWebhook {
     if (!notificationId || !sObject || !xsiType) return { ok: false, reason: 'malformed SOAP: Notification without Id or typed sObject' };
     const type = sObject.resolve(xsiType);
     const fields = fieldsOf(sObject);
-    const objectType = type.ns === SOBJECT_NS ? OBJECT_TYPES[type.local] : undefined;
+    const objectType = type.ns === SOBJECT_NS ? OBJECT_TYPES.get(type.local) : undefined;
     if (!objectType || !fields.Id || !isSalesforceId(fields.Id)) {
       ignored += 1;
       continue;
     }
     const stamp = fields.SystemModstamp ?? fields.LastModifiedDate;
     const event: CrmEvent = {
-      accountId: toId18(organizationId),
+      accountId,
       eventKey: toId18(notificationId),
       objectType,
       objectId: toId18(fields.Id),
@@ -76,5 +79,5 @@ export function parseOutboundMessage(request: InboundRequest): ParsedWebhook {
     }
     events.push(event);
   }
-  return { ok: true, events, ignored };
+  return { ok: true, events, ignored, accountIds: [accountId] };
 }

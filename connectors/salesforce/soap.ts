@@ -48,12 +48,29 @@ export interface XmlElement {
 
 type OrderedNode = { [name: string]: OrderedNode[] | string } & { ':@'?: Record<string, string> };
 
-const parser = new XMLParser({ preserveOrder: true, ignoreAttributes: false, parseTagValue: false, trimValues: true });
+/**
+ * An Outbound Message nests six elements deep (Envelope, Body, notifications, Notification,
+ * sObject, field); anything far deeper is hostile, and is refused before it is walked.
+ */
+export const MAX_XML_DEPTH = 32;
 
-/** Parses a SOAP document; undefined when it is not well-formed or carries a DTD (forbidden in SOAP). */
+const parser = new XMLParser({
+  preserveOrder: true, ignoreAttributes: false, parseTagValue: false, trimValues: true, maxNestedTags: MAX_XML_DEPTH,
+});
+
+/**
+ * Parses a SOAP document; undefined when it is not well-formed, carries a DTD (forbidden in
+ * SOAP) or nests deeper than MAX_XML_DEPTH (the parser throws on those; every parser error is
+ * a refusal, not a bug of ours).
+ */
 export function parseXml(xml: string): XmlElement | undefined {
   if (/<!DOCTYPE/i.test(xml) || XMLValidator.validate(xml) !== true) return undefined;
-  const nodes = parser.parse(xml) as OrderedNode[];
+  let nodes: OrderedNode[];
+  try {
+    nodes = parser.parse(xml) as OrderedNode[];
+  } catch {
+    return undefined;
+  }
   const root = nodes.find((n) => !Object.keys(n).some((k) => k.startsWith('?')));
   return root ? toElement(root, new Map()) : undefined;
 }

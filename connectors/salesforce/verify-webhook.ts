@@ -1,5 +1,5 @@
 import type { InboundRequest, Verdict } from '../connector.ts';
-import { OUTBOUND_NS, child, parseXml, soapBodyContent } from './soap.ts';
+import { MAX_XML_DEPTH, OUTBOUND_NS, child, parseXml, soapBodyContent } from './soap.ts';
 
 /** 100 notifications of a handful of fields each stay far below this. */
 export const MAX_OUTBOUND_BODY_BYTES = 1024 * 1024;
@@ -30,7 +30,7 @@ export function verifyOutboundMessage(request: InboundRequest): Verdict {
   }
   const notifications = soapBodyContent(parseXml(request.rawBody.toString('utf8')));
   if (notifications?.ns !== OUTBOUND_NS || notifications.local !== 'notifications') {
-    return { ok: false, reason: 'not a SOAP envelope carrying outbound-message notifications' };
+    return { ok: false, reason: `not a well-formed SOAP envelope (no DTD, at most ${MAX_XML_DEPTH} levels deep) carrying outbound-message notifications` };
   }
   if (!child(notifications, OUTBOUND_NS, 'OrganizationId')) return { ok: false, reason: 'OrganizationId missing' };
   return { ok: true };

@@ -168,7 +168,10 @@ export function lifecycleStepForStage(
 ): { step: MappedStep | 'closed_won' | 'closed_lost'; reason: string } {
   if (deal.isWon) return { step: 'closed_won', reason: `deal stage ${deal.stageId} is closed won in the CRM` };
   if (deal.isClosed) return { step: 'closed_lost', reason: `deal stage ${deal.stageId} is closed lost in the CRM` };
-  const mapped = stageMapping[deal.pipelineId]?.[deal.stageId];
+  // Pipeline and stage ids come from the CRM: only the mapping's own keys count, never a
+  // prototype member such as `constructor`.
+  const pipeline = Object.hasOwn(stageMapping, deal.pipelineId) ? stageMapping[deal.pipelineId] : undefined;
+  const mapped = pipeline && Object.hasOwn(pipeline, deal.stageId) ? pipeline[deal.stageId] : undefined;
   if (mapped) {
     return { step: mapped, reason: `stage ${deal.stageId} of pipeline ${deal.pipelineId} is mapped to ${label(mapped)}` };
   }
@@ -182,16 +185,19 @@ export function lifecycleStepForStage(
 export function defaultStageMapping(
   stages: readonly (DealStage & { displayOrder: number })[],
 ): StageMapping {
-  const mapping: StageMapping = {};
+  // Built in Maps and turned into objects by Object.fromEntries, which defines own keys: a CRM
+  // pipeline id of `__proto__` stays a key instead of replacing the object's prototype.
+  const pipelines = new Map<string, Map<string, MappedStep>>();
   const open = stages
     .filter((s) => !s.isClosed && !s.isWon)
     .sort((a, b) => a.displayOrder - b.displayOrder || compareText(a.stageId, b.stageId));
   for (const stage of open) {
-    const pipeline = (mapping[stage.pipelineId] ??= {});
-    const position = Object.keys(pipeline).length;
-    pipeline[stage.stageId] = position === 0 ? 'contacted' : position === 1 ? 'qualified' : 'in_sales_process';
+    let pipeline = pipelines.get(stage.pipelineId);
+    if (!pipeline) pipelines.set(stage.pipelineId, (pipeline = new Map()));
+    const position = pipeline.size;
+    pipeline.set(stage.stageId, position === 0 ? 'contacted' : position === 1 ? 'qualified' : 'in_sales_process');
   }
-  return mapping;
+  return Object.fromEntries([...pipelines].map(([id, steps]) => [id, Object.fromEntries(steps)]));
 }
 
 export interface ExpiryDecision {

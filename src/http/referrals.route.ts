@@ -48,7 +48,8 @@ export function referralsRouter(ctx: UseCaseContext): Router {
       const installation = resolveInstallation(store, query.installationId, principalOf(res));
       // A card names the record type its CRM's way (the connector's `cards.objectTypeIds`); the API also takes ours.
       const cardTypes = ctx.crm.connector(installation.crm)?.cards?.objectTypeIds ?? {};
-      const objectType = (query.objectTypeId ? cardTypes[query.objectTypeId] : undefined) ?? query.objectType;
+      // The id comes from the query: only the table's own keys count, never `constructor`.
+      const objectType = (query.objectTypeId && Object.hasOwn(cardTypes, query.objectTypeId) ? cardTypes[query.objectTypeId] : undefined) ?? query.objectType;
       if (!objectType) {
         const ids = Object.keys(cardTypes);
         const ask = ids.length ? `objectTypeId (${ids.join(', ')}) or objectType` : 'objectType';

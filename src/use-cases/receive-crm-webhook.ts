@@ -31,14 +31,17 @@ export async function receiveWebhook(ctx: UseCaseContext, connector: RegisteredC
     if (events) events.push(event);
     else byAccount.set(event.accountId, [event]);
   }
-  const accounts = [...byAccount.keys()].map((accountId) => ({
+  // Every sender is checked, not only those with events Referloop follows: an unknown account is
+  // refused (or recorded) whatever its message carries.
+  const senders = [...new Set([...parsed.accountIds, ...byAccount.keys()])].map((accountId) => ({
     accountId,
     installation: ctx.store.installations.routeFor(connector.kind, accountId),
   }));
-  const unknown = accounts.filter((a) => !a.installation);
+  const unknown = senders.filter((a) => !a.installation);
   if (unknown.length && hooks.unknownAccount === 'refuse') {
     return { ...refuse(403, `no connected installation for account ${unknown.map((a) => a.accountId).join(', ')}`), unknownAccount: true };
   }
+  const accounts = senders.filter((a) => byAccount.has(a.accountId));
 
   const { stored, duplicates } = await ctx.store.inbox.store({
     crm: connector.kind,

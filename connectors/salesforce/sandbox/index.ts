@@ -298,10 +298,10 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
     const text = await readBody(req);
     const input = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
     try {
-      if (kind === 'actions' && name && name in actions) {
+      if (kind === 'actions' && name && Object.hasOwn(actions, name)) {
         return { status: 200, body: (actions[name as keyof typeof actions] as (i: unknown) => unknown)(input) ?? null };
       }
-      if (kind === 'faults' && name && name in faults) {
+      if (kind === 'faults' && name && Object.hasOwn(faults, name)) {
         (faults[name as keyof typeof faults] as (...args: unknown[]) => unknown)(...((input.args as unknown[]) ?? []));
         return { status: 204 };
       }

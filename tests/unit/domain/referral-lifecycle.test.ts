@@ -114,6 +114,10 @@ describe('lifecycleStepForStage', () => {
     [{ pipelineId: 'sales', stageId: 'lost', isClosed: true, isWon: false }, 'closed_lost'],
     // won/lost come only from the flags: a mapped stage flagged closed is still closed
     [{ pipelineId: 'sales', stageId: 's2', isClosed: true, isWon: false }, 'closed_lost'],
+    // ids from the CRM that name prototype members find no mapping
+    [{ pipelineId: 'constructor', stageId: 'name', isClosed: false, isWon: false }, 'in_sales_process'],
+    [{ pipelineId: '__proto__', stageId: 'toString', isClosed: false, isWon: false }, 'in_sales_process'],
+    [{ pipelineId: 'sales', stageId: 'constructor', isClosed: false, isWon: false }, 'in_sales_process'],
   ])('%o → %s', (deal, step) => {
     const r = lifecycleStepForStage(mapping, deal);
     expect(r.step).toBe(step);
@@ -135,6 +139,17 @@ it('defaultStageMapping maps the first open stage to contacted, the second to qu
     p1: { appointment: 'contacted', qualifiedtobuy: 'qualified', presentation: 'in_sales_process', decision: 'in_sales_process' },
     p2: { a: 'contacted' },
   });
+});
+
+it('defaultStageMapping keeps CRM ids named like prototype members as plain keys, polluting nothing', () => {
+  const mapping = defaultStageMapping([
+    { pipelineId: '__proto__', stageId: 'polluted', displayOrder: 0, isClosed: false, isWon: false },
+    { pipelineId: 'constructor', stageId: '__proto__', displayOrder: 1, isClosed: false, isWon: false },
+  ]);
+  expect(Object.keys(mapping)).toEqual(['__proto__', 'constructor']);
+  expect(JSON.parse(JSON.stringify(mapping))).toEqual(JSON.parse('{"__proto__":{"polluted":"contacted"},"constructor":{"__proto__":"contacted"}}'));
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  expect(lifecycleStepForStage(mapping, { pipelineId: '__proto__', stageId: 'polluted', isClosed: false, isWon: false }).step).toBe('contacted');
 });
 
 describe('expiryDecision', () => {

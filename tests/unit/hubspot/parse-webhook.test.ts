@@ -120,6 +120,48 @@ describe('HubSpot webhook parsing rules', () => {
   });
 
   it.each([
+    ['deal.constructor', {}],
+    ['__proto__.creation', {}],
+    ['toString.propertyChange', { propertyName: 'x', propertyValue: 'y' }],
+    ['constructor.associationChange', { associationType: 'CONTACT_TO_DEAL', fromObjectId: 1, toObjectId: 2 }],
+    ['object.creation', { objectTypeId: '__proto__' }],
+    ['object.creation', { objectTypeId: 'constructor' }],
+    ['object.associationChange', { fromObjectTypeId: '__proto__', toObjectTypeId: 'toString', fromObjectId: 1, toObjectId: 2 }],
+  ])('ignores %s %o like any unsupported event, keeping the good ones', (subscriptionType, extra) => {
+    const parsed = parse([{ ...base, subscriptionType, objectId: 5, ...extra }, { ...base, subscriptionType: 'deal.creation', objectId: 6 }]);
+    expect(parsed).toEqual({ ok: true, ignored: 1, accountIds: ['24681357'], events: [expect.objectContaining({ objectType: 'deal', objectId: '6' })] });
+  });
+
+  it('names every portal of a batch, including one whose events were all ignored', () => {
+    const parsed = parse([{ ...base, subscriptionType: 'deal.creation', objectId: 1 }, { ...base, portalId: 99, subscriptionType: 'ticket.creation', objectId: 2 }]);
+    expect(parsed).toMatchObject({ ok: true, ignored: 1, accountIds: ['24681357', '99'] });
+  });
+
+  it('refuses, without overflowing its stack, a property value nested 50,000 arrays deep', () => {
+    const body = `[${JSON.stringify({ ...base, subscriptionType: 'deal.propertyChange', objectId: 1, propertyName: 'x' }).slice(0, -1)},"propertyValue":${'['.repeat(50_000)}${']'.repeat(50_000)}}]`;
+    expect(parse(body)).toEqual({ ok: false, reason: 'event 0 nests deeper than 4 levels' });
+  });
+
+  it.each([
+    ['a value nested five levels deep', { propertyValue: [[[['x']]]] }, 'nests deeper than 4 levels'],
+    ['a value longer than HubSpot allows', { propertyValue: 'x'.repeat(65_537) }, 'has a value longer than 65536 characters'],
+    ['more values than an event holds', { mergedObjectIds: Array.from({ length: 1_000 }, (_, i) => i) }, 'has more than 1000 values'],
+  ])('refuses %s', (_, extra, reason) => {
+    expect(parse([{ ...base, subscriptionType: 'deal.propertyChange', objectId: 1, ...extra }])).toEqual({ ok: false, reason: `event 0 ${reason}` });
+  });
+
+  it('keeps a flat event with the longest value HubSpot allows and a merge of many ids', () => {
+    expect(events([
+      { ...base, subscriptionType: 'deal.propertyChange', objectId: 1, propertyName: 'description', propertyValue: 'x'.repeat(65_536) },
+      { ...base, subscriptionType: 'deal.merge', objectId: 2, primaryObjectId: 2, mergedObjectIds: Array.from({ length: 100 }, (_, i) => i + 10) },
+    ])).toHaveLength(2);
+  });
+
+  it('ignores an id too long to be HubSpot\'s', () => {
+    expect(parse([{ ...base, subscriptionType: 'deal.creation', objectId: '9'.repeat(65) }])).toMatchObject({ ok: true, ignored: 1, events: [] });
+  });
+
+  it.each([
     ['not JSON', '[{', 'not valid JSON'],
     ['an object, not an array', { events: [] }, 'JSON array'],
     ['over 100 events', Array.from({ length: 101 }, (_, i) => ({ ...base, subscriptionType: 'deal.creation', objectId: i })), 'at most 100'],

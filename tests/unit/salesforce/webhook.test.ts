@@ -17,6 +17,7 @@ describe('Salesforce Outbound Message parsing', () => {
     expect(parsed).toEqual({
       ok: true,
       ignored: 0,
+      accountIds: ['00D5g00000KqRfLEAV'],
       events: [
         expect.objectContaining({
           accountId: '00D5g00000KqRfLEAV',
@@ -57,9 +58,22 @@ describe('Salesforce Outbound Message parsing', () => {
     });
   });
 
-  it('counts notifications of objects it does not follow as ignored', () => {
+  it('counts notifications of objects it does not follow as ignored, still naming the org that sent them', () => {
     const parsed = webhooks.parse(request(sampleXml.replaceAll('sf:Opportunity', 'sf:Case')));
-    expect(parsed).toEqual({ ok: true, events: [], ignored: 2 });
+    expect(parsed).toEqual({ ok: true, events: [], ignored: 2, accountIds: ['00D5g00000KqRfLEAV'] });
+  });
+
+  it.each([['constructor'], ['__proto__'], ['toString'], ['hasOwnProperty']])('ignores an sObject typed sf:%s', (type) => {
+    const parsed = webhooks.parse(request(sampleXml.replaceAll('sf:Opportunity', `sf:${type}`)));
+    expect(parsed).toEqual({ ok: true, events: [], ignored: 2, accountIds: ['00D5g00000KqRfLEAV'] });
+  });
+
+  it('refuses SOAP nested deeper than the limit, without throwing', () => {
+    const deep = `${'<a>'.repeat(100)}x${'</a>'.repeat(100)}`;
+    const xml = sampleXml.replace('<sf:Id>0065g00000RfRl1AAF</sf:Id>', `<sf:Id>0065g00000RfRl1AAF</sf:Id><sf:Description>${deep}</sf:Description>`);
+    expect(xml).not.toBe(sampleXml);
+    expect(webhooks.verify(request(xml), new Date())).toEqual({ ok: false, reason: expect.stringMatching(/at most 32 levels deep/) });
+    expect(webhooks.parse(request(xml))).toMatchObject({ ok: false });
   });
 
   it.each([
