@@ -45,34 +45,36 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
     { email: input.referee.email, domain: input.referee.domain ?? null, company: input.referee.company ?? null },
     policy,
   );
-  const existingReferrer = store.referrals.referrerByEmail(installation.id, referrerEmail);
   const crmFacts = await readCrmFacts(ctx, installation, referee);
   const now = ctx.now();
 
-  const facts: SubmissionFacts = {
-    program,
-    now: now.toISOString(),
-    referrer: {
-      id: existingReferrer?.id ?? null,
-      email: referrerEmail,
-      type: existingReferrer?.type ?? input.referrer.type,
-      agreementAcceptedAt: existingReferrer?.agreementAcceptedAt ?? null,
-    },
-    referee: { email: input.referee.email, domain: input.referee.domain ?? null, company: input.referee.company ?? null },
-    priorReferrals: store.referrals.priorFor(installation.id, referee.email, referee.domain).map((r) => ({
-      id: r.id,
-      referrerId: r.referrerId,
-      refereeEmail: r.refereeEmailKey,
-      refereeDomain: r.refereeDomain,
-      status: r.status,
-      submittedAt: r.submittedAt,
-      protectedUntil: r.protectedUntil,
-    })),
-    crm: crmFacts.facts,
-  };
-  const verdict = checkSubmission(facts);
-
-  const referral = store.transaction(() => {
+  // What the verdict reads from the store is read in the transaction that writes, after the CRM
+  // has answered: submissions awaiting the CRM at the same time then see each other's referrer
+  // and referral, whatever the CRM's latency, and the later ones are duplicates, not errors.
+  const { referral, verdict } = store.transaction(() => {
+    const existingReferrer = store.referrals.referrerByEmail(installation.id, referrerEmail);
+    const facts: SubmissionFacts = {
+      program,
+      now: now.toISOString(),
+      referrer: {
+        id: existingReferrer?.id ?? null,
+        email: referrerEmail,
+        type: existingReferrer?.type ?? input.referrer.type,
+        agreementAcceptedAt: existingReferrer?.agreementAcceptedAt ?? null,
+      },
+      referee: { email: input.referee.email, domain: input.referee.domain ?? null, company: input.referee.company ?? null },
+      priorReferrals: store.referrals.priorFor(installation.id, referee.email, referee.domain).map((r) => ({
+        id: r.id,
+        referrerId: r.referrerId,
+        refereeEmail: r.refereeEmailKey,
+        refereeDomain: r.refereeDomain,
+        status: r.status,
+        submittedAt: r.submittedAt,
+        protectedUntil: r.protectedUntil,
+      })),
+      crm: crmFacts.facts,
+    };
+    const verdict = checkSubmission(facts);
     const referrer = existingReferrer ?? createReferrer(ctx, installation.id, referrerEmail, input.referrer, now);
     const referralId = newId('ref');
     const status: ReferralStatus = verdict.outcome === 'accepted' ? 'accepted' : 'rejected';
@@ -124,7 +126,7 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
       referralNotice(row, referrer, notice, status === 'accepted' ? 'referral.accepted' : 'referral.declined', `${referralId}:${status}`, reasons.join(' ')),
       now,
     );
-    return row;
+    return { referral: row, verdict };
   });
 
   if (verdict.outcome === 'accepted') {

@@ -117,8 +117,12 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
     }
   }
 
+  /** Injected latency: every answer leaves this many ms late, as from a slow portal. */
+  let latencyMs = 0;
+
   function handler(req: IncomingMessage, res: ServerResponse): void {
-    void dispatch(req).then(({ reply, ctx }) => {
+    void dispatch(req).then(async ({ reply, ctx }) => {
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       const json = reply.body !== undefined;
       if (options.record) {
         recorded.push({
@@ -191,6 +195,10 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
     faults: {
       /** The next `count` requests (whose path contains / matches `match`) get this answer (see InjectedFailures). */
       failNext: (status: number, count = 1, body?: unknown, match?: string | RegExp) => failures.failNext(status, count, body, match),
+      /** Every API answer (OAuth included) is held back `ms` before it is sent; 0 stops the delay. */
+      delayResponses(ms: number) {
+        latencyMs = ms;
+      },
       /** Lose the next `n` webhook events for good (HubSpot gives up or never sends); 0 stops dropping. */
       dropNextWebhooks(n: number) {
         webhooks.faults.drop = n;
