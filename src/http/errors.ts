@@ -94,7 +94,13 @@ function clientErrorOf(err: unknown): ApiError | undefined {
   const code = typeof status === 'number' ? status : statusCode;
   if (typeof code !== 'number' || !Number.isInteger(code) || code < 400 || code > 499) return undefined;
   const known = codeByStatus.get(code);
-  const shown = expose === true && typeof message === 'string' && message ? message : 'The request could not be understood.';
+  // express's router marks a route parameter it cannot decode as a 400 URIError.
+  const shown =
+    expose === true && typeof message === 'string' && message
+      ? message
+      : err instanceof URIError
+        ? 'The path has a malformed percent-escape and could not be decoded.'
+        : 'The request could not be understood.';
   // A 4xx outside the table is still the client's mistake: it is answered as a plain 400.
   return new ApiError(known ?? 'bad_request', known ? shown : `${shown} (HTTP ${code})`);
 }
