@@ -105,7 +105,13 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
       for (const [method, pattern, scopes, handle] of routes) {
         const match = pattern.exec(ctx.path);
         if (!match || method !== ctx.method) continue;
-        ctx.params = match.slice(1).map(decodeURIComponent);
+        ctx.params = match.slice(1).map((param) => {
+          try {
+            return decodeURIComponent(param);
+          } catch {
+            throw invalid(`Malformed percent-escape in path segment ${param}`);
+          }
+        });
         if (!scopes) return { reply: handle(ctx), ctx };
         auth.authenticate(req.headers.authorization, scopes(ctx));
         return { reply: limited(ctx, handle), ctx };
