@@ -52,6 +52,12 @@ describe('webhook endpoint setup', () => {
     ['http://[::1]/hook', /\(::1\)/],
     ['http://[::ffff:192.168.1.1]/hook', /private/],
     ['http://169.254.169.254/latest/meta-data', /\(169\.254\.169\.254\)/],
+    // The rarer IPv6 spellings of inward addresses (issue #17's acceptance vectors).
+    ['http://[::127.0.0.1]/hook', /\(::7f00:1\)/],
+    ['http://[::ffff:0:7f00:1]/hook', /\(::ffff:0:7f00:1\)/],
+    ['http://[64:ff9b::7f00:1]/hook', /\(64:ff9b::7f00:1\)/],
+    ['http://[fec0::1]/hook', /\(fec0::1\)/],
+    ['http://[100::1]/hook', /\(100::1\)/],
     ['http://localhost:3000/hook', /host localhost is a private/],
     ['https://user:pw@93.184.216.34/hook', /credentials/],
   ])('refuses %s with 400 when private addresses are forbidden', async (url, reason) => {

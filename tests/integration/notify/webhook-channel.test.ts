@@ -19,6 +19,12 @@ test('private targets are refused when the connection is made, not only at setup
   // A host name that resolves inward (DNS rebinding after setup) is caught by the lookup.
   const viaName = await strict.send(receiver.url('/strict').replace('127.0.0.1', 'localhost'), secret, message());
   expect(viaName).toEqual({ ok: false, error: expect.stringMatching(/^localhost resolves to private address/) });
+  // Every spelling of an inward IPv6 address is refused before a connection is tried.
+  for (const host of ['::127.0.0.1', '::ffff:0:7f00:1', '64:ff9b::7f00:1', 'fec0::1', '100::1']) {
+    const url = new URL(receiver.url('/strict'));
+    url.hostname = `[${host}]`;
+    expect(await strict.send(url.href, secret, message())).toEqual({ ok: false, error: `${url.hostname.slice(1, -1)} is a private address` });
+  }
   expect(receiver.stats().requests).toBe(0);
 
   const lenient = createWebhookChannel({ allowPrivateEndpoints: true });
