@@ -43,19 +43,27 @@ function id(value: unknown): string | undefined {
 }
 
 /**
- * Why an event is too deep or too large to hash and store, if it is. Walked with an explicit
- * stack: a value nested 50,000 levels deep must not overflow ours.
+ * Why an event is too deep or too large to hash and store, if it is. Walked level by level
+ * without recursion, so a value nested 50,000 levels deep costs four steps, not our stack.
  */
 function shapeProblem(event: HsEvent): string | undefined {
-  const stack: [unknown, number][] = [[event, 1]];
   let values = 0;
-  while (stack.length) {
-    const [value, depth] = stack.pop()!;
-    if (++values > MAX_EVENT_VALUES) return `has more than ${MAX_EVENT_VALUES} values`;
-    if (typeof value === 'string' && value.length > MAX_STRING_LENGTH) return `has a value longer than ${MAX_STRING_LENGTH} characters`;
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth >= MAX_EVENT_DEPTH) return `nests deeper than ${MAX_EVENT_DEPTH} levels`;
-    for (const inner of Object.values(value)) stack.push([inner, depth + 1]);
+  let level: object[] = [event];
+  for (let depth = 1; level.length > 0; depth++) {
+    const next: object[] = [];
+    for (const container of level) {
+      for (const key in container) {
+        const value = (container as Record<string, unknown>)[key];
+        if (++values > MAX_EVENT_VALUES) return `has more than ${MAX_EVENT_VALUES} values`;
+        if (typeof value === 'string') {
+          if (value.length > MAX_STRING_LENGTH) return `has a value longer than ${MAX_STRING_LENGTH} characters`;
+        } else if (typeof value === 'object' && value !== null) {
+          if (depth + 1 >= MAX_EVENT_DEPTH) return `nests deeper than ${MAX_EVENT_DEPTH} levels`;
+          next.push(value);
+        }
+      }
+    }
+    level = next;
   }
   return undefined;
 }
