@@ -65,13 +65,17 @@ function parse(request: InboundRequest): ParsedWebhook {
   const body = bodySchema.safeParse(json);
   if (!body.success) return { ok: false, reason: 'body must be { events: [...] }' };
   const events: CrmEvent[] = [];
+  const accountIds = new Set<string>();
   let ignored = 0;
   for (const raw of body.data.events) {
     const event = eventSchema.safeParse(raw);
     if (event.success) events.push(event.data);
     else ignored += 1;
+    // An ignored event still names its sender, as the real connectors' events do.
+    const accountId = event.success ? event.data.accountId : (raw as { accountId?: unknown } | null)?.accountId;
+    if (typeof accountId === 'string') accountIds.add(accountId);
   }
-  return { ok: true, events, ignored };
+  return { ok: true, events, ignored, accountIds: [...accountIds] };
 }
 
 const json = (status: number, body: unknown): HttpReply => ({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) });

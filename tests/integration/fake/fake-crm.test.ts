@@ -96,7 +96,9 @@ describe('fake CRM: OAuth and webhooks', () => {
     const now = new Date();
     const request = crm.webhookRequest({ now });
     expect(webhooks.verify(request, now)).toEqual({ ok: true });
-    expect(webhooks.parse(request)).toEqual({ ok: true, ignored: 0, events: [expect.objectContaining({ objectType: 'company', objectId: company.id, change: 'created' })] });
+    expect(webhooks.parse(request)).toEqual({
+      ok: true, ignored: 0, accountIds: [crm.accountId], events: [expect.objectContaining({ objectType: 'company', objectId: company.id, change: 'created' })],
+    });
 
     const other = createFakeCrm({ webhookSecret: 'another' }).webhookRequest({ events: [], now });
     expect(webhooks.verify(other, now)).toMatchObject({ ok: false, reason: expect.stringMatching(/signature mismatch/) });
@@ -110,7 +112,9 @@ describe('fake CRM: OAuth and webhooks', () => {
     const { webhooks } = createFakeCrm().connector;
     const request = (body: string) => ({ method: 'POST', url: 'http://x/webhooks/fake', headers: {}, rawBody: Buffer.from(body) });
     const good = { accountId: 'a', eventKey: 'k', objectType: 'deal', objectId: 'dl_1', change: 'updated', occurredAt: '2026-12-01T10:00:00.000Z' };
-    expect(webhooks.parse(request(JSON.stringify({ events: [good, { ...good, objectType: 'ticket' }] })))).toEqual({ ok: true, events: [good], ignored: 1 });
+    expect(webhooks.parse(request(JSON.stringify({ events: [good, { ...good, objectType: 'ticket' }] })))).toEqual({ ok: true, events: [good], ignored: 1, accountIds: ['a'] });
+    // An event ignored in full still names its sender, so an unknown account can be refused.
+    expect(webhooks.parse(request(JSON.stringify({ events: [{ ...good, accountId: 'b', objectType: 'ticket' }] })))).toEqual({ ok: true, events: [], ignored: 1, accountIds: ['b'] });
     expect(webhooks.parse(request('not json'))).toMatchObject({ ok: false });
     expect(webhooks.parse(request('{"items":[]}'))).toMatchObject({ ok: false });
   });
