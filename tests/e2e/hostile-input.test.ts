@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signV3 } from '../../connectors/hubspot/verify-webhook.ts';
 import { escapeXml } from '../../connectors/salesforce/soap.ts';
-import { SANDBOX_HUBSPOT } from '../../src/config.ts';
+import { SANDBOX_HUBSPOT } from '../../connectors/hubspot/registration.ts';
 import { installSandbox, startTestService, type TestService } from '../support/service.ts';
 
 /**

@@ -5,7 +5,7 @@ import { associationRoutes } from './association-routes.ts';
 import { SandboxAuth } from './auth.ts';
 import type { ObjectName } from './defaults.ts';
 import { InjectedFailures } from './faults.ts';
-import { HttpError, hubspotError, parseJson, readBody } from './http.ts';
+import { HttpError, hubspotError, invalid, parseJson, readBody } from './http.ts';
 import { CrmModel, type StoredRecord } from './model.ts';
 import { oauthRoutes, SANDBOX_OWNERS } from './oauth-routes.ts';
 import { objectRoutes } from './object-routes.ts';
