@@ -22,7 +22,7 @@ export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string): Router 
   router.get('/oauth/:crm/install', (req, res) => {
     const crm = crmOf(req.params.crm);
     if (!crm || !ctx.crm.connector(crm)) {
-      res.status(404).type('html').send(page('Not available', `<p>${req.params.crm} is not configured on this Referloop.</p>`));
+      res.status(404).type('html').send(page('Not available', `<p>${escape(req.params.crm)} is not configured on this Referloop.</p>`));
       return;
     }
     res.redirect(302, startInstall(requestContext(ctx, res), crm, redirectUri(crm)));

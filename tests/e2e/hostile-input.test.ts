@@ -142,6 +142,14 @@ describe('hostile input from outside', () => {
       expect(await res.json()).toEqual({ error: { code: 'bad_request', message: expect.stringMatching(/decode/i), details: {} } });
     });
 
+    it('escapes what it echoes from a path into a page', async () => {
+      const res = await expectSafe(() => fetch(`${svc.url}/oauth/${encodeURIComponent('<img src=x onerror=alert(1)>')}/install`));
+      expect(res.status).toBe(404);
+      const html = await res.text();
+      expect(html).not.toContain('<img');
+      expect(html).toContain('&#60;img src=x onerror=alert(1)&#62;');
+    });
+
     it('answers any path with broken escapes with a 4xx, never a 5xx', async () => {
       const prefix = fc.constantFrom('/unsubscribe/', '/preferences/', '/oauth/', '/oauth/hubspot/', '/api/v1/referrals/', '/api/v1/referrers/', '/api/v1/programs/', '/app/', '/',
         // the sandbox CRMs the service serves by default
