@@ -3,7 +3,7 @@ import type { HttpReply } from '../../connectors/connector.ts';
 import type { RegisteredConnector } from '../../connectors/registry.ts';
 import type { Metrics } from '../metrics.ts';
 import type { UseCaseContext } from '../ports/context.ts';
-import { receiveWebhook } from '../use-cases/receive-crm-webhook.ts';
+import { receiveWebhook, type ReceiveOutcome } from '../use-cases/receive-crm-webhook.ts';
 import { requestContext, requestLog } from './request-context.ts';
 
 /**
@@ -39,12 +39,20 @@ export function crmWebhooksRouter(ctx: UseCaseContext, connectors: RegisteredCon
           next();
         }),
       async (req: Request, res: Response) => {
-        const outcome = await receiveWebhook(requestContext(ctx, res), connector, {
-          method: req.method,
-          url: `${publicBaseUrl}${req.originalUrl}`,
-          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v])),
-          rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-        });
+        let outcome: ReceiveOutcome;
+        try {
+          outcome = await receiveWebhook(requestContext(ctx, res), connector, {
+            method: req.method,
+            url: `${publicBaseUrl}${req.originalUrl}`,
+            headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v])),
+            rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+          });
+        } catch (err) {
+          // A fault of ours still answers in the CRM's own format (a SOAP fault for Salesforce),
+          // which the CRM reads as "deliver again later", and the store was left as it was.
+          requestLog(ctx, res).error({ err, crm: connector.kind }, 'webhook failed');
+          return send(res, hooks.refuse(500, 'Referloop could not take these events now; they will be retried.'));
+        }
         if (outcome.refused) requestLog(ctx, res).warn({ crm: connector.kind, reason: outcome.refused }, 'webhook refused');
         events.stored.inc(outcome.stored);
         events.duplicate.inc(outcome.duplicates);
