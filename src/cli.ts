@@ -4,12 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { crmKinds, crmRegistry, isCrmKind, registrationOf, type CrmKind } from '../connectors/registry.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ConfigError, loadConfig, readEnv, type Config } from './config.ts';
 import type { Program } from './domain/program.ts';
 import { programSchema } from './http/program.schema.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createRuntime, installThroughOAuth, startService, syncOptions } from './main.ts';
-import { migrateDb, openDb } from './store/db.ts';
+import { createRuntime, ensurePortFree, openStore, installThroughOAuth, startService, syncOptions } from './main.ts';
 import { connectInstallation } from './use-cases/install-crm.ts';
 import { simulateDraft } from './use-cases/program-settings.ts';
 import { reconcileInstallation } from './use-cases/reconcile-installation.ts';
@@ -47,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'sandbox') return runSandbox(rest);
 
+  // A busy port is refused before the first start generates its data folder and secrets.
+  if (command === 'serve') await ensurePortFree(readEnv().PORT);
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel });
   switch (command) {
@@ -54,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
     case 'worker':
       return serve(config, log, command === 'serve');
     case 'migrate': {
-      migrateDb(openDb(config.databaseUrl));
+      openStore(config.databaseUrl).$client.close();
       log.info({ database: config.databaseUrl }, 'migrations applied');
       return 0;
     }
@@ -83,12 +84,13 @@ async function serve(config: Config, log: Logger, http: boolean): Promise<number
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  const service = await startService(config, log, { http, worker: true });
+  // Printed once the service serves: a start that fails shows no token it never used.
   if (config.adminTokenCreated) {
     process.stdout.write(
       `\nAdmin API token (shown once; read it again with \`npx referloop token\` or from ${config.adminTokenFile}):\n  ${config.adminToken}\n\n`,
     );
   }
-  const service = await startService(config, log, { http, worker: true });
   log.info(
     { url: config.publicBaseUrl, queue: service.runtime.queue.kind, ...Object.fromEntries(config.crms.map((crm) => [crm.kind, crm.mode])) },
     http ? 'Referloop is serving' : 'Referloop worker started',

@@ -4,7 +4,7 @@
  * works: the data folder, an encryption key and an admin token are created there.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { crmRegistry, CrmSettingsError, type ConfiguredCrm, type CrmKind } from '../connectors/registry.ts';
@@ -87,16 +87,24 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Reads and validates the environment, creating first-start secrets in the data folder. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Validates the environment without touching the disk, so a start that cannot go ahead (a busy
+ * port, say) is refused before anything is generated. The app's keys keep their schema's types;
+ * the CRMs' keys are read by their registrations.
+ */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): Env & Record<string, unknown> {
   const parsed = fullEnvSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = issue.path.join('.');
     throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
   }
-  // The app's keys keep their schema's types; the CRMs' keys are read by their registrations.
-  const e = parsed.data as Env & Record<string, unknown>;
+  return parsed.data as Env & Record<string, unknown>;
+}
+
+/** Reads and validates the environment, creating first-start secrets in the data folder. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = readEnv(env);
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   // Before anything is written: a half-configured CRM stops the start with nothing created.
   const crms = crmRegistry.map((crm): ConfiguredCrm<CrmKind> => {
@@ -109,7 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
   const dbPath = sqlitePath(e.DATABASE_URL);
   const dataDir = dbPath === ':memory:' ? resolve('data') : dirname(resolve(dbPath));
-  mkdirSync(dataDir, { recursive: true });
+  prepareDatabaseFolder(e.DATABASE_URL, dbPath, dataDir);
 
   const encryptionKey = keyBytes(e.ENCRYPTION_KEY ?? readOrCreate(join(dataDir, 'encryption.key'), () => randomBytes(32).toString('hex')).value)!;
   const adminTokenFile = join(dataDir, 'admin-token');
@@ -140,6 +148,52 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inboxRetentionDays: e.INBOX_RETENTION_DAYS,
     allowPrivateWebhookEndpoints: e.ALLOW_PRIVATE_WEBHOOK_ENDPOINTS,
   };
+}
+
+/**
+ * The database's folder exists and is writable, and the database is a regular file or absent;
+ * anything else is refused in one line naming DATABASE_URL and the cause, never a stack trace.
+ */
+function prepareDatabaseFolder(databaseUrl: string, dbPath: string, dataDir: string): void {
+  const refuse = (cause: string) => new ConfigError(`Invalid DATABASE_URL=${JSON.stringify(databaseUrl)}: ${cause}`);
+  if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
+    throw refuse('PostgreSQL is not supported yet by this build; use a SQLite file such as file:./data/referloop.db');
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl)) throw refuse('expected a SQLite file such as file:./data/referloop.db, or :memory:');
+  // Kernel and device file systems accept a path and then fail or block on it.
+  if (/^\/(proc|sys|dev)(\/|$)/.test(dataDir)) throw refuse(`${dataDir} is a system folder, not one a database can live in`);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (err) {
+    throw refuse(`cannot create the folder ${dataDir}: ${fileErrorCause(err)}`);
+  }
+  try {
+    accessSync(dataDir, constants.W_OK);
+  } catch {
+    throw refuse(`the folder ${dataDir} is not writable`);
+  }
+  if (dbPath === ':memory:' || !existsSync(dbPath)) return;
+  if (!statSync(dbPath).isFile()) throw refuse(`${resolve(dbPath)} is a folder or special file, not a database file`);
+  try {
+    accessSync(dbPath, constants.R_OK | constants.W_OK);
+  } catch {
+    throw refuse(`${resolve(dbPath)} is not readable and writable`);
+  }
+}
+
+function fileErrorCause(err: unknown): string {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return 'a file is in the way (a path under a file)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the file system is read-only';
+    default:
+      return err instanceof Error ? err.message : String(err);
+  }
 }
 
 function keyBytes(value: string | undefined): Buffer | undefined {

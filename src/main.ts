@@ -3,11 +3,11 @@
  * and channels together.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import type { RateLimit, RateLimiter } from '../connectors/connector.ts';
 import type { CrmKind, RegisteredConnector } from '../connectors/registry.ts';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { createApp, type AppDeps } from './http/app.ts';
 import { notificationsRouter } from './http/notifications.route.ts';
 import { referrerWebhookEndpointsRouter } from './http/referrer-webhook-endpoints.route.ts';
@@ -46,8 +46,7 @@ export interface Runtime {
 
 /** Everything but HTTP and the worker loops: what every CLI command needs. */
 export function createRuntime(config: Config, log: Logger): Runtime {
-  const db = openDb(config.databaseUrl);
-  migrateDb(db);
+  const db = openStore(config.databaseUrl);
   const cipher = createCipher(config.encryptionKey);
   const store = createStore(db, cipher);
   const metrics = createMetrics();
@@ -95,6 +94,30 @@ export function createRuntime(config: Config, log: Logger): Runtime {
   };
 }
 
+/** SQLite's refusals of a file are the setting's fault, told in one line; anything else is a bug. */
+const UNUSABLE_DATABASE: Record<string, string> = {
+  SQLITE_NOTADB: 'the file is not a SQLite database',
+  SQLITE_CORRUPT: 'the database file is corrupt',
+  SQLITE_CANTOPEN: 'the database file cannot be opened',
+  SQLITE_READONLY: 'the database file is read-only',
+  SQLITE_PERM: 'permission denied',
+};
+
+/** Opens and migrates the store. */
+export function openStore(databaseUrl: string): Db {
+  let db: Db | undefined;
+  try {
+    db = openDb(databaseUrl);
+    migrateDb(db);
+    return db;
+  } catch (err) {
+    db?.$client.close();
+    const cause = UNUSABLE_DATABASE[(err as { code?: string }).code ?? ''];
+    if (cause) throw new ConfigError(`Invalid DATABASE_URL=${JSON.stringify(databaseUrl)}: ${cause}`);
+    throw err;
+  }
+}
+
 export interface RunningService {
   url: string;
   runtime: Runtime;
@@ -104,6 +127,23 @@ export interface RunningService {
 /** How the worker syncs inbox events, from the configuration. */
 export function syncOptions(config: Config): SyncOptions {
   return { maxAttempts: config.jobAttempts, leaseMs: config.inboxLeaseMs, quietMs: config.syncCoalesceMs, maxDelayMs: config.syncMaxDelayMs };
+}
+
+/** The port's refusals are the setting's fault, told in one line naming PORT. */
+function portError(port: number, err: Error & { code?: string }): Error {
+  if (err.code === 'EADDRINUSE') return new ConfigError(`PORT=${port} is already in use by another process: stop it or choose another PORT.`);
+  if (err.code === 'EACCES') return new ConfigError(`PORT=${port} needs privileges this process does not have: choose a port above 1023.`);
+  return err;
+}
+
+/** Refuses a busy port before anything is generated, so a failed first start leaves nothing behind. */
+export async function ensurePortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err) => reject(portError(port, err)));
+    probe.listen(port, () => probe.close(() => resolve()));
+  });
 }
 
 /**
@@ -132,7 +172,10 @@ export async function startService(config: Config, log: Logger, options: { http:
     });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, () => resolve(s));
-      s.once('error', reject);
+      s.once('error', (err) => reject(portError(config.port, err)));
+    }).catch(async (err: unknown) => {
+      await runtime.close();
+      throw err;
     });
     // A HubSpot batch must be answered within 5 s; keep-alive lets the CRM reuse connections.
     server.keepAliveTimeout = 65_000;
