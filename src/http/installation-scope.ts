@@ -1,7 +1,22 @@
 import type { Store } from '../store/index.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import type { Principal } from './auth.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, parseInput } from './errors.ts';
+import { installationQuery } from './schemas.ts';
+
+/**
+ * The installation a request names, in its query string or its body (either will do; naming two
+ * different ones is refused).
+ */
+export function requestedInstallationId(query: unknown, bodyInstallationId?: string): string | undefined {
+  const fromQuery = parseInput(installationQuery, query, 'query').installationId;
+  if (fromQuery && bodyInstallationId && fromQuery !== bodyInstallationId) {
+    throw new ApiError('invalid_input', `installationId is ${fromQuery} in the query but ${bodyInstallationId} in the body: name one.`, {
+      issues: [{ field: 'installationId', message: 'differs between query and body' }],
+    });
+  }
+  return bodyInstallationId ?? fromQuery;
+}
 
 /**
  * The installation a request is about: a CRM card's own, the one named, or the only one there
@@ -16,12 +31,15 @@ export function resolveInstallation(store: Store, installationId: string | undef
   }
   const all = store.installations.list();
   if (all.length === 1) return all[0]!;
+  const installations = all.map(({ id, crm, accountId, status }) => ({ id, crm, accountId, status }));
   throw new ApiError(
     'invalid_input',
     all.length === 0
       ? 'No CRM is connected yet: install one through /oauth/<crm>/install first.'
-      : `installationId is required: ${all.length} installations are connected.`,
-    { issues: [{ field: 'installationId', message: 'required' }] },
+      : `installationId is required (in the query or the body): ${all.length} installations are connected: ${installations
+          .map((i) => `${i.id} (${i.crm} ${i.accountId})`)
+          .join(', ')}.`,
+    { issues: [{ field: 'installationId', message: 'required' }], installations },
   );
 }
 

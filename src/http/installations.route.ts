@@ -5,8 +5,8 @@ import { accountEligibility } from '../use-cases/account-eligibility.ts';
 import { replayEvents } from '../use-cases/replay-events.ts';
 import { principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
-import { installationIds, resolveInstallation } from './installation-scope.ts';
-import { installationQuery, replaySchema, stageMappingSchema } from './schemas.ts';
+import { installationIds, requestedInstallationId, resolveInstallation } from './installation-scope.ts';
+import { replaySchema, stageMappingSchema } from './schemas.ts';
 import { installationView } from './views.ts';
 import { requestContext } from './request-context.ts';
 
@@ -50,14 +50,14 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   });
 
   router.get('/accounts/:companyId/eligibility', async (req, res) => {
-    const installation = resolveInstallation(store, parseInput(installationQuery, req.query, 'query').installationId, principalOf(res));
+    const installation = resolveInstallation(store, requestedInstallationId(req.query), principalOf(res));
     const result = await accountEligibility(requestContext(ctx, res), installation, req.params.companyId);
     if (!result) throw new ApiError('not_found', `No company ${req.params.companyId} in the CRM.`);
     res.json({ installationId: installation.id, companyId: req.params.companyId, ...result });
   });
 
   router.get('/reports/summary', (req, res) => {
-    const ids = installationIds(store, parseInput(installationQuery, req.query, 'query').installationId, principalOf(res));
+    const ids = installationIds(store, requestedInstallationId(req.query), principalOf(res));
     const referrals = Object.fromEntries(store.referrals.countsByStatus(ids).map((r) => [r.status, r.count]));
     const accepted = Object.entries(referrals)
       .filter(([status]) => !['submitted', 'rejected'].includes(status))
@@ -109,8 +109,9 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
 
   router.post('/replay', async (req, res) => {
     const body = parseInput(replaySchema, req.body);
-    if (body.installationId) resolveInstallation(store, body.installationId, principalOf(res));
-    res.status(202).json(await replayEvents(requestContext(ctx, res), new Date(body.since), body.installationId));
+    const installationId = requestedInstallationId(req.query, body.installationId);
+    if (installationId) resolveInstallation(store, installationId, principalOf(res));
+    res.status(202).json(await replayEvents(requestContext(ctx, res), new Date(body.since), installationId));
   });
 
   return router;

@@ -4,7 +4,7 @@ import type { UseCaseContext } from '../ports/context.ts';
 import { submitReferral } from '../use-cases/submit-referral.ts';
 import { principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
-import { installationIds, resolveInstallation, visibleTo } from './installation-scope.ts';
+import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
 import { createReferralSchema, createReferrerSchema, listReferralsQuery } from './schemas.ts';
 import { decodeCursor } from '../store/referrals.repo.ts';
 import { referralSummary, referralView, referrerView, rewardView } from './views.ts';
@@ -18,7 +18,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
 
   router.post('/referrals', async (req, res) => {
     const body = parseInput(createReferralSchema, req.body);
-    const installation = resolveInstallation(store, body.installationId, principalOf(res));
+    const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principalOf(res));
     const result = await submitReferral(requestContext(ctx, res), {
       installation,
       referrer: body.referrer,
@@ -79,7 +79,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
 
   router.post('/referrers', (req, res) => {
     const body = parseInput(createReferrerSchema, req.body);
-    const installation = resolveInstallation(store, body.installationId, principalOf(res));
+    const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principalOf(res));
     const program = store.programs.current(installation.id)!.program;
     const email = normalizeEmail(body.email, { plusAddressing: program.dedupe.plusAddressing });
     const now = ctx.now();
@@ -111,7 +111,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
   });
 
   router.get('/referrers', (req, res) => {
-    const ids = installationIds(store, typeof req.query.installationId === 'string' ? req.query.installationId : undefined, principalOf(res));
+    const ids = installationIds(store, requestedInstallationId(req.query), principalOf(res));
     res.json({ items: ids.flatMap((id) => store.referrals.listReferrers(id)).map(referrerView) });
   });
 
