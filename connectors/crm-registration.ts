@@ -45,6 +45,11 @@ export interface SandboxDeal {
   stages?: string[];
 }
 
+/** A sandbox deal that cannot be played as asked (no such contact or stage, sandbox not running): nothing was created. */
+export class SandboxDealError extends Error {
+  override readonly name = 'SandboxDealError';
+}
+
 export interface CrmSandboxDefinition<Settings> {
   /** Served at `/sandbox/<kind>` when the CRM's mode is `sandbox`. */
   mount(settings: Settings, app: AppSettings): MountedSandbox;

@@ -32,4 +32,4 @@ export function registrationOf(kind: CrmKind): CrmRegistration<CrmKind> {
 }
 
 export type { AppSettings, ConfiguredCrm, CrmMode, MountedSandbox, SandboxDeal, StandaloneSandbox } from './crm-registration.ts';
-export { CrmSettingsError } from './crm-registration.ts';
+export { CrmSettingsError, SandboxDealError } from './crm-registration.ts';

@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { crmKinds, crmRegistry, isCrmKind, registrationOf, type CrmKind } from '../connectors/registry.ts';
+import { crmKinds, crmRegistry, isCrmKind, registrationOf, SandboxDealError, type CrmKind } from '../connectors/registry.ts';
 import { ConfigError, loadConfig, readEnv, type Config } from './config.ts';
 import type { Program } from './domain/program.ts';
 import { programSchema } from './http/program.schema.ts';
@@ -135,9 +135,17 @@ async function connect(config: Config, log: Logger, args: string[]): Promise<num
   }
 }
 
+/** The installations a command works on: the one named (which must exist and be active), or every active one. */
 function installationsArg(runtime: ReturnType<typeof createRuntime>, id: string | undefined) {
-  const all = runtime.store.installations.list().filter((i) => i.status === 'active');
-  return id ? all.filter((i) => i.id === id) : all;
+  const all = runtime.store.installations.list();
+  const active = all.filter((i) => i.status === 'active');
+  if (!id) return active;
+  const named = all.find((i) => i.id === id);
+  if (!named) {
+    throw new ConfigError(`No installation ${id}; ${all.length ? `the installations are ${all.map((i) => `${i.id} (${i.crm} ${i.accountId})`).join(', ')}` : 'none is connected yet'}.`);
+  }
+  if (named.status !== 'active') throw new ConfigError(`Installation ${id} is ${named.status}: reconnect it first.`);
+  return [named];
 }
 
 async function reconcile(config: Config, log: Logger, args: string[]): Promise<number> {
@@ -178,12 +186,14 @@ async function replay(config: Config, log: Logger, args: string[]): Promise<numb
 async function simulate(config: Config, log: Logger, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { file: { type: 'string' }, months: { type: 'string' }, installation: { type: 'string' } } });
   if (!values.file) throw new ConfigError('Pass the draft program with --file <program.json>.');
-  const parsed = programSchema.safeParse(JSON.parse(readFileSync(values.file, 'utf8')));
+  const months = Number(values.months ?? 12);
+  if (!Number.isInteger(months) || months < 1 || months > 60) throw new ConfigError(`--months expects a whole number from 1 to 60, not ${JSON.stringify(values.months)}.`);
+  const parsed = programSchema.safeParse(readJsonFile(values.file));
   if (!parsed.success) throw new ConfigError(`The draft program is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const runtime = createRuntime(config, log);
   try {
     for (const installation of installationsArg(runtime, values.installation)) {
-      const result = simulateDraft(runtime.ctx, installation.id, parsed.data as Program, Number(values.months ?? 12));
+      const result = simulateDraft(runtime.ctx, installation.id, parsed.data as Program, months);
       process.stdout.write(`${JSON.stringify({ installationId: installation.id, ...result }, null, 2)}\n`);
     }
     return 0;
@@ -192,15 +202,36 @@ async function simulate(config: Config, log: Logger, args: string[]): Promise<nu
   }
 }
 
+function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${file} is not valid JSON: ${(err as Error).message}.`);
+  }
+}
+
 async function sandboxDeal(config: Config, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { email: { type: 'string' }, amount: { type: 'string' }, stages: { type: 'string' } } });
   if (!values.email) throw new ConfigError('Pass the referee with --email <address>.');
+  const amount = values.amount ?? '25000';
+  if (!/^\d+(\.\d{1,2})?$/.test(amount) || Number(amount) <= 0) throw new ConfigError(`--amount expects a positive amount such as 25000, not ${JSON.stringify(amount)}.`);
   const playDeal = config.crms.find((crm) => crm.sandbox?.playDeal)?.sandbox?.playDeal;
   if (!playDeal) throw new ConfigError('sandbox-deal plays a sandbox CRM; this configuration serves none that takes deals (a real CRM is configured).');
   const stages = values.stages?.split(',').map((s) => s.trim()).filter(Boolean);
-  const result = await playDeal({ email: values.email, amount: Number(values.amount ?? 25_000), ...(stages ? { stages } : {}) });
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  return 0;
+  try {
+    const result = await playDeal({ email: values.email, amount: Number(amount), ...(stages ? { stages } : {}) });
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof SandboxDealError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 async function runSandbox(args: string[]): Promise<number> {
@@ -226,8 +257,9 @@ async function runSandbox(args: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`referloop: ${err.message}\n`);
+    // A user's mistake (a setting, an argument) is one line; a stack trace means a bug.
+    if (err instanceof ConfigError || String((err as { code?: unknown })?.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`referloop: ${(err as Error).message}\n`);
       process.exit(2);
     }
     process.stderr.write(`referloop: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
