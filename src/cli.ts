@@ -193,7 +193,7 @@ async function simulate(config: Config, log: Logger, args: string[]): Promise<nu
   const runtime = createRuntime(config, log);
   try {
     for (const installation of installationsArg(runtime, values.installation)) {
-      const result = simulateDraft(runtime.ctx, installation.id, parsed.data as Program, months);
+      const result = simulateDraft(runtime.ctx, runtime.store.programs.defaultProgram(installation.id)!, parsed.data as Program, months);
       process.stdout.write(`${JSON.stringify({ installationId: installation.id, ...result }, null, 2)}\n`);
     }
     return 0;

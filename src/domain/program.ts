@@ -206,3 +206,19 @@ export function defaultProgram(): Program {
     notifications: { digest: false },
   };
 }
+
+/** Two programs say the same thing, whatever the order of their keys or absent optional fields. */
+export function sameProgram(a: Program, b: Program): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => [k, canonical(v)]),
+  );
+}

@@ -30,7 +30,7 @@ export function settingsPage(store: Store, adminTokenFile: string): Router {
     const pipelines = Object.entries(settings.stageMapping ?? {})
       .map(([pipeline, stages]) => `<tr><th>${escape(pipeline)}</th><td>${Object.entries(stages).map(([s, step]) => `${escape(s)} → ${escape(step)}`).join('<br>')}</td></tr>`)
       .join('');
-    const version = store.programs.current(installation.id)?.version ?? 0;
+    const version = store.programs.currentDefault(installation.id)?.version ?? 0;
     res.type('html').send(
       page(
         'Referloop is connected',

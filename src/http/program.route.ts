@@ -1,45 +1,126 @@
 import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import type { Program } from '../domain/program.ts';
 import type { UseCaseContext } from '../ports/context.ts';
-import { replaceProgram, simulateDraft } from '../use-cases/program-settings.ts';
+import type { ProgramRow, ProgramVersion } from '../store/programs.repo.ts';
+import { saveProgram, simulateDraft } from '../use-cases/program-settings.ts';
 import { principalOf } from './auth.ts';
-import { parseInput } from './errors.ts';
-import { resolveInstallation } from './installation-scope.ts';
+import { ApiError, parseInput } from './errors.ts';
+import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
 import { programSchema } from './program.schema.ts';
-import { installationQuery, simulateSchema } from './schemas.ts';
+import { simulateSchema } from './schemas.ts';
 import { requestContext } from './request-context.ts';
 
+/**
+ * What GET answers is what PUT takes: `program` is the settings; the other fields say which
+ * program and version were read. They may be sent back as they were, and are checked if sent:
+ * `version` is the version the change was made on, so a change made on an older one is refused
+ * rather than silently undoing what came after.
+ */
+const programDocumentSchema = z.strictObject({
+  id: z.string().optional(),
+  installationId: z.string().optional(),
+  isDefault: z.boolean().optional(),
+  version: z.int().positive().optional(),
+  createdAt: z.string().optional(),
+  createdBy: z.string().optional(),
+  program: programSchema,
+});
+
+const versionParam = z.coerce.number({ error: 'expected a version number' }).int().positive();
+
+function programDocument(program: ProgramRow, version: ProgramVersion) {
+  return {
+    id: program.id,
+    installationId: program.installationId,
+    isDefault: program.isDefault,
+    version: version.version,
+    createdAt: version.createdAt,
+    createdBy: version.createdBy,
+    program: version.program,
+  };
+}
+
+/**
+ * `/programs/:id` and its versions; `/program` is the same for the installation's default program
+ * (named by `installationId` when several installations are connected).
+ */
 export function programRouter(ctx: UseCaseContext): Router {
   const router = Router();
   const { store } = ctx;
-  const installationOf = (req: Request, res: Response) =>
-    resolveInstallation(store, parseInput(installationQuery, req.query, 'query').installationId, principalOf(res));
 
-  router.get('/program', (req, res) => {
-    const installation = installationOf(req, res);
-    const current = store.programs.current(installation.id)!;
-    res.json({ installationId: installation.id, version: current.version, program: current.program, createdAt: current.createdAt, createdBy: current.createdBy });
+  const programOf = (req: Request, res: Response): ProgramRow => {
+    const id = req.params.id as string | undefined;
+    if (id === undefined) {
+      const installation = resolveInstallation(store, requestedInstallationId(req.query), principalOf(res));
+      return store.programs.defaultProgram(installation.id)!;
+    }
+    const program = store.programs.get(id);
+    if (!program || !visibleTo(principalOf(res), program)) throw new ApiError('not_found', `No program ${id}.`);
+    return program;
+  };
+
+  router.get('/programs', (req, res) => {
+    const ids = installationIds(store, requestedInstallationId(req.query), principalOf(res));
+    res.json({
+      items: ids.flatMap((installationId) =>
+        store.programs.list(installationId).map((program) => {
+          const { program: _settings, ...summary } = programDocument(program, store.programs.current(program.id)!);
+          return summary;
+        }),
+      ),
+    });
   });
 
-  router.get('/program/versions', (req, res) => {
-    const installation = installationOf(req, res);
-    res.json({ items: store.programs.history(installation.id).map(({ version, createdAt, createdBy }) => ({ version, createdAt, createdBy })) });
-  });
+  for (const base of ['/program', '/programs/:id']) {
+    router.get(base, (req, res) => {
+      const program = programOf(req, res);
+      res.json(programDocument(program, store.programs.current(program.id)!));
+    });
 
-  router.put('/program', (req, res) => {
-    const installation = installationOf(req, res);
-    const program = parseInput(programSchema, req.body) as Program;
-    const version = replaceProgram(requestContext(ctx, res), installation.id, program, 'admin');
-    res.json({ installationId: installation.id, version: version.version, program: version.program, createdAt: version.createdAt });
-  });
+    router.put(base, (req, res) => {
+      const program = programOf(req, res);
+      const document = parseInput(programDocumentSchema, req.body);
+      const mismatch = (['id', 'installationId', 'isDefault'] as const).find((field) => document[field] !== undefined && document[field] !== program[field]);
+      if (mismatch) {
+        throw new ApiError('invalid_input', `${mismatch} is ${JSON.stringify(document[mismatch])} but this program's is ${JSON.stringify(program[mismatch])}; it cannot be changed.`, {
+          issues: [{ field: mismatch, message: 'read-only' }],
+        });
+      }
+      const result = saveProgram(requestContext(ctx, res), program, document.program as Program, 'admin', document.version);
+      if (result.outcome === 'stale') {
+        throw new ApiError('conflict', `This change was made on version ${document.version}, but the program is at version ${result.version.version} now: read it again and reapply the change.`, {
+          currentVersion: result.version.version,
+        });
+      }
+      res.json({
+        ...programDocument(program, result.version),
+        changed: result.outcome === 'saved',
+        ...(result.outcome === 'unchanged' ? { message: `Nothing changed: version ${result.version.version} already has these settings.` } : {}),
+      });
+    });
 
-  /** A draft's cost over the stored deals, before saving it. */
-  router.post('/program/simulate', (req, res) => {
-    const installation = installationOf(req, res);
-    const { months } = parseInput(simulateSchema, req.query, 'query');
-    const draft = parseInput(programSchema, req.body) as Program;
-    res.json({ installationId: installation.id, months, ...simulateDraft(requestContext(ctx, res), installation.id, draft, months) });
-  });
+    router.get(`${base}/versions`, (req, res) => {
+      const program = programOf(req, res);
+      res.json({ items: store.programs.history(program.id).map(({ version, createdAt, createdBy }) => ({ version, createdAt, createdBy })) });
+    });
+
+    router.get(`${base}/versions/:version`, (req, res) => {
+      const program = programOf(req, res);
+      const number = parseInput(versionParam, req.params.version, 'version');
+      const version = store.programs.version(program.id, number);
+      if (!version) throw new ApiError('not_found', `Program ${program.id} has no version ${number}.`);
+      res.json(programDocument(program, version));
+    });
+
+    /** A draft's cost over the stored deals, before saving it. */
+    router.post(`${base}/simulate`, (req, res) => {
+      const program = programOf(req, res);
+      const { months } = parseInput(simulateSchema, req.query, 'query');
+      const draft = parseInput(programSchema, req.body) as Program;
+      res.json({ installationId: program.installationId, programId: program.id, months, ...simulateDraft(requestContext(ctx, res), program, draft, months) });
+    });
+  }
 
   return router;
 }

@@ -80,7 +80,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
   router.post('/referrers', (req, res) => {
     const body = parseInput(createReferrerSchema, req.body);
     const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principalOf(res));
-    const program = store.programs.current(installation.id)!.program;
+    const program = store.programs.currentDefault(installation.id)!.program;
     const email = normalizeEmail(body.email, { plusAddressing: program.dedupe.plusAddressing });
     const now = ctx.now();
     const existing = store.referrals.referrerByEmail(installation.id, email);

@@ -54,8 +54,20 @@ function reuseStatements(client: Database.Database, capacity: number): void {
   }) as Database.Database['prepare'];
 }
 
+/**
+ * Applies the migrations. SQLite changes a table by rebuilding it, which needs foreign keys off
+ * (they cannot be switched inside the migrations' transaction, so it is done around it) and a
+ * check afterwards that every reference still holds: https://www.sqlite.org/lang_altertable.html#otheralter
+ */
 export function migrateDb(db: Db): void {
-  migrate(db, { migrationsFolder });
+  db.$client.pragma('foreign_keys = OFF');
+  try {
+    migrate(db, { migrationsFolder });
+    const broken = db.$client.pragma('foreign_key_check') as { table: string; parent: string }[];
+    if (broken.length) throw new Error(`migration left ${broken.length} broken references, first ${broken[0]!.table} → ${broken[0]!.parent}`);
+  } finally {
+    db.$client.pragma('foreign_keys = ON');
+  }
 }
 
 export { schema };

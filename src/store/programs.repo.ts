@@ -1,9 +1,13 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Program } from '../domain/program.ts';
 import type { Db } from './db.ts';
-import { programs } from './schema.ts';
+import { newId } from './referrals.repo.ts';
+import { programs, programVersions } from './schema.ts';
+
+export type ProgramRow = typeof programs.$inferSelect;
 
 export interface ProgramVersion {
+  programId: string;
   version: number;
   program: Program;
   createdBy: string;
@@ -11,7 +15,8 @@ export interface ProgramVersion {
 }
 
 export function programsRepo(db: Db) {
-  const toVersion = (row: typeof programs.$inferSelect): ProgramVersion => ({
+  const toVersion = (row: typeof programVersions.$inferSelect): ProgramVersion => ({
+    programId: row.programId,
     version: row.version,
     program: row.settings as Program,
     createdBy: row.createdBy,
@@ -21,37 +26,67 @@ export function programsRepo(db: Db) {
   // Prepared once: every CRM deal applied reads the current program and the referrals' versions.
   const latest = db
     .select()
-    .from(programs)
-    .where(eq(programs.installationId, sql.placeholder('installationId')))
-    .orderBy(desc(programs.version))
+    .from(programVersions)
+    .where(eq(programVersions.programId, sql.placeholder('programId')))
+    .orderBy(desc(programVersions.version))
     .limit(1)
     .prepare();
   const byVersion = db
     .select()
+    .from(programVersions)
+    .where(and(eq(programVersions.programId, sql.placeholder('programId')), eq(programVersions.version, sql.placeholder('version'))))
+    .prepare();
+  const defaultOf = db
+    .select()
     .from(programs)
-    .where(and(eq(programs.installationId, sql.placeholder('installationId')), eq(programs.version, sql.placeholder('version'))))
+    .where(and(eq(programs.installationId, sql.placeholder('installationId')), eq(programs.isDefault, true)))
     .prepare();
 
   return {
-    current(installationId: string): ProgramVersion | undefined {
-      const row = latest.get({ installationId });
+    get(programId: string): ProgramRow | undefined {
+      return db.select().from(programs).where(eq(programs.id, programId)).get();
+    },
+
+    /** The program `/program`, the cards and the API's submissions use until another is chosen. */
+    defaultProgram(installationId: string): ProgramRow | undefined {
+      return defaultOf.get({ installationId });
+    },
+
+    list(installationId: string): ProgramRow[] {
+      return db.select().from(programs).where(eq(programs.installationId, installationId)).orderBy(asc(programs.createdAt), asc(programs.id)).all();
+    },
+
+    create(installationId: string, isDefault: boolean): ProgramRow {
+      const id = newId('prg');
+      db.insert(programs).values({ id, installationId, isDefault }).run();
+      return this.get(id)!;
+    },
+
+    current(programId: string): ProgramVersion | undefined {
+      const row = latest.get({ programId });
       return row && toVersion(row);
     },
 
-    version(installationId: string, version: number): ProgramVersion | undefined {
-      const row = byVersion.get({ installationId, version });
+    /** The current version of the installation's default program. */
+    currentDefault(installationId: string): ProgramVersion | undefined {
+      const program = defaultOf.get({ installationId });
+      return program && this.current(program.id);
+    },
+
+    version(programId: string, version: number): ProgramVersion | undefined {
+      const row = byVersion.get({ programId, version });
       return row && toVersion(row);
     },
 
-    history(installationId: string): ProgramVersion[] {
-      return db.select().from(programs).where(eq(programs.installationId, installationId)).orderBy(desc(programs.version)).all().map(toVersion);
+    history(programId: string): ProgramVersion[] {
+      return db.select().from(programVersions).where(eq(programVersions.programId, programId)).orderBy(desc(programVersions.version)).all().map(toVersion);
     },
 
     /** A change never edits a version: it adds the next one. */
-    addVersion(installationId: string, program: Program, createdBy: string): ProgramVersion {
-      const next = (this.current(installationId)?.version ?? 0) + 1;
-      db.insert(programs).values({ installationId, version: next, settings: program, createdBy }).run();
-      return this.version(installationId, next)!;
+    addVersion(program: ProgramRow, settings: Program, createdBy: string): ProgramVersion {
+      const next = (this.current(program.id)?.version ?? 0) + 1;
+      db.insert(programVersions).values({ programId: program.id, installationId: program.installationId, version: next, settings, createdBy }).run();
+      return this.version(program.id, next)!;
     },
   };
 }

@@ -41,6 +41,7 @@ export function rewardsRepo(db: Db) {
       status: sql.placeholder('status'),
       dueDate: sql.placeholder('dueDate'),
       requiresApproval: sql.placeholder('requiresApproval'),
+      programId: sql.placeholder('programId'),
       programVersion: sql.placeholder('programVersion'),
       reasons: sql.placeholder('reasons'),
       idempotencyKey: sql.placeholder('idempotencyKey'),
@@ -158,8 +159,8 @@ export function rewardsRepo(db: Db) {
 }
 
 function getColumns() {
-  const { id, installationId, referralId, referrerId, dealId, kind, beneficiary, milestone, amountCents, currency, status, dueDate, requiresApproval, programVersion, reasons, idempotencyKey, payoutReference, createdAt, updatedAt } = rewards;
-  return { id, installationId, referralId, referrerId, dealId, kind, beneficiary, milestone, amountCents, currency, status, dueDate, requiresApproval, programVersion, reasons, idempotencyKey, payoutReference, createdAt, updatedAt };
+  const { id, installationId, referralId, referrerId, dealId, kind, beneficiary, milestone, amountCents, currency, status, dueDate, requiresApproval, programId, programVersion, reasons, idempotencyKey, payoutReference, createdAt, updatedAt } = rewards;
+  return { id, installationId, referralId, referrerId, dealId, kind, beneficiary, milestone, amountCents, currency, status, dueDate, requiresApproval, programId, programVersion, reasons, idempotencyKey, payoutReference, createdAt, updatedAt };
 }
 
 export type RewardsRepo = ReturnType<typeof rewardsRepo>;

@@ -47,9 +47,26 @@ export const oauthStates = sqliteTable('oauth_states', {
   expiresAt: text('expires_at').notNull(),
 });
 
-/** Program settings are versioned: a change inserts a new version; referrals lock theirs. */
+/**
+ * An installation's referral programs (one, its default, until programs run side by side). What a
+ * program pays and says lives in its versions.
+ */
 export const programs = sqliteTable(
   'programs',
+  {
+    id: text('id').primaryKey(),
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    isDefault: integer('is_default', { mode: 'boolean' }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('programs_installation').on(t.installationId), uniqueIndex('programs_one_default').on(t.installationId).where(sql`is_default = 1`)],
+);
+
+/** Program settings are versioned: a change inserts a new version; referrals lock theirs. */
+export const programVersions = sqliteTable(
+  'program_versions',
   {
     installationId: text('installation_id')
       .notNull()
@@ -58,8 +75,11 @@ export const programs = sqliteTable(
     settings: text('settings', { mode: 'json' }).$type<unknown>().notNull(),
     createdBy: text('created_by').notNull(),
     createdAt: createdAt(),
+    programId: text('program_id')
+      .notNull()
+      .references(() => programs.id),
   },
-  (t) => [primaryKey({ columns: [t.installationId, t.version] })],
+  (t) => [primaryKey({ columns: [t.programId, t.version] }), index('program_versions_installation').on(t.installationId)],
 );
 
 export const referrers = sqliteTable(
@@ -97,6 +117,10 @@ export const referrals = sqliteTable(
     referrerId: text('referrer_id')
       .notNull()
       .references(() => referrers.id),
+    /** The program and version the referral is locked to. */
+    programId: text('program_id')
+      .notNull()
+      .references(() => programs.id),
     programVersion: integer('program_version').notNull(),
     status: text('status', { enum: REFERRAL_STATUSES }).notNull(),
     refereeEmail: text('referee_email').notNull(),
@@ -252,6 +276,9 @@ export const rewards = sqliteTable(
     status: text('status', { enum: REWARD_STATUSES }).notNull(),
     dueDate: text('due_date').notNull(),
     requiresApproval: integer('requires_approval', { mode: 'boolean' }).notNull(),
+    programId: text('program_id')
+      .notNull()
+      .references(() => programs.id),
     programVersion: integer('program_version').notNull(),
     reasons: text('reasons', { mode: 'json' }).$type<string[]>().notNull(),
     idempotencyKey: text('idempotency_key').notNull(),

@@ -66,7 +66,7 @@ export async function connectInstallation(
     tokens: grant.tokens,
     now,
   });
-  if (!store.programs.current(row.id)) store.programs.addVersion(row.id, defaultProgram(), 'install');
+  if (!store.programs.defaultProgram(row.id)) store.programs.addVersion(store.programs.create(row.id, true), defaultProgram(), 'install');
   store.audit.record({
     installationId: row.id,
     actor,

@@ -1,26 +1,38 @@
 import { addDays, toDateOnly } from '../domain/dates.ts';
-import type { Program } from '../domain/program.ts';
+import { sameProgram, type Program } from '../domain/program.ts';
 import { simulateProgram, type SimulationDeal, type SimulationResult } from '../domain/simulation.ts';
-import type { ProgramVersion } from '../store/programs.repo.ts';
+import type { ProgramRow, ProgramVersion } from '../store/programs.repo.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 
-/** A program change is a new version; referrals keep the version they were submitted under. */
-export function replaceProgram(ctx: UseCaseContext, installationId: string, program: Program, actor: string): ProgramVersion {
+export type SaveProgramResult =
+  | { outcome: 'saved'; version: ProgramVersion }
+  /** The same settings as the current version: no new version is made. */
+  | { outcome: 'unchanged'; version: ProgramVersion }
+  /** The change was made on a version that is no longer the current one. */
+  | { outcome: 'stale'; version: ProgramVersion };
+
+/**
+ * A program change is a new version; referrals keep the version they were submitted under.
+ * `basedOnVersion` is the version the caller read and edited, when it says so.
+ */
+export function saveProgram(ctx: UseCaseContext, program: ProgramRow, settings: Program, actor: string, basedOnVersion?: number): SaveProgramResult {
   const now = ctx.now();
   return ctx.store.transaction(() => {
-    const before = ctx.store.programs.current(installationId);
-    const version = ctx.store.programs.addVersion(installationId, program, actor);
+    const before = ctx.store.programs.current(program.id);
+    if (before && basedOnVersion !== undefined && basedOnVersion !== before.version) return { outcome: 'stale', version: before };
+    if (before && sameProgram(before.program, settings)) return { outcome: 'unchanged', version: before };
+    const version = ctx.store.programs.addVersion(program, settings, actor);
     ctx.store.audit.record({
-      installationId,
+      installationId: program.installationId,
       actor,
       action: 'program.replaced',
       subjectType: 'program',
-      subjectId: installationId,
+      subjectId: program.id,
       before: before ? { version: before.version, program: before.program } : null,
-      after: { version: version.version, program },
+      after: { version: version.version, program: settings },
       at: now.toISOString(),
     });
-    return version;
+    return { outcome: 'saved', version };
   });
 }
 
@@ -28,16 +40,17 @@ export function replaceProgram(ctx: UseCaseContext, installationId: string, prog
  * What a draft program would have cost over the stored won deals of the last `months` months,
  * next to the current program, per referrer.
  */
-export function simulateDraft(ctx: UseCaseContext, installationId: string, draft: Program, months: number): SimulationResult & { deals: number } {
+export function simulateDraft(ctx: UseCaseContext, program: ProgramRow, draft: Program, months: number): SimulationResult & { deals: number } {
   const { store } = ctx;
-  const current = store.programs.current(installationId);
-  if (!current) throw new Error(`installation ${installationId} has no program`);
+  const { installationId } = program;
+  const current = store.programs.current(program.id);
+  if (!current) throw new Error(`program ${program.id} has no version`);
   const today = toDateOnly(ctx.now().toISOString());
   const since = addDays(today, -Math.round(months * 30.44));
   const deals: SimulationDeal[] = [];
   for (const deal of store.deals.wonSince(installationId, since)) {
     for (const attribution of store.referrals.activeAttributionsForDeal(installationId, deal.dealId)) {
-      if (attribution.role !== 'sourced') continue;
+      if (attribution.role !== 'sourced' || store.referrals.get(attribution.referralId)?.programId !== program.id) continue;
       const referrer = store.referrals.referrer(attribution.referrerId);
       if (!referrer || !deal.closeDate) continue;
       deals.push({

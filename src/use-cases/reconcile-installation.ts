@@ -40,7 +40,7 @@ export async function reconcileInstallation(ctx: UseCaseContext, installationId:
 }
 
 function expireReferrals(ctx: UseCaseContext, installationId: string): void {
-  const program = ctx.store.programs.current(installationId)?.program;
+  const program = ctx.store.programs.currentDefault(installationId)?.program;
   if (!program) return;
   const now = ctx.now();
   const cutoff = new Date(now.getTime() - program.attribution.windowDays * 86_400_000).toISOString();

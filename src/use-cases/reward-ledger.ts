@@ -13,8 +13,8 @@ import { programNotice, rewardNotice } from '../notify/notices.ts';
 
 /** The program version a referral was submitted under: its rewards always use it. */
 export function lockedProgram(ctx: UseCaseContext, referral: ReferralRow): Program {
-  const version = ctx.store.programs.version(referral.installationId, referral.programVersion);
-  if (!version) throw new Error(`program version ${referral.programVersion} of ${referral.installationId} is missing`);
+  const version = ctx.store.programs.version(referral.programId, referral.programVersion);
+  if (!version) throw new Error(`version ${referral.programVersion} of program ${referral.programId} is missing`);
   return version.program;
 }
 
@@ -87,6 +87,7 @@ export function settleMilestone(
         status: decision.initialStatus,
         dueDate: decision.dueDate,
         requiresApproval: decision.requiresApproval,
+        programId: args.referral.programId,
         programVersion: args.referral.programVersion,
         reasons: decision.reasons,
         idempotencyKey: decision.idempotencyKey,

@@ -36,7 +36,7 @@ export type SubmitReferralResult =
 export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralInput): Promise<SubmitReferralResult> {
   const { store } = ctx;
   const installation = input.installation;
-  const current = store.programs.current(installation.id);
+  const current = store.programs.currentDefault(installation.id);
   if (!current) throw new Error(`installation ${installation.id} has no program`);
   const program = current.program;
   const policy = { plusAddressing: program.dedupe.plusAddressing };
@@ -83,6 +83,7 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
       id: referralId,
       installationId: installation.id,
       referrerId: referrer.id,
+      programId: current.programId,
       programVersion: current.version,
       status,
       refereeEmail: input.referee.email.trim(),

@@ -112,12 +112,13 @@ describe('referral API over HTTP', () => {
 
   it('versions the program on every change and validates it', async () => {
     const current = (await (await svc.api('/program')).json()) as { version: number; program: { payoutDays: number } };
+    // What GET gave is what PUT takes (the document, its program edited).
     expect(current.version).toBe(1);
     expect(current.program.payoutDays).toBe(90);
-    const changed = await svc.api('/program', { method: 'PUT', json: { ...current.program, payoutDays: 60 } });
+    const changed = await svc.api('/program', { method: 'PUT', json: { ...current, program: { ...current.program, payoutDays: 60 } } });
     expect(changed.status).toBe(200);
     expect(((await changed.json()) as { version: number }).version).toBe(2);
-    const invalid = await svc.api('/program', { method: 'PUT', json: { ...current.program, payoutDays: -1 } });
+    const invalid = await svc.api('/program', { method: 'PUT', json: { program: { ...current.program, payoutDays: -1 } } });
     expect(invalid.status).toBe(400);
     expect(((await invalid.json()) as { error: { message: string } }).error.message).toContain('payoutDays');
     const versions = (await (await svc.api('/program/versions')).json()) as { items: { version: number }[] };

@@ -40,7 +40,7 @@ describe('the HubSpot CRM card', () => {
     const { store } = svc.service.runtime;
     const other = store.installations.upsert({ crm: 'hubspot', accountId: '99999', tokens: { accessToken: 'other-portal-token' }, now: new Date() }).row;
     store.installations.markDisconnected(other.id, 'test fixture', new Date());
-    store.programs.addVersion(other.id, defaultProgram(), 'test');
+    store.programs.addVersion(store.programs.create(other.id, true), defaultProgram(), 'test');
     const res = await svc.api('/referrals', {
       method: 'POST',
       json: { installationId: other.id, referrer: { email: 'x@other.com', name: 'Other', type: 'customer' }, referee: { email: 'secret@rival-corp.com' } },

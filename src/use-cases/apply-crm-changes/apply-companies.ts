@@ -38,7 +38,7 @@ export async function applyCompanies(
 
 /** A company whose eligibility to refer changed since the last decision; null when it did not. */
 function eligibilityChange(ctx: UseCaseContext, installation: InstallationRow, company: CrmCompany) {
-  const program = ctx.store.programs.current(installation.id)?.program;
+  const program = ctx.store.programs.currentDefault(installation.id)?.program;
   if (!program) return null;
   const result = evaluateEligibility(company, program.eligibility.rules, toDateOnly(ctx.now().toISOString()));
   const previous = ctx.store.audit.decisionsFor(installation.id, 'company', company.id).find((d) => d.kind === 'eligibility');

@@ -63,7 +63,7 @@ function candidatesFor(
 function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): CrmWrite[] {
   const { store } = ctx;
   const now = ctx.now();
-  const current = store.programs.current(installation.id);
+  const current = store.programs.currentDefault(installation.id);
   if (!current) return [];
   const { program } = current;
   const previous = store.deals.get(installation.id, deal.id);

@@ -15,7 +15,7 @@ export function readOnce(ctx: UseCaseContext) {
       return cached(referrers, id, () => ctx.store.referrals.referrer(id)!);
     },
     lockedProgram(referral: ReferralRow): Program {
-      return cached(programs, `${referral.installationId}:${referral.programVersion}`, () => lockedProgram(ctx, referral));
+      return cached(programs, `${referral.programId}:${referral.programVersion}`, () => lockedProgram(ctx, referral));
     },
   };
 }

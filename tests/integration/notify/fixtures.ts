@@ -8,7 +8,7 @@ import { createCipher } from '../../../src/store/crypto.ts';
 import { migrateDb, openDb, type Db } from '../../../src/store/db.ts';
 import { createStore, type Store } from '../../../src/store/index.ts';
 import { outboxRepo } from '../../../src/store/outbox.repo.ts';
-import { installations, outbox, referrals, referrers, rewards, webhookEndpoints } from '../../../src/store/schema.ts';
+import { installations, outbox, programs, referrals, referrers, rewards, webhookEndpoints } from '../../../src/store/schema.ts';
 
 export const TEST_KEY_HEX = '7'.repeat(64);
 export const cipher = createCipher(Buffer.from(TEST_KEY_HEX, 'hex'));
@@ -45,8 +45,12 @@ export function insertInstallation(db: Db, id = `inst_${randomUUID()}`): string 
   db.insert(installations)
     .values({ id, crm: 'hubspot', accountId: id, status: 'active', scopes: [], accessTokenEnc: cipher.encrypt('token'), settings: {}, updatedAt: new Date().toISOString() })
     .run();
+  db.insert(programs).values({ id: defaultProgramId(id), installationId: id, isDefault: true }).run();
   return id;
 }
+
+/** The default program insertInstallation gives an installation. */
+const defaultProgramId = (installationId: string) => `prg_${installationId}`;
 
 export interface ReferrerFixture {
   id: string;
@@ -97,6 +101,7 @@ export function insertReferral(db: Db, referrer: ReferrerFixture, referee: { fir
       id,
       installationId: referrer.installationId,
       referrerId: referrer.id,
+      programId: defaultProgramId(referrer.installationId),
       programVersion: 1,
       status: 'submitted',
       refereeEmail: email,
@@ -129,6 +134,7 @@ export function insertReward(db: Db, referral: ReferralFixture, amountCents: num
       status: 'pending',
       dueDate: '2026-04-01',
       requiresApproval: false,
+      programId: defaultProgramId(referral.installationId),
       programVersion: 1,
       reasons: [],
       idempotencyKey: id,

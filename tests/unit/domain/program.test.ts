@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultProgram } from '../../../src/domain/program.ts';
+import { defaultProgram, sameProgram, type Program } from '../../../src/domain/program.ts';
 
 describe('defaultProgram', () => {
   const p = defaultProgram();
@@ -35,5 +35,18 @@ describe('defaultProgram', () => {
     a.eligibility.rules.length = 0;
     expect(defaultProgram().rewardRules).toHaveLength(4);
     expect(defaultProgram().eligibility.rules).toHaveLength(5);
+  });
+});
+
+describe('sameProgram', () => {
+  const base = defaultProgram();
+  it.each([
+    ['the same program', structuredClone(base), true],
+    ['keys in another order', Object.fromEntries(Object.entries(base).reverse()) as Program, true],
+    ['an absent optional field set to undefined', { ...base, refereeReward: undefined }, true],
+    ['another payout delay', { ...base, payoutDays: base.payoutDays + 1 }, false],
+    ['reward rules in another order (their order decides)', { ...base, rewardRules: [...base.rewardRules].reverse() }, false],
+  ])('%s → %s', (_what, other, same) => {
+    expect(sameProgram(base, other)).toBe(same);
   });
 });
