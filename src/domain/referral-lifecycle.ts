@@ -200,6 +200,48 @@ export function defaultStageMapping(
   return Object.fromEntries([...pipelines].map(([id, steps]) => [id, Object.fromEntries(steps)]));
 }
 
+export interface StageMappingProblem {
+  pipelineId: string;
+  stageId?: string;
+  reason: string;
+}
+
+export type StageMappingChange = { ok: true; mapping: StageMapping } | { ok: false; problems: StageMappingProblem[] };
+
+/**
+ * An admin's change to the stage mapping, checked against the CRM's pipelines: each pipeline sent
+ * replaces that pipeline's mapping, the others stay. Unknown pipelines and stages are refused, and
+ * so is a closed stage: won and lost come from the CRM's own stage metadata, never the mapping.
+ */
+export function changeStageMapping(current: StageMapping, requested: StageMapping, stages: readonly (DealStage)[]): StageMappingChange {
+  const byPipeline = new Map<string, Map<string, DealStage>>();
+  for (const stage of stages) {
+    const pipeline = byPipeline.get(stage.pipelineId) ?? new Map<string, DealStage>();
+    pipeline.set(stage.stageId, stage);
+    byPipeline.set(stage.pipelineId, pipeline);
+  }
+  const problems: StageMappingProblem[] = [];
+  for (const [pipelineId, mapping] of Object.entries(requested)) {
+    const pipeline = byPipeline.get(pipelineId);
+    if (!pipeline) {
+      problems.push({ pipelineId, reason: `the CRM has no pipeline ${pipelineId} (its pipelines: ${[...byPipeline.keys()].join(', ') || 'none'})` });
+      continue;
+    }
+    for (const [stageId, step] of Object.entries(mapping)) {
+      const stage = pipeline.get(stageId);
+      if (!stage) problems.push({ pipelineId, stageId, reason: `pipeline ${pipelineId} has no stage ${stageId} (its stages: ${[...pipeline.keys()].join(', ')})` });
+      else if (stage.isClosed || stage.isWon) {
+        problems.push({
+          pipelineId,
+          stageId,
+          reason: `stage ${stageId} is closed ${stage.isWon ? 'won' : 'lost'} in the CRM, so it cannot mean ${label(step)}: won and lost come from the CRM's stage metadata`,
+        });
+      }
+    }
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, mapping: { ...current, ...requested } };
+}
+
 export interface ExpiryDecision {
   expire: boolean;
   /** When the attribution window ends (or ended). */

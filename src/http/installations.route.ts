@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { accountEligibility } from '../use-cases/account-eligibility.ts';
+import { changeInstallationStageMapping } from '../use-cases/change-stage-mapping.ts';
 import { replayEvents } from '../use-cases/replay-events.ts';
 import { principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
@@ -23,23 +24,15 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
     res.json(installationView(resolveInstallation(store, req.params.id, principalOf(res))));
   });
 
-  router.put('/installations/:id/stage-mapping', (req, res) => {
+  router.put('/installations/:id/stage-mapping', async (req, res) => {
     const installation = resolveInstallation(store, req.params.id, principalOf(res));
-    const stageMapping = parseInput(stageMappingSchema, req.body);
-    const now = ctx.now();
-    store.transaction(() => {
-      store.installations.updateSettings(installation.id, { stageMapping }, now);
-      store.audit.record({
-        installationId: installation.id,
-        actor: 'admin',
-        action: 'installation.stage_mapping',
-        subjectType: 'installation',
-        subjectId: installation.id,
-        before: store.installations.settings(installation).stageMapping ?? null,
-        after: stageMapping,
-        at: now.toISOString(),
+    const requested = parseInput(stageMappingSchema, req.body);
+    const result = await changeInstallationStageMapping(requestContext(ctx, res), installation, requested, 'admin');
+    if (result.outcome === 'refused') {
+      throw new ApiError('invalid_input', `The stage mapping was not changed: ${result.problems.map((p) => p.reason).join('; ')}.`, {
+        issues: result.problems.map((p) => ({ field: [p.pipelineId, p.stageId].filter(Boolean).join('.'), message: p.reason })),
       });
-    });
+    }
     res.json(installationView(store.installations.get(installation.id)!));
   });
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  changeStageMapping,
   canTransition,
   defaultStageMapping,
   expiryDecision,
@@ -165,5 +166,36 @@ describe('expiryDecision', () => {
     expect(d.expire).toBe(expire);
     expect(d.expiresAt).toBe('2026-01-10T12:00:00.000Z');
     expect(d.reason).not.toBe('');
+  });
+});
+
+describe('changeStageMapping', () => {
+  const stages = [
+    { pipelineId: 'sales', stageId: 'demo', isClosed: false, isWon: false },
+    { pipelineId: 'sales', stageId: 'proposal', isClosed: false, isWon: false },
+    { pipelineId: 'sales', stageId: 'won', isClosed: true, isWon: true },
+    { pipelineId: 'sales', stageId: 'lost', isClosed: true, isWon: false },
+    { pipelineId: 'partner', stageId: 'intro', isClosed: false, isWon: false },
+  ];
+  const current = { sales: { demo: 'contacted', proposal: 'qualified' }, partner: { intro: 'contacted' } } as const;
+
+  it('replaces the pipelines sent and keeps the others', () => {
+    expect(changeStageMapping(current, { sales: { demo: 'qualified' } }, stages)).toEqual({
+      ok: true,
+      mapping: { sales: { demo: 'qualified' }, partner: { intro: 'contacted' } },
+    });
+  });
+
+  it.each([
+    ['an unknown pipeline', { renewals: { demo: 'contacted' } }, { pipelineId: 'renewals' }, /no pipeline renewals \(its pipelines: sales, partner\)/],
+    ['an unknown stage', { sales: { negotiation: 'in_sales_process' } }, { pipelineId: 'sales', stageId: 'negotiation' }, /has no stage negotiation/],
+    ['a won stage mapped to an open step', { sales: { won: 'contacted' } }, { pipelineId: 'sales', stageId: 'won' }, /closed won in the CRM/],
+    ['a lost stage mapped to an open step', { sales: { lost: 'qualified' } }, { pipelineId: 'sales', stageId: 'lost' }, /closed lost in the CRM/],
+  ] as const)('refuses %s with the reason', (_what, requested, where, reason) => {
+    const result = changeStageMapping(current, requested, stages);
+    expect(result.ok).toBe(false);
+    const [problem] = result.ok ? [] : result.problems;
+    expect(problem).toMatchObject(where);
+    expect(problem!.reason).toMatch(reason);
   });
 });
