@@ -165,7 +165,7 @@ export async function startService(config: Config, log: Logger, options: { http:
       connectors: runtime.connectors,
       publicBaseUrl: config.publicBaseUrl,
       adminToken: config.adminToken,
-      adminTokenFile: config.adminTokenFile,
+      linkSecret: config.encryptionKey,
       sandboxes: runtime.sandboxes,
       publicRouters: [notificationsRouter({ store })],
       apiRouters: [referrerWebhookEndpointsRouter({ store, allowPrivateEndpoints: config.allowPrivateWebhookEndpoints, now: ctx.now })],

@@ -11,6 +11,7 @@ import { ApiError, errorHandler } from './errors.ts';
 import { installationsRouter } from './installations.route.ts';
 import { oauthRouter } from './oauth.route.ts';
 import { settingsPage } from './pages.ts';
+import { settingsLinks } from './settings-link.ts';
 import { programRouter } from './program.route.ts';
 import { referralsRouter } from './referrals.route.ts';
 import { requestLog } from './request-context.ts';
@@ -24,7 +25,8 @@ export interface AppDeps {
   connectors: RegisteredConnector[];
   publicBaseUrl: string;
   adminToken: string;
-  adminTokenFile: string;
+  /** Signs the settings links the install hands out (derived from ENCRYPTION_KEY). */
+  linkSecret: Buffer;
   /** Routers mounted at the root (unsubscribe pages) and under /api/v1 behind the admin token. */
   publicRouters?: express.Router[];
   apiRouters?: express.Router[];
@@ -70,8 +72,9 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(crmWebhooksRouter(ctx, deps.connectors, deps.publicBaseUrl, metrics));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': ["'self'"] } } }));
-  app.use(oauthRouter(ctx, deps.publicBaseUrl));
-  app.use(settingsPage(ctx.store, deps.adminTokenFile));
+  const links = settingsLinks(deps.linkSecret);
+  app.use(oauthRouter(ctx, deps.publicBaseUrl, links));
+  app.use(settingsPage(ctx.store, links, ctx.now));
   for (const router of deps.publicRouters ?? []) app.use(router);
 
   const api = express.Router();

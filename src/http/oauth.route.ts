@@ -5,6 +5,7 @@ import type { UseCaseContext } from '../ports/context.ts';
 import { completeInstall, InstallError, startInstall } from '../use-cases/install-crm.ts';
 import { escape, page } from './pages.ts';
 import { requestContext } from './request-context.ts';
+import type { SettingsLinks } from './settings-link.ts';
 
 const callbackQuery = z.object({
   code: z.string().min(1).optional(),
@@ -14,7 +15,7 @@ const callbackQuery = z.object({
 });
 
 /** The marketplace install: consent at the CRM, then the callback stores and provisions. */
-export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string): Router {
+export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string, settingsLinks: SettingsLinks): Router {
   const router = Router();
   const redirectUri = (crm: CrmKind) => `${publicBaseUrl}/oauth/${crm}/callback`;
   const crmOf = (value: string): CrmKind | undefined => (isCrmKind(value) ? value : undefined);
@@ -42,7 +43,7 @@ export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string): Router 
     }
     try {
       const { installation } = await completeInstall(requestContext(ctx, res), crm, { code, state, redirectUri: redirectUri(crm) });
-      res.redirect(302, `${publicBaseUrl}/app/settings?installationId=${encodeURIComponent(installation.id)}`);
+      res.redirect(302, `${publicBaseUrl}${settingsLinks.issue(installation.id, ctx.now())}`);
     } catch (err) {
       if (!(err instanceof InstallError)) throw err;
       res.status(400).type('html').send(page('Install failed', `<p>${escape(err.message)}</p>`));

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Store } from '../store/index.ts';
+import type { SettingsLinks } from './settings-link.ts';
 
 export function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -15,12 +16,22 @@ code{background:#f0f4f8;padding:0 .25rem;border-radius:3px}.ok{color:#1b7f3b}.ba
 <body><h1>${escape(title)}</h1>${body}</body></html>`;
 }
 
-/** Where the install lands: what was connected and provisioned, and what to do next. */
-export function settingsPage(store: Store, adminTokenFile: string): Router {
+/**
+ * Where the install lands: what was connected and provisioned, and what to do next. Opened only
+ * through the signed, short-lived link the install's callback redirects to.
+ */
+export function settingsPage(store: Store, links: SettingsLinks, now: () => Date): Router {
   const router = Router();
   router.get('/app/settings', (req, res) => {
-    const id = typeof req.query.installationId === 'string' ? req.query.installationId : undefined;
-    const installation = id ? store.installations.get(id) : undefined;
+    const id = links.verify(req.query, now());
+    if (!id) {
+      res
+        .status(403)
+        .type('html')
+        .send(page('Referloop settings', '<p>This link is not valid or has expired. Install again from the CRM to get a new one, or use the API with the admin token.</p>'));
+      return;
+    }
+    const installation = store.installations.get(id);
     if (!installation) {
       res.status(404).type('html').send(page('Referloop settings', '<p>No such installation.</p>'));
       return;
@@ -41,7 +52,7 @@ export function settingsPage(store: Store, adminTokenFile: string): Router {
 <tr><th>Already there</th><td>${escape((report?.existing ?? []).join(', ') || '—')}</td></tr>
 <tr><th>Missing</th><td class="${report?.missing.length ? 'bad' : 'ok'}">${escape((report?.missing ?? []).join(', ') || 'nothing')}</td></tr></table>
 <h2>Stage mapping</h2><table>${pipelines || '<tr><td>No pipelines found.</td></tr>'}</table>
-<p>The admin API token is in <code>${escape(adminTokenFile)}</code>.</p>`,
+<p>Change the program and the mapping through the API with the admin token (<code>npx referloop token</code> prints it).</p>`,
       ),
     );
   });
