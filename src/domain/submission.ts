@@ -53,6 +53,8 @@ export type SubmissionVerdict =
       refereeEmail: string;
       refereeDomain: string | null;
       reasons: string[];
+      /** The same for the referrer, when they submitted it: their words, no internal ids. */
+      referrerReason: string;
       collidesWith?: Collision;
       /** For duplicates: the date from which this referee could be referred again. */
       protectedUntil?: IsoInstant;
@@ -72,15 +74,11 @@ export function checkSubmission(facts: SubmissionFacts): SubmissionVerdict {
   const reject = (
     code: RejectionCode,
     reasons: string[],
-    extra: { collidesWith?: Collision; protectedUntil?: IsoInstant } = {},
-  ): SubmissionVerdict => ({
-    outcome: 'rejected',
-    code,
-    refereeEmail: email,
-    refereeDomain: domain,
-    reasons,
-    ...extra,
-  });
+    extra: { collidesWith?: Collision; protectedUntil?: IsoInstant; referrerReason?: string } = {},
+  ): SubmissionVerdict => {
+    const { referrerReason = reasons.join(' '), ...collision } = extra;
+    return { outcome: 'rejected', code, refereeEmail: email, refereeDomain: domain, reasons, referrerReason, ...collision };
+  };
 
   if (!program.referrerTypes.includes(referrer.type)) {
     return reject('ineligible_referrer', [`${capitalize(referrer.type)} referrers are not part of the ${program.name}.`]);
@@ -101,21 +99,20 @@ export function checkSubmission(facts: SubmissionFacts): SubmissionVerdict {
     const { prior, openUntil, byYou, via } = duplicate;
     const target = via === 'email' ? email : `someone at ${domain}`;
     const when = prior.submittedAt.slice(0, 10);
-    const reasons = [
-      byYou
-        ? `You already referred ${target} on ${when} (referral ${prior.id}).`
-        : `${via === 'email' ? email : `Someone at ${domain}`} was already referred on ${when} (referral ${prior.id}).`,
-    ];
-    if (openUntil) {
-      reasons.push(
-        program.dedupe.winner === 'first'
-          ? `The first referral counts; it is protected until ${openUntil.slice(0, 10)}.`
-          : `It is protected until ${openUntil.slice(0, 10)}; after that a new referral can replace it.`,
-      );
-    }
-    return reject('duplicate', reasons, {
+    const already = byYou
+      ? `You already referred ${target} on ${when}`
+      : `${via === 'email' ? email : `Someone at ${domain}`} was already referred on ${when}`;
+    const protection = openUntil
+      ? [
+          program.dedupe.winner === 'first'
+            ? `The first referral counts; it is protected until ${openUntil.slice(0, 10)}.`
+            : `It is protected until ${openUntil.slice(0, 10)}; after that a new referral can replace it.`,
+        ]
+      : [];
+    return reject('duplicate', [`${already} (referral ${prior.id}).`, ...protection], {
       collidesWith: { referralId: prior.id },
       ...(openUntil ? { protectedUntil: openUntil } : {}),
+      referrerReason: [`${byYou ? already : `${already} by someone else`}.`, ...protection].join(' '),
     });
   }
 
@@ -132,6 +129,8 @@ export function checkSubmission(facts: SubmissionFacts): SubmissionVerdict {
     const more = moreDeals.length > 0 ? ` and ${moreDeals.length} more` : '';
     return reject('conflict', [`${who} conflicts with open deal ${named}${owner ? ` owned by ${owner}` : ''}${more}.`], {
       collidesWith: { dealId: deal.dealId, ...(deal.ownerId ? { ownerId: deal.ownerId } : {}) },
+      // The deal, its owner and its size are the sales team's, not the referrer's.
+      referrerReason: `${who} is already talking with our sales team, so it cannot be referred.`,
     });
   }
 

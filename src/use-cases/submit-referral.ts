@@ -121,12 +121,7 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
       occurredAt: at,
     });
     if (verdict.outcome === 'accepted') supersede(ctx, verdict.supersedes, referralId, now);
-    const notice = programNotice(program);
-    ctx.notify(referralNotice(row, referrer, notice, 'referral.received', `${referralId}:submitted`), now);
-    ctx.notify(
-      referralNotice(row, referrer, notice, status === 'accepted' ? 'referral.accepted' : 'referral.declined', `${referralId}:${status}`, reasons.join(' ')),
-      now,
-    );
+    tellReferrer(ctx, row, referrer, programNotice(program), verdict, input.submittedBy.kind, now);
     return { referral: row, verdict };
   });
 
@@ -135,6 +130,29 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
     return { outcome: 'accepted', referral, verdict };
   }
   return { outcome: 'rejected', referral, verdict };
+}
+
+/**
+ * What the referrer hears of a submission. Their own gets one answer, the verdict, in words meant
+ * for them. One logged by a rep or an integration is answered to that caller (the API or the card);
+ * the referrer hears of it only once it is accepted, never of a colleague's duplicate or conflict.
+ */
+function tellReferrer(
+  ctx: UseCaseContext,
+  referral: ReferralRow,
+  referrer: ReferrerRow,
+  notice: ReturnType<typeof programNotice>,
+  verdict: SubmissionVerdict,
+  submittedBy: SubmitReferralInput['submittedBy']['kind'],
+  now: Date,
+): void {
+  const ownSubmission = submittedBy === 'referrer';
+  if (verdict.outcome === 'rejected') {
+    if (ownSubmission) ctx.notify(referralNotice(referral, referrer, notice, 'referral.declined', `${referral.id}:rejected`, verdict.referrerReason), now);
+    return;
+  }
+  if (!ownSubmission) ctx.notify(referralNotice(referral, referrer, notice, 'referral.received', `${referral.id}:submitted`), now);
+  ctx.notify(referralNotice(referral, referrer, notice, 'referral.accepted', `${referral.id}:accepted`), now);
 }
 
 function createReferrer(

@@ -189,4 +189,18 @@ describe('checkSubmission', () => {
       expect(v.outcome === 'rejected' && v.code).toBe('duplicate');
     });
   });
+
+  describe('what the referrer is told', () => {
+    const deal = { dealId: 'deal-9', name: 'Acme renewal', ownerId: 'owner-3', ownerName: 'Sam Rep' };
+    it.each([
+      ['a duplicate of someone else', facts({ priorReferrals: [prior()] }), 'jane@acme.com was already referred on 2026-01-15 by someone else. The first referral counts; it is protected until 2027-01-15.'],
+      ['their own duplicate', facts({ priorReferrals: [prior({ referrerId: 'referrer-1' })] }), 'You already referred jane@acme.com on 2026-01-15. The first referral counts; it is protected until 2027-01-15.'],
+      ['an open deal', facts({ crm: { openDeals: [deal] } }), 'jane@acme.com (acme.com) is already talking with our sales team, so it cannot be referred.'],
+      ['a self-referral', facts({ referee: { email: 'pat@partner.io' } }), 'You cannot refer yourself.'],
+    ])('%s: in their words, without internal ids', (_what, input, told) => {
+      const v = checkSubmission(input);
+      expect(v.outcome === 'rejected' && v.referrerReason).toBe(told);
+      expect(told).not.toMatch(/ref-first|deal-9|owner-3|Sam Rep|Acme renewal/);
+    });
+  });
 });
