@@ -2,6 +2,7 @@
  * `npx referloop <command>` (also `npm run cli -- <command>`). Composition root for commands.
  */
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { crmKinds, crmRegistry, isCrmKind, registrationOf, SandboxDealError, type CrmKind } from '../connectors/registry.ts';
 import { ConfigError, loadConfig, readEnv, type Config } from './config.ts';
@@ -13,6 +14,9 @@ import { connectInstallation } from './use-cases/install-crm.ts';
 import { simulateDraft } from './use-cases/program-settings.ts';
 import { reconcileInstallation } from './use-cases/reconcile-installation.ts';
 import { syncInstallation } from './use-cases/sync-installation.ts';
+
+/** A stop waits this long at most: the worker's drain (5 s) and closing connections. */
+const SHUTDOWN_TIMEOUT_MS = 8_000;
 
 const sandboxUsage = crmRegistry
   .flatMap((crm) => (crm.sandbox ? [`  sandbox ${crm.kind} --port <p>${crm.sandbox.flags.map((flag) => ` [--${flag} <value>]`).join('')}`] : []))
@@ -101,8 +105,11 @@ async function serve(config: Config, log: Logger, http: boolean): Promise<number
   }
   await stopRequested;
   log.info('shutting down: finishing in-flight jobs');
-  await service.stop();
-  return 0;
+  // Always within a bound, whatever is unreachable: what did not finish is retried from the queue
+  // or the inbox by the next start.
+  const stopped = await Promise.race([service.stop().then(() => true), sleep(SHUTDOWN_TIMEOUT_MS, false, { ref: false })]);
+  if (!stopped) log.warn({ afterMs: SHUTDOWN_TIMEOUT_MS }, 'stopped before everything closed; unfinished work is retried on the next start');
+  return stopped ? 0 : 1;
 }
 
 function crmArg(value: string | undefined, kinds: readonly CrmKind[] = crmKinds): CrmKind {

@@ -11,7 +11,7 @@ import { ConfigError, type Config } from './config.ts';
 import { createApp, type AppDeps } from './http/app.ts';
 import { notificationsRouter } from './http/notifications.route.ts';
 import { referrerWebhookEndpointsRouter } from './http/referrer-webhook-endpoints.route.ts';
-import { createBullmqQueue } from './jobs/bullmq-queue.ts';
+import { closeClient, createBullmqQueue } from './jobs/bullmq-queue.ts';
 import { createEmbeddedQueue } from './jobs/embedded-queue.ts';
 import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './jobs/rate-limiter.ts';
@@ -29,6 +29,10 @@ import type { UseCaseContext } from './ports/context.ts';
 import { createCrmAccess } from './ports/crm-access.ts';
 
 const QUEUE_NAME = 'referloop-sync';
+/** How long start-up waits for Redis before saying it is unreachable. */
+const REDIS_CONNECT_TIMEOUT_MS = 5_000;
+/** How long a stopping worker lets its in-flight jobs finish before handing them back to the queue. */
+const DRAIN_TIMEOUT_MS = 5_000;
 const SWEEP_INTERVAL_MS = 5_000;
 const NOTIFY_INTERVAL_MS = 1_000;
 
@@ -88,7 +92,7 @@ export function createRuntime(config: Config, log: Logger): Runtime {
     async close() {
       await queue.close();
       for (const sandbox of sandboxes) await sandbox.close?.();
-      if (redis) await redis.quit().catch(() => undefined);
+      if (redis) await closeClient(redis);
       db.$client.close();
     },
   };
@@ -129,6 +133,21 @@ export function syncOptions(config: Config): SyncOptions {
   return { maxAttempts: config.jobAttempts, leaseMs: config.inboxLeaseMs, quietMs: config.syncCoalesceMs, maxDelayMs: config.syncMaxDelayMs };
 }
 
+async function becomesAvailable(queue: JobQueue, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!queue.available()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
 /** The port's refusals are the setting's fault, told in one line naming PORT. */
 function portError(port: number, err: Error & { code?: string }): Error {
   if (err.code === 'EADDRINUSE') return new ConfigError(`PORT=${port} is already in use by another process: stop it or choose another PORT.`);
@@ -153,6 +172,10 @@ export async function ensurePortFree(port: number): Promise<void> {
 export async function startService(config: Config, log: Logger, options: { http: boolean; worker: boolean }): Promise<RunningService> {
   const runtime = createRuntime(config, log);
   const { ctx, store, queue, metrics } = runtime;
+  if (config.redisUrl && !(await becomesAvailable(queue, REDIS_CONNECT_TIMEOUT_MS))) {
+    await runtime.close();
+    throw new ConfigError(`REDIS_URL=${JSON.stringify(withoutPassword(config.redisUrl))}: Redis is unreachable (no answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s); start it or correct REDIS_URL.`);
+  }
   const stops: (() => Promise<void> | void)[] = [];
 
   let server: Server | undefined;
@@ -215,7 +238,7 @@ export async function startService(config: Config, log: Logger, options: { http:
       sweeper.stop();
       reconcile.stop();
       await notifier.stop();
-      await worker.close();
+      await worker.close(DRAIN_TIMEOUT_MS);
     });
   }
 

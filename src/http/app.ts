@@ -64,7 +64,8 @@ export function createApp(deps: AppDeps): Express {
     const migrated = ctx.store.isMigrated();
     const queueOk = await deps.queue.healthy();
     const ok = migrated && queueOk;
-    res.status(ok ? 200 : 503).json(ok ? { status: 'ok' } : { status: 'unavailable', store: migrated, queue: queueOk });
+    const reason = !migrated ? 'the store is not migrated' : `the job queue (${deps.queue.kind === 'bullmq' ? 'Redis' : 'SQLite'}) is unreachable`;
+    res.status(ok ? 200 : 503).json(ok ? { status: 'ok' } : { status: 'unavailable', reason, store: migrated, queue: queueOk });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -43,6 +43,18 @@ export class ApiError extends Error {
   }
 }
 
+/** Seconds a client is asked to wait before retrying while the job queue is unreachable. */
+const QUEUE_RETRY_AFTER_SECONDS = 5;
+
+/** Refuses, before anything is written, a request whose work needs a job queue that is unreachable. */
+export function requireQueue(scheduler: { available(): boolean }): void {
+  if (!scheduler.available()) {
+    throw new ApiError('unavailable', 'The job queue (Redis) is unreachable, so nothing was written: try again shortly.', {
+      retryAfterSeconds: QUEUE_RETRY_AFTER_SECONDS,
+    });
+  }
+}
+
 /** Parse with zod at the edge; a failure names every offending field. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what = 'body'): z.infer<S> {
   const result = schema.safeParse(value);
@@ -60,6 +72,8 @@ export function errorHandler(onUnexpected: (err: unknown, res: Response) => void
   return (err, _req, res, _next) => {
     const apiError = toApiError(err);
     if (apiError.code === 'internal') onUnexpected(err, res);
+    const { retryAfterSeconds } = apiError.details;
+    if (typeof retryAfterSeconds === 'number') res.set('Retry-After', String(retryAfterSeconds));
     res.status(apiError.status).json(apiError.toJSON());
   };
 }

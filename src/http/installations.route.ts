@@ -5,7 +5,7 @@ import { accountEligibility } from '../use-cases/account-eligibility.ts';
 import { changeInstallationStageMapping } from '../use-cases/change-stage-mapping.ts';
 import { replayEvents } from '../use-cases/replay-events.ts';
 import { principalOf } from './auth.ts';
-import { ApiError, parseInput } from './errors.ts';
+import { ApiError, parseInput, requireQueue } from './errors.ts';
 import { installationIds, requestedInstallationId, resolveInstallation } from './installation-scope.ts';
 import { replaySchema, stageMappingSchema } from './schemas.ts';
 import { installationView } from './views.ts';
@@ -38,6 +38,7 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
 
   router.post('/installations/:id/reconcile', async (req, res) => {
     const installation = resolveInstallation(store, req.params.id, principalOf(res));
+    requireQueue(ctx.scheduler);
     await ctx.scheduler.schedule('reconcile', installation.id);
     res.status(202).json({ scheduled: 'reconcile', installationId: installation.id });
   });
@@ -88,11 +89,13 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   });
 
   router.post('/dead-letters/jobs/:id/retry', async (req, res) => {
+    requireQueue(ctx.scheduler);
     if (!(await queue.retryDead(req.params.id))) throw new ApiError('not_found', `No dead job ${req.params.id}.`);
     res.json({ retried: req.params.id });
   });
 
   router.post('/dead-letters/events/:id/retry', async (req, res) => {
+    requireQueue(ctx.scheduler);
     const id = Number(req.params.id);
     const event = store.inbox.dead().find((e) => e.id === id);
     if (!event || !store.inbox.retryDead(id)) throw new ApiError('not_found', `No dead event ${req.params.id}.`);
@@ -102,6 +105,7 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
 
   router.post('/replay', async (req, res) => {
     const body = parseInput(replaySchema, req.body);
+    requireQueue(ctx.scheduler);
     const installationId = requestedInstallationId(req.query, body.installationId);
     if (installationId) resolveInstallation(store, installationId, principalOf(res));
     res.status(202).json(await replayEvents(requestContext(ctx, res), new Date(body.since), installationId));

@@ -3,7 +3,7 @@ import { normalizeEmail } from '../domain/normalize.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { submitReferral } from '../use-cases/submit-referral.ts';
 import { principalOf } from './auth.ts';
-import { ApiError, parseInput } from './errors.ts';
+import { ApiError, parseInput, requireQueue } from './errors.ts';
 import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
 import { createReferralSchema, createReferrerSchema, listReferralsQuery } from './schemas.ts';
 import { decodeCursor } from '../store/referrals.repo.ts';
@@ -19,6 +19,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
   router.post('/referrals', async (req, res) => {
     const body = parseInput(createReferralSchema, req.body);
     const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principalOf(res));
+    requireQueue(ctx.scheduler);
     const result = await submitReferral(requestContext(ctx, res), {
       installation,
       referrer: body.referrer,

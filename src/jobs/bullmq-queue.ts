@@ -23,7 +23,26 @@ export interface BullmqQueueOptions {
   onError?: (error: unknown) => void;
 }
 
+/** Errors ioredis repeats on every reconnect attempt while Redis is away. */
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
+const isConnectionError = (error: unknown) =>
+  CONNECTION_ERRORS.has((error as { code?: string } | null)?.code ?? '') || /Connection is closed|Stream isn't writeable/.test(String((error as Error)?.message));
+
+/** Ends a connection: politely when Redis answers, at once when it does not (QUIT would wait for it). */
+export async function closeClient(client: Redis): Promise<void> {
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  const deadline = new AbortController();
+  const quit = await Promise.race([client.quit().then(() => true, () => false), sleep(1_000, false, { signal: deadline.signal })]);
+  deadline.abort();
+  if (!quit) client.disconnect();
+}
+
 const defaultCloseTimeoutMs = 30_000;
+/** A Redis that accepts connections but does not answer must not hold a request for long. */
+const PRODUCER_COMMAND_TIMEOUT_MS = 2_000;
 
 // BullMQ refuses integer-looking ids and ids with ':' (its key separator); ours are free-form.
 const toBullId = (id: string) => `j${id.replaceAll('%', '%25').replaceAll(':', '%3A')}`;
@@ -36,11 +55,27 @@ const fromBullId = (id: string) => decodeURIComponent(id.slice(1));
 export function createBullmqQueue(connection: { url: string } | Redis, name: string, options: BullmqQueueOptions = {}): JobQueue {
   const retry = options.retry ?? defaultRetryPolicy;
   const leaseMs = options.leaseMs ?? 30_000;
-  const onError = options.onError ?? ((error: unknown) => console.error(`[queue ${name}]`, error));
+  const report = options.onError ?? ((error: unknown) => console.error(`[queue ${name}]`, error));
   const client = connection instanceof Redis ? connection : new Redis(connection.url);
   const ownsClient = client !== connection;
+  // While Redis is away every connection reports every reconnect attempt: say it once per outage.
+  // Before the first connection, start-up's own check says it.
+  let down = true;
+  const onError = (error: unknown) => {
+    if (isConnectionError(error)) {
+      if (down) return;
+      down = true;
+    }
+    report(error);
+  };
+  client.on('error', onError);
+  client.on('ready', () => (down = false));
+  // Adding a job fails at once while Redis is away rather than waiting for it in memory: the
+  // caller answers 503 now, and the inbox and the sweeper re-create what was not added.
+  const producer = client.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS });
+  producer.on('error', onError);
   const queue = new Queue(name, {
-    connection: client,
+    connection: producer,
     prefix: options.prefix,
     defaultJobOptions: {
       attempts: retry.attempts,
@@ -89,17 +124,30 @@ export function createBullmqQueue(connection: { url: string } | Redis, name: str
     );
     worker.on('error', onError);
 
+    async function idleWithoutRedis(signal: AbortSignal): Promise<void> {
+      while (workerClient.status === 'ready' || running.size > 0) await sleep(100, undefined, { signal });
+    }
+
     const handle: WorkerHandle = {
       async close(timeoutMs = defaultCloseTimeoutMs) {
         handles.delete(handle);
         const closing = worker.close();
         const deadline = new AbortController();
-        const finished = await Promise.race([closing.then(() => true), sleep(timeoutMs, false, { signal: deadline.signal })]);
+        const finished = await Promise.race([
+          closing.then(() => true),
+          // BullMQ's close waits for Redis; without it, nothing is left to wait for once no job runs.
+          idleWithoutRedis(deadline.signal).then(
+            () => false,
+            () => false,
+          ),
+          sleep(timeoutMs, false, { signal: deadline.signal }),
+        ]);
         deadline.abort();
-        const released = closing.then(() => workerClient.quit()).catch(onError);
+        const released = closing.then(() => closeClient(workerClient)).catch(onError);
         if (!finished) {
-          // Hand stragglers back now instead of after their lock expires; their late results are refused.
-          await Promise.all([...running].map(({ job, token }) => job.moveToWait(token).catch(onError)));
+          // Hand stragglers back now instead of after their lock expires; their late results are
+          // refused. Without Redis their locks expire there and another worker takes them over.
+          if (workerClient.status === 'ready') await Promise.all([...running].map(({ job, token }) => job.moveToWait(token).catch(onError)));
           return;
         }
         await released;
@@ -137,6 +185,7 @@ export function createBullmqQueue(connection: { url: string } | Redis, name: str
       return true;
     },
     pendingCount: () => queue.getJobCountByTypes('waiting', 'delayed', 'active', 'prioritized', 'paused', 'waiting-children'),
+    available: () => producer.status === 'ready',
     async healthy() {
       // Commands queue up while Redis is away; a health check must answer now.
       const deadline = new AbortController();
@@ -149,8 +198,10 @@ export function createBullmqQueue(connection: { url: string } | Redis, name: str
     },
     async close() {
       await Promise.all([...handles].map((handle) => handle.close()));
-      await queue.close();
-      if (ownsClient) await client.quit();
+      // BullMQ's close waits for Redis; a queue whose Redis is gone just lets go.
+      if (producer.status === 'ready') await queue.close();
+      await closeClient(producer);
+      if (ownsClient) await closeClient(client);
     },
   };
 }

@@ -283,6 +283,7 @@ export function createEmbeddedQueue(db: Db, name: string, options: EmbeddedQueue
         .get();
       return row?.n ?? 0;
     },
+    available: () => true,
     async healthy() {
       try {
         db.get(sql`select 1`);

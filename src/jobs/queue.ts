@@ -67,6 +67,8 @@ export interface JobQueue {
   pendingCount(): Promise<number>;
   /** Reachable (Redis ping / SQLite open). */
   healthy(): Promise<boolean>;
+  /** Connected right now, answered without waiting: work that needs the queue can be refused at once. */
+  available(): boolean;
   close(): Promise<void>;
 }
 

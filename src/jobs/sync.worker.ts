@@ -17,6 +17,7 @@ export function createScheduler(queue: JobQueue, coalesceMs: number, now: () => 
   // webhook requests need not write it again.
   const added = new Map<string, number>();
   return {
+    available: () => queue.available(),
     async schedule(kind: JobKind, installationId: string, options = {}) {
       const window = Math.max(coalesceMs, 1);
       const t = now() + (options.delayMs ?? 0);

@@ -16,6 +16,8 @@ export type JobKind = 'sync' | 'push-referrals' | 'reconcile';
 /** Schedules work for the workers; coalesces repeated requests for the same installation. */
 export interface Scheduler {
   schedule(kind: JobKind, installationId: string, options?: { delayMs?: number }): Promise<void>;
+  /** Whether work can be scheduled right now (Redis connected); answered without waiting. */
+  available(): boolean;
 }
 
 export interface UseCaseContext {

@@ -126,7 +126,11 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
   });
 
   if (verdict.outcome === 'accepted') {
-    await ctx.scheduler.schedule('push-referrals', installation.id);
+    // The referral is stored: if the queue dropped since the request was let in, the sweeper
+    // schedules its push once it is back.
+    await ctx.scheduler
+      .schedule('push-referrals', installation.id)
+      .catch((err: unknown) => ctx.log.warn({ err: String(err), installationId: installation.id }, 'push of a new referral left to the sweeper'));
     return { outcome: 'accepted', referral, verdict };
   }
   return { outcome: 'rejected', referral, verdict };

@@ -63,7 +63,7 @@ export async function seedDrainScenario(runtime: Runtime, hubspot: HubSpotSandbo
     ...runtime.ctx,
     crm: { connector: (kind) => runtime.ctx.crm.connector(kind), client: () => client },
     // The push below runs inline; nothing for the real workers to pick up.
-    scheduler: { schedule: async () => undefined },
+    scheduler: { schedule: async () => undefined, available: () => true },
   };
   const installation = runtime.store.installations.get(installationId);
   if (!installation) throw new Error('installation not found');

@@ -75,6 +75,7 @@ describe.each(implementations)('$kind queue conformance', ({ open }) => {
     ]);
     await until(async () => (await queue.pendingCount()) === 0, 'drained');
     expect(await queue.healthy()).toBe(true);
+    expect(queue.available()).toBe(true);
     await worker.close();
   });
 
