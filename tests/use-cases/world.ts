@@ -64,6 +64,7 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
       async schedule(kind, installationId) {
         scheduled.push({ kind, installationId });
       },
+      available: () => true,
     },
     notify: (intent, at) => enqueueNotifications(store.outbox, intent, at),
     now,
