@@ -14,7 +14,7 @@ import { programNotice, rewardNotice } from '../notify/notices.ts';
 /** The program version a referral was submitted under: its rewards always use it. */
 export function lockedProgram(ctx: UseCaseContext, referral: ReferralRow): Program {
   const version = ctx.store.programs.version(referral.programId, referral.programVersion);
-  if (!version) throw new Error(`version ${referral.programVersion} of program ${referral.programId} is missing`);
+  if (!version) throw new Error(`program version ${referral.programVersion} of ${referral.programId} is missing`);
   return version.program;
 }
 
