@@ -28,6 +28,11 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
     const installation = resolveInstallation(store, req.params.id, principalOf(res));
     const requested = parseInput(stageMappingSchema, req.body);
     const result = await changeInstallationStageMapping(requestContext(ctx, res), installation, requested, 'admin');
+    if (result.outcome === 'crm_unavailable') {
+      throw new ApiError('unavailable', `The CRM could not list its pipelines (${result.reason}), so the stage mapping was not changed.`, {
+        retryAfterSeconds: Math.ceil((result.retryAfterMs ?? 5_000) / 1000),
+      });
+    }
     if (result.outcome === 'refused') {
       throw new ApiError('invalid_input', `The stage mapping was not changed: ${result.problems.map((p) => p.reason).join('; ')}.`, {
         issues: result.problems.map((p) => ({ field: [p.pipelineId, p.stageId].filter(Boolean).join('.'), message: p.reason })),

@@ -1,13 +1,24 @@
+import { CrmError } from '../../connectors/connector.ts';
 import { changeStageMapping, type StageMapping, type StageMappingProblem } from '../domain/referral-lifecycle.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 
-export type ChangeStageMappingResult = { outcome: 'saved'; mapping: StageMapping } | { outcome: 'refused'; problems: StageMappingProblem[] };
+export type ChangeStageMappingResult =
+  | { outcome: 'saved'; mapping: StageMapping }
+  | { outcome: 'refused'; problems: StageMappingProblem[] }
+  /** The CRM could not list its pipelines, so nothing could be checked or changed. */
+  | { outcome: 'crm_unavailable'; reason: string; retryAfterMs?: number };
 
 /** An admin maps pipelines' stages to lifecycle steps; checked against the CRM's pipelines as they are now. */
 export async function changeInstallationStageMapping(ctx: UseCaseContext, installation: InstallationRow, requested: StageMapping, actor: string): Promise<ChangeStageMappingResult> {
   const { store } = ctx;
-  const stages = await ctx.crm.client(installation).listPipelineStages();
+  let stages;
+  try {
+    stages = await ctx.crm.client(installation).listPipelineStages();
+  } catch (err) {
+    if (!(err instanceof CrmError)) throw err;
+    return { outcome: 'crm_unavailable', reason: `${err.code}: ${err.message}`, ...(err.options.retryAfterMs ? { retryAfterMs: err.options.retryAfterMs } : {}) };
+  }
   const current = (store.installations.settings(installation).stageMapping ?? {}) as StageMapping;
   const change = changeStageMapping(current, requested, stages);
   if (!change.ok) return { outcome: 'refused', problems: change.problems };

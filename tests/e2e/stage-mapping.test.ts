@@ -4,22 +4,28 @@
  * with the reason, nothing written.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installSandbox, startTestService, type TestService } from '../support/service.ts';
+import type { HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
+import { startWithSandboxHubSpot, type TestService } from '../support/service.ts';
+
+const CLIENT = { clientId: 'stage-mapping-client', clientSecret: 'stage-mapping-secret', appId: 4343 };
 
 type Mapping = Record<string, Record<string, string>>;
 
 describe('stage mapping', () => {
   let svc: TestService;
+  let hubspot: HubSpotSandbox;
   let installationId: string;
   const mapping = async () => ((await (await svc.api(`/installations/${installationId}`)).json()) as { stageMapping: Mapping }).stageMapping;
   const auditCount = () => (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
   const put = (body: unknown) => svc.api(`/installations/${installationId}/stage-mapping`, { method: 'PUT', json: body });
 
   beforeAll(async () => {
-    svc = await startTestService();
-    installationId = await installSandbox(svc);
+    ({ hubspot, svc, installationId } = await startWithSandboxHubSpot(CLIENT));
   });
-  afterAll(async () => svc?.stop());
+  afterAll(async () => {
+    await svc?.stop();
+    await hubspot?.close();
+  });
 
   it('replaces the pipeline sent and keeps the other pipelines', async () => {
     const before = await mapping();
@@ -42,6 +48,18 @@ describe('stage mapping', () => {
     const { error } = (await res.json()) as { error: { message: string; details: { issues: { field: string; message: string }[] } } };
     expect(error.details.issues[0]!.field).toBe(field);
     expect(error.message).toMatch(reason);
+    expect(await mapping()).toEqual(before);
+    expect(auditCount()).toBe(audits);
+  });
+
+  it('a CRM that cannot list its pipelines: 503 with Retry-After, nothing written', async () => {
+    const before = await mapping();
+    const audits = auditCount();
+    hubspot.faults.failNext(503, 20, undefined, /pipelines/);
+    const res = await put({ default: { appointmentscheduled: 'contacted' } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/could not list its pipelines/);
     expect(await mapping()).toEqual(before);
     expect(auditCount()).toBe(audits);
   });
