@@ -7,13 +7,11 @@ import { parseArgs } from 'node:util';
 import { crmKinds, crmRegistry, isCrmKind, registrationOf, SandboxDealError, type CrmKind } from '../connectors/registry.ts';
 import { ConfigError, loadConfig, readEnv, type Config } from './config.ts';
 import type { Program } from './domain/program.ts';
-import { programSchema } from './http/program.schema.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createRuntime, ensurePortFree, openStore, installThroughOAuth, startService, syncOptions } from './main.ts';
-import { connectInstallation } from './use-cases/install-crm.ts';
-import { simulateDraft } from './use-cases/program-settings.ts';
-import { reconcileInstallation } from './use-cases/reconcile-installation.ts';
-import { syncInstallation } from './use-cases/sync-installation.ts';
+import type { createRuntime } from './main.ts';
+
+// Each command imports what it uses when it runs: loading the whole service takes about a second,
+// and `referloop token` needs only the configuration.
 
 /** A stop waits this long at most: the worker's drain (5 s) and closing connections. */
 const SHUTDOWN_TIMEOUT_MS = 8_000;
@@ -51,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'sandbox') return runSandbox(rest);
 
   // A busy port is refused before the first start generates its data folder and secrets.
-  if (command === 'serve') await ensurePortFree(readEnv().PORT);
+  if (command === 'serve') await (await import('./main.ts')).ensurePortFree(readEnv().PORT);
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel });
   switch (command) {
@@ -59,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
     case 'worker':
       return serve(config, log, command === 'serve');
     case 'migrate': {
+      const { openStore } = await import('./main.ts');
       openStore(config.databaseUrl).$client.close();
       log.info({ database: config.databaseUrl }, 'migrations applied');
       return 0;
@@ -88,6 +87,7 @@ async function serve(config: Config, log: Logger, http: boolean): Promise<number
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  const { installThroughOAuth, startService } = await import('./main.ts');
   const service = await startService(config, log, { http, worker: true });
   // Printed once the service serves: a start that fails shows no token it never used.
   if (config.adminTokenCreated) {
@@ -125,6 +125,7 @@ async function connect(config: Config, log: Logger, args: string[]): Promise<num
   });
   const crm = crmArg(positionals[0]);
   if (!values.token) throw new ConfigError('Pass the access token with --token.');
+  const [{ createRuntime }, { connectInstallation }] = await Promise.all([import('./main.ts'), import('./use-cases/install-crm.ts')]);
   const runtime = createRuntime(config, log);
   try {
     const connector = runtime.ctx.crm.connector(crm);
@@ -157,6 +158,7 @@ function installationsArg(runtime: ReturnType<typeof createRuntime>, id: string 
 
 async function reconcile(config: Config, log: Logger, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { installation: { type: 'string' } } });
+  const [{ createRuntime }, { reconcileInstallation }] = await Promise.all([import('./main.ts'), import('./use-cases/reconcile-installation.ts')]);
   const runtime = createRuntime(config, log);
   try {
     for (const installation of installationsArg(runtime, values.installation)) {
@@ -173,6 +175,7 @@ async function replay(config: Config, log: Logger, args: string[]): Promise<numb
   const { values } = parseArgs({ args, options: { since: { type: 'string' }, installation: { type: 'string' } } });
   const since = values.since ? new Date(values.since) : undefined;
   if (!since || Number.isNaN(since.getTime())) throw new ConfigError('Pass --since with an ISO time, e.g. --since 2026-11-01T00:00:00Z.');
+  const [{ createRuntime, syncOptions }, { syncInstallation }] = await Promise.all([import('./main.ts'), import('./use-cases/sync-installation.ts')]);
   const runtime = createRuntime(config, log);
   try {
     const requeued = runtime.store.inbox.requeueSince(since, values.installation);
@@ -195,6 +198,11 @@ async function simulate(config: Config, log: Logger, args: string[]): Promise<nu
   if (!values.file) throw new ConfigError('Pass the draft program with --file <program.json>.');
   const months = Number(values.months ?? 12);
   if (!Number.isInteger(months) || months < 1 || months > 60) throw new ConfigError(`--months expects a whole number from 1 to 60, not ${JSON.stringify(values.months)}.`);
+  const [{ programSchema }, { createRuntime }, { simulateDraft }] = await Promise.all([
+    import('./http/program.schema.ts'),
+    import('./main.ts'),
+    import('./use-cases/program-settings.ts'),
+  ]);
   const parsed = programSchema.safeParse(readJsonFile(values.file));
   if (!parsed.success) throw new ConfigError(`The draft program is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const runtime = createRuntime(config, log);

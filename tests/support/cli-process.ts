@@ -1,9 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * `node <sourceCli> <args>` runs the CLI from `src/cli.ts` through tsx, whatever the working
+ * directory: tests exercise the source, never what `npm run build` last put in dist/ (which
+ * `src/referloop.mjs`, the installed command, prefers).
+ */
+export const sourceCli = ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, join(repoRoot, 'src/cli.ts')];
 
 /** Every variable config.ts reads: never inherited from the test process. */
 const CONFIG_VARS =
@@ -23,13 +31,13 @@ export interface CliProcess {
 }
 
 /**
- * `node src/referloop.mjs <args>` as its own process, with exactly the configuration in `env`
+ * The CLI from source (`sourceCli`) as its own process, with exactly the configuration in `env`
  * (config variables of the test process are not inherited, so a REDIS_URL set for the test run
  * cannot turn an embedded-queue test into a BullMQ one).
  */
 export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !CONFIG_VARS.test(key)));
-  const child = spawn(process.execPath, [join(repoRoot, 'src/referloop.mjs'), ...args], {
+  const child = spawn(process.execPath, [...sourceCli, ...args], {
     cwd: repoRoot,
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

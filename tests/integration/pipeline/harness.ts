@@ -1,6 +1,6 @@
 /**
  * The pipeline as deployed with scale-out: the HTTP edge (webhooks, API) in this process, the sync
- * worker as `node src/referloop.mjs worker` child processes on the same SQLite file, and a sandbox
+ * worker as `referloop worker` child processes (the CLI from source) on the same SQLite file, and a sandbox
  * HubSpot as a separate server. Shared by the pipeline tests (worker crash, Redis restart, poison).
  */
 import { randomBytes } from 'node:crypto';
