@@ -1,11 +1,5 @@
-import {
-  parseQuery,
-  type FieldType as SoqlField,
-  type OrderByClause,
-  type Query,
-  type Subquery,
-  type WhereClause,
-} from '@jetstreamapp/soql-parser-js';
+import { createRequire } from 'node:module';
+import type { FieldType as SoqlField, OrderByClause, Query, Subquery, WhereClause } from '@jetstreamapp/soql-parser-js';
 import { isSalesforceId, toId18 } from '../ids.ts';
 import type { FieldDef, ObjectDef, SfValue } from './schema.ts';
 import { SfFailure, parseSfDateTime, type OrgStore, type SfRecord } from './store.ts';
@@ -18,6 +12,17 @@ export interface QueryContext {
 }
 
 type Row = Record<string, unknown>;
+
+type SoqlParser = typeof import('@jetstreamapp/soql-parser-js');
+let soqlParser: SoqlParser | undefined;
+/**
+ * The parser builds its grammar when it is loaded, most of a second of CPU: loaded at the first
+ * query rather than at every start of a service that serves the sandbox.
+ */
+function loadSoqlParser(): SoqlParser {
+  soqlParser ??= createRequire(import.meta.url)('@jetstreamapp/soql-parser-js') as SoqlParser;
+  return soqlParser;
+}
 type Predicate = (record: SfRecord) => boolean;
 
 const malformed = (message: string) => new SfFailure('MALFORMED_QUERY', message);
@@ -341,7 +346,7 @@ function execute(ctx: QueryContext, q: Query): Row[] {
 export function runQuery(ctx: QueryContext, soql: string): Row[] {
   let q: Query;
   try {
-    q = parseQuery(soql);
+    q = loadSoqlParser().parseQuery(soql);
   } catch (err) {
     throw malformed(`\n${soql}\nERROR: ${(err as Error).message.split('\n')[0] ?? 'unexpected token'}`);
   }
