@@ -15,7 +15,8 @@ import {
 import { provisionReferloop, type SchemaObjectType } from './provision.ts';
 
 /**
- * HubSpot's documented limits (FACTS §3, §4): 110 calls per 10 s per account, search 5 per second.
+ * HubSpot's documented limits: 110 calls per 10 s per account, search 5 per second
+ * (https://developers.hubspot.com/docs/api/usage-details, https://developers.hubspot.com/docs/api/crm/search).
  * HubSpot counts arrivals and the limiter counts departures, so each window is widened by a
  * margin for network jitter; at the exact window a slow call followed by a fast one is a 429.
  */
@@ -31,7 +32,8 @@ const NOTE_TO_CONTACT = 202;
 
 /**
  * Every raw API path lives here, numbered versions as @hubspot/api-client 13.5 calls them.
- * Moving to the date-based paths (`/crm/objects/2026-09/...`, FACTS §8) is a change to this table.
+ * Moving to the date-based paths (`/crm/objects/2026-09/...`,
+ * https://developers.hubspot.com/docs/api-reference/latest/overview) is a change to this table.
  */
 const paths = {
   object: (type: HsObjectType) => `/crm/v3/objects/${type}`,
@@ -142,7 +144,7 @@ export class HubSpotClient implements CrmClient {
     let token = await this.accessToken();
     for (let attempt = 0; ; attempt++) {
       await this.deps.limiter.take(this.bucket, this.deps.rateLimit ?? DEFAULT_RATE_LIMIT);
-      // Search has its own per-second limit and sends no rate-limit headers (FACTS §3).
+      // Search has its own per-second limit and sends no rate-limit headers (https://developers.hubspot.com/docs/api/usage-details).
       if (kind === 'search') await this.deps.limiter.take(`hubspot-search:${this.session.accountId}`, SEARCH_RATE_LIMIT);
       const reply = await this.send(method, path, body, token);
       if (reply.status === 401 && attempt === 0) {
@@ -402,7 +404,7 @@ export class HubSpotClient implements CrmClient {
     const found: HsObject[] = [];
     for (const chunk of chunks(wanted, SEARCH_IN_VALUES)) {
       found.push(...(await this.searchAll('companies', {
-        // IN values must be lowercase (FACTS §4); normalizeDomain lowercases.
+        // IN values must be lowercase (https://developers.hubspot.com/docs/api/crm/search); normalizeDomain lowercases.
         filterGroups: [{ filters: [{ propertyName: 'domain', operator: 'IN', values: chunk }] }],
         sorts: [],
         properties: COMPANY_PROPERTIES,

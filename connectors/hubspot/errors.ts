@@ -2,7 +2,7 @@ import { CrmError, type CrmErrorCode } from '../connector.ts';
 
 /**
  * The one place HubSpot failures become {@link CrmError}s. Rate-limit windows come from the
- * usage guidelines (https://developers.hubspot.com/docs/api/usage-details, FACTS §3), because
+ * usage guidelines (https://developers.hubspot.com/docs/api/usage-details), because
  * HubSpot does not document a Retry-After header on API 429s.
  */
 export const RATE_LIMIT_WINDOW_MS = {

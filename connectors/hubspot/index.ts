@@ -24,7 +24,7 @@ export interface HubSpotConnectorConfig {
   requestTimeoutMs?: number;
 }
 
-/** 100 events of well under 1 KB each (FACTS §1), with room to spare. */
+/** 100 events of well under 1 KB each (https://developers.hubspot.com/docs/api/webhooks), with room to spare. */
 const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 
 const ERROR_CODES: Record<number, string> = {

@@ -37,7 +37,7 @@ export const RL = {
   openEscalations: 'referloop_open_escalations',
 } as const;
 
-/** Contacts keep `lastmodifieddate`; the other objects use `hs_lastmodifieddate` (FACTS §4). */
+/** Contacts keep `lastmodifieddate`; the other objects use `hs_lastmodifieddate` (https://developers.hubspot.com/docs/api/crm/search). */
 export const MODIFIED_PROPERTY: Record<'contacts' | 'companies' | 'deals', string> = {
   contacts: 'lastmodifieddate',
   companies: 'hs_lastmodifieddate',
@@ -136,7 +136,7 @@ export const stageKey = (pipelineId: string, stageId: string) => `${pipelineId}\
 
 /**
  * Closed/won come from each pipeline's stage metadata: `isClosed` plus `probability` 1.0 for won
- * (https://developers.hubspot.com/docs/api/crm/pipelines, FACTS §7). Archived pipelines and
+ * (https://developers.hubspot.com/docs/api/crm/pipelines). Archived pipelines and
  * stages stay in the list so old deals still resolve.
  */
 export function toPipelineStages(pipelines: HsPipeline[]): PipelineStage[] {

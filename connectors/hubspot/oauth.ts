@@ -2,8 +2,9 @@ import type { CrmOAuth, OAuthGrant, TokenSet } from '../connector.ts';
 import { toCrmError } from './errors.ts';
 
 /**
- * The scopes Referloop asks for (FACTS §5 plus what provisioning needs): read/write the CRM
- * records it follows and annotates, and create its properties (`crm.schemas.*.write`).
+ * The scopes Referloop asks for (https://developers.hubspot.com/docs/api/working-with-oauth, plus
+ * what provisioning needs): read/write the CRM records it follows and annotates, and create its
+ * properties (`crm.schemas.*.write`).
  * Keep in step with app-manifest/hubspot/src/app/app-hsmeta.json (a unit test checks).
  */
 export const HUBSPOT_SCOPES = [

@@ -3,7 +3,7 @@ import type { CrmChange, CrmEvent, CrmObjectType, ParsedWebhook } from '../conne
 
 /**
  * HubSpot webhook batches → CrmEvent hints.
- * https://developers.hubspot.com/docs/api/webhooks (FACTS §1): a JSON array of at most 100 events,
+ * https://developers.hubspot.com/docs/api/webhooks: a JSON array of at most 100 events,
  * delivered at least once and in any order; `eventId` is not unique.
  */
 

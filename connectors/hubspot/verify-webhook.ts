@@ -3,7 +3,7 @@ import type { InboundRequest, Verdict } from '../connector.ts';
 
 /**
  * HubSpot request signature v3, checked over the raw bytes.
- * https://developers.hubspot.com/docs/api/webhooks/validating-requests (FACTS §2)
+ * https://developers.hubspot.com/docs/api/webhooks/validating-requests
  */
 
 const MAX_TIMESTAMP_SKEW_MS = 5 * 60_000;

@@ -142,7 +142,7 @@ export function defaultEligibilityRules(): EligibilityRule[] {
 }
 
 /**
- * The program of a fresh install (DESIGN.md): customers and advisors earn $50 when a referral
+ * The program of a fresh install: customers and advisors earn $50 when a referral
  * is qualified and $500 when it closes won, or $1,000 for deals of $100,000 or more; partners
  * and consultants earn 10% of first-year value on close. Employees may submit referrals (so they
  * are tracked and attributed) but no rule pays them: internal referral pay usually runs through

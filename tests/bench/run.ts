@@ -1,6 +1,5 @@
 /**
- * `npm run bench` — Referloop's performance, as ratios against a bound (DESIGN.md, "Guarantees to
- * hold and measure"; issue 3):
+ * `npm run bench` — Referloop's performance, as ratios against a bound (issue 3):
  *
  * 1. webhook ingest (POST /webhooks/hubspot) next to a bare signature-checking express endpoint,
  *    driven by the same load generator (a child process) with the same parameters; Referloop runs

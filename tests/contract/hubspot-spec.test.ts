@@ -25,7 +25,7 @@ if (!haveSpecs) console.warn(`HubSpot contract test skipped: no OpenAPI specs at
  * Known errors in the published specs, each confirmed by HubSpot's docs and SDK issues:
  * `PublicObjectSearchRequest.sorts` is typed as strings, but the API sorts only by
  * `{propertyName, direction}` objects (strings are ignored): search guide,
- * HubSpot/hubspot-api-nodejs#14, #559; FACTS.md §4.
+ * HubSpot/hubspot-api-nodejs#14, #559; https://developers.hubspot.com/docs/api/crm/search.
  */
 function errata(doc: Record<string, any>): void {
   const search = doc.components?.schemas?.PublicObjectSearchRequest;

@@ -20,8 +20,10 @@ const json = <T = Record<string, unknown>>(rel: string) => JSON.parse(text(rel))
 const keys = (o: unknown) => Object.keys(o as object).sort();
 
 /**
- * The notifications() schema as the OM WSDL documents it (FACTS.md §4, OM-WSDL). No org-generated
- * Outbound Message WSDL is published, so the contract is this schema plus the sample request.
+ * The notifications() schema as the Outbound Messaging WSDL documents it
+ * (https://developer.salesforce.com/docs/platform/api/guide/sforce-api-om-outboundmessaging-wsdl.html).
+ * No org-generated Outbound Message WSDL is published, so the contract is this schema plus the
+ * sample request.
  */
 const NOTIFICATIONS_SEQUENCE = ['OrganizationId', 'ActionId', 'SessionId', 'EnterpriseUrl', 'PartnerUrl'];
 const NOTIFICATION_SEQUENCE = ['Id', 'sObject'];

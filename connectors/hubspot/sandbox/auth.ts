@@ -136,7 +136,10 @@ export class SandboxAuth {
     return { token: refreshToken, user: 'sales@sandbox.example', hub_domain: `portal-${portalId}.sandbox.example`, scopes: known.scopes, hub_id: portalId, client_id: clientId, user_id: USER_ID, token_type: 'refresh' };
   }
 
-  /** DELETE /oauth/v1/refresh-tokens/{token}: access tokens already issued keep working (FACTS §5). */
+  /**
+   * DELETE /oauth/v1/refresh-tokens/{token}: access tokens already issued keep working
+   * (https://developers.hubspot.com/docs/api/oauth/tokens).
+   */
   revokeRefreshToken(refreshToken: string): boolean {
     return this.refreshTokens.delete(refreshToken);
   }

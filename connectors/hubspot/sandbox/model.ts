@@ -44,7 +44,7 @@ interface AssociationType {
   label?: string;
 }
 
-// HUBSPOT_DEFINED default types (FACTS §7; notes from the associations guide). Unlabeled first: that is the default.
+// HUBSPOT_DEFINED default types (https://developers.hubspot.com/docs/api/crm/associations). Unlabeled first: that is the default.
 const PAIRS: [ObjectName, ObjectName, number, number, string?][] = [
   ['contacts', 'companies', 279, 280], ['contacts', 'companies', 1, 2, 'Primary'],
   ['deals', 'contacts', 3, 4], ['deals', 'companies', 341, 342], ['deals', 'companies', 5, 6, 'Primary'],
@@ -311,7 +311,7 @@ export class CrmModel {
     const b = this.require(to, toId);
     const forward = this.edgeSet(`${from}:${a.id}`, `${to}:${b.id}`);
     const isNew = forward.size === 0;
-    // A primary association comes with the unlabeled one (FACTS §1).
+    // A primary association comes with the unlabeled one (https://developers.hubspot.com/docs/api/webhooks).
     const ids = spec.label === 'Primary' ? [id, this.defaultTypeId(from, to)] : [id];
     for (const t of ids) {
       forward.add(t);

@@ -3,7 +3,7 @@ import { invalid, isRecord } from './http.ts';
 import type { StoredRecord } from './model.ts';
 
 /**
- * CRM search semantics (https://developers.hubspot.com/docs/api/crm/search, FACTS §4): groups OR'd,
+ * CRM search semantics (https://developers.hubspot.com/docs/api/crm/search): groups OR'd,
  * filters AND'd; at most 5 groups × 6 filters, 18 in all; `limit` ≤ 200; no paging past 10,000.
  */
 
@@ -103,7 +103,7 @@ function matches(record: StoredRecord, filter: Filter, defs: Defs): boolean {
   if (filter.operator === 'NEQ') return stored === undefined || comparable(def, stored) !== comparable(def, filter.value ?? '');
   if (filter.operator === 'NOT_CONTAINS_TOKEN') return stored === undefined || !matchesToken(stored, filter.value ?? '');
   if (stored === undefined) return false;
-  // IN compares with the values as sent, so uppercase string values never match (FACTS §4).
+  // IN compares with the values as sent, so uppercase string values never match (https://developers.hubspot.com/docs/api/crm/search).
   if (filter.operator === 'IN') return (filter.values ?? []).includes(def?.type === 'enumeration' ? stored : stored.toLowerCase());
   if (filter.operator === 'CONTAINS_TOKEN') return matchesToken(stored, filter.value ?? '');
   const a = comparable(def, stored);

@@ -3,7 +3,7 @@ import type { ObjectName } from './defaults.ts';
 import { SINGULAR, TYPE_IDS, type Change } from './model.ts';
 
 /**
- * Webhook delivery as https://developers.hubspot.com/docs/api/webhooks describes it (FACTS §1):
+ * Webhook delivery as https://developers.hubspot.com/docs/api/webhooks describes it:
  * JSON array batches of at most 100 events, signed (v1 and v3), at least once, in any order,
  * each failed notification retried on its own (so batches regroup) up to 10 times with backoff.
  * Times are compressed; faults make the bad days reproducible.
@@ -59,7 +59,7 @@ const MAX_CONCURRENT = 10;
 /** Deliveries kept for inspection; a long-running sandbox forgets older ones. */
 const KEPT_DELIVERIES = 1000;
 
-// Decoded before signing, exactly as the receiver must (FACTS §2).
+// Decoded before signing, exactly as the receiver must (https://developers.hubspot.com/docs/api/webhooks/validating-requests).
 const SIGNED_ESCAPES: Record<string, string> = {
   '%3A': ':', '%2F': '/', '%3F': '?', '%40': '@', '%21': '!', '%24': '$', '%27': "'", '%28': '(', '%29': ')', '%2A': '*', '%2C': ',', '%3B': ';',
 };

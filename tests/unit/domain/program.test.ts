@@ -4,7 +4,7 @@ import { defaultProgram, sameProgram, type Program } from '../../../src/domain/p
 describe('defaultProgram', () => {
   const p = defaultProgram();
 
-  it('follows DESIGN.md', () => {
+  it('is the program of a fresh install', () => {
     expect(p).toMatchObject({
       currency: 'USD',
       requireAgreement: false,
