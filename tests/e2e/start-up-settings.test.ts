@@ -14,8 +14,8 @@ const root = mkdtempSync(join(tmpdir(), 'referloop-start-up-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** Runs `serve` with `env`, expecting it to refuse: returns its single line of output. */
-async function refusedStart(env: Record<string, string>): Promise<string> {
-  const child = spawnCli(['serve'], { PORT: String(await freePort()), LOG_LEVEL: 'warn', ...env });
+async function refusedStart(env: Record<string, string>, options: Parameters<typeof spawnCli>[2] = {}): Promise<string> {
+  const child = spawnCli(['serve'], { PORT: String(await freePort()), LOG_LEVEL: 'warn', ...env }, options);
   const timer = setTimeout(() => void child.kill('SIGKILL'), 15_000);
   const { code, signal } = await child.exited;
   clearTimeout(timer);
@@ -67,12 +67,14 @@ describe('start-up refuses a wrong setting in one line', { timeout: 30_000 }, ()
     expect(await refusedStart({ DATABASE_URL: `file:${file}` })).toMatch(/DATABASE_URL=.*not a SQLite database/);
   });
 
-  // root writes through any mode bits, so the refusal can only be seen as another user.
-  it.skipIf(process.getuid?.() === 0)('DATABASE_URL in a folder it may not write', async () => {
+  it('DATABASE_URL in a folder it may not write', async () => {
     const folder = join(root, 'read-only');
     mkdirSync(folder);
     chmodSync(folder, 0o555);
-    expect(await refusedStart({ DATABASE_URL: `file:${folder}/referloop.db` })).toMatch(/DATABASE_URL=.*not writable/);
+    // root writes through any mode bits (CI runs as root), so root starts it as nobody.
+    chmodSync(root, 0o755);
+    const user = process.getuid?.() === 0 ? { user: { uid: 65534, gid: 65534 } } : {};
+    expect(await refusedStart({ DATABASE_URL: `file:${folder}/referloop.db` }, user)).toMatch(/DATABASE_URL=.*not writable/);
   });
 
   it('DATABASE_URL of PostgreSQL: not supported by this build, and no folder named "postgres:"', async () => {

@@ -33,14 +33,16 @@ export interface CliProcess {
 /**
  * The CLI from source (`sourceCli`) as its own process, with exactly the configuration in `env`
  * (config variables of the test process are not inherited, so a REDIS_URL set for the test run
- * cannot turn an embedded-queue test into a BullMQ one).
+ * cannot turn an embedded-queue test into a BullMQ one). `user` runs it as another user (the test
+ * process must be root for that).
  */
-export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
+export function spawnCli(args: string[], env: Record<string, string>, options: { user?: { uid: number; gid: number } } = {}): CliProcess {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !CONFIG_VARS.test(key)));
   const child = spawn(process.execPath, [...sourceCli, ...args], {
     cwd: repoRoot,
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...options.user,
   });
   live.add(child);
   let output = '';
