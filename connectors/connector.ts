@@ -103,6 +103,11 @@ export interface CrmSession {
   saveTokens(tokens: TokenSet): Promise<void>;
   /** The CRM said the grant is gone: the installation is disconnected until reinstalled. */
   markDisconnected(reason: string): Promise<void>;
+  /**
+   * Deal fields the installation names as saying who sourced a deal, read with every deal besides
+   * the CRM's standard source fields (HubSpot deal properties such as a team's own "Deal source").
+   */
+  dealSourceFields?(): readonly string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,11 +245,23 @@ export interface CrmDeal {
   closeDate: string | null;
   createdAt: string;
   ownerId: string | null;
-  /** Who sourced the deal, when the CRM records it (channel-conflict policy). */
-  sourcedBy: 'rep' | 'partner' | 'referral' | 'unknown';
+  /**
+   * The CRM's own fields saying where the deal came from, as read (empty ones left out); each
+   * installation's mapping turns them into rep, partner, referral or marketing.
+   */
+  sources: DealSourceField[];
   contactIds: string[];
   companyIds: string[];
   modifiedAt: string;
+}
+
+/**
+ * A source field by name: `hs_analytics_source` or another HubSpot deal property,
+ * `Opportunity.LeadSource`, `Lead.LeadSource` (the lead the opportunity was converted from).
+ */
+export interface DealSourceField {
+  field: string;
+  value: string;
 }
 
 /** A record id the CRM no longer has (deleted, merged away without a forward). */

@@ -81,7 +81,7 @@ export interface NewDeal {
   currency?: string;
   closeDate?: string | null;
   ownerId?: string | null;
-  sourcedBy?: CrmDeal['sourcedBy'];
+  sources?: CrmDeal['sources'];
   contactIds?: string[];
   companyIds?: string[];
 }
@@ -242,7 +242,7 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
       id: state.newId('deal'), name: input.name ?? null, pipelineId, stageId: stage.stageId, isClosed: stage.isClosed, isWon: stage.isWon,
       amountCents, firstYearValueCents: input.firstYearValueCents === undefined ? amountCents : input.firstYearValueCents,
       currency: input.currency ?? 'USD', closeDate: input.closeDate ?? null, createdAt: at, ownerId: input.ownerId ?? null,
-      sourcedBy: input.sourcedBy ?? 'unknown', contactIds: [...(input.contactIds ?? [])], companyIds: [...(input.companyIds ?? [])],
+      sources: [...(input.sources ?? [])], contactIds: [...(input.contactIds ?? [])], companyIds: [...(input.companyIds ?? [])],
       modifiedAt: at, deleted: false,
     };
     state.deals.set(record.id, record);

@@ -8,7 +8,7 @@ import type {
 } from '../connector.ts';
 import { RATE_LIMIT_WINDOW_MS, batchErrorIds, fromBatchError, toCrmError } from './errors.ts';
 import {
-  COMPANY_PROPERTIES, CONTACT_PROPERTIES, DEAL_PROPERTIES, MODIFIED_PROPERTY, mergedIds, normalizeDomain, normalizeEmail,
+  COMPANY_PROPERTIES, CONTACT_PROPERTIES, DEAL_PROPERTIES, DEAL_SOURCE_PROPERTY, MODIFIED_PROPERTY, mergedIds, normalizeDomain, normalizeEmail,
   stageKey, toCompany, toDeal, toPerson, toPipelineStages, toUpdate,
   type HsObject, type HsObjectType, type HsPipeline, type HsUpdate,
 } from './map.ts';
@@ -443,7 +443,8 @@ export class HubSpotClient implements CrmClient {
 
   async getDeals(ids: string[]): Promise<{ records: CrmDeal[]; gone: CrmGone[] }> {
     const wanted = unique(ids);
-    const { records } = await this.readBatch('deals', wanted, DEAL_PROPERTIES);
+    const sourceProperties = [DEAL_SOURCE_PROPERTY, ...(this.session.dealSourceFields?.() ?? [])];
+    const { records } = await this.readBatch('deals', wanted, [...new Set([...DEAL_PROPERTIES, ...sourceProperties])]);
     const deals = records.filter((r) => wanted.includes(r.id));
     const dealIds = deals.map((d) => d.id);
     const [contacts, companies, stages] = await Promise.all([
@@ -459,6 +460,7 @@ export class HubSpotClient implements CrmClient {
           contactIds: contacts.get(deal.id) ?? [],
           companyIds: companies.get(deal.id) ?? [],
           defaultCurrency: this.options.defaultCurrency,
+          sourceProperties,
         }),
       ),
       gone: wanted.filter((id) => !found.has(id)).map((id) => ({ objectType: 'deal', id })),

@@ -49,9 +49,15 @@ export const COMPANY_PROPERTIES = [
   'name', 'domain', 'lifecyclestage', 'hs_lifecyclestage_customer_date', 'hubspot_owner_id', 'hs_lastmodifieddate',
   RL.nps, RL.healthScore, RL.openEscalations,
 ];
+/**
+ * The deal's original traffic source: how its first visitor reached the site (REFERRALS is a
+ * referring website, OFFLINE covers imports and records typed in), read as a deal source field.
+ */
+export const DEAL_SOURCE_PROPERTY = 'hs_analytics_source';
 export const DEAL_PROPERTIES = [
   'dealname', 'pipeline', 'dealstage', 'amount', 'hs_acv', 'hs_num_of_associated_line_items', 'deal_currency_code',
   'closedate', 'createdate', 'hubspot_owner_id', 'hs_lastmodifieddate', 'hs_is_closed', 'hs_is_closed_won', RL.referralId,
+  DEAL_SOURCE_PROPERTY,
 ];
 
 const prop = (object: HsObject, name: string): string | null => {
@@ -162,6 +168,8 @@ export interface DealContext {
   contactIds: string[];
   companyIds: string[];
   defaultCurrency: string;
+  /** The properties read as the deal's source: the original source and those the installation names. */
+  sourceProperties: readonly string[];
 }
 
 export function toDeal(deal: HsObject, ctx: DealContext): CrmDeal {
@@ -183,8 +191,10 @@ export function toDeal(deal: HsObject, ctx: DealContext): CrmDeal {
     closeDate: isoDay(prop(deal, 'closedate')),
     createdAt: prop(deal, 'createdate') ?? deal.createdAt ?? new Date(0).toISOString(),
     ownerId: prop(deal, 'hubspot_owner_id'),
-    // HubSpot has no standard "sourced by" field; a deal Referloop already attributed is referral-sourced.
-    sourcedBy: prop(deal, RL.referralId) ? 'referral' : 'unknown',
+    sources: ctx.sourceProperties.flatMap((field) => {
+      const value = prop(deal, field);
+      return value ? [{ field, value }] : [];
+    }),
     contactIds: ctx.contactIds,
     companyIds: ctx.companyIds,
     modifiedAt: prop(deal, 'hs_lastmodifieddate') ?? deal.updatedAt ?? new Date(0).toISOString(),

@@ -459,7 +459,17 @@ export function createSalesforceClient(
       if (ids.length === 0) return { records: [], gone: [] };
       const org = await orgShape();
       const { rows, missing } = await byIds('Opportunity', opportunityFieldList(org), ids);
-      return { records: rows.map((r) => toDeal(r, org, settings)), gone: missing.map((id) => ({ objectType: 'deal' as const, id })) };
+      const deals = rows.map((r) => toDeal(r, org, settings));
+      // An opportunity without its own LeadSource may still have the lead it was converted from.
+      // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_lead.htm
+      const unsourced = deals.filter((d) => d.sources.length === 0).map((d) => d.id);
+      for (const chunk of chunkForSoql(unsourced)) {
+        for (const lead of await query(`SELECT ConvertedOpportunityId, LeadSource FROM Lead WHERE ConvertedOpportunityId IN ${inList(chunk)}`)) {
+          const deal = deals.find((d) => d.id === toId18(String(lead.ConvertedOpportunityId)));
+          if (deal && typeof lead.LeadSource === 'string' && lead.LeadSource) deal.sources.push({ field: 'Lead.LeadSource', value: lead.LeadSource });
+        }
+      }
+      return { records: deals, gone: missing.map((id) => ({ objectType: 'deal' as const, id })) };
     },
 
     async findDealIdsFor({ contactIds, companyIds }) {

@@ -124,13 +124,6 @@ export function toCompany(row: SfRow, settings: SalesforceSettings): CrmCompany 
   };
 }
 
-function sourcedBy(leadSource: string | null): CrmDeal['sourcedBy'] {
-  if (!leadSource) return 'unknown';
-  if (/partner/i.test(leadSource)) return 'partner';
-  if (/referr/i.test(leadSource)) return 'referral';
-  return 'unknown';
-}
-
 export function toDeal(row: SfRow, org: OrgShape, settings: SalesforceSettings): CrmDeal {
   const currency = (org.multiCurrency ? str(row.CurrencyIsoCode) : null) ?? settings.defaultCurrency;
   const amountCents = minorUnits(row.Amount, currency);
@@ -152,7 +145,7 @@ export function toDeal(row: SfRow, org: OrgShape, settings: SalesforceSettings):
     closeDate: str(row.CloseDate),
     createdAt: toIsoInstant(row.CreatedDate),
     ownerId: id(row.OwnerId),
-    sourcedBy: sourcedBy(str(row.LeadSource)),
+    sources: str(row.LeadSource) ? [{ field: 'Opportunity.LeadSource', value: str(row.LeadSource)! }] : [],
     contactIds: [...new Set(contactIds)],
     companyIds: accountId ? [accountId] : [],
     modifiedAt: toIsoInstant(row.SystemModstamp),

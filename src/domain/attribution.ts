@@ -2,7 +2,8 @@ import { compareText } from './compare.ts';
 import { instantMs, MS_PER_DAY, type IsoInstant } from './dates.ts';
 import { formatMoney, PPM_WHOLE, shareOfCents } from './money.ts';
 import { domainFromWebsite, isFreeMailDomain } from './normalize.ts';
-import type { Program, ReferrerType } from './program.ts';
+import type { DealSource } from './deal-source.ts';
+import type { ChannelConflictPolicy, Program, ReferrerType } from './program.ts';
 import type { ReferralStatus } from './referral-lifecycle.ts';
 
 export interface AttributionDeal {
@@ -17,7 +18,18 @@ export interface AttributionDeal {
   contactIds: readonly string[];
   companyIds: readonly string[];
   companyDomain?: string | null;
-  sourcedBy?: 'rep' | 'partner' | 'referral' | 'unknown';
+  sourcedBy?: DealSource;
+  /** How the installation read the CRM's source fields, for the decision's reasons. */
+  sourceReason?: string;
+}
+
+/** A claim an approver accepted: it credits the deal although it was made after the deal was created. */
+export interface ApprovedClaim {
+  dealId: string;
+  /** Who made the claim (the rep or referrer who submitted it). */
+  by: string;
+  at: IsoInstant;
+  approvedBy: string;
 }
 
 export interface AttributionCandidate {
@@ -30,19 +42,24 @@ export interface AttributionCandidate {
   refereePersonIds: readonly string[];
   refereeCompanyIds: readonly string[];
   refereeDomain: string | null;
+  claim?: ApprovedClaim | null;
+  /**
+   * The program version the referral is locked to: its window and channel-conflict policy judge
+   * it, and the earliest credited referral's model splits the deal. Absent: the input's program.
+   */
+  program?: { version: number; attribution: Program['attribution'] };
 }
 
 export interface AttributionInput {
-  /** The program whose model, window and channel-conflict policy apply. */
+  /** The program whose model, window and channel-conflict policy apply to candidates without their own. */
   program: Pick<Program, 'attribution'>;
   deal: AttributionDeal;
   candidates: readonly AttributionCandidate[];
 }
 
-export interface Evidence {
-  via: 'contact' | 'company' | 'domain';
-  id: string;
-}
+export type Evidence =
+  | { via: 'contact' | 'company' | 'domain'; id: string }
+  | { via: 'claim'; id: string; by: string; at: IsoInstant; approvedBy: string };
 
 export interface Attribution {
   referralId: string;
@@ -61,7 +78,7 @@ export interface AttributionDecision {
 }
 
 /** Referrals that never held their referee. */
-const NOT_ATTRIBUTABLE: readonly ReferralStatus[] = ['submitted', 'rejected', 'expired'];
+const NOT_ATTRIBUTABLE: readonly ReferralStatus[] = ['submitted', 'claim_pending', 'rejected', 'expired'];
 const CHANNEL_TYPES: readonly ReferrerType[] = ['partner', 'consultant'];
 
 /** n equal shares in parts per million summing to exactly 1,000,000; the remainder goes to the earliest. */
@@ -74,21 +91,28 @@ export function equalSharesPpm(n: number): number[] {
 
 /**
  * Which referrals earn credit for a deal. Matching is account-level (B2B buying groups): any of
- * the deal's contacts, its companies, or its company domain. A referral must predate the deal's
- * creation, and the deal must be created within the window after the referral.
+ * the deal's contacts, its companies, or its company domain; or an approved claim on the deal. A
+ * referral must predate the deal's creation (a claim need not: an approver vouched for it), and
+ * the deal must be created within the window after the referral. Each referral is judged by the
+ * program version it is locked to; the split follows the version of the earliest credited one.
  */
 export function attributeDeal(input: AttributionInput): AttributionDecision {
   const { deal } = input;
-  const { model, windowDays, channelConflict } = input.program.attribution;
   const dealCreated = instantMs(deal.createdAt);
   const dealDomain = deal.companyDomain ? domainFromWebsite(deal.companyDomain) : null;
-  const repSourcedChannel = (c: AttributionCandidate): boolean =>
-    deal.sourcedBy === 'rep' && CHANNEL_TYPES.includes(c.referrerType);
+  const rulesOf = (c: AttributionCandidate): Program['attribution'] => c.program?.attribution ?? input.program.attribution;
+  const versions = new Set(input.candidates.map((c) => c.program?.version ?? null));
+  const judgedBy = (c: AttributionCandidate): string[] =>
+    versions.size > 1 && c.program ? [`judged by program version ${c.program.version}, the one the referral is locked to`] : [];
+  const channelConflict = (c: AttributionCandidate): ChannelConflictPolicy | null =>
+    deal.sourcedBy === 'rep' && CHANNEL_TYPES.includes(c.referrerType) ? rulesOf(c).channelConflict : null;
   const notAttributed: AttributionDecision['notAttributed'] = [];
   const eligible: { candidate: AttributionCandidate; evidence: Evidence[] }[] = [];
 
   for (const c of input.candidates) {
-    const skip = (reason: string): void => void notAttributed.push({ referralId: c.referralId, reasons: [reason] });
+    const skip = (reason: string): void => void notAttributed.push({ referralId: c.referralId, reasons: [reason, ...judgedBy(c)] });
+    const { windowDays } = rulesOf(c);
+    const claim = c.claim?.dealId === deal.id ? c.claim : null;
     const evidence = evidenceFor(c, deal, dealDomain);
     const submitted = instantMs(c.submittedAt);
     const day = c.submittedAt.slice(0, 10);
@@ -97,11 +121,12 @@ export function attributeDeal(input: AttributionInput): AttributionDecision {
     else if (evidence.length === 0) skip(`none of the deal's contacts, companies or domain match the referral`);
     // CRMs keep creation times to the second (Salesforce's CreatedDate); within that second, the
     // referral is taken to come first.
-    else if (wholeSeconds(submitted) > wholeSeconds(dealCreated)) skip(`the referral was submitted on ${day}, after the deal was created on ${dealDay}`);
-    else if (dealCreated - submitted > windowDays * MS_PER_DAY) {
+    else if (!claim && wholeSeconds(submitted) > wholeSeconds(dealCreated)) {
+      skip(`the referral was submitted on ${day}, after the deal was created on ${dealDay}, and no claim on the deal was approved`);
+    } else if (!claim && dealCreated - submitted > windowDays * MS_PER_DAY) {
       skip(`the deal was created on ${dealDay}, more than ${windowDays} days after the referral on ${day}`);
-    } else if (repSourcedChannel(c) && channelConflict === 'rep_sourced_blocks_partner') {
-      skip(`the deal is rep-sourced and the program gives ${c.referrerType}s no credit on rep-sourced deals`);
+    } else if (channelConflict(c) === 'rep_sourced_blocks_partner') {
+      skip(`the deal is rep-sourced and the channel-conflict policy rep_sourced_blocks_partner gives ${c.referrerType}s no credit on it`);
     } else eligible.push({ candidate: c, evidence });
   }
 
@@ -110,37 +135,60 @@ export function attributeDeal(input: AttributionInput): AttributionDecision {
       instantMs(a.candidate.submittedAt) - instantMs(b.candidate.submittedAt) ||
       compareText(a.candidate.referralId, b.candidate.referralId),
   );
-  const influencedOnly = (c: AttributionCandidate): boolean => repSourcedChannel(c) && channelConflict === 'influenced_only';
+  const influencedOnly = (c: AttributionCandidate): boolean => channelConflict(c) === 'influenced_only';
   const creditable = eligible.filter((e) => !influencedOnly(e.candidate));
+  const leader = creditable[0]?.candidate;
+  const { model, windowDays } = leader ? rulesOf(leader) : input.program.attribution;
   const credited =
     model === 'linear' ? creditable : model === 'first_touch' ? creditable.slice(0, 1) : creditable.slice(-1);
-  const shares = credited.length > 0 ? equalSharesPpm(credited.length) : [];
+  const shares = splitShares(credited.map((e) => channelConflict(e.candidate) === 'split_with_rep'));
   const modelLabel = model.replace('_', '-');
   const winner = model === 'first_touch' ? credited[0] : credited.at(-1);
 
   const attributed = eligible.map(({ candidate: c, evidence }): Attribution => {
-    const linked = `linked through ${evidence.map((e) => `${e.via} ${e.id}`).join(', ')}`;
+    const linked = `linked through ${evidence.map(describeEvidence).join(', ')}`;
     const base = { referralId: c.referralId, referrerId: c.referrerId, evidence };
     const index = credited.findIndex((e) => e.candidate === c);
     const share = shares[index];
     if (share !== undefined) {
       const split = credited.length > 1 ? `${modelLabel} split: ${formatPpm(share)} of the credit` : `${modelLabel}: full credit`;
-      return { ...base, sharePpm: share, role: 'sourced', reasons: [linked, split] };
+      const policy = channelConflict(c);
+      const channel =
+        policy === 'split_with_rep'
+          ? [`the deal is rep-sourced; the channel-conflict policy split_with_rep leaves the ${c.referrerType} half of its share (${formatPpm(share)})`]
+          : policy === 'ignore'
+            ? [`the deal is rep-sourced; the channel-conflict policy ignore credits the ${c.referrerType} in full`]
+            : [];
+      return { ...base, sharePpm: share, role: 'sourced', reasons: [linked, split, ...channel, ...judgedBy(c)] };
     }
     const why = influencedOnly(c)
-      ? `the deal is rep-sourced, so a ${c.referrerType} referral is recorded as influence without credit`
+      ? `the deal is rep-sourced, so the channel-conflict policy influenced_only records the ${c.referrerType} referral as influence without credit`
       : `${modelLabel}: credit goes to referral ${winner?.candidate.referralId}`;
-    return { ...base, sharePpm: 0, role: 'influenced', reasons: [linked, why] };
+    return { ...base, sharePpm: 0, role: 'influenced', reasons: [linked, why, ...judgedBy(c)] };
   });
 
   const reasons = [
     credited.length > 0
       ? `deal ${deal.id} is credited to ${credited.length} referral${credited.length > 1 ? 's' : ''} ` +
-        `(${modelLabel}, ${windowDays}-day window)`
+        `(${modelLabel}, ${windowDays}-day window${leader?.program && versions.size > 1 ? `, program version ${leader.program.version} of the earliest credited referral` : ''})`
       : `no referral earns credit for deal ${deal.id}`,
   ];
+  if (deal.sourcedBy === 'rep') reasons.push(`the CRM records the deal as rep-sourced${deal.sourceReason ? ` (${deal.sourceReason})` : ''}`);
   if (!deal.isWon) reasons.push('the deal is not closed won yet, so this attribution is provisional');
   return { attributed, notAttributed, reasons };
+}
+
+/**
+ * Equal shares of the deal; a share marked `halved` (a partner splitting a rep-sourced deal with
+ * the rep) keeps half, and the other half is nobody's to pay.
+ */
+function splitShares(halved: readonly boolean[]): number[] {
+  if (halved.length === 0) return [];
+  return equalSharesPpm(halved.length).map((share, i) => (halved[i] ? Math.floor(share / 2) : share));
+}
+
+function describeEvidence(e: Evidence): string {
+  return e.via === 'claim' ? `a claim by ${e.by} on ${e.at.slice(0, 10)}, approved by ${e.approvedBy}` : `${e.via} ${e.id}`;
 }
 
 /**
@@ -155,6 +203,10 @@ export function attributedValueCents(valueCents: number | null, attributed: read
 
 function evidenceFor(c: AttributionCandidate, deal: AttributionDeal, dealDomain: string | null): Evidence[] {
   const evidence: Evidence[] = [];
+  if (c.claim?.dealId === deal.id) {
+    const { by, at, approvedBy } = c.claim;
+    evidence.push({ via: 'claim', id: deal.id, by, at, approvedBy });
+  }
   for (const id of deal.contactIds) if (c.refereePersonIds.includes(id)) evidence.push({ via: 'contact', id });
   for (const id of deal.companyIds) if (c.refereeCompanyIds.includes(id)) evidence.push({ via: 'company', id });
   // A free-mail domain says nothing about the company.

@@ -12,9 +12,36 @@ export type AttributionModel = 'first_touch' | 'last_touch' | 'linear';
 
 /**
  * What happens when a deal is marked rep-sourced in the CRM and a partner or consultant also
- * referred it: block their credit, record them as influenced (no share, no reward), or ignore it.
+ * referred it: block their credit, record them as influenced (no share, no reward), split the
+ * credit with the rep (the partner keeps half of its share), or ignore it (credit the partner).
  */
-export type ChannelConflictPolicy = 'rep_sourced_blocks_partner' | 'influenced_only' | 'ignore';
+export const CHANNEL_CONFLICT_POLICIES = ['rep_sourced_blocks_partner', 'influenced_only', 'split_with_rep', 'ignore'] as const;
+export type ChannelConflictPolicy = (typeof CHANNEL_CONFLICT_POLICIES)[number];
+
+/** The deal lifecycle step from which a deal can no longer be claimed. */
+export const CLAIM_CUTOFF_STEPS = ['qualified', 'in_sales_process', 'closed'] as const;
+export type ClaimCutoffStep = (typeof CLAIM_CUTOFF_STEPS)[number];
+
+/**
+ * Deal claims: a referral logged against a person, company or deal that already has an open deal
+ * asks for credit on that deal instead of being turned away as a conflict.
+ */
+export interface ClaimsPolicy {
+  allowed: boolean;
+  /** Claims are possible while the deal has not reached this step ('closed': until won or lost). */
+  until: ClaimCutoffStep;
+  /** A deal can be claimed within this many days of its creation; a pending claim expires this many days after it was made. */
+  windowDays: number;
+  /** A claim waits for an approver; without approval it is accepted at once. */
+  requireApproval: boolean;
+  /** An existing customer's (expansion) deal may be claimed. */
+  allowExpansion: boolean;
+}
+
+/** Safe defaults: claims allowed until the deal closes, within 90 days of its creation, each approved, no expansion deals. */
+export function defaultClaimsPolicy(): ClaimsPolicy {
+  return { allowed: true, until: 'closed', windowDays: 90, requireApproval: true, allowExpansion: false };
+}
 
 /**
  * Optional limits that make a rule apply only to some deals or referrers. Deal size is the deal's
@@ -106,6 +133,7 @@ export interface Program {
     windowDays: number;
     channelConflict: ChannelConflictPolicy;
   };
+  claims: ClaimsPolicy;
   rewardRules: RewardRule[];
   milestoneBonuses: MilestoneBonus[];
   refereeReward?: RefereeReward;
@@ -161,6 +189,7 @@ export function defaultProgram(): Program {
     requireAgreement: false,
     dedupe: { windowDays: window, winner: 'first', plusAddressing: 'strip', protectionDays: window },
     attribution: { model: 'first_touch', windowDays: window, channelConflict: 'influenced_only' },
+    claims: defaultClaimsPolicy(),
     rewardRules: [
       {
         id: 'qualified-fee',

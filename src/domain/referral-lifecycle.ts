@@ -4,6 +4,7 @@ import type { RewardMilestone } from './program.ts';
 
 export const REFERRAL_STATUSES = [
   'submitted',
+  'claim_pending',
   'accepted',
   'rejected',
   'contacted',
@@ -41,7 +42,9 @@ const CLOSED: readonly ReferralStatus[] = ['closed_won', 'closed_lost'];
  * in 'contacted' on a rep's word with no deal behind it.
  */
 const TRANSITIONS: Readonly<Record<ReferralStatus, readonly ReferralStatus[]>> = {
-  submitted: ['accepted', 'rejected'],
+  submitted: ['accepted', 'rejected', 'claim_pending'],
+  // A claim on an existing deal: approved (accepted and linked to the deal), rejected, or expired.
+  claim_pending: ['accepted', 'rejected', 'expired'],
   accepted: [...OPEN, ...CLOSED, 'expired'],
   contacted: [...OPEN, ...CLOSED, 'expired'],
   qualified: [...OPEN, ...CLOSED, 'expired'],
@@ -55,6 +58,7 @@ const TRANSITIONS: Readonly<Record<ReferralStatus, readonly ReferralStatus[]>> =
 /** Pipeline order used to tell forward from backward moves. */
 const RANK: Readonly<Record<ReferralStatus, number>> = {
   submitted: 0,
+  claim_pending: 0,
   accepted: 1,
   contacted: 2,
   qualified: 3,

@@ -1,3 +1,4 @@
+import { chooseClaimDeal, claimVerdict, describeDeal, type Audience, type ClaimableDeal, type DealHolder } from './claims.ts';
 import { compareText } from './compare.ts';
 import { addDaysToInstant, instantMs, type IsoInstant } from './dates.ts';
 import { domainFromEmail, isFreeMailDomain, normalizeEmail, refereeIdentity } from './normalize.ts';
@@ -21,9 +22,16 @@ export interface SubmissionFacts {
   referrer: { id?: string | null; email: string; type: ReferrerType; agreementAcceptedAt?: IsoInstant | null };
   referee: { email: string; domain?: string | null; company?: string | null; website?: string | null };
   priorReferrals: readonly PriorReferral[];
+  /** Who submits and reads the verdict: a referrer never sees another referrer or the CRM's data. */
+  audience?: Audience;
   crm: {
     customerAccount?: { companyId: string; name: string } | null;
-    openDeals: readonly { dealId: string; name?: string | null; ownerId?: string | null; ownerName?: string | null }[];
+    /** The referee's (person's or company's) open deals. */
+    openDeals: readonly ClaimableDeal[];
+    /** The deal the submitter named (the card on a deal record): the referral claims it. */
+    namedDeal?: ClaimableDeal | null;
+    /** Per deal id, the referrals that hold it (linked to it, or pending claims on it). */
+    holders?: Readonly<Record<string, readonly DealHolder[]>>;
   };
 }
 
@@ -33,7 +41,10 @@ export interface Collision {
   referralId?: string;
   dealId?: string;
   ownerId?: string;
+  ownerName?: string;
   companyId?: string;
+  /** The referrer who holds the deal; never told to another referrer. */
+  referrerName?: string;
 }
 
 export type SubmissionVerdict =
@@ -45,6 +56,26 @@ export type SubmissionVerdict =
       protectedUntil: IsoInstant;
       /** Earlier referrals this one replaces under a 'last' winner policy; the caller closes them. */
       supersedes: string[];
+      /** A claim the program accepts without approval: the deal is credited to this referral. */
+      claimedDealId?: string;
+      reasons: string[];
+    }
+  | {
+      /** A claim on an existing deal, holding it until an approver decides or the claim expires. */
+      outcome: 'claim_pending';
+      refereeEmail: string;
+      refereeDomain: string | null;
+      protectedUntil: IsoInstant;
+      claimedDealId: string;
+      expiresAt: IsoInstant;
+      reasons: string[];
+    }
+  | {
+      /** Several open deals and none named: nothing is recorded until the submitter names one. */
+      outcome: 'choose_deal';
+      refereeEmail: string;
+      refereeDomain: string | null;
+      deals: ClaimableDeal[];
       reasons: string[];
     }
   | {
@@ -58,14 +89,17 @@ export type SubmissionVerdict =
       collidesWith?: Collision;
       /** For duplicates: the date from which this referee could be referred again. */
       protectedUntil?: IsoInstant;
+      /** The submission named a deal (a claim): failing, it records nothing. */
+      claim?: boolean;
     };
 
 /** Referrals that no longer hold their referee. */
 const SPENT: readonly ReferralStatus[] = ['rejected', 'expired', 'closed_lost'];
 
 /**
- * Checks a new referral in order: referrer allowed → self-referral → duplicate → CRM conflict.
- * Every outcome carries sentences the submitter can read.
+ * Checks a new referral in order: referrer allowed → self-referral → duplicate → an existing deal
+ * (a claim on it, see claims.ts) → an existing customer. Every outcome carries sentences the
+ * submitter can read.
  */
 export function checkSubmission(facts: SubmissionFacts): SubmissionVerdict {
   const { program, now, referrer, crm } = facts;
@@ -77,7 +111,17 @@ export function checkSubmission(facts: SubmissionFacts): SubmissionVerdict {
     extra: { collidesWith?: Collision; protectedUntil?: IsoInstant; referrerReason?: string } = {},
   ): SubmissionVerdict => {
     const { referrerReason = reasons.join(' '), ...collision } = extra;
-    return { outcome: 'rejected', code, refereeEmail: email, refereeDomain: domain, reasons, referrerReason, ...collision };
+    return {
+      outcome: 'rejected',
+      code,
+      refereeEmail: email,
+      refereeDomain: domain,
+      reasons,
+      referrerReason,
+      ...collision,
+      // A submission naming a deal is a claim: failing, it records nothing.
+      ...(crm.namedDeal ? { claim: true } : {}),
+    };
   };
 
   if (!program.referrerTypes.includes(referrer.type)) {
@@ -116,25 +160,50 @@ export function checkSubmission(facts: SubmissionFacts): SubmissionVerdict {
     });
   }
 
+  const audience = facts.audience ?? 'rep';
+  const protectedUntil = addDaysToInstant(now, program.dedupe.protectionDays);
+  const named = crm.namedDeal ?? null;
+  const [firstDeal, ...moreDeals] = crm.openDeals;
+  if (!named && firstDeal && !program.claims.allowed) {
+    const more = moreDeals.length > 0 ? ` and ${moreDeals.length} more` : '';
+    const deal = describeDeal(firstDeal, audience);
+    return reject('conflict', [`${who} conflicts with ${audience === 'referrer' ? deal : `open ${deal}`}${more}; the program does not allow referrals to claim existing deals.`], {
+      collidesWith: dealCollision(firstDeal, audience),
+      // The deal, its owner and its size are the sales team's, not the referrer's.
+      referrerReason: `${who} is already talking with our sales team, so it cannot be referred.`,
+    });
+  }
+  const choice = named ? ({ outcome: 'one', deal: named } as const) : chooseClaimDeal(crm.openDeals, audience);
+  if (choice.outcome === 'choose_deal') {
+    return { outcome: 'choose_deal', refereeEmail: email, refereeDomain: domain, deals: choice.deals, reasons: choice.reasons };
+  }
+  if (choice.outcome === 'one') {
+    const deal = choice.deal;
+    const claimFacts = { policy: program.claims, now, audience, referrerId: referrer.id ?? null, deal, holders: crm.holders?.[deal.id] ?? [] };
+    const claim = claimVerdict(claimFacts);
+    if (claim.outcome === 'claim_pending') {
+      const { dealId: claimedDealId, expiresAt, reasons } = claim;
+      return { outcome: 'claim_pending', refereeEmail: email, refereeDomain: domain, protectedUntil, claimedDealId, expiresAt, reasons };
+    }
+    if (claim.outcome === 'accepted') {
+      return { outcome: 'accepted', refereeEmail: email, refereeDomain: domain, protectedUntil, supersedes: [], claimedDealId: claim.dealId, reasons: claim.reasons };
+    }
+    const { referralId, referrerName, protectedUntil: heldUntil } = claim.collidesWith;
+    return reject(claim.outcome, claim.reasons, {
+      collidesWith: { ...dealCollision(deal, audience), ...(referralId ? { referralId } : {}), ...(referrerName ? { referrerName } : {}) },
+      ...(heldUntil ? { protectedUntil: heldUntil } : {}),
+      // The same decision in the words a referrer may read.
+      referrerReason: claimVerdict({ ...claimFacts, audience: 'referrer' }).reasons.join(' '),
+    });
+  }
+
   if (crm.customerAccount) {
     const account = crm.customerAccount;
     return reject('conflict', [`${account.name} is already a customer, so it cannot be referred.`], {
       collidesWith: { companyId: account.companyId },
     });
   }
-  const [deal, ...moreDeals] = crm.openDeals;
-  if (deal) {
-    const named = deal.name ? `"${deal.name}" (${deal.dealId})` : deal.dealId;
-    const owner = deal.ownerName ?? deal.ownerId;
-    const more = moreDeals.length > 0 ? ` and ${moreDeals.length} more` : '';
-    return reject('conflict', [`${who} conflicts with open deal ${named}${owner ? ` owned by ${owner}` : ''}${more}.`], {
-      collidesWith: { dealId: deal.dealId, ...(deal.ownerId ? { ownerId: deal.ownerId } : {}) },
-      // The deal, its owner and its size are the sales team's, not the referrer's.
-      referrerReason: `${who} is already talking with our sales team, so it cannot be referred.`,
-    });
-  }
 
-  const protectedUntil = addDaysToInstant(now, program.dedupe.protectionDays);
   const supersedes = duplicate.verdict === 'supersedes' ? duplicate.priors.map((p) => p.id) : [];
   const reasons = [`Referral of ${who} received.`];
   if (supersedes.length > 0) {
@@ -184,6 +253,12 @@ function findDuplicate(facts: SubmissionFacts, email: string, domain: string | n
       ? instantMs(first.claimEnd) > instantMs(first.windowEnd) ? first.claimEnd : first.windowEnd
       : isProtected(first.claimEnd) ? first.claimEnd : null;
   return { verdict: 'duplicate', prior: first.prior, openUntil, byYou: byYou(first.prior), via: first.via };
+}
+
+/** The deal a submission collides with; its owner only for reps and admins. */
+function dealCollision(deal: ClaimableDeal, audience: Audience): Collision {
+  if (audience === 'referrer') return { dealId: deal.id };
+  return { dealId: deal.id, ...(deal.ownerId ? { ownerId: deal.ownerId } : {}), ...(deal.ownerName ? { ownerName: deal.ownerName } : {}) };
 }
 
 function capitalize(text: string): string {

@@ -12,6 +12,8 @@ export const errorStatus = {
   method_not_allowed: 405,
   duplicate: 409,
   conflict: 409,
+  /** Several open deals and none named: the submitter names one (`error.details.verdict.deals`). */
+  choose_deal: 409,
   illegal_state: 409,
   precondition_failed: 412,
   payload_too_large: 413,

@@ -7,7 +7,7 @@ import { replayEvents } from '../use-cases/replay-events.ts';
 import { principalOf } from './auth.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
 import { installationIds, requestedInstallationId, resolveInstallation } from './installation-scope.ts';
-import { replaySchema, stageMappingSchema } from './schemas.ts';
+import { dealSourcesSchema, replaySchema, stageMappingSchema } from './schemas.ts';
 import { installationView } from './views.ts';
 import { requestContext } from './request-context.ts';
 
@@ -38,6 +38,27 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
         issues: result.problems.map((p) => ({ field: [p.pipelineId, p.stageId].filter(Boolean).join('.'), message: p.reason })),
       });
     }
+    res.json(installationView(store.installations.get(installation.id)!));
+  });
+
+  /** Who sourced a deal: the CRM fields to read and what their values mean (channel-conflict policy). */
+  router.put('/installations/:id/deal-sources', (req, res) => {
+    const installation = resolveInstallation(store, req.params.id, principalOf(res));
+    const dealSources = parseInput(dealSourcesSchema, req.body);
+    const now = ctx.now();
+    store.transaction(() => {
+      store.installations.updateSettings(installation.id, { dealSources }, now);
+      store.audit.record({
+        installationId: installation.id,
+        actor: 'admin',
+        action: 'installation.deal_sources',
+        subjectType: 'installation',
+        subjectId: installation.id,
+        before: store.installations.settings(installation).dealSources ?? null,
+        after: dealSources,
+        at: now.toISOString(),
+      });
+    });
     res.json(installationView(store.installations.get(installation.id)!));
   });
 

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { REFERRER_TYPES, REWARD_MILESTONES, type Program } from '../domain/program.ts';
+import {
+  CHANNEL_CONFLICT_POLICIES,
+  CLAIM_CUTOFF_STEPS,
+  defaultClaimsPolicy,
+  REFERRER_TYPES,
+  REWARD_MILESTONES,
+  type Program,
+} from '../domain/program.ts';
 
 // Validates a whole Program at the edge (admin settings API). Objects are strict so a typo in a
 // field name is an error, not a silently ignored setting.
@@ -103,10 +110,18 @@ export const programSchema = z.strictObject({
   attribution: z.strictObject({
     model: z.enum(['first_touch', 'last_touch', 'linear'], { error: 'must be first_touch, last_touch or linear' }),
     windowDays: days.min(1, { error: 'must be at least 1 day' }),
-    channelConflict: z.enum(['rep_sourced_blocks_partner', 'influenced_only', 'ignore'], {
-      error: 'must be rep_sourced_blocks_partner, influenced_only or ignore',
-    }),
+    channelConflict: z.enum(CHANNEL_CONFLICT_POLICIES, { error: `must be one of ${CHANNEL_CONFLICT_POLICIES.join(', ')}` }),
   }),
+  // A program saved before claims existed gets the safe defaults.
+  claims: z
+    .strictObject({
+      allowed: z.boolean(),
+      until: z.enum(CLAIM_CUTOFF_STEPS, { error: `must be one of ${CLAIM_CUTOFF_STEPS.join(', ')}` }),
+      windowDays: days.min(1, { error: 'must be at least 1 day' }),
+      requireApproval: z.boolean(),
+      allowExpansion: z.boolean(),
+    })
+    .default(defaultClaimsPolicy),
   rewardRules: z
     .array(z.discriminatedUnion('kind', [fixedRuleSchema, percentRuleSchema], { error: "kind must be 'fixed' or 'percent'" }))
     .refine(uniqueIds, { error: 'reward rule ids must be unique' }),

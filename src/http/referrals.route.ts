@@ -1,16 +1,25 @@
 import { Router } from 'express';
 import { normalizeEmail } from '../domain/normalize.ts';
 import type { UseCaseContext } from '../ports/context.ts';
-import { submitReferral } from '../use-cases/submit-referral.ts';
+import { verdictView, type VerdictView } from '../domain/verdict.ts';
+import { decideClaim } from '../use-cases/decide-claim.ts';
+import { audienceOf, submitReferral } from '../use-cases/submit-referral.ts';
 import { principalOf } from './auth.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
 import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
-import { createReferralSchema, createReferrerSchema, listReferralsQuery } from './schemas.ts';
+import { approveClaimSchema, createReferralSchema, createReferrerSchema, listReferralsQuery, rejectClaimSchema } from './schemas.ts';
 import { decodeCursor } from '../store/referrals.repo.ts';
 import { referralSummary, referralView, referrerView, rewardView } from './views.ts';
 import { requestContext } from './request-context.ts';
 
-const REJECTION_STATUS = { duplicate: 'duplicate', conflict: 'conflict', ineligible_referrer: 'forbidden', self_referral: 'conflict' } as const;
+/** Admin-token callers keep the 201/409 contract; the verdict rides in the body either way. */
+const ERROR_FOR: Record<Exclude<VerdictView['outcome'], 'accepted' | 'claim_pending'>, 'duplicate' | 'conflict' | 'forbidden' | 'choose_deal' | 'not_found'> = {
+  duplicate: 'duplicate',
+  conflict: 'conflict',
+  ineligible: 'forbidden',
+  choose_deal: 'choose_deal',
+  invalid: 'not_found',
+};
 
 export function referralsRouter(ctx: UseCaseContext): Router {
   const router = Router();
@@ -18,29 +27,62 @@ export function referralsRouter(ctx: UseCaseContext): Router {
 
   router.post('/referrals', async (req, res) => {
     const body = parseInput(createReferralSchema, req.body);
-    const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principalOf(res));
+    const principal = principalOf(res);
+    const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principal);
     requireQueue(ctx.scheduler);
     const result = await submitReferral(requestContext(ctx, res), {
       installation,
       referrer: body.referrer,
       referee: body.referee,
       notes: body.notes,
+      deal: body.deal,
       submittedBy: body.submittedBy,
       source: `api:${res.locals.requestId as string}`,
     });
-    if (result.outcome === 'accepted') {
-      res.status(201).json(referralView(store, result.referral));
+    const verdict: VerdictView =
+      result.outcome === 'deal_not_found' ? { outcome: 'invalid', reasons: [result.reason] } : verdictView(result.verdict, audienceOf(body.submittedBy));
+    const referral = 'referral' in result ? result.referral : null;
+    const { outcome } = verdict;
+    const recorded = outcome === 'accepted' || outcome === 'claim_pending';
+    // hubspot.fetch turns any non-2xx answer into a bare proxy error: a card always gets its verdict.
+    if (recorded || principal.kind === 'crm-card') {
+      res.status(recorded ? 201 : 200).json({ ...(referral ? referralView(store, referral) : {}), verdict });
       return;
     }
-    const { verdict } = result;
-    throw new ApiError(REJECTION_STATUS[verdict.code], verdict.reasons.join(' '), {
-      reason: verdict.code,
+    throw new ApiError(ERROR_FOR[outcome], verdict.reasons.join(' '), {
+      reason: 'verdict' in result && result.verdict.outcome === 'rejected' ? result.verdict.code : verdict.outcome,
       reasons: verdict.reasons,
       ...(verdict.collidesWith ?? {}),
-      rejectedReferralId: result.referral.id,
-      ...(verdict.protectedUntil ? { protectedUntil: verdict.protectedUntil } : {}),
+      ...(referral ? { rejectedReferralId: referral.id } : {}),
+      verdict,
     });
   });
+
+  router.post('/referrals/:id/claim/approve', async (req, res) => {
+    const body = parseInput(approveClaimSchema, req.body);
+    const result = await decideClaim(requestContext(ctx, res), {
+      referralId: req.params.id,
+      installationIds: installationIds(store, undefined, principalOf(res)),
+      decision: { action: 'approve', approvedBy: body.approvedBy ?? 'admin' },
+    });
+    res.json(claimDecisionAnswer(result, req.params.id));
+  });
+
+  router.post('/referrals/:id/claim/reject', async (req, res) => {
+    const body = parseInput(rejectClaimSchema, req.body);
+    const result = await decideClaim(requestContext(ctx, res), {
+      referralId: req.params.id,
+      installationIds: installationIds(store, undefined, principalOf(res)),
+      decision: { action: 'reject', rejectedBy: body.rejectedBy ?? 'admin', reason: body.reason },
+    });
+    res.json(claimDecisionAnswer(result, req.params.id));
+  });
+
+  function claimDecisionAnswer(result: Awaited<ReturnType<typeof decideClaim>>, id: string) {
+    if (result.outcome === 'not_found') throw new ApiError('not_found', `No referral ${id}.`);
+    if (result.outcome === 'refused') throw new ApiError('illegal_state', result.reasons.join(' '), { reasons: result.reasons });
+    return { outcome: result.outcome, reasons: result.reasons, referral: referralView(store, result.referral) };
+  }
 
   router.get('/referrals', (req, res) => {
     const query = parseInput(listReferralsQuery, req.query, 'query');

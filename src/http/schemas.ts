@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { crmKinds } from '../../connectors/registry.ts';
+import { DEAL_SOURCES } from '../domain/deal-source.ts';
 import { REFERRER_TYPES } from '../domain/program.ts';
 import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
 import { REWARD_STATUSES } from '../domain/rewards.ts';
@@ -33,9 +34,17 @@ export const createReferralSchema = z.object({
       .optional(),
   }),
   notes: z.string().max(5_000).optional(),
+  /** The deal the referral claims (the card on a deal record sends it). */
+  deal: z.object({ id }).optional(),
   submittedBy: z
-    .object({ kind: z.enum(['rep', 'referrer', 'integration']), id: id.optional() })
+    .object({ kind: z.enum(['rep', 'referrer', 'integration']), id: id.optional(), name: name.optional() })
     .default({ kind: 'integration' }),
+});
+
+export const approveClaimSchema = z.object({ approvedBy: name.optional() }).default({});
+export const rejectClaimSchema = z.object({
+  reason: z.string().trim().min(1, 'say why the claim is rejected').max(1_000),
+  rejectedBy: name.optional(),
 });
 
 export const createReferrerSchema = referrerInputSchema.extend({
@@ -76,6 +85,18 @@ export const stageMappingSchema = z.record(
   z.string().min(1),
   z.record(z.string().min(1), z.enum(['contacted', 'qualified', 'in_sales_process'])),
 );
+
+/** Which deal fields say who sourced a deal, in order of trust, and what their values mean. */
+export const dealSourcesSchema = z.strictObject({
+  fields: z
+    .array(
+      z.strictObject({
+        field: z.string().trim().min(1, 'name the CRM field').max(200),
+        values: z.record(z.string().trim().min(1).max(200), z.enum(DEAL_SOURCES, { error: `must be one of ${DEAL_SOURCES.join(', ')}` })),
+      }),
+    )
+    .max(10, 'at most 10 fields'),
+});
 
 export const replaySchema = z.object({ since: z.iso.datetime({ offset: true, error: 'expected an ISO date-time' }), installationId: id.optional() });
 export const installationQuery = z.object({ installationId: id.optional() });

@@ -1,3 +1,4 @@
+import { defaultDealSourceMapping, type DealSourceMapping } from '../domain/deal-source.ts';
 import { toMajorUnits } from '../domain/money.ts';
 import type { Store } from '../store/index.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
@@ -7,7 +8,7 @@ import type { RewardWithNet } from '../store/rewards.repo.ts';
 /** JSON shapes of the API. Amounts go out in the currency's major unit; the store keeps minor units. */
 
 export function installationView(row: InstallationRow) {
-  const settings = row.settings as { stageMapping?: unknown; provisioning?: unknown };
+  const settings = row.settings as { stageMapping?: unknown; provisioning?: unknown; dealSources?: DealSourceMapping };
   return {
     id: row.id,
     crm: row.crm,
@@ -17,6 +18,8 @@ export function installationView(row: InstallationRow) {
     statusReason: row.statusReason,
     scopes: row.scopes,
     stageMapping: settings.stageMapping ?? {},
+    /** Who sourced a deal, as this installation reads the CRM's fields (its own mapping, else the CRM's defaults). */
+    dealSources: settings.dealSources ?? defaultDealSourceMapping(row.crm),
     provisioning: settings.provisioning ?? null,
     createdAt: row.createdAt,
   };
@@ -117,5 +120,85 @@ export function referralView(store: Store, row: ReferralRow) {
     })),
     rewards: store.rewards.forReferral(row.id).map(rewardView),
     links: store.referrals.links(row.id),
+    claim: claimView(store, row.id),
+    program: {
+      version: row.programVersion,
+      reason: `locked when the referral was submitted on ${row.submittedAt.slice(0, 10)}: its attribution, dedupe, expiry and rewards follow version ${row.programVersion}, whatever was saved since`,
+    },
+    decisions: decisionsView(store, row),
+  };
+}
+
+function claimView(store: Store, referralId: string) {
+  const claim = store.dealClaims.get(referralId);
+  if (!claim) return null;
+  return {
+    dealId: claim.dealId,
+    claimedBy: claim.claimedBy,
+    claimedAt: claim.claimedAt,
+    expiresAt: claim.expiresAt,
+    decision: claim.decision,
+    decidedBy: claim.decidedBy,
+    decidedAt: claim.decidedAt,
+    reason: claim.reason,
+  };
+}
+
+interface AttributionOutcome {
+  dealId: string;
+  attributed: boolean;
+  role?: string;
+  sharePpm?: number;
+  evidence?: unknown[];
+  reasons: string[];
+  dealReasons: string[];
+}
+interface RewardPlanOutcome {
+  milestone: string;
+  dealId: string | null;
+  rewards: { kind: string; amountCents: number; currency: string; reasons: string[] }[];
+  notes: string[];
+}
+
+/**
+ * Why the referral was (not) credited for each deal it was a candidate of (the latest decision per
+ * deal), and every reward plan: what it earned, or "no reward because …".
+ */
+function decisionsView(store: Store, row: ReferralRow) {
+  const all = store.audit.decisionsFor(row.installationId, 'referral', row.id);
+  const latestPerDeal = new Map<string, { outcome: AttributionOutcome; at: string }>();
+  for (const d of all.filter((d) => d.kind === 'attribution')) {
+    const outcome = d.outcome as AttributionOutcome;
+    if (!latestPerDeal.has(outcome.dealId)) latestPerDeal.set(outcome.dealId, { outcome, at: d.createdAt });
+  }
+  return {
+    attribution: [...latestPerDeal.values()].map(({ outcome: o, at }) => ({
+      dealId: o.dealId,
+      attributed: o.attributed,
+      ...(o.attributed ? { role: o.role, sharePpm: o.sharePpm, evidence: o.evidence } : {}),
+      summary: o.attributed
+        ? `Attributed to deal ${o.dealId} (${o.role}): ${o.reasons.join('; ')}.`
+        : `Not attributed to deal ${o.dealId} because ${o.reasons.join('; ')}.`,
+      reasons: o.reasons,
+      dealReasons: o.dealReasons,
+      at,
+    })),
+    rewards: all
+      .filter((d) => d.kind === 'reward_plan')
+      .reverse()
+      .map((d) => {
+        const o = d.outcome as RewardPlanOutcome;
+        const step = o.milestone.replace('_', ' ');
+        return {
+          milestone: o.milestone,
+          dealId: o.dealId,
+          summary: o.rewards.length
+            ? `At ${step}: ${o.rewards.map((r) => `${r.kind} reward of ${toMajorUnits(r.amountCents, r.currency)} ${r.currency} (${r.reasons.join('; ')})`).join(', ')}.`
+            : `No reward at ${step} because ${o.notes.join('; ')}.`,
+          rewards: o.rewards,
+          notes: o.notes,
+          at: d.createdAt,
+        };
+      }),
   };
 }

@@ -72,6 +72,26 @@ export function arrivalNotice(
   };
 }
 
+/** A claim on a deal, told to the deal's owner with the verdict's words. */
+export function claimNotice(
+  referral: ReferralRow,
+  referrer: ReferrerRow,
+  program: NotificationIntent['program'],
+  recipient: NonNullable<NotificationIntent['recipient']>,
+  reason: string,
+): NotificationIntent {
+  return {
+    installationId: referral.installationId,
+    topic: 'deal.claimed',
+    sourceKey: `${referral.id}:claimed`,
+    referralId: referral.id,
+    referrerId: referrer.id,
+    recipient,
+    data: { referral: { ...referralSummary(referral), reason, ...(referral.notes ? { notes: referral.notes } : {}) } },
+    program,
+  };
+}
+
 export function rewardNotice(
   reward: RewardRow,
   referral: ReferralRow,

@@ -93,6 +93,18 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
       paragraphs: [`${who}, who is not a contact in the CRM, referred ${referee(d)}.`, ...notes(d), ...(d.referral ? [`Referral id: ${d.referral.id}`] : [])],
     };
   },
+  'deal.claimed': (d) => {
+    const who = d.referrer ? `${d.referrer.name}${d.referrer.company ? ` (${d.referrer.company})` : ''}` : 'A referrer';
+    return {
+      subject: `${who} claims credit for your deal with ${referee(d)}`,
+      paragraphs: [
+        `${who} referred ${referee(d)}, who is in one of your open deals, and asks for credit on it.`,
+        ...(d.referral?.reason ? [d.referral.reason] : []),
+        ...notes(d),
+        ...(d.referral ? [`Referral id: ${d.referral.id}`] : []),
+      ],
+    };
+  },
   'webhook_endpoint.disabled': (d) => {
     const e = d.endpoint;
     return {

@@ -12,7 +12,7 @@ export const REFERRER_TOPICS = [
 ] as const;
 
 /** Notices to colleagues (rep, CS owner), by email to `intent.recipient` only. */
-export const INTERNAL_TOPICS = ['account.eligible', 'referral.arrived_internal'] as const;
+export const INTERNAL_TOPICS = ['account.eligible', 'referral.arrived_internal', 'deal.claimed'] as const;
 
 export type ReferrerTopic = (typeof REFERRER_TOPICS)[number];
 export type NotificationTopic = ReferrerTopic | (typeof INTERNAL_TOPICS)[number];

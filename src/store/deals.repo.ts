@@ -1,5 +1,6 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
 import type { CrmDeal } from '../../connectors/connector.ts';
+import type { DealSource } from '../domain/deal-source.ts';
 import type { Db } from './db.ts';
 import { placeholder } from './placeholder.ts';
 import { deals, syncCursors } from './schema.ts';
@@ -58,8 +59,8 @@ export function dealsRepo(db: Db) {
       return byId.get({ installationId, dealId });
     },
 
-    /** Mirror the CRM's current state of a deal. */
-    save(installationId: string, deal: CrmDeal, now: Date): void {
+    /** Mirror the CRM's current state of a deal, with who sourced it as the installation's mapping reads its source fields. */
+    save(installationId: string, deal: CrmDeal, sourcedBy: DealSource, now: Date): void {
       const values = {
         name: deal.name,
         pipelineId: deal.pipelineId,
@@ -72,7 +73,7 @@ export function dealsRepo(db: Db) {
         closeDate: deal.closeDate,
         crmCreatedAt: deal.createdAt,
         ownerId: deal.ownerId,
-        sourcedBy: deal.sourcedBy,
+        sourcedBy,
         contactIds: deal.contactIds,
         companyIds: deal.companyIds,
         deleted: false,

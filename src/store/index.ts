@@ -1,6 +1,7 @@
 import type { Cipher } from './crypto.ts';
 import type { Db } from './db.ts';
 import { auditRepo } from './audit.repo.ts';
+import { dealClaimsRepo } from './deal-claims.repo.ts';
 import { dealsRepo } from './deals.repo.ts';
 import { inboxRepo } from './inbox.repo.ts';
 import { installationsRepo } from './installations.repo.ts';
@@ -26,6 +27,7 @@ export function createStore(db: Db, cipher: Cipher) {
     referrals: referralsRepo(db),
     rewards: rewardsRepo(db),
     deals: dealsRepo(db),
+    dealClaims: dealClaimsRepo(db),
     inbox: inboxRepo(db),
     audit: auditRepo(db),
     outbox: outboxRepo(db),

@@ -5,6 +5,7 @@ import type { CrmKind } from '../../connectors/registry.ts';
 import type { Cipher } from './crypto.ts';
 import type { Db } from './db.ts';
 import { installations } from './schema.ts';
+import type { DealSourceMapping } from '../domain/deal-source.ts';
 
 export type InstallationRow = typeof installations.$inferSelect;
 
@@ -15,6 +16,8 @@ export interface InstallationSettings {
   /** `{ [pipelineId]: { [stageId]: lifecycle step } }` */
   stageMapping?: Record<string, Record<string, string>>;
   provisioning?: { created: string[]; existing: string[]; missing: string[]; at: string };
+  /** How this installation reads who sourced a deal; absent: the CRM's defaults (domain deal-source.ts). */
+  dealSources?: DealSourceMapping;
 }
 
 export function installationsRepo(db: Db, cipher: Cipher) {
@@ -135,6 +138,7 @@ export function installationsRepo(db: Db, cipher: Cipher) {
         tokens: () => this.tokens(this.get(row.id) ?? row),
         saveTokens: async (tokens) => this.saveTokens(row.id, { ...this.tokens(this.get(row.id) ?? row), ...tokens }, now()),
         markDisconnected: async (reason) => this.markDisconnected(row.id, reason, now()),
+        dealSourceFields: () => (this.settings(this.get(row.id) ?? row).dealSources?.fields ?? []).map((f) => f.field),
       };
     },
   };

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
-import type { Program } from '../domain/program.ts';
+import { defaultClaimsPolicy, type Program } from '../domain/program.ts';
 import type { Db } from './db.ts';
 import { newId } from './referrals.repo.ts';
 import { programs, programVersions } from './schema.ts';
@@ -18,7 +18,8 @@ export function programsRepo(db: Db) {
   const toVersion = (row: typeof programVersions.$inferSelect): ProgramVersion => ({
     programId: row.programId,
     version: row.version,
-    program: row.settings as Program,
+    // A version saved before deal claims existed reads with the safe claim defaults.
+    program: { claims: defaultClaimsPolicy(), ...(row.settings as Omit<Program, 'claims'>) },
     createdBy: row.createdBy,
     createdAt: row.createdAt,
   });

@@ -176,6 +176,15 @@ export function referralsRepo(db: Db) {
     },
 
     /** Earlier referrals of the same referee: by normalized email or (company) domain. */
+    /** Referrals whose referee works at this company domain (account-level attribution). */
+    byDomain(installationId: string, domain: string): ReferralRow[] {
+      return db
+        .select()
+        .from(referrals)
+        .where(and(eq(referrals.installationId, installationId), eq(referrals.refereeDomain, domain)))
+        .all();
+    },
+
     priorFor(installationId: string, emailKey: string, domain: string | null): ReferralRow[] {
       return domain ? priorByEmailOrDomain.all({ installationId, emailKey, domain }) : priorByEmail.all({ installationId, emailKey });
     },

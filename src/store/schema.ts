@@ -190,6 +190,31 @@ export const crmLinks = sqliteTable(
   ],
 );
 
+/**
+ * A referral that claims an existing deal (domain `claims.ts`). The referral is `claim_pending`
+ * until an approver decides or the claim window ends; the decision is kept here for the evidence
+ * an approved claim gives its attribution.
+ */
+export const dealClaims = sqliteTable(
+  'deal_claims',
+  {
+    referralId: text('referral_id')
+      .primaryKey()
+      .references(() => referrals.id),
+    installationId: text('installation_id').notNull(),
+    dealId: text('deal_id').notNull(),
+    /** Who made the claim: the rep or referrer who submitted it, by name. */
+    claimedBy: text('claimed_by').notNull(),
+    claimedAt: text('claimed_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    decision: text('decision', { enum: ['approved', 'rejected', 'expired'] }),
+    decidedBy: text('decided_by'),
+    decidedAt: text('decided_at'),
+    reason: text('reason'),
+  },
+  (t) => [index('deal_claims_deal').on(t.installationId, t.dealId)],
+);
+
 /** A mirror of the deal facts attribution needs, as last fetched from the CRM. */
 export const deals = sqliteTable(
   'deals',
@@ -248,9 +273,9 @@ export const decisions = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     installationId: text('installation_id').notNull(),
-    subjectType: text('subject_type', { enum: ['company', 'deal'] }).notNull(),
+    subjectType: text('subject_type', { enum: ['company', 'deal', 'referral'] }).notNull(),
     subjectId: text('subject_id').notNull(),
-    kind: text('kind', { enum: ['eligibility', 'attribution'] }).notNull(),
+    kind: text('kind', { enum: ['eligibility', 'attribution', 'reward_plan'] }).notNull(),
     outcome: text('outcome', { mode: 'json' }).$type<unknown>().notNull(),
     createdAt: createdAt(),
   },

@@ -4,6 +4,7 @@ import { toDateOnly } from '../domain/dates.ts';
 import { applyCrmChanges } from './apply-crm-changes.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { programNotice, referralNotice } from '../notify/notices.ts';
+import { expireClaims } from './decide-claim.ts';
 import { lockedProgram } from './reward-ledger.ts';
 
 /** On the first run, look back this far for changes. */
@@ -13,7 +14,7 @@ const CURSOR = 'reconcile';
 /**
  * Repairs what webhooks missed: asks the CRM for records modified since the stored cursor and
  * feeds them through the same path as webhook events. Also the daily housekeeping that needs no
- * CRM: referrals past their window expire, approved rewards past their due date become payable.
+ * CRM: referrals past their window and claims past theirs expire, approved rewards past their due date become payable.
  */
 export async function reconcileInstallation(ctx: UseCaseContext, installationId: string): Promise<{ records: number }> {
   const { store } = ctx;
@@ -35,17 +36,22 @@ export async function reconcileInstallation(ctx: UseCaseContext, installationId:
     if (!page.hasMore) break;
   }
   expireReferrals(ctx, installationId);
+  expireClaims(ctx, installationId);
   makeRewardsPayable(ctx, installationId);
   return { records };
 }
 
+/** Each referral expires by the window of the program version it is locked to. */
 function expireReferrals(ctx: UseCaseContext, installationId: string): void {
-  const program = ctx.store.programs.currentDefault(installationId)?.program;
-  if (!program) return;
+  const versions = ctx.store.programs.list(installationId).flatMap((program) => ctx.store.programs.history(program.id));
+  if (versions.length === 0) return;
   const now = ctx.now();
-  const cutoff = new Date(now.getTime() - program.attribution.windowDays * 86_400_000).toISOString();
+  // The shortest window of any version bounds which referrals may have expired.
+  const shortest = Math.min(...versions.map((v) => v.program.attribution.windowDays));
+  const cutoff = new Date(now.getTime() - shortest * 86_400_000).toISOString();
   for (const referral of ctx.store.referrals.openWithoutDeal(installationId, cutoff)) {
-    const decision = expiryDecision({ status: referral.status, submittedAt: referral.submittedAt, hasDeal: false }, now.toISOString(), program.attribution.windowDays);
+    const { windowDays } = lockedProgram(ctx, referral).attribution;
+    const decision = expiryDecision({ status: referral.status, submittedAt: referral.submittedAt, hasDeal: false }, now.toISOString(), windowDays);
     if (!decision.expire) continue;
     ctx.store.transaction(() => {
       const key = `${referral.id}:expired`;

@@ -67,6 +67,7 @@ export function settleMilestone(
       .reduce((sum, r) => sum + r.netCents, 0),
   });
 
+  recordRewardPlan(ctx, args.referral, args.milestone, args.deal?.id ?? null, plan);
   for (const reversal of plan.reverse) {
     const reward = existing.find((r) => r.idempotencyKey === reversal.idempotencyKey);
     if (reward) clawback(ctx, [reward], reversal.reason, args.actor, args.now);
@@ -99,6 +100,31 @@ export function settleMilestone(
       ctx.notify(rewardNotice(row, args.referral, notice, 'reward.approved', `${row.id}:approved`), args.now);
     }
   }
+}
+
+/**
+ * Why a milestone earned what it did, or nothing ("no reward because …"), kept on the referral.
+ * The same plan again (a deal applied twice) is not recorded twice.
+ */
+function recordRewardPlan(
+  ctx: UseCaseContext,
+  referral: ReferralRow,
+  milestone: RewardInput['milestone'],
+  dealId: string | null,
+  plan: ReturnType<typeof recomputeRewards>,
+): void {
+  if (plan.decisions.length === 0 && plan.notes.length === 0) return;
+  const outcome = {
+    milestone,
+    dealId,
+    rewards: plan.decisions.map((d) => ({ kind: d.kind, beneficiary: d.beneficiary, amountCents: d.amountCents, currency: d.currency, reasons: d.reasons })),
+    notes: plan.notes,
+  };
+  const last = ctx.store.audit
+    .decisionsFor(referral.installationId, 'referral', referral.id)
+    .find((d) => d.kind === 'reward_plan' && (d.outcome as typeof outcome).milestone === milestone && (d.outcome as typeof outcome).dealId === dealId);
+  if (last && JSON.stringify(last.outcome) === JSON.stringify(outcome)) return;
+  ctx.store.audit.decide({ installationId: referral.installationId, subjectType: 'referral', subjectId: referral.id, kind: 'reward_plan', outcome });
 }
 
 /** Offsetting ledger entries that net each reward to zero; paid ones are netted in the next payout. */

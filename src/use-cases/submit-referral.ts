@@ -1,12 +1,15 @@
-import { CrmError, type CrmClient } from '../../connectors/connector.ts';
+import { CrmError, type CrmClient, type CrmDeal } from '../../connectors/connector.ts';
+import type { Audience, ClaimableDeal, DealHolder } from '../domain/claims.ts';
 import type { ReferrerType } from '../domain/program.ts';
 import { refereeIdentity } from '../domain/normalize.ts';
-import type { ReferralStatus } from '../domain/referral-lifecycle.ts';
+import { lifecycleStepForStage, type ReferralStatus, type StageMapping } from '../domain/referral-lifecycle.ts';
 import { checkSubmission, type SubmissionFacts, type SubmissionVerdict } from '../domain/submission.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import { newId, type ReferralRow, type ReferrerRow } from '../store/referrals.repo.ts';
 import type { UseCaseContext } from '../ports/context.ts';
-import { programNotice, referralNotice } from '../notify/notices.ts';
+import { claimNotice, programNotice, referralNotice } from '../notify/notices.ts';
+import { applyCrmChanges } from './apply-crm-changes.ts';
+import type { Recipient } from '../notify/topics.ts';
 
 export interface SubmitReferralInput {
   installation: InstallationRow;
@@ -19,19 +22,35 @@ export interface SubmitReferralInput {
     domain?: string | undefined;
   };
   notes?: string | undefined;
-  submittedBy: { kind: 'rep' | 'referrer' | 'integration'; id?: string | undefined };
+  /** The deal the referral claims (the card on a deal record names it). */
+  deal?: { id: string } | undefined;
+  submittedBy: { kind: 'rep' | 'referrer' | 'integration'; id?: string | undefined; name?: string | undefined };
   /** Request id, recorded as the timeline's source. */
   source: string;
 }
 
+type Recorded<O extends SubmissionVerdict['outcome']> = Extract<SubmissionVerdict, { outcome: O }>;
+
 export type SubmitReferralResult =
-  | { outcome: 'accepted'; referral: ReferralRow; verdict: SubmissionVerdict }
-  | { outcome: 'rejected'; referral: ReferralRow; verdict: Extract<SubmissionVerdict, { outcome: 'rejected' }> };
+  | { outcome: 'accepted'; referral: ReferralRow; verdict: Recorded<'accepted'> }
+  | { outcome: 'claim_pending'; referral: ReferralRow; verdict: Recorded<'claim_pending'> }
+  | { outcome: 'rejected'; referral: ReferralRow; verdict: Recorded<'rejected'> }
+  /** Several open deals to choose from, or a failed claim on a named deal: nothing was written. */
+  | { outcome: 'not_recorded'; verdict: Recorded<'choose_deal' | 'rejected'> }
+  /** The named deal is not one this installation's CRM has. */
+  | { outcome: 'deal_not_found'; reason: string };
+
+/** Who reads the verdict: an integration acts for the admin. */
+export function audienceOf(submittedBy: SubmitReferralInput['submittedBy']): Audience {
+  return submittedBy.kind === 'referrer' ? 'referrer' : submittedBy.kind === 'rep' ? 'rep' : 'admin';
+}
 
 /**
  * A referral from a rep (CRM card), a referrer (portal) or an integration. The verdict is the
- * domain's; CRM facts (customer account, open deals) are read first so a conflict is told now.
- * Rejected referrals are kept with their reasons: the submitter is told, nothing is dropped.
+ * domain's; CRM facts (customer account, open deals, who holds them) are read first so a conflict
+ * or a claim is told now. Rejected referrals are kept with their reasons: the submitter is told,
+ * nothing is dropped. Two answers write nothing: a choice between several open deals (the
+ * submitter names one and submits again) and a failed claim on a deal the submitter named.
  */
 export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralInput): Promise<SubmitReferralResult> {
   const { store } = ctx;
@@ -45,13 +64,15 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
     { email: input.referee.email, domain: input.referee.domain ?? null, company: input.referee.company ?? null },
     policy,
   );
-  const crmFacts = await readCrmFacts(ctx, installation, referee);
+  const crmFacts = await readCrmFacts(ctx, installation, referee, input.deal?.id ?? null);
+  if ('dealNotFound' in crmFacts) return { outcome: 'deal_not_found', reason: crmFacts.dealNotFound };
   const now = ctx.now();
+  const audience = audienceOf(input.submittedBy);
 
   // What the verdict reads from the store is read in the transaction that writes, after the CRM
   // has answered: submissions awaiting the CRM at the same time then see each other's referrer
   // and referral, whatever the CRM's latency, and the later ones are duplicates, not errors.
-  const { referral, verdict } = store.transaction(() => {
+  const result = store.transaction((): SubmitReferralResult => {
     const existingReferrer = store.referrals.referrerByEmail(installation.id, referrerEmail);
     const facts: SubmissionFacts = {
       program,
@@ -72,12 +93,15 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
         submittedAt: r.submittedAt,
         protectedUntil: r.protectedUntil,
       })),
-      crm: crmFacts.facts,
+      audience,
+      // Who holds the deals is read here too, so two claims on one deal at once cannot both hold it.
+      crm: { ...crmFacts.facts, holders: dealHolders(ctx, installation, dealsOf(crmFacts.facts)) },
     };
     const verdict = checkSubmission(facts);
+    if (verdict.outcome === 'choose_deal' || (verdict.outcome === 'rejected' && verdict.claim)) return { outcome: 'not_recorded', verdict };
     const referrer = existingReferrer ?? createReferrer(ctx, installation.id, referrerEmail, input.referrer, now);
     const referralId = newId('ref');
-    const status: ReferralStatus = verdict.outcome === 'accepted' ? 'accepted' : 'rejected';
+    const status: ReferralStatus = verdict.outcome;
     const reasons = crmFacts.note ? [...verdict.reasons, crmFacts.note] : verdict.reasons;
     const row = store.referrals.insert({
       id: referralId,
@@ -121,19 +145,87 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
       occurredAt: at,
     });
     if (verdict.outcome === 'accepted') supersede(ctx, verdict.supersedes, referralId, now);
-    tellReferrer(ctx, row, referrer, programNotice(program), verdict, input.submittedBy.kind, now);
-    return { referral: row, verdict };
+    const notice = programNotice(program);
+    tellReferrer(ctx, row, referrer, notice, verdict, input.submittedBy.kind, now);
+    if (verdict.outcome !== 'rejected' && verdict.claimedDealId) {
+      recordClaim(ctx, { installationId: installation.id, referralId, dealId: verdict.claimedDealId, input, at: now, verdict });
+      // The deal's owner is told a referral asks for credit on their deal (by email: the CRM's owner).
+      const owner = crmFacts.dealOwners?.[verdict.claimedDealId];
+      if (owner) ctx.notify(claimNotice(row, referrer, notice, owner, verdict.reasons.join(' ')), now);
+    }
+    switch (verdict.outcome) {
+      case 'accepted':
+        return { outcome: 'accepted', referral: row, verdict };
+      case 'claim_pending':
+        return { outcome: 'claim_pending', referral: row, verdict };
+      case 'rejected':
+        return { outcome: 'rejected', referral: row, verdict };
+    }
   });
 
-  if (verdict.outcome === 'accepted') {
+  if (result.outcome === 'accepted') {
     // The referral is stored: if the queue dropped since the request was let in, the sweeper
     // schedules its push once it is back.
     await ctx.scheduler
       .schedule('push-referrals', installation.id)
       .catch((err: unknown) => ctx.log.warn({ err: String(err), installationId: installation.id }, 'push of a new referral left to the sweeper'));
-    return { outcome: 'accepted', referral, verdict };
+    if (result.verdict.claimedDealId) await applyClaimedDeal(ctx, installation, result.verdict.claimedDealId);
   }
-  return { outcome: 'rejected', referral, verdict };
+  return result;
+}
+
+/**
+ * A claim accepted (at once, or by an approver) is credited by applying its deal now, so the
+ * referral follows the deal at once; a CRM that cannot answer leaves it to the deal's next change,
+ * which credits the claim the same way.
+ */
+export async function applyClaimedDeal(ctx: UseCaseContext, installation: InstallationRow, dealId: string): Promise<void> {
+  try {
+    await applyCrmChanges(ctx, installation, [{ objectType: 'deal', id: dealId }]);
+  } catch (err) {
+    if (!(err instanceof CrmError)) throw err;
+    ctx.log.warn({ err: err.message, installationId: installation.id, dealId }, 'accepted claim: its deal is applied on its next change');
+  }
+}
+
+/**
+ * A claim holds its deal from now on: the referral is linked to the deal (so attribution sees it
+ * and explains why a pending claim earns nothing yet) and the claim is kept with who made it.
+ */
+function recordClaim(
+  ctx: UseCaseContext,
+  args: {
+    installationId: string;
+    referralId: string;
+    dealId: string;
+    input: SubmitReferralInput;
+    at: Date;
+    verdict: Recorded<'accepted' | 'claim_pending'>;
+  },
+): void {
+  const { store } = ctx;
+  const at = args.at.toISOString();
+  const by = args.input.submittedBy.name ?? args.input.submittedBy.id ?? args.input.submittedBy.kind;
+  store.referrals.link(args.installationId, args.referralId, 'deal', args.dealId);
+  store.dealClaims.insert({
+    referralId: args.referralId,
+    installationId: args.installationId,
+    dealId: args.dealId,
+    claimedBy: by,
+    claimedAt: at,
+    expiresAt: args.verdict.outcome === 'claim_pending' ? args.verdict.expiresAt : at,
+  });
+  // A program that needs no approval accepted the claim at once.
+  if (args.verdict.outcome === 'accepted') store.dealClaims.decide(args.referralId, 'approved', 'the program (no approval required)', at, null);
+  store.audit.record({
+    installationId: args.installationId,
+    actor: by,
+    action: 'claim.created',
+    subjectType: 'referral',
+    subjectId: args.referralId,
+    after: { dealId: args.dealId, outcome: args.verdict.outcome, reasons: args.verdict.reasons },
+    at,
+  });
 }
 
 /**
@@ -153,6 +245,11 @@ function tellReferrer(
   const ownSubmission = submittedBy === 'referrer';
   if (verdict.outcome === 'rejected') {
     if (ownSubmission) ctx.notify(referralNotice(referral, referrer, notice, 'referral.declined', `${referral.id}:rejected`, verdict.referrerReason), now);
+    return;
+  }
+  // A claim is told as received now, and as accepted or declined once an approver decides.
+  if (verdict.outcome === 'claim_pending') {
+    ctx.notify(referralNotice(referral, referrer, notice, 'referral.received', `${referral.id}:submitted`), now);
     return;
   }
   if (!ownSubmission) ctx.notify(referralNotice(referral, referrer, notice, 'referral.received', `${referral.id}:submitted`), now);
@@ -204,18 +301,22 @@ function supersede(ctx: UseCaseContext, ids: string[], byId: string, now: Date):
 }
 
 /**
- * What the CRM knows about the referee: an existing customer account, or open deals. A CRM that
- * cannot answer does not block the submission; the verdict says the check was deferred, and the
- * deal sync still attributes correctly later.
+ * What the CRM knows about the referee: an existing customer account, open deals described as a
+ * rep reads them (stage label, owner name), who holds each deal, and the deal the submitter named.
+ * A CRM that cannot answer does not block the submission; the verdict says the check was deferred,
+ * and the deal sync still attributes correctly later. A claim on a named deal needs the CRM.
  */
 async function readCrmFacts(
   ctx: UseCaseContext,
   installation: InstallationRow,
   referee: { email: string; domain: string | null },
-): Promise<{ facts: SubmissionFacts['crm']; note?: string }> {
-  if (installation.status !== 'active') {
-    return { facts: { openDeals: [] }, note: 'The CRM is disconnected, so CRM conflicts were not checked.' };
-  }
+  namedDealId: string | null,
+): Promise<{ facts: SubmissionFacts['crm']; dealOwners?: Record<string, Recipient>; note?: string } | { dealNotFound: string }> {
+  const deferred = (why: string) =>
+    namedDealId
+      ? { dealNotFound: `Deal ${namedDealId} cannot be claimed now: ${why}.` }
+      : { facts: { openDeals: [] }, note: `${why.charAt(0).toUpperCase()}${why.slice(1)}, so CRM conflicts were not checked.` };
+  if (installation.status !== 'active') return deferred('the CRM is disconnected');
   let client: CrmClient;
   try {
     client = ctx.crm.client(installation);
@@ -223,21 +324,90 @@ async function readCrmFacts(
       client.findPeopleByEmail([referee.email]),
       referee.domain ? client.findCompaniesByDomain([referee.domain]) : Promise.resolve([]),
     ]);
-    const customer = companies.find((c) => c.isCustomer);
     const contactIds = people.filter((p) => p.objectType === 'contact').map((p) => p.id);
     const companyIds = [...new Set([...people.flatMap((p) => p.companyIds), ...companies.map((c) => c.id)])];
     const dealIds = contactIds.length || companyIds.length ? await client.findDealIdsFor({ contactIds, companyIds }) : [];
-    const deals = dealIds.length ? (await client.getDeals(dealIds)).records : [];
+    const { records: deals } = await client.getDeals([...new Set([...dealIds, ...(namedDealId ? [namedDealId] : [])])]);
+    const named = namedDealId ? deals.find((d) => d.id === namedDealId) : undefined;
+    if (namedDealId && !named) return { dealNotFound: `Deal ${namedDealId} does not exist in this installation's CRM.` };
+    const open = deals.filter((d) => !d.isClosed && d.id !== namedDealId);
+    const described = named ? [named, ...open] : open;
+    const customers = await customerCompanies(client, companies, described);
+    const customer = companies.find((c) => c.isCustomer);
+    const { deals: claimable, owners } = await describeDeals(ctx, client, installation, described, customers);
     return {
+      dealOwners: owners,
       facts: {
         customerAccount: customer ? { companyId: customer.id, name: customer.name ?? customer.domain ?? customer.id } : null,
-        openDeals: deals.filter((d) => !d.isClosed).map((d) => ({ dealId: d.id, name: d.name, ownerId: d.ownerId })),
+        openDeals: claimable.filter((d) => d.id !== namedDealId),
+        namedDeal: claimable.find((d) => d.id === namedDealId) ?? null,
       },
     };
   } catch (err) {
     if (!(err instanceof CrmError)) throw err;
     ctx.log.warn({ err: err.message, code: err.code, installationId: installation.id }, 'CRM conflict check deferred');
-    return { facts: { openDeals: [] }, note: `The CRM could not be asked (${err.code}), so CRM conflicts were not checked.` };
+    return deferred(`the CRM could not be asked (${err.code})`);
   }
 }
 
+/** Ids of the customer companies among the referee's and the deals' companies. */
+async function customerCompanies(client: CrmClient, known: { id: string; isCustomer: boolean }[], deals: CrmDeal[]): Promise<Set<string>> {
+  const unknown = [...new Set(deals.flatMap((d) => d.companyIds))].filter((id) => !known.some((c) => c.id === id));
+  const fetched = unknown.length ? (await client.getCompanies(unknown)).records : [];
+  return new Set([...known, ...fetched].filter((c) => c.isCustomer).map((c) => c.id));
+}
+
+/** Deals as a verdict names them: the stage's label and the owner's name, not their ids. */
+async function describeDeals(
+  ctx: UseCaseContext,
+  client: CrmClient,
+  installation: InstallationRow,
+  deals: CrmDeal[],
+  customers: Set<string>,
+): Promise<{ deals: ClaimableDeal[]; owners: Record<string, Recipient> }> {
+  if (deals.length === 0) return { deals: [], owners: {} };
+  const ownerIds = [...new Set(deals.map((d) => d.ownerId).filter((id): id is string => id !== null))];
+  const [stages, owners] = await Promise.all([
+    client.listPipelineStages(),
+    ownerIds.length ? client.ownerEmails(ownerIds) : Promise.resolve<Awaited<ReturnType<CrmClient['ownerEmails']>>>({}),
+  ]);
+  const mapping = (ctx.store.installations.settings(installation).stageMapping ?? {}) as StageMapping;
+  const dealOwners: Record<string, Recipient> = {};
+  for (const d of deals) {
+    const owner = d.ownerId ? owners[d.ownerId] : undefined;
+    if (owner) dealOwners[d.id] = { email: owner.email, name: owner.name ?? owner.email };
+  }
+  const described = deals.map((d) => ({
+    id: d.id,
+    name: d.name,
+    stageLabel: stages.find((s) => s.pipelineId === d.pipelineId && s.stageId === d.stageId)?.label ?? d.stageId,
+    ownerId: d.ownerId,
+    ownerName: d.ownerId ? (owners[d.ownerId]?.name ?? owners[d.ownerId]?.email ?? null) : null,
+    createdAt: d.createdAt,
+    isClosed: d.isClosed,
+    isWon: d.isWon,
+    step: lifecycleStepForStage(mapping, d).step,
+    isExpansion: d.companyIds.some((id) => customers.has(id)),
+  }));
+  return { deals: described, owners: dealOwners };
+}
+
+function dealsOf(crm: SubmissionFacts['crm']): string[] {
+  return [...crm.openDeals.map((d) => d.id), ...(crm.namedDeal ? [crm.namedDeal.id] : [])];
+}
+
+/** Per deal, the referrals linked to it (credited, or claims on it) with their referrer's name. */
+function dealHolders(ctx: UseCaseContext, installation: InstallationRow, dealIds: string[]): Record<string, DealHolder[]> {
+  const holders: Record<string, DealHolder[]> = {};
+  for (const dealId of dealIds) {
+    holders[dealId] = ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'deal', ids: [dealId] }]).map((r) => ({
+      referralId: r.id,
+      referrerId: r.referrerId,
+      referrerName: ctx.store.referrals.referrer(r.referrerId)?.name ?? r.referrerId,
+      status: r.status as ReferralStatus,
+      submittedAt: r.submittedAt,
+      protectedUntil: r.protectedUntil,
+    }));
+  }
+  return holders;
+}

@@ -78,7 +78,7 @@ export async function seedDrainScenario(runtime: Runtime, hubspot: HubSpotSandbo
       submittedBy: { kind: 'rep', id: 'rep-bench' },
       source: 'bench-seed',
     });
-    if (result.outcome !== 'accepted') throw new Error(`seed referral ${i} was ${result.outcome}: ${JSON.stringify(result.verdict)}`);
+    if (result.outcome !== 'accepted') throw new Error(`seed referral ${i} was ${result.outcome}: ${JSON.stringify('verdict' in result ? result.verdict : result.reason)}`);
     referralIds.push(result.referral.id);
   }
   const { pushed } = await pushReferrals(ctx, installationId);

@@ -96,4 +96,35 @@ describe('the HubSpot CRM card', () => {
     expect((await card(`/program?portalId=${portalId()}`)).status).toBe(403);
     expect((await card(`/rewards?portalId=${portalId()}`)).status).toBe(403);
   });
+
+  it('gets every verdict with a 2xx status, since hubspot.fetch hides the body of any other answer', async () => {
+    const alex = hubspot.state.create('contacts', { email: 'alex@globex-card.io', firstname: 'Alex' });
+    const deal = hubspot.state.create('deals', { dealname: 'Globex card deal', pipeline: 'default', dealstage: 'qualifiedtobuy', hubspot_owner_id: '75000001' }, [
+      { type: 'contacts', id: alex.id },
+    ]);
+    const log = (referrer: { name: string; email: string; type: string }, referee: string, dealId?: string) =>
+      card('/referrals', {
+        method: 'POST',
+        json: { portalId: portalId(), referrer, referee: { email: referee }, ...(dealId ? { deal: { id: dealId } } : {}), submittedBy: { kind: 'rep', id: '123' } },
+      });
+
+    // The card on the deal record names it: a claim, waiting for approval.
+    const claimed = await log({ name: 'Pia Partner', email: 'pia@partner-firm.com', type: 'partner' }, 'alex@globex-card.io', deal.id);
+    expect(claimed.status).toBe(201);
+    const claim = (await claimed.json()) as { id: string; verdict: { outcome: string; reasons: string[] } };
+    expect(claim.verdict.outcome).toBe('claim_pending');
+    expect(claim.verdict.reasons[0]).toContain('(stage Qualified To Buy, owner Sam Seller)');
+
+    // Another referrer on the same deal: the conflict, its reason and who holds it, in a 200.
+    const held = await log({ name: 'Cora Customer', email: 'cora@customer.com', type: 'customer' }, 'bo@globex-card-labs.io', deal.id);
+    expect(held.status).toBe(200);
+    const conflict = (await held.json()) as { id?: string; verdict: { outcome: string; reasons: string[]; collidesWith: Record<string, string> } };
+    expect(conflict.id).toBeUndefined();
+    expect(conflict.verdict).toMatchObject({ outcome: 'conflict', collidesWith: { dealId: deal.id, referralId: claim.id, referrerName: 'Pia Partner' } });
+
+    // A deal this portal does not have.
+    const missing = await log({ name: 'Cora Customer', email: 'cora@customer.com', type: 'customer' }, 'bo@globex-card-labs.io', '424242424');
+    expect(missing.status).toBe(200);
+    expect(((await missing.json()) as { verdict: { outcome: string } }).verdict.outcome).toBe('invalid');
+  });
 });

@@ -98,7 +98,9 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
         source: 'test',
       });
       if (result.outcome !== 'accepted')
-        throw new Error(`referral of ${referee.email} was ${result.outcome}: ${JSON.stringify(result.verdict)}`);
+        throw new Error(
+          `referral of ${referee.email} was ${result.outcome}: ${JSON.stringify('verdict' in result ? result.verdict : result.reason)}`,
+        );
       const jobs = scheduled.splice(0);
       if (!jobs.some((job) => job.kind === 'push-referrals'))
         throw new Error(`submitting a referral scheduled ${JSON.stringify(jobs)}, not its push`);

@@ -64,6 +64,8 @@ const SPECS: Record<ObjectName, Spec[]> = {
     ['dealname', 'string'], ['amount', 'number'], ['pipeline', 'enumeration'], ['dealstage', 'enumeration'], ['closedate', 'datetime'],
     // Calculated from line items in HubSpot; writable here because the sandbox has no line items.
     ['hs_acv', 'number', { calculated: true }], ['hs_num_of_associated_line_items', 'number', { calculated: true }],
+    // Original traffic source: calculated by HubSpot's analytics; writable here, where there are no visits.
+    ['hs_analytics_source', 'enumeration', { calculated: true }],
     ['deal_currency_code', 'string'], ['hubspot_owner_id', 'string'], ['createdate', 'datetime', { readOnly: true }],
     ['hs_lastmodifieddate', 'datetime', { readOnly: true }], ['hs_object_id', 'number', { readOnly: true }],
     ['hs_is_closed', 'bool', { readOnly: true, calculated: true }], ['hs_is_closed_won', 'bool', { readOnly: true, calculated: true }],

@@ -6,6 +6,7 @@ import type { InstallationRow } from '../../store/installations.repo.ts';
 import type { ReferralRow } from '../../store/referrals.repo.ts';
 import { clawback, settleMilestone } from '../reward-ledger.ts';
 import { linkPerson } from './apply-people.ts';
+import { attributionCandidates, dealCompanyDomains, dealSource, recordReferralDecisions, referralsAtDomain } from './attribution-facts.ts';
 import { moveReferral } from './move-referral.ts';
 import { readOnce, type ReadOnce } from './read-once.ts';
 import { BATCH, chunks, type RecordGuard } from './record-batches.ts';
@@ -22,8 +23,9 @@ export async function applyDeals(
   for (const chunk of chunks(ids, BATCH)) {
     const { records, gone } = await client.getDeals(chunk);
     await linkDealContacts(ctx, client, installation, records);
+    const domains = await dealCompanyDomains(client, records);
     for (const deal of records) {
-      guard({ objectType: 'deal', id: deal.id }, () => writes.push(...applyDeal(ctx, installation, deal)));
+      guard({ objectType: 'deal', id: deal.id }, () => writes.push(...applyDeal(ctx, installation, deal, domains.get(deal.id) ?? null)));
       // Each deal is milliseconds of synchronous SQLite: let webhook requests in between, so a
       // drain never delays an acknowledgement towards HubSpot's 5 s timeout.
       await new Promise((resolve) => setImmediate(resolve));
@@ -47,20 +49,23 @@ async function linkDealContacts(ctx: UseCaseContext, client: CrmClient, installa
   }
 }
 
-/** Candidates for a deal: referrals linked to its contacts, companies, or the deal itself. */
+/** Candidates for a deal: referrals linked to its contacts, companies, or the deal itself, and referrals at its company domain. */
 function candidatesFor(
   ctx: UseCaseContext,
   installation: InstallationRow,
   deal: { id: string; contactIds: string[]; companyIds: string[] },
+  companyDomain: string | null = null,
 ): ReferralRow[] {
-  return ctx.store.referrals.linkedTo(installation.id, [
+  const linked = ctx.store.referrals.linkedTo(installation.id, [
     { objectType: 'contact', ids: deal.contactIds },
     { objectType: 'company', ids: deal.companyIds },
     { objectType: 'deal', ids: [deal.id] },
   ]);
+  const atDomain = referralsAtDomain(ctx, installation, companyDomain).filter((r) => !linked.some((l) => l.id === r.id));
+  return [...linked, ...atDomain];
 }
 
-function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): CrmWrite[] {
+function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal, companyDomain: string | null): CrmWrite[] {
   const { store } = ctx;
   const now = ctx.now();
   const current = store.programs.currentDefault(installation.id);
@@ -71,30 +76,20 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
     ctx.log.info({ dealId: deal.id, applied: previous?.crmModifiedAt, fetched: deal.modifiedAt }, 'older read of a deal ignored');
     return [];
   }
-  const referrals = candidatesFor(ctx, installation, deal);
+  const referrals = candidatesFor(ctx, installation, deal, companyDomain);
   if (referrals.length === 0 && !previous) return [];
   // A refetch of a deal whose facts did not change (many events about one deal) decides nothing new.
-  if (previous?.appliedFingerprint && previous.appliedFingerprint === dealFingerprint(current.version, deal, referrals)) return [];
+  if (previous?.appliedFingerprint && previous.appliedFingerprint === dealFingerprint(current.version, deal, companyDomain, referrals))
+    return [];
 
   return store.transaction(() => {
     const known = readOnce(ctx);
-    store.deals.save(installation.id, deal, now);
+    const source = dealSource(ctx, installation, deal);
+    store.deals.save(installation.id, deal, source.source, now);
     const decision = attributeDeal({
       program,
-      deal: { ...deal, companyDomain: null },
-      candidates: referrals.map((r) => {
-        const links = store.referrals.links(r.id);
-        return {
-          referralId: r.id,
-          referrerId: r.referrerId,
-          referrerType: known.referrer(r.referrerId).type,
-          submittedAt: r.submittedAt,
-          status: r.status,
-          refereePersonIds: links.filter((l) => l.objectType === 'contact' || l.objectType === 'lead').map((l) => l.objectId),
-          refereeCompanyIds: links.filter((l) => l.objectType === 'company').map((l) => l.objectId),
-          refereeDomain: r.refereeDomain,
-        };
-      }),
+      deal: { ...deal, companyDomain, sourcedBy: source.source, sourceReason: source.reason },
+      candidates: attributionCandidates(ctx, known, referrals),
     });
     store.audit.decide({
       installationId: installation.id,
@@ -103,6 +98,7 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
       kind: 'attribution',
       outcome: decision,
     });
+    recordReferralDecisions(ctx, installation.id, deal.id, decision);
 
     const reversal = reversalDecision(
       { dealWasWon: previous?.isWon ?? false, amountCents: previous?.firstYearValueCents ?? null, currency: deal.currency },
@@ -162,17 +158,17 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
     }
     // The candidates are the same referrals as before; only the attributed ones moved.
     const candidatesNow = referrals.map((r) => movedById.get(r.id) ?? r);
-    store.deals.setFingerprint(installation.id, deal.id, dealFingerprint(current.version, deal, candidatesNow));
+    store.deals.setFingerprint(installation.id, deal.id, dealFingerprint(current.version, deal, companyDomain, candidatesNow));
     return writes;
   });
 }
 
-/** Everything applying a deal depends on: its facts, its candidates and their statuses, the program version. */
-function dealFingerprint(programVersion: number, deal: CrmDeal, candidates: ReferralRow[]): string {
+/** Everything applying a deal depends on: its facts and company domain, its candidates and their statuses, the program version. */
+function dealFingerprint(programVersion: number, deal: CrmDeal, companyDomain: string | null, candidates: ReferralRow[]): string {
   const { modifiedAt: _modifiedAt, name: _name, ...facts } = deal;
   return JSON.stringify([
     programVersion,
-    { ...facts, contactIds: [...deal.contactIds].sort(), companyIds: [...deal.companyIds].sort() },
+    { ...facts, companyDomain, contactIds: [...deal.contactIds].sort(), companyIds: [...deal.companyIds].sort() },
     candidates.map((r) => `${r.id}:${r.status}`).sort(),
   ]);
 }

@@ -13,7 +13,7 @@ describe('fake CRM: changes and the events they send', () => {
 
     expect(acme.domain).toBe('acme.example');
     expect(pat.email).toBe('pat@acme.example');
-    expect(deal).toMatchObject({ pipelineId: 'sales', stageId: 'new', isClosed: false, firstYearValueCents: 2_500_000, currency: 'USD', sourcedBy: 'unknown' });
+    expect(deal).toMatchObject({ pipelineId: 'sales', stageId: 'new', isClosed: false, firstYearValueCents: 2_500_000, currency: 'USD', sources: [] });
     expect(won).toMatchObject({ stageId: 'won', isClosed: true, isWon: true });
     expect(won.modifiedAt > deal.modifiedAt).toBe(true);
 

@@ -254,3 +254,27 @@ describe('Salesforce client reconciliation', () => {
     expect(new Set([...first.records, ...second.records].map((r) => r.id)).size).toBe(2_001);
   });
 });
+
+describe('Salesforce deal sources', () => {
+  it("reads the Opportunity's LeadSource, and the converted lead's when the Opportunity has none, in one more query", async () => {
+    env = await connectSandbox();
+    const { actions } = env.sandbox;
+    const own = actions.createOpportunity({ name: 'Cold call', fields: { LeadSource: 'Cold Call' } }).opportunityId;
+    const lead = actions.createLead({ LastName: 'Lee', Company: 'Initrode', Email: 'jo@initrode.io', LeadSource: 'Partner Referral' });
+    const { opportunityId: converted } = actions.convertLead({ leadId: lead.Id as string, createOpportunity: true, opportunityName: 'Initrode' });
+    // The rep cleared the source the conversion copied onto the Opportunity.
+    actions.updateRecord({ sobject: 'Opportunity', id: converted!, fields: { LeadSource: null } });
+    const none = actions.createOpportunity({ name: 'No source' }).opportunityId;
+
+    await env.client.getDeals([own]); // the org's shape is described once, then cached
+    const before = env.sandbox.state.requests.length;
+    const { records } = await env.client.getDeals([own, converted!, none]);
+    const sources = Object.fromEntries(records.map((d) => [d.name, d.sources]));
+    expect(sources).toEqual({
+      'Cold call': [{ field: 'Opportunity.LeadSource', value: 'Cold Call' }],
+      Initrode: [{ field: 'Lead.LeadSource', value: 'Partner Referral' }],
+      'No source': [],
+    });
+    expect(env.sandbox.state.requests.length - before).toBe(2);
+  });
+});

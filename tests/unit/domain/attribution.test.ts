@@ -245,3 +245,128 @@ describe('reversalDecision', () => {
     expect(d.reason).toContain(reason);
   });
 });
+
+describe('attributeDeal: approved claims', () => {
+  const claim = { dealId: 'deal-1', by: 'Sam Rep', at: '2026-03-05T10:00:00.000Z', approvedBy: 'Ada Admin' };
+  const late = { submittedAt: '2026-03-05T10:00:00.000Z', refereePersonIds: ['c-1'] };
+
+  it('credits an approved claim although it was submitted after the deal was created', () => {
+    const d = attributeDeal(input([candidate('claim-1', { ...late, claim })]));
+    expect(d.attributed).toHaveLength(1);
+    expect(d.attributed[0]).toMatchObject({ role: 'sourced', sharePpm: 1_000_000 });
+    expect(d.attributed[0]!.evidence).toContainEqual({ via: 'claim', id: 'deal-1', by: 'Sam Rep', at: claim.at, approvedBy: 'Ada Admin' });
+    expect(d.attributed[0]!.reasons[0]).toContain('a claim by Sam Rep on 2026-03-05, approved by Ada Admin');
+  });
+
+  it.each<[string, Partial<AttributionCandidate>, string]>([
+    ['a late referral without a claim', late, 'after the deal was created on 2026-03-01, and no claim on the deal was approved'],
+    ['a claim still waiting for approval', { ...late, status: 'claim_pending' }, 'the referral is claim pending'],
+    ['a claim approved for another deal', { ...late, claim: { ...claim, dealId: 'deal-2' } }, 'no claim on the deal was approved'],
+  ])('does not credit %s, and says why', (_name, overrides, reason) => {
+    const d = attributeDeal(input([candidate('r', overrides)]));
+    expect(d.attributed).toEqual([]);
+    expect(d.notAttributed[0]!.reasons[0]).toContain(reason);
+  });
+
+  it('a claim on a deal found by nothing else still links through the claim', () => {
+    const d = attributeDeal(input([candidate('claim-1', { ...late, refereePersonIds: [], claim })]));
+    expect(d.attributed[0]!.evidence).toEqual([{ via: 'claim', id: 'deal-1', by: 'Sam Rep', at: claim.at, approvedBy: 'Ada Admin' }]);
+  });
+});
+
+describe('attributeDeal: channel conflict on a rep-sourced deal names its policy', () => {
+  const partner = candidate('p1', { referrerType: 'partner' });
+  it.each<[ChannelConflictPolicy, number, 'sourced' | 'influenced' | null, string]>([
+    ['ignore', 1_000_000, 'sourced', 'the channel-conflict policy ignore credits the partner in full'],
+    ['split_with_rep', 500_000, 'sourced', 'the channel-conflict policy split_with_rep leaves the partner half of its share (50%)'],
+    ['influenced_only', 0, 'influenced', 'the channel-conflict policy influenced_only records the partner referral as influence without credit'],
+    ['rep_sourced_blocks_partner', 0, null, 'the channel-conflict policy rep_sourced_blocks_partner gives partners no credit on it'],
+  ])('%s', (policy, sharePpm, role, reason) => {
+    const d = attributeDeal(input([partner], 'first_touch', { sourcedBy: 'rep' }, policy));
+    expect(d.reasons).toContain('the CRM records the deal as rep-sourced');
+    if (role === null) {
+      expect(d.attributed).toEqual([]);
+      expect(d.notAttributed[0]!.reasons[0]).toContain(reason);
+      return;
+    }
+    expect(d.attributed[0]).toMatchObject({ role, sharePpm });
+    expect(d.attributed[0]!.reasons.join(' ')).toContain(reason);
+  });
+
+  it('a customer referral on a rep-sourced deal is not a channel conflict', () => {
+    const d = attributeDeal(input([candidate('c1')], 'first_touch', { sourcedBy: 'rep' }, 'rep_sourced_blocks_partner'));
+    expect(d.attributed[0]).toMatchObject({ role: 'sourced', sharePpm: 1_000_000 });
+  });
+
+  it('split_with_rep halves only the partner in a linear split', () => {
+    const d = attributeDeal(
+      input([candidate('c1', { submittedAt: '2026-01-01T00:00:00.000Z' }), candidate('p1', { referrerType: 'partner' })], 'linear', { sourcedBy: 'rep' }, 'split_with_rep'),
+    );
+    expect(d.attributed.map((a) => [a.referralId, a.sharePpm])).toEqual([
+      ['c1', 500_000],
+      ['p1', 250_000],
+    ]);
+  });
+});
+
+describe('attributeDeal: candidates locked to different program versions', () => {
+  const v1 = { version: 1, attribution: { model: 'linear' as const, windowDays: 30, channelConflict: 'ignore' as const } };
+  const v2 = { version: 2, attribution: { model: 'first_touch' as const, windowDays: 365, channelConflict: 'rep_sourced_blocks_partner' as const } };
+
+  it('each referral uses its own window: a v1 referral outside its 30 days is out, a v2 one of the same age is in', () => {
+    const d = attributeDeal(
+      input([
+        candidate('old-v1', { submittedAt: '2026-01-10T00:00:00.000Z', program: v1 }),
+        candidate('old-v2', { submittedAt: '2026-01-10T00:00:00.000Z', program: v2 }),
+      ]),
+    );
+    expect(d.attributed.map((a) => a.referralId)).toEqual(['old-v2']);
+    expect(d.notAttributed[0]).toEqual({
+      referralId: 'old-v1',
+      reasons: [
+        'the deal was created on 2026-03-01, more than 30 days after the referral on 2026-01-10',
+        'judged by program version 1, the one the referral is locked to',
+      ],
+    });
+  });
+
+  it('each referral uses its own channel policy on a rep-sourced deal', () => {
+    const d = attributeDeal(
+      input(
+        [
+          candidate('p-v1', { referrerType: 'partner', submittedAt: '2026-02-20T00:00:00.000Z', program: v1 }),
+          candidate('p-v2', { referrerType: 'partner', submittedAt: '2026-02-21T00:00:00.000Z', program: v2 }),
+        ],
+        'first_touch',
+        { sourcedBy: 'rep' },
+      ),
+    );
+    expect(d.attributed.map((a) => a.referralId)).toEqual(['p-v1']);
+    expect(d.notAttributed[0]!.reasons[0]).toContain('rep_sourced_blocks_partner');
+  });
+
+  it('the split follows the version of the earliest credited referral', () => {
+    const linearFirst = attributeDeal(
+      input([
+        candidate('a-v1', { submittedAt: '2026-02-20T00:00:00.000Z', program: v1 }),
+        candidate('b-v2', { submittedAt: '2026-02-21T00:00:00.000Z', program: v2 }),
+      ]),
+    );
+    expect(linearFirst.attributed.map((a) => [a.referralId, a.sharePpm])).toEqual([
+      ['a-v1', 500_000],
+      ['b-v2', 500_000],
+    ]);
+    expect(linearFirst.reasons[0]).toBe('deal deal-1 is credited to 2 referrals (linear, 30-day window, program version 1 of the earliest credited referral)');
+
+    const firstTouchFirst = attributeDeal(
+      input([
+        candidate('a-v2', { submittedAt: '2026-02-20T00:00:00.000Z', program: v2 }),
+        candidate('b-v1', { submittedAt: '2026-02-21T00:00:00.000Z', program: v1 }),
+      ]),
+    );
+    expect(firstTouchFirst.attributed.map((a) => [a.referralId, a.sharePpm])).toEqual([
+      ['a-v2', 1_000_000],
+      ['b-v1', 0],
+    ]);
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ClaimableDeal } from '../../../src/domain/claims.ts';
 import { defaultProgram, type Program } from '../../../src/domain/program.ts';
 import { checkSubmission, type PriorReferral, type SubmissionFacts } from '../../../src/domain/submission.ts';
 
@@ -12,6 +13,22 @@ function facts(overrides: Partial<SubmissionFacts> = {}, program: Program = defa
     referee: { email: 'jane@acme.com' },
     priorReferrals: [],
     crm: { openDeals: [] },
+    ...overrides,
+  };
+}
+
+function openDeal(overrides: Partial<ClaimableDeal> = {}): ClaimableDeal {
+  return {
+    id: 'deal-9',
+    name: 'Acme renewal',
+    stageLabel: 'Presentation scheduled',
+    ownerId: 'owner-3',
+    ownerName: 'Sam Rep',
+    createdAt: '2026-02-20T00:00:00.000Z',
+    isClosed: false,
+    isWon: false,
+    step: 'contacted',
+    isExpansion: false,
     ...overrides,
   };
 }
@@ -170,12 +187,14 @@ describe('checkSubmission', () => {
   });
 
   describe('conflicts', () => {
-    it('a referee with an open deal is a conflict naming the deal and its owner', () => {
-      const v = checkSubmission(
-        facts({ crm: { openDeals: [{ dealId: 'deal-9', name: 'Acme renewal', ownerId: 'owner-3', ownerName: 'Sam Rep' }] } }),
-      );
+    it('a referee with an open deal is a conflict naming the deal and its owner when the program forbids claims', () => {
+      const noClaims = { ...defaultProgram(), claims: { ...defaultProgram().claims, allowed: false } };
+      const v = checkSubmission(facts({ crm: { openDeals: [openDeal()] } }, noClaims));
       expect(v).toMatchObject({ outcome: 'rejected', code: 'conflict', collidesWith: { dealId: 'deal-9', ownerId: 'owner-3' } });
-      expect(v.reasons).toEqual(['jane@acme.com (acme.com) conflicts with open deal "Acme renewal" (deal-9) owned by Sam Rep.']);
+      expect(v.reasons).toEqual([
+        'jane@acme.com (acme.com) conflicts with open deal "Acme renewal" (stage Presentation scheduled, owner Sam Rep); ' +
+          'the program does not allow referrals to claim existing deals.',
+      ]);
     });
 
     it('an existing customer is a conflict', () => {
@@ -185,22 +204,81 @@ describe('checkSubmission', () => {
     });
 
     it('checks run in order: a duplicate is reported before a conflict', () => {
-      const v = checkSubmission(facts({ priorReferrals: [prior()], crm: { openDeals: [{ dealId: 'd' }] } }));
+      const v = checkSubmission(facts({ priorReferrals: [prior()], crm: { openDeals: [openDeal({ id: 'd' })] } }));
       expect(v.outcome === 'rejected' && v.code).toBe('duplicate');
     });
   });
 
   describe('what the referrer is told', () => {
-    const deal = { dealId: 'deal-9', name: 'Acme renewal', ownerId: 'owner-3', ownerName: 'Sam Rep' };
+    const noClaims = { ...defaultProgram(), claims: { ...defaultProgram().claims, allowed: false } };
     it.each([
       ['a duplicate of someone else', facts({ priorReferrals: [prior()] }), 'jane@acme.com was already referred on 2026-01-15 by someone else. The first referral counts; it is protected until 2027-01-15.'],
       ['their own duplicate', facts({ priorReferrals: [prior({ referrerId: 'referrer-1' })] }), 'You already referred jane@acme.com on 2026-01-15. The first referral counts; it is protected until 2027-01-15.'],
-      ['an open deal', facts({ crm: { openDeals: [deal] } }), 'jane@acme.com (acme.com) is already talking with our sales team, so it cannot be referred.'],
+      ['an open deal the program does not let referrals claim', facts({ crm: { openDeals: [openDeal()] } }, noClaims), 'jane@acme.com (acme.com) is already talking with our sales team, so it cannot be referred.'],
       ['a self-referral', facts({ referee: { email: 'pat@partner.io' } }), 'You cannot refer yourself.'],
     ])('%s: in their words, without internal ids', (_what, input, told) => {
       const v = checkSubmission(input);
       expect(v.outcome === 'rejected' && v.referrerReason).toBe(told);
       expect(told).not.toMatch(/ref-first|deal-9|owner-3|Sam Rep|Acme renewal/);
+    });
+  });
+
+  describe('claims on existing deals', () => {
+    const holder = { referralId: 'ref-held', referrerId: 'referrer-2', referrerName: 'Pia Partner', status: 'accepted' as const, submittedAt: '2026-01-15T10:00:00.000Z', protectedUntil: '2027-01-15T10:00:00.000Z' };
+
+    it('a referee with one open deal becomes a claim on it, waiting for approval', () => {
+      const v = checkSubmission(facts({ crm: { openDeals: [openDeal()] } }));
+      expect(v).toMatchObject({ outcome: 'claim_pending', claimedDealId: 'deal-9', expiresAt: '2026-05-30T09:00:00.000Z' });
+      expect(v.reasons[0]).toBe(
+        'Claim on deal "Acme renewal" (stage Presentation scheduled, owner Sam Rep) recorded; waiting for approval by the program\'s approvers.',
+      );
+    });
+
+    it('several open deals and none named: choose_deal names them all', () => {
+      const v = checkSubmission(facts({ crm: { openDeals: [openDeal(), openDeal({ id: 'deal-10', name: 'Acme add-on', createdAt: '2026-02-25T00:00:00.000Z' })] } }));
+      expect(v.outcome).toBe('choose_deal');
+      if (v.outcome !== 'choose_deal') return;
+      expect(v.deals.map((d) => d.id)).toEqual(['deal-9', 'deal-10']);
+      expect(v.reasons[0]).toContain('"Acme renewal"');
+      expect(v.reasons[0]).toContain('"Acme add-on"');
+    });
+
+    it('a named deal is claimed even when the person has other open deals', () => {
+      const v = checkSubmission(facts({ crm: { openDeals: [openDeal(), openDeal({ id: 'deal-10' })], namedDeal: openDeal({ id: 'deal-10' }) } }));
+      expect(v).toMatchObject({ outcome: 'claim_pending', claimedDealId: 'deal-10' });
+    });
+
+    it('a failed claim on a named deal is marked so that nothing is recorded', () => {
+      const v = checkSubmission(facts({ crm: { openDeals: [], namedDeal: openDeal({ isClosed: true, isWon: true, step: 'closed_won' }) } }));
+      expect(v).toMatchObject({ outcome: 'rejected', code: 'conflict', claim: true, collidesWith: { dealId: 'deal-9' } });
+      expect(v.reasons[0]).toContain('already closed won');
+    });
+
+    it('a deal held by another referrer: reps read who holds it and until when', () => {
+      const v = checkSubmission(facts({ crm: { openDeals: [openDeal()], holders: { 'deal-9': [holder] } } }));
+      expect(v).toMatchObject({ outcome: 'rejected', code: 'conflict', collidesWith: { dealId: 'deal-9', referralId: 'ref-held', referrerName: 'Pia Partner' }, protectedUntil: holder.protectedUntil });
+      expect(v.reasons[0]).toContain("Pia Partner's referral ref-held");
+      expect(v.reasons[0]).toContain('protected until 2027-01-15');
+    });
+
+    it('a deal held by another referrer: a referrer reads neither their name nor the CRM deal', () => {
+      const v = checkSubmission({ ...facts({ crm: { openDeals: [openDeal()], holders: { 'deal-9': [holder] } } }), audience: 'referrer' });
+      expect(v).toMatchObject({ outcome: 'rejected', code: 'conflict', collidesWith: { dealId: 'deal-9' } });
+      if (v.outcome !== 'rejected') return;
+      expect(v.collidesWith).toEqual({ dealId: 'deal-9' });
+      expect(v.reasons.join(' ')).not.toMatch(/Pia|Acme renewal|Sam Rep/);
+    });
+
+    it('an existing customer with an open expansion deal: conflict unless the program allows expansion referrals', () => {
+      const crm = { customerAccount: { companyId: 'co-1', name: 'Acme Inc.' }, openDeals: [openDeal({ isExpansion: true })] };
+      expect(checkSubmission(facts({ crm }))).toMatchObject({ outcome: 'rejected', code: 'conflict' });
+      const open = { ...defaultProgram(), claims: { ...defaultProgram().claims, allowExpansion: true } };
+      expect(checkSubmission(facts({ crm }, open))).toMatchObject({ outcome: 'claim_pending', claimedDealId: 'deal-9' });
+    });
+
+    it('a program without approval accepts the claim at once, crediting the deal', () => {
+      const auto = { ...defaultProgram(), claims: { ...defaultProgram().claims, requireApproval: false } };
+      expect(checkSubmission(facts({ crm: { openDeals: [openDeal()] } }, auto))).toMatchObject({ outcome: 'accepted', claimedDealId: 'deal-9' });
     });
   });
 });

@@ -38,6 +38,7 @@ const mapDeal = (properties: HsObject['properties']) =>
     stage: stages.get(stageKey(properties.pipeline ?? 'default', properties.dealstage ?? '')),
     contactIds: ['90112233'],
     companyIds: [],
+    sourceProperties: ['hs_analytics_source'],
     defaultCurrency: 'USD',
   });
 
@@ -76,6 +77,18 @@ describe('deal values', () => {
       currency: 'EUR', closeDate: '2026-11-21', ownerId: '71820451', contactIds: ['90112233'], createdAt: '2026-11-21T12:00:00.000Z', modifiedAt: '2026-11-21T15:10:03.412Z',
     });
     expect(mapDeal({ dealstage: 'closedwon' }).currency).toBe('USD');
+  });
+});
+
+describe('deal sources', () => {
+  it('reports the source properties it was asked for, as read, leaving empty ones out', () => {
+    const read = (properties: HsObject['properties'], sourceProperties: string[]) =>
+      toDeal(deal(properties), { stage: undefined, contactIds: [], companyIds: [], sourceProperties, defaultCurrency: 'USD' }).sources;
+    expect(read({ hs_analytics_source: 'REFERRALS', deal_source: 'Outbound' }, ['deal_source', 'hs_analytics_source'])).toEqual([
+      { field: 'deal_source', value: 'Outbound' },
+      { field: 'hs_analytics_source', value: 'REFERRALS' },
+    ]);
+    expect(read({ hs_analytics_source: '' }, ['hs_analytics_source'])).toEqual([]);
   });
 });
 

@@ -53,7 +53,8 @@ describe('Salesforce deal mapping', () => {
       id: '0065g00000RfRl1AAF',
       contactIds: ['0035g00000PqLx7AAF', '0035g00000PqLy9AAF'],
       companyIds: ['0015g00000ZkM3hAAF'],
-      sourcedBy: 'partner',
+      // Who sourced it is the installation's reading of this (deal-source.test.ts: Partner Referral → partner).
+      sources: [{ field: 'Opportunity.LeadSource', value: 'Partner Referral' }],
       createdAt: '2026-09-18T10:21:44.000Z',
     });
     expect(toDeal({ ...opportunity, OpportunityContactRoles: null, ContactId: null }, single, settings).contactIds).toEqual([]);

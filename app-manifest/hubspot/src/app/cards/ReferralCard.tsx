@@ -6,11 +6,16 @@ import {
 // Must be listed in app-hsmeta.json permittedUrls.fetch (HTTPS, no localhost; local.json maps it in `hs project dev`).
 const API = 'https://referloop.example.com/api/v1';
 
+type Verdict = {
+  outcome: 'accepted' | 'duplicate' | 'conflict' | 'claim_pending' | 'choose_deal' | 'ineligible' | 'invalid';
+  reasons: string[];
+  deals?: { id: string; name: string | null; stage: string; ownerName: string | null }[];
+};
 type Referral = { id: string; status: string; referrer: { name: string; email: string }; referee: { email: string }; rewards?: { amount: number; currency: string; status: string }[] };
 
 const TYPES = ['customer', 'partner', 'consultant', 'advisor', 'employee'].map((value) => ({ label: value[0].toUpperCase() + value.slice(1), value }));
 const TONE: Record<string, 'default' | 'info' | 'success' | 'warning' | 'danger'> = {
-  closed_won: 'success', closed_lost: 'danger', rejected: 'danger', expired: 'warning', in_sales_process: 'info', qualified: 'info',
+  closed_won: 'success', closed_lost: 'danger', rejected: 'danger', expired: 'warning', in_sales_process: 'info', qualified: 'info', claim_pending: 'warning',
 };
 
 // hubspot.fetch signs each request (X-HubSpot-Signature-v3); the portal and record go in the URL/body, which the signature covers.
@@ -22,6 +27,9 @@ function ReferralCard({ context, actions }: { context: any; actions: any }) {
   const [error, setError] = useState<string | null>(null);
   const [form, setForm] = useState({ referrerName: '', referrerEmail: '', referrerType: 'customer', refereeEmail: '', notes: '' });
   const [saving, setSaving] = useState(false);
+  // Several open deals and none named: the rep picks the one the referral claims.
+  const [deals, setDeals] = useState<NonNullable<Verdict['deals']>>([]);
+  const [dealId, setDealId] = useState('');
 
   const load = useCallback(async () => {
     const query = new URLSearchParams({ crm: 'hubspot', ...record }).toString();
@@ -49,18 +57,24 @@ function ReferralCard({ context, actions }: { context: any; actions: any }) {
         referrer: { name: form.referrerName, email: form.referrerEmail, type: form.referrerType },
         referee: { email: form.refereeEmail },
         notes: form.notes || undefined,
-        submittedBy: { kind: 'rep', id: String(context.user.id) },
+        // On a deal record the referral claims this deal; elsewhere, the deal the rep picked.
+        ...(record.objectTypeId === '0-3' ? { deal: { id: record.objectId } } : dealId ? { deal: { id: dealId } } : {}),
+        submittedBy: { kind: 'rep', id: String(context.user.id), name: [context.user.firstName, context.user.lastName].filter(Boolean).join(' ') || undefined },
       },
     });
     setSaving(false);
-    if (response.ok) {
-      actions.addAlert({ type: 'success', message: 'Referral logged' });
+    // A card gets every verdict with a 2xx status (hubspot.fetch hides the body of any other answer).
+    const body = await response.json().catch(() => null);
+    const verdict: Verdict | undefined = body?.verdict;
+    if (!response.ok || !verdict) return setError(body?.error?.message ?? 'The referral was not logged.');
+    setDeals(verdict.outcome === 'choose_deal' ? (verdict.deals ?? []) : []);
+    if (verdict.outcome === 'accepted' || verdict.outcome === 'claim_pending') {
+      actions.addAlert({ type: verdict.outcome === 'accepted' ? 'success' : 'info', message: verdict.reasons.join(' ') });
       setForm((f) => ({ ...f, referrerName: '', referrerEmail: '', notes: '' }));
+      setDealId('');
       return load();
     }
-    // hubspot.fetch turns 4xx answers into a proxy error, so the reason comes from the body when there is one.
-    const body = await response.json().catch(() => null);
-    setError(body?.error?.message ?? 'The referral was not logged.');
+    setError(verdict.reasons.join(' '));
   };
 
   if (referrals === null && !error) return <LoadingSpinner label="Loading referrals" />;
@@ -87,6 +101,16 @@ function ReferralCard({ context, actions }: { context: any; actions: any }) {
           <Select name="referrerType" label="Referrer type" options={TYPES} value={form.referrerType} onChange={(v) => setForm({ ...form, referrerType: String(v) })} />
           <Input name="refereeEmail" label="Referred person's email" required value={form.refereeEmail} onChange={(v) => setForm({ ...form, refereeEmail: v })} />
           <TextArea name="notes" label="Notes" value={form.notes} onChange={(v) => setForm({ ...form, notes: v })} />
+          {deals.length > 0 && (
+            <Select
+              name="dealId"
+              label="Deal this referral claims"
+              required
+              options={deals.map((d) => ({ label: `${d.name ?? d.id} (${d.stage}${d.ownerName ? `, ${d.ownerName}` : ''})`, value: d.id }))}
+              value={dealId}
+              onChange={(v) => setDealId(String(v))}
+            />
+          )}
           <Button type="submit" variant="primary" disabled={saving}>{saving ? 'Logging…' : 'Log referral'}</Button>
         </Flex>
       </Form>

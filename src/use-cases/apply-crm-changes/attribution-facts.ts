@@ -1,0 +1,104 @@
+import type { CrmClient, CrmDeal } from '../../../connectors/connector.ts';
+import type { AttributionCandidate, AttributionDecision } from '../../domain/attribution.ts';
+import { classifyDealSource, defaultDealSourceMapping, type DealSourceDecision } from '../../domain/deal-source.ts';
+import { domainFromWebsite, isFreeMailDomain } from '../../domain/normalize.ts';
+import type { Program, ReferrerType } from '../../domain/program.ts';
+import type { ReferralStatus } from '../../domain/referral-lifecycle.ts';
+import type { UseCaseContext } from '../../ports/context.ts';
+import type { InstallationRow } from '../../store/installations.repo.ts';
+import type { ReferralRow, ReferrerRow } from '../../store/referrals.repo.ts';
+
+const BATCH = 100;
+
+/**
+ * Each deal's company domain (its first company's), read in one batch per hundred companies:
+ * account-level attribution finds referrals of colleagues at the same company by it.
+ */
+export async function dealCompanyDomains(client: CrmClient, deals: readonly CrmDeal[]): Promise<Map<string, string | null>> {
+  const companyIds = [...new Set(deals.flatMap((d) => d.companyIds))];
+  const domainOf = new Map<string, string | null>();
+  for (let i = 0; i < companyIds.length; i += BATCH) {
+    const { records } = await client.getCompanies(companyIds.slice(i, i + BATCH));
+    for (const company of records) domainOf.set(company.id, company.domain ? domainFromWebsite(company.domain) : null);
+  }
+  return new Map(deals.map((d) => [d.id, d.companyIds.map((id) => domainOf.get(id) ?? null).find((domain) => domain !== null) ?? null]));
+}
+
+/**
+ * Who sourced the deal, as the installation's mapping (else its CRM's careful defaults) reads the
+ * CRM's source fields. Read fresh: an admin may have changed the mapping since this job began.
+ */
+export function dealSource(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): DealSourceDecision {
+  const own = ctx.store.installations.settings(ctx.store.installations.get(installation.id) ?? installation).dealSources;
+  return classifyDealSource(deal.sources, own ?? defaultDealSourceMapping(installation.crm));
+}
+
+/** Referrals of people at the deal's company domain, linked or not (a free-mail domain names no company). */
+export function referralsAtDomain(ctx: UseCaseContext, installation: InstallationRow, domain: string | null): ReferralRow[] {
+  if (!domain || isFreeMailDomain(domain)) return [];
+  return ctx.store.referrals.byDomain(installation.id, domain);
+}
+
+/**
+ * What attribution needs of each candidate: its links, the program version it is locked to, and
+ * an approved claim on a deal (who claimed it, when, who approved it).
+ */
+export function attributionCandidates(
+  ctx: UseCaseContext,
+  known: { referrer(id: string): ReferrerRow; lockedProgram(referral: ReferralRow): Program },
+  referrals: readonly ReferralRow[],
+): AttributionCandidate[] {
+  const { store } = ctx;
+  return referrals.map((r) => {
+    const links = store.referrals.links(r.id);
+    const claim = store.dealClaims.get(r.id);
+    return {
+      referralId: r.id,
+      referrerId: r.referrerId,
+      referrerType: known.referrer(r.referrerId).type as ReferrerType,
+      submittedAt: r.submittedAt,
+      status: r.status as ReferralStatus,
+      refereePersonIds: links.filter((l) => l.objectType === 'contact' || l.objectType === 'lead').map((l) => l.objectId),
+      refereeCompanyIds: links.filter((l) => l.objectType === 'company').map((l) => l.objectId),
+      refereeDomain: r.refereeDomain,
+      claim:
+        claim?.decision === 'approved'
+          ? { dealId: claim.dealId, by: claim.claimedBy, at: claim.claimedAt, approvedBy: claim.decidedBy ?? 'an approver' }
+          : null,
+      program: { version: r.programVersion, attribution: known.lockedProgram(r).attribution },
+    };
+  });
+}
+
+/**
+ * Each candidate's part of a deal's attribution, kept on the referral too, so the referral's own
+ * page says for every deal it touched why it was (not) credited.
+ */
+export function recordReferralDecisions(ctx: UseCaseContext, installationId: string, dealId: string, decision: AttributionDecision): void {
+  for (const a of decision.attributed) {
+    ctx.store.audit.decide({
+      installationId,
+      subjectType: 'referral',
+      subjectId: a.referralId,
+      kind: 'attribution',
+      outcome: {
+        dealId,
+        attributed: true,
+        role: a.role,
+        sharePpm: a.sharePpm,
+        evidence: a.evidence,
+        reasons: a.reasons,
+        dealReasons: decision.reasons,
+      },
+    });
+  }
+  for (const n of decision.notAttributed) {
+    ctx.store.audit.decide({
+      installationId,
+      subjectType: 'referral',
+      subjectId: n.referralId,
+      kind: 'attribution',
+      outcome: { dealId, attributed: false, reasons: n.reasons, dealReasons: decision.reasons },
+    });
+  }
+}
