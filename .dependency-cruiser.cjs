@@ -37,8 +37,7 @@ module.exports = {
     },
     {
       name: 'connectors-stay-outside-the-app',
-      comment:
-        'A connector never imports src/, except the domain\'s money conversions: one exact path from CRM decimals to minor units.',
+      comment: "A connector never imports src/, except the domain's money conversions: one exact path from CRM decimals to minor units.",
       severity: 'error',
       from: { path: '^connectors/' },
       to: { path: '^src/', pathNot: '^src/domain/money\\.ts$' },

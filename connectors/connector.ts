@@ -167,8 +167,7 @@ export type ParsedWebhook =
    * `accountIds`: every account the request speaks for, including those whose events were all
    * ignored, so that an unknown sender is refused whatever its message carries.
    */
-  | { ok: true; events: CrmEvent[]; ignored: number; accountIds: string[] }
-  | { ok: false; reason: string };
+  { ok: true; events: CrmEvent[]; ignored: number; accountIds: string[] } | { ok: false; reason: string };
 
 export interface HttpReply {
   status: number;

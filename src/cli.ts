@@ -17,7 +17,9 @@ import type { createRuntime } from './main.ts';
 const SHUTDOWN_TIMEOUT_MS = 8_000;
 
 const sandboxUsage = crmRegistry
-  .flatMap((crm) => (crm.sandbox ? [`  sandbox ${crm.kind} --port <p>${crm.sandbox.flags.map((flag) => ` [--${flag} <value>]`).join('')}`] : []))
+  .flatMap((crm) =>
+    crm.sandbox ? [`  sandbox ${crm.kind} --port <p>${crm.sandbox.flags.map((flag) => ` [--${flag} <value>]`).join('')}`] : [],
+  )
   .join('\n');
 
 const USAGE = `Usage: referloop <command> [options]
@@ -108,7 +110,8 @@ async function serve(config: Config, log: Logger, http: boolean): Promise<number
   // Always within a bound, whatever is unreachable: what did not finish is retried from the queue
   // or the inbox by the next start.
   const stopped = await Promise.race([service.stop().then(() => true), sleep(SHUTDOWN_TIMEOUT_MS, false, { ref: false })]);
-  if (!stopped) log.warn({ afterMs: SHUTDOWN_TIMEOUT_MS }, 'stopped before everything closed; unfinished work is retried on the next start');
+  if (!stopped)
+    log.warn({ afterMs: SHUTDOWN_TIMEOUT_MS }, 'stopped before everything closed; unfinished work is retried on the next start');
   return stopped ? 0 : 1;
 }
 
@@ -136,7 +139,9 @@ async function connect(config: Config, log: Logger, args: string[]): Promise<num
       ...(values['instance-url'] ? { instanceUrl: values['instance-url'] } : {}),
     });
     const { installation, created } = await connectInstallation(runtime.ctx, crm, grant, 'cli');
-    process.stdout.write(`${JSON.stringify({ id: installation.id, crm, accountId: installation.accountId, status: installation.status, created })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ id: installation.id, crm, accountId: installation.accountId, status: installation.status, created })}\n`,
+    );
     return 0;
   } finally {
     await runtime.close();
@@ -150,7 +155,9 @@ function installationsArg(runtime: ReturnType<typeof createRuntime>, id: string 
   if (!id) return active;
   const named = all.find((i) => i.id === id);
   if (!named) {
-    throw new ConfigError(`No installation ${id}; ${all.length ? `the installations are ${all.map((i) => `${i.id} (${i.crm} ${i.accountId})`).join(', ')}` : 'none is connected yet'}.`);
+    throw new ConfigError(
+      `No installation ${id}; ${all.length ? `the installations are ${all.map((i) => `${i.id} (${i.crm} ${i.accountId})`).join(', ')}` : 'none is connected yet'}.`,
+    );
   }
   if (named.status !== 'active') throw new ConfigError(`Installation ${id} is ${named.status}: reconnect it first.`);
   return [named];
@@ -158,7 +165,10 @@ function installationsArg(runtime: ReturnType<typeof createRuntime>, id: string 
 
 async function reconcile(config: Config, log: Logger, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { installation: { type: 'string' } } });
-  const [{ createRuntime }, { reconcileInstallation }] = await Promise.all([import('./main.ts'), import('./use-cases/reconcile-installation.ts')]);
+  const [{ createRuntime }, { reconcileInstallation }] = await Promise.all([
+    import('./main.ts'),
+    import('./use-cases/reconcile-installation.ts'),
+  ]);
   const runtime = createRuntime(config, log);
   try {
     for (const installation of installationsArg(runtime, values.installation)) {
@@ -175,7 +185,10 @@ async function replay(config: Config, log: Logger, args: string[]): Promise<numb
   const { values } = parseArgs({ args, options: { since: { type: 'string' }, installation: { type: 'string' } } });
   const since = values.since ? new Date(values.since) : undefined;
   if (!since || Number.isNaN(since.getTime())) throw new ConfigError('Pass --since with an ISO time, e.g. --since 2026-11-01T00:00:00Z.');
-  const [{ createRuntime, syncOptions }, { syncInstallation }] = await Promise.all([import('./main.ts'), import('./use-cases/sync-installation.ts')]);
+  const [{ createRuntime, syncOptions }, { syncInstallation }] = await Promise.all([
+    import('./main.ts'),
+    import('./use-cases/sync-installation.ts'),
+  ]);
   const runtime = createRuntime(config, log);
   try {
     const requeued = runtime.store.inbox.requeueSince(since, values.installation);
@@ -194,17 +207,24 @@ async function replay(config: Config, log: Logger, args: string[]): Promise<numb
 }
 
 async function simulate(config: Config, log: Logger, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { file: { type: 'string' }, months: { type: 'string' }, installation: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { file: { type: 'string' }, months: { type: 'string' }, installation: { type: 'string' } },
+  });
   if (!values.file) throw new ConfigError('Pass the draft program with --file <program.json>.');
   const months = Number(values.months ?? 12);
-  if (!Number.isInteger(months) || months < 1 || months > 60) throw new ConfigError(`--months expects a whole number from 1 to 60, not ${JSON.stringify(values.months)}.`);
+  if (!Number.isInteger(months) || months < 1 || months > 60)
+    throw new ConfigError(`--months expects a whole number from 1 to 60, not ${JSON.stringify(values.months)}.`);
   const [{ programSchema }, { createRuntime }, { simulateDraft }] = await Promise.all([
     import('./http/program.schema.ts'),
     import('./main.ts'),
     import('./use-cases/program-settings.ts'),
   ]);
   const parsed = programSchema.safeParse(readJsonFile(values.file));
-  if (!parsed.success) throw new ConfigError(`The draft program is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new ConfigError(
+      `The draft program is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const runtime = createRuntime(config, log);
   try {
     for (const installation of installationsArg(runtime, values.installation)) {
@@ -222,7 +242,9 @@ function readJsonFile(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`);
+    throw new ConfigError(
+      `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -235,10 +257,15 @@ async function sandboxDeal(config: Config, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { email: { type: 'string' }, amount: { type: 'string' }, stages: { type: 'string' } } });
   if (!values.email) throw new ConfigError('Pass the referee with --email <address>.');
   const amount = values.amount ?? '25000';
-  if (!/^\d+(\.\d{1,2})?$/.test(amount) || Number(amount) <= 0) throw new ConfigError(`--amount expects a positive amount such as 25000, not ${JSON.stringify(amount)}.`);
+  if (!/^\d+(\.\d{1,2})?$/.test(amount) || Number(amount) <= 0)
+    throw new ConfigError(`--amount expects a positive amount such as 25000, not ${JSON.stringify(amount)}.`);
   const playDeal = config.crms.find((crm) => crm.sandbox?.playDeal)?.sandbox?.playDeal;
-  if (!playDeal) throw new ConfigError('sandbox-deal plays a sandbox CRM; this configuration serves none that takes deals (a real CRM is configured).');
-  const stages = values.stages?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!playDeal)
+    throw new ConfigError('sandbox-deal plays a sandbox CRM; this configuration serves none that takes deals (a real CRM is configured).');
+  const stages = values.stages
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   try {
     const result = await playDeal({ email: values.email, amount: Number(amount), ...(stages ? { stages } : {}) });
     process.stdout.write(`${JSON.stringify(result)}\n`);

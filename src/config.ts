@@ -119,7 +119,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = dbPath === ':memory:' ? resolve('data') : dirname(resolve(dbPath));
   prepareDatabaseFolder(e.DATABASE_URL, dbPath, dataDir);
 
-  const encryptionKey = keyBytes(e.ENCRYPTION_KEY ?? readOrCreate(join(dataDir, 'encryption.key'), () => randomBytes(32).toString('hex')).value)!;
+  const encryptionKey = keyBytes(
+    e.ENCRYPTION_KEY ?? readOrCreate(join(dataDir, 'encryption.key'), () => randomBytes(32).toString('hex')).value,
+  )!;
   const adminTokenFile = join(dataDir, 'admin-token');
   const adminToken = e.ADMIN_API_TOKEN
     ? { value: e.ADMIN_API_TOKEN, created: false }

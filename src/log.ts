@@ -10,8 +10,21 @@ import { pino, type Logger } from 'pino';
  */
 export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
   const secretKeys = [
-    'accessToken', 'refreshToken', 'access_token', 'refresh_token', 'token', 'secret', 'password',
-    'clientSecret', 'authorization', 'cookie', 'email', 'firstName', 'lastName', 'phone', 'referee',
+    'accessToken',
+    'refreshToken',
+    'access_token',
+    'refresh_token',
+    'token',
+    'secret',
+    'password',
+    'clientSecret',
+    'authorization',
+    'cookie',
+    'email',
+    'firstName',
+    'lastName',
+    'phone',
+    'referee',
   ];
   return pino(
     {

@@ -57,7 +57,12 @@ export function createRuntime(config: Config, log: Logger): Runtime {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
   const retry = { attempts: config.jobAttempts, backoffMs: 1_000 };
   const queue = redis
-    ? createBullmqQueue(redis, QUEUE_NAME, { prefix: 'referloop', retry, leaseMs: config.jobLeaseMs, onError: (err) => log.warn({ err }, 'queue connection') })
+    ? createBullmqQueue(redis, QUEUE_NAME, {
+        prefix: 'referloop',
+        retry,
+        leaseMs: config.jobLeaseMs,
+        onError: (err) => log.warn({ err }, 'queue connection'),
+      })
     : createEmbeddedQueue(db, QUEUE_NAME, { retry, leaseMs: config.jobLeaseMs, onError: (err) => log.warn({ err }, 'queue') });
   const limiter: RateLimiter = redis ? createRedisRateLimiter(redis, 'referloop:rate') : createMemoryRateLimiter();
 
@@ -130,7 +135,12 @@ export interface RunningService {
 
 /** How the worker syncs inbox events, from the configuration. */
 export function syncOptions(config: Config): SyncOptions {
-  return { maxAttempts: config.jobAttempts, leaseMs: config.inboxLeaseMs, quietMs: config.syncCoalesceMs, maxDelayMs: config.syncMaxDelayMs };
+  return {
+    maxAttempts: config.jobAttempts,
+    leaseMs: config.inboxLeaseMs,
+    quietMs: config.syncCoalesceMs,
+    maxDelayMs: config.syncMaxDelayMs,
+  };
 }
 
 async function becomesAvailable(queue: JobQueue, timeoutMs: number): Promise<boolean> {
@@ -150,7 +160,8 @@ function withoutPassword(url: string): string {
 
 /** The port's refusals are the setting's fault, told in one line naming PORT. */
 function portError(port: number, err: Error & { code?: string }): Error {
-  if (err.code === 'EADDRINUSE') return new ConfigError(`PORT=${port} is already in use by another process: stop it or choose another PORT.`);
+  if (err.code === 'EADDRINUSE')
+    return new ConfigError(`PORT=${port} is already in use by another process: stop it or choose another PORT.`);
   if (err.code === 'EACCES') return new ConfigError(`PORT=${port} needs privileges this process does not have: choose a port above 1023.`);
   return err;
 }
@@ -174,7 +185,9 @@ export async function startService(config: Config, log: Logger, options: { http:
   const { ctx, store, queue, metrics } = runtime;
   if (config.redisUrl && !(await becomesAvailable(queue, REDIS_CONNECT_TIMEOUT_MS))) {
     await runtime.close();
-    throw new ConfigError(`REDIS_URL=${JSON.stringify(withoutPassword(config.redisUrl))}: Redis is unreachable (no answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s); start it or correct REDIS_URL.`);
+    throw new ConfigError(
+      `REDIS_URL=${JSON.stringify(withoutPassword(config.redisUrl))}: Redis is unreachable (no answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s); start it or correct REDIS_URL.`,
+    );
   }
   const stops: (() => Promise<void> | void)[] = [];
 

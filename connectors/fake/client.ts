@@ -1,7 +1,23 @@
 import { CrmError } from '../connector.ts';
 import type {
-  ChangedRecords, CrmClient, CrmClientDeps, CrmCompany, CrmDeal, CrmGone, CrmObjectType, CrmOAuth, CrmPerson, CrmSession,
-  CrmWrite, EnsuredReferee, PipelineStage, ProvisionReport, RateLimit, RefereeToEnsure, TimelineNote, WriteOutcome,
+  ChangedRecords,
+  CrmClient,
+  CrmClientDeps,
+  CrmCompany,
+  CrmDeal,
+  CrmGone,
+  CrmObjectType,
+  CrmOAuth,
+  CrmPerson,
+  CrmSession,
+  CrmWrite,
+  EnsuredReferee,
+  PipelineStage,
+  ProvisionReport,
+  RateLimit,
+  RefereeToEnsure,
+  TimelineNote,
+  WriteOutcome,
 } from '../connector.ts';
 import type { FakeAuth } from './oauth.ts';
 import { normalizeDomain, normalizeEmail, type FakeState, type StoredCompany, type StoredDeal, type StoredPerson } from './state.ts';
@@ -12,9 +28,16 @@ export const FAKE_PAGE_SIZE = 100;
 
 /** The fields the fake "provisions": what Referloop writes, per record kind. */
 export const FAKE_FIELDS = [
-  'person.referral_id', 'person.referral_status', 'person.referrer_name', 'person.referrer_email', 'person.referrer_type',
-  'deal.referral_id', 'deal.referrer_name', 'deal.attributed_amount',
-  'company.referral_eligible', 'company.eligibility_reason',
+  'person.referral_id',
+  'person.referral_status',
+  'person.referrer_name',
+  'person.referrer_email',
+  'person.referrer_type',
+  'deal.referral_id',
+  'deal.referrer_name',
+  'deal.attributed_amount',
+  'company.referral_eligible',
+  'company.eligibility_reason',
 ] as const;
 
 /** Faults a test queued: each call of the client takes the next one, if any. */
@@ -121,7 +144,8 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
     for (const type of ['contact', 'lead'] as const) {
       for (const p of state.people.values()) {
         const email = p.email ? normalizeEmail(p.email) : null;
-        if (email && wanted.has(email) && !found.has(email) && p.objectType === type && !p.deleted && !p.mergedIntoId && !p.converted) found.set(email, p);
+        if (email && wanted.has(email) && !found.has(email) && p.objectType === type && !p.deleted && !p.mergedIntoId && !p.converted)
+          found.set(email, p);
       }
     }
     return found;
@@ -144,7 +168,10 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
       const target = state.live('deal', write.dealId) as StoredDeal | undefined;
       if (!target) return missing(`deal ${write.dealId}`);
       if (!Number.isInteger(write.fields.attributedAmountCents)) {
-        return new CrmError('invalid', `attributed amount must be integer cents, got ${write.fields.attributedAmountCents}`, { retryable: false, status: 400 });
+        return new CrmError('invalid', `attributed amount must be integer cents, got ${write.fields.attributedAmountCents}`, {
+          retryable: false,
+          status: 400,
+        });
       }
       target.modifiedAt = at;
       state.written.set(target.id, { ...state.written.get(target.id), deal: { ...write.fields } });
@@ -180,8 +207,16 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
         let found = people.get(email);
         if (!found) {
           found = {
-            objectType: 'contact', id: state.newId('contact'), email, firstName: r.firstName, lastName: r.lastName, companyIds: [], ownerId: null,
-            lifecycleStage: 'lead', modifiedAt: state.stamp(), deleted: false,
+            objectType: 'contact',
+            id: state.newId('contact'),
+            email,
+            firstName: r.firstName,
+            lastName: r.lastName,
+            companyIds: [],
+            ownerId: null,
+            lifecycleStage: 'lead',
+            modifiedAt: state.stamp(),
+            deleted: false,
           };
           state.people.set(found.id, found);
           people.set(email, found);
@@ -238,7 +273,11 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
       if (!refs.contactIds.length && !refs.companyIds.length) return [];
       await call('findDealIdsFor');
       return [...state.deals.values()]
-        .filter((d) => !d.deleted && (d.contactIds.some((id) => refs.contactIds.includes(id)) || d.companyIds.some((id) => refs.companyIds.includes(id))))
+        .filter(
+          (d) =>
+            !d.deleted &&
+            (d.contactIds.some((id) => refs.contactIds.includes(id)) || d.companyIds.some((id) => refs.companyIds.includes(id))),
+        )
         .map((d) => d.id);
     },
 
@@ -247,9 +286,12 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
       const from: Cursor = cursor ? decodeCursor(cursor) : { at: new Date(since.getTime() - 1).toISOString(), key: '\uffff' };
       await call('changedSince');
       const all: { objectType: CrmObjectType; id: string; modifiedAt: string; key: string }[] = [];
-      for (const p of state.people.values()) if (!p.deleted) all.push({ objectType: p.objectType, id: p.id, modifiedAt: p.modifiedAt, key: `${p.objectType}:${p.id}` });
-      for (const c of state.companies.values()) if (!c.deleted) all.push({ objectType: 'company', id: c.id, modifiedAt: c.modifiedAt, key: `company:${c.id}` });
-      for (const d of state.deals.values()) if (!d.deleted) all.push({ objectType: 'deal', id: d.id, modifiedAt: d.modifiedAt, key: `deal:${d.id}` });
+      for (const p of state.people.values())
+        if (!p.deleted) all.push({ objectType: p.objectType, id: p.id, modifiedAt: p.modifiedAt, key: `${p.objectType}:${p.id}` });
+      for (const c of state.companies.values())
+        if (!c.deleted) all.push({ objectType: 'company', id: c.id, modifiedAt: c.modifiedAt, key: `company:${c.id}` });
+      for (const d of state.deals.values())
+        if (!d.deleted) all.push({ objectType: 'deal', id: d.id, modifiedAt: d.modifiedAt, key: `deal:${d.id}` });
       const after = all
         .filter((r) => r.modifiedAt > from.at || (r.modifiedAt === from.at && r.key > from.key))
         .sort((a, b) => a.modifiedAt.localeCompare(b.modifiedAt) || a.key.localeCompare(b.key));
@@ -274,7 +316,10 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
     async addTimelineNote(note: TimelineNote): Promise<void> {
       await call('addTimelineNote');
       if (!state.live(note.person.objectType, note.person.id)) {
-        throw new CrmError('not_found', `the fake CRM has no ${note.person.objectType} ${note.person.id}`, { retryable: false, status: 404 });
+        throw new CrmError('not_found', `the fake CRM has no ${note.person.objectType} ${note.person.id}`, {
+          retryable: false,
+          status: 404,
+        });
       }
       if (state.notes.some((n) => n.idempotencyKey === note.idempotencyKey && n.person.id === note.person.id)) return;
       state.notes.push(copy(note));

@@ -1,12 +1,30 @@
 import { CrmError } from '../connector.ts';
 import type {
-  CrmCompany, CrmConnector, CrmDeal, CrmErrorCode, CrmEvent, CrmObjectType, CrmPerson, InboundRequest, PipelineStage, TokenSet,
+  CrmCompany,
+  CrmConnector,
+  CrmDeal,
+  CrmErrorCode,
+  CrmEvent,
+  CrmObjectType,
+  CrmPerson,
+  InboundRequest,
+  PipelineStage,
+  TokenSet,
 } from '../connector.ts';
 import { createFakeClient, type FakeClientContext } from './client.ts';
 import { createFakeOAuth, FakeAuth } from './oauth.ts';
 import {
-  DEFAULT_PIPELINES, FakeState, normalizeDomain, normalizeEmail,
-  type Owner, type PersonType, type StoredCompany, type StoredDeal, type StoredNote, type StoredPerson, type Written,
+  DEFAULT_PIPELINES,
+  FakeState,
+  normalizeDomain,
+  normalizeEmail,
+  type Owner,
+  type PersonType,
+  type StoredCompany,
+  type StoredDeal,
+  type StoredNote,
+  type StoredPerson,
+  type Written,
 } from './state.ts';
 import { createFakeWebhooks, signedRequest } from './webhooks.ts';
 
@@ -126,7 +144,10 @@ export interface FakeCrm {
    * Converts a lead into a contact, under `companyId` or a new company named after the lead's
    * email domain, with a new deal unless `deal: false`. The lead stays, with `converted`.
    */
-  convertLead(leadId: string, options?: { companyId?: string; deal?: NewDeal | false }): { contactId: string; companyId: string; dealId: string | null };
+  convertLead(
+    leadId: string,
+    options?: { companyId?: string; deal?: NewDeal | false },
+  ): { contactId: string; companyId: string; dealId: string | null };
   addOwner(owner: Owner): void;
 
   // Events ---------------------------------------------------------------------------------
@@ -164,7 +185,8 @@ export interface FakeSession {
 const TYPICAL_ERRORS: Record<CrmErrorCode, () => CrmError> = {
   auth_revoked: () => new CrmError('auth_revoked', 'the fake CRM app was uninstalled', { retryable: false, status: 401 }),
   auth_expired: () => new CrmError('auth_expired', 'the fake CRM refused the access token', { retryable: true, status: 401 }),
-  rate_limited: () => new CrmError('rate_limited', 'the fake CRM rate limit was exceeded', { retryable: true, retryAfterMs: 1_000, status: 429 }),
+  rate_limited: () =>
+    new CrmError('rate_limited', 'the fake CRM rate limit was exceeded', { retryable: true, retryAfterMs: 1_000, status: 429 }),
   not_found: () => new CrmError('not_found', 'the fake CRM has no such record', { retryable: false, status: 404 }),
   conflict: () => new CrmError('conflict', 'the fake CRM record is locked by another write', { retryable: false, status: 409 }),
   invalid: () => new CrmError('invalid', 'the fake CRM refused the request', { retryable: false, status: 400 }),
@@ -209,9 +231,16 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
     checkIds(input.companyIds ?? [], state.companies, 'company');
     const objectType = input.objectType ?? 'contact';
     const record: StoredPerson = {
-      objectType, id: state.newId(objectType), email: input.email === null ? null : normalizeEmail(input.email),
-      firstName: input.firstName ?? null, lastName: input.lastName ?? null, companyIds: [...(input.companyIds ?? [])],
-      ownerId: input.ownerId ?? null, lifecycleStage: input.lifecycleStage ?? null, modifiedAt: state.stamp(), deleted: false,
+      objectType,
+      id: state.newId(objectType),
+      email: input.email === null ? null : normalizeEmail(input.email),
+      firstName: input.firstName ?? null,
+      lastName: input.lastName ?? null,
+      companyIds: [...(input.companyIds ?? [])],
+      ownerId: input.ownerId ?? null,
+      lifecycleStage: input.lifecycleStage ?? null,
+      modifiedAt: state.stamp(),
+      deleted: false,
     };
     state.people.set(record.id, record);
     state.emit(objectType, record.id, 'created', record.modifiedAt);
@@ -220,10 +249,18 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
 
   function createCompany(input: NewCompany): CrmCompany {
     const record: StoredCompany = {
-      id: state.newId('company'), name: input.name, domain: input.domain ? normalizeDomain(input.domain) : null,
-      isCustomer: input.isCustomer ?? false, customerSince: input.customerSince ?? null, lifecycleStage: input.lifecycleStage ?? null,
-      nps: input.nps ?? null, healthScore: input.healthScore ?? null, openEscalations: input.openEscalations ?? null,
-      ownerId: input.ownerId ?? null, modifiedAt: state.stamp(), deleted: false,
+      id: state.newId('company'),
+      name: input.name,
+      domain: input.domain ? normalizeDomain(input.domain) : null,
+      isCustomer: input.isCustomer ?? false,
+      customerSince: input.customerSince ?? null,
+      lifecycleStage: input.lifecycleStage ?? null,
+      nps: input.nps ?? null,
+      healthScore: input.healthScore ?? null,
+      openEscalations: input.openEscalations ?? null,
+      ownerId: input.ownerId ?? null,
+      modifiedAt: state.stamp(),
+      deleted: false,
     };
     state.companies.set(record.id, record);
     state.emit('company', record.id, 'created', record.modifiedAt);
@@ -239,17 +276,35 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
     const at = state.stamp();
     const amountCents = input.amountCents ?? null;
     const record: StoredDeal = {
-      id: state.newId('deal'), name: input.name ?? null, pipelineId, stageId: stage.stageId, isClosed: stage.isClosed, isWon: stage.isWon,
-      amountCents, firstYearValueCents: input.firstYearValueCents === undefined ? amountCents : input.firstYearValueCents,
-      currency: input.currency ?? 'USD', closeDate: input.closeDate ?? null, createdAt: at, ownerId: input.ownerId ?? null,
-      sources: [...(input.sources ?? [])], contactIds: [...(input.contactIds ?? [])], companyIds: [...(input.companyIds ?? [])],
-      modifiedAt: at, deleted: false,
+      id: state.newId('deal'),
+      name: input.name ?? null,
+      pipelineId,
+      stageId: stage.stageId,
+      isClosed: stage.isClosed,
+      isWon: stage.isWon,
+      amountCents,
+      firstYearValueCents: input.firstYearValueCents === undefined ? amountCents : input.firstYearValueCents,
+      currency: input.currency ?? 'USD',
+      closeDate: input.closeDate ?? null,
+      createdAt: at,
+      ownerId: input.ownerId ?? null,
+      sources: [...(input.sources ?? [])],
+      contactIds: [...(input.contactIds ?? [])],
+      companyIds: [...(input.companyIds ?? [])],
+      modifiedAt: at,
+      deleted: false,
     };
     state.deals.set(record.id, record);
-    state.emit('deal', record.id, 'created', at, related([
-      ...record.contactIds.map((objectId) => ({ objectType: 'contact' as const, objectId })),
-      ...record.companyIds.map((objectId) => ({ objectType: 'company' as const, objectId })),
-    ]));
+    state.emit(
+      'deal',
+      record.id,
+      'created',
+      at,
+      related([
+        ...record.contactIds.map((objectId) => ({ objectType: 'contact' as const, objectId })),
+        ...record.companyIds.map((objectId) => ({ objectType: 'company' as const, objectId })),
+      ]),
+    );
     return strip(record);
   }
 
@@ -259,7 +314,13 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
     checkIds(change.companyIds ?? [], state.companies, 'company');
     const pipelineId = change.pipelineId ?? record.pipelineId;
     const stage = stageOf(pipelineId, change.stageId ?? record.stageId);
-    Object.assign(record, structuredClone(change), { pipelineId, stageId: stage.stageId, isClosed: stage.isClosed, isWon: stage.isWon, modifiedAt: state.stamp() });
+    Object.assign(record, structuredClone(change), {
+      pipelineId,
+      stageId: stage.stageId,
+      isClosed: stage.isClosed,
+      isWon: stage.isWon,
+      modifiedAt: state.stamp(),
+    });
     const property = Object.keys(change).length === 1 ? Object.keys(change)[0] : undefined;
     state.emit('deal', id, 'updated', record.modifiedAt, property ? { property } : {});
     return strip(record);
@@ -308,15 +369,25 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
     updatePerson(id, change) {
       const record = livePerson(id);
       checkIds(change.companyIds ?? [], state.companies, 'company');
-      Object.assign(record, structuredClone(change), change.email ? { email: normalizeEmail(change.email) } : {}, { modifiedAt: state.stamp() });
+      Object.assign(record, structuredClone(change), change.email ? { email: normalizeEmail(change.email) } : {}, {
+        modifiedAt: state.stamp(),
+      });
       state.emit(record.objectType, id, 'updated', record.modifiedAt);
       return strip(record);
     },
     createCompany,
     updateCompany(id, change) {
       const record = liveCompany(id);
-      Object.assign(record, structuredClone(change), change.domain ? { domain: normalizeDomain(change.domain) } : {}, { modifiedAt: state.stamp() });
-      state.emit('company', id, 'updated', record.modifiedAt, related(state.dealsOf('company', id).map((d) => ({ objectType: 'deal' as const, objectId: d.id }))));
+      Object.assign(record, structuredClone(change), change.domain ? { domain: normalizeDomain(change.domain) } : {}, {
+        modifiedAt: state.stamp(),
+      });
+      state.emit(
+        'company',
+        id,
+        'updated',
+        record.modifiedAt,
+        related(state.dealsOf('company', id).map((d) => ({ objectType: 'deal' as const, objectId: d.id }))),
+      );
       return strip(record);
     },
     createDeal,
@@ -328,7 +399,8 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
     mergePeople(winnerId, loserId) {
       const winner = livePerson(winnerId);
       const loser = livePerson(loserId);
-      if (winnerId === loserId || winner.objectType !== loser.objectType) throw new Error('the fake CRM merges two different records of one type');
+      if (winnerId === loserId || winner.objectType !== loser.objectType)
+        throw new Error('the fake CRM merges two different records of one type');
       const at = state.stamp();
       winner.companyIds = [...new Set([...winner.companyIds, ...loser.companyIds])];
       winner.lastName ??= loser.lastName;
@@ -351,11 +423,18 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
         ? liveCompany(options.companyId).id
         : createCompany({ name: lead.email?.split('@')[1] ?? lead.lastName, domain: lead.email?.split('@')[1] ?? null }).id;
       const contact = createPerson({
-        email: lead.email, firstName: lead.firstName, lastName: lead.lastName, companyIds: [companyId], ownerId: lead.ownerId, lifecycleStage: 'opportunity',
+        email: lead.email,
+        firstName: lead.firstName,
+        lastName: lead.lastName,
+        companyIds: [companyId],
+        ownerId: lead.ownerId,
+        lifecycleStage: 'opportunity',
       });
-      const dealId = options.deal === false
-        ? null
-        : createDeal({ name: lead.lastName, ownerId: lead.ownerId, ...options.deal, contactIds: [contact.id], companyIds: [companyId] }).id;
+      const dealId =
+        options.deal === false
+          ? null
+          : createDeal({ name: lead.lastName, ownerId: lead.ownerId, ...options.deal, contactIds: [contact.id], companyIds: [companyId] })
+              .id;
       lead.converted = { contactId: contact.id, companyId, dealId };
       lead.modifiedAt = state.stamp();
       state.emit('lead', leadId, 'updated', lead.modifiedAt, {

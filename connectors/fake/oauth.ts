@@ -73,7 +73,11 @@ export function createFakeOAuth(auth: FakeAuth): CrmOAuth {
       return { url: url.toString() };
     },
     async exchangeCode({ code, redirectUri }) {
-      if (!auth.redeem(code, redirectUri)) throw new CrmError('invalid', 'the fake CRM does not know this code (used already, or for another redirect URI)', { retryable: false, status: 400 });
+      if (!auth.redeem(code, redirectUri))
+        throw new CrmError('invalid', 'the fake CRM does not know this code (used already, or for another redirect URI)', {
+          retryable: false,
+          status: 400,
+        });
       return grant(auth.issueTokens());
     },
     async refresh(tokens) {
@@ -83,7 +87,8 @@ export function createFakeOAuth(auth: FakeAuth): CrmOAuth {
       return auth.issueTokens(tokens.refreshToken);
     },
     async identify(tokens) {
-      if (!auth.accepts(tokens.accessToken)) throw new CrmError('not_found', 'the fake CRM does not know this access token', { retryable: false, status: 404 });
+      if (!auth.accepts(tokens.accessToken))
+        throw new CrmError('not_found', 'the fake CRM does not know this access token', { retryable: false, status: 404 });
       return grant({ ...tokens, expiresAt: auth.expiresAt(tokens.accessToken), scopes: [...FAKE_SCOPES] });
     },
   };

@@ -1,6 +1,4 @@
-import type {
-  CrmChange, CrmCompany, CrmDeal, CrmEvent, CrmObjectType, CrmPerson, PipelineStage, ReferralFields,
-} from '../connector.ts';
+import type { CrmChange, CrmCompany, CrmDeal, CrmEvent, CrmObjectType, CrmPerson, PipelineStage, ReferralFields } from '../connector.ts';
 
 /**
  * The fake CRM's records and the events their changes would send. Every change made through the
@@ -47,9 +45,33 @@ export const DEFAULT_PIPELINES: PipelineStage[] = [
   { pipelineId: 'sales', pipelineLabel: 'Sales', stageId: 'proposal', label: 'Proposal', displayOrder: 2, isClosed: false, isWon: false },
   { pipelineId: 'sales', pipelineLabel: 'Sales', stageId: 'won', label: 'Closed won', displayOrder: 3, isClosed: true, isWon: true },
   { pipelineId: 'sales', pipelineLabel: 'Sales', stageId: 'lost', label: 'Closed lost', displayOrder: 4, isClosed: true, isWon: false },
-  { pipelineId: 'partners', pipelineLabel: 'Partner deals', stageId: 'registered', label: 'Registered', displayOrder: 0, isClosed: false, isWon: false },
-  { pipelineId: 'partners', pipelineLabel: 'Partner deals', stageId: 'signed', label: 'Signed', displayOrder: 1, isClosed: true, isWon: true },
-  { pipelineId: 'partners', pipelineLabel: 'Partner deals', stageId: 'dropped', label: 'Dropped', displayOrder: 2, isClosed: true, isWon: false },
+  {
+    pipelineId: 'partners',
+    pipelineLabel: 'Partner deals',
+    stageId: 'registered',
+    label: 'Registered',
+    displayOrder: 0,
+    isClosed: false,
+    isWon: false,
+  },
+  {
+    pipelineId: 'partners',
+    pipelineLabel: 'Partner deals',
+    stageId: 'signed',
+    label: 'Signed',
+    displayOrder: 1,
+    isClosed: true,
+    isWon: true,
+  },
+  {
+    pipelineId: 'partners',
+    pipelineLabel: 'Partner deals',
+    stageId: 'dropped',
+    label: 'Dropped',
+    displayOrder: 2,
+    isClosed: true,
+    isWon: false,
+  },
 ];
 
 export const ID_PREFIX: Record<CrmObjectType, string> = { contact: 'ct_', lead: 'ld_', company: 'co_', deal: 'dl_' };
@@ -58,7 +80,12 @@ export const normalizeEmail = (email: string): string => email.trim().toLowerCas
 
 /** `https://www.Acme.example/about` → `acme.example`. */
 export function normalizeDomain(value: string): string {
-  return value.trim().toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/^www\./, '').replace(/[/?#].*$/, '');
+  return value
+    .trim()
+    .toLowerCase()
+    .replace(/^[a-z]+:\/\//, '')
+    .replace(/^www\./, '')
+    .replace(/[/?#].*$/, '');
 }
 
 export class FakeState {
@@ -98,8 +125,22 @@ export class FakeState {
     return this.stages.find((s) => s.pipelineId === pipelineId && s.stageId === stageId);
   }
 
-  emit(objectType: CrmObjectType, objectId: string, change: CrmChange, occurredAt: string, extra: Pick<CrmEvent, 'related' | 'property'> = {}): CrmEvent {
-    const event: CrmEvent = { accountId: this.accountId, eventKey: `fake-${this.nextEvent++}`, objectType, objectId, change, occurredAt, ...extra };
+  emit(
+    objectType: CrmObjectType,
+    objectId: string,
+    change: CrmChange,
+    occurredAt: string,
+    extra: Pick<CrmEvent, 'related' | 'property'> = {},
+  ): CrmEvent {
+    const event: CrmEvent = {
+      accountId: this.accountId,
+      eventKey: `fake-${this.nextEvent++}`,
+      objectType,
+      objectId,
+      change,
+      occurredAt,
+      ...extra,
+    };
     this.pending.push(event);
     return event;
   }

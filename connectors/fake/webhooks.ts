@@ -36,7 +36,11 @@ export function signedRequest(secret: string, url: string, events: CrmEvent[], n
   return {
     method: 'POST',
     url,
-    headers: { 'content-type': 'application/json', [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signature(secret, timestamp, rawBody) },
+    headers: {
+      'content-type': 'application/json',
+      [TIMESTAMP_HEADER]: timestamp,
+      [SIGNATURE_HEADER]: signature(secret, timestamp, rawBody),
+    },
     rawBody,
   };
 }
@@ -46,7 +50,8 @@ function verify(secret: string, request: InboundRequest, now: Date): Verdict {
   const given = request.headers[SIGNATURE_HEADER];
   if (!timestamp || !given) return { ok: false, reason: `missing ${TIMESTAMP_HEADER} or ${SIGNATURE_HEADER} header` };
   const sentAt = Number(timestamp);
-  if (!Number.isFinite(sentAt) || Math.abs(now.getTime() - sentAt) > MAX_AGE_MS) return { ok: false, reason: 'timestamp older than five minutes (a replay, or a wrong clock)' };
+  if (!Number.isFinite(sentAt) || Math.abs(now.getTime() - sentAt) > MAX_AGE_MS)
+    return { ok: false, reason: 'timestamp older than five minutes (a replay, or a wrong clock)' };
   const expected = Buffer.from(signature(secret, timestamp, request.rawBody));
   const actual = Buffer.from(given);
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
@@ -78,7 +83,11 @@ function parse(request: InboundRequest): ParsedWebhook {
   return { ok: true, events, ignored, accountIds: [...accountIds] };
 }
 
-const json = (status: number, body: unknown): HttpReply => ({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) });
+const json = (status: number, body: unknown): HttpReply => ({
+  status,
+  contentType: 'application/json; charset=utf-8',
+  body: JSON.stringify(body),
+});
 
 export function createFakeWebhooks(secret: string): CrmWebhooks {
   return {

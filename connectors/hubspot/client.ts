@@ -2,15 +2,45 @@ import { createHash } from 'node:crypto';
 import { Client } from '@hubspot/api-client';
 import { CrmError } from '../connector.ts';
 import type {
-  ChangedRecords, CrmClient, CrmClientDeps, CrmCompany, CrmDeal, CrmGone, CrmObjectType, CrmOAuth, CrmPerson,
-  CrmSession, CrmWrite, EnsuredReferee, PipelineStage, ProvisionReport, RateLimit, RefereeToEnsure, TimelineNote,
+  ChangedRecords,
+  CrmClient,
+  CrmClientDeps,
+  CrmCompany,
+  CrmDeal,
+  CrmGone,
+  CrmObjectType,
+  CrmOAuth,
+  CrmPerson,
+  CrmSession,
+  CrmWrite,
+  EnsuredReferee,
+  PipelineStage,
+  ProvisionReport,
+  RateLimit,
+  RefereeToEnsure,
+  TimelineNote,
   WriteOutcome,
 } from '../connector.ts';
 import { RATE_LIMIT_WINDOW_MS, batchErrorIds, fromBatchError, toCrmError } from './errors.ts';
 import {
-  COMPANY_PROPERTIES, CONTACT_PROPERTIES, DEAL_PROPERTIES, DEAL_SOURCE_PROPERTY, MODIFIED_PROPERTY, mergedIds, normalizeDomain, normalizeEmail,
-  stageKey, toCompany, toDeal, toPerson, toPipelineStages, toUpdate,
-  type HsObject, type HsObjectType, type HsPipeline, type HsUpdate,
+  COMPANY_PROPERTIES,
+  CONTACT_PROPERTIES,
+  DEAL_PROPERTIES,
+  DEAL_SOURCE_PROPERTY,
+  MODIFIED_PROPERTY,
+  mergedIds,
+  normalizeDomain,
+  normalizeEmail,
+  stageKey,
+  toCompany,
+  toDeal,
+  toPerson,
+  toPipelineStages,
+  toUpdate,
+  type HsObject,
+  type HsObjectType,
+  type HsPipeline,
+  type HsUpdate,
 } from './map.ts';
 import { provisionReferloop, type SchemaObjectType } from './provision.ts';
 
@@ -70,7 +100,11 @@ interface AssociationsBody {
   results: { from: { id: string }; to: { toObjectId: string | number }[]; paging?: { next?: { after?: string } } }[];
 }
 type Filter = { propertyName: string; operator: string; value?: string; values?: string[] };
-type SearchRequest = { filterGroups: { filters: Filter[] }[]; sorts: { propertyName: string; direction: 'ASCENDING' | 'DESCENDING' }[]; properties: string[] };
+type SearchRequest = {
+  filterGroups: { filters: Filter[] }[];
+  sorts: { propertyName: string; direction: 'ASCENDING' | 'DESCENDING' }[];
+  properties: string[];
+};
 
 const CHANGE_TYPES = ['contacts', 'companies', 'deals'] as const;
 const CHANGE_OBJECT: Record<(typeof CHANGE_TYPES)[number], CrmObjectType> = { contacts: 'contact', companies: 'company', deals: 'deal' };
@@ -164,9 +198,11 @@ export class HubSpotClient implements CrmClient {
   }
 
   private async send(method: string, path: string, body: unknown, token: string) {
-    const call = this.sdk
-      .apiRequest({ method, path, body, headers: { Authorization: `Bearer ${token}` } })
-      .then(async (response) => ({ status: response.status, text: await response.text(), retryAfter: response.headers.get('retry-after') }));
+    const call = this.sdk.apiRequest({ method, path, body, headers: { Authorization: `Bearer ${token}` } }).then(async (response) => ({
+      status: response.status,
+      text: await response.text(),
+      retryAfter: response.headers.get('retry-after'),
+    }));
     let answer: { status: number; text: string; retryAfter: string | null };
     try {
       answer = await withTimeout(call, this.options.requestTimeoutMs);
@@ -200,7 +236,9 @@ export class HubSpotClient implements CrmClient {
   private async refresh(): Promise<string> {
     const tokens = this.session.tokens();
     if (!tokens.refreshToken) {
-      throw new CrmError('auth_expired', 'HubSpot refused the access token and there is no refresh token: reconnect the installation', { retryable: false });
+      throw new CrmError('auth_expired', 'HubSpot refused the access token and there is no refresh token: reconnect the installation', {
+        retryable: false,
+      });
     }
     try {
       const next = await this.options.oauth.refresh(tokens);
@@ -261,7 +299,12 @@ export class HubSpotClient implements CrmClient {
 
   private async search(type: HsObjectType, request: SearchRequest, after: string | null) {
     // https://developers.hubspot.com/docs/api/crm/search
-    const reply = await this.request<SearchBody>('POST', paths.search(type), { ...request, limit: SEARCH_PAGE_SIZE, after: after ?? '0' }, 'search');
+    const reply = await this.request<SearchBody>(
+      'POST',
+      paths.search(type),
+      { ...request, limit: SEARCH_PAGE_SIZE, after: after ?? '0' },
+      'search',
+    );
     return { results: reply.body.results, after: reply.body.paging?.next?.after ?? null };
   }
 
@@ -278,7 +321,11 @@ export class HubSpotClient implements CrmClient {
 
   private async peopleByEmail(emails: string[]): Promise<Map<string, CrmPerson>> {
     const { records } = await this.readBatch('contacts', unique(emails.map(normalizeEmail)), CONTACT_PROPERTIES, 'email');
-    const companies = await this.associated('contacts', 'companies', records.map((r) => r.id));
+    const companies = await this.associated(
+      'contacts',
+      'companies',
+      records.map((r) => r.id),
+    );
     return new Map(records.map((r) => [normalizeEmail(r.properties.email ?? ''), toPerson(r, companies.get(r.id) ?? [])]));
   }
 
@@ -321,7 +368,9 @@ export class HubSpotClient implements CrmClient {
       },
       createProperties: async (type, definitions) => {
         // https://developers.hubspot.com/docs/api/crm/properties (batch create)
-        const reply = await this.request<BatchBody<{ name: string }>>('POST', paths.propertiesBatch(type, 'create'), { inputs: definitions });
+        const reply = await this.request<BatchBody<{ name: string }>>('POST', paths.propertiesBatch(type, 'create'), {
+          inputs: definitions,
+        });
         for (const failure of reply.body.errors ?? []) {
           const error = fromBatchError(failure, `HubSpot create ${type} properties`);
           if (error.code !== 'conflict') throw error;
@@ -403,18 +452,21 @@ export class HubSpotClient implements CrmClient {
     const wanted = unique(domains.map(normalizeDomain).filter(Boolean));
     const found: HsObject[] = [];
     for (const chunk of chunks(wanted, SEARCH_IN_VALUES)) {
-      found.push(...(await this.searchAll('companies', {
-        // IN values must be lowercase (https://developers.hubspot.com/docs/api/crm/search); normalizeDomain lowercases.
-        filterGroups: [{ filters: [{ propertyName: 'domain', operator: 'IN', values: chunk }] }],
-        sorts: [],
-        properties: COMPANY_PROPERTIES,
-      })));
+      found.push(
+        ...(await this.searchAll('companies', {
+          // IN values must be lowercase (https://developers.hubspot.com/docs/api/crm/search); normalizeDomain lowercases.
+          filterGroups: [{ filters: [{ propertyName: 'domain', operator: 'IN', values: chunk }] }],
+          sorts: [],
+          properties: COMPANY_PROPERTIES,
+        })),
+      );
     }
     return [...new Map(found.map((c) => [c.id, toCompany(c)])).values()];
   }
 
   async getPeople(objectType: 'contact' | 'lead', ids: string[]): Promise<{ records: CrmPerson[]; gone: CrmGone[] }> {
-    if (objectType !== 'contact') throw new CrmError('invalid', 'HubSpot has no lead records in Referloop; ask for contacts', { retryable: false });
+    if (objectType !== 'contact')
+      throw new CrmError('invalid', 'HubSpot has no lead records in Referloop; ask for contacts', { retryable: false });
     const { records } = await this.readBatch('contacts', ids, CONTACT_PROPERTIES);
     const companies = await this.associated('contacts', 'companies', unique(records.map((r) => r.id)));
     const byId = new Map(records.map((r) => [r.id, r]));
@@ -488,11 +540,15 @@ export class HubSpotClient implements CrmClient {
     while (state.phase < CHANGE_TYPES.length && !records.length) {
       const type = CHANGE_TYPES[state.phase] as (typeof CHANGE_TYPES)[number];
       const property = MODIFIED_PROPERTY[type];
-      const page = await this.search(type, {
-        filterGroups: [{ filters: [{ propertyName: property, operator: 'GTE', value: String(state.from[state.phase]) }] }],
-        sorts: [{ propertyName: property, direction: 'ASCENDING' }],
-        properties: [property],
-      }, state.after);
+      const page = await this.search(
+        type,
+        {
+          filterGroups: [{ filters: [{ propertyName: property, operator: 'GTE', value: String(state.from[state.phase]) }] }],
+          sorts: [{ propertyName: property, direction: 'ASCENDING' }],
+          properties: [property],
+        },
+        state.after,
+      );
       for (const record of page.results) {
         const modifiedAt = new Date(record.properties[property] ?? record.updatedAt ?? 0);
         records.push({ objectType: CHANGE_OBJECT[type], id: record.id, modifiedAt: modifiedAt.toISOString() });
@@ -542,9 +598,11 @@ export class HubSpotClient implements CrmClient {
         let body: BatchBody<HsObject>;
         try {
           // https://developers.hubspot.com/docs/api/crm/contacts (batch update; 207 on partial failure)
-          body = (await this.request<BatchBody<HsObject>>('POST', paths.batch(objectType, 'update'), {
-            inputs: chunk.map(([id, { properties }]) => ({ id, properties })),
-          })).body;
+          body = (
+            await this.request<BatchBody<HsObject>>('POST', paths.batch(objectType, 'update'), {
+              inputs: chunk.map(([id, { properties }]) => ({ id, properties })),
+            })
+          ).body;
         } catch (error) {
           // A refused batch (validation, missing record) is an outcome for its items; the rest is for the worker.
           if (!(error instanceof CrmError && ['invalid', 'not_found', 'conflict'].includes(error.code))) throw error;
@@ -557,7 +615,13 @@ export class HubSpotClient implements CrmClient {
         }
         const updated = new Set(body.results.map((r) => r.id));
         for (const [id] of chunk) {
-          settle(id, updated.has(id) ? undefined : failed.get(id) ?? new CrmError('unavailable', `HubSpot did not confirm the update of ${objectType} ${id}`, { retryable: true }));
+          settle(
+            id,
+            updated.has(id)
+              ? undefined
+              : (failed.get(id) ??
+                  new CrmError('unavailable', `HubSpot did not confirm the update of ${objectType} ${id}`, { retryable: true })),
+          );
         }
       }
     }
@@ -576,7 +640,9 @@ export class HubSpotClient implements CrmClient {
     const noteIds = (await this.associated('contacts', 'notes', [contactId])).get(contactId) ?? [];
     const { records } = await this.readBatch('notes', noteIds, ['hs_note_body']);
     if (records.some((n) => (n.properties.hs_note_body ?? '').includes(marker))) return;
-    const html = [note.title, ...note.body.split('\n')].map((line, i) => (i === 0 ? `<p><strong>${escapeHtml(line)}</strong></p>` : `<p>${escapeHtml(line)}</p>`));
+    const html = [note.title, ...note.body.split('\n')].map((line, i) =>
+      i === 0 ? `<p><strong>${escapeHtml(line)}</strong></p>` : `<p>${escapeHtml(line)}</p>`,
+    );
     // https://developers.hubspot.com/docs/api/crm/notes (create with an association to the contact)
     await this.request('POST', paths.object('notes'), {
       properties: { hs_timestamp: new Date().toISOString(), hs_note_body: [...html, `<p>${marker}</p>`].join('') },

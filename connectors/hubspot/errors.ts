@@ -58,7 +58,12 @@ export function toCrmError(failure: HubSpotFailure, what: string, opts: { refres
   const { status, cause } = failure;
   const body = asBody(failure.body);
   // Most specific first: the rate-limit policy, an OAuth status such as BAD_REFRESH_TOKEN, the category.
-  const vendorCode = str(body.policyName) ?? (body.status === 'error' ? undefined : str(body.status)) ?? str(body.category) ?? str(body.errorType) ?? str(body.error);
+  const vendorCode =
+    str(body.policyName) ??
+    (body.status === 'error' ? undefined : str(body.status)) ??
+    str(body.category) ??
+    str(body.errorType) ??
+    str(body.error);
   const detail = str(body.message) ?? str(body.error_description) ?? (typeof failure.body === 'string' ? failure.body : '');
   const message = `${what}: HubSpot ${status === 0 ? 'unreachable' : status}${detail ? ` — ${detail}` : ''}`;
   const extra = { status, vendorCode, cause };
@@ -84,7 +89,8 @@ export function fromBatchError(error: unknown, what: string): CrmError {
   const extra = { vendorCode: category, status: 207 };
   if (category === 'OBJECT_NOT_FOUND') return make('not_found', false, message, extra);
   if (category === 'CONFLICT' || category === 'OBJECT_ALREADY_EXISTS') return make('conflict', false, message, extra);
-  if (category === 'RATE_LIMITS') return make('rate_limited', true, message, { ...extra, retryAfterMs: RATE_LIMIT_WINDOW_MS.TEN_SECONDLY_ROLLING });
+  if (category === 'RATE_LIMITS')
+    return make('rate_limited', true, message, { ...extra, retryAfterMs: RATE_LIMIT_WINDOW_MS.TEN_SECONDLY_ROLLING });
   return make('invalid', false, message, extra);
 }
 

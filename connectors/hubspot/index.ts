@@ -28,10 +28,19 @@ export interface HubSpotConnectorConfig {
 const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 
 const ERROR_CODES: Record<number, string> = {
-  400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'too_large', 429: 'rate_limited',
+  400: 'invalid',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'too_large',
+  429: 'rate_limited',
 };
 
-const json = (status: number, body: unknown): HttpReply => ({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) });
+const json = (status: number, body: unknown): HttpReply => ({
+  status,
+  contentType: 'application/json; charset=utf-8',
+  body: JSON.stringify(body),
+});
 
 export function createHubSpotConnector(config: HubSpotConnectorConfig): CrmConnector {
   const oauth = createHubSpotOAuth(config);
@@ -45,7 +54,8 @@ export function createHubSpotConnector(config: HubSpotConnectorConfig): CrmConne
       verify: (request, now) => verifyHubSpotSignature(request, config.clientSecret, now),
       parse: (request) => parseHubSpotWebhook(request.rawBody, { appId: config.appId }),
       acknowledge: () => json(200, { status: 'ok' }),
-      refuse: (status, message) => json(status, { error: { code: ERROR_CODES[status] ?? (status >= 500 ? 'unavailable' : 'error'), message } }),
+      refuse: (status, message) =>
+        json(status, { error: { code: ERROR_CODES[status] ?? (status >= 500 ? 'unavailable' : 'error'), message } }),
     },
     client: (session, deps) =>
       new HubSpotClient(session, deps, {

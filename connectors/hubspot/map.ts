@@ -44,10 +44,25 @@ export const MODIFIED_PROPERTY: Record<'contacts' | 'companies' | 'deals', strin
   deals: 'hs_lastmodifieddate',
 };
 
-export const CONTACT_PROPERTIES = ['email', 'firstname', 'lastname', 'lifecyclestage', 'hubspot_owner_id', 'lastmodifieddate', 'hs_merged_object_ids'];
+export const CONTACT_PROPERTIES = [
+  'email',
+  'firstname',
+  'lastname',
+  'lifecyclestage',
+  'hubspot_owner_id',
+  'lastmodifieddate',
+  'hs_merged_object_ids',
+];
 export const COMPANY_PROPERTIES = [
-  'name', 'domain', 'lifecyclestage', 'hs_lifecyclestage_customer_date', 'hubspot_owner_id', 'hs_lastmodifieddate',
-  RL.nps, RL.healthScore, RL.openEscalations,
+  'name',
+  'domain',
+  'lifecyclestage',
+  'hs_lifecyclestage_customer_date',
+  'hubspot_owner_id',
+  'hs_lastmodifieddate',
+  RL.nps,
+  RL.healthScore,
+  RL.openEscalations,
 ];
 /**
  * The deal's original traffic source: how its first visitor reached the site (REFERRALS is a
@@ -55,8 +70,20 @@ export const COMPANY_PROPERTIES = [
  */
 export const DEAL_SOURCE_PROPERTY = 'hs_analytics_source';
 export const DEAL_PROPERTIES = [
-  'dealname', 'pipeline', 'dealstage', 'amount', 'hs_acv', 'hs_num_of_associated_line_items', 'deal_currency_code',
-  'closedate', 'createdate', 'hubspot_owner_id', 'hs_lastmodifieddate', 'hs_is_closed', 'hs_is_closed_won', RL.referralId,
+  'dealname',
+  'pipeline',
+  'dealstage',
+  'amount',
+  'hs_acv',
+  'hs_num_of_associated_line_items',
+  'deal_currency_code',
+  'closedate',
+  'createdate',
+  'hubspot_owner_id',
+  'hs_lastmodifieddate',
+  'hs_is_closed',
+  'hs_is_closed_won',
+  RL.referralId,
   DEAL_SOURCE_PROPERTY,
 ];
 
@@ -71,7 +98,12 @@ export function normalizeEmail(email: string): string {
 
 /** `https://www.Acme.com/` → `acme.com`, the form HubSpot keeps in the company `domain` property. */
 export function normalizeDomain(domain: string): string {
-  return domain.trim().toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/^www\./, '').replace(/[/?#].*$/, '');
+  return domain
+    .trim()
+    .toLowerCase()
+    .replace(/^[a-z]+:\/\//, '')
+    .replace(/^www\./, '')
+    .replace(/[/?#].*$/, '');
 }
 
 function isoDay(value: string | null): string | null {
@@ -212,7 +244,9 @@ export function toUpdate(write: CrmWrite): HsUpdate | CrmError {
   switch (write.target) {
     case 'referral':
       if (write.person.objectType !== 'contact') {
-        return new CrmError('invalid', `HubSpot has no ${write.person.objectType} records; referral fields go on contacts`, { retryable: false });
+        return new CrmError('invalid', `HubSpot has no ${write.person.objectType} records; referral fields go on contacts`, {
+          retryable: false,
+        });
       }
       return {
         objectType: 'contacts',

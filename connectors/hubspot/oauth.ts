@@ -68,11 +68,16 @@ export function createHubSpotOAuth(config: HubSpotOAuthConfig): CrmOAuth {
   // https://developers.hubspot.com/docs/api/oauth/tokens — form-encoded, client credentials in the body.
   function token(what: string, fields: Record<string, string>, opts: { refresh?: boolean } = {}): Promise<TokenResponse> {
     const form = new URLSearchParams({ ...fields, client_id: config.clientId, client_secret: config.clientSecret });
-    return call<TokenResponse>(what, `${base}/oauth/v1/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: form.toString(),
-    }, opts);
+    return call<TokenResponse>(
+      what,
+      `${base}/oauth/v1/token`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: form.toString(),
+      },
+      opts,
+    );
   }
 
   function toTokenSet(response: TokenResponse, previous?: TokenSet): TokenSet {
@@ -87,10 +92,15 @@ export function createHubSpotOAuth(config: HubSpotOAuthConfig): CrmOAuth {
 
   // https://developers.hubspot.com/docs/api/oauth/tokens — token metadata names the portal (hub_id).
   async function identify(tokens: TokenSet): Promise<OAuthGrant> {
-    const info = await call<AccessTokenInfo>('HubSpot token info', `${base}/oauth/v1/access-tokens/${encodeURIComponent(tokens.accessToken)}`, {
-      headers: { accept: 'application/json' },
-    });
-    const expiresAt = tokens.expiresAt ?? (info.expires_in === undefined ? undefined : new Date(Date.now() + info.expires_in * 1000).toISOString());
+    const info = await call<AccessTokenInfo>(
+      'HubSpot token info',
+      `${base}/oauth/v1/access-tokens/${encodeURIComponent(tokens.accessToken)}`,
+      {
+        headers: { accept: 'application/json' },
+      },
+    );
+    const expiresAt =
+      tokens.expiresAt ?? (info.expires_in === undefined ? undefined : new Date(Date.now() + info.expires_in * 1000).toISOString());
     return { accountId: String(info.hub_id), accountName: info.hub_domain, tokens: { ...tokens, expiresAt, scopes: info.scopes } };
   }
 
@@ -113,8 +123,15 @@ export function createHubSpotOAuth(config: HubSpotOAuthConfig): CrmOAuth {
     identify,
 
     async refresh(tokens) {
-      if (!tokens.refreshToken) throw toCrmError({ status: 400, body: { error: 'invalid_grant', message: 'no refresh token stored' } }, 'HubSpot token refresh', { refresh: true });
-      const response = await token('HubSpot token refresh', { grant_type: 'refresh_token', refresh_token: tokens.refreshToken }, { refresh: true });
+      if (!tokens.refreshToken)
+        throw toCrmError({ status: 400, body: { error: 'invalid_grant', message: 'no refresh token stored' } }, 'HubSpot token refresh', {
+          refresh: true,
+        });
+      const response = await token(
+        'HubSpot token refresh',
+        { grant_type: 'refresh_token', refresh_token: tokens.refreshToken },
+        { refresh: true },
+      );
       return toTokenSet(response, tokens);
     },
   };

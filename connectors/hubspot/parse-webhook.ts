@@ -21,8 +21,16 @@ const MAX_ID_LENGTH = 64;
 
 // Maps, not object literals: the keys come from the request, and `constructor` or `__proto__`
 // must find nothing rather than Object.prototype's members.
-const OBJECT_NAMES = new Map<string, CrmObjectType>([['contact', 'contact'], ['company', 'company'], ['deal', 'deal']]);
-const OBJECT_TYPE_IDS = new Map<string, CrmObjectType>([['0-1', 'contact'], ['0-2', 'company'], ['0-3', 'deal']]);
+const OBJECT_NAMES = new Map<string, CrmObjectType>([
+  ['contact', 'contact'],
+  ['company', 'company'],
+  ['deal', 'deal'],
+]);
+const OBJECT_TYPE_IDS = new Map<string, CrmObjectType>([
+  ['0-1', 'contact'],
+  ['0-2', 'company'],
+  ['0-3', 'deal'],
+]);
 
 const CHANGES = new Map<string, CrmChange>([
   ['creation', 'created'],
@@ -74,7 +82,8 @@ function associationSides(event: HsEvent): [CrmObjectType | undefined, CrmObject
   const toId = OBJECT_TYPE_IDS.get(String(event.toObjectTypeId));
   if (fromId || toId) return [fromId, toId];
   const match = /^(.+)_TO_(.+)$/.exec(String(event.associationType ?? ''));
-  const word = (w: string | undefined) => (['CONTACT', 'COMPANY', 'DEAL'] as const).find((name) => w?.includes(name))?.toLowerCase() as CrmObjectType | undefined;
+  const word = (w: string | undefined) =>
+    (['CONTACT', 'COMPANY', 'DEAL'] as const).find((name) => w?.includes(name))?.toLowerCase() as CrmObjectType | undefined;
   return [word(match?.[1]), word(match?.[2])];
 }
 
@@ -89,9 +98,18 @@ function objectOf(event: HsEvent, objectName: string): CrmObjectType | undefined
  */
 function eventKey(event: HsEvent, type: string): string {
   const identity = [
-    event.portalId, type, event.objectId, event.propertyName, event.propertyValue, event.occurredAt,
-    event.fromObjectId, event.toObjectId, event.associationType ?? event.associationTypeId, event.associationRemoved,
-    event.primaryObjectId, event.mergedObjectIds,
+    event.portalId,
+    type,
+    event.objectId,
+    event.propertyName,
+    event.propertyValue,
+    event.occurredAt,
+    event.fromObjectId,
+    event.toObjectId,
+    event.associationType ?? event.associationTypeId,
+    event.associationRemoved,
+    event.primaryObjectId,
+    event.mergedObjectIds,
   ];
   const digest = hash('sha256', JSON.stringify(identity), 'base64url').slice(0, 22);
   return `${String(event.occurredAt)}:${type}:${id(event.objectId) ?? id(event.fromObjectId) ?? ''}:${digest}`;
@@ -140,7 +158,15 @@ function toEvent(event: HsEvent, type: string): CrmEvent | null {
     // Both sides must be records Referloop follows (a contact↔ticket link changes nothing here).
     const [subject, other] = sides;
     if (!subject || !other) return null;
-    return { accountId, eventKey: eventKey(event, type), change, occurredAt, objectType: subject.objectType, objectId: subject.objectId, related: [other] };
+    return {
+      accountId,
+      eventKey: eventKey(event, type),
+      change,
+      occurredAt,
+      objectType: subject.objectType,
+      objectId: subject.objectId,
+      related: [other],
+    };
   }
 
   const objectType = objectOf(event, objectName);
@@ -148,7 +174,12 @@ function toEvent(event: HsEvent, type: string): CrmEvent | null {
   if (!objectType || !objectId) return null;
   const related =
     action === 'merge'
-      ? [...new Set([id(event.newObjectId) ?? id(event.primaryObjectId), ...(Array.isArray(event.mergedObjectIds) ? event.mergedObjectIds.map(id) : [])])]
+      ? [
+          ...new Set([
+            id(event.newObjectId) ?? id(event.primaryObjectId),
+            ...(Array.isArray(event.mergedObjectIds) ? event.mergedObjectIds.map(id) : []),
+          ]),
+        ]
           .filter((other): other is string => other !== undefined && other !== objectId)
           .map((other) => ({ objectType, objectId: other }))
       : [];
@@ -176,7 +207,8 @@ export function parseHubSpotWebhook(rawBody: Buffer, opts: { appId?: string } = 
     return { ok: false, reason: 'body is not valid JSON' };
   }
   if (!Array.isArray(batch)) return { ok: false, reason: 'body must be a JSON array of HubSpot events' };
-  if (batch.length > MAX_EVENTS_PER_BATCH) return { ok: false, reason: `batch has ${batch.length} events; HubSpot sends at most ${MAX_EVENTS_PER_BATCH}` };
+  if (batch.length > MAX_EVENTS_PER_BATCH)
+    return { ok: false, reason: `batch has ${batch.length} events; HubSpot sends at most ${MAX_EVENTS_PER_BATCH}` };
 
   const events: CrmEvent[] = [];
   const accountIds = new Set<string>();

@@ -21,15 +21,31 @@ export interface PropertyDefinition {
   options?: { label: string; value: string; hidden: boolean; displayOrder: number }[];
 }
 
-const text = (name: string, label: string, description: string, fieldType: 'text' | 'textarea' = 'text'): PropertyDefinition =>
-  ({ name, label, description, type: 'string', fieldType, groupName: REFERLOOP_GROUP.name });
-const num = (name: string, label: string, description: string): PropertyDefinition =>
-  ({ name, label, description, type: 'number', fieldType: 'number', groupName: REFERLOOP_GROUP.name });
+const text = (name: string, label: string, description: string, fieldType: 'text' | 'textarea' = 'text'): PropertyDefinition => ({
+  name,
+  label,
+  description,
+  type: 'string',
+  fieldType,
+  groupName: REFERLOOP_GROUP.name,
+});
+const num = (name: string, label: string, description: string): PropertyDefinition => ({
+  name,
+  label,
+  description,
+  type: 'number',
+  fieldType: 'number',
+  groupName: REFERLOOP_GROUP.name,
+});
 
 export const REFERLOOP_PROPERTIES: Record<SchemaObjectType, PropertyDefinition[]> = {
   contacts: [
     text(RL.referralId, 'Referral ID', 'Referloop referral that brought this contact in.'),
-    text(RL.referralStatus, 'Referral status', 'Where the referral stands: submitted, accepted, contacted, qualified, in sales process, won, lost, expired.'),
+    text(
+      RL.referralStatus,
+      'Referral status',
+      'Where the referral stands: submitted, accepted, contacted, qualified, in sales process, won, lost, expired.',
+    ),
     text(RL.referrer, 'Referred by', 'Name of the referrer.'),
     text(RL.referrerEmail, 'Referrer email', 'Email of the referrer.'),
     text(RL.referrerType, 'Referrer type', 'customer, partner, consultant, advisor or employee.'),
@@ -79,7 +95,12 @@ export async function provisionReferloop(api: SchemaApi): Promise<ProvisionRepor
     (groupCreated ? report.created : report.existing).push(groupLabel);
 
     const definitions = REFERLOOP_PROPERTIES[objectType];
-    const existing = new Set(await api.existingProperties(objectType, definitions.map((d) => d.name)));
+    const existing = new Set(
+      await api.existingProperties(
+        objectType,
+        definitions.map((d) => d.name),
+      ),
+    );
     const toCreate = definitions.filter((d) => !existing.has(d.name));
     const created = new Set(toCreate.length ? await api.createProperties(objectType, toCreate) : []);
     for (const { name } of definitions) (created.has(name) ? report.created : report.existing).push(`property ${objectType}/${name}`);

@@ -10,12 +10,22 @@ const MAX_TIMESTAMP_SKEW_MS = 5 * 60_000;
 
 // Only these escapes are decoded before signing; everything else stays as received.
 const DECODED_ESCAPES: Record<string, string> = {
-  '%3A': ':', '%2F': '/', '%3F': '?', '%40': '@', '%21': '!', '%24': '$',
-  '%27': "'", '%28': '(', '%29': ')', '%2A': '*', '%2C': ',', '%3B': ';',
+  '%3A': ':',
+  '%2F': '/',
+  '%3F': '?',
+  '%40': '@',
+  '%21': '!',
+  '%24': '$',
+  '%27': "'",
+  '%28': '(',
+  '%29': ')',
+  '%2A': '*',
+  '%2C': ',',
+  '%3B': ';',
 };
 
 export function decodeSignedUri(uri: string): string {
-  return uri.replace(/%[0-9A-Fa-f]{2}/g, (escape) => DECODED_ESCAPES[escape.toUpperCase()] ?? escape);
+  return uri.replace(/%[0-9A-Fa-f]{2}/g, (sequence) => DECODED_ESCAPES[sequence.toUpperCase()] ?? sequence);
 }
 
 /** base64(HMAC-SHA256(clientSecret, method + decodedUri + rawBody + timestamp)). */

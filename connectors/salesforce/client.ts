@@ -257,9 +257,12 @@ export function createSalesforceClient(
     for (const batch of chunk(urls, COMPOSITE_MAX_SUBREQUESTS)) {
       const compositeRequest = batch.map((url, i) => ({ method: 'GET', url, referenceId: `r${i}` }));
       // https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-composite-post.html
-      const res = await call(() => conn.requestPost<{ compositeResponse: SubResponse[] }>('/composite', { allOrNone: false, compositeRequest }), {
-        retry: true,
-      });
+      const res = await call(
+        () => conn.requestPost<{ compositeResponse: SubResponse[] }>('/composite', { allOrNone: false, compositeRequest }),
+        {
+          retry: true,
+        },
+      );
       out.push(...res.compositeResponse);
     }
     return out;
@@ -296,7 +299,8 @@ export function createSalesforceClient(
           // https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-sobjects-collections-create.html
           // https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-sobjects-collections-upsert.html
           results = await call(
-            () => (method === 'POST' ? conn.requestPost<CollectionResult[]>(path, body) : conn.requestPatch<CollectionResult[]>(path, body)),
+            () =>
+              method === 'POST' ? conn.requestPost<CollectionResult[]>(path, body) : conn.requestPatch<CollectionResult[]>(path, body),
             { retry: method === 'PATCH' },
           );
         } catch (err) {
@@ -432,7 +436,9 @@ export function createSalesforceClient(
         }
       }
 
-      const byDomain = new Map((await client.findCompaniesByDomain(referees.flatMap((r) => (r.domain ? [r.domain] : [])))).map((c) => [c.domain, c]));
+      const byDomain = new Map(
+        (await client.findCompaniesByDomain(referees.flatMap((r) => (r.domain ? [r.domain] : [])))).map((c) => [c.domain, c]),
+      );
       const known = new Set([...byDomain.values()].map((c) => c.id));
       const accountIds = [...byEmail.values()].flatMap((p) => p.companyIds).filter((id) => !known.has(id));
       const byId = new Map((await client.getCompanies(accountIds)).records.map((c) => [c.id, c]));
@@ -464,9 +470,12 @@ export function createSalesforceClient(
       // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_lead.htm
       const unsourced = deals.filter((d) => d.sources.length === 0).map((d) => d.id);
       for (const chunk of chunkForSoql(unsourced)) {
-        for (const lead of await query(`SELECT ConvertedOpportunityId, LeadSource FROM Lead WHERE ConvertedOpportunityId IN ${inList(chunk)}`)) {
+        for (const lead of await query(
+          `SELECT ConvertedOpportunityId, LeadSource FROM Lead WHERE ConvertedOpportunityId IN ${inList(chunk)}`,
+        )) {
           const deal = deals.find((d) => d.id === toId18(String(lead.ConvertedOpportunityId)));
-          if (deal && typeof lead.LeadSource === 'string' && lead.LeadSource) deal.sources.push({ field: 'Lead.LeadSource', value: lead.LeadSource });
+          if (deal && typeof lead.LeadSource === 'string' && lead.LeadSource)
+            deal.sources.push({ field: 'Lead.LeadSource', value: lead.LeadSource });
         }
       }
       return { records: deals, gone: missing.map((id) => ({ objectType: 'deal' as const, id })) };
@@ -492,7 +501,9 @@ export function createSalesforceClient(
       // https://developer.salesforce.com/docs/platform/api-rest/guide/resources-getupdated.html
       const soqls = CHANGE_TYPES.map(([sobject]) => {
         const p = from(sobject);
-        const after = p.id ? `(SystemModstamp > ${p.ts} OR (SystemModstamp = ${p.ts} AND Id > ${quote(p.id)}))` : `SystemModstamp >= ${p.ts}`;
+        const after = p.id
+          ? `(SystemModstamp > ${p.ts} OR (SystemModstamp = ${p.ts} AND Id > ${quote(p.id)}))`
+          : `SystemModstamp >= ${p.ts}`;
         return `SELECT Id, SystemModstamp FROM ${sobject} WHERE ${after} ORDER BY SystemModstamp ASC, Id ASC`;
       });
       const results = await compositeQueries(soqls, CHANGED_RECORDS_PER_TYPE);
@@ -502,7 +513,9 @@ export function createSalesforceClient(
       CHANGE_TYPES.forEach(([sobject, objectType], i) => {
         const rows = results[i]?.records ?? [];
         const last = rows.at(-1);
-        let position = last ? { ts: dateTimeLiteral(new Date(toIsoInstant(last.SystemModstamp))), id: toId18(String(last.Id)) } : from(sobject);
+        let position = last
+          ? { ts: dateTimeLiteral(new Date(toIsoInstant(last.SystemModstamp))), id: toId18(String(last.Id)) }
+          : from(sobject);
         // Between runs step back a little: a long transaction can commit an older SystemModstamp.
         if (!hasMore && position.id) position = { ts: dateTimeLiteral(new Date(Date.parse(position.ts) - RECONCILE_OVERLAP_MS)), id: '' };
         next[sobject] = position;
@@ -554,9 +567,19 @@ export function createSalesforceClient(
         }
       });
       // Grouped by type: a mixed-type collection is processed in one chunk per type run.
-      updates.sort((a, b) => String((a.record.attributes as { type: string }).type).localeCompare((b.record.attributes as { type: string }).type));
-      const upserted = await save('PATCH', `/composite/sobjects/${n.referral.object}/${n.referral.referloopId}`, referrals.map((r) => r.record));
-      const updated = await save('PATCH', '/composite/sobjects', updates.map((u) => u.record));
+      updates.sort((a, b) =>
+        String((a.record.attributes as { type: string }).type).localeCompare((b.record.attributes as { type: string }).type),
+      );
+      const upserted = await save(
+        'PATCH',
+        `/composite/sobjects/${n.referral.object}/${n.referral.referloopId}`,
+        referrals.map((r) => r.record),
+      );
+      const updated = await save(
+        'PATCH',
+        '/composite/sobjects',
+        updates.map((u) => u.record),
+      );
       const outcomes: WriteOutcome[] = writes.map((_, index) => ({ index, ok: false }));
       const settle = (items: { index: number }[], results: Saved[]) =>
         items.forEach(({ index }, i) => {
@@ -592,7 +615,9 @@ export function createSalesforceClient(
       // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_user.htm
       const { rows } = await byIds('User', ['Id', 'Email', 'Name'], ownerIds);
       return Object.fromEntries(
-        rows.filter((r) => typeof r.Email === 'string').map((r) => [String(r.Id), { email: String(r.Email), name: typeof r.Name === 'string' ? r.Name : null }]),
+        rows
+          .filter((r) => typeof r.Email === 'string')
+          .map((r) => [String(r.Id), { email: String(r.Email), name: typeof r.Name === 'string' ? r.Name : null }]),
       );
     },
   };

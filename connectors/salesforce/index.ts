@@ -26,7 +26,11 @@ export function createSalesforceConnector(config: SalesforceConfig): CrmConnecto
       verify: (request) => verifyOutboundMessage(request),
       parse: (request) => parseOutboundMessage(request),
       acknowledge: () => ({ status: 200, contentType: SOAP_CONTENT_TYPE, body: ACK_XML }),
-      refuse: (status, message) => ({ status, contentType: SOAP_CONTENT_TYPE, body: faultXml(status < 500 ? 'Client' : 'Server', message) }),
+      refuse: (status, message) => ({
+        status,
+        contentType: SOAP_CONTENT_TYPE,
+        body: faultXml(status < 500 ? 'Client' : 'Server', message),
+      }),
     },
     client: (session, deps) => createSalesforceClient(settings, oauth, cache, session, deps),
   };

@@ -79,11 +79,9 @@ export function createSalesforceOAuth(settings: SalesforceSettings): SalesforceO
     async exchangeCode({ code, redirectUri, codeVerifier }): Promise<OAuthGrant> {
       const oauth2 = new OAuth2({ clientId, clientSecret, loginUrl, redirectUri });
       // https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/intro_understanding_web_server_oauth_flow.htm
-      const res = await oauth2
-        .requestToken(code, codeVerifier ? { code_verifier: codeVerifier } : {})
-        .catch((err: unknown) => {
-          throw toCrmError(err);
-        });
+      const res = await oauth2.requestToken(code, codeVerifier ? { code_verifier: codeVerifier } : {}).catch((err: unknown) => {
+        throw toCrmError(err);
+      });
       checked(res);
       return { accountId: orgIdFromIdentityUrl(res.id), tokens: toTokenSet(res) };
     },

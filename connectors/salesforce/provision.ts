@@ -61,11 +61,21 @@ export function requiredMetadata(n: SalesforceNames): ObjectNeed[] {
     },
     {
       object: 'Account',
-      fields: [{ name: n.account.eligible, writes }, { name: n.account.eligibilityReason, writes }],
+      fields: [
+        { name: n.account.eligible, writes },
+        { name: n.account.eligibilityReason, writes },
+      ],
     },
     { object: 'Lead', creates: true, fields: [{ name: 'Email', writes }, { name: 'ConvertedContactId' }] },
     { object: 'Contact', fields: [{ name: 'Email' }] },
-    { object: 'Task', creates: true, fields: [{ name: 'WhoId', writes }, { name: 'Subject', writes }] },
+    {
+      object: 'Task',
+      creates: true,
+      fields: [
+        { name: 'WhoId', writes },
+        { name: 'Subject', writes },
+      ],
+    },
   ];
 }
 

@@ -13,18 +13,28 @@ export const salesforceRegistration = defineCrm({
     SALESFORCE_CLIENT_ID: envVar.text(),
     SALESFORCE_CLIENT_SECRET: envVar.text(),
     SALESFORCE_LOGIN_URL: envVar.url(),
-    SALESFORCE_API_VERSION: z.string().regex(/^\d+\.\d$/, 'expected an API version like 62.0').default('62.0'),
+    SALESFORCE_API_VERSION: z
+      .string()
+      .regex(/^\d+\.\d$/, 'expected an API version like 62.0')
+      .default('62.0'),
     /** Managed-package prefix for custom objects and fields, without the `__`. */
-    SALESFORCE_NAMESPACE: z.string().regex(/^[A-Za-z0-9]*$/, 'expected letters and digits only').default(''),
+    SALESFORCE_NAMESPACE: z
+      .string()
+      .regex(/^[A-Za-z0-9]*$/, 'expected letters and digits only')
+      .default(''),
   }),
   configure(env, app) {
-    const mode = modeFromCredentials(env, ['SALESFORCE_CLIENT_ID', 'SALESFORCE_CLIENT_SECRET'], app, { label: 'Salesforce', hasSandbox: true });
+    const mode = modeFromCredentials(env, ['SALESFORCE_CLIENT_ID', 'SALESFORCE_CLIENT_SECRET'], app, {
+      label: 'Salesforce',
+      hasSandbox: true,
+    });
     return {
       mode,
       settings: {
         clientId: env.SALESFORCE_CLIENT_ID ?? SANDBOX_SALESFORCE.clientId,
         clientSecret: env.SALESFORCE_CLIENT_SECRET ?? SANDBOX_SALESFORCE.clientSecret,
-        loginUrl: env.SALESFORCE_LOGIN_URL ?? (mode === 'live' ? 'https://login.salesforce.com' : `${app.publicBaseUrl}/sandbox/salesforce`),
+        loginUrl:
+          env.SALESFORCE_LOGIN_URL ?? (mode === 'live' ? 'https://login.salesforce.com' : `${app.publicBaseUrl}/sandbox/salesforce`),
         apiVersion: env.SALESFORCE_API_VERSION,
         namespace: env.SALESFORCE_NAMESPACE,
       },

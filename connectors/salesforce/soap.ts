@@ -55,7 +55,11 @@ type OrderedNode = { [name: string]: OrderedNode[] | string } & { ':@'?: Record<
 export const MAX_XML_DEPTH = 32;
 
 const parser = new XMLParser({
-  preserveOrder: true, ignoreAttributes: false, parseTagValue: false, trimValues: true, maxNestedTags: MAX_XML_DEPTH,
+  preserveOrder: true,
+  ignoreAttributes: false,
+  parseTagValue: false,
+  trimValues: true,
+  maxNestedTags: MAX_XML_DEPTH,
 });
 
 /**
@@ -92,7 +96,9 @@ function toElement(node: OrderedNode, inherited: Map<string, string>): XmlElemen
   const childNodes = Array.isArray(content) ? content : [];
   return {
     ...resolve(name, true),
-    attributes: rawAttributes.filter(([k]) => k !== 'xmlns' && !k.startsWith('xmlns:')).map(([k, value]) => ({ ...resolve(k, false), value })),
+    attributes: rawAttributes
+      .filter(([k]) => k !== 'xmlns' && !k.startsWith('xmlns:'))
+      .map(([k, value]) => ({ ...resolve(k, false), value })),
     children: childNodes.filter((c) => !('#text' in c)).map((c) => toElement(c, scope)),
     text: childNodes.map((c) => (typeof c['#text'] === 'string' ? c['#text'] : '')).join(''),
     resolve: (qname) => resolve(qname, true),

@@ -30,7 +30,10 @@ export function verifyOutboundMessage(request: InboundRequest): Verdict {
   }
   const notifications = soapBodyContent(parseXml(request.rawBody.toString('utf8')));
   if (notifications?.ns !== OUTBOUND_NS || notifications.local !== 'notifications') {
-    return { ok: false, reason: `not a well-formed SOAP envelope (no DTD, at most ${MAX_XML_DEPTH} levels deep) carrying outbound-message notifications` };
+    return {
+      ok: false,
+      reason: `not a well-formed SOAP envelope (no DTD, at most ${MAX_XML_DEPTH} levels deep) carrying outbound-message notifications`,
+    };
   }
   if (!child(notifications, OUTBOUND_NS, 'OrganizationId')) return { ok: false, reason: 'OrganizationId missing' };
   return { ok: true };

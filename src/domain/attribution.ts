@@ -139,8 +139,7 @@ export function attributeDeal(input: AttributionInput): AttributionDecision {
   const creditable = eligible.filter((e) => !influencedOnly(e.candidate));
   const leader = creditable[0]?.candidate;
   const { model, windowDays } = leader ? rulesOf(leader) : input.program.attribution;
-  const credited =
-    model === 'linear' ? creditable : model === 'first_touch' ? creditable.slice(0, 1) : creditable.slice(-1);
+  const credited = model === 'linear' ? creditable : model === 'first_touch' ? creditable.slice(0, 1) : creditable.slice(-1);
   const shares = splitShares(credited.map((e) => channelConflict(e.candidate) === 'split_with_rep'));
   const modelLabel = model.replace('_', '-');
   const winner = model === 'first_touch' ? credited[0] : credited.at(-1);
@@ -155,7 +154,9 @@ export function attributeDeal(input: AttributionInput): AttributionDecision {
       const policy = channelConflict(c);
       const channel =
         policy === 'split_with_rep'
-          ? [`the deal is rep-sourced; the channel-conflict policy split_with_rep leaves the ${c.referrerType} half of its share (${formatPpm(share)})`]
+          ? [
+              `the deal is rep-sourced; the channel-conflict policy split_with_rep leaves the ${c.referrerType} half of its share (${formatPpm(share)})`,
+            ]
           : policy === 'ignore'
             ? [`the deal is rep-sourced; the channel-conflict policy ignore credits the ${c.referrerType} in full`]
             : [];
@@ -173,7 +174,8 @@ export function attributeDeal(input: AttributionInput): AttributionDecision {
         `(${modelLabel}, ${windowDays}-day window${leader?.program && versions.size > 1 ? `, program version ${leader.program.version} of the earliest credited referral` : ''})`
       : `no referral earns credit for deal ${deal.id}`,
   ];
-  if (deal.sourcedBy === 'rep') reasons.push(`the CRM records the deal as rep-sourced${deal.sourceReason ? ` (${deal.sourceReason})` : ''}`);
+  if (deal.sourcedBy === 'rep')
+    reasons.push(`the CRM records the deal as rep-sourced${deal.sourceReason ? ` (${deal.sourceReason})` : ''}`);
   if (!deal.isWon) reasons.push('the deal is not closed won yet, so this attribution is provisional');
   return { attributed, notAttributed, reasons };
 }

@@ -25,11 +25,7 @@ export interface EligibilityResult {
 }
 
 /** Evaluates each enabled rule; the account is eligible when all pass. Disabled rules are not listed. */
-export function evaluateEligibility(
-  account: AccountFacts,
-  rules: readonly EligibilityRule[],
-  today: DateOnly,
-): EligibilityResult {
+export function evaluateEligibility(account: AccountFacts, rules: readonly EligibilityRule[], today: DateOnly): EligibilityResult {
   const reasons = rules.filter((r) => r.enabled).map((r) => evaluateRule(account, r, today));
   const failed = reasons.filter((r) => !r.passed);
   const summary =
@@ -42,17 +38,13 @@ export function evaluateEligibility(
 function evaluateRule(account: AccountFacts, rule: EligibilityRule, today: DateOnly): RuleOutcome {
   const outcome = (passed: boolean, detail: string): RuleOutcome => ({ rule: rule.kind, passed, detail });
   const missing = (field: string): RuleOutcome =>
-    rule.ifMissing === 'pass'
-      ? outcome(true, `no ${field} recorded, which this program allows`)
-      : outcome(false, `no ${field} recorded`);
+    rule.ifMissing === 'pass' ? outcome(true, `no ${field} recorded, which this program allows`) : outcome(false, `no ${field} recorded`);
 
   switch (rule.kind) {
     case 'min_nps': {
       const nps = account.nps;
       if (nps == null) return missing('NPS score');
-      return nps >= rule.min
-        ? outcome(true, `NPS ${nps} is at least ${rule.min}`)
-        : outcome(false, `NPS ${nps} is below ${rule.min}`);
+      return nps >= rule.min ? outcome(true, `NPS ${nps} is at least ${rule.min}`) : outcome(false, `NPS ${nps} is below ${rule.min}`);
     }
     case 'min_customer_days': {
       if (!account.isCustomer) return outcome(false, 'the account is not a customer');
@@ -81,9 +73,7 @@ function evaluateRule(account: AccountFacts, rule: EligibilityRule, today: DateO
     case 'no_open_escalation': {
       const open = account.openEscalations;
       if (open == null) return missing('escalation data');
-      return open === 0
-        ? outcome(true, 'no open escalation')
-        : outcome(false, `${open} open escalation${open === 1 ? '' : 's'}`);
+      return open === 0 ? outcome(true, 'no open escalation') : outcome(false, `${open} open escalation${open === 1 ? '' : 's'}`);
     }
   }
 }

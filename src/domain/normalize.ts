@@ -8,22 +8,79 @@ export interface EmailPolicy {
 /** Free-mail providers whose name is followed by many country domains (yahoo.co.uk, gmx.de). */
 const FREE_MAIL_FAMILIES = new Set(['yahoo', 'hotmail', 'live', 'outlook', 'gmx', 'yandex', 'aol', 'msn']);
 const FREE_MAIL_DOMAINS = new Set([
-  'gmail.com', 'googlemail.com', 'ymail.com', 'rocketmail.com', 'icloud.com', 'me.com', 'mac.com',
-  'proton.me', 'pm.me', 'protonmail.com', 'protonmail.ch', 'web.de', 't-online.de', 'freenet.de',
-  'posteo.de', 'mailbox.org', 'ya.ru', 'mail.ru', 'bk.ru', 'inbox.ru', 'list.ru', 'rambler.ru',
-  'qq.com', '163.com', '126.com', 'yeah.net', 'sina.com', 'naver.com', 'daum.net', 'hanmail.net',
-  'zoho.com', 'zohomail.com', 'fastmail.com', 'fastmail.fm', 'hey.com', 'tutanota.com', 'tuta.io',
-  'mail.com', 'email.com', 'usa.com', 'gmx.net', 'rediffmail.com', 'libero.it', 'virgilio.it',
-  'orange.fr', 'wanadoo.fr', 'laposte.net', 'free.fr', 'sfr.fr', 'btinternet.com', 'comcast.net',
-  'verizon.net', 'att.net', 'sbcglobal.net', 'cox.net', 'seznam.cz', 'wp.pl', 'o2.pl', 'interia.pl',
-  'onet.pl', 'uol.com.br', 'bol.com.br', 'terra.com.br',
+  'gmail.com',
+  'googlemail.com',
+  'ymail.com',
+  'rocketmail.com',
+  'icloud.com',
+  'me.com',
+  'mac.com',
+  'proton.me',
+  'pm.me',
+  'protonmail.com',
+  'protonmail.ch',
+  'web.de',
+  't-online.de',
+  'freenet.de',
+  'posteo.de',
+  'mailbox.org',
+  'ya.ru',
+  'mail.ru',
+  'bk.ru',
+  'inbox.ru',
+  'list.ru',
+  'rambler.ru',
+  'qq.com',
+  '163.com',
+  '126.com',
+  'yeah.net',
+  'sina.com',
+  'naver.com',
+  'daum.net',
+  'hanmail.net',
+  'zoho.com',
+  'zohomail.com',
+  'fastmail.com',
+  'fastmail.fm',
+  'hey.com',
+  'tutanota.com',
+  'tuta.io',
+  'mail.com',
+  'email.com',
+  'usa.com',
+  'gmx.net',
+  'rediffmail.com',
+  'libero.it',
+  'virgilio.it',
+  'orange.fr',
+  'wanadoo.fr',
+  'laposte.net',
+  'free.fr',
+  'sfr.fr',
+  'btinternet.com',
+  'comcast.net',
+  'verizon.net',
+  'att.net',
+  'sbcglobal.net',
+  'cox.net',
+  'seznam.cz',
+  'wp.pl',
+  'o2.pl',
+  'interia.pl',
+  'onet.pl',
+  'uol.com.br',
+  'bol.com.br',
+  'terra.com.br',
 ]);
 
 function splitEmail(email: string): { local: string; domain: string } {
   const trimmed = email.trim();
   const at = trimmed.lastIndexOf('@');
   const local = trimmed.slice(0, at);
-  const domain = trimmed.slice(at + 1).toLowerCase().replace(/\.$/, '');
+  const domain = trimmed
+    .slice(at + 1)
+    .toLowerCase()
+    .replace(/\.$/, '');
   // Inputs are validated at the edge; reaching here without an address is a bug.
   if (at <= 0 || domain === '' || /\s/.test(trimmed)) throw new RangeError(`not an email address: "${email}"`);
   return { local, domain };
@@ -61,7 +118,10 @@ export function domainFromWebsite(urlOrHost: string): string | null {
   } catch {
     return null;
   }
-  host = host.toLowerCase().replace(/\.$/, '').replace(/^www\./, '');
+  host = host
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^www\./, '');
   if (!host.includes('.') || /^[\d.]+$/.test(host) || host.startsWith('[')) return null;
   return host;
 }

@@ -186,9 +186,7 @@ export function lifecycleStepForStage(
 }
 
 /** Per pipeline: first open stage → contacted, second → qualified, later open stages → in sales process. */
-export function defaultStageMapping(
-  stages: readonly (DealStage & { displayOrder: number })[],
-): StageMapping {
+export function defaultStageMapping(stages: readonly (DealStage & { displayOrder: number })[]): StageMapping {
   // Built in Maps and turned into objects by Object.fromEntries, which defines own keys: a CRM
   // pipeline id of `__proto__` stays a key instead of replacing the object's prototype.
   const pipelines = new Map<string, Map<string, MappedStep>>();
@@ -217,7 +215,7 @@ export type StageMappingChange = { ok: true; mapping: StageMapping } | { ok: fal
  * replaces that pipeline's mapping, the others stay. Unknown pipelines and stages are refused, and
  * so is a closed stage: won and lost come from the CRM's own stage metadata, never the mapping.
  */
-export function changeStageMapping(current: StageMapping, requested: StageMapping, stages: readonly (DealStage)[]): StageMappingChange {
+export function changeStageMapping(current: StageMapping, requested: StageMapping, stages: readonly DealStage[]): StageMappingChange {
   const byPipeline = new Map<string, Map<string, DealStage>>();
   for (const stage of stages) {
     const pipeline = byPipeline.get(stage.pipelineId) ?? new Map<string, DealStage>();
@@ -228,12 +226,20 @@ export function changeStageMapping(current: StageMapping, requested: StageMappin
   for (const [pipelineId, mapping] of Object.entries(requested)) {
     const pipeline = byPipeline.get(pipelineId);
     if (!pipeline) {
-      problems.push({ pipelineId, reason: `the CRM has no pipeline ${pipelineId} (its pipelines: ${[...byPipeline.keys()].join(', ') || 'none'})` });
+      problems.push({
+        pipelineId,
+        reason: `the CRM has no pipeline ${pipelineId} (its pipelines: ${[...byPipeline.keys()].join(', ') || 'none'})`,
+      });
       continue;
     }
     for (const [stageId, step] of Object.entries(mapping)) {
       const stage = pipeline.get(stageId);
-      if (!stage) problems.push({ pipelineId, stageId, reason: `pipeline ${pipelineId} has no stage ${stageId} (its stages: ${[...pipeline.keys()].join(', ')})` });
+      if (!stage)
+        problems.push({
+          pipelineId,
+          stageId,
+          reason: `pipeline ${pipelineId} has no stage ${stageId} (its stages: ${[...pipeline.keys()].join(', ')})`,
+        });
       else if (stage.isClosed || stage.isWon) {
         problems.push({
           pipelineId,

@@ -41,8 +41,7 @@ export function simulateProgram(input: {
   today: DateOnly;
 }): SimulationResult {
   const deals = [...input.deals].sort(
-    (a, b) =>
-      compareText(toDateOnly(a.deal.closeDate), toDateOnly(b.deal.closeDate)) || compareText(a.referral.id, b.referral.id),
+    (a, b) => compareText(toDateOnly(a.deal.closeDate), toDateOnly(b.deal.closeDate)) || compareText(a.referral.id, b.referral.id),
   );
   const current = run(input.current, deals, input.today);
   const draft = run(input.draft, deals, input.today);
@@ -110,8 +109,7 @@ function run(program: Program, deals: readonly SimulationDeal[], today: DateOnly
     if (d.beneficiary === 'referee') refereeCents += d.amountCents;
     else perReferrer.set(d.referrerId, (perReferrer.get(d.referrerId) ?? 0) + d.amountCents);
   }
-  const shareOfFirstYearValueBp =
-    firstYearValueCents > 0 ? Math.round((totalCents * BASIS_POINTS_WHOLE) / firstYearValueCents) : 0;
+  const shareOfFirstYearValueBp = firstYearValueCents > 0 ? Math.round((totalCents * BASIS_POINTS_WHOLE) / firstYearValueCents) : 0;
   return {
     cost: { currency: program.currency, totalCents, refereeCents, firstYearValueCents, shareOfFirstYearValueBp },
     perReferrer,

@@ -167,11 +167,17 @@ export function checkSubmission(facts: SubmissionFacts): SubmissionVerdict {
   if (!named && firstDeal && !program.claims.allowed) {
     const more = moreDeals.length > 0 ? ` and ${moreDeals.length} more` : '';
     const deal = describeDeal(firstDeal, audience);
-    return reject('conflict', [`${who} conflicts with ${audience === 'referrer' ? deal : `open ${deal}`}${more}; the program does not allow referrals to claim existing deals.`], {
-      collidesWith: dealCollision(firstDeal, audience),
-      // The deal, its owner and its size are the sales team's, not the referrer's.
-      referrerReason: `${who} is already talking with our sales team, so it cannot be referred.`,
-    });
+    return reject(
+      'conflict',
+      [
+        `${who} conflicts with ${audience === 'referrer' ? deal : `open ${deal}`}${more}; the program does not allow referrals to claim existing deals.`,
+      ],
+      {
+        collidesWith: dealCollision(firstDeal, audience),
+        // The deal, its owner and its size are the sales team's, not the referrer's.
+        referrerReason: `${who} is already talking with our sales team, so it cannot be referred.`,
+      },
+    );
   }
   const choice = named ? ({ outcome: 'one', deal: named } as const) : chooseClaimDeal(crm.openDeals, audience);
   if (choice.outcome === 'choose_deal') {
@@ -179,14 +185,29 @@ export function checkSubmission(facts: SubmissionFacts): SubmissionVerdict {
   }
   if (choice.outcome === 'one') {
     const deal = choice.deal;
-    const claimFacts = { policy: program.claims, now, audience, referrerId: referrer.id ?? null, deal, holders: crm.holders?.[deal.id] ?? [] };
+    const claimFacts = {
+      policy: program.claims,
+      now,
+      audience,
+      referrerId: referrer.id ?? null,
+      deal,
+      holders: crm.holders?.[deal.id] ?? [],
+    };
     const claim = claimVerdict(claimFacts);
     if (claim.outcome === 'claim_pending') {
       const { dealId: claimedDealId, expiresAt, reasons } = claim;
       return { outcome: 'claim_pending', refereeEmail: email, refereeDomain: domain, protectedUntil, claimedDealId, expiresAt, reasons };
     }
     if (claim.outcome === 'accepted') {
-      return { outcome: 'accepted', refereeEmail: email, refereeDomain: domain, protectedUntil, supersedes: [], claimedDealId: claim.dealId, reasons: claim.reasons };
+      return {
+        outcome: 'accepted',
+        refereeEmail: email,
+        refereeDomain: domain,
+        protectedUntil,
+        supersedes: [],
+        claimedDealId: claim.dealId,
+        reasons: claim.reasons,
+      };
     }
     const { referralId, referrerName, protectedUntil: heldUntil } = claim.collidesWith;
     return reject(claim.outcome, claim.reasons, {
@@ -250,8 +271,12 @@ function findDuplicate(facts: SubmissionFacts, email: string, domain: string | n
   // 'first': the referee is free again once both the window and the protection have ended.
   const openUntil =
     winner === 'first'
-      ? instantMs(first.claimEnd) > instantMs(first.windowEnd) ? first.claimEnd : first.windowEnd
-      : isProtected(first.claimEnd) ? first.claimEnd : null;
+      ? instantMs(first.claimEnd) > instantMs(first.windowEnd)
+        ? first.claimEnd
+        : first.windowEnd
+      : isProtected(first.claimEnd)
+        ? first.claimEnd
+        : null;
   return { verdict: 'duplicate', prior: first.prior, openUntil, byYou: byYou(first.prior), via: first.via };
 }
 

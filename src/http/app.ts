@@ -53,7 +53,8 @@ export function createApp(deps: AppDeps): Express {
     const end = metrics.httpDuration.startTimer();
     res.on('finish', () => {
       end({ route: req.route?.path ?? 'unmatched', status: String(res.statusCode) });
-      if (ctx.log.isLevelEnabled('info')) ctx.log.info({ requestId, method: req.method, path: req.path, status: res.statusCode }, 'request');
+      if (ctx.log.isLevelEnabled('info'))
+        ctx.log.info({ requestId, method: req.method, path: req.path, status: res.statusCode }, 'request');
     });
     next();
   });
@@ -64,7 +65,9 @@ export function createApp(deps: AppDeps): Express {
     const migrated = ctx.store.isMigrated();
     const queueOk = await deps.queue.healthy();
     const ok = migrated && queueOk;
-    const reason = !migrated ? 'the store is not migrated' : `the job queue (${deps.queue.kind === 'bullmq' ? 'Redis' : 'SQLite'}) is unreachable`;
+    const reason = !migrated
+      ? 'the store is not migrated'
+      : `the job queue (${deps.queue.kind === 'bullmq' ? 'Redis' : 'SQLite'}) is unreachable`;
     res.status(ok ? 200 : 503).json(ok ? { status: 'ok' } : { status: 'unavailable', reason, store: migrated, queue: queueOk });
   });
   app.get('/metrics', async (_req, res) => {

@@ -57,7 +57,13 @@ export function authenticate(deps: {
       const verdict = cards.authenticate(request, deps.now());
       if (!verdict.ok) return next(new ApiError('unauthorized', `The ${cards.vendor} signature is not valid: ${verdict.reason}`));
       const installation = verdict.accountId ? deps.store.installations.findByAccount(connector.kind, verdict.accountId) : undefined;
-      if (!installation) return next(new ApiError('forbidden', `Referloop is not installed in ${cards.vendor} ${cards.accountNoun} ${verdict.accountId ?? '(none named)'}.`));
+      if (!installation)
+        return next(
+          new ApiError(
+            'forbidden',
+            `Referloop is not installed in ${cards.vendor} ${cards.accountNoun} ${verdict.accountId ?? '(none named)'}.`,
+          ),
+        );
       if (!CARD_ROUTES.some(([method, path]) => method === req.method && path.test(req.path))) {
         return next(new ApiError('forbidden', 'A CRM card may not call this route.'));
       }

@@ -23,7 +23,11 @@ export function crmWebhooksRouter(ctx: UseCaseContext, connectors: RegisteredCon
     const requestsByStatus = new Map<number, ReturnType<typeof metrics.webhookRequests.labels>>();
     const send = (res: Response, reply: HttpReply) => {
       let requests = requestsByStatus.get(reply.status);
-      if (!requests) requestsByStatus.set(reply.status, (requests = metrics.webhookRequests.labels({ crm: connector.kind, status: String(reply.status) })));
+      if (!requests)
+        requestsByStatus.set(
+          reply.status,
+          (requests = metrics.webhookRequests.labels({ crm: connector.kind, status: String(reply.status) })),
+        );
       requests.inc();
       // The CRM reads the status and body only: no ETag or content negotiation (res.send).
       res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) }).end(reply.body);
@@ -44,7 +48,9 @@ export function crmWebhooksRouter(ctx: UseCaseContext, connectors: RegisteredCon
           outcome = await receiveWebhook(requestContext(ctx, res), connector, {
             method: req.method,
             url: `${publicBaseUrl}${req.originalUrl}`,
-            headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v])),
+            headers: Object.fromEntries(
+              Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v]),
+            ),
             rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
           });
         } catch (err) {

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /** One table from error code to HTTP status; every JSON error the API sends uses a code from it. */
 export const errorStatus = {
@@ -94,9 +94,17 @@ function toApiError(err: unknown): ApiError {
 }
 
 const codeByStatus = new Map<number, ErrorCode>([
-  [400, 'bad_request'], [401, 'unauthorized'], [403, 'forbidden'], [404, 'not_found'], [405, 'method_not_allowed'],
-  [409, 'conflict'], [412, 'precondition_failed'], [413, 'payload_too_large'], [415, 'unsupported_media_type'],
-  [416, 'range_not_satisfiable'], [429, 'rate_limited'],
+  [400, 'bad_request'],
+  [401, 'unauthorized'],
+  [403, 'forbidden'],
+  [404, 'not_found'],
+  [405, 'method_not_allowed'],
+  [409, 'conflict'],
+  [412, 'precondition_failed'],
+  [413, 'payload_too_large'],
+  [415, 'unsupported_media_type'],
+  [416, 'range_not_satisfiable'],
+  [429, 'rate_limited'],
 ]);
 
 /**

@@ -84,7 +84,12 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
       .reduce((sum, [, n]) => sum + n, 0);
     const rewards = store.rewards.totals(ids);
     res.json({
-      referrals: { byStatus: referrals, accepted, won: referrals.closed_won ?? 0, winRate: accepted ? (referrals.closed_won ?? 0) / accepted : 0 },
+      referrals: {
+        byStatus: referrals,
+        accepted,
+        won: referrals.closed_won ?? 0,
+        winRate: accepted ? (referrals.closed_won ?? 0) / accepted : 0,
+      },
       rewards: Object.values(
         rewards.reduce<Record<string, { currency: string; byStatusCents: Record<string, number>; count: number }>>((acc, r) => {
           const entry = (acc[r.currency] ??= { currency: r.currency, byStatusCents: {}, count: 0 });

@@ -30,7 +30,8 @@ function page(res: Response, status: number, title: string, body: string): void 
       'Cache-Control': 'no-store',
       'Referrer-Policy': 'no-referrer',
       'X-Robots-Tag': 'noindex',
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      'Content-Security-Policy':
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     })
     .send(
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
@@ -39,7 +40,8 @@ function page(res: Response, status: number, title: string, body: string): void 
     );
 }
 
-const notFound = (res: Response) => page(res, 404, 'Link not valid', '<p>This link is not valid. Use the link from your most recent email.</p>');
+const notFound = (res: Response) =>
+  page(res, 404, 'Link not valid', '<p>This link is not valid. Use the link from your most recent email.</p>');
 
 const form = (action: string, label: string, fields = '') =>
   `<form method="post" action="${escapeHtml(action)}">${fields}<button type="submit">${escapeHtml(label)}</button></form>`;
@@ -70,14 +72,20 @@ export function notificationsRouter(deps: NotificationsRouterDeps): Router {
     });
   };
 
-  const preferencesUrl = (req: Request) => `/preferences/${encodeURIComponent(String(req.params.referrerId))}?key=${encodeURIComponent(String(req.query.key))}`;
+  const preferencesUrl = (req: Request) =>
+    `/preferences/${encodeURIComponent(String(req.params.referrerId))}?key=${encodeURIComponent(String(req.query.key))}`;
 
   router.get('/unsubscribe/:referrerId', (req, res) => {
     const referrer = authorize(store, req);
     if (!referrer) return notFound(res);
     if (referrer.emailOptOut) {
-      return page(res, 200, 'You are unsubscribed', `<p>${escapeHtml(referrer.email)} receives no referral program emails.</p>` +
-        form(preferencesUrl(req), 'Subscribe again', '<input type="hidden" name="digest" value="false">'));
+      return page(
+        res,
+        200,
+        'You are unsubscribed',
+        `<p>${escapeHtml(referrer.email)} receives no referral program emails.</p>` +
+          form(preferencesUrl(req), 'Subscribe again', '<input type="hidden" name="digest" value="false">'),
+      );
     }
     page(
       res,
@@ -85,7 +93,9 @@ export function notificationsRouter(deps: NotificationsRouterDeps): Router {
       'Unsubscribe from referral emails?',
       `<p>${escapeHtml(referrer.email)} will stop receiving updates about your referrals and rewards by email.</p>` +
         form(req.originalUrl, 'Unsubscribe') +
-        (referrer.digest ? '' : `<p>Or get one daily summary instead:</p>${form(preferencesUrl(req), 'Send me a daily summary', '<input type="hidden" name="digest" value="true">')}`),
+        (referrer.digest
+          ? ''
+          : `<p>Or get one daily summary instead:</p>${form(preferencesUrl(req), 'Send me a daily summary', '<input type="hidden" name="digest" value="true">')}`),
     );
   });
 
@@ -101,7 +111,12 @@ export function notificationsRouter(deps: NotificationsRouterDeps): Router {
     if (!referrer) return notFound(res);
     const digest = (req.body as Record<string, unknown> | undefined)?.digest === 'true';
     update(referrer, { emailOptOut: false, digest });
-    page(res, 200, 'Preferences saved', `<p>${escapeHtml(referrer.email)} will receive ${digest ? 'one daily summary' : 'an email for each update'}.</p>`);
+    page(
+      res,
+      200,
+      'Preferences saved',
+      `<p>${escapeHtml(referrer.email)} will receive ${digest ? 'one daily summary' : 'an email for each update'}.</p>`,
+    );
   });
 
   return router;

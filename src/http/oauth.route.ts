@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { isCrmKind, type CrmKind } from '../../connectors/registry.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { completeInstall, InstallError, startInstall } from '../use-cases/install-crm.ts';
-import { escape, page } from './pages.ts';
+import { escapeHtml } from '../notify/templates.ts';
+import { page } from './pages.ts';
 import { requestContext } from './request-context.ts';
 import type { SettingsLinks } from './settings-link.ts';
 
@@ -23,7 +24,10 @@ export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string, settings
   router.get('/oauth/:crm/install', (req, res) => {
     const crm = crmOf(req.params.crm);
     if (!crm || !ctx.crm.connector(crm)) {
-      res.status(404).type('html').send(page('Not available', `<p>${escape(req.params.crm)} is not configured on this Referloop.</p>`));
+      res
+        .status(404)
+        .type('html')
+        .send(page('Not available', `<p>${escape(req.params.crm)} is not configured on this Referloop.</p>`));
       return;
     }
     res.redirect(302, startInstall(requestContext(ctx, res), crm, redirectUri(crm)));
@@ -38,7 +42,12 @@ export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string, settings
     }
     const { code, state, error, error_description: description } = query.data;
     if (error || !code || !state) {
-      res.status(400).type('html').send(page('Install cancelled', `<p>The CRM did not grant access: ${escape(description ?? error ?? 'no code was returned')}.</p>`));
+      res
+        .status(400)
+        .type('html')
+        .send(
+          page('Install cancelled', `<p>The CRM did not grant access: ${escapeHtml(description ?? error ?? 'no code was returned')}.</p>`),
+        );
       return;
     }
     try {
@@ -46,7 +55,10 @@ export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string, settings
       res.redirect(302, `${publicBaseUrl}${settingsLinks.issue(installation.id, ctx.now())}`);
     } catch (err) {
       if (!(err instanceof InstallError)) throw err;
-      res.status(400).type('html').send(page('Install failed', `<p>${escape(err.message)}</p>`));
+      res
+        .status(400)
+        .type('html')
+        .send(page('Install failed', `<p>${escapeHtml(err.message)}</p>`));
     }
   });
 

@@ -81,28 +81,42 @@ export function programRouter(ctx: UseCaseContext): Router {
     router.put(base, (req, res) => {
       const program = programOf(req, res);
       const document = parseInput(programDocumentSchema, req.body);
-      const mismatch = (['id', 'installationId', 'isDefault'] as const).find((field) => document[field] !== undefined && document[field] !== program[field]);
+      const mismatch = (['id', 'installationId', 'isDefault'] as const).find(
+        (field) => document[field] !== undefined && document[field] !== program[field],
+      );
       if (mismatch) {
-        throw new ApiError('invalid_input', `${mismatch} is ${JSON.stringify(document[mismatch])} but this program's is ${JSON.stringify(program[mismatch])}; it cannot be changed.`, {
-          issues: [{ field: mismatch, message: 'read-only' }],
-        });
+        throw new ApiError(
+          'invalid_input',
+          `${mismatch} is ${JSON.stringify(document[mismatch])} but this program's is ${JSON.stringify(program[mismatch])}; it cannot be changed.`,
+          {
+            issues: [{ field: mismatch, message: 'read-only' }],
+          },
+        );
       }
       const result = saveProgram(requestContext(ctx, res), program, document.program as Program, 'admin', document.version);
       if (result.outcome === 'stale') {
-        throw new ApiError('conflict', `This change was made on version ${document.version}, but the program is at version ${result.version.version} now: read it again and reapply the change.`, {
-          currentVersion: result.version.version,
-        });
+        throw new ApiError(
+          'conflict',
+          `This change was made on version ${document.version}, but the program is at version ${result.version.version} now: read it again and reapply the change.`,
+          {
+            currentVersion: result.version.version,
+          },
+        );
       }
       res.json({
         ...programDocument(program, result.version),
         changed: result.outcome === 'saved',
-        ...(result.outcome === 'unchanged' ? { message: `Nothing changed: version ${result.version.version} already has these settings.` } : {}),
+        ...(result.outcome === 'unchanged'
+          ? { message: `Nothing changed: version ${result.version.version} already has these settings.` }
+          : {}),
       });
     });
 
     router.get(`${base}/versions`, (req, res) => {
       const program = programOf(req, res);
-      res.json({ items: store.programs.history(program.id).map(({ version, createdAt, createdBy }) => ({ version, createdAt, createdBy })) });
+      res.json({
+        items: store.programs.history(program.id).map(({ version, createdAt, createdBy }) => ({ version, createdAt, createdBy })),
+      });
     });
 
     router.get(`${base}/versions/:version`, (req, res) => {
@@ -118,7 +132,12 @@ export function programRouter(ctx: UseCaseContext): Router {
       const program = programOf(req, res);
       const { months } = parseInput(simulateSchema, req.query, 'query');
       const draft = parseInput(programSchema, req.body) as Program;
-      res.json({ installationId: program.installationId, programId: program.id, months, ...simulateDraft(requestContext(ctx, res), program, draft, months) });
+      res.json({
+        installationId: program.installationId,
+        programId: program.id,
+        months,
+        ...simulateDraft(requestContext(ctx, res), program, draft, months),
+      });
     });
   }
 

@@ -13,7 +13,10 @@ import { referralSummary, referralView, referrerView, rewardView } from './views
 import { requestContext } from './request-context.ts';
 
 /** Admin-token callers keep the 201/409 contract; the verdict rides in the body either way. */
-const ERROR_FOR: Record<Exclude<VerdictView['outcome'], 'accepted' | 'claim_pending'>, 'duplicate' | 'conflict' | 'forbidden' | 'choose_deal' | 'not_found'> = {
+const ERROR_FOR: Record<
+  Exclude<VerdictView['outcome'], 'accepted' | 'claim_pending'>,
+  'duplicate' | 'conflict' | 'forbidden' | 'choose_deal' | 'not_found'
+> = {
   duplicate: 'duplicate',
   conflict: 'conflict',
   ineligible: 'forbidden',
@@ -40,7 +43,9 @@ export function referralsRouter(ctx: UseCaseContext): Router {
       source: `api:${res.locals.requestId as string}`,
     });
     const verdict: VerdictView =
-      result.outcome === 'deal_not_found' ? { outcome: 'invalid', reasons: [result.reason] } : verdictView(result.verdict, audienceOf(body.submittedBy));
+      result.outcome === 'deal_not_found'
+        ? { outcome: 'invalid', reasons: [result.reason] }
+        : verdictView(result.verdict, audienceOf(body.submittedBy));
     const referral = 'referral' in result ? result.referral : null;
     const { outcome } = verdict;
     const recorded = outcome === 'accepted' || outcome === 'claim_pending';
@@ -92,18 +97,23 @@ export function referralsRouter(ctx: UseCaseContext): Router {
       // A card names the record type its CRM's way (the connector's `cards.objectTypeIds`); the API also takes ours.
       const cardTypes = ctx.crm.connector(installation.crm)?.cards?.objectTypeIds ?? {};
       // The id comes from the query: only the table's own keys count, never `constructor`.
-      const objectType = (query.objectTypeId && Object.hasOwn(cardTypes, query.objectTypeId) ? cardTypes[query.objectTypeId] : undefined) ?? query.objectType;
+      const objectType =
+        (query.objectTypeId && Object.hasOwn(cardTypes, query.objectTypeId) ? cardTypes[query.objectTypeId] : undefined) ??
+        query.objectType;
       if (!objectType) {
         const ids = Object.keys(cardTypes);
         const ask = ids.length ? `objectTypeId (${ids.join(', ')}) or objectType` : 'objectType';
-        throw new ApiError('invalid_input', `Name the record with ${ask}.`, { issues: [{ field: ids.length ? 'objectTypeId' : 'objectType', message: 'required with objectId' }] });
+        throw new ApiError('invalid_input', `Name the record with ${ask}.`, {
+          issues: [{ field: ids.length ? 'objectTypeId' : 'objectType', message: 'required with objectId' }],
+        });
       }
       const linked = store.referrals.linkedTo(installation.id, [{ objectType, ids: [query.objectId] }]);
       res.json({ items: linked.map((r) => referralView(store, r)), nextCursor: null });
       return;
     }
     const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-    if (query.cursor && !cursor) throw new ApiError('invalid_input', 'cursor is not one this API returned.', { issues: [{ field: 'cursor', message: 'invalid' }] });
+    if (query.cursor && !cursor)
+      throw new ApiError('invalid_input', 'cursor is not one this API returned.', { issues: [{ field: 'cursor', message: 'invalid' }] });
     const page = store.referrals.list({
       installationIds: installationIds(store, query.installationId, principalOf(res)),
       ...(query.status ? { status: query.status } : {}),

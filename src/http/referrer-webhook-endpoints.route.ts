@@ -47,7 +47,8 @@ export function referrerWebhookEndpointsRouter(deps: ReferrerWebhookEndpointsRou
   const findReferrer = (res: Response, referrerId: string) => {
     const installationId = scopedInstallation(res);
     const referrer = store.referrals.referrer(referrerId);
-    if (!referrer || (installationId && referrer.installationId !== installationId)) throw new ApiError('not_found', `Referrer ${referrerId} not found.`);
+    if (!referrer || (installationId && referrer.installationId !== installationId))
+      throw new ApiError('not_found', `Referrer ${referrerId} not found.`);
     return referrer;
   };
 
@@ -61,7 +62,15 @@ export function referrerWebhookEndpointsRouter(deps: ReferrerWebhookEndpointsRou
   };
 
   const audit = (endpoint: WebhookEndpointRow, action: string, after: unknown) =>
-    store.audit.record({ installationId: endpoint.installationId, actor: 'admin', action, subjectType: 'webhook_endpoint', subjectId: endpoint.id, after, at: clock().toISOString() });
+    store.audit.record({
+      installationId: endpoint.installationId,
+      actor: 'admin',
+      action,
+      subjectType: 'webhook_endpoint',
+      subjectId: endpoint.id,
+      after,
+      at: clock().toISOString(),
+    });
 
   // Parsed here, not with router.use: this router shares /api/v1 with others that set their own limits.
   router.post('/referrers/:referrerId/webhook-endpoints', express.json({ limit: '16kb' }), async (req, res) => {
@@ -69,7 +78,9 @@ export function referrerWebhookEndpointsRouter(deps: ReferrerWebhookEndpointsRou
     const input = parseInput(createSchema, req.body);
     const verdict = await validateEndpointUrl(input.url, { allowPrivate: deps.allowPrivateEndpoints });
     if (!verdict.ok) {
-      throw new ApiError('invalid_input', `Webhook endpoint URL refused: ${verdict.reason}.`, { issues: [{ field: 'url', message: verdict.reason }] });
+      throw new ApiError('invalid_input', `Webhook endpoint URL refused: ${verdict.reason}.`, {
+        issues: [{ field: 'url', message: verdict.reason }],
+      });
     }
     const secret = generateWebhookSecret();
     const endpoint = store.transaction(() => {

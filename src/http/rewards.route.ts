@@ -37,7 +37,10 @@ export function rewardsRouter(ctx: UseCaseContext): Router {
     router.post(`/rewards/:id/${action.replace('_', '-')}`, (req, res) => {
       const reward = rewardOf(req.params.id);
       const result = changeReward(requestContext(ctx, res), { reward, action, actor: 'admin', ...extract(req.body ?? {}) });
-      if (!result.ok) throw new ApiError('illegal_state', `Cannot ${action.replace('_', ' ')} reward ${reward.id}: ${result.reason}.`, { status: reward.status });
+      if (!result.ok)
+        throw new ApiError('illegal_state', `Cannot ${action.replace('_', ' ')} reward ${reward.id}: ${result.reason}.`, {
+          status: reward.status,
+        });
       res.json(rewardView(result.reward));
     });
   act('approve', (body) => {

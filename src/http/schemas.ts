@@ -98,5 +98,8 @@ export const dealSourcesSchema = z.strictObject({
     .max(10, 'at most 10 fields'),
 });
 
-export const replaySchema = z.object({ since: z.iso.datetime({ offset: true, error: 'expected an ISO date-time' }), installationId: id.optional() });
+export const replaySchema = z.object({
+  since: z.iso.datetime({ offset: true, error: 'expected an ISO date-time' }),
+  installationId: id.optional(),
+});
 export const installationQuery = z.object({ installationId: id.optional() });

@@ -22,12 +22,17 @@ export function settingsLinks(secret: Buffer): SettingsLinks {
   return {
     issue(installationId, now) {
       const expires = now.getTime() + LINK_TTL_MS;
-      const query = new URLSearchParams({ installationId, expires: String(expires), signature: sign(installationId, expires).toString('base64url') });
+      const query = new URLSearchParams({
+        installationId,
+        expires: String(expires),
+        signature: sign(installationId, expires).toString('base64url'),
+      });
       return `/app/settings?${query}`;
     },
     verify(query, now) {
       const { installationId, expires, signature } = query;
-      if (typeof installationId !== 'string' || typeof expires !== 'string' || typeof signature !== 'string' || !/^\d{1,15}$/.test(expires)) return undefined;
+      if (typeof installationId !== 'string' || typeof expires !== 'string' || typeof signature !== 'string' || !/^\d{1,15}$/.test(expires))
+        return undefined;
       if (Number(expires) < now.getTime()) return undefined;
       const given = Buffer.from(signature, 'base64url');
       const expected = sign(installationId, Number(expires));

@@ -26,7 +26,8 @@ export interface BullmqQueueOptions {
 /** Errors ioredis repeats on every reconnect attempt while Redis is away. */
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
 const isConnectionError = (error: unknown) =>
-  CONNECTION_ERRORS.has((error as { code?: string } | null)?.code ?? '') || /Connection is closed|Stream isn't writeable/.test(String((error as Error)?.message));
+  CONNECTION_ERRORS.has((error as { code?: string } | null)?.code ?? '') ||
+  /Connection is closed|Stream isn't writeable/.test(String((error as Error)?.message));
 
 /** Ends a connection: politely when Redis answers, at once when it does not (QUIT would wait for it). */
 export async function closeClient(client: Redis): Promise<void> {
@@ -35,7 +36,13 @@ export async function closeClient(client: Redis): Promise<void> {
     return;
   }
   const deadline = new AbortController();
-  const quit = await Promise.race([client.quit().then(() => true, () => false), sleep(1_000, false, { signal: deadline.signal })]);
+  const quit = await Promise.race([
+    client.quit().then(
+      () => true,
+      () => false,
+    ),
+    sleep(1_000, false, { signal: deadline.signal }),
+  ]);
   deadline.abort();
   if (!quit) client.disconnect();
 }
@@ -147,7 +154,8 @@ export function createBullmqQueue(connection: { url: string } | Redis, name: str
         if (!finished) {
           // Hand stragglers back now instead of after their lock expires; their late results are
           // refused. Without Redis their locks expire there and another worker takes them over.
-          if (workerClient.status === 'ready') await Promise.all([...running].map(({ job, token }) => job.moveToWait(token).catch(onError)));
+          if (workerClient.status === 'ready')
+            await Promise.all([...running].map(({ job, token }) => job.moveToWait(token).catch(onError)));
           return;
         }
         await released;
@@ -190,7 +198,10 @@ export function createBullmqQueue(connection: { url: string } | Redis, name: str
       // Commands queue up while Redis is away; a health check must answer now.
       const deadline = new AbortController();
       const ok = await Promise.race([
-        client.ping().then(() => true, () => false),
+        client.ping().then(
+          () => true,
+          () => false,
+        ),
         sleep(1_000, false, { signal: deadline.signal }),
       ]);
       deadline.abort();

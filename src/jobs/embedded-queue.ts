@@ -48,8 +48,7 @@ export function createEmbeddedQueue(db: Db, name: string, options: EmbeddedQueue
   const onError = options.onError ?? ((error: unknown) => console.error(`[queue ${name}]`, error));
   const rowId = (id: string) => `${name}:${id}`;
   const jobId = (row: string) => row.slice(name.length + 1);
-  const mine = (row: string, lease: number) =>
-    and(eq(jobs.id, row), eq(jobs.status, 'active'), eq(jobs.leaseUntil, lease));
+  const mine = (row: string, lease: number) => and(eq(jobs.id, row), eq(jobs.status, 'active'), eq(jobs.leaseUntil, lease));
   const handles = new Set<WorkerHandle>();
   const wakers = new Set<() => void>();
 
@@ -60,12 +59,7 @@ export function createEmbeddedQueue(db: Db, name: string, options: EmbeddedQueue
         tx.update(jobs)
           .set({ status: 'dead', leaseUntil: null, lastError: 'lease expired on the last attempt (worker died?)', updatedAt: t })
           .where(
-            and(
-              eq(jobs.queue, name),
-              eq(jobs.status, 'active'),
-              lte(jobs.leaseUntil, t),
-              sql`${jobs.attempts} >= ${jobs.maxAttempts}`,
-            ),
+            and(eq(jobs.queue, name), eq(jobs.status, 'active'), lte(jobs.leaseUntil, t), sql`${jobs.attempts} >= ${jobs.maxAttempts}`),
           )
           .run();
         const due = tx
@@ -165,19 +159,22 @@ export function createEmbeddedQueue(db: Db, name: string, options: EmbeddedQueue
     }
 
     // Renew every running lease three times per lease period, so one late tick does not lose it.
-    const renewer = setInterval(() => {
-      try {
-        db.transaction((tx) => {
-          const until = now() + leaseMs;
-          for (const entry of running) {
-            const renewed = tx.update(jobs).set({ leaseUntil: until }).where(mine(entry.job.id, entry.lease)).run();
-            if (renewed.changes === 1) entry.lease = until;
-          }
-        });
-      } catch (error) {
-        onError(error);
-      }
-    }, Math.max(10, Math.floor(leaseMs / 3)));
+    const renewer = setInterval(
+      () => {
+        try {
+          db.transaction((tx) => {
+            const until = now() + leaseMs;
+            for (const entry of running) {
+              const renewed = tx.update(jobs).set({ leaseUntil: until }).where(mine(entry.job.id, entry.lease)).run();
+              if (renewed.changes === 1) entry.lease = until;
+            }
+          });
+        } catch (error) {
+          onError(error);
+        }
+      },
+      Math.max(10, Math.floor(leaseMs / 3)),
+    );
     renewer.unref();
 
     const loop = (async () => {
@@ -246,7 +243,7 @@ export function createEmbeddedQueue(db: Db, name: string, options: EmbeddedQueue
         })
         .onConflictDoNothing()
         .run();
-      if (!jobOptions.delayMs) wakers.forEach((wakeUp) => wakeUp());
+      if (!jobOptions.delayMs) for (const wakeUp of wakers) wakeUp();
     },
     work,
     async deadLetters(): Promise<DeadJob[]> {
@@ -272,7 +269,7 @@ export function createEmbeddedQueue(db: Db, name: string, options: EmbeddedQueue
         .set({ status: 'waiting', attempts: 0, runAt: t, leaseUntil: null, lastError: null, updatedAt: t })
         .where(and(eq(jobs.id, rowId(id)), eq(jobs.status, 'dead')))
         .run();
-      if (result.changes === 1) wakers.forEach((wakeUp) => wakeUp());
+      if (result.changes === 1) for (const wakeUp of wakers) wakeUp();
       return result.changes === 1;
     },
     async pendingCount() {

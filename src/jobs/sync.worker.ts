@@ -51,7 +51,16 @@ export function startSyncWorker(
       } catch (err) {
         options.metrics?.jobs.inc({ name: job.name, outcome: 'error' });
         const signal = toQueueSignal(err);
-        jobCtx.log.warn({ err, job: job.name, attempt: job.attempt, installationId, retry: signal instanceof RetryLaterError ? signal.delayMs : undefined }, 'job failed');
+        jobCtx.log.warn(
+          {
+            err,
+            job: job.name,
+            attempt: job.attempt,
+            installationId,
+            retry: signal instanceof RetryLaterError ? signal.delayMs : undefined,
+          },
+          'job failed',
+        );
         throw signal;
       }
     },
@@ -80,7 +89,8 @@ export function startSweeper(ctx: UseCaseContext, options: { intervalMs: number;
     void (async () => {
       const now = ctx.now();
       const pruned = ctx.store.inbox.prune(new Date(now.getTime() - options.inboxRetentionDays * DAY_MS), { limit: PRUNE_PER_SWEEP });
-      if (pruned) ctx.log.info({ pruned, retentionDays: options.inboxRetentionDays }, 'processed inbox events past their retention deleted');
+      if (pruned)
+        ctx.log.info({ pruned, retentionDays: options.inboxRetentionDays }, 'processed inbox events past their retention deleted');
       for (const installationId of ctx.store.inbox.installationsWithPending(now)) {
         await ctx.scheduler.schedule('sync', installationId);
       }

@@ -99,7 +99,9 @@ function internalView(data: NotificationIntent['data'], referrer: ReferrerRow | 
   const { referral, deal, reward, account } = data;
   return {
     ...(referral ? { referral: { ...referral } } : {}),
-    ...(deal ? { deal: { ...(deal.stage ? { stage: deal.stage } : {}), amount: major(deal.amountCents, deal.currency), currency: deal.currency } } : {}),
+    ...(deal
+      ? { deal: { ...(deal.stage ? { stage: deal.stage } : {}), amount: major(deal.amountCents, deal.currency), currency: deal.currency } }
+      : {}),
     ...(reward
       ? {
           reward: {
@@ -163,7 +165,13 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
 
   if (isReferrerTopic(intent.topic)) {
     if (!referrer) throw new Error(`${intent.topic} is told to a referrer: referrerId is required`);
-    const base = { topic: intent.topic, occurredAt: at, program, audience: 'referrer' as const, data: referrerView(intent.data, intent.program.discretion) };
+    const base = {
+      topic: intent.topic,
+      occurredAt: at,
+      program,
+      audience: 'referrer' as const,
+      data: referrerView(intent.data, intent.program.discretion),
+    };
     const digestAt = referrer.digest ? nextDigestAt(now).toISOString() : undefined;
     add(
       'email',
@@ -235,9 +243,11 @@ function assertOwnData(outbox: OutboxRepo, intent: NotificationIntent): void {
   if (!intent.referrerId) return;
   const referralId = intent.referralId ?? referral?.id;
   if (referralId) {
-    if (outbox.referrerOfReferral(intent.installationId, referralId) !== intent.referrerId) throw new Error(`Referral ${referralId} does not belong to referrer ${intent.referrerId}`);
+    if (outbox.referrerOfReferral(intent.installationId, referralId) !== intent.referrerId)
+      throw new Error(`Referral ${referralId} does not belong to referrer ${intent.referrerId}`);
   }
   if (reward) {
-    if (outbox.referrerOfReward(intent.installationId, reward.id) !== intent.referrerId) throw new Error(`Reward ${reward.id} does not belong to referrer ${intent.referrerId}`);
+    if (outbox.referrerOfReward(intent.installationId, reward.id) !== intent.referrerId)
+      throw new Error(`Reward ${reward.id} does not belong to referrer ${intent.referrerId}`);
   }
 }

@@ -87,7 +87,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
             : [first];
         const expired = rows.filter((r) => r.status === 'sending');
         outboxStore.recordAttempts(
-          expired.map((r) => ({ outboxId: r.id, attempt: r.attempts, ok: false, detail: 'claim expired before the outcome was recorded (notifier stopped?)', at })),
+          expired.map((r) => ({
+            outboxId: r.id,
+            attempt: r.attempts,
+            ok: false,
+            detail: 'claim expired before the outcome was recorded (notifier stopped?)',
+            at,
+          })),
         );
         outboxStore.claim(
           rows.map((r) => r.id),
@@ -135,7 +141,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       subject: rendered.subject,
       text: rendered.text,
       html: rendered.html,
-      messageId: emailMessageId(digest ? messageIdFor(rows.map((r) => r.deliveryKey).join('\n')) : latest.messageId, latest.program.senderEmail),
+      messageId: emailMessageId(
+        digest ? messageIdFor(rows.map((r) => r.deliveryKey).join('\n')) : latest.messageId,
+        latest.program.senderEmail,
+      ),
       date: now,
       // RFC 8058 one-click unsubscribe; the same URL serves the confirmation page on GET.
       headers: unsubscribeUrl ? { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {},
@@ -149,7 +158,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     if (!endpoint) return { kind: 'suppressed', detail: 'webhook endpoint deleted' };
     if (endpoint.status === 'disabled') return { kind: 'failed', detail: 'webhook endpoint disabled', retryable: false };
     const body = JSON.stringify({ type: payload.topic, id: payload.messageId, timestamp: payload.occurredAt, data: payload.data });
-    const result = await webhooks.send(endpoint.url, store.cipher.decrypt(endpoint.secretEnc), { id: payload.messageId, timestamp: now, body });
+    const result = await webhooks.send(endpoint.url, store.cipher.decrypt(endpoint.secretEnc), {
+      id: payload.messageId,
+      timestamp: now,
+      body,
+    });
     return result.ok ? { kind: 'delivered', detail: `HTTP ${result.status}` } : { kind: 'failed', detail: result.error, retryable: true };
   }
 
@@ -170,7 +183,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const first = rows[0]!;
     return store.transaction(
       () => {
-        outboxStore.recordAttempts(rows.map((r) => ({ outboxId: r.id, attempt: r.attempts, ok: outcome.kind === 'delivered', detail: outcome.detail, at })));
+        outboxStore.recordAttempts(
+          rows.map((r) => ({ outboxId: r.id, attempt: r.attempts, ok: outcome.kind === 'delivered', detail: outcome.detail, at })),
+        );
         const settle = (next: OutboxSettlement) => outboxStore.settle(ids, next);
         const endpoint = first.channel === 'webhook' ? endpoints.get((first.payload as WebhookPayload).endpointId) : undefined;
 
@@ -223,7 +238,12 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const referrer = store.referrals.referrer(endpoint.referrerId);
     enqueueEndpointDisabledNotice(
       outboxStore,
-      { installationId: endpoint.installationId, program: (row.payload as WebhookPayload).program, endpoint: { id: endpoint.id, url: endpoint.url, failingSince, lastError }, referrer },
+      {
+        installationId: endpoint.installationId,
+        program: (row.payload as WebhookPayload).program,
+        endpoint: { id: endpoint.id, url: endpoint.url, failingSince, lastError },
+        referrer,
+      },
       now,
     );
     log.warn({ endpointId: endpoint.id, failingSince }, 'webhook endpoint disabled after failing for the maximum age');
@@ -279,9 +299,18 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
 function failure(err: unknown): Outcome {
   if (err instanceof CrmError) {
-    return { kind: 'failed', detail: `${err.code}: ${err.message}`, retryable: err.retryable, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
+    return {
+      kind: 'failed',
+      detail: `${err.code}: ${err.message}`,
+      retryable: err.retryable,
+      ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+    };
   }
   const smtpCode = (err as { responseCode?: unknown } | null)?.responseCode;
   // An SMTP 5xx is permanent (no such mailbox); anything else may pass later.
-  return { kind: 'failed', detail: err instanceof Error ? err.message : String(err), retryable: !(typeof smtpCode === 'number' && smtpCode >= 500) };
+  return {
+    kind: 'failed',
+    detail: err instanceof Error ? err.message : String(err),
+    retryable: !(typeof smtpCode === 'number' && smtpCode >= 500),
+  };
 }

@@ -70,7 +70,10 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
   },
   'reward.approved': (d) => ({
     subject: `Your reward for referring ${referee(d)} was approved`,
-    paragraphs: [`Your reward${ofAmount(d)} for referring ${referee(d)} was approved.`, ...(d.reward ? [`It is due on ${d.reward.dueDate}.`] : [])],
+    paragraphs: [
+      `Your reward${ofAmount(d)} for referring ${referee(d)} was approved.`,
+      ...(d.reward ? [`It is due on ${d.reward.dueDate}.`] : []),
+    ],
   }),
   'reward.paid': (d) => ({
     subject: `Your reward for referring ${referee(d)} was paid`,
@@ -87,10 +90,16 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
     ],
   }),
   'referral.arrived_internal': (d) => {
-    const who = d.referrer ? `${d.referrer.name}${d.referrer.company ? ` (${d.referrer.company})` : ''} <${d.referrer.email}>` : 'A referrer';
+    const who = d.referrer
+      ? `${d.referrer.name}${d.referrer.company ? ` (${d.referrer.company})` : ''} <${d.referrer.email}>`
+      : 'A referrer';
     return {
       subject: `New referral: ${referee(d)}${d.referrer ? ` from ${d.referrer.name}` : ''}`,
-      paragraphs: [`${who}, who is not a contact in the CRM, referred ${referee(d)}.`, ...notes(d), ...(d.referral ? [`Referral id: ${d.referral.id}`] : [])],
+      paragraphs: [
+        `${who}, who is not a contact in the CRM, referred ${referee(d)}.`,
+        ...notes(d),
+        ...(d.referral ? [`Referral id: ${d.referral.id}`] : []),
+      ],
     };
   },
   'deal.claimed': (d) => {
@@ -161,7 +170,9 @@ function layout(
   const html = [
     '<!doctype html><html><body style="font-family:Arial,sans-serif;line-height:1.5;color:#222">',
     `<p>Hi ${escapeHtml(to.name)},</p>`,
-    ...sections.map((s) => [...(s.heading ? [`<h3>${escapeHtml(s.heading)}</h3>`] : []), ...s.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`)].join('')),
+    ...sections.map((s) =>
+      [...(s.heading ? [`<h3>${escapeHtml(s.heading)}</h3>`] : []), ...s.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`)].join(''),
+    ),
     `<p>${escapeHtml(program.senderName)}<br>${escapeHtml(program.name)}</p>`,
     ...(unsubscribeUrl
       ? [`<p style="font-size:12px;color:#666"><a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a> from these emails.</p>`]

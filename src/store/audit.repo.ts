@@ -41,7 +41,9 @@ export function auditRepo(db: Db) {
       return db
         .select()
         .from(decisions)
-        .where(and(eq(decisions.installationId, installationId), eq(decisions.subjectType, subjectType), eq(decisions.subjectId, subjectId)))
+        .where(
+          and(eq(decisions.installationId, installationId), eq(decisions.subjectType, subjectType), eq(decisions.subjectId, subjectId)),
+        )
         .orderBy(desc(decisions.id))
         .all();
     },

@@ -64,7 +64,8 @@ export function migrateDb(db: Db): void {
   try {
     migrate(db, { migrationsFolder });
     const broken = db.$client.pragma('foreign_key_check') as { table: string; parent: string }[];
-    if (broken.length) throw new Error(`migration left ${broken.length} broken references, first ${broken[0]!.table} → ${broken[0]!.parent}`);
+    if (broken.length)
+      throw new Error(`migration left ${broken.length} broken references, first ${broken[0]!.table} → ${broken[0]!.parent}`);
   } finally {
     db.$client.pragma('foreign_keys = ON');
   }

@@ -80,7 +80,16 @@ export function inboxRepo(db: Db) {
       for (let start = 0; start < events.length; start += INSERT_CHUNK) {
         const chunk = events.slice(start, start + INSERT_CHUNK);
         const values: unknown[] = [input.crm, installationId, status, receivedAt];
-        for (const e of chunk) values.push(e.accountId, e.eventKey, e.objectType, e.objectId, e.change, e.occurredAt, e.related ? JSON.stringify(e.related) : null);
+        for (const e of chunk)
+          values.push(
+            e.accountId,
+            e.eventKey,
+            e.objectType,
+            e.objectId,
+            e.change,
+            e.occurredAt,
+            e.related ? JSON.stringify(e.related) : null,
+          );
         stored += insertRows(chunk.length).run(values).changes;
       }
     }
@@ -95,7 +104,11 @@ export function inboxRepo(db: Db) {
   // Group commit: the webhook requests whose events arrive in one turn of the event loop share
   // one transaction. The commit is most of what storing a request costs, so a burst of
   // concurrent requests pays for it once.
-  type Uncommitted = { input: InboxWrite; resolve: (result: { stored: number; duplicates: number }) => void; reject: (err: unknown) => void };
+  type Uncommitted = {
+    input: InboxWrite;
+    resolve: (result: { stored: number; duplicates: number }) => void;
+    reject: (err: unknown) => void;
+  };
   const uncommitted: Uncommitted[] = [];
   const commitTogether = db.$client.transaction((inputs: InboxWrite[]) => inputs.map(insertEvents));
   const settle = (write: Uncommitted, stored: number) =>
@@ -104,7 +117,9 @@ export function inboxRepo(db: Db) {
     const writes = uncommitted.splice(0);
     try {
       const stored = commitTogether(writes.map((w) => w.input));
-      writes.forEach((w, i) => settle(w, stored[i]!));
+      writes.forEach((w, i) => {
+        settle(w, stored[i]!);
+      });
     } catch {
       // One bad request must not fail the others: each is tried on its own.
       for (const w of writes) {
@@ -191,10 +206,7 @@ export function inboxRepo(db: Db) {
 
     markDone(ids: number[], now: Date): void {
       if (ids.length === 0) return;
-      db.update(inbox)
-        .set({ status: 'done', processedAt: now.toISOString(), leaseUntil: null, lastError: null })
-        .where(idIn(ids))
-        .run();
+      db.update(inbox).set({ status: 'done', processedAt: now.toISOString(), leaseUntil: null, lastError: null }).where(idIn(ids)).run();
     },
 
     /** Back to pending for another try, or dead once `maxAttempts` were spent. */
@@ -229,7 +241,10 @@ export function inboxRepo(db: Db) {
       while (deleted < options.limit) {
         const rows = pruneScan.all(after, page);
         const expired = rows.filter((r) => r.receivedAt < cutoff);
-        const ids = expired.filter((r) => r.status === 'done' || r.status === 'ignored').map((r) => r.id).slice(0, options.limit - deleted);
+        const ids = expired
+          .filter((r) => r.status === 'done' || r.status === 'ignored')
+          .map((r) => r.id)
+          .slice(0, options.limit - deleted);
         if (ids.length) deleted += pruneDelete.run(JSON.stringify(ids)).changes;
         if (rows.length < page || expired.length < rows.length) break;
         after = rows.at(-1)!.id;
@@ -242,9 +257,7 @@ export function inboxRepo(db: Db) {
       const rows = db
         .selectDistinct({ installationId: inbox.installationId })
         .from(inbox)
-        .where(
-          and(isNotNull(inbox.installationId), waiting(now)),
-        )
+        .where(and(isNotNull(inbox.installationId), waiting(now)))
         .all();
       return rows.map((r) => r.installationId!);
     },
@@ -253,12 +266,7 @@ export function inboxRepo(db: Db) {
       const row = db
         .select({ n: sql<number>`count(*)` })
         .from(inbox)
-        .where(
-          and(
-            inArray(inbox.status, ['pending', 'processing']),
-            installationId ? eq(inbox.installationId, installationId) : undefined,
-          ),
-        )
+        .where(and(inArray(inbox.status, ['pending', 'processing']), installationId ? eq(inbox.installationId, installationId) : undefined))
         .get();
       return row?.n ?? 0;
     },

@@ -28,7 +28,9 @@ export function installationsRepo(db: Db, cipher: Cipher) {
   // route is kept for ROUTE_TTL_MS: another process's change shows within it, this process's own
   // at once. Unknown accounts are always asked again, so a new installation is never missed.
   type Route = Pick<InstallationRow, 'id' | 'status'>;
-  const routeByAccount = db.$client.prepare<[CrmKind, string], Route>('SELECT id, status FROM installations WHERE crm = ? AND account_id = ?');
+  const routeByAccount = db.$client.prepare<[CrmKind, string], Route>(
+    'SELECT id, status FROM installations WHERE crm = ? AND account_id = ?',
+  );
   const routes = new Map<string, { route: Route; until: number }>();
   return {
     list(): InstallationRow[] {

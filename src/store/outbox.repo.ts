@@ -156,7 +156,12 @@ export function outboxRepo(db: Db) {
     add(rows: NewOutboxRow[]): number {
       let added = 0;
       for (const row of rows) {
-        added += rowInsert.run({ ...row, referralId: row.referralId ?? null, referrerId: row.referrerId ?? null, lastError: row.lastError ?? null }).changes;
+        added += rowInsert.run({
+          ...row,
+          referralId: row.referralId ?? null,
+          referrerId: row.referrerId ?? null,
+          lastError: row.lastError ?? null,
+        }).changes;
       }
       return added;
     },

@@ -54,7 +54,12 @@ export function programsRepo(db: Db) {
     },
 
     list(installationId: string): ProgramRow[] {
-      return db.select().from(programs).where(eq(programs.installationId, installationId)).orderBy(asc(programs.createdAt), asc(programs.id)).all();
+      return db
+        .select()
+        .from(programs)
+        .where(eq(programs.installationId, installationId))
+        .orderBy(asc(programs.createdAt), asc(programs.id))
+        .all();
     },
 
     create(installationId: string, isDefault: boolean): ProgramRow {
@@ -80,13 +85,21 @@ export function programsRepo(db: Db) {
     },
 
     history(programId: string): ProgramVersion[] {
-      return db.select().from(programVersions).where(eq(programVersions.programId, programId)).orderBy(desc(programVersions.version)).all().map(toVersion);
+      return db
+        .select()
+        .from(programVersions)
+        .where(eq(programVersions.programId, programId))
+        .orderBy(desc(programVersions.version))
+        .all()
+        .map(toVersion);
     },
 
     /** A change never edits a version: it adds the next one. */
     addVersion(program: ProgramRow, settings: Program, createdBy: string): ProgramVersion {
       const next = (this.current(program.id)?.version ?? 0) + 1;
-      db.insert(programVersions).values({ programId: program.id, installationId: program.installationId, version: next, settings, createdBy }).run();
+      db.insert(programVersions)
+        .values({ programId: program.id, installationId: program.installationId, version: next, settings, createdBy })
+        .run();
       return this.version(program.id, next)!;
     },
   };

@@ -31,8 +31,16 @@ export function decodeCursor(cursor: string): [string, string] | undefined {
 export function referralsRepo(db: Db) {
   // Prepared once: applying a CRM deal runs these many times, and building the SQL cost more
   // than running it.
-  const referrerById = db.select().from(referrers).where(eq(referrers.id, sql.placeholder('id'))).prepare();
-  const referralById = db.select().from(referrals).where(eq(referrals.id, sql.placeholder('id'))).prepare();
+  const referrerById = db
+    .select()
+    .from(referrers)
+    .where(eq(referrers.id, sql.placeholder('id')))
+    .prepare();
+  const referralById = db
+    .select()
+    .from(referrals)
+    .where(eq(referrals.id, sql.placeholder('id')))
+    .prepare();
   // Unary + on the sort key: without it SQLite walks the whole installation in submitted order
   // rather than sorting the few rows the email index finds. Ties go by id, as in that walk.
   const priorByEmail = db
@@ -305,7 +313,9 @@ export function referralsRepo(db: Db) {
       return activeAttributionsOfDeal.all({ installationId, dealId });
     },
 
-    insertAttribution(values: Omit<typeof attributions.$inferInsert, 'id' | 'createdAt' | 'reversedAt' | 'reversalReason'>): AttributionRow {
+    insertAttribution(
+      values: Omit<typeof attributions.$inferInsert, 'id' | 'createdAt' | 'reversedAt' | 'reversalReason'>,
+    ): AttributionRow {
       return attributionInsert.get({ ...values, id: newId('att') })!;
     },
 

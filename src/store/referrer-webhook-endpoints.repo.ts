@@ -16,7 +16,12 @@ export function referrerWebhookEndpointsRepo(db: Db) {
     },
 
     ofReferrer(referrerId: string): WebhookEndpointRow[] {
-      return db.select().from(webhookEndpoints).where(eq(webhookEndpoints.referrerId, referrerId)).orderBy(webhookEndpoints.createdAt).all();
+      return db
+        .select()
+        .from(webhookEndpoints)
+        .where(eq(webhookEndpoints.referrerId, referrerId))
+        .orderBy(webhookEndpoints.createdAt)
+        .all();
     },
 
     delete(id: string): void {
@@ -39,7 +44,10 @@ export function referrerWebhookEndpointsRepo(db: Db) {
 
     /** Disables the endpoint and fails its waiting messages, which would not be delivered either. */
     disable(endpoint: WebhookEndpointRow, failingSince: string, disabledReason: string): void {
-      db.update(webhookEndpoints).set({ status: 'disabled', disabledReason, failingSince }).where(eq(webhookEndpoints.id, endpoint.id)).run();
+      db.update(webhookEndpoints)
+        .set({ status: 'disabled', disabledReason, failingSince })
+        .where(eq(webhookEndpoints.id, endpoint.id))
+        .run();
       const waiting = db
         .select({ id: outbox.id, payload: outbox.payload })
         .from(outbox)

@@ -13,7 +13,11 @@ export function rewardsRepo(db: Db) {
   const netOf = sql<number>`coalesce((SELECT sum(e.amount_cents) FROM reward_events e WHERE e.reward_id = "rewards"."id"), 0)`;
 
   // Prepared once: settling a milestone reads a referral's and a referrer's rewards every time.
-  const withNetById = db.select({ ...getColumns(), netCents: netOf }).from(rewards).where(eq(rewards.id, sql.placeholder('id'))).prepare();
+  const withNetById = db
+    .select({ ...getColumns(), netCents: netOf })
+    .from(rewards)
+    .where(eq(rewards.id, sql.placeholder('id')))
+    .prepare();
   const withNetForReferral = db
     .select({ ...getColumns(), netCents: netOf })
     .from(rewards)
@@ -136,7 +140,13 @@ export function rewardsRepo(db: Db) {
       return db
         .select()
         .from(rewards)
-        .where(and(eq(rewards.installationId, installationId), eq(rewards.status, 'approved'), or(lt(rewards.dueDate, today), eq(rewards.dueDate, today))))
+        .where(
+          and(
+            eq(rewards.installationId, installationId),
+            eq(rewards.status, 'approved'),
+            or(lt(rewards.dueDate, today), eq(rewards.dueDate, today)),
+          ),
+        )
         .all();
     },
 
@@ -159,8 +169,50 @@ export function rewardsRepo(db: Db) {
 }
 
 function getColumns() {
-  const { id, installationId, referralId, referrerId, dealId, kind, beneficiary, milestone, amountCents, currency, status, dueDate, requiresApproval, programId, programVersion, reasons, idempotencyKey, payoutReference, createdAt, updatedAt } = rewards;
-  return { id, installationId, referralId, referrerId, dealId, kind, beneficiary, milestone, amountCents, currency, status, dueDate, requiresApproval, programId, programVersion, reasons, idempotencyKey, payoutReference, createdAt, updatedAt };
+  const {
+    id,
+    installationId,
+    referralId,
+    referrerId,
+    dealId,
+    kind,
+    beneficiary,
+    milestone,
+    amountCents,
+    currency,
+    status,
+    dueDate,
+    requiresApproval,
+    programId,
+    programVersion,
+    reasons,
+    idempotencyKey,
+    payoutReference,
+    createdAt,
+    updatedAt,
+  } = rewards;
+  return {
+    id,
+    installationId,
+    referralId,
+    referrerId,
+    dealId,
+    kind,
+    beneficiary,
+    milestone,
+    amountCents,
+    currency,
+    status,
+    dueDate,
+    requiresApproval,
+    programId,
+    programVersion,
+    reasons,
+    idempotencyKey,
+    payoutReference,
+    createdAt,
+    updatedAt,
+  };
 }
 
 export type RewardsRepo = ReturnType<typeof rewardsRepo>;

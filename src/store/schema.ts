@@ -12,10 +12,7 @@ import { REWARD_MILESTONES } from '../domain/program.ts';
 import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
 import { REWARD_ENTRY_KINDS, REWARD_KINDS, REWARD_STATUSES } from '../domain/rewards.ts';
 
-const createdAt = () =>
-  text('created_at')
-    .notNull()
-    .default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
+const createdAt = () => text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
 
 export const installations = sqliteTable(
   'installations',
@@ -61,7 +58,10 @@ export const programs = sqliteTable(
     isDefault: integer('is_default', { mode: 'boolean' }).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index('programs_installation').on(t.installationId), uniqueIndex('programs_one_default').on(t.installationId).where(sql`is_default = 1`)],
+  (t) => [
+    index('programs_installation').on(t.installationId),
+    uniqueIndex('programs_one_default').on(t.installationId).where(sql`is_default = 1`),
+  ],
 );
 
 /** Program settings are versioned: a change inserts a new version; referrals lock theirs. */

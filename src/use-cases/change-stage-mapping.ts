@@ -1,4 +1,4 @@
-import { CrmError } from '../../connectors/connector.ts';
+import { CrmError, type PipelineStage } from '../../connectors/connector.ts';
 import { changeStageMapping, type StageMapping, type StageMappingProblem } from '../domain/referral-lifecycle.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import type { UseCaseContext } from '../ports/context.ts';
@@ -10,14 +10,23 @@ export type ChangeStageMappingResult =
   | { outcome: 'crm_unavailable'; reason: string; retryAfterMs?: number };
 
 /** An admin maps pipelines' stages to lifecycle steps; checked against the CRM's pipelines as they are now. */
-export async function changeInstallationStageMapping(ctx: UseCaseContext, installation: InstallationRow, requested: StageMapping, actor: string): Promise<ChangeStageMappingResult> {
+export async function changeInstallationStageMapping(
+  ctx: UseCaseContext,
+  installation: InstallationRow,
+  requested: StageMapping,
+  actor: string,
+): Promise<ChangeStageMappingResult> {
   const { store } = ctx;
-  let stages;
+  let stages: PipelineStage[];
   try {
     stages = await ctx.crm.client(installation).listPipelineStages();
   } catch (err) {
     if (!(err instanceof CrmError)) throw err;
-    return { outcome: 'crm_unavailable', reason: `${err.code}: ${err.message}`, ...(err.options.retryAfterMs ? { retryAfterMs: err.options.retryAfterMs } : {}) };
+    return {
+      outcome: 'crm_unavailable',
+      reason: `${err.code}: ${err.message}`,
+      ...(err.options.retryAfterMs ? { retryAfterMs: err.options.retryAfterMs } : {}),
+    };
   }
   const current = (store.installations.settings(installation).stageMapping ?? {}) as StageMapping;
   const change = changeStageMapping(current, requested, stages);

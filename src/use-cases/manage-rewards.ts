@@ -4,9 +4,7 @@ import type { UseCaseContext } from '../ports/context.ts';
 import { programNotice, rewardNotice } from '../notify/notices.ts';
 import { lockedProgram } from './reward-ledger.ts';
 
-export type RewardChange =
-  | { ok: true; reward: RewardWithNet; changed: boolean }
-  | { ok: false; reason: string; reward: RewardWithNet };
+export type RewardChange = { ok: true; reward: RewardWithNet; changed: boolean } | { ok: false; reason: string; reward: RewardWithNet };
 
 /**
  * Finance's actions on a reward: approve, reject (with a reason), mark paid (with a payout
@@ -15,13 +13,18 @@ export type RewardChange =
  */
 export function changeReward(
   ctx: UseCaseContext,
-  args: { reward: RewardWithNet; action: Extract<RewardAction, 'approve' | 'reject' | 'mark_paid'>; actor: string; reason?: string; payoutReference?: string },
+  args: {
+    reward: RewardWithNet;
+    action: Extract<RewardAction, 'approve' | 'reject' | 'mark_paid'>;
+    actor: string;
+    reason?: string;
+    payoutReference?: string;
+  },
 ): RewardChange {
   const { store } = ctx;
   const { reward } = args;
   // Paying an approved reward makes it payable on the way: finance may pay before the due date.
-  const steps: RewardAction[] =
-    args.action === 'mark_paid' && reward.status === 'approved' ? ['make_payable', 'mark_paid'] : [args.action];
+  const steps: RewardAction[] = args.action === 'mark_paid' && reward.status === 'approved' ? ['make_payable', 'mark_paid'] : [args.action];
   let from = reward.status;
   const moves: { from: RewardStatus; to: RewardStatus; action: RewardAction }[] = [];
   for (const action of steps) {
@@ -73,8 +76,10 @@ export function changeReward(
     const referral = store.referrals.get(reward.referralId)!;
     const updated = store.rewards.get(reward.id)!;
     const notice = programNotice(lockedProgram(ctx, referral));
-    if (reward.beneficiary === 'referrer' && from === 'approved') ctx.notify(rewardNotice(updated, referral, notice, 'reward.approved', `${reward.id}:approved`), now);
-    if (reward.beneficiary === 'referrer' && from === 'paid') ctx.notify(rewardNotice(updated, referral, notice, 'reward.paid', `${reward.id}:paid`), now);
+    if (reward.beneficiary === 'referrer' && from === 'approved')
+      ctx.notify(rewardNotice(updated, referral, notice, 'reward.approved', `${reward.id}:approved`), now);
+    if (reward.beneficiary === 'referrer' && from === 'paid')
+      ctx.notify(rewardNotice(updated, referral, notice, 'reward.paid', `${reward.id}:paid`), now);
   });
   return { ok: true, reward: store.rewards.get(reward.id)!, changed: true };
 }

@@ -15,7 +15,13 @@ export type SaveProgramResult =
  * A program change is a new version; referrals keep the version they were submitted under.
  * `basedOnVersion` is the version the caller read and edited, when it says so.
  */
-export function saveProgram(ctx: UseCaseContext, program: ProgramRow, settings: Program, actor: string, basedOnVersion?: number): SaveProgramResult {
+export function saveProgram(
+  ctx: UseCaseContext,
+  program: ProgramRow,
+  settings: Program,
+  actor: string,
+  basedOnVersion?: number,
+): SaveProgramResult {
   const now = ctx.now();
   return ctx.store.transaction(() => {
     const before = ctx.store.programs.current(program.id);
@@ -40,7 +46,12 @@ export function saveProgram(ctx: UseCaseContext, program: ProgramRow, settings: 
  * What a draft program would have cost over the stored won deals of the last `months` months,
  * next to the current program, per referrer.
  */
-export function simulateDraft(ctx: UseCaseContext, program: ProgramRow, draft: Program, months: number): SimulationResult & { deals: number } {
+export function simulateDraft(
+  ctx: UseCaseContext,
+  program: ProgramRow,
+  draft: Program,
+  months: number,
+): SimulationResult & { deals: number } {
   const { store } = ctx;
   const { installationId } = program;
   const current = store.programs.current(program.id);
@@ -55,7 +66,13 @@ export function simulateDraft(ctx: UseCaseContext, program: ProgramRow, draft: P
       if (!referrer || !deal.closeDate) continue;
       deals.push({
         referral: { id: attribution.referralId, referrerId: referrer.id, referrerType: referrer.type, referrerTier: referrer.tier },
-        deal: { id: deal.dealId, firstYearValueCents: deal.firstYearValueCents, amountCents: deal.amountCents, currency: deal.currency, closeDate: deal.closeDate },
+        deal: {
+          id: deal.dealId,
+          firstYearValueCents: deal.firstYearValueCents,
+          amountCents: deal.amountCents,
+          currency: deal.currency,
+          closeDate: deal.closeDate,
+        },
         sharePpm: attribution.sharePpm,
       });
     }

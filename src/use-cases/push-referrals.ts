@@ -14,7 +14,7 @@ const BATCH = 100;
 export async function pushReferrals(ctx: UseCaseContext, installationId: string): Promise<{ pushed: number }> {
   const { store } = ctx;
   const installation = store.installations.get(installationId);
-  if (!installation || installation.status !== 'active') return { pushed: 0 };
+  if (installation?.status !== 'active') return { pushed: 0 };
   const client = ctx.crm.client(installation);
   let pushed = 0;
   for (;;) {
@@ -59,19 +59,28 @@ export async function pushReferrals(ctx: UseCaseContext, installationId: string)
         writes.push({
           target: 'referral',
           person: { objectType: result.person.objectType, id: result.person.id },
-          fields: { referralId: referral.id, status: referral.status, referrerName: referrer.name, referrerEmail: referrer.email, referrerType: referrer.type },
+          fields: {
+            referralId: referral.id,
+            status: referral.status,
+            referrerName: referrer.name,
+            referrerEmail: referrer.email,
+            referrerType: referrer.type,
+          },
         });
         if (arrivals.includes(result)) {
           const program = programNotice(lockedProgram(ctx, referral));
           const owner = owners[ownerOf(result) ?? ''];
-          const recipient = owner ? { email: owner.email, name: owner.name ?? owner.email } : { email: program.senderEmail, name: program.senderName };
+          const recipient = owner
+            ? { email: owner.email, name: owner.name ?? owner.email }
+            : { email: program.senderEmail, name: program.senderName };
           ctx.notify(arrivalNotice(referral, referrer, program, recipient), now);
         }
         pushed += 1;
       }
       for (const person of referrerPeople) {
         const referrer = referrers.find((r) => person.email && r.email === person.email.toLowerCase());
-        if (referrer && !referrer.crmPersonId) store.referrals.updateReferrer(referrer.id, { crmPersonType: person.objectType, crmPersonId: person.id });
+        if (referrer && !referrer.crmPersonId)
+          store.referrals.updateReferrer(referrer.id, { crmPersonType: person.objectType, crmPersonId: person.id });
       }
     });
     for (const outcome of await client.write(writes)) {

@@ -16,9 +16,18 @@ export interface ReceiveOutcome {
  * committed to the inbox (in one transaction with the requests that arrived alongside it) before
  * the answer goes out. No CRM call happens here; the sync job is scheduled and does the fetching.
  */
-export async function receiveWebhook(ctx: UseCaseContext, connector: RegisteredConnector, request: InboundRequest): Promise<ReceiveOutcome> {
+export async function receiveWebhook(
+  ctx: UseCaseContext,
+  connector: RegisteredConnector,
+  request: InboundRequest,
+): Promise<ReceiveOutcome> {
   const hooks = connector.webhooks;
-  const refuse = (status: number, reason: string): ReceiveOutcome => ({ reply: hooks.refuse(status, reason), stored: 0, duplicates: 0, refused: reason });
+  const refuse = (status: number, reason: string): ReceiveOutcome => ({
+    reply: hooks.refuse(status, reason),
+    stored: 0,
+    duplicates: 0,
+    refused: reason,
+  });
 
   const verdict = hooks.verify(request, ctx.now());
   if (!verdict.ok) return refuse(401, verdict.reason);
@@ -45,7 +54,10 @@ export async function receiveWebhook(ctx: UseCaseContext, connector: RegisteredC
 
   const { stored, duplicates } = await ctx.store.inbox.store({
     crm: connector.kind,
-    groups: accounts.map(({ accountId, installation }) => ({ installationId: installation?.id ?? null, events: byAccount.get(accountId)! })),
+    groups: accounts.map(({ accountId, installation }) => ({
+      installationId: installation?.id ?? null,
+      events: byAccount.get(accountId)!,
+    })),
     now: ctx.now(),
   });
   // Not awaited: the events are durable already, and a queue that is slow or down must not delay

@@ -19,7 +19,7 @@ const CURSOR = 'reconcile';
 export async function reconcileInstallation(ctx: UseCaseContext, installationId: string): Promise<{ records: number }> {
   const { store } = ctx;
   const installation = store.installations.get(installationId);
-  if (!installation || installation.status !== 'active') return { records: 0 };
+  if (installation?.status !== 'active') return { records: 0 };
   const client = ctx.crm.client(installation);
   let cursor = store.deals.cursor(installationId, CURSOR);
   const since = new Date(ctx.now().getTime() - FIRST_LOOKBACK_MS);
@@ -27,7 +27,11 @@ export async function reconcileInstallation(ctx: UseCaseContext, installationId:
   for (;;) {
     const page = await client.changedSince(cursor, since);
     if (page.records.length) {
-      const result = await applyCrmChanges(ctx, installation, page.records.map((r) => ({ objectType: r.objectType, id: r.id })));
+      const result = await applyCrmChanges(
+        ctx,
+        installation,
+        page.records.map((r) => ({ objectType: r.objectType, id: r.id })),
+      );
       if (result.failed.length) ctx.log.warn({ installationId, failed: result.failed }, 'reconciliation could not apply some records');
       records += page.records.length;
     }
@@ -51,7 +55,11 @@ function expireReferrals(ctx: UseCaseContext, installationId: string): void {
   const cutoff = new Date(now.getTime() - shortest * 86_400_000).toISOString();
   for (const referral of ctx.store.referrals.openWithoutDeal(installationId, cutoff)) {
     const { windowDays } = lockedProgram(ctx, referral).attribution;
-    const decision = expiryDecision({ status: referral.status, submittedAt: referral.submittedAt, hasDeal: false }, now.toISOString(), windowDays);
+    const decision = expiryDecision(
+      { status: referral.status, submittedAt: referral.submittedAt, hasDeal: false },
+      now.toISOString(),
+      windowDays,
+    );
     if (!decision.expire) continue;
     ctx.store.transaction(() => {
       const key = `${referral.id}:expired`;

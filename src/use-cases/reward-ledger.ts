@@ -1,11 +1,6 @@
 import { calendarQuarter, toDateOnly } from '../domain/dates.ts';
 import type { Program } from '../domain/program.ts';
-import {
-  clawbackDecision,
-  recomputeRewards,
-  type ExistingReward,
-  type RewardInput,
-} from '../domain/rewards.ts';
+import { clawbackDecision, recomputeRewards, type ExistingReward, type RewardInput } from '../domain/rewards.ts';
 import type { ReferralRow, ReferrerRow } from '../store/referrals.repo.ts';
 import type { RewardWithNet } from '../store/rewards.repo.ts';
 import type { UseCaseContext } from '../ports/context.ts';
@@ -117,14 +112,31 @@ function recordRewardPlan(
   const outcome = {
     milestone,
     dealId,
-    rewards: plan.decisions.map((d) => ({ kind: d.kind, beneficiary: d.beneficiary, amountCents: d.amountCents, currency: d.currency, reasons: d.reasons })),
+    rewards: plan.decisions.map((d) => ({
+      kind: d.kind,
+      beneficiary: d.beneficiary,
+      amountCents: d.amountCents,
+      currency: d.currency,
+      reasons: d.reasons,
+    })),
     notes: plan.notes,
   };
   const last = ctx.store.audit
     .decisionsFor(referral.installationId, 'referral', referral.id)
-    .find((d) => d.kind === 'reward_plan' && (d.outcome as typeof outcome).milestone === milestone && (d.outcome as typeof outcome).dealId === dealId);
+    .find(
+      (d) =>
+        d.kind === 'reward_plan' &&
+        (d.outcome as typeof outcome).milestone === milestone &&
+        (d.outcome as typeof outcome).dealId === dealId,
+    );
   if (last && JSON.stringify(last.outcome) === JSON.stringify(outcome)) return;
-  ctx.store.audit.decide({ installationId: referral.installationId, subjectType: 'referral', subjectId: referral.id, kind: 'reward_plan', outcome });
+  ctx.store.audit.decide({
+    installationId: referral.installationId,
+    subjectType: 'referral',
+    subjectId: referral.id,
+    kind: 'reward_plan',
+    outcome,
+  });
 }
 
 /** Offsetting ledger entries that net each reward to zero; paid ones are netted in the next payout. */

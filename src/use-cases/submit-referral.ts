@@ -168,7 +168,9 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
     // schedules its push once it is back.
     await ctx.scheduler
       .schedule('push-referrals', installation.id)
-      .catch((err: unknown) => ctx.log.warn({ err: String(err), installationId: installation.id }, 'push of a new referral left to the sweeper'));
+      .catch((err: unknown) =>
+        ctx.log.warn({ err: String(err), installationId: installation.id }, 'push of a new referral left to the sweeper'),
+      );
     if (result.verdict.claimedDealId) await applyClaimedDeal(ctx, installation, result.verdict.claimedDealId);
   }
   return result;
@@ -216,7 +218,8 @@ function recordClaim(
     expiresAt: args.verdict.outcome === 'claim_pending' ? args.verdict.expiresAt : at,
   });
   // A program that needs no approval accepted the claim at once.
-  if (args.verdict.outcome === 'accepted') store.dealClaims.decide(args.referralId, 'approved', 'the program (no approval required)', at, null);
+  if (args.verdict.outcome === 'accepted')
+    store.dealClaims.decide(args.referralId, 'approved', 'the program (no approval required)', at, null);
   store.audit.record({
     installationId: args.installationId,
     actor: by,
@@ -244,7 +247,8 @@ function tellReferrer(
 ): void {
   const ownSubmission = submittedBy === 'referrer';
   if (verdict.outcome === 'rejected') {
-    if (ownSubmission) ctx.notify(referralNotice(referral, referrer, notice, 'referral.declined', `${referral.id}:rejected`, verdict.referrerReason), now);
+    if (ownSubmission)
+      ctx.notify(referralNotice(referral, referrer, notice, 'referral.declined', `${referral.id}:rejected`, verdict.referrerReason), now);
     return;
   }
   // A claim is told as received now, and as accepted or declined once an approver decides.

@@ -1,7 +1,7 @@
 import { CrmError } from '../../connectors/connector.ts';
 import type { CrmObjectType } from '../../connectors/connector.ts';
 import type { InboxRow, SyncWindow } from '../store/inbox.repo.ts';
-import { applyCrmChanges, type RecordRef } from './apply-crm-changes.ts';
+import { applyCrmChanges, type ApplyResult, type RecordRef } from './apply-crm-changes.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 
 /** Records claimed per run: twenty CRM batches. More waiting → the job schedules itself again. */
@@ -22,20 +22,29 @@ export interface SyncOptions extends SyncWindow {
 export async function syncInstallation(ctx: UseCaseContext, installationId: string, options: SyncOptions): Promise<void> {
   const { store } = ctx;
   const installation = store.installations.get(installationId);
-  if (!installation || installation.status !== 'active') return;
-  const rows = store.inbox.claim(installationId, { records: RECORDS_PER_RUN, leaseMs: options.leaseMs, quietMs: options.quietMs, maxDelayMs: options.maxDelayMs, now: ctx.now() });
+  if (installation?.status !== 'active') return;
+  const rows = store.inbox.claim(installationId, {
+    records: RECORDS_PER_RUN,
+    leaseMs: options.leaseMs,
+    quietMs: options.quietMs,
+    maxDelayMs: options.maxDelayMs,
+    now: ctx.now(),
+  });
   if (rows.length === 0) return scheduleNextDue(ctx, installationId, options);
 
   // The claim is renewed while we work, so a short lease only matters when this process dies.
   const ids = rows.map((r) => r.id);
-  const renew = setInterval(() => {
-    try {
-      store.inbox.extendLease(ids, new Date(ctx.now().getTime() + options.leaseMs));
-    } catch (err) {
-      ctx.log.warn({ err, installationId }, 'inbox lease not renewed');
-    }
-  }, Math.max(options.leaseMs / 3, 50));
-  let result;
+  const renew = setInterval(
+    () => {
+      try {
+        store.inbox.extendLease(ids, new Date(ctx.now().getTime() + options.leaseMs));
+      } catch (err) {
+        ctx.log.warn({ err, installationId }, 'inbox lease not renewed');
+      }
+    },
+    Math.max(options.leaseMs / 3, 50),
+  );
+  let result: ApplyResult;
   try {
     result = await applyCrmChanges(ctx, installation, refsOf(rows));
   } catch (err) {
@@ -51,7 +60,10 @@ export async function syncInstallation(ctx: UseCaseContext, installationId: stri
   const failedKeys = new Set(result.failed.map((f) => `${f.ref.objectType}:${f.ref.id}`));
   const failedRows = rows.filter((r) => refsOfRow(r).some((ref) => failedKeys.has(`${ref.objectType}:${ref.id}`)));
   const failed = new Set(failedRows);
-  store.inbox.markDone(rows.filter((r) => !failed.has(r)).map((r) => r.id), ctx.now());
+  store.inbox.markDone(
+    rows.filter((r) => !failed.has(r)).map((r) => r.id),
+    ctx.now(),
+  );
   if (failedRows.length) store.inbox.markFailed(failedRows, result.failed.map((f) => f.error).join('; '), options.maxAttempts);
   const claimedRecords = new Set(rows.map((r) => `${r.objectType}:${r.objectId}`)).size;
   if (claimedRecords === RECORDS_PER_RUN || failedRows.some((r) => r.attempts < options.maxAttempts)) {

@@ -24,8 +24,16 @@ export async function startBareEndpoint(clientSecret: string, port: number): Pro
       clientSecret,
       new Date(),
     );
-    if (!verdict.ok) res.status(401).type('application/json').send(JSON.stringify({ error: { code: 'unauthorized', message: verdict.reason } }));
-    else res.status(200).type('application/json').send(JSON.stringify({ status: 'ok' }));
+    if (!verdict.ok)
+      res
+        .status(401)
+        .type('application/json')
+        .send(JSON.stringify({ error: { code: 'unauthorized', message: verdict.reason } }));
+    else
+      res
+        .status(200)
+        .type('application/json')
+        .send(JSON.stringify({ status: 'ok' }));
   });
   const server = await new Promise<Server>((resolve, reject) => {
     // Like Referloop's startService: every interface, the client connects over loopback.

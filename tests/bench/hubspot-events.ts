@@ -32,14 +32,28 @@ export const creation = (ctx: EventContext, type: 'deal' | 'contact' | 'company'
   changeFlag: 'CREATED',
 });
 
-export const propertyChange = (ctx: EventContext, type: 'deal' | 'contact' | 'company', objectId: number, propertyName: string, propertyValue: string, at: number): HsEvent => ({
+export const propertyChange = (
+  ctx: EventContext,
+  type: 'deal' | 'contact' | 'company',
+  objectId: number,
+  propertyName: string,
+  propertyValue: string,
+  at: number,
+): HsEvent => ({
   ...base(ctx, `${type}.propertyChange`, at, 3_100_410),
   objectId,
   propertyName,
   propertyValue,
 });
 
-export const associationChange = (ctx: EventContext, from: 'deal' | 'contact', fromId: number, to: 'deal' | 'contact', toId: number, at: number): HsEvent => ({
+export const associationChange = (
+  ctx: EventContext,
+  from: 'deal' | 'contact',
+  fromId: number,
+  to: 'deal' | 'contact',
+  toId: number,
+  at: number,
+): HsEvent => ({
   ...base(ctx, `${from}.associationChange`, at, 3_100_420),
   associationType: `${from.toUpperCase()}_TO_${to.toUpperCase()}`,
   fromObjectId: fromId,
@@ -57,16 +71,26 @@ export function syntheticEvent(ctx: EventContext, n: number, idBase: number, bas
   const id = idBase + n;
   const at = baseTs + n;
   switch (n % 10) {
-    case 0: return creation(ctx, 'deal', id, at);
-    case 1: return propertyChange(ctx, 'deal', id, 'dealstage', 'qualifiedtobuy', at);
-    case 2: return propertyChange(ctx, 'deal', id, 'amount', '25000', at);
-    case 3: return propertyChange(ctx, 'deal', id, 'dealstage', 'presentationscheduled', at);
-    case 4: return propertyChange(ctx, 'deal', id, 'closedate', '1774958400000', at);
-    case 5: return creation(ctx, 'contact', id, at);
-    case 6: return propertyChange(ctx, 'contact', id, 'lifecyclestage', 'opportunity', at);
-    case 7: return propertyChange(ctx, 'company', id, 'name', `Company ${id}`, at);
-    case 8: return associationChange(ctx, 'deal', id, 'contact', id + 1, at);
-    default: return propertyChange(ctx, 'deal', id, 'dealstage', 'closedwon', at);
+    case 0:
+      return creation(ctx, 'deal', id, at);
+    case 1:
+      return propertyChange(ctx, 'deal', id, 'dealstage', 'qualifiedtobuy', at);
+    case 2:
+      return propertyChange(ctx, 'deal', id, 'amount', '25000', at);
+    case 3:
+      return propertyChange(ctx, 'deal', id, 'dealstage', 'presentationscheduled', at);
+    case 4:
+      return propertyChange(ctx, 'deal', id, 'closedate', '1774958400000', at);
+    case 5:
+      return creation(ctx, 'contact', id, at);
+    case 6:
+      return propertyChange(ctx, 'contact', id, 'lifecyclestage', 'opportunity', at);
+    case 7:
+      return propertyChange(ctx, 'company', id, 'name', `Company ${id}`, at);
+    case 8:
+      return associationChange(ctx, 'deal', id, 'contact', id + 1, at);
+    default:
+      return propertyChange(ctx, 'deal', id, 'dealstage', 'closedwon', at);
   }
 }
 

@@ -239,7 +239,9 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  * rounds' ratios; each side's figures are those of the median round.
  */
 async function ingestPhase() {
-  progress(`ingest: ${EVENTS_PER_REQUEST} events/request, ${CONCURRENCY} keep-alive connections, ${INGEST_ROUNDS} rounds of bare then Referloop, each ${WARMUP_MS} ms warm-up + ${INGEST_MS} ms`);
+  progress(
+    `ingest: ${EVENTS_PER_REQUEST} events/request, ${CONCURRENCY} keep-alive connections, ${INGEST_ROUNDS} rounds of bare then Referloop, each ${WARMUP_MS} ms warm-up + ${INGEST_MS} ms`,
+  );
   phasePeakMb();
   const bare = await startBareEndpoint(CLIENT.clientSecret, await freePort());
   const off = await startReferloop('ingest', { worker: false, portalId: 24_681_358 });
@@ -251,7 +253,9 @@ async function ingestPhase() {
       const bareRun = await runLoad(loadSpec(bare.url, 24_681_357, 10_000_000 + idOffset));
       const offRun = await runLoad(loadSpec(off.webhookUrl, off.portalId, 20_000_000 + idOffset));
       rounds.push({ bare: bareRun, off: offRun, ratio: offRun.eventsPerSec / bareRun.eventsPerSec });
-      progress(`  round ${n + 1}: bare ${bareRun.eventsPerSec} events/s, Referloop ${offRun.eventsPerSec} events/s (p99 ${offRun.latencyMs.p99} ms) → ${round(offRun.eventsPerSec / bareRun.eventsPerSec, 3)}`);
+      progress(
+        `  round ${n + 1}: bare ${bareRun.eventsPerSec} events/s, Referloop ${offRun.eventsPerSec} events/s (p99 ${offRun.latencyMs.p99} ms) → ${round(offRun.eventsPerSec / bareRun.eventsPerSec, 3)}`,
+      );
     }
   } finally {
     await bare.close();
@@ -286,8 +290,16 @@ function minimumCalls(deals: number, contacts: number, wonDeals: number) {
     { kind: 'POST /crm/v4/associations/deals/contacts/batch/read', what: 'deals → contacts (attribution candidates)', records: deals },
     { kind: 'POST /crm/v4/associations/deals/companies/batch/read', what: 'deals → companies (attribution candidates)', records: deals },
     { kind: 'POST /crm/v3/objects/contacts/batch/read', what: 'contacts named by association events', records: contacts },
-    { kind: 'POST /crm/v4/associations/contacts/companies/batch/read', what: "contacts → companies (the person's account)", records: contacts },
-    { kind: 'POST /crm/v4/associations/contacts/deals/batch/read', what: "contacts → deals (a referred person's deals)", records: contacts },
+    {
+      kind: 'POST /crm/v4/associations/contacts/companies/batch/read',
+      what: "contacts → companies (the person's account)",
+      records: contacts,
+    },
+    {
+      kind: 'POST /crm/v4/associations/contacts/deals/batch/read',
+      what: "contacts → deals (a referred person's deals)",
+      records: contacts,
+    },
     { kind: 'POST /crm/v3/objects/contacts/batch/update', what: 'write-back: referral status on the contact', records: contacts },
     { kind: 'POST /crm/v3/objects/deals/batch/update', what: 'write-back: attribution on the won deal', records: wonDeals },
   ];
@@ -296,7 +308,9 @@ function minimumCalls(deals: number, contacts: number, wonDeals: number) {
 
 async function drainPhase() {
   const totalEvents = DEALS * EVENTS_PER_DEAL;
-  progress(`drain: ${DEALS} referred contacts with a deal each, ${EVENTS_PER_DEAL} events per deal (${totalEvents} events), order ${ORDER}`);
+  progress(
+    `drain: ${DEALS} referred contacts with a deal each, ${EVENTS_PER_DEAL} events per deal (${totalEvents} events), order ${ORDER}`,
+  );
   const rl = await startReferloop('drain', { worker: true, portalId: 24_681_360 });
   const { runtime } = rl.svc;
   const db = runtime.db.$client;
@@ -309,7 +323,11 @@ async function drainPhase() {
 
   // The webhooks HubSpot would send for that work, in batches of EVENTS_PER_REQUEST.
   const ctx = { portalId: rl.portalId, appId: CLIENT.appId };
-  const ordered = arrange(seeded.map((s) => dealLifecycle(ctx, s.dealId, s.contactId)), ORDER, SEED);
+  const ordered = arrange(
+    seeded.map((s) => dealLifecycle(ctx, s.dealId, s.contactId)),
+    ORDER,
+    SEED,
+  );
   const baseTs = Date.now() - 120_000;
   const events: HsEvent[] = ordered.map((make, i) => make(baseTs + i * 5));
   const batches: HsEvent[][] = [];
@@ -324,7 +342,9 @@ async function drainPhase() {
   const maxInboxId = (db.prepare('SELECT coalesce(max(id), 0) AS n FROM inbox').get() as { n: number }).n;
   const callsBefore = { byKind: new Map(rl.calls.byKind), stats: { ...rl.hubspot.stats } };
   const stored = () => (db.prepare('SELECT count(*) AS n FROM inbox WHERE id > ?').get(maxInboxId) as { n: number }).n;
-  const timeoutMs = DRAIN_TIMEOUT_OPTION ? Number(DRAIN_TIMEOUT_OPTION) * 1000 : Math.max(60_000, BUDGET_MS - (Date.now() - benchStarted) - 5_000);
+  const timeoutMs = DRAIN_TIMEOUT_OPTION
+    ? Number(DRAIN_TIMEOUT_OPTION) * 1000
+    : Math.max(60_000, BUDGET_MS - (Date.now() - benchStarted) - 5_000);
   const elu = performance.eventLoopUtilization();
   const cpu = process.cpuUsage();
 
@@ -345,7 +365,10 @@ async function drainPhase() {
   });
   let loadResult: Awaited<ReturnType<typeof runLoad>> | undefined;
   let loadError: unknown;
-  void load.then((r) => (loadResult = r), (e: unknown) => (loadError = e));
+  void load.then(
+    (r) => (loadResult = r),
+    (e: unknown) => (loadError = e),
+  );
 
   let finishedAt = 0;
   let lastReport = Date.now();
@@ -360,7 +383,9 @@ async function drainPhase() {
     }
     if (Date.now() - lastReport > 10_000) {
       lastReport = Date.now();
-      progress(`  … ${round((Date.now() - launched) / 1000, 1)} s: ${n} stored, ${pending} pending, ${rl.hubspot.stats.apiCalls - callsBefore.stats.apiCalls} CRM calls`);
+      progress(
+        `  … ${round((Date.now() - launched) / 1000, 1)} s: ${n} stored, ${pending} pending, ${rl.hubspot.stats.apiCalls - callsBefore.stats.apiCalls} CRM calls`,
+      );
     }
   }
   const complete = finishedAt > 0;
@@ -368,11 +393,16 @@ async function drainPhase() {
   const wall = end - launched;
   const eventLoopUtilization = round(performance.eventLoopUtilization(elu).utilization, 3);
   const cpuUsed = process.cpuUsage(cpu);
-  const firstStored = db.prepare('SELECT min(received_at) AS first, max(received_at) AS last FROM inbox WHERE id > ?').get(maxInboxId) as { first: string | null; last: string | null };
+  const firstStored = db.prepare('SELECT min(received_at) AS first, max(received_at) AS last FROM inbox WHERE id > ?').get(maxInboxId) as {
+    first: string | null;
+    last: string | null;
+  };
   const firstStoredAt = firstStored.first ? Date.parse(firstStored.first) : launched;
   const apiCalls = rl.hubspot.stats.apiCalls - callsBefore.stats.apiCalls;
   const breaches = rl.hubspot.stats.rateLimitBreaches - callsBefore.stats.rateLimitBreaches;
-  const byKind = [...rl.calls.byKind].map(([kind, n]) => ({ kind, calls: n - (callsBefore.byKind.get(kind) ?? 0) })).filter((k) => k.calls > 0);
+  const byKind = [...rl.calls.byKind]
+    .map(([kind, n]) => ({ kind, calls: n - (callsBefore.byKind.get(kind) ?? 0) }))
+    .filter((k) => k.calls > 0);
   if (!loadResult && complete) await load.then((r) => (loadResult = r)).catch(() => undefined);
   const drainRss = phasePeakMb();
 
@@ -380,19 +410,34 @@ async function drainPhase() {
   const count = (query: string, ...params: unknown[]) =>
     Object.fromEntries((db.prepare(query).all(...params) as { k: string; n: number }[]).map((r) => [r.k, r.n]));
   const statuses = count('SELECT status AS k, count(*) AS n FROM referrals WHERE installation_id = ? GROUP BY status', rl.installationId);
-  const rewards = count('SELECT milestone AS k, count(*) AS n FROM rewards WHERE installation_id = ? GROUP BY milestone', rl.installationId);
+  const rewards = count(
+    'SELECT milestone AS k, count(*) AS n FROM rewards WHERE installation_id = ? GROUP BY milestone',
+    rl.installationId,
+  );
   const inboxByStatus = count('SELECT status AS k, count(*) AS n FROM inbox WHERE id > ? GROUP BY status', maxInboxId);
   const outboxPending = (db.prepare("SELECT count(*) AS n FROM outbox WHERE status IN ('pending', 'sending')").get() as { n: number }).n;
   const dealWriteBacks = rl.hubspot.state.list('deals').filter((d) => d.properties.referloop_referral_id).length;
   const processed = (inboxByStatus.done ?? 0) + (inboxByStatus.dead ?? 0);
   // Events a sync job has claimed at least once: what the calls so far were made for.
-  const touched = (db.prepare("SELECT count(*) AS n FROM inbox WHERE id > ? AND (attempts > 0 OR status IN ('done', 'dead'))").get(maxInboxId) as { n: number }).n;
+  const touched = (
+    db.prepare("SELECT count(*) AS n FROM inbox WHERE id > ? AND (attempts > 0 OR status IN ('done', 'dead'))").get(maxInboxId) as {
+      n: number;
+    }
+  ).n;
 
   const kinds = minimumCalls(seeded.length, seeded.length, seeded.length);
   const minimum = kinds.reduce((sum, k) => sum + k.minimum, 0);
   const table = [
-    ...kinds.map((k) => ({ kind: k.kind, what: k.what, records: k.records, minimum: k.minimum, calls: byKind.find((b) => b.kind === k.kind)?.calls ?? 0 })),
-    ...byKind.filter((b) => !kinds.some((k) => k.kind === b.kind)).map((b) => ({ kind: b.kind, what: 'not needed by this scenario', records: 0, minimum: 0, calls: b.calls })),
+    ...kinds.map((k) => ({
+      kind: k.kind,
+      what: k.what,
+      records: k.records,
+      minimum: k.minimum,
+      calls: byKind.find((b) => b.kind === k.kind)?.calls ?? 0,
+    })),
+    ...byKind
+      .filter((b) => !kinds.some((k) => k.kind === b.kind))
+      .map((b) => ({ kind: b.kind, what: 'not needed by this scenario', records: 0, minimum: 0, calls: b.calls })),
   ];
   // Calls per event; a drain cut short counts the events claimed so far (an estimate).
   const eventsCounted = complete ? totalEvents : Math.max(1, touched);
@@ -409,7 +454,7 @@ async function drainPhase() {
       per1000Events: round((apiCalls * 1000) / eventsCounted, 2),
       minimum,
       minimumPer1000Events: round((minimum * 1000) / totalEvents, 2),
-      ratioToMinimum: round(((apiCalls * 1000) / eventsCounted) / ((minimum * 1000) / totalEvents), 2),
+      ratioToMinimum: round((apiCalls * 1000) / eventsCounted / ((minimum * 1000) / totalEvents), 2),
       records: { deals: seeded.length, contacts: seeded.length, wonDeals: seeded.length },
       byKind: table,
     },
@@ -418,7 +463,12 @@ async function drainPhase() {
       events: totalEvents,
       seconds,
       complete,
-      ...(complete ? {} : { processedEvents: processed, note: `cut short after ${round(wall / 1000, 1)} s: seconds is a lower bound (--drain-timeout=<s> runs it out)` }),
+      ...(complete
+        ? {}
+        : {
+            processedEvents: processed,
+            note: `cut short after ${round(wall / 1000, 1)} s: seconds is a lower bound (--drain-timeout=<s> runs it out)`,
+          }),
       eventsPerSec: round((processed * 1000) / Math.max(1, end - firstStoredAt), 1),
       order: ORDER,
       rateLimitBoundSeconds: boundSeconds,
@@ -460,20 +510,39 @@ function printTable(report: Report): void {
   const out: string[] = [];
   const m = report.machine;
   out.push(`Referloop benchmark — ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, queue: ${report.config.queue}`);
-  out.push(`load average at start ${m.loadAverageStart.join(' / ')}, at end ${m.loadAverageEnd.join(' / ')} (other work on this machine skews the figures)`);
+  out.push(
+    `load average at start ${m.loadAverageStart.join(' / ')}, at end ${m.loadAverageEnd.join(' / ')} (other work on this machine skews the figures)`,
+  );
   out.push('');
-  const row = (label: string, r: Omit<ReturnType<typeof ingestFigures>, 'serverCpuMsPerRequest'> & { serverCpuMsPerRequest: number | null }) =>
-    out.push(`   ${pad(label, 34, true)}${pad(r.eventsPerSec, 10)}${pad(r.requestsPerSec, 9)}${pad(r.p50Ms, 9)}${pad(r.p90Ms, 9)}${pad(r.p99Ms, 9)}${pad(r.maxMs, 9)}${pad(r.errors, 8)}${pad(r.serverCpuMsPerRequest ?? '–', 12)}`);
+  const row = (
+    label: string,
+    r: Omit<ReturnType<typeof ingestFigures>, 'serverCpuMsPerRequest'> & { serverCpuMsPerRequest: number | null },
+  ) =>
+    out.push(
+      `   ${pad(label, 34, true)}${pad(r.eventsPerSec, 10)}${pad(r.requestsPerSec, 9)}${pad(r.p50Ms, 9)}${pad(r.p90Ms, 9)}${pad(r.p99Ms, 9)}${pad(r.maxMs, 9)}${pad(r.errors, 8)}${pad(r.serverCpuMsPerRequest ?? '–', 12)}`,
+    );
   if (report.ingest && report.bareIngest) {
-    out.push(`1. Webhook ingest — POST /webhooks/hubspot, ${EVENTS_PER_REQUEST} unique events/request, ${CONCURRENCY} keep-alive connections, generator in a child process`);
-    out.push(`   ${pad('', 34, true)}${pad('events/s', 10)}${pad('req/s', 9)}${pad('p50 ms', 9)}${pad('p90 ms', 9)}${pad('p99 ms', 9)}${pad('max ms', 9)}${pad('errors', 8)}${pad('CPU ms/req', 12)}`);
+    out.push(
+      `1. Webhook ingest — POST /webhooks/hubspot, ${EVENTS_PER_REQUEST} unique events/request, ${CONCURRENCY} keep-alive connections, generator in a child process`,
+    );
+    out.push(
+      `   ${pad('', 34, true)}${pad('events/s', 10)}${pad('req/s', 9)}${pad('p50 ms', 9)}${pad('p90 ms', 9)}${pad('p99 ms', 9)}${pad('max ms', 9)}${pad('errors', 8)}${pad('CPU ms/req', 12)}`,
+    );
     row(`bare endpoint (bound)`, report.bareIngest);
     row(`Referloop, worker off`, report.ingest);
     if (report.ingestWithWorker) row('Referloop, worker on (during 3.)', report.ingestWithWorker);
-    out.push(`   (bare and worker off: the median of ${report.ingestRounds?.length} rounds, each ${WARMUP_MS / 1000} s warm-up, then ${INGEST_MS / 1000} s measured; worker on: the drain's ${report.drain?.events ?? 0} events, no warm-up)`);
-    out.push(`   rounds (bare → Referloop events/s, ratio, Referloop p99 ms): ${report.ingestRounds?.map((r) => `${r.bareEventsPerSec} → ${r.ingestEventsPerSec}, ${r.ratio}, ${r.ingestP99Ms}`).join('; ')}`);
-    out.push(`   ingest / bare = ${report.ratios.ingestToBare}, median of the rounds (target ≥ ${TARGETS.ingestRatio}: ${ok(report.met.ingestThroughput)}; by CPU per request ${report.ratios.ingestToBareByCpu}); p99 ${report.ingest.p99Ms} ms, worst round ${Math.max(...(report.ingestRounds ?? []).map((r) => r.ingestP99Ms))} ms (target < ${TARGETS.p99Ms} ms in every round: ${ok(report.met.ingestP99)})` +
-      (report.ingestWithWorker ? `; with the worker on: p99 ${report.ingestWithWorker.p99Ms} ms (${ok(report.met.ingestP99WithWorker)})` : ''));
+    out.push(
+      `   (bare and worker off: the median of ${report.ingestRounds?.length} rounds, each ${WARMUP_MS / 1000} s warm-up, then ${INGEST_MS / 1000} s measured; worker on: the drain's ${report.drain?.events ?? 0} events, no warm-up)`,
+    );
+    out.push(
+      `   rounds (bare → Referloop events/s, ratio, Referloop p99 ms): ${report.ingestRounds?.map((r) => `${r.bareEventsPerSec} → ${r.ingestEventsPerSec}, ${r.ratio}, ${r.ingestP99Ms}`).join('; ')}`,
+    );
+    out.push(
+      `   ingest / bare = ${report.ratios.ingestToBare}, median of the rounds (target ≥ ${TARGETS.ingestRatio}: ${ok(report.met.ingestThroughput)}; by CPU per request ${report.ratios.ingestToBareByCpu}); p99 ${report.ingest.p99Ms} ms, worst round ${Math.max(...(report.ingestRounds ?? []).map((r) => r.ingestP99Ms))} ms (target < ${TARGETS.p99Ms} ms in every round: ${ok(report.met.ingestP99)})` +
+        (report.ingestWithWorker
+          ? `; with the worker on: p99 ${report.ingestWithWorker.p99Ms} ms (${ok(report.met.ingestP99WithWorker)})`
+          : ''),
+    );
     out.push('');
   } else if (report.ingestWithWorker) {
     out.push('1. Webhook ingest while the worker drains (no bare run: --skip-ingest)');
@@ -483,24 +552,46 @@ function printTable(report: Report): void {
   if (report.apiCalls && report.drain) {
     const a = report.apiCalls;
     const d = report.drain;
-    out.push(`2. CRM API calls — ${a.records.deals} closed-won deals on ${a.records.contacts} referred contacts, ${EVENTS_PER_DEAL} webhook events per deal (${d.events} events, arrival order ${d.order})`);
+    out.push(
+      `2. CRM API calls — ${a.records.deals} closed-won deals on ${a.records.contacts} referred contacts, ${EVENTS_PER_DEAL} webhook events per deal (${d.events} events, arrival order ${d.order})`,
+    );
     out.push(`   ${pad('call kind', 58, true)}${pad('records', 9)}${pad('minimum', 9)}${pad('calls', 8)}`);
     for (const k of a.byKind) out.push(`   ${pad(k.kind, 58, true)}${pad(k.records, 9)}${pad(k.minimum, 9)}${pad(k.calls, 8)}`);
     out.push(`   ${pad('total', 58, true)}${pad('', 9)}${pad(a.minimum, 9)}${pad(a.total, 8)}`);
-    out.push(`   per 1,000 events: ${a.per1000Events} calls vs minimum ${a.minimumPer1000Events} → ${a.ratioToMinimum}× (target ≤ ${TARGETS.apiCallRatio}×: ${ok(report.met.apiCalls)})${d.complete ? '' : ` (estimate: over the ${a.events} events claimed before the cut-off)`}`);
+    out.push(
+      `   per 1,000 events: ${a.per1000Events} calls vs minimum ${a.minimumPer1000Events} → ${a.ratioToMinimum}× (target ≤ ${TARGETS.apiCallRatio}×: ${ok(report.met.apiCalls)})${d.complete ? '' : ` (estimate: over the ${a.events} events claimed before the cut-off)`}`,
+    );
     out.push('');
-    out.push(`3. Drain — ${d.events} events, first stored → inbox empty: ${d.seconds} s${d.complete ? '' : ` — INCOMPLETE, ${d.processedEvents} processed when cut short (a lower bound; --drain-timeout=<s>)`}`);
-    out.push(`   rate-limit bound: ${a.minimum} minimum calls at ${CLIENT_LIMIT.points} per ${CLIENT_LIMIT.durationMs / 1000} s = ${d.rateLimitBoundSeconds} s → ${d.complete ? '' : '≥ '}${d.ratioToRateLimitBound}× the bound (the ${a.total} calls made need ${d.callsAtRateLimitSeconds} s at that rate)`);
+    out.push(
+      `3. Drain — ${d.events} events, first stored → inbox empty: ${d.seconds} s${d.complete ? '' : ` — INCOMPLETE, ${d.processedEvents} processed when cut short (a lower bound; --drain-timeout=<s>)`}`,
+    );
+    out.push(
+      `   rate-limit bound: ${a.minimum} minimum calls at ${CLIENT_LIMIT.points} per ${CLIENT_LIMIT.durationMs / 1000} s = ${d.rateLimitBoundSeconds} s → ${d.complete ? '' : '≥ '}${d.ratioToRateLimitBound}× the bound (the ${a.total} calls made need ${d.callsAtRateLimitSeconds} s at that rate)`,
+    );
     // A sliding window admits its whole allowance at once: a drain that needs fewer calls than that is not held back by the limiter.
-    if (a.total <= CLIENT_LIMIT.points) out.push(`   (the ${a.total} calls fit in one window's allowance of ${CLIENT_LIMIT.points}, so the limiter need not delay them: the steady-rate bound does not bind this drain)`);
-    out.push(`   webhooks all stored after ${d.ingestSeconds} s; the service's event loop was busy ${Math.round(d.eventLoopUtilization * 100)}% of the drain, ${d.cpuSeconds} CPU s (${d.cpuCoresUsed} cores) (worker concurrency ${d.workerConcurrency}; events synced once the webhooks paused ${d.syncCoalesceMs} ms, or after ${d.syncMaxDelayMs} ms)`);
-    out.push(`   rate-limit breaches (sandbox 429s at ${SANDBOX_LIMIT.points} per ${SANDBOX_LIMIT.durationMs / 1000} s): ${report.rateLimitBreaches} (${ok(report.met.rateLimitBreaches)})`);
+    if (a.total <= CLIENT_LIMIT.points)
+      out.push(
+        `   (the ${a.total} calls fit in one window's allowance of ${CLIENT_LIMIT.points}, so the limiter need not delay them: the steady-rate bound does not bind this drain)`,
+      );
+    out.push(
+      `   webhooks all stored after ${d.ingestSeconds} s; the service's event loop was busy ${Math.round(d.eventLoopUtilization * 100)}% of the drain, ${d.cpuSeconds} CPU s (${d.cpuCoresUsed} cores) (worker concurrency ${d.workerConcurrency}; events synced once the webhooks paused ${d.syncCoalesceMs} ms, or after ${d.syncMaxDelayMs} ms)`,
+    );
+    out.push(
+      `   rate-limit breaches (sandbox 429s at ${SANDBOX_LIMIT.points} per ${SANDBOX_LIMIT.durationMs / 1000} s): ${report.rateLimitBreaches} (${ok(report.met.rateLimitBreaches)})`,
+    );
     const v = d.verified;
-    out.push(`   check: referrals ${JSON.stringify(v.referralStatuses)}, rewards ${JSON.stringify(v.rewardsByMilestone)}, ${v.dealsWrittenBack} deals written back, inbox ${JSON.stringify(v.inboxStatuses)}, ${v.notificationsStillQueued} notifications still queued`);
+    out.push(
+      `   check: referrals ${JSON.stringify(v.referralStatuses)}, rewards ${JSON.stringify(v.rewardsByMilestone)}, ${v.dealsWrittenBack} deals written back, inbox ${JSON.stringify(v.inboxStatuses)}, ${v.notificationsStillQueued} notifications still queued`,
+    );
     out.push(`   seeding (not timed in the drain): ${d.seedSeconds} s`);
     out.push('');
   }
-  out.push(`4. Peak RSS of the service process: ${report.peakRssMb.overall} MB (${Object.entries(report.peakRssMb).filter(([k]) => k !== 'overall').map(([k, v]) => `${k} ${v}`).join(', ')}; the same process hosts the sandbox CRM and the bare endpoint)`);
+  out.push(
+    `4. Peak RSS of the service process: ${report.peakRssMb.overall} MB (${Object.entries(report.peakRssMb)
+      .filter(([k]) => k !== 'overall')
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; the same process hosts the sandbox CRM and the bare endpoint)`,
+  );
   out.push('');
   out.push(`took ${report.benchSeconds} s; \`npm run -s bench -- --json\` for the JSON`);
   stdoutWrite(`${out.join('\n')}\n`);
@@ -573,16 +664,19 @@ async function main() {
     config: {
       queue: redis ? 'bullmq' : 'embedded',
       command: `npm run bench --${argv.length ? ` ${argv.join(' ')}` : ''}`,
-      generator: 'child process (node --import tsx tests/bench/load.ts): keep-alive, one request in flight per connection, each request signed (v3) at send time',
+      generator:
+        'child process (node --import tsx tests/bench/load.ts): keep-alive, one request in flight per connection, each request signed (v3) at send time',
       concurrency: CONCURRENCY,
       eventsPerRequest: EVENTS_PER_REQUEST,
       ingestRounds: INGEST_ROUNDS,
       ingestWarmupMs: WARMUP_MS,
       ingestDurationMs: INGEST_MS,
       ingestMaxRequests: MAX_REQUESTS,
-      ingestServer: 'Referloop in this process via startService({ http: true, worker: false }), SQLite file in a temp dir, LOG_LEVEL silent, SANDBOX off, a sandbox HubSpot on its own port installed through OAuth',
+      ingestServer:
+        'Referloop in this process via startService({ http: true, worker: false }), SQLite file in a temp dir, LOG_LEVEL silent, SANDBOX off, a sandbox HubSpot on its own port installed through OAuth',
       bareServer: 'express 5 in this process: express.raw + verifyHubSpotSignature(client secret) + 200, no other middleware',
-      drainServer: 'a fresh Referloop via startService({ http: true, worker: true }) with default settings, its own sandbox HubSpot (default rate limit)',
+      drainServer:
+        'a fresh Referloop via startService({ http: true, worker: true }) with default settings, its own sandbox HubSpot (default rate limit)',
       drainDeals: DEALS,
       drainEventsPerDeal: EVENTS_PER_DEAL,
       drainOrder: ORDER,

@@ -25,7 +25,15 @@ const pad = (i: number) => String(i).padStart(5, '0');
 
 function sandboxBackedClient(hubspot: HubSpotSandbox): CrmClient {
   const person = (id: string, email: string, firstName: string | null, lastName: string | null): CrmPerson => ({
-    objectType: 'contact', id, email, firstName, lastName, companyIds: [], ownerId: null, lifecycleStage: null, modifiedAt: new Date().toISOString(),
+    objectType: 'contact',
+    id,
+    email,
+    firstName,
+    lastName,
+    companyIds: [],
+    ownerId: null,
+    lifecycleStage: null,
+    modifiedAt: new Date().toISOString(),
   });
   const unsupported = (name: string) => () => Promise.reject(new Error(`seeding client: ${name} is not expected`));
   return {
@@ -57,7 +65,12 @@ function sandboxBackedClient(hubspot: HubSpotSandbox): CrmClient {
   };
 }
 
-export async function seedDrainScenario(runtime: Runtime, hubspot: HubSpotSandbox, installationId: string, count: number): Promise<SeededDeal[]> {
+export async function seedDrainScenario(
+  runtime: Runtime,
+  hubspot: HubSpotSandbox,
+  installationId: string,
+  count: number,
+): Promise<SeededDeal[]> {
   const client = sandboxBackedClient(hubspot);
   const ctx: UseCaseContext = {
     ...runtime.ctx,
@@ -78,7 +91,8 @@ export async function seedDrainScenario(runtime: Runtime, hubspot: HubSpotSandbo
       submittedBy: { kind: 'rep', id: 'rep-bench' },
       source: 'bench-seed',
     });
-    if (result.outcome !== 'accepted') throw new Error(`seed referral ${i} was ${result.outcome}: ${JSON.stringify('verdict' in result ? result.verdict : result.reason)}`);
+    if (result.outcome !== 'accepted')
+      throw new Error(`seed referral ${i} was ${result.outcome}: ${JSON.stringify('verdict' in result ? result.verdict : result.reason)}`);
     referralIds.push(result.referral.id);
   }
   const { pushed } = await pushReferrals(ctx, installationId);
@@ -96,7 +110,13 @@ export async function seedDrainScenario(runtime: Runtime, hubspot: HubSpotSandbo
     const contactId = referral.crmPersonId!;
     const deal = hubspot.state.create(
       'deals',
-      { dealname: `Prospect ${pad(i)} — platform`, pipeline: 'default', dealstage: 'closedwon', amount: '25000', closedate: '2026-03-31T12:00:00Z' },
+      {
+        dealname: `Prospect ${pad(i)} — platform`,
+        pipeline: 'default',
+        dealstage: 'closedwon',
+        amount: '25000',
+        closedate: '2026-03-31T12:00:00Z',
+      },
       [{ type: 'contacts', id: contactId }],
     );
     return { referralId, contactId: Number(contactId), dealId: Number(deal.id) };

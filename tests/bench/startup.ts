@@ -28,7 +28,12 @@ const HEALTHZ_TIMEOUT_MS = 60_000;
 /** A fresh data dir and port, and only the configuration this run sets. */
 function freshEnv(port: number): { env: NodeJS.ProcessEnv; dataDir: string } {
   const dataDir = mkdtempSync(join(tmpdir(), 'referloop-startup-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATABASE_URL: `file:${join(dataDir, 'referloop.db')}`, LOG_LEVEL: 'silent' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    DATABASE_URL: `file:${join(dataDir, 'referloop.db')}`,
+    LOG_LEVEL: 'silent',
+  };
   for (const name of ['PUBLIC_BASE_URL', 'REDIS_URL', 'ENCRYPTION_KEY', 'ADMIN_API_TOKEN']) delete env[name];
   return { env, dataDir };
 }
@@ -67,7 +72,8 @@ async function timeStart(): Promise<number> {
   try {
     for (;;) {
       if (!running) throw new Error(`npm start exited before /healthz answered:\n${output}`);
-      if (performance.now() - started > HEALTHZ_TIMEOUT_MS) throw new Error(`/healthz did not answer within ${HEALTHZ_TIMEOUT_MS} ms:\n${output}`);
+      if (performance.now() - started > HEALTHZ_TIMEOUT_MS)
+        throw new Error(`/healthz did not answer within ${HEALTHZ_TIMEOUT_MS} ms:\n${output}`);
       const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
         (res) => res.status === 200,
         () => false,

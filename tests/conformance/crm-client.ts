@@ -55,7 +55,8 @@ export function describeCrmClientConformance(name: string, start: () => Promise<
       expect(stages.some((s) => s.isClosed && !s.isWon)).toBe(true);
       expect(stages.some((s) => !s.isClosed)).toBe(true);
       expect(stages.filter((s) => s.isWon && !s.isClosed)).toEqual([]);
-      for (const stage of stages) expect(stage).toMatchObject({ pipelineId: expect.any(String), stageId: expect.any(String), label: expect.any(String) });
+      for (const stage of stages)
+        expect(stage).toMatchObject({ pipelineId: expect.any(String), stageId: expect.any(String), label: expect.any(String) });
     });
 
     it('provisions idempotently: nothing is missing, and a second run creates nothing', async () => {
@@ -70,10 +71,31 @@ export function describeCrmClientConformance(name: string, start: () => Promise<
       const acme = t.seed.company({ name: 'Acme Robotics', domain: 'acme-robotics.example' });
       const pat = t.seed.contact({ email: 'pat@acme-robotics.example', firstName: 'Pat', lastName: 'Lee', companyId: acme });
       const referees = [
-        { key: 'r1', email: 'Dana@Acme-Robotics.example', firstName: 'Dana', lastName: 'Cole', company: 'Acme Robotics', domain: 'acme-robotics.example' },
-        { key: 'r2', email: 'PAT@acme-robotics.example', firstName: 'Patricia', lastName: null, company: null, domain: 'acme-robotics.example' },
+        {
+          key: 'r1',
+          email: 'Dana@Acme-Robotics.example',
+          firstName: 'Dana',
+          lastName: 'Cole',
+          company: 'Acme Robotics',
+          domain: 'acme-robotics.example',
+        },
+        {
+          key: 'r2',
+          email: 'PAT@acme-robotics.example',
+          firstName: 'Patricia',
+          lastName: null,
+          company: null,
+          domain: 'acme-robotics.example',
+        },
         { key: 'r3', email: 'sam@unknown.example', firstName: null, lastName: 'Sam', company: null, domain: 'unknown.example' },
-        { key: 'r4', email: 'dana@acme-robotics.example', firstName: 'Dana', lastName: 'Cole', company: null, domain: 'https://www.acme-robotics.example/' },
+        {
+          key: 'r4',
+          email: 'dana@acme-robotics.example',
+          firstName: 'Dana',
+          lastName: 'Cole',
+          company: null,
+          domain: 'https://www.acme-robotics.example/',
+        },
       ];
       const first = await t.client.ensureReferees(referees);
       expect(first.map((r) => [r.key, r.created, r.person.objectType, r.company?.id ?? null])).toEqual([
@@ -115,7 +137,9 @@ export function describeCrmClientConformance(name: string, start: () => Promise<
       expect(companies.gone).toEqual([{ objectType: 'company', id: removed }]);
 
       const people = await t.client.getPeople('contact', [contact, missingContact]);
-      expect(people.records).toEqual([expect.objectContaining({ id: contact, objectType: 'contact', email: 'kept@kept.example', lastName: 'Kept', companyIds: [kept] })]);
+      expect(people.records).toEqual([
+        expect.objectContaining({ id: contact, objectType: 'contact', email: 'kept@kept.example', lastName: 'Kept', companyIds: [kept] }),
+      ]);
       expect(people.gone).toEqual([{ objectType: 'contact', id: missingContact }]);
     });
 
@@ -151,7 +175,9 @@ export function describeCrmClientConformance(name: string, start: () => Promise<
       expect((await t.client.findDealIdsFor({ contactIds: [contact], companyIds: [] })).sort()).toEqual([viaContact, viaBoth].sort());
       expect((await t.client.findDealIdsFor({ contactIds: [], companyIds: [company] })).sort()).toEqual([viaBoth, viaCompany].sort());
       // Each deal once, however many of the records lead to it.
-      expect((await t.client.findDealIdsFor({ contactIds: [contact], companyIds: [company] })).sort()).toEqual([viaContact, viaBoth, viaCompany].sort());
+      expect((await t.client.findDealIdsFor({ contactIds: [contact], companyIds: [company] })).sort()).toEqual(
+        [viaContact, viaBoth, viaCompany].sort(),
+      );
       expect(await t.client.findDealIdsFor({ contactIds: [], companyIds: [] })).toEqual([]);
     });
 
@@ -163,15 +189,28 @@ export function describeCrmClientConformance(name: string, start: () => Promise<
       const deal = t.seed.deal({ name: 'W', amount: 25_000, stage: 'won', companyId: company });
       const removed = t.seed.deal({ name: 'Gone', amount: 1, stage: 'open' });
       t.seed.remove('deal', removed);
-      const fields = { referralId: 'R-1', status: 'accepted', referrerName: 'Bo Rivera', referrerEmail: 'bo@partner.example', referrerType: 'partner' };
+      const fields = {
+        referralId: 'R-1',
+        status: 'accepted',
+        referrerName: 'Bo Rivera',
+        referrerEmail: 'bo@partner.example',
+        referrerType: 'partner',
+      };
       const outcomes = await t.client.write([
         { target: 'referral', person: { objectType: 'contact', id: contact }, fields },
         { target: 'deal', dealId: removed, fields: { referralId: 'R-1', referrerName: 'Bo', attributedAmountCents: 100, currency: 'USD' } },
-        { target: 'deal', dealId: deal, fields: { referralId: 'R-1', referrerName: 'Bo Rivera', attributedAmountCents: 250_000, currency: 'USD' } },
+        {
+          target: 'deal',
+          dealId: deal,
+          fields: { referralId: 'R-1', referrerName: 'Bo Rivera', attributedAmountCents: 250_000, currency: 'USD' },
+        },
         { target: 'company', companyId: company, fields: { eligible: true, eligibilityReason: 'NPS 10 ≥ 9' } },
       ]);
       expect(outcomes.map((o) => [o.index, o.ok, o.error?.code])).toEqual([
-        [0, true, undefined], [1, false, 'not_found'], [2, true, undefined], [3, true, undefined],
+        [0, true, undefined],
+        [1, false, 'not_found'],
+        [2, true, undefined],
+        [3, true, undefined],
       ]);
       expect(outcomes[1]?.error).toBeInstanceOf(CrmError);
     });

@@ -19,7 +19,13 @@ describeCrmClientConformance('the fake CRM', async () => {
       contact: ({ email, firstName, lastName, companyId }) =>
         crm.createPerson({ email, lastName, ...(firstName ? { firstName } : {}), ...(companyId ? { companyIds: [companyId] } : {}) }).id,
       deal: ({ name, amount, stage, contactIds, companyId }) =>
-        crm.createDeal({ name, amountCents: amount * 100, stageId: STAGE[stage], ...(contactIds ? { contactIds } : {}), ...(companyId ? { companyIds: [companyId] } : {}) }).id,
+        crm.createDeal({
+          name,
+          amountCents: amount * 100,
+          stageId: STAGE[stage],
+          ...(contactIds ? { contactIds } : {}),
+          ...(companyId ? { companyIds: [companyId] } : {}),
+        }).id,
       moveDeal: (id, stage) => void crm.moveStage(id, STAGE[stage]),
       renameContact: (id, lastName) => void crm.updatePerson(id, { lastName }),
       remove: (objectType, id) => crm.deleteRecord(objectType, id),

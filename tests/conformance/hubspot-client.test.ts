@@ -17,7 +17,11 @@ describeCrmClientConformance('the HubSpot sandbox', async () => {
     seed: {
       company: ({ name, domain }) => state.create('companies', { name, ...(domain ? { domain } : {}) }).id,
       contact: ({ email, firstName, lastName, companyId }) =>
-        state.create('contacts', { email, lastname: lastName, ...(firstName ? { firstname: firstName } : {}) }, companyId ? [{ type: 'companies', id: companyId }] : []).id,
+        state.create(
+          'contacts',
+          { email, lastname: lastName, ...(firstName ? { firstname: firstName } : {}) },
+          companyId ? [{ type: 'companies', id: companyId }] : [],
+        ).id,
       deal: ({ name, amount, stage, contactIds = [], companyId }) =>
         state.create('deals', { dealname: name, amount: String(amount), dealstage: STAGE[stage] }, [
           ...contactIds.map((id) => ({ type: 'contacts' as const, id })),

@@ -19,9 +19,20 @@ describeCrmClientConformance('the Salesforce sandbox', async () => {
     seed: {
       company: ({ name, domain }) => actions.createAccount({ Name: name, ...(domain ? { Website: domain } : {}) }).Id as string,
       contact: ({ email, firstName, lastName, companyId }) =>
-        actions.createContact({ Email: email, LastName: lastName, ...(firstName ? { FirstName: firstName } : {}), ...(companyId ? { AccountId: companyId } : {}) }).Id as string,
+        actions.createContact({
+          Email: email,
+          LastName: lastName,
+          ...(firstName ? { FirstName: firstName } : {}),
+          ...(companyId ? { AccountId: companyId } : {}),
+        }).Id as string,
       deal: ({ name, amount, stage, contactIds, companyId }) =>
-        actions.createOpportunity({ name, amount, stageName: STAGE[stage], ...(contactIds ? { contactIds } : {}), ...(companyId ? { accountId: companyId } : {}) }).opportunityId,
+        actions.createOpportunity({
+          name,
+          amount,
+          stageName: STAGE[stage],
+          ...(contactIds ? { contactIds } : {}),
+          ...(companyId ? { accountId: companyId } : {}),
+        }).opportunityId,
       moveDeal: (id, stage) => void actions.moveStage({ opportunityId: id, stageName: STAGE[stage] }),
       renameContact: (id, lastName) => void actions.updateRecord({ sobject: 'Contact', id, fields: { LastName: lastName } }),
       remove: (objectType, id) => actions.deleteRecord({ sobject: SOBJECT[objectType], id }),

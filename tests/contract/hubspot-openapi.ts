@@ -82,28 +82,35 @@ export class OpenApiSpecs {
     if (Array.isArray(schema.anyOf) && !schema.anyOf.some((sub) => this.validate(doc, sub, value, at).length === 0)) {
       errors.push(`${at}: matches none of the anyOf schemas`);
     }
-    if (Array.isArray(schema.enum) && !schema.enum.includes(value)) errors.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+    if (Array.isArray(schema.enum) && !schema.enum.includes(value))
+      errors.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
     const type = schema.type ?? (schema.properties || schema.additionalProperties ? 'object' : undefined);
     switch (type) {
       case 'object': {
         if (!isObject(value)) return [...errors, `${at}: expected an object, got ${JSON.stringify(value)}`];
-        for (const name of (schema.required as string[] | undefined) ?? []) if (!(name in value)) errors.push(`${at}: missing required "${name}"`);
+        for (const name of (schema.required as string[] | undefined) ?? [])
+          if (!(name in value)) errors.push(`${at}: missing required "${name}"`);
         const props = isObject(schema.properties) ? schema.properties : {};
         for (const [name, v] of Object.entries(value)) {
           if (name in props) errors.push(...this.validate(doc, props[name], v, `${at}.${name}`));
-          else if (isObject(schema.additionalProperties)) errors.push(...this.validate(doc, schema.additionalProperties, v, `${at}.${name}`));
+          else if (isObject(schema.additionalProperties))
+            errors.push(...this.validate(doc, schema.additionalProperties, v, `${at}.${name}`));
           else if (schema.additionalProperties === false) errors.push(`${at}: unexpected "${name}"`);
         }
         break;
       }
       case 'array':
         if (!Array.isArray(value)) return [...errors, `${at}: expected an array`];
-        value.forEach((item, i) => errors.push(...this.validate(doc, schema.items, item, `${at}[${i}]`)));
+        value.forEach((item, i) => {
+          errors.push(...this.validate(doc, schema.items, item, `${at}[${i}]`));
+        });
         break;
       case 'string':
         if (typeof value !== 'string') errors.push(`${at}: expected a string, got ${JSON.stringify(value)}`);
-        else if (schema.format === 'date-time' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) errors.push(`${at}: "${value}" is not a date-time`);
-        else if (schema.format === 'uuid' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) errors.push(`${at}: "${value}" is not a uuid`);
+        else if (schema.format === 'date-time' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value))
+          errors.push(`${at}: "${value}" is not a date-time`);
+        else if (schema.format === 'uuid' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
+          errors.push(`${at}: "${value}" is not a uuid`);
         break;
       case 'integer':
         if (!Number.isInteger(value)) errors.push(`${at}: expected an integer, got ${JSON.stringify(value)}`);

@@ -27,6 +27,7 @@ if (!haveSpecs) console.warn(`HubSpot contract test skipped: no OpenAPI specs at
  * `{propertyName, direction}` objects (strings are ignored): search guide,
  * HubSpot/hubspot-api-nodejs#14, #559; https://developers.hubspot.com/docs/api/crm/search.
  */
+// biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document is untyped JSON, patched here at known paths
 function errata(doc: Record<string, any>): void {
   const search = doc.components?.schemas?.PublicObjectSearchRequest;
   if (search?.properties?.sorts) {
@@ -57,8 +58,14 @@ function violations(specs: OpenApiSpecs, exchanges: RecordedExchange[]): string[
       continue;
     }
     const { doc, op, params, file, template } = found;
-    const declared = new Set(params.map((p) => specs.deref(doc, p)).filter((p) => p.in === 'query').map((p) => p.name));
-    for (const name of Object.keys(x.query)) if (!declared.has(name)) problems.push(`${where}: query parameter "${name}" is not in ${file} ${template}`);
+    const declared = new Set(
+      params
+        .map((p) => specs.deref(doc, p))
+        .filter((p) => p.in === 'query')
+        .map((p) => p.name),
+    );
+    for (const name of Object.keys(x.query))
+      if (!declared.has(name)) problems.push(`${where}: query parameter "${name}" is not in ${file} ${template}`);
     const requestSchema = op.requestBody ? specs.contentSchema(doc, op.requestBody) : undefined;
     if (x.requestBody !== undefined && !requestSchema) problems.push(`${where}: sends a body the operation does not take`);
     if (requestSchema) problems.push(...specs.validate(doc, requestSchema, x.requestBody, 'request').map((e) => `${where}: ${e}`));
@@ -97,7 +104,12 @@ describe.skipIf(!haveSpecs)('HubSpot OpenAPI contract', () => {
   const redirectUri = 'http://localhost:3000/oauth/hubspot/callback';
 
   async function install(target: HubSpotSandbox, base: string): Promise<{ client: CrmClient; session: TestSession }> {
-    const connector = createHubSpotConnector({ clientId: target.state.clientId, clientSecret: target.state.clientSecret, apiBaseUrl: base, authorizeUrl: `${base}/oauth/authorize` });
+    const connector = createHubSpotConnector({
+      clientId: target.state.clientId,
+      clientSecret: target.state.clientSecret,
+      apiBaseUrl: base,
+      authorizeUrl: `${base}/oauth/authorize`,
+    });
     const consent = await fetch(connector.oauth.start({ state: 'st', redirectUri }).url, { redirect: 'manual' });
     const code = new URL(consent.headers.get('location') ?? '').searchParams.get('code') ?? '';
     const grant = await connector.oauth.exchangeCode({ code, redirectUri });
@@ -117,24 +129,48 @@ describe.skipIf(!haveSpecs)('HubSpot OpenAPI contract', () => {
     await client.provision();
     await client.listPipelineStages();
     const acme = state.create('companies', { name: 'Acme', domain: 'acme.example' });
-    const [referee] = await client.ensureReferees([{ key: 'r1', email: 'dana@acme.example', firstName: 'Dana', lastName: 'Lee', company: 'Acme', domain: 'acme.example' }]);
+    const [referee] = await client.ensureReferees([
+      { key: 'r1', email: 'dana@acme.example', firstName: 'Dana', lastName: 'Lee', company: 'Acme', domain: 'acme.example' },
+    ]);
     const other = state.create('contacts', { email: 'old@acme.example' });
     state.merge('contacts', referee?.person.id ?? '', other.id);
-    const deal = state.create('deals', { dealname: 'Acme - Annual', dealstage: '1071658803', pipeline: '1071658799', amount: '24000' }, [{ type: 'contacts', id: referee?.person.id ?? '' }, { type: 'companies', id: acme.id }]);
+    const deal = state.create('deals', { dealname: 'Acme - Annual', dealstage: '1071658803', pipeline: '1071658799', amount: '24000' }, [
+      { type: 'contacts', id: referee?.person.id ?? '' },
+      { type: 'companies', id: acme.id },
+    ]);
     await client.findPeopleByEmail(['dana@acme.example', 'nobody@acme.example']);
     await client.findCompaniesByDomain(['acme.example']);
     await client.getPeople('contact', [referee?.person.id ?? '', other.id, '1']);
     await client.getCompanies([acme.id, '2']);
     await client.getDeals([deal.id, '3']);
     await client.findDealIdsFor({ contactIds: [referee?.person.id ?? ''], companyIds: [acme.id] });
-    for (let cursor: string | null = null, more = true; more; ) ({ nextCursor: cursor, hasMore: more } = await client.changedSince(cursor, new Date(0)));
+    for (let cursor: string | null = null, more = true; more; )
+      ({ nextCursor: cursor, hasMore: more } = await client.changedSince(cursor, new Date(0)));
     await client.write([
-      { target: 'referral', person: { objectType: 'contact', id: referee?.person.id ?? '' }, fields: { referralId: 'R1', status: 'accepted', referrerName: 'Bo', referrerEmail: 'bo@x.example', referrerType: 'partner' } },
-      { target: 'deal', dealId: '424242', fields: { referralId: 'R1', referrerName: 'Bo', attributedAmountCents: 240000, currency: 'USD' } },
+      {
+        target: 'referral',
+        person: { objectType: 'contact', id: referee?.person.id ?? '' },
+        fields: { referralId: 'R1', status: 'accepted', referrerName: 'Bo', referrerEmail: 'bo@x.example', referrerType: 'partner' },
+      },
+      {
+        target: 'deal',
+        dealId: '424242',
+        fields: { referralId: 'R1', referrerName: 'Bo', attributedAmountCents: 240000, currency: 'USD' },
+      },
       { target: 'company', companyId: acme.id, fields: { eligible: true, eligibilityReason: 'NPS 10' } },
     ]);
-    await client.addTimelineNote({ person: { objectType: 'contact', id: referee?.person.id ?? '' }, title: 'Referral accepted', body: 'Thanks!', idempotencyKey: 'k1' });
-    await client.addTimelineNote({ person: { objectType: 'contact', id: referee?.person.id ?? '' }, title: 'Referral accepted', body: 'Thanks!', idempotencyKey: 'k1' });
+    await client.addTimelineNote({
+      person: { objectType: 'contact', id: referee?.person.id ?? '' },
+      title: 'Referral accepted',
+      body: 'Thanks!',
+      idempotencyKey: 'k1',
+    });
+    await client.addTimelineNote({
+      person: { objectType: 'contact', id: referee?.person.id ?? '' },
+      title: 'Referral accepted',
+      body: 'Thanks!',
+      idempotencyKey: 'k1',
+    });
     sandbox.faults.expireAccessTokens();
     await client.getCompanies([acme.id]);
     sandbox.faults.failNext(503, 1, undefined, '/crm/');
@@ -149,8 +185,14 @@ describe.skipIf(!haveSpecs)('HubSpot OpenAPI contract', () => {
     // The sandbox's own surface, as a test playing the sales team calls it.
     const { accessToken } = state.issueToken([...HUBSPOT_SCOPES]);
     const api = (method: string, p: string, body?: unknown) =>
-      fetch(`${url}${p}`, { method, headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const created = (await (await api('POST', '/crm/v3/objects/contacts', { properties: { email: 'eve@beta.example', firstname: 'Eve' }, associations: [] })).json()) as { id: string };
+      fetch(`${url}${p}`, {
+        method,
+        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const created = (await (
+      await api('POST', '/crm/v3/objects/contacts', { properties: { email: 'eve@beta.example', firstname: 'Eve' }, associations: [] })
+    ).json()) as { id: string };
     await api('GET', `/crm/v3/objects/contacts/${created.id}?properties=email`);
     await api('GET', '/crm/v3/objects/contacts/eve@beta.example?idProperty=email');
     await api('PATCH', `/crm/v3/objects/contacts/${created.id}`, { properties: { lastname: 'Park' } });
@@ -159,29 +201,55 @@ describe.skipIf(!haveSpecs)('HubSpot OpenAPI contract', () => {
     await api('GET', '/crm/v3/objects/deals/999999');
     await api('POST', '/crm/v3/objects/deals', { properties: { dealname: 'Beta', dealstage: 'nope' }, associations: [] });
     await api('POST', '/crm/v3/objects/contacts', { properties: { email: 'eve@beta.example' }, associations: [] });
-    await api('POST', '/crm/v3/objects/contacts/search', { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'CONTAINS_TOKEN', value: '*@beta.example' }] }], sorts: [{ propertyName: 'createdate', direction: 'DESCENDING' }], properties: ['email'], limit: 1, after: '0' });
+    await api('POST', '/crm/v3/objects/contacts/search', {
+      filterGroups: [{ filters: [{ propertyName: 'email', operator: 'CONTAINS_TOKEN', value: '*@beta.example' }] }],
+      sorts: [{ propertyName: 'createdate', direction: 'DESCENDING' }],
+      properties: ['email'],
+      limit: 1,
+      after: '0',
+    });
     await api('POST', '/crm/v3/objects/contacts/search', { filterGroups: [], sorts: [], properties: [], limit: 500, after: '0' });
     await api('PUT', `/crm/v4/objects/contacts/${created.id}/associations/default/companies/${acme.id}`);
     await api('GET', `/crm/v4/objects/contacts/${created.id}/associations/companies`);
-    await api('POST', '/crm/v4/associations/contacts/companies/batch/archive', { inputs: [{ from: { id: created.id }, to: [{ id: acme.id }] }] });
+    await api('POST', '/crm/v4/associations/contacts/companies/batch/archive', {
+      inputs: [{ from: { id: created.id }, to: [{ id: acme.id }] }],
+    });
     await api('DELETE', `/crm/v4/objects/contacts/${referee?.person.id}/associations/companies/${acme.id}`);
     await api('POST', '/crm/v3/objects/contacts/merge', { primaryObjectId: created.id, objectIdToMerge: referee?.person.id });
-    await api('POST', '/crm/v3/objects/contacts/batch/read', { inputs: Array.from({ length: 101 }, (_, i) => ({ id: String(i) })), properties: [], propertiesWithHistory: [] });
+    await api('POST', '/crm/v3/objects/contacts/batch/read', {
+      inputs: Array.from({ length: 101 }, (_, i) => ({ id: String(i) })),
+      properties: [],
+      propertiesWithHistory: [],
+    });
     await api('POST', '/crm/v3/objects/contacts/batch/archive', { inputs: [{ id: created.id }] });
     await api('DELETE', `/crm/v3/objects/deals/${deal.id}`);
     await api('GET', '/crm/v3/properties/contacts');
     await api('GET', '/crm/v3/properties/contacts/email');
     await api('GET', '/crm/v3/properties/contacts/groups/referloop');
     await api('POST', '/crm/v3/properties/contacts/groups', { name: 'referloop', label: 'Again', displayOrder: -1 });
-    await api('POST', '/crm/v3/properties/contacts', { name: 'referloop_referral_id', label: 'Again', type: 'string', fieldType: 'text', groupName: 'referloop' });
+    await api('POST', '/crm/v3/properties/contacts', {
+      name: 'referloop_referral_id',
+      label: 'Again',
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'referloop',
+    });
     await api('GET', '/crm/v3/pipelines/deals/default');
     await api('GET', '/crm/v3/pipelines/deals/1071658799/stages');
     await fetch(`${url}/crm/v3/objects/contacts/${created.id}`);
     await fetch(`${url}/oauth/v1/access-tokens/${accessToken}`);
-    await fetch(`${url}/oauth/v1/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=bad&redirect_uri=x&client_id=sandbox-client-id&client_secret=sandbox-client-secret' });
+    await fetch(`${url}/oauth/v1/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=authorization_code&code=bad&redirect_uri=x&client_id=sandbox-client-id&client_secret=sandbox-client-secret',
+    });
 
     // Real limits, not injected ones.
-    limited = createHubSpotSandbox({ record: true, rateLimit: { points: 4, durationMs: 60_000 }, searchRateLimit: { points: 1, durationMs: 60_000 } });
+    limited = createHubSpotSandbox({
+      record: true,
+      rateLimit: { points: 4, durationMs: 60_000 },
+      searchRateLimit: { points: 1, durationMs: 60_000 },
+    });
     const small = await limited.listen();
     const tokens = limited.state.issueToken([...HUBSPOT_SCOPES]);
     for (let i = 0; i < 6; i++) {
@@ -217,8 +285,13 @@ describe.skipIf(!haveSpecs)('HubSpot OpenAPI contract', () => {
 
   it('the validator itself catches a broken request', () => {
     const broken: RecordedExchange = {
-      method: 'POST', path: '/crm/v3/objects/contacts/batch/read', query: { foo: ['1'] }, requestContentType: 'application/json',
-      requestBody: { inputs: [{ id: 1 }], properties: 'email' }, status: 200, responseBody: { results: [] },
+      method: 'POST',
+      path: '/crm/v3/objects/contacts/batch/read',
+      query: { foo: ['1'] },
+      requestContentType: 'application/json',
+      requestBody: { inputs: [{ id: 1 }], properties: 'email' },
+      status: 200,
+      responseBody: { results: [] },
     };
     expect(violations(specs, [broken])).toEqual(
       expect.arrayContaining([

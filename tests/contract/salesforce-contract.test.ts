@@ -7,13 +7,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSalesforceConnector } from '../../connectors/salesforce/index.ts';
 import { verifyTokenSignature } from '../../connectors/salesforce/oauth.ts';
 import { createSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
-import { OUTBOUND_NS, SOAP_ENV_NS, SOBJECT_NS, XSI_NS, attribute, child, parseXml, soapBodyContent, type XmlElement } from '../../connectors/salesforce/soap.ts';
+import {
+  OUTBOUND_NS,
+  SOAP_ENV_NS,
+  SOBJECT_NS,
+  XSI_NS,
+  attribute,
+  child,
+  parseXml,
+  soapBodyContent,
+  type XmlElement,
+} from '../../connectors/salesforce/soap.ts';
 import { REDIRECT_URI, authorize } from '../fixtures/salesforce/harness.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const contracts = path.resolve(repoRoot, '../shared/contracts/salesforce');
 const present = existsSync(path.join(contracts, 'samples'));
-if (!present) console.warn(`Salesforce contract suite skipped: ${contracts} not found (the shared contracts folder sits beside the repository).`);
+if (!present)
+  console.warn(`Salesforce contract suite skipped: ${contracts} not found (the shared contracts folder sits beside the repository).`);
 
 const text = (rel: string) => readFileSync(path.join(contracts, rel), 'utf8');
 const json = <T = Record<string, unknown>>(rel: string) => JSON.parse(text(rel)) as T;
@@ -107,11 +118,20 @@ describe.skipIf(!present)('Salesforce sandbox against the shared contract', () =
       sandbox.setOutboundUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
       const account = sandbox.actions.createAccount({ Name: 'Globex' });
       const contact = sandbox.actions.createContact({ LastName: 'Lee', AccountId: account.Id });
-      sandbox.actions.createOpportunity({ name: 'Globex - Platform Expansion', accountId: account.Id as string, amount: 48000, fields: { ContactId: contact.Id } });
+      sandbox.actions.createOpportunity({
+        name: 'Globex - Platform Expansion',
+        accountId: account.Id as string,
+        amount: 48000,
+        fields: { ContactId: contact.Id },
+      });
       await sandbox.outboundSettled();
       server.close();
 
-      const [contentType, soapAction, xml] = (received.find((r) => r.includes('sf:Opportunity')) ?? '').split('|') as [string, string, string];
+      const [contentType, soapAction, xml] = (received.find((r) => r.includes('sf:Opportunity')) ?? '').split('|') as [
+        string,
+        string,
+        string,
+      ];
       expect(contentType).toMatch(/^text\/xml/);
       expect(soapAction).toBe('""');
       const [opp] = checkOutboundMessage(xml);
@@ -153,7 +173,11 @@ describe.skipIf(!present)('Salesforce sandbox against the shared contract', () =
       expect(body1.nextRecordsUrl).toMatch(/^\/services\/data\/v62\.0\/query\/01g[A-Za-z0-9]{12,15}-2$/);
       const sampleRecord = (sample1.records as Record<string, unknown>[])[0] as Record<string, unknown>;
       const record = body1.records[0] as Record<string, unknown>;
-      expect(keys(record)).toEqual(keys(sampleRecord).map((k) => (k === 'Referral__c' ? 'Referral_Id__c' : k)).sort());
+      expect(keys(record)).toEqual(
+        keys(sampleRecord)
+          .map((k) => (k === 'Referral__c' ? 'Referral_Id__c' : k))
+          .sort(),
+      );
       expect((record.attributes as { url: string }).url).toMatch(/^\/services\/data\/v62\.0\/sobjects\/Opportunity\/006[A-Za-z0-9]{15}$/);
       expect(String(record.SystemModstamp)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000\+0000$/);
       expect(String(record.CloseDate)).toMatch(/^\d{4}-\d\d-\d\d$/);
@@ -171,7 +195,10 @@ describe.skipIf(!present)('Salesforce sandbox against the shared contract', () =
         'samples/rest/opportunitystage-query-response.json',
         'SELECT Id, ApiName, MasterLabel, IsActive, IsClosed, IsWon, DefaultProbability, ForecastCategoryName, SortOrder FROM OpportunityStage WHERE IsClosed = true ORDER BY SortOrder',
       ],
-      ['samples/rest/opportunitycontactrole-query-response.json', 'SELECT Id, OpportunityId, ContactId, Role, IsPrimary FROM OpportunityContactRole'],
+      [
+        'samples/rest/opportunitycontactrole-query-response.json',
+        'SELECT Id, OpportunityId, ContactId, Role, IsPrimary FROM OpportunityContactRole',
+      ],
       [
         'samples/rest/lead-converted-query-response.json',
         'SELECT Id, IsConverted, ConvertedDate, ConvertedAccountId, ConvertedContactId, ConvertedOpportunityId, Email, SystemModstamp FROM Lead WHERE IsConverted = true',
@@ -189,7 +216,9 @@ describe.skipIf(!present)('Salesforce sandbox against the shared contract', () =
     });
 
     it('describes objects with the documented keys and the same standard field metadata', async () => {
-      const sample = json<{ fields: Record<string, unknown>[]; childRelationships: Record<string, unknown>[] }>('samples/rest/describe-opportunity.excerpt.json');
+      const sample = json<{ fields: Record<string, unknown>[]; childRelationships: Record<string, unknown>[] }>(
+        'samples/rest/describe-opportunity.excerpt.json',
+      );
       const { body } = await call('GET', '/sobjects/Opportunity/describe');
       const ours = body as { fields: Record<string, unknown>[]; childRelationships: Record<string, unknown>[] };
       expect(keys(ours)).toEqual(expect.arrayContaining(keys(sample)));
@@ -198,7 +227,9 @@ describe.skipIf(!present)('Salesforce sandbox against the shared contract', () =
         const { label: _l, picklistValues: _p, ...meta } = field;
         expect(mine, String(field.name)).toMatchObject(meta);
       }
-      expect(keys(ours.childRelationships.find((c) => c.childSObject === 'OpportunityContactRole'))).toEqual(keys(sample.childRelationships[0]));
+      expect(keys(ours.childRelationships.find((c) => c.childSObject === 'OpportunityContactRole'))).toEqual(
+        keys(sample.childRelationships[0]),
+      );
     });
 
     it('upserts by external id like the documented 201 and 200 bodies', async () => {
@@ -210,25 +241,41 @@ describe.skipIf(!present)('Salesforce sandbox against the shared contract', () =
       expect([created.status, keys(created.body)]).toEqual([201, keys(json('samples/rest/upsert-by-external-id.created-201.json'))]);
       const updated = await call('PATCH', '/sobjects/Referral__c/Referloop_Id__c/hs-ref-000123', fields);
       expect(updated.status).toBe(200);
-      expect(updated.body).toEqual({ ...json('samples/rest/upsert-by-external-id.updated-200.json'), id: (created.body as { id: string }).id });
+      expect(updated.body).toEqual({
+        ...json('samples/rest/upsert-by-external-id.updated-200.json'),
+        id: (created.body as { id: string }).id,
+      });
     });
 
     it('answers sObject Collections like the documented partial failure and allOrNone rollback', async () => {
       const ids = [0, 1].map((i) => sandbox.actions.createAccount({ Name: `Collection ${i}` }).Id as string);
       const sampleUpdate = json<{ records: Record<string, unknown>[] }>('samples/rest/sobject-collections-update.request.json');
-      const records = sampleUpdate.records.map((r, i) => ({ attributes: { type: 'Account' }, id: ids[i], Referral_Eligibility_Reason__c: String(r.Status__c) }));
+      const records = sampleUpdate.records.map((r, i) => ({
+        attributes: { type: 'Account' },
+        id: ids[i],
+        Referral_Eligibility_Reason__c: String(r.Status__c),
+      }));
       const first = await call('PATCH', '/composite/sobjects', { allOrNone: false, records: [records[0]] });
       sandbox.faults.failNextRecords('UNABLE_TO_LOCK_ROW', 1);
       const second = await call('PATCH', '/composite/sobjects', { allOrNone: false, records: [records[1]] });
       const partial = [...(first.body as unknown[]), ...(second.body as unknown[])];
       const sample = json<unknown[]>('samples/rest/sobject-collections-update.response-partial-failure.json');
       expect(partial.map(keys)).toEqual(sample.map(keys));
-      expect((partial[1] as { errors: { statusCode: string }[] }).errors.map(keys)).toEqual((sample[1] as { errors: unknown[] }).errors.map(keys));
+      expect((partial[1] as { errors: { statusCode: string }[] }).errors.map(keys)).toEqual(
+        (sample[1] as { errors: unknown[] }).errors.map(keys),
+      );
 
-      const upsert = json<{ allOrNone: boolean; records: Record<string, unknown>[] }>('samples/rest/sobject-collections-upsert.request.json');
+      const upsert = json<{ allOrNone: boolean; records: Record<string, unknown>[] }>(
+        'samples/rest/sobject-collections-upsert.request.json',
+      );
       const rename = (r: Record<string, unknown>) =>
-        Object.fromEntries(Object.entries(r).map(([k, v]) => (k === 'Referral_Key__c' ? ['Referloop_Id__c', `coll-${String(v)}`] : [k, v])));
-      const rolled = await call('PATCH', '/composite/sobjects/Referral__c/Referloop_Id__c', { ...upsert, records: upsert.records.map(rename) });
+        Object.fromEntries(
+          Object.entries(r).map(([k, v]) => (k === 'Referral_Key__c' ? ['Referloop_Id__c', `coll-${String(v)}`] : [k, v])),
+        );
+      const rolled = await call('PATCH', '/composite/sobjects/Referral__c/Referloop_Id__c', {
+        ...upsert,
+        records: upsert.records.map(rename),
+      });
       const expected = json<{ success: boolean; created: boolean; errors: { statusCode: string; fields: string[] }[] }[]>(
         'samples/rest/sobject-collections-upsert.response-allOrNone-rollback.json',
       );
@@ -240,7 +287,10 @@ describe.skipIf(!present)('Salesforce sandbox against the shared contract', () =
     });
 
     it('runs the documented Composite request with a reference between subrequests', async () => {
-      const request = JSON.parse(text('samples/rest/composite.request.json').replaceAll('Referral_Key__c', 'Referloop_Id__c')) as Record<string, unknown>;
+      const request = JSON.parse(text('samples/rest/composite.request.json').replaceAll('Referral_Key__c', 'Referloop_Id__c')) as Record<
+        string,
+        unknown
+      >;
       await call('PATCH', '/sobjects/Referral__c/Referloop_Id__c/hs-ref-000123', { Status__c: 'Qualified' });
       const { status, body } = await call('POST', '/composite', request);
       const sample = json<{ compositeResponse: Record<string, unknown>[] }>('samples/rest/composite.response.json');
@@ -258,7 +308,10 @@ describe.skipIf(!present)('Salesforce sandbox against the shared contract', () =
       const noDate = await call('POST', '/sobjects/Opportunity', { Name: 'No date', StageName: 'Prospecting' });
       expect(noDate.body).toEqual(json('samples/errors/400-required-field-missing.json'));
       const malformed = await call('GET', `/query?q=${encodeURIComponent('SELECT Id FROM Opportunity WHERE')}`);
-      expect([malformed.status, keys((malformed.body as unknown[])[0])]).toEqual([400, keys(json<unknown[]>('samples/errors/400-malformed-query.json')[0])]);
+      expect([malformed.status, keys((malformed.body as unknown[])[0])]).toEqual([
+        400,
+        keys(json<unknown[]>('samples/errors/400-malformed-query.json')[0]),
+      ]);
       await call('PATCH', '/sobjects/Referral__c/Referloop_Id__c/dup-1', {});
       const dup = await call('POST', '/sobjects/Referral__c', { Referloop_Id__c: 'DUP-1' });
       expect([dup.status, (dup.body as { errorCode: string }[])[0]?.errorCode]).toEqual([400, 'DUPLICATE_VALUE']);
@@ -300,13 +353,20 @@ describe.skipIf(!present)('Salesforce sandbox against the shared contract', () =
         const spec = JSON.parse(readFileSync(path.join(collection, file), 'utf8')) as { method: string; url: string };
         let target = spec.url;
         for (const [k, v] of Object.entries(vars)) target = target.replaceAll(k, v);
-        const res = await fetch(target.replace('/sobjects/Referral__c/', file.includes('basic') ? '/sobjects/Account/' : '/sobjects/Referral__c/'), {
-          method: spec.method,
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: !['POST', 'PATCH'].includes(spec.method)
-            ? undefined
-            : JSON.stringify(file.includes('composite.json') ? { compositeRequest: [{ method: 'GET', url: `${data}/limits`, referenceId: 'l' }] } : { records: [] }),
-        });
+        const res = await fetch(
+          target.replace('/sobjects/Referral__c/', file.includes('basic') ? '/sobjects/Account/' : '/sobjects/Referral__c/'),
+          {
+            method: spec.method,
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: !['POST', 'PATCH'].includes(spec.method)
+              ? undefined
+              : JSON.stringify(
+                  file.includes('composite.json')
+                    ? { compositeRequest: [{ method: 'GET', url: `${data}/limits`, referenceId: 'l' }] }
+                    : { records: [] },
+                ),
+          },
+        );
         expect([file, res.status]).not.toEqual([file, 404]);
       }
     });
@@ -324,7 +384,13 @@ describe.skipIf(!present)('Salesforce sandbox against the shared contract', () =
           body: new URLSearchParams(params),
         }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, string> }));
       const client = { client_id: 'sandbox-client-id', client_secret: 'sandbox-client-secret' };
-      const issued = await form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: start.codeVerifier ?? '', ...client });
+      const issued = await form({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: start.codeVerifier ?? '',
+        ...client,
+      });
       expect(keys(issued.body)).toEqual(keys(json('samples/oauth/token-response.authorization_code.json')));
       expect(issued.body.issued_at).toMatch(/^\d{13}$/);
       expect(verifyTokenSignature(issued.body as never, 'sandbox-client-secret')).toBe(true);

@@ -47,7 +47,12 @@ describe('referral API over HTTP', () => {
     ['malformed JSON', '{"referrer": ', 'invalid_json', undefined],
     ['a missing referee', JSON.stringify({ referrer: referral('x@y.com').referrer }), 'invalid_input', 'referee'],
     ['a bad email', JSON.stringify(referral('not-an-email')), 'invalid_input', 'referee.email'],
-    ['an unknown referrer type', JSON.stringify({ ...referral('a@b-corp.com'), referrer: { email: 'a@c.com', name: 'A', type: 'reseller' } }), 'invalid_input', 'referrer.type'],
+    [
+      'an unknown referrer type',
+      JSON.stringify({ ...referral('a@b-corp.com'), referrer: { email: 'a@c.com', name: 'A', type: 'reseller' } }),
+      'invalid_input',
+      'referrer.type',
+    ],
   ])('answers %s with 400 naming the field, writing nothing', async (_what, body, code, field) => {
     const before = rowCount();
     const res = await svc.api('/referrals', { method: 'POST', body, headers: { 'content-type': 'application/json' } });

@@ -16,12 +16,21 @@ const sandbox = () => `${svc.url}/sandbox/hubspot`;
 /** The sandbox's consent page approves by itself: a token to look at its records. */
 async function tokenFor(sandboxUrl: string): Promise<string> {
   const redirectUri = 'http://localhost/test';
-  const consent = await fetch(`${sandboxUrl}/oauth/authorize?${new URLSearchParams({ client_id: SANDBOX_HUBSPOT.clientId, redirect_uri: redirectUri, scope: 'crm.objects.deals.read crm.objects.contacts.write', state: 't' })}`, { redirect: 'manual' });
+  const consent = await fetch(
+    `${sandboxUrl}/oauth/authorize?${new URLSearchParams({ client_id: SANDBOX_HUBSPOT.clientId, redirect_uri: redirectUri, scope: 'crm.objects.deals.read crm.objects.contacts.write', state: 't' })}`,
+    { redirect: 'manual' },
+  );
   const code = new URL(consent.headers.get('location')!).searchParams.get('code')!;
   const res = await fetch(`${sandboxUrl}/oauth/v1/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', client_id: SANDBOX_HUBSPOT.clientId, client_secret: SANDBOX_HUBSPOT.clientSecret, redirect_uri: redirectUri, code }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: SANDBOX_HUBSPOT.clientId,
+      client_secret: SANDBOX_HUBSPOT.clientSecret,
+      redirect_uri: redirectUri,
+      code,
+    }),
   });
   return ((await res.json()) as { access_token: string }).access_token;
 }
@@ -69,7 +78,10 @@ afterAll(async () => svc?.stop());
 
 describe('CLI mistakes', { timeout: 30_000 }, () => {
   it('sandbox-deal --amount abc', async () => {
-    expectOneLine(await cli(['sandbox-deal', '--email', 'jordan@acme-widgets.com', '--amount', 'abc']), /--amount expects a positive amount.*"abc"/);
+    expectOneLine(
+      await cli(['sandbox-deal', '--email', 'jordan@acme-widgets.com', '--amount', 'abc']),
+      /--amount expects a positive amount.*"abc"/,
+    );
     expect(await dealCount()).toBe(0);
   });
 
@@ -79,18 +91,32 @@ describe('CLI mistakes', { timeout: 30_000 }, () => {
   });
 
   it('sandbox-deal with a stage the pipeline does not have leaves no half-made deal', async () => {
-    expectOneLine(await cli(['sandbox-deal', '--email', 'jordan@acme-widgets.com', '--stages', 'qualifiedtobuy,wonish']), /Unknown deal stage wonish: the stages are .*closedwon/);
+    expectOneLine(
+      await cli(['sandbox-deal', '--email', 'jordan@acme-widgets.com', '--stages', 'qualifiedtobuy,wonish']),
+      /Unknown deal stage wonish: the stages are .*closedwon/,
+    );
     expect(await dealCount()).toBe(0);
   });
 
   it('sandbox-deal with good arguments still works', async () => {
-    const ok = await cli(['sandbox-deal', '--email', 'jordan@acme-widgets.com', '--amount', '25000', '--stages', 'qualifiedtobuy,closedwon']);
+    const ok = await cli([
+      'sandbox-deal',
+      '--email',
+      'jordan@acme-widgets.com',
+      '--amount',
+      '25000',
+      '--stages',
+      'qualifiedtobuy,closedwon',
+    ]);
     expect(ok.code, ok.output).toBe(0);
     expect(await dealCount()).toBe(1);
   });
 
   it('reconcile --installation of an unknown id names the installations that exist', async () => {
-    expectOneLine(await cli(['reconcile', '--installation', 'nope']), new RegExp(`No installation nope; the installations are ${installationId}`));
+    expectOneLine(
+      await cli(['reconcile', '--installation', 'nope']),
+      new RegExp(`No installation nope; the installations are ${installationId}`),
+    );
   });
 
   it('an unknown option', async () => {

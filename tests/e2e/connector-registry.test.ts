@@ -14,19 +14,26 @@ import { installSandbox, startTestService, type TestService } from '../support/s
 describe('CRMs from the connector registry', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'referloop-registry-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-  const load = (env: Record<string, string> = {}) => loadConfig({ DATABASE_URL: `file:${join(dataDir, 'db.sqlite')}`, ADMIN_API_TOKEN: 'registry-test-token-0123', ...env });
+  const load = (env: Record<string, string> = {}) =>
+    loadConfig({ DATABASE_URL: `file:${join(dataDir, 'db.sqlite')}`, ADMIN_API_TOKEN: 'registry-test-token-0123', ...env });
   const modes = (env: Record<string, string> = {}) => Object.fromEntries(load(env).crms.map((crm) => [crm.kind, crm.mode]));
 
   it('knows every registered kind; a plain start serves the sandboxes and leaves the fake off', () => {
     expect(crmKinds).toEqual(['hubspot', 'salesforce', 'fake']);
     expect(modes()).toEqual({ hubspot: 'sandbox', salesforce: 'sandbox', fake: 'off' });
     expect(modes({ SANDBOX: 'off' })).toEqual({ hubspot: 'off', salesforce: 'off', fake: 'off' });
-    expect(modes({ HUBSPOT_CLIENT_ID: 'id', HUBSPOT_CLIENT_SECRET: 'secret', FAKE_CRM: 'on' })).toEqual({ hubspot: 'live', salesforce: 'sandbox', fake: 'sandbox' });
+    expect(modes({ HUBSPOT_CLIENT_ID: 'id', HUBSPOT_CLIENT_SECRET: 'secret', FAKE_CRM: 'on' })).toEqual({
+      hubspot: 'live',
+      salesforce: 'sandbox',
+      fake: 'sandbox',
+    });
   });
 
   it('stops on half-configured credentials, naming the missing variable in one line', () => {
     expect(() => load({ HUBSPOT_CLIENT_ID: 'id' })).toThrow(ConfigError);
-    expect(() => load({ HUBSPOT_CLIENT_ID: 'id' })).toThrow(/^HUBSPOT_CLIENT_SECRET is not set, but HUBSPOT_CLIENT_ID is: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET for the live HubSpot, or none of them for its sandbox$/);
+    expect(() => load({ HUBSPOT_CLIENT_ID: 'id' })).toThrow(
+      /^HUBSPOT_CLIENT_SECRET is not set, but HUBSPOT_CLIENT_ID is: set HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET for the live HubSpot, or none of them for its sandbox$/,
+    );
     expect(() => load({ SALESFORCE_CLIENT_SECRET: 'secret' })).toThrow(/^SALESFORCE_CLIENT_ID is not set/);
     // An empty value counts as unset, as for every other variable.
     expect(modes({ HUBSPOT_CLIENT_ID: '', HUBSPOT_CLIENT_SECRET: '' }).hubspot).toBe('sandbox');
@@ -59,20 +66,34 @@ describe('the fake CRM in a running service', () => {
 
   it('installs through OAuth and takes its signed webhooks, wired by the registry alone', async () => {
     const installationId = await installSandbox(withFake, 'fake');
-    const listed = (await (await withFake.api('/installations')).json()) as { id: string; crm: string; accountId: string; status: string }[];
+    const listed = (await (await withFake.api('/installations')).json()) as {
+      id: string;
+      crm: string;
+      accountId: string;
+      status: string;
+    }[];
     expect(listed).toEqual([expect.objectContaining({ id: installationId, crm: 'fake', accountId: 'acct-42', status: 'active' })]);
 
     // The same CRM, as the test's own instance, sends a change of one of its companies.
     const sender = createFakeCrm({ accountId: 'acct-42', webhookSecret: 'fake-secret' });
     sender.createCompany({ name: 'Acme' });
     const request = sender.webhookRequest({ url: `${withFake.url}/webhooks/fake` });
-    const delivered = await fetch(request.url, { method: 'POST', headers: request.headers as Record<string, string>, body: request.rawBody });
+    const delivered = await fetch(request.url, {
+      method: 'POST',
+      headers: request.headers as Record<string, string>,
+      body: request.rawBody,
+    });
     expect(delivered.status).toBe(200);
     expect(await delivered.json()).toEqual({ received: true });
     const stored = withFake.service.runtime.db.$client.prepare("SELECT count(*) AS n FROM inbox WHERE crm = 'fake'").get() as { n: number };
     expect(stored.n).toBe(1);
 
-    const forged = createFakeCrm({ accountId: 'acct-42', webhookSecret: 'not-the-secret' }).webhookRequest({ events: [], url: `${withFake.url}/webhooks/fake` });
-    expect((await fetch(forged.url, { method: 'POST', headers: forged.headers as Record<string, string>, body: forged.rawBody })).status).toBe(401);
+    const forged = createFakeCrm({ accountId: 'acct-42', webhookSecret: 'not-the-secret' }).webhookRequest({
+      events: [],
+      url: `${withFake.url}/webhooks/fake`,
+    });
+    expect(
+      (await fetch(forged.url, { method: 'POST', headers: forged.headers as Record<string, string>, body: forged.rawBody })).status,
+    ).toBe(401);
   });
 });

@@ -38,12 +38,21 @@ describe('the HubSpot CRM card', () => {
 
     // Another customer's portal, with a referral of its own.
     const { store } = svc.service.runtime;
-    const other = store.installations.upsert({ crm: 'hubspot', accountId: '99999', tokens: { accessToken: 'other-portal-token' }, now: new Date() }).row;
+    const other = store.installations.upsert({
+      crm: 'hubspot',
+      accountId: '99999',
+      tokens: { accessToken: 'other-portal-token' },
+      now: new Date(),
+    }).row;
     store.installations.markDisconnected(other.id, 'test fixture', new Date());
     store.programs.addVersion(store.programs.create(other.id, true), defaultProgram(), 'test');
     const res = await svc.api('/referrals', {
       method: 'POST',
-      json: { installationId: other.id, referrer: { email: 'x@other.com', name: 'Other', type: 'customer' }, referee: { email: 'secret@rival-corp.com' } },
+      json: {
+        installationId: other.id,
+        referrer: { email: 'x@other.com', name: 'Other', type: 'customer' },
+        referee: { email: 'secret@rival-corp.com' },
+      },
     });
     expect(res.status).toBe(201);
     otherReferralId = ((await res.json()) as { id: string }).id;
@@ -70,11 +79,15 @@ describe('the HubSpot CRM card', () => {
     expect(logged.status).toBe(201);
     const { id } = (await logged.json()) as { id: string };
 
-    const listed = await eventually(async () => {
-      const res = await card(`/referrals?crm=hubspot&portalId=${portalId()}&objectTypeId=0-1&objectId=${contact.id}`);
-      const body = (await res.json()) as { items: { id: string; referrer: { name: string } }[] };
-      return body.items.length ? body.items : undefined;
-    }, 15_000, 'the referral linked to the contact');
+    const listed = await eventually(
+      async () => {
+        const res = await card(`/referrals?crm=hubspot&portalId=${portalId()}&objectTypeId=0-1&objectId=${contact.id}`);
+        const body = (await res.json()) as { items: { id: string; referrer: { name: string } }[] };
+        return body.items.length ? body.items : undefined;
+      },
+      15_000,
+      'the referral linked to the contact',
+    );
     expect(listed).toEqual([expect.objectContaining({ id, referrer: expect.objectContaining({ name: 'Cora Customer' }) })]);
   });
 
@@ -84,7 +97,9 @@ describe('the HubSpot CRM card', () => {
     expect(listed.items.map((i) => i.id)).not.toContain(otherReferralId);
     // Naming the other installation does not reach it either.
     const other = svc.service.runtime.store.installations.findByAccount('hubspot', '99999')!;
-    const scoped = (await (await card(`/referrals?portalId=${portalId()}&installationId=${other.id}`)).json()) as { items: { id: string }[] };
+    const scoped = (await (await card(`/referrals?portalId=${portalId()}&installationId=${other.id}`)).json()) as {
+      items: { id: string }[];
+    };
     expect(scoped.items.map((i) => i.id)).not.toContain(otherReferralId);
     // The admin sees it.
     expect((await svc.api(`/referrals/${otherReferralId}`)).status).toBe(200);
@@ -99,13 +114,21 @@ describe('the HubSpot CRM card', () => {
 
   it('gets every verdict with a 2xx status, since hubspot.fetch hides the body of any other answer', async () => {
     const alex = hubspot.state.create('contacts', { email: 'alex@globex-card.io', firstname: 'Alex' });
-    const deal = hubspot.state.create('deals', { dealname: 'Globex card deal', pipeline: 'default', dealstage: 'qualifiedtobuy', hubspot_owner_id: '75000001' }, [
-      { type: 'contacts', id: alex.id },
-    ]);
+    const deal = hubspot.state.create(
+      'deals',
+      { dealname: 'Globex card deal', pipeline: 'default', dealstage: 'qualifiedtobuy', hubspot_owner_id: '75000001' },
+      [{ type: 'contacts', id: alex.id }],
+    );
     const log = (referrer: { name: string; email: string; type: string }, referee: string, dealId?: string) =>
       card('/referrals', {
         method: 'POST',
-        json: { portalId: portalId(), referrer, referee: { email: referee }, ...(dealId ? { deal: { id: dealId } } : {}), submittedBy: { kind: 'rep', id: '123' } },
+        json: {
+          portalId: portalId(),
+          referrer,
+          referee: { email: referee },
+          ...(dealId ? { deal: { id: dealId } } : {}),
+          submittedBy: { kind: 'rep', id: '123' },
+        },
       });
 
     // The card on the deal record names it: a claim, waiting for approval.
@@ -118,12 +141,22 @@ describe('the HubSpot CRM card', () => {
     // Another referrer on the same deal: the conflict, its reason and who holds it, in a 200.
     const held = await log({ name: 'Cora Customer', email: 'cora@customer.com', type: 'customer' }, 'bo@globex-card-labs.io', deal.id);
     expect(held.status).toBe(200);
-    const conflict = (await held.json()) as { id?: string; verdict: { outcome: string; reasons: string[]; collidesWith: Record<string, string> } };
+    const conflict = (await held.json()) as {
+      id?: string;
+      verdict: { outcome: string; reasons: string[]; collidesWith: Record<string, string> };
+    };
     expect(conflict.id).toBeUndefined();
-    expect(conflict.verdict).toMatchObject({ outcome: 'conflict', collidesWith: { dealId: deal.id, referralId: claim.id, referrerName: 'Pia Partner' } });
+    expect(conflict.verdict).toMatchObject({
+      outcome: 'conflict',
+      collidesWith: { dealId: deal.id, referralId: claim.id, referrerName: 'Pia Partner' },
+    });
 
     // A deal this portal does not have.
-    const missing = await log({ name: 'Cora Customer', email: 'cora@customer.com', type: 'customer' }, 'bo@globex-card-labs.io', '424242424');
+    const missing = await log(
+      { name: 'Cora Customer', email: 'cora@customer.com', type: 'customer' },
+      'bo@globex-card-labs.io',
+      '424242424',
+    );
     expect(missing.status).toBe(200);
     expect(((await missing.json()) as { verdict: { outcome: string } }).verdict.outcome).toBe('invalid');
   });

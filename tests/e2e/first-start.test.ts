@@ -25,7 +25,11 @@ describe('npm start on an empty folder', () => {
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', r));
     try {
-      await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined), 20_000, '/healthz');
+      await eventually(
+        async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined),
+        20_000,
+        '/healthz',
+      );
       expect(Date.now() - started).toBeLessThan(20_000);
       const token = readFileSync(join(cwd, 'data/admin-token'), 'utf8').trim();
       expect(output).toContain(token);
@@ -45,7 +49,11 @@ describe('npm start on an empty folder', () => {
   });
 
   it('stops with one line naming a wrong setting', async () => {
-    const child = spawn(process.execPath, [bin, 'serve'], { cwd, env: { PATH: process.env.PATH ?? '', PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'serve'], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', PORT: 'eighty' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((r) => child.once('exit', r));

@@ -56,7 +56,9 @@ describe('hostile input from outside', () => {
   const db = () => svc.service.runtime.db.$client;
   const tableCounts = (): Record<string, number> => {
     const tables = db().prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
-    return Object.fromEntries(tables.map(({ name }) => [name, (db().prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n]));
+    return Object.fromEntries(
+      tables.map(({ name }) => [name, (db().prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n]),
+    );
   };
 
   /**
@@ -92,13 +94,29 @@ describe('hostile input from outside', () => {
     });
   };
   const postSalesforce = (body: string) =>
-    fetch(`${svc.url}/webhooks/salesforce`, { method: 'POST', body, headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' } });
+    fetch(`${svc.url}/webhooks/salesforce`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+    });
 
   const hubspotEvent = (extra: Record<string, unknown>) => ({
-    eventId: 1, subscriptionId: 2, portalId: Number(portalId), appId: Number(SANDBOX_HUBSPOT.appId), occurredAt: Date.now(), attemptNumber: 0, ...extra,
+    eventId: 1,
+    subscriptionId: 2,
+    portalId: Number(portalId),
+    appId: Number(SANDBOX_HUBSPOT.appId),
+    occurredAt: Date.now(),
+    attemptNumber: 0,
+    ...extra,
   });
 
-  const outboundMessage = (o: { org: string; type: string; id: string; notificationId: string; inner?: string }) => `<?xml version="1.0" encoding="UTF-8"?>
+  const outboundMessage = (o: {
+    org: string;
+    type: string;
+    id: string;
+    notificationId: string;
+    inner?: string;
+  }) => `<?xml version="1.0" encoding="UTF-8"?>
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">
  <soapenv:Body>
   <notifications xmlns="http://soap.sforce.com/2005/09/outbound">
@@ -151,14 +169,34 @@ describe('hostile input from outside', () => {
     });
 
     it('answers any path with broken escapes with a 4xx, never a 5xx', async () => {
-      const prefix = fc.constantFrom('/unsubscribe/', '/preferences/', '/oauth/', '/oauth/hubspot/', '/api/v1/referrals/', '/api/v1/referrers/', '/api/v1/programs/', '/app/', '/',
+      const prefix = fc.constantFrom(
+        '/unsubscribe/',
+        '/preferences/',
+        '/oauth/',
+        '/oauth/hubspot/',
+        '/api/v1/referrals/',
+        '/api/v1/referrers/',
+        '/api/v1/programs/',
+        '/app/',
+        '/',
         // the sandbox CRMs the service serves by default
-        '/sandbox/hubspot/crm/v3/objects/deals/', '/sandbox/hubspot/crm/v3/objects/', '/sandbox/salesforce/services/data/v62.0/sobjects/Account/');
+        '/sandbox/hubspot/crm/v3/objects/deals/',
+        '/sandbox/hubspot/crm/v3/objects/',
+        '/sandbox/salesforce/services/data/v62.0/sobjects/Account/',
+      );
       const broken = fc.constantFrom('%', '%Z', '%ZZ', '%E0%A4%A', '%C0%AF', '%FF', '%u0041', '%%', '%0');
       await fc.assert(
-        fc.asyncProperty(prefix, fc.string({ maxLength: 8 }).map(encodeURIComponent), broken, fc.constantFrom('GET', 'POST'), async (p, word, bad, method) => {
-          await expectSafe(() => fetch(`${svc.url}${p}${word}${bad}?key=x`, { method, headers: { authorization: `Bearer ${svc.token}` } }));
-        }),
+        fc.asyncProperty(
+          prefix,
+          fc.string({ maxLength: 8 }).map(encodeURIComponent),
+          broken,
+          fc.constantFrom('GET', 'POST'),
+          async (p, word, bad, method) => {
+            await expectSafe(() =>
+              fetch(`${svc.url}${p}${word}${bad}?key=x`, { method, headers: { authorization: `Bearer ${svc.token}` } }),
+            );
+          },
+        ),
         { numRuns: 60 },
       );
     });
@@ -177,11 +215,24 @@ describe('hostile input from outside', () => {
       const res = await expectSafe(() => postHubSpot(JSON.stringify(batch)));
       expect(res.status).toBe(200);
       expect((db().prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n).toBe(before + 1);
-      expect(db().prepare('SELECT object_type AS type, object_id AS id FROM inbox ORDER BY id DESC LIMIT 1').get()).toEqual({ type: 'deal', id: '15' });
+      expect(db().prepare('SELECT object_type AS type, object_id AS id FROM inbox ORDER BY id DESC LIMIT 1').get()).toEqual({
+        type: 'deal',
+        id: '15',
+      });
     });
 
     it('refuses a property value nested 50,000 arrays deep with a 400, writing nothing', async () => {
-      const body = hostileJson([hubspotEvent({ subscriptionType: 'deal.propertyChange', objectId: 16, propertyName: 'dealstage', propertyValue: JSON.parse(DEEP) as string })], 50_000);
+      const body = hostileJson(
+        [
+          hubspotEvent({
+            subscriptionType: 'deal.propertyChange',
+            objectId: 16,
+            propertyName: 'dealstage',
+            propertyValue: JSON.parse(DEEP) as string,
+          }),
+        ],
+        50_000,
+      );
       const res = await expectSafe(() => postHubSpot(body));
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/nests deeper/);
@@ -189,8 +240,21 @@ describe('hostile input from outside', () => {
 
     it('fuzz: signed batches of hostile events are never a 5xx, and refused ones write nothing', async () => {
       const subscriptionType = fc.oneof(
-        fc.constantFrom('deal.creation', 'deal.propertyChange', 'contact.deletion', 'company.merge', 'object.creation', 'deal.associationChange', 'object.associationChange'),
-        fc.tuple(fc.constantFrom('deal', 'contact', 'object', ...PROTOTYPE_WORDS), fc.constantFrom('creation', 'propertyChange', 'associationChange', 'merge', ...PROTOTYPE_WORDS)).map(([o, a]) => `${o}.${a}`),
+        fc.constantFrom(
+          'deal.creation',
+          'deal.propertyChange',
+          'contact.deletion',
+          'company.merge',
+          'object.creation',
+          'deal.associationChange',
+          'object.associationChange',
+        ),
+        fc
+          .tuple(
+            fc.constantFrom('deal', 'contact', 'object', ...PROTOTYPE_WORDS),
+            fc.constantFrom('creation', 'propertyChange', 'associationChange', 'merge', ...PROTOTYPE_WORDS),
+          )
+          .map(([o, a]) => `${o}.${a}`),
         fc.string({ maxLength: 24 }),
       );
       const id = fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 1e9 }) }, { weight: 1, arbitrary: hostileValue });
@@ -202,7 +266,10 @@ describe('hostile input from outside', () => {
           // Mostly what HubSpot sends, so that most batches get past the envelope checks.
           portalId: fc.oneof({ weight: 12, arbitrary: fc.constant(Number(portalId)) }, { weight: 1, arbitrary: id }),
           appId: fc.oneof({ weight: 6, arbitrary: fc.constant(Number(SANDBOX_HUBSPOT.appId)) }, { weight: 1, arbitrary: hostileValue }),
-          occurredAt: fc.oneof({ weight: 12, arbitrary: fc.integer({ min: Date.now() - 86_400_000, max: Date.now() }) }, { weight: 1, arbitrary: hostileValue }),
+          occurredAt: fc.oneof(
+            { weight: 12, arbitrary: fc.integer({ min: Date.now() - 86_400_000, max: Date.now() }) },
+            { weight: 1, arbitrary: hostileValue },
+          ),
           objectId: id,
           objectTypeId: typeId,
           propertyName: fc.oneof(fc.constantFrom('dealstage', 'amount', ...PROTOTYPE_WORDS), hostileValue),
@@ -217,7 +284,10 @@ describe('hostile input from outside', () => {
         },
         { requiredKeys: ['subscriptionType', 'portalId', 'occurredAt'] },
       );
-      const batch = fc.oneof({ weight: 5, arbitrary: fc.array(event, { minLength: 1, maxLength: 6 }) }, { weight: 1, arbitrary: hostileValue });
+      const batch = fc.oneof(
+        { weight: 5, arbitrary: fc.array(event, { minLength: 1, maxLength: 6 }) },
+        { weight: 1, arbitrary: hostileValue },
+      );
       await fc.assert(
         fc.asyncProperty(batch, fc.integer({ min: 1, max: 20_000 }), async (events, depth) => {
           await expectSafe(() => postHubSpot(hostileJson(events, depth)));
@@ -228,10 +298,16 @@ describe('hostile input from outside', () => {
 
     it('fuzz: unsigned or wrongly signed bodies are refused with a 401, writing nothing', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.oneof(fc.string({ maxLength: 200 }), fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v))), async (body) => {
-          const res = await expectSafe(() => postHubSpot(body, 'not-the-secret'));
-          expect(res.status).toBe(401);
-        }),
+        fc.asyncProperty(
+          fc.oneof(
+            fc.string({ maxLength: 200 }),
+            fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+          ),
+          async (body) => {
+            const res = await expectSafe(() => postHubSpot(body, 'not-the-secret'));
+            expect(res.status).toBe(401);
+          },
+        ),
         { numRuns: 40 },
       );
     });
@@ -240,7 +316,11 @@ describe('hostile input from outside', () => {
   describe('Salesforce Outbound Messages (unsigned)', () => {
     it('refuses SOAP nested 100 levels deep with a SOAP fault and a 4xx, writing nothing', async () => {
       const deep = `<sf:Description>${'<a>'.repeat(100)}x${'</a>'.repeat(100)}</sf:Description>`;
-      const res = await expectSafe(() => postSalesforce(outboundMessage({ org: orgId, type: 'Opportunity', id: '006000000000123AAA', notificationId: '04l000000000123AAA', inner: deep })));
+      const res = await expectSafe(() =>
+        postSalesforce(
+          outboundMessage({ org: orgId, type: 'Opportunity', id: '006000000000123AAA', notificationId: '04l000000000123AAA', inner: deep }),
+        ),
+      );
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.headers.get('content-type')).toMatch(/^text\/xml/);
       expect(await res.text()).toMatch(/<soapenv:Fault>[\s\S]*at most 32 levels deep/);
@@ -248,12 +328,16 @@ describe('hostile input from outside', () => {
 
     it('refuses an unknown org whatever its message names: a Task as much as an Opportunity', async () => {
       for (const type of ['Task', 'Opportunity', 'constructor']) {
-        const res = await expectSafe(() => postSalesforce(outboundMessage({ org: UNKNOWN_ORG, type, id: '00T000000000001AAA', notificationId: '04l000000000124AAA' })));
+        const res = await expectSafe(() =>
+          postSalesforce(outboundMessage({ org: UNKNOWN_ORG, type, id: '00T000000000001AAA', notificationId: '04l000000000124AAA' })),
+        );
         expect(res.status).toBe(403);
         expect(await res.text()).toContain('<soapenv:Fault>');
       }
       // The connected org's Task is acknowledged and ignored.
-      const known = await expectSafe(() => postSalesforce(outboundMessage({ org: orgId, type: 'Task', id: '00T000000000001AAA', notificationId: '04l000000000125AAA' })));
+      const known = await expectSafe(() =>
+        postSalesforce(outboundMessage({ org: orgId, type: 'Task', id: '00T000000000001AAA', notificationId: '04l000000000125AAA' })),
+      );
       expect(known.status).toBe(200);
       expect(await known.text()).toContain('<Ack>true</Ack>');
     });
@@ -262,8 +346,15 @@ describe('hostile input from outside', () => {
       const sfId = fc.stringMatching(/^[a-zA-Z0-9]{15}([A-Z]{3})?$/);
       const text = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom(...PROTOTYPE_WORDS));
       const message = fc.record({
-        org: fc.oneof({ weight: 3, arbitrary: fc.constant(orgId) }, { weight: 1, arbitrary: fc.constant(UNKNOWN_ORG) }, { weight: 1, arbitrary: text }),
-        type: fc.oneof(fc.constantFrom('Opportunity', 'Lead', 'Contact', 'Account', 'Task', 'Case', ...PROTOTYPE_WORDS), fc.stringMatching(/^[A-Za-z_]{1,12}$/)),
+        org: fc.oneof(
+          { weight: 3, arbitrary: fc.constant(orgId) },
+          { weight: 1, arbitrary: fc.constant(UNKNOWN_ORG) },
+          { weight: 1, arbitrary: text },
+        ),
+        type: fc.oneof(
+          fc.constantFrom('Opportunity', 'Lead', 'Contact', 'Account', 'Task', 'Case', ...PROTOTYPE_WORDS),
+          fc.stringMatching(/^[A-Za-z_]{1,12}$/),
+        ),
         id: fc.oneof(sfId, text),
         notificationId: fc.oneof(sfId, text),
         field: fc.constantFrom('Name', 'IsConverted', 'SystemModstamp', 'ConvertedContactId', ...PROTOTYPE_WORDS),
@@ -271,15 +362,26 @@ describe('hostile input from outside', () => {
         depth: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 150 })),
       });
       const body = fc.oneof(
-        { weight: 6, arbitrary: message.map((m) => outboundMessage({
-          ...m,
-          org: escapeXml(m.org),
-          id: escapeXml(m.id),
-          notificationId: escapeXml(m.notificationId),
-          inner: `<sf:${m.field}>${escapeXml(m.value)}${'<a>'.repeat(m.depth)}${'</a>'.repeat(m.depth)}</sf:${m.field}>`,
-        })) },
+        {
+          weight: 6,
+          arbitrary: message.map((m) =>
+            outboundMessage({
+              ...m,
+              org: escapeXml(m.org),
+              id: escapeXml(m.id),
+              notificationId: escapeXml(m.notificationId),
+              inner: `<sf:${m.field}>${escapeXml(m.value)}${'<a>'.repeat(m.depth)}${'</a>'.repeat(m.depth)}</sf:${m.field}>`,
+            }),
+          ),
+        },
         { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
-        { weight: 1, arbitrary: fc.tuple(message, fc.nat()).map(([m, cut]) => { const xml = outboundMessage(m); return xml.slice(0, cut % xml.length); }) },
+        {
+          weight: 1,
+          arbitrary: fc.tuple(message, fc.nat()).map(([m, cut]) => {
+            const xml = outboundMessage(m);
+            return xml.slice(0, cut % xml.length);
+          }),
+        },
       );
       await fc.assert(
         fc.asyncProperty(body, async (xml) => {
@@ -294,9 +396,12 @@ describe('hostile input from outside', () => {
 
   describe('the API', () => {
     it('fuzz: hostile referral bodies are never a 5xx, and refused ones write nothing', async () => {
-      const hostileText = fc.oneof({ weight: 8, arbitrary: hostileScalar }, { weight: 1, arbitrary: fc.constantFrom(JSON.parse(DEEP) as string, JSON.parse(PROTO) as string, JSON.parse(LONG) as string) });
+      const hostileText = fc.oneof(
+        { weight: 8, arbitrary: hostileScalar },
+        { weight: 1, arbitrary: fc.constantFrom(JSON.parse(DEEP) as string, JSON.parse(PROTO) as string, JSON.parse(LONG) as string) },
+      );
       /** Usually a valid value, so that a good share of bodies reach the submission itself. */
-      const mostly = <T,>(valid: fc.Arbitrary<T>) => fc.oneof({ weight: 8, arbitrary: valid }, { weight: 1, arbitrary: hostileText });
+      const mostly = <T>(valid: fc.Arbitrary<T>) => fc.oneof({ weight: 8, arbitrary: valid }, { weight: 1, arbitrary: hostileText });
       const optional = fc.oneof(
         { weight: 6, arbitrary: fc.constant(undefined) },
         { weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 20 }) },
@@ -304,20 +409,31 @@ describe('hostile input from outside', () => {
       );
       // Addresses the API accepts, prototype words among them (fc.emailAddress is mostly refused).
       const label = fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}[a-z0-9]$/), fc.constantFrom('__proto__', 'constructor', 'toString'));
-      const validEmail = fc.tuple(label, label, fc.constantFrom('com', 'io', 'example')).map(([local, domain, tld]) => `${local}@${domain.replaceAll('_', 'x')}.${tld}`);
+      const validEmail = fc
+        .tuple(label, label, fc.constantFrom('com', 'io', 'example'))
+        .map(([local, domain, tld]) => `${local}@${domain.replaceAll('_', 'x')}.${tld}`);
       const referral = fc.record(
         {
           // The Salesforce sandbox answers conflict checks without HubSpot's five searches a second.
           installationId: mostly(fc.constant(salesforceInstallationId)),
-          referrer: mostly(fc.record({
-            email: mostly(validEmail),
-            name: mostly(fc.string({ minLength: 1, maxLength: 20 })),
-            type: mostly(fc.constantFrom('partner', 'customer', 'advisor', 'consultant', 'employee')),
-            company: optional,
-          }, { requiredKeys: ['email', 'name', 'type'] })),
-          referee: mostly(fc.record({ email: mostly(validEmail), domain: optional, company: optional, firstName: optional }, { requiredKeys: ['email'] })),
+          referrer: mostly(
+            fc.record(
+              {
+                email: mostly(validEmail),
+                name: mostly(fc.string({ minLength: 1, maxLength: 20 })),
+                type: mostly(fc.constantFrom('partner', 'customer', 'advisor', 'consultant', 'employee')),
+                company: optional,
+              },
+              { requiredKeys: ['email', 'name', 'type'] },
+            ),
+          ),
+          referee: mostly(
+            fc.record({ email: mostly(validEmail), domain: optional, company: optional, firstName: optional }, { requiredKeys: ['email'] }),
+          ),
           notes: optional,
-          submittedBy: mostly(fc.record({ kind: mostly(fc.constantFrom('rep', 'referrer', 'integration')), id: optional }, { requiredKeys: ['kind'] })),
+          submittedBy: mostly(
+            fc.record({ kind: mostly(fc.constantFrom('rep', 'referrer', 'integration')), id: optional }, { requiredKeys: ['kind'] }),
+          ),
           [PROTOTYPE_WORDS[0]!]: hostileText,
         },
         { requiredKeys: ['installationId', 'referrer', 'referee', 'submittedBy'] },
@@ -325,7 +441,9 @@ describe('hostile input from outside', () => {
       const body = fc.oneof({ weight: 4, arbitrary: referral }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }) });
       await fc.assert(
         fc.asyncProperty(body, fc.integer({ min: 1, max: 20_000 }), async (value, depth) => {
-          await expectSafe(() => svc.api('/referrals', { method: 'POST', body: hostileJson(value, depth), headers: { 'content-type': 'application/json' } }));
+          await expectSafe(() =>
+            svc.api('/referrals', { method: 'POST', body: hostileJson(value, depth), headers: { 'content-type': 'application/json' } }),
+          );
         }),
         { numRuns: 100 },
       );

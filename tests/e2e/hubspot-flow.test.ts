@@ -36,18 +36,32 @@ describe('HubSpot end to end', () => {
   const logReferral = async (email: string, referrer = { email: 'pia@partner-firm.com', name: 'Pia Partner', type: 'partner' }) => {
     const res = await svc.api('/referrals', {
       method: 'POST',
-      json: { referrer, referee: { email, firstName: 'Jordan', lastName: 'Lee', company: 'Acme Widgets' }, submittedBy: { kind: 'rep', id: 'rep-7' } },
+      json: {
+        referrer,
+        referee: { email, firstName: 'Jordan', lastName: 'Lee', company: 'Acme Widgets' },
+        submittedBy: { kind: 'rep', id: 'rep-7' },
+      },
     });
     expect(res.status).toBe(201);
     const body = (await res.json()) as ReferralBody;
     // The referral reaches HubSpot as a contact carrying its properties.
-    const pushed = await eventually(async () => ((await referral(body.id)).crm ? referral(body.id) : undefined), 15_000, 'referral pushed to HubSpot');
+    const pushed = await eventually(
+      async () => ((await referral(body.id)).crm ? referral(body.id) : undefined),
+      15_000,
+      'referral pushed to HubSpot',
+    );
     return pushed;
   };
   const workDeal = (contactId: string, name: string, stages: string[], amount = '25000') => {
-    const deal = hubspot.state.create('deals', { dealname: name, pipeline: 'default', dealstage: 'appointmentscheduled', amount }, [{ type: 'contacts', id: contactId }]);
+    const deal = hubspot.state.create('deals', { dealname: name, pipeline: 'default', dealstage: 'appointmentscheduled', amount }, [
+      { type: 'contacts', id: contactId },
+    ]);
     for (const stage of stages) {
-      hubspot.state.update('deals', deal.id, stage === 'closedwon' ? { dealstage: stage, closedate: '2026-03-31T12:00:00Z' } : { dealstage: stage });
+      hubspot.state.update(
+        'deals',
+        deal.id,
+        stage === 'closedwon' ? { dealstage: stage, closedate: '2026-03-31T12:00:00Z' } : { dealstage: stage },
+      );
     }
     return deal.id;
   };
@@ -58,7 +72,11 @@ describe('HubSpot end to end', () => {
    * may land in the middle of a test: it is not counted.
    */
   const syncLedgerEntries = () =>
-    (svc.service.runtime.db.$client.prepare("SELECT count(*) AS n FROM reward_events WHERE NOT (actor = 'job:reconcile' AND to_status = 'payable')").get() as { n: number }).n;
+    (
+      svc.service.runtime.db.$client
+        .prepare("SELECT count(*) AS n FROM reward_events WHERE NOT (actor = 'job:reconcile' AND to_status = 'payable')")
+        .get() as { n: number }
+    ).n;
 
   it('installs through OAuth and provisions the Referloop properties and stage mapping', async () => {
     const installation = (await (await svc.api(`/installations/${installationId}`)).json()) as {
@@ -80,28 +98,42 @@ describe('HubSpot end to end', () => {
     expect(contact.properties.referloop_referrer).toBe('Pia Partner');
 
     const dealId = workDeal(pushed.crm!.person.id, 'Acme Widgets — platform', ['qualifiedtobuy', 'presentationscheduled', 'closedwon']);
-    const won = await eventually(async () => {
-      const r = await referral(pushed.id);
-      return r.status === 'closed_won' && r.rewards.length > 0 ? r : undefined;
-    }, 20_000, 'closed won with a reward');
+    const won = await eventually(
+      async () => {
+        const r = await referral(pushed.id);
+        return r.status === 'closed_won' && r.rewards.length > 0 ? r : undefined;
+      },
+      20_000,
+      'closed won with a reward',
+    );
 
     expect(won.timeline.map((t) => t.to)).toEqual(['submitted', 'accepted', 'contacted', 'qualified', 'in_sales_process', 'closed_won']);
     expect(won.attributions).toEqual([expect.objectContaining({ dealId, share: 1, status: 'active', role: 'sourced' })]);
     expect(won.rewards).toEqual([
       expect.objectContaining({ amount: 2500, currency: 'USD', status: 'pending', dueDate: '2026-06-29', milestone: 'closed_won' }),
     ]);
-    await eventually(() => {
-      const deal = hubspot.state.get('deals', dealId)!;
-      return deal.properties.referloop_referral_id === pushed.id ? deal : undefined;
-    }, 10_000, 'deal write-back');
+    await eventually(
+      () => {
+        const deal = hubspot.state.get('deals', dealId)!;
+        return deal.properties.referloop_referral_id === pushed.id ? deal : undefined;
+      },
+      10_000,
+      'deal write-back',
+    );
     const deal = hubspot.state.get('deals', dealId)!;
     expect(deal.properties.referloop_referrer).toBe('Pia Partner');
     expect(Number(deal.properties.referloop_attributed_amount)).toBe(25000);
     expect(hubspot.state.get('contacts', pushed.crm!.person.id)!.properties.referloop_referral_status).toBe('closed_won');
-    const notes = await eventually(() => {
-      const bodies = hubspot.state.associatedIds('contacts', pia.id, 'notes').map((id) => hubspot.state.get('notes', id)!.properties.hs_note_body ?? '');
-      return bodies.some((b) => /won/i.test(b)) ? bodies : undefined;
-    }, 15_000, 'timeline notes on the referrer');
+    const notes = await eventually(
+      () => {
+        const bodies = hubspot.state
+          .associatedIds('contacts', pia.id, 'notes')
+          .map((id) => hubspot.state.get('notes', id)!.properties.hs_note_body ?? '');
+        return bodies.some((b) => /won/i.test(b)) ? bodies : undefined;
+      },
+      15_000,
+      'timeline notes on the referrer',
+    );
     expect(notes.length).toBeGreaterThan(1);
     expect(notes.join(' ')).not.toContain('25,000');
 
@@ -117,7 +149,11 @@ describe('HubSpot end to end', () => {
 
     // Pia heard of every moment once, in order.
     const emailTopics = () =>
-      (svc.service.runtime.db.$client.prepare("SELECT topic FROM outbox WHERE referral_id = ? AND channel = 'email' ORDER BY id").all(pushed.id) as { topic: string }[]).map((r) => r.topic);
+      (
+        svc.service.runtime.db.$client
+          .prepare("SELECT topic FROM outbox WHERE referral_id = ? AND channel = 'email' ORDER BY id")
+          .all(pushed.id) as { topic: string }[]
+      ).map((r) => r.topic);
     expect(emailTopics()).toEqual([
       'referral.received',
       'referral.accepted',
@@ -130,10 +166,14 @@ describe('HubSpot end to end', () => {
 
     // Reopening the won deal claws the paid reward back: its net goes to zero, netted in the next payout.
     hubspot.state.update('deals', dealId, { dealstage: 'contractsent' });
-    const reopened = await eventually(async () => {
-      const r = await referral(pushed.id);
-      return r.status === 'in_sales_process' && r.rewards[0]?.netCents === 0 ? r : undefined;
-    }, 20_000, 'clawback after reopen');
+    const reopened = await eventually(
+      async () => {
+        const r = await referral(pushed.id);
+        return r.status === 'in_sales_process' && r.rewards[0]?.netCents === 0 ? r : undefined;
+      },
+      20_000,
+      'clawback after reopen',
+    );
     expect(reopened.rewards[0]).toMatchObject({ status: 'reversed', netCents: 0 });
     expect(reopened.attributions[0]).toMatchObject({ status: 'reversed' });
   });
@@ -144,14 +184,21 @@ describe('HubSpot end to end', () => {
     try {
       const pushed = await logReferral('sam@orbit-analytics.io', { email: 'cora@customer.com', name: 'Cora Customer', type: 'customer' });
       workDeal(pushed.crm!.person.id, 'Orbit', ['qualifiedtobuy', 'closedwon'], '120000');
-      const won = await eventually(async () => {
-        const r = await referral(pushed.id);
-        return r.status === 'closed_won' && r.rewards.length === 2 ? r : undefined;
-      }, 20_000, 'closed won');
+      const won = await eventually(
+        async () => {
+          const r = await referral(pushed.id);
+          return r.status === 'closed_won' && r.rewards.length === 2 ? r : undefined;
+        },
+        20_000,
+        'closed won',
+      );
       await hubspot.state.webhooksIdle();
       const after = await referral(pushed.id);
       // $50 for qualified and $1,000 for a deal of $100,000 or more, each once.
-      expect(after.rewards.map((r) => [r.milestone, r.amount]).sort()).toEqual([['closed_won', 1000], ['qualified', 50]]);
+      expect(after.rewards.map((r) => [r.milestone, r.amount]).sort()).toEqual([
+        ['closed_won', 1000],
+        ['qualified', 50],
+      ]);
       expect(after.timeline.filter((t) => t.to === 'closed_won')).toHaveLength(1);
       expect(won.id).toBe(after.id);
 
@@ -181,10 +228,14 @@ describe('HubSpot end to end', () => {
 
     const res = await svc.api(`/installations/${installationId}/reconcile`, { method: 'POST' });
     expect(res.status).toBe(202);
-    const repaired = await eventually(async () => {
-      const r = await referral(pushed.id);
-      return r.status === 'closed_won' && r.rewards.length ? r : undefined;
-    }, 20_000, 'reconciled');
+    const repaired = await eventually(
+      async () => {
+        const r = await referral(pushed.id);
+        return r.status === 'closed_won' && r.rewards.length ? r : undefined;
+      },
+      20_000,
+      'reconciled',
+    );
     expect(repaired.attributions[0]).toMatchObject({ dealId });
     expect(repaired.rewards[0]).toMatchObject({ amount: 1000, status: 'approved' });
   });
@@ -193,16 +244,38 @@ describe('HubSpot end to end', () => {
     const inboxCount = () => (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n;
     const before = inboxCount();
     const body = JSON.stringify([
-      { eventId: 1, subscriptionId: 1, portalId: hubspot.state.portalId, appId: CLIENT.appId, occurredAt: Date.now(), subscriptionType: 'deal.creation', attemptNumber: 0, objectId: 999, changeFlag: 'CREATED', changeSource: 'CRM' },
+      {
+        eventId: 1,
+        subscriptionId: 1,
+        portalId: hubspot.state.portalId,
+        appId: CLIENT.appId,
+        occurredAt: Date.now(),
+        subscriptionType: 'deal.creation',
+        attemptNumber: 0,
+        objectId: 999,
+        changeFlag: 'CREATED',
+        changeSource: 'CRM',
+      },
     ]);
     const uri = `${svc.url}/webhooks/hubspot`;
-    const sign = (secret: string, timestamp: string) => createHmac('sha256', secret).update(`POST${uri}${body}${timestamp}`).digest('base64');
+    const sign = (secret: string, timestamp: string) =>
+      createHmac('sha256', secret).update(`POST${uri}${body}${timestamp}`).digest('base64');
     const post = (signature: string, timestamp: string) =>
-      fetch(uri, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp } });
+      fetch(uri, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp },
+      });
 
     const counters = async () => {
       const text = await (await fetch(`${svc.url}/metrics`)).text();
-      const value = (series: string) => Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.split(' ')[1] ?? 0);
+      const value = (series: string) =>
+        Number(
+          text
+            .split('\n')
+            .find((line) => line.startsWith(`${series} `))
+            ?.split(' ')[1] ?? 0,
+        );
       return {
         refused: value('referloop_webhook_requests_total{crm="hubspot",status="401"}'),
         stored: value('referloop_webhook_events_total{crm="hubspot",outcome="stored"}'),
@@ -234,12 +307,21 @@ describe('HubSpot end to end', () => {
     const breaches = hubspot.stats.rateLimitBreaches;
     // One ten-secondly 429 (HubSpot's rolling window: wait 10 s), then secondly ones (wait 1 s).
     hubspot.faults.failNext(429, 1, undefined, '/crm/v3/objects/deals');
-    hubspot.faults.failNext(429, 4, { status: 'error', message: 'You have reached your secondly limit.', category: 'RATE_LIMITS' }, '/crm/v3/objects/deals');
+    hubspot.faults.failNext(
+      429,
+      4,
+      { status: 'error', message: 'You have reached your secondly limit.', category: 'RATE_LIMITS' },
+      '/crm/v3/objects/deals',
+    );
     workDeal(pushed.crm!.person.id, 'Storm', ['closedwon'], '40000');
-    const won = await eventually(async () => {
-      const r = await referral(pushed.id);
-      return r.status === 'closed_won' && r.rewards.length ? r : undefined;
-    }, 45_000, 'closed won after the storm');
+    const won = await eventually(
+      async () => {
+        const r = await referral(pushed.id);
+        return r.status === 'closed_won' && r.rewards.length ? r : undefined;
+      },
+      45_000,
+      'closed won after the storm',
+    );
     expect(won.rewards[0]).toMatchObject({ amount: 4000 });
     expect(hubspot.stats.rateLimitBreaches).toBe(breaches);
   }, 60_000);
@@ -255,7 +337,9 @@ describe('HubSpot end to end', () => {
     expect(res.status).toBe(202);
     expect(((await res.json()) as { requeued: number }).requeued).toBeGreaterThan(10);
     await eventually(() => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined), 30_000, 'replay drained');
-    expect({ rewards: count('rewards'), ledger: syncLedgerEntries(), outbox: count('outbox'), timeline: count('referral_events') }).toEqual(before);
+    expect({ rewards: count('rewards'), ledger: syncLedgerEntries(), outbox: count('outbox'), timeline: count('referral_events') }).toEqual(
+      before,
+    );
   }, 45_000);
 
   it('ignores a read of a won deal that is older than the state it applied: no reopening, no clawback', async () => {
@@ -264,10 +348,14 @@ describe('HubSpot end to end', () => {
     const since = new Date().toISOString();
     const pushed = await logReferral('noor@lagging-replica.com');
     const dealId = workDeal(pushed.crm!.person.id, 'Lagging replica', ['closedwon'], '30000');
-    const won = await eventually(async () => {
-      const r = await referral(pushed.id);
-      return r.status === 'closed_won' && r.rewards.length ? r : undefined;
-    }, 20_000, 'closed won');
+    const won = await eventually(
+      async () => {
+        const r = await referral(pushed.id);
+        return r.status === 'closed_won' && r.rewards.length ? r : undefined;
+      },
+      20_000,
+      'closed won',
+    );
     await hubspot.state.webhooksIdle();
     await eventually(() => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined), 20_000, 'inbox drained');
     const before = { ledger: syncLedgerEntries(), outbox: count('outbox') };
@@ -277,7 +365,12 @@ describe('HubSpot end to end', () => {
     const record = hubspot.state.model.find('deals', dealId)!;
     const current = { ...record.properties };
     const earlier = new Date(Date.parse(current.hs_lastmodifieddate!) - 60_000).toISOString();
-    Object.assign(record.properties, { dealstage: 'appointmentscheduled', hs_is_closed: 'false', hs_is_closed_won: 'false', hs_lastmodifieddate: earlier });
+    Object.assign(record.properties, {
+      dealstage: 'appointmentscheduled',
+      hs_is_closed: 'false',
+      hs_is_closed_won: 'false',
+      hs_lastmodifieddate: earlier,
+    });
     try {
       const res = await svc.api('/replay', { method: 'POST', json: { since } });
       expect(res.status).toBe(202);
@@ -293,37 +386,60 @@ describe('HubSpot end to end', () => {
   }, 45_000);
 
   it('simulates a draft program over the stored won deals, and reports the program', async () => {
-    const { program } = (await (await svc.api('/program')).json()) as { program: { rewardRules: { id: string; rateBasisPoints?: number }[] } };
-    const draft = { ...program, rewardRules: program.rewardRules.map((r) => (r.id === 'partner-commission' ? { ...r, rateBasisPoints: 2_000 } : r)) };
+    const { program } = (await (await svc.api('/program')).json()) as {
+      program: { rewardRules: { id: string; rateBasisPoints?: number }[] };
+    };
+    const draft = {
+      ...program,
+      rewardRules: program.rewardRules.map((r) => (r.id === 'partner-commission' ? { ...r, rateBasisPoints: 2_000 } : r)),
+    };
     const res = await svc.api('/program/simulate?months=12', { method: 'POST', json: draft });
     expect(res.status).toBe(200);
-    const sim = (await res.json()) as { deals: number; current: { totalCents: number }; draft: { totalCents: number }; perReferrer: { deltaCents: number }[] };
+    const sim = (await res.json()) as {
+      deals: number;
+      current: { totalCents: number };
+      draft: { totalCents: number };
+      perReferrer: { deltaCents: number }[];
+    };
     expect(sim.deals).toBeGreaterThan(0);
     expect(sim.draft.totalCents).toBeGreaterThan(sim.current.totalCents);
     expect(sim.perReferrer.some((r) => r.deltaCents > 0)).toBe(true);
     // Simulating saves nothing.
     expect(((await (await svc.api('/program')).json()) as { version: number }).version).toBe(1);
 
-    const report = (await (await svc.api('/reports/summary')).json()) as { referrals: { won: number; byStatus: Record<string, number> }; rewards: { currency: string }[] };
+    const report = (await (await svc.api('/reports/summary')).json()) as {
+      referrals: { won: number; byStatus: Record<string, number> };
+      rewards: { currency: string }[];
+    };
     expect(report.referrals.won).toBeGreaterThanOrEqual(3);
     expect(report.rewards[0]?.currency).toBe('USD');
   });
 
   it('tells the record owner of a referral from outside the CRM, and the CS owner of an account that became eligible', async () => {
     const outboxTo = (topic: string) =>
-      (svc.service.runtime.db.$client.prepare("SELECT payload FROM outbox WHERE topic = ? AND channel = 'email'").all(topic) as { payload: string }[]).map(
-        (r) => (JSON.parse(r.payload) as { to: { email: string } }).to.email,
-      );
+      (
+        svc.service.runtime.db.$client.prepare("SELECT payload FROM outbox WHERE topic = ? AND channel = 'email'").all(topic) as {
+          payload: string;
+        }[]
+      ).map((r) => (JSON.parse(r.payload) as { to: { email: string } }).to.email);
     const [sam, casey] = hubspot.state.owners;
     hubspot.state.create('contacts', { email: 'noa@fresh-leads.io', firstname: 'Noa', hubspot_owner_id: sam!.id });
     const res = await svc.api('/referrals', {
       method: 'POST',
-      json: { referrer: { email: 'ria@customer-co.com', name: 'Ria', type: 'customer' }, referee: { email: 'noa@fresh-leads.io' }, submittedBy: { kind: 'referrer' } },
+      json: {
+        referrer: { email: 'ria@customer-co.com', name: 'Ria', type: 'customer' },
+        referee: { email: 'noa@fresh-leads.io' },
+        submittedBy: { kind: 'referrer' },
+      },
     });
     expect(res.status).toBe(201);
-    expect(await eventually(() => (outboxTo('referral.arrived_internal').length ? outboxTo('referral.arrived_internal') : undefined), 15_000, 'arrival notice')).toEqual([
-      sam!.email,
-    ]);
+    expect(
+      await eventually(
+        () => (outboxTo('referral.arrived_internal').length ? outboxTo('referral.arrived_internal') : undefined),
+        15_000,
+        'arrival notice',
+      ),
+    ).toEqual([sam!.email]);
 
     const account = hubspot.state.create('companies', {
       name: 'Loyal Co',
@@ -333,13 +449,20 @@ describe('HubSpot end to end', () => {
       referloop_nps: '6',
       hubspot_owner_id: casey!.id,
     });
-    const before = (await (await svc.api(`/accounts/${account.id}/eligibility`)).json()) as { eligible: boolean; reasons: { rule: string; passed: boolean }[] };
+    const before = (await (await svc.api(`/accounts/${account.id}/eligibility`)).json()) as {
+      eligible: boolean;
+      reasons: { rule: string; passed: boolean }[];
+    };
     expect(before.eligible).toBe(false);
     expect(before.reasons.find((r) => r.rule === 'min_nps')).toMatchObject({ passed: false });
     hubspot.state.update('companies', account.id, { referloop_nps: '10' });
     const after = (await (await svc.api(`/accounts/${account.id}/eligibility`)).json()) as { eligible: boolean };
     expect(after.eligible).toBe(true);
     expect(outboxTo('account.eligible')).toContain(casey!.email);
-    await eventually(() => (hubspot.state.get('companies', account.id)!.properties.referloop_referral_eligible === 'true' ? true : undefined), 10_000, 'eligibility written back');
+    await eventually(
+      () => (hubspot.state.get('companies', account.id)!.properties.referloop_referral_eligible === 'true' ? true : undefined),
+      10_000,
+      'eligibility written back',
+    );
   });
 });

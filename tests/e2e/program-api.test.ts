@@ -21,7 +21,8 @@ describe('program API', () => {
   let svc: TestService;
   let installationId: string;
   let programId: string;
-  const versionCount = () => (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM program_versions').get() as { n: number }).n;
+  const versionCount = () =>
+    (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM program_versions').get() as { n: number }).n;
   const json = async <T>(res: Response | Promise<Response>) => (await res).json() as Promise<T>;
 
   beforeAll(async () => {
@@ -55,7 +56,10 @@ describe('program API', () => {
 
   it('a change is a new version; every version is readable one by one', async () => {
     const document = await json<ProgramDocument>(svc.api(`/programs/${programId}`));
-    const res = await svc.api(`/programs/${programId}`, { method: 'PUT', json: { ...document, program: { ...document.program, payoutDays: 45 } } });
+    const res = await svc.api(`/programs/${programId}`, {
+      method: 'PUT',
+      json: { ...document, program: { ...document.program, payoutDays: 45 } },
+    });
     expect(res.status).toBe(200);
     expect(await json(res)).toMatchObject({ version: 2, changed: true, program: { payoutDays: 45 } });
 
@@ -83,7 +87,10 @@ describe('program API', () => {
   ])('refuses a document naming %s, nothing written', async (_what, patch, field) => {
     const document = await json<ProgramDocument>(svc.api(`/programs/${programId}`));
     const before = versionCount();
-    const res = await svc.api(`/programs/${programId}`, { method: 'PUT', json: { ...document, ...patch, program: { ...document.program, payoutDays: 10 } } });
+    const res = await svc.api(`/programs/${programId}`, {
+      method: 'PUT',
+      json: { ...document, ...patch, program: { ...document.program, payoutDays: 10 } },
+    });
     expect(res.status).toBe(400);
     if (field) expect(await json(res)).toMatchObject({ error: { details: { issues: [{ field }] } } });
     expect(versionCount()).toBe(before);
@@ -98,11 +105,17 @@ describe('program API', () => {
   it('a referral is locked to its program and version', async () => {
     const res = await svc.api('/referrals', {
       method: 'POST',
-      json: { referrer: { email: 'ada@advisors.io', name: 'Ada', type: 'advisor' }, referee: { email: 'kim@kimco.example' }, submittedBy: { kind: 'rep' } },
+      json: {
+        referrer: { email: 'ada@advisors.io', name: 'Ada', type: 'advisor' },
+        referee: { email: 'kim@kimco.example' },
+        submittedBy: { kind: 'rep' },
+      },
     });
     expect(res.status).toBe(201);
     const { id } = await json<{ id: string }>(res);
-    const row = svc.service.runtime.db.$client.prepare('SELECT program_id AS programId, program_version AS version FROM referrals WHERE id = ?').get(id);
+    const row = svc.service.runtime.db.$client
+      .prepare('SELECT program_id AS programId, program_version AS version FROM referrals WHERE id = ?')
+      .get(id);
     expect(row).toEqual({ programId, version: 2 });
   });
 });

@@ -55,7 +55,9 @@ function api(url: string, path: string, init: RequestInit & { json?: unknown } =
 
 const referralCount = async (url: string) => ((await (await api(url, '/referrals?limit=200')).json()) as { items: unknown[] }).items.length;
 
-it('a Redis that does not answer at start-up: one line naming REDIS_URL, a non-zero exit, within seconds', { timeout: 60_000 }, async () => {
+it('a Redis that does not answer at start-up: one line naming REDIS_URL, a non-zero exit, within seconds', {
+  timeout: 60_000,
+}, async () => {
   const { child } = await serve(`redis://127.0.0.1:${await freePort()}`, 'unreachable');
   const started = Date.now();
   const timer = setTimeout(() => void child.kill('SIGKILL'), 40_000);
@@ -79,7 +81,11 @@ describe('Redis dropping while serving', () => {
     service = await serve(redis.url, 'outage');
     await eventually(async () => ((await fetch(`${service.url}/healthz`)).status === 200 ? true : undefined), 30_000, '/healthz');
     // The first start installs the sandbox HubSpot through OAuth.
-    await eventually(async () => (((await (await api(service.url, '/installations')).json()) as unknown[]).length ? true : undefined), 15_000, 'installation');
+    await eventually(
+      async () => (((await (await api(service.url, '/installations')).json()) as unknown[]).length ? true : undefined),
+      15_000,
+      'installation',
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -87,15 +93,21 @@ describe('Redis dropping while serving', () => {
     await redis?.stop();
   });
 
-  it('says so on /healthz, refuses queued writes at once with 503 and Retry-After, and recovers when Redis returns', { timeout: 60_000 }, async () => {
+  it('says so on /healthz, refuses queued writes at once with 503 and Retry-After, and recovers when Redis returns', {
+    timeout: 60_000,
+  }, async () => {
     expect((await api(service.url, '/referrals', { method: 'POST', json: referral('before@acme-widgets.com') })).status).toBe(201);
     const outputBefore = service.child.output().length;
 
     await redis.kill();
-    const health = await eventually(async () => {
-      const res = await fetch(`${service.url}/healthz`);
-      return res.status === 503 ? ((await res.json()) as { reason: string }) : undefined;
-    }, 10_000, '/healthz 503');
+    const health = await eventually(
+      async () => {
+        const res = await fetch(`${service.url}/healthz`);
+        return res.status === 503 ? ((await res.json()) as { reason: string }) : undefined;
+      },
+      10_000,
+      '/healthz 503',
+    );
     expect(health.reason).toMatch(/Redis\) is unreachable/);
 
     const before = await referralCount(service.url);
@@ -113,11 +125,19 @@ describe('Redis dropping while serving', () => {
     expect(outageLog.length, outageLog.join('\n')).toBeLessThanOrEqual(5);
 
     await redis.restart();
-    await eventually(async () => ((await fetch(`${service.url}/healthz`)).status === 200 ? true : undefined), 20_000, '/healthz back to 200');
-    const after = await eventually(async () => {
-      const res = await api(service.url, '/referrals', { method: 'POST', json: referral('after@later-co.example') });
-      return res.status === 503 ? undefined : res;
-    }, 10_000, 'writes accepted again');
+    await eventually(
+      async () => ((await fetch(`${service.url}/healthz`)).status === 200 ? true : undefined),
+      20_000,
+      '/healthz back to 200',
+    );
+    const after = await eventually(
+      async () => {
+        const res = await api(service.url, '/referrals', { method: 'POST', json: referral('after@later-co.example') });
+        return res.status === 503 ? undefined : res;
+      },
+      10_000,
+      'writes accepted again',
+    );
     expect(after.status).toBe(201);
   });
 
@@ -135,9 +155,17 @@ it('SIGTERM during a drain exits cleanly within 10 s', { timeout: 90_000 }, asyn
   const { child, url } = await serve(redis.url, 'drain');
   try {
     await eventually(async () => ((await fetch(`${url}/healthz`)).status === 200 ? true : undefined), 30_000, '/healthz');
-    await eventually(async () => (((await (await api(url, '/installations')).json()) as unknown[]).length ? true : undefined), 15_000, 'installation');
+    await eventually(
+      async () => (((await (await api(url, '/installations')).json()) as unknown[]).length ? true : undefined),
+      15_000,
+      'installation',
+    );
     // Referrals whose CRM push jobs are queued and running when the stop comes.
-    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => api(url, '/referrals', { method: 'POST', json: referral(`drain-${i}@lead-${i}.example`, `partner-${i}@partner-firm.com`) })));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        api(url, '/referrals', { method: 'POST', json: referral(`drain-${i}@lead-${i}.example`, `partner-${i}@partner-firm.com`) }),
+      ),
+    );
     expect(answers.map((r) => r.status)).toEqual(Array(30).fill(201));
     const { ms, code, signal } = await stopTimed(child);
     expect(signal, child.output()).toBeNull();

@@ -14,11 +14,17 @@ describe('answers to the referrer', () => {
   let svc: TestService;
   let firstId: string;
   const told = (referralId: string) =>
-    svc.service.runtime.db.$client.prepare('SELECT topic, channel, payload FROM outbox WHERE referral_id = ? ORDER BY id').all(referralId) as { topic: string; channel: string; payload: string }[];
+    svc.service.runtime.db.$client
+      .prepare('SELECT topic, channel, payload FROM outbox WHERE referral_id = ? ORDER BY id')
+      .all(referralId) as { topic: string; channel: string; payload: string }[];
   const submit = async (referrerEmail: string, refereeEmail: string, kind: 'rep' | 'referrer') =>
     svc.api('/referrals', {
       method: 'POST',
-      json: { referrer: { email: referrerEmail, name: 'Someone', type: 'customer' }, referee: { email: refereeEmail, firstName: 'Jo' }, submittedBy: { kind } },
+      json: {
+        referrer: { email: referrerEmail, name: 'Someone', type: 'customer' },
+        referee: { email: refereeEmail, firstName: 'Jo' },
+        submittedBy: { kind },
+      },
     });
 
   beforeAll(async () => {
@@ -31,7 +37,11 @@ describe('answers to the referrer', () => {
   afterAll(async () => svc?.stop());
 
   it("a rep's accepted referral: the referrer hears it was received and accepted", () => {
-    expect(told(firstId).filter((r) => r.channel === 'email').map((r) => r.topic)).toEqual(['referral.received', 'referral.accepted']);
+    expect(
+      told(firstId)
+        .filter((r) => r.channel === 'email')
+        .map((r) => r.topic),
+    ).toEqual(['referral.received', 'referral.accepted']);
   });
 
   it.each([

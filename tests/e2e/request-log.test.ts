@@ -28,7 +28,11 @@ describe('request logs', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('x-request-id')).toBe('req-log-1');
     await expect.poll(() => lines.filter((l) => l.requestId === 'req-log-1').map((l) => l.msg)).toEqual(['webhook refused', 'request']);
-    expect(lines.find((l) => l.msg === 'request' && l.requestId === 'req-log-1')).toMatchObject({ method: 'POST', path: '/webhooks/hubspot', status: 401 });
+    expect(lines.find((l) => l.msg === 'request' && l.requestId === 'req-log-1')).toMatchObject({
+      method: 'POST',
+      path: '/webhooks/hubspot',
+      status: 401,
+    });
   });
 
   it('a request without an id gets one', async () => {

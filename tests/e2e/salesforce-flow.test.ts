@@ -53,10 +53,14 @@ describe('Salesforce end to end', () => {
     });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as ReferralBody;
-    return eventually(async () => {
-      const r = await referral(id);
-      return r.crm ? r : undefined;
-    }, 15_000, 'referral pushed to Salesforce');
+    return eventually(
+      async () => {
+        const r = await referral(id);
+        return r.crm ? r : undefined;
+      },
+      15_000,
+      'referral pushed to Salesforce',
+    );
   };
   /** The sales team: convert the lead, set the amount, walk the opportunity to Closed Won. */
   const winDeal = (leadId: string, amount = 25_000) => {
@@ -67,28 +71,41 @@ describe('Salesforce end to end', () => {
     return opportunityId!;
   };
   const wonWithReward = (id: string, timeoutMs = 20_000) =>
-    eventually(async () => {
-      const r = await referral(id);
-      return r.status === 'closed_won' && r.rewards.length > 0 ? r : undefined;
-    }, timeoutMs, 'closed won with a reward');
+    eventually(
+      async () => {
+        const r = await referral(id);
+        return r.status === 'closed_won' && r.rewards.length > 0 ? r : undefined;
+      },
+      timeoutMs,
+      'closed won with a reward',
+    );
 
   it('follows a lead through conversion to Closed Won: $2,500 waits for approval and Referral__c and the Opportunity carry the write-back', async () => {
     const pushed = await logReferral('jordan@acme-widgets.com');
     expect(pushed.crm!.person.objectType).toBe('lead');
     const referralRecord = () => salesforce.state.records('Referral__c').find((r) => r.Referloop_Id__c === pushed.id);
     // The referral's CRM ids are stored before its Referral__c is upserted.
-    expect(await eventually(referralRecord, 10_000, 'Referral__c')).toMatchObject({ Referrer_Name__c: 'Pia Partner', Lead__c: pushed.crm!.person.id });
+    expect(await eventually(referralRecord, 10_000, 'Referral__c')).toMatchObject({
+      Referrer_Name__c: 'Pia Partner',
+      Lead__c: pushed.crm!.person.id,
+    });
 
     const opportunityId = winDeal(pushed.crm!.person.id);
     const won = await wonWithReward(pushed.id);
     expect(won.attributions).toEqual([expect.objectContaining({ dealId: opportunityId, status: 'active' })]);
-    expect(won.rewards).toEqual([expect.objectContaining({ amount: 2500, status: 'pending', dueDate: '2026-06-29', milestone: 'closed_won' })]);
+    expect(won.rewards).toEqual([
+      expect.objectContaining({ amount: 2500, status: 'pending', dueDate: '2026-06-29', milestone: 'closed_won' }),
+    ]);
 
     await eventually(() => (referralRecord()?.Status__c === 'closed_won' ? true : undefined), 10_000, 'Referral__c status');
-    const opportunity = await eventually(() => {
-      const o = salesforce.state.record('Opportunity', opportunityId);
-      return o?.Referral_Id__c === pushed.id ? o : undefined;
-    }, 10_000, 'Opportunity write-back');
+    const opportunity = await eventually(
+      () => {
+        const o = salesforce.state.record('Opportunity', opportunityId);
+        return o?.Referral_Id__c === pushed.id ? o : undefined;
+      },
+      10_000,
+      'Opportunity write-back',
+    );
     expect(opportunity).toMatchObject({ Referrer_Name__c: 'Pia Partner', Attributed_Amount__c: 25000 });
   });
 
@@ -133,7 +150,11 @@ describe('Salesforce end to end', () => {
 
   /** Rows of the hand-made notification below; the sandbox's own messages may still be arriving. */
   const inboxCount = () =>
-    (svc.service.runtime.db.$client.prepare("SELECT count(*) AS n FROM inbox WHERE event_key LIKE '04l000000000001%'").get() as { n: number }).n;
+    (
+      svc.service.runtime.db.$client.prepare("SELECT count(*) AS n FROM inbox WHERE event_key LIKE '04l000000000001%'").get() as {
+        n: number;
+      }
+    ).n;
   const soap = (org: string) => `<?xml version="1.0" encoding="UTF-8"?>
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">
  <soapenv:Body>
@@ -153,7 +174,11 @@ describe('Salesforce end to end', () => {
  </soapenv:Body>
 </soapenv:Envelope>`;
   const post = (body: string) =>
-    fetch(`${svc.url}/webhooks/salesforce`, { method: 'POST', body, headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' } });
+    fetch(`${svc.url}/webhooks/salesforce`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+    });
 
   it('refuses a message from an unknown org and malformed SOAP with a SOAP fault, storing nothing', async () => {
     const before = inboxCount();
@@ -174,13 +199,23 @@ describe('Salesforce end to end', () => {
   it('tells the Lead owner when a referral arrives from outside Salesforce', async () => {
     const res = await svc.api('/referrals', {
       method: 'POST',
-      json: { referrer: { email: 'ria@customer-co.com', name: 'Ria', type: 'customer' }, referee: { email: 'noa@fresh-leads.io' }, submittedBy: { kind: 'referrer' } },
+      json: {
+        referrer: { email: 'ria@customer-co.com', name: 'Ria', type: 'customer' },
+        referee: { email: 'noa@fresh-leads.io' },
+        submittedBy: { kind: 'referrer' },
+      },
     });
     expect(res.status).toBe(201);
-    const recipients = await eventually(() => {
-      const rows = svc.service.runtime.db.$client.prepare("SELECT payload FROM outbox WHERE topic = 'referral.arrived_internal'").all() as { payload: string }[];
-      return rows.length ? rows.map((r) => (JSON.parse(r.payload) as { to: { email: string } }).to.email) : undefined;
-    }, 15_000, 'arrival notice');
+    const recipients = await eventually(
+      () => {
+        const rows = svc.service.runtime.db.$client
+          .prepare("SELECT payload FROM outbox WHERE topic = 'referral.arrived_internal'")
+          .all() as { payload: string }[];
+        return rows.length ? rows.map((r) => (JSON.parse(r.payload) as { to: { email: string } }).to.email) : undefined;
+      },
+      15_000,
+      'arrival notice',
+    );
     // The Lead Referloop created belongs to the connected user, whose email comes from User.
     expect(recipients).toEqual(['admin@sandbox.example']);
   });
@@ -200,5 +235,4 @@ describe('Salesforce end to end', () => {
     const dead = (await (await svc.api('/dead-letters')).json()) as { jobs: unknown[]; events: unknown[] };
     expect(dead).toEqual({ jobs: [], events: [] });
   });
-
 });

@@ -15,7 +15,8 @@ describe('stage mapping', () => {
   let svc: TestService;
   let hubspot: HubSpotSandbox;
   let installationId: string;
-  const mapping = async () => ((await (await svc.api(`/installations/${installationId}`)).json()) as { stageMapping: Mapping }).stageMapping;
+  const mapping = async () =>
+    ((await (await svc.api(`/installations/${installationId}`)).json()) as { stageMapping: Mapping }).stageMapping;
   const auditCount = () => (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
   const put = (body: unknown) => svc.api(`/installations/${installationId}/stage-mapping`, { method: 'PUT', json: body });
 
@@ -37,7 +38,12 @@ describe('stage mapping', () => {
 
   it.each([
     ['closedwon → contacted', { default: { closedwon: 'contacted' } }, 'default.closedwon', /closed won in the CRM/],
-    ['a lost stage of the partner pipeline', { '1071658799': { '1071658802': 'qualified' } }, '1071658799.1071658802', /closed lost in the CRM/],
+    [
+      'a lost stage of the partner pipeline',
+      { '1071658799': { '1071658802': 'qualified' } },
+      '1071658799.1071658802',
+      /closed lost in the CRM/,
+    ],
     ['a stage the CRM does not have', { default: { negotiation: 'qualified' } }, 'default.negotiation', /has no stage negotiation/],
     ['a pipeline the CRM does not have', { renewals: { x: 'contacted' } }, 'renewals', /no pipeline renewals/],
   ])('refuses %s with the reason, nothing written', async (_what, body, field, reason) => {

@@ -35,23 +35,34 @@ describe('two installations side by side', () => {
     expect(body.error.message).toContain(hubspotId);
     expect(body.error.message).toContain(salesforceId);
     expect(body.error.details.installations).toEqual(
-      expect.arrayContaining([expect.objectContaining({ id: hubspotId, crm: 'hubspot' }), expect.objectContaining({ id: salesforceId, crm: 'salesforce' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ id: hubspotId, crm: 'hubspot' }),
+        expect.objectContaining({ id: salesforceId, crm: 'salesforce' }),
+      ]),
     );
     expect(referralCount()).toBe(0);
   });
 
   it('takes installationId from the query string as well as the body', async () => {
-    const viaQuery = await svc.api(`/referrals?installationId=${salesforceId}`, { method: 'POST', json: referral('jordan@acme-widgets.com') });
+    const viaQuery = await svc.api(`/referrals?installationId=${salesforceId}`, {
+      method: 'POST',
+      json: referral('jordan@acme-widgets.com'),
+    });
     expect(viaQuery.status).toBe(201);
     const viaBody = await svc.api('/referrals', { method: 'POST', json: { ...referral('sam@globex.example'), installationId: hubspotId } });
     expect(viaBody.status).toBe(201);
-    const referrers = (await (await svc.api(`/referrers?installationId=${salesforceId}`)).json()) as { items: { installationId: string }[] };
+    const referrers = (await (await svc.api(`/referrers?installationId=${salesforceId}`)).json()) as {
+      items: { installationId: string }[];
+    };
     expect(referrers.items.map((r) => r.installationId)).toEqual([salesforceId]);
   });
 
   it('refuses a request whose query and body name different installations', async () => {
     const before = referralCount();
-    const res = await svc.api(`/referrals?installationId=${salesforceId}`, { method: 'POST', json: { ...referral('lee@initech.example'), installationId: hubspotId } });
+    const res = await svc.api(`/referrals?installationId=${salesforceId}`, {
+      method: 'POST',
+      json: { ...referral('lee@initech.example'), installationId: hubspotId },
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as ApiErrorBody).error.details.issues?.[0]?.field).toBe('installationId');
     expect(referralCount()).toBe(before);

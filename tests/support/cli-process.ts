@@ -19,7 +19,9 @@ const CONFIG_VARS =
 
 // Children outlive a crashed test run unless killed with it.
 const live = new Set<ChildProcess>();
-process.once('exit', () => live.forEach((child) => child.kill('SIGKILL')));
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 export interface CliProcess {
   pid: number;

@@ -77,7 +77,11 @@ export function planSetup(facts: MachineFacts): SetupPlan {
 
   // A database on another machine is not ours to start.
   if (!postgres.answering && !postgres.local) {
-    return { kind: 'stop', missing, command: `start the PostgreSQL server at ${hostAndPort(postgres.url)}, or point TEST_DATABASE_URL at one` };
+    return {
+      kind: 'stop',
+      missing,
+      command: `start the PostgreSQL server at ${hostAndPort(postgres.url)}, or point TEST_DATABASE_URL at one`,
+    };
   }
   if (facts.rootWithApt) {
     return { kind: 'provision', steps: packages.length > 0 ? [{ kind: 'apt-install', packages }] : postgresSteps };
@@ -93,7 +97,9 @@ function manualCommand(facts: MachineFacts, packages: string[], postgresSteps: S
   const commands = [
     ...(packages.length ? ['apt-get update', `apt-get install -y ${packages.join(' ')}`] : []),
     // After an install the server's version is not known yet: start whichever was installed.
-    ...(packages.includes('postgresql') ? ['pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start'] : postgresSteps.map(shellCommand)),
+    ...(packages.includes('postgresql')
+      ? ['pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start']
+      : postgresSteps.map(shellCommand)),
   ];
   return `sudo sh -c '${commands.join(' && ')}'`;
 }

@@ -73,9 +73,14 @@ function run(step: SetupStep, aptUpdated: boolean): void {
   for (const command of commands) {
     process.stderr.write(`test set-up: ${command}\n`);
     try {
-      execFileSync('sh', ['-c', command], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      execFileSync('sh', ['-c', command], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
     } catch (err) {
-      process.stderr.write(`test set-up: that failed (${(err as { status?: number }).status === undefined ? String(err) : `exit ${(err as { status: number }).status}`})\n`);
+      process.stderr.write(
+        `test set-up: that failed (${(err as { status?: number }).status === undefined ? String(err) : `exit ${(err as { status: number }).status}`})\n`,
+      );
       process.exit(1);
     }
   }

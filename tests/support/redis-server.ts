@@ -13,7 +13,9 @@ const installHint = 'redis-server is not on PATH and REDIS_URL is unset: apt-get
 
 // Children outlive a crashed test run unless killed with it.
 const live = new Set<ChildProcess>();
-process.once('exit', () => live.forEach((child) => child.kill('SIGKILL')));
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 function track(child: ChildProcess): { exited: Promise<void>; output: () => string } {
   let output = '';
@@ -67,12 +69,18 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'referloop-redis-'));
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--save', '',
-    '--appendonly', options.appendonly ? 'yes' : 'no',
-    '--appendfsync', options.appendfsync ?? 'everysec',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    options.appendonly ? 'yes' : 'no',
+    '--appendfsync',
+    options.appendfsync ?? 'everysec',
   ];
 
   let current: { child: ChildProcess; exited: Promise<void> } | undefined;

@@ -22,7 +22,10 @@ export interface TestService {
  * The whole service in this process, on a free port, with its own SQLite file. Without other
  * settings it serves the in-process sandbox CRMs, like `npm start` does.
  */
-export async function startTestService(env: Record<string, string> = {}, options: { log?: Logger; worker?: boolean } = {}): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: { log?: Logger; worker?: boolean } = {},
+): Promise<TestService> {
   const dataDir = mkdtempSync(join(tmpdir(), 'referloop-test-'));
   const port = await freePort();
   const config = loadConfig({
@@ -100,7 +103,11 @@ export async function startWithSandboxHubSpot(
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

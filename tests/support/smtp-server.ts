@@ -126,9 +126,11 @@ function decodeWords(value: string): string {
 }
 
 function decodeQuotedPrintable(text: string): string {
-  const bytes = text.replace(/=\n/g, '').replace(/=([0-9A-Fa-f]{2})|[^=]+|=/g, (m, hex: string | undefined) =>
-    hex ? String.fromCharCode(parseInt(hex, 16)) : Buffer.from(m, 'utf8').toString('latin1'),
-  );
+  const bytes = text
+    .replace(/=\n/g, '')
+    .replace(/=([0-9A-Fa-f]{2})|[^=]+|=/g, (m, hex: string | undefined) =>
+      hex ? String.fromCharCode(parseInt(hex, 16)) : Buffer.from(m, 'utf8').toString('latin1'),
+    );
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
@@ -148,7 +150,11 @@ function leafParts(headers: Record<string, string>, body: string): { type: strin
   }
   const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
   const content =
-    encoding === 'base64' ? Buffer.from(body, 'base64').toString('utf8') : encoding === 'quoted-printable' ? decodeQuotedPrintable(body) : body;
+    encoding === 'base64'
+      ? Buffer.from(body, 'base64').toString('utf8')
+      : encoding === 'quoted-printable'
+        ? decodeQuotedPrintable(body)
+        : body;
   return [{ type, content }];
 }
 

@@ -24,7 +24,14 @@ const USER_ID = 71820451;
 
 /** The 400 HubSpot answers on the token endpoint, e.g. `BAD_REFRESH_TOKEN` with `invalid_grant`. */
 function grantError(status: string, message: string, error = 'invalid_grant'): HttpError {
-  return new HttpError(400, { status, message, error, error_description: message, correlationId: randomUUID(), category: 'VALIDATION_ERROR' });
+  return new HttpError(400, {
+    status,
+    message,
+    error,
+    error_description: message,
+    correlationId: randomUUID(),
+    category: 'VALIDATION_ERROR',
+  });
 }
 
 const token = (prefix: string) => `${prefix}-${randomBytes(24).toString('base64url')}`;
@@ -47,7 +54,11 @@ export class SandboxAuth {
     }
     if (query.get('client_id') !== this.options.clientId) throw hubspotError(400, 'VALIDATION_ERROR', 'Unknown client_id');
     if (!['localhost', '127.0.0.1'].includes(target.hostname)) {
-      throw hubspotError(400, 'VALIDATION_ERROR', `redirect_uri ${redirectUri} is not allowed: this development app accepts localhost only`);
+      throw hubspotError(
+        400,
+        'VALIDATION_ERROR',
+        `redirect_uri ${redirectUri} is not allowed: this development app accepts localhost only`,
+      );
     }
     const scopes = (query.get('scope') ?? '').split(/[\s+]+/).filter(Boolean);
     if (!scopes.length) throw hubspotError(400, 'VALIDATION_ERROR', 'scope is required');
@@ -69,7 +80,8 @@ export class SandboxAuth {
       const code = this.codes.get(form.get('code') ?? '');
       this.codes.delete(form.get('code') ?? '');
       if (!code || code.expiresAt < Date.now()) throw grantError('BAD_AUTH_CODE', 'missing or unknown auth code');
-      if (code.redirectUri !== form.get('redirect_uri')) throw grantError('BAD_REDIRECT_URI', 'redirect_uri does not match the one used to authorize');
+      if (code.redirectUri !== form.get('redirect_uri'))
+        throw grantError('BAD_REDIRECT_URI', 'redirect_uri does not match the one used to authorize');
       return this.tokenResponse(this.issue(code.scopes));
     }
     if (grantType === 'refresh_token') {
@@ -120,10 +132,23 @@ export class SandboxAuth {
       token_type: 'access',
       is_private_distribution: false,
       signed_access_token: {
-        expiresAt: known.expiresAt, scopes: 'AAEAAAAQ==', hubId: portalId, userId: USER_ID, appId, signature: 'sandbox',
-        scopeToScopeGroupPks: 'AAAA', newSignature: 'sandbox', hublet: 'na1', trialScopes: '', trialScopeToScopeGroupPks: '',
-        isUserLevel: false, installingUserId: USER_ID, isServiceAccount: false, isPrivateDistribution: false,
-        appInstallId: `${appId}-${portalId}`, audience: String(appId),
+        expiresAt: known.expiresAt,
+        scopes: 'AAEAAAAQ==',
+        hubId: portalId,
+        userId: USER_ID,
+        appId,
+        signature: 'sandbox',
+        scopeToScopeGroupPks: 'AAAA',
+        newSignature: 'sandbox',
+        hublet: 'na1',
+        trialScopes: '',
+        trialScopeToScopeGroupPks: '',
+        isUserLevel: false,
+        installingUserId: USER_ID,
+        isServiceAccount: false,
+        isPrivateDistribution: false,
+        appInstallId: `${appId}-${portalId}`,
+        audience: String(appId),
       },
     };
   }
@@ -133,7 +158,16 @@ export class SandboxAuth {
     const known = this.refreshTokens.get(refreshToken);
     if (!known) throw hubspotError(404, 'OBJECT_NOT_FOUND', 'refresh token not found');
     const { clientId, portalId } = this.options;
-    return { token: refreshToken, user: 'sales@sandbox.example', hub_domain: `portal-${portalId}.sandbox.example`, scopes: known.scopes, hub_id: portalId, client_id: clientId, user_id: USER_ID, token_type: 'refresh' };
+    return {
+      token: refreshToken,
+      user: 'sales@sandbox.example',
+      hub_domain: `portal-${portalId}.sandbox.example`,
+      scopes: known.scopes,
+      hub_id: portalId,
+      client_id: clientId,
+      user_id: USER_ID,
+      token_type: 'refresh',
+    };
   }
 
   /**
@@ -157,14 +191,24 @@ export class SandboxAuth {
     const bearer = /^Bearer (.+)$/i.exec(header ?? '')?.[1];
     const known = bearer ? this.accessTokens.get(bearer) : undefined;
     if (!known) {
-      throw hubspotError(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview');
+      throw hubspotError(
+        401,
+        'INVALID_AUTHENTICATION',
+        'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
+      );
     }
     const expiredFor = Math.ceil((Date.now() - known.expiresAt) / 1000);
-    if (expiredFor > 0) throw hubspotError(401, 'EXPIRED_AUTHENTICATION', `The OAuth token used to make this call expired ${expiredFor} second(s) ago.`);
+    if (expiredFor > 0)
+      throw hubspotError(401, 'EXPIRED_AUTHENTICATION', `The OAuth token used to make this call expired ${expiredFor} second(s) ago.`);
     if (anyOfScopes.length && !anyOfScopes.some((scope) => known.scopes.includes(scope))) {
-      throw hubspotError(403, 'MISSING_SCOPES', "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.", {
-        errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: anyOfScopes } }],
-      });
+      throw hubspotError(
+        403,
+        'MISSING_SCOPES',
+        "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+        {
+          errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: anyOfScopes } }],
+        },
+      );
     }
   }
 }

@@ -39,41 +39,77 @@ export const DEFAULT_GROUPS: Record<ObjectName, { name: string; label: string }[
 
 const EPOCH = new Date(0).toISOString();
 
-type Spec = [name: string, type: PropertyDef['type'], flags?: { readOnly?: boolean; unique?: boolean; calculated?: boolean; options?: string[] }];
+type Spec = [
+  name: string,
+  type: PropertyDef['type'],
+  flags?: { readOnly?: boolean; unique?: boolean; calculated?: boolean; options?: string[] },
+];
 
 const FIELD_TYPES: Record<PropertyDef['type'], string> = {
-  string: 'text', number: 'number', date: 'date', datetime: 'date', enumeration: 'select', bool: 'booleancheckbox',
+  string: 'text',
+  number: 'number',
+  date: 'date',
+  datetime: 'date',
+  enumeration: 'select',
+  bool: 'booleancheckbox',
 };
 
 const LIFECYCLE = ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer', 'evangelist', 'other'];
 
 const SPECS: Record<ObjectName, Spec[]> = {
   contacts: [
-    ['email', 'string', { unique: true }], ['firstname', 'string'], ['lastname', 'string'], ['company', 'string'], ['phone', 'string'],
-    ['lifecyclestage', 'enumeration', { options: LIFECYCLE }], ['hs_lifecyclestage_customer_date', 'datetime'], ['hubspot_owner_id', 'string'],
-    ['createdate', 'datetime', { readOnly: true }], ['lastmodifieddate', 'datetime', { readOnly: true }], ['hs_object_id', 'number', { readOnly: true }],
-    ['hs_merged_object_ids', 'string', { readOnly: true }], ['hs_additional_emails', 'string', { readOnly: true }],
+    ['email', 'string', { unique: true }],
+    ['firstname', 'string'],
+    ['lastname', 'string'],
+    ['company', 'string'],
+    ['phone', 'string'],
+    ['lifecyclestage', 'enumeration', { options: LIFECYCLE }],
+    ['hs_lifecyclestage_customer_date', 'datetime'],
+    ['hubspot_owner_id', 'string'],
+    ['createdate', 'datetime', { readOnly: true }],
+    ['lastmodifieddate', 'datetime', { readOnly: true }],
+    ['hs_object_id', 'number', { readOnly: true }],
+    ['hs_merged_object_ids', 'string', { readOnly: true }],
+    ['hs_additional_emails', 'string', { readOnly: true }],
   ],
   companies: [
-    ['name', 'string'], ['domain', 'string'], ['lifecyclestage', 'enumeration', { options: LIFECYCLE }],
-    ['hs_lifecyclestage_customer_date', 'datetime'], ['hubspot_owner_id', 'string'], ['createdate', 'datetime', { readOnly: true }],
-    ['hs_lastmodifieddate', 'datetime', { readOnly: true }], ['hs_object_id', 'number', { readOnly: true }],
+    ['name', 'string'],
+    ['domain', 'string'],
+    ['lifecyclestage', 'enumeration', { options: LIFECYCLE }],
+    ['hs_lifecyclestage_customer_date', 'datetime'],
+    ['hubspot_owner_id', 'string'],
+    ['createdate', 'datetime', { readOnly: true }],
+    ['hs_lastmodifieddate', 'datetime', { readOnly: true }],
+    ['hs_object_id', 'number', { readOnly: true }],
     ['hs_merged_object_ids', 'string', { readOnly: true }],
   ],
   deals: [
-    ['dealname', 'string'], ['amount', 'number'], ['pipeline', 'enumeration'], ['dealstage', 'enumeration'], ['closedate', 'datetime'],
+    ['dealname', 'string'],
+    ['amount', 'number'],
+    ['pipeline', 'enumeration'],
+    ['dealstage', 'enumeration'],
+    ['closedate', 'datetime'],
     // Calculated from line items in HubSpot; writable here because the sandbox has no line items.
-    ['hs_acv', 'number', { calculated: true }], ['hs_num_of_associated_line_items', 'number', { calculated: true }],
+    ['hs_acv', 'number', { calculated: true }],
+    ['hs_num_of_associated_line_items', 'number', { calculated: true }],
     // Original traffic source: calculated by HubSpot's analytics; writable here, where there are no visits.
     ['hs_analytics_source', 'enumeration', { calculated: true }],
-    ['deal_currency_code', 'string'], ['hubspot_owner_id', 'string'], ['createdate', 'datetime', { readOnly: true }],
-    ['hs_lastmodifieddate', 'datetime', { readOnly: true }], ['hs_object_id', 'number', { readOnly: true }],
-    ['hs_is_closed', 'bool', { readOnly: true, calculated: true }], ['hs_is_closed_won', 'bool', { readOnly: true, calculated: true }],
+    ['deal_currency_code', 'string'],
+    ['hubspot_owner_id', 'string'],
+    ['createdate', 'datetime', { readOnly: true }],
+    ['hs_lastmodifieddate', 'datetime', { readOnly: true }],
+    ['hs_object_id', 'number', { readOnly: true }],
+    ['hs_is_closed', 'bool', { readOnly: true, calculated: true }],
+    ['hs_is_closed_won', 'bool', { readOnly: true, calculated: true }],
     ['hs_merged_object_ids', 'string', { readOnly: true }],
   ],
   notes: [
-    ['hs_note_body', 'string'], ['hs_timestamp', 'datetime'], ['hubspot_owner_id', 'string'],
-    ['hs_createdate', 'datetime', { readOnly: true }], ['hs_lastmodifieddate', 'datetime', { readOnly: true }], ['hs_object_id', 'number', { readOnly: true }],
+    ['hs_note_body', 'string'],
+    ['hs_timestamp', 'datetime'],
+    ['hubspot_owner_id', 'string'],
+    ['hs_createdate', 'datetime', { readOnly: true }],
+    ['hs_lastmodifieddate', 'datetime', { readOnly: true }],
+    ['hs_object_id', 'number', { readOnly: true }],
   ],
 };
 
@@ -86,7 +122,12 @@ export function defaultProperties(type: ObjectName): PropertyDef[] {
     groupName,
     type: kind,
     fieldType: FIELD_TYPES[kind],
-    options: (flags.options ?? (kind === 'bool' ? ['true', 'false'] : [])).map((value, i) => ({ label: value, value, hidden: false, displayOrder: i })),
+    options: (flags.options ?? (kind === 'bool' ? ['true', 'false'] : [])).map((value, i) => ({
+      label: value,
+      value,
+      hidden: false,
+      displayOrder: i,
+    })),
     displayOrder,
     readOnlyValue: flags.readOnly ?? false,
     hasUniqueValue: flags.unique ?? false,
@@ -105,14 +146,24 @@ export const DEFAULT_READ: Record<ObjectName, string[]> = {
 };
 
 export const MODIFIED: Record<ObjectName, string> = {
-  contacts: 'lastmodifieddate', companies: 'hs_lastmodifieddate', deals: 'hs_lastmodifieddate', notes: 'hs_lastmodifieddate',
+  contacts: 'lastmodifieddate',
+  companies: 'hs_lastmodifieddate',
+  deals: 'hs_lastmodifieddate',
+  notes: 'hs_lastmodifieddate',
 };
 export const CREATED: Record<ObjectName, string> = {
-  contacts: 'createdate', companies: 'createdate', deals: 'createdate', notes: 'hs_createdate',
+  contacts: 'createdate',
+  companies: 'createdate',
+  deals: 'createdate',
+  notes: 'hs_createdate',
 };
 
-const stage = (id: string, label: string, displayOrder: number, probability: string, isClosed = false) =>
-  ({ id, label, displayOrder, metadata: { isClosed: String(isClosed), probability } });
+const stage = (id: string, label: string, displayOrder: number, probability: string, isClosed = false) => ({
+  id,
+  label,
+  displayOrder,
+  metadata: { isClosed: String(isClosed), probability },
+});
 
 /** HubSpot's default "Sales Pipeline", and a custom one with numeric ids to prove per-pipeline mapping. */
 export function defaultPipelines(): PipelineDef[] {

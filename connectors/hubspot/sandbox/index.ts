@@ -72,7 +72,9 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
   const failures = new InjectedFailures();
 
   const webhooks = new WebhookDispatcher({
-    clientSecret, appId, portalId,
+    clientSecret,
+    appId,
+    portalId,
     subscriptions: options.subscriptions ?? DEFAULT_SUBSCRIPTIONS,
     batchMs: options.webhookBatchMs ?? 50,
     retryBaseMs: options.webhookRetryMs ?? 200,
@@ -95,7 +97,14 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
 
   async function dispatch(req: IncomingMessage): Promise<{ reply: Reply; ctx: Ctx }> {
     const url = new URL(req.url ?? '/', 'http://sandbox.local');
-    const ctx: Ctx = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body: undefined, raw: Buffer.alloc(0), params: [] };
+    const ctx: Ctx = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      body: undefined,
+      raw: Buffer.alloc(0),
+      params: [],
+    };
     try {
       ctx.raw = await readBody(req);
       const form = String(req.headers['content-type'] ?? '').includes('x-www-form-urlencoded');
@@ -119,7 +128,10 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
       throw hubspotError(404, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
     } catch (error) {
       if (error instanceof HttpError) return { reply: { status: error.status, body: error.body, headers: error.headers }, ctx };
-      return { reply: { status: 500, body: { status: 'error', message: String(error), correlationId: randomUUID(), category: 'INTERNAL_ERROR' } }, ctx };
+      return {
+        reply: { status: 500, body: { status: 'error', message: String(error), correlationId: randomUUID(), category: 'INTERNAL_ERROR' } },
+        ctx,
+      };
     }
   }
 
@@ -132,10 +144,13 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
       const json = reply.body !== undefined;
       if (options.record) {
         recorded.push({
-          method: ctx.method, path: ctx.path,
+          method: ctx.method,
+          path: ctx.path,
           query: Object.fromEntries([...new Set(ctx.query.keys())].map((k) => [k, ctx.query.getAll(k)])),
-          requestContentType: req.headers['content-type'], requestBody: ctx.body,
-          status: reply.status, responseBody: reply.body,
+          requestContentType: req.headers['content-type'],
+          requestBody: ctx.body,
+          status: reply.status,
+          responseBody: reply.body,
         });
       }
       res.writeHead(reply.status, { ...(json ? { 'content-type': 'application/json;charset=utf-8' } : {}), ...reply.headers });
@@ -163,7 +178,8 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
     update: (type: ObjectName, id: string, properties: Record<string, string>) => full(model.update(type, id, properties, 'CRM_UI')),
     archive: (type: ObjectName, id: string) => model.archive(type, id, 'CRM_UI'),
     merge: (type: ObjectName, primaryId: string, mergedId: string) => full(model.merge(type, primaryId, mergedId, 'CRM_UI')),
-    associate: (from: ObjectName, fromId: string, to: ObjectName, toId: string) => model.associate(from, fromId, to, toId, undefined, 'CRM_UI'),
+    associate: (from: ObjectName, fromId: string, to: ObjectName, toId: string) =>
+      model.associate(from, fromId, to, toId, undefined, 'CRM_UI'),
     dissociate: (from: ObjectName, fromId: string, to: ObjectName, toId: string) => model.dissociate(from, fromId, to, toId, 'CRM_UI'),
     get(type: ObjectName, id: string) {
       const record = model.find(type, id);

@@ -1,6 +1,14 @@
 import {
-  CREATED, DEFAULT_GROUPS, DEFAULT_READ, MODIFIED, OBJECT_NAMES, defaultPipelines, defaultProperties,
-  type ObjectName, type PipelineDef, type PropertyDef,
+  CREATED,
+  DEFAULT_GROUPS,
+  DEFAULT_READ,
+  MODIFIED,
+  OBJECT_NAMES,
+  defaultPipelines,
+  defaultProperties,
+  type ObjectName,
+  type PipelineDef,
+  type PropertyDef,
 } from './defaults.ts';
 import { hubspotError, invalid, isRecord, notFound } from './http.ts';
 
@@ -46,22 +54,41 @@ interface AssociationType {
 
 // HUBSPOT_DEFINED default types (https://developers.hubspot.com/docs/api/crm/associations). Unlabeled first: that is the default.
 const PAIRS: [ObjectName, ObjectName, number, number, string?][] = [
-  ['contacts', 'companies', 279, 280], ['contacts', 'companies', 1, 2, 'Primary'],
-  ['deals', 'contacts', 3, 4], ['deals', 'companies', 341, 342], ['deals', 'companies', 5, 6, 'Primary'],
-  ['notes', 'contacts', 202, 201], ['notes', 'companies', 190, 189], ['notes', 'deals', 214, 213],
+  ['contacts', 'companies', 279, 280],
+  ['contacts', 'companies', 1, 2, 'Primary'],
+  ['deals', 'contacts', 3, 4],
+  ['deals', 'companies', 341, 342],
+  ['deals', 'companies', 5, 6, 'Primary'],
+  ['notes', 'contacts', 202, 201],
+  ['notes', 'companies', 190, 189],
+  ['notes', 'deals', 214, 213],
 ];
 const ASSOCIATION_TYPES: AssociationType[] = PAIRS.flatMap(([from, to, typeId, inverse, label]) => [
   { from, to, typeId, inverse, label },
   { from: to, to: from, typeId: inverse, inverse: typeId, label },
 ]);
 
-const SYSTEM = new Set(['hs_object_id', 'createdate', 'hs_createdate', 'lastmodifieddate', 'hs_lastmodifieddate', 'hs_merged_object_ids', 'hs_additional_emails', 'hs_is_closed', 'hs_is_closed_won']);
+const SYSTEM = new Set([
+  'hs_object_id',
+  'createdate',
+  'hs_createdate',
+  'lastmodifieddate',
+  'hs_lastmodifieddate',
+  'hs_merged_object_ids',
+  'hs_additional_emails',
+  'hs_is_closed',
+  'hs_is_closed_won',
+]);
 
 export class CrmModel {
-  readonly records = Object.fromEntries(OBJECT_NAMES.map((t) => [t, new Map<string, StoredRecord>()])) as Record<ObjectName, Map<string, StoredRecord>>;
-  readonly properties = Object.fromEntries(
-    OBJECT_NAMES.map((t) => [t, new Map(defaultProperties(t).map((p) => [p.name, p]))]),
-  ) as Record<ObjectName, Map<string, PropertyDef>>;
+  readonly records = Object.fromEntries(OBJECT_NAMES.map((t) => [t, new Map<string, StoredRecord>()])) as Record<
+    ObjectName,
+    Map<string, StoredRecord>
+  >;
+  readonly properties = Object.fromEntries(OBJECT_NAMES.map((t) => [t, new Map(defaultProperties(t).map((p) => [p.name, p]))])) as Record<
+    ObjectName,
+    Map<string, PropertyDef>
+  >;
   readonly groups = Object.fromEntries(
     OBJECT_NAMES.map((t) => [t, new Map(DEFAULT_GROUPS[t].map((g, i) => [g.name, { ...g, displayOrder: i }]))]),
   ) as Record<ObjectName, Map<string, { name: string; label: string; displayOrder: number }>>;
@@ -102,7 +129,12 @@ export class CrmModel {
   }
 
   project(record: StoredRecord, properties?: string[]) {
-    const names = new Set([...(properties?.length ? properties : DEFAULT_READ[record.type]), 'hs_object_id', CREATED[record.type], MODIFIED[record.type]]);
+    const names = new Set([
+      ...(properties?.length ? properties : DEFAULT_READ[record.type]),
+      'hs_object_id',
+      CREATED[record.type],
+      MODIFIED[record.type],
+    ]);
     // Empty properties are left out (the spec types values as strings, never null).
     const values = Object.fromEntries([...names].flatMap((name) => (record.properties[name] ? [[name, record.properties[name]]] : [])));
     return {
@@ -126,11 +158,14 @@ export class CrmModel {
       const def = this.properties[type].get(name);
       const value = raw === null ? '' : typeof raw === 'object' ? undefined : String(raw).trim();
       if (!def) problems.push({ name, error: 'PROPERTY_DOESNT_EXIST', message: `Property "${name}" does not exist` });
-      else if (def.readOnlyValue) problems.push({ name, error: 'READ_ONLY_VALUE', message: `"${name}" is a read only property; its value cannot be set.` });
+      else if (def.readOnlyValue)
+        problems.push({ name, error: 'READ_ONLY_VALUE', message: `"${name}" is a read only property; its value cannot be set.` });
       else if (value === undefined) problems.push({ name, error: 'INVALID_STRING', message: `${name} must be a string` });
       else if (value === '') values[name] = '';
-      else if (def.type === 'number' && !Number.isFinite(Number(value))) problems.push({ name, error: 'INVALID_FLOAT', message: `${value} was not a valid number.` });
-      else if (def.type === 'bool' && value !== 'true' && value !== 'false') problems.push({ name, error: 'INVALID_OPTION', message: `${value} was not one of the allowed options: [true, false]` });
+      else if (def.type === 'number' && !Number.isFinite(Number(value)))
+        problems.push({ name, error: 'INVALID_FLOAT', message: `${value} was not a valid number.` });
+      else if (def.type === 'bool' && value !== 'true' && value !== 'false')
+        problems.push({ name, error: 'INVALID_OPTION', message: `${value} was not one of the allowed options: [true, false]` });
       else if ((def.type === 'datetime' || def.type === 'date') && Number.isNaN(/^\d+$/.test(value) ? Number(value) : Date.parse(value))) {
         problems.push({ name, error: 'INVALID_DATE', message: `${value} is not a valid date` });
       } else if (def.type === 'enumeration' && def.options.length && !def.options.some((o) => o.value === value)) {
@@ -144,7 +179,11 @@ export class CrmModel {
       const pipeline = this.pipelines.find((p) => p.id === pipelineId);
       if (!pipeline) problems.push({ name: 'pipeline', error: 'INVALID_OPTION', message: `${pipelineId} is not a valid pipeline` });
       else if (!pipeline.stages.some((s) => s.id === stageId)) {
-        problems.push({ name: 'dealstage', error: 'INVALID_OPTION', message: `${stageId || '(empty)'} is not a valid stage of pipeline ${pipelineId}` });
+        problems.push({
+          name: 'dealstage',
+          error: 'INVALID_OPTION',
+          message: `${stageId || '(empty)'} is not a valid stage of pipeline ${pipelineId}`,
+        });
       }
       values.pipeline = pipelineId;
     }
@@ -179,17 +218,31 @@ export class CrmModel {
   }
 
   /** Creates all or nothing, like HubSpot's batch create. */
-  createMany(type: ObjectName, inputs: { properties: unknown; associations?: { to: string; typeId: number }[] }[], source: ChangeSource): StoredRecord[] {
+  createMany(
+    type: ObjectName,
+    inputs: { properties: unknown; associations?: { to: string; typeId: number }[] }[],
+    source: ChangeSource,
+  ): StoredRecord[] {
     const prepared = inputs.map((input) => this.prepareCreate(type, input.properties));
     const emails = prepared.map((v) => v.email).filter(Boolean);
-    if (new Set(emails).size !== emails.length) throw hubspotError(409, 'CONFLICT', 'Contact already exists. Duplicate emails in batch input');
+    if (new Set(emails).size !== emails.length)
+      throw hubspotError(409, 'CONFLICT', 'Contact already exists. Duplicate emails in batch input');
     for (const input of inputs) for (const link of input.associations ?? []) this.checkAssociation(type, link.typeId, link.to);
     return prepared.map((values, i) => {
       const now = new Date().toISOString();
       const id = String(++this.lastId);
       const record: StoredRecord = {
-        type, id, createdAt: now, updatedAt: now, archived: false,
-        properties: { ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== '')), hs_object_id: id, [CREATED[type]]: now, [MODIFIED[type]]: now },
+        type,
+        id,
+        createdAt: now,
+        updatedAt: now,
+        archived: false,
+        properties: {
+          ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== '')),
+          hs_object_id: id,
+          [CREATED[type]]: now,
+          [MODIFIED[type]]: now,
+        },
       };
       this.derive(record);
       this.records[type].set(id, record);
@@ -255,7 +308,9 @@ export class CrmModel {
       }
     }
     const list = (r: StoredRecord, name: string) => (r.properties[name] ?? '').split(';').filter(Boolean);
-    primary.properties.hs_merged_object_ids = [...new Set([...list(primary, 'hs_merged_object_ids'), loser.id, ...list(loser, 'hs_merged_object_ids')])].join(';');
+    primary.properties.hs_merged_object_ids = [
+      ...new Set([...list(primary, 'hs_merged_object_ids'), loser.id, ...list(loser, 'hs_merged_object_ids')]),
+    ].join(';');
     if (type === 'contacts' && loser.properties.email) {
       primary.properties.hs_additional_emails = [...new Set([...list(primary, 'hs_additional_emails'), loser.properties.email])].join(';');
       this.emails.set(loser.properties.email, primary.id);
@@ -266,8 +321,8 @@ export class CrmModel {
       const back = this.edges.get(other)?.get(loserKey) ?? new Set<number>();
       this.edges.get(other)?.delete(loserKey);
       if (other === primaryKey) continue;
-      typeIds.forEach((t) => this.edgeSet(primaryKey, other).add(t));
-      back.forEach((t) => this.edgeSet(other, primaryKey).add(t));
+      for (const t of typeIds) this.edgeSet(primaryKey, other).add(t);
+      for (const t of back) this.edgeSet(other, primaryKey).add(t);
     }
     this.edges.delete(loserKey);
     loser.mergedInto = primary.id;
@@ -306,7 +361,8 @@ export class CrmModel {
   associate(from: ObjectName, fromId: string, to: ObjectName, toId: string, typeId: number | undefined, source: ChangeSource): void {
     const id = typeId ?? this.defaultTypeId(from, to);
     const spec = this.associationType(id);
-    if (!spec || spec.from !== from || spec.to !== to) throw invalid(`association type ${id} does not link ${SINGULAR[from]} to ${SINGULAR[to]}`);
+    if (!spec || spec.from !== from || spec.to !== to)
+      throw invalid(`association type ${id} does not link ${SINGULAR[from]} to ${SINGULAR[to]}`);
     const a = this.require(from, fromId);
     const b = this.require(to, toId);
     const forward = this.edgeSet(`${from}:${a.id}`, `${to}:${b.id}`);
@@ -334,7 +390,11 @@ export class CrmModel {
     this.emit({ kind: 'associationChange', type: to, id: b, toType: from, toId: a, removed: true, primary: false, source, occurredAt });
   }
 
-  associations(from: ObjectName, fromId: string, to: ObjectName): { toId: string; types: { category: 'HUBSPOT_DEFINED'; typeId: number; label?: string }[] }[] {
+  associations(
+    from: ObjectName,
+    fromId: string,
+    to: ObjectName,
+  ): { toId: string; types: { category: 'HUBSPOT_DEFINED'; typeId: number; label?: string }[] }[] {
     const record = this.find(from, fromId);
     if (!record) return [];
     return [...(this.edges.get(`${from}:${record.id}`) ?? [])]
@@ -354,7 +414,8 @@ export class CrmModel {
     if (!isRecord(input) || typeof input.name !== 'string' || typeof input.label !== 'string' || !/^[a-z][a-z0-9_]*$/.test(input.name)) {
       throw invalid('A property group needs a lowercase name and a label');
     }
-    if (this.groups[type].has(input.name)) throw hubspotError(409, 'OBJECT_ALREADY_EXISTS', `A property group named '${input.name}' already exists.`);
+    if (this.groups[type].has(input.name))
+      throw hubspotError(409, 'OBJECT_ALREADY_EXISTS', `A property group named '${input.name}' already exists.`);
     const group = { name: input.name, label: input.label, displayOrder: typeof input.displayOrder === 'number' ? input.displayOrder : -1 };
     this.groups[type].set(group.name, group);
     return group;
@@ -363,12 +424,20 @@ export class CrmModel {
   /** Validates a `PropertyCreate`; returns the stored definition or the reason it was refused. */
   createProperty(type: ObjectName, input: unknown): PropertyDef {
     const types: PropertyDef['type'][] = ['string', 'number', 'date', 'datetime', 'enumeration', 'bool'];
-    if (!isRecord(input) || typeof input.name !== 'string' || typeof input.label !== 'string' || typeof input.groupName !== 'string' ||
-      typeof input.fieldType !== 'string' || !types.includes(input.type as PropertyDef['type'])) {
+    if (
+      !isRecord(input) ||
+      typeof input.name !== 'string' ||
+      typeof input.label !== 'string' ||
+      typeof input.groupName !== 'string' ||
+      typeof input.fieldType !== 'string' ||
+      !types.includes(input.type as PropertyDef['type'])
+    ) {
       throw invalid('A property needs name, label, groupName, type and fieldType');
     }
-    if (!/^[a-z][a-z0-9_]*$/.test(input.name)) throw invalid(`Property name ${input.name} must be lowercase letters, digits and underscores`);
-    if (this.properties[type].has(input.name)) throw hubspotError(409, 'OBJECT_ALREADY_EXISTS', `Property named '${input.name}' already exists.`);
+    if (!/^[a-z][a-z0-9_]*$/.test(input.name))
+      throw invalid(`Property name ${input.name} must be lowercase letters, digits and underscores`);
+    if (this.properties[type].has(input.name))
+      throw hubspotError(409, 'OBJECT_ALREADY_EXISTS', `Property named '${input.name}' already exists.`);
     if (!this.groups[type].has(input.groupName)) throw invalid(`Property group ${input.groupName} does not exist`);
     const options = Array.isArray(input.options) ? input.options.filter(isRecord) : [];
     const def: PropertyDef = {
@@ -378,7 +447,12 @@ export class CrmModel {
       groupName: input.groupName,
       type: input.type as PropertyDef['type'],
       fieldType: input.fieldType,
-      options: options.map((o, i) => ({ label: String(o.label), value: String(o.value), hidden: o.hidden === true, displayOrder: typeof o.displayOrder === 'number' ? o.displayOrder : i })),
+      options: options.map((o, i) => ({
+        label: String(o.label),
+        value: String(o.value),
+        hidden: o.hidden === true,
+        displayOrder: typeof o.displayOrder === 'number' ? o.displayOrder : i,
+      })),
       displayOrder: typeof input.displayOrder === 'number' ? input.displayOrder : -1,
       readOnlyValue: false,
       hasUniqueValue: input.hasUniqueValue === true,

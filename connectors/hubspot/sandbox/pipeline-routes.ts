@@ -16,17 +16,32 @@ export function pipelineRoutes(model: CrmModel): Route[] {
 
   return [
     // Pipelines — https://developers.hubspot.com/docs/api/crm/pipelines
-    ['GET', /^\/crm\/v3\/pipelines\/([^/]+)$/, () => scopesFor('deals', 'schema-read'), (ctx) => ({
-      status: 200,
-      body: { results: dealPipelines(ctx.params[0]).map((p) => model.pipelineJson(p)) },
-    })],
-    ['GET', /^\/crm\/v3\/pipelines\/([^/]+)\/([^/]+)$/, () => scopesFor('deals', 'schema-read'), (ctx) => ({
-      status: 200,
-      body: model.pipelineJson(pipeline(ctx.params[0], ctx.params[1])),
-    })],
-    ['GET', /^\/crm\/v3\/pipelines\/([^/]+)\/([^/]+)\/stages$/, () => scopesFor('deals', 'schema-read'), (ctx) => ({
-      status: 200,
-      body: { results: model.pipelineJson(pipeline(ctx.params[0], ctx.params[1])).stages },
-    })],
+    [
+      'GET',
+      /^\/crm\/v3\/pipelines\/([^/]+)$/,
+      () => scopesFor('deals', 'schema-read'),
+      (ctx) => ({
+        status: 200,
+        body: { results: dealPipelines(ctx.params[0]).map((p) => model.pipelineJson(p)) },
+      }),
+    ],
+    [
+      'GET',
+      /^\/crm\/v3\/pipelines\/([^/]+)\/([^/]+)$/,
+      () => scopesFor('deals', 'schema-read'),
+      (ctx) => ({
+        status: 200,
+        body: model.pipelineJson(pipeline(ctx.params[0], ctx.params[1])),
+      }),
+    ],
+    [
+      'GET',
+      /^\/crm\/v3\/pipelines\/([^/]+)\/([^/]+)\/stages$/,
+      () => scopesFor('deals', 'schema-read'),
+      (ctx) => ({
+        status: 200,
+        body: { results: model.pipelineJson(pipeline(ctx.params[0], ctx.params[1])).stages },
+      }),
+    ],
   ];
 }

@@ -34,10 +34,18 @@ export const TEN_SECONDLY_BODY = {
   // Not in the documented 429 sample, but the spec's Error requires a category.
   category: 'RATE_LIMITS',
 };
-const SEARCH_SECONDLY_BODY = { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', category: 'RATE_LIMITS' };
+const SEARCH_SECONDLY_BODY = {
+  status: 'error',
+  message: 'You have reached your secondly limit.',
+  errorType: 'RATE_LIMIT',
+  category: 'RATE_LIMITS',
+};
 
 /** Wraps a handler in the portal's limits, counting calls and real (not injected) breaches in `stats`. */
-export function rateLimited(limits: { api: RateLimit; search: RateLimit }, stats: SandboxStats): (ctx: Ctx, handle: (ctx: Ctx) => Reply) => Reply {
+export function rateLimited(
+  limits: { api: RateLimit; search: RateLimit },
+  stats: SandboxStats,
+): (ctx: Ctx, handle: (ctx: Ctx) => Reply) => Reply {
   const apiWindow = new SlidingWindow(limits.api);
   const searchWindow = new SlidingWindow(limits.search);
 
@@ -47,7 +55,8 @@ export function rateLimited(limits: { api: RateLimit; search: RateLimit }, stats
     stats.apiCalls += 1;
     if (ctx.path.endsWith('/search')) {
       stats.searchCalls += 1;
-      if (searchWindow.take(now) === null) return breach({ status: 429, body: { ...SEARCH_SECONDLY_BODY, correlationId: randomUUID(), requestId: randomUUID() } });
+      if (searchWindow.take(now) === null)
+        return breach({ status: 429, body: { ...SEARCH_SECONDLY_BODY, correlationId: randomUUID(), requestId: randomUUID() } });
       return handle(ctx);
     }
     const remaining = apiWindow.take(now);
@@ -56,7 +65,8 @@ export function rateLimited(limits: { api: RateLimit; search: RateLimit }, stats
       'X-HubSpot-RateLimit-Max': String(apiWindow.limit.points),
       'X-HubSpot-RateLimit-Remaining': String(remaining ?? 0),
     };
-    if (remaining === null) return breach({ status: 429, headers, body: { ...TEN_SECONDLY_BODY, correlationId: randomUUID(), requestId: randomUUID() } });
+    if (remaining === null)
+      return breach({ status: 429, headers, body: { ...TEN_SECONDLY_BODY, correlationId: randomUUID(), requestId: randomUUID() } });
     try {
       const reply = handle(ctx);
       return { ...reply, headers: { ...headers, ...reply.headers } };

@@ -23,7 +23,8 @@ export async function workSandboxDeal(
   credentials: { clientId: string; clientSecret: string },
   deal: SalesTeamDeal,
 ): Promise<{ dealId: string; contactId: string }> {
-  if (!Number.isFinite(deal.amount) || deal.amount <= 0) throw new SandboxDealError(`The deal amount must be a positive number, not ${deal.amount}.`);
+  if (!Number.isFinite(deal.amount) || deal.amount <= 0)
+    throw new SandboxDealError(`The deal amount must be a positive number, not ${deal.amount}.`);
   const token = await sandboxToken(sandboxUrl, credentials);
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await reach(sandboxUrl, `${sandboxUrl}${path}`, {
@@ -42,15 +43,23 @@ export async function workSandboxDeal(
 
   // Everything is checked before the deal is created, so a mistake leaves no half-made deal.
   const contact = await call('GET', `/crm/v3/objects/contacts/${encodeURIComponent(deal.email)}?idProperty=email`);
-  if (contact.status === 404) throw new SandboxDealError(`The sandbox HubSpot has no contact ${deal.email}: log a referral for that email first.`);
+  if (contact.status === 404)
+    throw new SandboxDealError(`The sandbox HubSpot has no contact ${deal.email}: log a referral for that email first.`);
   if (!contact.ok) throw new Error(`sandbox HubSpot contact lookup: ${contact.status} ${contact.json.message ?? ''}`);
   const stageIds = ((await succeeded('GET', `/crm/v3/pipelines/deals/${PIPELINE}`)).stages ?? []).map((s) => s.id);
   const unknown = deal.stages.filter((stage) => !stageIds.includes(stage));
   if (unknown.length) throw new SandboxDealError(`Unknown deal stage ${unknown.join(', ')}: the stages are ${stageIds.join(', ')}.`);
 
   const created = await succeeded('POST', '/crm/v3/objects/deals', {
-    properties: { dealname: deal.dealName ?? `Deal for ${deal.email}`, pipeline: PIPELINE, dealstage: 'appointmentscheduled', amount: String(deal.amount) },
-    associations: [{ to: { id: contact.json.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: DEAL_TO_CONTACT }] }],
+    properties: {
+      dealname: deal.dealName ?? `Deal for ${deal.email}`,
+      pipeline: PIPELINE,
+      dealstage: 'appointmentscheduled',
+      amount: String(deal.amount),
+    },
+    associations: [
+      { to: { id: contact.json.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: DEAL_TO_CONTACT }] },
+    ],
   });
   for (const stage of deal.stages) {
     const closing = stage === 'closedwon' || stage === 'closedlost';
@@ -74,14 +83,28 @@ async function reach(sandboxUrl: string, url: string | URL, init?: RequestInit):
 async function sandboxToken(sandboxUrl: string, credentials: { clientId: string; clientSecret: string }): Promise<string> {
   const redirectUri = 'http://localhost/sales-team';
   const authorize = new URL(`${sandboxUrl}/oauth/authorize`);
-  authorize.search = new URLSearchParams({ client_id: credentials.clientId, redirect_uri: redirectUri, scope: HUBSPOT_SCOPES.join(' '), state: 'sales-team' }).toString();
+  authorize.search = new URLSearchParams({
+    client_id: credentials.clientId,
+    redirect_uri: redirectUri,
+    scope: HUBSPOT_SCOPES.join(' '),
+    state: 'sales-team',
+  }).toString();
   const consent = await reach(sandboxUrl, authorize, { redirect: 'manual' });
   const code = new URL(consent.headers.get('location') ?? redirectUri).searchParams.get('code');
-  if (!code) throw new SandboxDealError(`The sandbox HubSpot at ${sandboxUrl} gave no authorization code (is the service running with the sandbox?)`);
+  if (!code)
+    throw new SandboxDealError(
+      `The sandbox HubSpot at ${sandboxUrl} gave no authorization code (is the service running with the sandbox?)`,
+    );
   const res = await reach(sandboxUrl, `${sandboxUrl}/oauth/v1/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', client_id: credentials.clientId, client_secret: credentials.clientSecret, redirect_uri: redirectUri, code }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: credentials.clientId,
+      client_secret: credentials.clientSecret,
+      redirect_uri: redirectUri,
+      code,
+    }),
   });
   const json = (await res.json()) as { access_token?: string };
   if (!json.access_token) throw new Error('the sandbox HubSpot refused the token request');

@@ -7,7 +7,21 @@ import type { StoredRecord } from './model.ts';
  * filters AND'd; at most 5 groups × 6 filters, 18 in all; `limit` ≤ 200; no paging past 10,000.
  */
 
-const OPERATORS = ['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'IN', 'NOT_IN', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'CONTAINS_TOKEN', 'NOT_CONTAINS_TOKEN'] as const;
+const OPERATORS = [
+  'EQ',
+  'NEQ',
+  'LT',
+  'LTE',
+  'GT',
+  'GTE',
+  'BETWEEN',
+  'IN',
+  'NOT_IN',
+  'HAS_PROPERTY',
+  'NOT_HAS_PROPERTY',
+  'CONTAINS_TOKEN',
+  'NOT_CONTAINS_TOKEN',
+] as const;
 
 interface Filter {
   propertyName: string;
@@ -53,7 +67,13 @@ export function parseSearch(body: unknown): SearchQuery {
       }
       const values = Array.isArray(f.values) ? f.values.map(String) : undefined;
       if ((f.operator === 'IN' || f.operator === 'NOT_IN') && !values) throw invalid(`${f.operator} needs values`);
-      return { propertyName: f.propertyName, operator: f.operator as Filter['operator'], value: f.value === undefined ? undefined : String(f.value), highValue: f.highValue === undefined ? undefined : String(f.highValue), values };
+      return {
+        propertyName: f.propertyName,
+        operator: f.operator as Filter['operator'],
+        value: f.value === undefined ? undefined : String(f.value),
+        highValue: f.highValue === undefined ? undefined : String(f.highValue),
+        values,
+      };
     }),
   );
   const sorts = (Array.isArray(body.sorts) ? body.sorts : []).map(parseSort);
@@ -84,13 +104,21 @@ function comparable(def: PropertyDef | undefined, value: string): number | strin
 }
 
 function tokens(value: string): string[] {
-  return value.toLowerCase().split(/[^a-z0-9@._-]+/).filter(Boolean);
+  return value
+    .toLowerCase()
+    .split(/[^a-z0-9@._-]+/)
+    .filter(Boolean);
 }
 
 function matchesToken(stored: string, wanted: string): boolean {
   const pattern = wanted.toLowerCase();
   if (!pattern.includes('*')) return tokens(stored).includes(pattern);
-  const regex = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return regex.test(stored.toLowerCase()) || tokens(stored).some((t) => regex.test(t));
 }
 
@@ -99,7 +127,8 @@ function matches(record: StoredRecord, filter: Filter, defs: Defs): boolean {
   const stored = record.properties[filter.propertyName];
   if (filter.operator === 'HAS_PROPERTY') return stored !== undefined;
   if (filter.operator === 'NOT_HAS_PROPERTY') return stored === undefined;
-  if (filter.operator === 'NOT_IN') return stored === undefined || !(filter.values ?? []).includes(def?.type === 'enumeration' ? stored : stored.toLowerCase());
+  if (filter.operator === 'NOT_IN')
+    return stored === undefined || !(filter.values ?? []).includes(def?.type === 'enumeration' ? stored : stored.toLowerCase());
   if (filter.operator === 'NEQ') return stored === undefined || comparable(def, stored) !== comparable(def, filter.value ?? '');
   if (filter.operator === 'NOT_CONTAINS_TOKEN') return stored === undefined || !matchesToken(stored, filter.value ?? '');
   if (stored === undefined) return false;
@@ -109,12 +138,18 @@ function matches(record: StoredRecord, filter: Filter, defs: Defs): boolean {
   const a = comparable(def, stored);
   const b = comparable(def, filter.value ?? '');
   switch (filter.operator) {
-    case 'EQ': return a === b;
-    case 'LT': return a < b;
-    case 'LTE': return a <= b;
-    case 'GT': return a > b;
-    case 'GTE': return a >= b;
-    case 'BETWEEN': return a >= b && a <= comparable(def, filter.highValue ?? '');
+    case 'EQ':
+      return a === b;
+    case 'LT':
+      return a < b;
+    case 'LTE':
+      return a <= b;
+    case 'GT':
+      return a > b;
+    case 'GTE':
+      return a >= b;
+    case 'BETWEEN':
+      return a >= b && a <= comparable(def, filter.highValue ?? '');
   }
 }
 

@@ -23,7 +23,10 @@ export const DEFAULT_SUBSCRIPTIONS: Subscription[] = [
   ...['creation', 'deletion', 'merge', 'restore'].map((kind) => ({ subscriptionType: `company.${kind}` })),
   ...['domain', 'name', 'lifecyclestage'].map((propertyName) => ({ subscriptionType: 'company.propertyChange', propertyName })),
   ...['creation', 'deletion', 'merge', 'restore', 'associationChange'].map((kind) => ({ subscriptionType: `deal.${kind}` })),
-  ...['dealstage', 'pipeline', 'amount', 'closedate', 'deal_currency_code'].map((propertyName) => ({ subscriptionType: 'deal.propertyChange', propertyName })),
+  ...['dealstage', 'pipeline', 'amount', 'closedate', 'deal_currency_code'].map((propertyName) => ({
+    subscriptionType: 'deal.propertyChange',
+    propertyName,
+  })),
   { subscriptionType: 'contact.privacyDeletion' },
 ];
 
@@ -61,7 +64,18 @@ const KEPT_DELIVERIES = 1000;
 
 // Decoded before signing, exactly as the receiver must (https://developers.hubspot.com/docs/api/webhooks/validating-requests).
 const SIGNED_ESCAPES: Record<string, string> = {
-  '%3A': ':', '%2F': '/', '%3F': '?', '%40': '@', '%21': '!', '%24': '$', '%27': "'", '%28': '(', '%29': ')', '%2A': '*', '%2C': ',', '%3B': ';',
+  '%3A': ':',
+  '%2F': '/',
+  '%3F': '?',
+  '%40': '@',
+  '%21': '!',
+  '%24': '$',
+  '%27': "'",
+  '%28': '(',
+  '%29': ')',
+  '%2A': '*',
+  '%2C': ',',
+  '%3B': ';',
 };
 
 export class WebhookDispatcher {
@@ -116,23 +130,32 @@ export class WebhookDispatcher {
         return { objectId: Number(change.id), propertyName: change.propertyName, propertyValue: change.propertyValue };
       case 'merge':
         return {
-          objectId: Number(change.id), primaryObjectId: Number(change.id), mergedObjectIds: change.mergedIds.map(Number),
-          newObjectId: Number(change.id), numberOfPropertiesMoved: change.propertiesMoved,
+          objectId: Number(change.id),
+          primaryObjectId: Number(change.id),
+          mergedObjectIds: change.mergedIds.map(Number),
+          newObjectId: Number(change.id),
+          numberOfPropertiesMoved: change.propertiesMoved,
         };
       case 'associationChange':
         return {
-          associationType: `${upper(change.type)}_TO_${upper(change.toType)}`, fromObjectId: Number(change.id), toObjectId: Number(change.toId),
-          associationRemoved: change.removed, isPrimaryAssociation: change.primary,
+          associationType: `${upper(change.type)}_TO_${upper(change.toType)}`,
+          fromObjectId: Number(change.id),
+          toObjectId: Number(change.toId),
+          associationRemoved: change.removed,
+          isPrimaryAssociation: change.primary,
         };
     }
   }
 
   private schedule(delayMs: number): void {
     if (this.closed || this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, Math.max(0, delayMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.flush();
+      },
+      Math.max(0, delayMs),
+    );
   }
 
   private flush(): void {
@@ -164,8 +187,18 @@ export class WebhookDispatcher {
       return;
     }
     if (this.faults.delayMs) await new Promise((resolve) => setTimeout(resolve, this.faults.delayMs));
-    let ok = await this.post(url, sent.map((p) => p.event), dropped);
-    if (this.faults.duplicate) ok = (await this.post(url, sent.map((p) => p.event), 0)) && ok;
+    let ok = await this.post(
+      url,
+      sent.map((p) => p.event),
+      dropped,
+    );
+    if (this.faults.duplicate)
+      ok =
+        (await this.post(
+          url,
+          sent.map((p) => p.event),
+          0,
+        )) && ok;
     if (ok) return;
     for (const pending of sent) {
       const attempt = Number(pending.event.attemptNumber) + 1;
@@ -181,7 +214,13 @@ export class WebhookDispatcher {
     const timestamp = Date.now();
     const signedUrl = url.replace(/%[0-9A-Fa-f]{2}/g, (e) => SIGNED_ESCAPES[e.toUpperCase()] ?? e);
     // HubSpot's own signing code, so the receiver is checked against the vendor, not against itself.
-    const v3 = Signature.getSignature('POST', 'v3', { signature: '', clientSecret: this.options.clientSecret, requestBody: body, url: signedUrl, timestamp });
+    const v3 = Signature.getSignature('POST', 'v3', {
+      signature: '',
+      clientSecret: this.options.clientSecret,
+      requestBody: body,
+      url: signedUrl,
+      timestamp,
+    });
     const v1 = Signature.getSignature('POST', 'v1', { signature: '', clientSecret: this.options.clientSecret, requestBody: body });
     let status: number | 'error' = 'error';
     try {

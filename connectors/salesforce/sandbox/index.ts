@@ -73,7 +73,10 @@ const STATUS_BY_FAULT: Record<string, number> = {
   UNKNOWN_EXCEPTION: 500,
   SERVER_UNAVAILABLE: 503,
 };
-const FAULTS_BY_STATUS = Object.fromEntries(Object.entries(STATUS_BY_FAULT).map(([code, status]) => [status, code])) as Record<number, string>;
+const FAULTS_BY_STATUS = Object.fromEntries(Object.entries(STATUS_BY_FAULT).map(([code, status]) => [status, code])) as Record<
+  number,
+  string
+>;
 /** Texts from samples/errors. */
 const FAULT_MESSAGES: Record<string, string> = {
   INVALID_SESSION_ID: 'Session expired or invalid',
@@ -158,7 +161,13 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
         if (lead.IsConverted === true) throw new SfFailure('CANNOT_UPDATE_CONVERTED_LEAD', 'This lead was already converted');
         const system = { system: true };
         const accountId = input.accountId ?? (store.insert('Account', { Name: lead.Company, Website: lead.Website }, system).Id as string);
-        const contactFields = { FirstName: lead.FirstName, LastName: lead.LastName, Email: lead.Email, AccountId: accountId, LeadSource: lead.LeadSource };
+        const contactFields = {
+          FirstName: lead.FirstName,
+          LastName: lead.LastName,
+          Email: lead.Email,
+          AccountId: accountId,
+          LeadSource: lead.LeadSource,
+        };
         const contactId = input.contactId ?? (store.insert('Contact', contactFields, system).Id as string);
         let opportunityId: string | null = null;
         if (input.createOpportunity ?? true) {
@@ -272,7 +281,11 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
     }
     const limitInfo = () => ({ 'Sforce-Limit-Info': `api-usage=${usage.used}/${usage.limit}` });
     if (usage.used >= usage.limit) {
-      return { status: 403, body: [{ message: FAULT_MESSAGES.REQUEST_LIMIT_EXCEEDED, errorCode: 'REQUEST_LIMIT_EXCEEDED' }], headers: limitInfo() };
+      return {
+        status: 403,
+        body: [{ message: FAULT_MESSAGES.REQUEST_LIMIT_EXCEEDED, errorCode: 'REQUEST_LIMIT_EXCEEDED' }],
+        headers: limitInfo(),
+      };
     }
     usage.used += 1;
     let reply = takeFault(method, path);
@@ -321,7 +334,8 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
 
   async function route(req: IncomingMessage): Promise<Reply> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    const base = options.publicUrl ?? `http://${req.headers.host ?? '127.0.0.1'}${options.basePath ?? (req as { baseUrl?: string }).baseUrl ?? ''}`;
+    const base =
+      options.publicUrl ?? `http://${req.headers.host ?? '127.0.0.1'}${options.basePath ?? (req as { baseUrl?: string }).baseUrl ?? ''}`;
     lastSeenBase = base;
     const path = url.pathname;
     const data = /^\/services\/data\/v(\d+\.\d+)(\/.*)?$/.exec(path);

@@ -82,7 +82,8 @@ export class SandboxOAuth {
     const basic = authorization?.startsWith('Basic ') ? Buffer.from(authorization.slice(6), 'base64').toString().split(':') : [];
     const clientId = form.get('client_id') ?? basic[0];
     const clientSecret = form.get('client_secret') ?? basic[1];
-    if (clientId !== this.o.clientId || clientSecret !== this.o.clientSecret) return tokenError('invalid_client', 'invalid client credentials');
+    if (clientId !== this.o.clientId || clientSecret !== this.o.clientSecret)
+      return tokenError('invalid_client', 'invalid client credentials');
 
     const grant = form.get('grant_type');
     if (grant === 'authorization_code') {
@@ -171,7 +172,9 @@ export class SandboxOAuth {
       body: {
         access_token: accessToken,
         ...(refreshToken ? { refresh_token: refreshToken } : {}),
-        signature: createHmac('sha256', this.o.clientSecret).update(id + issuedAt).digest('base64'),
+        signature: createHmac('sha256', this.o.clientSecret)
+          .update(id + issuedAt)
+          .digest('base64'),
         scope,
         instance_url: baseUrl,
         id,

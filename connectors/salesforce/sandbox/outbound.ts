@@ -128,7 +128,9 @@ export class OutboundMessenger {
         messages.push({ sobject, notifications: list.slice(i, i + MAX_NOTIFICATIONS), attempts: 0, dueAt: Date.now() });
       }
     }
-    this.queue.push(...(this.reorder ? messages.reverse().map((m) => ({ ...m, notifications: [...m.notifications].reverse() })) : messages));
+    this.queue.push(
+      ...(this.reorder ? messages.reverse().map((m) => ({ ...m, notifications: [...m.notifications].reverse() })) : messages),
+    );
   }
 
   private async pump(): Promise<void> {
@@ -162,7 +164,12 @@ export class OutboundMessenger {
     message.attempts += 1;
     const xml = this.messageXml(message);
     if (await this.post(url, xml)) {
-      this.delivered.push({ sobject: message.sobject, notificationIds: message.notifications.map((n) => n.id), attempts: message.attempts, xml });
+      this.delivered.push({
+        sobject: message.sobject,
+        notificationIds: message.notifications.map((n) => n.id),
+        attempts: message.attempts,
+        xml,
+      });
       if (this.duplicate) await this.post(url, this.messageXml(message));
       return;
     }

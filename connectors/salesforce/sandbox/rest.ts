@@ -183,7 +183,10 @@ export class RestApi {
     const { allOrNone = false, records } = this.object(body) as { allOrNone?: boolean; records?: unknown };
     if (!Array.isArray(records)) throw new SfFailure('JSON_PARSER_ERROR', 'records must be an array');
     if (records.length > MAX_COLLECTION_RECORDS) {
-      throw new SfFailure('EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${MAX_COLLECTION_RECORDS} records into this call`);
+      throw new SfFailure(
+        'EXCEEDED_ID_LIMIT',
+        `record limit reached. cannot submit more than ${MAX_COLLECTION_RECORDS} records into this call`,
+      );
     }
     const restore = allOrNone ? this.o.store.snapshot() : undefined;
     const results = records.map((r) => {
@@ -199,7 +202,12 @@ export class RestApi {
           ? {
               success: false,
               created: r.created,
-              errors: [itemError('ALL_OR_NONE_OPERATION_ROLLED_BACK', 'Record rolled back because not all records were valid and the request was using AllOrNone header')],
+              errors: [
+                itemError(
+                  'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+                  'Record rolled back because not all records were valid and the request was using AllOrNone header',
+                ),
+              ],
             }
           : r,
       ),
@@ -240,13 +248,14 @@ export class RestApi {
   private upsertCollection(sobject: string, field: string, body: unknown): Reply {
     const def = this.def(sobject);
     const f = this.o.store.fieldDef(def, field);
-    if (!f || !f.externalId) throw new SfFailure('INVALID_FIELD', `Field ${field} is not an External ID or indexed field for ${def.name}`);
+    if (!f?.externalId) throw new SfFailure('INVALID_FIELD', `Field ${field} is not an External ID or indexed field for ${def.name}`);
     const records = (this.object(body).records ?? []) as Json[];
-    const valueOf = (r: Json) => String(Object.entries(r).find(([k]) => k.toLowerCase() === f.name.toLowerCase())?.[1] ?? '');
+    const externalIdOf = (r: Json) => String(Object.entries(r).find(([k]) => k.toLowerCase() === f.name.toLowerCase())?.[1] ?? '');
     const counts = new Map<string, number>();
-    for (const r of Array.isArray(records) ? records : []) counts.set(valueOf(r).toLowerCase(), (counts.get(valueOf(r).toLowerCase()) ?? 0) + 1);
+    for (const r of Array.isArray(records) ? records : [])
+      counts.set(externalIdOf(r).toLowerCase(), (counts.get(externalIdOf(r).toLowerCase()) ?? 0) + 1);
     return this.collection(body, (record) => {
-      const value = valueOf(record);
+      const value = externalIdOf(record);
       const created = this.o.store.matchesExternalId(def, f, value).length === 0;
       return this.attempt(
         () => {
@@ -299,7 +308,12 @@ export class RestApi {
     let failedAt = -1;
     for (const [i, sub] of (compositeRequest as { method: string; url: string; referenceId: string; body?: unknown }[]).entries()) {
       const reply = this.subrequest(sub, bodies);
-      responses.push({ body: reply.body ?? null, httpHeaders: reply.headers ?? {}, httpStatusCode: reply.status, referenceId: sub.referenceId });
+      responses.push({
+        body: reply.body ?? null,
+        httpHeaders: reply.headers ?? {},
+        httpStatusCode: reply.status,
+        referenceId: sub.referenceId,
+      });
       if (reply.status < 300) bodies.set(sub.referenceId, reply.body);
       else if (allOrNone) {
         failedAt = i;
@@ -349,4 +363,3 @@ function resolveReferences(text: string, bodies: Map<string, unknown>, encode: (
     return encode(String(value));
   });
 }
-

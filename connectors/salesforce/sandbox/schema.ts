@@ -83,7 +83,14 @@ function field(name: string, type: FieldType, o: FieldOptions = {}): FieldDef {
     name,
     label: labelOf(name) || name,
     type,
-    length: type === 'textarea' ? 32_000 : ['id', 'reference'].includes(type) ? 18 : ['string', 'email', 'url', 'picklist'].includes(type) ? 255 : 0,
+    length:
+      type === 'textarea'
+        ? 32_000
+        : ['id', 'reference'].includes(type)
+          ? 18
+          : ['string', 'email', 'url', 'picklist'].includes(type)
+            ? 255
+            : 0,
     createable: true,
     updateable: true,
     nillable: !o.required && type !== 'boolean',
@@ -248,7 +255,11 @@ export function buildSchema(options: { namespace: string; multiCurrency: boolean
       lookup('WhatId', ['Account', 'Opportunity'], 'Tasks'),
       field('Subject', 'string'),
       field('Description', 'textarea'),
-      field('Status', 'picklist', { nillable: false, defaultValue: 'Not Started', picklistValues: ['Not Started', 'In Progress', 'Completed'] }),
+      field('Status', 'picklist', {
+        nillable: false,
+        defaultValue: 'Not Started',
+        picklistValues: ['Not Started', 'In Progress', 'Completed'],
+      }),
       field('Priority', 'picklist', { nillable: false, defaultValue: 'Normal', picklistValues: ['High', 'Normal', 'Low'] }),
       field('ActivityDate', 'date'),
     ]),
@@ -294,7 +305,13 @@ function describeField(f: FieldDef) {
     byteLength: ['id', 'reference'].includes(f.type) ? f.length : f.length * 3,
     referenceTo: f.referenceTo,
     relationshipName: f.relationshipName,
-    picklistValues: f.picklistValues.map((value) => ({ active: true, defaultValue: value === f.defaultValue, label: value, validFor: null, value })),
+    picklistValues: f.picklistValues.map((value) => ({
+      active: true,
+      defaultValue: value === f.defaultValue,
+      label: value,
+      validFor: null,
+      value,
+    })),
     restrictedPicklist: false,
     deprecatedAndHidden: false,
   };

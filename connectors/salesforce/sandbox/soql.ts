@@ -100,7 +100,7 @@ function comparable(field: FieldDef, value: SfValue): string | number | boolean 
   }
 }
 
-function literal(field: FieldDef, raw: string, literalType: string): SfValue {
+function literal(raw: string, literalType: string): SfValue {
   switch (literalType) {
     case 'NULL':
       return null;
@@ -142,11 +142,11 @@ function conditionPredicate(ctx: QueryContext, def: ObjectDef, condition: Record
   if (typeof condition.field !== 'string') throw malformed('only field conditions are supported by the sandbox');
   const path = resolvePath(ctx, def, condition.field);
   const operator = String(condition.operator).toUpperCase();
-  const valueOf = (record: SfRecord) => comparable(path.field, path.read(record));
+  const comparableOf = (record: SfRecord) => comparable(path.field, path.read(record));
 
   if (condition.valueQuery) {
     const values = new Set(execute(ctx, condition.valueQuery as Query).map((r) => Object.values(r).find((v) => typeof v !== 'object')));
-    const inSet = (record: SfRecord) => values.has(valueOf(record) as SfValue);
+    const inSet = (record: SfRecord) => values.has(comparableOf(record) as SfValue);
     return operator === 'NOT IN' ? (r) => !inSet(r) : inSet;
   }
   const types = ([] as unknown[]).concat(condition.literalType ?? 'STRING') as string[];
@@ -158,10 +158,10 @@ function conditionPredicate(ctx: QueryContext, def: ObjectDef, condition: Record
       return v !== null && regex.test(String(v));
     };
   }
-  const values = raws.map((raw, i) => comparable(path.field, literal(path.field, raw, types[i] ?? types[0] ?? 'STRING')));
+  const values = raws.map((raw, i) => comparable(path.field, literal(raw, types[i] ?? types[0] ?? 'STRING')));
   const first = values[0] ?? null;
   return (record) => {
-    const v = valueOf(record);
+    const v = comparableOf(record);
     switch (operator) {
       case '=':
         return v === first;

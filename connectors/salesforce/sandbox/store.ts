@@ -164,8 +164,9 @@ export class OrgStore {
     return def;
   }
 
-  private coerce(def: ObjectDef, f: FieldDef, value: unknown): SfValue {
-    const bad = () => new SfFailure('INVALID_TYPE_ON_FIELD_IN_RECORD', `${f.label}: value not of required type: ${String(value)}`, 400, [f.name]);
+  private coerce(f: FieldDef, value: unknown): SfValue {
+    const bad = () =>
+      new SfFailure('INVALID_TYPE_ON_FIELD_IN_RECORD', `${f.label}: value not of required type: ${String(value)}`, 400, [f.name]);
     if (value === null || value === undefined || value === '') return null;
     switch (f.type) {
       case 'boolean':
@@ -223,7 +224,7 @@ export class OrgStore {
         throw new SfFailure('INVALID_FIELD', `No such column '${name}' on sobject of type ${def.name}`, 400, [name]);
       }
       if (!opts.system && !(mode === 'create' ? f.createable : f.updateable)) locked.push(f.name);
-      out[f.name] = this.coerce(def, f, value);
+      out[f.name] = this.coerce(f, value);
     }
     if (locked.length > 0) {
       throw new SfFailure(
@@ -309,7 +310,8 @@ export class OrgStore {
     }
     const given = this.fieldsFrom(def, input, 'create', opts);
     const missing = [...def.fields.values()].filter((f) => f.required && (given[f.name] ?? null) === null).map((f) => f.name);
-    if (missing.length > 0) throw new SfFailure('REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.join(', ')}]`, 400, missing);
+    if (missing.length > 0)
+      throw new SfFailure('REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.join(', ')}]`, 400, missing);
     const now = sfDateTime(this.options.now());
     const record: SfRecord = {};
     for (const f of def.fields.values()) record[f.name] = f.defaultValue;

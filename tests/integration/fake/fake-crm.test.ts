@@ -13,15 +13,29 @@ describe('fake CRM: changes and the events they send', () => {
 
     expect(acme.domain).toBe('acme.example');
     expect(pat.email).toBe('pat@acme.example');
-    expect(deal).toMatchObject({ pipelineId: 'sales', stageId: 'new', isClosed: false, firstYearValueCents: 2_500_000, currency: 'USD', sources: [] });
+    expect(deal).toMatchObject({
+      pipelineId: 'sales',
+      stageId: 'new',
+      isClosed: false,
+      firstYearValueCents: 2_500_000,
+      currency: 'USD',
+      sources: [],
+    });
     expect(won).toMatchObject({ stageId: 'won', isClosed: true, isWon: true });
     expect(won.modifiedAt > deal.modifiedAt).toBe(true);
 
     const events = crm.takeEvents();
     expect(events.map((e) => [e.objectType, e.objectId, e.change])).toEqual([
-      ['company', acme.id, 'created'], ['contact', pat.id, 'created'], ['deal', deal.id, 'created'], ['deal', deal.id, 'updated'], ['company', acme.id, 'updated'],
+      ['company', acme.id, 'created'],
+      ['contact', pat.id, 'created'],
+      ['deal', deal.id, 'created'],
+      ['deal', deal.id, 'updated'],
+      ['company', acme.id, 'updated'],
     ]);
-    expect(events[2]?.related).toEqual([{ objectType: 'contact', objectId: pat.id }, { objectType: 'company', objectId: acme.id }]);
+    expect(events[2]?.related).toEqual([
+      { objectType: 'contact', objectId: pat.id },
+      { objectType: 'company', objectId: acme.id },
+    ]);
     expect(events[3]).toMatchObject({ accountId: crm.accountId, property: 'stageId', occurredAt: won.modifiedAt });
     expect(events[4]?.related).toEqual([{ objectType: 'deal', objectId: deal.id }]);
     expect(new Set(events.map((e) => e.eventKey)).size).toBe(5);
@@ -53,13 +67,19 @@ describe('fake CRM: changes and the events they send', () => {
     const loserDeal = crm.createDeal({ contactIds: [loser.id] });
     crm.mergePeople(winner.id, loser.id);
     expect(crm.deal(loserDeal.id)?.contactIds).toEqual([winner.id]);
-    expect((await client.getPeople('contact', [loser.id])).records).toEqual([expect.objectContaining({ id: loser.id, mergedIntoId: winner.id, email: 'win@merge.example', lastName: 'Lose' })]);
+    expect((await client.getPeople('contact', [loser.id])).records).toEqual([
+      expect.objectContaining({ id: loser.id, mergedIntoId: winner.id, email: 'win@merge.example', lastName: 'Lose' }),
+    ]);
 
     const lead = crm.createPerson({ objectType: 'lead', email: 'sam@initech.example', lastName: 'Park' });
     crm.takeEvents();
     const converted = crm.convertLead(lead.id, { deal: { amountCents: 5_000_000 } });
     expect(crm.person(lead.id)?.converted).toEqual(converted);
-    expect(crm.person(converted.contactId)).toMatchObject({ objectType: 'contact', email: 'sam@initech.example', companyIds: [converted.companyId] });
+    expect(crm.person(converted.contactId)).toMatchObject({
+      objectType: 'contact',
+      email: 'sam@initech.example',
+      companyIds: [converted.companyId],
+    });
     expect(crm.company(converted.companyId)).toMatchObject({ domain: 'initech.example' });
     expect(crm.deal(converted.dealId ?? '')).toMatchObject({ amountCents: 5_000_000, contactIds: [converted.contactId] });
     expect(crm.takeEvents().at(-1)).toMatchObject({ objectType: 'lead', objectId: lead.id, change: 'updated', property: 'converted' });
@@ -97,24 +117,49 @@ describe('fake CRM: OAuth and webhooks', () => {
     const request = crm.webhookRequest({ now });
     expect(webhooks.verify(request, now)).toEqual({ ok: true });
     expect(webhooks.parse(request)).toEqual({
-      ok: true, ignored: 0, accountIds: [crm.accountId], events: [expect.objectContaining({ objectType: 'company', objectId: company.id, change: 'created' })],
+      ok: true,
+      ignored: 0,
+      accountIds: [crm.accountId],
+      events: [expect.objectContaining({ objectType: 'company', objectId: company.id, change: 'created' })],
     });
 
     const other = createFakeCrm({ webhookSecret: 'another' }).webhookRequest({ events: [], now });
     expect(webhooks.verify(other, now)).toMatchObject({ ok: false, reason: expect.stringMatching(/signature mismatch/) });
     const reserialized = { ...request, rawBody: Buffer.from(JSON.stringify(JSON.parse(request.rawBody.toString()), null, 1)) };
     expect(webhooks.verify(reserialized, now)).toMatchObject({ ok: false });
-    expect(webhooks.verify(request, new Date(now.getTime() + 6 * 60_000))).toMatchObject({ ok: false, reason: expect.stringMatching(/five minutes/) });
-    expect(webhooks.verify({ ...request, headers: { ...request.headers, [SIGNATURE_HEADER]: undefined } }, now)).toMatchObject({ ok: false });
+    expect(webhooks.verify(request, new Date(now.getTime() + 6 * 60_000))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/five minutes/),
+    });
+    expect(webhooks.verify({ ...request, headers: { ...request.headers, [SIGNATURE_HEADER]: undefined } }, now)).toMatchObject({
+      ok: false,
+    });
   });
 
   it('parses what it can: malformed events are counted as ignored, a malformed body is refused', () => {
     const { webhooks } = createFakeCrm().connector;
     const request = (body: string) => ({ method: 'POST', url: 'http://x/webhooks/fake', headers: {}, rawBody: Buffer.from(body) });
-    const good = { accountId: 'a', eventKey: 'k', objectType: 'deal', objectId: 'dl_1', change: 'updated', occurredAt: '2026-12-01T10:00:00.000Z' };
-    expect(webhooks.parse(request(JSON.stringify({ events: [good, { ...good, objectType: 'ticket' }] })))).toEqual({ ok: true, events: [good], ignored: 1, accountIds: ['a'] });
+    const good = {
+      accountId: 'a',
+      eventKey: 'k',
+      objectType: 'deal',
+      objectId: 'dl_1',
+      change: 'updated',
+      occurredAt: '2026-12-01T10:00:00.000Z',
+    };
+    expect(webhooks.parse(request(JSON.stringify({ events: [good, { ...good, objectType: 'ticket' }] })))).toEqual({
+      ok: true,
+      events: [good],
+      ignored: 1,
+      accountIds: ['a'],
+    });
     // An event ignored in full still names its sender, so an unknown account can be refused.
-    expect(webhooks.parse(request(JSON.stringify({ events: [{ ...good, accountId: 'b', objectType: 'ticket' }] })))).toEqual({ ok: true, events: [], ignored: 1, accountIds: ['b'] });
+    expect(webhooks.parse(request(JSON.stringify({ events: [{ ...good, accountId: 'b', objectType: 'ticket' }] })))).toEqual({
+      ok: true,
+      events: [],
+      ignored: 1,
+      accountIds: ['b'],
+    });
     expect(webhooks.parse(request('not json'))).toMatchObject({ ok: false });
     expect(webhooks.parse(request('{"items":[]}'))).toMatchObject({ ok: false });
   });

@@ -4,7 +4,7 @@ import { HUBSPOT_SCOPES, REFERLOOP_PROPERTIES } from '../../../connectors/hubspo
 import { createHubSpotSandbox, type HubSpotSandbox } from '../../../connectors/hubspot/sandbox/index.ts';
 import { connectorFor, install, REDIRECT_URI } from '../../fixtures/hubspot/install.ts';
 import { sampleJson } from '../../fixtures/hubspot/samples.ts';
-import { TestSession } from '../../support/crm-session.ts';
+import type { TestSession } from '../../support/crm-session.ts';
 import { RecordingLimiter } from '../../support/rate-limiter.ts';
 
 const sandboxes: HubSpotSandbox[] = [];
@@ -18,7 +18,8 @@ afterAll(async () => {
   await Promise.all(sandboxes.map((s) => s.close()));
 });
 
-const calls = (sandbox: HubSpotSandbox, method: string, pathPattern: RegExp) => sandbox.recorded.filter((x) => x.method === method && pathPattern.test(x.path));
+const calls = (sandbox: HubSpotSandbox, method: string, pathPattern: RegExp) =>
+  sandbox.recorded.filter((x) => x.method === method && pathPattern.test(x.path));
 
 describe('HubSpot OAuth against the sandbox', () => {
   it('sends the admin to consent, exchanges the code for the portal and tokens, and refreshes', async () => {
@@ -45,7 +46,10 @@ describe('HubSpot OAuth against the sandbox', () => {
     expect(refreshed.accessToken).not.toBe(grant.tokens.accessToken);
     expect(refreshed.refreshToken).toBe(grant.tokens.refreshToken);
 
-    await expect(connector.oauth.exchangeCode({ code, redirectUri: REDIRECT_URI })).rejects.toMatchObject({ code: 'invalid', options: { vendorCode: 'BAD_AUTH_CODE' } });
+    await expect(connector.oauth.exchangeCode({ code, redirectUri: REDIRECT_URI })).rejects.toMatchObject({
+      code: 'invalid',
+      options: { vendorCode: 'BAD_AUTH_CODE' },
+    });
     sandbox.faults.revokeRefreshTokens();
     await expect(connector.oauth.refresh(grant.tokens)).rejects.toMatchObject({ code: 'auth_revoked' });
   });
@@ -55,7 +59,10 @@ describe('HubSpot OAuth against the sandbox', () => {
     const connector = connectorFor(sandbox, url);
     const issued = sandbox.state.issueToken(['oauth', 'crm.objects.contacts.read']);
     const grant = await connector.oauth.identify({ accessToken: issued.accessToken });
-    expect(grant).toMatchObject({ accountId: String(sandbox.state.portalId), tokens: { accessToken: issued.accessToken, scopes: ['oauth', 'crm.objects.contacts.read'] } });
+    expect(grant).toMatchObject({
+      accountId: String(sandbox.state.portalId),
+      tokens: { accessToken: issued.accessToken, scopes: ['oauth', 'crm.objects.contacts.read'] },
+    });
     expect(Date.parse(grant.tokens.expiresAt ?? '')).toBeGreaterThan(Date.now());
     await expect(connector.oauth.identify({ accessToken: 'unknown' })).rejects.toMatchObject({ code: 'not_found' });
   });
@@ -79,13 +86,17 @@ describe('HubSpot client against the sandbox', () => {
     expect(first).toMatchObject({ existing: [], missing: [] });
     expect(first.created).toHaveLength(total);
     expect(sandbox.state.model.groups.deals.get('referloop')).toMatchObject({ label: 'Referloop' });
-    expect(sandbox.state.model.properties.companies.get('referloop_referral_eligible')).toMatchObject({ type: 'bool', groupName: 'referloop' });
+    expect(sandbox.state.model.properties.companies.get('referloop_referral_eligible')).toMatchObject({
+      type: 'bool',
+      groupName: 'referloop',
+    });
 
     // An admin relabels a property; reinstalling must leave it alone.
     const status = sandbox.state.model.properties.contacts.get('referloop_referral_status');
     if (status) status.label = 'Referral stage (ours)';
     const before = JSON.stringify(Object.values(sandbox.state.model.properties).map((m) => [...m.values()]));
-    const writes = () => sandbox.recorded.filter((x) => x.method === 'POST' && /\/properties\/[^/]+(\/groups|\/batch\/create)?$/.test(x.path)).length;
+    const writes = () =>
+      sandbox.recorded.filter((x) => x.method === 'POST' && /\/properties\/[^/]+(\/groups|\/batch\/create)?$/.test(x.path)).length;
     const writesBefore = writes();
     const second = await client.provision();
     expect(second.created).toEqual([]);
@@ -98,9 +109,30 @@ describe('HubSpot client against the sandbox', () => {
     const acme = sandbox.state.create('companies', { name: 'Acme Robotics', domain: 'acme-robotics.example' });
     const existing = sandbox.state.create('contacts', { email: 'pat@acme-robotics.example', firstname: 'Pat' });
     const referees = [
-      { key: 'ref-1', email: 'Dana@Acme-Robotics.example', firstName: 'Dana', lastName: 'Lee', company: 'Acme Robotics', domain: 'https://www.acme-robotics.example/' },
-      { key: 'ref-2', email: 'pat@acme-robotics.example', firstName: 'Patricia', lastName: null, company: null, domain: 'acme-robotics.example' },
-      { key: 'ref-4', email: 'dana@acme-robotics.example', firstName: 'Dana', lastName: 'Lee', company: null, domain: 'acme-robotics.example' },
+      {
+        key: 'ref-1',
+        email: 'Dana@Acme-Robotics.example',
+        firstName: 'Dana',
+        lastName: 'Lee',
+        company: 'Acme Robotics',
+        domain: 'https://www.acme-robotics.example/',
+      },
+      {
+        key: 'ref-2',
+        email: 'pat@acme-robotics.example',
+        firstName: 'Patricia',
+        lastName: null,
+        company: null,
+        domain: 'acme-robotics.example',
+      },
+      {
+        key: 'ref-4',
+        email: 'dana@acme-robotics.example',
+        firstName: 'Dana',
+        lastName: 'Lee',
+        company: null,
+        domain: 'acme-robotics.example',
+      },
     ];
     const first = await client.ensureReferees(referees);
     expect(first[0]?.person).toMatchObject({ companyIds: [acme.id] });
@@ -122,7 +154,9 @@ describe('HubSpot client against the sandbox', () => {
       }
     }
     const racing = connectorFor(sandbox, url).client(session, { limiter: new RacingLimiter() });
-    const [result] = await racing.ensureReferees([{ key: 'k', email: 'race@beta.example', firstName: null, lastName: null, company: null, domain: null }]);
+    const [result] = await racing.ensureReferees([
+      { key: 'k', email: 'race@beta.example', firstName: null, lastName: null, company: null, domain: null },
+    ]);
     expect(result).toMatchObject({ created: false, person: { email: 'race@beta.example' } });
     expect(sandbox.state.list('contacts').filter((c) => c.properties.email === 'race@beta.example')).toHaveLength(1);
   });
@@ -137,7 +171,12 @@ describe('HubSpot client against the sandbox', () => {
 
     const company = sandbox.state.create('companies', { name: 'Gone Co', domain: 'gone.example', lifecyclestage: 'customer' });
     sandbox.state.archive('companies', company.id);
-    const kept = sandbox.state.create('companies', { name: 'Kept', domain: 'kept.example', lifecyclestage: 'customer', hs_lifecyclestage_customer_date: '2024-01-15T00:00:00Z' });
+    const kept = sandbox.state.create('companies', {
+      name: 'Kept',
+      domain: 'kept.example',
+      lifecyclestage: 'customer',
+      hs_lifecyclestage_customer_date: '2024-01-15T00:00:00Z',
+    });
     expect(await client.getCompanies([company.id, kept.id])).toEqual({
       records: [expect.objectContaining({ id: kept.id, isCustomer: true, customerSince: '2024-01-15', domain: 'kept.example' })],
       gone: [{ objectType: 'company', id: company.id }],
@@ -161,9 +200,23 @@ describe('HubSpot client against the sandbox', () => {
   it('maps deals from stage metadata per pipeline, with first-year value and associations; pipelines are cached', async () => {
     const contact = sandbox.state.create('contacts', { email: 'buyer@deal.example' });
     const company = sandbox.state.create('companies', { name: 'Deal Co', domain: 'deal.example' });
-    const links = [{ type: 'contacts' as const, id: contact.id }, { type: 'companies' as const, id: company.id }];
-    const won = sandbox.state.create('deals', { dealname: 'Won', dealstage: 'closedwon', amount: '24000.50', deal_currency_code: 'EUR', closedate: '2026-11-21T15:10:00Z' }, links);
-    const partner = sandbox.state.create('deals', { dealname: 'Partner', pipeline: '1071658799', dealstage: '1071658803', amount: '9500', hs_acv: '12000', hs_num_of_associated_line_items: '2' });
+    const links = [
+      { type: 'contacts' as const, id: contact.id },
+      { type: 'companies' as const, id: company.id },
+    ];
+    const won = sandbox.state.create(
+      'deals',
+      { dealname: 'Won', dealstage: 'closedwon', amount: '24000.50', deal_currency_code: 'EUR', closedate: '2026-11-21T15:10:00Z' },
+      links,
+    );
+    const partner = sandbox.state.create('deals', {
+      dealname: 'Partner',
+      pipeline: '1071658799',
+      dealstage: '1071658803',
+      amount: '9500',
+      hs_acv: '12000',
+      hs_num_of_associated_line_items: '2',
+    });
     const onHold = sandbox.state.create('deals', { dealname: 'On hold', pipeline: '1071658799', dealstage: '1071658804', amount: '100' });
     const open = sandbox.state.create('deals', { dealname: 'Open', dealstage: 'contractsent' });
     const pipelineReads = () => calls(sandbox, 'GET', /\/pipelines\/deals$/).length;
@@ -176,48 +229,92 @@ describe('HubSpot client against the sandbox', () => {
       ['On hold', true, false, 10_000, 10_000],
       ['Open', false, false, null, null],
     ]);
-    expect(records[0]).toMatchObject({ currency: 'EUR', closeDate: '2026-11-21', contactIds: [contact.id], companyIds: [company.id], pipelineId: 'default' });
+    expect(records[0]).toMatchObject({
+      currency: 'EUR',
+      closeDate: '2026-11-21',
+      contactIds: [contact.id],
+      companyIds: [company.id],
+      pipelineId: 'default',
+    });
     expect(records[1]).toMatchObject({ currency: 'USD', pipelineId: '1071658799' });
     expect(gone).toEqual([{ objectType: 'deal', id: '424242' }]);
 
     await client.getDeals([won.id]);
     expect(pipelineReads() - before).toBe(1);
     // A stage added since the cache was filled makes the client look again.
-    sandbox.state.model.pipelines[1]?.stages.push({ id: '1071658807', label: 'Renewed', displayOrder: 9, metadata: { isClosed: 'true', probability: '1.0' } });
+    sandbox.state.model.pipelines[1]?.stages.push({
+      id: '1071658807',
+      label: 'Renewed',
+      displayOrder: 9,
+      metadata: { isClosed: 'true', probability: '1.0' },
+    });
     sandbox.state.update('deals', open.id, { pipeline: '1071658799', dealstage: '1071658807' });
     expect((await client.getDeals([open.id])).records[0]).toMatchObject({ isWon: true });
     expect(pipelineReads() - before).toBe(2);
-    expect((await client.listPipelineStages()).filter((s) => s.isWon).map((s) => s.stageId)).toEqual(['closedwon', '1071658803', '1071658807']);
+    expect((await client.listPipelineStages()).filter((s) => s.isWon).map((s) => s.stageId)).toEqual([
+      'closedwon',
+      '1071658803',
+      '1071658807',
+    ]);
   });
 
   it('writes in batches with one outcome per input: 207 failures per item, repeated targets merged, leads refused', async () => {
     const contact = sandbox.state.create('contacts', { email: 'written@write.example' });
     const deal = sandbox.state.create('deals', { dealname: 'W', dealstage: 'closedwon', amount: '25000' });
     const company = sandbox.state.create('companies', { name: 'Write Co' });
-    const fields = { referralId: 'R-1', status: 'accepted', referrerName: 'Bo Rivera', referrerEmail: 'bo@partner.example', referrerType: 'partner' };
+    const fields = {
+      referralId: 'R-1',
+      status: 'accepted',
+      referrerName: 'Bo Rivera',
+      referrerEmail: 'bo@partner.example',
+      referrerType: 'partner',
+    };
     const outcomes = await client.write([
       { target: 'referral', person: { objectType: 'contact', id: contact.id }, fields },
       { target: 'deal', dealId: '77777777', fields: { referralId: 'R-1', referrerName: 'Bo', attributedAmountCents: 1, currency: 'USD' } },
-      { target: 'deal', dealId: deal.id, fields: { referralId: 'R-1', referrerName: 'Bo Rivera', attributedAmountCents: 250_000, currency: 'USD' } },
+      {
+        target: 'deal',
+        dealId: deal.id,
+        fields: { referralId: 'R-1', referrerName: 'Bo Rivera', attributedAmountCents: 250_000, currency: 'USD' },
+      },
       { target: 'referral', person: { objectType: 'lead', id: contact.id }, fields },
       { target: 'company', companyId: company.id, fields: { eligible: true, eligibilityReason: 'NPS 10 ≥ 9; customer 400 days ≥ 90' } },
       { target: 'referral', person: { objectType: 'contact', id: contact.id }, fields: { ...fields, status: 'qualified' } },
     ]);
     expect(outcomes.map((o) => [o.index, o.ok, o.error?.code])).toEqual([
-      [0, true, undefined], [1, false, 'not_found'], [2, true, undefined], [3, false, 'invalid'], [4, true, undefined], [5, true, undefined],
+      [0, true, undefined],
+      [1, false, 'not_found'],
+      [2, true, undefined],
+      [3, false, 'invalid'],
+      [4, true, undefined],
+      [5, true, undefined],
     ]);
-    expect(sandbox.state.get('contacts', contact.id)?.properties).toMatchObject({ referloop_referral_status: 'qualified', referloop_referrer: 'Bo Rivera', referloop_referrer_type: 'partner' });
-    expect(sandbox.state.get('deals', deal.id)?.properties).toMatchObject({ referloop_attributed_amount: '2500.00', referloop_referral_id: 'R-1' });
+    expect(sandbox.state.get('contacts', contact.id)?.properties).toMatchObject({
+      referloop_referral_status: 'qualified',
+      referloop_referrer: 'Bo Rivera',
+      referloop_referrer_type: 'partner',
+    });
+    expect(sandbox.state.get('deals', deal.id)?.properties).toMatchObject({
+      referloop_attributed_amount: '2500.00',
+      referloop_referral_id: 'R-1',
+    });
     expect(sandbox.state.get('companies', company.id)?.properties).toMatchObject({ referloop_referral_eligible: 'true' });
   });
 
   it('writes a timeline note as escaped HTML paragraphs, its title in bold', async () => {
     const contact = sandbox.state.create('contacts', { email: 'noted@note.example' });
-    const note = { person: { objectType: 'contact' as const, id: contact.id }, title: 'Referral won', body: 'Deal closed <won>\nReward: $500', idempotencyKey: 'ref-9:closed_won' };
+    const note = {
+      person: { objectType: 'contact' as const, id: contact.id },
+      title: 'Referral won',
+      body: 'Deal closed <won>\nReward: $500',
+      idempotencyKey: 'ref-9:closed_won',
+    };
     await client.addTimelineNote(note);
     const notes = sandbox.state.associatedIds('contacts', contact.id, 'notes').map((id) => sandbox.state.get('notes', id));
     expect(notes).toHaveLength(1);
-    expect(notes[0]?.properties.hs_note_body).toContain('<p><strong>Referral won</strong></p><p>Deal closed &#60;won&#62;</p><p>Reward: $500</p>');
+    expect(notes[0]?.properties.hs_note_body).toContain(
+      '<p><strong>Referral won</strong></p><p>Deal closed &#60;won&#62;</p><p>Reward: $500</p>',
+    );
   });
 });
 
@@ -258,7 +355,12 @@ describe('HubSpot client: reconciliation paging', () => {
     const changed = [`contact:${contacts[7]}`, `deal:${deals[0]}`];
     expect(next.map(key)).toEqual(expect.arrayContaining(changed));
     // Besides the changes, only records of the last round's newest millisecond come back (≥, so none is skipped).
-    const newest = (type: string) => seen.filter((r) => r.objectType === type).map((r) => r.modifiedAt).sort().at(-1);
+    const newest = (type: string) =>
+      seen
+        .filter((r) => r.objectType === type)
+        .map((r) => r.modifiedAt)
+        .sort()
+        .at(-1);
     for (const r of next.filter((r) => !changed.includes(key(r)))) expect(r.modifiedAt).toBe(newest(r.objectType));
     await expect(client.changedSince('garbage', since)).rejects.toMatchObject({ code: 'invalid' });
   });
@@ -301,7 +403,12 @@ describe('HubSpot client: rate limits', () => {
     const before = sandbox.recorded.length;
     for (let i = 0; i < 3; i++) await client.listPipelineStages();
     const error = await client.listPipelineStages().catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: 10_000, options: { vendorCode: 'TEN_SECONDLY_ROLLING' } });
+    expect(error).toMatchObject({
+      code: 'rate_limited',
+      retryable: true,
+      retryAfterMs: 10_000,
+      options: { vendorCode: 'TEN_SECONDLY_ROLLING' },
+    });
     expect(sandbox.recorded.length - before).toBe(4);
     expect(limiter.holdOffs).toEqual([{ bucket: `hubspot:${grant.accountId}`, ms: 10_000 }]);
     const next = limiter.take(`hubspot:${grant.accountId}`, { points: 110, durationMs: 10_000 }).then(() => 'taken');

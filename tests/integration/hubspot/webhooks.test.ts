@@ -15,7 +15,12 @@ function startReceiver() {
   const server: Server = createServer(async (req, res) => {
     const parts: Buffer[] = [];
     for await (const part of req) parts.push(part as Buffer);
-    received.push({ method: req.method ?? '', url: `${base}${req.url}`, headers: req.headers as Record<string, string>, rawBody: Buffer.concat(parts) });
+    received.push({
+      method: req.method ?? '',
+      url: `${base}${req.url}`,
+      headers: req.headers as Record<string, string>,
+      rawBody: Buffer.concat(parts),
+    });
     res.writeHead(answers.shift() ?? 200).end();
   });
   return {
@@ -70,12 +75,21 @@ describe('webhooks from the sandbox', () => {
     if (!request) throw new Error('nothing delivered');
     expect(request.url).toContain('tenant=acme%3Aprod');
     expect(connector.webhooks.verify(request, new Date())).toEqual({ ok: true });
-    expect(request.headers['x-hubspot-signature']).toBe(createHash('sha256').update(sandbox.state.clientSecret + request.rawBody.toString()).digest('hex'));
+    expect(request.headers['x-hubspot-signature']).toBe(
+      createHash('sha256')
+        .update(sandbox.state.clientSecret + request.rawBody.toString())
+        .digest('hex'),
+    );
     expect(hints(request).map((e) => [e.accountId, e.objectType, e.objectId, e.change, e.property])).toEqual([
       [String(sandbox.state.portalId), 'contact', contact.id, 'created', undefined],
       [String(sandbox.state.portalId), 'contact', contact.id, 'updated', 'email'],
     ]);
-    expect(JSON.parse(request.rawBody.toString())[0]).toMatchObject({ subscriptionType: 'contact.creation', changeSource: 'CRM_UI', attemptNumber: 0, appId: sandbox.state.appId });
+    expect(JSON.parse(request.rawBody.toString())[0]).toMatchObject({
+      subscriptionType: 'contact.creation',
+      changeSource: 'CRM_UI',
+      attemptNumber: 0,
+      appId: sandbox.state.appId,
+    });
   });
 
   it('only subscribed property changes are sent', async () => {
@@ -93,10 +107,22 @@ describe('webhooks from the sandbox', () => {
     await sandbox.state.webhooksIdle();
     const [request] = receiver.received;
     if (!request) throw new Error('nothing delivered');
-    const other = createHubSpotConnector({ clientId: 'x', clientSecret: 'another-secret', apiBaseUrl: 'http://127.0.0.1:9', authorizeUrl: 'http://127.0.0.1:9' });
+    const other = createHubSpotConnector({
+      clientId: 'x',
+      clientSecret: 'another-secret',
+      apiBaseUrl: 'http://127.0.0.1:9',
+      authorizeUrl: 'http://127.0.0.1:9',
+    });
     expect(other.webhooks.verify(request, new Date()).ok).toBe(false);
-    expect(connector.webhooks.verify({ ...request, rawBody: Buffer.from(request.rawBody.toString().replace('signed.example', 'evil.example')) }, new Date()).ok).toBe(false);
-    expect(connector.webhooks.verify({ ...request, url: request.url.replace('/webhooks/hubspot', '/webhooks/other') }, new Date()).ok).toBe(false);
+    expect(
+      connector.webhooks.verify(
+        { ...request, rawBody: Buffer.from(request.rawBody.toString().replace('signed.example', 'evil.example')) },
+        new Date(),
+      ).ok,
+    ).toBe(false);
+    expect(connector.webhooks.verify({ ...request, url: request.url.replace('/webhooks/hubspot', '/webhooks/other') }, new Date()).ok).toBe(
+      false,
+    );
     expect(connector.webhooks.verify(request, new Date(Date.now() + 6 * 60_000)).ok).toBe(false);
   });
 
@@ -108,10 +134,23 @@ describe('webhooks from the sandbox', () => {
     if (!failed) throw new Error('nothing delivered');
     const attempts = (r: InboundRequest) => JSON.parse(r.rawBody.toString()).map((e: { attemptNumber: number }) => e.attemptNumber);
     // The creation, plus the subscribed properties it set (dealstage, and pipeline defaulted to "default").
-    expect(hints(failed).map((e) => [e.objectId, e.change, e.property])).toEqual([[deal.id, 'created', undefined], [deal.id, 'updated', 'dealstage'], [deal.id, 'updated', 'pipeline']]);
+    expect(hints(failed).map((e) => [e.objectId, e.change, e.property])).toEqual([
+      [deal.id, 'created', undefined],
+      [deal.id, 'updated', 'dealstage'],
+      [deal.id, 'updated', 'pipeline'],
+    ]);
     expect(attempts(failed)).toEqual([0, 0, 0]);
     expect(retries.flatMap(attempts)).toEqual([1, 1, 1]);
-    expect(retries.flatMap(hints).map((e) => e.eventKey).sort()).toEqual(hints(failed).map((e) => e.eventKey).sort());
+    expect(
+      retries
+        .flatMap(hints)
+        .map((e) => e.eventKey)
+        .sort(),
+    ).toEqual(
+      hints(failed)
+        .map((e) => e.eventKey)
+        .sort(),
+    );
     for (const retry of retries) expect(connector.webhooks.verify(retry, new Date()).ok).toBe(true);
     expect(sandbox.state.deliveries.some((d) => d.status === 500)).toBe(true);
   });
@@ -122,7 +161,11 @@ describe('webhooks from the sandbox', () => {
     const deal = sandbox.state.create('deals', { dealname: 'Twice', dealstage: 'appointmentscheduled', amount: '10' });
     await sandbox.state.webhooksIdle();
     expect(receiver.received).toHaveLength(2);
-    const keys = receiver.received.map((r) => hints(r).map((e) => e.eventKey).sort());
+    const keys = receiver.received.map((r) =>
+      hints(r)
+        .map((e) => e.eventKey)
+        .sort(),
+    );
     expect(keys[0]).toEqual(keys[1]);
     expect(new Set(allHints().map((e) => e.objectId))).toEqual(new Set([deal.id]));
   });
@@ -168,6 +211,9 @@ describe('webhooks from the sandbox', () => {
         ['contact', contact.id, [{ objectType: 'deal', objectId: deal.id }]],
       ]),
     );
-    expect(events.find((e) => e.change === 'merged')).toMatchObject({ objectId: contact.id, related: [{ objectType: 'contact', objectId: loser.id }] });
+    expect(events.find((e) => e.change === 'merged')).toMatchObject({
+      objectId: contact.id,
+      related: [{ objectType: 'contact', objectId: loser.id }],
+    });
   });
 });

@@ -58,10 +58,16 @@ test('a notifier killed between send and record: the webhook receiver keeps one,
 
   // 1. The email goes out and is recorded; the webhook goes out and the process dies.
   enqueueAll(db, [received!], new Date(t0));
-  expect(await runNotifierProcess({ ...env, CRASH_AFTER: 'webhook', NOW: new Date(t0).toISOString() })).toEqual({ code: null, signal: 'SIGKILL' });
+  expect(await runNotifierProcess({ ...env, CRASH_AFTER: 'webhook', NOW: new Date(t0).toISOString() })).toEqual({
+    code: null,
+    signal: 'SIGKILL',
+  });
   // 2. Next transition: the email goes out and the process dies.
   enqueueAll(db, [accepted!], new Date(t0 + 1_000));
-  expect(await runNotifierProcess({ ...env, CRASH_AFTER: 'email', NOW: new Date(t0 + 1_000).toISOString() })).toEqual({ code: null, signal: 'SIGKILL' });
+  expect(await runNotifierProcess({ ...env, CRASH_AFTER: 'email', NOW: new Date(t0 + 1_000).toISOString() })).toEqual({
+    code: null,
+    signal: 'SIGKILL',
+  });
 
   expect(outboxRows(db, referrer.id).map((r) => [r.topic, r.channel, r.status])).toEqual([
     ['referral.received', 'email', 'delivered'],
@@ -83,7 +89,12 @@ test('a notifier killed between send and record: the webhook receiver keeps one,
   expect(await fresh.runOnce()).toEqual({ delivered: 3, failed: 0, disabled: 0 });
   email.close();
 
-  expect(receiver.deliveries().filter((d) => d.path === '/pat').map((d) => d.body.type)).toEqual(['referral.received', 'referral.accepted']);
+  expect(
+    receiver
+      .deliveries()
+      .filter((d) => d.path === '/pat')
+      .map((d) => d.body.type),
+  ).toEqual(['referral.received', 'referral.accepted']);
   expect(receiver.stats()).toMatchObject({ requests: 3, duplicates: 1, rejected: 0 });
 
   const mails = await smtp.waitForMessages(3, { to: referrer.email });

@@ -38,7 +38,14 @@ test('a digest referrer gets one daily summary of the held emails; webhooks are 
   receiver.trust(endpoint.secret);
   const referral = insertReferral(db, referrer, { firstName: 'Wes', lastName: 'Winner', company: 'Tyrell' });
   const email = createSmtpEmailChannel(smtp.url);
-  const notifier = createNotifier({ store: storeOf(db), email, allowPrivateEndpoints: true, now: clock.now, log: silentLog, publicBaseUrl: 'http://referloop.test' });
+  const notifier = createNotifier({
+    store: storeOf(db),
+    email,
+    allowPrivateEndpoints: true,
+    now: clock.now,
+    log: silentLog,
+    publicBaseUrl: 'http://referloop.test',
+  });
 
   enqueueAll(db, journeyIntents(referral, insertReward(db, referral, 50_000)).slice(0, 3), clock.now());
   expect(await notifier.runOnce()).toEqual({ delivered: 3, failed: 0, disabled: 0 });

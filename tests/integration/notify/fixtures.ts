@@ -43,9 +43,20 @@ export const program: NotificationIntent['program'] = {
 
 export function insertInstallation(db: Db, id = `inst_${randomUUID()}`): string {
   db.insert(installations)
-    .values({ id, crm: 'hubspot', accountId: id, status: 'active', scopes: [], accessTokenEnc: cipher.encrypt('token'), settings: {}, updatedAt: new Date().toISOString() })
+    .values({
+      id,
+      crm: 'hubspot',
+      accountId: id,
+      status: 'active',
+      scopes: [],
+      accessTokenEnc: cipher.encrypt('token'),
+      settings: {},
+      updatedAt: new Date().toISOString(),
+    })
     .run();
-  db.insert(programs).values({ id: defaultProgramId(id), installationId: id, isDefault: true }).run();
+  db.insert(programs)
+    .values({ id: defaultProgramId(id), installationId: id, isDefault: true })
+    .run();
   return id;
 }
 
@@ -92,7 +103,11 @@ export interface ReferralFixture {
   refereeCompany: string;
 }
 
-export function insertReferral(db: Db, referrer: ReferrerFixture, referee: { firstName: string; lastName: string; company: string }): ReferralFixture {
+export function insertReferral(
+  db: Db,
+  referrer: ReferrerFixture,
+  referee: { firstName: string; lastName: string; company: string },
+): ReferralFixture {
   const id = `ref_${randomUUID()}`;
   const now = new Date().toISOString();
   const email = `${referee.firstName}.${referee.lastName}@${referee.company.toLowerCase().replace(/\W/g, '')}.test`.toLowerCase();
@@ -115,7 +130,13 @@ export function insertReferral(db: Db, referrer: ReferrerFixture, referee: { fir
       updatedAt: now,
     })
     .run();
-  return { id, referrerId: referrer.id, installationId: referrer.installationId, refereeName: `${referee.firstName} ${referee.lastName}`, refereeCompany: referee.company };
+  return {
+    id,
+    referrerId: referrer.id,
+    installationId: referrer.installationId,
+    refereeName: `${referee.firstName} ${referee.lastName}`,
+    refereeCompany: referee.company,
+  };
 }
 
 export function insertReward(db: Db, referral: ReferralFixture, amountCents: number): string {
@@ -149,7 +170,14 @@ export function insertWebhookEndpoint(db: Db, referrer: ReferrerFixture, url: st
   const id = `whe_${randomUUID()}`;
   const secret = generateWebhookSecret();
   db.insert(webhookEndpoints)
-    .values({ id, installationId: referrer.installationId, referrerId: referrer.id, url, secretEnc: cipher.encrypt(secret), status: 'enabled' })
+    .values({
+      id,
+      installationId: referrer.installationId,
+      referrerId: referrer.id,
+      url,
+      secretEnc: cipher.encrypt(secret),
+      status: 'enabled',
+    })
     .run();
   return { id, secret };
 }
@@ -207,5 +235,7 @@ export function enqueueAll(db: Db, intents: NotificationIntent[], now: Date): nu
 }
 
 export function outboxRows(db: Db, referrerId?: string) {
-  return (referrerId ? db.select().from(outbox).where(eq(outbox.referrerId, referrerId)) : db.select().from(outbox)).orderBy(outbox.id).all();
+  return (referrerId ? db.select().from(outbox).where(eq(outbox.referrerId, referrerId)) : db.select().from(outbox))
+    .orderBy(outbox.id)
+    .all();
 }

@@ -25,7 +25,6 @@ import {
   silentLog,
   testClock,
   type ReferralFixture,
-  type ReferrerFixture,
 } from './fixtures.ts';
 
 const PUBLIC_BASE_URL = 'http://referloop.test';
@@ -57,7 +56,12 @@ function notifierFor(db: Db, now: () => Date, notes: TimelineNote[] = []) {
 }
 
 /** One referrer with a webhook endpoint on the receiver and one referral with its reward. */
-function setUpReferrer(db: Db, installationId: string, who: { name: string; email: string; path: string; referee: [string, string, string] }, extra: { emailOptOut?: boolean; crmPersonId?: string } = {}) {
+function setUpReferrer(
+  db: Db,
+  installationId: string,
+  who: { name: string; email: string; path: string; referee: [string, string, string] },
+  extra: { emailOptOut?: boolean; crmPersonId?: string } = {},
+) {
   const referrer = insertReferrer(db, installationId, { name: who.name, email: who.email, ...extra });
   const endpoint = insertWebhookEndpoint(db, referrer, receiver.url(who.path));
   receiver.trust(endpoint.secret);
@@ -87,7 +91,12 @@ describe('a referral journey', () => {
     const db = createTestDb();
     const clock = testClock();
     const installationId = insertInstallation(db);
-    const ann = setUpReferrer(db, installationId, { name: 'Ann Partner', email: 'ann@partner.test', path: '/ann', referee: ['Bob', 'Buyer', 'Globex'] }, { crmPersonId: '901' });
+    const ann = setUpReferrer(
+      db,
+      installationId,
+      { name: 'Ann Partner', email: 'ann@partner.test', path: '/ann', referee: ['Bob', 'Buyer', 'Globex'] },
+      { crmPersonId: '901' },
+    );
     const notes: TimelineNote[] = [];
     const notifier = notifierFor(db, clock.now, notes);
 
@@ -118,7 +127,13 @@ describe('a referral journey', () => {
     for (const hook of hooks) expect(hook.body.id).toBe(hook.webhookId);
     expect(hooks[3]!.body.data.referral).toMatchObject({ status: 'in_sales_process' });
     expect(hooks[4]!.body.data.deal).toEqual({ stage: 'Contract sent' });
-    expect(hooks[5]!.body.data.reward).toEqual({ id: ann.rewardId, status: 'approved', dueDate: '2026-04-01', amount: 500, currency: 'USD' });
+    expect(hooks[5]!.body.data.reward).toEqual({
+      id: ann.rewardId,
+      status: 'approved',
+      dueDate: '2026-04-01',
+      amount: 500,
+      currency: 'USD',
+    });
 
     expect(notes.map((n) => n.title)).toEqual(expectedSubjects(ann.referral).map((s) => `Acme Referral Program: ${s}`));
     expect(notes.every((n) => n.person.objectType === 'contact' && n.person.id === '901')).toBe(true);
@@ -126,7 +141,13 @@ describe('a referral journey', () => {
 
     const rows = outboxRows(db, ann.referrer.id);
     expect(rows.every((r) => r.status === 'delivered' && r.attempts === 1)).toBe(true);
-    expect(db.select().from(deliveryAttempts).all().filter((a) => a.ok)).toHaveLength(21);
+    expect(
+      db
+        .select()
+        .from(deliveryAttempts)
+        .all()
+        .filter((a) => a.ok),
+    ).toHaveLength(21);
 
     // The same events again (a replay): nothing new is written, nothing is sent.
     expect(enqueueAll(db, journeyIntents(ann.referral, ann.rewardId, { crmNote: true }), clock.now())).toEqual([0, 0, 0, 0, 0, 0, 0]);
@@ -141,8 +162,18 @@ describe('a referral journey', () => {
     const db = createTestDb();
     const clock = testClock();
     const installationId = insertInstallation(db);
-    const cora = setUpReferrer(db, installationId, { name: 'Cora Consultant', email: 'cora@consult.test', path: '/cora', referee: ['Dee', 'Decider', 'Initech'] }, { emailOptOut: true });
-    const dan = setUpReferrer(db, installationId, { name: 'Dan Advisor', email: 'dan@advise.test', path: '/dan', referee: ['Fay', 'Founder', 'Hooli'] });
+    const cora = setUpReferrer(
+      db,
+      installationId,
+      { name: 'Cora Consultant', email: 'cora@consult.test', path: '/cora', referee: ['Dee', 'Decider', 'Initech'] },
+      { emailOptOut: true },
+    );
+    const dan = setUpReferrer(db, installationId, {
+      name: 'Dan Advisor',
+      email: 'dan@advise.test',
+      path: '/dan',
+      referee: ['Fay', 'Founder', 'Hooli'],
+    });
     const notifier = notifierFor(db, clock.now);
 
     enqueueAll(db, journeyIntents(cora.referral, cora.rewardId).slice(0, 2), clock.now());
@@ -160,7 +191,14 @@ describe('a referral journey', () => {
       ['suppressed', 'referrer unsubscribed from email'],
     ]);
     // A last message to someone else proves the SMTP server has reported everything sent before.
-    const flush = { installationId, topic: 'account.eligible' as const, sourceKey: 'flush', recipient: { name: 'Flush', email: 'flush@acme.test' }, data: {}, program };
+    const flush = {
+      installationId,
+      topic: 'account.eligible' as const,
+      sourceKey: 'flush',
+      recipient: { name: 'Flush', email: 'flush@acme.test' },
+      data: {},
+      program,
+    };
     enqueueAll(db, [flush], clock.now());
     await notifier.runOnce();
     await smtp.waitForMessages(1, { to: 'flush@acme.test' });
@@ -172,14 +210,27 @@ describe('a referral journey', () => {
     const db = createTestDb();
     const clock = testClock();
     const installationId = insertInstallation(db);
-    const gus = setUpReferrer(db, installationId, { name: 'Gus Partner', email: 'gus@partner.test', path: '/gus', referee: ['Hal', 'Holder', 'Umbrella'] });
-    const ivy = setUpReferrer(db, installationId, { name: 'Ivy Partner', email: 'ivy@partner.test', path: '/ivy', referee: ['Jon', 'Secretname', 'Cyberdyne'] });
+    const gus = setUpReferrer(db, installationId, {
+      name: 'Gus Partner',
+      email: 'gus@partner.test',
+      path: '/gus',
+      referee: ['Hal', 'Holder', 'Umbrella'],
+    });
+    const ivy = setUpReferrer(db, installationId, {
+      name: 'Ivy Partner',
+      email: 'ivy@partner.test',
+      path: '/ivy',
+      referee: ['Jon', 'Secretname', 'Cyberdyne'],
+    });
     const notifier = notifierFor(db, clock.now);
 
     enqueueAll(db, [...journeyIntents(gus.referral, gus.rewardId), ...journeyIntents(ivy.referral, ivy.rewardId)], clock.now());
     await notifier.runOnce();
 
-    const seenByGus = [...(await smtp.waitForMessages(7, { to: gus.referrer.email })).flatMap((m) => [m.text, m.html]), ...webhooksTo('/gus').map((h) => h.raw)];
+    const seenByGus = [
+      ...(await smtp.waitForMessages(7, { to: gus.referrer.email })).flatMap((m) => [m.text, m.html]),
+      ...webhooksTo('/gus').map((h) => h.raw),
+    ];
     expect(seenByGus).toHaveLength(21);
     for (const content of seenByGus) {
       expect(content).not.toMatch(/25,000|25000|2500000/);
@@ -197,7 +248,12 @@ describe('a referral journey', () => {
     const db = createTestDb();
     const clock = testClock();
     const installationId = insertInstallation(db);
-    const kim = setUpReferrer(db, installationId, { name: 'Kim Partner', email: 'kim@partner.test', path: '/kim', referee: ['Lou', 'Lead', 'Wayne'] });
+    const kim = setUpReferrer(db, installationId, {
+      name: 'Kim Partner',
+      email: 'kim@partner.test',
+      path: '/kim',
+      referee: ['Lou', 'Lead', 'Wayne'],
+    });
     const open = { ...program, discretion: { showStage: true, showReward: true, showDealAmount: true, showInternalNotes: true } };
     const won = { ...journeyIntents(kim.referral, kim.rewardId)[4]!, program: open };
 
@@ -214,13 +270,23 @@ describe('a referral journey', () => {
     const db = createTestDb();
     const clock = testClock();
     const installationId = insertInstallation(db);
-    const max = setUpReferrer(db, installationId, { name: 'Max Outsider', email: 'max@outside.test', path: '/max', referee: ['Ned', 'Newco', 'Stark'] });
+    const max = setUpReferrer(db, installationId, {
+      name: 'Max Outsider',
+      email: 'max@outside.test',
+      path: '/max',
+      referee: ['Ned', 'Newco', 'Stark'],
+    });
     const base = journeyIntents(max.referral, max.rewardId)[0]!;
 
     enqueueAll(
       db,
       [
-        { ...base, topic: 'referral.arrived_internal', sourceKey: `arrived:${max.referral.id}`, recipient: { name: 'Rita Rep', email: 'rita@acme.test' } },
+        {
+          ...base,
+          topic: 'referral.arrived_internal',
+          sourceKey: `arrived:${max.referral.id}`,
+          recipient: { name: 'Rita Rep', email: 'rita@acme.test' },
+        },
         {
           installationId,
           topic: 'account.eligible',

@@ -16,7 +16,11 @@ afterEach(async () => {
 /** The router as main.ts mounts it, over real HTTP; `scope` plays the auth middleware's part. */
 async function startApi(db: Db, allowPrivateEndpoints: boolean, scope?: string) {
   const app = express();
-  if (scope) app.use((_req, res, next) => void ((res.locals.installationId = scope), next()));
+  if (scope)
+    app.use((_req, res, next) => {
+      res.locals.installationId = scope;
+      next();
+    });
   app.use('/api/v1', referrerWebhookEndpointsRouter({ store: storeOf(db), allowPrivateEndpoints }));
   app.use(errorHandler(() => {}));
   const server = await new Promise<Server>((resolve) => {
@@ -30,6 +34,7 @@ async function startApi(db: Db, allowPrivateEndpoints: boolean, scope?: string) 
       headers: { 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+    // biome-ignore lint/suspicious/noExplicitAny: the tests read the JSON replies' fields directly
     return { status: response.status, body: response.status === 204 ? undefined : ((await response.json()) as Record<string, any>) };
   };
 }
@@ -74,7 +79,9 @@ describe('webhook endpoint setup', () => {
   test('accepts a public address and shows the signing secret once, stored encrypted', async () => {
     const { db, referrer } = setUp();
     const api = await startApi(db, false);
-    const created = await api('POST', `/referrers/${referrer.id}/webhook-endpoints`, { url: 'https://93.184.216.34/hooks/referloop#ignored' });
+    const created = await api('POST', `/referrers/${referrer.id}/webhook-endpoints`, {
+      url: 'https://93.184.216.34/hooks/referloop#ignored',
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ url: 'https://93.184.216.34/hooks/referloop', status: 'enabled', referrerId: referrer.id });
     expect(created.body!.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
@@ -103,11 +110,13 @@ describe('webhook endpoint setup', () => {
     expect((await api('DELETE', `/webhook-endpoints/${id}`)).status).toBe(204);
     expect((await api('GET', `/referrers/${referrer.id}/webhook-endpoints`)).body).toEqual([]);
     expect((await api('DELETE', `/webhook-endpoints/${id}`)).status).toBe(404);
-    expect(db.select({ action: auditLog.action }).from(auditLog).all().map((a) => a.action)).toEqual([
-      'webhook_endpoint.created',
-      'webhook_endpoint.enabled',
-      'webhook_endpoint.deleted',
-    ]);
+    expect(
+      db
+        .select({ action: auditLog.action })
+        .from(auditLog)
+        .all()
+        .map((a) => a.action),
+    ).toEqual(['webhook_endpoint.created', 'webhook_endpoint.enabled', 'webhook_endpoint.deleted']);
   });
 
   test('unknown referrers and other installations are not found', async () => {

@@ -36,7 +36,8 @@ const db: Db = createTestDb();
 const installationId = insertInstallation(db);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\``);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\``);
   const app = express();
   app.use(notificationsRouter({ store: storeOf(db) }));
   server = await new Promise<Server>((resolve) => {
@@ -47,7 +48,14 @@ beforeAll(async () => {
   email = createSmtpEmailChannel(smtp.url);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 

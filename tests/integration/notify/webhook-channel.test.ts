@@ -5,7 +5,11 @@ import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhoo
 
 let receiver: WebhookReceiver;
 const secret = generateWebhookSecret();
-const message = () => ({ id: 'msg_channel_test', timestamp: new Date(), body: JSON.stringify({ type: 'referral.received', id: 'msg_channel_test', timestamp: new Date().toISOString(), data: {} }) });
+const message = () => ({
+  id: 'msg_channel_test',
+  timestamp: new Date(),
+  body: JSON.stringify({ type: 'referral.received', id: 'msg_channel_test', timestamp: new Date().toISOString(), data: {} }),
+});
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
@@ -23,7 +27,10 @@ test('private targets are refused when the connection is made, not only at setup
   for (const host of ['::127.0.0.1', '::ffff:0:7f00:1', '64:ff9b::7f00:1', 'fec0::1', '100::1']) {
     const url = new URL(receiver.url('/strict'));
     url.hostname = `[${host}]`;
-    expect(await strict.send(url.href, secret, message())).toEqual({ ok: false, error: `${url.hostname.slice(1, -1)} is a private address` });
+    expect(await strict.send(url.href, secret, message())).toEqual({
+      ok: false,
+      error: `${url.hostname.slice(1, -1)} is a private address`,
+    });
   }
   expect(receiver.stats().requests).toBe(0);
 

@@ -43,7 +43,14 @@ function setUp(path: string) {
   const referral = insertReferral(db, referrer, { firstName: 'Sid', lastName: 'Signer', company: 'Soylent' });
   const intents = journeyIntents(referral, insertReward(db, referral, 50_000));
   // SMTP unset: emails are rendered into the delivery log.
-  const notifier = createNotifier({ store: storeOf(db), email: null, allowPrivateEndpoints: true, now: clock.now, log: silentLog, publicBaseUrl: 'http://referloop.test' });
+  const notifier = createNotifier({
+    store: storeOf(db),
+    email: null,
+    allowPrivateEndpoints: true,
+    now: clock.now,
+    log: silentLog,
+    publicBaseUrl: 'http://referloop.test',
+  });
   return { db, clock, referrer, endpoint, intents, notifier };
 }
 
@@ -127,9 +134,15 @@ test('start() delivers in the background until stopped', async () => {
   const { db, clock, referrer, intents, notifier } = setUp('/background');
   const running = notifier.start(10);
   enqueueAll(db, intents.slice(0, 2), clock.now());
-  await vi.waitFor(() => expect(outboxRows(db, referrer.id).map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered']));
+  await vi.waitFor(() =>
+    expect(outboxRows(db, referrer.id).map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered']),
+  );
   await running.stop();
   enqueueAll(db, intents.slice(2, 3), clock.now());
   await new Promise((resolve) => setTimeout(resolve, 50));
-  expect(outboxRows(db, referrer.id).slice(4).map((r) => r.status)).toEqual(['pending', 'pending']);
+  expect(
+    outboxRows(db, referrer.id)
+      .slice(4)
+      .map((r) => r.status),
+  ).toEqual(['pending', 'pending']);
 });

@@ -159,12 +159,16 @@ export async function seedReferrals(p: Pipeline, n: number, tag: string, options
 /** Waits until every referral has its HubSpot contact; returns the contact id per referral id. */
 export async function waitPushed(p: Pipeline, ids: string[], timeoutMs = 20_000): Promise<Map<string, string>> {
   await until(
-    () => scalar(p.db, `SELECT count(*) FROM referrals WHERE crm_person_id IS NOT NULL AND id IN (${ids.map(() => '?').join(',')})`, ...ids) === ids.length,
+    () =>
+      scalar(p.db, `SELECT count(*) FROM referrals WHERE crm_person_id IS NOT NULL AND id IN (${ids.map(() => '?').join(',')})`, ...ids) ===
+      ids.length,
     `${ids.length} referrals pushed to HubSpot`,
     timeoutMs,
     p.workerOutput,
   );
-  const rows = p.db.prepare(`SELECT id, crm_person_id AS contact FROM referrals WHERE id IN (${ids.map(() => '?').join(',')})`).all(...ids) as {
+  const rows = p.db
+    .prepare(`SELECT id, crm_person_id AS contact FROM referrals WHERE id IN (${ids.map(() => '?').join(',')})`)
+    .all(...ids) as {
     id: string;
     contact: string;
   }[];
@@ -172,10 +176,17 @@ export async function waitPushed(p: Pipeline, ids: string[], timeoutMs = 20_000)
 }
 
 /** A rep creates a deal for the contact and moves it to closed won, as in HubSpot's UI. */
-export function winDeal(hubspot: HubSpotSandbox, contactId: string, name: string, options: { amount?: string; closedate?: string } = {}): string {
-  const deal = hubspot.state.create('deals', { dealname: name, pipeline: 'default', dealstage: 'appointmentscheduled', amount: options.amount ?? '25000' }, [
-    { type: 'contacts', id: contactId },
-  ]);
+export function winDeal(
+  hubspot: HubSpotSandbox,
+  contactId: string,
+  name: string,
+  options: { amount?: string; closedate?: string } = {},
+): string {
+  const deal = hubspot.state.create(
+    'deals',
+    { dealname: name, pipeline: 'default', dealstage: 'appointmentscheduled', amount: options.amount ?? '25000' },
+    [{ type: 'contacts', id: contactId }],
+  );
   hubspot.state.update('deals', deal.id, { dealstage: 'closedwon', closedate: options.closedate ?? '2026-03-31T12:00:00Z' });
   return deal.id;
 }
@@ -183,7 +194,12 @@ export function winDeal(hubspot: HubSpotSandbox, contactId: string, name: string
 // --- reading the store ----------------------------------------------------------------------------
 
 export function scalar(db: Database.Database, sql: string, ...params: unknown[]): number {
-  return Number(db.prepare(sql).pluck().get(...params));
+  return Number(
+    db
+      .prepare(sql)
+      .pluck()
+      .get(...params),
+  );
 }
 
 export function inboxByStatus(db: Database.Database): Record<string, number> {

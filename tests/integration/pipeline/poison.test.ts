@@ -15,7 +15,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../support/redis-server.ts';
-import { closedWon, inboxByStatus, inboxSettled, scalar, seedReferrals, startPipeline, until, waitPushed, winDeal, type Pipeline } from './harness.ts';
+import {
+  closedWon,
+  inboxByStatus,
+  inboxSettled,
+  scalar,
+  seedReferrals,
+  startPipeline,
+  until,
+  waitPushed,
+  winDeal,
+  type Pipeline,
+} from './harness.ts';
 
 const JOB_ATTEMPTS = 3;
 
@@ -60,7 +71,10 @@ describe.each(['embedded', 'bullmq'] as const)('%s queue', (kind) => {
 
     // The sales team wins every deal; one rep enters the close date as "someday".
     const deals = new Map(
-      ids.map((id, i) => [id, winDeal(p.hubspot, contacts.get(id)!, `Account ${i}`, id === poisonReferral ? { closedate: '9999-12-31T00:00:00Z' } : {})]),
+      ids.map((id, i) => [
+        id,
+        winDeal(p.hubspot, contacts.get(id)!, `Account ${i}`, id === poisonReferral ? { closedate: '9999-12-31T00:00:00Z' } : {}),
+      ]),
     );
     const poisonDeal = deals.get(poisonReferral)!;
     await p.hubspot.state.webhooksIdle();

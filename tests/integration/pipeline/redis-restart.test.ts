@@ -11,7 +11,18 @@ import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../support/redis-server.ts';
-import { CLIENT, closedWon, inboxByStatus, scalar, seedReferrals, startPipeline, until, waitPushed, winDeal, type Pipeline } from './harness.ts';
+import {
+  CLIENT,
+  closedWon,
+  inboxByStatus,
+  scalar,
+  seedReferrals,
+  startPipeline,
+  until,
+  waitPushed,
+  winDeal,
+  type Pipeline,
+} from './harness.ts';
 
 const N = 24;
 const DEAL_EVERY_MS = 100;
@@ -123,10 +134,16 @@ it('acknowledges webhooks while Redis is down and processes every one of them af
 
   expect(inboxByStatus(p.db)).toEqual({ done: expect.any(Number) });
   expect(((await (await p.api('/dead-letters')).json()) as { events: unknown[] }).events).toEqual([]);
-  const rewards = p.db.prepare('SELECT referral_id AS id, milestone, amount_cents AS cents FROM rewards').all() as { id: string; milestone: string; cents: number }[];
+  const rewards = p.db.prepare('SELECT referral_id AS id, milestone, amount_cents AS cents FROM rewards').all() as {
+    id: string;
+    milestone: string;
+    cents: number;
+  }[];
   expect(rewards).toHaveLength(N);
   expect(new Set(rewards.map((r) => r.id)).size).toBe(N);
   expect(rewards.every((r) => r.milestone === 'closed_won' && r.cents === 250_000)).toBe(true);
-  expect(p.db.prepare("SELECT referral_id, count(*) AS n FROM referral_events WHERE to_status = 'closed_won' GROUP BY 1 HAVING n > 1").all()).toEqual([]);
+  expect(
+    p.db.prepare("SELECT referral_id, count(*) AS n FROM referral_events WHERE to_status = 'closed_won' GROUP BY 1 HAVING n > 1").all(),
+  ).toEqual([]);
   expect((await fetch(`${p.url}/healthz`)).status).toBe(200);
 }, 75_000);

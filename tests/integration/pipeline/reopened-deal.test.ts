@@ -26,9 +26,11 @@ it('tells the referrer that a lost deal is back in the sales process after it re
   const reach = (wanted: string) => until(() => status() === wanted, `referral ${wanted}`, 20_000, p.workerOutput);
 
   // Each move is synced before the next, as when a rep works the deal over days.
-  const deal = p.hubspot.state.create('deals', { dealname: 'Reopened', pipeline: 'default', dealstage: 'appointmentscheduled', amount: '25000' }, [
-    { type: 'contacts', id: contacts.get(id!)! },
-  ]);
+  const deal = p.hubspot.state.create(
+    'deals',
+    { dealname: 'Reopened', pipeline: 'default', dealstage: 'appointmentscheduled', amount: '25000' },
+    [{ type: 'contacts', id: contacts.get(id!)! }],
+  );
   await reach('contacted');
   p.hubspot.state.update('deals', deal.id, { dealstage: 'presentationscheduled' });
   await reach('in_sales_process');

@@ -101,7 +101,9 @@ describe.each(['embedded', 'bullmq'] as const)('%s queue: the sync worker is kil
         ].join('\n'),
     );
     recoveredMs = Date.now() - restartedAt;
-    console.info(`[${kind}] killed at ${atKill.closedWon}/${N} won with ${atKill.processing.length} events in flight; drained ${recoveredMs} ms after the restart; ${Date.now() - started} ms in all`);
+    console.info(
+      `[${kind}] killed at ${atKill.closedWon}/${N} won with ${atKill.processing.length} events in flight; drained ${recoveredMs} ms after the restart; ${Date.now() - started} ms in all`,
+    );
   }, 75_000);
 
   afterAll(async () => {
@@ -142,13 +144,21 @@ describe.each(['embedded', 'bullmq'] as const)('%s queue: the sync worker is kil
     expect(wonEntries).toHaveLength(N);
     expect(wonEntries.filter((r) => r.n !== 1)).toEqual([]);
     // No step of the journey was recorded twice (a replayed batch must add nothing).
-    expect(p.db.prepare('SELECT referral_id, from_status, to_status, count(*) AS n FROM referral_events GROUP BY 1, 2, 3 HAVING n > 1').all()).toEqual([]);
+    expect(
+      p.db.prepare('SELECT referral_id, from_status, to_status, count(*) AS n FROM referral_events GROUP BY 1, 2, 3 HAVING n > 1').all(),
+    ).toEqual([]);
 
-    const rewards = p.db.prepare('SELECT referral_id AS id, milestone, amount_cents AS cents FROM rewards').all() as { id: string; milestone: string; cents: number }[];
+    const rewards = p.db.prepare('SELECT referral_id AS id, milestone, amount_cents AS cents FROM rewards').all() as {
+      id: string;
+      milestone: string;
+      cents: number;
+    }[];
     expect(rewards).toHaveLength(N);
     expect(new Set(rewards.map((r) => r.id)).size).toBe(N);
     expect(rewards.every((r) => r.milestone === 'closed_won' && r.cents === 250_000)).toBe(true);
-    expect(scalar(p.db, 'SELECT count(*) FROM reward_events')).toBe(scalar(p.db, "SELECT count(*) FROM reward_events WHERE kind = 'accrued'"));
+    expect(scalar(p.db, 'SELECT count(*) FROM reward_events')).toBe(
+      scalar(p.db, "SELECT count(*) FROM reward_events WHERE kind = 'accrued'"),
+    );
   });
 
   it('writes no notification twice: per referral, topic and channel never more outbox rows than transitions telling it', () => {
@@ -162,7 +172,10 @@ describe.each(['embedded', 'bullmq'] as const)('%s queue: the sync worker is kil
       closed_won: 'referral.won',
     };
     const told = new Map<string, number>();
-    for (const e of p.db.prepare('SELECT referral_id AS id, to_status AS status FROM referral_events').all() as { id: string; status: string }[]) {
+    for (const e of p.db.prepare('SELECT referral_id AS id, to_status AS status FROM referral_events').all() as {
+      id: string;
+      status: string;
+    }[]) {
       const key = `${e.id} ${topicOf[e.status] ?? e.status}`;
       told.set(key, (told.get(key) ?? 0) + 1);
     }
@@ -176,7 +189,10 @@ describe.each(['embedded', 'bullmq'] as const)('%s queue: the sync worker is kil
     for (const topic of ['referral.received', 'referral.accepted', 'referral.contacted', 'referral.won']) {
       const rows = outbox.filter((o) => o.topic === topic && o.channel === 'email');
       expect(rows, topic).toHaveLength(N);
-      expect(rows.filter((o) => o.n !== 1), topic).toEqual([]);
+      expect(
+        rows.filter((o) => o.n !== 1),
+        topic,
+      ).toEqual([]);
     }
   });
 

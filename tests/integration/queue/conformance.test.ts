@@ -229,10 +229,13 @@ describe.each(implementations)('$kind queue conformance', ({ open }) => {
     let release = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
     const ran: string[] = [];
-    const worker = queue.work(async (job) => {
-      ran.push(job.id);
-      if (job.id === 'n2') await gate;
-    }, { concurrency: 2 });
+    const worker = queue.work(
+      async (job) => {
+        ran.push(job.id);
+        if (job.id === 'n2') await gate;
+      },
+      { concurrency: 2 },
+    );
     await until(() => ran.length === 2, 'both due jobs started');
     await until(async () => (await queue.pendingCount()) === 2, 'n1 done; n2 active, l1 delayed');
     release();

@@ -73,9 +73,7 @@ describe.each(['embedded', 'bullmq'] as const)('%s queue and a worker killed mid
 
       const first = spawnTsProcess(workerFile, env);
       // Kill once a third is done and a job is mid-handler (run recorded, its effect 50 ms away).
-      const midway = effects.prepare(
-        'SELECT count(*) AS n FROM runs WHERE pid = ? AND job_id NOT IN (SELECT job_id FROM effects)',
-      );
+      const midway = effects.prepare('SELECT count(*) AS n FROM runs WHERE pid = ? AND job_id NOT IN (SELECT job_id FROM effects)');
       await watch(
         first,
         () => effectCount() >= jobCount / 3 && (midway.get(first.pid) as { n: number }).n > 0,

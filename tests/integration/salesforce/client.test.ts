@@ -5,7 +5,8 @@ import { connectSandbox, type Connected } from '../../fixtures/salesforce/harnes
 let env: Connected;
 afterEach(() => env.close());
 
-const dataCalls = (e: Connected, method: string, path: string) => e.sandbox.state.requests.filter((r) => r.method === method && r.path === path).length;
+const dataCalls = (e: Connected, method: string, path: string) =>
+  e.sandbox.state.requests.filter((r) => r.method === method && r.path === path).length;
 
 /** What every CRM client does is in tests/conformance/crm-client.ts; these cases are Salesforce's own. */
 describe('Salesforce client provisioning and metadata', () => {
@@ -106,7 +107,9 @@ describe('Salesforce client people and deals', () => {
 
     const contacts = await env.client.getPeople('contact', [converted.contactId]);
     expect(contacts.records[0]).toMatchObject({ email: 'pat@globex.example', companyIds: [converted.accountId] });
-    await expect(env.client.findDealIdsFor({ contactIds: [converted.contactId], companyIds: [] })).resolves.toEqual([converted.opportunityId]);
+    await expect(env.client.findDealIdsFor({ contactIds: [converted.contactId], companyIds: [] })).resolves.toEqual([
+      converted.opportunityId,
+    ]);
   });
 
   it('finds deals through OpportunityContactRole and the account, and reads them with stage metadata', async () => {
@@ -119,7 +122,9 @@ describe('Salesforce client people and deals', () => {
     const byAccount = actions.createOpportunity({ name: 'Account only', accountId: account.Id as string, amount: 100_000 });
 
     expect((await env.client.findDealIdsFor({ contactIds: [c2.Id as string], companyIds: [] })).sort()).toEqual([byRole.opportunityId]);
-    expect((await env.client.findDealIdsFor({ contactIds: [], companyIds: [account.Id as string] })).sort()).toEqual([byAccount.opportunityId]);
+    expect((await env.client.findDealIdsFor({ contactIds: [], companyIds: [account.Id as string] })).sort()).toEqual([
+      byAccount.opportunityId,
+    ]);
 
     actions.moveStage({ opportunityId: byRole.opportunityId, stageName: 'Closed Won' });
     const { records, gone } = await env.client.getDeals([byRole.opportunityId, byAccount.opportunityId]);
@@ -160,11 +165,31 @@ describe('Salesforce client writes', () => {
 
     const referrer = { referrerName: 'Alex Partner', referrerEmail: 'alex@partner.example', referrerType: 'partner' };
     const writes: CrmWrite[] = [
-      { target: 'referral', person: { objectType: 'lead', id: lead.Id as string }, fields: { referralId: 'ref-1', status: 'accepted', ...referrer } },
-      { target: 'referral', person: { objectType: 'contact', id: contact.Id as string }, fields: { referralId: 'ref-2', status: 'qualified', ...referrer } },
-      { target: 'deal', dealId: deal.opportunityId, fields: { referralId: 'ref-2', referrerName: 'Alex Partner', attributedAmountCents: 4_800_000, currency: 'USD' } },
-      { target: 'company', companyId: account.Id as string, fields: { eligible: true, eligibilityReason: 'NPS 10, customer for 400 days' } },
-      { target: 'deal', dealId: gone.opportunityId, fields: { referralId: 'ref-3', referrerName: 'X', attributedAmountCents: 100, currency: 'USD' } },
+      {
+        target: 'referral',
+        person: { objectType: 'lead', id: lead.Id as string },
+        fields: { referralId: 'ref-1', status: 'accepted', ...referrer },
+      },
+      {
+        target: 'referral',
+        person: { objectType: 'contact', id: contact.Id as string },
+        fields: { referralId: 'ref-2', status: 'qualified', ...referrer },
+      },
+      {
+        target: 'deal',
+        dealId: deal.opportunityId,
+        fields: { referralId: 'ref-2', referrerName: 'Alex Partner', attributedAmountCents: 4_800_000, currency: 'USD' },
+      },
+      {
+        target: 'company',
+        companyId: account.Id as string,
+        fields: { eligible: true, eligibilityReason: 'NPS 10, customer for 400 days' },
+      },
+      {
+        target: 'deal',
+        dealId: gone.opportunityId,
+        fields: { referralId: 'ref-3', referrerName: 'X', attributedAmountCents: 100, currency: 'USD' },
+      },
     ];
     const outcomes = await env.client.write(writes);
     expect(outcomes.map((o) => [o.index, o.ok, o.error?.code])).toEqual([
@@ -182,7 +207,10 @@ describe('Salesforce client writes', () => {
       ['ref-1', 'accepted', lead.Id, null],
       ['ref-2', 'qualified', null, contact.Id],
     ]);
-    expect(env.sandbox.state.record('Opportunity', deal.opportunityId)).toMatchObject({ Referral_Id__c: 'ref-2', Attributed_Amount__c: 48_000 });
+    expect(env.sandbox.state.record('Opportunity', deal.opportunityId)).toMatchObject({
+      Referral_Id__c: 'ref-2',
+      Attributed_Amount__c: 48_000,
+    });
     expect(env.sandbox.state.record('Account', account.Id as string)).toMatchObject({ Referral_Eligible__c: true });
 
     // Replaying the same writes changes values in place: no second Referral__c.
@@ -194,12 +222,16 @@ describe('Salesforce client writes', () => {
     env = await connectSandbox();
     const account = env.sandbox.actions.createAccount({ Name: 'Globex' });
     env.sandbox.faults.failNextRecords('UNABLE_TO_LOCK_ROW', 1);
-    const ok = await env.client.write([{ target: 'company', companyId: account.Id as string, fields: { eligible: false, eligibilityReason: 'open escalation' } }]);
+    const ok = await env.client.write([
+      { target: 'company', companyId: account.Id as string, fields: { eligible: false, eligibilityReason: 'open escalation' } },
+    ]);
     expect(ok).toEqual([{ index: 0, ok: true }]);
     expect(dataCalls(env, 'PATCH', '/composite/sobjects')).toBe(2);
 
     env.sandbox.faults.failNextRecords('DUPLICATE_VALUE', 1);
-    const dup = await env.client.write([{ target: 'company', companyId: account.Id as string, fields: { eligible: true, eligibilityReason: 'x' } }]);
+    const dup = await env.client.write([
+      { target: 'company', companyId: account.Id as string, fields: { eligible: true, eligibilityReason: 'x' } },
+    ]);
     expect(dup[0]).toMatchObject({ ok: false, error: { code: 'conflict', retryable: false } });
     expect(dataCalls(env, 'PATCH', '/composite/sobjects')).toBe(3);
   });
@@ -261,7 +293,11 @@ describe('Salesforce deal sources', () => {
     const { actions } = env.sandbox;
     const own = actions.createOpportunity({ name: 'Cold call', fields: { LeadSource: 'Cold Call' } }).opportunityId;
     const lead = actions.createLead({ LastName: 'Lee', Company: 'Initrode', Email: 'jo@initrode.io', LeadSource: 'Partner Referral' });
-    const { opportunityId: converted } = actions.convertLead({ leadId: lead.Id as string, createOpportunity: true, opportunityName: 'Initrode' });
+    const { opportunityId: converted } = actions.convertLead({
+      leadId: lead.Id as string,
+      createOpportunity: true,
+      opportunityName: 'Initrode',
+    });
     // The rep cleared the source the conversion copied onto the Opportunity.
     actions.updateRecord({ sobject: 'Opportunity', id: converted!, fields: { LeadSource: null } });
     const none = actions.createOpportunity({ name: 'No source' }).opportunityId;

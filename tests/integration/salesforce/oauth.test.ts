@@ -21,7 +21,11 @@ describe('Salesforce OAuth against the sandbox', () => {
     expect(callback.origin + callback.pathname).toBe(REDIRECT_URI);
     expect(callback.searchParams.get('state')).toBe('st-42');
 
-    const grant = await oauth.exchangeCode({ code: callback.searchParams.get('code') ?? '', redirectUri: REDIRECT_URI, codeVerifier: start.codeVerifier });
+    const grant = await oauth.exchangeCode({
+      code: callback.searchParams.get('code') ?? '',
+      redirectUri: REDIRECT_URI,
+      codeVerifier: start.codeVerifier,
+    });
     expect(grant.accountId).toBe('00D5g00000KqRfLEAV');
     expect(grant.tokens).toMatchObject({ instanceUrl: sandbox.state.instanceUrl(), scopes: ['api', 'refresh_token'] });
     expect(grant.tokens.refreshToken).toBeTruthy();
@@ -34,10 +38,17 @@ describe('Salesforce OAuth against the sandbox', () => {
       const start = oauth.start({ state: 's', redirectUri: REDIRECT_URI });
       const code = (await authorize(start.url)).searchParams.get('code') ?? '';
       if (reuse) await oauth.exchangeCode({ code, redirectUri: REDIRECT_URI, codeVerifier: start.codeVerifier });
-      return oauth.exchangeCode({ code, redirectUri: REDIRECT_URI, codeVerifier: codeVerifier ?? (reuse ? start.codeVerifier : undefined) });
+      return oauth.exchangeCode({
+        code,
+        redirectUri: REDIRECT_URI,
+        codeVerifier: codeVerifier ?? (reuse ? start.codeVerifier : undefined),
+      });
     };
     await expect(exchange(undefined)).rejects.toMatchObject({ options: { vendorCode: 'invalid_grant' } });
-    await expect(exchange('not-the-verifier-not-the-verifier-not-the-verifier')).rejects.toMatchObject({ code: 'invalid', options: { vendorCode: 'invalid_request' } });
+    await expect(exchange('not-the-verifier-not-the-verifier-not-the-verifier')).rejects.toMatchObject({
+      code: 'invalid',
+      options: { vendorCode: 'invalid_request' },
+    });
     await expect(exchange(undefined, true)).rejects.toBeInstanceOf(CrmError);
   });
 

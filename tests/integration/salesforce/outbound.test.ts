@@ -4,7 +4,7 @@ import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CrmEvent, CrmWebhooks } from '../../../connectors/connector.ts';
 import { createSalesforceConnector } from '../../../connectors/salesforce/index.ts';
-import { createSalesforceSandbox, type SalesforceSandbox } from '../../../connectors/salesforce/sandbox/index.ts';
+import { createSalesforceSandbox } from '../../../connectors/salesforce/sandbox/index.ts';
 import { REDIRECT_URI, authorize } from '../../fixtures/salesforce/harness.ts';
 import { TestSession } from '../../support/crm-session.ts';
 import { RecordingLimiter } from '../../support/rate-limiter.ts';
@@ -20,7 +20,12 @@ function receiver(webhooks: CrmWebhooks, orgId: string) {
   const attempts: { soapAction: string | undefined; contentType: string | undefined; body: string }[] = [];
   let refusals = 0;
   const handle = (headers: Record<string, string | string[] | undefined>, rawBody: Buffer) => {
-    const request = { method: 'POST', url: 'https://referloop.test/webhooks/salesforce', headers: headers as Record<string, string | undefined>, rawBody };
+    const request = {
+      method: 'POST',
+      url: 'https://referloop.test/webhooks/salesforce',
+      headers: headers as Record<string, string | undefined>,
+      rawBody,
+    };
     attempts.push({ soapAction: request.headers.soapaction, contentType: request.headers['content-type'], body: rawBody.toString('utf8') });
     const verdict = webhooks.verify(request, new Date());
     const parsed = webhooks.parse(request);
@@ -87,7 +92,8 @@ describe('Salesforce Outbound Messages from the sandbox', () => {
     ]);
     // The stage change carries the fields the workflow rule sends.
     const stageChange = rx.attempts.at(-1)!.body;
-    for (const field of ['<sf:StageName>Closed Won</sf:StageName>', '<sf:IsWon>true</sf:IsWon>', '<sf:IsClosed>true</sf:IsClosed>']) expect(stageChange).toContain(field);
+    for (const field of ['<sf:StageName>Closed Won</sf:StageName>', '<sf:IsWon>true</sf:IsWon>', '<sf:IsClosed>true</sf:IsClosed>'])
+      expect(stageChange).toContain(field);
     expect(new Set(rx.events.map((e) => e.eventKey)).size).toBe(rx.events.length);
   });
 
@@ -137,7 +143,11 @@ describe('Salesforce sandbox mounted under a path prefix', () => {
   it('serves OAuth, REST and Outbound Messages through an outer express app', async () => {
     const sandbox = createSalesforceSandbox({ outboundRetryMs: 10 });
     cleanups.push(() => sandbox.close());
-    const connector = createSalesforceConnector({ clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret', loginUrl: 'http://placeholder' });
+    const connector = createSalesforceConnector({
+      clientId: 'sandbox-client-id',
+      clientSecret: 'sandbox-client-secret',
+      loginUrl: 'http://placeholder',
+    });
     const rx = receiver(connector.webhooks, sandbox.state.orgId);
     const app = express();
     app.use('/sandbox/salesforce', sandbox.handler);
@@ -148,14 +158,20 @@ describe('Salesforce sandbox mounted under a path prefix', () => {
     const appUrl = await listen(createServer(app));
     sandbox.setOutboundUrl(`${appUrl}/webhooks/salesforce`);
 
-    const mounted = createSalesforceConnector({ clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret', loginUrl: `${appUrl}/sandbox/salesforce` });
+    const mounted = createSalesforceConnector({
+      clientId: 'sandbox-client-id',
+      clientSecret: 'sandbox-client-secret',
+      loginUrl: `${appUrl}/sandbox/salesforce`,
+    });
     const start = mounted.oauth.start({ state: 's', redirectUri: REDIRECT_URI });
     const code = (await authorize(start.url)).searchParams.get('code') ?? '';
     const grant = await mounted.oauth.exchangeCode({ code, redirectUri: REDIRECT_URI, codeVerifier: start.codeVerifier });
     expect(grant.tokens.instanceUrl).toBe(`${appUrl}/sandbox/salesforce`);
 
     const client = mounted.client(new TestSession(grant.accountId, grant.tokens), { limiter: new RecordingLimiter() });
-    const [ensured] = await client.ensureReferees([{ key: 'k', email: 'new@hooli.example', firstName: null, lastName: 'New', company: 'Hooli', domain: null }]);
+    const [ensured] = await client.ensureReferees([
+      { key: 'k', email: 'new@hooli.example', firstName: null, lastName: 'New', company: 'Hooli', domain: null },
+    ]);
     expect(ensured?.created).toBe(true);
     await sandbox.outboundSettled();
     expect(rx.events.map((e) => [e.objectType, e.objectId])).toEqual([['lead', ensured?.person.id]]);

@@ -15,10 +15,19 @@ describe('Salesforce sandbox test hooks over HTTP', () => {
     const lead = await post(`${env.url}/_sandbox/actions/createLead`, { LastName: 'Lee', Company: 'Globex', Email: 'pat@globex.example' });
     expect(lead.status).toBe(200);
     const converted = await post(`${env.url}/_sandbox/actions/convertLead`, { leadId: lead.body?.Id });
-    expect(converted.body).toMatchObject({ accountId: expect.stringMatching(/^001/), contactId: expect.stringMatching(/^003/), opportunityId: expect.stringMatching(/^006/) });
-    const won = await post(`${env.url}/_sandbox/actions/moveStage`, { opportunityId: converted.body?.opportunityId, stageName: 'Closed Won' });
+    expect(converted.body).toMatchObject({
+      accountId: expect.stringMatching(/^001/),
+      contactId: expect.stringMatching(/^003/),
+      opportunityId: expect.stringMatching(/^006/),
+    });
+    const won = await post(`${env.url}/_sandbox/actions/moveStage`, {
+      opportunityId: converted.body?.opportunityId,
+      stageName: 'Closed Won',
+    });
     expect(won.body).toMatchObject({ IsWon: true, IsClosed: true });
-    expect((await post(`${env.url}/_sandbox/actions/moveStage`, { opportunityId: converted.body?.opportunityId, stageName: 'Nope' })).status).toBe(400);
+    expect(
+      (await post(`${env.url}/_sandbox/actions/moveStage`, { opportunityId: converted.body?.opportunityId, stageName: 'Nope' })).status,
+    ).toBe(400);
 
     expect((await post(`${env.url}/_sandbox/faults/failNext`, { args: ['UNABLE_TO_LOCK_ROW', 1] })).status).toBe(204);
     await expect(env.client.getDeals([String(converted.body?.opportunityId)])).rejects.toMatchObject({ code: 'conflict' });
@@ -26,7 +35,11 @@ describe('Salesforce sandbox test hooks over HTTP', () => {
     expect(deals.records[0]).toMatchObject({ isWon: true, contactIds: [converted.body?.contactId] });
 
     const state = (await (await fetch(`${env.url}/_sandbox/state`)).json()) as Record<string, unknown>;
-    expect(state).toMatchObject({ orgId: env.session.accountId, apiUsage: { used: expect.any(Number), limit: 15_000 }, outbound: { pending: 6 } });
+    expect(state).toMatchObject({
+      orgId: env.session.accountId,
+      apiUsage: { used: expect.any(Number), limit: 15_000 },
+      outbound: { pending: 6 },
+    });
     const leads = (await (await fetch(`${env.url}/_sandbox/records/Lead`)).json()) as Record<string, unknown>[];
     expect(leads).toMatchObject([{ IsConverted: true, ConvertedOpportunityId: converted.body?.opportunityId }]);
   });

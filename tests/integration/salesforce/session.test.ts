@@ -86,7 +86,12 @@ describe('Salesforce API limits', () => {
     env = await connectSandbox({ dailyApiLimit: 1_000 });
     env.sandbox.faults.setApiUsage(1_000);
     const err = await env.client.listPipelineStages().catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: DAILY_LIMIT_HOLD_MS, options: { vendorCode: 'REQUEST_LIMIT_EXCEEDED' } });
+    expect(err).toMatchObject({
+      code: 'rate_limited',
+      retryable: true,
+      retryAfterMs: DAILY_LIMIT_HOLD_MS,
+      options: { vendorCode: 'REQUEST_LIMIT_EXCEEDED' },
+    });
     expect(env.limiter.holdOffs).toEqual([{ bucket: bucket(env), ms: DAILY_LIMIT_HOLD_MS }]);
     expect(env.sandbox.state.requests.filter((r) => r.status === 403)).toHaveLength(1);
   });

@@ -37,7 +37,13 @@ describe('inbox', () => {
       now: clock.now(),
     });
     expect(first).toEqual({ stored: 3, duplicates: 0 });
-    expect(await inbox.store({ crm: 'hubspot', groups: [{ installationId, events: [event('1', 'a'), event('2', 'b'), event('2', 'd')] }], now: clock.now() })).toEqual({
+    expect(
+      await inbox.store({
+        crm: 'hubspot',
+        groups: [{ installationId, events: [event('1', 'a'), event('2', 'b'), event('2', 'd')] }],
+        now: clock.now(),
+      }),
+    ).toEqual({
       stored: 1,
       duplicates: 2,
     });
@@ -48,8 +54,13 @@ describe('inbox', () => {
   it("keeps each event's own account, also when one group holds events of several", async () => {
     const { db, inbox, clock } = setup();
     const other = { ...event('7', 'x'), accountId: 'portal-2' };
-    expect(await inbox.store({ crm: 'hubspot', groups: [{ installationId: null, events: [event('6', 'w'), other] }], now: clock.now() })).toEqual({ stored: 2, duplicates: 0 });
-    expect(db.$client.prepare('SELECT account_id AS account FROM inbox ORDER BY id').all()).toEqual([{ account: 'portal-1' }, { account: 'portal-2' }]);
+    expect(
+      await inbox.store({ crm: 'hubspot', groups: [{ installationId: null, events: [event('6', 'w'), other] }], now: clock.now() }),
+    ).toEqual({ stored: 2, duplicates: 0 });
+    expect(db.$client.prepare('SELECT account_id AS account FROM inbox ORDER BY id').all()).toEqual([
+      { account: 'portal-1' },
+      { account: 'portal-2' },
+    ]);
   });
 
   it('holds the events while webhooks keep coming, then claims them all once they pause', async () => {
@@ -120,12 +131,19 @@ describe('group commit', () => {
     const transaction = db.$client.transaction.bind(db.$client);
     db.$client.transaction = ((fn: (...args: never[]) => unknown) => {
       const run = transaction(fn);
-      return Object.assign((...args: never[]) => (transactions++, run(...args)), run);
+      return Object.assign((...args: never[]) => {
+        transactions++;
+        return run(...args);
+      }, run);
     }) as typeof db.$client.transaction;
     const inbox = inboxRepo(db);
     const write = (...events: CrmEvent[]) => inbox.store({ crm: 'hubspot', groups: [{ installationId, events }], now: clock.now() });
 
-    const results = await Promise.all([write(event('1', 'a'), event('2', 'b')), write(event('2', 'b'), event('3', 'c')), write(event('3', 'c'))]);
+    const results = await Promise.all([
+      write(event('1', 'a'), event('2', 'b')),
+      write(event('2', 'b'), event('3', 'c')),
+      write(event('3', 'c')),
+    ]);
     expect(results).toEqual([
       { stored: 2, duplicates: 0 },
       { stored: 1, duplicates: 1 },
@@ -141,7 +159,11 @@ describe('group commit', () => {
     const { inbox, installationId, clock } = setup();
     const write = (...events: CrmEvent[]) => inbox.store({ crm: 'hubspot', groups: [{ installationId, events }], now: clock.now() });
     const broken = { ...event('9', 'broken'), objectType: null } as unknown as CrmEvent;
-    const [good, bad, alsoGood] = await Promise.allSettled([write(event('1', 'a')), write(event('2', 'b'), broken), write(event('3', 'c'))]);
+    const [good, bad, alsoGood] = await Promise.allSettled([
+      write(event('1', 'a')),
+      write(event('2', 'b'), broken),
+      write(event('3', 'c')),
+    ]);
     expect(good).toEqual({ status: 'fulfilled', value: { stored: 1, duplicates: 0 } });
     expect(bad).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringContaining('NOT NULL') }) });
     expect(alsoGood).toEqual({ status: 'fulfilled', value: { stored: 1, duplicates: 0 } });
@@ -156,10 +178,14 @@ describe('inbox retention', () => {
     db.$client.prepare('SELECT event_key AS key, status FROM inbox ORDER BY id').all() as { key: string; status: string }[];
 
   it('deletes processed events older than the cutoff, oldest first, and keeps waiting, dead and recent ones', async () => {
-    const { db, inbox, installationId, clock, store, claim } = setup();
+    const { db, inbox, clock, store, claim } = setup();
     // Day 0: five events; two are done, one dead, one still pending, one of an unknown account.
     await store(event('1', 'done-1'), event('2', 'done-2'), event('3', 'dead'), event('4', 'pending'));
-    await inbox.store({ crm: 'hubspot', groups: [{ installationId: null, events: [{ ...event('5', 'ignored'), accountId: 'portal-unknown' }] }], now: clock.now() });
+    await inbox.store({
+      crm: 'hubspot',
+      groups: [{ installationId: null, events: [{ ...event('5', 'ignored'), accountId: 'portal-unknown' }] }],
+      now: clock.now(),
+    });
     clock.advance(window.quietMs);
     const claimed = claim();
     const byKey = (key: string) => claimed.find((r) => r.eventKey === key)!;
@@ -171,7 +197,10 @@ describe('inbox retention', () => {
     await store(event('6', 'recent'));
     clock.advance(window.quietMs);
     const second = claim();
-    inbox.markDone(second.filter((r) => r.eventKey === 'recent').map((r) => r.id), clock.now());
+    inbox.markDone(
+      second.filter((r) => r.eventKey === 'recent').map((r) => r.id),
+      clock.now(),
+    );
     inbox.release(second.filter((r) => r.eventKey === 'pending'));
 
     const cutoff = new Date(clock.now().getTime() - 30 * day);
@@ -196,8 +225,14 @@ describe('inbox at volume', () => {
     clock.advance(window.quietMs);
     const rows = claim();
     expect(rows).toHaveLength(33_000);
-    inbox.extendLease(rows.map((r) => r.id), new Date(clock.now().getTime() + lease.leaseMs));
-    inbox.markDone(rows.map((r) => r.id), clock.now());
+    inbox.extendLease(
+      rows.map((r) => r.id),
+      new Date(clock.now().getTime() + lease.leaseMs),
+    );
+    inbox.markDone(
+      rows.map((r) => r.id),
+      clock.now(),
+    );
     expect(inbox.pendingCount(installationId)).toBe(0);
   });
 });

@@ -10,7 +10,8 @@ function setup() {
   const db = createTestDb();
   const repo = installationsRepo(db, cipher);
   // What another process (a `referloop worker`) would write: straight to the table.
-  const setStatusElsewhere = (id: string, status: string) => db.$client.prepare('UPDATE installations SET status = ? WHERE id = ?').run(status, id);
+  const setStatusElsewhere = (id: string, status: string) =>
+    db.$client.prepare('UPDATE installations SET status = ? WHERE id = ?').run(status, id);
   return { db, repo, setStatusElsewhere };
 }
 

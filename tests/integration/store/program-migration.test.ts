@@ -30,9 +30,19 @@ it('gives each installation a default program and every program-scoped row its i
   migrate(db, { migrationsFolder: migrationsUpTo(LAST_BEFORE_PROGRAM_IDS) });
   const sql = db.$client;
   for (const id of ['inst_a', 'inst_b']) {
-    sql.prepare(`INSERT INTO installations (id, crm, account_id, status, scopes, access_token_enc, settings, updated_at) VALUES (?, 'hubspot', ?, 'active', '[]', 'x', '{}', '2026-01-01')`).run(id, id);
-    sql.prepare(`INSERT INTO programs (installation_id, version, settings, created_by) VALUES (?, 1, '{"payoutDays":90}', 'install'), (?, 2, '{"payoutDays":60}', 'admin')`).run(id, id);
-    sql.prepare(`INSERT INTO referrers (id, installation_id, email, name, type, access_key) VALUES (?, ?, 'r@x.com', 'R', 'partner', 'k')`).run(`rfr_${id}`, id);
+    sql
+      .prepare(
+        `INSERT INTO installations (id, crm, account_id, status, scopes, access_token_enc, settings, updated_at) VALUES (?, 'hubspot', ?, 'active', '[]', 'x', '{}', '2026-01-01')`,
+      )
+      .run(id, id);
+    sql
+      .prepare(
+        `INSERT INTO programs (installation_id, version, settings, created_by) VALUES (?, 1, '{"payoutDays":90}', 'install'), (?, 2, '{"payoutDays":60}', 'admin')`,
+      )
+      .run(id, id);
+    sql
+      .prepare(`INSERT INTO referrers (id, installation_id, email, name, type, access_key) VALUES (?, ?, 'r@x.com', 'R', 'partner', 'k')`)
+      .run(`rfr_${id}`, id);
     sql
       .prepare(
         `INSERT INTO referrals (id, installation_id, referrer_id, program_version, status, referee_email, referee_email_key, submitted_by_kind, verdict, submitted_at, updated_at)
@@ -40,7 +50,9 @@ it('gives each installation a default program and every program-scoped row its i
       )
       .run(`ref_${id}`, id, `rfr_${id}`);
     sql
-      .prepare(`INSERT INTO referral_events (referral_id, to_status, reasons, source, idempotency_key, occurred_at) VALUES (?, 'closed_won', '[]', 'test', ?, '2026-01-03')`)
+      .prepare(
+        `INSERT INTO referral_events (referral_id, to_status, reasons, source, idempotency_key, occurred_at) VALUES (?, 'closed_won', '[]', 'test', ?, '2026-01-03')`,
+      )
       .run(`ref_${id}`, `evt_${id}`);
     sql
       .prepare(
@@ -52,7 +64,9 @@ it('gives each installation a default program and every program-scoped row its i
 
   migrateDb(db);
 
-  const programs = sql.prepare('SELECT id, installation_id AS installationId, is_default AS isDefault FROM programs ORDER BY installation_id').all() as { id: string; installationId: string; isDefault: number }[];
+  const programs = sql
+    .prepare('SELECT id, installation_id AS installationId, is_default AS isDefault FROM programs ORDER BY installation_id')
+    .all() as { id: string; installationId: string; isDefault: number }[];
   expect(programs.map((p) => [p.installationId, p.isDefault])).toEqual([
     ['inst_a', 1],
     ['inst_b', 1],
@@ -60,12 +74,21 @@ it('gives each installation a default program and every program-scoped row its i
   const programOf = Object.fromEntries(programs.map((p) => [p.installationId, p.id]));
   expect(new Set(Object.values(programOf)).size).toBe(2);
   for (const id of ['inst_a', 'inst_b']) {
-    expect(sql.prepare('SELECT program_id AS p, version, settings FROM program_versions WHERE installation_id = ? ORDER BY version').all(id)).toEqual([
+    expect(
+      sql.prepare('SELECT program_id AS p, version, settings FROM program_versions WHERE installation_id = ? ORDER BY version').all(id),
+    ).toEqual([
       { p: programOf[id], version: 1, settings: '{"payoutDays":90}' },
       { p: programOf[id], version: 2, settings: '{"payoutDays":60}' },
     ]);
-    expect(sql.prepare('SELECT program_id AS p, program_version AS v, status FROM referrals WHERE installation_id = ?').get(id)).toEqual({ p: programOf[id], v: 1, status: 'closed_won' });
-    expect(sql.prepare('SELECT program_id AS p, amount_cents AS cents FROM rewards WHERE installation_id = ?').get(id)).toEqual({ p: programOf[id], cents: 250000 });
+    expect(sql.prepare('SELECT program_id AS p, program_version AS v, status FROM referrals WHERE installation_id = ?').get(id)).toEqual({
+      p: programOf[id],
+      v: 1,
+      status: 'closed_won',
+    });
+    expect(sql.prepare('SELECT program_id AS p, amount_cents AS cents FROM rewards WHERE installation_id = ?').get(id)).toEqual({
+      p: programOf[id],
+      cents: 250000,
+    });
   }
   expect(sql.prepare('SELECT count(*) AS n FROM referral_events').get()).toEqual({ n: 2 });
   expect(sql.pragma('foreign_key_check')).toEqual([]);

@@ -47,7 +47,12 @@ describe('referralsRepo.linkedTo', () => {
   it('finds nothing for no records, or for records without ids', () => {
     const { repo, installationId } = setup();
     expect(repo.linkedTo(installationId, [])).toEqual([]);
-    expect(repo.linkedTo(installationId, [{ objectType: 'contact', ids: [] }, { objectType: 'deal', ids: [] }])).toEqual([]);
+    expect(
+      repo.linkedTo(installationId, [
+        { objectType: 'contact', ids: [] },
+        { objectType: 'deal', ids: [] },
+      ]),
+    ).toEqual([]);
   });
 });
 
@@ -71,9 +76,16 @@ describe('referralsRepo.priorFor', () => {
     const repo = referralsRepo(db);
     const emailOf = (id: string) => repo.get(id)!.refereeEmailKey;
 
-    expect(repo.priorFor(installationId, emailOf(sameEmail), 'acme.test').map((r) => r.id)).toEqual([sameDomainEarlier, sameDomainLater, sameEmail]);
+    expect(repo.priorFor(installationId, emailOf(sameEmail), 'acme.test').map((r) => r.id)).toEqual([
+      sameDomainEarlier,
+      sameDomainLater,
+      sameEmail,
+    ]);
     // Matching by both email and domain is still one referral.
-    expect(repo.priorFor(installationId, emailOf(sameDomainLater), 'acme.test').map((r) => r.id)).toEqual([sameDomainEarlier, sameDomainLater]);
+    expect(repo.priorFor(installationId, emailOf(sameDomainLater), 'acme.test').map((r) => r.id)).toEqual([
+      sameDomainEarlier,
+      sameDomainLater,
+    ]);
     expect(repo.priorFor(installationId, emailOf(sameEmail), null).map((r) => r.id)).toEqual([sameEmail]);
     expect(repo.priorFor(installationId, 'nobody@nowhere.test', 'nowhere.test')).toEqual([]);
   });

@@ -207,9 +207,14 @@ describe('attributedValueCents', () => {
 
   it('never credits more than the value, and the whole of it once any referral is sourced', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1e12 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom<AttributionModel>('first_touch', 'last_touch', 'linear'), (cents, n, model) => {
-        expect(value(cents, model, three.slice(0, n))).toBe(cents);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 1e12 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.constantFrom<AttributionModel>('first_touch', 'last_touch', 'linear'),
+        (cents, n, model) => {
+          expect(value(cents, model, three.slice(0, n))).toBe(cents);
+        },
+      ),
     );
   });
 });
@@ -235,7 +240,14 @@ describe('reversalDecision', () => {
     ['reopened', won, { exists: true, isWon: false, isClosed: false, amountCents: 2_500_000 }, true, false, 'reopened'],
     ['lost', won, { exists: true, isWon: false, isClosed: true, amountCents: 2_500_000 }, true, false, 'closed lost'],
     ['deleted', won, { exists: false, isWon: false, isClosed: false, amountCents: null }, true, false, 'deleted'],
-    ['amount changed', won, { exists: true, isWon: true, isClosed: true, amountCents: 3_000_000 }, false, true, 'from $25,000.00 to $30,000.00'],
+    [
+      'amount changed',
+      won,
+      { exists: true, isWon: true, isClosed: true, amountCents: 3_000_000 },
+      false,
+      true,
+      'from $25,000.00 to $30,000.00',
+    ],
     ['unchanged', won, { exists: true, isWon: true, isClosed: true, amountCents: 2_500_000 }, false, false, 'still won'],
     ['won for the first time', open, { exists: true, isWon: true, isClosed: true, amountCents: 1 }, false, true, 'now closed won'],
     ['never won', open, { exists: false, isWon: false, isClosed: false, amountCents: null }, false, false, 'nothing was paid'],
@@ -279,7 +291,12 @@ describe('attributeDeal: channel conflict on a rep-sourced deal names its policy
   it.each<[ChannelConflictPolicy, number, 'sourced' | 'influenced' | null, string]>([
     ['ignore', 1_000_000, 'sourced', 'the channel-conflict policy ignore credits the partner in full'],
     ['split_with_rep', 500_000, 'sourced', 'the channel-conflict policy split_with_rep leaves the partner half of its share (50%)'],
-    ['influenced_only', 0, 'influenced', 'the channel-conflict policy influenced_only records the partner referral as influence without credit'],
+    [
+      'influenced_only',
+      0,
+      'influenced',
+      'the channel-conflict policy influenced_only records the partner referral as influence without credit',
+    ],
     ['rep_sourced_blocks_partner', 0, null, 'the channel-conflict policy rep_sourced_blocks_partner gives partners no credit on it'],
   ])('%s', (policy, sharePpm, role, reason) => {
     const d = attributeDeal(input([partner], 'first_touch', { sourcedBy: 'rep' }, policy));
@@ -300,7 +317,12 @@ describe('attributeDeal: channel conflict on a rep-sourced deal names its policy
 
   it('split_with_rep halves only the partner in a linear split', () => {
     const d = attributeDeal(
-      input([candidate('c1', { submittedAt: '2026-01-01T00:00:00.000Z' }), candidate('p1', { referrerType: 'partner' })], 'linear', { sourcedBy: 'rep' }, 'split_with_rep'),
+      input(
+        [candidate('c1', { submittedAt: '2026-01-01T00:00:00.000Z' }), candidate('p1', { referrerType: 'partner' })],
+        'linear',
+        { sourcedBy: 'rep' },
+        'split_with_rep',
+      ),
     );
     expect(d.attributed.map((a) => [a.referralId, a.sharePpm])).toEqual([
       ['c1', 500_000],
@@ -311,7 +333,10 @@ describe('attributeDeal: channel conflict on a rep-sourced deal names its policy
 
 describe('attributeDeal: candidates locked to different program versions', () => {
   const v1 = { version: 1, attribution: { model: 'linear' as const, windowDays: 30, channelConflict: 'ignore' as const } };
-  const v2 = { version: 2, attribution: { model: 'first_touch' as const, windowDays: 365, channelConflict: 'rep_sourced_blocks_partner' as const } };
+  const v2 = {
+    version: 2,
+    attribution: { model: 'first_touch' as const, windowDays: 365, channelConflict: 'rep_sourced_blocks_partner' as const },
+  };
 
   it('each referral uses its own window: a v1 referral outside its 30 days is out, a v2 one of the same age is in', () => {
     const d = attributeDeal(
@@ -356,7 +381,9 @@ describe('attributeDeal: candidates locked to different program versions', () =>
       ['a-v1', 500_000],
       ['b-v2', 500_000],
     ]);
-    expect(linearFirst.reasons[0]).toBe('deal deal-1 is credited to 2 referrals (linear, 30-day window, program version 1 of the earliest credited referral)');
+    expect(linearFirst.reasons[0]).toBe(
+      'deal deal-1 is credited to 2 referrals (linear, 30-day window, program version 1 of the earliest credited referral)',
+    );
 
     const firstTouchFirst = attributeDeal(
       input([

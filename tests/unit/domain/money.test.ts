@@ -90,7 +90,9 @@ describe('splitCents', () => {
           const parts = splitCents(total, shares);
           expect(parts.reduce((a, b) => a + b, 0)).toBe(total);
           const weight = shares.reduce((a, b) => a + b, 0);
-          parts.forEach((p, i) => expect(Math.abs(p - (total * (shares[i] ?? 0)) / weight)).toBeLessThan(1 + 1e-6));
+          parts.forEach((p, i) => {
+            expect(Math.abs(p - (total * (shares[i] ?? 0)) / weight)).toBeLessThan(1 + 1e-6);
+          });
         },
       ),
     );
@@ -141,7 +143,7 @@ describe('major and minor units', () => {
   });
 });
 
-describe('CRM decimals to minor units (half up at the currency\'s digits)', () => {
+describe("CRM decimals to minor units (half up at the currency's digits)", () => {
   it.each([
     // HubSpot sends decimal strings
     ['24000', 'USD', 2_400_000],
@@ -229,7 +231,8 @@ describe('CRM decimals to minor units (half up at the currency\'s digits)', () =
         // digits / 10^places USD written out as decimal text, e.g. 123457, 3 → "123.457"
         const padded = digits.toString().padStart(places + 1, '0');
         const text = `${negative ? '-' : ''}${places ? `${padded.slice(0, -places)}.${padded.slice(-places)}` : padded}`;
-        const cents = places <= 2 ? digits * 10n ** BigInt(2 - places) : (digits * 2n + 10n ** BigInt(places - 2)) / (2n * 10n ** BigInt(places - 2));
+        const cents =
+          places <= 2 ? digits * 10n ** BigInt(2 - places) : (digits * 2n + 10n ** BigInt(places - 2)) / (2n * 10n ** BigInt(places - 2));
         expect(decimalToMinorUnits(text, 'USD')).toBe(Number(negative ? -cents : cents));
       }),
     );
@@ -251,8 +254,10 @@ describe('minor units to CRM decimal text', () => {
 
   it('round-trips every amount exactly (no float error)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -1e13, max: 1e13 }), fc.constantFrom('USD', 'JPY', 'KWD'), (minor, currency) =>
-        decimalToMinorUnits(minorUnitsToDecimal(minor, currency), currency) === minor,
+      fc.property(
+        fc.integer({ min: -1e13, max: 1e13 }),
+        fc.constantFrom('USD', 'JPY', 'KWD'),
+        (minor, currency) => decimalToMinorUnits(minorUnitsToDecimal(minor, currency), currency) === minor,
       ),
     );
   });

@@ -67,9 +67,18 @@ describe('refereeIdentity', () => {
   it.each([
     [{ email: 'Jane+x@Acme.com' }, { email: 'jane@acme.com', domain: 'acme.com' }],
     [{ email: 'jane@gmail.com' }, { email: 'jane@gmail.com', domain: null }], // never a free-mail domain
-    [{ email: 'jane@gmail.com', website: 'https://www.acme.com' }, { email: 'jane@gmail.com', domain: 'acme.com' }],
-    [{ email: 'jane@acme.com', domain: 'ACME.io' }, { email: 'jane@acme.com', domain: 'acme.io' }],
-    [{ email: 'jane@gmail.com', domain: 'gmail.com', company: 'Acme' }, { email: 'jane@gmail.com', domain: null }],
+    [
+      { email: 'jane@gmail.com', website: 'https://www.acme.com' },
+      { email: 'jane@gmail.com', domain: 'acme.com' },
+    ],
+    [
+      { email: 'jane@acme.com', domain: 'ACME.io' },
+      { email: 'jane@acme.com', domain: 'acme.io' },
+    ],
+    [
+      { email: 'jane@gmail.com', domain: 'gmail.com', company: 'Acme' },
+      { email: 'jane@gmail.com', domain: null },
+    ],
   ])('%o → %o', (referee, expected) => {
     expect(refereeIdentity(referee, strip)).toEqual(expected);
   });

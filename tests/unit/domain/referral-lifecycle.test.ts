@@ -89,7 +89,11 @@ describe('progressFromDeal', () => {
   });
 
   it('a deal moved back a stage moves the referral back', () => {
-    expect(progressFromDeal('in_sales_process', 'contacted')).toMatchObject({ action: 'move', direction: 'backward', milestonesReached: [] });
+    expect(progressFromDeal('in_sales_process', 'contacted')).toMatchObject({
+      action: 'move',
+      direction: 'backward',
+      milestonesReached: [],
+    });
   });
 
   it.each<[ReferralStatus, ReferralStatus]>([
@@ -148,9 +152,13 @@ it('defaultStageMapping keeps CRM ids named like prototype members as plain keys
     { pipelineId: 'constructor', stageId: '__proto__', displayOrder: 1, isClosed: false, isWon: false },
   ]);
   expect(Object.keys(mapping)).toEqual(['__proto__', 'constructor']);
-  expect(JSON.parse(JSON.stringify(mapping))).toEqual(JSON.parse('{"__proto__":{"polluted":"contacted"},"constructor":{"__proto__":"contacted"}}'));
+  expect(JSON.parse(JSON.stringify(mapping))).toEqual(
+    JSON.parse('{"__proto__":{"polluted":"contacted"},"constructor":{"__proto__":"contacted"}}'),
+  );
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  expect(lifecycleStepForStage(mapping, { pipelineId: '__proto__', stageId: 'polluted', isClosed: false, isWon: false }).step).toBe('contacted');
+  expect(lifecycleStepForStage(mapping, { pipelineId: '__proto__', stageId: 'polluted', isClosed: false, isWon: false }).step).toBe(
+    'contacted',
+  );
 });
 
 describe('expiryDecision', () => {
@@ -187,10 +195,30 @@ describe('changeStageMapping', () => {
   });
 
   it.each([
-    ['an unknown pipeline', { renewals: { demo: 'contacted' } }, { pipelineId: 'renewals' }, /no pipeline renewals \(its pipelines: sales, partner\)/],
-    ['an unknown stage', { sales: { negotiation: 'in_sales_process' } }, { pipelineId: 'sales', stageId: 'negotiation' }, /has no stage negotiation/],
-    ['a won stage mapped to an open step', { sales: { won: 'contacted' } }, { pipelineId: 'sales', stageId: 'won' }, /closed won in the CRM/],
-    ['a lost stage mapped to an open step', { sales: { lost: 'qualified' } }, { pipelineId: 'sales', stageId: 'lost' }, /closed lost in the CRM/],
+    [
+      'an unknown pipeline',
+      { renewals: { demo: 'contacted' } },
+      { pipelineId: 'renewals' },
+      /no pipeline renewals \(its pipelines: sales, partner\)/,
+    ],
+    [
+      'an unknown stage',
+      { sales: { negotiation: 'in_sales_process' } },
+      { pipelineId: 'sales', stageId: 'negotiation' },
+      /has no stage negotiation/,
+    ],
+    [
+      'a won stage mapped to an open step',
+      { sales: { won: 'contacted' } },
+      { pipelineId: 'sales', stageId: 'won' },
+      /closed won in the CRM/,
+    ],
+    [
+      'a lost stage mapped to an open step',
+      { sales: { lost: 'qualified' } },
+      { pipelineId: 'sales', stageId: 'lost' },
+      /closed lost in the CRM/,
+    ],
   ] as const)('refuses %s with the reason', (_what, requested, where, reason) => {
     const result = changeStageMapping(current, requested, stages);
     expect(result.ok).toBe(false);

@@ -171,7 +171,12 @@ describe('program variants', () => {
       const p = program((p) => {
         p.caps.perReferralCents = 50_000;
       });
-      const qualifiedFee: ExistingReward = { idempotencyKey: 'ref-1:qualified:milestone', netCents: 5_000, kind: 'milestone', status: 'paid' };
+      const qualifiedFee: ExistingReward = {
+        idempotencyKey: 'ref-1:qualified:milestone',
+        netCents: 5_000,
+        kind: 'milestone',
+        status: 'paid',
+      };
       const [d] = computeRewards(rewardInput({ program: p, existing: [qualifiedFee] }));
       expect(d?.amountCents).toBe(45_000);
       expect(d?.reasons).toContain('capped at $450.00 by the per-referral cap of $500.00');
@@ -287,7 +292,9 @@ describe('idempotency and recomputation', () => {
   it('a deal won again after a reversal earns a new reward; a rejected one is not proposed again', () => {
     const [won] = computeRewards(rewardInput());
     const reversed = { ...asExisting(won!), netCents: 0, status: 'reversed' as const };
-    expect(computeRewards(rewardInput({ existing: [reversed] })).map((d) => d.idempotencyKey)).toEqual(['ref-1:closed_won:milestone:deal-1#2']);
+    expect(computeRewards(rewardInput({ existing: [reversed] })).map((d) => d.idempotencyKey)).toEqual([
+      'ref-1:closed_won:milestone:deal-1#2',
+    ]);
     const rejected = { ...asExisting(won!), status: 'rejected' as const };
     expect(computeRewards(rewardInput({ existing: [rejected] }))).toEqual([]);
   });
@@ -364,7 +371,10 @@ describe('clawbackDecision', () => {
           if (!facts) continue;
           last = facts;
           const plan = recomputeRewards(rewardInput({ type, dealCents: facts.dealCents, sharePpm: facts.share, existing: existing() }));
-          clawAll(plan.reverse.map((r) => r.idempotencyKey), 'amount changed');
+          clawAll(
+            plan.reverse.map((r) => r.idempotencyKey),
+            'amount changed',
+          );
           for (const d of plan.decisions) {
             expect(ledger.has(d.idempotencyKey)).toBe(false);
             ledger.set(d.idempotencyKey, { key: d.idempotencyKey, kind: d.kind, net: d.amountCents, status: d.initialStatus });

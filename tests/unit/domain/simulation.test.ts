@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { defaultProgram } from '../../../src/domain/program.ts';
 import { simulateProgram, type SimulationDeal } from '../../../src/domain/simulation.ts';
 
-function won(id: string, referrerId: string, type: 'customer' | 'partner', cents: number, closeDate: string, currency = 'USD'): SimulationDeal {
+function won(
+  id: string,
+  referrerId: string,
+  type: 'customer' | 'partner',
+  cents: number,
+  closeDate: string,
+  currency = 'USD',
+): SimulationDeal {
   return {
     referral: { id: `ref-${id}`, referrerId, referrerType: type },
     deal: { id, firstYearValueCents: cents, amountCents: cents, currency, closeDate },

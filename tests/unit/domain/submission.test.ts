@@ -128,7 +128,10 @@ describe('checkSubmission', () => {
 
     it('a free-mail domain never matches another referee', () => {
       const v = checkSubmission(
-        facts({ referee: { email: 'bob@gmail.com' }, priorReferrals: [prior({ refereeEmail: 'jane@gmail.com', refereeDomain: 'gmail.com' })] }),
+        facts({
+          referee: { email: 'bob@gmail.com' },
+          priorReferrals: [prior({ refereeEmail: 'jane@gmail.com', refereeDomain: 'gmail.com' })],
+        }),
       );
       expect(v.outcome).toBe('accepted');
     });
@@ -212,9 +215,21 @@ describe('checkSubmission', () => {
   describe('what the referrer is told', () => {
     const noClaims = { ...defaultProgram(), claims: { ...defaultProgram().claims, allowed: false } };
     it.each([
-      ['a duplicate of someone else', facts({ priorReferrals: [prior()] }), 'jane@acme.com was already referred on 2026-01-15 by someone else. The first referral counts; it is protected until 2027-01-15.'],
-      ['their own duplicate', facts({ priorReferrals: [prior({ referrerId: 'referrer-1' })] }), 'You already referred jane@acme.com on 2026-01-15. The first referral counts; it is protected until 2027-01-15.'],
-      ['an open deal the program does not let referrals claim', facts({ crm: { openDeals: [openDeal()] } }, noClaims), 'jane@acme.com (acme.com) is already talking with our sales team, so it cannot be referred.'],
+      [
+        'a duplicate of someone else',
+        facts({ priorReferrals: [prior()] }),
+        'jane@acme.com was already referred on 2026-01-15 by someone else. The first referral counts; it is protected until 2027-01-15.',
+      ],
+      [
+        'their own duplicate',
+        facts({ priorReferrals: [prior({ referrerId: 'referrer-1' })] }),
+        'You already referred jane@acme.com on 2026-01-15. The first referral counts; it is protected until 2027-01-15.',
+      ],
+      [
+        'an open deal the program does not let referrals claim',
+        facts({ crm: { openDeals: [openDeal()] } }, noClaims),
+        'jane@acme.com (acme.com) is already talking with our sales team, so it cannot be referred.',
+      ],
       ['a self-referral', facts({ referee: { email: 'pat@partner.io' } }), 'You cannot refer yourself.'],
     ])('%s: in their words, without internal ids', (_what, input, told) => {
       const v = checkSubmission(input);
@@ -224,7 +239,14 @@ describe('checkSubmission', () => {
   });
 
   describe('claims on existing deals', () => {
-    const holder = { referralId: 'ref-held', referrerId: 'referrer-2', referrerName: 'Pia Partner', status: 'accepted' as const, submittedAt: '2026-01-15T10:00:00.000Z', protectedUntil: '2027-01-15T10:00:00.000Z' };
+    const holder = {
+      referralId: 'ref-held',
+      referrerId: 'referrer-2',
+      referrerName: 'Pia Partner',
+      status: 'accepted' as const,
+      submittedAt: '2026-01-15T10:00:00.000Z',
+      protectedUntil: '2027-01-15T10:00:00.000Z',
+    };
 
     it('a referee with one open deal becomes a claim on it, waiting for approval', () => {
       const v = checkSubmission(facts({ crm: { openDeals: [openDeal()] } }));
@@ -235,7 +257,11 @@ describe('checkSubmission', () => {
     });
 
     it('several open deals and none named: choose_deal names them all', () => {
-      const v = checkSubmission(facts({ crm: { openDeals: [openDeal(), openDeal({ id: 'deal-10', name: 'Acme add-on', createdAt: '2026-02-25T00:00:00.000Z' })] } }));
+      const v = checkSubmission(
+        facts({
+          crm: { openDeals: [openDeal(), openDeal({ id: 'deal-10', name: 'Acme add-on', createdAt: '2026-02-25T00:00:00.000Z' })] },
+        }),
+      );
       expect(v.outcome).toBe('choose_deal');
       if (v.outcome !== 'choose_deal') return;
       expect(v.deals.map((d) => d.id)).toEqual(['deal-9', 'deal-10']);
@@ -244,19 +270,28 @@ describe('checkSubmission', () => {
     });
 
     it('a named deal is claimed even when the person has other open deals', () => {
-      const v = checkSubmission(facts({ crm: { openDeals: [openDeal(), openDeal({ id: 'deal-10' })], namedDeal: openDeal({ id: 'deal-10' }) } }));
+      const v = checkSubmission(
+        facts({ crm: { openDeals: [openDeal(), openDeal({ id: 'deal-10' })], namedDeal: openDeal({ id: 'deal-10' }) } }),
+      );
       expect(v).toMatchObject({ outcome: 'claim_pending', claimedDealId: 'deal-10' });
     });
 
     it('a failed claim on a named deal is marked so that nothing is recorded', () => {
-      const v = checkSubmission(facts({ crm: { openDeals: [], namedDeal: openDeal({ isClosed: true, isWon: true, step: 'closed_won' }) } }));
+      const v = checkSubmission(
+        facts({ crm: { openDeals: [], namedDeal: openDeal({ isClosed: true, isWon: true, step: 'closed_won' }) } }),
+      );
       expect(v).toMatchObject({ outcome: 'rejected', code: 'conflict', claim: true, collidesWith: { dealId: 'deal-9' } });
       expect(v.reasons[0]).toContain('already closed won');
     });
 
     it('a deal held by another referrer: reps read who holds it and until when', () => {
       const v = checkSubmission(facts({ crm: { openDeals: [openDeal()], holders: { 'deal-9': [holder] } } }));
-      expect(v).toMatchObject({ outcome: 'rejected', code: 'conflict', collidesWith: { dealId: 'deal-9', referralId: 'ref-held', referrerName: 'Pia Partner' }, protectedUntil: holder.protectedUntil });
+      expect(v).toMatchObject({
+        outcome: 'rejected',
+        code: 'conflict',
+        collidesWith: { dealId: 'deal-9', referralId: 'ref-held', referrerName: 'Pia Partner' },
+        protectedUntil: holder.protectedUntil,
+      });
       expect(v.reasons[0]).toContain("Pia Partner's referral ref-held");
       expect(v.reasons[0]).toContain('protected until 2027-01-15');
     });
@@ -278,7 +313,10 @@ describe('checkSubmission', () => {
 
     it('a program without approval accepts the claim at once, crediting the deal', () => {
       const auto = { ...defaultProgram(), claims: { ...defaultProgram().claims, requireApproval: false } };
-      expect(checkSubmission(facts({ crm: { openDeals: [openDeal()] } }, auto))).toMatchObject({ outcome: 'accepted', claimedDealId: 'deal-9' });
+      expect(checkSubmission(facts({ crm: { openDeals: [openDeal()] } }, auto))).toMatchObject({
+        outcome: 'accepted',
+        claimedDealId: 'deal-9',
+      });
     });
   });
 });

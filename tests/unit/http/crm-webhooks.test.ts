@@ -8,7 +8,7 @@ import { createMetrics } from '../../../src/metrics.ts';
 import type { UseCaseContext } from '../../../src/ports/context.ts';
 
 describe('CRM webhook route', () => {
-  it('answers a fault of ours in the CRM\'s own format: a SOAP fault with a 500, not JSON', async () => {
+  it("answers a fault of ours in the CRM's own format: a SOAP fault with a 500, not JSON", async () => {
     const salesforce = createSalesforceConnector({ clientId: 'id', clientSecret: 'secret', loginUrl: 'https://login.example.test' });
     const broken: RegisteredConnector = {
       ...salesforce,
@@ -27,7 +27,11 @@ describe('CRM webhook route', () => {
     await new Promise((resolve) => server.once('listening', resolve));
     try {
       const { port } = server.address() as { port: number };
-      const res = await fetch(`http://127.0.0.1:${port}/webhooks/salesforce`, { method: 'POST', body: '<x/>', headers: { 'content-type': 'text/xml' } });
+      const res = await fetch(`http://127.0.0.1:${port}/webhooks/salesforce`, {
+        method: 'POST',
+        body: '<x/>',
+        headers: { 'content-type': 'text/xml' },
+      });
       expect(res.status).toBe(500);
       expect(res.headers.get('content-type')).toMatch(/^text\/xml/);
       const body = await res.text();

@@ -26,12 +26,22 @@ const libraryError = (status: number, message: string, fields: Record<string, un
 
 describe('the error mapper keeps the status an upstream library set', () => {
   it.each([
-    [400, 'bad_request'], [401, 'unauthorized'], [403, 'forbidden'], [404, 'not_found'], [405, 'method_not_allowed'],
-    [409, 'conflict'], [412, 'precondition_failed'], [413, 'payload_too_large'], [415, 'unsupported_media_type'],
-    [416, 'range_not_satisfiable'], [429, 'rate_limited'],
+    [400, 'bad_request'],
+    [401, 'unauthorized'],
+    [403, 'forbidden'],
+    [404, 'not_found'],
+    [405, 'method_not_allowed'],
+    [409, 'conflict'],
+    [412, 'precondition_failed'],
+    [413, 'payload_too_large'],
+    [415, 'unsupported_media_type'],
+    [416, 'range_not_satisfiable'],
+    [429, 'rate_limited'],
   ])('%i → %s, with the message the library marked safe to show', async (status, code) => {
     expect(await answerTo(libraryError(status, `library says ${status}`))).toEqual({
-      status, body: { error: { code, message: `library says ${status}`, details: {} } }, unexpected: false,
+      status,
+      body: { error: { code, message: `library says ${status}`, details: {} } },
+      unexpected: false,
     });
   });
 
@@ -42,7 +52,9 @@ describe('the error mapper keeps the status an upstream library set', () => {
   it("answers express's undecodable path parameter (a URIError marked 400) as a 400 that says so", async () => {
     const err = Object.assign(new URIError("Failed to decode param '%ZZ'"), { status: 400, statusCode: 400 });
     expect(await answerTo(err)).toEqual({
-      status: 400, body: { error: { code: 'bad_request', message: 'The path has a malformed percent-escape and could not be decoded.', details: {} } }, unexpected: false,
+      status: 400,
+      body: { error: { code: 'bad_request', message: 'The path has a malformed percent-escape and could not be decoded.', details: {} } },
+      unexpected: false,
     });
   });
 
@@ -54,7 +66,9 @@ describe('the error mapper keeps the status an upstream library set', () => {
 
   it('keeps a 4xx outside the table a client error (400), naming the status', async () => {
     expect(await answerTo(libraryError(418, 'teapot'))).toEqual({
-      status: 400, body: { error: { code: 'bad_request', message: 'teapot (HTTP 418)', details: {} } }, unexpected: false,
+      status: 400,
+      body: { error: { code: 'bad_request', message: 'teapot (HTTP 418)', details: {} } },
+      unexpected: false,
     });
   });
 
@@ -64,7 +78,9 @@ describe('the error mapper keeps the status an upstream library set', () => {
     ['a plain bug', new TypeError('x is undefined')],
   ])('maps %s to internal, reported as unexpected', async (_, err) => {
     expect(await answerTo(err)).toEqual({
-      status: 500, body: { error: { code: 'internal', message: 'Something went wrong on our side.', details: {} } }, unexpected: true,
+      status: 500,
+      body: { error: { code: 'internal', message: 'Something went wrong on our side.', details: {} } },
+      unexpected: true,
     });
   });
 });

@@ -38,7 +38,10 @@ describe('HubSpot error mapping', () => {
   });
 
   it('names the vendor code and message', () => {
-    const error = toCrmError({ status: 409, body: body('Contact already exists. Existing ID: 7', { category: 'CONFLICT' }) }, 'create contact');
+    const error = toCrmError(
+      { status: 409, body: body('Contact already exists. Existing ID: 7', { category: 'CONFLICT' }) },
+      'create contact',
+    );
     expect(error.message).toBe('create contact: HubSpot 409 — Contact already exists. Existing ID: 7');
     expect(error.options.vendorCode).toBe('CONFLICT');
   });

@@ -20,7 +20,11 @@ function hsmetaFiles(dir: string): string[] {
 describe('the HubSpot project in app-manifest/hubspot', () => {
   const app = json('src/app/app-hsmeta.json');
   const webhooks = json('src/app/webhooks/webhooks-hsmeta.json');
-  const subscriptions = [...webhooks.config.subscriptions.crmObjects, ...webhooks.config.subscriptions.legacyCrmObjects, ...webhooks.config.subscriptions.hubEvents];
+  const subscriptions = [
+    ...webhooks.config.subscriptions.crmObjects,
+    ...webhooks.config.subscriptions.legacyCrmObjects,
+    ...webhooks.config.subscriptions.hubEvents,
+  ];
 
   it('asks for exactly the scopes the connector requests at install', () => {
     expect(app.config.auth.requiredScopes).toEqual([...HUBSPOT_SCOPES]);
@@ -34,15 +38,26 @@ describe('the HubSpot project in app-manifest/hubspot', () => {
 
   it('subscribes to what the sandbox delivers, all active', () => {
     expect(subscriptions.every((s) => s.active === true)).toBe(true);
-    const strip = (s: { subscriptionType: string; propertyName?: string; objectType?: string }) => JSON.stringify([s.subscriptionType, s.objectType, s.propertyName]);
+    const strip = (s: { subscriptionType: string; propertyName?: string; objectType?: string }) =>
+      JSON.stringify([s.subscriptionType, s.objectType, s.propertyName]);
     expect(subscriptions.map(strip).sort()).toEqual(DEFAULT_SUBSCRIPTIONS.map(strip).sort());
   });
 
   it('every subscription yields events the parser turns into hints (none ignored)', () => {
     const events = subscriptions.map((s, i) => ({
-      eventId: i, subscriptionId: i, portalId: 1, appId: 2, occurredAt: 1763745600000 + i, attemptNumber: 0,
-      subscriptionType: s.subscriptionType, objectId: 10 + i, propertyName: s.propertyName, propertyValue: 'x',
-      associationType: s.subscriptionType.startsWith('deal') ? 'DEAL_TO_CONTACT' : 'CONTACT_TO_COMPANY', fromObjectId: 1, toObjectId: 2,
+      eventId: i,
+      subscriptionId: i,
+      portalId: 1,
+      appId: 2,
+      occurredAt: 1763745600000 + i,
+      attemptNumber: 0,
+      subscriptionType: s.subscriptionType,
+      objectId: 10 + i,
+      propertyName: s.propertyName,
+      propertyValue: 'x',
+      associationType: s.subscriptionType.startsWith('deal') ? 'DEAL_TO_CONTACT' : 'CONTACT_TO_COMPANY',
+      fromObjectId: 1,
+      toObjectId: 2,
     }));
     expect(parseHubSpotWebhook(Buffer.from(JSON.stringify(events)))).toMatchObject({ ok: true, ignored: 0 });
   });

@@ -3,7 +3,8 @@ import type { CrmEvent } from '../../../connectors/connector.ts';
 import { parseHubSpotWebhook } from '../../../connectors/hubspot/parse-webhook.ts';
 import { readSample, sampleFiles, sampleJson } from '../../fixtures/hubspot/samples.ts';
 
-const parse = (body: unknown, appId?: string) => parseHubSpotWebhook(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), { appId });
+const parse = (body: unknown, appId?: string) =>
+  parseHubSpotWebhook(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), { appId });
 
 function events(body: unknown, appId?: string): CrmEvent[] {
   const parsed = parse(body, appId);
@@ -24,21 +25,35 @@ describe('parsing every webhook sample', () => {
 
   it('contact creation (the documented v1 example)', () => {
     expect(events(readSample('webhooks/contact-creation.json'))).toEqual([
-      expect.objectContaining({ accountId: '62515', objectType: 'contact', objectId: '123', change: 'created', occurredAt: '2019-07-26T04:00:00.000Z' }),
+      expect.objectContaining({
+        accountId: '62515',
+        objectType: 'contact',
+        objectId: '123',
+        change: 'created',
+        occurredAt: '2019-07-26T04:00:00.000Z',
+      }),
     ]);
   });
 
   it('property changes keep the property; the docs variant with eventType parses the same', () => {
     const [viaSubscriptionType] = events(readSample('webhooks/contact-propertyChange.json'));
     const [viaEventType, creation] = events(readSample('webhooks/documented-mixed-batch.json'));
-    expect(viaSubscriptionType).toMatchObject({ objectType: 'contact', objectId: '1246965', change: 'updated', property: 'lifecyclestage', accountId: '33' });
+    expect(viaSubscriptionType).toMatchObject({
+      objectType: 'contact',
+      objectId: '1246965',
+      change: 'updated',
+      property: 'lifecyclestage',
+      accountId: '33',
+    });
     expect(viaEventType).toMatchObject({ objectType: 'contact', objectId: '1246965', change: 'updated', property: 'lifecyclestage' });
     expect(viaEventType?.eventKey).toBe(viaSubscriptionType?.eventKey);
     expect(creation).toMatchObject({ objectId: '1246978', change: 'created' });
   });
 
   it('deal creation, stage changes (out of order, one on a retry) and deletion', () => {
-    expect(events(readSample('webhooks/deal-creation.json'))).toEqual([expect.objectContaining({ objectType: 'deal', objectId: '48211950113', change: 'created' })]);
+    expect(events(readSample('webhooks/deal-creation.json'))).toEqual([
+      expect.objectContaining({ objectType: 'deal', objectId: '48211950113', change: 'created' }),
+    ]);
     const stages = events(readSample('webhooks/deal-propertyChange-dealstage.json'));
     expect(stages.map((e) => [e.objectId, e.property, e.change])).toEqual([
       ['48211950113', 'dealstage', 'updated'],
@@ -46,7 +61,9 @@ describe('parsing every webhook sample', () => {
       ['48211950245', 'dealstage', 'updated'],
     ]);
     expect(new Set(stages.map((e) => e.eventKey)).size).toBe(3);
-    expect(events(readSample('webhooks/deal-deletion.json'))).toEqual([expect.objectContaining({ objectId: '48211950377', change: 'deleted' })]);
+    expect(events(readSample('webhooks/deal-deletion.json'))).toEqual([
+      expect.objectContaining({ objectId: '48211950377', change: 'deleted' }),
+    ]);
   });
 
   it('company property change', () => {
@@ -57,8 +74,17 @@ describe('parsing every webhook sample', () => {
 
   it('generic association change: one event per direction, the other side related', () => {
     const [dealSide, contactSide] = events(readSample('webhooks/object-associationChange.json'));
-    expect(dealSide).toMatchObject({ objectType: 'deal', objectId: '48211950113', change: 'associated', related: [{ objectType: 'contact', objectId: '90112233' }] });
-    expect(contactSide).toMatchObject({ objectType: 'contact', objectId: '90112233', related: [{ objectType: 'deal', objectId: '48211950113' }] });
+    expect(dealSide).toMatchObject({
+      objectType: 'deal',
+      objectId: '48211950113',
+      change: 'associated',
+      related: [{ objectType: 'contact', objectId: '90112233' }],
+    });
+    expect(contactSide).toMatchObject({
+      objectType: 'contact',
+      objectId: '90112233',
+      related: [{ objectType: 'deal', objectId: '48211950113' }],
+    });
     expect(dealSide?.eventKey).not.toBe(contactSide?.eventKey);
   });
 
@@ -66,20 +92,54 @@ describe('parsing every webhook sample', () => {
     const envelope = sampleJson<{ rawBody: string }>('webhooks/delivery-envelope-example.json');
     const parsed = events(envelope.rawBody);
     expect(parsed).toHaveLength(3);
-    expect(parsed[2]).toMatchObject({ objectType: 'deal', objectId: '48211950245', change: 'updated', property: 'dealstage', occurredAt: '2025-11-21T15:11:40.000Z' });
+    expect(parsed[2]).toMatchObject({
+      objectType: 'deal',
+      objectId: '48211950245',
+      change: 'updated',
+      property: 'dealstage',
+      occurredAt: '2025-11-21T15:11:40.000Z',
+    });
   });
 });
 
 describe('HubSpot webhook parsing rules', () => {
   it('legacy association events name both sides through associationType', () => {
-    const [event] = events([{ ...base, subscriptionType: 'contact.associationChange', associationType: 'CONTACT_TO_COMPANY', fromObjectId: 5, toObjectId: 6, associationRemoved: true, isPrimaryAssociation: false }]);
-    expect(event).toMatchObject({ objectType: 'contact', objectId: '5', change: 'associated', related: [{ objectType: 'company', objectId: '6' }] });
+    const [event] = events([
+      {
+        ...base,
+        subscriptionType: 'contact.associationChange',
+        associationType: 'CONTACT_TO_COMPANY',
+        fromObjectId: 5,
+        toObjectId: 6,
+        associationRemoved: true,
+        isPrimaryAssociation: false,
+      },
+    ]);
+    expect(event).toMatchObject({
+      objectType: 'contact',
+      objectId: '5',
+      change: 'associated',
+      related: [{ objectType: 'company', objectId: '6' }],
+    });
   });
 
   it('a merge names the winner and the merged records as related', () => {
-    const [event] = events([{ ...base, subscriptionType: 'contact.merge', objectId: 90, primaryObjectId: 90, mergedObjectIds: [91, 92], newObjectId: 90, numberOfPropertiesMoved: 3 }]);
+    const [event] = events([
+      {
+        ...base,
+        subscriptionType: 'contact.merge',
+        objectId: 90,
+        primaryObjectId: 90,
+        mergedObjectIds: [91, 92],
+        newObjectId: 90,
+        numberOfPropertiesMoved: 3,
+      },
+    ]);
     expect(event).toMatchObject({ objectType: 'contact', objectId: '90', change: 'merged' });
-    expect(event?.related).toEqual([{ objectType: 'contact', objectId: '91' }, { objectType: 'contact', objectId: '92' }]);
+    expect(event?.related).toEqual([
+      { objectType: 'contact', objectId: '91' },
+      { objectType: 'contact', objectId: '92' },
+    ]);
   });
 
   it('generic object.* events resolve the object from objectTypeId; unknown kinds are counted as ignored', () => {
@@ -93,7 +153,12 @@ describe('HubSpot webhook parsing rules', () => {
       { ...base, subscriptionType: 'deal.restore', objectId: 12 },
     ]);
     expect(parsed).toMatchObject({ ok: true, ignored: 4 });
-    if (parsed.ok) expect(parsed.events.map((e) => [e.objectType, e.objectId, e.change])).toEqual([['deal', '7', 'created'], ['contact', '11', 'deleted'], ['deal', '12', 'restored']]);
+    if (parsed.ok)
+      expect(parsed.events.map((e) => [e.objectType, e.objectId, e.change])).toEqual([
+        ['deal', '7', 'created'],
+        ['contact', '11', 'deleted'],
+        ['deal', '12', 'restored'],
+      ]);
   });
 
   it('a retried notification keeps its key; a different value or time gets a new one', () => {
@@ -109,14 +174,23 @@ describe('HubSpot webhook parsing rules', () => {
   it('gives occurredAt as an ISO instant to the millisecond, within a second and across seconds', () => {
     const at = (occurredAt: number) => events([{ ...base, subscriptionType: 'deal.creation', objectId: 1, occurredAt }])[0]?.occurredAt;
     const second = Date.UTC(2026, 10, 22, 9, 59, 59);
-    expect([0, 7, 42, 999, 1000, 1005].map((ms) => at(second + ms))).toEqual([0, 7, 42, 999, 1000, 1005].map((ms) => new Date(second + ms).toISOString()));
+    expect([0, 7, 42, 999, 1000, 1005].map((ms) => at(second + ms))).toEqual(
+      [0, 7, 42, 999, 1000, 1005].map((ms) => new Date(second + ms).toISOString()),
+    );
     expect(at(-1)).toBe('1969-12-31T23:59:59.999Z');
     expect(at(second + 0.9)).toBe(new Date(second + 0.9).toISOString());
   });
 
   it('with an appId, events of other apps sharing the URL are ignored', () => {
-    expect(parse([{ ...base, subscriptionType: 'deal.creation', objectId: 1 }, { ...base, appId: 1, subscriptionType: 'deal.creation', objectId: 2 }], '3145926'))
-      .toMatchObject({ ok: true, ignored: 1, events: [{ objectId: '1' }] });
+    expect(
+      parse(
+        [
+          { ...base, subscriptionType: 'deal.creation', objectId: 1 },
+          { ...base, appId: 1, subscriptionType: 'deal.creation', objectId: 2 },
+        ],
+        '3145926',
+      ),
+    ).toMatchObject({ ok: true, ignored: 1, events: [{ objectId: '1' }] });
   });
 
   it.each([
@@ -128,12 +202,23 @@ describe('HubSpot webhook parsing rules', () => {
     ['object.creation', { objectTypeId: 'constructor' }],
     ['object.associationChange', { fromObjectTypeId: '__proto__', toObjectTypeId: 'toString', fromObjectId: 1, toObjectId: 2 }],
   ])('ignores %s %o like any unsupported event, keeping the good ones', (subscriptionType, extra) => {
-    const parsed = parse([{ ...base, subscriptionType, objectId: 5, ...extra }, { ...base, subscriptionType: 'deal.creation', objectId: 6 }]);
-    expect(parsed).toEqual({ ok: true, ignored: 1, accountIds: ['24681357'], events: [expect.objectContaining({ objectType: 'deal', objectId: '6' })] });
+    const parsed = parse([
+      { ...base, subscriptionType, objectId: 5, ...extra },
+      { ...base, subscriptionType: 'deal.creation', objectId: 6 },
+    ]);
+    expect(parsed).toEqual({
+      ok: true,
+      ignored: 1,
+      accountIds: ['24681357'],
+      events: [expect.objectContaining({ objectType: 'deal', objectId: '6' })],
+    });
   });
 
   it('names every portal of a batch, including one whose events were all ignored', () => {
-    const parsed = parse([{ ...base, subscriptionType: 'deal.creation', objectId: 1 }, { ...base, portalId: 99, subscriptionType: 'ticket.creation', objectId: 2 }]);
+    const parsed = parse([
+      { ...base, subscriptionType: 'deal.creation', objectId: 1 },
+      { ...base, portalId: 99, subscriptionType: 'ticket.creation', objectId: 2 },
+    ]);
     expect(parsed).toMatchObject({ ok: true, ignored: 1, accountIds: ['24681357', '99'] });
   });
 
@@ -147,24 +232,43 @@ describe('HubSpot webhook parsing rules', () => {
     ['a value longer than HubSpot allows', { propertyValue: 'x'.repeat(65_537) }, 'has a value longer than 65536 characters'],
     ['more values than an event holds', { mergedObjectIds: Array.from({ length: 1_000 }, (_, i) => i) }, 'has more than 1000 values'],
   ])('refuses %s', (_, extra, reason) => {
-    expect(parse([{ ...base, subscriptionType: 'deal.propertyChange', objectId: 1, ...extra }])).toEqual({ ok: false, reason: `event 0 ${reason}` });
+    expect(parse([{ ...base, subscriptionType: 'deal.propertyChange', objectId: 1, ...extra }])).toEqual({
+      ok: false,
+      reason: `event 0 ${reason}`,
+    });
   });
 
   it('keeps a flat event with the longest value HubSpot allows and a merge of many ids', () => {
-    expect(events([
-      { ...base, subscriptionType: 'deal.propertyChange', objectId: 1, propertyName: 'description', propertyValue: 'x'.repeat(65_536) },
-      { ...base, subscriptionType: 'deal.merge', objectId: 2, primaryObjectId: 2, mergedObjectIds: Array.from({ length: 100 }, (_, i) => i + 10) },
-    ])).toHaveLength(2);
+    expect(
+      events([
+        { ...base, subscriptionType: 'deal.propertyChange', objectId: 1, propertyName: 'description', propertyValue: 'x'.repeat(65_536) },
+        {
+          ...base,
+          subscriptionType: 'deal.merge',
+          objectId: 2,
+          primaryObjectId: 2,
+          mergedObjectIds: Array.from({ length: 100 }, (_, i) => i + 10),
+        },
+      ]),
+    ).toHaveLength(2);
   });
 
-  it('ignores an id too long to be HubSpot\'s', () => {
-    expect(parse([{ ...base, subscriptionType: 'deal.creation', objectId: '9'.repeat(65) }])).toMatchObject({ ok: true, ignored: 1, events: [] });
+  it("ignores an id too long to be HubSpot's", () => {
+    expect(parse([{ ...base, subscriptionType: 'deal.creation', objectId: '9'.repeat(65) }])).toMatchObject({
+      ok: true,
+      ignored: 1,
+      events: [],
+    });
   });
 
   it.each([
     ['not JSON', '[{', 'not valid JSON'],
     ['an object, not an array', { events: [] }, 'JSON array'],
-    ['over 100 events', Array.from({ length: 101 }, (_, i) => ({ ...base, subscriptionType: 'deal.creation', objectId: i })), 'at most 100'],
+    [
+      'over 100 events',
+      Array.from({ length: 101 }, (_, i) => ({ ...base, subscriptionType: 'deal.creation', objectId: i })),
+      'at most 100',
+    ],
     ['an event without portalId', [{ subscriptionType: 'deal.creation', objectId: 1, occurredAt: 1 }], 'lacks'],
     ['an occurredAt no date can hold', [{ ...base, subscriptionType: 'deal.creation', objectId: 1, occurredAt: 1e17 }], 'lacks'],
     ['a non-object event', [42], 'not an object'],

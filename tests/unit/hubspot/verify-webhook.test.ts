@@ -72,13 +72,22 @@ describe('HubSpot signature v3 with the sample vectors', () => {
     expect(decodeSignedUri(v.uriAsReceived ?? '')).toBe(v.uriAsSigned);
     expect(decodeSignedUri('https://x.example/a%20b?q=%3a%2f')).toBe('https://x.example/a%20b?q=:/');
     const undecoded = /EWq\+[^ ]+=/.exec(v.note ?? '')?.[0] ?? '';
-    const withUndecoded = request(v, { headers: { 'x-hubspot-signature-v3': undecoded, 'x-hubspot-request-timestamp': String(v.timestamp) } });
+    const withUndecoded = request(v, {
+      headers: { 'x-hubspot-signature-v3': undecoded, 'x-hubspot-request-timestamp': String(v.timestamp) },
+    });
     expect(verifyHubSpotSignature(withUndecoded, v.clientSecret, justAfter(v)).ok).toBe(false);
   });
 
   it('accepts the delivery envelope sample as HubSpot sends it (mixed-case headers)', () => {
-    const envelope = sampleJson<{ method: string; url: string; headers: Record<string, string>; clientSecret: string; rawBody: string }>('webhooks/delivery-envelope-example.json');
-    const inbound: InboundRequest = { method: envelope.method, url: envelope.url, headers: envelope.headers, rawBody: Buffer.from(envelope.rawBody) };
+    const envelope = sampleJson<{ method: string; url: string; headers: Record<string, string>; clientSecret: string; rawBody: string }>(
+      'webhooks/delivery-envelope-example.json',
+    );
+    const inbound: InboundRequest = {
+      method: envelope.method,
+      url: envelope.url,
+      headers: envelope.headers,
+      rawBody: Buffer.from(envelope.rawBody),
+    };
     const sentAt = Number(envelope.headers['X-HubSpot-Request-Timestamp']);
     expect(verifyHubSpotSignature(inbound, envelope.clientSecret, new Date(sentAt + 1000))).toEqual({ ok: true });
   });
@@ -86,7 +95,10 @@ describe('HubSpot signature v3 with the sample vectors', () => {
   it('refuses missing headers, non-numeric timestamps and signatures of the wrong length without throwing', () => {
     const v = vector('v3-deal-batch');
     const now = justAfter(v);
-    expect(verifyHubSpotSignature(request(v, { headers: {} }), v.clientSecret, now)).toEqual({ ok: false, reason: expect.stringContaining('missing') });
+    expect(verifyHubSpotSignature(request(v, { headers: {} }), v.clientSecret, now)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('missing'),
+    });
     const badTs = request(v, { headers: { 'x-hubspot-signature-v3': 'x', 'x-hubspot-request-timestamp': '2026-11-21' } });
     expect(verifyHubSpotSignature(badTs, v.clientSecret, now).ok).toBe(false);
     const short = request(v, { headers: { 'x-hubspot-signature-v3': 'abc', 'x-hubspot-request-timestamp': String(v.timestamp) } });
@@ -97,11 +109,23 @@ describe('HubSpot signature v3 with the sample vectors', () => {
 describe('signV3 agrees with HubSpot SDK Signature.getSignature (over the decoded URI)', () => {
   it('for arbitrary bodies, paths and timestamps', () => {
     fc.assert(
-      fc.property(fc.string(), fc.webPath(), fc.string({ minLength: 1 }), fc.integer({ min: 0, max: 2 ** 42 }), (body, webPath, secret, ts) => {
-        const url = `https://sync.example.com${webPath}?ref=ops%40example.com`;
-        const sdk = Signature.getSignature('POST', 'v3', { signature: '', clientSecret: secret, requestBody: body, url: decodeSignedUri(url), timestamp: ts });
-        expect(signV3(secret, 'POST', url, Buffer.from(body), String(ts))).toBe(sdk);
-      }),
+      fc.property(
+        fc.string(),
+        fc.webPath(),
+        fc.string({ minLength: 1 }),
+        fc.integer({ min: 0, max: 2 ** 42 }),
+        (body, webPath, secret, ts) => {
+          const url = `https://sync.example.com${webPath}?ref=ops%40example.com`;
+          const sdk = Signature.getSignature('POST', 'v3', {
+            signature: '',
+            clientSecret: secret,
+            requestBody: body,
+            url: decodeSignedUri(url),
+            timestamp: ts,
+          });
+          expect(signV3(secret, 'POST', url, Buffer.from(body), String(ts))).toBe(sdk);
+        },
+      ),
       { numRuns: 50 },
     );
   });

@@ -21,8 +21,14 @@ describe('referrerView', () => {
 
   test.each([
     [{ showStage: false }, (v: ReturnType<typeof referrerView>) => expect(v.deal).toBeUndefined()],
-    [{ showReward: false }, (v: ReturnType<typeof referrerView>) => expect(v.reward).toEqual({ id: 'rwd_1', status: 'approved', dueDate: '2026-06-30' })],
-    [{ showDealAmount: true }, (v: ReturnType<typeof referrerView>) => expect(v.deal).toEqual({ stage: 'Negotiation', amount: 25_000, currency: 'USD' })],
+    [
+      { showReward: false },
+      (v: ReturnType<typeof referrerView>) => expect(v.reward).toEqual({ id: 'rwd_1', status: 'approved', dueDate: '2026-06-30' }),
+    ],
+    [
+      { showDealAmount: true },
+      (v: ReturnType<typeof referrerView>) => expect(v.deal).toEqual({ stage: 'Negotiation', amount: 25_000, currency: 'USD' }),
+    ],
     [{ showInternalNotes: true }, (v: ReturnType<typeof referrerView>) => expect(v.referral?.notes).toBe('CFO is sceptical')],
   ])('discretion %o', (change, check) => {
     check(referrerView(data, { ...defaults, ...change }));

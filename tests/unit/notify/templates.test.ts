@@ -11,7 +11,16 @@ const data: VisibleData = {
 };
 
 function payload(topic: EmailPayload['topic'], extra: Partial<EmailPayload> = {}): EmailPayload {
-  return { topic, messageId: 'msg_1', occurredAt: '2026-03-10T10:00:00.000Z', program, audience: 'referrer', data, to: { name: 'Ann', email: 'ann@p.test' }, ...extra };
+  return {
+    topic,
+    messageId: 'msg_1',
+    occurredAt: '2026-03-10T10:00:00.000Z',
+    program,
+    audience: 'referrer',
+    data,
+    to: { name: 'Ann', email: 'ann@p.test' },
+    ...extra,
+  };
 }
 
 describe('templates', () => {
@@ -34,9 +43,13 @@ describe('templates', () => {
 
   test('declines and losses say why', () => {
     const declined = { ...data, referral: { ...data.referral!, reason: 'already referred by someone else on 2026-01-04' } };
-    expect(renderEmail(payload('referral.declined', { data: declined }), undefined).text).toContain('Reason: already referred by someone else on 2026-01-04.');
+    expect(renderEmail(payload('referral.declined', { data: declined }), undefined).text).toContain(
+      'Reason: already referred by someone else on 2026-01-04.',
+    );
     const expired = { ...data, referral: { ...data.referral!, reason: 'expired' } };
-    expect(renderEmail(payload('referral.lost', { data: expired }), undefined).text).toContain('expired: the referral window passed without a deal');
+    expect(renderEmail(payload('referral.lost', { data: expired }), undefined).text).toContain(
+      'expired: the referral window passed without a deal',
+    );
   });
 
   test('rewards show the amount in the currency, when the program shows it', () => {

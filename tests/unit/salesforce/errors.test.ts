@@ -32,7 +32,9 @@ describe('Salesforce error mapping', () => {
 
   it('waits long on the daily limit and briefly on the concurrent one', () => {
     expect(salesforceError('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.').retryAfterMs).toBe(DAILY_LIMIT_HOLD_MS);
-    expect(salesforceError('REQUEST_LIMIT_EXCEEDED', 'ConcurrentRequests (Concurrent API Requests) Limit exceeded.').retryAfterMs).toBeLessThan(60_000);
+    expect(
+      salesforceError('REQUEST_LIMIT_EXCEEDED', 'ConcurrentRequests (Concurrent API Requests) Limit exceeded.').retryAfterMs,
+    ).toBeLessThan(60_000);
   });
 
   it.each([
@@ -49,7 +51,10 @@ describe('Salesforce error mapping', () => {
   });
 
   it('maps the token endpoint invalid_grant to auth_revoked, as jsforce throws it', () => {
-    const token = JSON.parse(readFileSync(new URL('../token-error.invalid_grant.json', errorsDir), 'utf8')) as { error: string; error_description: string };
+    const token = JSON.parse(readFileSync(new URL('../token-error.invalid_grant.json', errorsDir), 'utf8')) as {
+      error: string;
+      error_description: string;
+    };
     const thrown = Object.assign(new Error(token.error_description), { name: token.error });
     expect(toCrmError(thrown)).toMatchObject({ code: 'auth_revoked', retryable: false, options: { vendorCode: 'invalid_grant' } });
   });
@@ -64,7 +69,10 @@ describe('Salesforce error mapping', () => {
   it('unwraps MULTIPLE_API_ERRORS to the first error', () => {
     const multi = Object.assign(new Error('Multiple errors returned.'), {
       errorCode: 'MULTIPLE_API_ERRORS',
-      data: [{ errorCode: 'UNABLE_TO_LOCK_ROW', message: 'locked' }, { errorCode: 'DUPLICATE_VALUE', message: 'dup' }],
+      data: [
+        { errorCode: 'UNABLE_TO_LOCK_ROW', message: 'locked' },
+        { errorCode: 'DUPLICATE_VALUE', message: 'dup' },
+      ],
     });
     expect(toCrmError(multi)).toMatchObject({ code: 'conflict', retryable: true });
   });

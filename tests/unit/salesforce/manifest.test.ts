@@ -11,13 +11,23 @@ const read = (rel: string) => parser.parse(readFileSync(new URL(rel, source), 'u
 
 describe('Salesforce package metadata', () => {
   it('ships every custom field the connector requires', () => {
-    const custom = requiredMetadata(salesforceNames('')).flatMap((o) => o.fields.filter((f) => f.name.endsWith('__c')).map((f) => `${o.object}/fields/${f.name}`));
+    const custom = requiredMetadata(salesforceNames('')).flatMap((o) =>
+      o.fields.filter((f) => f.name.endsWith('__c')).map((f) => `${o.object}/fields/${f.name}`),
+    );
     expect(custom.filter((f) => !existsSync(new URL(`objects/${f}.field-meta.xml`, source)))).toEqual([]);
   });
 
   it('makes Referloop_Id__c a unique external id and the lookups child relationship Referrals', () => {
-    expect(read('objects/Referral__c/fields/Referloop_Id__c.field-meta.xml').CustomField).toMatchObject({ externalId: true, unique: true, type: 'Text' });
-    for (const [field, target] of [['Lead__c', 'Lead'], ['Contact__c', 'Contact'], ['Opportunity__c', 'Opportunity']]) {
+    expect(read('objects/Referral__c/fields/Referloop_Id__c.field-meta.xml').CustomField).toMatchObject({
+      externalId: true,
+      unique: true,
+      type: 'Text',
+    });
+    for (const [field, target] of [
+      ['Lead__c', 'Lead'],
+      ['Contact__c', 'Contact'],
+      ['Opportunity__c', 'Opportunity'],
+    ]) {
       const lookup = read(`objects/Referral__c/fields/${field}.field-meta.xml`).CustomField;
       expect(lookup).toMatchObject({ type: 'Lookup', referenceTo: target, relationshipName: 'Referrals' });
     }
@@ -25,7 +35,11 @@ describe('Salesforce package metadata', () => {
 
   it('sends in each outbound message the fields the sandbox sends', () => {
     for (const [object, fields] of Object.entries(outboundFields(''))) {
-      const message = read(`workflows/${object}.workflow-meta.xml`).Workflow?.outboundMessages as { fields: string[]; endpointUrl: string; includeSessionId: boolean };
+      const message = read(`workflows/${object}.workflow-meta.xml`).Workflow?.outboundMessages as {
+        fields: string[];
+        endpointUrl: string;
+        includeSessionId: boolean;
+      };
       expect(message.fields).toEqual(['Id', ...fields]);
       expect(message.endpointUrl).toMatch(/^https:\/\/.+\/webhooks\/salesforce$/);
       expect(message.includeSessionId).toBe(false);

@@ -20,24 +20,43 @@ const opportunity = {
   ContactId: '0035g00000PqLx7AAF',
   LeadSource: 'Partner Referral',
   SystemModstamp: '2026-09-21T14:13:20.000+0000',
-  OpportunityContactRoles: { totalSize: 2, done: true, records: [{ ContactId: '0035g00000PqLx7AAF' }, { ContactId: '0035g00000PqLy9AAF' }] },
+  OpportunityContactRoles: {
+    totalSize: 2,
+    done: true,
+    records: [{ ContactId: '0035g00000PqLx7AAF' }, { ContactId: '0035g00000PqLy9AAF' }],
+  },
 };
 
 describe('Salesforce deal mapping', () => {
   it('takes won and closed from IsWon/IsClosed, whatever the stage is called', () => {
-    expect(toDeal(opportunity, single, settings)).toMatchObject({ isWon: true, isClosed: true, stageId: 'Contrat signé', pipelineId: 'default' });
-    expect(toDeal({ ...opportunity, StageName: 'Closed Won', IsWon: false, IsClosed: false }, single, settings)).toMatchObject({ isWon: false, isClosed: false });
+    expect(toDeal(opportunity, single, settings)).toMatchObject({
+      isWon: true,
+      isClosed: true,
+      stageId: 'Contrat signé',
+      pipelineId: 'default',
+    });
+    expect(toDeal({ ...opportunity, StageName: 'Closed Won', IsWon: false, IsClosed: false }, single, settings)).toMatchObject({
+      isWon: false,
+      isClosed: false,
+    });
   });
 
   it('keeps amounts in minor units of the org currency, first-year value = amount by default', () => {
-    expect(toDeal(opportunity, single, settings)).toMatchObject({ amountCents: 4_800_000, firstYearValueCents: 4_800_000, currency: 'USD' });
+    expect(toDeal(opportunity, single, settings)).toMatchObject({
+      amountCents: 4_800_000,
+      firstYearValueCents: 4_800_000,
+      currency: 'USD',
+    });
     expect(toDeal({ ...opportunity, Amount: 12345.67 }, single, settings).amountCents).toBe(1_234_567);
     expect(toDeal({ ...opportunity, Amount: null }, single, settings).amountCents).toBeNull();
   });
 
   it("honours each record's CurrencyIsoCode in multi-currency orgs", () => {
     const multi = { multiCurrency: true, firstYearValueField: null };
-    expect(toDeal({ ...opportunity, CurrencyIsoCode: 'JPY', Amount: 5_000_000 }, multi, settings)).toMatchObject({ currency: 'JPY', amountCents: 5_000_000 });
+    expect(toDeal({ ...opportunity, CurrencyIsoCode: 'JPY', Amount: 5_000_000 }, multi, settings)).toMatchObject({
+      currency: 'JPY',
+      amountCents: 5_000_000,
+    });
     expect(toDeal({ ...opportunity, CurrencyIsoCode: 'EUR' }, multi, settings)).toMatchObject({ currency: 'EUR', amountCents: 4_800_000 });
     const eurOrg = resolveSettings({ clientId: 'id', clientSecret: 's', loginUrl: 'x', defaultCurrency: 'EUR' });
     expect(toDeal(opportunity, single, eurOrg).currency).toBe('EUR');
@@ -45,7 +64,10 @@ describe('Salesforce deal mapping', () => {
 
   it('uses the configured first-year value field when the org has it', () => {
     const org = { multiCurrency: false, firstYearValueField: 'ACV__c' };
-    expect(toDeal({ ...opportunity, ACV__c: 25_000 }, org, settings)).toMatchObject({ amountCents: 4_800_000, firstYearValueCents: 2_500_000 });
+    expect(toDeal({ ...opportunity, ACV__c: 25_000 }, org, settings)).toMatchObject({
+      amountCents: 4_800_000,
+      firstYearValueCents: 2_500_000,
+    });
   });
 
   it('collects contacts from ContactId and contact roles, companies from AccountId, 18-char ids', () => {
@@ -75,7 +97,10 @@ describe('Salesforce deal mapping', () => {
     [0.5, 'JPY', 1],
     [1.2345, 'KWD', 1_235],
   ])('reads Amount %d %s as the digits the JSON carried, half up: %i', (amount, currency, minor) => {
-    expect(toDeal({ ...opportunity, CurrencyIsoCode: currency, Amount: amount }, { multiCurrency: true, firstYearValueField: null }, settings).amountCents).toBe(minor);
+    expect(
+      toDeal({ ...opportunity, CurrencyIsoCode: currency, Amount: amount }, { multiCurrency: true, firstYearValueField: null }, settings)
+        .amountCents,
+    ).toBe(minor);
   });
 
   it('refuses an amount beyond a safe integer of minor units with a clear error', () => {
@@ -121,7 +146,11 @@ describe('Salesforce person and helpers', () => {
   });
 
   it('prefixes package names with the namespace', () => {
-    expect(salesforceNames('rl').referral).toMatchObject({ object: 'rl__Referral__c', referloopId: 'rl__Referloop_Id__c', lead: 'rl__Lead__c' });
+    expect(salesforceNames('rl').referral).toMatchObject({
+      object: 'rl__Referral__c',
+      referloopId: 'rl__Referloop_Id__c',
+      lead: 'rl__Lead__c',
+    });
     expect(salesforceNames('').opportunity.attributedAmount).toBe('Attributed_Amount__c');
   });
 });

@@ -6,7 +6,8 @@ import { createSalesforceConnector } from '../../../connectors/salesforce/index.
 
 const samples = new URL('../../fixtures/salesforce/samples/', import.meta.url);
 const SAMPLE_SECRET = 'EXAMPLE_CLIENT_SECRET_do_not_use';
-const load = (name: string) => JSON.parse(readFileSync(new URL(name, samples), 'utf8')) as { id: string; issued_at: string; signature: string };
+const load = (name: string) =>
+  JSON.parse(readFileSync(new URL(name, samples), 'utf8')) as { id: string; issued_at: string; signature: string };
 
 describe('Salesforce token response signature', () => {
   it.each(['token-response.authorization_code.json', 'token-response.refresh_token.json'])('verifies %s', (name) => {
@@ -38,7 +39,9 @@ describe('Salesforce authorize URL', () => {
       redirect_uri: 'https://referloop.test/oauth/salesforce/callback',
       scope: 'api refresh_token',
       state: '7f3c2a9e',
-      code_challenge: createHash('sha256').update(codeVerifier ?? '').digest('base64url'),
+      code_challenge: createHash('sha256')
+        .update(codeVerifier ?? '')
+        .digest('base64url'),
       code_challenge_method: 'S256',
     });
     expect(codeVerifier).toMatch(/^[A-Za-z0-9_-]{43,128}$/);

@@ -7,7 +7,10 @@ const samples = new URL('../../fixtures/salesforce/samples/', import.meta.url);
 const sampleXml = readFileSync(new URL('opportunity-stage-change.request.xml', samples), 'utf8');
 const { webhooks } = createSalesforceConnector({ clientId: 'id', clientSecret: 'secret', loginUrl: 'https://login.example.test' });
 
-function request(body: string, headers: Record<string, string> = { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' }): InboundRequest {
+function request(
+  body: string,
+  headers: Record<string, string> = { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+): InboundRequest {
   return { method: 'POST', url: 'https://referloop.test/webhooks/salesforce', headers, rawBody: Buffer.from(body) };
 }
 
@@ -35,7 +38,9 @@ describe('Salesforce Outbound Message parsing', () => {
   it('normalizes 15-char org and record ids to 18 chars and follows a converted lead', () => {
     const xml = sampleXml
       .replace('<OrganizationId>00D5g00000KqRfLEAV</OrganizationId>', '<OrganizationId>00D5g00000KqRfL</OrganizationId>')
-      .replace(/<Notification>[\s\S]*?<\/Notification>\s*<Notification>[\s\S]*?<\/Notification>/, `<Notification>
+      .replace(
+        /<Notification>[\s\S]*?<\/Notification>\s*<Notification>[\s\S]*?<\/Notification>/,
+        `<Notification>
     <Id>04l5g00000HwTqC</Id>
     <sObject xsi:type="sf:Lead" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">
      <sf:Id>00Q5g00000MnBv3</sf:Id>
@@ -44,7 +49,8 @@ describe('Salesforce Outbound Message parsing', () => {
      <sf:ConvertedOpportunityId xsi:nil="true"/>
      <sf:IsConverted>true</sf:IsConverted>
     </sObject>
-   </Notification>`);
+   </Notification>`,
+      );
     const parsed = webhooks.parse(request(xml));
     if (!parsed.ok) throw new Error(parsed.reason);
     expect(parsed.events[0]).toMatchObject({
@@ -70,7 +76,10 @@ describe('Salesforce Outbound Message parsing', () => {
 
   it('refuses SOAP nested deeper than the limit, without throwing', () => {
     const deep = `${'<a>'.repeat(100)}x${'</a>'.repeat(100)}`;
-    const xml = sampleXml.replace('<sf:Id>0065g00000RfRl1AAF</sf:Id>', `<sf:Id>0065g00000RfRl1AAF</sf:Id><sf:Description>${deep}</sf:Description>`);
+    const xml = sampleXml.replace(
+      '<sf:Id>0065g00000RfRl1AAF</sf:Id>',
+      `<sf:Id>0065g00000RfRl1AAF</sf:Id><sf:Description>${deep}</sf:Description>`,
+    );
     expect(xml).not.toBe(sampleXml);
     expect(webhooks.verify(request(xml), new Date())).toEqual({ ok: false, reason: expect.stringMatching(/at most 32 levels deep/) });
     expect(webhooks.parse(request(xml))).toMatchObject({ ok: false });
@@ -111,7 +120,11 @@ describe('Salesforce Outbound Message verification', () => {
 describe('Salesforce Outbound Message replies', () => {
   it('acknowledges with exactly the documented Ack', () => {
     const ack = webhooks.acknowledge();
-    expect(ack).toEqual({ status: 200, contentType: 'text/xml; charset=utf-8', body: readFileSync(new URL('ack.response.xml', samples), 'utf8') });
+    expect(ack).toEqual({
+      status: 200,
+      contentType: 'text/xml; charset=utf-8',
+      body: readFileSync(new URL('ack.response.xml', samples), 'utf8'),
+    });
   });
 
   it('refuses with a SOAP fault carrying the escaped reason', () => {

@@ -31,7 +31,10 @@ describe('planSetup', () => {
   });
 
   it('as root with apt, installs every missing package in one apt-get call', () => {
-    expect(planSetup(facts(bare))).toEqual({ kind: 'provision', steps: [{ kind: 'apt-install', packages: ['redis-server', 'chromium', 'postgresql'] }] });
+    expect(planSetup(facts(bare))).toEqual({
+      kind: 'provision',
+      steps: [{ kind: 'apt-install', packages: ['redis-server', 'chromium', 'postgresql'] }],
+    });
   });
 
   it('then configures the PostgreSQL it installed for the tests and restarts it when Debian already started it', () => {
@@ -46,7 +49,10 @@ describe('planSetup', () => {
   });
 
   it('starts an installed, stopped cluster without touching its configuration', () => {
-    expect(planSetup(facts({ postgres: { answering: false } }))).toEqual({ kind: 'provision', steps: [{ kind: 'start-postgres', version: '15' }] });
+    expect(planSetup(facts({ postgres: { answering: false } }))).toEqual({
+      kind: 'provision',
+      steps: [{ kind: 'start-postgres', version: '15' }],
+    });
   });
 
   it('creates a missing cluster on the newest installed server, with trust authentication', () => {
