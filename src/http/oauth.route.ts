@@ -27,7 +27,7 @@ export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string, settings
       res
         .status(404)
         .type('html')
-        .send(page('Not available', `<p>${escape(req.params.crm)} is not configured on this Referloop.</p>`));
+        .send(page('Not available', `<p>${escapeHtml(req.params.crm)} is not configured on this Referloop.</p>`));
       return;
     }
     res.redirect(302, startInstall(requestContext(ctx, res), crm, redirectUri(crm)));
