@@ -147,8 +147,15 @@ describe('deal claims and account-level matching against the sandbox HubSpot', (
       20_000,
       "the colleague's deal credited",
     );
+    // The company's own webhook may link the referral to it before the deal is applied (then the
+    // company is evidence too); either way the domain is. tests/use-cases/claims.test.ts proves
+    // the domain-only lookup without that race.
     expect(won.attributions).toEqual([
-      expect.objectContaining({ dealId: deal.id, role: 'sourced', evidence: [{ via: 'domain', id: 'initech.io' }] }),
+      expect.objectContaining({
+        dealId: deal.id,
+        role: 'sourced',
+        evidence: expect.arrayContaining([{ via: 'domain', id: 'initech.io' }]),
+      }),
     ]);
     expect(won.rewards.map((r) => [r.milestone, r.amount])).toEqual(
       expect.arrayContaining([
