@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
 import { newId } from './referrals.repo.ts';
 import { rewardEvents, rewards } from './schema.ts';
@@ -14,18 +14,18 @@ export function rewardsRepo(db: Db) {
 
   // Prepared once: settling a milestone reads a referral's and a referrer's rewards every time.
   const withNetById = db
-    .select({ ...getColumns(), netCents: netOf })
+    .select({ ...getTableColumns(rewards), netCents: netOf })
     .from(rewards)
     .where(eq(rewards.id, sql.placeholder('id')))
     .prepare();
   const withNetForReferral = db
-    .select({ ...getColumns(), netCents: netOf })
+    .select({ ...getTableColumns(rewards), netCents: netOf })
     .from(rewards)
     .where(eq(rewards.referralId, sql.placeholder('referralId')))
     .orderBy(asc(rewards.createdAt), asc(rewards.id))
     .prepare();
   const withNetForReferrer = db
-    .select({ ...getColumns(), netCents: netOf })
+    .select({ ...getTableColumns(rewards), netCents: netOf })
     .from(rewards)
     .where(eq(rewards.referrerId, sql.placeholder('referrerId')))
     .prepare();
@@ -87,7 +87,7 @@ export function rewardsRepo(db: Db) {
       nextCursor: string | null;
     } {
       const rows = db
-        .select({ ...getColumns(), netCents: netOf })
+        .select({ ...getTableColumns(rewards), netCents: netOf })
         .from(rewards)
         .where(
           and(
@@ -165,53 +165,6 @@ export function rewardsRepo(db: Db) {
         .groupBy(rewards.referrerId, rewards.status, rewards.currency)
         .all();
     },
-  };
-}
-
-function getColumns() {
-  const {
-    id,
-    installationId,
-    referralId,
-    referrerId,
-    dealId,
-    kind,
-    beneficiary,
-    milestone,
-    amountCents,
-    currency,
-    status,
-    dueDate,
-    requiresApproval,
-    programId,
-    programVersion,
-    reasons,
-    idempotencyKey,
-    payoutReference,
-    createdAt,
-    updatedAt,
-  } = rewards;
-  return {
-    id,
-    installationId,
-    referralId,
-    referrerId,
-    dealId,
-    kind,
-    beneficiary,
-    milestone,
-    amountCents,
-    currency,
-    status,
-    dueDate,
-    requiresApproval,
-    programId,
-    programVersion,
-    reasons,
-    idempotencyKey,
-    payoutReference,
-    createdAt,
-    updatedAt,
   };
 }
 
