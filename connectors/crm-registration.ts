@@ -6,6 +6,11 @@ import type { CrmConnector, RateLimit } from './connector.ts';
  * What one CRM brings to the registry (`registry.ts`): its environment variables, how they turn
  * into a mode and settings, its connector, and its sandbox. Each CRM folder exports one
  * `defineCrm(...)`; nothing in `src/` names a CRM.
+ *
+ * A registration is what every command loads (the configuration reads its variables), so it holds
+ * only the kind, the variables and the settings rules: its connector and sandbox are `import()`ed
+ * by `create`, `mount` and `standalone` when a CRM runs. A client library costs up to half a second
+ * to load (jsforce), which `referloop token` should not pay.
  */
 
 /** `live`: the vendor's real API; `sandbox`: an emulator served in-process; `off`: not offered. */
@@ -52,10 +57,10 @@ export class SandboxDealError extends Error {
 
 export interface CrmSandboxDefinition<Settings> {
   /** Served at `/sandbox/<kind>` when the CRM's mode is `sandbox`. */
-  mount(settings: Settings, app: AppSettings): MountedSandbox;
+  mount(settings: Settings, app: AppSettings): Promise<MountedSandbox>;
   /** `referloop sandbox <kind>`: the sandbox alone; `flags` are its command-line options. */
   flags: readonly string[];
-  standalone(flags: Record<string, string | undefined>): StandaloneSandbox;
+  standalone(flags: Record<string, string | undefined>): Promise<StandaloneSandbox>;
   /** A newcomer's first `npm start` installs this sandbox through OAuth, so the API works at once. */
   installOnFirstStart?: boolean;
   /** `referloop sandbox-deal`: play the sales team in the running service's sandbox. */
@@ -69,7 +74,8 @@ export interface CrmDefinition<Kind extends string, Shape extends z.ZodRawShape,
   /** Its own environment variables (validated with the app's, in one pass, by src/config.ts). */
   env: z.ZodObject<Shape>;
   configure(env: z.output<z.ZodObject<Shape>>, app: AppSettings): { mode: CrmMode; settings: Settings };
-  create(settings: Settings): CrmConnector;
+  /** Loads the connector's modules (`import()`) and creates it. */
+  create(settings: Settings): Promise<CrmConnector>;
   /** The client's rate limit, when the settings override the connector's documented default. */
   rateLimit?(settings: Settings): RateLimit | undefined;
   sandbox?: CrmSandboxDefinition<Settings>;
@@ -80,11 +86,11 @@ export interface ConfiguredCrm<Kind extends string = string> {
   kind: Kind;
   label: string;
   mode: CrmMode;
-  createConnector(): CrmConnector & { readonly kind: Kind };
+  createConnector(): Promise<CrmConnector & { readonly kind: Kind }>;
   rateLimit: RateLimit | undefined;
   /** Set in `sandbox` mode. */
   sandbox?: {
-    mount(): MountedSandbox;
+    mount(): Promise<MountedSandbox>;
     installOnFirstStart: boolean;
     playDeal?(deal: SandboxDeal): Promise<unknown>;
   };
@@ -97,7 +103,7 @@ export interface CrmRegistration<Kind extends string = string> {
   env: z.ZodObject<z.ZodRawShape>;
   /** `env` is the app's environment as validated by a schema that includes this CRM's `env`. */
   configure(env: Record<string, unknown>, app: AppSettings): ConfiguredCrm<Kind>;
-  sandbox?: { flags: readonly string[]; standalone(flags: Record<string, string | undefined>): StandaloneSandbox };
+  sandbox?: { flags: readonly string[]; standalone(flags: Record<string, string | undefined>): Promise<StandaloneSandbox> };
 }
 
 export function defineCrm<const Kind extends string, Shape extends z.ZodRawShape, Settings>(
@@ -115,8 +121,8 @@ export function defineCrm<const Kind extends string, Shape extends z.ZodRawShape
         kind,
         label,
         mode,
-        createConnector() {
-          const connector = definition.create(settings);
+        async createConnector() {
+          const connector = await definition.create(settings);
           if (connector.kind !== kind) throw new Error(`the ${kind} registration created a connector of kind ${connector.kind}`);
           return connector as CrmConnector & { readonly kind: Kind };
         },

@@ -7,11 +7,11 @@ import { parseArgs } from 'node:util';
 import { crmKinds, crmRegistry, isCrmKind, registrationOf, SandboxDealError, type CrmKind } from '../connectors/registry.ts';
 import { ConfigError, loadConfig, readEnv, type Config } from './config.ts';
 import type { Program } from './domain/program.ts';
-import { createLogger, type Logger } from './log.ts';
+import type { Logger } from './log.ts';
 import type { createRuntime } from './main.ts';
 
 // Each command imports what it uses when it runs: loading the whole service takes about a second,
-// and `referloop token` needs only the configuration.
+// and `referloop token` needs only the configuration (no logger, database or connector code).
 
 /** A stop waits this long at most: the worker's drain (5 s) and closing connections. */
 const SHUTDOWN_TIMEOUT_MS = 8_000;
@@ -53,7 +53,11 @@ async function main(argv: string[]): Promise<number> {
   // A busy port is refused before the first start generates its data folder and secrets.
   if (command === 'serve') await (await import('./main.ts')).ensurePortFree(readEnv().PORT);
   const config = loadConfig();
-  const log = createLogger({ level: config.logLevel });
+  if (command === 'token') {
+    process.stdout.write(`${config.adminToken}\n`);
+    return 0;
+  }
+  const log = (await import('./log.ts')).createLogger({ level: config.logLevel });
   switch (command) {
     case 'serve':
     case 'worker':
@@ -64,9 +68,6 @@ async function main(argv: string[]): Promise<number> {
       log.info({ database: config.databaseUrl }, 'migrations applied');
       return 0;
     }
-    case 'token':
-      process.stdout.write(`${config.adminToken}\n`);
-      return 0;
     case 'connect':
       return connect(config, log, rest);
     case 'reconcile':
@@ -129,7 +130,7 @@ async function connect(config: Config, log: Logger, args: string[]): Promise<num
   const crm = crmArg(positionals[0]);
   if (!values.token) throw new ConfigError('Pass the access token with --token.');
   const [{ createRuntime }, { connectInstallation }] = await Promise.all([import('./main.ts'), import('./use-cases/install-crm.ts')]);
-  const runtime = createRuntime(config, log);
+  const runtime = await createRuntime(config, log);
   try {
     const connector = runtime.ctx.crm.connector(crm);
     if (!connector) throw new ConfigError(`${crm} is not configured.`);
@@ -149,7 +150,7 @@ async function connect(config: Config, log: Logger, args: string[]): Promise<num
 }
 
 /** The installations a command works on: the one named (which must exist and be active), or every active one. */
-function installationsArg(runtime: ReturnType<typeof createRuntime>, id: string | undefined) {
+function installationsArg(runtime: Awaited<ReturnType<typeof createRuntime>>, id: string | undefined) {
   const all = runtime.store.installations.list();
   const active = all.filter((i) => i.status === 'active');
   if (!id) return active;
@@ -169,7 +170,7 @@ async function reconcile(config: Config, log: Logger, args: string[]): Promise<n
     import('./main.ts'),
     import('./use-cases/reconcile-installation.ts'),
   ]);
-  const runtime = createRuntime(config, log);
+  const runtime = await createRuntime(config, log);
   try {
     for (const installation of installationsArg(runtime, values.installation)) {
       const result = await reconcileInstallation(runtime.ctx, installation.id);
@@ -189,7 +190,7 @@ async function replay(config: Config, log: Logger, args: string[]): Promise<numb
     import('./main.ts'),
     import('./use-cases/sync-installation.ts'),
   ]);
-  const runtime = createRuntime(config, log);
+  const runtime = await createRuntime(config, log);
   try {
     const requeued = runtime.store.inbox.requeueSince(since, values.installation);
     // Processed here rather than through the queue: the command ends when the replay is done.
@@ -225,7 +226,7 @@ async function simulate(config: Config, log: Logger, args: string[]): Promise<nu
     throw new ConfigError(
       `The draft program is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
-  const runtime = createRuntime(config, log);
+  const runtime = await createRuntime(config, log);
   try {
     for (const installation of installationsArg(runtime, values.installation)) {
       const result = simulateDraft(runtime.ctx, runtime.store.programs.defaultProgram(installation.id)!, parsed.data as Program, months);
@@ -285,7 +286,7 @@ async function runSandbox(args: string[]): Promise<number> {
     options: Object.fromEntries(['port', ...sandboxOf.flags].map((flag) => [flag, { type: 'string' as const }])),
   });
   const flags = values as Record<string, string | undefined>;
-  const sandbox = sandboxOf.standalone(flags);
+  const sandbox = await sandboxOf.standalone(flags);
   const { url } = await sandbox.listen(Number(flags.port ?? 0));
   process.stdout.write(`${JSON.stringify({ sandbox: crm, url })}\n`);
   await new Promise<void>((resolve) => {

@@ -8,7 +8,7 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, w
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { crmRegistry, CrmSettingsError, type ConfiguredCrm, type CrmKind } from '../connectors/registry.ts';
-import { sqlitePath } from './store/db.ts';
+import { sqlitePath } from './store/database-url.ts';
 
 const optionalString = z
   .string()

@@ -4,22 +4,19 @@
  */
 import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import type { RateLimit, RateLimiter } from '../connectors/connector.ts';
 import type { CrmKind, RegisteredConnector } from '../connectors/registry.ts';
 import { ConfigError, type Config } from './config.ts';
 import { createApp, type AppDeps } from './http/app.ts';
 import { notificationsRouter } from './http/notifications.route.ts';
 import { referrerWebhookEndpointsRouter } from './http/referrer-webhook-endpoints.route.ts';
-import { closeClient, createBullmqQueue } from './jobs/bullmq-queue.ts';
 import { createEmbeddedQueue } from './jobs/embedded-queue.ts';
 import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
-import { createMemoryRateLimiter, createRedisRateLimiter } from './jobs/rate-limiter.ts';
+import { createMemoryRateLimiter } from './jobs/rate-limiter.ts';
 import { createScheduler, startReconcileSchedule, startSweeper, startSyncWorker } from './jobs/sync.worker.ts';
 import type { SyncOptions } from './use-cases/sync-installation.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { createSmtpEmailChannel } from './notify/email.ts';
 import { enqueueNotifications } from './notify/enqueue.ts';
 import { createNotifier } from './notify/notifier.ts';
 import { createCipher } from './store/crypto.ts';
@@ -48,33 +45,60 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+interface JobBackend {
+  queue: JobQueue;
+  limiter: RateLimiter;
+  close(): Promise<void>;
+}
+
+/** The queue and rate limiter: in the database, or shared through Redis when REDIS_URL is set. */
+async function createJobBackend(config: Config, db: Db, log: Logger): Promise<JobBackend> {
+  const retry = { attempts: config.jobAttempts, backoffMs: 1_000 };
+  if (!config.redisUrl) {
+    return {
+      queue: createEmbeddedQueue(db, QUEUE_NAME, { retry, leaseMs: config.jobLeaseMs, onError: (err) => log.warn({ err }, 'queue') }),
+      limiter: createMemoryRateLimiter(),
+      close: async () => {},
+    };
+  }
+  // bullmq and ioredis take a third of a second to load: only a Redis deployment pays for them.
+  const [{ Redis }, { closeClient, createBullmqQueue }, { createRedisRateLimiter }] = await Promise.all([
+    import('ioredis'),
+    import('./jobs/bullmq-queue.ts'),
+    import('./jobs/rate-limiter.ts'),
+  ]);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  return {
+    queue: createBullmqQueue(redis, QUEUE_NAME, {
+      prefix: 'referloop',
+      retry,
+      leaseMs: config.jobLeaseMs,
+      onError: (err) => log.warn({ err }, 'queue connection'),
+    }),
+    limiter: createRedisRateLimiter(redis, 'referloop:rate'),
+    close: () => closeClient(redis),
+  };
+}
+
 /** Everything but HTTP and the worker loops: what every CLI command needs. */
-export function createRuntime(config: Config, log: Logger): Runtime {
+export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
   const db = openStore(config.databaseUrl);
   const cipher = createCipher(config.encryptionKey);
   const store = createStore(db, cipher);
   const metrics = createMetrics();
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : null;
-  const retry = { attempts: config.jobAttempts, backoffMs: 1_000 };
-  const queue = redis
-    ? createBullmqQueue(redis, QUEUE_NAME, {
-        prefix: 'referloop',
-        retry,
-        leaseMs: config.jobLeaseMs,
-        onError: (err) => log.warn({ err }, 'queue connection'),
-      })
-    : createEmbeddedQueue(db, QUEUE_NAME, { retry, leaseMs: config.jobLeaseMs, onError: (err) => log.warn({ err }, 'queue') });
-  const limiter: RateLimiter = redis ? createRedisRateLimiter(redis, 'referloop:rate') : createMemoryRateLimiter();
+  const jobs = await createJobBackend(config, db, log);
+  const { queue, limiter } = jobs;
 
-  // Every CRM the configuration turned on, each with its sandbox when it runs on one.
-  const connectors: RegisteredConnector[] = [];
-  const sandboxes: Runtime['sandboxes'] = [];
+  // Every CRM the configuration turned on, each with its sandbox when it runs on one; their
+  // modules load here, together (connectors/crm-registration.ts).
+  const running = config.crms.filter((c) => c.mode !== 'off');
+  const [connectors, mounted] = await Promise.all([
+    Promise.all(running.map((crm): Promise<RegisteredConnector> => crm.createConnector())),
+    Promise.all(running.map(async (crm) => (crm.sandbox ? { path: `/sandbox/${crm.kind}`, ...(await crm.sandbox.mount()) } : undefined))),
+  ]);
+  const sandboxes: Runtime['sandboxes'] = mounted.filter((sandbox) => sandbox !== undefined);
   const rateLimits: Partial<Record<CrmKind, RateLimit>> = {};
-  for (const crm of config.crms.filter((c) => c.mode !== 'off')) {
-    connectors.push(crm.createConnector());
-    if (crm.rateLimit) rateLimits[crm.kind] = crm.rateLimit;
-    if (crm.sandbox) sandboxes.push({ path: `/sandbox/${crm.kind}`, ...crm.sandbox.mount() });
-  }
+  for (const crm of running) if (crm.rateLimit) rateLimits[crm.kind] = crm.rateLimit;
 
   const crm = createCrmAccess(connectors, store, limiter, rateLimits);
   const ctx: UseCaseContext = {
@@ -97,7 +121,7 @@ export function createRuntime(config: Config, log: Logger): Runtime {
     async close() {
       await queue.close();
       for (const sandbox of sandboxes) await sandbox.close?.();
-      if (redis) await closeClient(redis);
+      await jobs.close();
       db.$client.close();
     },
   };
@@ -181,7 +205,7 @@ export async function ensurePortFree(port: number): Promise<void> {
  * process; `worker`: the same without HTTP (scale-out on Redis).
  */
 export async function startService(config: Config, log: Logger, options: { http: boolean; worker: boolean }): Promise<RunningService> {
-  const runtime = createRuntime(config, log);
+  const runtime = await createRuntime(config, log);
   const { ctx, store, queue, metrics } = runtime;
   if (config.redisUrl && !(await becomesAvailable(queue, REDIS_CONNECT_TIMEOUT_MS))) {
     await runtime.close();
@@ -236,9 +260,11 @@ export async function startService(config: Config, log: Logger, options: { http:
     });
     const sweeper = startSweeper(ctx, { intervalMs: SWEEP_INTERVAL_MS, inboxRetentionDays: config.inboxRetentionDays });
     const reconcile = startReconcileSchedule(ctx, config.reconcileIntervalMs);
+    // nodemailer loads only when mail is configured.
+    const email = config.smtpUrl ? (await import('./notify/email.ts')).createSmtpEmailChannel(config.smtpUrl) : null;
     const notifier = createNotifier({
       store,
-      email: config.smtpUrl ? createSmtpEmailChannel(config.smtpUrl) : null,
+      email,
       allowPrivateEndpoints: config.allowPrivateWebhookEndpoints,
       crm: async (installationId) => {
         const installation = store.installations.get(installationId);

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { defineCrm, envVar } from '../crm-registration.ts';
-import { createFakeCrm } from './index.ts';
 
 /**
  * The fake CRM as the app can run it: only with `FAKE_CRM=on` (tests, demos of a third CRM), never
@@ -21,5 +20,5 @@ export const fakeRegistration = defineCrm({
       ...(env.FAKE_CRM_WEBHOOK_SECRET ? { webhookSecret: env.FAKE_CRM_WEBHOOK_SECRET } : {}),
     },
   }),
-  create: (settings) => createFakeCrm(settings).connector,
+  create: async (settings) => (await import('./index.ts')).createFakeCrm(settings).connector,
 });

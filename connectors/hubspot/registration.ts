@@ -1,8 +1,5 @@
 import { z } from 'zod';
 import { defineCrm, envVar, modeFromCredentials } from '../crm-registration.ts';
-import { createHubSpotConnector } from './index.ts';
-import { createHubSpotSandbox } from './sandbox/index.ts';
-import { workSandboxDeal } from './sandbox/sales-team.ts';
 
 /** The app credentials the in-process sandbox HubSpot is created with. */
 export const SANDBOX_HUBSPOT = { clientId: 'referloop-sandbox-hubspot', clientSecret: 'sandbox-hubspot-secret', appId: '1' };
@@ -37,12 +34,17 @@ export const hubspotRegistration = defineCrm({
       },
     };
   },
-  create: ({ appId, ...settings }) => createHubSpotConnector({ ...settings, ...(appId ? { appId } : {}) }),
+  // The client, SDK and sandbox are loaded when HubSpot runs, not by every command (crm-registration.ts).
+  create: async ({ appId, ...settings }) => {
+    const { createHubSpotConnector } = await import('./index.ts');
+    return createHubSpotConnector({ ...settings, ...(appId ? { appId } : {}) });
+  },
   // HubSpot counts calls as they arrive, we count them as they leave: an 11 s window keeps a
   // margin so a slow call followed by a fast one never lands 111 in HubSpot's 10 s.
   rateLimit: (settings) => ({ points: settings.ratePer10s, durationMs: 11_000 }),
   sandbox: {
-    mount(settings, app) {
+    async mount(settings, app) {
+      const { createHubSpotSandbox } = await import('./sandbox/index.ts');
       const sandbox = createHubSpotSandbox({
         clientId: settings.clientId,
         clientSecret: settings.clientSecret,
@@ -52,14 +54,19 @@ export const hubspotRegistration = defineCrm({
       return { handler: sandbox.handler, close: () => sandbox.close() };
     },
     flags: ['webhook-url', 'client-id', 'client-secret', 'app-id'],
-    standalone: (flags) =>
-      createHubSpotSandbox({
+    async standalone(flags) {
+      const { createHubSpotSandbox } = await import('./sandbox/index.ts');
+      return createHubSpotSandbox({
         ...(flags['client-id'] ? { clientId: flags['client-id'] } : {}),
         ...(flags['client-secret'] ? { clientSecret: flags['client-secret'] } : {}),
         ...(flags['app-id'] ? { appId: Number(flags['app-id']) } : {}),
         ...(flags['webhook-url'] ? { webhookUrl: flags['webhook-url'] } : {}),
-      }),
+      });
+    },
     installOnFirstStart: true,
-    playDeal: (settings, deal) => workSandboxDeal(settings.apiBaseUrl, settings, { ...deal, stages: deal.stages ?? SANDBOX_DEAL_STAGES }),
+    async playDeal(settings, deal) {
+      const { workSandboxDeal } = await import('./sandbox/sales-team.ts');
+      return workSandboxDeal(settings.apiBaseUrl, settings, { ...deal, stages: deal.stages ?? SANDBOX_DEAL_STAGES });
+    },
   },
 });

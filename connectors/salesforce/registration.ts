@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import { defineCrm, envVar, modeFromCredentials } from '../crm-registration.ts';
-import { createSalesforceConnector } from './index.ts';
-import { createSalesforceSandbox } from './sandbox/index.ts';
 
 /** The connected-app credentials the in-process sandbox Salesforce is created with. */
 export const SANDBOX_SALESFORCE = { clientId: 'referloop-sandbox-salesforce', clientSecret: 'sandbox-salesforce-secret' };
@@ -40,9 +38,11 @@ export const salesforceRegistration = defineCrm({
       },
     };
   },
-  create: (settings) => createSalesforceConnector(settings),
+  // The client (jsforce) and sandbox are loaded when Salesforce runs, not by every command (crm-registration.ts).
+  create: async (settings) => (await import('./index.ts')).createSalesforceConnector(settings),
   sandbox: {
-    mount(settings, app) {
+    async mount(settings, app) {
+      const { createSalesforceSandbox } = await import('./sandbox/index.ts');
       const sandbox = createSalesforceSandbox({
         clientId: settings.clientId,
         clientSecret: settings.clientSecret,
@@ -52,11 +52,13 @@ export const salesforceRegistration = defineCrm({
       return { handler: sandbox.handler, close: () => sandbox.close() };
     },
     flags: ['outbound-url', 'client-id', 'client-secret'],
-    standalone: (flags) =>
-      createSalesforceSandbox({
+    async standalone(flags) {
+      const { createSalesforceSandbox } = await import('./sandbox/index.ts');
+      return createSalesforceSandbox({
         ...(flags['client-id'] ? { clientId: flags['client-id'] } : {}),
         ...(flags['client-secret'] ? { clientSecret: flags['client-secret'] } : {}),
         ...(flags['outbound-url'] ? { outboundUrl: flags['outbound-url'] } : {}),
-      }),
+      });
+    },
   },
 });

@@ -4,16 +4,12 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { sqlitePath } from './database-url.ts';
 import * as schema from './schema.ts';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations');
-
-/** `file:./data/referloop.db`, a plain path, or `:memory:`. */
-export function sqlitePath(databaseUrl: string): string {
-  return databaseUrl.startsWith('file:') ? databaseUrl.slice('file:'.length) : databaseUrl;
-}
 
 /**
  * Opens the SQLite store with WAL (readers never block the writer), foreign keys on, and a busy
