@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { crmRegistry, CrmSettingsError, type ConfiguredCrm, type CrmKind } from '../connectors/registry.ts';
 import { sqlitePath } from './store/database-url.ts';
 
+const DEFAULT_DATABASE_URL = 'file:./data/referloop.db';
+
 const optionalString = z
   .string()
   .trim()
@@ -21,7 +23,7 @@ const boolFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'tru
 const envSchema = z.object({
   PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
   PUBLIC_BASE_URL: httpUrl.optional(),
-  DATABASE_URL: z.string().min(1).default('file:./data/referloop.db'),
+  DATABASE_URL: z.string().min(1).default(DEFAULT_DATABASE_URL),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
   ENCRYPTION_KEY: optionalString.pipe(
     z
@@ -158,10 +160,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  */
 function prepareDatabaseFolder(databaseUrl: string, dbPath: string, dataDir: string): void {
   const refuse = (cause: string) => new ConfigError(`Invalid DATABASE_URL=${JSON.stringify(databaseUrl)}: ${cause}`);
-  if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
-    throw refuse('PostgreSQL is not supported yet by this build; use a SQLite file such as file:./data/referloop.db');
+  const accepted = `set file:<path> (such as ${DEFAULT_DATABASE_URL}), a plain file path, or :memory:`;
+  // Checked before any folder is made: `postgres://host/db` read as a path would create `postgres:/host`.
+  if (/^postgres(ql)?:/i.test(databaseUrl)) {
+    throw refuse(`PostgreSQL is not supported yet by this build, which stores data in SQLite only: ${accepted}`);
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl)) throw refuse('expected a SQLite file such as file:./data/referloop.db, or :memory:');
+  // Any other scheme but file: (two characters at least, so a Windows drive letter stays a path).
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(databaseUrl)?.[1];
+  if (scheme && scheme.toLowerCase() !== 'file')
+    throw refuse(`${scheme}: is not a store this build has; it stores data in SQLite only: ${accepted}`);
+  if (/^file:\/\//i.test(databaseUrl)) throw refuse(`file:// URLs are not read: ${accepted}`);
+  if (dbPath === '') throw refuse(`it names no file: ${accepted}`);
+  if (/[\\/]$/.test(dbPath)) throw refuse(`${resolve(dbPath)} is a folder, not a database file`);
   // Kernel and device file systems accept a path and then fail or block on it.
   if (/^\/(proc|sys|dev)(\/|$)/.test(dataDir)) throw refuse(`${dataDir} is a system folder, not one a database can live in`);
   try {

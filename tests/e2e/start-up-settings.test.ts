@@ -81,6 +81,30 @@ describe('start-up refuses a wrong setting in one line', { timeout: 30_000 }, ()
     const cwdBefore = readdirSync(process.cwd());
     const line = await refusedStart({ DATABASE_URL: 'postgres://referloop@127.0.0.1:5432/referloop' });
     expect(line).toMatch(/DATABASE_URL=.*PostgreSQL is not supported yet by this build/);
+    expect(line).toMatch(/SQLite only: set file:<path> .*, a plain file path, or :memory:$/);
     expect(readdirSync(process.cwd())).toEqual(cwdBefore);
+  });
+
+  it.each([
+    [
+      'another scheme',
+      'mysql://referloop@127.0.0.1/referloop',
+      /DATABASE_URL="mysql:.*mysql: is not a store this build has; .*SQLite only/,
+    ],
+    ['a scheme without //', 'postgresql:referloop', /DATABASE_URL=.*PostgreSQL is not supported yet/],
+    ['a file:// URL', 'file:///var/lib/referloop.db', /DATABASE_URL=.*file:\/\/ URLs are not read: set file:<path>/],
+    ['no file at all', 'file:', /DATABASE_URL="file:": it names no file/],
+  ])('DATABASE_URL of %s: refused in one line, and no folder created', async (_case, databaseUrl, cause) => {
+    const cwdBefore = readdirSync(process.cwd());
+    expect(await refusedStart({ DATABASE_URL: databaseUrl })).toMatch(cause);
+    expect(readdirSync(process.cwd())).toEqual(cwdBefore);
+  });
+
+  it('DATABASE_URL ending in a slash names a folder, which is not created', async () => {
+    const folder = join(root, 'not-yet-a-folder');
+    expect(await refusedStart({ DATABASE_URL: `file:${folder}/` })).toMatch(
+      /DATABASE_URL=.*not-yet-a-folder is a folder, not a database file/,
+    );
+    expect(existsSync(folder)).toBe(false);
   });
 });
