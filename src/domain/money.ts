@@ -37,6 +37,13 @@ export function isCurrencyCode(currency: string): boolean {
   return /^[A-Z]{3}$/.test(currency);
 }
 
+/** Currencies the runtime's ICU knows (ISO 4217 active codes): "XYZ" has the form but is no currency. */
+const KNOWN_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
+export function isKnownCurrency(currency: string): boolean {
+  return KNOWN_CURRENCIES.has(currency);
+}
+
 export function minorUnitDigits(currency: string): number {
   if (!isCurrencyCode(currency)) throw new RangeError(`not an ISO 4217 currency code: "${currency}"`);
   return MINOR_DIGITS[currency] ?? 2;

@@ -147,6 +147,11 @@ export interface Program {
   payoutDays: number;
   /** Rewards strictly over this amount need an approval. */
   approvalThresholdCents: number;
+  /**
+   * What deal-size thresholds compare, converted into the program's currency: the first-year value
+   * (else the amount). Absent in versions written before it existed, which compare the amount.
+   */
+  dealSizeBasis?: 'amount' | 'first_year_value';
   eligibility: { rules: EligibilityRule[] };
   discretion: {
     showStage: boolean;
@@ -185,6 +190,7 @@ export function defaultProgram(): Program {
     senderName: 'Referral program',
     senderEmail: 'referrals@example.com',
     currency: 'USD',
+    dealSizeBasis: 'first_year_value',
     referrerTypes: ['customer', 'partner', 'consultant', 'advisor', 'employee'],
     requireAgreement: false,
     dedupe: { windowDays: window, winner: 'first', plusAddressing: 'strip', protectionDays: window },

@@ -1,10 +1,12 @@
 import { addDays, calendarQuarter, toDateOnly, type DateOnly } from './dates.ts';
-import { formatMoney, percentOfCents, PPM_WHOLE, shareOfCents } from './money.ts';
+import { conversionOn, convertMinorUnits, type Conversion, type CurrencyBook } from './exchange.ts';
+import { BASIS_POINTS_WHOLE, formatMoney, PPM_WHOLE, shareOfCents } from './money.ts';
 import type { FixedRewardRule, PercentRewardRule, Program, ReferrerType, RewardMilestone, RewardRule } from './program.ts';
 
 export const REWARD_KINDS = ['milestone', 'commission', 'bonus', 'referee'] as const;
 export type RewardKind = (typeof REWARD_KINDS)[number];
-export const REWARD_STATUSES = ['pending', 'approved', 'payable', 'paid', 'rejected', 'reversed'] as const;
+/** `needs_rate`: earned on a deal in another currency whose exchange rate is not known yet; settled when it is. */
+export const REWARD_STATUSES = ['needs_rate', 'pending', 'approved', 'payable', 'paid', 'rejected', 'reversed'] as const;
 export type RewardStatus = (typeof REWARD_STATUSES)[number];
 /** Kinds of reward ledger entries: the accrual, status changes, an approver's rejection, a clawback. */
 export const REWARD_ENTRY_KINDS = ['accrued', 'status', 'rejection', 'clawback'] as const;
@@ -40,6 +42,8 @@ export interface RewardInput {
   referrerClosedWonThisQuarter: number;
   /** Net referrer rewards accrued this calendar year, this referral's existing ones included. */
   referrerPaidThisYearCents: number;
+  /** The installation's company currency and the CRM's exchange rates, for deals in another currency than the program's. */
+  currencies?: CurrencyBook | null;
 }
 
 export interface RewardDecision {
@@ -56,7 +60,7 @@ export interface RewardDecision {
   currency: string;
   dueDate: DateOnly;
   requiresApproval: boolean;
-  initialStatus: 'pending' | 'approved';
+  initialStatus: 'pending' | 'approved' | 'needs_rate';
   reasons: string[];
 }
 
@@ -101,6 +105,8 @@ interface Candidate {
   ruleId: string | null;
   cents: number;
   reasons: string[];
+  /** No exchange rate yet: the reward waits in `needs_rate` with this reason. */
+  needsRate?: string;
 }
 
 const isLive = (r: ExistingReward): boolean =>
@@ -180,6 +186,25 @@ function plan(input: RewardInput, mode: 'new' | 'recompute'): RewardPlan {
     }
     if (perReferralKinds.includes(c.kind)) usedReferral += cents - liveNet;
     if (perYearKinds.includes(c.kind)) usedYear += cents - liveNet;
+    if (c.needsRate) {
+      decisions.push({
+        idempotencyKey: family.length === 0 ? c.base : `${c.base}#${family.length + 1}`,
+        kind: c.kind,
+        beneficiary: c.beneficiary,
+        milestone,
+        referralId: referral.id,
+        referrerId: referral.referrerId,
+        dealId,
+        ruleId: c.ruleId,
+        amountCents: 0,
+        currency: program.currency,
+        dueDate,
+        requiresApproval: true,
+        initialStatus: 'needs_rate',
+        reasons: [...reasons, `waits for an exchange rate: ${c.needsRate}`],
+      });
+      continue;
+    }
     if (cents <= 0) {
       notes.push(`no ${c.kind} reward: ${reasons.at(-1) ?? 'nothing earned'}`);
       continue;
@@ -226,23 +251,37 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
   const { program, milestone, referral, deal, sharePpm } = input;
   const money = (cents: number): string => formatMoney(cents, program.currency);
   const won = milestone === 'closed_won';
-  // Program amounts are in the program's currency; a deal in another one cannot be compared or
-  // taken a percentage of without an exchange rate, which the domain does not guess.
-  const dealUsable = deal != null && deal.currency === program.currency;
-  if (deal && !dealUsable) {
-    notes.push(`the deal is in ${deal.currency} but the program pays in ${program.currency}; amount-based rules were skipped`);
-  }
-  const dealSize = dealUsable ? (deal.amountCents ?? deal.firstYearValueCents) : null;
-  const applies = (rule: RewardRule): boolean =>
+  // Program amounts are in the program's currency: a deal in another one is converted at the CRM's
+  // rate in force on its close date; without one, amount-based rewards wait for it.
+  const basis = dealBasis(input);
+  // Versions written before first-year values were compared keep comparing the deal amount.
+  const dealSize =
+    basis.kind !== 'ok' ? null : program.dealSizeBasis === 'first_year_value' ? basis.firstYearValueCents : basis.amountCents;
+  const appliesIgnoringSize = (rule: RewardRule): boolean =>
     rule.milestone === milestone &&
     rule.referrerTypes.includes(referral.referrerType) &&
-    tiersMatch(rule, referral.referrerTier ?? null, dealSize);
+    tiersMatch(rule, referral.referrerTier ?? null, null, true);
+  const applies = (rule: RewardRule): boolean => appliesIgnoringSize(rule) && tiersMatch(rule, referral.referrerTier ?? null, dealSize);
   const shareNote = won && sharePpm < PPM_WHOLE ? [`${(sharePpm / 10_000).toFixed(2)}% share of the deal's credit`] : [];
   const applyShare = (cents: number): number => (won ? shareOfCents(cents, sharePpm) : cents);
   const candidates: Candidate[] = [];
 
-  const fixed = program.rewardRules.find((r): r is FixedRewardRule => r.kind === 'fixed' && applies(r));
-  if (fixed) {
+  const sized = (rule: RewardRule): boolean => rule.minDealCents !== undefined || rule.maxDealCents !== undefined;
+  // Without a rate, a flat fee that does not depend on the deal size is still paid; one that does waits.
+  const fixed = program.rewardRules.find(
+    (r): r is FixedRewardRule => r.kind === 'fixed' && (basis.kind === 'needs_rate' ? appliesIgnoringSize(r) : applies(r)),
+  );
+  if (fixed && basis.kind === 'needs_rate' && sized(fixed)) {
+    candidates.push({
+      base: base('milestone'),
+      kind: 'milestone',
+      beneficiary: 'referrer',
+      ruleId: null,
+      cents: 0,
+      reasons: [`a ${milestone.replace('_', ' ')} fee by deal size, on the deal's ${basis.dealMoney}`],
+      needsRate: basis.reason,
+    });
+  } else if (fixed) {
     candidates.push({
       base: base('milestone'),
       kind: 'milestone',
@@ -257,21 +296,34 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
     });
   }
 
-  const percent = program.rewardRules.find((r): r is PercentRewardRule => r.kind === 'percent' && applies(r));
-  if (percent && dealUsable) {
-    const basis = deal.firstYearValueCents ?? deal.amountCents;
-    if (basis === null) {
+  const percent = program.rewardRules.find(
+    (r): r is PercentRewardRule => r.kind === 'percent' && (basis.kind === 'needs_rate' ? appliesIgnoringSize(r) : applies(r)),
+  );
+  if (percent && basis.kind === 'needs_rate') {
+    candidates.push({
+      base: base('commission'),
+      kind: 'commission',
+      beneficiary: 'referrer',
+      ruleId: percent.id,
+      cents: 0,
+      reasons: [`${percent.rateBasisPoints / 100}% of the deal's ${basis.dealMoney} (rule ${ruleLabel(percent)})`],
+      needsRate: basis.reason,
+    });
+  } else if (percent && basis.kind === 'ok') {
+    if (basis.sourceCents === null) {
       notes.push(`rule ${percent.id}: the deal has neither a first-year value nor an amount, so no commission`);
     } else {
-      const label = deal.firstYearValueCents === null ? 'the deal amount (no first-year value recorded)' : 'first-year value';
+      const rate = { numerator: BigInt(percent.rateBasisPoints), denominator: BigInt(BASIS_POINTS_WHOLE) };
+      const cents = convertMinorUnits(basis.sourceCents, basis.conversion, rate);
       candidates.push({
         base: base('commission'),
         kind: 'commission',
         beneficiary: 'referrer',
         ruleId: percent.id,
-        cents: applyShare(percentOfCents(basis, percent.rateBasisPoints)),
+        cents: applyShare(cents),
         reasons: [
-          `${percent.rateBasisPoints / 100}% of ${label} ${money(basis)} (rule ${ruleLabel(percent)})`,
+          `${percent.rateBasisPoints / 100}% of ${basis.label} ${basis.shown} (rule ${ruleLabel(percent)})`,
+          ...basis.conversionReasons,
           ...tierNote(percent, dealSize, money),
           ...shareNote,
         ],
@@ -303,9 +355,53 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
   return candidates;
 }
 
-function tiersMatch(rule: RewardRule, referrerTier: string | null, dealSize: number | null): boolean {
+type DealBasis =
+  | { kind: 'none' }
+  | { kind: 'needs_rate'; reason: string; dealMoney: string }
+  | {
+      kind: 'ok';
+      /** First-year value (else amount) in the deal's own currency, the percentage's basis. */
+      sourceCents: number | null;
+      /** …converted to the program's currency, rounded once: what deal-size thresholds compare. */
+      firstYearValueCents: number | null;
+      /** The deal amount converted, for versions whose deal size is the amount (else the first-year value). */
+      amountCents: number | null;
+      conversion: Conversion;
+      label: string;
+      shown: string;
+      conversionReasons: string[];
+    };
+
+/**
+ * The deal's first-year value (else its amount) and how it converts into the program's currency on
+ * the close date. Locked program versions keep their own rules; only the rate comes from the CRM.
+ */
+function dealBasis(input: RewardInput): DealBasis {
+  const { deal, program } = input;
+  if (!deal) return { kind: 'none' };
+  const sourceCents = deal.firstYearValueCents ?? deal.amountCents;
+  const label = deal.firstYearValueCents === null ? 'the deal amount (no first-year value recorded)' : 'first-year value';
+  const shown = sourceCents === null ? 'unknown' : formatMoney(sourceCents, deal.currency);
+  const day = deal.closeDate ? toDateOnly(deal.closeDate) : input.today;
+  const book = input.currencies ?? { companyCurrency: program.currency, rates: [], limitation: 'the CRM gave no exchange rates' };
+  const result = conversionOn(book, deal.currency, program.currency, day);
+  if (!result.ok) return { kind: 'needs_rate', reason: result.reason, dealMoney: `${label} ${shown}` };
+  const { conversion } = result;
+  const converted = sourceCents === null ? null : convertMinorUnits(sourceCents, conversion);
+  const conversionReasons =
+    conversion.rates.length === 0 || converted === null
+      ? []
+      : [
+          `${shown} is ${formatMoney(converted, program.currency)} at ${conversion.description}, the rate in force on the close date ${day}`,
+        ];
+  const amountCents = deal.amountCents === null ? converted : convertMinorUnits(deal.amountCents, conversion);
+  return { kind: 'ok', sourceCents, firstYearValueCents: converted, amountCents, conversion, label, shown, conversionReasons };
+}
+
+function tiersMatch(rule: RewardRule, referrerTier: string | null, dealSize: number | null, ignoreSize = false): boolean {
   const tiers = rule.referrerTiers ?? [];
   if (tiers.length > 0 && (referrerTier === null || !tiers.includes(referrerTier))) return false;
+  if (ignoreSize) return true;
   const { minDealCents: min, maxDealCents: max } = rule;
   if (min === undefined && max === undefined) return true;
   if (dealSize === null) return false;
@@ -372,10 +468,11 @@ const REWARD_MOVES: Readonly<Record<RewardAction, { to: RewardStatus; from: read
   reject: { to: 'rejected', from: ['pending', 'approved', 'payable'] },
   make_payable: { to: 'payable', from: ['approved'] },
   mark_paid: { to: 'paid', from: ['payable'] },
-  reverse: { to: 'reversed', from: ['pending', 'approved', 'payable', 'paid'] },
+  reverse: { to: 'reversed', from: ['needs_rate', 'pending', 'approved', 'payable', 'paid'] },
 };
 
 const REFUSALS: Readonly<Partial<Record<RewardStatus, string>>> = {
+  needs_rate: 'it waits for an exchange rate and is settled when the CRM has one',
   pending: 'it still needs approval',
   approved: 'it is not payable yet',
   payable: 'it is already approved and payable',
@@ -402,6 +499,7 @@ export function payableDecision(
 ): { payable: boolean; reason: string } {
   if (reward.status === 'payable') return { payable: true, reason: 'already payable' };
   if (reward.status === 'pending') return { payable: false, reason: 'waiting for approval' };
+  if (reward.status === 'needs_rate') return { payable: false, reason: 'waiting for an exchange rate' };
   if (reward.status !== 'approved') return { payable: false, reason: `a ${reward.status} reward is not paid out` };
   return reward.dueDate <= today
     ? { payable: true, reason: `due on ${reward.dueDate}` }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isKnownCurrency } from '../domain/money.ts';
 import {
   CHANNEL_CONFLICT_POLICIES,
   CLAIM_CUTOFF_STEPS,
@@ -98,8 +99,13 @@ export const programSchema = z.strictObject({
   name: text,
   senderName: text,
   senderEmail: z.email({ error: 'must be an email address' }),
-  currency: z.string().regex(/^[A-Z]{3}$/, { error: 'must be a three-letter ISO 4217 code such as USD' }),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, { error: 'must be a three-letter ISO 4217 code such as USD' })
+    .refine(isKnownCurrency, { error: 'is not an ISO 4217 currency this service knows' }),
   referrerTypes,
+  // New versions compare first-year values; versions stored before keep comparing the amount.
+  dealSizeBasis: z.enum(['amount', 'first_year_value'], { error: "must be 'amount' or 'first_year_value'" }).default('first_year_value'),
   requireAgreement: z.boolean(),
   dedupe: z.strictObject({
     windowDays: days,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultProgram, type Program, type ReferrerType } from '../../../src/domain/program.ts';
+import type { CurrencyBook, ExchangeRate } from '../../../src/domain/exchange.ts';
 import {
   clawbackDecision,
   computeRewards,
@@ -113,10 +114,18 @@ describe('computeRewards with the default program', () => {
     expect(d?.amountCents).toBe(250_000);
   });
 
-  it('a deal in another currency earns no amount-based reward, and says why', () => {
+  // Behaviour changed on purpose (issue 12): a deal in another currency is converted at the CRM's rate, or waits for one.
+  it('a deal in another currency without a rate waits in needs_rate with the reason, not zero', () => {
     const p = planRewards(rewardInput({ type: 'partner', deal: dealWith({ currency: 'EUR' }) }));
-    expect(p.decisions).toEqual([]);
-    expect(p.notes.join(' ')).toContain('the deal is in EUR but the program pays in USD');
+    expect(p.decisions).toEqual([
+      expect.objectContaining({ kind: 'commission', amountCents: 0, initialStatus: 'needs_rate', currency: 'USD' }),
+    ]);
+    expect(p.decisions[0]!.reasons.at(-1)).toBe(
+      'waits for an exchange rate: no EUR exchange rate against the company currency USD is in force on 2026-03-31 (the CRM gave no exchange rates)',
+    );
+    // A customer's fee depends on the deal size ($500 under $100,000, $1,000 from it): it waits too.
+    const customer = planRewards(rewardInput({ deal: dealWith({ currency: 'EUR' }) }));
+    expect(customer.decisions).toEqual([expect.objectContaining({ kind: 'milestone', initialStatus: 'needs_rate' })]);
   });
 
   it('applies a linear share, rounding down so parts never exceed the whole', () => {
@@ -439,5 +448,82 @@ describe('payableDecision', () => {
     const d = payableDecision({ status, dueDate }, '2026-06-29');
     expect(d.payable).toBe(payable);
     expect(d.reason).not.toBe('');
+  });
+});
+
+describe('deals in another currency than the program’s', () => {
+  const rate = (currency: string, value: string, from: string, until: string | null = null): ExchangeRate => ({
+    currency,
+    rate: value,
+    meaning: 'company_per_unit',
+    from,
+    until,
+    source: 'HubSpot exchange rate',
+  });
+  const book: CurrencyBook = {
+    companyCurrency: 'USD',
+    limitation: null,
+    rates: [rate('EUR', '1.05', '2026-01-01', '2026-03-01'), rate('EUR', '1.085', '2026-03-01'), rate('JPY', '0.0067', '2026-01-01')],
+  };
+  const eurDeal = (cents: number, closeDate = '2026-03-31') =>
+    dealWith({ currency: 'EUR', amountCents: cents, firstYearValueCents: cents, closeDate });
+
+  it('pays 10% of the converted first-year value at the rate in force on the close date, naming the rate', () => {
+    const [commission] = computeRewards(rewardInput({ type: 'partner', deal: eurDeal(2_000_000), currencies: book }));
+    expect(commission).toMatchObject({ kind: 'commission', amountCents: 217_000, currency: 'USD', initialStatus: 'pending' });
+    expect(commission!.reasons).toContain(
+      '€20,000.00 is $21,700.00 at 1 EUR = 1.085 USD (HubSpot exchange rate, in force since 2026-03-01), the rate in force on the close date 2026-03-31',
+    );
+    const february = computeRewards(rewardInput({ type: 'partner', deal: eurDeal(2_000_000, '2026-02-15'), currencies: book }));
+    expect(amounts(february)).toEqual([['commission', 210_000]]);
+  });
+
+  it('rounds once, half up, after converting and taking the percentage', () => {
+    // 10% of ¥1,234,567 at 0.0067 = $827.15989 → $827.16
+    const deal = dealWith({ currency: 'JPY', amountCents: 1_234_567, firstYearValueCents: 1_234_567 });
+    expect(amounts(computeRewards(rewardInput({ type: 'partner', deal, currencies: book })))).toEqual([['commission', 82_716]]);
+  });
+
+  it('pays the flat fee in the program currency, with deal-size thresholds compared on the converted first-year value', () => {
+    // €95,000 is $103,075: the enterprise fee, though the EUR figure is under 100,000.
+    expect(amounts(computeRewards(rewardInput({ deal: eurDeal(9_500_000), currencies: book })))).toEqual([['milestone', 100_000]]);
+    expect(amounts(computeRewards(rewardInput({ deal: eurDeal(9_000_000), currencies: book })))).toEqual([['milestone', 50_000]]);
+  });
+
+  it('a flat fee that does not depend on the deal size is paid without a rate', () => {
+    const program = defaultProgram();
+    program.rewardRules = program.rewardRules.filter((r) => r.id !== 'enterprise-won-fee');
+    delete program.rewardRules.find((r) => r.id === 'won-fee')!.maxDealCents;
+    expect(amounts(computeRewards(rewardInput({ program, deal: eurDeal(9_500_000) })))).toEqual([['milestone', 50_000]]);
+  });
+
+  it('a version written before first-year values were compared keeps comparing the amount', () => {
+    const program = defaultProgram();
+    delete program.dealSizeBasis;
+    const deal = dealWith({ amountCents: 12_000_000, firstYearValueCents: 4_000_000 });
+    expect(amounts(computeRewards(rewardInput({ program, deal })))).toEqual([['milestone', 100_000]]);
+    expect(amounts(computeRewards(rewardInput({ deal })))).toEqual([['milestone', 50_000]]);
+  });
+
+  it('settles a needs_rate reward once the rate is known: recompute replaces it with the converted amount', () => {
+    const waiting = computeRewards(rewardInput({ type: 'partner', deal: eurDeal(2_000_000) }));
+    expect(waiting[0]!.initialStatus).toBe('needs_rate');
+    const again = recomputeRewards(rewardInput({ type: 'partner', deal: eurDeal(2_000_000), existing: waiting.map(asExisting) }));
+    expect(again.decisions).toEqual([]);
+    const settled = recomputeRewards(
+      rewardInput({ type: 'partner', deal: eurDeal(2_000_000), existing: waiting.map(asExisting), currencies: book }),
+    );
+    expect(settled.reverse).toEqual([{ idempotencyKey: waiting[0]!.idempotencyKey, reason: 'amount changes from $0.00 to $2,170.00' }]);
+    expect(settled.decisions).toEqual([
+      expect.objectContaining({ amountCents: 217_000, idempotencyKey: `${waiting[0]!.idempotencyKey}#2` }),
+    ]);
+  });
+
+  it('a needs_rate reward cannot be approved or paid, only reversed', () => {
+    expect(rewardTransition('needs_rate', 'approve')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('waits for an exchange rate'),
+    });
+    expect(rewardTransition('needs_rate', 'reverse')).toMatchObject({ ok: true, to: 'reversed' });
   });
 });
