@@ -356,6 +356,31 @@ export interface ChangedRecords {
   hasMore: boolean;
 }
 
+/**
+ * One rate of a currency against the account's company currency, exactly as the CRM states it:
+ * HubSpot says how much company currency one unit is worth (`company_per_unit`), Salesforce how many
+ * units one company unit buys (`units_per_company`). The rate is the CRM's decimal text, never a float.
+ */
+export interface CrmExchangeRate {
+  currency: string;
+  rate: string;
+  meaning: 'company_per_unit' | 'units_per_company';
+  /** YYYY-MM-DD the rate starts; null when it is not dated (Salesforce CurrencyType). */
+  from: string | null;
+  /** YYYY-MM-DD the next rate starts; null while it is the latest. */
+  until: string | null;
+  /** Names the CRM record, for reasons: `HubSpot exchange rate 42`, `Salesforce DatedConversionRate 04w…`. */
+  source: string;
+}
+
+export interface CrmCurrencies {
+  /** The portal's company currency, the org's corporate currency. */
+  companyCurrency: string;
+  rates: CrmExchangeRate[];
+  /** Why there may be no rates (single-currency org, a scope not granted); null when the CRM gave all it has. */
+  limitation: string | null;
+}
+
 /** One installation's API, rate-limited and token-refreshing. Every read is batched. */
 export interface CrmClient {
   /** Create the properties / check the fields Referloop writes. Idempotent. */
@@ -379,6 +404,8 @@ export interface CrmClient {
   addTimelineNote(note: TimelineNote): Promise<void>;
   /** The CRM users behind owner ids (deal owner, CS owner), for internal notices; unknown ids are left out. */
   ownerEmails(ownerIds: string[]): Promise<Record<string, { email: string; name: string | null }>>;
+  /** The company currency and every exchange rate the CRM keeps, for deals in other currencies. */
+  currencies(): Promise<CrmCurrencies>;
 }
 
 export interface CrmClientDeps {

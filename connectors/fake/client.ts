@@ -335,5 +335,10 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
       }
       return found;
     },
+
+    async currencies() {
+      await call('currencies');
+      return copy(state.currencies);
+    },
   };
 }

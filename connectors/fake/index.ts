@@ -1,6 +1,7 @@
 import { CrmError } from '../connector.ts';
 import type {
   CrmCompany,
+  CrmCurrencies,
   CrmConnector,
   CrmDeal,
   CrmErrorCode,
@@ -149,6 +150,8 @@ export interface FakeCrm {
     options?: { companyId?: string; deal?: NewDeal | false },
   ): { contactId: string; companyId: string; dealId: string | null };
   addOwner(owner: Owner): void;
+  /** The account's company currency and exchange rates, as `CrmClient.currencies()` will return them. */
+  setCurrencies(currencies: CrmCurrencies): void;
 
   // Events ---------------------------------------------------------------------------------
   /** The events the changes since the last call would have sent, oldest first; clears them. */
@@ -450,6 +453,9 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
 
     addOwner: (owner) => {
       state.owners.set(owner.id, { ...owner });
+    },
+    setCurrencies: (currencies) => {
+      state.currencies = structuredClone(currencies);
     },
 
     takeEvents: () => state.pending.splice(0),

@@ -1,4 +1,14 @@
-import type { CrmChange, CrmCompany, CrmDeal, CrmEvent, CrmObjectType, CrmPerson, PipelineStage, ReferralFields } from '../connector.ts';
+import type {
+  CrmChange,
+  CrmCompany,
+  CrmCurrencies,
+  CrmDeal,
+  CrmEvent,
+  CrmObjectType,
+  CrmPerson,
+  PipelineStage,
+  ReferralFields,
+} from '../connector.ts';
 
 /**
  * The fake CRM's records and the events their changes would send. Every change made through the
@@ -96,6 +106,8 @@ export class FakeState {
   readonly notes: StoredNote[] = [];
   readonly owners = new Map<string, Owner>();
   readonly stages: PipelineStage[];
+  /** A single-currency account until a test sets rates. */
+  currencies: CrmCurrencies = { companyCurrency: 'USD', rates: [], limitation: null };
   /** Events the changes so far would send, oldest first, until a test takes them. */
   readonly pending: CrmEvent[] = [];
   private nextId = 1;

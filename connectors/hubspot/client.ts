@@ -6,7 +6,9 @@ import type {
   CrmClient,
   CrmClientDeps,
   CrmCompany,
+  CrmCurrencies,
   CrmDeal,
+  CrmExchangeRate,
   CrmGone,
   CrmObjectType,
   CrmOAuth,
@@ -75,7 +77,40 @@ const paths = {
   propertyGroups: (type: SchemaObjectType) => `/crm/v3/properties/${type}/groups`,
   propertiesBatch: (type: SchemaObjectType, op: 'read' | 'create') => `/crm/v3/properties/${type}/batch/${op}`,
   owner: (ownerId: string) => `/crm/v3/owners/${encodeURIComponent(ownerId)}`,
+  accountDetails: '/account-info/v3/details',
+  exchangeRates: '/settings/v3/currencies/exchange-rates',
 };
+
+/** The scope the currencies API needs; optional at install, so a portal may not have granted it. */
+const CURRENCIES_SCOPE = 'settings.currencies.read';
+const COMPANY_CURRENCY_CACHE_MS = 60 * 60_000;
+/** Portal id → its company currency, read at most hourly: every deal without a currency of its own is in it. */
+const companyCurrencies = new Map<string, { at: number; currency: string }>();
+
+interface AccountDetailsBody {
+  companyCurrency?: string;
+}
+interface ExchangeRatesBody {
+  results: { id: string; fromCurrencyCode: string; toCurrencyCode: string; conversionRate: number | string; effectiveAt: string }[];
+  paging?: { next?: { after?: string } };
+}
+
+/** HubSpot's rate history as rates with their end: each currency's rate holds until the next one takes effect. */
+function datedRates(rows: ExchangeRatesBody['results'], companyCurrency: string): CrmExchangeRate[] {
+  const ordered = rows.filter((r) => r.toCurrencyCode === companyCurrency).sort((a, b) => a.effectiveAt.localeCompare(b.effectiveAt));
+  return ordered.map((row) => {
+    const next = ordered.find((r) => r.fromCurrencyCode === row.fromCurrencyCode && r.effectiveAt > row.effectiveAt);
+    return {
+      currency: row.fromCurrencyCode,
+      // JSON numbers are read through their shortest decimal text, the digits HubSpot sent.
+      rate: String(row.conversionRate),
+      meaning: 'company_per_unit',
+      from: row.effectiveAt.slice(0, 10),
+      until: next ? next.effectiveAt.slice(0, 10) : null,
+      source: `HubSpot exchange rate ${row.id}`,
+    };
+  });
+}
 
 export interface HubSpotClientOptions {
   apiBaseUrl: string;
@@ -505,13 +540,17 @@ export class HubSpotClient implements CrmClient {
       this.stageIndex(deals),
     ]);
     const found = new Set(dealIds);
+    // A deal without a currency code is in the portal's company currency, whatever it is.
+    const defaultCurrency = deals.some((d) => !d.properties.deal_currency_code)
+      ? await this.companyCurrency()
+      : this.options.defaultCurrency;
     return {
       records: deals.map((deal) =>
         toDeal(deal, {
           stage: stages.get(stageKey(deal.properties.pipeline ?? 'default', deal.properties.dealstage ?? '')),
           contactIds: contacts.get(deal.id) ?? [],
           companyIds: companies.get(deal.id) ?? [],
-          defaultCurrency: this.options.defaultCurrency,
+          defaultCurrency,
           sourceProperties,
         }),
       ),
@@ -664,5 +703,38 @@ export class HubSpotClient implements CrmClient {
       }
     }
     return owners;
+  }
+
+  /** The portal's company currency (account details need no extra scope); the configured default when it names none. */
+  private async companyCurrency(): Promise<string> {
+    const cached = companyCurrencies.get(this.session.accountId);
+    if (cached && Date.now() - cached.at < COMPANY_CURRENCY_CACHE_MS) return cached.currency;
+    // https://developers.hubspot.com/docs/api-reference/legacy/account/account-information/get-account-details
+    const { body } = await this.request<AccountDetailsBody>('GET', paths.accountDetails);
+    const currency = body.companyCurrency && /^[A-Z]{3}$/.test(body.companyCurrency) ? body.companyCurrency : this.options.defaultCurrency;
+    companyCurrencies.set(this.session.accountId, { at: Date.now(), currency });
+    return currency;
+  }
+
+  async currencies(): Promise<CrmCurrencies> {
+    const companyCurrency = await this.companyCurrency();
+    const rows: ExchangeRatesBody['results'] = [];
+    let after: string | undefined;
+    try {
+      do {
+        // https://developers.hubspot.com/docs/api-reference/legacy/account/settings/multicurrency/exchange-rates/get-exchange-rates
+        const query = after ? `?after=${encodeURIComponent(after)}` : '';
+        const { body } = await this.request<ExchangeRatesBody>('GET', `${paths.exchangeRates}${query}`);
+        rows.push(...body.results);
+        after = body.paging?.next?.after;
+      } while (after);
+    } catch (error) {
+      // The scope is optional: without it the company currency still holds, and other currencies wait for a rate.
+      if (error instanceof CrmError && error.options.status === 403) {
+        return { companyCurrency, rates: [], limitation: `the ${CURRENCIES_SCOPE} scope was not granted` };
+      }
+      throw error;
+    }
+    return { companyCurrency, rates: datedRates(rows, companyCurrency), limitation: null };
   }
 }

@@ -5,7 +5,7 @@ import { createHubSpotOAuth } from './oauth.ts';
 import { parseHubSpotWebhook } from './parse-webhook.ts';
 import { verifyHubSpotSignature } from './verify-webhook.ts';
 
-export { HUBSPOT_SCOPES } from './oauth.ts';
+export { HUBSPOT_OPTIONAL_SCOPES, HUBSPOT_SCOPES } from './oauth.ts';
 export { DEFAULT_RATE_LIMIT, SEARCH_RATE_LIMIT } from './client.ts';
 export { REFERLOOP_GROUP, REFERLOOP_PROPERTIES } from './provision.ts';
 

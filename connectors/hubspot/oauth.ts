@@ -22,6 +22,13 @@ export const HUBSPOT_SCOPES = [
   'crm.objects.owners.read',
 ] as const;
 
+/**
+ * Asked for, not required: a portal whose tier or admin does not grant it still installs. Without
+ * it, deals in the company currency are paid as usual and those in others wait for a rate.
+ * Keep in step with the manifest's optionalScopes.
+ */
+export const HUBSPOT_OPTIONAL_SCOPES = ['settings.currencies.read'] as const;
+
 export interface HubSpotOAuthConfig {
   clientId: string;
   clientSecret: string;
@@ -109,7 +116,13 @@ export function createHubSpotOAuth(config: HubSpotOAuthConfig): CrmOAuth {
 
     // https://developers.hubspot.com/docs/api/working-with-oauth — scopes space-separated, as %20.
     start({ state, redirectUri }) {
-      const query = Object.entries({ client_id: config.clientId, redirect_uri: redirectUri, scope: HUBSPOT_SCOPES.join(' '), state })
+      const query = Object.entries({
+        client_id: config.clientId,
+        redirect_uri: redirectUri,
+        scope: HUBSPOT_SCOPES.join(' '),
+        optional_scope: HUBSPOT_OPTIONAL_SCOPES.join(' '),
+        state,
+      })
         .map(([key, value]) => `${key}=${encodeURIComponent(value)}`)
         .join('&');
       return { url: `${config.authorizeUrl}?${query}` };

@@ -8,6 +8,7 @@ import {
   type ChangedRecords,
   type CrmClient,
   type CrmClientDeps,
+  type CrmExchangeRate,
   type CrmObjectType,
   type CrmPerson,
   type CrmSession,
@@ -619,6 +620,41 @@ export function createSalesforceClient(
           .filter((r) => typeof r.Email === 'string')
           .map((r) => [String(r.Id), { email: String(r.Email), name: typeof r.Name === 'string' ? r.Name : null }]),
       );
+    },
+
+    async currencies() {
+      const single = { companyCurrency: settings.defaultCurrency, rates: [], limitation: 'a single-currency org' };
+      if (!(await orgShape()).multiCurrency) return single;
+      // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_currencytype.htm
+      const types = await query('SELECT Id, IsoCode, ConversionRate, IsCorporate FROM CurrencyType WHERE IsActive = true');
+      const corporate = types.find((t) => t.IsCorporate === true);
+      if (!corporate) return single;
+      const companyCurrency = String(corporate.IsoCode);
+      // JSON numbers are read through their shortest decimal text, the digits Salesforce sent: never multiplied as floats.
+      const rate = (row: SfRow, source: string, from: string | null, until: string | null): CrmExchangeRate => ({
+        currency: String(row.IsoCode),
+        rate: String(row.ConversionRate),
+        meaning: 'units_per_company',
+        from,
+        until,
+        source: `Salesforce ${source} ${String(row.Id)}`,
+      });
+      const rates = types.filter((t) => t !== corporate).map((t) => rate(t, 'CurrencyType', null, null));
+      try {
+        // Advanced currency management: the rate of the opportunity's close date.
+        // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_datedconversionrate.htm
+        const dated = await query(
+          `SELECT Id, IsoCode, ConversionRate, StartDate, NextStartDate FROM DatedConversionRate WHERE IsoCode != ${quote(companyCurrency)}`,
+        );
+        for (const row of dated) {
+          const next = typeof row.NextStartDate === 'string' && row.NextStartDate < '9999-12-31' ? row.NextStartDate : null;
+          rates.push(rate(row, 'DatedConversionRate', String(row.StartDate), next));
+        }
+      } catch (error) {
+        // Without advanced currency management the object does not exist: CurrencyType's rates are the org's.
+        if (!(error instanceof CrmError && error.options.vendorCode === 'INVALID_TYPE')) throw error;
+      }
+      return { companyCurrency, rates, limitation: null };
     },
   };
   return client;

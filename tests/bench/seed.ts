@@ -46,6 +46,7 @@ function sandboxBackedClient(hubspot: HubSpotSandbox): CrmClient {
     getDeals: async () => ({ records: [], gone: [] }),
     getPeople: unsupported('getPeople'),
     ownerEmails: async () => ({}),
+    currencies: async () => ({ companyCurrency: 'USD', rates: [], limitation: null }),
     getCompanies: unsupported('getCompanies'),
     changedSince: unsupported('changedSince'),
     addTimelineNote: unsupported('addTimelineNote'),

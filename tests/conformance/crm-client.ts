@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CrmError, type CrmClient, type CrmObjectType } from '../../connectors/connector.ts';
+import { conversionOn, convertMinorUnits } from '../../src/domain/exchange.ts';
 import type { TestSession } from '../support/crm-session.ts';
 import type { RecordingLimiter } from '../support/rate-limiter.ts';
 
@@ -23,6 +24,8 @@ export interface ClientTarget {
     moveDeal(dealId: string, stage: DealStage): void;
     renameContact(contactId: string, lastName: string): void;
     remove(objectType: 'contact' | 'company' | 'deal', id: string): void;
+    /** Dated EUR rates against the company currency USD, given both ways so each CRM stores its own form. */
+    eurRates(rates: { from: string; usdPerEur: string; eurPerUsd: string }[]): void;
   };
   /** An id of the CRM's own form that no record has. */
   unknownId(objectType: CrmObjectType): string;
@@ -291,6 +294,28 @@ export function describeCrmClientConformance(name: string, start: () => Promise<
       await t.client.getCompanies([company]);
       expect(t.limiter.takes.length).toBeGreaterThan(before);
       expect(t.limiter.takes.at(-1)).toContain(t.session.accountId);
+    });
+
+    it('tells its company currency and exchange rates, so a EUR amount converts at the rate in force on a day', async () => {
+      const before = await t.client.currencies();
+      expect(before.companyCurrency).toBe('USD');
+      expect(conversionOn(before, 'EUR', 'USD', '2026-03-15').ok).toBe(false);
+
+      t.seed.eurRates([
+        { from: '2026-01-01', usdPerEur: '1.25', eurPerUsd: '0.8' },
+        { from: '2026-03-01', usdPerEur: '1.6', eurPerUsd: '0.625' },
+      ]);
+      const book = await t.client.currencies();
+      expect(book.companyCurrency).toBe('USD');
+      const euros100 = (day: string): number => {
+        const result = conversionOn(book, 'EUR', 'USD', day);
+        if (!result.ok) throw new Error(result.reason);
+        return convertMinorUnits(10_000, result.conversion);
+      };
+      expect(euros100('2026-02-28')).toBe(12_500);
+      expect(euros100('2026-03-01')).toBe(16_000);
+      expect(euros100('2027-01-01')).toBe(16_000);
+      for (const rate of book.rates) expect(rate.source).toMatch(/\S+ \S+/);
     });
   });
 }

@@ -29,6 +29,19 @@ describeCrmClientConformance('the fake CRM', async () => {
       moveDeal: (id, stage) => void crm.moveStage(id, STAGE[stage]),
       renameContact: (id, lastName) => void crm.updatePerson(id, { lastName }),
       remove: (objectType, id) => crm.deleteRecord(objectType, id),
+      eurRates: (rates) =>
+        crm.setCurrencies({
+          companyCurrency: 'USD',
+          limitation: null,
+          rates: rates.map((r, i) => ({
+            currency: 'EUR',
+            rate: r.usdPerEur,
+            meaning: 'company_per_unit',
+            from: r.from,
+            until: rates[i + 1]?.from ?? null,
+            source: `fake rate ${i + 1}`,
+          })),
+        }),
     },
     unknownId: (objectType) => `${objectType}-that-never-was`,
     noteCount: (person) => crm.notes(person.id).length,

@@ -30,6 +30,9 @@ describeCrmClientConformance('the HubSpot sandbox', async () => {
       moveDeal: (id, stage) => void state.update('deals', id, { dealstage: STAGE[stage] }),
       renameContact: (id, lastName) => void state.update('contacts', id, { lastname: lastName }),
       remove: (objectType, id) => state.archive(objectType === 'company' ? 'companies' : objectType === 'deal' ? 'deals' : 'contacts', id),
+      eurRates: (rates) => {
+        for (const r of rates) state.currencies.addRate('EUR', Number(r.usdPerEur), r.from);
+      },
     },
     unknownId: () => '99999999',
     noteCount: (person) => state.associatedIds('contacts', person.id, 'notes').length,

@@ -9,7 +9,8 @@ const SOBJECT = { contact: 'Contact', company: 'Account', deal: 'Opportunity' } 
 const PREFIX: Record<CrmObjectType, string> = { contact: '003', lead: '00Q', company: '001', deal: '006' };
 
 describeCrmClientConformance('the Salesforce sandbox', async () => {
-  const env = await connectSandbox();
+  // Multi-currency, with advanced currency management: CurrencyType and DatedConversionRate.
+  const env = await connectSandbox({ multiCurrency: true });
   const { actions } = env.sandbox;
   return {
     client: env.client,
@@ -36,6 +37,10 @@ describeCrmClientConformance('the Salesforce sandbox', async () => {
       moveDeal: (id, stage) => void actions.moveStage({ opportunityId: id, stageName: STAGE[stage] }),
       renameContact: (id, lastName) => void actions.updateRecord({ sobject: 'Contact', id, fields: { LastName: lastName } }),
       remove: (objectType, id) => actions.deleteRecord({ sobject: SOBJECT[objectType], id }),
+      eurRates: (rates) => {
+        actions.addCurrency({ isoCode: 'EUR', conversionRate: Number(rates.at(-1)!.eurPerUsd) });
+        for (const r of rates) actions.addDatedRate({ isoCode: 'EUR', conversionRate: Number(r.eurPerUsd), startDate: r.from });
+      },
     },
     unknownId: (objectType) => toId18(`${PREFIX[objectType]}5g0000000zzz`),
     noteCount: (person) => env.sandbox.state.records('Task').filter((task) => task.WhoId === person.id).length,

@@ -37,6 +37,8 @@ function grantError(status: string, message: string, error = 'invalid_grant'): H
 const token = (prefix: string) => `${prefix}-${randomBytes(24).toString('base64url')}`;
 
 export class SandboxAuth {
+  /** Optional scopes this portal does not grant (a tier without multi-currency, an admin who unticked it). */
+  readonly withheldScopes = new Set<string>();
   private readonly codes = new Map<string, { redirectUri: string; scopes: string[]; expiresAt: number }>();
   private readonly accessTokens = new Map<string, AccessToken>();
   private readonly refreshTokens = new Map<string, { scopes: string[] }>();
@@ -60,8 +62,11 @@ export class SandboxAuth {
         `redirect_uri ${redirectUri} is not allowed: this development app accepts localhost only`,
       );
     }
-    const scopes = (query.get('scope') ?? '').split(/[\s+]+/).filter(Boolean);
-    if (!scopes.length) throw hubspotError(400, 'VALIDATION_ERROR', 'scope is required');
+    const required = (query.get('scope') ?? '').split(/[\s+]+/).filter(Boolean);
+    if (!required.length) throw hubspotError(400, 'VALIDATION_ERROR', 'scope is required');
+    // Optional scopes are granted when the portal allows them (all of them here, unless a test withholds some).
+    const optional = (query.get('optional_scope') ?? '').split(/[\s+]+/).filter((s) => s && !this.withheldScopes.has(s));
+    const scopes = [...required, ...optional];
     const code = randomUUID();
     this.codes.set(code, { redirectUri, scopes, expiresAt: Date.now() + 10 * 60_000 });
     target.searchParams.set('code', code);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { associationRoutes } from './association-routes.ts';
+import { currencyRoutes, SandboxCurrencies } from './currency-routes.ts';
 import { SandboxAuth } from './auth.ts';
 import type { ObjectName } from './defaults.ts';
 import { InjectedFailures } from './faults.ts';
@@ -84,6 +85,7 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
   const model = new CrmModel((change) => webhooks.enqueue(change));
   const auth = new SandboxAuth({ clientId, clientSecret, appId, portalId, accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 1800 });
   const full = (record: StoredRecord) => fullRecord(model, record);
+  const currencies = new SandboxCurrencies();
 
   const routes: Route[] = [
     ...oauthRoutes(auth, SANDBOX_OWNERS),
@@ -91,6 +93,7 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
     ...associationRoutes(model),
     ...propertyRoutes(model),
     ...pipelineRoutes(model),
+    ...currencyRoutes(currencies, portalId),
   ];
 
   // --- dispatch --------------------------------------------------------------------------------
@@ -188,6 +191,8 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
     list: (type: ObjectName) => model.live(type).map(full),
     associatedIds: (from: ObjectName, id: string, to: ObjectName) => model.associations(from, id, to).map((l) => l.toId),
     owners: SANDBOX_OWNERS,
+    /** Company currency and exchange rates (Settings → Currencies); `auth.withheldScopes` refuses the optional scope. */
+    currencies,
     /** Tokens without the consent page, e.g. for `referloop connect hubspot`. */
     issueToken: (scopes: string[], ttlSeconds?: number) => auth.issue(scopes, ttlSeconds),
     /** Resolves when no webhook is queued, waiting for a retry, or in flight. */

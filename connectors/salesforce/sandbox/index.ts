@@ -223,6 +223,35 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
     updateRecord: (input: { sobject: string; id: string; fields: Record<string, unknown> }): SfRecord =>
       commit(() => store.update(input.sobject, input.id, input.fields)),
     deleteRecord: (input: { sobject: string; id: string }): void => commit(() => store.delete(input.sobject, input.id)),
+    /** Setup → Manage Currencies: an active currency with its rate against the corporate one (units per corporate unit). */
+    addCurrency: (input: { isoCode: string; conversionRate: number }): SfRecord =>
+      commit(() =>
+        store.insert(
+          'CurrencyType',
+          { IsoCode: input.isoCode, ConversionRate: input.conversionRate, DecimalPlaces: 2, IsActive: true, IsCorporate: false },
+          { system: true },
+        ),
+      ),
+    /**
+     * Advanced currency management: a rate from `startDate` on. The rate in force before it now ends
+     * there (its NextStartDate); the last one runs to 9999-12-31, as Salesforce shows it.
+     */
+    addDatedRate: (input: { isoCode: string; conversionRate: number; startDate: string }): SfRecord =>
+      commit(() => {
+        const periods = store.rows('DatedConversionRate').filter((r) => r.IsoCode === input.isoCode);
+        const later = periods
+          .filter((r) => String(r.StartDate) > input.startDate)
+          .sort((a, b) => String(a.StartDate).localeCompare(String(b.StartDate)));
+        const before = periods.find((r) => String(r.StartDate) < input.startDate && String(r.NextStartDate) > input.startDate);
+        if (before) store.update('DatedConversionRate', String(before.Id), { NextStartDate: input.startDate }, { system: true });
+        const fields = {
+          IsoCode: input.isoCode,
+          ConversionRate: input.conversionRate,
+          StartDate: input.startDate,
+          NextStartDate: later[0]?.StartDate ?? '9999-12-31',
+        };
+        return store.insert('DatedConversionRate', fields, { system: true });
+      }),
   };
 
   const faults = {

@@ -274,6 +274,36 @@ export function buildSchema(options: { namespace: string; multiCurrency: boolean
       lookup(n.referral.contact, ['Contact'], `${p}Referrals__r`),
       lookup(n.referral.opportunity, ['Opportunity'], `${p}Referrals__r`),
     ]),
+    // Multi-currency orgs only; DatedConversionRate is there with advanced currency management.
+    // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_currencytype.htm
+    ...(options.multiCurrency
+      ? [
+          object(
+            'CurrencyType',
+            '01L',
+            [
+              system('IsoCode', 'picklist'),
+              system('ConversionRate', 'double'),
+              system('DecimalPlaces', 'int'),
+              system('IsActive', 'boolean'),
+              system('IsCorporate', 'boolean'),
+            ],
+            { withOwner: false, createable: false },
+          ),
+          // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_datedconversionrate.htm
+          object(
+            'DatedConversionRate',
+            '04w',
+            [
+              system('IsoCode', 'picklist'),
+              system('ConversionRate', 'double'),
+              system('StartDate', 'date'),
+              system('NextStartDate', 'date'),
+            ],
+            { withOwner: false, createable: false },
+          ),
+        ]
+      : []),
   ];
   return new Map(objects.map((o) => [o.name, o]));
 }

@@ -92,6 +92,13 @@ export class OrgStore {
         { system: true },
       );
     });
+    if (options.multiCurrency) {
+      this.insert(
+        'CurrencyType',
+        { IsoCode: options.currency, ConversionRate: 1, DecimalPlaces: 2, IsActive: true, IsCorporate: true },
+        { system: true },
+      );
+    }
     this.drainChanges();
   }
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HUBSPOT_SCOPES } from '../../../connectors/hubspot/index.ts';
+import { HUBSPOT_OPTIONAL_SCOPES, HUBSPOT_SCOPES } from '../../../connectors/hubspot/index.ts';
 import { parseHubSpotWebhook } from '../../../connectors/hubspot/parse-webhook.ts';
 import { DEFAULT_SUBSCRIPTIONS } from '../../../connectors/hubspot/sandbox/index.ts';
 import { repoRoot, sampleJson } from '../../fixtures/hubspot/samples.ts';
@@ -28,6 +28,7 @@ describe('the HubSpot project in app-manifest/hubspot', () => {
 
   it('asks for exactly the scopes the connector requests at install', () => {
     expect(app.config.auth.requiredScopes).toEqual([...HUBSPOT_SCOPES]);
+    expect(app.config.auth.optionalScopes).toEqual([...HUBSPOT_OPTIONAL_SCOPES]);
     expect(app.config.distribution).toBe('marketplace');
     expect(app.config.auth.type).toBe('oauth');
   });
