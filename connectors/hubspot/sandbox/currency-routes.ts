@@ -27,7 +27,8 @@ export class SandboxCurrencies {
     if (!(conversionRate > 0) || !/^\d+(\.\d{1,6})?$/.test(String(conversionRate))) {
       throw invalid('conversionRate must be greater than 0 with up to 6 decimal values');
     }
-    const at = new Date(effectiveAt).toISOString();
+    // HubSpot writes instants without milliseconds.
+    const at = new Date(effectiveAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const rate = {
       id: String(this.rates.length + 1),
       fromCurrencyCode,
