@@ -135,6 +135,16 @@ export function rewardsRepo(db: Db) {
         .run();
     },
 
+    /** Deals with rewards waiting in needs_rate for an exchange rate, to settle when the CRM has one. */
+    dealsNeedingRate(installationId: string): string[] {
+      return db
+        .selectDistinct({ dealId: rewards.dealId })
+        .from(rewards)
+        .where(and(eq(rewards.installationId, installationId), eq(rewards.status, 'needs_rate')))
+        .all()
+        .flatMap((r) => (r.dealId ? [r.dealId] : []));
+    },
+
     /** Approved rewards whose due date has come: they become payable. */
     dueForPayout(installationId: string, today: string): RewardRow[] {
       return db

@@ -15,6 +15,7 @@ const CURSOR = 'reconcile';
  * Repairs what webhooks missed: asks the CRM for records modified since the stored cursor and
  * feeds them through the same path as webhook events. Also the daily housekeeping that needs no
  * CRM: referrals past their window and claims past theirs expire, approved rewards past their due date become payable.
+ * Deals whose rewards wait in needs_rate are applied again, with the CRM's current exchange rates.
  */
 export async function reconcileInstallation(ctx: UseCaseContext, installationId: string): Promise<{ records: number }> {
   const { store } = ctx;
@@ -38,6 +39,16 @@ export async function reconcileInstallation(ctx: UseCaseContext, installationId:
     cursor = page.nextCursor;
     store.deals.setCursor(installationId, CURSOR, cursor, ctx.now());
     if (!page.hasMore) break;
+  }
+  // Rewards waiting for an exchange rate are settled once the CRM has one.
+  const waiting = store.rewards.dealsNeedingRate(installationId);
+  if (waiting.length) {
+    const result = await applyCrmChanges(
+      ctx,
+      installation,
+      waiting.map((id) => ({ objectType: 'deal' as const, id })),
+    );
+    if (result.failed.length) ctx.log.warn({ installationId, failed: result.failed }, 'rewards waiting for a rate could not be settled');
   }
   expireReferrals(ctx, installationId);
   expireClaims(ctx, installationId);

@@ -1,4 +1,5 @@
 import { calendarQuarter, toDateOnly } from '../domain/dates.ts';
+import type { CurrencyBook } from '../domain/exchange.ts';
 import type { Program } from '../domain/program.ts';
 import { clawbackDecision, recomputeRewards, type ExistingReward, type RewardInput } from '../domain/rewards.ts';
 import type { ReferralRow, ReferrerRow } from '../store/referrals.repo.ts';
@@ -36,6 +37,8 @@ export function settleMilestone(
     sharePpm: number;
     actor: string;
     now: Date;
+    /** The CRM's company currency and rates; null when they could not be read (other currencies then wait). */
+    currencies?: CurrencyBook | null;
   },
 ): void {
   const { store } = ctx;
@@ -60,6 +63,7 @@ export function settleMilestone(
     referrerPaidThisYearCents: referrerRewards
       .filter((r) => r.createdAt.slice(0, 4) === today.slice(0, 4))
       .reduce((sum, r) => sum + r.netCents, 0),
+    currencies: args.currencies ?? null,
   });
 
   recordRewardPlan(ctx, args.referral, args.milestone, args.deal?.id ?? null, plan);
@@ -141,7 +145,21 @@ function recordRewardPlan(
 
 /** Offsetting ledger entries that net each reward to zero; paid ones are netted in the next payout. */
 export function clawback(ctx: UseCaseContext, rewards: RewardWithNet[], reason: string, actor: string, now: Date): void {
-  const live = rewards.filter((r) => r.status !== 'reversed');
+  // A reward waiting for a rate holds no money: it is closed with a status entry, nothing to claw back.
+  for (const waiting of rewards.filter((r) => r.status === 'needs_rate')) {
+    const added = ctx.store.rewards.addEntry({
+      rewardId: waiting.id,
+      kind: 'status',
+      amountCents: 0,
+      fromStatus: 'needs_rate',
+      toStatus: 'reversed',
+      actor,
+      reason: `closed while waiting for an exchange rate: ${reason}`,
+      idempotencyKey: `${waiting.id}:closed`,
+    });
+    if (added) ctx.store.rewards.setStatus(waiting.id, 'reversed', now);
+  }
+  const live = rewards.filter((r) => r.status !== 'reversed' && r.status !== 'needs_rate');
   for (const entry of clawbackDecision(
     live.map((r) => ({ id: r.id, netCents: r.netCents, status: r.status, currency: r.currency })),
     reason,

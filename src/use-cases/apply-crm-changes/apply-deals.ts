@@ -1,5 +1,6 @@
-import type { CrmClient, CrmDeal, CrmWrite } from '../../../connectors/connector.ts';
+import { CrmError, type CrmClient, type CrmDeal, type CrmWrite } from '../../../connectors/connector.ts';
 import { attributeDeal, attributedValueCents, isStaleDealRead, reversalDecision, type Attribution } from '../../domain/attribution.ts';
+import type { CurrencyBook } from '../../domain/exchange.ts';
 import { lifecycleStepForStage, type StageMapping } from '../../domain/referral-lifecycle.ts';
 import type { UseCaseContext } from '../../ports/context.ts';
 import type { InstallationRow } from '../../store/installations.repo.ts';
@@ -20,12 +21,17 @@ export async function applyDeals(
   guard: RecordGuard,
 ): Promise<CrmWrite[]> {
   const writes: CrmWrite[] = [];
+  let currencies: Promise<CurrencyBook | null> | undefined;
   for (const chunk of chunks(ids, BATCH)) {
     const { records, gone } = await client.getDeals(chunk);
     await linkDealContacts(ctx, client, installation, records);
     const domains = await dealCompanyDomains(client, records);
+    // Won deals may pay in another currency than they were sold in: the CRM's rates, read once per sync.
+    const book = records.some((d) => d.isWon) ? await (currencies ??= readCurrencies(ctx, client, installation)) : null;
     for (const deal of records) {
-      guard({ objectType: 'deal', id: deal.id }, () => writes.push(...applyDeal(ctx, installation, deal, domains.get(deal.id) ?? null)));
+      guard({ objectType: 'deal', id: deal.id }, () =>
+        writes.push(...applyDeal(ctx, installation, deal, domains.get(deal.id) ?? null, book)),
+      );
       // Each deal is milliseconds of synchronous SQLite: let webhook requests in between, so a
       // drain never delays an acknowledgement towards HubSpot's 5 s timeout.
       await new Promise((resolve) => setImmediate(resolve));
@@ -65,7 +71,27 @@ function candidatesFor(
   return [...linked, ...atDomain];
 }
 
-function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal, companyDomain: string | null): CrmWrite[] {
+/**
+ * The CRM's company currency and exchange rates. A CRM that cannot tell them now does not stop the
+ * sync: rewards in other currencies wait in needs_rate, with the reason, until a later sync settles them.
+ */
+async function readCurrencies(ctx: UseCaseContext, client: CrmClient, installation: InstallationRow): Promise<CurrencyBook | null> {
+  try {
+    return await client.currencies();
+  } catch (error) {
+    if (error instanceof CrmError && (error.code === 'auth_revoked' || error.code === 'auth_expired')) throw error;
+    ctx.log.warn({ installationId: installation.id, err: error }, 'exchange rates could not be read; rewards in other currencies wait');
+    return null;
+  }
+}
+
+function applyDeal(
+  ctx: UseCaseContext,
+  installation: InstallationRow,
+  deal: CrmDeal,
+  companyDomain: string | null,
+  currencies: CurrencyBook | null,
+): CrmWrite[] {
   const { store } = ctx;
   const now = ctx.now();
   const current = store.programs.currentDefault(installation.id);
@@ -78,8 +104,14 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
   }
   const referrals = candidatesFor(ctx, installation, deal, companyDomain);
   if (referrals.length === 0 && !previous) return [];
-  // A refetch of a deal whose facts did not change (many events about one deal) decides nothing new.
-  if (previous?.appliedFingerprint && previous.appliedFingerprint === dealFingerprint(current.version, deal, companyDomain, referrals))
+  // A refetch of a deal whose facts did not change (many events about one deal) decides nothing new,
+  // unless its rewards wait for an exchange rate the CRM may have now.
+  const waitsForRate = ctx.store.rewards.dealsNeedingRate(installation.id).includes(deal.id);
+  if (
+    !waitsForRate &&
+    previous?.appliedFingerprint &&
+    previous.appliedFingerprint === dealFingerprint(current.version, deal, companyDomain, referrals)
+  )
     return [];
 
   return store.transaction(() => {
@@ -127,7 +159,7 @@ function applyDeal(ctx: UseCaseContext, installation: InstallationRow, deal: Crm
         recordAttribution(ctx, installation, deal, attribution, program.attribution.model, now);
         if (attribution.role === 'sourced') creditedReferral ??= moved;
       }
-      settleReferral(ctx, known, moved, deal, attribution.sharePpm, now);
+      settleReferral(ctx, known, moved, deal, attribution.sharePpm, now, currencies);
       const referrer = known.referrer(moved.referrerId);
       if (moved.crmPersonId && moved.crmPersonType) {
         writes.push({
@@ -239,7 +271,15 @@ function recordAttribution(
 }
 
 /** Rewards for the milestones the referral's current status has reached. */
-function settleReferral(ctx: UseCaseContext, known: ReadOnce, referral: ReferralRow, deal: CrmDeal, sharePpm: number, now: Date): void {
+function settleReferral(
+  ctx: UseCaseContext,
+  known: ReadOnce,
+  referral: ReferralRow,
+  deal: CrmDeal,
+  sharePpm: number,
+  now: Date,
+  currencies: CurrencyBook | null,
+): void {
   const referrer = known.referrer(referral.referrerId);
   const program = known.lockedProgram(referral);
   const { status } = referral;
@@ -263,6 +303,7 @@ function settleReferral(ctx: UseCaseContext, known: ReadOnce, referral: Referral
       sharePpm,
       actor,
       now,
+      currencies,
     });
   }
 }
