@@ -1,4 +1,4 @@
-import { invalid } from './http.ts';
+import { invalid, isRecord } from './http.ts';
 import type { Route } from './routes.ts';
 
 /** One row of the portal's exchange-rate history, as HubSpot's currencies API returns it. */
@@ -20,7 +20,7 @@ export class SandboxCurrencies {
 
   /** As an admin adds a rate in Settings → Currencies: from a currency to the company currency, from a day on. */
   addRate(fromCurrencyCode: string, conversionRate: number, effectiveAt: string): SandboxExchangeRate {
-    if (!/^[A-Z]{3}$/.test(fromCurrencyCode) || fromCurrencyCode === this.companyCurrency) {
+    if (!KNOWN_CURRENCIES.has(fromCurrencyCode) || fromCurrencyCode === this.companyCurrency) {
       throw invalid(`fromCurrencyCode must be a currency other than the company currency ${this.companyCurrency}`);
     }
     // "The value must be greater than 0 and can contain up to 6 decimal values."
@@ -28,6 +28,7 @@ export class SandboxCurrencies {
       throw invalid('conversionRate must be greater than 0 with up to 6 decimal values');
     }
     // HubSpot writes instants without milliseconds.
+    if (Number.isNaN(Date.parse(effectiveAt))) throw invalid('effectiveAt must be a date-time');
     const at = new Date(effectiveAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const rate = {
       id: String(this.rates.length + 1),
@@ -45,6 +46,8 @@ export class SandboxCurrencies {
 }
 
 const PAGE = 100;
+/** HubSpot's supported codes are ISO 4217 ones (GET /settings/v3/currencies/codes). */
+const KNOWN_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 
 /**
  * Account details and the currencies API (settings.currencies.read):
@@ -85,6 +88,20 @@ export function currencyRoutes(currencies: SandboxCurrencies, portalId: number):
           status: 200,
           body: { results: page, ...(next ? { paging: { next: { after: next, link: `?after=${next}` } } } : {}) },
         };
+      },
+    ],
+    // https://developers.hubspot.com/docs/api-reference/legacy/account/settings/multicurrency/exchange-rates/create-exchange-rate
+    [
+      'POST',
+      /^\/settings\/v3\/currencies\/exchange-rates$/,
+      () => ['settings.currencies.write'],
+      (ctx) => {
+        const body = isRecord(ctx.body) ? ctx.body : {};
+        const { fromCurrencyCode, conversionRate, effectiveAt } = body;
+        if (typeof fromCurrencyCode !== 'string') throw invalid('fromCurrencyCode is required');
+        if (typeof conversionRate !== 'number') throw invalid('conversionRate must be a number');
+        const at = typeof effectiveAt === 'string' ? effectiveAt : new Date().toISOString();
+        return { status: 201, body: currencies.addRate(fromCurrencyCode, conversionRate, at) };
       },
     ],
   ];

@@ -149,6 +149,27 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
 
   const today = (offsetDays = 0) => sfDateTime(new Date(now().getTime() + offsetDays * DAY_MS)).slice(0, 10);
 
+  /** What Setup → Manage Currencies accepts: an ISO 4217 code and a positive rate Salesforce can store (18 digits, 6 decimals). */
+  const knownCurrencies = new Set(Intl.supportedValuesOf('currency'));
+  const checkRate = (input: { isoCode: string; conversionRate: number }): void => {
+    if (!knownCurrencies.has(input.isoCode)) {
+      throw new SfFailure(
+        'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+        `Currency ISO Code: bad value for restricted picklist field: ${input.isoCode}`,
+        400,
+        ['IsoCode'],
+      );
+    }
+    if (!(input.conversionRate > 0) || input.conversionRate >= 1e12 || !/^\d+(\.\d{1,6})?$/.test(String(input.conversionRate))) {
+      throw new SfFailure(
+        'FIELD_INTEGRITY_EXCEPTION',
+        `Conversion Rate: must be positive with at most 6 decimals, got ${input.conversionRate}`,
+        400,
+        ['ConversionRate'],
+      );
+    }
+  };
+
   const actions = {
     createAccount: (fields: Record<string, unknown>): SfRecord => commit(() => store.insert('Account', fields)),
     createContact: (fields: Record<string, unknown>): SfRecord => commit(() => store.insert('Contact', fields)),
@@ -225,19 +246,26 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
     deleteRecord: (input: { sobject: string; id: string }): void => commit(() => store.delete(input.sobject, input.id)),
     /** Setup → Manage Currencies: an active currency with its rate against the corporate one (units per corporate unit). */
     addCurrency: (input: { isoCode: string; conversionRate: number }): SfRecord =>
-      commit(() =>
-        store.insert(
-          'CurrencyType',
-          { IsoCode: input.isoCode, ConversionRate: input.conversionRate, DecimalPlaces: 2, IsActive: true, IsCorporate: false },
-          { system: true },
-        ),
-      ),
+      commit(() => {
+        checkRate(input);
+        const fields = {
+          IsoCode: input.isoCode,
+          ConversionRate: input.conversionRate,
+          DecimalPlaces: 2,
+          IsActive: true,
+          IsCorporate: false,
+        };
+        return store.insert('CurrencyType', fields, { system: true });
+      }),
     /**
      * Advanced currency management: a rate from `startDate` on. The rate in force before it now ends
      * there (its NextStartDate); the last one runs to 9999-12-31, as Salesforce shows it.
      */
     addDatedRate: (input: { isoCode: string; conversionRate: number; startDate: string }): SfRecord =>
       commit(() => {
+        checkRate(input);
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(input.startDate))
+          throw new SfFailure('INVALID_TYPE_ON_FIELD_IN_RECORD', 'Start Date: value not of required type', 400, ['StartDate']);
         const periods = store.rows('DatedConversionRate').filter((r) => r.IsoCode === input.isoCode);
         const later = periods
           .filter((r) => String(r.StartDate) > input.startDate)

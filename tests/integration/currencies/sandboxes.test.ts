@@ -43,9 +43,30 @@ describe('the HubSpot sandbox serves the currencies API as documented', () => {
     expect(refused.body).toEqual({ ...fixture('hubspot-missing-scopes.json'), correlationId: expect.any(String) });
   });
 
-  it('refuses a negative or over-precise rate, as HubSpot does', () => {
-    expect(() => sandbox.state.currencies.addRate('EUR', -1, '2026-04-01')).toThrow(/greater than 0/);
-    expect(() => sandbox.state.currencies.addRate('EUR', 1.1234567, '2026-04-01')).toThrow(/6 decimal/);
+  it('refuses an unknown currency, a negative or absurdly precise rate with a 400 and the reason, adding nothing', async () => {
+    const { accessToken } = sandbox.state.issueToken(['settings.currencies.write']);
+    const post = async (body: unknown) => {
+      const response = await fetch(`${url}/settings/v3/currencies/exchange-rates`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as { message: string; category: string } };
+    };
+    const count = sandbox.state.currencies.rates.length;
+    expect(await post({ fromCurrencyCode: 'XYZ', conversionRate: 1.2 })).toMatchObject({
+      status: 400,
+      body: { category: 'VALIDATION_ERROR', message: expect.stringMatching(/fromCurrencyCode/) },
+    });
+    expect(await post({ fromCurrencyCode: 'GBP', conversionRate: -1.2 })).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/greater than 0/) },
+    });
+    expect(await post({ fromCurrencyCode: 'GBP', conversionRate: 1.1234567 })).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/6 decimal/) },
+    });
+    expect(sandbox.state.currencies.rates).toHaveLength(count);
   });
 
   it('the client reads the dated history; without the optional scope it keeps the company currency and says why', async () => {
@@ -76,6 +97,22 @@ describe('the HubSpot sandbox serves the currencies API as documented', () => {
       });
     } finally {
       sandbox.state.auth.withheldScopes.clear();
+    }
+  });
+});
+
+describe('a HubSpot deal without a currency of its own', () => {
+  it('is in the portal’s company currency, not USD', async () => {
+    const portal = createHubSpotSandbox({ portalId: 7_070_707 });
+    const { url } = await portal.listen();
+    try {
+      portal.state.currencies.companyCurrency = 'EUR';
+      const { client } = await install(portal, url);
+      const deal = portal.state.create('deals', { dealname: 'Berlin', amount: '1000.50', pipeline: 'default', dealstage: 'closedwon' });
+      const { records } = await client.getDeals([deal.id]);
+      expect(records[0]).toMatchObject({ currency: 'EUR', amountCents: 100_050 });
+    } finally {
+      await portal.close();
     }
   });
 });
@@ -130,6 +167,18 @@ describe('the Salesforce sandbox serves CurrencyType and DatedConversionRate as 
       { rate: '0.952381', from: '2026-01-01', until: '2026-03-01', meaning: 'units_per_company' },
     ]);
     expect(book.rates[1]!.source).toMatch(/^Salesforce DatedConversionRate 04w\w{15}$/);
+  });
+
+  it('refuses an unknown currency or a negative or absurd rate, adding nothing', () => {
+    const before = env.sandbox.state.records('DatedConversionRate').length;
+    expect(() => env.sandbox.actions.addDatedRate({ isoCode: 'XYZ', conversionRate: 1.1, startDate: '2026-05-01' })).toThrow(
+      /restricted picklist/,
+    );
+    expect(() => env.sandbox.actions.addDatedRate({ isoCode: 'EUR', conversionRate: -0.8, startDate: '2026-05-01' })).toThrow(
+      /must be positive/,
+    );
+    expect(() => env.sandbox.actions.addCurrency({ isoCode: 'GBP', conversionRate: 1e15 })).toThrow(/must be positive/);
+    expect(env.sandbox.state.records('DatedConversionRate')).toHaveLength(before);
   });
 
   it('a single-currency org has its currency and no rates', async () => {

@@ -13,6 +13,11 @@ describe('programSchema', () => {
     expect(parsed).toEqual(defaultProgram());
   });
 
+  it('a new version without a deal-size basis compares first-year values', () => {
+    const { dealSizeBasis: _basis, ...withoutBasis } = defaultProgram();
+    expect(programSchema.parse(withoutBasis).dealSizeBasis).toBe('first_year_value');
+  });
+
   it.each<[string, (p: Program) => unknown, string, RegExp]>([
     ['fractional cents', (p) => ({ ...p, approvalThresholdCents: 1000.5 }), 'approvalThresholdCents', /whole number of minor units/],
     [
@@ -24,6 +29,8 @@ describe('programSchema', () => {
     ['an unknown referrer type', (p) => ({ ...p, referrerTypes: ['customer', 'reseller'] }), 'referrerTypes.1', /must be one of/],
     ['an unknown field', (p) => ({ ...p, dedupe: { ...p.dedupe, windowDay: 30 } }), 'dedupe', /windowDay/],
     ['a lowercase currency', (p) => ({ ...p, currency: 'usd' }), 'currency', /ISO 4217/],
+    ['an unknown currency code', (p) => ({ ...p, currency: 'XYZ' }), 'currency', /not an ISO 4217 currency this service knows/],
+    ['an unknown deal-size basis', (p) => ({ ...p, dealSizeBasis: 'total' }), 'dealSizeBasis', /'amount' or 'first_year_value'/],
     ['a negative window', (p) => ({ ...p, attribution: { ...p.attribution, windowDays: -1 } }), 'attribution.windowDays', /at least 1/],
     [
       'tiers out of order',
