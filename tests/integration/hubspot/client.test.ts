@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CrmClient, RateLimit } from '../../../connectors/connector.ts';
-import { HUBSPOT_SCOPES, REFERLOOP_PROPERTIES } from '../../../connectors/hubspot/index.ts';
+import { HUBSPOT_OPTIONAL_SCOPES, HUBSPOT_SCOPES, REFERLOOP_PROPERTIES } from '../../../connectors/hubspot/index.ts';
 import { createHubSpotSandbox, type HubSpotSandbox } from '../../../connectors/hubspot/sandbox/index.ts';
 import { connectorFor, install, REDIRECT_URI } from '../../fixtures/hubspot/install.ts';
 import { sampleJson } from '../../fixtures/hubspot/samples.ts';
@@ -28,6 +28,7 @@ describe('HubSpot OAuth against the sandbox', () => {
     const { url: consentUrl } = connector.oauth.start({ state: 'st-1', redirectUri: REDIRECT_URI });
     expect(consentUrl).toContain(`client_id=${sandbox.state.clientId}`);
     expect(consentUrl).toContain(`scope=${HUBSPOT_SCOPES.map(encodeURIComponent).join('%20')}`);
+    expect(consentUrl).toContain(`optional_scope=${HUBSPOT_OPTIONAL_SCOPES.map(encodeURIComponent).join('%20')}`);
 
     const consent = await fetch(consentUrl, { redirect: 'manual' });
     expect(consent.status).toBe(302);
@@ -39,7 +40,8 @@ describe('HubSpot OAuth against the sandbox', () => {
     const grant = await connector.oauth.exchangeCode({ code, redirectUri: REDIRECT_URI });
     expect(grant.accountId).toBe(String(sandbox.state.portalId));
     expect(grant.accountName).toBeTruthy();
-    expect(grant.tokens.scopes).toEqual([...HUBSPOT_SCOPES]);
+    // The portal grants the optional currencies scope too.
+    expect(grant.tokens.scopes).toEqual([...HUBSPOT_SCOPES, ...HUBSPOT_OPTIONAL_SCOPES]);
     expect(Date.parse(grant.tokens.expiresAt ?? '') - Date.now()).toBeGreaterThan(1700_000);
 
     const refreshed = await connector.oauth.refresh(grant.tokens);
