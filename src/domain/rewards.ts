@@ -62,6 +62,19 @@ export interface RewardDecision {
   requiresApproval: boolean;
   initialStatus: 'pending' | 'approved' | 'needs_rate';
   reasons: string[];
+  /** How a deal in another currency was converted (or waits to be): kept on the reward for finance. */
+  conversion: RewardConversion | null;
+}
+
+/** The deal amount a reward was computed on, in its own currency, and the CRM rates used on the close date. */
+export interface RewardConversion {
+  dealCurrency: string;
+  /** First-year value (else amount) in the deal currency's minor units. */
+  dealAmountCents: number | null;
+  /** The close date (or today, without one): the day whose rates apply. */
+  rateDate: DateOnly;
+  /** Each rate used, through the company currency; empty while the reward waits in needs_rate. */
+  rates: { currency: string; rate: string; meaning: string; source: string; from: DateOnly | null }[];
 }
 
 export interface RewardPlan {
@@ -107,6 +120,7 @@ interface Candidate {
   reasons: string[];
   /** No exchange rate yet: the reward waits in `needs_rate` with this reason. */
   needsRate?: string;
+  conversion?: RewardConversion | null;
 }
 
 const isLive = (r: ExistingReward): boolean =>
@@ -202,6 +216,7 @@ function plan(input: RewardInput, mode: 'new' | 'recompute'): RewardPlan {
         requiresApproval: true,
         initialStatus: 'needs_rate',
         reasons: [...reasons, `waits for an exchange rate: ${c.needsRate}`],
+        conversion: c.conversion ?? null,
       });
       continue;
     }
@@ -231,6 +246,7 @@ function plan(input: RewardInput, mode: 'new' | 'recompute'): RewardPlan {
       requiresApproval,
       initialStatus: initialRewardStatus(requiresApproval),
       reasons,
+      conversion: c.conversion ?? null,
     });
   }
 
@@ -254,6 +270,7 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
   // Program amounts are in the program's currency: a deal in another one is converted at the CRM's
   // rate in force on its close date; without one, amount-based rewards wait for it.
   const basis = dealBasis(input);
+  const conversion = conversionRecord(input, basis);
   // Versions written before first-year values were compared keep comparing the deal amount.
   const dealSize =
     basis.kind !== 'ok' ? null : program.dealSizeBasis === 'first_year_value' ? basis.firstYearValueCents : basis.amountCents;
@@ -280,6 +297,7 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
       cents: 0,
       reasons: [`a ${milestone.replace('_', ' ')} fee by deal size, on the deal's ${basis.dealMoney}`],
       needsRate: basis.reason,
+      conversion,
     });
   } else if (fixed) {
     candidates.push({
@@ -287,6 +305,8 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
       kind: 'milestone',
       beneficiary: 'referrer',
       ruleId: fixed.id,
+      // A fee chosen by the converted deal size keeps the conversion that chose it.
+      conversion: sized(fixed) ? conversion : null,
       cents: applyShare(fixed.amountCents),
       reasons: [
         `${money(fixed.amountCents)} ${milestone.replace('_', ' ')} fee (rule ${ruleLabel(fixed)})`,
@@ -308,6 +328,7 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
       cents: 0,
       reasons: [`${percent.rateBasisPoints / 100}% of the deal's ${basis.dealMoney} (rule ${ruleLabel(percent)})`],
       needsRate: basis.reason,
+      conversion,
     });
   } else if (percent && basis.kind === 'ok') {
     if (basis.sourceCents === null) {
@@ -321,6 +342,7 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
         beneficiary: 'referrer',
         ruleId: percent.id,
         cents: applyShare(cents),
+        conversion,
         reasons: [
           `${percent.rateBasisPoints / 100}% of ${basis.label} ${basis.shown} (rule ${ruleLabel(percent)})`,
           ...basis.conversionReasons,
@@ -353,6 +375,21 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
     }
   }
   return candidates;
+}
+
+/** What finance keeps of a conversion: only for deals in another currency than the program's. */
+function conversionRecord(input: RewardInput, basis: DealBasis): RewardConversion | null {
+  const { deal } = input;
+  if (!deal || deal.currency === input.program.currency || basis.kind === 'none') return null;
+  return {
+    dealCurrency: deal.currency,
+    dealAmountCents: deal.firstYearValueCents ?? deal.amountCents,
+    rateDate: deal.closeDate ? toDateOnly(deal.closeDate) : input.today,
+    rates:
+      basis.kind === 'ok'
+        ? basis.conversion.rates.map(({ currency, rate, meaning, source, from }) => ({ currency, rate, meaning, source, from }))
+        : [],
+  };
 }
 
 type DealBasis =

@@ -62,6 +62,7 @@ export function rewardView(row: RewardWithNet) {
     programVersion: row.programVersion,
     payoutReference: row.payoutReference,
     reasons: row.reasons,
+    conversion: row.conversion,
     createdAt: row.createdAt,
   };
 }

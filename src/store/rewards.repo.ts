@@ -48,6 +48,7 @@ export function rewardsRepo(db: Db) {
       programId: sql.placeholder('programId'),
       programVersion: sql.placeholder('programVersion'),
       reasons: sql.placeholder('reasons'),
+      conversion: sql.placeholder('conversion'),
       idempotencyKey: sql.placeholder('idempotencyKey'),
       updatedAt: sql.placeholder('updatedAt'),
     })
@@ -105,7 +106,7 @@ export function rewardsRepo(db: Db) {
 
     /** Inserts the reward and its accrual entry; nothing when the idempotency key exists. */
     accrue(values: Omit<typeof rewards.$inferInsert, 'id' | 'createdAt' | 'payoutReference'>, actor: string): RewardRow | undefined {
-      const row = rewardInsert.get({ ...values, id: newId('rwd'), dealId: values.dealId ?? null });
+      const row = rewardInsert.get({ ...values, id: newId('rwd'), dealId: values.dealId ?? null, conversion: values.conversion ?? null });
       if (!row) return undefined;
       this.addEntry({
         rewardId: row.id,

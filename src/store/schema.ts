@@ -10,7 +10,7 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'driz
 import { crmKinds } from '../../connectors/registry.ts';
 import { REWARD_MILESTONES } from '../domain/program.ts';
 import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
-import { REWARD_ENTRY_KINDS, REWARD_KINDS, REWARD_STATUSES } from '../domain/rewards.ts';
+import { REWARD_ENTRY_KINDS, REWARD_KINDS, REWARD_STATUSES, type RewardConversion } from '../domain/rewards.ts';
 
 const createdAt = () => text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
 
@@ -306,6 +306,8 @@ export const rewards = sqliteTable(
       .references(() => programs.id),
     programVersion: integer('program_version').notNull(),
     reasons: text('reasons', { mode: 'json' }).$type<string[]>().notNull(),
+    /** A deal in another currency: its amount and the CRM rates used (null when the deal was in the program's currency). */
+    conversion: text('conversion', { mode: 'json' }).$type<RewardConversion>(),
     idempotencyKey: text('idempotency_key').notNull(),
     payoutReference: text('payout_reference'),
     createdAt: createdAt(),

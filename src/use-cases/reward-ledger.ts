@@ -90,6 +90,7 @@ export function settleMilestone(
         programId: args.referral.programId,
         programVersion: args.referral.programVersion,
         reasons: decision.reasons,
+        conversion: decision.conversion,
         idempotencyKey: decision.idempotencyKey,
         updatedAt: args.now.toISOString(),
       },

@@ -12,7 +12,15 @@ interface ReferralBody {
   id: string;
   status: string;
   crm: { person: { objectType: string; id: string } } | null;
-  rewards: { id: string; amount: number; amountCents: number; currency: string; status: string; reasons: string[] }[];
+  rewards: {
+    id: string;
+    amount: number;
+    amountCents: number;
+    currency: string;
+    status: string;
+    reasons: string[];
+    conversion: { dealCurrency: string; dealAmountCents: number; rateDate: string; rates: { rate: string; source: string }[] } | null;
+  }[];
 }
 
 const PARTNER = { email: 'pia@partner-firm.com', name: 'Pia Partner', type: 'partner' };
@@ -75,6 +83,12 @@ describe('HubSpot: a EUR deal under a USD program', () => {
     winDeal(pushed.crm!.person.id, { amount: '20000', deal_currency_code: 'EUR' });
     const [reward] = await rewardsOf(svc, pushed.id, (r) => r.rewards.length > 0, 'a converted reward');
     expect(reward).toMatchObject({ amount: 2170, currency: 'USD', status: 'pending' });
+    expect(reward!.conversion).toMatchObject({
+      dealCurrency: 'EUR',
+      dealAmountCents: 2_000_000,
+      rateDate: '2026-03-31',
+      rates: [{ rate: '1.085', source: 'HubSpot exchange rate 2' }],
+    });
     expect(reward!.reasons).toContain(
       '€20,000.00 is $21,700.00 at 1 EUR = 1.085 USD (HubSpot exchange rate 2, in force since 2026-03-01), the rate in force on the close date 2026-03-31',
     );

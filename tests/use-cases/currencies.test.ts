@@ -41,6 +41,13 @@ describe('rewards on deals in another currency than the program’s (fake CRM, r
     const { referralId } = await wonEuroDeal('2026-02-20');
     const [commission] = rewards(referralId);
     expect(commission).toMatchObject({ kind: 'commission', amountCents: 210_000, currency: 'USD', status: 'pending' });
+    // The reward keeps the deal amount and the rate, its source and date, for finance.
+    expect(commission!.conversion).toEqual({
+      dealCurrency: 'EUR',
+      dealAmountCents: 2_000_000,
+      rateDate: '2026-02-20',
+      rates: [{ currency: 'EUR', rate: '1.05', meaning: 'company_per_unit', source: 'fake rate 1', from: '2026-01-01' }],
+    });
     expect(commission!.reasons).toContain(
       '€20,000.00 is $21,000.00 at 1 EUR = 1.05 USD (fake rate 1, in force since 2026-01-01), the rate in force on the close date 2026-02-20',
     );

@@ -474,6 +474,12 @@ describe('deals in another currency than the program’s', () => {
     expect(commission!.reasons).toContain(
       '€20,000.00 is $21,700.00 at 1 EUR = 1.085 USD (HubSpot exchange rate, in force since 2026-03-01), the rate in force on the close date 2026-03-31',
     );
+    expect(commission!.conversion).toEqual({
+      dealCurrency: 'EUR',
+      dealAmountCents: 2_000_000,
+      rateDate: '2026-03-31',
+      rates: [{ currency: 'EUR', rate: '1.085', meaning: 'company_per_unit', source: 'HubSpot exchange rate', from: '2026-03-01' }],
+    });
     const february = computeRewards(rewardInput({ type: 'partner', deal: eurDeal(2_000_000, '2026-02-15'), currencies: book }));
     expect(amounts(february)).toEqual([['commission', 210_000]]);
   });
