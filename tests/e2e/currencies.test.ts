@@ -94,6 +94,16 @@ describe('HubSpot: a EUR deal under a USD program', () => {
     );
   });
 
+  it('refuses a program in an unknown currency with a 400 and the reason, writing no version', async () => {
+    const document = (await (await svc.api('/program')).json()) as { version: number; program: Record<string, unknown> };
+    const res = await svc.api('/program', { method: 'PUT', json: { ...document, program: { ...document.program, currency: 'XYZ' } } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      error: { details: { issues: [{ field: 'program.currency', message: expect.stringContaining('not an ISO 4217 currency') }] } },
+    });
+    expect(((await (await svc.api('/program')).json()) as { version: number }).version).toBe(document.version);
+  });
+
   it('a GBP deal waits in needs_rate until the portal has a GBP rate, then reconciliation settles it', async () => {
     const pushed = await logReferral(svc, 'sam@brit-widgets.co.uk');
     winDeal(pushed.crm!.person.id, { amount: '10000', deal_currency_code: 'GBP' });
