@@ -3,6 +3,7 @@ import type { JobQueue } from '../jobs/queue.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { accountEligibility } from '../use-cases/account-eligibility.ts';
 import { changeInstallationStageMapping } from '../use-cases/change-stage-mapping.ts';
+import { installationCurrencies } from '../use-cases/installation-currencies.ts';
 import { replayEvents } from '../use-cases/replay-events.ts';
 import { principalOf } from './auth.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
@@ -67,6 +68,11 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
     requireQueue(ctx.scheduler);
     await ctx.scheduler.schedule('reconcile', installation.id);
     res.status(202).json({ scheduled: 'reconcile', installationId: installation.id });
+  });
+
+  router.get('/installations/:id/currencies', async (req, res) => {
+    const installation = resolveInstallation(store, req.params.id, principalOf(res));
+    res.json({ installationId: installation.id, ...(await installationCurrencies(requestContext(ctx, res), installation)) });
   });
 
   router.get('/accounts/:companyId/eligibility', async (req, res) => {

@@ -116,6 +116,16 @@ describe('HubSpot: a EUR deal under a USD program', () => {
     expect(approve.status).toBe(409);
     expect(((await approve.json()) as { error: { message: string } }).error.message).toContain('it waits for an exchange rate');
 
+    const currencies = async () =>
+      (await (await svc.api(`/installations/${installationId}/currencies`)).json()) as {
+        companyCurrency: string;
+        rates: { currency: string; rate: string; problem: string | null }[];
+        dealsWaitingForRate: string[];
+      };
+    const before = await currencies();
+    expect(before).toMatchObject({ companyCurrency: 'USD', limitation: null, dealsWaitingForRate: [expect.any(String)] });
+    expect(before.rates.map((r) => `${r.currency} ${r.rate} ${r.problem}`)).toEqual(['EUR 1.05 null', 'EUR 1.085 null']);
+
     hubspot.state.currencies.addRate('GBP', 1.25, '2026-01-01T00:00:00Z');
     expect((await svc.api(`/installations/${installationId}/reconcile`, { method: 'POST' })).status).toBe(202);
     const settled = await rewardsOf(svc, pushed.id, (r) => r.rewards.some((w) => w.status === 'pending'), 'the settled reward');
@@ -125,6 +135,7 @@ describe('HubSpot: a EUR deal under a USD program', () => {
         ['pending', 1250],
       ]),
     );
+    expect((await currencies()).dealsWaitingForRate).toEqual([]);
   });
 });
 
