@@ -333,10 +333,16 @@ export function createSalesforceClient(
     let shape = cache.shapes.get(session.accountId);
     if (!shape) {
       // https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_describe.htm
-      shape = call(() => conn.describe('Opportunity')).then((d) => {
+      shape = call(() => conn.describe('Opportunity')).then(async (d) => {
         const has = (name: string | null) => name !== null && d.fields.some((f) => f.name === name);
         const firstYearValueField = has(settings.firstYearValueField) ? settings.firstYearValueField : null;
-        return { multiCurrency: has('CurrencyIsoCode'), firstYearValueField };
+        const multiCurrency = has('CurrencyIsoCode');
+        // A single-currency org's amounts are in its own currency, whatever Referloop's default.
+        // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_organization.htm
+        const [organization] = multiCurrency ? [] : await query('SELECT DefaultCurrencyIsoCode FROM Organization');
+        const code = organization?.DefaultCurrencyIsoCode;
+        const currency = typeof code === 'string' && /^[A-Z]{3}$/.test(code) ? code : null;
+        return { multiCurrency, firstYearValueField, currency };
       });
       shape.catch(() => cache.shapes.delete(session.accountId));
       cache.shapes.set(session.accountId, shape);
@@ -623,8 +629,9 @@ export function createSalesforceClient(
     },
 
     async currencies() {
-      const single = { companyCurrency: settings.defaultCurrency, rates: [], limitation: 'a single-currency org' };
-      if (!(await orgShape()).multiCurrency) return single;
+      const org = await orgShape();
+      const single = { companyCurrency: org.currency ?? settings.defaultCurrency, rates: [], limitation: 'a single-currency org' };
+      if (!org.multiCurrency) return single;
       // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_currencytype.htm
       const types = await query('SELECT Id, IsoCode, ConversionRate, IsCorporate FROM CurrencyType WHERE IsActive = true');
       const corporate = types.find((t) => t.IsCorporate === true);

@@ -9,6 +9,8 @@ export type SfRow = Record<string, unknown>;
 /** What the org looks like, read once from the Opportunity describe. */
 export interface OrgShape {
   multiCurrency: boolean;
+  /** A single-currency org's currency (Organization.DefaultCurrencyIsoCode), when read. */
+  currency?: string | null;
   /** The configured first-year value field, when the org really has it. */
   firstYearValueField: string | null;
 }
@@ -125,7 +127,7 @@ export function toCompany(row: SfRow, settings: SalesforceSettings): CrmCompany 
 }
 
 export function toDeal(row: SfRow, org: OrgShape, settings: SalesforceSettings): CrmDeal {
-  const currency = (org.multiCurrency ? str(row.CurrencyIsoCode) : null) ?? settings.defaultCurrency;
+  const currency = (org.multiCurrency ? str(row.CurrencyIsoCode) : null) ?? org.currency ?? settings.defaultCurrency;
   const amountCents = minorUnits(row.Amount, currency);
   const firstYear = org.firstYearValueField ? minorUnits(row[org.firstYearValueField], currency) : null;
   const roles = (row.OpportunityContactRoles as { records?: SfRow[] } | null)?.records ?? [];

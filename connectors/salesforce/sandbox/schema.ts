@@ -274,6 +274,11 @@ export function buildSchema(options: { namespace: string; multiCurrency: boolean
       lookup(n.referral.contact, ['Contact'], `${p}Referrals__r`),
       lookup(n.referral.opportunity, ['Opportunity'], `${p}Referrals__r`),
     ]),
+    // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_organization.htm
+    object('Organization', '00D', [system('Name', 'string'), system('DefaultCurrencyIsoCode', 'picklist')], {
+      withOwner: false,
+      createable: false,
+    }),
     // Multi-currency orgs only; DatedConversionRate is there with advanced currency management.
     // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_currencytype.htm
     ...(options.multiCurrency

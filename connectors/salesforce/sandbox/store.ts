@@ -92,6 +92,7 @@ export class OrgStore {
         { system: true },
       );
     });
+    this.insert('Organization', { Name: 'Sandbox Org', DefaultCurrencyIsoCode: options.currency }, { system: true });
     if (options.multiCurrency) {
       this.insert(
         'CurrencyType',

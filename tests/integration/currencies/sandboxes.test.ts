@@ -181,10 +181,14 @@ describe('the Salesforce sandbox serves CurrencyType and DatedConversionRate as 
     expect(env.sandbox.state.records('DatedConversionRate')).toHaveLength(before);
   });
 
-  it('a single-currency org has its currency and no rates', async () => {
-    const single = await connectSandbox();
+  it('a single-currency org has its own currency (not the configured default) and no rates; its deals are in it', async () => {
+    const single = await connectSandbox({ currency: 'EUR' });
     try {
-      expect(await single.client.currencies()).toEqual({ companyCurrency: 'USD', rates: [], limitation: 'a single-currency org' });
+      expect(await single.client.currencies()).toEqual({ companyCurrency: 'EUR', rates: [], limitation: 'a single-currency org' });
+      const account = single.sandbox.actions.createAccount({ Name: 'Berlin GmbH' });
+      const { opportunityId } = single.sandbox.actions.createOpportunity({ accountId: account.Id as string, amount: 1000.5 });
+      const { records } = await single.client.getDeals([opportunityId]);
+      expect(records[0]).toMatchObject({ currency: 'EUR', amountCents: 100_050 });
     } finally {
       await single.close();
     }
