@@ -79,6 +79,17 @@ describe('conversion of deal amounts into the program currency (one half-up roun
       expected: 133_951,
     },
     {
+      // Rounding the conversion first ($10,850.25) and then its 10% would pay $1,085.03.
+      name: '10% of EUR 10,000.23 → USD: exactly $1,085.024955, rounded once to $1,085.02',
+      book: usdBook,
+      from: 'EUR',
+      to: 'USD',
+      day: '2026-03-15',
+      amount: 1_000_023,
+      factor: tenPercent,
+      expected: 108_502,
+    },
+    {
       name: 'JPY 1,000,000 (0 digits) → USD',
       book: usdBook,
       from: 'JPY',
