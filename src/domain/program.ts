@@ -1,3 +1,5 @@
+import type { FeeBracket } from './fees.ts';
+
 // The program an admin configures. Rewards are always computed with the version a referral was
 // submitted under, so a Program value is treated as immutable once referrals point at it.
 
@@ -44,9 +46,9 @@ export function defaultClaimsPolicy(): ClaimsPolicy {
 }
 
 /**
- * Optional limits that make a rule apply only to some deals or referrers. Deal size is the deal's
- * amount (its first-year value when the amount is missing); min is inclusive, max exclusive, so
- * adjacent tiers [0, 100k) and [100k, ∞) never overlap.
+ * Optional limits that make a rule apply only to some deals or referrers. Deal size is read as the
+ * program's `dealSizeBasis` says; min is inclusive, max exclusive, so adjacent tiers [0, 100k) and
+ * [100k, ∞) never overlap.
  */
 export interface RuleTiers {
   minDealCents?: number;
@@ -74,13 +76,54 @@ export interface PercentRewardRule extends RuleTiers {
   milestone: 'closed_won';
   /** 1000 bp = 10%. */
   rateBasisPoints: number;
+  /** Floor: the commission is at least this ("2%, at least $1,000"). */
+  minCents?: number;
+  /** Cap: the commission is at most this. */
+  maxCents?: number;
 }
 
 /**
- * Rules are evaluated in order and the first matching rule of each kind wins, so list specific
- * tiers before general ones.
+ * A commission read from a table on the deal's first-year value: each row applies from its
+ * `fromCents` (inclusive) up to the next row's (exclusive); the first row starts at 0.
+ * E.g. [0 → $250, 10k → $500, 50k → 2% at least $1,000].
  */
-export type RewardRule = FixedRewardRule | PercentRewardRule;
+export interface BracketRewardRule extends RuleTiers {
+  id: string;
+  kind: 'bracket';
+  description?: string;
+  referrerTypes: ReferrerType[];
+  milestone: 'closed_won';
+  brackets: FeeBracket[];
+}
+
+/**
+ * Rules are evaluated in order and the first matching rule of each reward kind wins (fixed → fee,
+ * percent or bracket → commission), so list specific tiers before general ones.
+ */
+export type RewardRule = FixedRewardRule | PercentRewardRule | BracketRewardRule;
+
+/**
+ * What deal-size limits compare: 'first_year_value' (the amount when no first-year value is
+ * recorded), or 'amount' (the first-year value when no amount is recorded). Programs written before
+ * this setting existed have none and keep reading the amount.
+ */
+export const DEAL_SIZE_BASES = ['first_year_value', 'amount'] as const;
+export type DealSizeBasis = (typeof DEAL_SIZE_BASES)[number];
+
+/**
+ * "3 closed-won referrals in 12 months → gold": counted over the referrer's referrals whose deal
+ * closed within `withinDays` days up to the close that is being applied, that one included.
+ */
+export interface PromotionRule {
+  id: string;
+  description?: string;
+  /** Referrer types the rule promotes; absent means every type. */
+  referrerTypes?: ReferrerType[];
+  closedWonReferrals: number;
+  withinDays: number;
+  /** One of the program's `tiers`; a referrer already at it or above is left alone. */
+  toTier: string;
+}
 
 export interface MilestoneBonus {
   id: string;
@@ -137,6 +180,14 @@ export interface Program {
   rewardRules: RewardRule[];
   milestoneBonuses: MilestoneBonus[];
   refereeReward?: RefereeReward;
+  /** Referrer tiers the program defines, lowest first; promotions only move a referrer up this list. */
+  tiers?: string[];
+  promotionRules?: PromotionRule[];
+  /**
+   * What deal-size thresholds compare, converted into the program's currency: the first-year value
+   * (else the amount). Absent in versions written before it existed, which compare the amount.
+   */
+  dealSizeBasis?: DealSizeBasis;
   caps: {
     /** Referrer rewards of one referral (milestones and commission) together. */
     perReferralCents?: number;
@@ -147,11 +198,6 @@ export interface Program {
   payoutDays: number;
   /** Rewards strictly over this amount need an approval. */
   approvalThresholdCents: number;
-  /**
-   * What deal-size thresholds compare, converted into the program's currency: the first-year value
-   * (else the amount). Absent in versions written before it existed, which compare the amount.
-   */
-  dealSizeBasis?: 'amount' | 'first_year_value';
   eligibility: { rules: EligibilityRule[] };
   discretion: {
     showStage: boolean;
@@ -240,6 +286,22 @@ export function defaultProgram(): Program {
     discretion: { showStage: true, showReward: true, showDealAmount: false, showInternalNotes: false },
     notifications: { digest: false },
   };
+}
+
+/**
+ * The tiers a referrer may be given: the program's `tiers`, or, when it declares none, those its
+ * reward rules name.
+ */
+export function definedTiers(program: Program): string[] {
+  if (program.tiers) return [...program.tiers];
+  return [...new Set(program.rewardRules.flatMap((r) => r.referrerTiers ?? []))];
+}
+
+/** The deal size deal-size limits compare, by the program's basis; null when the deal has neither value. */
+export function dealSizeOf(program: Program, deal: { firstYearValueCents: number | null; amountCents: number | null }): number | null {
+  return (program.dealSizeBasis ?? 'amount') === 'first_year_value'
+    ? (deal.firstYearValueCents ?? deal.amountCents)
+    : (deal.amountCents ?? deal.firstYearValueCents);
 }
 
 /** Two programs say the same thing, whatever the order of their keys or absent optional fields. */

@@ -1,7 +1,17 @@
 import { addDays, calendarQuarter, toDateOnly, type DateOnly } from './dates.ts';
 import { conversionOn, convertMinorUnits, type Conversion, type CurrencyBook } from './exchange.ts';
 import { BASIS_POINTS_WHOLE, formatMoney, PPM_WHOLE, shareOfCents } from './money.ts';
-import type { FixedRewardRule, PercentRewardRule, Program, ReferrerType, RewardMilestone, RewardRule } from './program.ts';
+import { bracketFor, bracketLabel, feeForValue, type FeeOutcome } from './fees.ts';
+import {
+  dealSizeOf,
+  type BracketRewardRule,
+  type FixedRewardRule,
+  type PercentRewardRule,
+  type Program,
+  type ReferrerType,
+  type RewardMilestone,
+  type RewardRule,
+} from './program.ts';
 
 export const REWARD_KINDS = ['milestone', 'commission', 'bonus', 'referee'] as const;
 export type RewardKind = (typeof REWARD_KINDS)[number];
@@ -56,6 +66,8 @@ export interface RewardDecision {
   dealId: string | null;
   /** The reward rule or milestone bonus that produced it; null for the referee reward. */
   ruleId: string | null;
+  /** The referrer's tier when it was earned: a later promotion does not change it. */
+  referrerTier: string | null;
   amountCents: number;
   currency: string;
   dueDate: DateOnly;
@@ -240,6 +252,7 @@ function plan(input: RewardInput, mode: 'new' | 'recompute'): RewardPlan {
       referrerId: referral.referrerId,
       dealId,
       ruleId: c.ruleId,
+      referrerTier: referral.referrerTier ?? null,
       amountCents: cents,
       currency: program.currency,
       dueDate,
@@ -273,7 +286,7 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
   const conversion = conversionRecord(input, basis);
   // Versions written before first-year values were compared keep comparing the deal amount.
   const dealSize =
-    basis.kind !== 'ok' ? null : program.dealSizeBasis === 'first_year_value' ? basis.firstYearValueCents : basis.amountCents;
+    basis.kind === 'ok' ? dealSizeOf(program, { firstYearValueCents: basis.firstYearValueCents, amountCents: basis.amountCents }) : null;
   const appliesIgnoringSize = (rule: RewardRule): boolean =>
     rule.milestone === milestone &&
     rule.referrerTypes.includes(referral.referrerType) &&
@@ -316,44 +329,39 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
     });
   }
 
-  const percent = program.rewardRules.find(
-    (r): r is PercentRewardRule => r.kind === 'percent' && (basis.kind === 'needs_rate' ? appliesIgnoringSize(r) : applies(r)),
+  const commission = program.rewardRules.find(
+    (r): r is PercentRewardRule | BracketRewardRule =>
+      (r.kind === 'percent' || r.kind === 'bracket') && (basis.kind === 'needs_rate' ? appliesIgnoringSize(r) : applies(r)),
   );
-  if (percent && basis.kind === 'needs_rate') {
+  if (commission && basis.kind === 'needs_rate') {
     candidates.push({
       base: base('commission'),
       kind: 'commission',
       beneficiary: 'referrer',
-      ruleId: percent.id,
+      ruleId: commission.id,
       cents: 0,
-      reasons: [`${percent.rateBasisPoints / 100}% of the deal's ${basis.dealMoney} (rule ${ruleLabel(percent)})`],
+      reasons: [`a commission on the deal's ${basis.dealMoney} (rule ${ruleLabel(commission)})`],
       needsRate: basis.reason,
       conversion,
     });
-  } else if (percent && basis.kind === 'ok') {
-    if (basis.sourceCents === null) {
-      notes.push(`rule ${percent.id}: the deal has neither a first-year value nor an amount, so no commission`);
+  } else if (commission && basis.kind === 'ok') {
+    if (basis.sourceCents === null || basis.firstYearValueCents === null) {
+      notes.push(`rule ${commission.id}: the deal has neither a first-year value nor an amount, so no commission`);
     } else {
-      const rate = { numerator: BigInt(percent.rateBasisPoints), denominator: BigInt(BASIS_POINTS_WHOLE) };
-      const cents = convertMinorUnits(basis.sourceCents, basis.conversion, rate);
+      const fee = commissionFor(commission, { ...basis, sourceCents: basis.sourceCents, valueCents: basis.firstYearValueCents }, program);
       candidates.push({
         base: base('commission'),
         kind: 'commission',
         beneficiary: 'referrer',
-        ruleId: percent.id,
-        cents: applyShare(cents),
+        ruleId: commission.id,
+        cents: applyShare(fee.cents),
         conversion,
-        reasons: [
-          `${percent.rateBasisPoints / 100}% of ${basis.label} ${basis.shown} (rule ${ruleLabel(percent)})`,
-          ...basis.conversionReasons,
-          ...tierNote(percent, dealSize, money),
-          ...shareNote,
-        ],
+        reasons: [...fee.reasons, ...basis.conversionReasons, ...tierNote(commission, dealSize, money), ...shareNote],
       });
     }
   }
 
-  if (!fixed && !percent) notes.push(`no reward rule pays ${referral.referrerType} referrers at ${milestone.replace('_', ' ')}`);
+  if (!fixed && !commission) notes.push(`no reward rule pays ${referral.referrerType} referrers at ${milestone.replace('_', ' ')}`);
 
   if (won) {
     const closeDay = deal?.closeDate ? toDateOnly(deal.closeDate) : input.today;
@@ -433,6 +441,37 @@ function dealBasis(input: RewardInput): DealBasis {
         ];
   const amountCents = deal.amountCents === null ? converted : convertMinorUnits(deal.amountCents, conversion);
   return { kind: 'ok', sourceCents, firstYearValueCents: converted, amountCents, conversion, label, shown, conversionReasons };
+}
+
+/**
+ * A commission rule applied to the deal's first-year value in the program's currency. A percentage
+ * is taken of the deal's own value at the exact rate, so it is rounded once; the rule is named in
+ * the first reason.
+ */
+function commissionFor(
+  rule: PercentRewardRule | BracketRewardRule,
+  basis: { sourceCents: number; valueCents: number; conversion: Conversion; label: string },
+  program: Program,
+): FeeOutcome {
+  const percentOf = (rateBasisPoints: number): number =>
+    convertMinorUnits(basis.sourceCents, basis.conversion, {
+      numerator: BigInt(rateBasisPoints),
+      denominator: BigInt(BASIS_POINTS_WHOLE),
+    });
+  const value = { cents: basis.valueCents, label: basis.label, percentOf };
+  const valueWords = `${basis.label} ${formatMoney(basis.valueCents, program.currency)}`;
+  if (rule.kind === 'percent') {
+    const { rateBasisPoints, minCents, maxCents } = rule;
+    const fee = feeForValue({ kind: 'percent', rateBasisPoints, minCents, maxCents }, value, program.currency);
+    return { cents: fee.cents, reasons: [`${fee.reasons[0]} (rule ${ruleLabel(rule)})`, ...fee.reasons.slice(1)] };
+  }
+  const bracket = bracketFor(rule.brackets, basis.valueCents);
+  if (!bracket) return { cents: 0, reasons: [`${valueWords} is below every bracket of rule ${ruleLabel(rule)}`] };
+  const fee = feeForValue(bracket.fee, value, program.currency);
+  return {
+    cents: fee.cents,
+    reasons: [`${valueWords} is in the bracket ${bracketLabel(rule.brackets, bracket, program.currency)} (rule ${ruleLabel(rule)})`, ...fee.reasons],
+  };
 }
 
 function tiersMatch(rule: RewardRule, referrerTier: string | null, dealSize: number | null, ignoreSize = false): boolean {

@@ -3,6 +3,7 @@ import { isKnownCurrency } from '../domain/money.ts';
 import {
   CHANNEL_CONFLICT_POLICIES,
   CLAIM_CUTOFF_STEPS,
+  DEAL_SIZE_BASES,
   defaultClaimsPolicy,
   REFERRER_TYPES,
   REWARD_MILESTONES,
@@ -48,6 +49,17 @@ const fixedRuleSchema = z
   })
   .refine(tiersInOrder, tierOrder);
 
+const rateBasisPoints = z
+  .int({ error: 'must be a whole number of basis points (1000 = 10%)' })
+  .min(0, { error: 'must be between 0 and 10000 basis points' })
+  .max(10_000, { error: 'must be between 0 and 10000 basis points (100%)' });
+
+/** A floor above the cap could never be honoured. */
+function floorBelowCap(fee: { minCents?: number | undefined; maxCents?: number | undefined }): boolean {
+  return fee.minCents === undefined || fee.maxCents === undefined || fee.minCents <= fee.maxCents;
+}
+const floorOrder = { error: 'minCents (the floor) must not be above maxCents (the cap)', path: ['maxCents'] };
+
 const percentRuleSchema = z
   .strictObject({
     id: text,
@@ -55,13 +67,51 @@ const percentRuleSchema = z
     description: z.string().optional(),
     referrerTypes,
     milestone: z.literal('closed_won', { error: 'a percentage is paid on closed_won only' }),
-    rateBasisPoints: z
-      .int({ error: 'must be a whole number of basis points (1000 = 10%)' })
-      .min(0, { error: 'must be between 0 and 10000 basis points' })
-      .max(10_000, { error: 'must be between 0 and 10000 basis points (100%)' }),
+    rateBasisPoints,
+    minCents: cents.optional(),
+    maxCents: cents.optional(),
+    ...tiers,
+  })
+  .refine(tiersInOrder, tierOrder)
+  .refine(floorBelowCap, floorOrder);
+
+const feeSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({ kind: z.literal('flat'), amountCents: cents }),
+    z
+      .strictObject({ kind: z.literal('percent'), rateBasisPoints, minCents: cents.optional(), maxCents: cents.optional() })
+      .refine(floorBelowCap, floorOrder),
+  ],
+  { error: "fee kind must be 'flat' or 'percent'" },
+);
+
+const bracketRuleSchema = z
+  .strictObject({
+    id: text,
+    kind: z.literal('bracket'),
+    description: z.string().optional(),
+    referrerTypes,
+    milestone: z.literal('closed_won', { error: 'a bracket table is paid on closed_won only' }),
+    brackets: z
+      .array(z.strictObject({ fromCents: cents, fee: feeSchema }))
+      .min(1, { error: 'must have at least one bracket' })
+      .refine((rows) => rows[0]?.fromCents === 0, { error: 'the first bracket must start at fromCents 0, so every deal has a bracket' })
+      .refine((rows) => rows.every((row, i) => i === 0 || row.fromCents > rows[i - 1]!.fromCents), {
+        error: 'brackets must be listed by ascending fromCents, each starting above the one before',
+      }),
     ...tiers,
   })
   .refine(tiersInOrder, tierOrder);
+
+const promotionRuleSchema = z.strictObject({
+  id: text,
+  description: z.string().optional(),
+  referrerTypes: referrerTypes.optional(),
+  closedWonReferrals: z.int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }),
+  withinDays: days.min(1, { error: 'must be at least 1 day' }),
+  toTier: text,
+});
 
 const ifMissing = z.enum(['fail', 'pass'], { error: "must be 'fail' or 'pass'" });
 const eligibilityRuleSchema = z.discriminatedUnion(
@@ -95,71 +145,93 @@ function uniqueIds(items: readonly { id: string }[]): boolean {
   return new Set(items.map((i) => i.id)).size === items.length;
 }
 
-export const programSchema = z.strictObject({
-  name: text,
-  senderName: text,
-  senderEmail: z.email({ error: 'must be an email address' }),
-  currency: z
-    .string()
-    .regex(/^[A-Z]{3}$/, { error: 'must be a three-letter ISO 4217 code such as USD' })
-    .refine(isKnownCurrency, { error: 'is not an ISO 4217 currency this service knows' }),
-  referrerTypes,
-  // New versions compare first-year values; versions stored before keep comparing the amount.
-  dealSizeBasis: z.enum(['amount', 'first_year_value'], { error: "must be 'amount' or 'first_year_value'" }).default('first_year_value'),
-  requireAgreement: z.boolean(),
-  dedupe: z.strictObject({
-    windowDays: days,
-    winner: z.enum(['first', 'last'], { error: "must be 'first' or 'last'" }),
-    plusAddressing: z.enum(['strip', 'keep'], { error: "must be 'strip' or 'keep'" }),
-    protectionDays: days,
-  }),
-  attribution: z.strictObject({
-    model: z.enum(['first_touch', 'last_touch', 'linear'], { error: 'must be first_touch, last_touch or linear' }),
-    windowDays: days.min(1, { error: 'must be at least 1 day' }),
-    channelConflict: z.enum(CHANNEL_CONFLICT_POLICIES, { error: `must be one of ${CHANNEL_CONFLICT_POLICIES.join(', ')}` }),
-  }),
-  // A program saved before claims existed gets the safe defaults.
-  claims: z
-    .strictObject({
-      allowed: z.boolean(),
-      until: z.enum(CLAIM_CUTOFF_STEPS, { error: `must be one of ${CLAIM_CUTOFF_STEPS.join(', ')}` }),
+export const programSchema = z
+  .strictObject({
+    name: text,
+    senderName: text,
+    senderEmail: z.email({ error: 'must be an email address' }),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, { error: 'must be a three-letter ISO 4217 code such as USD' })
+      .refine(isKnownCurrency, { error: 'is not an ISO 4217 currency this service knows' }),
+    referrerTypes,
+    requireAgreement: z.boolean(),
+    dedupe: z.strictObject({
+      windowDays: days,
+      winner: z.enum(['first', 'last'], { error: "must be 'first' or 'last'" }),
+      plusAddressing: z.enum(['strip', 'keep'], { error: "must be 'strip' or 'keep'" }),
+      protectionDays: days,
+    }),
+    attribution: z.strictObject({
+      model: z.enum(['first_touch', 'last_touch', 'linear'], { error: 'must be first_touch, last_touch or linear' }),
       windowDays: days.min(1, { error: 'must be at least 1 day' }),
-      requireApproval: z.boolean(),
-      allowExpansion: z.boolean(),
-    })
-    .default(defaultClaimsPolicy),
-  rewardRules: z
-    .array(z.discriminatedUnion('kind', [fixedRuleSchema, percentRuleSchema], { error: "kind must be 'fixed' or 'percent'" }))
-    .refine(uniqueIds, { error: 'reward rule ids must be unique' }),
-  milestoneBonuses: z
-    .array(
-      z.strictObject({
-        id: text,
-        description: z.string().optional(),
-        referrerTypes,
-        closedWonPerQuarter: z.int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }),
+      channelConflict: z.enum(CHANNEL_CONFLICT_POLICIES, { error: `must be one of ${CHANNEL_CONFLICT_POLICIES.join(', ')}` }),
+    }),
+    // A program saved before claims existed gets the safe defaults.
+    claims: z
+      .strictObject({
+        allowed: z.boolean(),
+        until: z.enum(CLAIM_CUTOFF_STEPS, { error: `must be one of ${CLAIM_CUTOFF_STEPS.join(', ')}` }),
+        windowDays: days.min(1, { error: 'must be at least 1 day' }),
+        requireApproval: z.boolean(),
+        allowExpansion: z.boolean(),
+      })
+      .default(defaultClaimsPolicy),
+    rewardRules: z
+      .array(
+        z.discriminatedUnion('kind', [fixedRuleSchema, percentRuleSchema, bracketRuleSchema], {
+          error: "kind must be 'fixed', 'percent' or 'bracket'",
+        }),
+      )
+      .refine(uniqueIds, { error: 'reward rule ids must be unique' }),
+    milestoneBonuses: z
+      .array(
+        z.strictObject({
+          id: text,
+          description: z.string().optional(),
+          referrerTypes,
+          closedWonPerQuarter: z.int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }),
+          amountCents: cents,
+        }),
+      )
+      .refine(uniqueIds, { error: 'milestone bonus ids must be unique' }),
+    refereeReward: z
+      .strictObject({
+        milestone: z.enum(REWARD_MILESTONES, { error: `must be one of ${REWARD_MILESTONES.join(', ')}` }),
         amountCents: cents,
-      }),
-    )
-    .refine(uniqueIds, { error: 'milestone bonus ids must be unique' }),
-  refereeReward: z
-    .strictObject({
-      milestone: z.enum(REWARD_MILESTONES, { error: `must be one of ${REWARD_MILESTONES.join(', ')}` }),
-      amountCents: cents,
-      description: text,
-    })
-    .optional(),
-  caps: z.strictObject({ perReferralCents: cents.optional(), perReferrerPerYearCents: cents.optional() }),
-  payoutDays: days,
-  approvalThresholdCents: cents,
-  eligibility: z.strictObject({ rules: z.array(eligibilityRuleSchema) }),
-  discretion: z.strictObject({
-    showStage: z.boolean(),
-    showReward: z.boolean(),
-    showDealAmount: z.boolean(),
-    showInternalNotes: z.boolean(),
-  }),
-  notifications: z.strictObject({ digest: z.boolean() }),
-}) satisfies z.ZodType<Program>;
+        description: text,
+      })
+      .optional(),
+    tiers: z
+      .array(text.max(50, { error: 'must be at most 50 characters' }))
+      .refine((names) => new Set(names).size === names.length, { error: 'must not repeat a tier' })
+      .optional(),
+    promotionRules: z.array(promotionRuleSchema).refine(uniqueIds, { error: 'promotion rule ids must be unique' }).optional(),
+    // New versions compare first-year values; versions stored before keep comparing the amount.
+    dealSizeBasis: z.enum(DEAL_SIZE_BASES, { error: `must be one of ${DEAL_SIZE_BASES.join(', ')}` }).default('first_year_value'),
+    caps: z.strictObject({ perReferralCents: cents.optional(), perReferrerPerYearCents: cents.optional() }),
+    payoutDays: days,
+    approvalThresholdCents: cents,
+    eligibility: z.strictObject({ rules: z.array(eligibilityRuleSchema) }),
+    discretion: z.strictObject({
+      showStage: z.boolean(),
+      showReward: z.boolean(),
+      showDealAmount: z.boolean(),
+      showInternalNotes: z.boolean(),
+    }),
+    notifications: z.strictObject({ digest: z.boolean() }),
+  })
+  .superRefine((program, issues) => {
+    // A promotion moves a referrer up the program's tier list, so its target must be on it.
+    (program.promotionRules ?? []).forEach((rule, i) => {
+      if (!program.tiers?.includes(rule.toTier)) {
+        issues.addIssue({
+          code: 'custom',
+          path: ['promotionRules', i, 'toTier'],
+          message: `${rule.toTier} is not one of the program's tiers (${(program.tiers ?? []).join(', ') || 'none declared'})`,
+        });
+      }
+    });
+  }) satisfies z.ZodType<Program>;
 
 export type ProgramInput = z.infer<typeof programSchema>;

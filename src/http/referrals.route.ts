@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { normalizeEmail } from '../domain/normalize.ts';
+import { definedTiers } from '../domain/program.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { verdictView, type VerdictView } from '../domain/verdict.ts';
 import { decideClaim } from '../use-cases/decide-claim.ts';
@@ -7,7 +8,14 @@ import { audienceOf, submitReferral } from '../use-cases/submit-referral.ts';
 import { principalOf } from './auth.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
 import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
-import { approveClaimSchema, createReferralSchema, createReferrerSchema, listReferralsQuery, rejectClaimSchema } from './schemas.ts';
+import {
+  approveClaimSchema,
+  createReferralSchema,
+  createReferrerSchema,
+  listReferralsQuery,
+  rejectClaimSchema,
+  updateReferrerSchema,
+} from './schemas.ts';
 import { decodeCursor } from '../store/referrals.repo.ts';
 import { referralSummary, referralView, referrerView, rewardView } from './views.ts';
 import { requestContext } from './request-context.ts';
@@ -166,6 +174,47 @@ export function referralsRouter(ctx: UseCaseContext): Router {
   router.get('/referrers', (req, res) => {
     const ids = installationIds(store, requestedInstallationId(req.query), principalOf(res));
     res.json({ items: ids.flatMap((id) => store.referrals.listReferrers(id)).map(referrerView) });
+  });
+
+  router.patch('/referrers/:id', (req, res) => {
+    const patch = parseInput(updateReferrerSchema, req.body);
+    const principal = principalOf(res);
+    const now = ctx.now();
+    const updated = store.transaction(
+      () => {
+        const row = store.referrals.referrer(req.params.id);
+        if (!row || !visibleTo(principal, row)) throw new ApiError('not_found', `No referrer ${req.params.id}.`);
+        const { program } = store.programs.currentDefault(row.installationId)!;
+        const tiers = definedTiers(program);
+        if (patch.tier != null && !tiers.includes(patch.tier)) {
+          throw new ApiError('invalid_input', `The program defines no tier ${patch.tier}: ${tiers.join(', ') || 'it defines none'}.`, {
+            issues: [{ field: 'tier', message: `must be one of the program's tiers (${tiers.join(', ') || 'none'})` }],
+          });
+        }
+        if (patch.type !== undefined && !program.referrerTypes.includes(patch.type)) {
+          throw new ApiError('invalid_input', `The program does not take ${patch.type} referrers: ${program.referrerTypes.join(', ')}.`, {
+            issues: [{ field: 'type', message: `must be one of ${program.referrerTypes.join(', ')}` }],
+          });
+        }
+        const fields = (['name', 'type', 'tier'] as const).filter((f) => patch[f] !== undefined && patch[f] !== row[f]);
+        if (fields.length === 0) return row;
+        const pick = (source: Partial<Pick<typeof row, (typeof fields)[number]>>) => Object.fromEntries(fields.map((f) => [f, source[f]]));
+        store.referrals.updateReferrer(row.id, pick(patch));
+        store.audit.record({
+          installationId: row.installationId,
+          actor: principal.kind,
+          action: 'referrer.updated',
+          subjectType: 'referrer',
+          subjectId: row.id,
+          before: pick(row),
+          after: pick(patch),
+          at: now.toISOString(),
+        });
+        return store.referrals.referrer(row.id)!;
+      },
+      { immediate: true },
+    );
+    res.json(referrerView(updated));
   });
 
   router.get('/referrers/:id', (req, res) => {

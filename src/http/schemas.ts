@@ -54,6 +54,15 @@ export const createReferrerSchema = referrerInputSchema.extend({
   digest: z.boolean().optional(),
 });
 
+/** Fields an admin may change on a referrer; `tier: null` takes the tier away. */
+export const updateReferrerSchema = z
+  .strictObject({
+    name: name.optional(),
+    type: z.enum(REFERRER_TYPES, { error: `expected one of ${REFERRER_TYPES.join(', ')}` }).optional(),
+    tier: z.string().trim().min(1, 'must not be empty; send null to remove the tier').max(50).nullable().optional(),
+  })
+  .refine((patch) => Object.values(patch).some((v) => v !== undefined), { error: 'name at least one of name, type, tier' });
+
 export const listReferralsQuery = z.object({
   installationId: id.optional(),
   status: z.enum(REFERRAL_STATUSES).optional(),

@@ -51,6 +51,7 @@ export function rewardView(row: RewardWithNet) {
     kind: row.kind,
     beneficiary: row.beneficiary,
     milestone: row.milestone,
+    referrerTier: row.referrerTier,
     amount: toMajorUnits(row.amountCents, row.currency),
     amountCents: row.amountCents,
     net: toMajorUnits(row.netCents, row.currency),

@@ -45,6 +45,7 @@ export interface NotificationIntent {
     };
     deal?: { amountCents: number | null; currency: string; stage: string | null };
     account?: { name: string; reasons: string[] };
+    promotion?: { fromTier: string | null; toTier: string; reasons: string[] };
   };
   program: Sender & { discretion: Discretion };
 }
@@ -63,7 +64,7 @@ const REFERRER_STATUS: Readonly<Record<string, string>> = { qualified: 'in_sales
 
 /** What a referrer may see: an allowlist of fields, then the program's discretion. */
 export function referrerView(data: NotificationIntent['data'], discretion: Discretion): VisibleData {
-  const { referral, deal, reward } = data;
+  const { referral, deal, reward, promotion } = data;
   const view: VisibleData = {};
   if (referral) {
     view.referral = {
@@ -91,12 +92,13 @@ export function referrerView(data: NotificationIntent['data'], discretion: Discr
       ...(reward.payoutReference ? { payoutReference: reward.payoutReference } : {}),
     };
   }
+  if (promotion) view.promotion = { fromTier: promotion.fromTier, toTier: promotion.toTier, reasons: [...promotion.reasons] };
   return view;
 }
 
 /** Colleagues see everything the intent carries, plus who referred. */
 function internalView(data: NotificationIntent['data'], referrer: ReferrerRow | undefined): VisibleData {
-  const { referral, deal, reward, account } = data;
+  const { referral, deal, reward, account, promotion } = data;
   return {
     ...(referral ? { referral: { ...referral } } : {}),
     ...(deal
@@ -115,6 +117,7 @@ function internalView(data: NotificationIntent['data'], referrer: ReferrerRow | 
         }
       : {}),
     ...(account ? { account: { name: account.name, reasons: account.reasons } } : {}),
+    ...(promotion ? { promotion: { ...promotion } } : {}),
     ...(referrer
       ? { referrer: { id: referrer.id, name: referrer.name, email: referrer.email, company: referrer.company, type: referrer.type } }
       : {}),

@@ -120,3 +120,21 @@ export function rewardNotice(
     program,
   };
 }
+
+/** A referrer moved up a tier; `sourceKey` names the promotion so a replay tells it once. */
+export function promotionNotice(
+  referrer: ReferrerRow,
+  program: NotificationIntent['program'],
+  promotion: { fromTier: string | null; toTier: string; reasons: string[] },
+  sourceKey: string,
+): NotificationIntent {
+  return {
+    installationId: referrer.installationId,
+    topic: 'referrer.promoted',
+    sourceKey,
+    referrerId: referrer.id,
+    crmNote: true,
+    data: { promotion },
+    program,
+  };
+}

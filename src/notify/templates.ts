@@ -82,6 +82,16 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
       ...(d.reward?.payoutReference ? [`Payout reference: ${d.reward.payoutReference}.`] : []),
     ],
   }),
+  'referrer.promoted': (d, p) => ({
+    subject: d.promotion ? `You are now ${d.promotion.toTier} in ${p.name}` : `Your tier in ${p.name} changed`,
+    paragraphs: [
+      d.promotion
+        ? `Thank you for your referrals: you moved up from ${d.promotion.fromTier ?? 'the base tier'} to ${d.promotion.toTier}.`
+        : 'Thank you for your referrals: you moved up a tier.',
+      ...(d.promotion?.reasons[0] ? [`Why: ${d.promotion.reasons[0]}.`] : []),
+      'Rewards for deals closing from now on follow your new tier.',
+    ],
+  }),
   'account.eligible': (d, p) => ({
     subject: `${d.account?.name ?? 'An account'} is eligible to refer`,
     paragraphs: [

@@ -9,6 +9,7 @@ export const REFERRER_TOPICS = [
   'referral.lost',
   'reward.approved',
   'reward.paid',
+  'referrer.promoted',
 ] as const;
 
 /** Notices to colleagues (rep, CS owner), by email to `intent.recipient` only. */
@@ -67,6 +68,8 @@ export interface VisibleData {
     payoutReference?: string;
   };
   account?: { name: string; reasons: string[] };
+  /** `referrer.promoted`: the tier the referrer moved from (null: none) and to, and why. */
+  promotion?: { fromTier: string | null; toTier: string; reasons: string[] };
   /** Internal notices only: who referred. */
   referrer?: { id: string; name: string; email: string; company: string | null; type: string };
   /** Admin notice only: the endpoint that was disabled. */

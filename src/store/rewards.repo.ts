@@ -40,6 +40,7 @@ export function rewardsRepo(db: Db) {
       kind: sql.placeholder('kind'),
       beneficiary: sql.placeholder('beneficiary'),
       milestone: sql.placeholder('milestone'),
+      referrerTier: sql.placeholder('referrerTier'),
       amountCents: sql.placeholder('amountCents'),
       currency: sql.placeholder('currency'),
       status: sql.placeholder('status'),
@@ -106,7 +107,13 @@ export function rewardsRepo(db: Db) {
 
     /** Inserts the reward and its accrual entry; nothing when the idempotency key exists. */
     accrue(values: Omit<typeof rewards.$inferInsert, 'id' | 'createdAt' | 'payoutReference'>, actor: string): RewardRow | undefined {
-      const row = rewardInsert.get({ ...values, id: newId('rwd'), dealId: values.dealId ?? null, conversion: values.conversion ?? null });
+      const row = rewardInsert.get({
+        ...values,
+        id: newId('rwd'),
+        dealId: values.dealId ?? null,
+        conversion: values.conversion ?? null,
+        referrerTier: values.referrerTier ?? null,
+      });
       if (!row) return undefined;
       this.addEntry({
         rewardId: row.id,

@@ -295,6 +295,8 @@ export const rewards = sqliteTable(
     kind: text('kind', { enum: REWARD_KINDS }).notNull(),
     beneficiary: text('beneficiary', { enum: ['referrer', 'referee'] }).notNull(),
     milestone: text('milestone', { enum: REWARD_MILESTONES }).notNull(),
+    /** The referrer's tier when the reward was earned; a later promotion leaves it as it was. */
+    referrerTier: text('referrer_tier'),
     /** As first computed; the net lives in reward_events (a ledger, never edited). */
     amountCents: integer('amount_cents').notNull(),
     currency: text('currency').notNull(),

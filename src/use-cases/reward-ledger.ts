@@ -82,6 +82,7 @@ export function settleMilestone(
         kind: decision.kind,
         beneficiary: decision.beneficiary,
         milestone: decision.milestone,
+        referrerTier: decision.referrerTier,
         amountCents: decision.amountCents,
         currency: decision.currency,
         status: decision.initialStatus,

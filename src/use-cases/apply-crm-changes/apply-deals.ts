@@ -5,6 +5,7 @@ import { lifecycleStepForStage, type StageMapping } from '../../domain/referral-
 import type { UseCaseContext } from '../../ports/context.ts';
 import type { InstallationRow } from '../../store/installations.repo.ts';
 import type { ReferralRow } from '../../store/referrals.repo.ts';
+import { promoteAfterClose } from '../promote-referrer.ts';
 import { clawback, settleMilestone } from '../reward-ledger.ts';
 import { linkPerson } from './apply-people.ts';
 import { attributionCandidates, dealCompanyDomains, dealSource, recordReferralDecisions, referralsAtDomain } from './attribution-facts.ts';
@@ -160,6 +161,10 @@ function applyDeal(
         if (attribution.role === 'sourced') creditedReferral ??= moved;
       }
       settleReferral(ctx, known, moved, deal, attribution.sharePpm, now, currencies);
+      // After the close's rewards are settled under the current tier: a promotion pays from the next deal on.
+      if (deal.isWon && deal.closeDate && moved.status === 'closed_won' && attribution.sharePpm > 0) {
+        promoteAfterClose(ctx, { program, referral: moved, closeDate: deal.closeDate, actor: `crm:deal:${deal.id}`, now });
+      }
       const referrer = known.referrer(moved.referrerId);
       if (moved.crmPersonId && moved.crmPersonType) {
         writes.push({
