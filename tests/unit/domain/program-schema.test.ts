@@ -45,3 +45,85 @@ describe('programSchema', () => {
     expect(issues).toContainEqual({ path, message: expect.stringMatching(message) });
   });
 });
+
+describe('programSchema: fee rules and promotions', () => {
+  const bracket = (brackets: unknown) => ({
+    id: 'enterprise',
+    kind: 'bracket',
+    referrerTypes: ['customer'],
+    milestone: 'closed_won',
+    brackets,
+  });
+  const flat = (amountCents: number) => ({ kind: 'flat', amountCents });
+
+  it('accepts a bracket table, a floored and capped percentage, tiers and promotion rules', () => {
+    const program = {
+      ...defaultProgram(),
+      tiers: ['silver', 'gold'],
+      promotionRules: [{ id: 'gold', closedWonReferrals: 3, withinDays: 365, toTier: 'gold' }],
+      rewardRules: [
+        bracket([
+          { fromCents: 0, fee: flat(25_000) },
+          { fromCents: 1_000_000, fee: flat(50_000) },
+          { fromCents: 5_000_000, fee: { kind: 'percent', rateBasisPoints: 200, minCents: 100_000 } },
+        ]),
+        {
+          id: 'p',
+          kind: 'percent',
+          referrerTypes: ['partner'],
+          milestone: 'closed_won',
+          rateBasisPoints: 1_000,
+          minCents: 10_000,
+          maxCents: 90_000,
+        },
+      ],
+    };
+    expect(issuesOf(program)).toEqual([]);
+  });
+
+  it('accepts a program stored before these fields existed', () => {
+    const { dealSizeBasis: _, ...legacy } = defaultProgram();
+    expect(issuesOf(legacy)).toEqual([]);
+  });
+
+  it.each<[string, (p: Program) => unknown, string, RegExp]>([
+    [
+      'a table not starting at 0',
+      (p) => ({ ...p, rewardRules: [bracket([{ fromCents: 100, fee: flat(1) }])] }),
+      'rewardRules.0.brackets',
+      /start at fromCents 0/,
+    ],
+    [
+      'brackets out of order',
+      (p) => ({
+        ...p,
+        rewardRules: [
+          bracket([
+            { fromCents: 0, fee: flat(1) },
+            { fromCents: 500, fee: flat(2) },
+            { fromCents: 500, fee: flat(3) },
+          ]),
+        ],
+      }),
+      'rewardRules.0.brackets',
+      /ascending fromCents/,
+    ],
+    ['an empty table', (p) => ({ ...p, rewardRules: [bracket([])] }), 'rewardRules.0.brackets', /at least one bracket/],
+    [
+      'a floor above the cap',
+      (p) => ({ ...p, rewardRules: p.rewardRules.map((r) => (r.kind === 'percent' ? { ...r, minCents: 500, maxCents: 100 } : r)) }),
+      'rewardRules.3.maxCents',
+      /floor/,
+    ],
+    [
+      'a promotion to a tier the program does not define',
+      (p) => ({ ...p, tiers: ['silver'], promotionRules: [{ id: 'g', closedWonReferrals: 3, withinDays: 365, toTier: 'gold' }] }),
+      'promotionRules.0.toTier',
+      /gold is not one of the program's tiers \(silver\)/,
+    ],
+    ['a repeated tier', (p) => ({ ...p, tiers: ['gold', 'gold'] }), 'tiers', /must not repeat/],
+    ['an unknown deal-size basis', (p) => ({ ...p, dealSizeBasis: 'total' }), 'dealSizeBasis', /first_year_value, amount/],
+  ])('rejects %s, naming the field', (_label, change, path, message) => {
+    expect(issuesOf(change(defaultProgram()))).toContainEqual({ path, message: expect.stringMatching(message) });
+  });
+});
