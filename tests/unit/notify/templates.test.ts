@@ -70,4 +70,16 @@ describe('templates', () => {
     expect(note.title).toBe('Acme Referrals: Bob <b>Buyer</b> (Globex & Co) became a customer');
     expect(note.body).not.toMatch(/Hi Ann|unsubscribe/i);
   });
+
+  test('a promotion names the new tier and why', () => {
+    const promotion = {
+      fromTier: 'silver',
+      toTier: 'gold',
+      reasons: ['3 closed-won referrals in the 365 days up to 2026-06-30 meet rule gold'],
+    };
+    const email = renderEmail(payload('referrer.promoted', { data: { promotion } }), undefined);
+    expect(email.subject).toBe('You are now gold in Acme Referrals');
+    expect(email.text).toContain('you moved up from silver to gold.');
+    expect(email.text).toContain('Why: 3 closed-won referrals in the 365 days up to 2026-06-30 meet rule gold.');
+  });
 });
