@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { normalizeEmail } from '../domain/normalize.ts';
-import { definedTiers } from '../domain/program.ts';
+import { definedTiers, type Program } from '../domain/program.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { verdictView, type VerdictView } from '../domain/verdict.ts';
 import { decideClaim } from '../use-cases/decide-claim.ts';
@@ -19,6 +19,15 @@ import {
 import { decodeCursor } from '../store/referrals.repo.ts';
 import { referralSummary, referralView, referrerView, rewardView } from './views.ts';
 import { requestContext } from './request-context.ts';
+
+/** A referrer's tier must be one the program defines: a typo would silently match no tier-limited rule. */
+function requireDefinedTier(program: Program, tier: string): void {
+  const tiers = definedTiers(program);
+  if (tiers.includes(tier)) return;
+  throw new ApiError('invalid_input', `The program defines no tier ${tier}: ${tiers.join(', ') || 'it defines none'}.`, {
+    issues: [{ field: 'tier', message: `must be one of the program's tiers (${tiers.join(', ') || 'none'})` }],
+  });
+}
 
 /** Admin-token callers keep the 201/409 contract; the verdict rides in the body either way. */
 const ERROR_FOR: Record<
@@ -142,6 +151,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     const body = parseInput(createReferrerSchema, req.body);
     const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principalOf(res));
     const program = store.programs.currentDefault(installation.id)!.program;
+    if (body.tier) requireDefinedTier(program, body.tier);
     const email = normalizeEmail(body.email, { plusAddressing: program.dedupe.plusAddressing });
     const now = ctx.now();
     const existing = store.referrals.referrerByEmail(installation.id, email);
@@ -185,12 +195,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
         const row = store.referrals.referrer(req.params.id);
         if (!row || !visibleTo(principal, row)) throw new ApiError('not_found', `No referrer ${req.params.id}.`);
         const { program } = store.programs.currentDefault(row.installationId)!;
-        const tiers = definedTiers(program);
-        if (patch.tier != null && !tiers.includes(patch.tier)) {
-          throw new ApiError('invalid_input', `The program defines no tier ${patch.tier}: ${tiers.join(', ') || 'it defines none'}.`, {
-            issues: [{ field: 'tier', message: `must be one of the program's tiers (${tiers.join(', ') || 'none'})` }],
-          });
-        }
+        if (patch.tier != null) requireDefinedTier(program, patch.tier);
         if (patch.type !== undefined && !program.referrerTypes.includes(patch.type)) {
           throw new ApiError('invalid_input', `The program does not take ${patch.type} referrers: ${program.referrerTypes.join(', ')}.`, {
             issues: [{ field: 'type', message: `must be one of ${program.referrerTypes.join(', ')}` }],

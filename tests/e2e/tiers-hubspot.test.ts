@@ -131,6 +131,12 @@ describe('tiers that move, end to end with HubSpot', () => {
       after: JSON.stringify({ name: 'Pia Partner-Lee', tier: 'silver' }),
     });
     expect((await svc.api('/referrers/rfr_nobody', { method: 'PATCH', json: { tier: 'gold' } })).status).toBe(404);
+    const created = await svc.api('/referrers', {
+      method: 'POST',
+      json: { email: 'kim@consult.example', name: 'Kim', type: 'consultant', tier: 'Gold' },
+    });
+    expect(created.status).toBe(400);
+    expect(sql("SELECT 1 FROM referrers WHERE email = 'kim@consult.example'")).toHaveLength(0);
   });
 
   it('a promoted partner earns the higher rate on the next deal only, and each reward keeps the tier it was earned under', async () => {
@@ -175,4 +181,23 @@ describe('tiers that move, end to end with HubSpot', () => {
     // The third close meets the rule again, but a gold partner is not promoted (or told) twice.
     expect(sql("SELECT 1 FROM audit_log WHERE subject_id = ? AND action = 'referrer.promoted'", promoted.id)).toHaveLength(1);
   });
+
+  it('replaying every stored event promotes no one again and tells no one twice', async () => {
+    const count = (query: string) => sql(query).length;
+    const snapshot = () => ({
+      promotions: count("SELECT 1 FROM audit_log WHERE action = 'referrer.promoted'"),
+      told: count("SELECT 1 FROM outbox WHERE topic = 'referrer.promoted'"),
+      rewards: count('SELECT 1 FROM rewards'),
+    });
+    await hubspot.state.webhooksIdle();
+    const drained = () => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined);
+    await eventually(drained, 20_000, 'inbox drained');
+    const before = snapshot();
+    expect(before).toMatchObject({ promotions: 1 });
+    const res = await svc.api('/replay', { method: 'POST', json: { since: '2000-01-01T00:00:00Z' } });
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { requeued: number }).requeued).toBeGreaterThan(3);
+    await eventually(drained, 30_000, 'replay drained');
+    expect(snapshot()).toEqual(before);
+  }, 45_000);
 });
