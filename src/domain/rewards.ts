@@ -220,6 +220,7 @@ function plan(input: RewardInput, mode: 'new' | 'recompute'): RewardPlan {
         milestone,
         referralId: referral.id,
         referrerId: referral.referrerId,
+        referrerTier: referral.referrerTier ?? null,
         dealId,
         ruleId: c.ruleId,
         amountCents: 0,
@@ -470,7 +471,10 @@ function commissionFor(
   const fee = feeForValue(bracket.fee, value, program.currency);
   return {
     cents: fee.cents,
-    reasons: [`${valueWords} is in the bracket ${bracketLabel(rule.brackets, bracket, program.currency)} (rule ${ruleLabel(rule)})`, ...fee.reasons],
+    reasons: [
+      `${valueWords} is in the bracket ${bracketLabel(rule.brackets, bracket, program.currency)} (rule ${ruleLabel(rule)})`,
+      ...fee.reasons,
+    ],
   };
 }
 

@@ -56,7 +56,9 @@ describe('percentages with a floor and a cap (both inclusive bounds on the fee)'
   });
 
   it('follows the currency’s minor units (JPY has none)', () => {
-    expect(feeForValue({ kind: 'percent', rateBasisPoints: 250, minCents: 10_000 }, { cents: 1_000_000, label: 'first-year value' }, 'JPY')).toEqual({
+    expect(
+      feeForValue({ kind: 'percent', rateBasisPoints: 250, minCents: 10_000 }, { cents: 1_000_000, label: 'first-year value' }, 'JPY'),
+    ).toEqual({
       cents: 25_000,
       reasons: ['2.5% of first-year value ¥1,000,000'],
     });

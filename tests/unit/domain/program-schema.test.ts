@@ -30,7 +30,6 @@ describe('programSchema', () => {
     ['an unknown field', (p) => ({ ...p, dedupe: { ...p.dedupe, windowDay: 30 } }), 'dedupe', /windowDay/],
     ['a lowercase currency', (p) => ({ ...p, currency: 'usd' }), 'currency', /ISO 4217/],
     ['an unknown currency code', (p) => ({ ...p, currency: 'XYZ' }), 'currency', /not an ISO 4217 currency this service knows/],
-    ['an unknown deal-size basis', (p) => ({ ...p, dealSizeBasis: 'total' }), 'dealSizeBasis', /'amount' or 'first_year_value'/],
     ['a negative window', (p) => ({ ...p, attribution: { ...p.attribution, windowDays: -1 } }), 'attribution.windowDays', /at least 1/],
     [
       'tiers out of order',
