@@ -12,6 +12,7 @@ import { installationsRouter } from './installations.route.ts';
 import { oauthRouter } from './oauth.route.ts';
 import { settingsPage } from './pages.ts';
 import { settingsLinks } from './settings-link.ts';
+import { payoutsRouter } from './payouts.route.ts';
 import { programRouter } from './program.route.ts';
 import { referralsRouter } from './referrals.route.ts';
 import { requestLog } from './request-context.ts';
@@ -93,7 +94,7 @@ export function createApp(deps: AppDeps): Express {
     }),
     parseJsonBody,
   );
-  api.use(referralsRouter(ctx), programRouter(ctx), rewardsRouter(ctx), installationsRouter(ctx, deps.queue));
+  api.use(referralsRouter(ctx), programRouter(ctx), rewardsRouter(ctx), payoutsRouter(ctx), installationsRouter(ctx, deps.queue));
   for (const router of deps.apiRouters ?? []) api.use(router);
   app.use('/api/v1', api);
 

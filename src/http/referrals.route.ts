@@ -4,6 +4,7 @@ import { definedTiers, type Program } from '../domain/program.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { verdictView, type VerdictView } from '../domain/verdict.ts';
 import { decideClaim } from '../use-cases/decide-claim.ts';
+import { referrerBalance } from '../use-cases/payout-runs.ts';
 import { audienceOf, submitReferral } from '../use-cases/submit-referral.ts';
 import { principalOf } from './auth.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
@@ -225,7 +226,8 @@ export function referralsRouter(ctx: UseCaseContext): Router {
   router.get('/referrers/:id', (req, res) => {
     const row = store.referrals.referrer(req.params.id);
     if (!row) throw new ApiError('not_found', `No referrer ${req.params.id}.`);
-    const rewards = store.rewards.forReferrer(row.id);
+    // The referee's rewards in a dual-sided program are the referee's, not the referrer's.
+    const rewards = store.rewards.forReferrer(row.id).filter((r) => r.beneficiary === 'referrer');
     const totals: Record<string, Record<string, number>> = {};
     for (const r of rewards) {
       const byStatus = (totals[r.currency] ??= {});
@@ -240,6 +242,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
         byStatusCents: byStatus,
         netCents: Object.values(byStatus).reduce((a, b) => a + b, 0),
       })),
+      balance: referrerBalance(ctx, row),
     });
   });
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { crmKinds } from '../../connectors/registry.ts';
+import { isDateOnly } from '../domain/dates.ts';
 import { DEAL_SOURCES } from '../domain/deal-source.ts';
+import { PAYOUT_RUN_STATUSES } from '../domain/payouts.ts';
 import { REFERRER_TYPES } from '../domain/program.ts';
 import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
 import { REWARD_STATUSES } from '../domain/rewards.ts';
@@ -112,3 +114,21 @@ export const replaySchema = z.object({
   installationId: id.optional(),
 });
 export const installationQuery = z.object({ installationId: id.optional() });
+
+const dateOnly = z.string().refine(isDateOnly, { error: 'expected a calendar date YYYY-MM-DD' });
+
+export const createPayoutRunSchema = z.strictObject({
+  installationId: id.optional(),
+  /** Rewards due on or before this date are gathered. */
+  dueOn: dateOnly,
+  /** Only these rewards (all must be payable by dueOn and in no open run); all due ones when absent. */
+  rewardIds: z.array(id).min(1).max(1_000).optional(),
+});
+export const listPayoutRunsQuery = z.object({
+  installationId: id.optional(),
+  status: z.enum(PAYOUT_RUN_STATUSES).optional(),
+  cursor: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export const exportPayoutRunSchema = z.strictObject({ format: z.enum(['csv', 'json']).default('json') }).default({ format: 'json' });
+export const markRunPaidSchema = z.strictObject({ reference: z.string().trim().min(1, 'give the payment reference').max(200) });

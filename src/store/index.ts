@@ -7,6 +7,7 @@ import { inboxRepo } from './inbox.repo.ts';
 import { installationsRepo } from './installations.repo.ts';
 import { oauthStatesRepo } from './oauth-states.repo.ts';
 import { outboxRepo } from './outbox.repo.ts';
+import { payoutsRepo } from './payouts.repo.ts';
 import { programsRepo } from './programs.repo.ts';
 import { referralsRepo } from './referrals.repo.ts';
 import { referrerWebhookEndpointsRepo } from './referrer-webhook-endpoints.repo.ts';
@@ -26,6 +27,7 @@ export function createStore(db: Db, cipher: Cipher) {
     programs: programsRepo(db),
     referrals: referralsRepo(db),
     rewards: rewardsRepo(db),
+    payouts: payoutsRepo(db),
     deals: dealsRepo(db),
     dealClaims: dealClaimsRepo(db),
     inbox: inboxRepo(db),

@@ -84,6 +84,21 @@ export function rewardsRepo(db: Db) {
       return withNetForReferrer.all({ referrerId });
     },
 
+    /** Every reward of an installation with its net, for payout runs and payee balances. */
+    forInstallation(installationId: string): RewardWithNet[] {
+      return db
+        .select({ ...getTableColumns(rewards), netCents: netOf })
+        .from(rewards)
+        .where(eq(rewards.installationId, installationId))
+        .orderBy(asc(rewards.createdAt), asc(rewards.id))
+        .all();
+    },
+
+    /** Records the money handed over for a reward (it stays when the reward is later clawed back). */
+    setPaidCents(id: string, paidCents: number): void {
+      db.update(rewards).set({ paidCents }).where(eq(rewards.id, id)).run();
+    },
+
     list(filter: { installationIds: string[]; status?: RewardRow['status']; cursor?: string; limit: number }): {
       items: RewardWithNet[];
       nextCursor: string | null;
@@ -106,7 +121,10 @@ export function rewardsRepo(db: Db) {
     },
 
     /** Inserts the reward and its accrual entry; nothing when the idempotency key exists. */
-    accrue(values: Omit<typeof rewards.$inferInsert, 'id' | 'createdAt' | 'payoutReference'>, actor: string): RewardRow | undefined {
+    accrue(
+      values: Omit<typeof rewards.$inferInsert, 'id' | 'createdAt' | 'payoutReference' | 'paidCents'>,
+      actor: string,
+    ): RewardRow | undefined {
       const row = rewardInsert.get({
         ...values,
         id: newId('rwd'),

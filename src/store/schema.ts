@@ -10,6 +10,7 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'driz
 import { crmKinds } from '../../connectors/registry.ts';
 import { REWARD_MILESTONES } from '../domain/program.ts';
 import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
+import { PAYOUT_RUN_STATUSES } from '../domain/payouts.ts';
 import { REWARD_ENTRY_KINDS, REWARD_KINDS, REWARD_STATUSES, type RewardConversion } from '../domain/rewards.ts';
 
 const createdAt = () => text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
@@ -312,6 +313,8 @@ export const rewards = sqliteTable(
     conversion: text('conversion', { mode: 'json' }).$type<RewardConversion>(),
     idempotencyKey: text('idempotency_key').notNull(),
     payoutReference: text('payout_reference'),
+    /** Money handed over for this reward when it was paid (before recoveries); a later clawback leaves it, so the gap is owed back. */
+    paidCents: integer('paid_cents'),
     createdAt: createdAt(),
     updatedAt: text('updated_at').notNull(),
   },
@@ -342,6 +345,72 @@ export const rewardEvents = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('reward_events_key').on(t.idempotencyKey), index('reward_events_reward').on(t.rewardId)],
+);
+
+/** A batch of payable rewards handed to finance: draft → exported → paid. */
+export const payoutRuns = sqliteTable(
+  'payout_runs',
+  {
+    id: text('id').primaryKey(),
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    status: text('status', { enum: PAYOUT_RUN_STATUSES }).notNull(),
+    /** Rewards due on or before this date were gathered. */
+    dueOn: text('due_on').notNull(),
+    /** The payment reference finance gave when the run was paid. */
+    reference: text('reference'),
+    createdAt: createdAt(),
+    exportedAt: text('exported_at'),
+    paidAt: text('paid_at'),
+  },
+  (t) => [index('payout_runs_installation').on(t.installationId, t.status)],
+);
+
+/** One payment in a run: a payee's rewards in one currency, net of what the payee owes back. */
+export const payoutLines = sqliteTable(
+  'payout_lines',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    runId: text('run_id')
+      .notNull()
+      .references(() => payoutRuns.id),
+    payeeType: text('payee_type', { enum: ['referrer', 'referee'] }).notNull(),
+    /** The referrer's id, or the referee's email key. */
+    payeeKey: text('payee_key').notNull(),
+    payeeName: text('payee_name').notNull(),
+    payeeEmail: text('payee_email').notNull(),
+    currency: text('currency').notNull(),
+    grossCents: integer('gross_cents').notNull(),
+    /** Taken back from the payee's receivable (clawed-back paid rewards); never more than gross. */
+    recoveredCents: integer('recovered_cents').notNull(),
+    amountCents: integer('amount_cents').notNull(),
+  },
+  (t) => [uniqueIndex('payout_lines_payee').on(t.runId, t.payeeType, t.payeeKey, t.currency)],
+);
+
+/** The rewards of a run's lines. */
+export const payoutItems = sqliteTable(
+  'payout_items',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => payoutRuns.id),
+    lineId: integer('line_id')
+      .notNull()
+      .references(() => payoutLines.id),
+    rewardId: text('reward_id')
+      .notNull()
+      .references(() => rewards.id),
+    amountCents: integer('amount_cents').notNull(),
+    /** The reward id while the run is open, null once it is paid: unique, so a reward is never in two open runs. */
+    openRewardId: text('open_reward_id'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.rewardId] }),
+    uniqueIndex('payout_items_open_reward').on(t.openRewardId),
+    index('payout_items_reward').on(t.rewardId),
+  ],
 );
 
 /** CRM events as received: stored before the webhook is acknowledged, deduplicated by identity. */

@@ -19,10 +19,18 @@ export function changeReward(
     actor: string;
     reason?: string;
     payoutReference?: string;
+    /** Set when a payout run pays the reward: the one run allowed to. */
+    payoutRunId?: string;
+    /** Money handed over for the reward; its net unless a run says what it paid. */
+    paidCents?: number;
   },
 ): RewardChange {
   const { store } = ctx;
   const { reward } = args;
+  if (args.action === 'mark_paid') {
+    const openRun = store.payouts.inOpenRuns([reward.id]).find((r) => r.runId !== args.payoutRunId);
+    if (openRun) return { ok: false, reason: `it is in open payout run ${openRun.runId}: mark the run paid instead`, reward };
+  }
   // Paying an approved reward makes it payable on the way: finance may pay before the due date.
   const steps: RewardAction[] = args.action === 'mark_paid' && reward.status === 'approved' ? ['make_payable', 'mark_paid'] : [args.action];
   let from = reward.status;
@@ -50,6 +58,7 @@ export function changeReward(
       });
     }
     store.rewards.setStatus(reward.id, from, now, args.payoutReference);
+    if (from === 'paid') store.rewards.setPaidCents(reward.id, args.paidCents ?? reward.netCents);
     // A rejected reward nets to zero in the ledger, like a reversal.
     if (from === 'rejected' && reward.netCents !== 0) {
       store.rewards.addEntry({

@@ -61,7 +61,8 @@ export function settleMilestone(
     existing: [...existing, ...referrerRewards.filter((r) => r.kind === 'bonus')].map(asExisting),
     referrerClosedWonThisQuarter: closedWonInQuarter(ctx, args.referrer.id, args.deal?.closeDate ?? today),
     referrerPaidThisYearCents: referrerRewards
-      .filter((r) => r.createdAt.slice(0, 4) === today.slice(0, 4))
+      // The referee's reward is the referee's: it does not use up the referrer's yearly cap.
+      .filter((r) => r.beneficiary === 'referrer' && r.createdAt.slice(0, 4) === today.slice(0, 4))
       .reduce((sum, r) => sum + r.netCents, 0),
     currencies: args.currencies ?? null,
   });

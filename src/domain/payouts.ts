@@ -1,0 +1,139 @@
+import { formatMoney } from './money.ts';
+import type { RewardStatus } from './rewards.ts';
+
+export const PAYOUT_RUN_STATUSES = ['draft', 'exported', 'paid'] as const;
+export type PayoutRunStatus = (typeof PAYOUT_RUN_STATUSES)[number];
+export type PayeeType = 'referrer' | 'referee';
+
+/** A reward a payout run may gather: approved or payable, due, in no open run. */
+export interface PayableReward {
+  id: string;
+  payeeType: PayeeType;
+  payeeKey: string;
+  currency: string;
+  netCents: number;
+}
+
+export interface PayoutLinePlan {
+  payeeType: PayeeType;
+  payeeKey: string;
+  currency: string;
+  grossCents: number;
+  recoveredCents: number;
+  amountCents: number;
+  rewardIds: string[];
+  reasons: string[];
+}
+
+/** One key per payee and currency: a receivable in EUR is never netted against USD rewards. */
+export const payeeCurrencyKey = (p: { payeeType: PayeeType; payeeKey: string; currency: string }): string =>
+  `${p.payeeType}:${p.payeeKey}:${p.currency}`;
+
+/**
+ * One line per payee and currency: the rewards' net, less what the payee owes back (clawed-back
+ * paid rewards), never below zero; what is not recovered now stays owed for the next run.
+ */
+export function planPayoutLines(rewards: readonly PayableReward[], receivables: ReadonlyMap<string, number>): PayoutLinePlan[] {
+  const lines = new Map<string, PayoutLinePlan>();
+  for (const reward of rewards) {
+    if (reward.netCents <= 0) continue;
+    const key = payeeCurrencyKey(reward);
+    const line = lines.get(key) ?? {
+      payeeType: reward.payeeType,
+      payeeKey: reward.payeeKey,
+      currency: reward.currency,
+      grossCents: 0,
+      recoveredCents: 0,
+      amountCents: 0,
+      rewardIds: [],
+      reasons: [],
+    };
+    line.grossCents += reward.netCents;
+    line.rewardIds.push(reward.id);
+    lines.set(key, line);
+  }
+  for (const [key, line] of lines) {
+    const owedBack = Math.max(0, receivables.get(key) ?? 0);
+    line.recoveredCents = Math.min(owedBack, line.grossCents);
+    line.amountCents = line.grossCents - line.recoveredCents;
+    const money = (cents: number) => formatMoney(cents, line.currency);
+    line.reasons.push(`${line.rewardIds.length} reward(s) worth ${money(line.grossCents)}`);
+    if (line.recoveredCents > 0) {
+      const carried = owedBack - line.recoveredCents;
+      line.reasons.push(
+        `${money(line.recoveredCents)} recovered from clawed-back rewards already paid` +
+          (carried > 0 ? `; ${money(carried)} is still owed and carried to the next payout` : ''),
+      );
+    }
+  }
+  return [...lines.values()];
+}
+
+/** What a payee's rewards in one currency add up to, from the rewards and the runs' recoveries. */
+export interface PayeeBalance {
+  currency: string;
+  /** Net of rewards not yet paid (pending, approved, payable). */
+  owedCents: number;
+  /** Money actually handed over: paid rewards as paid, less what runs recovered. */
+  paidOutCents: number;
+  /** Paid, then clawed back, and not yet recovered by a paid run. */
+  receivableCents: number;
+  /** Part of the receivable already set against rewards in open (draft or exported) runs. */
+  recoveringCents: number;
+}
+
+const UNPAID: readonly RewardStatus[] = ['pending', 'approved', 'payable'];
+
+/**
+ * A payee's balance in one currency. The ledger balances: the sum of its entries (the rewards'
+ * nets) equals paidOut + owed − receivable.
+ */
+export function payeeBalance(
+  currency: string,
+  rewards: readonly { status: string; netCents: number; paidCents: number | null }[],
+  recoveries: readonly { recoveredCents: number; runStatus: PayoutRunStatus }[],
+): PayeeBalance {
+  let owed = 0;
+  let paid = 0;
+  let paidNet = 0;
+  for (const r of rewards) {
+    if (r.paidCents !== null) {
+      paid += r.paidCents;
+      paidNet += r.netCents;
+    } else if (UNPAID.includes(r.status as RewardStatus)) owed += r.netCents;
+  }
+  const recovered = recoveries.filter((r) => r.runStatus === 'paid').reduce((s, r) => s + r.recoveredCents, 0);
+  const recovering = recoveries.filter((r) => r.runStatus !== 'paid').reduce((s, r) => s + r.recoveredCents, 0);
+  return {
+    currency,
+    owedCents: owed,
+    paidOutCents: paid - recovered,
+    receivableCents: paid - paidNet - recovered,
+    recoveringCents: recovering,
+  };
+}
+
+export type PayoutRunAction = 'export' | 'mark_paid';
+
+const RUN_MOVES: Readonly<Record<PayoutRunAction, { to: PayoutRunStatus; from: readonly PayoutRunStatus[] }>> = {
+  export: { to: 'exported', from: ['draft', 'exported'] },
+  mark_paid: { to: 'paid', from: ['exported'] },
+};
+
+/** draft → exported → paid. Exporting again gives the same file; paying twice is refused. */
+export function payoutRunTransition(
+  from: PayoutRunStatus,
+  action: PayoutRunAction,
+): { ok: true; to: PayoutRunStatus; changed: boolean } | { ok: false; reason: string } {
+  const move = RUN_MOVES[action];
+  if (!move.from.includes(from)) {
+    const why =
+      from === 'paid'
+        ? 'it is already paid'
+        : from === 'draft'
+          ? 'it has not been exported yet: export it, pay the file, then mark it paid'
+          : `it is ${from}`;
+    return { ok: false, reason: `cannot ${action.replace('_', ' ')} a ${from} payout run: ${why}` };
+  }
+  return { ok: true, to: move.to, changed: from !== move.to };
+}

@@ -1,0 +1,71 @@
+import { Router } from 'express';
+import type { UseCaseContext } from '../ports/context.ts';
+import { createPayoutRun, exportPayoutRun, markPayoutRunPaid, type PayoutRefusal } from '../use-cases/payout-runs.ts';
+import { principalOf } from './auth.ts';
+import { ApiError, parseInput } from './errors.ts';
+import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
+import { payoutRunCsv, payoutRunSummaryView, payoutRunView } from './payout-export.ts';
+import { requestContext } from './request-context.ts';
+import { createPayoutRunSchema, exportPayoutRunSchema, listPayoutRunsQuery, markRunPaidSchema } from './schemas.ts';
+
+/** Payout runs: payable rewards gathered per payee and currency, exported for finance, then paid. */
+export function payoutsRouter(ctx: UseCaseContext): Router {
+  const router = Router();
+  const { store } = ctx;
+  const runOf = (id: string, principal: ReturnType<typeof principalOf>) => {
+    const run = store.payouts.get(id);
+    if (!run || !visibleTo(principal, run)) throw new ApiError('not_found', `No payout run ${id}.`);
+    return run;
+  };
+  const refused = (result: PayoutRefusal): never => {
+    throw new ApiError(result.code, result.reason, result.details ?? {});
+  };
+
+  router.post('/payouts', (req, res) => {
+    const body = parseInput(createPayoutRunSchema, req.body ?? {});
+    const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principalOf(res));
+    const result = createPayoutRun(requestContext(ctx, res), {
+      installation,
+      dueOn: body.dueOn,
+      ...(body.rewardIds ? { rewardIds: body.rewardIds } : {}),
+      actor: 'admin',
+    });
+    if (!result.ok) return refused(result);
+    res.status(201).json(payoutRunView(result.run));
+  });
+
+  router.get('/payouts', (req, res) => {
+    const query = parseInput(listPayoutRunsQuery, req.query, 'query');
+    const page = store.payouts.list({
+      installationIds: installationIds(store, query.installationId, principalOf(res)),
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+      limit: query.limit,
+    });
+    res.json({ items: page.items.map(payoutRunSummaryView), nextCursor: page.nextCursor });
+  });
+
+  router.get('/payouts/:id', (req, res) => {
+    res.json(payoutRunView(runOf(req.params.id, principalOf(res))));
+  });
+
+  router.post('/payouts/:id/export', (req, res) => {
+    const { format } = parseInput(exportPayoutRunSchema, req.body ?? {});
+    const result = exportPayoutRun(requestContext(ctx, res), runOf(req.params.id, principalOf(res)), 'admin');
+    if (!result.ok) return refused(result);
+    if (format === 'json') return void res.json(payoutRunView(result.run));
+    res
+      .type('text/csv; charset=utf-8; header=present')
+      .attachment(`payout-${result.run.id}.csv`)
+      .send(payoutRunCsv(result.run));
+  });
+
+  router.post('/payouts/:id/mark-paid', (req, res) => {
+    const { reference } = parseInput(markRunPaidSchema, req.body ?? {});
+    const result = markPayoutRunPaid(requestContext(ctx, res), runOf(req.params.id, principalOf(res)), reference, 'admin');
+    if (!result.ok) return refused(result);
+    res.json(payoutRunView(result.run));
+  });
+
+  return router;
+}

@@ -1,0 +1,119 @@
+import { and, desc, eq, inArray, isNotNull, lt } from 'drizzle-orm';
+import type { PayoutRunStatus } from '../domain/payouts.ts';
+import type { Db } from './db.ts';
+import { newId } from './referrals.repo.ts';
+import { payoutItems, payoutLines, payoutRuns } from './schema.ts';
+
+export type PayoutRunRow = typeof payoutRuns.$inferSelect;
+export type PayoutLineRow = typeof payoutLines.$inferSelect;
+export type PayoutItemRow = typeof payoutItems.$inferSelect;
+export type PayoutRunWithLines = PayoutRunRow & { lines: (PayoutLineRow & { rewardIds: string[] })[] };
+
+/** Thrown inside a transaction (which it rolls back) when rewards already sit in another open run. */
+export class RewardsInOpenRunError extends Error {
+  override readonly name = 'RewardsInOpenRunError';
+  constructor(readonly rewardIds: string[]) {
+    super(`rewards already in an open payout run: ${rewardIds.join(', ')}`);
+  }
+}
+
+export function payoutsRepo(db: Db) {
+  return {
+    /**
+     * A draft run with its lines and items. The open-reward unique key refuses a reward already in
+     * another open run, even one written by a concurrent request: call inside a transaction.
+     */
+    create(run: {
+      installationId: string;
+      dueOn: string;
+      lines: (Omit<typeof payoutLines.$inferInsert, 'id' | 'runId'> & { items: { rewardId: string; amountCents: number }[] })[];
+    }): PayoutRunWithLines {
+      const id = newId('pay');
+      db.insert(payoutRuns).values({ id, installationId: run.installationId, status: 'draft', dueOn: run.dueOn }).run();
+      const taken: string[] = [];
+      for (const { items, ...line } of run.lines) {
+        const { id: lineId } = db
+          .insert(payoutLines)
+          .values({ ...line, runId: id })
+          .returning({ id: payoutLines.id })
+          .get();
+        for (const item of items) {
+          const added = db
+            .insert(payoutItems)
+            .values({ runId: id, lineId, rewardId: item.rewardId, amountCents: item.amountCents, openRewardId: item.rewardId })
+            .onConflictDoNothing()
+            .run();
+          if (added.changes === 0) taken.push(item.rewardId);
+        }
+      }
+      if (taken.length > 0) throw new RewardsInOpenRunError(taken);
+      return this.get(id)!;
+    },
+
+    get(id: string): PayoutRunWithLines | undefined {
+      const run = db.select().from(payoutRuns).where(eq(payoutRuns.id, id)).get();
+      if (!run) return undefined;
+      const lines = db.select().from(payoutLines).where(eq(payoutLines.runId, id)).orderBy(payoutLines.id).all();
+      const items = this.items(id);
+      return { ...run, lines: lines.map((l) => ({ ...l, rewardIds: items.filter((i) => i.lineId === l.id).map((i) => i.rewardId) })) };
+    },
+
+    items(runId: string): PayoutItemRow[] {
+      return db.select().from(payoutItems).where(eq(payoutItems.runId, runId)).orderBy(payoutItems.rewardId).all();
+    },
+
+    list(filter: { installationIds: string[]; status?: PayoutRunStatus; cursor?: string; limit: number }): {
+      items: PayoutRunRow[];
+      nextCursor: string | null;
+    } {
+      const rows = db
+        .select()
+        .from(payoutRuns)
+        .where(
+          and(
+            inArray(payoutRuns.installationId, filter.installationIds),
+            filter.status ? eq(payoutRuns.status, filter.status) : undefined,
+            filter.cursor ? lt(payoutRuns.id, filter.cursor) : undefined,
+          ),
+        )
+        .orderBy(desc(payoutRuns.createdAt), desc(payoutRuns.id))
+        .limit(filter.limit + 1)
+        .all();
+      const items = rows.slice(0, filter.limit);
+      return { items, nextCursor: rows.length > filter.limit ? (items.at(-1)?.id ?? null) : null };
+    },
+
+    /** Reward ids sitting in open (draft or exported) runs, of the given ones. */
+    inOpenRuns(rewardIds: string[]): { rewardId: string; runId: string }[] {
+      if (rewardIds.length === 0) return [];
+      return db
+        .select({ rewardId: payoutItems.rewardId, runId: payoutItems.runId })
+        .from(payoutItems)
+        .where(and(isNotNull(payoutItems.openRewardId), inArray(payoutItems.openRewardId, rewardIds)))
+        .all();
+    },
+
+    /** Every line of the installation's runs, for recoveries already made or reserved. */
+    lines(installationId: string): (PayoutLineRow & { runStatus: PayoutRunStatus })[] {
+      return db
+        .select({ line: payoutLines, runStatus: payoutRuns.status })
+        .from(payoutLines)
+        .innerJoin(payoutRuns, eq(payoutRuns.id, payoutLines.runId))
+        .where(eq(payoutRuns.installationId, installationId))
+        .all()
+        .map((r) => ({ ...r.line, runStatus: r.runStatus }));
+    },
+
+    markExported(id: string, now: Date): void {
+      db.update(payoutRuns).set({ status: 'exported', exportedAt: now.toISOString() }).where(eq(payoutRuns.id, id)).run();
+    },
+
+    /** Paid: the run's rewards leave the open-run key, free for nothing else (they are paid). */
+    markPaid(id: string, reference: string, now: Date): void {
+      db.update(payoutRuns).set({ status: 'paid', reference, paidAt: now.toISOString() }).where(eq(payoutRuns.id, id)).run();
+      db.update(payoutItems).set({ openRewardId: null }).where(eq(payoutItems.runId, id)).run();
+    },
+  };
+}
+
+export type PayoutsRepo = ReturnType<typeof payoutsRepo>;

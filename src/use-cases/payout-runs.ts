@@ -1,0 +1,233 @@
+import {
+  payeeBalance,
+  payeeCurrencyKey,
+  payoutRunTransition,
+  planPayoutLines,
+  type PayeeBalance,
+  type PayeeType,
+  type PayableReward,
+} from '../domain/payouts.ts';
+import type { UseCaseContext } from '../ports/context.ts';
+import type { InstallationRow } from '../store/installations.repo.ts';
+import { RewardsInOpenRunError, type PayoutRunWithLines } from '../store/payouts.repo.ts';
+import type { RewardWithNet } from '../store/rewards.repo.ts';
+import { changeReward } from './manage-rewards.ts';
+
+export interface Payee {
+  type: PayeeType;
+  /** The referrer's id, or the referee's email key. */
+  key: string;
+  name: string;
+  email: string;
+}
+
+/** Whom a reward is paid to: the referrer, or (dual-sided programs) the referred person themself. */
+export function payeeOf(ctx: UseCaseContext, reward: RewardWithNet): Payee {
+  if (reward.beneficiary === 'referee') {
+    const referral = ctx.store.referrals.get(reward.referralId)!;
+    const name = [referral.refereeFirstName, referral.refereeLastName].filter(Boolean).join(' ');
+    return { type: 'referee', key: referral.refereeEmailKey, name: name || referral.refereeEmail, email: referral.refereeEmail };
+  }
+  const referrer = ctx.store.referrals.referrer(reward.referrerId)!;
+  return { type: 'referrer', key: referrer.id, name: referrer.name, email: referrer.email };
+}
+
+/** Every payee's balance per currency in an installation: owed, paid out, and owed back (receivable). */
+export function payeeBalances(ctx: UseCaseContext, installationId: string): Map<string, { payee: Payee; balance: PayeeBalance }> {
+  const rewardsByKey = new Map<string, { payee: Payee; currency: string; rewards: RewardWithNet[] }>();
+  for (const reward of ctx.store.rewards.forInstallation(installationId)) {
+    const payee = payeeOf(ctx, reward);
+    const key = payeeCurrencyKey({ payeeType: payee.type, payeeKey: payee.key, currency: reward.currency });
+    const group = rewardsByKey.get(key) ?? { payee, currency: reward.currency, rewards: [] };
+    group.rewards.push(reward);
+    rewardsByKey.set(key, group);
+  }
+  const lines = ctx.store.payouts.lines(installationId);
+  const balances = new Map<string, { payee: Payee; balance: PayeeBalance }>();
+  for (const [key, group] of rewardsByKey) {
+    const recoveries = lines.filter((l) => payeeCurrencyKey(l) === key);
+    balances.set(key, { payee: group.payee, balance: payeeBalance(group.currency, group.rewards, recoveries) });
+  }
+  return balances;
+}
+
+/** A referrer's own balance per currency (referee rewards are the referee's). */
+export function referrerBalance(ctx: UseCaseContext, referrer: { id: string; installationId: string }): PayeeBalance[] {
+  return [...payeeBalances(ctx, referrer.installationId).values()]
+    .filter(({ payee }) => payee.type === 'referrer' && payee.key === referrer.id)
+    .map(({ balance }) => balance);
+}
+
+export type PayoutRefusal = { ok: false; code: 'conflict' | 'illegal_state'; reason: string; details?: Record<string, unknown> };
+
+/**
+ * Gathers the approved or payable rewards due on or before `dueOn` (all of them, or the ones
+ * named) into a draft run: one line per payee and currency, net of what each payee owes back.
+ */
+export function createPayoutRun(
+  ctx: UseCaseContext,
+  args: { installation: InstallationRow; dueOn: string; rewardIds?: string[]; actor: string },
+): { ok: true; run: PayoutRunWithLines } | PayoutRefusal {
+  const { store } = ctx;
+  const now = ctx.now();
+  try {
+    return store.transaction(
+      () => {
+        const all = store.rewards.forInstallation(args.installation.id);
+        const named = args.rewardIds ? new Set(args.rewardIds) : null;
+        if (named) {
+          const known = new Set(all.map((r) => r.id));
+          const unknown = [...named].filter((id) => !known.has(id));
+          if (unknown.length > 0) return refusal('conflict', `No such rewards in this installation: ${unknown.join(', ')}.`, { unknown });
+        }
+        const candidates = all.filter((r) => (named ? named.has(r.id) : true));
+        const taken = store.payouts.inOpenRuns(candidates.map((r) => r.id));
+        if (named && taken.length > 0) {
+          return refusal('conflict', `Rewards already in an open payout run: ${taken.map((t) => `${t.rewardId} (${t.runId})`).join(', ')}.`, {
+            inOpenRuns: taken,
+          });
+        }
+        const takenIds = new Set(taken.map((t) => t.rewardId));
+        const isDue = (r: RewardWithNet) => (r.status === 'approved' || r.status === 'payable') && r.dueDate <= args.dueOn && r.netCents > 0;
+        if (named) {
+          const notDue = candidates.filter((r) => !isDue(r));
+          if (notDue.length > 0) {
+            return refusal(
+              'conflict',
+              `Not payable by ${args.dueOn}: ${notDue.map((r) => `${r.id} (${r.status}, due ${r.dueDate})`).join(', ')}.`,
+              { notPayable: notDue.map((r) => ({ id: r.id, status: r.status, dueDate: r.dueDate })) },
+            );
+          }
+        }
+        const gathered = candidates.filter((r) => isDue(r) && !takenIds.has(r.id));
+        if (gathered.length === 0) return refusal('conflict', `No approved or payable rewards due on or before ${args.dueOn} are outside open runs.`);
+
+        const payees = new Map<string, Payee>();
+        const payable: PayableReward[] = gathered.map((r) => {
+          const payee = payeeOf(ctx, r);
+          payees.set(`${payee.type}:${payee.key}`, payee);
+          return { id: r.id, payeeType: payee.type, payeeKey: payee.key, currency: r.currency, netCents: r.netCents };
+        });
+        const receivables = new Map<string, number>();
+        for (const [key, { balance }] of payeeBalances(ctx, args.installation.id)) {
+          receivables.set(key, balance.receivableCents - balance.recoveringCents);
+        }
+        const netOf = new Map(gathered.map((r) => [r.id, r.netCents]));
+        const run = store.payouts.create({
+          installationId: args.installation.id,
+          dueOn: args.dueOn,
+          lines: planPayoutLines(payable, receivables).map((line) => {
+            const payee = payees.get(`${line.payeeType}:${line.payeeKey}`)!;
+            return {
+              payeeType: line.payeeType,
+              payeeKey: line.payeeKey,
+              payeeName: payee.name,
+              payeeEmail: payee.email,
+              currency: line.currency,
+              grossCents: line.grossCents,
+              recoveredCents: line.recoveredCents,
+              amountCents: line.amountCents,
+              items: line.rewardIds.map((rewardId) => ({ rewardId, amountCents: netOf.get(rewardId)! })),
+            };
+          }),
+        });
+        store.audit.record({
+          installationId: args.installation.id,
+          actor: args.actor,
+          action: 'payout_run.created',
+          subjectType: 'payout_run',
+          subjectId: run.id,
+          after: { dueOn: args.dueOn, lines: run.lines.length, rewards: gathered.length },
+          at: now.toISOString(),
+        });
+        return { ok: true as const, run };
+      },
+      { immediate: true },
+    );
+  } catch (err) {
+    if (err instanceof RewardsInOpenRunError) {
+      return refusal('conflict', `Rewards already in an open payout run: ${err.rewardIds.join(', ')}.`, { inOpenRuns: err.rewardIds });
+    }
+    throw err;
+  }
+}
+
+/** Exported: finance has the file. Exporting again gives the same lines. */
+export function exportPayoutRun(ctx: UseCaseContext, run: PayoutRunWithLines, actor: string): { ok: true; run: PayoutRunWithLines } | PayoutRefusal {
+  const move = payoutRunTransition(run.status, 'export');
+  if (!move.ok) return refusal('illegal_state', `${move.reason}.`, { status: run.status });
+  if (!move.changed) return { ok: true, run };
+  const now = ctx.now();
+  ctx.store.transaction(() => {
+    ctx.store.payouts.markExported(run.id, now);
+    ctx.store.audit.record({
+      installationId: run.installationId,
+      actor,
+      action: 'payout_run.exported',
+      subjectType: 'payout_run',
+      subjectId: run.id,
+      before: { status: run.status },
+      after: { status: 'exported' },
+      at: now.toISOString(),
+    });
+  });
+  return { ok: true, run: ctx.store.payouts.get(run.id)! };
+}
+
+/**
+ * Paid with finance's reference: every reward of the run is marked paid through changeReward, as
+ * one by one, in one transaction. A reward reversed or rejected after the run was exported was
+ * still paid as exported: its amount is recorded as paid, so it becomes owed back and the next
+ * run recovers it.
+ */
+export function markPayoutRunPaid(
+  ctx: UseCaseContext,
+  run: PayoutRunWithLines,
+  reference: string,
+  actor: string,
+): { ok: true; run: PayoutRunWithLines } | PayoutRefusal {
+  const { store } = ctx;
+  const now = ctx.now();
+  return store.transaction(
+    () => {
+      // Read again under the write lock: two requests paying the same run cannot both pass.
+      const current = store.payouts.get(run.id)!;
+      const move = payoutRunTransition(current.status, 'mark_paid');
+      if (!move.ok) return refusal('illegal_state', `${move.reason}.`, { status: current.status });
+      for (const item of store.payouts.items(run.id)) {
+        const reward = store.rewards.get(item.rewardId)!;
+        if (reward.status === 'approved' || reward.status === 'payable') {
+          const result = changeReward(ctx, {
+            reward,
+            action: 'mark_paid',
+            actor,
+            payoutReference: reference,
+            reason: `paid in payout run ${run.id} with reference ${reference}`,
+            payoutRunId: run.id,
+            paidCents: item.amountCents,
+          });
+          if (!result.ok) throw new Error(`reward ${reward.id} of run ${run.id} could not be paid: ${result.reason}`);
+        } else {
+          store.rewards.setPaidCents(reward.id, item.amountCents);
+        }
+      }
+      store.payouts.markPaid(run.id, reference, now);
+      store.audit.record({
+        installationId: run.installationId,
+        actor,
+        action: 'payout_run.paid',
+        subjectType: 'payout_run',
+        subjectId: run.id,
+        before: { status: run.status },
+        after: { status: 'paid', reference },
+        at: now.toISOString(),
+      });
+      return { ok: true as const, run: store.payouts.get(run.id)! };
+    },
+    { immediate: true },
+  );
+}
+
+function refusal(code: PayoutRefusal['code'], reason: string, details?: Record<string, unknown>): PayoutRefusal {
+  return { ok: false, code, reason, ...(details ? { details } : {}) };
+}
