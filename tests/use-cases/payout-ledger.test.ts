@@ -1,0 +1,146 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { PayeeBalance } from '../../src/domain/payouts.ts';
+import { changeReward } from '../../src/use-cases/manage-rewards.ts';
+import { createPayoutRun, exportPayoutRun, markPayoutRunPaid, referrerBalance } from '../../src/use-cases/payout-runs.ts';
+import { createWorld, PARTNER, type World } from './world.ts';
+
+const MINUTE = 60_000;
+/** A partner earns 10% of the deal: $500 is approved at once, $2,000 waits for approval (threshold $1,000). */
+const DEAL_AMOUNTS = [500_000, 2_000_000] as const;
+
+type Step =
+  | { kind: 'win' }
+  | { kind: 'reopen' }
+  | { kind: 'resize'; amountCents: number }
+  | { kind: 'approve' }
+  | { kind: 'reject' }
+  | { kind: 'pay-reward' }
+  | { kind: 'open-run' }
+  | { kind: 'pay-run' };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { arbitrary: fc.constant({ kind: 'win' as const }), weight: 3 },
+  { arbitrary: fc.constant({ kind: 'reopen' as const }), weight: 2 },
+  { arbitrary: fc.constantFrom(...DEAL_AMOUNTS).map((amountCents) => ({ kind: 'resize' as const, amountCents })), weight: 1 },
+  { arbitrary: fc.constant({ kind: 'approve' as const }), weight: 2 },
+  { arbitrary: fc.constant({ kind: 'reject' as const }), weight: 1 },
+  { arbitrary: fc.constant({ kind: 'pay-reward' as const }), weight: 2 },
+  { arbitrary: fc.constant({ kind: 'open-run' as const }), weight: 2 },
+  { arbitrary: fc.constant({ kind: 'pay-run' as const }), weight: 2 },
+);
+
+
+/**
+ * Random sequences of win, reopen, resize, approve, reject and pay (one by one or by payout run)
+ * on one partner's referral. The money handed over is counted here, apart from the app; after
+ * every step the ledger must balance: the sum of the referrer's ledger entries equals what was paid
+ * out plus what is owed (rewards not yet paid, less what the referrer owes back).
+ */
+describe('the reward ledger balances per payee through clawbacks and payout runs', () => {
+  it('sum of ledger entries = paid out + owed, for any sequence', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 10, maxLength: 30 }), async (steps) => {
+        const world = await createWorld();
+        try {
+          await runSteps(world, steps);
+        } finally {
+          world.close();
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+async function runSteps(world: World, steps: Step[]): Promise<void> {
+  const pushed = await world.refer({ email: 'pat@acme.example', firstName: 'Pat', lastName: 'Lee' }, PARTNER);
+  world.advance(MINUTE);
+  const deal = world.crm.createDeal({ name: 'Acme', amountCents: DEAL_AMOUNTS[0], contactIds: [pushed.crmPersonId!], closeDate: '2026-03-31' });
+  await world.sync();
+  const referrer = world.store.referrals.referrer(world.store.referrals.get(pushed.id)!.referrerId)!;
+  const rewards = () => world.store.rewards.forReferrer(referrer.id);
+  let handedOver = 0;
+  let won = false;
+
+  for (const s of steps) {
+    world.advance(MINUTE);
+    const ctx = world.ctx;
+    switch (s.kind) {
+      case 'win':
+      case 'reopen':
+        if (won === (s.kind === 'win')) break;
+        world.crm.moveStage(deal.id, s.kind === 'win' ? 'won' : 'proposal');
+        expect((await world.sync()).failed).toEqual([]);
+        won = s.kind === 'win';
+        break;
+      case 'resize':
+        world.crm.updateDeal(deal.id, { amountCents: s.amountCents });
+        expect((await world.sync()).failed).toEqual([]);
+        break;
+      case 'approve': {
+        const reward = rewards().find((r) => r.status === 'pending');
+        if (reward) expect(changeReward(ctx, { reward, action: 'approve', actor: 'test' }).ok).toBe(true);
+        break;
+      }
+      case 'reject': {
+        const reward = rewards().find((r) => r.status === 'pending' || r.status === 'approved');
+        if (reward && world.store.payouts.inOpenRuns([reward.id]).length === 0) {
+          expect(changeReward(ctx, { reward, action: 'reject', actor: 'test', reason: 'not eligible' }).ok).toBe(true);
+        }
+        break;
+      }
+      case 'pay-reward': {
+        const reward = rewards().find((r) => r.status === 'approved' || r.status === 'payable');
+        if (!reward) break;
+        const inRun = world.store.payouts.inOpenRuns([reward.id]).length > 0;
+        const result = changeReward(ctx, { reward, action: 'mark_paid', actor: 'test', payoutReference: 'wire-1' });
+        expect(result.ok).toBe(!inRun); // refused while the reward sits in an open run
+        if (result.ok) handedOver += reward.netCents;
+        break;
+      }
+      case 'open-run': {
+        const result = createPayoutRun(ctx, { installation: world.installation, dueOn: '2099-12-31', actor: 'test' });
+        if (result.ok) {
+          for (const line of result.run.lines) {
+            expect(line.amountCents).toBeGreaterThanOrEqual(0);
+            expect(line.amountCents).toBe(line.grossCents - line.recoveredCents);
+          }
+          expect(exportPayoutRun(ctx, result.run, 'test').ok).toBe(true);
+        }
+        break;
+      }
+      case 'pay-run': {
+        const [open] = world.store.payouts.list({ installationIds: [world.installation.id], status: 'exported', limit: 1 }).items;
+        if (!open) break;
+        const run = world.store.payouts.get(open.id)!;
+        const result = markPayoutRunPaid(ctx, run, `batch-${run.id}`, 'test');
+        expect(result.ok).toBe(true);
+        handedOver += run.lines.reduce((sum, l) => sum + l.amountCents, 0);
+        expect(markPayoutRunPaid(ctx, world.store.payouts.get(open.id)!, 'again', 'test').ok).toBe(false);
+        break;
+      }
+    }
+
+    const ledgerSum = Number(
+      world.db
+        .prepare(
+          `SELECT coalesce(sum(e.amount_cents), 0) FROM reward_events e JOIN rewards r ON r.id = e.reward_id
+           WHERE r.referrer_id = ? AND r.beneficiary = 'referrer'`,
+        )
+        .pluck()
+        .get(referrer.id),
+    );
+    const balance: PayeeBalance = referrerBalance(world.ctx, referrer)[0] ?? {
+      currency: 'USD',
+      owedCents: 0,
+      paidOutCents: 0,
+      receivableCents: 0,
+      recoveringCents: 0,
+    };
+    expect(balance.paidOutCents, `after ${JSON.stringify(s)}`).toBe(handedOver);
+    expect(balance.receivableCents).toBeGreaterThanOrEqual(0);
+    expect(balance.recoveringCents).toBeLessThanOrEqual(balance.receivableCents);
+    expect(ledgerSum, `after ${JSON.stringify(s)}`).toBe(balance.paidOutCents + balance.owedCents - balance.receivableCents);
+  }
+}
