@@ -13,7 +13,7 @@ export function csvCell(value: string): string {
 
 /** RFC 4180: comma-separated, CRLF line ends, a header row. */
 export function toCsv(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
+  return `${[header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
 }
 
 export const PAYOUT_CSV_HEADER = ['payee', 'email', 'amount', 'currency', 'reward_ids', 'reference'] as const;

@@ -54,10 +54,7 @@ export function payoutsRouter(ctx: UseCaseContext): Router {
     const result = exportPayoutRun(requestContext(ctx, res), runOf(req.params.id, principalOf(res)), 'admin');
     if (!result.ok) return refused(result);
     if (format === 'json') return void res.json(payoutRunView(result.run));
-    res
-      .type('text/csv; charset=utf-8; header=present')
-      .attachment(`payout-${result.run.id}.csv`)
-      .send(payoutRunCsv(result.run));
+    res.type('text/csv; charset=utf-8; header=present').attachment(`payout-${result.run.id}.csv`).send(payoutRunCsv(result.run));
   });
 
   router.post('/payouts/:id/mark-paid', (req, res) => {

@@ -127,7 +127,7 @@ export const createPayoutRunSchema = z.strictObject({
 export const listPayoutRunsQuery = z.object({
   installationId: id.optional(),
   status: z.enum(PAYOUT_RUN_STATUSES).optional(),
-  cursor: z.string().max(100).optional(),
+  cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export const exportPayoutRunSchema = z.strictObject({ format: z.enum(['csv', 'json']).default('json') }).default({ format: 'json' });

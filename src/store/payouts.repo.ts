@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, lt } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, lt, or } from 'drizzle-orm';
 import type { PayoutRunStatus } from '../domain/payouts.ts';
 import type { Db } from './db.ts';
 import { newId } from './referrals.repo.ts';
@@ -66,6 +66,9 @@ export function payoutsRepo(db: Db) {
       items: PayoutRunRow[];
       nextCursor: string | null;
     } {
+      // Newest first; the cursor is the last run's creation instant and id, so a page never skips or repeats one.
+      const [createdAt, id] = filter.cursor?.split('|') ?? [];
+      const after = createdAt && id ? { createdAt, id } : null;
       const rows = db
         .select()
         .from(payoutRuns)
@@ -73,14 +76,17 @@ export function payoutsRepo(db: Db) {
           and(
             inArray(payoutRuns.installationId, filter.installationIds),
             filter.status ? eq(payoutRuns.status, filter.status) : undefined,
-            filter.cursor ? lt(payoutRuns.id, filter.cursor) : undefined,
+            after
+              ? or(lt(payoutRuns.createdAt, after.createdAt), and(eq(payoutRuns.createdAt, after.createdAt), lt(payoutRuns.id, after.id)))
+              : undefined,
           ),
         )
         .orderBy(desc(payoutRuns.createdAt), desc(payoutRuns.id))
         .limit(filter.limit + 1)
         .all();
       const items = rows.slice(0, filter.limit);
-      return { items, nextCursor: rows.length > filter.limit ? (items.at(-1)?.id ?? null) : null };
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > filter.limit && last ? `${last.createdAt}|${last.id}` : null };
     },
 
     /** Reward ids sitting in open (draft or exported) runs, of the given ones. */

@@ -83,12 +83,17 @@ export function createPayoutRun(
         const candidates = all.filter((r) => (named ? named.has(r.id) : true));
         const taken = store.payouts.inOpenRuns(candidates.map((r) => r.id));
         if (named && taken.length > 0) {
-          return refusal('conflict', `Rewards already in an open payout run: ${taken.map((t) => `${t.rewardId} (${t.runId})`).join(', ')}.`, {
-            inOpenRuns: taken,
-          });
+          return refusal(
+            'conflict',
+            `Rewards already in an open payout run: ${taken.map((t) => `${t.rewardId} (${t.runId})`).join(', ')}.`,
+            {
+              inOpenRuns: taken,
+            },
+          );
         }
         const takenIds = new Set(taken.map((t) => t.rewardId));
-        const isDue = (r: RewardWithNet) => (r.status === 'approved' || r.status === 'payable') && r.dueDate <= args.dueOn && r.netCents > 0;
+        const isDue = (r: RewardWithNet) =>
+          (r.status === 'approved' || r.status === 'payable') && r.dueDate <= args.dueOn && r.netCents > 0;
         if (named) {
           const notDue = candidates.filter((r) => !isDue(r));
           if (notDue.length > 0) {
@@ -100,7 +105,8 @@ export function createPayoutRun(
           }
         }
         const gathered = candidates.filter((r) => isDue(r) && !takenIds.has(r.id));
-        if (gathered.length === 0) return refusal('conflict', `No approved or payable rewards due on or before ${args.dueOn} are outside open runs.`);
+        if (gathered.length === 0)
+          return refusal('conflict', `No approved or payable rewards due on or before ${args.dueOn} are outside open runs.`);
 
         const payees = new Map<string, Payee>();
         const payable: PayableReward[] = gathered.map((r) => {
@@ -153,7 +159,11 @@ export function createPayoutRun(
 }
 
 /** Exported: finance has the file. Exporting again gives the same lines. */
-export function exportPayoutRun(ctx: UseCaseContext, run: PayoutRunWithLines, actor: string): { ok: true; run: PayoutRunWithLines } | PayoutRefusal {
+export function exportPayoutRun(
+  ctx: UseCaseContext,
+  run: PayoutRunWithLines,
+  actor: string,
+): { ok: true; run: PayoutRunWithLines } | PayoutRefusal {
   const move = payoutRunTransition(run.status, 'export');
   if (!move.ok) return refusal('illegal_state', `${move.reason}.`, { status: run.status });
   if (!move.changed) return { ok: true, run };

@@ -30,7 +30,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.constant({ kind: 'pay-run' as const }), weight: 2 },
 );
 
-
 /**
  * Random sequences of win, reopen, resize, approve, reject and pay (one by one or by payout run)
  * on one partner's referral. The money handed over is counted here, apart from the app; after
@@ -56,7 +55,12 @@ describe('the reward ledger balances per payee through clawbacks and payout runs
 async function runSteps(world: World, steps: Step[]): Promise<void> {
   const pushed = await world.refer({ email: 'pat@acme.example', firstName: 'Pat', lastName: 'Lee' }, PARTNER);
   world.advance(MINUTE);
-  const deal = world.crm.createDeal({ name: 'Acme', amountCents: DEAL_AMOUNTS[0], contactIds: [pushed.crmPersonId!], closeDate: '2026-03-31' });
+  const deal = world.crm.createDeal({
+    name: 'Acme',
+    amountCents: DEAL_AMOUNTS[0],
+    contactIds: [pushed.crmPersonId!],
+    closeDate: '2026-03-31',
+  });
   await world.sync();
   const referrer = world.store.referrals.referrer(world.store.referrals.get(pushed.id)!.referrerId)!;
   const rewards = () => world.store.rewards.forReferrer(referrer.id);

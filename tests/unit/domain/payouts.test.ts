@@ -12,7 +12,12 @@ const reward = (id: string, netCents: number, over: Partial<PayableReward> = {})
 
 describe('planPayoutLines: one line per payee and currency, net of what the payee owes back', () => {
   const table: [string, PayableReward[], [string, number][], { gross: number; recovered: number; amount: number }[]][] = [
-    ['no receivable: the rewards as they are', [reward('a', 50_000), reward('b', 10_000)], [], [{ gross: 60_000, recovered: 0, amount: 60_000 }]],
+    [
+      'no receivable: the rewards as they are',
+      [reward('a', 50_000), reward('b', 10_000)],
+      [],
+      [{ gross: 60_000, recovered: 0, amount: 60_000 }],
+    ],
     [
       'a receivable smaller than the rewards is recovered whole',
       [reward('a', 50_000)],
@@ -40,7 +45,12 @@ describe('planPayoutLines: one line per payee and currency, net of what the paye
         { gross: 5_000, recovered: 1_000, amount: 4_000 },
       ],
     ],
-    ['JPY, no minor digits', [reward('a', 5_000, { currency: 'JPY' })], [['referrer:ref_1:JPY', 1_200]], [{ gross: 5_000, recovered: 1_200, amount: 3_800 }]],
+    [
+      'JPY, no minor digits',
+      [reward('a', 5_000, { currency: 'JPY' })],
+      [['referrer:ref_1:JPY', 1_200]],
+      [{ gross: 5_000, recovered: 1_200, amount: 3_800 }],
+    ],
   ];
   it.each(table)('%s', (_name, rewards, receivables, expected) => {
     const lines = planPayoutLines(rewards, new Map(receivables));
