@@ -3,6 +3,7 @@ import type { NewOutboxRow, OutboxRepo } from '../store/outbox.repo.ts';
 import type { ReferrerRow } from '../store/referrals.repo.ts';
 import { messageIdFor } from './message-id.ts';
 import {
+  isRefereeTopic,
   isReferrerTopic,
   type CrmPayload,
   type Discretion,
@@ -187,12 +188,14 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
       add('crm', referrer.id, { ...base, person: { objectType: referrer.crmPersonType, id: referrer.crmPersonId } });
     }
   } else {
-    if (!intent.recipient) throw new Error(`${intent.topic} is an internal notice: recipient is required`);
+    if (!intent.recipient) throw new Error(`${intent.topic} is told by email to one person: recipient is required`);
+    const referee = isRefereeTopic(intent.topic);
+    if (referee && intent.referrerId) throw new Error(`${intent.topic} is told to the referee: it carries no referrer`);
     add('email', intent.recipient.email.toLowerCase(), {
       topic: intent.topic,
       occurredAt: at,
       program,
-      audience: 'internal',
+      audience: referee ? 'referee' : 'internal',
       data: internalView(intent.data, referrer),
       to: intent.recipient,
     });

@@ -138,3 +138,20 @@ export function promotionNotice(
     program,
   };
 }
+
+/** The referred person's own reward in a dual-sided program, told to them once, when earned. */
+export function refereeRewardNotice(reward: RewardRow, referral: ReferralRow, program: NotificationIntent['program']): NotificationIntent {
+  return {
+    installationId: reward.installationId,
+    topic: 'referee.reward_earned',
+    // Per reward family (not per row): an amount recomputed later is not told again.
+    sourceKey: `${reward.installationId}:${reward.idempotencyKey.split('#')[0]}:referee_earned`,
+    referralId: referral.id,
+    recipient: { name: refereeName(referral), email: referral.refereeEmail },
+    data: {
+      referral: referralSummary(referral),
+      reward: { id: reward.id, amountCents: reward.amountCents, currency: reward.currency, status: reward.status, dueDate: reward.dueDate },
+    },
+    program,
+  };
+}

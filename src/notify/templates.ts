@@ -92,6 +92,13 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
       'Rewards for deals closing from now on follow your new tier.',
     ],
   }),
+  'referee.reward_earned': (d, p) => ({
+    subject: `You earned a reward from ${p.name}`,
+    paragraphs: [
+      `Welcome to ${p.name}! As a referred customer you earned a reward${ofAmount(d)}.`,
+      ...(d.reward ? [`It is due on ${d.reward.dueDate}; we will let you know how it is paid.`] : []),
+    ],
+  }),
   'account.eligible': (d, p) => ({
     subject: `${d.account?.name ?? 'An account'} is eligible to refer`,
     paragraphs: [

@@ -15,14 +15,21 @@ export const REFERRER_TOPICS = [
 /** Notices to colleagues (rep, CS owner), by email to `intent.recipient` only. */
 export const INTERNAL_TOPICS = ['account.eligible', 'referral.arrived_internal', 'deal.claimed'] as const;
 
+/** Notices to the referred person (dual-sided programs), by email to `intent.recipient`: their own reward only. */
+export const REFEREE_TOPICS = ['referee.reward_earned'] as const;
+
 export type ReferrerTopic = (typeof REFERRER_TOPICS)[number];
-export type NotificationTopic = ReferrerTopic | (typeof INTERNAL_TOPICS)[number];
+export type NotificationTopic = ReferrerTopic | (typeof INTERNAL_TOPICS)[number] | (typeof REFEREE_TOPICS)[number];
 
 /** Everything the outbox carries, including the notifier's own notice to the program admin. */
 export type OutboxTopic = NotificationTopic | 'webhook_endpoint.disabled';
 
 export function isReferrerTopic(topic: OutboxTopic): topic is ReferrerTopic {
   return (REFERRER_TOPICS as readonly string[]).includes(topic);
+}
+
+export function isRefereeTopic(topic: OutboxTopic): boolean {
+  return (REFEREE_TOPICS as readonly string[]).includes(topic);
 }
 
 export interface Discretion {
@@ -82,7 +89,7 @@ interface PayloadBase {
   messageId: string;
   occurredAt: string;
   program: Sender;
-  audience: 'referrer' | 'internal';
+  audience: 'referrer' | 'referee' | 'internal';
   data: VisibleData;
 }
 

@@ -5,7 +5,7 @@ import { clawbackDecision, recomputeRewards, type ExistingReward, type RewardInp
 import type { ReferralRow, ReferrerRow } from '../store/referrals.repo.ts';
 import type { RewardWithNet } from '../store/rewards.repo.ts';
 import type { UseCaseContext } from '../ports/context.ts';
-import { programNotice, rewardNotice } from '../notify/notices.ts';
+import { programNotice, refereeRewardNotice, rewardNotice } from '../notify/notices.ts';
 
 /** The program version a referral was submitted under: its rewards always use it. */
 export function lockedProgram(ctx: UseCaseContext, referral: ReferralRow): Program {
@@ -98,6 +98,7 @@ export function settleMilestone(
       },
       args.actor,
     );
+    if (row && row.beneficiary === 'referee') ctx.notify(refereeRewardNotice(row, args.referral, notice), args.now);
     if (row && row.status === 'approved' && row.beneficiary === 'referrer') {
       ctx.notify(rewardNotice(row, args.referral, notice, 'reward.approved', `${row.id}:approved`), args.now);
     }
