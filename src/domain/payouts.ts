@@ -137,3 +137,43 @@ export function payoutRunTransition(
   }
   return { ok: true, to: move.to, changed: from !== move.to };
 }
+
+export interface FinanceDigestReward {
+  id: string;
+  status: string;
+  amountCents: number;
+  currency: string;
+  dueDate: string;
+}
+
+export interface FinanceDigest {
+  date: string;
+  /** Pending rewards: an approver has to decide. */
+  awaitingApproval: FinanceDigestReward[];
+  /** Approved or payable rewards whose due date has passed, unpaid. */
+  overdue: FinanceDigestReward[];
+}
+
+/** What finance is told today, or null when nothing waits: no empty digests. */
+export function financeDigest(
+  rewards: readonly { id: string; status: string; netCents: number; currency: string; dueDate: string }[],
+  today: string,
+): FinanceDigest | null {
+  const view = (r: (typeof rewards)[number]): FinanceDigestReward => ({
+    id: r.id,
+    status: r.status,
+    amountCents: r.netCents,
+    currency: r.currency,
+    dueDate: r.dueDate,
+  });
+  const byDue = (a: FinanceDigestReward, b: FinanceDigestReward) => a.dueDate.localeCompare(b.dueDate) || a.id.localeCompare(b.id);
+  const awaitingApproval = rewards
+    .filter((r) => r.status === 'pending')
+    .map(view)
+    .sort(byDue);
+  const overdue = rewards
+    .filter((r) => (r.status === 'approved' || r.status === 'payable') && r.dueDate < today)
+    .map(view)
+    .sort(byDue);
+  return awaitingApproval.length + overdue.length === 0 ? null : { date: today, awaitingApproval, overdue };
+}

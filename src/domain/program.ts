@@ -158,6 +158,8 @@ export interface Program {
   name: string;
   senderName: string;
   senderEmail: string;
+  /** Finance's address: a daily digest of rewards waiting for approval or overdue. None sent when absent. */
+  financeEmail?: string;
   /** ISO 4217; all program amounts are in its minor units. */
   currency: string;
   referrerTypes: ReferrerType[];

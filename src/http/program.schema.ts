@@ -150,6 +150,7 @@ export const programSchema = z
     name: text,
     senderName: text,
     senderEmail: z.email({ error: 'must be an email address' }),
+    financeEmail: z.email({ error: 'must be an email address' }).optional(),
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/, { error: 'must be a three-letter ISO 4217 code such as USD' })

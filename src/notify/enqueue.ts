@@ -1,4 +1,5 @@
 import { toMajorUnits } from '../domain/money.ts';
+import type { FinanceDigest, FinanceDigestReward } from '../domain/payouts.ts';
 import type { NewOutboxRow, OutboxRepo } from '../store/outbox.repo.ts';
 import type { ReferrerRow } from '../store/referrals.repo.ts';
 import { messageIdFor } from './message-id.ts';
@@ -47,6 +48,7 @@ export interface NotificationIntent {
     deal?: { amountCents: number | null; currency: string; stage: string | null };
     account?: { name: string; reasons: string[] };
     promotion?: { fromTier: string | null; toTier: string; reasons: string[] };
+    finance?: FinanceDigest;
   };
   program: Sender & { discretion: Discretion };
 }
@@ -99,7 +101,7 @@ export function referrerView(data: NotificationIntent['data'], discretion: Discr
 
 /** Colleagues see everything the intent carries, plus who referred. */
 function internalView(data: NotificationIntent['data'], referrer: ReferrerRow | undefined): VisibleData {
-  const { referral, deal, reward, account, promotion } = data;
+  const { referral, deal, reward, account, promotion, finance } = data;
   return {
     ...(referral ? { referral: { ...referral } } : {}),
     ...(deal
@@ -119,10 +121,23 @@ function internalView(data: NotificationIntent['data'], referrer: ReferrerRow | 
       : {}),
     ...(account ? { account: { name: account.name, reasons: account.reasons } } : {}),
     ...(promotion ? { promotion: { ...promotion } } : {}),
+    ...(finance
+      ? {
+          finance: {
+            date: finance.date,
+            awaitingApproval: finance.awaitingApproval.map(inMajorUnits),
+            overdue: finance.overdue.map(inMajorUnits),
+          },
+        }
+      : {}),
     ...(referrer
       ? { referrer: { id: referrer.id, name: referrer.name, email: referrer.email, company: referrer.company, type: referrer.type } }
       : {}),
   };
+}
+
+function inMajorUnits(r: FinanceDigestReward) {
+  return { id: r.id, status: r.status, amount: toMajorUnits(r.amountCents, r.currency), currency: r.currency, dueDate: r.dueDate };
 }
 
 function major(cents: number | null, currency: string): number | null {

@@ -99,6 +99,19 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
       ...(d.reward ? [`It is due on ${d.reward.dueDate}; we will let you know how it is paid.`] : []),
     ],
   }),
+  'finance.rewards_digest': (d, p) => {
+    const f = d.finance;
+    const line = (r: { id: string; amount: number; currency: string; dueDate: string; status: string }) =>
+      `- ${r.id}: ${amount(r)}, ${r.status}, due ${r.dueDate}`;
+    return {
+      subject: `${p.name} rewards on ${f?.date}: ${f?.awaitingApproval.length ?? 0} awaiting approval, ${f?.overdue.length ?? 0} overdue`,
+      paragraphs: [
+        ...(f?.awaitingApproval.length ? [`Waiting for approval (${f.awaitingApproval.length}):`, ...f.awaitingApproval.map(line)] : []),
+        ...(f?.overdue.length ? [`Overdue, past their due date and unpaid (${f.overdue.length}):`, ...f.overdue.map(line)] : []),
+        'Approve or reject them in Referloop (POST /api/v1/rewards/:id/approve or /reject) and pay them in a payout run (POST /api/v1/payouts).',
+      ],
+    };
+  },
   'account.eligible': (d, p) => ({
     subject: `${d.account?.name ?? 'An account'} is eligible to refer`,
     paragraphs: [

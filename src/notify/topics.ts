@@ -13,7 +13,7 @@ export const REFERRER_TOPICS = [
 ] as const;
 
 /** Notices to colleagues (rep, CS owner), by email to `intent.recipient` only. */
-export const INTERNAL_TOPICS = ['account.eligible', 'referral.arrived_internal', 'deal.claimed'] as const;
+export const INTERNAL_TOPICS = ['account.eligible', 'referral.arrived_internal', 'deal.claimed', 'finance.rewards_digest'] as const;
 
 /** Notices to the referred person (dual-sided programs), by email to `intent.recipient`: their own reward only. */
 export const REFEREE_TOPICS = ['referee.reward_earned'] as const;
@@ -79,6 +79,12 @@ export interface VisibleData {
   promotion?: { fromTier: string | null; toTier: string; reasons: string[] };
   /** Internal notices only: who referred. */
   referrer?: { id: string; name: string; email: string; company: string | null; type: string };
+  /** Finance digest only: rewards waiting for approval and overdue ones, amounts in major units. */
+  finance?: {
+    date: string;
+    awaitingApproval: { id: string; status: string; amount: number; currency: string; dueDate: string }[];
+    overdue: { id: string; status: string; amount: number; currency: string; dueDate: string }[];
+  };
   /** Admin notice only: the endpoint that was disabled. */
   endpoint?: { id: string; url: string; failingSince: string; lastError: string };
 }

@@ -5,6 +5,7 @@ import { applyCrmChanges } from './apply-crm-changes.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { programNotice, referralNotice } from '../notify/notices.ts';
 import { expireClaims } from './decide-claim.ts';
+import { sendFinanceDigests } from './finance-digest.ts';
 import { lockedProgram } from './reward-ledger.ts';
 
 /** On the first run, look back this far for changes. */
@@ -14,7 +15,8 @@ const CURSOR = 'reconcile';
 /**
  * Repairs what webhooks missed: asks the CRM for records modified since the stored cursor and
  * feeds them through the same path as webhook events. Also the daily housekeeping that needs no
- * CRM: referrals past their window and claims past theirs expire, approved rewards past their due date become payable.
+ * CRM: referrals past their window and claims past theirs expire, approved rewards past their due date become payable,
+ * and finance gets its daily digest of rewards waiting for approval or overdue.
  * Deals whose rewards wait in needs_rate are applied again, with the CRM's current exchange rates.
  */
 export async function reconcileInstallation(ctx: UseCaseContext, installationId: string): Promise<{ records: number }> {
@@ -53,6 +55,7 @@ export async function reconcileInstallation(ctx: UseCaseContext, installationId:
   expireReferrals(ctx, installationId);
   expireClaims(ctx, installationId);
   makeRewardsPayable(ctx, installationId);
+  sendFinanceDigests(ctx, installationId);
   return { records };
 }
 
