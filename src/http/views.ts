@@ -62,6 +62,8 @@ export function rewardView(row: RewardWithNet) {
     requiresApproval: row.requiresApproval,
     programVersion: row.programVersion,
     payoutReference: row.payoutReference,
+    /** Handed over when paid; kept when the reward is later clawed back (then owed back). */
+    paidCents: row.paidCents,
     reasons: row.reasons,
     conversion: row.conversion,
     createdAt: row.createdAt,
