@@ -58,7 +58,12 @@ export function referrerBalance(ctx: UseCaseContext, referrer: { id: string; ins
     .map(({ balance }) => balance);
 }
 
-export type PayoutRefusal = { ok: false; code: 'conflict' | 'illegal_state'; reason: string; details?: Record<string, unknown> };
+export type PayoutRefusal = {
+  ok: false;
+  code: 'invalid_input' | 'conflict' | 'illegal_state';
+  reason: string;
+  details?: Record<string, unknown>;
+};
 
 /**
  * Gathers the approved or payable rewards due on or before `dueOn` (all of them, or the ones
@@ -78,7 +83,8 @@ export function createPayoutRun(
         if (named) {
           const known = new Set(all.map((r) => r.id));
           const unknown = [...named].filter((id) => !known.has(id));
-          if (unknown.length > 0) return refusal('conflict', `No such rewards in this installation: ${unknown.join(', ')}.`, { unknown });
+          if (unknown.length > 0)
+            return refusal('invalid_input', `No such rewards in this installation: ${unknown.join(', ')}.`, { unknown });
         }
         const candidates = all.filter((r) => (named ? named.has(r.id) : true));
         const taken = store.payouts.inOpenRuns(candidates.map((r) => r.id));

@@ -147,6 +147,9 @@ describe('payout runs, end to end with HubSpot', () => {
     }
     expect(rowCount('payout_runs')).toBe(runsBefore);
     expect((await svc.api('/payouts/pay_nope')).status).toBe(404);
+    expect((await svc.api('/payouts', { method: 'POST', json: { dueOn: '2026-12-31', rewardIds: ['rwd_nope'] } })).status).toBe(400);
+    expect((await svc.api('/payouts/pay_nope/mark-paid', { method: 'POST', json: { reference: 'W' } })).status).toBe(404);
+    expect((await svc.api(`/payouts/${run1.id}/mark-paid`, { method: 'POST', json: {} })).status).toBe(400);
 
     const run2 = await json<RunBody>(await svc.api('/payouts', { method: 'POST', json: { dueOn: '2026-12-31' } }), 201);
     expect(run2.lines).toEqual([
