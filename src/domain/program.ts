@@ -207,7 +207,11 @@ export interface Program {
     showDealAmount: boolean;
     showInternalNotes: boolean;
   };
-  notifications: { digest: boolean };
+  notifications: {
+    digest: boolean;
+    /** Deal steps passed within this many seconds are told as one message (absent: 60, see quiet-period.ts). */
+    quietPeriodSeconds?: number;
+  };
 }
 
 export function defaultEligibilityRules(): EligibilityRule[] {

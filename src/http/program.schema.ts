@@ -220,7 +220,14 @@ export const programSchema = z
       showDealAmount: z.boolean(),
       showInternalNotes: z.boolean(),
     }),
-    notifications: z.strictObject({ digest: z.boolean() }),
+    notifications: z.strictObject({
+      digest: z.boolean(),
+      quietPeriodSeconds: z
+        .int({ error: 'must be a whole number of seconds' })
+        .min(0, { error: 'must not be negative' })
+        .max(3_600, { error: 'must be at most 3600 seconds: a longer wait delays the news' })
+        .optional(),
+    }),
   })
   .superRefine((program, issues) => {
     // A promotion moves a referrer up the program's tier list, so its target must be on it.

@@ -1,5 +1,6 @@
 import { toMajorUnits } from '../domain/money.ts';
 import type { FinanceDigest, FinanceDigestReward } from '../domain/payouts.ts';
+import { DEFAULT_QUIET_PERIOD_SECONDS, type DealStep, planStepMessage } from '../domain/quiet-period.ts';
 import type { NewOutboxRow, OutboxRepo } from '../store/outbox.repo.ts';
 import type { ReferrerRow } from '../store/referrals.repo.ts';
 import { messageIdFor } from './message-id.ts';
@@ -50,8 +51,20 @@ export interface NotificationIntent {
     promotion?: { fromTier: string | null; toTier: string; reasons: string[] };
     finance?: FinanceDigest;
   };
-  program: Sender & { discretion: Discretion };
+  program: Sender & {
+    discretion: Discretion;
+    /** Deal steps passed within this many seconds are told as one message (default 60). */
+    quietPeriodSeconds?: number;
+  };
 }
+
+/** Referrer topics that announce a deal step: merged within the quiet period on email and CRM notes. */
+const DEAL_STEP_OF_TOPIC: Partial<Record<NotificationTopic, DealStep>> = {
+  'referral.contacted': 'contacted',
+  'referral.in_sales_process': 'in_sales_process',
+  'referral.won': 'won',
+  'referral.lost': 'lost',
+};
 
 /** Digest referrers get one summary a day, at this hour UTC. */
 export const DIGEST_HOUR_UTC = 8;
@@ -160,6 +173,27 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
   const at = now.toISOString();
   const program: Sender = { name: intent.program.name, senderName: intent.program.senderName, senderEmail: intent.program.senderEmail };
   const rows: NewOutboxRow[] = [];
+  const step = DEAL_STEP_OF_TOPIC[intent.topic];
+  const referralId = intent.referralId ?? intent.data.referral?.id ?? null;
+  /**
+   * A deal step's email or CRM note waits out the quiet period and replaces the held steps before
+   * it (domain/quiet-period.ts). Webhooks get every step at once: machines keep their own state.
+   */
+  const quietPeriod = (channel: 'email' | 'crm', referrerId: string, heldUntil?: string): Partial<NewOutboxRow> => {
+    if (!step || !referralId) return heldUntil ? { nextAttemptAt: heldUntil } : {};
+    const plan = planStepMessage({
+      step,
+      now: at,
+      quietPeriodSeconds: intent.program.quietPeriodSeconds ?? DEFAULT_QUIET_PERIOD_SECONDS,
+      earlier: outbox.stepMessagesOf(referralId, channel, referrerId, Object.keys(DEAL_STEP_OF_TOPIC), at).map((m) => ({
+        ...m,
+        step: DEAL_STEP_OF_TOPIC[m.topic as NotificationTopic]!,
+      })),
+      ...(heldUntil ? { heldUntil } : {}),
+    });
+    outbox.cancel(plan.cancel);
+    return plan.sendAt ? { nextAttemptAt: plan.sendAt } : { status: 'cancelled', lastError: plan.reason };
+  };
   const add = (
     channel: NewOutboxRow['channel'],
     recipientKey: string,
@@ -169,7 +203,7 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
     const deliveryKey = `${sourceKey}:${channel}:${recipientKey}`;
     rows.push({
       installationId: intent.installationId,
-      referralId: intent.referralId ?? intent.data.referral?.id ?? null,
+      referralId,
       referrerId: intent.referrerId ?? null,
       channel,
       topic: intent.topic,
@@ -196,11 +230,18 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
       'email',
       referrer.id,
       { ...base, to: { name: referrer.name, email: referrer.email }, ...(digestAt ? { digestAt } : {}) },
-      referrer.emailOptOut ? { status: 'suppressed', lastError: 'referrer unsubscribed from email' } : { nextAttemptAt: digestAt ?? at },
+      referrer.emailOptOut
+        ? { status: 'suppressed', lastError: 'referrer unsubscribed from email' }
+        : quietPeriod('email', referrer.id, digestAt),
     );
     for (const endpointId of outbox.enabledEndpointIds(referrer.id)) add('webhook', endpointId, { ...base, endpointId });
     if (intent.crmNote && referrer.crmPersonType && referrer.crmPersonId) {
-      add('crm', referrer.id, { ...base, person: { objectType: referrer.crmPersonType, id: referrer.crmPersonId } });
+      add(
+        'crm',
+        referrer.id,
+        { ...base, person: { objectType: referrer.crmPersonType, id: referrer.crmPersonId } },
+        quietPeriod('crm', referrer.id),
+      );
     }
   } else {
     if (!intent.recipient) throw new Error(`${intent.topic} is told by email to one person: recipient is required`);

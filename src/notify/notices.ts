@@ -1,3 +1,4 @@
+import { DEFAULT_QUIET_PERIOD_SECONDS } from '../domain/quiet-period.ts';
 import type { Program } from '../domain/program.ts';
 import type { NotificationIntent } from './enqueue.ts';
 import type { NotificationTopic } from './topics.ts';
@@ -11,6 +12,7 @@ export function programNotice(program: Program): NotificationIntent['program'] {
     senderName: program.senderName,
     senderEmail: program.senderEmail,
     discretion: program.discretion,
+    quietPeriodSeconds: program.notifications.quietPeriodSeconds ?? DEFAULT_QUIET_PERIOD_SECONDS,
   };
 }
 

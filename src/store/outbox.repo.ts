@@ -1,4 +1,4 @@
-import { and, eq, gte, lt, lte, or, sql } from 'drizzle-orm';
+import { and, eq, gte, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
 import { placeholder } from './placeholder.ts';
 import { deliveryAttempts, outbox, referrals, referrers, rewards, webhookEndpoints } from './schema.ts';
@@ -124,6 +124,25 @@ export function outboxRepo(db: Db) {
     })
     .where(idIn)
     .prepare();
+  const stepMessages = db
+    .select({ id: outbox.id, topic: outbox.topic, status: outbox.status, attempts: outbox.attempts, nextAttemptAt: outbox.nextAttemptAt })
+    .from(outbox)
+    .where(
+      and(
+        eq(outbox.referralId, sql.placeholder('referralId')),
+        eq(outbox.channel, sql.placeholder('channel')),
+        eq(outbox.referrerId, sql.placeholder('referrerId')),
+        sql`${outbox.topic} IN (SELECT value FROM json_each(${sql.placeholder('topics')}))`,
+        notInArray(outbox.status, ['cancelled', 'failed']),
+      ),
+    )
+    .orderBy(outbox.id)
+    .prepare();
+  const cancelHeld = db
+    .update(outbox)
+    .set({ status: 'cancelled', lastError: placeholder('reason') })
+    .where(and(eq(outbox.id, sql.placeholder('id')), eq(outbox.status, 'pending'), eq(outbox.attempts, 0)))
+    .prepare();
   const emailPreferences = db
     .select({ emailOptOut: referrers.emailOptOut, accessKey: referrers.accessKey })
     .from(referrers)
@@ -187,6 +206,31 @@ export function outboxRepo(db: Db) {
     /** Ends the claim on these rows with their next state. */
     settle(ids: number[], next: OutboxSettlement): void {
       settleUpdate.run({ ids: JSON.stringify(ids), deliveredAt: null, nextAttemptAt: null, ...next });
+    },
+
+    /**
+     * A referrer's messages on one channel about one referral's earlier deal steps (`topics`),
+     * cancelled and failed ones left out: `held` while pending, never attempted and not due at
+     * `at`; `told` once on their way.
+     */
+    stepMessagesOf(
+      referralId: string,
+      channel: 'email' | 'crm',
+      referrerId: string,
+      topics: string[],
+      at: string,
+    ): { id: number; topic: string; state: 'held' | 'told'; sendAt: string }[] {
+      return stepMessages.all({ referralId, channel, referrerId, topics: JSON.stringify(topics) }).map((m) => ({
+        id: m.id,
+        topic: m.topic,
+        state: m.status === 'pending' && m.attempts === 0 && m.nextAttemptAt > at ? 'held' : 'told',
+        sendAt: m.nextAttemptAt,
+      }));
+    },
+
+    /** Cancels messages still held (pending, never attempted), each with its reason. Call inside a transaction. */
+    cancel(messages: { id: number; reason: string }[]): void {
+      for (const m of messages) cancelHeld.run(m);
     },
 
     /** Whether a referrer still takes email, and the key of their unsubscribe link. */

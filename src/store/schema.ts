@@ -466,7 +466,8 @@ export const outbox = sqliteTable(
     /** Unique: one delivery per transition per channel (and per recipient). */
     deliveryKey: text('delivery_key').notNull(),
     payload: text('payload', { mode: 'json' }).$type<unknown>().notNull(),
-    status: text('status', { enum: ['pending', 'sending', 'delivered', 'failed', 'suppressed'] }).notNull(),
+    /** `cancelled`: replaced by a later deal step within the quiet period, or not worth telling (`last_error` says why). */
+    status: text('status', { enum: ['pending', 'sending', 'delivered', 'failed', 'suppressed', 'cancelled'] }).notNull(),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: text('next_attempt_at').notNull(),
     leaseUntil: text('lease_until'),
@@ -474,7 +475,12 @@ export const outbox = sqliteTable(
     createdAt: createdAt(),
     deliveredAt: text('delivered_at'),
   },
-  (t) => [uniqueIndex('outbox_delivery_key').on(t.deliveryKey), index('outbox_due').on(t.status, t.nextAttemptAt)],
+  (t) => [
+    uniqueIndex('outbox_delivery_key').on(t.deliveryKey),
+    index('outbox_due').on(t.status, t.nextAttemptAt),
+    // The quiet period looks up a referral's earlier step messages on every step.
+    index('outbox_referral').on(t.referralId, t.channel),
+  ],
 );
 
 export const deliveryAttempts = sqliteTable(
