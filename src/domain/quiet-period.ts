@@ -35,8 +35,7 @@ export interface StepMessagePlan {
  * When to send the message announcing `step`, reached at `now`, given the messages about the
  * same referral before it. Deterministic: the same facts always give the same plan.
  *
- * - A final step (won, lost) goes out at once (or at `heldUntil`, a digest's hour) and cancels
- *   every held step, so the quiet period never delays the news that matters.
+ * - A final step (won, lost) goes out at once and cancels every held step, so the quiet period never delays the news that matters.
  * - An open step waits for the quiet period, counted from the first step still held, and cancels
  *   the held steps it replaces: a deal passing three steps in a minute is told once, at its latest.
  * - An open step at or below a step already told is not told (a later step was announced; telling
@@ -47,14 +46,12 @@ export function planStepMessage(args: {
   now: string;
   quietPeriodSeconds: number;
   earlier: readonly EarlierStepMessage[];
-  /** The recipient reads a daily digest: nothing leaves before it. */
-  heldUntil?: string;
 }): StepMessagePlan {
-  const { step, now, quietPeriodSeconds, earlier, heldUntil } = args;
+  const { step, now, quietPeriodSeconds, earlier } = args;
   const held = earlier.filter((m) => m.state === 'held');
   const cancel = held.map((m) => ({ id: m.id, reason: `superseded by the later step ${step}` }));
   if (isFinalStep(step)) {
-    return { sendAt: heldUntil ?? now, reason: `${step} is final: told at once`, cancel };
+    return { sendAt: now, reason: `${step} is final: told at once`, cancel };
   }
   const toldRank = Math.max(0, ...earlier.filter((m) => m.state === 'told').map((m) => RANK[m.step]));
   if (RANK[step] <= toldRank) {
@@ -63,7 +60,6 @@ export function planStepMessage(args: {
   }
   const windowEnd = new Date(Date.parse(now) + quietPeriodSeconds * 1000).toISOString();
   const firstHeld = held.map((m) => m.sendAt).sort()[0];
-  const quietUntil = firstHeld && firstHeld < windowEnd ? firstHeld : windowEnd;
-  const sendAt = heldUntil && heldUntil > quietUntil ? heldUntil : quietUntil;
+  const sendAt = firstHeld && firstHeld < windowEnd ? firstHeld : windowEnd;
   return { sendAt, reason: `held for the quiet period until ${sendAt}`, cancel };
 }

@@ -169,20 +169,52 @@ export interface DealStage {
 export function lifecycleStepForStage(
   stageMapping: StageMapping,
   deal: DealStage,
+  /** The stage's name as the CRM shows it, for the reason; absent: its id. */
+  stageLabel?: string,
 ): { step: MappedStep | 'closed_won' | 'closed_lost'; reason: string } {
-  if (deal.isWon) return { step: 'closed_won', reason: `deal stage ${deal.stageId} is closed won in the CRM` };
-  if (deal.isClosed) return { step: 'closed_lost', reason: `deal stage ${deal.stageId} is closed lost in the CRM` };
+  const stage = stageLabel && stageLabel !== deal.stageId ? `"${stageLabel}" (${deal.stageId})` : deal.stageId;
+  if (deal.isWon) return { step: 'closed_won', reason: `deal stage ${stage} is closed won in the CRM` };
+  if (deal.isClosed) return { step: 'closed_lost', reason: `deal stage ${stage} is closed lost in the CRM` };
   // Pipeline and stage ids come from the CRM: only the mapping's own keys count, never a
   // prototype member such as `constructor`.
   const pipeline = Object.hasOwn(stageMapping, deal.pipelineId) ? stageMapping[deal.pipelineId] : undefined;
   const mapped = pipeline && Object.hasOwn(pipeline, deal.stageId) ? pipeline[deal.stageId] : undefined;
   if (mapped) {
-    return { step: mapped, reason: `stage ${deal.stageId} of pipeline ${deal.pipelineId} is mapped to ${label(mapped)}` };
+    return { step: mapped, reason: `stage ${stage} of pipeline ${deal.pipelineId} is mapped to ${label(mapped)}` };
   }
   return {
     step: 'in_sales_process',
-    reason: `stage ${deal.stageId} of pipeline ${deal.pipelineId} is not mapped, so it counts as in sales process`,
+    reason: `stage ${stage} of pipeline ${deal.pipelineId} is not mapped, so it counts as in sales process`,
   };
+}
+
+/** Per pipeline, per stage: the stage's name as the CRM shows it. */
+export type StageLabels = Record<string, Record<string, string>>;
+
+export function stageLabels(stages: readonly (DealStage & { label: string })[]): StageLabels {
+  // Maps turned into objects by Object.fromEntries: CRM ids stay own keys, never prototype members.
+  const pipelines = new Map<string, Map<string, string>>();
+  for (const stage of stages) {
+    let pipeline = pipelines.get(stage.pipelineId);
+    if (!pipeline) pipelines.set(stage.pipelineId, (pipeline = new Map()));
+    pipeline.set(stage.stageId, stage.label);
+  }
+  return Object.fromEntries([...pipelines].map(([id, labels]) => [id, Object.fromEntries(labels)]));
+}
+
+/** A stage's label from `labels`, own keys only; its id when the label is unknown. */
+export function stageLabelOf(labels: StageLabels, deal: Pick<DealStage, 'pipelineId' | 'stageId'>): string {
+  const pipeline = Object.hasOwn(labels, deal.pipelineId) ? labels[deal.pipelineId] : undefined;
+  return pipeline && Object.hasOwn(pipeline, deal.stageId) ? pipeline[deal.stageId]! : deal.stageId;
+}
+
+/**
+ * The timeline reason of a step a deal passed on its way to `target` without stopping there:
+ * what actually happened is the move to the target, so the reason says so.
+ */
+export function passedStepReason(step: ReferralStatus, target: ReferralStatus, targetReason: string): string {
+  if (step === target) return targetReason;
+  return `passed on the way to ${label(target)} (${targetReason})`;
 }
 
 /** Per pipeline: first open stage → contacted, second → qualified, later open stages → in sales process. */

@@ -178,9 +178,11 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
   /**
    * A deal step's email or CRM note waits out the quiet period and replaces the held steps before
    * it (domain/quiet-period.ts). Webhooks get every step at once: machines keep their own state.
+   * A digest reader's steps wait for the digest and are listed there in order.
    */
-  const quietPeriod = (channel: 'email' | 'crm', referrerId: string, heldUntil?: string): Partial<NewOutboxRow> => {
-    if (!step || !referralId) return heldUntil ? { nextAttemptAt: heldUntil } : {};
+  const quietPeriod = (channel: 'email' | 'crm', referrerId: string, digestAt?: string): Partial<NewOutboxRow> => {
+    if (digestAt) return { nextAttemptAt: digestAt };
+    if (!step || !referralId) return {};
     const plan = planStepMessage({
       step,
       now: at,
@@ -189,7 +191,6 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
         ...m,
         step: DEAL_STEP_OF_TOPIC[m.topic as NotificationTopic]!,
       })),
-      ...(heldUntil ? { heldUntil } : {}),
     });
     outbox.cancel(plan.cancel);
     return plan.sendAt ? { nextAttemptAt: plan.sendAt } : { status: 'cancelled', lastError: plan.reason };

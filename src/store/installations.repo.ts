@@ -15,6 +15,8 @@ const ROUTE_TTL_MS = 1_000;
 export interface InstallationSettings {
   /** `{ [pipelineId]: { [stageId]: lifecycle step } }` */
   stageMapping?: Record<string, Record<string, string>>;
+  /** `{ [pipelineId]: { [stageId]: label } }` as the CRM showed them at install or the last mapping change. */
+  stageLabels?: Record<string, Record<string, string>>;
   provisioning?: { created: string[]; existing: string[]; missing: string[]; at: string };
   /** How this installation reads who sourced a deal; absent: the CRM's defaults (domain deal-source.ts). */
   dealSources?: DealSourceMapping;

@@ -1,5 +1,5 @@
 import { CrmError, type PipelineStage } from '../../connectors/connector.ts';
-import { changeStageMapping, type StageMapping, type StageMappingProblem } from '../domain/referral-lifecycle.ts';
+import { changeStageMapping, type StageMapping, type StageMappingProblem, stageLabels } from '../domain/referral-lifecycle.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 
@@ -33,7 +33,7 @@ export async function changeInstallationStageMapping(
   if (!change.ok) return { outcome: 'refused', problems: change.problems };
   const now = ctx.now();
   store.transaction(() => {
-    store.installations.updateSettings(installation.id, { stageMapping: change.mapping }, now);
+    store.installations.updateSettings(installation.id, { stageMapping: change.mapping, stageLabels: stageLabels(stages) }, now);
     store.audit.record({
       installationId: installation.id,
       actor,

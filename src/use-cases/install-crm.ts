@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { OAuthGrant } from '../../connectors/connector.ts';
 import type { CrmKind } from '../../connectors/registry.ts';
 import { defaultProgram } from '../domain/program.ts';
-import { defaultStageMapping } from '../domain/referral-lifecycle.ts';
+import { defaultStageMapping, stageLabels } from '../domain/referral-lifecycle.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 
@@ -82,6 +82,10 @@ export async function connectInstallation(
   const settings = store.installations.settings(row);
   const stages = await client.listPipelineStages();
   const mapping = { ...defaultStageMapping(stages), ...(settings.stageMapping ?? {}) };
-  store.installations.updateSettings(row.id, { stageMapping: mapping, provisioning: { ...report, at: now.toISOString() } }, now);
+  store.installations.updateSettings(
+    row.id,
+    { stageMapping: mapping, stageLabels: stageLabels(stages), provisioning: { ...report, at: now.toISOString() } },
+    now,
+  );
   return { installation: store.installations.get(row.id)!, created };
 }

@@ -1,7 +1,7 @@
 import { CrmError, type CrmClient, type CrmDeal, type CrmWrite } from '../../../connectors/connector.ts';
 import { attributeDeal, attributedValueCents, isStaleDealRead, reversalDecision, type Attribution } from '../../domain/attribution.ts';
 import type { CurrencyBook } from '../../domain/exchange.ts';
-import { lifecycleStepForStage, type StageMapping } from '../../domain/referral-lifecycle.ts';
+import { lifecycleStepForStage, type StageLabels, type StageMapping, stageLabelOf } from '../../domain/referral-lifecycle.ts';
 import type { UseCaseContext } from '../../ports/context.ts';
 import type { InstallationRow } from '../../store/installations.repo.ts';
 import type { ReferralRow } from '../../store/referrals.repo.ts';
@@ -139,7 +139,8 @@ function applyDeal(
     );
     if (reversal.reverse) reverseDeal(ctx, installation, deal.id, reversal.reason, now);
 
-    const step = lifecycleStepForStage(installationStageMapping(ctx, installation), deal);
+    const stageLabel = stageLabelOf((ctx.store.installations.settings(installation).stageLabels ?? {}) as StageLabels, deal);
+    const step = lifecycleStepForStage(installationStageMapping(ctx, installation), deal, stageLabel);
     const writes: CrmWrite[] = [];
     let creditedReferral: ReferralRow | undefined;
     const movedById = new Map<string, ReferralRow>();
@@ -152,6 +153,7 @@ function applyDeal(
         reason: step.reason,
         source: `crm:deal:${deal.id}:${deal.modifiedAt}`,
         deal,
+        stageLabel,
         known,
         now,
       });
@@ -230,6 +232,7 @@ function applyDealGone(ctx: UseCaseContext, installation: InstallationRow, dealI
         reason: `deal ${dealId} was deleted in the CRM`,
         source: `crm:deal:${dealId}:deleted:${now.toISOString()}`,
         deal: null,
+        stageLabel: null,
         known,
         now,
       });

@@ -1,5 +1,5 @@
 import type { CrmDeal } from '../../../connectors/connector.ts';
-import { progressFromDeal, type ReferralStatus } from '../../domain/referral-lifecycle.ts';
+import { passedStepReason, progressFromDeal, type ReferralStatus } from '../../domain/referral-lifecycle.ts';
 import { programNotice, referralNotice } from '../../notify/notices.ts';
 import type { NotificationTopic } from '../../notify/topics.ts';
 import type { UseCaseContext } from '../../ports/context.ts';
@@ -25,6 +25,8 @@ export interface ReferralMove {
   source: string;
   /** The deal whose facts the notification shows; null when it is gone. */
   deal: CrmDeal | null;
+  /** The deal's stage as the CRM shows it (its label), told to referrers; null when the deal is gone. */
+  stageLabel: string | null;
   known: ReadOnce;
   now: Date;
 }
@@ -34,7 +36,7 @@ export interface ReferralMove {
  * a notification for each. Leaving closed won reverses what the win earned.
  */
 export function moveReferral(ctx: UseCaseContext, move: ReferralMove): ReferralRow {
-  const { referral, reason, source, deal, known, now } = move;
+  const { referral, reason, source, deal, stageLabel, known, now } = move;
   const progress = progressFromDeal(referral.status, move.to);
   if (progress.action === 'none') return referral;
   const { store } = ctx;
@@ -47,7 +49,7 @@ export function moveReferral(ctx: UseCaseContext, move: ReferralMove): ReferralR
       referralId: referral.id,
       fromStatus: from,
       toStatus: to,
-      reasons: [reason],
+      reasons: [passedStepReason(to, progress.to, reason)],
       source,
       idempotencyKey: key,
       occurredAt: now.toISOString(),
@@ -57,8 +59,9 @@ export function moveReferral(ctx: UseCaseContext, move: ReferralMove): ReferralR
     // Qualified and in-sales-process read the same to a referrer: a step between them says nothing new.
     if (added && topic && topic !== TOPIC_FOR_STATUS[from]) {
       const row = { ...referral, status: to };
-      const dealFacts = deal ? { amountCents: deal.amountCents, currency: deal.currency, stage: deal.stageId } : undefined;
-      ctx.notify(referralNotice(row, referrer, program, topic, key, reason, dealFacts), now);
+      const dealFacts = deal ? { amountCents: deal.amountCents, currency: deal.currency, stage: stageLabel ?? deal.stageId } : undefined;
+      // The timeline keeps the CRM's reasons; a referrer reads the step, and for a lost deal its code.
+      ctx.notify(referralNotice(row, referrer, program, topic, key, topic === 'referral.lost' ? 'deal_lost' : undefined, dealFacts), now);
     }
     from = to;
   }

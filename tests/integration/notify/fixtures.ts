@@ -39,6 +39,8 @@ export const program: NotificationIntent['program'] = {
   senderName: 'Acme Partnerships',
   senderEmail: 'referrals@acme.test',
   discretion: { showStage: true, showReward: true, showDealAmount: false, showInternalNotes: false },
+  // These tests are about delivery: every step is told at once. The quiet period has its own tests.
+  quietPeriodSeconds: 0,
 };
 
 export function insertInstallation(db: Db, id = `inst_${randomUUID()}`): string {

@@ -55,12 +55,6 @@ describe('planStepMessage', () => {
     expect(sent).toEqual([`contacted@${at(60)}`, `in_sales_process@${at(660)}`, `won@${at(1200)}`]);
   });
 
-  it('a digest reader’s steps wait for the digest, the final one too', () => {
-    const digest = at(3600);
-    expect(planStepMessage({ step: 'contacted', now, quietPeriodSeconds: 60, earlier: [], heldUntil: digest }).sendAt).toBe(digest);
-    expect(planStepMessage({ step: 'won', now, quietPeriodSeconds: 60, earlier: [], heldUntil: digest }).sendAt).toBe(digest);
-  });
-
   it('a quiet period of 0 tells every step at once', () => {
     expect(planStepMessage({ step: 'contacted', now, quietPeriodSeconds: 0, earlier: [] }).sendAt).toBe(now);
   });
