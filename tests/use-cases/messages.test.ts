@@ -1,0 +1,161 @@
+/**
+ * What the referrer reads while a deal moves: the fake CRM drives the deal, the real notifier sends
+ * to a real SMTP server. Steps within the quiet period are told once; the final step at once.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.ts';
+import { createSmtpEmailChannel, type EmailChannel } from '../../src/notify/email.ts';
+import { createNotifier, type Notifier } from '../../src/notify/notifier.ts';
+import { type ParsedMail, startSmtpServer, type SmtpTestServer } from '../support/smtp-server.ts';
+import { createWorld, CUSTOMER, type World } from './world.ts';
+
+const SECOND = 1000;
+
+let smtp: SmtpTestServer;
+let email: EmailChannel;
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  email = createSmtpEmailChannel(smtp.url);
+});
+afterAll(async () => {
+  email?.close();
+  await smtp?.stop();
+});
+
+describe('deal steps told to the referrer', () => {
+  let world: World;
+  let notifier: Notifier;
+  let referee: string;
+  beforeEach(async () => {
+    world = await createWorld();
+    notifier = createNotifier({
+      store: world.store,
+      email,
+      now: world.ctx.now,
+      log: createLogger({ level: 'silent' }),
+      publicBaseUrl: 'http://referloop.test',
+    });
+    // A referee per test: the SMTP server is shared, so each test reads its own referral's mail.
+    referee = `pat.${Math.random().toString(36).slice(2, 8)}@acme.example`;
+  });
+  afterEach(() => world.close());
+
+  /** A referral pushed to the CRM and its deal at the first stage, applied; the referral is contacted. */
+  async function referredDeal() {
+    const pushed = await world.refer({ email: referee, firstName: 'Pat', lastName: 'Lee' });
+    world.advance(SECOND);
+    const deal = world.crm.createDeal({ name: 'Acme platform', amountCents: 2_500_000, contactIds: [pushed.crmPersonId!] });
+    expect((await world.sync()).failed).toEqual([]);
+    return { referralId: pushed.id, dealId: deal.id };
+  }
+
+  async function moveTo(dealId: string, stageId: string, after: number) {
+    world.advance(after);
+    world.crm.moveStage(dealId, stageId);
+    expect((await world.sync()).failed).toEqual([]);
+    await notifier.runOnce();
+  }
+
+  /** The referral's own messages; its rewards (the qualified and won fees) have their own tests. */
+  const stepMails = (mails: ParsedMail[]) => mails.filter((m) => !m.subject.startsWith('Your reward'));
+
+  const emailRows = (referralId: string) =>
+    world.db
+      .prepare(
+        "SELECT topic, status, last_error AS why FROM outbox WHERE referral_id = ? AND channel = 'email' AND topic LIKE 'referral.%' ORDER BY id",
+      )
+      .all(referralId) as { topic: string; status: string; why: string | null }[];
+
+  it('a deal driven from new to closed won within the quiet period sends one message, at once', async () => {
+    const before = smtp.messages(CUSTOMER.email).length;
+    const { referralId, dealId } = await referredDeal();
+    await notifier.runOnce();
+    await moveTo(dealId, 'proposal', 10 * SECOND);
+    await moveTo(dealId, 'won', 10 * SECOND);
+
+    const rows = emailRows(referralId).filter((r) => r.topic !== 'referral.received' && r.topic !== 'referral.accepted');
+    expect(rows).toEqual([
+      { topic: 'referral.contacted', status: 'cancelled', why: 'superseded by the later step in_sales_process' },
+      { topic: 'referral.in_sales_process', status: 'cancelled', why: 'superseded by the later step won' },
+      { topic: 'referral.won', status: 'delivered', why: null },
+    ]);
+    const mails = stepMails((await smtp.waitForMessages(before + 5, { to: CUSTOMER.email })).slice(before));
+    expect(mails.map((m) => m.subject)).toEqual([
+      'We received your referral of Pat Lee',
+      'Your referral of Pat Lee was accepted',
+      'Pat Lee became a customer',
+    ]);
+
+    // The timeline says what happened at each step, with the stages as the CRM names them.
+    expect(world.store.referrals.timeline(referralId).map((e) => [e.toStatus, e.reasons[0]])).toEqual([
+      ['submitted', expect.any(String)],
+      ['accepted', expect.any(String)],
+      ['contacted', 'stage "New" (new) of pipeline sales is mapped to contacted'],
+      ['qualified', 'passed on the way to in sales process (stage "Proposal" (proposal) of pipeline sales is mapped to in sales process)'],
+      ['in_sales_process', 'stage "Proposal" (proposal) of pipeline sales is mapped to in sales process'],
+      ['closed_won', 'deal stage "Closed won" (won) is closed won in the CRM'],
+    ]);
+
+    // A replay of the same CRM changes writes and sends nothing more.
+    const footprint = world.footprint();
+    await world.apply([{ objectType: 'deal', id: dealId }]);
+    expect(await notifier.runOnce()).toEqual({ delivered: 0, failed: 0, disabled: 0 });
+    expect(world.footprint()).toEqual(footprint);
+    world.advance(10 * 60 * SECOND);
+    expect(await notifier.runOnce()).toEqual({ delivered: 0, failed: 0, disabled: 0 });
+    expect(smtp.messages(CUSTOMER.email)).toHaveLength(before + 5);
+  });
+
+  it('across a longer span, each step once and in order', async () => {
+    const before = smtp.messages(CUSTOMER.email).length;
+    const { referralId, dealId } = await referredDeal();
+    await notifier.runOnce(); // received, accepted; contacted waits out its quiet period
+    world.advance(61 * SECOND);
+    await notifier.runOnce();
+    await moveTo(dealId, 'proposal', 5 * 60 * SECOND);
+    world.advance(61 * SECOND);
+    await notifier.runOnce();
+    await moveTo(dealId, 'won', 5 * 60 * SECOND);
+
+    expect(emailRows(referralId).map((r) => [r.topic, r.status])).toEqual([
+      ['referral.received', 'delivered'],
+      ['referral.accepted', 'delivered'],
+      ['referral.contacted', 'delivered'],
+      ['referral.in_sales_process', 'delivered'],
+      ['referral.won', 'delivered'],
+    ]);
+    const mails = stepMails((await smtp.waitForMessages(before + 7, { to: CUSTOMER.email })).slice(before));
+    expect(mails.map((m) => m.subject)).toEqual([
+      'We received your referral of Pat Lee',
+      'Your referral of Pat Lee was accepted',
+      'We contacted Pat Lee',
+      'Pat Lee is in our sales process',
+      'Pat Lee became a customer',
+    ]);
+    // The stage as the CRM shows it, not its id.
+    expect(mails[3]!.text).toContain('Current stage: Proposal.');
+  });
+
+  it('a deal moving back is never told an earlier step after a later one', async () => {
+    const { referralId, dealId } = await referredDeal();
+    await notifier.runOnce();
+    world.advance(61 * SECOND);
+    await notifier.runOnce(); // contacted told
+    await moveTo(dealId, 'proposal', 10 * 60 * SECOND);
+    world.advance(61 * SECOND);
+    await notifier.runOnce(); // in sales process told
+    await moveTo(dealId, 'new', 10 * 60 * SECOND);
+    world.advance(61 * SECOND);
+    await notifier.runOnce();
+
+    expect(emailRows(referralId).slice(2)).toEqual([
+      { topic: 'referral.contacted', status: 'delivered', why: null },
+      { topic: 'referral.in_sales_process', status: 'delivered', why: null },
+      {
+        topic: 'referral.contacted',
+        status: 'cancelled',
+        why: 'the referrer was already told of in_sales_process, a step at or after contacted',
+      },
+    ]);
+  });
+});
