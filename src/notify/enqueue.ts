@@ -45,6 +45,8 @@ export interface NotificationIntent {
       status: string;
       dueDate: string;
       payoutReference?: string | null;
+      /** Why it was rejected or recovered: told to the referrer. */
+      reason?: string;
     };
     deal?: { amountCents: number | null; currency: string; stage: string | null };
     account?: { name: string; reasons: string[] };
@@ -106,6 +108,7 @@ export function referrerView(data: NotificationIntent['data'], discretion: Discr
       dueDate: reward.dueDate,
       ...(discretion.showReward ? { amount: toMajorUnits(reward.amountCents, reward.currency), currency: reward.currency } : {}),
       ...(reward.payoutReference ? { payoutReference: reward.payoutReference } : {}),
+      ...(reward.reason ? { reason: reward.reason } : {}),
     };
   }
   if (promotion) view.promotion = { fromTier: promotion.fromTier, toTier: promotion.toTier, reasons: [...promotion.reasons] };

@@ -98,8 +98,10 @@ export function rewardNotice(
   reward: RewardRow,
   referral: ReferralRow,
   program: NotificationIntent['program'],
-  topic: 'reward.approved' | 'reward.paid',
+  topic: 'reward.earned' | 'reward.approved' | 'reward.paid' | 'reward.rejected' | 'reward.recovered',
   sourceKey: string,
+  /** Why it was rejected or recovered, in words for the referrer. */
+  reason?: string,
 ): NotificationIntent {
   return {
     installationId: reward.installationId,
@@ -117,6 +119,7 @@ export function rewardNotice(
         status: reward.status,
         dueDate: reward.dueDate,
         ...(reward.payoutReference ? { payoutReference: reward.payoutReference } : {}),
+        ...(reason ? { reason } : {}),
       },
     },
     program,

@@ -6,6 +6,7 @@ import type { WebhookEndpointRow } from '../store/referrer-webhook-endpoints.rep
 import type { EmailChannel } from './email.ts';
 import { enqueueEndpointDisabledNotice } from './enqueue.ts';
 import { emailMessageId, messageIdFor } from './message-id.ts';
+import { referrerPortalLink } from './portal-link.ts';
 import { renderDigest, renderEmail, renderNote } from './templates.ts';
 import type { CrmPayload, EmailPayload, WebhookPayload } from './topics.ts';
 import { createWebhookChannel, type WebhookChannel } from './referrer-webhooks.ts';
@@ -36,7 +37,7 @@ export interface NotifierDeps {
   crm?: (installationId: string) => Promise<Pick<CrmClient, 'addTimelineNote'> | null>;
   now?: () => Date;
   log: Logger;
-  /** For the unsubscribe links. */
+  /** For the unsubscribe and portal links. */
   publicBaseUrl: string;
   policy?: Partial<DeliveryPolicy>;
 }
@@ -129,8 +130,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       if (referrer.emailOptOut) return { kind: 'suppressed', detail: 'referrer unsubscribed from email' };
       unsubscribeUrl = `${baseUrl}/unsubscribe/${encodeURIComponent(referrerId)}?key=${encodeURIComponent(referrer.accessKey)}`;
     }
+    // Every referrer email leads to the referrer's portal of this installation.
+    const portalUrl = latest.audience === 'referrer' ? referrerPortalLink(baseUrl, rows[0]!.installationId) : undefined;
     const digest = latest.digestAt !== undefined;
-    const rendered = digest ? renderDigest(payloads, unsubscribeUrl) : renderEmail(latest, unsubscribeUrl);
+    const rendered = digest ? renderDigest(payloads, unsubscribeUrl, portalUrl) : renderEmail(latest, unsubscribeUrl, portalUrl);
     if (!deps.email) {
       log.info({ outboxIds: rows.map((r) => r.id), topic: latest.topic }, 'email logged, not sent (SMTP_URL unset)');
       return { kind: 'delivered', detail: `delivered (logged)\nSubject: ${rendered.subject}\n\n${rendered.text}` };

@@ -65,7 +65,10 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
       paragraphs:
         reason === 'expired'
           ? [`Your referral of ${referee(d)} expired: the referral window passed without a deal.`]
-          : [`${referee(d)} decided not to go ahead this time.`, ...(reason ? [`Reason: ${reason}.`] : [])],
+          : [
+              `${referee(d)} decided not to go ahead this time. Thank you all the same: introductions like yours are how we grow.`,
+              ...(reason && reason !== 'deal_lost' ? [`Reason: ${reason}.`] : []),
+            ],
     };
   },
   'reward.approved': (d) => ({
@@ -112,6 +115,27 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
       ],
     };
   },
+  'reward.earned': (d) => ({
+    subject: `You earned a reward for referring ${referee(d)}`,
+    paragraphs: [
+      `Your referral of ${referee(d)} earned you a reward${ofAmount(d)}. It is waiting for approval; we will tell you once it is approved.`,
+    ],
+  }),
+  'reward.rejected': (d) => ({
+    subject: `Your reward for referring ${referee(d)} was not approved`,
+    paragraphs: [
+      `We could not approve your reward${ofAmount(d)} for referring ${referee(d)}.`,
+      `Reason: ${d.reward?.reason ?? 'not given'}.`,
+    ],
+  }),
+  'reward.recovered': (d) => ({
+    subject: `Your reward for referring ${referee(d)} was taken back`,
+    paragraphs: [
+      `We paid your reward${ofAmount(d)} for referring ${referee(d)}, but the deal behind it no longer stands, so the reward was taken back.`,
+      ...(d.reward?.reason ? [`Reason: ${d.reward.reason}.`] : []),
+      'It will be deducted from your next payout.',
+    ],
+  }),
   'account.eligible': (d, p) => ({
     subject: `${d.account?.name ?? 'An account'} is eligible to refer`,
     paragraphs: [
@@ -161,13 +185,20 @@ function renderBlock(topic: OutboxTopic, data: VisibleData, program: Sender): Bl
   return TEMPLATES[topic](data, program);
 }
 
-export function renderEmail(payload: EmailPayload, unsubscribeUrl: string | undefined): RenderedEmail {
+/** Links every email to a referrer carries. */
+export interface EmailLinks {
+  /** The referrer's portal (notify/portal-link.ts): where every referral and reward is shown. */
+  portalUrl?: string | undefined;
+  unsubscribeUrl?: string | undefined;
+}
+
+export function renderEmail(payload: EmailPayload, unsubscribeUrl: string | undefined, portalUrl?: string): RenderedEmail {
   const block = renderBlock(payload.topic, payload.data, payload.program);
-  return layout(payload, block.subject, [{ paragraphs: block.paragraphs }], unsubscribeUrl);
+  return layout(payload, block.subject, [{ paragraphs: block.paragraphs }], { unsubscribeUrl, portalUrl });
 }
 
 /** One summary of a digest referrer's held messages, oldest first. */
-export function renderDigest(payloads: EmailPayload[], unsubscribeUrl: string | undefined): RenderedEmail {
+export function renderDigest(payloads: EmailPayload[], unsubscribeUrl: string | undefined, portalUrl?: string): RenderedEmail {
   const last = payloads[payloads.length - 1];
   if (!last) throw new Error('A digest needs at least one message');
   const sections = payloads.map((p) => {
@@ -175,7 +206,7 @@ export function renderDigest(payloads: EmailPayload[], unsubscribeUrl: string | 
     return { heading: block.subject, paragraphs: block.paragraphs };
   });
   const count = payloads.length === 1 ? '1 update' : `${payloads.length} updates`;
-  return layout(last, `Your ${last.program.name} referral summary: ${count}`, sections, unsubscribeUrl);
+  return layout(last, `Your ${last.program.name} referral summary: ${count}`, sections, { unsubscribeUrl, portalUrl });
 }
 
 /** A CRM timeline note: the same words as the email, without greeting or links. */
@@ -184,30 +215,55 @@ export function renderNote(payload: { topic: OutboxTopic; data: VisibleData; pro
   return { title: `${payload.program.name}: ${block.subject}`, body: block.paragraphs.join('\n\n') };
 }
 
+/** The sign-off: the sender, then the program when it has another name (never the same name twice). */
+function signature(program: Sender): string[] {
+  return program.senderName.trim() === program.name.trim() ? [program.name] : [program.senderName, program.name];
+}
+
+// Inline styles only: mail clients drop <style> blocks and external CSS. One column at most 560 px
+// wide, long words and links wrap, so nothing scrolls sideways on a 390 px phone.
+const WRAP = 'overflow-wrap:anywhere;word-break:break-word';
+const BODY = `margin:0;padding:0;background:#f4f5f7;font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5;color:#222;${WRAP}`;
+const CARD = 'max-width:560px;margin:0 auto;padding:24px 20px;background:#ffffff;box-sizing:border-box';
+const BUTTON =
+  'display:inline-block;padding:10px 18px;background:#1f5fbf;color:#ffffff;text-decoration:none;border-radius:4px;font-weight:bold;max-width:100%;box-sizing:border-box';
+
 function layout(
   payload: EmailPayload,
   subject: string,
   sections: { heading?: string; paragraphs: string[] }[],
-  unsubscribeUrl: string | undefined,
+  links: EmailLinks,
 ): RenderedEmail {
   const { to, program } = payload;
+  const { unsubscribeUrl, portalUrl } = links;
   const text = [
     `Hi ${to.name},`,
     ...sections.map((s) => [...(s.heading ? [`* ${s.heading}`] : []), ...s.paragraphs].join('\n\n')),
-    `${program.senderName}\n${program.name}`,
+    ...(portalUrl ? [`See all your referrals and rewards: ${portalUrl}`] : []),
+    signature(program).join('\n'),
     ...(unsubscribeUrl ? [`--\nTo stop these emails, open ${unsubscribeUrl}`] : []),
   ].join('\n\n');
   const html = [
-    '<!doctype html><html><body style="font-family:Arial,sans-serif;line-height:1.5;color:#222">',
-    `<p>Hi ${escapeHtml(to.name)},</p>`,
+    '<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">',
+    `<title>${escapeHtml(subject)}</title></head>`,
+    `<body style="${BODY}"><div style="${CARD}">`,
+    `<p style="margin:0 0 16px">Hi ${escapeHtml(to.name)},</p>`,
     ...sections.map((s) =>
-      [...(s.heading ? [`<h3>${escapeHtml(s.heading)}</h3>`] : []), ...s.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`)].join(''),
+      [
+        ...(s.heading ? [`<h3>${escapeHtml(s.heading)}</h3>`] : []),
+        ...s.paragraphs.map((p) => `<p style="margin:0 0 16px">${escapeHtml(p)}</p>`),
+      ].join(''),
     ),
-    `<p>${escapeHtml(program.senderName)}<br>${escapeHtml(program.name)}</p>`,
-    ...(unsubscribeUrl
-      ? [`<p style="font-size:12px;color:#666"><a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a> from these emails.</p>`]
+    ...(portalUrl
+      ? [`<p style="margin:24px 0"><a href="${escapeHtml(portalUrl)}" style="${BUTTON}">See all your referrals and rewards</a></p>`]
       : []),
-    '</body></html>',
+    `<p style="margin:0 0 16px">${signature(program).map(escapeHtml).join('<br>')}</p>`,
+    ...(unsubscribeUrl
+      ? [
+          `<p style="font-size:12px;color:#666;margin:24px 0 0"><a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a> from these emails.</p>`,
+        ]
+      : []),
+    '</div></body></html>',
   ].join('\n');
   return { subject, text, html };
 }

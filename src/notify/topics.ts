@@ -10,6 +10,12 @@ export const REFERRER_TOPICS = [
   'reward.approved',
   'reward.paid',
   'referrer.promoted',
+  /** A reward was earned and waits for approval (pending). */
+  'reward.earned',
+  /** An approver rejected the reward; `data.reward.reason` says why. */
+  'reward.rejected',
+  /** A paid reward was clawed back (the deal was reopened, lost or deleted); netted in the next payout. */
+  'reward.recovered',
 ] as const;
 
 /** Notices to colleagues (rep, CS owner), by email to `intent.recipient` only. */
@@ -73,6 +79,8 @@ export interface VisibleData {
     status: string;
     dueDate: string;
     payoutReference?: string;
+    /** Why it was rejected or recovered. */
+    reason?: string;
   };
   account?: { name: string; reasons: string[] };
   /** `referrer.promoted`: the tier the referrer moved from (null: none) and to, and why. */

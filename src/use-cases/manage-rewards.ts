@@ -89,6 +89,8 @@ export function changeReward(
       ctx.notify(rewardNotice(updated, referral, notice, 'reward.approved', `${reward.id}:approved`), now);
     if (reward.beneficiary === 'referrer' && from === 'paid')
       ctx.notify(rewardNotice(updated, referral, notice, 'reward.paid', `${reward.id}:paid`), now);
+    if (reward.beneficiary === 'referrer' && from === 'rejected')
+      ctx.notify(rewardNotice(updated, referral, notice, 'reward.rejected', `${reward.id}:rejected`, args.reason), now);
   });
   return { ok: true, reward: store.rewards.get(reward.id)!, changed: true };
 }

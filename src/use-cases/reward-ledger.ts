@@ -102,6 +102,10 @@ export function settleMilestone(
     if (row && row.status === 'approved' && row.beneficiary === 'referrer') {
       ctx.notify(rewardNotice(row, args.referral, notice, 'reward.approved', `${row.id}:approved`), args.now);
     }
+    // A reward over the approval threshold waits for an approver: the referrer hears it was earned.
+    if (row && row.status === 'pending' && row.beneficiary === 'referrer') {
+      ctx.notify(rewardNotice(row, args.referral, notice, 'reward.earned', `${row.id}:earned`), args.now);
+    }
   }
 }
 
@@ -181,6 +185,13 @@ export function clawback(ctx: UseCaseContext, rewards: RewardWithNet[], reason: 
     });
     if (!added) continue;
     ctx.store.rewards.setStatus(entry.rewardId, entry.nextStatus, now);
+    // Money already paid out is taken back from the next payout: the referrer is told why.
+    if (reward.status === 'paid' && reward.beneficiary === 'referrer') {
+      const referral = ctx.store.referrals.get(reward.referralId)!;
+      const notice = programNotice(lockedProgram(ctx, referral));
+      const recovered = { ...reward, status: entry.nextStatus };
+      ctx.notify(rewardNotice(recovered, referral, notice, 'reward.recovered', `${entry.idempotencyKey}:recovered`, reason), now);
+    }
     ctx.store.audit.record({
       installationId: reward.installationId,
       actor,

@@ -7,7 +7,8 @@ import { createLogger } from '../../src/log.ts';
 import { createSmtpEmailChannel, type EmailChannel } from '../../src/notify/email.ts';
 import { createNotifier, type Notifier } from '../../src/notify/notifier.ts';
 import { type ParsedMail, startSmtpServer, type SmtpTestServer } from '../support/smtp-server.ts';
-import { createWorld, CUSTOMER, type World } from './world.ts';
+import { changeReward } from '../../src/use-cases/manage-rewards.ts';
+import { createWorld, CUSTOMER, PARTNER, type World } from './world.ts';
 
 const SECOND = 1000;
 
@@ -157,5 +158,55 @@ describe('deal steps told to the referrer', () => {
         why: 'the referrer was already told of in_sales_process, a step at or after contacted',
       },
     ]);
+  });
+
+  const rewardMails = async (referrerEmail: string, subjectPart: string) =>
+    (await smtp.waitForMessages(1, { to: referrerEmail })).filter((m) => m.subject.includes(subjectPart));
+
+  it('the referrer hears a reward earned, rejected with the reason, paid, and recovered after payment', async () => {
+    // A partner's 10% commission on a $25,000 deal is over the approval threshold: earned, pending.
+    const partnerReferral = await world.refer(
+      { email: `lee@kim-${referee.slice(4, 10)}.example`, firstName: 'Lee', lastName: 'Kim' },
+      PARTNER,
+    );
+    const partnerDeal = world.crm.createDeal({ name: 'Kim deal', amountCents: 2_500_000, contactIds: [partnerReferral.crmPersonId!] });
+    await world.sync();
+    await moveTo(partnerDeal.id, 'won', 2 * SECOND);
+    const commission = world.store.rewards.forReferral(partnerReferral.id).find((r) => r.status === 'pending')!;
+    expect(
+      changeReward(world.ctx, {
+        reward: commission,
+        action: 'reject',
+        actor: 'finance',
+        reason: "the deal was already sourced by Acme's own team",
+      }).ok,
+    ).toBe(true);
+    await notifier.runOnce();
+
+    // A customer's $500 won fee is approved at once; paid, then the deal is reopened: recovered.
+    const { referralId, dealId } = await referredDeal();
+    await moveTo(dealId, 'won', 2 * SECOND);
+    const wonFee = world.store.rewards.forReferral(referralId).find((r) => r.milestone === 'closed_won')!;
+    expect(changeReward(world.ctx, { reward: wonFee, action: 'mark_paid', actor: 'finance', payoutReference: 'PAY-7' }).ok).toBe(true);
+    await moveTo(dealId, 'proposal', 60 * SECOND);
+
+    const topicsOf = (id: string) =>
+      world.db
+        .prepare("SELECT topic FROM outbox WHERE referral_id = ? AND channel = 'email' AND topic LIKE 'reward.%' ORDER BY id")
+        .pluck()
+        .all(id);
+    expect(topicsOf(partnerReferral.id)).toEqual(['reward.earned', 'reward.rejected']);
+    expect(topicsOf(referralId)).toEqual(['reward.approved', 'reward.approved', 'reward.paid', 'reward.recovered']);
+
+    await smtp.waitForMessages(1, { to: PARTNER.email });
+    const [earned] = await rewardMails(PARTNER.email, 'You earned a reward for referring Lee Kim');
+    expect(earned!.text).toContain('earned you a reward of $2,500.00. It is waiting for approval');
+    const [rejected] = await rewardMails(PARTNER.email, 'Your reward for referring Lee Kim was not approved');
+    expect(rejected!.text).toContain("Reason: the deal was already sourced by Acme's own team.");
+    expect(rejected!.html).toContain('Reason: the deal was already sourced by Acme&#39;s own team.');
+    const [recovered] = await rewardMails(CUSTOMER.email, 'Your reward for referring Pat Lee was taken back');
+    expect(recovered!.text).toContain('We paid your reward of $500.00 for referring Pat Lee, but the deal behind it no longer stands');
+    expect(recovered!.text).toContain('It will be deducted from your next payout.');
+    expect(recovered!.text).toContain('See all your referrals and rewards: http://referloop.test/portal/');
   });
 });
