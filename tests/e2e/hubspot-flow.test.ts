@@ -160,6 +160,7 @@ describe('HubSpot end to end', () => {
       'referral.contacted',
       'referral.in_sales_process',
       'referral.won',
+      'reward.earned', // the commission is over the approval threshold: earned, waiting for approval
       'reward.approved',
       'reward.paid',
     ]);
