@@ -3,12 +3,12 @@
  * to a real SMTP server. Steps within the quiet period are told once; the final step at once.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.ts';
-import { createSmtpEmailChannel, type EmailChannel } from '../../src/notify/email.ts';
-import { createNotifier, type Notifier } from '../../src/notify/notifier.ts';
-import { type ParsedMail, startSmtpServer, type SmtpTestServer } from '../support/smtp-server.ts';
-import { changeReward } from '../../src/use-cases/manage-rewards.ts';
-import { createWorld, CUSTOMER, PARTNER, type World } from './world.ts';
+import { createLogger } from '../../../src/log.ts';
+import { createSmtpEmailChannel, type EmailChannel } from '../../../src/notify/email.ts';
+import { createNotifier, type Notifier } from '../../../src/notify/notifier.ts';
+import { type ParsedMail, startSmtpServer, type SmtpTestServer } from '../../support/smtp-server.ts';
+import { changeReward } from '../../../src/use-cases/manage-rewards.ts';
+import { createWorld, CUSTOMER, PARTNER, type World } from '../../use-cases/world.ts';
 
 const SECOND = 1000;
 
