@@ -83,3 +83,54 @@ describe('templates', () => {
     expect(email.text).toContain('Why: 3 closed-won referrals in the 365 days up to 2026-06-30 meet rule gold.');
   });
 });
+
+describe('templates, as the referrer reads them', () => {
+  const HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(1)>"\'&';
+  const hostile: VisibleData = {
+    referral: { id: 'r', status: 's', refereeName: HOSTILE, refereeCompany: HOSTILE, reason: HOSTILE, notes: HOSTILE },
+    deal: { stage: HOSTILE, amount: 10, currency: 'USD' },
+    reward: { id: 'w', status: 'paid', dueDate: HOSTILE, amount: 5, currency: 'USD', payoutReference: HOSTILE, reason: HOSTILE },
+    account: { name: HOSTILE, reasons: [HOSTILE] },
+    referrer: { id: 'f', name: HOSTILE, email: HOSTILE, company: HOSTILE, type: 'partner' },
+    endpoint: { id: HOSTILE, url: HOSTILE, failingSince: HOSTILE, lastError: HOSTILE },
+  };
+  const all = [...REFERRER_TOPICS, ...INTERNAL_TOPICS, 'webhook_endpoint.disabled'] as const;
+
+  test.each(all)('%s escapes every field in HTML', (topic) => {
+    const hostileProgram = { name: HOSTILE, senderName: HOSTILE, senderEmail: 'x@y.test' };
+    const email = renderEmail(
+      payload(topic, { data: hostile, program: hostileProgram, to: { name: HOSTILE, email: 'a@b.test' } }),
+      HOSTILE,
+      HOSTILE,
+    );
+    expect(email.html).not.toMatch(/<script|<img|onerror=alert\(1\)>|"'&[^#]/);
+    expect(email.html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
+    expect(email.text).toContain(HOSTILE);
+  });
+
+  test('the sign-off names the program once when the sender has its name', () => {
+    const same = { name: 'Referral program', senderName: 'Referral program', senderEmail: 'r@acme.test' };
+    const email = renderEmail(payload('referral.accepted', { program: same }), undefined);
+    expect(email.text.match(/Referral program/g)).toHaveLength(1);
+    expect(email.html.match(/Referral program/g)).toHaveLength(1);
+  });
+
+  test('every referrer email links the portal, in text and HTML', () => {
+    const email = renderEmail(payload('reward.earned'), undefined, 'https://app.test/portal/inst_1');
+    expect(email.text).toContain('See all your referrals and rewards: https://app.test/portal/inst_1');
+    expect(email.html).toContain('<a href="https://app.test/portal/inst_1"');
+  });
+
+  test('rewards earned, rejected and recovered say what happened and why', () => {
+    const reward = { ...data.reward!, status: 'pending', reason: 'the customer cancelled within 30 days' };
+    const read = (topic: EmailPayload['topic']) => renderEmail(payload(topic, { data: { ...data, reward } }), undefined).text;
+    expect(read('reward.earned')).toContain('earned you a reward of €1,000.00. It is waiting for approval');
+    expect(read('reward.rejected')).toContain('Reason: the customer cancelled within 30 days.');
+    expect(read('reward.recovered')).toContain('was taken back.\n\nReason: the customer cancelled within 30 days.');
+  });
+
+  test('a lost deal does not show its internal code', () => {
+    const lost = { ...data, referral: { ...data.referral!, reason: 'deal_lost' } };
+    expect(renderEmail(payload('referral.lost', { data: lost }), undefined).text).not.toContain('deal_lost');
+  });
+});
