@@ -28,6 +28,8 @@ export interface NotificationIntent {
   recipient?: Recipient;
   /** Also write a note on the referrer's CRM record when the referrer is a CRM person. */
   crmNote?: boolean;
+  /** Internal topics: the CRM record to write the notice on as a note, instead of an email. */
+  crmRecord?: { objectType: 'contact' | 'lead'; id: string };
   data: {
     referral?: {
       id: string;
@@ -247,8 +249,18 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
         quietPeriod('crm', referrer.id),
       );
     }
+  } else if (intent.crmRecord) {
+    const person = intent.crmRecord;
+    add('crm', `${person.objectType}:${person.id}`, {
+      topic: intent.topic,
+      occurredAt: at,
+      program,
+      audience: 'internal',
+      data: internalView(intent.data, referrer),
+      person,
+    });
   } else {
-    if (!intent.recipient) throw new Error(`${intent.topic} is told by email to one person: recipient is required`);
+    if (!intent.recipient) throw new Error(`${intent.topic} is told by email to one person or noted on a CRM record: recipient or crmRecord is required`);
     const referee = isRefereeTopic(intent.topic);
     if (referee && intent.referrerId) throw new Error(`${intent.topic} is told to the referee: it carries no referrer`);
     add('email', intent.recipient.email.toLowerCase(), {

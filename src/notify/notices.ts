@@ -160,3 +160,26 @@ export function refereeRewardNotice(reward: RewardRow, referral: ReferralRow, pr
     program,
   };
 }
+
+/**
+ * A rep's (or integration's) submission that was not accepted, as a note on the referee's CRM
+ * record: the rep reads it where they logged it; the referrer is never told of it.
+ */
+export function rejectedSubmissionNote(
+  referral: ReferralRow,
+  referrer: ReferrerRow,
+  program: NotificationIntent['program'],
+  crmRecord: NonNullable<NotificationIntent['crmRecord']>,
+  reasons: string[],
+): NotificationIntent {
+  return {
+    installationId: referral.installationId,
+    topic: 'referral.rejected_internal',
+    sourceKey: `${referral.id}:rejected_internal`,
+    referralId: referral.id,
+    referrerId: referrer.id,
+    crmRecord,
+    data: { referral: { ...referralSummary(referral), reason: reasons.join(' ') } },
+    program,
+  };
+}

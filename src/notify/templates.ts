@@ -168,6 +168,17 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
       ],
     };
   },
+  'referral.rejected_internal': (d) => {
+    const who = d.referrer ? `${d.referrer.name} <${d.referrer.email}>` : 'a referrer';
+    return {
+      subject: `Referral of ${referee(d)} by ${d.referrer?.name ?? 'a referrer'} was not accepted`,
+      paragraphs: [
+        `The referral of ${referee(d)} you logged for ${who} was not accepted, and the referrer was not told.`,
+        ...(d.referral?.reason ? [d.referral.reason] : []),
+        ...(d.referral ? [`Referral id: ${d.referral.id}`] : []),
+      ],
+    };
+  },
   'webhook_endpoint.disabled': (d) => {
     const e = d.endpoint;
     return {

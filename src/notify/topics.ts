@@ -18,8 +18,17 @@ export const REFERRER_TOPICS = [
   'reward.recovered',
 ] as const;
 
-/** Notices to colleagues (rep, CS owner), by email to `intent.recipient` only. */
-export const INTERNAL_TOPICS = ['account.eligible', 'referral.arrived_internal', 'deal.claimed', 'finance.rewards_digest'] as const;
+/**
+ * Notices to colleagues (rep, CS owner, finance), by email to `intent.recipient`, or as a note on the
+ * CRM record `intent.crmRecord` (a rep's own submission that was not accepted).
+ */
+export const INTERNAL_TOPICS = [
+  'account.eligible',
+  'referral.arrived_internal',
+  'deal.claimed',
+  'finance.rewards_digest',
+  'referral.rejected_internal',
+] as const;
 
 /** Notices to the referred person (dual-sided programs), by email to `intent.recipient`: their own reward only. */
 export const REFEREE_TOPICS = ['referee.reward_earned'] as const;

@@ -7,7 +7,7 @@ import { checkSubmission, type SubmissionFacts, type SubmissionVerdict } from '.
 import type { InstallationRow } from '../store/installations.repo.ts';
 import { newId, type ReferralRow, type ReferrerRow } from '../store/referrals.repo.ts';
 import type { UseCaseContext } from '../ports/context.ts';
-import { claimNotice, programNotice, referralNotice } from '../notify/notices.ts';
+import { claimNotice, programNotice, referralNotice, rejectedSubmissionNote } from '../notify/notices.ts';
 import { applyCrmChanges } from './apply-crm-changes.ts';
 import type { Recipient } from '../notify/topics.ts';
 
@@ -147,6 +147,9 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
     if (verdict.outcome === 'accepted') supersede(ctx, verdict.supersedes, referralId, now);
     const notice = programNotice(program);
     tellReferrer(ctx, row, referrer, notice, verdict, input.submittedBy.kind, now);
+    // A colleague's duplicate or conflict is told to them on the referee's CRM record, as well as in the verdict.
+    if (verdict.outcome === 'rejected' && input.submittedBy.kind !== 'referrer' && crmFacts.person)
+      ctx.notify(rejectedSubmissionNote(row, referrer, notice, crmFacts.person, verdict.reasons), now);
     if (verdict.outcome !== 'rejected' && verdict.claimedDealId) {
       recordClaim(ctx, { installationId: installation.id, referralId, dealId: verdict.claimedDealId, input, at: now, verdict });
       // The deal's owner is told a referral asks for credit on their deal (by email: the CRM's owner).
@@ -315,7 +318,16 @@ async function readCrmFacts(
   installation: InstallationRow,
   referee: { email: string; domain: string | null },
   namedDealId: string | null,
-): Promise<{ facts: SubmissionFacts['crm']; dealOwners?: Record<string, Recipient>; note?: string } | { dealNotFound: string }> {
+): Promise<
+  | {
+      facts: SubmissionFacts['crm'];
+      dealOwners?: Record<string, Recipient>;
+      note?: string;
+      /** The referee's record in the CRM, if it has one. */
+      person?: { objectType: 'contact' | 'lead'; id: string };
+    }
+  | { dealNotFound: string }
+> {
   const deferred = (why: string) =>
     namedDealId
       ? { dealNotFound: `Deal ${namedDealId} cannot be claimed now: ${why}.` }
@@ -339,8 +351,10 @@ async function readCrmFacts(
     const customers = await customerCompanies(client, companies, described);
     const customer = companies.find((c) => c.isCustomer);
     const { deals: claimable, owners } = await describeDeals(ctx, client, installation, described, customers);
+    const person = people[0];
     return {
       dealOwners: owners,
+      ...(person ? { person: { objectType: person.objectType, id: person.id } } : {}),
       facts: {
         customerAccount: customer ? { companyId: customer.id, name: customer.name ?? customer.domain ?? customer.id } : null,
         openDeals: claimable.filter((d) => d.id !== namedDealId),

@@ -8,6 +8,7 @@ import { createSmtpEmailChannel, type EmailChannel } from '../../../src/notify/e
 import { createNotifier, type Notifier } from '../../../src/notify/notifier.ts';
 import { type ParsedMail, startSmtpServer, type SmtpTestServer } from '../../support/smtp-server.ts';
 import { changeReward } from '../../../src/use-cases/manage-rewards.ts';
+import { submitReferral } from '../../../src/use-cases/submit-referral.ts';
 import { createWorld, CUSTOMER, PARTNER, type World } from '../../use-cases/world.ts';
 
 const SECOND = 1000;
@@ -208,5 +209,35 @@ describe('deal steps told to the referrer', () => {
     expect(recovered!.text).toContain('We paid your reward of $500.00 for referring Pat Lee, but the deal behind it no longer stands');
     expect(recovered!.text).toContain('It will be deducted from your next payout.');
     expect(recovered!.text).toContain('See all your referrals and rewards: http://referloop.test/portal/');
+  });
+
+  it("a rep's duplicate is told to the rep on the CRM record, never to the referrer", async () => {
+    const first = await world.refer({ email: referee, firstName: 'Pat', lastName: 'Lee' });
+    const duplicate = await submitReferral(world.ctx, {
+      installation: world.installation,
+      referrer: PARTNER,
+      referee: { email: referee, firstName: 'Pat', lastName: 'Lee' },
+      submittedBy: { kind: 'rep', id: 'rep-2', name: 'Rita Rep' },
+      source: 'test',
+    });
+    expect(duplicate.outcome).toBe('rejected');
+    const crmNotifier = createNotifier({
+      store: world.store,
+      email,
+      crm: async () => world.ctx.crm.client(world.installation),
+      now: world.ctx.now,
+      log: createLogger({ level: 'silent' }),
+      publicBaseUrl: 'http://referloop.test',
+    });
+    await crmNotifier.runOnce();
+
+    const notes = world.crm.notes(first.crmPersonId!);
+    expect(notes.map((n) => n.title)).toContain('Referral program: Referral of Pat Lee by Pia Partner was not accepted');
+    const note = notes.find((n) => n.title.includes('was not accepted'))!;
+    expect(note.body).toContain('the referrer was not told');
+    expect(note.body).toContain(`already referred`);
+    // The partner, whose referral a colleague logged, hears nothing of it.
+    const partnerId = world.store.referrals.get(duplicate.outcome === 'rejected' ? duplicate.referral.id : '')!.referrerId;
+    expect(world.db.prepare("SELECT count(*) FROM outbox WHERE referrer_id = ? AND channel != 'crm'").pluck().get(partnerId)).toBe(0);
   });
 });
