@@ -1,0 +1,1 @@
+CREATE INDEX `outbox_referral` ON `outbox` (`referral_id`,`channel`);
