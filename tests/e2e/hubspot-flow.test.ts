@@ -129,7 +129,8 @@ describe('HubSpot end to end', () => {
         const bodies = hubspot.state
           .associatedIds('contacts', pia.id, 'notes')
           .map((id) => hubspot.state.get('notes', id)!.properties.hs_note_body ?? '');
-        return bodies.some((b) => /won/i.test(b)) ? bodies : undefined;
+        // The won step's note; the steps before it were merged into it by the quiet period.
+        return bodies.some((b) => /became a customer/i.test(b)) ? bodies : undefined;
       },
       15_000,
       'timeline notes on the referrer',
