@@ -10,6 +10,10 @@ export type ReferrerType = (typeof REFERRER_TYPES)[number];
 export const REWARD_MILESTONES = ['qualified', 'closed_won'] as const;
 export type RewardMilestone = (typeof REWARD_MILESTONES)[number];
 
+/** Referrer messages name the referee in full, by first name, or by company only. */
+export const REFEREE_NAMINGS = ['full_name', 'first_name', 'company_only'] as const;
+export type RefereeNaming = (typeof REFEREE_NAMINGS)[number];
+
 export type AttributionModel = 'first_touch' | 'last_touch' | 'linear';
 
 /**
@@ -206,6 +210,8 @@ export interface Program {
     showReward: boolean;
     showDealAmount: boolean;
     showInternalNotes: boolean;
+    /** How referrer messages name the referee (absent: 'full_name'); see REFEREE_NAMINGS. */
+    refereeNaming?: RefereeNaming;
   };
   notifications: {
     digest: boolean;

@@ -5,6 +5,7 @@ import {
   CLAIM_CUTOFF_STEPS,
   DEAL_SIZE_BASES,
   defaultClaimsPolicy,
+  REFEREE_NAMINGS,
   REFERRER_TYPES,
   REWARD_MILESTONES,
   type Program,
@@ -219,6 +220,7 @@ export const programSchema = z
       showReward: z.boolean(),
       showDealAmount: z.boolean(),
       showInternalNotes: z.boolean(),
+      refereeNaming: z.enum(REFEREE_NAMINGS, { error: `must be one of ${REFEREE_NAMINGS.join(', ')}` }).optional(),
     }),
     notifications: z.strictObject({
       digest: z.boolean(),

@@ -35,6 +35,8 @@ export interface NotificationIntent {
       id: string;
       status: string;
       refereeName: string;
+      /** For programs that name the referee by first name only. */
+      refereeFirstName?: string | null;
       refereeCompany: string | null;
       reason?: string;
       /** The rep's internal notes: shown to referrers only when the program allows. */
@@ -90,8 +92,7 @@ export function referrerView(data: NotificationIntent['data'], discretion: Discr
     view.referral = {
       id: referral.id,
       status: REFERRER_STATUS[referral.status] ?? referral.status,
-      refereeName: referral.refereeName,
-      refereeCompany: referral.refereeCompany,
+      ...refereeAsNamed(referral, discretion.refereeNaming ?? 'full_name'),
       ...(referral.reason ? { reason: referral.reason } : {}),
       ...(discretion.showInternalNotes && referral.notes ? { notes: referral.notes } : {}),
     };
@@ -117,11 +118,36 @@ export function referrerView(data: NotificationIntent['data'], discretion: Discr
   return view;
 }
 
+/** The referee as the program lets referrer messages name them. */
+function refereeAsNamed(
+  referral: NonNullable<NotificationIntent['data']['referral']>,
+  naming: NonNullable<Discretion['refereeNaming']>,
+): { refereeName: string; refereeCompany: string | null } {
+  const { refereeName, refereeFirstName, refereeCompany } = referral;
+  switch (naming) {
+    case 'full_name':
+      return { refereeName, refereeCompany };
+    case 'first_name':
+      return {
+        refereeName: refereeFirstName || refereeCompany || 'your contact',
+        refereeCompany: refereeFirstName ? refereeCompany : null,
+      };
+    case 'company_only':
+      return { refereeName: refereeCompany || 'your contact', refereeCompany: null };
+  }
+}
+
+/** Colleagues read the full name; the first name is only there for referrer messages. */
+function withoutFirstName(referral: NonNullable<NotificationIntent['data']['referral']>): NonNullable<VisibleData['referral']> {
+  const { refereeFirstName: _firstName, ...shown } = referral;
+  return shown;
+}
+
 /** Colleagues see everything the intent carries, plus who referred. */
 function internalView(data: NotificationIntent['data'], referrer: ReferrerRow | undefined): VisibleData {
   const { referral, deal, reward, account, promotion, finance } = data;
   return {
-    ...(referral ? { referral: { ...referral } } : {}),
+    ...(referral ? { referral: withoutFirstName(referral) } : {}),
     ...(deal
       ? { deal: { ...(deal.stage ? { stage: deal.stage } : {}), amount: major(deal.amountCents, deal.currency), currency: deal.currency } }
       : {}),

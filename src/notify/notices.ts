@@ -18,7 +18,13 @@ export function programNotice(program: Program): NotificationIntent['program'] {
 
 /** What every notice says of the referral it is about. */
 function referralSummary(referral: ReferralRow) {
-  return { id: referral.id, status: referral.status, refereeName: refereeName(referral), refereeCompany: referral.refereeCompany };
+  return {
+    id: referral.id,
+    status: referral.status,
+    refereeName: refereeName(referral),
+    refereeFirstName: referral.refereeFirstName,
+    refereeCompany: referral.refereeCompany,
+  };
 }
 
 function refereeName(referral: ReferralRow): string {

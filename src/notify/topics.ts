@@ -52,6 +52,8 @@ export interface Discretion {
   showReward: boolean;
   showDealAmount: boolean;
   showInternalNotes: boolean;
+  /** How a referrer's messages name the referee; absent: in full. */
+  refereeNaming?: 'full_name' | 'first_name' | 'company_only';
 }
 
 export interface Sender {

@@ -34,6 +34,19 @@ describe('referrerView', () => {
     check(referrerView(data, { ...defaults, ...change }));
   });
 
+  test.each([
+    ['full_name', 'Bob', { refereeName: 'Bob Buyer', refereeCompany: 'Globex' }],
+    ['first_name', 'Bob', { refereeName: 'Bob', refereeCompany: 'Globex' }],
+    ['first_name', null, { refereeName: 'Globex', refereeCompany: null }],
+    ['company_only', 'Bob', { refereeName: 'Globex', refereeCompany: null }],
+  ] as const)('the program names the referee by %s (first name %s)', (refereeNaming, firstName, named) => {
+    const withFirstName = { ...data, referral: { ...data.referral!, refereeFirstName: firstName } };
+    const view = referrerView(withFirstName, { ...defaults, refereeNaming });
+    expect(view.referral).toMatchObject(named);
+    expect(JSON.stringify(view)).not.toContain('refereeFirstName');
+    if (refereeNaming !== 'full_name') expect(JSON.stringify(view)).not.toContain('Buyer');
+  });
+
   test('fields the intent carries beyond the allowlist never pass', () => {
     const leaky = { ...data, referral: { ...data.referral!, refereeEmail: 'bob@globex.test' } } as NotificationIntent['data'];
     expect(JSON.stringify(referrerView(leaky, defaults))).not.toContain('bob@globex.test');
