@@ -1,3 +1,5 @@
+import type { RefereeNaming } from '../domain/program.ts';
+
 /** Moments told to a referrer (email, webhook, CRM note). Qualified is told as in_sales_process. */
 export const REFERRER_TOPICS = [
   'referral.received',
@@ -53,7 +55,7 @@ export interface Discretion {
   showDealAmount: boolean;
   showInternalNotes: boolean;
   /** How a referrer's messages name the referee; absent: in full. */
-  refereeNaming?: 'full_name' | 'first_name' | 'company_only';
+  refereeNaming?: RefereeNaming;
 }
 
 export interface Sender {
