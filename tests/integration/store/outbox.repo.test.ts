@@ -42,3 +42,50 @@ describe('outboxRepo.firstDue', () => {
     expect(repo.firstDue('2026-11-22T10:06:00.000Z')?.id).toBe(retriedLater);
   });
 });
+
+describe('outboxRepo: step messages and the quiet period', () => {
+  it('a held message is one still pending, never attempted and not yet due; only held ones can be cancelled', () => {
+    const db = createTestDb();
+    const installationId = insertInstallation(db);
+    const at = '2026-11-22T10:00:00.000Z';
+    const add = (topic: string, fields: { status: 'pending' | 'sending' | 'cancelled'; nextAttemptAt: string; attempts?: number }) =>
+      db
+        .insert(outbox)
+        .values({
+          installationId,
+          referralId: 'ref_1',
+          referrerId: 'rfr_1',
+          channel: 'email',
+          topic,
+          deliveryKey: `${topic}:${fields.status}:${fields.nextAttemptAt}:${fields.attempts ?? 0}`,
+          payload: {},
+          status: fields.status,
+          attempts: fields.attempts ?? 0,
+          nextAttemptAt: fields.nextAttemptAt,
+          createdAt: at,
+        })
+        .returning({ id: outbox.id })
+        .get().id;
+    const held = add('referral.contacted', { status: 'pending', nextAttemptAt: '2026-11-22T10:01:00.000Z' });
+    const retrying = add('referral.contacted', { status: 'pending', nextAttemptAt: '2026-11-22T10:01:00.000Z', attempts: 1 });
+    const claimed = add('referral.in_sales_process', { status: 'sending', nextAttemptAt: at });
+    add('referral.contacted', { status: 'cancelled', nextAttemptAt: '2026-11-22T10:01:00.000Z' });
+    add('reward.approved', { status: 'pending', nextAttemptAt: '2026-11-22T10:01:00.000Z' });
+    const repo = outboxRepo(db);
+    const topics = ['referral.contacted', 'referral.in_sales_process', 'referral.won', 'referral.lost'];
+
+    expect(repo.stepMessagesOf('ref_1', 'email', 'rfr_1', topics, at).map((m) => [m.id, m.state])).toEqual([
+      [held, 'held'],
+      [retrying, 'told'],
+      [claimed, 'told'],
+    ]);
+    expect(repo.stepMessagesOf('ref_1', 'crm', 'rfr_1', topics, at)).toEqual([]);
+
+    // A notifier that claimed or tried a message since keeps it: cancelling is a no-op for it.
+    repo.cancel([held, retrying, claimed].map((id) => ({ id, reason: 'superseded' })));
+    const status = (id: number) => db.$client.prepare('SELECT status, last_error AS why FROM outbox WHERE id = ?').get(id);
+    expect(status(held)).toEqual({ status: 'cancelled', why: 'superseded' });
+    expect(status(retrying)).toEqual({ status: 'pending', why: null });
+    expect(status(claimed)).toEqual({ status: 'sending', why: null });
+  });
+});
