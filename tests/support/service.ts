@@ -87,6 +87,8 @@ export async function installSandbox(service: TestService, crm: CrmKind = 'hubsp
 export async function startWithSandboxHubSpot(
   client: { clientId: string; clientSecret: string; appId: number },
   sandboxOptions: Omit<HubSpotSandboxOptions, 'clientId' | 'clientSecret' | 'appId'> = {},
+  /** More of the service's environment (e.g. SMTP_URL). */
+  env: Record<string, string> = {},
 ): Promise<{ hubspot: HubSpotSandbox; svc: TestService; installationId: string }> {
   const hubspot = createHubSpotSandbox({ ...client, ...sandboxOptions });
   const { url } = await hubspot.listen(0);
@@ -97,6 +99,7 @@ export async function startWithSandboxHubSpot(
     HUBSPOT_API_BASE_URL: url,
     HUBSPOT_AUTHORIZE_URL: `${url}/oauth/authorize`,
     SANDBOX: 'off',
+    ...env,
   });
   hubspot.setWebhookUrl(`${svc.url}/webhooks/hubspot`);
   return { hubspot, svc, installationId: await installSandbox(svc) };
