@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  passedStepReason,
+  stageLabelOf,
+  stageLabels,
   changeStageMapping,
   canTransition,
   defaultStageMapping,
@@ -225,5 +228,29 @@ describe('changeStageMapping', () => {
     const [problem] = result.ok ? [] : result.problems;
     expect(problem).toMatchObject(where);
     expect(problem!.reason).toMatch(reason);
+  });
+});
+
+describe('stage labels and the reasons that name them', () => {
+  const stages = [
+    { pipelineId: 'default', stageId: 'closedwon', label: 'Closed Won', isClosed: true, isWon: true },
+    { pipelineId: '__proto__', stageId: 'constructor', label: 'Odd but real', isClosed: false, isWon: false },
+  ];
+
+  it('finds a stage label by own keys only, else the stage id', () => {
+    const labels = stageLabels(stages);
+    expect(stageLabelOf(labels, { pipelineId: 'default', stageId: 'closedwon' })).toBe('Closed Won');
+    expect(stageLabelOf(labels, { pipelineId: '__proto__', stageId: 'constructor' })).toBe('Odd but real');
+    expect(stageLabelOf(labels, { pipelineId: 'default', stageId: 'toString' })).toBe('toString');
+    expect(stageLabelOf({}, { pipelineId: 'default', stageId: 'closedwon' })).toBe('closedwon');
+  });
+
+  it('a step the deal jumped over says so, instead of repeating the reason of the step reached', () => {
+    const won = lifecycleStepForStage({}, stages[0]!, 'Closed Won');
+    expect(won.reason).toBe('deal stage "Closed Won" (closedwon) is closed won in the CRM');
+    expect(passedStepReason('contacted', 'closed_won', won.reason)).toBe(
+      'passed on the way to closed won (deal stage "Closed Won" (closedwon) is closed won in the CRM)',
+    );
+    expect(passedStepReason('closed_won', 'closed_won', won.reason)).toBe(won.reason);
   });
 });
