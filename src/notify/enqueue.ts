@@ -286,7 +286,8 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
       person,
     });
   } else {
-    if (!intent.recipient) throw new Error(`${intent.topic} is told by email to one person or noted on a CRM record: recipient or crmRecord is required`);
+    if (!intent.recipient)
+      throw new Error(`${intent.topic} is told by email to one person or noted on a CRM record: recipient or crmRecord is required`);
     const referee = isRefereeTopic(intent.topic);
     if (referee && intent.referrerId) throw new Error(`${intent.topic} is told to the referee: it carries no referrer`);
     add('email', intent.recipient.email.toLowerCase(), {
