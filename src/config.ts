@@ -50,6 +50,10 @@ const envSchema = z.object({
   INBOX_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
   /** Referrer webhook endpoints on private or loopback addresses (for local testing). */
   ALLOW_PRIVATE_WEBHOOK_ENDPOINTS: boolFlag.default(false),
+  /** How long a portal sign-in link works. */
+  MAGIC_LINK_TTL_MINUTES: z.coerce.number().int().positive().default(15),
+  /** How long a portal session lasts after sign-in. */
+  SESSION_TTL_HOURS: z.coerce.number().int().positive().default(12),
   /** `auto`: serve the sandbox CRMs when a CRM's app credentials are unset; `off`: never. */
   SANDBOX: z.enum(['auto', 'off']).default('auto'),
 });
@@ -83,6 +87,8 @@ export interface Config {
   inboxLeaseMs: number;
   inboxRetentionDays: number;
   allowPrivateWebhookEndpoints: boolean;
+  magicLinkTtlMs: number;
+  sessionTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -151,6 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inboxLeaseMs: e.INBOX_LEASE_MS,
     inboxRetentionDays: e.INBOX_RETENTION_DAYS,
     allowPrivateWebhookEndpoints: e.ALLOW_PRIVATE_WEBHOOK_ENDPOINTS,
+    magicLinkTtlMs: e.MAGIC_LINK_TTL_MINUTES * 60_000,
+    sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
   };
 }
 

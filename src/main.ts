@@ -226,6 +226,7 @@ export async function startService(config: Config, log: Logger, options: { http:
       publicBaseUrl: config.publicBaseUrl,
       adminToken: config.adminToken,
       linkSecret: config.encryptionKey,
+      portal: { magicLinkTtlMs: config.magicLinkTtlMs, sessionTtlMs: config.sessionTtlMs },
       sandboxes: runtime.sandboxes,
       publicRouters: [notificationsRouter({ store })],
       apiRouters: [referrerWebhookEndpointsRouter({ store, allowPrivateEndpoints: config.allowPrivateWebhookEndpoints, now: ctx.now })],

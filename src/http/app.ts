@@ -11,6 +11,7 @@ import { ApiError, errorHandler } from './errors.ts';
 import { installationsRouter } from './installations.route.ts';
 import { oauthRouter } from './oauth.route.ts';
 import { settingsPage } from './pages.ts';
+import { portalRouter, type PortalSettings } from './portal.route.ts';
 import { settingsLinks } from './settings-link.ts';
 import { payoutsRouter } from './payouts.route.ts';
 import { programRouter } from './program.route.ts';
@@ -33,6 +34,8 @@ export interface AppDeps {
   apiRouters?: express.Router[];
   /** In-process sandbox CRMs, mounted under their path. */
   sandboxes?: { path: string; handler: (req: IncomingMessage, res: ServerResponse) => void; close?: () => Promise<void> }[];
+  /** Sign-in link and session lifetimes of the referrer portal. */
+  portal?: PortalSettings;
   /** Largest JSON body the API accepts. */
   maxJsonBytes?: number;
 }
@@ -81,6 +84,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(oauthRouter(ctx, deps.publicBaseUrl, links));
   app.use(settingsPage(ctx.store, links, ctx.now));
   for (const router of deps.publicRouters ?? []) app.use(router);
+  app.use(portalRouter(ctx, deps.publicBaseUrl, deps.portal ?? { magicLinkTtlMs: 15 * 60_000, sessionTtlMs: 12 * 3_600_000 }));
 
   const api = express.Router();
   api.use(express.raw({ limit: deps.maxJsonBytes ?? 100_000, type: () => true }));

@@ -179,6 +179,13 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
       ],
     };
   },
+  'portal.sign_in': (d, p) => ({
+    subject: `Your sign-in link for ${p.name}`,
+    paragraphs: [
+      `Open this link to see your referrals and rewards: ${d.signIn?.url}`,
+      `It works once, for ${d.signIn?.minutes} minutes. If you did not ask for it, ignore this email.`,
+    ],
+  }),
   'webhook_endpoint.disabled': (d) => {
     const e = d.endpoint;
     return {
@@ -259,6 +266,11 @@ function layout(
     `<title>${escapeHtml(subject)}</title></head>`,
     `<body style="${BODY}"><div style="${CARD}">`,
     `<p style="margin:0 0 16px">Hi ${escapeHtml(to.name)},</p>`,
+    ...(payload.data.signIn
+      ? [
+          `<p style="margin:0 0 16px"><a href="${escapeHtml(payload.data.signIn.url)}" style="${BUTTON}">Sign in to the referrer portal</a></p>`,
+        ]
+      : []),
     ...sections.map((s) =>
       [
         ...(s.heading ? [`<h3>${escapeHtml(s.heading)}</h3>`] : []),

@@ -38,8 +38,8 @@ export const REFEREE_TOPICS = ['referee.reward_earned'] as const;
 export type ReferrerTopic = (typeof REFERRER_TOPICS)[number];
 export type NotificationTopic = ReferrerTopic | (typeof INTERNAL_TOPICS)[number] | (typeof REFEREE_TOPICS)[number];
 
-/** Everything the outbox carries, including the notifier's own notice to the program admin. */
-export type OutboxTopic = NotificationTopic | 'webhook_endpoint.disabled';
+/** Everything the outbox carries, including the notifier's own notice to the program admin and portal sign-in links. */
+export type OutboxTopic = NotificationTopic | 'webhook_endpoint.disabled' | 'portal.sign_in';
 
 export function isReferrerTopic(topic: OutboxTopic): topic is ReferrerTopic {
   return (REFERRER_TOPICS as readonly string[]).includes(topic);
@@ -106,6 +106,8 @@ export interface VisibleData {
     awaitingApproval: { id: string; status: string; amount: number; currency: string; dueDate: string }[];
     overdue: { id: string; status: string; amount: number; currency: string; dueDate: string }[];
   };
+  /** Portal sign-in link, asked for by the referrer; the link works once until `expiresAt`. */
+  signIn?: { url: string; expiresAt: string; minutes: number };
   /** Admin notice only: the endpoint that was disabled. */
   endpoint?: { id: string; url: string; failingSince: string; lastError: string };
 }

@@ -12,6 +12,7 @@ import { programsRepo } from './programs.repo.ts';
 import { referralsRepo } from './referrals.repo.ts';
 import { referrerWebhookEndpointsRepo } from './referrer-webhook-endpoints.repo.ts';
 import { rewardsRepo } from './rewards.repo.ts';
+import { sessionsRepo } from './sessions.repo.ts';
 
 /**
  * Every repository over one SQLite connection. better-sqlite3 is synchronous, so repository
@@ -35,6 +36,7 @@ export function createStore(db: Db, cipher: Cipher) {
     outbox: outboxRepo(db),
     oauthStates: oauthStatesRepo(db),
     referrerWebhookEndpoints: referrerWebhookEndpointsRepo(db),
+    sessions: sessionsRepo(db),
     /**
      * Runs `fn` in one transaction. `immediate` takes the write lock at the start, for a read that
      * decides a write (claims) when another process may be making the same decision.

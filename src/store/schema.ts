@@ -552,3 +552,48 @@ export const jobs = sqliteTable(
   },
   (t) => [index('jobs_ready').on(t.queue, t.status, t.runAt)],
 );
+
+/**
+ * Browser sessions, one mechanism for referrers (portal) and console users: the cookie carries a
+ * random token, the table only its SHA-256. Writes need the session's CSRF token in a header.
+ */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    subjectKind: text('subject_kind', { enum: ['referrer', 'user'] }).notNull(),
+    subjectId: text('subject_id').notNull(),
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    role: text('role').notNull(),
+    csrfToken: text('csrf_token').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    revokedAt: text('revoked_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('sessions_subject').on(t.subjectKind, t.subjectId)],
+);
+
+/**
+ * Sign-in links asked for by email: the link's token is stored hashed, works once and expires.
+ * Requests for unknown emails are recorded too (no referrer), so rate limits count every request
+ * without the answer revealing which emails are known.
+ */
+export const magicLinks = sqliteTable(
+  'magic_links',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    /** SHA-256 of the lower-cased email: what the per-email limit counts. */
+    emailHash: text('email_hash').notNull(),
+    referrerId: text('referrer_id'),
+    ip: text('ip').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    usedAt: text('used_at'),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('magic_links_email').on(t.emailHash, t.createdAt), index('magic_links_ip').on(t.ip, t.createdAt)],
+);

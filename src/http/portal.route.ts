@@ -1,0 +1,305 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { ReferralStatus } from '../domain/referral-lifecycle.ts';
+import type { RewardStatus } from '../domain/rewards.ts';
+import { verdictView } from '../domain/verdict.ts';
+import { referrerPortalLink } from '../notify/portal-link.ts';
+import { enqueueSignInLink } from '../notify/sign-in-link.ts';
+import { escapeHtml } from '../notify/templates.ts';
+import type { UseCaseContext } from '../ports/context.ts';
+import type { ReferralRow } from '../store/referrals.repo.ts';
+import type { RewardWithNet } from '../store/rewards.repo.ts';
+import { hashToken } from '../store/sessions.repo.ts';
+import { submitReferral } from '../use-cases/submit-referral.ts';
+import { ApiError, parseInput, requireQueue } from './errors.ts';
+import { page } from './pages.ts';
+import { requestContext } from './request-context.ts';
+import { clearSessionCookie, CSRF_HEADER, csrfMatches, requireReferrerSession, SESSION_COOKIE, cookieValue, sessionOf, setSessionCookie } from './sessions.ts';
+
+export interface PortalSettings {
+  magicLinkTtlMs: number;
+  sessionTtlMs: number;
+  /** Link requests allowed per email and per client address in `rateWindowMs`. */
+  perEmailLimit?: number;
+  perIpLimit?: number;
+  rateWindowMs?: number;
+}
+
+const STATUS_WORDS: Record<ReferralStatus, string> = {
+  submitted: 'Received, being reviewed',
+  claim_pending: 'Waiting for approval of your claim on an open deal',
+  accepted: 'Accepted: our team will reach out',
+  rejected: 'Not accepted',
+  contacted: 'Contacted by our team',
+  qualified: 'In our sales process',
+  in_sales_process: 'In our sales process',
+  closed_won: 'Became a customer',
+  closed_lost: 'Did not go ahead',
+  expired: 'Expired without a deal',
+};
+
+const REWARD_WORDS: Record<RewardStatus, string> = {
+  pending: 'Pending',
+  approved: 'Approved',
+  payable: 'Payable',
+  paid: 'Paid',
+  rejected: 'Not granted',
+  reversed: 'Recovered',
+};
+
+const email = z.string().trim().toLowerCase().email('expected an email address').max(254);
+const magicLinkRequest = z.object({ email });
+const portalReferral = z.object({
+  referee: z.object({
+    email,
+    firstName: z.string().trim().max(100).optional(),
+    lastName: z.string().trim().max(100).optional(),
+    company: z.string().trim().max(200).optional(),
+  }),
+  notes: z.string().trim().max(5_000).optional(),
+});
+const linkForm = z.object({ token: z.string().min(20).max(100) });
+
+/** Same answer whether the email is known or not: no one learns who refers here. */
+const LINK_SENT = { message: 'If this email belongs to a referrer of this program, a sign-in link is on its way.' };
+
+/** Where `vite build` puts the front end: dist/web from the sources (src/http) and from the build (dist/src/http). */
+function webDir(): string | undefined {
+  return ['../../dist/web', '../../web'].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((d) => existsSync(`${d}/index.html`));
+}
+
+/**
+ * The referrer portal: sign-in links, the session, the pages (the built front end) and the JSON
+ * API they read, scoped to the session's referrer and installation.
+ */
+export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, settings: PortalSettings): Router {
+  const { store } = ctx;
+  const router = Router();
+  const json = express.json({ limit: 20_000 });
+  const requireReferrer = requireReferrerSession(store, ctx.now);
+  const window = settings.rateWindowMs ?? 60 * 60_000;
+
+  router.post('/api/v1/portal/:installationId/magic-links', json, (req, res) => {
+    const { email: address } = parseInput(magicLinkRequest, req.body);
+    const installationId = req.params.installationId;
+    const installation = store.installations.get(installationId);
+    if (!installation) throw new ApiError('not_found', `No referral program ${installationId}.`);
+    const now = ctx.now();
+    const ip = req.ip ?? 'unknown';
+    store.transaction(
+      () => {
+        const recent = store.sessions.recentLinkRequests(address, ip, new Date(now.getTime() - window));
+        if (recent.email >= (settings.perEmailLimit ?? 5) || recent.ip >= (settings.perIpLimit ?? 30)) {
+          throw new ApiError('rate_limited', 'Too many sign-in links were asked for: wait an hour and try again.');
+        }
+        const referrer = store.referrals.referrerByEmail(installationId, address);
+        const program = store.programs.currentDefault(installationId)?.program;
+        const expiresAt = new Date(now.getTime() + settings.magicLinkTtlMs);
+        const token = store.sessions.addLink({
+          installationId,
+          email: address,
+          referrerId: referrer && program ? referrer.id : null,
+          ip,
+          expiresAt: expiresAt.toISOString(),
+          createdAt: now.toISOString(),
+        });
+        if (!referrer || !program) return;
+        enqueueSignInLink(
+          store.outbox,
+          {
+            installationId,
+            referrerId: referrer.id,
+            tokenHash: hashToken(token),
+            url: `${referrerPortalLink(publicBaseUrl, installationId)}/link#${token}`,
+            expiresAt,
+            minutes: Math.round(settings.magicLinkTtlMs / 60_000),
+          },
+          { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail },
+          { name: referrer.name, email: referrer.email },
+          now,
+        );
+      },
+      { immediate: true },
+    );
+    res.status(202).json(LINK_SENT);
+  });
+
+  // The emailed link opens a page whose script posts the token (kept in the URL's fragment, which
+  // never reaches servers or logs): mail scanners that fetch links do not use it up.
+  router.post('/portal/:installationId/link', express.urlencoded({ extended: false, limit: 2_000 }), (req, res) => {
+    const installationId = req.params.installationId;
+    const form = linkForm.safeParse(req.body);
+    const now = ctx.now();
+    const used = form.success ? store.transaction(() => store.sessions.useLink(form.data.token, installationId, now), { immediate: true }) : undefined;
+    if (!used?.ok) {
+      const why =
+        used?.reason === 'used'
+          ? 'This sign-in link was already used.'
+          : used?.reason === 'expired'
+            ? 'This sign-in link has expired.'
+            : 'This sign-in link is not valid.';
+      res
+        .status(400)
+        .type('html')
+        .send(
+          page(
+            'Sign-in link refused',
+            `<p>${escapeHtml(why)} Each link works once, for a short time.</p><p><a href="${escapeHtml(
+              referrerPortalLink('', installationId),
+            )}/sign-in">Send me a fresh link</a></p>`,
+          ),
+        );
+      return;
+    }
+    const expiresAt = new Date(now.getTime() + settings.sessionTtlMs);
+    const { token } = store.sessions.open({
+      subjectKind: 'referrer',
+      subjectId: used.referrerId,
+      installationId,
+      role: 'referrer',
+      expiresAt: expiresAt.toISOString(),
+    });
+    setSessionCookie(res, token, expiresAt, publicBaseUrl);
+    res.redirect(303, `${referrerPortalLink('', installationId)}/referrals`);
+  });
+
+  router.get('/api/v1/session', (req, res) => {
+    const session = sessionOf(req, res, store, ctx.now());
+    if (!session) throw new ApiError('unauthorized', 'Not signed in.');
+    const referrer = session.subjectKind === 'referrer' ? store.referrals.referrer(session.subjectId) : undefined;
+    res.setHeader('cache-control', 'no-store');
+    res.json({
+      subject: { kind: session.subjectKind, id: session.subjectId, name: referrer?.name ?? null },
+      installationId: session.installationId,
+      role: session.role,
+      csrfToken: session.csrfToken,
+      expiresAt: session.expiresAt,
+    });
+  });
+
+  router.delete('/api/v1/session', (req, res) => {
+    const session = sessionOf(req, res, store, ctx.now());
+    if (session) {
+      if (!csrfMatches(req.get(CSRF_HEADER), session.csrfToken)) {
+        throw new ApiError('forbidden', `Send the session's CSRF token in the ${CSRF_HEADER} header.`);
+      }
+      store.sessions.revoke(cookieValue(req, SESSION_COOKIE)!, ctx.now());
+    }
+    clearSessionCookie(res, publicBaseUrl);
+    res.status(204).end();
+  });
+
+  const me = (res: express.Response) => {
+    const session = res.locals.session as { subjectId: string; installationId: string };
+    const referrer = store.referrals.referrer(session.subjectId);
+    if (!referrer || referrer.installationId !== session.installationId) throw new ApiError('unauthorized', 'Sign in again.');
+    return referrer;
+  };
+
+  router.get('/api/v1/portal/:installationId/me', requireReferrer, (_req, res) => {
+    const referrer = me(res);
+    const program = store.programs.currentDefault(referrer.installationId)?.program;
+    res.json({
+      name: referrer.name,
+      email: referrer.email,
+      company: referrer.company,
+      notifications: referrer.emailOptOut ? 'none' : referrer.digest ? 'digest' : 'every_step',
+      program: program ? { name: program.name } : null,
+    });
+  });
+
+  router.get('/api/v1/portal/:installationId/referrals', requireReferrer, (_req, res) => {
+    const referrer = me(res);
+    const discretion = store.programs.currentDefault(referrer.installationId)?.program.discretion;
+    const items = store.referrals.byReferrer(referrer.id).map((row) => portalReferral_(row, discretion?.showStage ?? false));
+    res.json({ items });
+  });
+
+  function portalReferral_(row: ReferralRow, showStages: boolean) {
+    const timeline = store.referrals.timeline(row.id);
+    return {
+      id: row.id,
+      referee: {
+        name: [row.refereeFirstName, row.refereeLastName].filter(Boolean).join(' ') || row.refereeEmail,
+        email: row.refereeEmail,
+        company: row.refereeCompany,
+      },
+      status: row.status,
+      statusText: STATUS_WORDS[row.status],
+      submittedAt: row.submittedAt,
+      claimWaiting: row.status === 'claim_pending',
+      // The steps and their dates; the reasons are the team's own words and stay inside.
+      timeline: (showStages ? timeline : timeline.slice(-1)).map((e) => ({
+        status: e.toStatus,
+        statusText: STATUS_WORDS[e.toStatus],
+        at: e.occurredAt,
+      })),
+    };
+  }
+
+  router.get('/api/v1/portal/:installationId/rewards', requireReferrer, (_req, res) => {
+    const referrer = me(res);
+    const rows = store.rewards.forReferrer(referrer.id).filter((r) => r.beneficiary === 'referrer');
+    res.json({ items: rows.map(portalReward), totals: totalsOf(rows) });
+  });
+
+  router.post('/api/v1/portal/:installationId/referrals', requireReferrer, json, async (req, res) => {
+    const body = parseInput(portalReferral, req.body);
+    const referrer = me(res);
+    const installation = store.installations.get(referrer.installationId)!;
+    requireQueue(ctx.scheduler);
+    const result = await submitReferral(requestContext(ctx, res), {
+      installation,
+      referrer: { email: referrer.email, name: referrer.name, type: referrer.type, company: referrer.company ?? undefined },
+      referee: body.referee,
+      notes: body.notes,
+      submittedBy: { kind: 'referrer', id: referrer.id, name: referrer.name },
+      source: `portal:${res.locals.requestId as string}`,
+    });
+    if (result.outcome === 'deal_not_found') throw new ApiError('internal', result.reason);
+    // The referrer's view of the verdict: outcome and reasons, never who else referred or CRM records.
+    const { outcome, reasons } = verdictView(result.verdict, 'referrer');
+    res.status(outcome === 'accepted' || outcome === 'claim_pending' ? 201 : 200).json({
+      outcome,
+      reasons,
+      referral: 'referral' in result ? portalReferral_(result.referral, false) : null,
+    });
+  });
+
+  const web = webDir();
+  if (web) {
+    router.use('/portal/assets', express.static(`${web}/assets`, { immutable: true, maxAge: '1y', index: false }));
+    router.get(['/portal/:installationId', '/portal/:installationId/*rest'], (_req, res) => {
+      res.setHeader('cache-control', 'no-cache');
+      res.sendFile(`${web}/index.html`);
+    });
+  }
+  return router;
+}
+
+function portalReward(row: RewardWithNet) {
+  return {
+    id: row.id,
+    referralId: row.referralId,
+    milestone: row.milestone,
+    amountCents: row.netCents,
+    currency: row.currency,
+    status: row.status,
+    statusText: REWARD_WORDS[row.status],
+    dueDate: row.dueDate,
+    payoutReference: row.payoutReference,
+  };
+}
+
+/** Net minor units per currency and status: money is never added across currencies. */
+function totalsOf(rows: RewardWithNet[]) {
+  const totals = new Map<string, Record<RewardStatus, number>>();
+  for (const row of rows) {
+    const byStatus = totals.get(row.currency) ?? { pending: 0, approved: 0, payable: 0, paid: 0, rejected: 0, reversed: 0 };
+    byStatus[row.status] += row.netCents;
+    totals.set(row.currency, byStatus);
+  }
+  return [...totals].map(([currency, byStatus]) => ({ currency, ...byStatus }));
+}
