@@ -16,7 +16,16 @@ import { submitReferral } from '../use-cases/submit-referral.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
 import { page } from './pages.ts';
 import { requestContext } from './request-context.ts';
-import { clearSessionCookie, CSRF_HEADER, csrfMatches, requireReferrerSession, SESSION_COOKIE, cookieValue, sessionOf, setSessionCookie } from './sessions.ts';
+import {
+  clearSessionCookie,
+  CSRF_HEADER,
+  csrfMatches,
+  requireReferrerSession,
+  SESSION_COOKIE,
+  cookieValue,
+  sessionOf,
+  setSessionCookie,
+} from './sessions.ts';
 
 export interface PortalSettings {
   magicLinkTtlMs: number;
@@ -132,7 +141,9 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     const installationId = req.params.installationId;
     const form = linkForm.safeParse(req.body);
     const now = ctx.now();
-    const used = form.success ? store.transaction(() => store.sessions.useLink(form.data.token, installationId, now), { immediate: true }) : undefined;
+    const used = form.success
+      ? store.transaction(() => store.sessions.useLink(form.data.token, installationId, now), { immediate: true })
+      : undefined;
     if (!used?.ok) {
       const why =
         used?.reason === 'used'

@@ -48,7 +48,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function requireReferrerSession(store: Store, now: () => Date): RequestHandler {
   return (req, res, next) => {
     const session = sessionOf(req, res, store, now());
-    if (!session || session.subjectKind !== 'referrer') return next(new ApiError('unauthorized', 'Sign in with the link we email you.'));
+    if (session?.subjectKind !== 'referrer') return next(new ApiError('unauthorized', 'Sign in with the link we email you.'));
     if (session.installationId !== req.params.installationId) {
       return next(new ApiError('forbidden', 'This session belongs to another referral program: sign in to this one.'));
     }

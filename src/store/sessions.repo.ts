@@ -28,7 +28,11 @@ export function sessionsRepo(db: Db) {
 
     /** The live session a cookie token names: not revoked, not expired. */
     live(token: string, now: Date): SessionRow | undefined {
-      const row = db.select().from(sessions).where(eq(sessions.tokenHash, hashToken(token))).get();
+      const row = db
+        .select()
+        .from(sessions)
+        .where(eq(sessions.tokenHash, hashToken(token)))
+        .get();
       return row && !row.revokedAt && row.expiresAt > now.toISOString() ? row : undefined;
     },
 
@@ -74,7 +78,11 @@ export function sessionsRepo(db: Db) {
       installationId: string,
       now: Date,
     ): { ok: true; referrerId: string } | { ok: false; reason: 'unknown' | 'used' | 'expired' } {
-      const row = db.select().from(magicLinks).where(eq(magicLinks.tokenHash, hashToken(token))).get();
+      const row = db
+        .select()
+        .from(magicLinks)
+        .where(eq(magicLinks.tokenHash, hashToken(token)))
+        .get();
       if (!row || row.installationId !== installationId || !row.referrerId) return { ok: false, reason: 'unknown' };
       if (row.usedAt) return { ok: false, reason: 'used' };
       if (row.expiresAt <= now.toISOString()) return { ok: false, reason: 'expired' };

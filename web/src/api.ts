@@ -1,0 +1,91 @@
+/** The portal's calls to the public JSON API; writes carry the session's CSRF token. */
+
+export interface Session {
+  subject: { kind: 'referrer' | 'user'; id: string; name: string | null };
+  installationId: string;
+  role: string;
+  csrfToken: string;
+  expiresAt: string;
+}
+
+export interface Me {
+  name: string;
+  email: string;
+  company: string | null;
+  notifications: 'every_step' | 'digest' | 'none';
+  program: { name: string } | null;
+}
+
+export interface Referral {
+  id: string;
+  referee: { name: string; email: string; company: string | null };
+  status: string;
+  statusText: string;
+  submittedAt: string;
+  claimWaiting: boolean;
+  timeline: { status: string; statusText: string; at: string }[];
+}
+
+export interface Reward {
+  id: string;
+  referralId: string;
+  milestone: string;
+  amountCents: number;
+  currency: string;
+  status: string;
+  statusText: string;
+  dueDate: string;
+  payoutReference: string | null;
+}
+
+export type RewardTotals = { currency: string } & Record<'pending' | 'approved' | 'payable' | 'paid' | 'rejected' | 'reversed', number>;
+
+export interface Verdict {
+  outcome: 'accepted' | 'duplicate' | 'conflict' | 'claim_pending' | 'choose_deal' | 'ineligible' | 'invalid';
+  reasons: string[];
+  referral: Referral | null;
+}
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(path: string, init: RequestInit & { csrf?: string; json?: unknown } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (init.json !== undefined) headers['content-type'] = 'application/json';
+  if (init.csrf) headers['x-csrf-token'] = init.csrf;
+  const res = await fetch(path, {
+    ...init,
+    headers,
+    credentials: 'same-origin',
+    body: init.json === undefined ? null : JSON.stringify(init.json),
+  });
+  if (res.status === 204) return undefined as T;
+  const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
+  if (!res.ok) throw new ApiFailure(res.status, body.error?.message ?? `The server answered ${res.status}.`);
+  return body as T;
+}
+
+const portal = (installationId: string) => `/api/v1/portal/${encodeURIComponent(installationId)}`;
+
+export const api = {
+  session: () => call<Session>('/api/v1/session'),
+  signOut: (csrf: string) => call<void>('/api/v1/session', { method: 'DELETE', csrf }),
+  requestLink: (installationId: string, email: string) =>
+    call<{ message: string }>(`${portal(installationId)}/magic-links`, { method: 'POST', json: { email } }),
+  me: (installationId: string) => call<Me>(`${portal(installationId)}/me`),
+  referrals: (installationId: string) => call<{ items: Referral[] }>(`${portal(installationId)}/referrals`),
+  rewards: (installationId: string) => call<{ items: Reward[]; totals: RewardTotals[] }>(`${portal(installationId)}/rewards`),
+  refer: (installationId: string, csrf: string, body: unknown) =>
+    call<Verdict>(`${portal(installationId)}/referrals`, { method: 'POST', csrf, json: body }),
+};
+
+/** Money is shown by the domain's own formatter: integer minor units, the currency's ISO digits. */
+export { formatMoney } from '../../src/domain/money.ts';
+
+export const formatDate = (iso: string) => new Date(iso).toLocaleDateString('en', { year: 'numeric', month: 'short', day: 'numeric' });

@@ -1,0 +1,59 @@
+import { api, formatDate, formatMoney } from '../api.ts';
+import { useLoad } from '../app.tsx';
+
+const COLUMNS = [
+  ['pending', 'Pending'],
+  ['approved', 'Approved'],
+  ['payable', 'Payable'],
+  ['paid', 'Paid'],
+  ['reversed', 'Recovered'],
+] as const;
+
+export function RewardsPage({ installationId }: { installationId: string }) {
+  const { data, error } = useLoad(() => api.rewards(installationId), installationId);
+  if (error) return <p className="notice bad">{error}</p>;
+  if (!data) return <p>Loading…</p>;
+  if (data.items.length === 0) return <p>No rewards yet: they appear here when a referral earns one.</p>;
+  // The payout column appears once a payout run has paid something.
+  const paidOut = data.items.some((r) => r.payoutReference);
+  return (
+    <>
+      <h2>Totals</h2>
+      {data.totals.map((t) => (
+        <section key={t.currency} className="card" aria-label={`Totals in ${t.currency}`}>
+          <dl className="totals">
+            {COLUMNS.map(([key, label]) => (
+              <div key={key}>
+                <dt>{label}</dt>
+                <dd>{formatMoney(t[key], t.currency)}</dd>
+              </div>
+            ))}
+          </dl>
+        </section>
+      ))}
+      <h2 id="each-reward">Each reward</h2>
+      <table aria-labelledby="each-reward">
+        <thead>
+          <tr>
+            <th scope="col">Amount</th>
+            <th scope="col">Status</th>
+            <th scope="col">For</th>
+            <th scope="col">Due</th>
+            {paidOut && <th scope="col">Payout</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {data.items.map((r) => (
+            <tr key={r.id}>
+              <td>{formatMoney(r.amountCents, r.currency)}</td>
+              <td>{r.statusText}</td>
+              <td>{r.milestone.replaceAll('_', ' ')}</td>
+              <td>{formatDate(r.dueDate)}</td>
+              {paidOut && <td>{r.payoutReference ?? '—'}</td>}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}

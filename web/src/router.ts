@@ -1,0 +1,30 @@
+import { useEffect, useState } from 'react';
+
+/** `/portal/<installationId>/<page>`: the URL names the installation, since one email can refer in several. */
+export interface Route {
+  installationId: string;
+  page: string;
+}
+
+export function parseRoute(pathname: string): Route | null {
+  const match = /^\/portal\/([^/]+)\/?([^/]*)/.exec(pathname);
+  if (!match) return null;
+  return { installationId: decodeURIComponent(match[1]!), page: match[2] || 'referrals' };
+}
+
+export const pathOf = (installationId: string, page: string) => `/portal/${encodeURIComponent(installationId)}/${page}`;
+
+export function navigate(path: string): void {
+  window.history.pushState(null, '', path);
+  window.dispatchEvent(new PopStateEvent('popstate'));
+}
+
+export function useRoute(): Route | null {
+  const [route, setRoute] = useState(() => parseRoute(window.location.pathname));
+  useEffect(() => {
+    const update = () => setRoute(parseRoute(window.location.pathname));
+    window.addEventListener('popstate', update);
+    return () => window.removeEventListener('popstate', update);
+  }, []);
+  return route;
+}
