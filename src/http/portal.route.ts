@@ -69,6 +69,12 @@ const portalReferral = z.object({
   }),
   notes: z.string().trim().max(5_000).optional(),
 });
+const detailsPatch = z
+  .object({
+    name: z.string().trim().min(1, 'say your name').max(200).optional(),
+    notifications: z.enum(['every_step', 'digest', 'none']).optional(),
+  })
+  .strict();
 const linkForm = z.object({ token: z.string().min(20).max(100) });
 
 /** Same answer whether the email is known or not: no one learns who refers here. */
@@ -209,16 +215,73 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     return referrer;
   };
 
-  router.get('/api/v1/portal/:installationId/me', requireReferrer, (_req, res) => {
-    const referrer = me(res);
+  const details = (referrer: ReturnType<typeof me>) => {
     const program = store.programs.currentDefault(referrer.installationId)?.program;
-    res.json({
+    return {
       name: referrer.name,
       email: referrer.email,
       company: referrer.company,
       notifications: referrer.emailOptOut ? 'none' : referrer.digest ? 'digest' : 'every_step',
       program: program ? { name: program.name } : null,
+    };
+  };
+
+  router.get('/api/v1/portal/:installationId/me', requireReferrer, (_req, res) => {
+    res.json(details(me(res)));
+  });
+
+  router.patch('/api/v1/portal/:installationId/me', requireReferrer, json, (req, res) => {
+    const patch = parseInput(detailsPatch, req.body);
+    const referrer = me(res);
+    const now = ctx.now().toISOString();
+    store.transaction(() => {
+      store.referrals.updateReferrer(referrer.id, {
+        ...(patch.name ? { name: patch.name } : {}),
+        ...(patch.notifications ? { emailOptOut: patch.notifications === 'none', digest: patch.notifications === 'digest' } : {}),
+      });
+      store.audit.record({
+        installationId: referrer.installationId,
+        actor: `referrer:${referrer.id}`,
+        action: 'referrer.details_changed',
+        subjectType: 'referrer',
+        subjectId: referrer.id,
+        before: { name: referrer.name, notifications: details(referrer).notifications },
+        after: patch,
+        at: now,
+      });
     });
+    res.json(details(me(res)));
+  });
+
+  // Everything the portal shows about the referrer, as one JSON file.
+  router.get('/api/v1/portal/:installationId/me/export', requireReferrer, (_req, res) => {
+    const referrer = me(res);
+    const discretion = store.programs.currentDefault(referrer.installationId)?.program.discretion;
+    res.attachment('my-referral-data.json').json({
+      exportedAt: ctx.now().toISOString(),
+      details: details(referrer),
+      referrals: store.referrals.byReferrer(referrer.id).map((row) => portalReferral_(row, discretion?.showStage ?? false)),
+      rewards: store.rewards
+        .forReferrer(referrer.id)
+        .filter((r) => r.beneficiary === 'referrer')
+        .map(portalReward),
+    });
+  });
+
+  // Recorded in the audit log for the program's team, who must keep what payouts and tax rules require.
+  router.post('/api/v1/portal/:installationId/me/deletion-request', requireReferrer, (_req, res) => {
+    const referrer = me(res);
+    store.audit.record({
+      installationId: referrer.installationId,
+      actor: `referrer:${referrer.id}`,
+      action: 'referrer.deletion_requested',
+      subjectType: 'referrer',
+      subjectId: referrer.id,
+      before: null,
+      after: null,
+      at: ctx.now().toISOString(),
+    });
+    res.status(202).json({ message: "Your request to delete your data is recorded. The program's team will carry it out." });
   });
 
   router.get('/api/v1/portal/:installationId/referrals', requireReferrer, (_req, res) => {

@@ -160,8 +160,24 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     await checkPage(page, 'rewards');
 
     await page.getByRole('link', { name: 'My details' }).click();
-    await page.locator('dd', { hasText: pia.name }).waitFor();
+    await page.getByLabel('Name').waitFor();
     await checkPage(page, 'details');
+    await page.getByLabel('Name').fill('Pia P. Partner');
+    await page.getByLabel('A daily summary').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Your details are saved.').waitFor();
+    const saved = svc.service.runtime.store.referrals.referrerByEmail(installationId, pia.email)!;
+    expect(saved).toMatchObject({ name: 'Pia P. Partner', digest: true, emailOptOut: false });
+    const exported = await page.evaluate(async (url) => {
+      const res = await fetch(url);
+      return { disposition: res.headers.get('content-disposition'), body: await res.json() };
+    }, `/api/v1/portal/${installationId}/me/export`);
+    expect(exported.disposition).toContain('my-referral-data.json');
+    expect(exported.body).toMatchObject({
+      details: { name: 'Pia P. Partner', email: pia.email, notifications: 'digest' },
+      referrals: [{ referee: { email: 'jordan@acme-widgets.test' } }],
+      rewards: [{ amountCents: 25_000, currency: 'EUR', status: 'approved' }],
+    });
 
     await page.getByRole('link', { name: 'Refer someone' }).click();
     await page.getByLabel('First name').fill('<script>alert(1)</script>');
@@ -287,6 +303,15 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
       n: 0,
     });
     expect(svc.service.runtime.store.referrals.listReferrers(installationId).length).toBe(before);
+
+    // A deletion request is recorded for the program's team.
+    await page.goto(`${svc.url}/portal/${installationId}/details`);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Ask to delete my data' }).click();
+    await page.getByText('Your request to delete your data is recorded.').waitFor();
+    expect(
+      svc.service.runtime.db.$client.prepare("SELECT actor FROM audit_log WHERE action = 'referrer.deletion_requested'").all(),
+    ).toEqual([{ actor: `referrer:${svc.service.runtime.store.referrals.referrerByEmail(installationId, rob.email)!.id}` }]);
 
     // Signing out ends the session on the server, not only in the browser.
     const session = JSON.parse((await api('/api/v1/session')).body) as { csrfToken: string };

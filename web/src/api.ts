@@ -81,6 +81,11 @@ export const api = {
   me: (installationId: string) => call<Me>(`${portal(installationId)}/me`),
   referrals: (installationId: string) => call<{ items: Referral[] }>(`${portal(installationId)}/referrals`),
   rewards: (installationId: string) => call<{ items: Reward[]; totals: RewardTotals[] }>(`${portal(installationId)}/rewards`),
+  updateMe: (installationId: string, csrf: string, patch: Partial<Pick<Me, 'name' | 'notifications'>>) =>
+    call<Me>(`${portal(installationId)}/me`, { method: 'PATCH', csrf, json: patch }),
+  exportUrl: (installationId: string) => `${portal(installationId)}/me/export`,
+  requestDeletion: (installationId: string, csrf: string) =>
+    call<{ message: string }>(`${portal(installationId)}/me/deletion-request`, { method: 'POST', csrf }),
   refer: (installationId: string, csrf: string, body: unknown) =>
     call<Verdict>(`${portal(installationId)}/referrals`, { method: 'POST', csrf, json: body }),
 };

@@ -75,7 +75,7 @@ function SignedIn({ route }: { route: Route }) {
       {page === 'referrals' && <ReferralsPage installationId={installationId} />}
       {page === 'refer' && <ReferPage installationId={installationId} csrf={session.csrfToken} />}
       {page === 'rewards' && <RewardsPage installationId={installationId} />}
-      {page === 'details' && <DetailsPage installationId={installationId} />}
+      {page === 'details' && <DetailsPage installationId={installationId} csrf={session.csrfToken} />}
       {!current && <p>There is no such page.</p>}
     </Shell>
   );
