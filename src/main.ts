@@ -226,7 +226,11 @@ export async function startService(config: Config, log: Logger, options: { http:
       publicBaseUrl: config.publicBaseUrl,
       adminToken: config.adminToken,
       linkSecret: config.encryptionKey,
-      portal: { magicLinkTtlMs: config.magicLinkTtlMs, sessionTtlMs: config.sessionTtlMs },
+      portal: {
+        magicLinkTtlMs: config.magicLinkTtlMs,
+        sessionTtlMs: config.sessionTtlMs,
+        allowPrivateEndpoints: config.allowPrivateWebhookEndpoints,
+      },
       sandboxes: runtime.sandboxes,
       publicRouters: [notificationsRouter({ store })],
       apiRouters: [referrerWebhookEndpointsRouter({ store, allowPrivateEndpoints: config.allowPrivateWebhookEndpoints, now: ctx.now })],

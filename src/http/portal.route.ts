@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
@@ -5,7 +6,9 @@ import { z } from 'zod';
 import type { ReferralStatus } from '../domain/referral-lifecycle.ts';
 import type { RewardStatus } from '../domain/rewards.ts';
 import { verdictView } from '../domain/verdict.ts';
+import { validateEndpointUrl } from '../notify/endpoint-url.ts';
 import { referrerPortalLink } from '../notify/portal-link.ts';
+import { generateWebhookSecret } from '../notify/referrer-webhooks.ts';
 import { enqueueSignInLink } from '../notify/sign-in-link.ts';
 import { escapeHtml } from '../notify/templates.ts';
 import type { UseCaseContext } from '../ports/context.ts';
@@ -34,6 +37,8 @@ export interface PortalSettings {
   perEmailLimit?: number;
   perIpLimit?: number;
   rateWindowMs?: number;
+  /** Referrer webhook endpoints on private addresses (ALLOW_PRIVATE_WEBHOOK_ENDPOINTS). */
+  allowPrivateEndpoints?: boolean;
 }
 
 const STATUS_WORDS: Record<ReferralStatus, string> = {
@@ -75,6 +80,7 @@ const detailsPatch = z
     notifications: z.enum(['every_step', 'digest', 'none']).optional(),
   })
   .strict();
+const endpointInput = z.object({ url: z.string().trim().min(1).max(2048) });
 const linkForm = z.object({ token: z.string().min(20).max(100) });
 
 /** Same answer whether the email is known or not: no one learns who refers here. */
@@ -282,6 +288,67 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       at: ctx.now().toISOString(),
     });
     res.status(202).json({ message: "Your request to delete your data is recorded. The program's team will carry it out." });
+  });
+
+  // The referrer's own webhook endpoints (as the admin API's /referrers/:id/webhook-endpoints):
+  // the signing secret is shown once, at creation.
+  const endpointView = (e: { id: string; url: string; status: string; failingSince: string | null; createdAt: string }) => ({
+    id: e.id,
+    url: e.url,
+    status: e.status,
+    failingSince: e.failingSince,
+    createdAt: e.createdAt,
+  });
+  const endpointAudit = (referrerId: string, endpoint: { id: string; installationId: string; url: string }, action: string) =>
+    store.audit.record({
+      installationId: endpoint.installationId,
+      actor: `referrer:${referrerId}`,
+      action,
+      subjectType: 'webhook_endpoint',
+      subjectId: endpoint.id,
+      after: { url: endpoint.url },
+      at: ctx.now().toISOString(),
+    });
+
+  router.get('/api/v1/portal/:installationId/webhook-endpoints', requireReferrer, (_req, res) => {
+    res.json({ items: store.referrerWebhookEndpoints.ofReferrer(me(res).id).map(endpointView) });
+  });
+
+  router.post('/api/v1/portal/:installationId/webhook-endpoints', requireReferrer, json, async (req, res) => {
+    const { url } = parseInput(endpointInput, req.body);
+    const referrer = me(res);
+    const verdict = await validateEndpointUrl(url, { allowPrivate: settings.allowPrivateEndpoints ?? false });
+    if (!verdict.ok) {
+      throw new ApiError('invalid_input', `This address cannot receive notifications: ${verdict.reason}.`, {
+        issues: [{ field: 'url', message: verdict.reason }],
+      });
+    }
+    const secret = generateWebhookSecret();
+    const endpoint = store.transaction(() => {
+      const row = store.referrerWebhookEndpoints.insert({
+        id: `whe_${randomUUID()}`,
+        installationId: referrer.installationId,
+        referrerId: referrer.id,
+        url: verdict.url,
+        secretEnc: store.cipher.encrypt(secret),
+        status: 'enabled',
+        createdAt: ctx.now().toISOString(),
+      });
+      endpointAudit(referrer.id, row, 'webhook_endpoint.created');
+      return row;
+    });
+    res.status(201).json({ ...endpointView(endpoint), secret });
+  });
+
+  router.delete('/api/v1/portal/:installationId/webhook-endpoints/:id', requireReferrer, (req, res) => {
+    const referrer = me(res);
+    const endpoint = store.referrerWebhookEndpoints.get(req.params.id as string);
+    if (!endpoint || endpoint.referrerId !== referrer.id) throw new ApiError('not_found', 'No such webhook endpoint of yours.');
+    store.transaction(() => {
+      store.referrerWebhookEndpoints.delete(endpoint.id);
+      endpointAudit(referrer.id, endpoint, 'webhook_endpoint.deleted');
+    });
+    res.status(204).end();
   });
 
   router.get('/api/v1/portal/:installationId/referrals', requireReferrer, (_req, res) => {

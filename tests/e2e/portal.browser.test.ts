@@ -168,6 +168,16 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     await page.getByText('Your details are saved.').waitFor();
     const saved = svc.service.runtime.store.referrals.referrerByEmail(installationId, pia.email)!;
     expect(saved).toMatchObject({ name: 'Pia P. Partner', digest: true, emailOptOut: false });
+    await page.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/hook');
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByText('This address cannot receive notifications').waitFor();
+    await page.getByLabel('Endpoint URL').fill('https://203.0.113.10/referloop');
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByText('Its signing secret, shown only now').waitFor();
+    expect(await page.locator('.endpoints code').allTextContents()).toEqual(['https://203.0.113.10/referloop']);
+    expect(svc.service.runtime.store.referrerWebhookEndpoints.ofReferrer(saved.id).map((e) => e.url)).toEqual([
+      'https://203.0.113.10/referloop',
+    ]);
     const exported = await page.evaluate(async (url) => {
       const res = await fetch(url);
       return { disposition: res.headers.get('content-disposition'), body: await res.json() };
@@ -303,6 +313,17 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
       n: 0,
     });
     expect(svc.service.runtime.store.referrals.listReferrers(installationId).length).toBe(before);
+
+    // Another referrer's webhook endpoint cannot be removed through this session.
+    const piaId = svc.service.runtime.store.referrals.referrerByEmail(installationId, pia.email)!.id;
+    const [piaEndpoint] = svc.service.runtime.store.referrerWebhookEndpoints.ofReferrer(piaId);
+    const csrf = (JSON.parse((await api('/api/v1/session')).body) as { csrfToken: string }).csrfToken;
+    const removal = await api(`/api/v1/portal/${installationId}/webhook-endpoints/${piaEndpoint!.id}`, {
+      method: 'DELETE',
+      headers: { 'x-csrf-token': csrf },
+    });
+    expect(removal.status).toBe(404);
+    expect(svc.service.runtime.store.referrerWebhookEndpoints.ofReferrer(piaId)).toHaveLength(1);
 
     // A deletion request is recorded for the program's team.
     await page.goto(`${svc.url}/portal/${installationId}/details`);

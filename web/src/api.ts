@@ -38,6 +38,14 @@ export interface Reward {
   payoutReference: string | null;
 }
 
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  status: 'enabled' | 'disabled';
+  failingSince: string | null;
+  createdAt: string;
+}
+
 export type RewardTotals = { currency: string } & Record<'pending' | 'approved' | 'payable' | 'paid' | 'rejected' | 'reversed', number>;
 
 export interface Verdict {
@@ -86,6 +94,11 @@ export const api = {
   exportUrl: (installationId: string) => `${portal(installationId)}/me/export`,
   requestDeletion: (installationId: string, csrf: string) =>
     call<{ message: string }>(`${portal(installationId)}/me/deletion-request`, { method: 'POST', csrf }),
+  endpoints: (installationId: string) => call<{ items: WebhookEndpoint[] }>(`${portal(installationId)}/webhook-endpoints`),
+  addEndpoint: (installationId: string, csrf: string, url: string) =>
+    call<WebhookEndpoint & { secret: string }>(`${portal(installationId)}/webhook-endpoints`, { method: 'POST', csrf, json: { url } }),
+  removeEndpoint: (installationId: string, csrf: string, id: string) =>
+    call<void>(`${portal(installationId)}/webhook-endpoints/${encodeURIComponent(id)}`, { method: 'DELETE', csrf }),
   refer: (installationId: string, csrf: string, body: unknown) =>
     call<Verdict>(`${portal(installationId)}/referrals`, { method: 'POST', csrf, json: body }),
 };

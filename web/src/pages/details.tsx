@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { api, type Me } from '../api.ts';
 import { useLoad } from '../app.tsx';
+import { WebhookEndpoints } from './webhooks.tsx';
 
 const NOTIFICATIONS = [
   ['every_step', 'An email at every step'],
@@ -65,6 +66,7 @@ function DetailsForm({ installationId, csrf, me }: { installationId: string; csr
         </fieldset>
         <button type="submit">Save</button>
       </form>
+      <WebhookEndpoints installationId={installationId} csrf={csrf} />
       <section className="card" aria-labelledby="your-data">
         <h2 id="your-data">Your data</h2>
         <p>
