@@ -229,6 +229,7 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       company: referrer.company,
       notifications: referrer.emailOptOut ? 'none' : referrer.digest ? 'digest' : 'every_step',
       program: program ? { name: program.name } : null,
+      agreement: { required: program?.requireAgreement ?? false, acceptedAt: referrer.agreementAcceptedAt },
     };
   };
 
@@ -256,6 +257,28 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
         at: now,
       });
     });
+    res.json(details(me(res)));
+  });
+
+  // Programs that require their agreement refuse referrals until the referrer accepts it here.
+  router.post('/api/v1/portal/:installationId/me/agreement', requireReferrer, (_req, res) => {
+    const referrer = me(res);
+    const now = ctx.now().toISOString();
+    if (!referrer.agreementAcceptedAt) {
+      const version = store.programs.currentDefault(referrer.installationId)?.version ?? null;
+      store.transaction(() => {
+        store.referrals.updateReferrer(referrer.id, { agreementAcceptedAt: now });
+        store.audit.record({
+          installationId: referrer.installationId,
+          actor: `referrer:${referrer.id}`,
+          action: 'referrer.agreement_accepted',
+          subjectType: 'referrer',
+          subjectId: referrer.id,
+          after: { agreementAcceptedAt: now, programVersion: version },
+          at: now,
+        });
+      });
+    }
     res.json(details(me(res)));
   });
 

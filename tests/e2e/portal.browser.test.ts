@@ -345,4 +345,28 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     expect(replayed.status).toBe(401);
     await context.close();
   });
+
+  it("asks for the program's agreement where the program requires one, and then takes the referral", async () => {
+    const current = (await (await svc.api(`/program?installationId=${installationId}`)).json()) as { program: Record<string, unknown> };
+    const put = await svc.api(`/program?installationId=${installationId}`, {
+      method: 'PUT',
+      json: { ...current, program: { ...current.program, requireAgreement: true } },
+    });
+    expect(put.status).toBe(200);
+
+    const context = await browser.newContext();
+    const page = await signIn(context, pia);
+    await page.getByRole('link', { name: 'Refer someone' }).click();
+    await page.getByText('asks you to accept its referral agreement').waitFor();
+    await page.getByLabel('Their work email').fill('dana@agreement-first.test');
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    await page.getByText('Please accept the Referral program agreement before submitting referrals.').waitFor();
+
+    await page.getByRole('button', { name: 'I accept the referral agreement' }).click();
+    await page.getByRole('button', { name: 'I accept the referral agreement' }).waitFor({ state: 'detached' });
+    expect(svc.service.runtime.store.referrals.referrerByEmail(installationId, pia.email)!.agreementAcceptedAt).not.toBeNull();
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    await page.getByText('Thank you! Your referral was received.').waitFor();
+    await context.close();
+  });
 });

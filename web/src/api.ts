@@ -14,6 +14,7 @@ export interface Me {
   company: string | null;
   notifications: 'every_step' | 'digest' | 'none';
   program: { name: string } | null;
+  agreement: { required: boolean; acceptedAt: string | null };
 }
 
 export interface Referral {
@@ -91,6 +92,7 @@ export const api = {
   rewards: (installationId: string) => call<{ items: Reward[]; totals: RewardTotals[] }>(`${portal(installationId)}/rewards`),
   updateMe: (installationId: string, csrf: string, patch: Partial<Pick<Me, 'name' | 'notifications'>>) =>
     call<Me>(`${portal(installationId)}/me`, { method: 'PATCH', csrf, json: patch }),
+  acceptAgreement: (installationId: string, csrf: string) => call<Me>(`${portal(installationId)}/me/agreement`, { method: 'POST', csrf }),
   exportUrl: (installationId: string) => `${portal(installationId)}/me/export`,
   requestDeletion: (installationId: string, csrf: string) =>
     call<{ message: string }>(`${portal(installationId)}/me/deletion-request`, { method: 'POST', csrf }),

@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { api, type Verdict } from '../api.ts';
+import { useLoad } from '../app.tsx';
 
 const HEADLINES: Record<Verdict['outcome'], string> = {
   accepted: 'Thank you! Your referral was received.',
@@ -16,6 +17,18 @@ export function ReferPage({ installationId, csrf }: { installationId: string; cs
   const [verdict, setVerdict] = useState<Verdict | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [accepted, setAccepted] = useState(false);
+  const me = useLoad(() => api.me(installationId), installationId).data;
+  const mustAccept = me?.agreement.required && !me.agreement.acceptedAt && !accepted;
+
+  async function accept() {
+    try {
+      await api.acceptAgreement(installationId, csrf);
+      setAccepted(true);
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : String(failure));
+    }
+  }
 
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -43,6 +56,14 @@ export function ReferPage({ installationId, csrf }: { installationId: string; cs
   return (
     <>
       <p>Introduce someone who could use our product. We check it right away and tell you what happens.</p>
+      {mustAccept && (
+        <div className="notice">
+          <p>{me?.program?.name ?? 'This program'} asks you to accept its referral agreement before you refer anyone.</p>
+          <button type="button" onClick={() => void accept()}>
+            I accept the referral agreement
+          </button>
+        </div>
+      )}
       <form onSubmit={submit} className="card grid">
         <label htmlFor="firstName">First name</label>
         <input id="firstName" name="firstName" autoComplete="off" maxLength={100} />
