@@ -78,6 +78,8 @@ const detailsPatch = z
   .object({
     name: z.string().trim().min(1, 'say your name').max(200).optional(),
     notifications: z.enum(['every_step', 'digest', 'none']).optional(),
+    /** Empty clears it: rewards go to the sign-in email. */
+    payoutEmail: z.union([email, z.literal('')]).optional(),
   })
   .strict();
 const endpointInput = z.object({ url: z.string().trim().min(1).max(2048) });
@@ -227,6 +229,7 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       name: referrer.name,
       email: referrer.email,
       company: referrer.company,
+      payoutEmail: referrer.payoutEmail,
       notifications: referrer.emailOptOut ? 'none' : referrer.digest ? 'digest' : 'every_step',
       program: program ? { name: program.name } : null,
       agreement: { required: program?.requireAgreement ?? false, acceptedAt: referrer.agreementAcceptedAt },
@@ -244,6 +247,7 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     store.transaction(() => {
       store.referrals.updateReferrer(referrer.id, {
         ...(patch.name ? { name: patch.name } : {}),
+        ...(patch.payoutEmail !== undefined ? { payoutEmail: patch.payoutEmail || null } : {}),
         ...(patch.notifications ? { emailOptOut: patch.notifications === 'none', digest: patch.notifications === 'digest' } : {}),
       });
       store.audit.record({
@@ -252,7 +256,7 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
         action: 'referrer.details_changed',
         subjectType: 'referrer',
         subjectId: referrer.id,
-        before: { name: referrer.name, notifications: details(referrer).notifications },
+        before: { name: referrer.name, payoutEmail: referrer.payoutEmail, notifications: details(referrer).notifications },
         after: patch,
         at: now,
       });

@@ -35,6 +35,7 @@ export function referrerView(row: ReferrerRow) {
     company: row.company,
     tier: row.tier,
     agreementAcceptedAt: row.agreementAcceptedAt,
+    payoutEmail: row.payoutEmail,
     crmPerson: row.crmPersonId ? { objectType: row.crmPersonType, id: row.crmPersonId } : null,
     emailOptOut: row.emailOptOut,
     digest: row.digest,

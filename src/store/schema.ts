@@ -96,6 +96,8 @@ export const referrers = sqliteTable(
     company: text('company'),
     tier: text('tier'),
     agreementAcceptedAt: text('agreement_accepted_at'),
+    /** Where the referrer wants rewards paid, when not to their sign-in email (set in the portal). */
+    payoutEmail: text('payout_email'),
     /** The referrer's own CRM person record, for timeline notes. */
     crmPersonType: text('crm_person_type', { enum: ['contact', 'lead'] }),
     crmPersonId: text('crm_person_id'),

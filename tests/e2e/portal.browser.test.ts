@@ -164,10 +164,11 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     await checkPage(page, 'details');
     await page.getByLabel('Name').fill('Pia P. Partner');
     await page.getByLabel('A daily summary').check();
+    await page.getByLabel('Payout email').fill('payouts@partner-firm.test');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Your details are saved.').waitFor();
     const saved = svc.service.runtime.store.referrals.referrerByEmail(installationId, pia.email)!;
-    expect(saved).toMatchObject({ name: 'Pia P. Partner', digest: true, emailOptOut: false });
+    expect(saved).toMatchObject({ name: 'Pia P. Partner', payoutEmail: 'payouts@partner-firm.test', digest: true, emailOptOut: false });
     await page.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/hook');
     await page.getByRole('button', { name: 'Add endpoint' }).click();
     await page.getByText('This address cannot receive notifications').waitFor();
@@ -367,6 +368,11 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     expect(svc.service.runtime.store.referrals.referrerByEmail(installationId, pia.email)!.agreementAcceptedAt).not.toBeNull();
     await page.getByRole('button', { name: 'Send referral' }).click();
     await page.getByText('Thank you! Your referral was received.').waitFor();
+
+    // An expired session is refused: the portal sends the referrer back to sign in.
+    sql("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z'");
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await context.close();
   });
 });

@@ -12,6 +12,7 @@ export interface Me {
   name: string;
   email: string;
   company: string | null;
+  payoutEmail: string | null;
   notifications: 'every_step' | 'digest' | 'none';
   program: { name: string } | null;
   agreement: { required: boolean; acceptedAt: string | null };
@@ -90,7 +91,7 @@ export const api = {
   me: (installationId: string) => call<Me>(`${portal(installationId)}/me`),
   referrals: (installationId: string) => call<{ items: Referral[] }>(`${portal(installationId)}/referrals`),
   rewards: (installationId: string) => call<{ items: Reward[]; totals: RewardTotals[] }>(`${portal(installationId)}/rewards`),
-  updateMe: (installationId: string, csrf: string, patch: Partial<Pick<Me, 'name' | 'notifications'>>) =>
+  updateMe: (installationId: string, csrf: string, patch: { name?: string; notifications?: Me['notifications']; payoutEmail?: string }) =>
     call<Me>(`${portal(installationId)}/me`, { method: 'PATCH', csrf, json: patch }),
   acceptAgreement: (installationId: string, csrf: string) => call<Me>(`${portal(installationId)}/me/agreement`, { method: 'POST', csrf }),
   exportUrl: (installationId: string) => `${portal(installationId)}/me/export`,

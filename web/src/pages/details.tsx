@@ -19,6 +19,7 @@ export function DetailsPage({ installationId, csrf }: { installationId: string; 
 function DetailsForm({ installationId, csrf, me }: { installationId: string; csrf: string; me: Me }) {
   const [name, setName] = useState(me.name);
   const [notifications, setNotifications] = useState(me.notifications);
+  const [payoutEmail, setPayoutEmail] = useState(me.payoutEmail ?? '');
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
 
   const attempt = async (work: () => Promise<string>) => {
@@ -32,7 +33,7 @@ function DetailsForm({ installationId, csrf, me }: { installationId: string; csr
   const save = (e: FormEvent) => {
     e.preventDefault();
     void attempt(async () => {
-      await api.updateMe(installationId, csrf, { name, notifications });
+      await api.updateMe(installationId, csrf, { name, notifications, payoutEmail: payoutEmail.trim() });
       return 'Your details are saved.';
     });
   };
@@ -49,6 +50,19 @@ function DetailsForm({ installationId, csrf, me }: { installationId: string; csr
         <input id="name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={200} autoComplete="name" />
         <span className="label">Email</span>
         <span>{me.email}</span>
+        <label htmlFor="payout-email">Payout email</label>
+        <input
+          id="payout-email"
+          type="email"
+          value={payoutEmail}
+          onChange={(e) => setPayoutEmail(e.target.value)}
+          placeholder={me.email}
+          autoComplete="email"
+          aria-describedby="payout-hint"
+        />
+        <span id="payout-hint" className="hint muted">
+          Where we pay your rewards; empty means {me.email}.
+        </span>
         <fieldset>
           <legend>Emails about your referrals</legend>
           {NOTIFICATIONS.map(([value, label]) => (
