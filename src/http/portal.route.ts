@@ -56,6 +56,7 @@ const STATUS_WORDS: Record<ReferralStatus, string> = {
 
 const REWARD_WORDS: Record<RewardStatus, string> = {
   pending: 'Pending',
+  needs_rate: 'Pending: waiting for an exchange rate',
   approved: 'Approved',
   payable: 'Payable',
   paid: 'Paid',
@@ -461,12 +462,23 @@ function portalReward(row: RewardWithNet) {
   };
 }
 
+/** The totals' columns: a reward waiting for an exchange rate is pending to the referrer. */
+const TOTAL_OF: Record<RewardStatus, 'pending' | 'approved' | 'payable' | 'paid' | 'rejected' | 'reversed'> = {
+  pending: 'pending',
+  needs_rate: 'pending',
+  approved: 'approved',
+  payable: 'payable',
+  paid: 'paid',
+  rejected: 'rejected',
+  reversed: 'reversed',
+};
+
 /** Net minor units per currency and status: money is never added across currencies. */
 function totalsOf(rows: RewardWithNet[]) {
-  const totals = new Map<string, Record<RewardStatus, number>>();
+  const totals = new Map<string, Record<(typeof TOTAL_OF)[RewardStatus], number>>();
   for (const row of rows) {
     const byStatus = totals.get(row.currency) ?? { pending: 0, approved: 0, payable: 0, paid: 0, rejected: 0, reversed: 0 };
-    byStatus[row.status] += row.netCents;
+    byStatus[TOTAL_OF[row.status]] += row.netCents;
     totals.set(row.currency, byStatus);
   }
   return [...totals].map(([currency, byStatus]) => ({ currency, ...byStatus }));
