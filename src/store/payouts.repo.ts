@@ -53,7 +53,13 @@ export function payoutsRepo(db: Db) {
     get(id: string): PayoutRunWithLines | undefined {
       const run = db.select().from(payoutRuns).where(eq(payoutRuns.id, id)).get();
       if (!run) return undefined;
-      const lines = db.select().from(payoutLines).where(eq(payoutLines.runId, id)).orderBy(payoutLines.id).all();
+      const lines = db
+        .select()
+        .from(payoutLines)
+        .where(eq(payoutLines.runId, id))
+        // Ids are random: a stable order (by payee, then currency) keeps the CSV and API the same on every read.
+        .orderBy(payoutLines.payeeType, payoutLines.payeeKey, payoutLines.currency)
+        .all();
       const items = this.items(id);
       return { ...run, lines: lines.map((l) => ({ ...l, rewardIds: items.filter((i) => i.lineId === l.id).map((i) => i.rewardId) })) };
     },
