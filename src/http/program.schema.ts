@@ -242,6 +242,20 @@ export const programSchema = z
         });
       }
     });
+    // A reward rule for a tier outside a declared list could never pay: no referrer can be given that tier.
+    if (!program.tiers) return;
+    const declared = program.tiers;
+    program.rewardRules.forEach((rule, i) => {
+      (rule.referrerTiers ?? []).forEach((tier, j) => {
+        if (!declared.includes(tier)) {
+          issues.addIssue({
+            code: 'custom',
+            path: ['rewardRules', i, 'referrerTiers', j],
+            message: `${tier} is not one of the program's tiers (${declared.join(', ') || 'none declared'})`,
+          });
+        }
+      });
+    });
   }) satisfies z.ZodType<Program>;
 
 export type ProgramInput = z.infer<typeof programSchema>;

@@ -120,6 +120,36 @@ describe('programSchema: fee rules and promotions', () => {
       'promotionRules.0.toTier',
       /gold is not one of the program's tiers \(silver\)/,
     ],
+    [
+      'a reward rule for a tier the program does not define',
+      (p) => ({ ...p, tiers: ['silver', 'gold'], rewardRules: [{ ...p.rewardRules[0], referrerTiers: ['gold', 'platinum'] }] }),
+      'rewardRules.0.referrerTiers.1',
+      /platinum is not one of the program's tiers \(silver, gold\)/,
+    ],
+    [
+      'a negative rate',
+      (p) => ({ ...p, rewardRules: p.rewardRules.map((r) => (r.kind === 'percent' ? { ...r, rateBasisPoints: -1_000 } : r)) }),
+      'rewardRules.3.rateBasisPoints',
+      /between 0 and 10000/,
+    ],
+    [
+      'a fractional rate',
+      (p) => ({ ...p, rewardRules: p.rewardRules.map((r) => (r.kind === 'percent' ? { ...r, rateBasisPoints: 1_000.5 } : r)) }),
+      'rewardRules.3.rateBasisPoints',
+      /whole number of basis points/,
+    ],
+    [
+      'a negative flat fee in a bracket',
+      (p) => ({ ...p, rewardRules: [bracket([{ fromCents: 0, fee: flat(-25_000) }])] }),
+      'rewardRules.0.brackets.0.fee.amountCents',
+      /must not be negative/,
+    ],
+    [
+      'an absurd percentage in a bracket',
+      (p) => ({ ...p, rewardRules: [bracket([{ fromCents: 0, fee: { kind: 'percent', rateBasisPoints: 250_000 } }])] }),
+      'rewardRules.0.brackets.0.fee.rateBasisPoints',
+      /between 0 and 10000/,
+    ],
     ['a repeated tier', (p) => ({ ...p, tiers: ['gold', 'gold'] }), 'tiers', /must not repeat/],
     ['an unknown deal-size basis', (p) => ({ ...p, dealSizeBasis: 'total' }), 'dealSizeBasis', /first_year_value, amount/],
   ])('rejects %s, naming the field', (_label, change, path, message) => {
