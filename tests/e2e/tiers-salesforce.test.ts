@@ -84,7 +84,7 @@ describe('tiers that move, end to end with Salesforce', () => {
   };
   const commission = (r: ReferralBody) => r.rewards.find((w) => w.milestone === 'closed_won')!;
 
-  it('a program with tiers and a promotion rule is saved; a negative or over-100% rate is refused, writing no version', async () => {
+  it('a program with tiers and a promotion rule is saved; a negative or over-100% rate or a rule for an undefined tier is refused, writing no version', async () => {
     const document = await json<{ program: Program; version: number }>(svc.api('/program'));
     const goldCommission = {
       id: 'gold-commission',
@@ -119,6 +119,10 @@ describe('tiers that move, end to end with Salesforce', () => {
       expect(refused.status, String(rateBasisPoints)).toBe(400);
       expect(await refused.text()).toMatch(/rewardRules\.0\.rateBasisPoints.*between 0 and 10000 basis points/);
     }
+    const forPlatinum = { ...program, rewardRules: [{ ...goldCommission, referrerTiers: ['platinum'] }, ...document.program.rewardRules] };
+    const undefinedTier = await svc.api('/program', { method: 'PUT', json: { ...document, program: forPlatinum } });
+    expect(undefinedTier.status).toBe(400);
+    expect(await undefinedTier.text()).toMatch(/platinum is not one of the program's tiers \(silver, gold\)/);
     expect(versions()).toBe(versionsBefore);
     expect((await json<{ program: Program }>(svc.api('/program'))).program.tiers ?? []).toEqual([]);
 

@@ -162,6 +162,15 @@ describe('conversion of deal amounts into the program currency (one half-up roun
     });
   });
 
+  it('has no conversion, with the reason, for a currency code that is not one (the reward waits, never pays 0)', () => {
+    expect(conversionOn(usdBook, 'EURO', 'USD', '2026-03-15')).toEqual({ ok: false, reason: '"EURO" is not an ISO 4217 currency code' });
+    expect(conversionOn(usdBook, 'EUR', 'usd', '2026-03-15')).toEqual({ ok: false, reason: '"usd" is not an ISO 4217 currency code' });
+    expect(conversionOn(usdBook, 'XYZ', 'USD', '2026-03-15')).toEqual({
+      ok: false,
+      reason: 'no XYZ exchange rate against the company currency USD is in force on 2026-03-15',
+    });
+  });
+
   it('prefers the dated rate covering the day over an undated one', () => {
     const rates = [salesforceRate('EUR', '0.9'), { ...salesforceRate('EUR', '0.8'), from: '2026-01-01', until: '2026-04-01' }];
     expect(rateInForce(rates, 'EUR', '2026-03-31')?.rate).toBe('0.8');
