@@ -175,4 +175,23 @@ describe('tiers that move, end to end with Salesforce', () => {
     expect(sql("SELECT 1 FROM audit_log WHERE subject_id = ? AND action = 'referrer.promoted'", promoted.id)).toHaveLength(1);
     expect(sql("SELECT 1 FROM outbox WHERE referrer_id = ? AND topic = 'referrer.promoted'", promoted.id)).toHaveLength(1);
   });
+
+  it('replaying every stored outbound message promotes no one again and tells no one twice', async () => {
+    const count = (query: string) => sql(query).length;
+    const snapshot = () => ({
+      promotions: count("SELECT 1 FROM audit_log WHERE action = 'referrer.promoted'"),
+      told: count("SELECT 1 FROM outbox WHERE topic = 'referrer.promoted'"),
+      rewards: count('SELECT 1 FROM rewards'),
+    });
+    await salesforce.outboundSettled();
+    const drained = () => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined);
+    await eventually(drained, 20_000, 'inbox drained');
+    const before = snapshot();
+    expect(before).toMatchObject({ promotions: 1, told: 1 });
+    const res = await svc.api('/replay', { method: 'POST', json: { since: '2000-01-01T00:00:00Z' } });
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { requeued: number }).requeued).toBeGreaterThan(3);
+    await eventually(drained, 30_000, 'replay drained');
+    expect(snapshot()).toEqual(before);
+  }, 45_000);
 });
