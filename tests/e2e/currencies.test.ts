@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
-import { createSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
-import { eventually, installSandbox, startTestService, startWithSandboxHubSpot, type TestService } from '../support/service.ts';
+import type { SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
+import { eventually, startWithSandboxHubSpot, startWithSandboxSalesforce, type TestService } from '../support/service.ts';
 
 /**
  * A EUR deal under the default USD program, against each sandbox CRM with two dated EUR rates:
@@ -145,16 +145,7 @@ describe('Salesforce: a EUR opportunity under a USD program, with advanced curre
 
   beforeAll(async () => {
     const client = { clientId: 'e2e-fx-salesforce', clientSecret: 'e2e-fx-salesforce-secret' };
-    salesforce = createSalesforceSandbox({ ...client, multiCurrency: true, outboundRetryMs: 100, outboundBatchDelayMs: 10 });
-    const { url } = await salesforce.listen(0);
-    svc = await startTestService({
-      SALESFORCE_CLIENT_ID: client.clientId,
-      SALESFORCE_CLIENT_SECRET: client.clientSecret,
-      SALESFORCE_LOGIN_URL: url,
-      SANDBOX: 'off',
-    });
-    salesforce.setOutboundUrl(`${svc.url}/webhooks/salesforce`);
-    await installSandbox(svc, 'salesforce');
+    ({ salesforce, svc } = await startWithSandboxSalesforce(client, { multiCurrency: true }));
     salesforce.actions.addCurrency({ isoCode: 'EUR', conversionRate: 0.9 });
     salesforce.actions.addDatedRate({ isoCode: 'EUR', conversionRate: 0.952381, startDate: '2026-01-01' });
     salesforce.actions.addDatedRate({ isoCode: 'EUR', conversionRate: 0.8, startDate: '2026-03-01' });

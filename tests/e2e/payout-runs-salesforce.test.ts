@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
-import { eventually, installSandbox, startTestService, type TestService } from '../support/service.ts';
+import type { SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
+import { eventually, startWithSandboxSalesforce, type TestService } from '../support/service.ts';
 
 /**
  * Payout runs against a sandbox Salesforce: a won Opportunity's reward is paid in a run, the
@@ -27,16 +27,7 @@ describe('payout runs, end to end with Salesforce', () => {
   let svc: TestService;
 
   beforeAll(async () => {
-    salesforce = createSalesforceSandbox({ ...CLIENT, outboundRetryMs: 100, outboundBatchDelayMs: 10 });
-    const { url } = await salesforce.listen(0);
-    svc = await startTestService({
-      SALESFORCE_CLIENT_ID: CLIENT.clientId,
-      SALESFORCE_CLIENT_SECRET: CLIENT.clientSecret,
-      SALESFORCE_LOGIN_URL: url,
-      SANDBOX: 'off',
-    });
-    salesforce.setOutboundUrl(`${svc.url}/webhooks/salesforce`);
-    await installSandbox(svc, 'salesforce');
+    ({ salesforce, svc } = await startWithSandboxSalesforce(CLIENT));
   });
   afterAll(async () => {
     await svc?.stop();

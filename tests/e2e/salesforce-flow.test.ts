@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
-import { eventually, installSandbox, startTestService, type TestService } from '../support/service.ts';
+import type { SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
+import { eventually, startWithSandboxSalesforce, type TestService } from '../support/service.ts';
 
 /**
  * Referloop and a sandbox Salesforce as separate servers: OAuth install with PKCE, a rep logs a
@@ -24,16 +24,8 @@ describe('Salesforce end to end', () => {
   let orgId: string;
 
   beforeAll(async () => {
-    salesforce = createSalesforceSandbox({ ...CLIENT, outboundRetryMs: 100, outboundBatchDelayMs: 10 });
-    const { url } = await salesforce.listen(0);
-    svc = await startTestService({
-      SALESFORCE_CLIENT_ID: CLIENT.clientId,
-      SALESFORCE_CLIENT_SECRET: CLIENT.clientSecret,
-      SALESFORCE_LOGIN_URL: url,
-      SANDBOX: 'off',
-    });
-    salesforce.setOutboundUrl(`${svc.url}/webhooks/salesforce`);
-    const installationId = await installSandbox(svc, 'salesforce');
+    let installationId: string;
+    ({ salesforce, svc, installationId } = await startWithSandboxSalesforce(CLIENT));
     orgId = ((await (await svc.api(`/installations/${installationId}`)).json()) as { accountId: string }).accountId;
   });
   afterAll(async () => {

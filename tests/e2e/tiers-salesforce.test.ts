@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
+import type { SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
 import type { Program } from '../../src/domain/program.ts';
-import { eventually, installSandbox, startTestService, type TestService } from '../support/service.ts';
+import { eventually, startWithSandboxSalesforce, type TestService } from '../support/service.ts';
 
 /**
  * Tiers that move, against a sandbox Salesforce: a program pays gold partners 15% instead of 10% and
@@ -29,16 +29,7 @@ describe('tiers that move, end to end with Salesforce', () => {
   let svc: TestService;
 
   beforeAll(async () => {
-    salesforce = createSalesforceSandbox({ ...CLIENT, outboundRetryMs: 100, outboundBatchDelayMs: 10 });
-    const { url } = await salesforce.listen(0);
-    svc = await startTestService({
-      SALESFORCE_CLIENT_ID: CLIENT.clientId,
-      SALESFORCE_CLIENT_SECRET: CLIENT.clientSecret,
-      SALESFORCE_LOGIN_URL: url,
-      SANDBOX: 'off',
-    });
-    salesforce.setOutboundUrl(`${svc.url}/webhooks/salesforce`);
-    await installSandbox(svc, 'salesforce');
+    ({ salesforce, svc } = await startWithSandboxSalesforce(CLIENT));
   });
   afterAll(async () => {
     await svc?.stop();

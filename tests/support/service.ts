@@ -3,6 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../connectors/hubspot/sandbox/index.ts';
 import type { CrmKind } from '../../connectors/registry.ts';
+import {
+  createSalesforceSandbox,
+  type SalesforceSandbox,
+  type SalesforceSandboxOptions,
+} from '../../connectors/salesforce/sandbox/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { installThroughOAuth, startService, type RunningService } from '../../src/main.ts';
@@ -103,6 +108,26 @@ export async function startWithSandboxHubSpot(
   });
   hubspot.setWebhookUrl(`${svc.url}/webhooks/hubspot`);
   return { hubspot, svc, installationId: await installSandbox(svc) };
+}
+
+/**
+ * A sandbox Salesforce org sending its Outbound Messages to a service connected to it and to no other
+ * CRM, fast retries and batching, and the org installed.
+ */
+export async function startWithSandboxSalesforce(
+  client: { clientId: string; clientSecret: string },
+  sandboxOptions: Omit<SalesforceSandboxOptions, 'clientId' | 'clientSecret'> = {},
+): Promise<{ salesforce: SalesforceSandbox; svc: TestService; installationId: string }> {
+  const salesforce = createSalesforceSandbox({ ...client, outboundRetryMs: 100, outboundBatchDelayMs: 10, ...sandboxOptions });
+  const { url } = await salesforce.listen(0);
+  const svc = await startTestService({
+    SALESFORCE_CLIENT_ID: client.clientId,
+    SALESFORCE_CLIENT_SECRET: client.clientSecret,
+    SALESFORCE_LOGIN_URL: url,
+    SANDBOX: 'off',
+  });
+  salesforce.setOutboundUrl(`${svc.url}/webhooks/salesforce`);
+  return { salesforce, svc, installationId: await installSandbox(svc, 'salesforce') };
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
