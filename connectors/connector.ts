@@ -108,6 +108,11 @@ export interface CrmSession {
    * the CRM's standard source fields (HubSpot deal properties such as a team's own "Deal source").
    */
   dealSourceFields?(): readonly string[];
+  /**
+   * Account fields the installation's eligibility mapping reads, fetched with every company besides
+   * the connector's own (a Salesforce org's `NPS__c`); their raw values come back in `CrmCompany.fields`.
+   */
+  eligibilityFields?(): readonly string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,6 +231,18 @@ export interface CrmCompany {
   openEscalations: number | null;
   ownerId: string | null;
   modifiedAt: string;
+  /** Raw values of the session's `eligibilityFields()`, by field name; absent or null when empty. */
+  fields?: Record<string, string | number | boolean | null>;
+}
+
+/** One account (company) field as the CRM's schema describes it, for eligibility mapping. */
+export interface CrmAccountField {
+  /** API name: `NPS__c`, `referloop_nps`. */
+  name: string;
+  label: string;
+  kind: 'number' | 'date' | 'choice' | 'text' | 'other';
+  /** The values a picklist / enumeration allows; empty for other kinds. */
+  options: string[];
 }
 
 export interface CrmDeal {
@@ -406,6 +423,8 @@ export interface CrmClient {
   ownerEmails(ownerIds: string[]): Promise<Record<string, { email: string; name: string | null }>>;
   /** The company currency and every exchange rate the CRM keeps, for deals in other currencies. */
   currencies(): Promise<CrmCurrencies>;
+  /** The account (company) fields the CRM has: Salesforce's Account describe, HubSpot's company properties. */
+  describeAccountFields(): Promise<CrmAccountField[]>;
 }
 
 export interface CrmClientDeps {

@@ -20,7 +20,15 @@ import type {
   WriteOutcome,
 } from '../connector.ts';
 import type { FakeAuth } from './oauth.ts';
-import { normalizeDomain, normalizeEmail, type FakeState, type StoredCompany, type StoredDeal, type StoredPerson } from './state.ts';
+import {
+  normalizeDomain,
+  normalizeEmail,
+  standardFieldValue,
+  type FakeState,
+  type StoredCompany,
+  type StoredDeal,
+  type StoredPerson,
+} from './state.ts';
 
 /** Generous, so tests never wait unless they set a tighter `rateLimit`. */
 export const FAKE_RATE_LIMIT: RateLimit = { points: 1_000, durationMs: 1_000 };
@@ -61,8 +69,10 @@ const copy = <T>(value: T): T => structuredClone(value);
 function person({ deleted: _, ...record }: StoredPerson): CrmPerson {
   return copy(record);
 }
-function company({ deleted: _, ...record }: StoredCompany): CrmCompany {
-  return copy(record);
+/** `mapped`: the session's eligibility fields, read from the company's own values or the standard columns. */
+function company({ deleted: _, ...record }: StoredCompany, mapped: readonly string[] = []): CrmCompany {
+  const fields = Object.fromEntries(mapped.map((name) => [name, record.fields?.[name] ?? standardFieldValue(record, name) ?? null]));
+  return copy({ ...record, fields });
 }
 function deal({ deleted: _, ...record }: StoredDeal): CrmDeal {
   return copy(record);
@@ -93,6 +103,7 @@ function decodeCursor(value: string): Cursor {
 export function createFakeClient(context: FakeClientContext, session: CrmSession, deps: CrmClientDeps): CrmClient {
   const { state } = context;
   const bucket = `fake:${session.accountId}`;
+  const mapped = () => session.eligibilityFields?.() ?? [];
   let refreshing: Promise<void> | null = null;
 
   async function refresh(): Promise<void> {
@@ -228,7 +239,7 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
           found.companyIds.push(match.id);
           found.modifiedAt = state.stamp();
         }
-        return { key: r.key, person: person(found), created: created.has(found.id), company: match ? company(match) : null };
+        return { key: r.key, person: person(found), created: created.has(found.id), company: match ? company(match, mapped()) : null };
       });
     },
 
@@ -241,7 +252,7 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
     async findCompaniesByDomain(domains: string[]): Promise<CrmCompany[]> {
       if (!domains.length) return [];
       await call('findCompaniesByDomain');
-      return companiesByDomain(domains).map(company);
+      return companiesByDomain(domains).map((c) => company(c, mapped()));
     },
 
     async getPeople(objectType, ids) {
@@ -254,7 +265,7 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
       const wanted = unique(ids);
       const live = (id: string) => state.live('company', id) as StoredCompany | undefined;
       return {
-        records: wanted.flatMap((id) => (live(id) ? [company(live(id) as StoredCompany)] : [])),
+        records: wanted.flatMap((id) => (live(id) ? [company(live(id) as StoredCompany, mapped())] : [])),
         gone: wanted.filter((id) => !live(id)).map((id) => ({ objectType: 'company' as const, id })),
       };
     },
@@ -339,6 +350,11 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
     async currencies() {
       await call('currencies');
       return copy(state.currencies);
+    },
+
+    async describeAccountFields() {
+      await call('describeAccountFields');
+      return copy(state.accountFields);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { CrmError } from '../connector.ts';
 import type {
+  CrmAccountField,
   CrmCompany,
   CrmCurrencies,
   CrmConnector,
@@ -86,6 +87,8 @@ export interface NewCompany {
   healthScore?: number | null;
   openEscalations?: number | null;
   ownerId?: string | null;
+  /** Values of fields added with `addAccountField` (an org's own `NPS__c`). */
+  fields?: Record<string, string | number | boolean | null>;
 }
 
 export interface NewDeal {
@@ -152,6 +155,8 @@ export interface FakeCrm {
   addOwner(owner: Owner): void;
   /** The account's company currency and exchange rates, as `CrmClient.currencies()` will return them. */
   setCurrencies(currencies: CrmCurrencies): void;
+  /** A company field the account's admin created (what `describeAccountFields` then lists). */
+  addAccountField(field: CrmAccountField): void;
 
   // Events ---------------------------------------------------------------------------------
   /** The events the changes since the last call would have sent, oldest first; clears them. */
@@ -263,6 +268,7 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
       openEscalations: input.openEscalations ?? null,
       ownerId: input.ownerId ?? null,
       modifiedAt: state.stamp(),
+      ...(input.fields ? { fields: structuredClone(input.fields) } : {}),
       deleted: false,
     };
     state.companies.set(record.id, record);
@@ -453,6 +459,9 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
 
     addOwner: (owner) => {
       state.owners.set(owner.id, { ...owner });
+    },
+    addAccountField: (field) => {
+      state.accountFields.push(structuredClone(field));
     },
     setCurrencies: (currencies) => {
       state.currencies = structuredClone(currencies);

@@ -1,4 +1,5 @@
 import type {
+  CrmAccountField,
   CrmChange,
   CrmCompany,
   CrmCurrencies,
@@ -98,6 +99,30 @@ export function normalizeDomain(value: string): string {
     .replace(/[/?#].*$/, '');
 }
 
+/**
+ * The fake's standard company fields, named as its records read them (`nps` is `CrmCompany.nps`),
+ * so a mapping detected from them reads the same facts as the connector's own.
+ */
+export const STANDARD_ACCOUNT_FIELDS: readonly CrmAccountField[] = [
+  { name: 'nps', label: 'NPS', kind: 'number', options: [] },
+  { name: 'customer_since', label: 'Customer since', kind: 'date', options: [] },
+  { name: 'health_score', label: 'Health score', kind: 'number', options: [] },
+  { name: 'open_escalations', label: 'Open escalations', kind: 'number', options: [] },
+  { name: 'lifecycle_stage', label: 'Lifecycle stage', kind: 'choice', options: ['lead', 'opportunity', 'customer', 'evangelist'] },
+];
+
+/** A standard field's value on a stored company, or undefined for a field the fake has no column for. */
+export function standardFieldValue(company: CrmCompany, name: string): string | number | null | undefined {
+  const values: Record<string, string | number | null> = {
+    nps: company.nps,
+    customer_since: company.customerSince,
+    health_score: company.healthScore,
+    open_escalations: company.openEscalations,
+    lifecycle_stage: company.lifecycleStage,
+  };
+  return values[name];
+}
+
 export class FakeState {
   readonly people = new Map<string, StoredPerson>();
   readonly companies = new Map<string, StoredCompany>();
@@ -108,6 +133,8 @@ export class FakeState {
   readonly stages: PipelineStage[];
   /** A single-currency account until a test sets rates. */
   currencies: CrmCurrencies = { companyCurrency: 'USD', rates: [], limitation: null };
+  /** The company fields the fake CRM's schema has: its standard ones until a test adds its own. */
+  readonly accountFields: CrmAccountField[] = STANDARD_ACCOUNT_FIELDS.map((f) => structuredClone(f));
   /** Events the changes so far would send, oldest first, until a test takes them. */
   readonly pending: CrmEvent[] = [];
   private nextId = 1;

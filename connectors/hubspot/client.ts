@@ -3,6 +3,7 @@ import { Client } from '@hubspot/api-client';
 import { CrmError } from '../connector.ts';
 import type {
   ChangedRecords,
+  CrmAccountField,
   CrmClient,
   CrmClientDeps,
   CrmCompany,
@@ -34,6 +35,7 @@ import {
   normalizeDomain,
   normalizeEmail,
   stageKey,
+  toAccountField,
   toCompany,
   toDeal,
   toPerson,
@@ -42,6 +44,7 @@ import {
   type HsObject,
   type HsObjectType,
   type HsPipeline,
+  type HsProperty,
   type HsUpdate,
 } from './map.ts';
 import { provisionReferloop, type SchemaObjectType } from './provision.ts';
@@ -75,6 +78,7 @@ const paths = {
   associateDefault: (from: HsObjectType, to: HsObjectType) => `/crm/v4/associations/${from}/${to}/batch/associate/default`,
   pipelines: (type: 'deals') => `/crm/v3/pipelines/${type}`,
   propertyGroups: (type: SchemaObjectType) => `/crm/v3/properties/${type}/groups`,
+  properties: (type: SchemaObjectType) => `/crm/v3/properties/${type}`,
   propertiesBatch: (type: SchemaObjectType, op: 'read' | 'create') => `/crm/v3/properties/${type}/batch/${op}`,
   owner: (ownerId: string) => `/crm/v3/owners/${encodeURIComponent(ownerId)}`,
   accountDetails: '/account-info/v3/details',
@@ -483,6 +487,20 @@ export class HubSpotClient implements CrmClient {
     return emails.length ? [...(await this.peopleByEmail(emails)).values()] : [];
   }
 
+  /** The installation's eligibility properties (a portal's own NPS property), read with every company. */
+  private mappedCompanyProperties(): readonly string[] {
+    return this.session.eligibilityFields?.() ?? [];
+  }
+
+  private companyProperties(): string[] {
+    return unique([...COMPANY_PROPERTIES, ...this.mappedCompanyProperties()]);
+  }
+
+  async describeAccountFields(): Promise<CrmAccountField[]> {
+    const { body } = await this.request<{ results: HsProperty[] }>('GET', paths.properties('companies'));
+    return body.results.map(toAccountField);
+  }
+
   async findCompaniesByDomain(domains: string[]): Promise<CrmCompany[]> {
     const wanted = unique(domains.map(normalizeDomain).filter(Boolean));
     const found: HsObject[] = [];
@@ -492,11 +510,11 @@ export class HubSpotClient implements CrmClient {
           // IN values must be lowercase (https://developers.hubspot.com/docs/api/crm/search); normalizeDomain lowercases.
           filterGroups: [{ filters: [{ propertyName: 'domain', operator: 'IN', values: chunk }] }],
           sorts: [],
-          properties: COMPANY_PROPERTIES,
+          properties: this.companyProperties(),
         })),
       );
     }
-    return [...new Map(found.map((c) => [c.id, toCompany(c)])).values()];
+    return [...new Map(found.map((c) => [c.id, toCompany(c, this.mappedCompanyProperties())])).values()];
   }
 
   async getPeople(objectType: 'contact' | 'lead', ids: string[]): Promise<{ records: CrmPerson[]; gone: CrmGone[] }> {
@@ -519,11 +537,11 @@ export class HubSpotClient implements CrmClient {
   }
 
   async getCompanies(ids: string[]): Promise<{ records: CrmCompany[]; gone: CrmGone[] }> {
-    const { records } = await this.readBatch('companies', ids, COMPANY_PROPERTIES);
+    const { records } = await this.readBatch('companies', ids, this.companyProperties());
     const byId = new Map(records.map((r) => [r.id, r]));
     const wanted = unique(ids);
     return {
-      records: wanted.flatMap((id) => (byId.has(id) ? [toCompany(byId.get(id) as HsObject)] : [])),
+      records: wanted.flatMap((id) => (byId.has(id) ? [toCompany(byId.get(id) as HsObject, this.mappedCompanyProperties())] : [])),
       gone: wanted.filter((id) => !byId.has(id)).map((id) => ({ objectType: 'company', id })),
     };
   }

@@ -1,6 +1,6 @@
 import { decimalToMinorUnits, minorUnitsToDecimal } from '../../src/domain/money.ts';
 import { CrmError } from '../connector.ts';
-import type { CrmCompany, CrmDeal, CrmPerson, CrmWrite, PipelineStage } from '../connector.ts';
+import type { CrmAccountField, CrmCompany, CrmDeal, CrmPerson, CrmWrite, PipelineStage } from '../connector.ts';
 
 /** HubSpot records ↔ the normalized records of connector.ts. Pure functions, no I/O. */
 
@@ -152,7 +152,8 @@ export function toPerson(contact: HsObject, companyIds: string[]): CrmPerson {
   };
 }
 
-export function toCompany(company: HsObject): CrmCompany {
+/** `mapped`: the installation's eligibility properties, whose raw values go into `fields`. */
+export function toCompany(company: HsObject, mapped: readonly string[] = []): CrmCompany {
   const lifecycleStage = prop(company, 'lifecyclestage');
   const domain = prop(company, 'domain');
   return {
@@ -167,6 +168,33 @@ export function toCompany(company: HsObject): CrmCompany {
     openEscalations: number(prop(company, RL.openEscalations)),
     ownerId: prop(company, 'hubspot_owner_id'),
     modifiedAt: prop(company, 'hs_lastmodifieddate') ?? company.updatedAt ?? new Date(0).toISOString(),
+    fields: Object.fromEntries(mapped.map((name) => [name, prop(company, name)])),
+  };
+}
+
+/** A property as https://developers.hubspot.com/docs/api/crm/properties lists it. */
+export interface HsProperty {
+  name: string;
+  label: string;
+  type: string;
+  options?: { value: string; hidden?: boolean }[];
+}
+
+const PROPERTY_KINDS: Record<string, CrmAccountField['kind']> = {
+  number: 'number',
+  date: 'date',
+  datetime: 'date',
+  enumeration: 'choice',
+  string: 'text',
+};
+
+export function toAccountField(p: HsProperty): CrmAccountField {
+  const kind = PROPERTY_KINDS[p.type] ?? 'other';
+  return {
+    name: p.name,
+    label: p.label,
+    kind,
+    options: kind === 'choice' ? (p.options ?? []).filter((o) => !o.hidden).map((o) => o.value) : [],
   };
 }
 

@@ -26,6 +26,7 @@ import {
   accountFieldList,
   normalizeDomain,
   opportunityFieldList,
+  toAccountField,
   toCompany,
   toDeal,
   toIsoInstant,
@@ -329,6 +330,9 @@ export function createSalesforceClient(
     return out;
   }
 
+  /** The installation's eligibility fields; their names were checked against the Account describe when mapped. */
+  const mapped = () => session.eligibilityFields?.() ?? [];
+
   function orgShape(): Promise<OrgShape> {
     let shape = cache.shapes.get(session.accountId);
     if (!shape) {
@@ -395,11 +399,11 @@ export function createSalesforceClient(
       const wanted = new Set(domains.map(normalizeDomain).filter((d): d is string => d !== null));
       const like = (d: string) => `Website LIKE ${likeContains(d)}`;
       const soqls = chunkForSoql([...wanted], (d) => `${like(d)} OR `).map(
-        (c) => `SELECT ${accountFieldList(settings).join(', ')} FROM Account WHERE ${c.map(like).join(' OR ')}`,
+        (c) => `SELECT ${accountFieldList(settings, mapped()).join(', ')} FROM Account WHERE ${c.map(like).join(' OR ')}`,
       );
       const rows = (await compositeQueries(soqls)).flatMap((r) => r.records);
       // LIKE also matches look-alikes (notacme.com): keep exact domains only.
-      return rows.map((row) => toCompany(row, settings)).filter((c) => c.domain !== null && wanted.has(c.domain));
+      return rows.map((row) => toCompany(row, settings, mapped())).filter((c) => c.domain !== null && wanted.has(c.domain));
     },
 
     async ensureReferees(referees: RefereeToEnsure[]): Promise<EnsuredReferee[]> {
@@ -464,8 +468,11 @@ export function createSalesforceClient(
     },
 
     async getCompanies(ids) {
-      const { rows, missing } = await byIds('Account', accountFieldList(settings), ids);
-      return { records: rows.map((r) => toCompany(r, settings)), gone: missing.map((id) => ({ objectType: 'company' as const, id })) };
+      const { rows, missing } = await byIds('Account', accountFieldList(settings, mapped()), ids);
+      return {
+        records: rows.map((r) => toCompany(r, settings, mapped())),
+        gone: missing.map((id) => ({ objectType: 'company' as const, id })),
+      };
     },
 
     async getDeals(ids) {
@@ -626,6 +633,11 @@ export function createSalesforceClient(
           .filter((r) => typeof r.Email === 'string')
           .map((r) => [String(r.Id), { email: String(r.Email), name: typeof r.Name === 'string' ? r.Name : null }]),
       );
+    },
+
+    async describeAccountFields() {
+      const described = await call(() => conn.describe('Account'));
+      return described.fields.map((f) => toAccountField(f));
     },
 
     async currencies() {

@@ -1,5 +1,5 @@
 import { decimalToMinorUnits } from '../../src/domain/money.ts';
-import type { CrmCompany, CrmDeal, CrmPerson } from '../connector.ts';
+import type { CrmAccountField, CrmCompany, CrmDeal, CrmPerson } from '../connector.ts';
 import { toId18 } from './ids.ts';
 import type { SalesforceSettings } from './settings.ts';
 
@@ -30,9 +30,10 @@ export const LEAD_FIELDS = [
   'SystemModstamp',
 ];
 
-export function accountFieldList(settings: SalesforceSettings): string[] {
+/** `mapped`: the installation's eligibility fields, read besides the configured ones. */
+export function accountFieldList(settings: SalesforceSettings, mapped: readonly string[] = []): string[] {
   const extra = Object.values(settings.accountFields).filter((f): f is string => Boolean(f));
-  return [...new Set(['Id', 'Name', 'Website', 'Type', 'OwnerId', 'SystemModstamp', ...extra])];
+  return [...new Set(['Id', 'Name', 'Website', 'Type', 'OwnerId', 'SystemModstamp', ...extra, ...mapped])];
 }
 
 /** Won/closed come from IsWon/IsClosed, which Salesforce derives from the stage's metadata. */
@@ -107,7 +108,7 @@ export function toPerson(objectType: 'contact' | 'lead', row: SfRow): CrmPerson 
   return person;
 }
 
-export function toCompany(row: SfRow, settings: SalesforceSettings): CrmCompany {
+export function toCompany(row: SfRow, settings: SalesforceSettings, mapped: readonly string[] = []): CrmCompany {
   const f = settings.accountFields;
   const customerSince = f.customerSince ? str(row[f.customerSince]) : null;
   return {
@@ -123,6 +124,39 @@ export function toCompany(row: SfRow, settings: SalesforceSettings): CrmCompany 
     openEscalations: f.openEscalations ? num(row[f.openEscalations]) : null,
     ownerId: id(row.OwnerId),
     modifiedAt: toIsoInstant(row.SystemModstamp),
+    fields: Object.fromEntries(mapped.map((name) => [name, fieldValue(row[name])])),
+  };
+}
+
+const fieldValue = (v: unknown): string | number | boolean | null =>
+  typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) ? v : null;
+
+const FIELD_KINDS: Record<string, CrmAccountField['kind']> = {
+  double: 'number',
+  int: 'number',
+  long: 'number',
+  percent: 'number',
+  currency: 'number',
+  date: 'date',
+  datetime: 'date',
+  picklist: 'choice',
+  string: 'text',
+  textarea: 'text',
+};
+
+/** An Account describe's field (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_sobject_describe.htm). */
+export function toAccountField(f: {
+  name: string;
+  label: string;
+  type: string;
+  picklistValues?: { value: string; active: boolean }[] | null;
+}): CrmAccountField {
+  const kind = FIELD_KINDS[f.type] ?? 'other';
+  return {
+    name: f.name,
+    label: f.label,
+    kind,
+    options: kind === 'choice' ? (f.picklistValues ?? []).filter((v) => v.active).map((v) => v.value) : [],
   };
 }
 

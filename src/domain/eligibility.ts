@@ -66,6 +66,9 @@ function evaluateRule(account: AccountFacts, rule: EligibilityRule, today: DateO
       if (!stage) return missing('lifecycle stage');
       // CRMs differ in case ('customer' in HubSpot, 'Customer' in Salesforce picklists).
       const allowed = rule.stages.some((s) => s.toLowerCase() === stage.toLowerCase());
+      // 'customer' also stands for every value the installation's mapping says means customer ("Customer - Direct").
+      const mappedCustomer = !allowed && account.isCustomer && rule.stages.some((s) => s.toLowerCase() === 'customer');
+      if (mappedCustomer) return outcome(true, `lifecycle stage is ${stage}, which means customer`);
       return allowed
         ? outcome(true, `lifecycle stage is ${stage}`)
         : outcome(false, `lifecycle stage is ${stage}, not ${rule.stages.join(' or ')}`);

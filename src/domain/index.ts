@@ -7,5 +7,6 @@ export * from './submission.ts';
 export * from './attribution.ts';
 export * from './rewards.ts';
 export * from './eligibility.ts';
+export * from './eligibility-fields.ts';
 export * from './simulation.ts';
 export * from './compare.ts';

@@ -3,13 +3,14 @@ import type { JobQueue } from '../jobs/queue.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { accountEligibility } from '../use-cases/account-eligibility.ts';
 import { changeInstallationStageMapping } from '../use-cases/change-stage-mapping.ts';
+import { changeEligibilityFields } from '../use-cases/eligibility-fields.ts';
 import { installationCurrencies } from '../use-cases/installation-currencies.ts';
 import { replayEvents } from '../use-cases/replay-events.ts';
 import { principalOf } from './auth.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
 import { installationIds, requestedInstallationId, resolveInstallation } from './installation-scope.ts';
-import { dealSourcesSchema, replaySchema, stageMappingSchema } from './schemas.ts';
-import { installationView } from './views.ts';
+import { dealSourcesSchema, eligibilityFieldsSchema, replaySchema, stageMappingSchema } from './schemas.ts';
+import { eligibilityFieldsView, installationView } from './views.ts';
 import { requestContext } from './request-context.ts';
 
 /** Installations, accounts' eligibility, reports, and the operator's tools (dead letters, replay). */
@@ -61,6 +62,29 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
       });
     });
     res.json(installationView(store.installations.get(installation.id)!));
+  });
+
+  /** The account fields eligibility reads: detected at install, changed here, each checked against the CRM's schema. */
+  router.get('/installations/:id/eligibility-fields', (req, res) => {
+    const installation = resolveInstallation(store, req.params.id, principalOf(res));
+    res.json(eligibilityFieldsView(installation.id, store.installations.settings(installation).eligibilityFields ?? null));
+  });
+
+  router.put('/installations/:id/eligibility-fields', async (req, res) => {
+    const installation = resolveInstallation(store, req.params.id, principalOf(res));
+    const requested = parseInput(eligibilityFieldsSchema, req.body);
+    const result = await changeEligibilityFields(requestContext(ctx, res), installation, requested, 'admin');
+    if (result.outcome === 'crm_unavailable') {
+      throw new ApiError('unavailable', `The CRM could not describe its account fields (${result.reason}), so nothing was changed.`, {
+        retryAfterSeconds: Math.ceil((result.retryAfterMs ?? 5_000) / 1000),
+      });
+    }
+    if (result.outcome === 'refused') {
+      throw new ApiError('invalid_input', `The eligibility fields were not changed: ${result.problems.map((p) => p.reason).join('; ')}.`, {
+        issues: result.problems.map((p) => ({ field: p.field, message: p.reason })),
+      });
+    }
+    res.json(eligibilityFieldsView(installation.id, result.mapping));
   });
 
   router.post('/installations/:id/reconcile', async (req, res) => {

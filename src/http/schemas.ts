@@ -109,6 +109,26 @@ export const dealSourcesSchema = z.strictObject({
     .max(10, 'at most 10 fields'),
 });
 
+/** A CRM field's API name (`NPS__c`, `referloop_nps`); nothing else can reach a SOQL select list. */
+const accountFieldName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/, 'give the field API name (letters, digits and underscores)');
+
+/** The account fields eligibility reads; null: the installation has no such field and its rule sees no value. */
+export const eligibilityFieldsSchema = z.strictObject({
+  nps: accountFieldName.nullable(),
+  customerSince: accountFieldName.nullable(),
+  healthScore: accountFieldName.nullable(),
+  openEscalations: accountFieldName.nullable(),
+  accountType: z
+    .strictObject({
+      field: accountFieldName,
+      customerValues: z.array(z.string().trim().min(1).max(255)).min(1, 'name at least one value that means customer').max(50),
+    })
+    .nullable(),
+});
+
 export const replaySchema = z.object({
   since: z.iso.datetime({ offset: true, error: 'expected an ISO date-time' }),
   installationId: id.optional(),

@@ -1,4 +1,5 @@
 import { defaultDealSourceMapping, type DealSourceMapping } from '../domain/deal-source.ts';
+import type { EligibilityFieldMapping } from '../domain/eligibility-fields.ts';
 import { toMajorUnits } from '../domain/money.ts';
 import type { Store } from '../store/index.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
@@ -23,6 +24,14 @@ export function installationView(row: InstallationRow) {
     provisioning: settings.provisioning ?? null,
     createdAt: row.createdAt,
   };
+}
+
+/**
+ * `fields` null: the installation predates field mappings, and eligibility reads the connector's own
+ * fields until an admin sets a mapping.
+ */
+export function eligibilityFieldsView(installationId: string, mapping: EligibilityFieldMapping | null) {
+  return { installationId, fields: mapping };
 }
 
 export function referrerView(row: ReferrerRow) {

@@ -6,6 +6,7 @@ import type { Cipher } from './crypto.ts';
 import type { Db } from './db.ts';
 import { installations } from './schema.ts';
 import type { DealSourceMapping } from '../domain/deal-source.ts';
+import { mappedFieldNames, type EligibilityFieldMapping } from '../domain/eligibility-fields.ts';
 
 export type InstallationRow = typeof installations.$inferSelect;
 
@@ -20,6 +21,8 @@ export interface InstallationSettings {
   provisioning?: { created: string[]; existing: string[]; missing: string[]; at: string };
   /** How this installation reads who sourced a deal; absent: the CRM's defaults (domain deal-source.ts). */
   dealSources?: DealSourceMapping;
+  /** The account fields eligibility reads (domain eligibility-fields.ts); detected at install, changed through the API. */
+  eligibilityFields?: EligibilityFieldMapping;
 }
 
 export function installationsRepo(db: Db, cipher: Cipher) {
@@ -143,6 +146,10 @@ export function installationsRepo(db: Db, cipher: Cipher) {
         saveTokens: async (tokens) => this.saveTokens(row.id, { ...this.tokens(this.get(row.id) ?? row), ...tokens }, now()),
         markDisconnected: async (reason) => this.markDisconnected(row.id, reason, now()),
         dealSourceFields: () => (this.settings(this.get(row.id) ?? row).dealSources?.fields ?? []).map((f) => f.field),
+        eligibilityFields: () => {
+          const mapping = this.settings(this.get(row.id) ?? row).eligibilityFields;
+          return mapping ? mappedFieldNames(mapping) : [];
+        },
       };
     },
   };

@@ -4,6 +4,7 @@ import type { CrmKind } from '../../connectors/registry.ts';
 import { defaultProgram } from '../domain/program.ts';
 import { defaultStageMapping, stageLabels } from '../domain/referral-lifecycle.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
+import { detectInstallationEligibilityFields } from './eligibility-fields.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 
 const STATE_TTL_MS = 10 * 60_000;
@@ -87,5 +88,6 @@ export async function connectInstallation(
     { stageMapping: mapping, stageLabels: stageLabels(stages), provisioning: { ...report, at: now.toISOString() } },
     now,
   );
+  await detectInstallationEligibilityFields(ctx, client, row);
   return { installation: store.installations.get(row.id)!, created };
 }

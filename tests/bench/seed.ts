@@ -48,6 +48,7 @@ function sandboxBackedClient(hubspot: HubSpotSandbox): CrmClient {
     ownerEmails: async () => ({}),
     currencies: async () => ({ companyCurrency: 'USD', rates: [], limitation: null }),
     getCompanies: unsupported('getCompanies'),
+    describeAccountFields: unsupported('describeAccountFields'),
     changedSince: unsupported('changedSince'),
     addTimelineNote: unsupported('addTimelineNote'),
     async ensureReferees(referees: RefereeToEnsure[]): Promise<EnsuredReferee[]> {

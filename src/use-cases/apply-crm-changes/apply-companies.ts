@@ -1,6 +1,7 @@
 import type { CrmClient, CrmCompany, CrmWrite } from '../../../connectors/connector.ts';
 import { toDateOnly } from '../../domain/dates.ts';
 import { becameEligible, evaluateEligibility } from '../../domain/eligibility.ts';
+import { accountFactsThrough } from '../../domain/eligibility-fields.ts';
 import { programNotice } from '../../notify/notices.ts';
 import type { UseCaseContext } from '../../ports/context.ts';
 import type { InstallationRow } from '../../store/installations.repo.ts';
@@ -40,7 +41,10 @@ export async function applyCompanies(
 function eligibilityChange(ctx: UseCaseContext, installation: InstallationRow, company: CrmCompany) {
   const program = ctx.store.programs.currentDefault(installation.id)?.program;
   if (!program) return null;
-  const result = evaluateEligibility(company, program.eligibility.rules, toDateOnly(ctx.now().toISOString()));
+  // Read through the installation's field mapping; installations from before mappings existed keep the connector's reading.
+  const mapping = ctx.store.installations.settings(ctx.store.installations.get(installation.id) ?? installation).eligibilityFields;
+  const facts = mapping ? accountFactsThrough(mapping, company.fields ?? {}) : company;
+  const result = evaluateEligibility(facts, program.eligibility.rules, toDateOnly(ctx.now().toISOString()));
   const previous = ctx.store.audit.decisionsFor(installation.id, 'company', company.id).find((d) => d.kind === 'eligibility');
   const before = (previous?.outcome as { eligible: boolean; summary: string } | undefined) ?? null;
   if (before && before.eligible === result.eligible && before.summary === result.summary) return null;
