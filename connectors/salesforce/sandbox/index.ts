@@ -6,6 +6,7 @@ import { SandboxOAuth, type Reply } from './oauth.ts';
 import { OutboundMessenger, type DeliveredMessage } from './outbound.ts';
 import { RestApi } from './rest.ts';
 import { OrgStore, SfFailure, notFound, sfDateTime, type SfRecord } from './store.ts';
+import { customField, type FieldType } from './schema.ts';
 
 export interface SalesforceSandboxOptions {
   clientId?: string;
@@ -244,6 +245,11 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
     updateRecord: (input: { sobject: string; id: string; fields: Record<string, unknown> }): SfRecord =>
       commit(() => store.update(input.sobject, input.id, input.fields)),
     deleteRecord: (input: { sobject: string; id: string }): void => commit(() => store.delete(input.sobject, input.id)),
+    /** Setup → Object Manager → Fields & Relationships → New: a custom field, from then on in describe, SOQL and writes. */
+    addCustomField: (input: { sobject: string; name: string; type: FieldType; label?: string; picklistValues?: string[] }): void => {
+      if (!input.name.endsWith('__c')) throw new Error(`custom field names end in __c: ${input.name}`);
+      store.addField(input.sobject, customField(input.name, input.type, input));
+    },
     /** Setup → Manage Currencies: an active currency with its rate against the corporate one (units per corporate unit). */
     addCurrency: (input: { isoCode: string; conversionRate: number }): SfRecord =>
       commit(() => {

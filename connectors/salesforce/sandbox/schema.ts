@@ -106,6 +106,11 @@ function field(name: string, type: FieldType, o: FieldOptions = {}): FieldDef {
   };
 }
 
+/** A custom field an org's admin created in Setup (`NPS__c`), with the label they gave it. */
+export function customField(name: string, type: FieldType, o: { label?: string; picklistValues?: string[] } = {}): FieldDef {
+  return field(name, type, { ...(o.label ? { label: o.label } : {}), picklistValues: o.picklistValues ?? [] });
+}
+
 const system = (name: string, type: FieldType, o: FieldOptions = {}) => field(name, type, { createable: false, updateable: false, ...o });
 const lookup = (name: string, referenceTo: string[], childRelationshipName: string | null, o: FieldOptions = {}) =>
   field(name, 'reference', { referenceTo, childRelationshipName, ...o });

@@ -154,6 +154,13 @@ export class OrgStore {
     if (notify) this.changes.push({ sobject, id });
   }
 
+  addField(sobject: string, field: FieldDef): void {
+    const def = this.requireDef(sobject);
+    if (this.fieldDef(def, field.name))
+      throw new SfFailure('DUPLICATE_DEVELOPER_NAME', `${sobject} already has a field ${field.name}`, 400, [field.name]);
+    def.fields.set(field.name, field);
+  }
+
   removeField(sobject: string, field: string): void {
     const def = this.objectDef(sobject);
     const f = def && this.fieldDef(def, field);
