@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CrmError, type CrmClient, type CrmObjectType } from '../../connectors/connector.ts';
+import { detectEligibilityFields } from '../../src/domain/eligibility-fields.ts';
 import { conversionOn, convertMinorUnits } from '../../src/domain/exchange.ts';
 import type { TestSession } from '../support/crm-session.ts';
 import type { RecordingLimiter } from '../support/rate-limiter.ts';
@@ -60,6 +61,18 @@ export function describeCrmClientConformance(name: string, start: () => Promise<
       expect(stages.filter((s) => s.isWon && !s.isClosed)).toEqual([]);
       for (const stage of stages)
         expect(stage).toMatchObject({ pipelineId: expect.any(String), stageId: expect.any(String), label: expect.any(String) });
+    });
+
+    it('describes its account fields so eligibility finds the customer values, and reads a mapped field with each company', async () => {
+      const detected = detectEligibilityFields(await t.client.describeAccountFields());
+      expect(detected.accountType?.customerValues.some((v) => /customer/i.test(v))).toBe(true);
+      const typeField = detected.accountType!.field;
+      const id = t.seed.company({ name: 'Mapped Fields Inc', domain: 'mapped-fields.example' });
+      t.session.mappedAccountFields = [typeField];
+      const { records } = await t.client.getCompanies([id]);
+      expect(records.map((c) => Object.keys(c.fields ?? {}))).toEqual([[typeField]]);
+      const [found] = await t.client.findCompaniesByDomain(['mapped-fields.example']);
+      expect(Object.keys(found?.fields ?? {})).toEqual([typeField]);
     });
 
     it('provisions idempotently: nothing is missing, and a second run creates nothing', async () => {
