@@ -104,6 +104,7 @@ export function accountFactsThrough(mapping: EligibilityFieldMapping, values: Re
   const value = (name: string | null) => (name ? values[name] : undefined);
   const type = textOf(value(mapping.accountType?.field ?? null));
   const customerSince = textOf(value(mapping.customerSince));
+  const isCustomer = type !== null && (mapping.accountType?.customerValues ?? []).some((c) => c.toLowerCase() === type.toLowerCase());
   return {
     nps: numberOf(value(mapping.nps)),
     // A date field reads 'YYYY-MM-DD'; a datetime an instant, or HubSpot's epoch milliseconds.
@@ -111,6 +112,7 @@ export function accountFactsThrough(mapping: EligibilityFieldMapping, values: Re
     healthScore: numberOf(value(mapping.healthScore)),
     openEscalations: numberOf(value(mapping.openEscalations)),
     lifecycleStage: type,
-    isCustomer: type !== null && (mapping.accountType?.customerValues ?? []).some((c) => c.toLowerCase() === type.toLowerCase()),
+    isCustomer,
+    stageMeansCustomer: isCustomer,
   };
 }

@@ -10,6 +10,8 @@ export interface AccountFacts {
   lifecycleStage?: string | null;
   openEscalations?: number | null;
   isCustomer: boolean;
+  /** The installation's field mapping says this stage (account type) value means customer ("Customer - Direct"). */
+  stageMeansCustomer?: boolean;
 }
 
 export interface RuleOutcome {
@@ -67,7 +69,7 @@ function evaluateRule(account: AccountFacts, rule: EligibilityRule, today: DateO
       // CRMs differ in case ('customer' in HubSpot, 'Customer' in Salesforce picklists).
       const allowed = rule.stages.some((s) => s.toLowerCase() === stage.toLowerCase());
       // 'customer' also stands for every value the installation's mapping says means customer ("Customer - Direct").
-      const mappedCustomer = !allowed && account.isCustomer && rule.stages.some((s) => s.toLowerCase() === 'customer');
+      const mappedCustomer = !allowed && account.stageMeansCustomer === true && rule.stages.some((s) => s.toLowerCase() === 'customer');
       if (mappedCustomer) return outcome(true, `lifecycle stage is ${stage}, which means customer`);
       return allowed
         ? outcome(true, `lifecycle stage is ${stage}`)

@@ -49,6 +49,18 @@ describe('evaluateEligibility with the default rules', () => {
     expect(r.reasons[2]).toEqual({ rule: 'min_health_score', passed: true, detail: 'no health score recorded, which this program allows' });
   });
 
+  it("passes a 'customer' stage rule for a value the installation's mapping says means customer, naming it", () => {
+    const mapped = { ...happy, lifecycleStage: 'Customer - Direct', stageMeansCustomer: true };
+    const r = evaluateEligibility(mapped, defaultEligibilityRules(), today);
+    expect(r.eligible).toBe(true);
+    expect(r.reasons[3]).toEqual({
+      rule: 'lifecycle_stage',
+      passed: true,
+      detail: 'lifecycle stage is Customer - Direct, which means customer',
+    });
+    expect(evaluateEligibility({ ...mapped, stageMeansCustomer: false }, defaultEligibilityRules(), today).eligible).toBe(false);
+  });
+
   it('matches the lifecycle stage regardless of case', () => {
     expect(evaluateEligibility({ ...happy, lifecycleStage: 'Customer' }, defaultEligibilityRules(), today).eligible).toBe(true);
   });
