@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
-import { eventually, installSandbox, startTestService, type TestService } from '../support/service.ts';
+import type { SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
+import { eventually, startWithSandboxSalesforce, type TestService } from '../support/service.ts';
 
 /**
  * A Salesforce org with its own NPS and customer-since fields on Account: Referloop finds them in
@@ -26,19 +26,11 @@ describe('Salesforce eligibility through the org’s own Account fields', () => 
   let installationId: string;
 
   beforeAll(async () => {
-    salesforce = createSalesforceSandbox({ ...CLIENT, outboundRetryMs: 100, outboundBatchDelayMs: 10 });
-    // What the org's admin built before installing Referloop.
-    salesforce.actions.addCustomField({ sobject: 'Account', name: 'NPS__c', type: 'double', label: 'NPS' });
-    salesforce.actions.addCustomField({ sobject: 'Account', name: 'Customer_Since__c', type: 'date', label: 'Customer Since' });
-    const { url } = await salesforce.listen(0);
-    svc = await startTestService({
-      SALESFORCE_CLIENT_ID: CLIENT.clientId,
-      SALESFORCE_CLIENT_SECRET: CLIENT.clientSecret,
-      SALESFORCE_LOGIN_URL: url,
-      SANDBOX: 'off',
-    });
-    salesforce.setOutboundUrl(`${svc.url}/webhooks/salesforce`);
-    installationId = await installSandbox(svc, 'salesforce');
+    ({ salesforce, svc, installationId } = await startWithSandboxSalesforce(CLIENT, {}, (org) => {
+      // What the org's admin built before installing Referloop.
+      org.actions.addCustomField({ sobject: 'Account', name: 'NPS__c', type: 'double', label: 'NPS' });
+      org.actions.addCustomField({ sobject: 'Account', name: 'Customer_Since__c', type: 'date', label: 'Customer Since' });
+    }));
   });
   afterAll(async () => {
     await svc?.stop();

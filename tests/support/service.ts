@@ -117,8 +117,11 @@ export async function startWithSandboxHubSpot(
 export async function startWithSandboxSalesforce(
   client: { clientId: string; clientSecret: string },
   sandboxOptions: Omit<SalesforceSandboxOptions, 'clientId' | 'clientSecret'> = {},
+  /** What the org's admin did before installing Referloop (custom fields, say). */
+  beforeInstall: (salesforce: SalesforceSandbox) => void = () => {},
 ): Promise<{ salesforce: SalesforceSandbox; svc: TestService; installationId: string }> {
   const salesforce = createSalesforceSandbox({ ...client, outboundRetryMs: 100, outboundBatchDelayMs: 10, ...sandboxOptions });
+  beforeInstall(salesforce);
   const { url } = await salesforce.listen(0);
   const svc = await startTestService({
     SALESFORCE_CLIENT_ID: client.clientId,
