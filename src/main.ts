@@ -277,6 +277,7 @@ export async function startService(config: Config, log: Logger, options: { http:
       },
       log,
       publicBaseUrl: config.publicBaseUrl,
+      signInLinkTtlMs: config.magicLinkTtlMs,
     }).start(NOTIFY_INTERVAL_MS);
     stops.unshift(async () => {
       sweeper.stop();

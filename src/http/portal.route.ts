@@ -7,7 +7,7 @@ import type { ReferralStatus } from '../domain/referral-lifecycle.ts';
 import type { RewardStatus } from '../domain/rewards.ts';
 import { verdictView } from '../domain/verdict.ts';
 import { validateEndpointUrl } from '../notify/endpoint-url.ts';
-import { referrerPortalLink } from '../notify/portal-link.ts';
+import { referrerPortalLink, signInLinkUrl } from '../notify/portal-link.ts';
 import { generateWebhookSecret } from '../notify/referrer-webhooks.ts';
 import { enqueueSignInLink } from '../notify/sign-in-link.ts';
 import { escapeHtml } from '../notify/templates.ts';
@@ -136,7 +136,7 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
             installationId,
             referrerId: referrer.id,
             tokenHash: hashToken(token),
-            url: `${referrerPortalLink(publicBaseUrl, installationId)}/link#${token}`,
+            url: signInLinkUrl(publicBaseUrl, installationId, token),
             expiresAt,
             minutes: Math.round(settings.magicLinkTtlMs / 60_000),
           },

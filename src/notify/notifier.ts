@@ -6,7 +6,7 @@ import type { WebhookEndpointRow } from '../store/referrer-webhook-endpoints.rep
 import type { EmailChannel } from './email.ts';
 import { enqueueEndpointDisabledNotice } from './enqueue.ts';
 import { emailMessageId, messageIdFor } from './message-id.ts';
-import { referrerPortalLink } from './portal-link.ts';
+import { signInLinkUrl } from './portal-link.ts';
 import { renderDigest, renderEmail, renderNote } from './templates.ts';
 import type { CrmPayload, EmailPayload, WebhookPayload } from './topics.ts';
 import { createWebhookChannel, type WebhookChannel } from './referrer-webhooks.ts';
@@ -39,6 +39,8 @@ export interface NotifierDeps {
   log: Logger;
   /** For the unsubscribe and portal links. */
   publicBaseUrl: string;
+  /** How long the sign-in link in a referrer email works (MAGIC_LINK_TTL_MINUTES, as for links asked for). */
+  signInLinkTtlMs?: number;
   policy?: Partial<DeliveryPolicy>;
 }
 
@@ -74,6 +76,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const policy: DeliveryPolicy = { ...DEFAULT_POLICY, ...deps.policy };
   const webhooks = deps.webhooks ?? createWebhookChannel({ allowPrivateEndpoints: deps.allowPrivateEndpoints ?? false });
   const baseUrl = deps.publicBaseUrl.replace(/\/+$/, '');
+  const signInLinkTtlMs = deps.signInLinkTtlMs ?? 15 * 60_000;
 
   function claimNext(now: Date): OutboxRow[] {
     const at = now.toISOString();
@@ -123,15 +126,15 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const latest = payloads[payloads.length - 1]!;
     const referrerId = rows[0]!.referrerId;
     let unsubscribeUrl: string | undefined;
+    let portalUrl: string | undefined;
     if (latest.audience === 'referrer' && referrerId) {
       // Read now, not at enqueue: an unsubscribe while a message waits (a digest) still counts.
       const referrer = outboxStore.emailPreferences(referrerId);
       if (!referrer) return { kind: 'suppressed', detail: 'referrer no longer exists' };
       if (referrer.emailOptOut) return { kind: 'suppressed', detail: 'referrer unsubscribed from email' };
       unsubscribeUrl = `${baseUrl}/unsubscribe/${encodeURIComponent(referrerId)}?key=${encodeURIComponent(referrer.accessKey)}`;
+      portalUrl = mintSignInLink(rows[0]!.installationId, referrerId, latest.to.email, now);
     }
-    // Every referrer email leads to the referrer's portal of this installation.
-    const portalUrl = latest.audience === 'referrer' ? referrerPortalLink(baseUrl, rows[0]!.installationId) : undefined;
     const digest = latest.digestAt !== undefined;
     const rendered = digest ? renderDigest(payloads, unsubscribeUrl, portalUrl) : renderEmail(latest, unsubscribeUrl, portalUrl);
     if (!deps.email) {
@@ -153,6 +156,24 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       headers: unsubscribeUrl ? { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {},
     });
     return { kind: 'delivered', detail: `SMTP ${response}` };
+  }
+
+  /**
+   * Every referrer email signs its reader in to this installation's portal. The link is minted as the
+   * email is sent, so the outbox never holds a token and a retry sends a fresh one; a used or expired
+   * link lands on the page that offers a fresh one.
+   */
+  function mintSignInLink(installationId: string, referrerId: string, address: string, now: Date): string {
+    const token = store.sessions.addLink({
+      installationId,
+      email: address,
+      referrerId,
+      ip: 'notifier',
+      origin: 'email',
+      expiresAt: new Date(now.getTime() + signInLinkTtlMs).toISOString(),
+      createdAt: now.toISOString(),
+    });
+    return signInLinkUrl(baseUrl, installationId, token);
   }
 
   async function deliverWebhook(row: OutboxRow, now: Date): Promise<Outcome> {

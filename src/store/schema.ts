@@ -596,6 +596,10 @@ export const magicLinks = sqliteTable(
     expiresAt: text('expires_at').notNull(),
     usedAt: text('used_at'),
     createdAt: text('created_at').notNull(),
+    /** 'request': asked for on the sign-in page (rate-limited); 'email': minted for a referrer email as it is sent. */
+    origin: text('origin', { enum: ['request', 'email'] })
+      .notNull()
+      .default('request'),
   },
   (t) => [index('magic_links_email').on(t.emailHash, t.createdAt), index('magic_links_ip').on(t.ip, t.createdAt)],
 );

@@ -44,7 +44,9 @@ export function sessionsRepo(db: Db) {
     },
 
     /** Records a link request (known email or not); returns the raw token to send. */
-    addLink(values: Omit<MagicLinkRow, 'tokenHash' | 'usedAt' | 'emailHash'> & { email: string }): string {
+    addLink(
+      values: Omit<MagicLinkRow, 'tokenHash' | 'usedAt' | 'emailHash' | 'origin'> & { email: string; origin?: MagicLinkRow['origin'] },
+    ): string {
       const token = newToken();
       const { email, ...rest } = values;
       db.insert(magicLinks)
@@ -53,18 +55,23 @@ export function sessionsRepo(db: Db) {
       return token;
     },
 
-    /** Link requests since `since` for this email and from this address (the rate limits' counts). */
+    /**
+     * Link requests since `since` for this email and from this address (the rate limits' counts);
+     * links minted for the referrer's emails are not requests and do not count.
+     */
     recentLinkRequests(email: string, ip: string, since: Date): { email: number; ip: number } {
       const at = since.toISOString();
       const byEmail = db
         .select({ n: count() })
         .from(magicLinks)
-        .where(and(eq(magicLinks.emailHash, hashToken(email.toLowerCase())), gte(magicLinks.createdAt, at)))
+        .where(
+          and(eq(magicLinks.emailHash, hashToken(email.toLowerCase())), eq(magicLinks.origin, 'request'), gte(magicLinks.createdAt, at)),
+        )
         .get();
       const byIp = db
         .select({ n: count() })
         .from(magicLinks)
-        .where(and(eq(magicLinks.ip, ip), gte(magicLinks.createdAt, at)))
+        .where(and(eq(magicLinks.ip, ip), eq(magicLinks.origin, 'request'), gte(magicLinks.createdAt, at)))
         .get();
       return { email: byEmail?.n ?? 0, ip: byIp?.n ?? 0 };
     },

@@ -1,0 +1,1 @@
+ALTER TABLE `magic_links` ADD `origin` text DEFAULT 'request' NOT NULL;
