@@ -224,6 +224,13 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     return referrer;
   };
 
+  /** The referrer's own rewards, each with the payout run it went into (null until one gathers it). */
+  const referrerRewards = (referrerId: string) => store.rewards.forReferrer(referrerId).filter((r) => r.beneficiary === 'referrer');
+  const portalRewards = (rows: RewardWithNet[]) => {
+    const runs = new Map(store.payouts.runsOfRewards(rows.map((r) => r.id)).map(({ rewardId, ...run }) => [rewardId, run]));
+    return rows.map((row) => ({ ...portalReward(row), payoutRun: runs.get(row.id) ?? null }));
+  };
+
   const details = (referrer: ReturnType<typeof me>) => {
     const program = store.programs.currentDefault(referrer.installationId)?.program;
     return {
@@ -295,10 +302,7 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       exportedAt: ctx.now().toISOString(),
       details: details(referrer),
       referrals: store.referrals.byReferrer(referrer.id).map((row) => portalReferral_(row, discretion?.showStage ?? false)),
-      rewards: store.rewards
-        .forReferrer(referrer.id)
-        .filter((r) => r.beneficiary === 'referrer')
-        .map(portalReward),
+      rewards: portalRewards(referrerRewards(referrer.id)),
     });
   });
 
@@ -410,8 +414,8 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
 
   router.get('/api/v1/portal/:installationId/rewards', requireReferrer, (_req, res) => {
     const referrer = me(res);
-    const rows = store.rewards.forReferrer(referrer.id).filter((r) => r.beneficiary === 'referrer');
-    res.json({ items: rows.map(portalReward), totals: totalsOf(rows) });
+    const rows = referrerRewards(referrer.id);
+    res.json({ items: portalRewards(rows), totals: totalsOf(rows) });
   });
 
   router.post('/api/v1/portal/:installationId/referrals', requireReferrer, json, async (req, res) => {

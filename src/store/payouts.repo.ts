@@ -105,6 +105,25 @@ export function payoutsRepo(db: Db) {
         .all();
     },
 
+    /** The run each of these rewards went into (runs are never deleted, so a reward is in one at most). */
+    runsOfRewards(
+      rewardIds: string[],
+    ): { rewardId: string; id: string; status: PayoutRunStatus; reference: string | null; paidAt: string | null }[] {
+      if (rewardIds.length === 0) return [];
+      return db
+        .select({
+          rewardId: payoutItems.rewardId,
+          id: payoutRuns.id,
+          status: payoutRuns.status,
+          reference: payoutRuns.reference,
+          paidAt: payoutRuns.paidAt,
+        })
+        .from(payoutItems)
+        .innerJoin(payoutRuns, eq(payoutRuns.id, payoutItems.runId))
+        .where(inArray(payoutItems.rewardId, rewardIds))
+        .all();
+    },
+
     /** Every line of the installation's runs, for recoveries already made or reserved. */
     lines(installationId: string): (PayoutLineRow & { runStatus: PayoutRunStatus })[] {
       return db

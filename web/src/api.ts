@@ -38,6 +38,8 @@ export interface Reward {
   statusText: string;
   dueDate: string;
   payoutReference: string | null;
+  /** The payout run that gathered this reward, if one has. */
+  payoutRun: { id: string; status: 'draft' | 'exported' | 'paid'; reference: string | null; paidAt: string | null } | null;
 }
 
 export interface WebhookEndpoint {

@@ -1,4 +1,4 @@
-import { api, formatDate, formatMoney } from '../api.ts';
+import { api, formatDate, formatMoney, type Reward } from '../api.ts';
 import { useLoad } from '../app.tsx';
 
 const COLUMNS = [
@@ -14,8 +14,8 @@ export function RewardsPage({ installationId }: { installationId: string }) {
   if (error) return <p className="notice bad">{error}</p>;
   if (!data) return <p>Loading…</p>;
   if (data.items.length === 0) return <p>No rewards yet: they appear here when a referral earns one.</p>;
-  // The payout column appears once a payout run has paid something.
-  const paidOut = data.items.some((r) => r.payoutReference);
+  // The payout column appears once a payout run has gathered one of the referrer's rewards.
+  const inRuns = data.items.some((r) => r.payoutRun);
   return (
     <>
       <h2>Totals</h2>
@@ -39,7 +39,7 @@ export function RewardsPage({ installationId }: { installationId: string }) {
             <th scope="col">Status</th>
             <th scope="col">For</th>
             <th scope="col">Due</th>
-            {paidOut && <th scope="col">Payout</th>}
+            {inRuns && <th scope="col">Payout run</th>}
           </tr>
         </thead>
         <tbody>
@@ -49,11 +49,18 @@ export function RewardsPage({ installationId }: { installationId: string }) {
               <td>{r.statusText}</td>
               <td>{r.milestone.replaceAll('_', ' ')}</td>
               <td>{formatDate(r.dueDate)}</td>
-              {paidOut && <td>{r.payoutReference ?? '—'}</td>}
+              {inRuns && <td>{r.payoutRun ? payoutRunText(r.payoutRun) : '—'}</td>}
             </tr>
           ))}
         </tbody>
       </table>
     </>
   );
+}
+
+/** A run in the referrer's words: being prepared, sent for payment, or paid on a date with its reference. */
+function payoutRunText(run: NonNullable<Reward['payoutRun']>): string {
+  if (run.status === 'paid')
+    return `Paid ${run.paidAt ? formatDate(run.paidAt) : ''}${run.reference ? `, reference ${run.reference}` : ''}`;
+  return run.status === 'exported' ? 'Sent for payment' : 'In a payout being prepared';
 }
