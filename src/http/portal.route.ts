@@ -9,6 +9,7 @@ import { verdictView } from '../domain/verdict.ts';
 import { validateEndpointUrl } from '../notify/endpoint-url.ts';
 import { referrerPortalLink, signInLinkUrl } from '../notify/portal-link.ts';
 import { generateWebhookSecret } from '../notify/referrer-webhooks.ts';
+import { enqueueDeletionRequestNotice } from '../notify/deletion-request.ts';
 import { enqueueSignInLink } from '../notify/sign-in-link.ts';
 import { escapeHtml } from '../notify/templates.ts';
 import type { UseCaseContext } from '../ports/context.ts';
@@ -306,20 +307,36 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     });
   });
 
-  // Recorded in the audit log for the program's team, who must keep what payouts and tax rules require.
+  // Recorded in the audit log and emailed to the program's admin (once a day per referrer), who must
+  // keep what payouts and tax rules require and delete the rest.
   router.post('/api/v1/portal/:installationId/me/deletion-request', requireReferrer, (_req, res) => {
     const referrer = me(res);
-    store.audit.record({
-      installationId: referrer.installationId,
-      actor: `referrer:${referrer.id}`,
-      action: 'referrer.deletion_requested',
-      subjectType: 'referrer',
-      subjectId: referrer.id,
-      before: null,
-      after: null,
-      at: ctx.now().toISOString(),
+    const now = ctx.now();
+    const program = store.programs.currentDefault(referrer.installationId)?.program;
+    store.transaction(
+      () => {
+        store.audit.record({
+          installationId: referrer.installationId,
+          actor: `referrer:${referrer.id}`,
+          action: 'referrer.deletion_requested',
+          subjectType: 'referrer',
+          subjectId: referrer.id,
+          before: null,
+          after: null,
+          at: now.toISOString(),
+        });
+        if (program) {
+          const sender = { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail };
+          enqueueDeletionRequestNotice(store.outbox, referrer.installationId, referrer, sender, now);
+        }
+      },
+      { immediate: true },
+    );
+    res.status(202).json({
+      message:
+        "Your request to delete your data is recorded. The program's team has been told by email: they delete what they " +
+        `do not have to keep (payout and tax records may have to stay) and will tell you at ${referrer.email} what was done.`,
     });
-    res.status(202).json({ message: "Your request to delete your data is recorded. The program's team will carry it out." });
   });
 
   // The referrer's own webhook endpoints (as the admin API's /referrers/:id/webhook-endpoints):

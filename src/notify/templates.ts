@@ -186,6 +186,19 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
       `It works once, for ${d.signIn?.minutes} minutes. If you did not ask for it, ignore this email.`,
     ],
   }),
+  'portal.deletion_requested': (d, p) => {
+    const who = d.referrer
+      ? `${d.referrer.name} <${d.referrer.email}>${d.referrer.company ? ` (${d.referrer.company})` : ''}`
+      : 'A referrer';
+    return {
+      subject: `Data deletion request from ${d.referrer?.name ?? 'a referrer'} (${p.name})`,
+      paragraphs: [
+        `${who} asked, in the referrer portal of ${p.name}, for their data to be deleted.`,
+        'Delete or anonymise what you do not have to keep (payouts and tax records may have to stay), then tell them what was done.',
+        ...(d.referrer ? [`Referrer id: ${d.referrer.id}`] : []),
+      ],
+    };
+  },
   'webhook_endpoint.disabled': (d) => {
     const e = d.endpoint;
     return {

@@ -39,7 +39,7 @@ export type ReferrerTopic = (typeof REFERRER_TOPICS)[number];
 export type NotificationTopic = ReferrerTopic | (typeof INTERNAL_TOPICS)[number] | (typeof REFEREE_TOPICS)[number];
 
 /** Everything the outbox carries, including the notifier's own notice to the program admin and portal sign-in links. */
-export type OutboxTopic = NotificationTopic | 'webhook_endpoint.disabled' | 'portal.sign_in';
+export type OutboxTopic = NotificationTopic | 'webhook_endpoint.disabled' | 'portal.sign_in' | 'portal.deletion_requested';
 
 export function isReferrerTopic(topic: OutboxTopic): topic is ReferrerTopic {
   return (REFERRER_TOPICS as readonly string[]).includes(topic);

@@ -326,7 +326,7 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     expect(removal.status).toBe(404);
     expect(svc.service.runtime.store.referrerWebhookEndpoints.ofReferrer(piaId)).toHaveLength(1);
 
-    // A deletion request is recorded for the program's team.
+    // A deletion request is recorded for the program's team and emailed to the program's sender address.
     await page.goto(`${svc.url}/portal/${installationId}/details`);
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Ask to delete my data' }).click();
@@ -334,6 +334,12 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     expect(
       svc.service.runtime.db.$client.prepare("SELECT actor FROM audit_log WHERE action = 'referrer.deletion_requested'").all(),
     ).toEqual([{ actor: `referrer:${svc.service.runtime.store.referrals.referrerByEmail(installationId, rob.email)!.id}` }]);
+    const senderEmail = svc.service.runtime.store.programs.currentDefault(installationId)!.program.senderEmail;
+    await eventually(
+      () => smtp.messages(senderEmail).find((m) => m.subject.startsWith('Data deletion request from Rob Other')),
+      10_000,
+      "the deletion request's email to the program",
+    );
 
     // Signing out ends the session on the server, not only in the browser.
     const session = JSON.parse((await api('/api/v1/session')).body) as { csrfToken: string };

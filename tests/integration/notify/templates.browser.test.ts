@@ -53,7 +53,7 @@ function payload(topic: OutboxTopic): EmailPayload {
 
 const UNSUBSCRIBE = `https://referloop.example/unsubscribe/rfr_1?key=${'k'.repeat(120)}`;
 const PORTAL = `https://referloop.example/portal/${LONG}`;
-const TOPICS: OutboxTopic[] = [...REFERRER_TOPICS, ...INTERNAL_TOPICS, 'webhook_endpoint.disabled'];
+const TOPICS: OutboxTopic[] = [...REFERRER_TOPICS, ...INTERNAL_TOPICS, 'webhook_endpoint.disabled', 'portal.deletion_requested'];
 
 let browser: Browser;
 beforeAll(async () => {

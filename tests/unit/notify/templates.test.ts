@@ -94,7 +94,7 @@ describe('templates, as the referrer reads them', () => {
     referrer: { id: 'f', name: HOSTILE, email: HOSTILE, company: HOSTILE, type: 'partner' },
     endpoint: { id: HOSTILE, url: HOSTILE, failingSince: HOSTILE, lastError: HOSTILE },
   };
-  const all = [...REFERRER_TOPICS, ...INTERNAL_TOPICS, 'webhook_endpoint.disabled'] as const;
+  const all = [...REFERRER_TOPICS, ...INTERNAL_TOPICS, 'webhook_endpoint.disabled', 'portal.deletion_requested'] as const;
 
   test.each(all)('%s escapes every field in HTML', (topic) => {
     const hostileProgram = { name: HOSTILE, senderName: HOSTILE, senderEmail: 'x@y.test' };
