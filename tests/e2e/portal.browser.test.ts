@@ -151,12 +151,15 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     expect(await page.content()).not.toContain('Robin');
     await checkPage(page, 'referrals');
 
+    // The admin gathers the approved reward into a payout run: My rewards names it.
+    const run = await svc.api('/payouts', { method: 'POST', json: { installationId, dueOn: '2027-01-31' } });
+    expect(run.status).toBe(201);
     await page.getByRole('link', { name: 'My rewards' }).click();
     await page.getByRole('heading', { name: 'Totals' }).waitFor();
     expect(await page.getByRole('region', { name: 'Totals in EUR' }).textContent()).toBe(
       'Pending€0.00Approved€250.00Payable€0.00Paid€0.00Recovered€0.00',
     );
-    expect(await page.locator('table tbody').textContent()).toBe('€250.00Approvedclosed wonJan 31, 2027');
+    expect(await page.locator('table tbody').textContent()).toBe('€250.00Approvedclosed wonJan 31, 2027In a payout being prepared');
     await checkPage(page, 'rewards');
 
     await page.getByRole('link', { name: 'My details' }).click();
