@@ -11,7 +11,12 @@ export const CSRF_HEADER = 'x-csrf-token';
 export function cookieValue(req: Request, name: string): string | undefined {
   for (const part of (req.get('cookie') ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(rest.join('='));
+    } catch {
+      return undefined; // malformed %-escapes: no session rather than a 500
+    }
   }
   return undefined;
 }
