@@ -1,4 +1,4 @@
-import { daysBetween, toDateOnly, type DateOnly } from './dates.ts';
+import { addDays, daysBetween, toDateOnly, type DateOnly } from './dates.ts';
 import type { EligibilityRule, EligibilityRuleKind } from './program.ts';
 
 /** CRM facts about an account; null or absent means the CRM has no value. */
@@ -90,4 +90,34 @@ function evaluateRule(account: AccountFacts, rule: EligibilityRule, today: DateO
  */
 export function becameEligible(previous: { eligible: boolean } | null | undefined, current: { eligible: boolean }): boolean {
   return previous != null && !previous.eligible && current.eligible;
+}
+
+/**
+ * The day a customer's tenure reaches the program's minimum, when the enabled tenure rule can be
+ * met by time alone: the account is a customer with a known customer-since date. Null otherwise
+ * (nothing but a CRM change can make that rule pass).
+ */
+export function tenureCrossesOn(account: AccountFacts, rules: readonly EligibilityRule[]): DateOnly | null {
+  const rule = rules.find((r) => r.kind === 'min_customer_days' && r.enabled);
+  if (rule?.kind !== 'min_customer_days' || !account.isCustomer || !account.customerSince) return null;
+  return addDays(toDateOnly(account.customerSince), rule.days);
+}
+
+export interface TenureCrossingFacts {
+  /** From the account's latest evaluation; null when its tenure cannot cross by time alone. */
+  crossesOn: DateOnly | null;
+  /** The day of that evaluation. */
+  evaluatedOn: DateOnly;
+}
+
+/**
+ * Whether an account must be evaluated again because its tenure crossed the program's minimum
+ * after its latest evaluation and by today: no CRM change announces that day.
+ */
+export function tenureCrossingDue(facts: TenureCrossingFacts, today: DateOnly): { due: boolean; reason: string } {
+  const { crossesOn, evaluatedOn } = facts;
+  if (crossesOn === null) return { due: false, reason: 'tenure cannot cross the minimum by time alone' };
+  if (crossesOn <= evaluatedOn) return { due: false, reason: `tenure crossed on ${crossesOn}, before the evaluation of ${evaluatedOn}` };
+  if (crossesOn > today) return { due: false, reason: `tenure crosses on ${crossesOn}, after today` };
+  return { due: true, reason: `tenure crossed on ${crossesOn}, after the evaluation of ${evaluatedOn}` };
 }

@@ -4,6 +4,7 @@ import type { UseCaseContext } from '../ports/context.ts';
 import { accountEligibility } from '../use-cases/account-eligibility.ts';
 import { changeInstallationStageMapping } from '../use-cases/change-stage-mapping.ts';
 import { changeEligibilityFields } from '../use-cases/eligibility-fields.ts';
+import { scheduleReevaluation } from '../use-cases/reevaluate-accounts.ts';
 import { installationCurrencies } from '../use-cases/installation-currencies.ts';
 import { replayEvents } from '../use-cases/replay-events.ts';
 import { principalOf } from './auth.ts';
@@ -84,6 +85,7 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
         issues: result.problems.map((p) => ({ field: p.field, message: p.reason })),
       });
     }
+    await scheduleReevaluation(requestContext(ctx, res), installation.id);
     res.json(eligibilityFieldsView(installation.id, result.mapping));
   });
 

@@ -4,6 +4,7 @@ import type { Program } from '../domain/program.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { ProgramRow, ProgramVersion } from '../store/programs.repo.ts';
 import { saveProgram, simulateDraft } from '../use-cases/program-settings.ts';
+import { scheduleReevaluation } from '../use-cases/reevaluate-accounts.ts';
 import { principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
 import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
@@ -78,7 +79,7 @@ export function programRouter(ctx: UseCaseContext): Router {
       res.json(programDocument(program, store.programs.current(program.id)!));
     });
 
-    router.put(base, (req, res) => {
+    router.put(base, async (req, res) => {
       const program = programOf(req, res);
       const document = parseInput(programDocumentSchema, req.body);
       const mismatch = (['id', 'installationId', 'isDefault'] as const).find(
@@ -94,6 +95,8 @@ export function programRouter(ctx: UseCaseContext): Router {
         );
       }
       const result = saveProgram(requestContext(ctx, res), program, document.program as Program, 'admin', document.version);
+      // The default program's rules decide every account's eligibility.
+      if (result.outcome === 'saved' && program.isDefault) await scheduleReevaluation(requestContext(ctx, res), program.installationId);
       if (result.outcome === 'stale') {
         throw new ApiError(
           'conflict',

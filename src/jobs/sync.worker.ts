@@ -3,6 +3,7 @@ import type { Metrics } from '../metrics.ts';
 import type { JobKind, Scheduler, UseCaseContext } from '../ports/context.ts';
 import { pushReferrals } from '../use-cases/push-referrals.ts';
 import { reconcileInstallation } from '../use-cases/reconcile-installation.ts';
+import { reevaluateAccounts } from '../use-cases/reevaluate-accounts.ts';
 import { syncInstallation, type SyncOptions } from '../use-cases/sync-installation.ts';
 import { PermanentJobError, RetryLaterError, type JobQueue, type WorkerHandle } from './queue.ts';
 
@@ -19,6 +20,10 @@ export function createScheduler(queue: JobQueue, coalesceMs: number, now: () => 
   return {
     available: () => queue.available(),
     async schedule(kind: JobKind, installationId: string, options = {}) {
+      if (options.key !== undefined) {
+        await queue.add(kind, { installationId }, { id: `${kind}:${installationId}:${options.key}`, delayMs: options.delayMs ?? 0 });
+        return;
+      }
       const window = Math.max(coalesceMs, 1);
       const t = now() + (options.delayMs ?? 0);
       const bucket = Math.floor(t / window);
@@ -31,7 +36,7 @@ export function createScheduler(queue: JobQueue, coalesceMs: number, now: () => 
   };
 }
 
-/** Runs sync, push and reconcile jobs; CRM failures become the queue's retry signals. */
+/** Runs sync, push, reconcile and re-evaluation jobs; CRM failures become the queue's retry signals. */
 export function startSyncWorker(
   queue: JobQueue,
   ctx: UseCaseContext,
@@ -46,6 +51,7 @@ export function startSyncWorker(
         if (job.name === 'sync') await syncInstallation(jobCtx, installationId, options.sync);
         else if (job.name === 'push-referrals') await pushReferrals(jobCtx, installationId);
         else if (job.name === 'reconcile') await reconcileInstallation(jobCtx, installationId);
+        else if (job.name === 'reevaluate-accounts') await reevaluateAccounts(jobCtx, installationId);
         else throw new PermanentJobError(`unknown job ${job.name}`);
         options.metrics?.jobs.inc({ name: job.name, outcome: 'ok' });
       } catch (err) {

@@ -11,11 +11,15 @@ export interface CrmAccess {
   client(installation: InstallationRow): CrmClient;
 }
 
-export type JobKind = 'sync' | 'push-referrals' | 'reconcile';
+export type JobKind = 'sync' | 'push-referrals' | 'reconcile' | 'reevaluate-accounts';
 
 /** Schedules work for the workers; coalesces repeated requests for the same installation. */
 export interface Scheduler {
-  schedule(kind: JobKind, installationId: string, options?: { delayMs?: number }): Promise<void>;
+  /**
+   * `key` names the work instead of a time bucket: the same key schedules one job while it waits or
+   * runs (e.g. one re-evaluation per eligibility mapping), and runs at once.
+   */
+  schedule(kind: JobKind, installationId: string, options?: { delayMs?: number; key?: string }): Promise<void>;
   /** Whether work can be scheduled right now (Redis connected); answered without waiting. */
   available(): boolean;
 }

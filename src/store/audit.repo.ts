@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
 import { auditLog, decisions } from './schema.ts';
 
@@ -46,6 +46,16 @@ export function auditRepo(db: Db) {
         )
         .orderBy(desc(decisions.id))
         .all();
+    },
+
+    /** The latest decision of one kind for every subject of a type: e.g. each known account's eligibility. */
+    latestDecisions(installationId: string, subjectType: DecisionRow['subjectType'], kind: DecisionRow['kind']): DecisionRow[] {
+      const latest = db
+        .select({ id: sql<number>`max(${decisions.id})` })
+        .from(decisions)
+        .where(and(eq(decisions.installationId, installationId), eq(decisions.subjectType, subjectType), eq(decisions.kind, kind)))
+        .groupBy(decisions.subjectId);
+      return db.select().from(decisions).where(inArray(decisions.id, latest)).orderBy(decisions.id).all();
     },
   };
 }

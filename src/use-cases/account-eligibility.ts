@@ -14,5 +14,8 @@ export async function accountEligibility(
 ): Promise<(EligibilityResult & { evaluatedAt: string }) | null> {
   await applyCrmChanges(ctx, installation, [{ objectType: 'company', id: companyId }]);
   const latest = ctx.store.audit.decisionsFor(installation.id, 'company', companyId).find((d) => d.kind === 'eligibility');
-  return latest ? { ...(latest.outcome as EligibilityResult), evaluatedAt: latest.createdAt } : null;
+  if (!latest) return null;
+  // The stored decision also keeps what the nightly pass needs; the answer is the result.
+  const { eligible, reasons, summary } = latest.outcome as EligibilityResult;
+  return { eligible, reasons, summary, evaluatedAt: latest.createdAt };
 }

@@ -6,6 +6,7 @@ import type { UseCaseContext } from '../ports/context.ts';
 import { programNotice, referralNotice } from '../notify/notices.ts';
 import { expireClaims } from './decide-claim.ts';
 import { sendFinanceDigests } from './finance-digest.ts';
+import { reconcileEligibility } from './reevaluate-accounts.ts';
 import { lockedProgram } from './reward-ledger.ts';
 
 /** On the first run, look back this far for changes. */
@@ -18,6 +19,8 @@ const CURSOR = 'reconcile';
  * CRM: referrals past their window and claims past theirs expire, approved rewards past their due date become payable,
  * and finance gets its daily digest of rewards waiting for approval or overdue.
  * Deals whose rewards wait in needs_rate are applied again, with the CRM's current exchange rates.
+ * Accounts are evaluated again when their tenure crossed the program's minimum (once a day) or when
+ * a mapping or rule change found no queue to re-evaluate them.
  */
 export async function reconcileInstallation(ctx: UseCaseContext, installationId: string): Promise<{ records: number }> {
   const { store } = ctx;
@@ -52,6 +55,7 @@ export async function reconcileInstallation(ctx: UseCaseContext, installationId:
     );
     if (result.failed.length) ctx.log.warn({ installationId, failed: result.failed }, 'rewards waiting for a rate could not be settled');
   }
+  await reconcileEligibility(ctx, installation);
   expireReferrals(ctx, installationId);
   expireClaims(ctx, installationId);
   makeRewardsPayable(ctx, installationId);

@@ -1,6 +1,6 @@
 import type { CrmClient, CrmCompany, CrmWrite } from '../../../connectors/connector.ts';
-import { toDateOnly } from '../../domain/dates.ts';
-import { becameEligible, evaluateEligibility } from '../../domain/eligibility.ts';
+import { toDateOnly, type DateOnly } from '../../domain/dates.ts';
+import { becameEligible, type EligibilityResult, evaluateEligibility, tenureCrossesOn } from '../../domain/eligibility.ts';
 import { accountFactsThrough } from '../../domain/eligibility-fields.ts';
 import { programNotice } from '../../notify/notices.ts';
 import type { UseCaseContext } from '../../ports/context.ts';
@@ -37,6 +37,12 @@ export async function applyCompanies(
   return applied;
 }
 
+/**
+ * What an eligibility decision stores: the result, the day it was evaluated for (the decision's
+ * own timestamp is the database's clock), and the day tenure alone changes the tenure rule.
+ */
+export type EligibilityDecision = EligibilityResult & { evaluatedOn: DateOnly; tenureCrossesOn: DateOnly | null };
+
 /** A company whose eligibility to refer changed since the last decision; null when it did not. */
 function eligibilityChange(ctx: UseCaseContext, installation: InstallationRow, company: CrmCompany) {
   const program = ctx.store.programs.currentDefault(installation.id)?.program;
@@ -44,11 +50,14 @@ function eligibilityChange(ctx: UseCaseContext, installation: InstallationRow, c
   // Read through the installation's field mapping; installations from before mappings existed keep the connector's reading.
   const mapping = ctx.store.installations.settings(ctx.store.installations.get(installation.id) ?? installation).eligibilityFields;
   const facts = mapping ? accountFactsThrough(mapping, company.fields ?? {}) : company;
-  const result = evaluateEligibility(facts, program.eligibility.rules, toDateOnly(ctx.now().toISOString()));
+  const today = toDateOnly(ctx.now().toISOString());
+  const result = evaluateEligibility(facts, program.eligibility.rules, today);
   const previous = ctx.store.audit.decisionsFor(installation.id, 'company', company.id).find((d) => d.kind === 'eligibility');
   const before = (previous?.outcome as { eligible: boolean; summary: string } | undefined) ?? null;
   if (before && before.eligible === result.eligible && before.summary === result.summary) return null;
-  return { program, result, before, newlyEligible: becameEligible(before, result) };
+  // Kept with the decision so the nightly pass knows when time alone changes the tenure rule.
+  const crossesOn = tenureCrossesOn(facts, program.eligibility.rules);
+  return { program, result, today, crossesOn, before, newlyEligible: becameEligible(before, result) };
 }
 
 /** The CS owners to tell: the owners of accounts that just became eligible to refer. */
@@ -75,7 +84,7 @@ function applyCompany(ctx: UseCaseContext, installation: InstallationRow, compan
       subjectType: 'company',
       subjectId: company.id,
       kind: 'eligibility',
-      outcome: result,
+      outcome: { ...result, evaluatedOn: change.today, tenureCrossesOn: change.crossesOn } satisfies EligibilityDecision,
     });
     if (change.newlyEligible) {
       // The account's owner (its CS owner) is told; without one, the program's own address.

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { becameEligible, evaluateEligibility, type AccountFacts } from '../../../src/domain/eligibility.ts';
+import {
+  becameEligible,
+  evaluateEligibility,
+  tenureCrossesOn,
+  tenureCrossingDue,
+  type AccountFacts,
+} from '../../../src/domain/eligibility.ts';
 import { defaultEligibilityRules, type EligibilityRule } from '../../../src/domain/program.ts';
 
 const today = '2026-04-01';
@@ -107,5 +113,43 @@ describe('becameEligible', () => {
     [null, { eligible: true }, false], // first evaluation: nothing is known to have changed
   ])('%o → %o: %s', (previous, current, expected) => {
     expect(becameEligible(previous, current)).toBe(expected);
+  });
+});
+
+describe('tenureCrossesOn', () => {
+  it.each<[string, Partial<AccountFacts>, EligibilityRule[], string | null]>([
+    ['a customer: customer-since plus the minimum days', {}, defaultEligibilityRules(), '2026-04-01'],
+    ['an instant reads as its day', { customerSince: '2026-01-01T23:30:00Z' }, defaultEligibilityRules(), '2026-04-01'],
+    ['not a customer', { isCustomer: false }, defaultEligibilityRules(), null],
+    ['no customer-since date', { customerSince: null }, defaultEligibilityRules(), null],
+    [
+      'the tenure rule disabled',
+      {},
+      defaultEligibilityRules().map((r): EligibilityRule => (r.kind === 'min_customer_days' ? { ...r, enabled: false } : r)),
+      null,
+    ],
+    [
+      'a 30-day minimum',
+      {},
+      defaultEligibilityRules().map((r): EligibilityRule => (r.kind === 'min_customer_days' ? { ...r, days: 30 } : r)),
+      '2026-01-31',
+    ],
+  ])('%s', (_label, change, rules, expected) => {
+    expect(tenureCrossesOn({ ...happy, ...change }, rules)).toBe(expected);
+  });
+});
+
+describe('tenureCrossingDue', () => {
+  it.each<[string, string | null, string, string, boolean]>([
+    ['crossed after the evaluation, by today', '2026-04-01', '2026-03-20', '2026-04-01', true],
+    ['crossed days ago, never evaluated since', '2026-03-25', '2026-03-20', '2026-04-01', true],
+    ['crosses tomorrow', '2026-04-02', '2026-03-20', '2026-04-01', false],
+    ['crossed on the day of the evaluation, which saw it', '2026-03-20', '2026-03-20', '2026-04-01', false],
+    ['crossed before the evaluation', '2026-01-01', '2026-03-20', '2026-04-01', false],
+    ['cannot cross by time alone', null, '2026-03-20', '2026-04-01', false],
+  ])('%s', (_label, crossesOn, evaluatedOn, today, due) => {
+    const decision = tenureCrossingDue({ crossesOn, evaluatedOn }, today);
+    expect(decision.due).toBe(due);
+    expect(decision.reason).toMatch(/tenure/);
   });
 });
