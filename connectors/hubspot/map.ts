@@ -53,17 +53,23 @@ export const CONTACT_PROPERTIES = [
   'lastmodifieddate',
   'hs_merged_object_ids',
 ];
-export const COMPANY_PROPERTIES = [
-  'name',
-  'domain',
-  'lifecyclestage',
-  'hs_lifecyclestage_customer_date',
-  'hubspot_owner_id',
-  'hs_lastmodifieddate',
+/**
+ * The company properties eligibility reads on a HubSpot installation by default (what the
+ * mapping detects once Referloop's properties are provisioned): Referloop's own NPS, health and
+ * escalations, HubSpot's customer-since date and lifecycle stage. Each has a
+ * `company.propertyChange` subscription in the app manifest (a unit test keeps them equal), so a
+ * change re-evaluates the account at once. A portal keeping these facts in its own properties
+ * copies them in with a workflow (README).
+ */
+export const COMPANY_ELIGIBILITY_PROPERTIES = [
   RL.nps,
   RL.healthScore,
   RL.openEscalations,
-];
+  'hs_lifecyclestage_customer_date',
+  'lifecyclestage',
+] as const;
+
+export const COMPANY_PROPERTIES = ['name', 'domain', 'hubspot_owner_id', 'hs_lastmodifieddate', ...COMPANY_ELIGIBILITY_PROPERTIES];
 /**
  * The deal's original traffic source: how its first visitor reached the site (REFERRALS is a
  * referring website, OFFLINE covers imports and records typed in), read as a deal source field.

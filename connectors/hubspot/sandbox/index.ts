@@ -14,7 +14,7 @@ import { pipelineRoutes } from './pipeline-routes.ts';
 import { propertyRoutes } from './property-routes.ts';
 import { rateLimited, type SandboxStats } from './rate-limits.ts';
 import { fullRecord, type Ctx, type Reply, type Route } from './routes.ts';
-import { DEFAULT_SUBSCRIPTIONS, WebhookDispatcher, type Subscription } from './webhooks.ts';
+import { manifestSubscriptions, WebhookDispatcher, type Subscription } from './webhooks.ts';
 
 /**
  * A HubSpot portal in memory, over real HTTP: the CRM v3/v4 paths @hubspot/api-client 13.5 calls,
@@ -25,7 +25,7 @@ import { DEFAULT_SUBSCRIPTIONS, WebhookDispatcher, type Subscription } from './w
 
 export type { ObjectName } from './defaults.ts';
 export type { Delivery, Subscription } from './webhooks.ts';
-export { DEFAULT_SUBSCRIPTIONS } from './webhooks.ts';
+export { manifestSubscriptions } from './webhooks.ts';
 
 export interface HubSpotSandboxOptions {
   clientId?: string;
@@ -76,7 +76,7 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
     clientSecret,
     appId,
     portalId,
-    subscriptions: options.subscriptions ?? DEFAULT_SUBSCRIPTIONS,
+    subscriptions: options.subscriptions ?? manifestSubscriptions(),
     batchMs: options.webhookBatchMs ?? 50,
     retryBaseMs: options.webhookRetryMs ?? 200,
     shuffle: options.shuffleWebhooks ?? false,

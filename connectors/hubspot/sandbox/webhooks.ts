@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Signature } from '@hubspot/api-client';
 import type { ObjectName } from './defaults.ts';
 import { SINGULAR, TYPE_IDS, type Change } from './model.ts';
@@ -16,19 +18,30 @@ export interface Subscription {
   propertyName?: string;
 }
 
-/** Mirrors app-manifest/hubspot/src/app/webhooks/webhooks-hsmeta.json (a unit test keeps them equal). */
-export const DEFAULT_SUBSCRIPTIONS: Subscription[] = [
-  ...['creation', 'deletion', 'merge', 'restore', 'associationChange'].map((kind) => ({ subscriptionType: `contact.${kind}` })),
-  ...['email', 'lifecyclestage'].map((propertyName) => ({ subscriptionType: 'contact.propertyChange', propertyName })),
-  ...['creation', 'deletion', 'merge', 'restore'].map((kind) => ({ subscriptionType: `company.${kind}` })),
-  ...['domain', 'name', 'lifecyclestage'].map((propertyName) => ({ subscriptionType: 'company.propertyChange', propertyName })),
-  ...['creation', 'deletion', 'merge', 'restore', 'associationChange'].map((kind) => ({ subscriptionType: `deal.${kind}` })),
-  ...['dealstage', 'pipeline', 'amount', 'closedate', 'deal_currency_code'].map((propertyName) => ({
-    subscriptionType: 'deal.propertyChange',
-    propertyName,
-  })),
-  { subscriptionType: 'contact.privacyDeletion' },
-];
+/** The app's webhook declaration, found from this file in the source tree and in dist/. */
+const MANIFEST = 'app-manifest/hubspot/src/app/webhooks/webhooks-hsmeta.json';
+
+/**
+ * The subscriptions the app manifest declares, as HubSpot would deliver them once the project is
+ * uploaded: the sandbox reads them rather than keeping a copy that could drift.
+ */
+export function manifestSubscriptions(): Subscription[] {
+  const file = ['../../../', '../../../../']
+    .map((up) => fileURLToPath(new URL(`${up}${MANIFEST}`, import.meta.url)))
+    .find((candidate) => existsSync(candidate));
+  if (!file) throw new Error(`the sandbox HubSpot needs ${MANIFEST} for its webhook subscriptions`);
+  const { config } = JSON.parse(readFileSync(file, 'utf8')) as {
+    config: { subscriptions: Record<'crmObjects' | 'legacyCrmObjects' | 'hubEvents', (Subscription & { active: boolean })[]> };
+  };
+  const { crmObjects, legacyCrmObjects, hubEvents } = config.subscriptions;
+  return [...crmObjects, ...legacyCrmObjects, ...hubEvents]
+    .filter((s) => s.active)
+    .map(({ subscriptionType, objectType, propertyName }) => ({
+      subscriptionType,
+      ...(objectType ? { objectType } : {}),
+      ...(propertyName ? { propertyName } : {}),
+    }));
+}
 
 export interface WebhookOptions {
   clientSecret: string;

@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CrmEvent, InboundRequest } from '../../../connectors/connector.ts';
 import { createHubSpotConnector } from '../../../connectors/hubspot/index.ts';
+import { COMPANY_ELIGIBILITY_PROPERTIES } from '../../../connectors/hubspot/map.ts';
 import { createHubSpotSandbox, type HubSpotSandbox } from '../../../connectors/hubspot/sandbox/index.ts';
-import { connectorFor } from '../../fixtures/hubspot/install.ts';
+import { connectorFor, install } from '../../fixtures/hubspot/install.ts';
 
 /** A real HTTP receiver standing in for Referloop's /webhooks/hubspot route. */
 function startReceiver() {
@@ -40,12 +41,14 @@ describe('webhooks from the sandbox', () => {
   let sandbox: HubSpotSandbox;
   let receiver: ReturnType<typeof startReceiver>;
   let connector: ReturnType<typeof createHubSpotConnector>;
+  let sandboxUrl: string;
 
   beforeAll(async () => {
     receiver = startReceiver();
     const webhookUrl = await receiver.listen();
     sandbox = createHubSpotSandbox({ webhookUrl, webhookBatchMs: 10, webhookRetryMs: 20 });
     const { url } = await sandbox.listen();
+    sandboxUrl = url;
     connector = connectorFor(sandbox, url);
   });
   afterEach(async () => {
@@ -100,6 +103,23 @@ describe('webhooks from the sandbox', () => {
     sandbox.state.update('contacts', contact.id, { lifecyclestage: 'customer' });
     await sandbox.state.webhooksIdle();
     expect(allHints().map((e) => e.property)).toEqual(['lifecyclestage']);
+  });
+
+  it("a change of a property eligibility reads is sent as company.propertyChange, read from the app manifest's subscriptions", async () => {
+    const { client } = await install(sandbox, sandboxUrl);
+    await client.provision();
+    const company = sandbox.state.create('companies', { name: 'Loyal', domain: 'loyal.example' });
+    await sandbox.state.webhooksIdle();
+    receiver.received.length = 0;
+    sandbox.state.update('companies', company.id, { referloop_nps: '9', referloop_health_score: '80', referloop_open_escalations: '0' });
+    sandbox.state.update('companies', company.id, { lifecyclestage: 'customer', hs_lifecyclestage_customer_date: '2025-01-15T00:00:00Z' });
+    await sandbox.state.webhooksIdle();
+    const byProperty = allHints().sort((a, b) => String(a.property).localeCompare(String(b.property)));
+    expect(byProperty.map((e) => [e.objectType, e.objectId, e.change, e.property])).toEqual(
+      [...COMPANY_ELIGIBILITY_PROPERTIES].sort().map((property) => ['company', company.id, 'updated', property]),
+    );
+    const [event] = JSON.parse(receiver.received[0]!.rawBody.toString());
+    expect(event).toMatchObject({ subscriptionType: 'company.propertyChange', objectId: Number(company.id) });
   });
 
   it('fail verification under another secret, a changed body or a different URL', async () => {

@@ -3,7 +3,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HUBSPOT_OPTIONAL_SCOPES, HUBSPOT_SCOPES } from '../../../connectors/hubspot/index.ts';
 import { parseHubSpotWebhook } from '../../../connectors/hubspot/parse-webhook.ts';
-import { DEFAULT_SUBSCRIPTIONS } from '../../../connectors/hubspot/sandbox/index.ts';
+import { COMPANY_ELIGIBILITY_PROPERTIES, toAccountField } from '../../../connectors/hubspot/map.ts';
+import { REFERLOOP_PROPERTIES } from '../../../connectors/hubspot/provision.ts';
+import { defaultProperties } from '../../../connectors/hubspot/sandbox/defaults.ts';
+import { manifestSubscriptions } from '../../../connectors/hubspot/sandbox/index.ts';
+import { detectEligibilityFields, mappedFieldNames } from '../../../src/domain/eligibility-fields.ts';
 import { repoRoot, sampleJson } from '../../fixtures/hubspot/samples.ts';
 
 const project = path.join(repoRoot, 'app-manifest/hubspot');
@@ -37,11 +41,19 @@ describe('the HubSpot project in app-manifest/hubspot', () => {
     for (const url of app.config.auth.redirectUrls) expect(new URL(url).pathname).toBe('/oauth/hubspot/callback');
   });
 
-  it('subscribes to what the sandbox delivers, all active', () => {
+  it('subscribes, all active, to exactly what the sandbox delivers: the sandbox reads this manifest', () => {
     expect(subscriptions.every((s) => s.active === true)).toBe(true);
     const strip = (s: { subscriptionType: string; propertyName?: string; objectType?: string }) =>
       JSON.stringify([s.subscriptionType, s.objectType, s.propertyName]);
-    expect(subscriptions.map(strip).sort()).toEqual(DEFAULT_SUBSCRIPTIONS.map(strip).sort());
+    expect(manifestSubscriptions().map(strip).sort()).toEqual(subscriptions.map(strip).sort());
+  });
+
+  it('watches every company property eligibility reads by default, and those are what the mapping detects', () => {
+    const watched = subscriptions.filter((s) => s.subscriptionType === 'company.propertyChange').map((s) => s.propertyName);
+    expect(watched).toEqual(expect.arrayContaining([...COMPANY_ELIGIBILITY_PROPERTIES]));
+    // A portal as Referloop leaves it after install: HubSpot's standard properties and the provisioned ones.
+    const portal = [...defaultProperties('companies'), ...REFERLOOP_PROPERTIES.companies].map(toAccountField);
+    expect(mappedFieldNames(detectEligibilityFields(portal)).sort()).toEqual([...COMPANY_ELIGIBILITY_PROPERTIES].sort());
   });
 
   it('every subscription yields events the parser turns into hints (none ignored)', () => {

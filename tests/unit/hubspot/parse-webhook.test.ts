@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CrmEvent } from '../../../connectors/connector.ts';
+import { COMPANY_ELIGIBILITY_PROPERTIES } from '../../../connectors/hubspot/map.ts';
 import { parseHubSpotWebhook } from '../../../connectors/hubspot/parse-webhook.ts';
 import { readSample, sampleFiles, sampleJson } from '../../fixtures/hubspot/samples.ts';
 
@@ -71,6 +72,17 @@ describe('parsing every webhook sample', () => {
       expect.objectContaining({ objectType: 'company', objectId: '30556180427', change: 'updated', property: 'domain' }),
     ]);
   });
+
+  it.each([...COMPANY_ELIGIBILITY_PROPERTIES])(
+    'a change of %s, which eligibility reads, is a company update hint naming it',
+    (property) => {
+      // The documented company.propertyChange event, for a property eligibility reads.
+      const [documented] = sampleJson<Record<string, unknown>[]>('webhooks/company-propertyChange.json');
+      expect(events([{ ...documented, propertyName: property, propertyValue: '9' }])).toEqual([
+        expect.objectContaining({ objectType: 'company', objectId: '30556180427', change: 'updated', property }),
+      ]);
+    },
+  );
 
   it('generic association change: one event per direction, the other side related', () => {
     const [dealSide, contactSide] = events(readSample('webhooks/object-associationChange.json'));
