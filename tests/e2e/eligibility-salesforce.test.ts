@@ -80,6 +80,31 @@ describe('Salesforce eligibility through the org’s own Account fields', () => 
     );
   });
 
+  it('an NPS change to 9 on an Account reaches Referloop by Outbound Message: eligible on the record within seconds, the owner told', async () => {
+    const since = new Date(Date.now() - 400 * 86_400_000).toISOString().slice(0, 10);
+    const account = salesforce.actions.createAccount({ Name: 'Initech', Type: 'Customer - Direct', NPS__c: 6, Customer_Since__c: since });
+    const id = String(account.Id);
+    const record = () => salesforce.state.records('Account').find((r) => r.Id === id);
+    await eventually(() => (record()?.Referral_Eligibility_Reason__c ? true : undefined), 15_000, 'first evaluation written back');
+    expect(record()).toMatchObject({
+      Referral_Eligible__c: false,
+      Referral_Eligibility_Reason__c: expect.stringMatching(/NPS 6 is below 9/),
+    });
+
+    salesforce.actions.updateRecord({ sobject: 'Account', id, fields: { NPS__c: 9 } });
+    await eventually(() => (record()?.Referral_Eligible__c === true ? true : undefined), 5_000, 'eligibility after the NPS change');
+    // The Outbound Message carried it: reconciliation never ran.
+    const db = svc.service.runtime.db.$client;
+    expect(db.prepare("SELECT count(*) FROM sync_cursors WHERE name = 'reconcile'").pluck().get()).toBe(0);
+    const told = db.prepare("SELECT payload FROM outbox WHERE topic = 'account.eligible' AND channel = 'email'").pluck().all() as string[];
+    expect(told.map((p) => JSON.parse(p))).toContainEqual(
+      expect.objectContaining({
+        to: expect.objectContaining({ email: 'admin@sandbox.example' }),
+        data: { account: expect.objectContaining({ name: 'Initech' }) },
+      }),
+    );
+  });
+
   it('refuses a mapping naming a field the org does not have, with its name, and writes nothing', async () => {
     const before = await fields();
     const res = await svc.api(`/installations/${installationId}/eligibility-fields`, {
