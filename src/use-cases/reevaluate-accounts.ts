@@ -32,9 +32,10 @@ export function eligibilityBasis(ctx: UseCaseContext, installationId: string): s
  * logged, not raised (the change itself is saved): reconciliation notices the basis changed.
  */
 export async function scheduleReevaluation(ctx: UseCaseContext, installationId: string): Promise<void> {
-  if (ctx.store.deals.cursor(installationId, BASIS_CURSOR) === eligibilityBasis(ctx, installationId)) return;
+  const basis = eligibilityBasis(ctx, installationId);
+  if (ctx.store.deals.cursor(installationId, BASIS_CURSOR) === basis) return;
   await ctx.scheduler
-    .schedule('reevaluate-accounts', installationId, { key: eligibilityBasis(ctx, installationId) })
+    .schedule('reevaluate-accounts', installationId, { key: basis })
     .catch((err: unknown) => ctx.log.warn({ err, installationId }, 'accounts not re-evaluated yet; reconciliation will'));
 }
 
@@ -62,14 +63,12 @@ export async function reevaluateAccounts(ctx: UseCaseContext, installationId: st
  * evaluation: time alone changed them, and no CRM sends a change for that.
  */
 export async function reconcileEligibility(ctx: UseCaseContext, installation: InstallationRow): Promise<{ tenureCrossed: number }> {
-  const known = ctx.store.audit.latestDecisions(installation.id, 'company', 'eligibility');
-  // An installation that never decided eligibility has no account to re-evaluate, and a first basis to record.
-  if (known.length) await scheduleReevaluation(ctx, installation.id);
-  else ctx.store.deals.setCursor(installation.id, BASIS_CURSOR, eligibilityBasis(ctx, installation.id), ctx.now());
+  await scheduleReevaluation(ctx, installation.id);
 
   const today = toDateOnly(ctx.now().toISOString());
   if (ctx.store.deals.cursor(installation.id, TENURE_CURSOR) === today) return { tenureCrossed: 0 };
-  const crossed = known
+  const crossed = ctx.store.audit
+    .latestDecisions(installation.id, 'company', 'eligibility')
     .filter((d) => {
       // Decisions from before tenure was kept say nothing about it; a CRM change re-evaluates them.
       const { tenureCrossesOn = null, evaluatedOn = toDateOnly(d.createdAt) } = d.outcome as Partial<EligibilityDecision>;
