@@ -34,6 +34,11 @@ export function eligibilityBasis(ctx: UseCaseContext, installationId: string): s
 export async function scheduleReevaluation(ctx: UseCaseContext, installationId: string): Promise<void> {
   const basis = eligibilityBasis(ctx, installationId);
   if (ctx.store.deals.cursor(installationId, BASIS_CURSOR) === basis) return;
+  // Without a queue right now the admin's request does not wait for one.
+  if (!ctx.scheduler.available()) {
+    ctx.log.warn({ installationId }, 'accounts not re-evaluated yet (no queue); reconciliation will');
+    return;
+  }
   await ctx.scheduler
     .schedule('reevaluate-accounts', installationId, { key: basis })
     .catch((err: unknown) => ctx.log.warn({ err, installationId }, 'accounts not re-evaluated yet; reconciliation will'));
