@@ -67,6 +67,18 @@ describe('re-evaluating accounts', () => {
     expect(eligibleNotices()).toBe(1);
   });
 
+  it('a mapping change while the queue is down schedules nothing at once; reconciliation schedules it', async () => {
+    await changeEligibilityFields(ctx, world.installation, { ...mapping(), healthScore: null }, 'admin');
+    await scheduleReevaluation({ ...ctx, scheduler: { ...ctx.scheduler, available: () => false } }, world.installation.id);
+    expect(scheduled).toEqual([]);
+    await reconcileInstallation(ctx, world.installation.id);
+    expect(scheduled).toContainEqual({
+      kind: 'reevaluate-accounts',
+      installationId: world.installation.id,
+      key: eligibilityBasis(ctx, world.installation.id),
+    });
+  });
+
   it('a re-evaluation that could not read the CRM is scheduled again by reconciliation', async () => {
     const acme = world.crm.createCompany({ name: 'Acme', nps: 9, customerSince: '2025-06-01', lifecycleStage: 'customer' });
     await world.apply([{ objectType: 'company', id: acme.id }]);
