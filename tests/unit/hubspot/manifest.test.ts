@@ -3,7 +3,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HUBSPOT_OPTIONAL_SCOPES, HUBSPOT_SCOPES } from '../../../connectors/hubspot/index.ts';
 import { parseHubSpotWebhook } from '../../../connectors/hubspot/parse-webhook.ts';
-import { COMPANY_ELIGIBILITY_PROPERTIES, toAccountField } from '../../../connectors/hubspot/map.ts';
+import {
+  COMPANY_ELIGIBILITY_PROPERTIES,
+  COMPANY_PROPERTIES,
+  CONTACT_PROPERTIES,
+  DEAL_PROPERTIES,
+  toAccountField,
+} from '../../../connectors/hubspot/map.ts';
 import { REFERLOOP_PROPERTIES } from '../../../connectors/hubspot/provision.ts';
 import { defaultProperties } from '../../../connectors/hubspot/sandbox/defaults.ts';
 import { manifestSubscriptions } from '../../../connectors/hubspot/sandbox/index.ts';
@@ -54,6 +60,14 @@ describe('the HubSpot project in app-manifest/hubspot', () => {
     // A portal as Referloop leaves it after install: HubSpot's standard properties and the provisioned ones.
     const portal = [...defaultProperties('companies'), ...REFERLOOP_PROPERTIES.companies].map(toAccountField);
     expect(mappedFieldNames(detectEligibilityFields(portal)).sort()).toEqual([...COMPANY_ELIGIBILITY_PROPERTIES].sort());
+  });
+
+  it('watches only properties the connector reads', () => {
+    const read: Record<string, string[]> = { contact: CONTACT_PROPERTIES, company: COMPANY_PROPERTIES, deal: DEAL_PROPERTIES };
+    const unread = subscriptions
+      .filter((s) => s.subscriptionType.endsWith('.propertyChange'))
+      .filter((s) => !read[s.subscriptionType.split('.')[0]]?.includes(s.propertyName));
+    expect(unread).toEqual([]);
   });
 
   it('every subscription yields events the parser turns into hints (none ignored)', () => {
