@@ -55,6 +55,21 @@ export class SandboxDealError extends Error {
   override readonly name = 'SandboxDealError';
 }
 
+/**
+ * A pretend sales team's single moves in a sandbox, for the first-run tour: one deal at a time,
+ * one stage at a time, and a customer account whose NPS the visitor changes.
+ */
+export interface SandboxSalesTeam {
+  /** Stage ids a deal moves through while open, in order, and its two closing stages. */
+  stages: { open: readonly string[]; won: string; lost: string };
+  /** A deal for the contact with this email, in the first open stage. */
+  createDeal(deal: { email: string; amount: number; name?: string }): Promise<{ dealId: string }>;
+  moveDeal(dealId: string, stage: string): Promise<void>;
+  /** The customer account of this domain, created once (customer since long ago) and found after. */
+  ensureCustomerAccount(account: { name: string; domain: string; nps: number }): Promise<{ companyId: string; nps: number | null }>;
+  setAccountNps(companyId: string, nps: number): Promise<void>;
+}
+
 export interface CrmSandboxDefinition<Settings> {
   /** Served at `/sandbox/<kind>` when the CRM's mode is `sandbox`. */
   mount(settings: Settings, app: AppSettings): Promise<MountedSandbox>;
@@ -65,6 +80,8 @@ export interface CrmSandboxDefinition<Settings> {
   installOnFirstStart?: boolean;
   /** `referloop sandbox-deal`: play the sales team in the running service's sandbox. */
   playDeal?(settings: Settings, deal: SandboxDeal): Promise<unknown>;
+  /** The first-run tour's sales team, step by step; a sandbox without it is not toured. */
+  salesTeam?(settings: Settings): Promise<SandboxSalesTeam>;
 }
 
 export interface CrmDefinition<Kind extends string, Shape extends z.ZodRawShape, Settings> {
@@ -73,6 +90,8 @@ export interface CrmDefinition<Kind extends string, Shape extends z.ZodRawShape,
   label: string;
   /** Its own environment variables (validated with the app's, in one pass, by src/config.ts). */
   env: z.ZodObject<Shape>;
+  /** The variables of `env` that together make the CRM live (its app credentials); none when it has no live mode. */
+  credentials: readonly (keyof Shape & string)[];
   configure(env: z.output<z.ZodObject<Shape>>, app: AppSettings): { mode: CrmMode; settings: Settings };
   /** Loads the connector's modules (`import()`) and creates it. */
   create(settings: Settings): Promise<CrmConnector>;
@@ -93,6 +112,7 @@ export interface ConfiguredCrm<Kind extends string = string> {
     mount(): Promise<MountedSandbox>;
     installOnFirstStart: boolean;
     playDeal?(deal: SandboxDeal): Promise<unknown>;
+    salesTeam?(): Promise<SandboxSalesTeam>;
   };
 }
 
@@ -101,6 +121,8 @@ export interface CrmRegistration<Kind extends string = string> {
   kind: Kind;
   label: string;
   env: z.ZodObject<z.ZodRawShape>;
+  /** The variables that make the CRM live (see `CrmDefinition.credentials`). */
+  credentials: readonly string[];
   /** `env` is the app's environment as validated by a schema that includes this CRM's `env`. */
   configure(env: Record<string, unknown>, app: AppSettings): ConfiguredCrm<Kind>;
   sandbox?: { flags: readonly string[]; standalone(flags: Record<string, string | undefined>): Promise<StandaloneSandbox> };
@@ -114,6 +136,7 @@ export function defineCrm<const Kind extends string, Shape extends z.ZodRawShape
     kind,
     label,
     env: definition.env,
+    credentials: definition.credentials,
     configure(env, app) {
       // The app validated `env` with a schema extending this CRM's shape, so its keys have this type.
       const { mode, settings } = definition.configure(env as z.output<z.ZodObject<Shape>>, app);
@@ -133,6 +156,7 @@ export function defineCrm<const Kind extends string, Shape extends z.ZodRawShape
                 mount: () => sandbox.mount(settings, app),
                 installOnFirstStart: sandbox.installOnFirstStart ?? false,
                 ...(sandbox.playDeal ? { playDeal: (deal: SandboxDeal) => sandbox.playDeal!(settings, deal) } : {}),
+                ...(sandbox.salesTeam ? { salesTeam: () => sandbox.salesTeam!(settings) } : {}),
               },
             }
           : {}),

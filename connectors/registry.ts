@@ -31,5 +31,13 @@ export function registrationOf(kind: CrmKind): CrmRegistration<CrmKind> {
   return registration;
 }
 
-export type { AppSettings, ConfiguredCrm, CrmMode, MountedSandbox, SandboxDeal, StandaloneSandbox } from './crm-registration.ts';
+export type {
+  AppSettings,
+  ConfiguredCrm,
+  CrmMode,
+  MountedSandbox,
+  SandboxDeal,
+  SandboxSalesTeam,
+  StandaloneSandbox,
+} from './crm-registration.ts';
 export { CrmSettingsError, SandboxDealError } from './crm-registration.ts';

@@ -13,6 +13,8 @@ export const fakeRegistration = defineCrm({
     FAKE_CRM_ACCOUNT_ID: envVar.text(),
     FAKE_CRM_WEBHOOK_SECRET: envVar.text(),
   }),
+  // Turned on by FAKE_CRM, never live: it has no app credentials.
+  credentials: [],
   configure: (env) => ({
     mode: env.FAKE_CRM === 'on' ? 'sandbox' : 'off',
     settings: {

@@ -6,6 +6,9 @@ export const SANDBOX_HUBSPOT = { clientId: 'referloop-sandbox-hubspot', clientSe
 /** Stages a pretend sales team walks a sandbox deal through. */
 const SANDBOX_DEAL_STAGES = ['qualifiedtobuy', 'presentationscheduled', 'closedwon'];
 
+/** Both set: the live CRM; neither: its sandbox. */
+const HUBSPOT_CREDENTIALS = ['HUBSPOT_CLIENT_ID', 'HUBSPOT_CLIENT_SECRET'] as const;
+
 export const hubspotRegistration = defineCrm({
   kind: 'hubspot',
   label: 'HubSpot',
@@ -18,8 +21,9 @@ export const hubspotRegistration = defineCrm({
     /** Calls per 10 seconds per account; HubSpot's public-app default is 110. */
     HUBSPOT_RATE_LIMIT_PER_10S: z.coerce.number().int().positive().default(110),
   }),
+  credentials: HUBSPOT_CREDENTIALS,
   configure(env, app) {
-    const mode = modeFromCredentials(env, ['HUBSPOT_CLIENT_ID', 'HUBSPOT_CLIENT_SECRET'], app, { label: 'HubSpot', hasSandbox: true });
+    const mode = modeFromCredentials(env, HUBSPOT_CREDENTIALS, app, { label: 'HubSpot', hasSandbox: true });
     const live = mode === 'live';
     const sandboxUrl = `${app.publicBaseUrl}/sandbox/hubspot`;
     return {
@@ -67,6 +71,10 @@ export const hubspotRegistration = defineCrm({
     async playDeal(settings, deal) {
       const { workSandboxDeal } = await import('./sandbox/sales-team.ts');
       return workSandboxDeal(settings.apiBaseUrl, settings, { ...deal, stages: deal.stages ?? SANDBOX_DEAL_STAGES });
+    },
+    async salesTeam(settings) {
+      const { hubspotSalesTeam } = await import('./sandbox/sales-team.ts');
+      return hubspotSalesTeam(settings.apiBaseUrl, settings);
     },
   },
 });

@@ -4,6 +4,9 @@ import { defineCrm, envVar, modeFromCredentials } from '../crm-registration.ts';
 /** The connected-app credentials the in-process sandbox Salesforce is created with. */
 export const SANDBOX_SALESFORCE = { clientId: 'referloop-sandbox-salesforce', clientSecret: 'sandbox-salesforce-secret' };
 
+/** Both set: the live CRM; neither: its sandbox. */
+const SALESFORCE_CREDENTIALS = ['SALESFORCE_CLIENT_ID', 'SALESFORCE_CLIENT_SECRET'] as const;
+
 export const salesforceRegistration = defineCrm({
   kind: 'salesforce',
   label: 'Salesforce',
@@ -21,8 +24,9 @@ export const salesforceRegistration = defineCrm({
       .regex(/^[A-Za-z0-9]*$/, 'expected letters and digits only')
       .default(''),
   }),
+  credentials: SALESFORCE_CREDENTIALS,
   configure(env, app) {
-    const mode = modeFromCredentials(env, ['SALESFORCE_CLIENT_ID', 'SALESFORCE_CLIENT_SECRET'], app, {
+    const mode = modeFromCredentials(env, SALESFORCE_CREDENTIALS, app, {
       label: 'Salesforce',
       hasSandbox: true,
     });

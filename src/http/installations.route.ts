@@ -7,6 +7,7 @@ import { changeEligibilityFields } from '../use-cases/eligibility-fields.ts';
 import { scheduleReevaluation } from '../use-cases/reevaluate-accounts.ts';
 import { installationCurrencies } from '../use-cases/installation-currencies.ts';
 import { replayEvents } from '../use-cases/replay-events.ts';
+import { reportSummary } from '../use-cases/report-summary.ts';
 import { principalOf } from './auth.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
 import { installationIds, requestedInstallationId, resolveInstallation } from './installation-scope.ts';
@@ -110,28 +111,7 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
 
   router.get('/reports/summary', (req, res) => {
     const ids = installationIds(store, requestedInstallationId(req.query), principalOf(res));
-    const referrals = Object.fromEntries(store.referrals.countsByStatus(ids).map((r) => [r.status, r.count]));
-    const accepted = Object.entries(referrals)
-      .filter(([status]) => !['submitted', 'rejected'].includes(status))
-      .reduce((sum, [, n]) => sum + n, 0);
-    const rewards = store.rewards.totals(ids);
-    res.json({
-      referrals: {
-        byStatus: referrals,
-        accepted,
-        won: referrals.closed_won ?? 0,
-        winRate: accepted ? (referrals.closed_won ?? 0) / accepted : 0,
-      },
-      rewards: Object.values(
-        rewards.reduce<Record<string, { currency: string; byStatusCents: Record<string, number>; count: number }>>((acc, r) => {
-          const entry = (acc[r.currency] ??= { currency: r.currency, byStatusCents: {}, count: 0 });
-          entry.byStatusCents[r.status] = (entry.byStatusCents[r.status] ?? 0) + r.netCents;
-          entry.count += r.count;
-          return acc;
-        }, {}),
-      ),
-      inbox: { pending: store.inbox.pendingCount(), dead: store.inbox.dead().length },
-    });
+    res.json(reportSummary(store, ids));
   });
 
   router.get('/dead-letters', async (_req, res) => {

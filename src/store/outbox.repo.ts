@@ -91,6 +91,12 @@ export function outboxRepo(db: Db) {
     .orderBy(outbox.id)
     .limit(1)
     .prepare();
+  const emailsOfReferral = db
+    .select()
+    .from(outbox)
+    .where(and(eq(outbox.referralId, sql.placeholder('referralId')), eq(outbox.channel, 'email')))
+    .orderBy(outbox.id)
+    .prepare();
   const dueEmailsOf = db
     .select()
     .from(outbox)
@@ -231,6 +237,11 @@ export function outboxRepo(db: Db) {
     /** Cancels messages still held (pending, never attempted), each with its reason. Call inside a transaction. */
     cancel(messages: { id: number; reason: string }[]): void {
       for (const m of messages) cancelHeld.run(m);
+    },
+
+    /** A referral's emails, oldest first, whatever their state (the first-run tour shows them). */
+    emailsOfReferral(referralId: string): OutboxRow[] {
+      return emailsOfReferral.all({ referralId });
     },
 
     /** Whether a referrer still takes email, and the key of their unsubscribe link. */

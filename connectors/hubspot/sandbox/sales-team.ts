@@ -1,9 +1,10 @@
 /**
  * Plays a sales team against a running sandbox HubSpot over its HTTP API, the way a rep would in
- * HubSpot's UI: a deal for a contact, moved through the pipeline. Used by `referloop sandbox-deal`
- * so a newcomer can see the whole loop; it talks to the sandbox only.
+ * HubSpot's UI: a deal for a contact, moved through the pipeline, an account's NPS changed. Used by
+ * `referloop sandbox-deal` and the first-run tour so a newcomer can see the whole loop; it talks to
+ * the sandbox only.
  */
-import { SandboxDealError } from '../../crm-registration.ts';
+import { SandboxDealError, type SandboxSalesTeam } from '../../crm-registration.ts';
 import { HUBSPOT_SCOPES } from '../oauth.ts';
 
 export interface SalesTeamDeal {
@@ -17,6 +18,78 @@ export interface SalesTeamDeal {
 /** Deal-to-contact, HubSpot-defined (associations v4). */
 const DEAL_TO_CONTACT = 3;
 const PIPELINE = 'default';
+/** The default pipeline's open stages, in order (sandbox/defaults.ts); a new deal starts in the first. */
+const OPEN_STAGES = ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent'];
+const FIRST_STAGE = OPEN_STAGES[0]!;
+
+type Call = (method: string, path: string, body?: unknown) => Promise<{ ok: boolean; status: number; json: SandboxAnswer }>;
+interface SandboxAnswer {
+  id?: string;
+  message?: string;
+  stages?: { id: string }[];
+  results?: { id: string; properties: Record<string, string | null> }[];
+}
+
+/** Calls the sandbox's API as the pretend sales team (a token of its own); `succeeded` throws on a refusal. */
+async function salesTeamCalls(sandboxUrl: string, credentials: { clientId: string; clientSecret: string }) {
+  const token = await sandboxToken(sandboxUrl, credentials);
+  const call: Call = async (method, path, body) => {
+    const res = await reach(sandboxUrl, `${sandboxUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { ok: res.ok, status: res.status, json: (await res.json()) as SandboxAnswer };
+  };
+  const succeeded = async (method: string, path: string, body?: unknown) => {
+    const { ok, status, json } = await call(method, path, body);
+    if (!ok) throw new Error(`sandbox HubSpot ${method} ${path}: ${status} ${json.message ?? ''}`);
+    return json;
+  };
+  return { call, succeeded };
+}
+
+/** The contact of this email, or a SandboxDealError saying to log a referral first. */
+async function contactId(call: Call, email: string): Promise<string> {
+  const contact = await call('GET', `/crm/v3/objects/contacts/${encodeURIComponent(email)}?idProperty=email`);
+  if (contact.status === 404)
+    throw new SandboxDealError(`The sandbox HubSpot has no contact ${email}: log a referral for that email first.`);
+  if (!contact.ok) throw new Error(`sandbox HubSpot contact lookup: ${contact.status} ${contact.json.message ?? ''}`);
+  return contact.json.id!;
+}
+
+async function pipelineStages(succeeded: Awaited<ReturnType<typeof salesTeamCalls>>['succeeded']): Promise<string[]> {
+  return ((await succeeded('GET', `/crm/v3/pipelines/deals/${PIPELINE}`)).stages ?? []).map((s) => s.id);
+}
+
+async function createDeal(
+  call: Call,
+  deal: { email: string; amount: number; name?: string | undefined },
+): Promise<{ dealId: string; contactId: string }> {
+  if (!Number.isFinite(deal.amount) || deal.amount <= 0)
+    throw new SandboxDealError(`The deal amount must be a positive number, not ${deal.amount}.`);
+  const contact = await contactId(call, deal.email);
+  const created = await call('POST', '/crm/v3/objects/deals', {
+    properties: {
+      dealname: deal.name ?? `Deal for ${deal.email}`,
+      pipeline: PIPELINE,
+      dealstage: FIRST_STAGE,
+      amount: String(deal.amount),
+    },
+    associations: [{ to: { id: contact }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: DEAL_TO_CONTACT }] }],
+  });
+  if (!created.ok) throw new Error(`sandbox HubSpot deal creation: ${created.status} ${created.json.message ?? ''}`);
+  return { dealId: created.json.id!, contactId: contact };
+}
+
+async function moveDeal(call: Call, dealId: string, stage: string): Promise<void> {
+  const closing = stage === 'closedwon' || stage === 'closedlost';
+  const moved = await call('PATCH', `/crm/v3/objects/deals/${encodeURIComponent(dealId)}`, {
+    properties: { dealstage: stage, ...(closing ? { closedate: new Date().toISOString() } : {}) },
+  });
+  if (moved.status === 404) throw new SandboxDealError(`The sandbox HubSpot has no deal ${dealId}.`);
+  if (!moved.ok) throw new Error(`sandbox HubSpot deal ${dealId}: ${moved.status} ${moved.json.message ?? ''}`);
+}
 
 export async function workSandboxDeal(
   sandboxUrl: string,
@@ -25,49 +98,63 @@ export async function workSandboxDeal(
 ): Promise<{ dealId: string; contactId: string }> {
   if (!Number.isFinite(deal.amount) || deal.amount <= 0)
     throw new SandboxDealError(`The deal amount must be a positive number, not ${deal.amount}.`);
-  const token = await sandboxToken(sandboxUrl, credentials);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await reach(sandboxUrl, `${sandboxUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json = (await res.json()) as { id?: string; message?: string; stages?: { id: string }[] };
-    return { ok: res.ok, status: res.status, json };
-  };
-  const succeeded = async (method: string, path: string, body?: unknown) => {
-    const { ok, status, json } = await call(method, path, body);
-    if (!ok) throw new Error(`sandbox HubSpot ${method} ${path}: ${status} ${json.message ?? ''}`);
-    return json;
-  };
-
+  const { call, succeeded } = await salesTeamCalls(sandboxUrl, credentials);
   // Everything is checked before the deal is created, so a mistake leaves no half-made deal.
-  const contact = await call('GET', `/crm/v3/objects/contacts/${encodeURIComponent(deal.email)}?idProperty=email`);
-  if (contact.status === 404)
-    throw new SandboxDealError(`The sandbox HubSpot has no contact ${deal.email}: log a referral for that email first.`);
-  if (!contact.ok) throw new Error(`sandbox HubSpot contact lookup: ${contact.status} ${contact.json.message ?? ''}`);
-  const stageIds = ((await succeeded('GET', `/crm/v3/pipelines/deals/${PIPELINE}`)).stages ?? []).map((s) => s.id);
+  await contactId(call, deal.email);
+  const stageIds = await pipelineStages(succeeded);
   const unknown = deal.stages.filter((stage) => !stageIds.includes(stage));
   if (unknown.length) throw new SandboxDealError(`Unknown deal stage ${unknown.join(', ')}: the stages are ${stageIds.join(', ')}.`);
 
-  const created = await succeeded('POST', '/crm/v3/objects/deals', {
-    properties: {
-      dealname: deal.dealName ?? `Deal for ${deal.email}`,
-      pipeline: PIPELINE,
-      dealstage: 'appointmentscheduled',
-      amount: String(deal.amount),
+  const created = await createDeal(call, { email: deal.email, amount: deal.amount, name: deal.dealName });
+  for (const stage of deal.stages) await moveDeal(call, created.dealId, stage);
+  return created;
+}
+
+/** Two years back: a customer long enough for the default "customer for 90 days" rule. */
+const LONG_AGO_MS = 2 * 365 * 86_400_000;
+
+/** The first-run tour's sales team: each move is one call (or two) to the sandbox, as a rep's click would be. */
+export function hubspotSalesTeam(sandboxUrl: string, credentials: { clientId: string; clientSecret: string }): SandboxSalesTeam {
+  const calls = () => salesTeamCalls(sandboxUrl, credentials);
+  return {
+    stages: { open: OPEN_STAGES, won: 'closedwon', lost: 'closedlost' },
+    async createDeal(deal) {
+      const { dealId } = await createDeal((await calls()).call, deal);
+      return { dealId };
     },
-    associations: [
-      { to: { id: contact.json.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: DEAL_TO_CONTACT }] },
-    ],
-  });
-  for (const stage of deal.stages) {
-    const closing = stage === 'closedwon' || stage === 'closedlost';
-    await succeeded('PATCH', `/crm/v3/objects/deals/${created.id}`, {
-      properties: { dealstage: stage, ...(closing ? { closedate: new Date().toISOString() } : {}) },
-    });
-  }
-  return { dealId: created.id!, contactId: contact.json.id! };
+    async moveDeal(dealId, stage) {
+      await moveDeal((await calls()).call, dealId, stage);
+    },
+    async ensureCustomerAccount(account) {
+      const { succeeded } = await calls();
+      const found = await succeeded('POST', '/crm/v3/objects/companies/search', {
+        filterGroups: [{ filters: [{ propertyName: 'domain', operator: 'EQ', value: account.domain }] }],
+        properties: ['referloop_nps'],
+        limit: 1,
+      });
+      const existing = found.results?.[0];
+      if (existing) {
+        const nps = existing.properties.referloop_nps;
+        return { companyId: existing.id, nps: nps == null || nps === '' ? null : Number(nps) };
+      }
+      const created = await succeeded('POST', '/crm/v3/objects/companies', {
+        properties: {
+          name: account.name,
+          domain: account.domain,
+          lifecyclestage: 'customer',
+          hs_lifecyclestage_customer_date: new Date(Date.now() - LONG_AGO_MS).toISOString(),
+          referloop_nps: String(account.nps),
+        },
+      });
+      return { companyId: created.id!, nps: account.nps };
+    },
+    async setAccountNps(companyId, nps) {
+      const { succeeded } = await calls();
+      await succeeded('PATCH', `/crm/v3/objects/companies/${encodeURIComponent(companyId)}`, {
+        properties: { referloop_nps: String(nps) },
+      });
+    },
+  };
 }
 
 /** fetch, with "nothing answers there" told as the likely cause rather than a network stack trace. */

@@ -1,0 +1,36 @@
+import type { Store } from '../store/index.ts';
+
+/** Statuses of referrals the program did not take on: the rest count as accepted. */
+const NOT_ACCEPTED = ['submitted', 'rejected'];
+
+/**
+ * The headline numbers of `GET /api/v1/reports/summary` over these installations: referrals by
+ * status, the win rate of accepted ones, reward totals per currency and status (net minor units;
+ * never added across currencies), and the webhook inbox's backlog.
+ */
+export function reportSummary(store: Store, installationIds: string[]) {
+  const referrals = Object.fromEntries(store.referrals.countsByStatus(installationIds).map((r) => [r.status, r.count]));
+  const accepted = Object.entries(referrals)
+    .filter(([status]) => !NOT_ACCEPTED.includes(status))
+    .reduce((sum, [, n]) => sum + n, 0);
+  const rewards = store.rewards.totals(installationIds);
+  return {
+    referrals: {
+      byStatus: referrals,
+      accepted,
+      won: referrals.closed_won ?? 0,
+      winRate: accepted ? (referrals.closed_won ?? 0) / accepted : 0,
+    },
+    rewards: Object.values(
+      rewards.reduce<Record<string, { currency: string; byStatusCents: Record<string, number>; count: number }>>((acc, r) => {
+        const entry = (acc[r.currency] ??= { currency: r.currency, byStatusCents: {}, count: 0 });
+        entry.byStatusCents[r.status] = (entry.byStatusCents[r.status] ?? 0) + r.netCents;
+        entry.count += r.count;
+        return acc;
+      }, {}),
+    ),
+    inbox: { pending: store.inbox.pendingCount(), dead: store.inbox.dead().length },
+  };
+}
+
+export type ReportSummary = ReturnType<typeof reportSummary>;
