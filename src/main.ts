@@ -10,6 +10,7 @@ import { ConfigError, type Config } from './config.ts';
 import { createApp, type AppDeps } from './http/app.ts';
 import { notificationsRouter } from './http/notifications.route.ts';
 import { referrerWebhookEndpointsRouter } from './http/referrer-webhook-endpoints.route.ts';
+import { firstRunRouter } from './http/tour.route.ts';
 import { createEmbeddedQueue } from './jobs/embedded-queue.ts';
 import type { JobQueue, WorkerHandle } from './jobs/queue.ts';
 import { createMemoryRateLimiter } from './jobs/rate-limiter.ts';
@@ -232,7 +233,15 @@ export async function startService(config: Config, log: Logger, options: { http:
         allowPrivateEndpoints: config.allowPrivateWebhookEndpoints,
       },
       sandboxes: runtime.sandboxes,
-      publicRouters: [notificationsRouter({ store })],
+      publicRouters: [
+        notificationsRouter({ store }),
+        firstRunRouter({
+          ctx,
+          crms: config.crms,
+          publicBaseUrl: config.publicBaseUrl,
+          install: (crm) => installThroughOAuth(config.publicBaseUrl, crm, log),
+        }),
+      ],
       apiRouters: [referrerWebhookEndpointsRouter({ store, allowPrivateEndpoints: config.allowPrivateWebhookEndpoints, now: ctx.now })],
     });
     server = await new Promise<Server>((resolve, reject) => {

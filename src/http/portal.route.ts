@@ -91,7 +91,7 @@ const linkForm = z.object({ token: z.string().min(20).max(100) });
 const LINK_SENT = { message: 'If this email belongs to a referrer of this program, a sign-in link is on its way.' };
 
 /** Where `vite build` puts the front end: dist/web from the sources (src/http) and from the build (dist/src/http). */
-function webDir(): string | undefined {
+export function webDir(): string | undefined {
   return ['../../dist/web', '../../web'].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((d) => existsSync(`${d}/index.html`));
 }
 
