@@ -60,8 +60,8 @@ export class SandboxDealError extends Error {
  * one stage at a time, and a customer account whose NPS the visitor changes.
  */
 export interface SandboxSalesTeam {
-  /** Stage ids a deal moves through while open, in order, and its two closing stages. */
-  stages: { open: readonly string[]; won: string; lost: string };
+  /** Stage ids a deal moves through while open, in order, its two closing stages, and each one's label. */
+  stages: { open: readonly string[]; won: string; lost: string; labels: Readonly<Record<string, string>> };
   /** A deal for the contact with this email, in the first open stage. */
   createDeal(deal: { email: string; amount: number; name?: string }): Promise<{ dealId: string }>;
   moveDeal(dealId: string, stage: string): Promise<void>;

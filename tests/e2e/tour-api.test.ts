@@ -46,7 +46,7 @@ describe('on the sandbox CRMs', () => {
   afterAll(() => svc?.stop());
 
   it('refuses writes from another origin or none, installing nothing', async () => {
-    for (const headers of [{}, { origin: 'https://evil.example' }]) {
+    for (const headers of [{}, { origin: 'https://evil.example' }] as Record<string, string>[]) {
       const res = await post('/start', {}, headers);
       expect(res.status).toBe(403);
       expect(((await res.json()) as { error: { message: string } }).error.message).toContain('from the tour page');

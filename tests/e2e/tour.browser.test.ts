@@ -24,7 +24,9 @@ let browser: Browser;
 async function checkPage(page: Page, name: string) {
   for (const width of [1280, 390]) {
     await page.setViewportSize({ width, height: 900 });
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth),
+    ).toBeLessThanOrEqual(width);
     await page.screenshot({ path: `${SHOTS}/tour-${name}-${width}.png`, fullPage: true });
   }
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -80,9 +82,9 @@ describe('the first-run tour', () => {
     // The referee reaches the sandbox CRM asynchronously; the deal form appears once it has.
     await page.getByLabel('Deal amount (USD)').fill('25000', { timeout: 20_000 });
     await page.getByRole('button', { name: 'Create the deal' }).click();
-    await page.getByText('is at stage appointmentscheduled').waitFor();
-    await page.getByRole('button', { name: 'Move to qualifiedtobuy' }).click();
-    await page.getByText('is at stage qualifiedtobuy').waitFor();
+    await page.getByText('is at stage Appointment Scheduled').waitFor();
+    await page.getByRole('button', { name: 'Move to Qualified To Buy' }).click();
+    await page.getByText('is at stage Qualified To Buy').waitFor();
     await page.getByRole('button', { name: 'Close won' }).click();
 
     await expect.poll(() => page.getByTestId('referral-status').textContent(), { timeout: 20_000 }).toBe('closed won');
@@ -95,7 +97,7 @@ describe('the first-run tour', () => {
     const wonEmail = page.locator('details', { hasText: 'Jordan (Acme Widgets) became a customer' });
     await wonEmail.waitFor({ timeout: 20_000 });
     await wonEmail.evaluate((details) => {
-      (details as HTMLDetailsElement).open = true;
+      (details as unknown as { open: boolean }).open = true;
     });
     const won = page.frameLocator('iframe[title="Email: Jordan (Acme Widgets) became a customer"]');
     await won.getByText('Jordan (Acme Widgets) signed with Referral program.').waitFor({ timeout: 20_000 });

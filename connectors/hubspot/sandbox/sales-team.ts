@@ -6,6 +6,7 @@
  */
 import { SandboxDealError, type SandboxSalesTeam } from '../../crm-registration.ts';
 import { HUBSPOT_SCOPES } from '../oauth.ts';
+import { defaultPipelines } from './defaults.ts';
 
 export interface SalesTeamDeal {
   email: string;
@@ -18,9 +19,20 @@ export interface SalesTeamDeal {
 /** Deal-to-contact, HubSpot-defined (associations v4). */
 const DEAL_TO_CONTACT = 3;
 const PIPELINE = 'default';
-/** The default pipeline's open stages, in order (sandbox/defaults.ts); a new deal starts in the first. */
-const OPEN_STAGES = ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent'];
-const FIRST_STAGE = OPEN_STAGES[0]!;
+
+/** The sandbox's default pipeline as the tour moves a deal through it: open stages in order, then won (probability 1) or lost. */
+function defaultPipelineStages(): SandboxSalesTeam['stages'] {
+  const stages = [...defaultPipelines().find((p) => p.id === PIPELINE)!.stages].sort((a, b) => a.displayOrder - b.displayOrder);
+  const closed = stages.filter((s) => s.metadata.isClosed === 'true');
+  return {
+    open: stages.filter((s) => s.metadata.isClosed !== 'true').map((s) => s.id),
+    won: closed.find((s) => s.metadata.probability === '1.0')!.id,
+    lost: closed.find((s) => s.metadata.probability !== '1.0')!.id,
+    labels: Object.fromEntries(stages.map((s) => [s.id, s.label])),
+  };
+}
+const STAGES = defaultPipelineStages();
+const FIRST_STAGE = STAGES.open[0]!;
 
 type Call = (method: string, path: string, body?: unknown) => Promise<{ ok: boolean; status: number; json: SandboxAnswer }>;
 interface SandboxAnswer {
@@ -117,7 +129,7 @@ const LONG_AGO_MS = 2 * 365 * 86_400_000;
 export function hubspotSalesTeam(sandboxUrl: string, credentials: { clientId: string; clientSecret: string }): SandboxSalesTeam {
   const calls = () => salesTeamCalls(sandboxUrl, credentials);
   return {
-    stages: { open: OPEN_STAGES, won: 'closedwon', lost: 'closedlost' },
+    stages: STAGES,
     async createDeal(deal) {
       const { dealId } = await createDeal((await calls()).call, deal);
       return { dealId };

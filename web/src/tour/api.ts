@@ -62,6 +62,7 @@ export interface Stages {
   open: string[];
   won: string;
   lost: string;
+  labels: Record<string, string>;
 }
 
 export interface Started {

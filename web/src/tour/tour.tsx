@@ -8,6 +8,16 @@ const POLL_MS = 1_500;
 
 const statusWords = (status: string) => status.replaceAll('_', ' ');
 
+/** An outbox row's state, in the visitor's words. */
+const EMAIL_STATES: Record<string, string> = {
+  pending: 'queued (deal steps wait a short quiet period, so quick steps make one email)',
+  sending: 'sending',
+  delivered: 'sent (to the delivery log until SMTP_URL is set)',
+  failed: 'failed',
+  suppressed: 'not sent: the referrer opted out',
+  cancelled: 'not sent: a later step replaced it',
+};
+
 /**
  * The first-run tour: the visitor plays the sales team in the sandbox CRM (left) and watches what
  * Referloop does with each move (right): the referral's timeline, its reward, the emails, the report.
@@ -202,7 +212,8 @@ function DealSteps({
   const { busy, run } = useAction(onError);
   const [amount, setAmount] = useState('25000');
   const [deal, setDeal] = useState<{ id: string; referralId: string; stage: string } | null>(null);
-  const { open, won, lost } = started.stages;
+  const { open, won, lost, labels } = started.stages;
+  const label = (stage: string) => labels[stage] ?? stage;
   const current = deal && referral && deal.referralId === referral.id ? deal : null;
   const closed = current && (current.stage === won || current.stage === lost);
   const next = current && !closed ? open[open.indexOf(current.stage) + 1] : undefined;
@@ -248,7 +259,7 @@ function DealSteps({
         )}
         {current && (
           <p>
-            Deal {current.id} is at stage <strong>{current.stage}</strong>.
+            Deal {current.id} is at stage <strong>{label(current.stage)}</strong>.
           </p>
         )}
       </Step>
@@ -258,7 +269,7 @@ function DealSteps({
         explain="Each stage maps to a referral step; the referrer hears about it (several quick steps make one email)."
       >
         <button type="button" disabled={busy || !next} onClick={() => next && move(next)}>
-          {next ? `Move to ${next}` : 'Move to the next stage'}
+          {next ? `Move to ${label(next)}` : 'Move to the next stage'}
         </button>
       </Step>
       <Step
@@ -385,7 +396,7 @@ function EmailsPanel({ emails }: { emails: TourEmail[] }) {
             <summary>
               {email.subject}{' '}
               <span className="muted">
-                to {email.to}, {email.status}
+                to {email.to}, {EMAIL_STATES[email.status] ?? email.status}
               </span>
             </summary>
             {/* The HTML is the notifier's own (escaped values); an empty sandbox runs nothing in it. */}
@@ -400,18 +411,23 @@ function EmailsPanel({ emails }: { emails: TourEmail[] }) {
 function ReportPanel({ report }: { report: TourReport | null }) {
   const pending = report?.rewards.map((r) => formatMoney(r.byStatusCents.pending ?? 0, r.currency)).join(', ') || formatMoney(0, 'USD');
   const byStatus = Object.entries(report?.referrals.byStatus ?? {});
+  const figures: [string, string, string][] = [
+    ['Referrals', 'report-referrals', String(byStatus.reduce((n, [, count]) => n + count, 0))],
+    ['Won', 'report-won', String(report?.referrals.won ?? 0)],
+    ['Win rate', 'report-win-rate', `${Math.round((report?.referrals.winRate ?? 0) * 100)}%`],
+    ['Rewards pending', 'report-pending', pending],
+  ];
   return (
     <div className="card">
       <h3>Summary report</h3>
-      <dl className="totals">
-        <dt>Referrals</dt>
-        <dd data-testid="report-referrals">{byStatus.reduce((n, [, count]) => n + count, 0)}</dd>
-        <dt>Won</dt>
-        <dd data-testid="report-won">{report?.referrals.won ?? 0}</dd>
-        <dt>Win rate</dt>
-        <dd>{Math.round((report?.referrals.winRate ?? 0) * 100)}%</dd>
-        <dt>Rewards pending</dt>
-        <dd data-testid="report-pending">{pending}</dd>
+      <p className="muted">The numbers of GET /api/v1/reports/summary for this installation.</p>
+      <dl className="tour-figures">
+        {figures.map(([name, testId, value]) => (
+          <div key={name}>
+            <dt>{name}</dt>
+            <dd data-testid={testId}>{value}</dd>
+          </div>
+        ))}
       </dl>
       {byStatus.length > 0 && <p className="muted">By status: {byStatus.map(([s, n]) => `${statusWords(s)} ${n}`).join(', ')}.</p>}
     </div>
