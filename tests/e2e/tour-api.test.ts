@@ -9,7 +9,11 @@ import { startTestService, type TestService } from '../support/service.ts';
 describe('with a real HubSpot configured', () => {
   let svc: TestService;
   beforeAll(async () => {
-    svc = await startTestService({ HUBSPOT_CLIENT_ID: 'fake-client-id', HUBSPOT_CLIENT_SECRET: 'fake-client-secret', HUBSPOT_APP_ID: '42' });
+    svc = await startTestService({
+      HUBSPOT_CLIENT_ID: 'fake-client-id',
+      HUBSPOT_CLIENT_SECRET: 'fake-client-secret',
+      HUBSPOT_APP_ID: '42',
+    });
   });
   afterAll(() => svc?.stop());
 

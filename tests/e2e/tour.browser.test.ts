@@ -25,7 +25,9 @@ async function checkPage(page: Page, name: string) {
   for (const width of [1280, 390]) {
     await page.setViewportSize({ width, height: 900 });
     expect(
-      await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth),
+      await page.evaluate(
+        () => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth,
+      ),
     ).toBeLessThanOrEqual(width);
     await page.screenshot({ path: `${SHOTS}/tour-${name}-${width}.png`, fullPage: true });
   }
