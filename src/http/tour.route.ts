@@ -14,6 +14,7 @@ import {
   TOUR_ACCOUNT,
   tourEmails,
   tourReferral,
+  tourReferrers,
 } from '../use-cases/tour.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
 import { page } from './pages.ts';
@@ -159,7 +160,7 @@ function tourApi(deps: FirstRunDeps, toured: ConfiguredCrm<CrmKind>): Router {
     res.json({
       crm: { kind: toured.kind, label: toured.label },
       installation: current ? { id: current.id, accountId: current.accountId } : null,
-      referrers: current ? store.referrals.listReferrers(current.id).map(referrerView) : [],
+      referrers: current ? tourReferrers(ctx, current).map(referrerView) : [],
       referral: referralId && current ? referralView(store, referralOf(referralId)) : null,
       emails: referralId && current ? tourEmails(ctx, referralId) : [],
       report: current ? reportSummary(store, [current.id]) : null,
@@ -177,7 +178,7 @@ function tourApi(deps: FirstRunDeps, toured: ConfiguredCrm<CrmKind>): Router {
     const account = await sandboxCall(async () => seedTour(requestContext(ctx, res), current, await salesTeam()));
     res.json({
       installation: { id: current.id, accountId: current.accountId },
-      referrers: store.referrals.listReferrers(current.id).map(referrerView),
+      referrers: tourReferrers(ctx, current).map(referrerView),
       account: { ...account, name: TOUR_ACCOUNT.name },
       stages: (await salesTeam()).stages,
     });

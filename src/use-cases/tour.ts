@@ -6,7 +6,7 @@ import { renderEmail } from '../notify/templates.ts';
 import type { EmailPayload } from '../notify/topics.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
-import type { ReferralRow } from '../store/referrals.repo.ts';
+import type { ReferralRow, ReferrerRow } from '../store/referrals.repo.ts';
 import { accountEligibility } from './account-eligibility.ts';
 import { submitReferral, type SubmitReferralResult } from './submit-referral.ts';
 
@@ -83,10 +83,17 @@ export async function referAFriend(
   });
 }
 
-/** A referral of this installation, or undefined. */
+/** The sample referrers of this installation (the tour shows and acts on theirs only). */
+export function tourReferrers(ctx: UseCaseContext, installation: InstallationRow): ReferrerRow[] {
+  const samples: string[] = Object.values(TOUR_REFERRERS).map((r) => r.email);
+  return ctx.store.referrals.listReferrers(installation.id).filter((r) => samples.includes(r.email));
+}
+
+/** A referral of this installation from a sample referrer, or undefined: the tour leaves other referrals alone. */
 export function tourReferral(ctx: UseCaseContext, installation: InstallationRow, referralId: string): ReferralRow | undefined {
   const referral = ctx.store.referrals.get(referralId);
-  return referral?.installationId === installation.id ? referral : undefined;
+  if (referral?.installationId !== installation.id) return undefined;
+  return tourReferrers(ctx, installation).some((r) => r.id === referral.referrerId) ? referral : undefined;
 }
 
 /**

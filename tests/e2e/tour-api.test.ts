@@ -102,6 +102,23 @@ describe('on the sandbox CRMs', () => {
     expect(referralCount()).toBe(0);
   });
 
+  it("leaves alone referrals that are not the sample referrers'", async () => {
+    const res = await svc.api('/referrals', {
+      method: 'POST',
+      json: {
+        referrer: { email: 'rhea@real-partner.example', name: 'Rhea Real', type: 'partner' },
+        referee: { email: 'sam@prospect.example', firstName: 'Sam' },
+        submittedBy: { kind: 'rep' },
+      },
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    expect((await fetch(`${svc.url}/tour/api/state?referralId=${id}`)).status).toBe(404);
+    expect((await post('/deals', { referralId: id, amount: 100 })).status).toBe(404);
+    const state = (await (await fetch(`${svc.url}/tour/api/state`)).json()) as { referrers: { email: string }[] };
+    expect(state.referrers.map((r) => r.email)).not.toContain('rhea@real-partner.example');
+  });
+
   it('bounds writes per client address', async () => {
     let limited = 0;
     for (let i = 0; i < 70 && !limited; i++) if ((await post('/account/nps', { nps: 'x' })).status === 429) limited = i;

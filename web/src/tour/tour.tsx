@@ -142,8 +142,15 @@ function StartStep(props: {
         <>
           <p>{connected ? `The sandbox ${props.crm} is connected (account ${connected.accountId}).` : 'Nothing is connected yet.'}</p>
           <button type="button" disabled={busy} onClick={() => run(async () => props.onStarted(await tourApi.start()))}>
-            {busy ? `Connecting the sandbox ${props.crm}…` : 'Start the tour'}
+            Start the tour
           </button>
+          {busy && (
+            <p role="status">
+              {connected
+                ? 'Adding the sample referrers and the customer account…'
+                : `Installing Referloop into the sandbox ${props.crm}: consent, token exchange, then the properties and stage mapping it provisions…`}
+            </p>
+          )}
         </>
       )}
     </Step>
