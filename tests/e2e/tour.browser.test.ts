@@ -3,7 +3,7 @@
  * meets it after `npm start`: `/` connects the sandbox HubSpot through OAuth, a sample partner
  * refers a friend, the visitor plays the sales team to a closed-won deal and sees the referral
  * closed won, its reward, the rendered "became a customer" email and the report change; then an
- * account's NPS flips its eligibility. Checked with axe-core at 1280 and 390 px; the screenshots
+ * account's NPS flips its eligibility, and another friend's deal is lost. Checked with axe-core at 1280 and 390 px; the screenshots
  * go to docs/screenshots/tour-*.png (the README shows one).
  */
 import { execFileSync } from 'node:child_process';
@@ -62,7 +62,7 @@ afterAll(async () => {
 });
 
 describe('the first-run tour', () => {
-  it('goes from a fresh start to a closed-won reward, a rendered email and a changed report', async () => {
+  it('goes from a fresh start to a closed-won reward, a rendered email and a changed report; a lost deal pays nothing', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${svc.url}/`);
     await page.getByRole('heading', { name: 'See the whole referral loop' }).waitFor();
@@ -113,6 +113,21 @@ describe('the first-run tour', () => {
     await page.getByText('NPS 4 is below 9').first().waitFor({ timeout: 15_000 });
 
     await checkPage(page, 'won');
+
+    // Another friend, whose deal is lost: the referral closes lost, no reward, a kind email.
+    await page.getByLabel("Friend's first name").fill('Riley');
+    await page.getByLabel("Friend's company").fill('Globex');
+    await page.getByRole('button', { name: 'Refer Riley' }).click();
+    await expect.poll(() => page.getByTestId('referral-status').textContent(), { timeout: 15_000 }).toBe('accepted');
+    await page.getByLabel('Deal amount (USD)').fill('8000', { timeout: 20_000 });
+    await page.getByRole('button', { name: 'Create the deal' }).click();
+    await page.getByText('is at stage Appointment Scheduled').waitFor();
+    await page.getByRole('button', { name: 'Close lost' }).click();
+    await expect.poll(() => page.getByTestId('referral-status').textContent(), { timeout: 20_000 }).toBe('closed lost');
+    await page.locator('details', { hasText: 'Update on your referral of Riley (Globex)' }).waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('reward-amount').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('report-referrals').textContent()).toBe('2');
+    await expect.poll(() => page.getByTestId('report-won').textContent()).toBe('1');
     await page.close();
   });
 });

@@ -175,7 +175,7 @@ function ReferStep({
     e.preventDefault();
     run(async () => {
       const result = await tourApi.refer({ referrer, firstName, company });
-      setOutcome(`${result.outcome}: ${result.referral.reasons.join('; ') || 'no remarks'}`);
+      setOutcome(`${result.outcome}. ${result.referral.reasons.join(' ')}`);
       onReferred(result.referral.id);
     });
   };
