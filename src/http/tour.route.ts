@@ -29,9 +29,10 @@ export interface FirstRunDeps {
   publicBaseUrl: string;
   /** Installs a sandbox CRM through its OAuth flow (main.ts `installThroughOAuth`); the installation id. */
   install(crm: CrmKind): Promise<string | undefined>;
-  /** Tour writes allowed per client address per minute. */
-  writesPerMinute?: number;
 }
+
+/** Tour writes allowed per client address per minute: a visitor clicks a few dozen times at most. */
+const WRITES_PER_MINUTE = 60;
 
 const referralInput = z
   .object({
@@ -48,7 +49,7 @@ const dealInput = z
   })
   .strict();
 const stageInput = z.object({ stage: z.string().min(1).max(64) }).strict();
-const dealIdParam = z.string().regex(/^\d{1,20}$/, 'a deal id is digits');
+const dealIdParam = z.string().regex(/^[A-Za-z0-9]{1,40}$/, 'a deal id is letters and digits');
 const npsInput = z.object({ nps: z.number().int('a whole number').min(0).max(10) }).strict();
 const stateQuery = z.object({ referralId: z.string().min(1).max(64).optional() });
 
@@ -111,7 +112,6 @@ function tourApi(deps: FirstRunDeps, toured: ConfiguredCrm<CrmKind>): Router {
   const { store } = ctx;
   const router = Router();
   const ownOrigin = new URL(deps.publicBaseUrl).origin;
-  const limit = deps.writesPerMinute ?? 60;
   const writes = new Map<string, number[]>();
   let team: Promise<SandboxSalesTeam> | undefined;
   const salesTeam = () => (team ??= toured.sandbox!.salesTeam!());
@@ -123,7 +123,7 @@ function tourApi(deps: FirstRunDeps, toured: ConfiguredCrm<CrmKind>): Router {
     const now = Date.now();
     const key = req.ip ?? 'unknown';
     const recent = (writes.get(key) ?? []).filter((at) => at > now - 60_000);
-    if (recent.length >= limit) return next(new ApiError('rate_limited', 'Too many tour actions in a minute: wait a moment.'));
+    if (recent.length >= WRITES_PER_MINUTE) return next(new ApiError('rate_limited', 'Too many tour actions in a minute: wait a moment.'));
     recent.push(now);
     writes.set(key, recent);
     // Old entries go with their client's next write; a map of at most one list per address seen.
@@ -171,8 +171,8 @@ function tourApi(deps: FirstRunDeps, toured: ConfiguredCrm<CrmKind>): Router {
   router.post('/start', async (_req, res) => {
     let current = installation();
     if (!current) {
-      await deps.install(toured.kind);
-      current = installation();
+      const id = await deps.install(toured.kind);
+      current = id ? store.installations.get(id) : undefined;
       if (!current) throw new ApiError('unavailable', `The sandbox ${toured.label} could not be connected: see the service's log.`);
     }
     const account = await sandboxCall(async () => seedTour(requestContext(ctx, res), current, await salesTeam()));
