@@ -7,6 +7,8 @@ import './tour.css';
 const POLL_MS = 1_500;
 
 const statusWords = (status: string) => status.replaceAll('_', ' ');
+/** Reasons as sentences: some already end in a full stop, some are clauses. */
+const sentences = (reasons: string[]) => reasons.map((r) => (/[.!?]$/.test(r) ? r : `${r}.`)).join(' ');
 
 /** An outbox row's state, in the visitor's words. */
 const EMAIL_STATES: Record<string, string> = {
@@ -175,7 +177,7 @@ function ReferStep({
     e.preventDefault();
     run(async () => {
       const result = await tourApi.refer({ referrer, firstName, company });
-      setOutcome(`${result.outcome}. ${result.referral.reasons.join(' ')}`);
+      setOutcome(`${result.outcome}. ${sentences(result.referral.reasons)}`);
       onReferred(result.referral.id);
     });
   };
@@ -359,7 +361,7 @@ function ReferralPanel({ referral }: { referral: TourReferral | null }) {
         {referral.timeline.map((e) => (
           <li key={`${e.to}-${e.at}`}>
             <strong>{statusWords(e.to)}</strong> <time dateTime={e.at}>{formatDate(e.at)}</time>
-            {e.reasons.length > 0 && <span className="muted"> — {e.reasons.join('; ')}</span>}
+            {e.reasons.length > 0 && <span className="muted"> — {sentences(e.reasons)}</span>}
           </li>
         ))}
       </ol>
@@ -372,7 +374,7 @@ function ReferralPanel({ referral }: { referral: TourReferral | null }) {
             <li key={r.id}>
               <strong data-testid="reward-amount">{formatMoney(r.amountCents, r.currency)}</strong> {r.kind} reward, {statusWords(r.status)}
               {r.requiresApproval ? ' (waits for approval)' : ''}
-              {r.reasons.length > 0 && <span className="muted"> — {r.reasons.join('; ')}</span>}
+              {r.reasons.length > 0 && <span className="muted"> — {sentences(r.reasons)}</span>}
             </li>
           ))}
         </ul>
