@@ -215,6 +215,8 @@ export interface CrmPerson {
   mergedIntoId?: string;
   /** CRM lifecycle stage / lead status, for the referral's contacted step. */
   lifecycleStage: string | null;
+  /** The person opted out of email in the CRM (HubSpot `hs_email_optout`, Salesforce `HasOptedOutOfEmail`); absent: not known to. */
+  emailOptOut?: boolean;
   modifiedAt: string;
 }
 
@@ -358,6 +360,15 @@ export interface TimelineNote {
   idempotencyKey: string;
 }
 
+/** A note on a company's (account's) timeline, e.g. a referral ask sent to its champion. */
+export interface CompanyNote {
+  companyId: string;
+  title: string;
+  body: string;
+  /** Same key, same note: a retry never writes a second one. */
+  idempotencyKey: string;
+}
+
 export interface ProvisionReport {
   created: string[];
   existing: string[];
@@ -419,6 +430,12 @@ export interface CrmClient {
   /** Batched writes; one outcome per input, in order. */
   write(writes: CrmWrite[]): Promise<WriteOutcome[]>;
   addTimelineNote(note: TimelineNote): Promise<void>;
+  addCompanyNote(note: CompanyNote): Promise<void>;
+  /**
+   * The company's champion by default: HubSpot's contact with the Primary company association (else
+   * the first associated), Salesforce's earliest-created contact of the account. Null when it has none.
+   */
+  primaryContact(companyId: string): Promise<CrmPerson | null>;
   /** The CRM users behind owner ids (deal owner, CS owner), for internal notices; unknown ids are left out. */
   ownerEmails(ownerIds: string[]): Promise<Record<string, { email: string; name: string | null }>>;
   /** The company currency and every exchange rate the CRM keeps, for deals in other currencies. */

@@ -17,6 +17,7 @@ import type {
   RateLimit,
   RefereeToEnsure,
   TimelineNote,
+  CompanyNote,
   WriteOutcome,
 } from '../connector.ts';
 import type { FakeAuth } from './oauth.ts';
@@ -334,6 +335,21 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
       }
       if (state.notes.some((n) => n.idempotencyKey === note.idempotencyKey && n.person.id === note.person.id)) return;
       state.notes.push(copy(note));
+    },
+
+    async addCompanyNote(note: CompanyNote): Promise<void> {
+      await call('addCompanyNote');
+      if (!state.live('company', note.companyId))
+        throw new CrmError('not_found', `the fake CRM has no company ${note.companyId}`, { retryable: false, status: 404 });
+      if (state.companyNotes.some((n) => n.idempotencyKey === note.idempotencyKey && n.companyId === note.companyId)) return;
+      state.companyNotes.push(copy(note));
+    },
+
+    /** The fake has no association labels: its earliest contact of the company is the primary one. */
+    async primaryContact(companyId: string): Promise<CrmPerson | null> {
+      await call('primaryContact');
+      const found = [...state.people.values()].find((p) => !p.deleted && p.objectType === 'contact' && p.companyIds.includes(companyId));
+      return found ? person(found) : null;
     },
 
     async ownerEmails(ownerIds: string[]) {

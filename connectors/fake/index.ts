@@ -1,5 +1,6 @@
 import { CrmError } from '../connector.ts';
 import type {
+  CompanyNote,
   CrmAccountField,
   CrmCompany,
   CrmCurrencies,
@@ -75,6 +76,7 @@ export interface NewPerson {
   companyIds?: string[];
   ownerId?: string | null;
   lifecycleStage?: string | null;
+  emailOptOut?: boolean;
 }
 
 export interface NewCompany {
@@ -172,6 +174,8 @@ export interface FakeCrm {
   written(id: string): Written | undefined;
   /** Timeline notes on a person, in the order they were added. */
   notes(personId: string): StoredNote[];
+  /** Timeline notes on a company, in the order they were added. */
+  companyNotes(companyId: string): CompanyNote[];
   /** Client method names in call order (one per round trip), for tests that count calls. */
   readonly calls: readonly string[];
 
@@ -247,6 +251,7 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
       companyIds: [...(input.companyIds ?? [])],
       ownerId: input.ownerId ?? null,
       lifecycleStage: input.lifecycleStage ?? null,
+      ...(input.emailOptOut !== undefined ? { emailOptOut: input.emailOptOut } : {}),
       modifiedAt: state.stamp(),
       deleted: false,
     };
@@ -486,6 +491,7 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
     },
     written: (id) => structuredClone(state.written.get(id)),
     notes: (personId) => state.notes.filter((n) => n.person.id === personId).map((n) => structuredClone(n)),
+    companyNotes: (companyId) => state.companyNotes.filter((n) => n.companyId === companyId).map((n) => structuredClone(n)),
     calls: context.calls,
 
     failNext(error, times = 1) {

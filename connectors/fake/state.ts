@@ -1,4 +1,5 @@
 import type {
+  CompanyNote,
   CrmAccountField,
   CrmChange,
   CrmCompany,
@@ -129,6 +130,7 @@ export class FakeState {
   readonly deals = new Map<string, StoredDeal>();
   readonly written = new Map<string, Written>();
   readonly notes: StoredNote[] = [];
+  readonly companyNotes: CompanyNote[] = [];
   readonly owners = new Map<string, Owner>();
   readonly stages: PipelineStage[];
   /** A single-currency account until a test sets rates. */

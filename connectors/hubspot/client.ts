@@ -22,6 +22,7 @@ import type {
   RateLimit,
   RefereeToEnsure,
   TimelineNote,
+  CompanyNote,
   WriteOutcome,
 } from '../connector.ts';
 import { RATE_LIMIT_WINDOW_MS, batchErrorIds, fromBatchError, toCrmError } from './errors.ts';
@@ -64,6 +65,9 @@ const SEARCH_RESULT_CAP = 10_000;
 const REFRESH_MARGIN_MS = 60_000;
 const PIPELINE_CACHE_MS = 5 * 60_000;
 const NOTE_TO_CONTACT = 202;
+const NOTE_TO_COMPANY = 190;
+/** HUBSPOT_DEFINED company→contact type of the Primary label (FACTS §7; contracts/hubspot/FACTS.md). */
+const COMPANY_TO_PRIMARY_CONTACT = 2;
 
 /**
  * Every raw API path lives here, numbered versions as @hubspot/api-client 13.5 calls them.
@@ -136,7 +140,11 @@ interface SearchBody {
   paging?: { next?: { after?: string } };
 }
 interface AssociationsBody {
-  results: { from: { id: string }; to: { toObjectId: string | number }[]; paging?: { next?: { after?: string } } }[];
+  results: {
+    from: { id: string };
+    to: { toObjectId: string | number; associationTypes?: { category?: string; typeId?: number }[] }[];
+    paging?: { next?: { after?: string } };
+  }[];
 }
 type Filter = { propertyName: string; operator: string; value?: string; values?: string[] };
 type SearchRequest = {
@@ -705,6 +713,35 @@ export class HubSpotClient implements CrmClient {
       properties: { hs_timestamp: new Date().toISOString(), hs_note_body: [...html, `<p>${marker}</p>`].join('') },
       associations: [{ to: { id: contactId }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: NOTE_TO_CONTACT }] }],
     });
+  }
+
+  async addCompanyNote(note: CompanyNote): Promise<void> {
+    const marker = `Referloop ref ${createHash('sha256').update(note.idempotencyKey).digest('hex').slice(0, 24)}`;
+    const noteIds = (await this.associated('companies', 'notes', [note.companyId])).get(note.companyId) ?? [];
+    const { records } = await this.readBatch('notes', noteIds, ['hs_note_body']);
+    if (records.some((n) => (n.properties.hs_note_body ?? '').includes(marker))) return;
+    const html = [`<p><strong>${escapeHtml(note.title)}</strong></p>`, ...note.body.split('\n').map((line) => `<p>${escapeHtml(line)}</p>`)];
+    // https://developers.hubspot.com/docs/api/crm/notes (create with an association to the company)
+    await this.request('POST', paths.object('notes'), {
+      properties: { hs_timestamp: new Date().toISOString(), hs_note_body: [...html, `<p>${marker}</p>`].join('') },
+      associations: [
+        { to: { id: note.companyId }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: NOTE_TO_COMPANY }] },
+      ],
+    });
+  }
+
+  /** The contact whose company association carries the Primary label, else the first associated one. */
+  async primaryContact(companyId: string): Promise<CrmPerson | null> {
+    // https://developers.hubspot.com/docs/api/crm/associations (v4 batch read, with association types)
+    const reply = await this.request<AssociationsBody>('POST', paths.associationsRead('companies', 'contacts'), {
+      inputs: [{ id: companyId }],
+    });
+    const links = reply.body.results.find((r) => r.from.id === companyId)?.to ?? [];
+    const primary = links.find((l) => l.associationTypes?.some((t) => t.category === 'HUBSPOT_DEFINED' && t.typeId === COMPANY_TO_PRIMARY_CONTACT));
+    const chosen = primary ?? links[0];
+    if (!chosen) return null;
+    const { records } = await this.getPeople('contact', [String(chosen.toObjectId)]);
+    return records[0] ?? null;
   }
 
   /** The owners API has no batch read; internal notices name few owners, each read once. */

@@ -52,6 +52,7 @@ export const CONTACT_PROPERTIES = [
   'hubspot_owner_id',
   'lastmodifieddate',
   'hs_merged_object_ids',
+  'hs_email_optout',
 ];
 /**
  * The company properties eligibility reads on a HubSpot installation by default (what the
@@ -154,6 +155,7 @@ export function toPerson(contact: HsObject, companyIds: string[]): CrmPerson {
     companyIds,
     ownerId: prop(contact, 'hubspot_owner_id'),
     lifecycleStage: prop(contact, 'lifecyclestage'),
+    emailOptOut: prop(contact, 'hs_email_optout') === 'true',
     modifiedAt: prop(contact, 'lastmodifieddate') ?? contact.updatedAt ?? new Date(0).toISOString(),
   };
 }

@@ -625,6 +625,35 @@ export function createSalesforceClient(
       if (result?.error) throw result.error;
     },
 
+    /** A completed Task on the account (WhatId) shows in the account's activity timeline. */
+    async addCompanyNote(note) {
+      const whatId = toId18(note.companyId);
+      const subject = timelineSubject(note.title, note.idempotencyKey);
+      const existing = await query(`SELECT Id FROM Task WHERE WhatId = ${quote(whatId)} AND Subject = ${quote(subject)} LIMIT 1`);
+      if (existing.length > 0) return;
+      const [result] = await save('POST', '/composite/sobjects', [
+        {
+          attributes: { type: 'Task' },
+          WhatId: whatId,
+          Subject: subject,
+          Description: note.body.slice(0, 32_000),
+          Status: 'Completed',
+          Priority: 'Normal',
+          ActivityDate: new Date().toISOString().slice(0, 10),
+        },
+      ]);
+      if (result?.error) throw result.error;
+    },
+
+    /** Salesforce accounts name no primary contact: the account's earliest-created contact is its champion by default. */
+    async primaryContact(companyId) {
+      // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_contact.htm
+      const [row] = await query(
+        `SELECT ${CONTACT_FIELDS.join(', ')} FROM Contact WHERE AccountId = ${quote(toId18(companyId))} ORDER BY CreatedDate ASC, Id ASC LIMIT 1`,
+      );
+      return row ? toPerson('contact', row) : null;
+    },
+
     async ownerEmails(ownerIds) {
       // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_user.htm
       const { rows } = await byIds('User', ['Id', 'Email', 'Name'], ownerIds);

@@ -15,7 +15,7 @@ export interface OrgShape {
   firstYearValueField: string | null;
 }
 
-export const CONTACT_FIELDS = ['Id', 'FirstName', 'LastName', 'Email', 'AccountId', 'OwnerId', 'SystemModstamp'];
+export const CONTACT_FIELDS = ['Id', 'FirstName', 'LastName', 'Email', 'HasOptedOutOfEmail', 'AccountId', 'OwnerId', 'SystemModstamp'];
 export const LEAD_FIELDS = [
   'Id',
   'FirstName',
@@ -96,6 +96,7 @@ export function toPerson(objectType: 'contact' | 'lead', row: SfRow): CrmPerson 
     companyIds: objectType === 'contact' && accountId ? [accountId] : [],
     ownerId: id(row.OwnerId),
     lifecycleStage: objectType === 'lead' ? str(row.Status) : null,
+    ...('HasOptedOutOfEmail' in row ? { emailOptOut: row.HasOptedOutOfEmail === true } : {}),
     modifiedAt: toIsoInstant(row.SystemModstamp),
   };
   if (objectType === 'lead' && row.IsConverted === true) {

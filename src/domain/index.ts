@@ -10,3 +10,4 @@ export * from './eligibility.ts';
 export * from './eligibility-fields.ts';
 export * from './simulation.ts';
 export * from './compare.ts';
+export * from './referral-ask.ts';

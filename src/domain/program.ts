@@ -1,4 +1,5 @@
 import type { FeeBracket } from './fees.ts';
+import type { AskPolicy } from './referral-ask.ts';
 
 // The program an admin configures. Rewards are always computed with the version a referral was
 // submitted under, so a Program value is treated as immutable once referrals point at it.
@@ -213,6 +214,8 @@ export interface Program {
     /** How referrer messages name the referee (absent: 'full_name'); see REFEREE_NAMINGS. */
     refereeNaming?: RefereeNaming;
   };
+  /** Referral asks to account champions (who may sign them, automatic asks); absent: `defaultAskPolicy()`. */
+  asks?: AskPolicy;
   notifications: {
     digest: boolean;
     /** Deal steps passed within this many seconds are told as one message (absent: 60, see quiet-period.ts). */

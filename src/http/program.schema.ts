@@ -10,6 +10,7 @@ import {
   REWARD_MILESTONES,
   type Program,
 } from '../domain/program.ts';
+import { ASKERS } from '../domain/referral-ask.ts';
 
 // Validates a whole Program at the edge (admin settings API). Objects are strict so a typo in a
 // field name is an error, not a silently ignored setting.
@@ -222,6 +223,15 @@ export const programSchema = z
       showInternalNotes: z.boolean(),
       refereeNaming: z.enum(REFEREE_NAMINGS, { error: `must be one of ${REFEREE_NAMINGS.join(', ')}` }).optional(),
     }),
+    asks: z
+      .strictObject({
+        askers: z
+          .array(z.enum(ASKERS, { error: `must be one of ${ASKERS.join(', ')}` }))
+          .refine((askers) => new Set(askers).size === askers.length, { error: 'must not repeat an asker' }),
+        automatic: z.boolean(),
+        minDaysBetweenAutomatic: z.int({ error: 'must be a whole number of days' }).min(1, { error: 'must be at least 1' }).max(3_650),
+      })
+      .optional(),
     notifications: z.strictObject({
       digest: z.boolean(),
       quietPeriodSeconds: z

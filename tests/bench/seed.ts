@@ -51,6 +51,8 @@ function sandboxBackedClient(hubspot: HubSpotSandbox): CrmClient {
     describeAccountFields: unsupported('describeAccountFields'),
     changedSince: unsupported('changedSince'),
     addTimelineNote: unsupported('addTimelineNote'),
+    addCompanyNote: unsupported('addCompanyNote'),
+    primaryContact: unsupported('primaryContact'),
     async ensureReferees(referees: RefereeToEnsure[]): Promise<EnsuredReferee[]> {
       return referees.map((r) => {
         const email = r.email.trim().toLowerCase();

@@ -71,6 +71,7 @@ const SPECS: Record<ObjectName, Spec[]> = {
     ['hs_object_id', 'number', { readOnly: true }],
     ['hs_merged_object_ids', 'string', { readOnly: true }],
     ['hs_additional_emails', 'string', { readOnly: true }],
+    ['hs_email_optout', 'bool'],
   ],
   companies: [
     ['name', 'string'],

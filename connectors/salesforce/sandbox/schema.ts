@@ -187,6 +187,7 @@ export function buildSchema(options: { namespace: string; multiCurrency: boolean
       field('LastName', 'string', { ...required, length: 80 }),
       system('Name', 'string'),
       field('Email', 'email'),
+      field('HasOptedOutOfEmail', 'boolean'),
       lookup('AccountId', ['Account'], 'Contacts'),
       field('Title', 'string'),
       field('LeadSource', 'picklist'),

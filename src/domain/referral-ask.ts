@@ -1,0 +1,92 @@
+import { addDaysToInstant, instantMs } from './dates.ts';
+
+/**
+ * Referral asks: a personal email to an account's champion asking for referrals, signed by the CSM.
+ * This file decides whether one may go out; the use case gathers the facts and sends it.
+ */
+
+/**
+ * Who may sign an ask: the company's CS owner or account owner (HubSpot and Salesforce keep one
+ * owner on a company; Referloop reads it as both, as the eligible-account notice does), or an
+ * admin (the API token, and the program itself for automatic asks when the account has no owner).
+ */
+export const ASKERS = ['cs_owner', 'account_owner', 'admins'] as const;
+export type Asker = (typeof ASKERS)[number];
+
+/** What started an ask; a product-milestone trigger adds its own name here. */
+export const ASK_TRIGGERS = ['manual', 'automatic'] as const;
+export type AskTrigger = (typeof ASK_TRIGGERS)[number];
+
+export interface AskPolicy {
+  askers: Asker[];
+  /** Ask automatically when an account becomes eligible to refer. */
+  automatic: boolean;
+  /** At most one automatic ask per account within this many days. */
+  minDaysBetweenAutomatic: number;
+}
+
+/** Owners and admins may ask; nothing goes out on its own until the program turns it on. */
+export function defaultAskPolicy(): AskPolicy {
+  return { askers: ['cs_owner', 'account_owner', 'admins'], automatic: false, minDaysBetweenAutomatic: 90 };
+}
+
+/** The program's ask settings; versions written before asks existed get the defaults. */
+export function askPolicyOf(program: { asks?: AskPolicy | undefined }): AskPolicy {
+  return program.asks ?? defaultAskPolicy();
+}
+
+export interface AskFacts {
+  trigger: AskTrigger;
+  /** The account's latest eligibility decision; null when it was never evaluated. */
+  eligibility: { eligible: boolean; failing: string[] } | null;
+  /** The contact asked; null when the company has none. */
+  champion: { email: string | null; emailOptOut: boolean } | null;
+  /** The ask is signed by the company's owner in the CRM. */
+  signedByOwner: boolean;
+  /** An admin asks (API token), or the program asks by itself (automatic). */
+  askedByAdmin: boolean;
+  /** When the account's latest automatic ask went out; null when none did. */
+  lastAutomaticAskAt: string | null;
+  now: string;
+}
+
+export type AskRefusal = 'not_eligible' | 'no_champion' | 'champion_no_email' | 'champion_opted_out' | 'asker_not_allowed' | 'too_soon';
+
+export type AskDecision = { send: true } | { send: false; refusal: AskRefusal; reasons: string[] };
+
+/** Whether an ask may go out; every failing condition is named, the first one sets the refusal. */
+export function decideAsk(facts: AskFacts, policy: AskPolicy): AskDecision {
+  const failures: { refusal: AskRefusal; reason: string }[] = [];
+  if (!facts.eligibility) failures.push({ refusal: 'not_eligible', reason: 'the account was never evaluated for eligibility' });
+  else if (!facts.eligibility.eligible)
+    failures.push({
+      refusal: 'not_eligible',
+      reason: `the account is not eligible to refer: ${facts.eligibility.failing.join('; ') || 'a rule fails'}`,
+    });
+  if (!facts.champion) failures.push({ refusal: 'no_champion', reason: 'the company has no contact to ask' });
+  else if (!facts.champion.email) failures.push({ refusal: 'champion_no_email', reason: 'the contact has no email address' });
+  else if (facts.champion.emailOptOut)
+    failures.push({ refusal: 'champion_opted_out', reason: 'the contact opted out of email in the CRM' });
+  if (!askerAllowed(facts, policy))
+    failures.push({
+      refusal: 'asker_not_allowed',
+      reason: `the program lets only ${policy.askers.join(', ') || 'no one'} ask, and this ask is signed by ${
+        facts.signedByOwner ? 'the owner' : 'someone who is not the company owner'
+      }${facts.askedByAdmin ? ' for an admin' : ''}`,
+    });
+  if (facts.trigger === 'automatic' && facts.lastAutomaticAskAt) {
+    const next = addDaysToInstant(facts.lastAutomaticAskAt, policy.minDaysBetweenAutomatic);
+    if (instantMs(facts.now) < instantMs(next))
+      failures.push({
+        refusal: 'too_soon',
+        reason: `an automatic ask went out on ${facts.lastAutomaticAskAt.slice(0, 10)}; the next may go out from ${next.slice(0, 10)}`,
+      });
+  }
+  const [first] = failures;
+  return first ? { send: false, refusal: first.refusal, reasons: failures.map((f) => f.reason) } : { send: true };
+}
+
+function askerAllowed(facts: AskFacts, policy: AskPolicy): boolean {
+  const owners = policy.askers.includes('cs_owner') || policy.askers.includes('account_owner');
+  return (facts.signedByOwner && owners) || (facts.askedByAdmin && policy.askers.includes('admins'));
+}
