@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { authenticate, parseJsonBody } from './auth.ts';
 import { ApiError, errorHandler } from './errors.ts';
+import { asksRouter } from './asks.route.ts';
 import { installationsRouter } from './installations.route.ts';
 import { oauthRouter } from './oauth.route.ts';
 import { settingsPage } from './pages.ts';
@@ -98,7 +99,7 @@ export function createApp(deps: AppDeps): Express {
     }),
     parseJsonBody,
   );
-  api.use(referralsRouter(ctx), programRouter(ctx), rewardsRouter(ctx), payoutsRouter(ctx), installationsRouter(ctx, deps.queue));
+  api.use(referralsRouter(ctx), programRouter(ctx), rewardsRouter(ctx), payoutsRouter(ctx), installationsRouter(ctx, deps.queue), asksRouter(ctx));
   for (const router of deps.apiRouters ?? []) api.use(router);
   app.use('/api/v1', api);
 

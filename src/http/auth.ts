@@ -17,12 +17,13 @@ export function principalOf(res: Response): Principal {
   return res.locals.principal as Principal;
 }
 
-/** The routes a CRM card may call: log a referral, see a record's referrals, an account's eligibility. */
+/** The routes a CRM card may call: log a referral, see a record's referrals, an account's eligibility, ask for a referral. */
 const CARD_ROUTES: [string, RegExp][] = [
   ['GET', /^\/referrals$/],
   ['POST', /^\/referrals$/],
   ['GET', /^\/referrals\/[^/]+$/],
   ['GET', /^\/accounts\/[^/]+\/eligibility$/],
+  ['POST', /^\/accounts\/[^/]+\/asks$/],
 ];
 
 /**

@@ -152,3 +152,15 @@ export const listPayoutRunsQuery = z.object({
 });
 export const exportPayoutRunSchema = z.strictObject({ format: z.enum(['csv', 'json']).default('json') }).default({ format: 'json' });
 export const markRunPaidSchema = z.strictObject({ reference: z.string().trim().min(1, 'give the payment reference').max(200) });
+
+/** Ask an account's champion for referrals (`POST /accounts/:companyId/asks`). */
+export const askForReferralSchema = z.strictObject({
+  installationId: id.optional(),
+  /** The champion, a contact of the company; by default its primary contact. */
+  contactId: id.optional(),
+  /** The CSM who signs the ask; by default the company's owner in the CRM. */
+  askedBy: z.strictObject({ name, email }).optional(),
+  /** A personal line, shown as written (escaped) in the email. */
+  message: z.string().trim().min(1, 'must not be empty').max(1_000, 'must be at most 1000 characters').optional(),
+  idempotencyKey: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+});

@@ -7,6 +7,7 @@ import { messageIdFor } from './message-id.ts';
 import {
   isRefereeTopic,
   isReferrerTopic,
+  type AskData,
   type CrmPayload,
   type Discretion,
   type EmailPayload,
@@ -30,6 +31,8 @@ export interface NotificationIntent {
   crmNote?: boolean;
   /** Internal topics: the CRM record to write the notice on as a note, instead of an email. */
   crmRecord?: { objectType: 'contact' | 'lead'; id: string };
+  /** Internal topics: the CRM company to write the notice on as a note. */
+  crmCompany?: { id: string };
   data: {
     referral?: {
       id: string;
@@ -54,6 +57,7 @@ export interface NotificationIntent {
     };
     deal?: { amountCents: number | null; currency: string; stage: string | null };
     account?: { name: string; reasons: string[] };
+    ask?: AskData;
     promotion?: { fromTier: string | null; toTier: string; reasons: string[] };
     finance?: FinanceDigest;
   };
@@ -86,8 +90,9 @@ const REFERRER_STATUS: Readonly<Record<string, string>> = { qualified: 'in_sales
 
 /** What a referrer may see: an allowlist of fields, then the program's discretion. */
 export function referrerView(data: NotificationIntent['data'], discretion: Discretion): VisibleData {
-  const { referral, deal, reward, promotion } = data;
+  const { referral, deal, reward, promotion, ask } = data;
   const view: VisibleData = {};
+  if (ask) view.ask = { ...ask, askedBy: { ...ask.askedBy } };
   if (referral) {
     view.referral = {
       id: referral.id,
@@ -145,8 +150,9 @@ function withoutFirstName(referral: NonNullable<NotificationIntent['data']['refe
 
 /** Colleagues see everything the intent carries, plus who referred. */
 function internalView(data: NotificationIntent['data'], referrer: ReferrerRow | undefined): VisibleData {
-  const { referral, deal, reward, account, promotion, finance } = data;
+  const { referral, deal, reward, account, promotion, finance, ask } = data;
   return {
+    ...(ask ? { ask: { ...ask, askedBy: { ...ask.askedBy } } } : {}),
     ...(referral ? { referral: withoutFirstName(referral) } : {}),
     ...(deal
       ? { deal: { ...(deal.stage ? { stage: deal.stage } : {}), amount: major(deal.amountCents, deal.currency), currency: deal.currency } }
@@ -275,6 +281,16 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
         quietPeriod('crm', referrer.id),
       );
     }
+  } else if (intent.crmCompany) {
+    const company = intent.crmCompany;
+    add('crm', `company:${company.id}`, {
+      topic: intent.topic,
+      occurredAt: at,
+      program,
+      audience: 'internal',
+      data: internalView(intent.data, referrer),
+      company,
+    });
   } else if (intent.crmRecord) {
     const person = intent.crmRecord;
     add('crm', `${person.objectType}:${person.id}`, {

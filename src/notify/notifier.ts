@@ -34,7 +34,7 @@ export interface NotifierDeps {
   webhooks?: WebhookChannel;
   allowPrivateEndpoints?: boolean;
   /** The installation's CRM client (null: not connected, retried); absent: CRM notes are skipped. */
-  crm?: (installationId: string) => Promise<Pick<CrmClient, 'addTimelineNote'> | null>;
+  crm?: (installationId: string) => Promise<Pick<CrmClient, 'addTimelineNote' | 'addCompanyNote'> | null>;
   now?: () => Date;
   log: Logger;
   /** For the unsubscribe and portal links. */
@@ -133,7 +133,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       if (!referrer) return { kind: 'suppressed', detail: 'referrer no longer exists' };
       if (referrer.emailOptOut) return { kind: 'suppressed', detail: 'referrer unsubscribed from email' };
       unsubscribeUrl = `${baseUrl}/unsubscribe/${encodeURIComponent(referrerId)}?key=${encodeURIComponent(referrer.accessKey)}`;
-      portalUrl = mintSignInLink(rows[0]!.installationId, referrerId, latest.to.email, now);
+      // An ask's link lands on its page, where the champion refers their peers.
+      const landing = rows.length === 1 && latest.data.ask ? `ask/${latest.data.ask.id}` : undefined;
+      portalUrl = mintSignInLink(rows[0]!.installationId, referrerId, latest.to.email, now, landing);
     }
     const digest = latest.digestAt !== undefined;
     const rendered = digest ? renderDigest(payloads, unsubscribeUrl, portalUrl) : renderEmail(latest, unsubscribeUrl, portalUrl);
@@ -163,7 +165,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
    * email is sent, so the outbox never holds a token and a retry sends a fresh one; a used or expired
    * link lands on the page that offers a fresh one.
    */
-  function mintSignInLink(installationId: string, referrerId: string, address: string, now: Date): string {
+  function mintSignInLink(installationId: string, referrerId: string, address: string, now: Date, landing?: string): string {
     const token = store.sessions.addLink({
       installationId,
       email: address,
@@ -173,7 +175,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       expiresAt: new Date(now.getTime() + signInLinkTtlMs).toISOString(),
       createdAt: now.toISOString(),
     });
-    return signInLinkUrl(baseUrl, installationId, token);
+    return signInLinkUrl(baseUrl, installationId, token, landing);
   }
 
   async function deliverWebhook(row: OutboxRow, now: Date): Promise<Outcome> {
@@ -196,6 +198,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     if (!client) return { kind: 'failed', detail: 'the installation has no working CRM connection', retryable: true };
     const payload = row.payload as CrmPayload;
     const note = renderNote(payload);
+    if (payload.company) {
+      await client.addCompanyNote({ companyId: payload.company.id, title: note.title, body: note.body, idempotencyKey: row.deliveryKey });
+      return { kind: 'delivered', detail: 'CRM company timeline note written' };
+    }
     await client.addTimelineNote({ person: payload.person, title: note.title, body: note.body, idempotencyKey: row.deliveryKey });
     return { kind: 'delivered', detail: 'CRM timeline note written' };
   }

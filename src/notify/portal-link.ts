@@ -3,7 +3,16 @@ export function referrerPortalLink(publicBaseUrl: string, installationId: string
   return `${publicBaseUrl.replace(/\/+$/, '')}/portal/${encodeURIComponent(installationId)}`;
 }
 
-/** A single-use sign-in link: the token rides in the fragment, which never reaches servers or logs. */
-export function signInLinkUrl(publicBaseUrl: string, installationId: string, token: string): string {
-  return `${referrerPortalLink(publicBaseUrl, installationId)}/link#${token}`;
+/**
+ * A single-use sign-in link: the token rides in the fragment, which never reaches servers or logs.
+ * `landing` is the portal page it opens once signed in (`ask/<id>`); by default, the referrals.
+ */
+export function signInLinkUrl(publicBaseUrl: string, installationId: string, token: string, landing?: string): string {
+  const to = landing ? `?to=${encodeURIComponent(landing)}` : '';
+  return `${referrerPortalLink(publicBaseUrl, installationId)}/link${to}#${token}`;
+}
+
+/** The portal pages a sign-in link may land on: anything else lands on the referrals. */
+export function isPortalLanding(value: string): boolean {
+  return /^ask\/[A-Za-z0-9_-]{1,64}$/.test(value);
 }

@@ -143,6 +143,24 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
       ...(d.account?.reasons ?? []).map((r) => `- ${r}`),
     ],
   }),
+  'referral.ask': (d, p) => ({
+    subject: `${d.ask?.askedBy.name ?? p.senderName} would value an introduction`,
+    paragraphs: [
+      `Thank you for working with us${d.ask ? ` at ${d.ask.accountName}` : ''}. It means a lot to our team.`,
+      ...(d.ask?.message ? [d.ask.message] : []),
+      `If you know peers who could use ${p.name} too, would you introduce us? It takes a minute on your own page: add one or several people, and we will keep you posted on each.`,
+    ],
+  }),
+  'account.asked': (d) => ({
+    subject: `Referral ask sent to ${d.ask?.championName ?? 'the account champion'}`,
+    paragraphs: [
+      `${d.ask?.askedBy.name ?? 'A colleague'} asked ${d.ask?.championName ?? 'the account champion'} of ${
+        d.ask?.accountName ?? 'this account'
+      } for referrals by email.`,
+      ...(d.ask?.message ? [`Personal line: ${d.ask.message}`] : []),
+      ...(d.ask ? [`Ask id: ${d.ask.id}`] : []),
+    ],
+  }),
   'referral.arrived_internal': (d) => {
     const who = d.referrer
       ? `${d.referrer.name}${d.referrer.company ? ` (${d.referrer.company})` : ''} <${d.referrer.email}>`
@@ -246,9 +264,18 @@ export function renderNote(payload: { topic: OutboxTopic; data: VisibleData; pro
   return { title: `${payload.program.name}: ${block.subject}`, body: block.paragraphs.join('\n\n') };
 }
 
-/** The sign-off: the sender, then the program when it has another name (never the same name twice). */
-function signature(program: Sender): string[] {
-  return program.senderName.trim() === program.name.trim() ? [program.name] : [program.senderName, program.name];
+/**
+ * The sign-off: the sender, then the program when it has another name (never the same name twice).
+ * An ask is signed by the colleague who asks.
+ */
+function signature(program: Sender, data: VisibleData): string[] {
+  const sender = data.ask?.askedBy.name ?? program.senderName;
+  return sender.trim() === program.name.trim() ? [program.name] : [sender, program.name];
+}
+
+/** The portal button's words: an ask invites referrals, every other message shows them. */
+function portalAction(data: VisibleData): string {
+  return data.ask ? 'Introduce someone you know' : 'See all your referrals and rewards';
 }
 
 // Inline styles only: mail clients drop <style> blocks and external CSS. One column at most 560 px
@@ -270,8 +297,8 @@ function layout(
   const text = [
     `Hi ${to.name},`,
     ...sections.map((s) => [...(s.heading ? [`* ${s.heading}`] : []), ...s.paragraphs].join('\n\n')),
-    ...(portalUrl ? [`See all your referrals and rewards: ${portalUrl}`] : []),
-    signature(program).join('\n'),
+    ...(portalUrl ? [`${portalAction(payload.data)}: ${portalUrl}`] : []),
+    signature(program, payload.data).join('\n'),
     ...(unsubscribeUrl ? [`--\nTo stop these emails, open ${unsubscribeUrl}`] : []),
   ].join('\n\n');
   const html = [
@@ -291,9 +318,11 @@ function layout(
       ].join(''),
     ),
     ...(portalUrl
-      ? [`<p style="margin:24px 0"><a href="${escapeHtml(portalUrl)}" style="${BUTTON}">See all your referrals and rewards</a></p>`]
+      ? [
+          `<p style="margin:24px 0"><a href="${escapeHtml(portalUrl)}" style="${BUTTON}">${escapeHtml(portalAction(payload.data))}</a></p>`,
+        ]
       : []),
-    `<p style="margin:0 0 16px">${signature(program).map(escapeHtml).join('<br>')}</p>`,
+    `<p style="margin:0 0 16px">${signature(program, payload.data).map(escapeHtml).join('<br>')}</p>`,
     ...(unsubscribeUrl
       ? [
           `<p style="font-size:12px;color:#666;margin:24px 0 0"><a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a> from these emails.</p>`,

@@ -18,6 +18,8 @@ export const REFERRER_TOPICS = [
   'reward.rejected',
   /** A paid reward was clawed back (the deal was reopened, lost or deleted); netted in the next payout. */
   'reward.recovered',
+  /** A CSM asks the account's champion for referrals; `data.ask` carries who asks and their line. */
+  'referral.ask',
 ] as const;
 
 /**
@@ -26,6 +28,8 @@ export const REFERRER_TOPICS = [
  */
 export const INTERNAL_TOPICS = [
   'account.eligible',
+  /** A referral ask went to the account's champion: noted on the company's CRM timeline (`intent.crmCompany`). */
+  'account.asked',
   'referral.arrived_internal',
   'deal.claimed',
   'finance.rewards_digest',
@@ -96,6 +100,8 @@ export interface VisibleData {
     reason?: string;
   };
   account?: { name: string; reasons: string[] };
+  /** `referral.ask` and its company note: the ask, who signs it, and their personal line. */
+  ask?: AskData;
   /** `referrer.promoted`: the tier the referrer moved from (null: none) and to, and why. */
   promotion?: { fromTier: string | null; toTier: string; reasons: string[] };
   /** Internal notices only: who referred. */
@@ -110,6 +116,15 @@ export interface VisibleData {
   signIn?: { url: string; expiresAt: string; minutes: number };
   /** Admin notice only: the endpoint that was disabled. */
   endpoint?: { id: string; url: string; failingSince: string; lastError: string };
+}
+
+export interface AskData {
+  id: string;
+  accountName: string;
+  /** The champion asked, by name (the company note names them). */
+  championName: string;
+  askedBy: { name: string; email: string };
+  message: string | null;
 }
 
 interface PayloadBase {
@@ -132,6 +147,6 @@ export interface WebhookPayload extends PayloadBase {
   endpointId: string;
 }
 
-export interface CrmPayload extends PayloadBase {
-  person: { objectType: 'contact' | 'lead'; id: string };
-}
+/** A note on a person's CRM record, or (`company`) on a company's. */
+export type CrmPayload = PayloadBase &
+  ({ person: { objectType: 'contact' | 'lead'; id: string }; company?: never } | { company: { id: string }; person?: never });

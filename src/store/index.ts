@@ -9,6 +9,7 @@ import { oauthStatesRepo } from './oauth-states.repo.ts';
 import { outboxRepo } from './outbox.repo.ts';
 import { payoutsRepo } from './payouts.repo.ts';
 import { programsRepo } from './programs.repo.ts';
+import { referralAsksRepo } from './referral-asks.repo.ts';
 import { referralsRepo } from './referrals.repo.ts';
 import { referrerWebhookEndpointsRepo } from './referrer-webhook-endpoints.repo.ts';
 import { rewardsRepo } from './rewards.repo.ts';
@@ -27,6 +28,7 @@ export function createStore(db: Db, cipher: Cipher) {
     installations: installationsRepo(db, cipher),
     programs: programsRepo(db),
     referrals: referralsRepo(db),
+    referralAsks: referralAsksRepo(db),
     rewards: rewardsRepo(db),
     payouts: payoutsRepo(db),
     deals: dealsRepo(db),

@@ -10,6 +10,7 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'driz
 import { crmKinds } from '../../connectors/registry.ts';
 import { REWARD_MILESTONES } from '../domain/program.ts';
 import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
+import { ASK_TRIGGERS } from '../domain/referral-ask.ts';
 import { PAYOUT_RUN_STATUSES } from '../domain/payouts.ts';
 import { REWARD_ENTRY_KINDS, REWARD_KINDS, REWARD_STATUSES, type RewardConversion } from '../domain/rewards.ts';
 
@@ -145,6 +146,8 @@ export const referrals = sqliteTable(
     crmCompanyId: text('crm_company_id'),
     /** Set once the referral's CRM records exist; the sync worker creates them. */
     crmSyncedAt: text('crm_synced_at'),
+    /** The referral ask whose landing page it was submitted from (referrals that came from asks). */
+    askId: text('ask_id'),
     submittedAt: text('submitted_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
@@ -153,6 +156,41 @@ export const referrals = sqliteTable(
     index('referrals_installation_domain').on(t.installationId, t.refereeDomain),
     index('referrals_installation_submitted').on(t.installationId, t.submittedAt, t.id),
     index('referrals_referrer').on(t.referrerId),
+  ],
+);
+
+/**
+ * Every referral ask: sent to the champion, or refused with the domain's reasons (automatic asks
+ * only; a person asking is answered instead). One row per idempotency key.
+ */
+export const referralAsks = sqliteTable(
+  'referral_asks',
+  {
+    id: text('id').primaryKey(),
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    companyId: text('company_id').notNull(),
+    companyName: text('company_name'),
+    championType: text('champion_type', { enum: ['contact', 'lead'] }),
+    championId: text('champion_id'),
+    championEmail: text('champion_email'),
+    championName: text('champion_name'),
+    /** The champion as a referrer (found or created for the ask), set when it was sent. */
+    referrerId: text('referrer_id').references(() => referrers.id),
+    askedByName: text('asked_by_name').notNull(),
+    askedByEmail: text('asked_by_email').notNull(),
+    message: text('message'),
+    trigger: text('trigger', { enum: ASK_TRIGGERS }).notNull(),
+    status: text('status', { enum: ['sent', 'refused'] }).notNull(),
+    refusal: text('refusal'),
+    reasons: text('reasons', { mode: 'json' }).$type<string[]>().notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('referral_asks_key').on(t.installationId, t.idempotencyKey),
+    index('referral_asks_company').on(t.installationId, t.companyId, t.createdAt),
   ],
 );
 

@@ -6,7 +6,7 @@ const NOT_ACCEPTED = ['submitted', 'rejected'];
 /**
  * The headline numbers of `GET /api/v1/reports/summary` over these installations: referrals by
  * status, the win rate of accepted ones, reward totals per currency and status (net minor units;
- * never added across currencies), and the webhook inbox's backlog.
+ * never added across currencies), referral asks sent and the referrals they brought, and the webhook inbox's backlog.
  */
 export function reportSummary(store: Store, installationIds: string[]) {
   const referrals = Object.fromEntries(store.referrals.countsByStatus(installationIds).map((r) => [r.status, r.count]));
@@ -29,6 +29,7 @@ export function reportSummary(store: Store, installationIds: string[]) {
         return acc;
       }, {}),
     ),
+    asks: store.referralAsks.counts(installationIds),
     inbox: { pending: store.inbox.pendingCount(), dead: store.inbox.dead().length },
   };
 }

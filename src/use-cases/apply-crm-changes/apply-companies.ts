@@ -2,9 +2,11 @@ import type { CrmClient, CrmCompany, CrmWrite } from '../../../connectors/connec
 import { toDateOnly, type DateOnly } from '../../domain/dates.ts';
 import { becameEligible, type EligibilityResult, evaluateEligibility, tenureCrossesOn } from '../../domain/eligibility.ts';
 import { accountFactsThrough } from '../../domain/eligibility-fields.ts';
+import { askPolicyOf } from '../../domain/referral-ask.ts';
 import { programNotice } from '../../notify/notices.ts';
 import type { UseCaseContext } from '../../ports/context.ts';
 import type { InstallationRow } from '../../store/installations.repo.ts';
+import { askForReferral } from '../ask-for-referral.ts';
 import { BATCH, chunks, type RecordGuard } from './record-batches.ts';
 
 export interface CompaniesApplied {
@@ -26,8 +28,14 @@ export async function applyCompanies(
   for (const chunk of chunks(ids, BATCH)) {
     const { records } = await client.getCompanies(chunk);
     const owners = await ownersOfNewlyEligible(ctx, client, installation, records);
+    const newlyEligible: string[] = [];
     for (const company of records)
-      guard({ objectType: 'company', id: company.id }, () => applied.writes.push(...applyCompany(ctx, installation, company, owners)));
+      guard({ objectType: 'company', id: company.id }, () => {
+        const { writes, becameEligible } = applyCompany(ctx, installation, company, owners);
+        applied.writes.push(...writes);
+        if (becameEligible) newlyEligible.push(company.id);
+      });
+    await askAutomatically(ctx, installation, newlyEligible);
     applied.linkedCompanyIds.push(
       ...records
         .filter((c) => ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'company', ids: [c.id] }]).length)
@@ -73,9 +81,39 @@ async function ownersOfNewlyEligible(
 
 type Owners = Awaited<ReturnType<CrmClient['ownerEmails']>>;
 
-function applyCompany(ctx: UseCaseContext, installation: InstallationRow, company: CrmCompany, owners: Owners): CrmWrite[] {
+/**
+ * Accounts that just became eligible are asked for referrals when the program says so (at most once
+ * a day by key, and once per the program's period by rule). An ask that fails is logged: the
+ * eligibility it follows is recorded, and the CS owner was told, so the sync goes on.
+ */
+async function askAutomatically(ctx: UseCaseContext, installation: InstallationRow, companyIds: string[]): Promise<void> {
+  const program = ctx.store.programs.currentDefault(installation.id)?.program;
+  if (!program || !askPolicyOf(program).automatic) return;
+  const day = toDateOnly(ctx.now().toISOString());
+  for (const companyId of companyIds) {
+    try {
+      const result = await askForReferral(ctx, {
+        installation,
+        companyId,
+        trigger: 'automatic',
+        caller: 'program',
+        idempotencyKey: `automatic:${companyId}:${day}`,
+      });
+      ctx.log.info({ installationId: installation.id, companyId, outcome: result.outcome }, 'automatic referral ask');
+    } catch (err) {
+      ctx.log.warn({ err, installationId: installation.id, companyId }, 'automatic referral ask failed');
+    }
+  }
+}
+
+function applyCompany(
+  ctx: UseCaseContext,
+  installation: InstallationRow,
+  company: CrmCompany,
+  owners: Owners,
+): { writes: CrmWrite[]; becameEligible: boolean } {
   const change = eligibilityChange(ctx, installation, company);
-  if (!change) return [];
+  if (!change) return { writes: [], becameEligible: false };
   const { program, result } = change;
   const now = ctx.now();
   ctx.store.transaction(() => {
@@ -104,5 +142,8 @@ function applyCompany(ctx: UseCaseContext, installation: InstallationRow, compan
       );
     }
   });
-  return [{ target: 'company', companyId: company.id, fields: { eligible: result.eligible, eligibilityReason: result.summary } }];
+  return {
+    writes: [{ target: 'company', companyId: company.id, fields: { eligible: result.eligible, eligibilityReason: result.summary } }],
+    becameEligible: change.newlyEligible,
+  };
 }

@@ -48,7 +48,7 @@ function notifierFor(db: Db, now: () => Date, notes: TimelineNote[] = []) {
     store: storeOf(db),
     email,
     allowPrivateEndpoints: true,
-    crm: async () => ({ addTimelineNote: async (note) => void notes.push(note) }),
+    crm: async () => ({ addTimelineNote: async (note) => void notes.push(note), addCompanyNote: async () => undefined }),
     now,
     log: silentLog,
     publicBaseUrl: PUBLIC_BASE_URL,
