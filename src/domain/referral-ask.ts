@@ -70,9 +70,9 @@ export function decideAsk(facts: AskFacts, policy: AskPolicy): AskDecision {
   if (!askerAllowed(facts, policy))
     failures.push({
       refusal: 'asker_not_allowed',
-      reason: `the program lets only ${policy.askers.join(', ') || 'no one'} ask, and this ask is signed by ${
-        facts.signedByOwner ? 'the owner' : 'someone who is not the company owner'
-      }${facts.askedByAdmin ? ' for an admin' : ''}`,
+      reason: `the program lets only ${policy.askers.join(', ') || 'no one'} ask; this ask comes from ${
+        facts.askedByAdmin ? 'an admin' : 'a CRM user'
+      } and is signed by ${facts.signedByOwner ? 'the company owner' : 'someone other than the company owner'}`,
     });
   if (facts.trigger === 'automatic' && facts.lastAutomaticAskAt) {
     const next = addDaysToInstant(facts.lastAutomaticAskAt, policy.minDaysBetweenAutomatic);
