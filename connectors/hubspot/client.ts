@@ -720,7 +720,10 @@ export class HubSpotClient implements CrmClient {
     const noteIds = (await this.associated('companies', 'notes', [note.companyId])).get(note.companyId) ?? [];
     const { records } = await this.readBatch('notes', noteIds, ['hs_note_body']);
     if (records.some((n) => (n.properties.hs_note_body ?? '').includes(marker))) return;
-    const html = [`<p><strong>${escapeHtml(note.title)}</strong></p>`, ...note.body.split('\n').map((line) => `<p>${escapeHtml(line)}</p>`)];
+    const html = [
+      `<p><strong>${escapeHtml(note.title)}</strong></p>`,
+      ...note.body.split('\n').map((line) => `<p>${escapeHtml(line)}</p>`),
+    ];
     // https://developers.hubspot.com/docs/api/crm/notes (create with an association to the company)
     await this.request('POST', paths.object('notes'), {
       properties: { hs_timestamp: new Date().toISOString(), hs_note_body: [...html, `<p>${marker}</p>`].join('') },
@@ -737,7 +740,9 @@ export class HubSpotClient implements CrmClient {
       inputs: [{ id: companyId }],
     });
     const links = reply.body.results.find((r) => r.from.id === companyId)?.to ?? [];
-    const primary = links.find((l) => l.associationTypes?.some((t) => t.category === 'HUBSPOT_DEFINED' && t.typeId === COMPANY_TO_PRIMARY_CONTACT));
+    const primary = links.find((l) =>
+      l.associationTypes?.some((t) => t.category === 'HUBSPOT_DEFINED' && t.typeId === COMPANY_TO_PRIMARY_CONTACT),
+    );
     const chosen = primary ?? links[0];
     if (!chosen) return null;
     const { records } = await this.getPeople('contact', [String(chosen.toObjectId)]);

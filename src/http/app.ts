@@ -99,7 +99,14 @@ export function createApp(deps: AppDeps): Express {
     }),
     parseJsonBody,
   );
-  api.use(referralsRouter(ctx), programRouter(ctx), rewardsRouter(ctx), payoutsRouter(ctx), installationsRouter(ctx, deps.queue), asksRouter(ctx));
+  api.use(
+    referralsRouter(ctx),
+    programRouter(ctx),
+    rewardsRouter(ctx),
+    payoutsRouter(ctx),
+    installationsRouter(ctx, deps.queue),
+    asksRouter(ctx),
+  );
   for (const router of deps.apiRouters ?? []) api.use(router);
   app.use('/api/v1', api);
 

@@ -318,9 +318,7 @@ function layout(
       ].join(''),
     ),
     ...(portalUrl
-      ? [
-          `<p style="margin:24px 0"><a href="${escapeHtml(portalUrl)}" style="${BUTTON}">${escapeHtml(portalAction(payload.data))}</a></p>`,
-        ]
+      ? [`<p style="margin:24px 0"><a href="${escapeHtml(portalUrl)}" style="${BUTTON}">${escapeHtml(portalAction(payload.data))}</a></p>`]
       : []),
     `<p style="margin:0 0 16px">${signature(program, payload.data).map(escapeHtml).join('<br>')}</p>`,
     ...(unsubscribeUrl

@@ -57,15 +57,21 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
 
   const eligibility = latestEligibility(ctx, installation, company.id);
   const owner = company.ownerId ? (await client.ownerEmails([company.ownerId]))[company.ownerId] : undefined;
-  const askedBy = input.askedBy ??
+  const askedBy =
+    input.askedBy ??
     (owner ? { name: owner.name ?? owner.email, email: owner.email } : { name: program.senderName, email: program.senderEmail });
-  const championEmail = champion?.email ? refereeIdentity({ email: champion.email }, { plusAddressing: program.dedupe.plusAddressing }).email : null;
+  const championEmail = champion?.email
+    ? refereeIdentity({ email: champion.email }, { plusAddressing: program.dedupe.plusAddressing }).email
+    : null;
   const referrer = championEmail ? store.referrals.referrerByEmail(installation.id, championEmail) : undefined;
   const now = ctx.now();
   const decision = decideAsk(
     {
       trigger: input.trigger,
-      eligibility: eligibility && { eligible: eligibility.eligible, failing: eligibility.reasons.filter((r) => !r.passed).map((r) => r.detail) },
+      eligibility: eligibility && {
+        eligible: eligibility.eligible,
+        failing: eligibility.reasons.filter((r) => !r.passed).map((r) => r.detail),
+      },
       // Unsubscribed from the program's emails counts as opted out: the ask would be suppressed.
       champion: champion && { email: championEmail, emailOptOut: (champion.emailOptOut ?? false) || (referrer?.emailOptOut ?? false) },
       signedByOwner: owner !== undefined && owner.email.toLowerCase() === askedBy.email.toLowerCase(),
@@ -135,7 +141,14 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
     };
     const notice = programNotice(program);
     ctx.notify(
-      { installationId: installation.id, topic: 'referral.ask', sourceKey: `ask:${sent.id}`, referrerId: asked.id, data: { ask: data }, program: notice },
+      {
+        installationId: installation.id,
+        topic: 'referral.ask',
+        sourceKey: `ask:${sent.id}`,
+        referrerId: asked.id,
+        data: { ask: data },
+        program: notice,
+      },
       now,
     );
     ctx.notify(
@@ -175,7 +188,11 @@ function refused(refusal: AskRefusalCode, reasons: string[]): AskForReferralResu
 }
 
 /** The contact named (it must be one of the company's), else the company's primary contact. */
-async function championOf(client: CrmClient, company: CrmCompany, contactId: string | undefined): Promise<CrmPerson | null | 'not_of_company'> {
+async function championOf(
+  client: CrmClient,
+  company: CrmCompany,
+  contactId: string | undefined,
+): Promise<CrmPerson | null | 'not_of_company'> {
   if (!contactId) return client.primaryContact(company.id);
   const [person] = (await client.getPeople('contact', [contactId])).records;
   return person && !person.mergedIntoId && person.companyIds.includes(company.id) ? person : 'not_of_company';

@@ -65,7 +65,12 @@ describe('askForReferral, on the fake CRM and the real store', () => {
       status: 'sent',
     });
     const referrer = world.store.referrals.referrer(result.ask.referrerId!)!;
-    expect(referrer).toMatchObject({ email: 'carla@customer-co.example', type: 'customer', company: 'Customer Co', crmPersonId: championId });
+    expect(referrer).toMatchObject({
+      email: 'carla@customer-co.example',
+      type: 'customer',
+      company: 'Customer Co',
+      crmPersonId: championId,
+    });
     const rows = outbox().slice(before);
     expect(rows.map((r) => [r.channel, r.topic, r.deliveryKey])).toEqual([
       ['email', 'referral.ask', `ask:${result.ask.id}:email:${referrer.id}`],
@@ -120,7 +125,11 @@ describe('askForReferral, on the fake CRM and the real store', () => {
 
   it('asks automatically when an account becomes eligible, at most once per the program’s period', async () => {
     const program = world.store.programs.defaultProgram(world.installation.id)!;
-    world.store.programs.addVersion(program, { ...defaultProgram(), asks: { askers: ['cs_owner'], automatic: true, minDaysBetweenAutomatic: 30 } }, 'test');
+    world.store.programs.addVersion(
+      program,
+      { ...defaultProgram(), asks: { askers: ['cs_owner'], automatic: true, minDaysBetweenAutomatic: 30 } },
+      'test',
+    );
     const { companyId } = await account({ nps: 5 });
     expect(asksRows()).toBe(0);
 

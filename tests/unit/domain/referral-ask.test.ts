@@ -29,7 +29,13 @@ describe('decideAsk', () => {
     ],
     ['never evaluated', { eligibility: null }, {}, 'not_eligible', ['the account was never evaluated for eligibility']],
     ['no contact', { champion: null }, {}, 'no_champion', ['the company has no contact to ask']],
-    ['a contact without email', { champion: { email: null, emailOptOut: false } }, {}, 'champion_no_email', ['the contact has no email address']],
+    [
+      'a contact without email',
+      { champion: { email: null, emailOptOut: false } },
+      {},
+      'champion_no_email',
+      ['the contact has no email address'],
+    ],
     [
       'a contact opted out of email',
       { champion: { email: 'carla@customer.example', emailOptOut: true } },
@@ -98,7 +104,11 @@ describe('decideAsk', () => {
 
 describe('askPolicyOf', () => {
   it('gives program versions written before asks existed the defaults: owners and admins ask, nothing automatic', () => {
-    expect(askPolicyOf(defaultProgram())).toEqual({ askers: ['cs_owner', 'account_owner', 'admins'], automatic: false, minDaysBetweenAutomatic: 90 });
+    expect(askPolicyOf(defaultProgram())).toEqual({
+      askers: ['cs_owner', 'account_owner', 'admins'],
+      automatic: false,
+      minDaysBetweenAutomatic: 90,
+    });
   });
 
   it('reads the program’s own settings', () => {
