@@ -19,7 +19,7 @@ export interface ClientTarget {
   createdPersonType: 'contact' | 'lead';
   seed: {
     company(input: { name: string; domain?: string }): string;
-    contact(input: { email: string; lastName: string; firstName?: string; companyId?: string }): string;
+    contact(input: { email: string; lastName: string; firstName?: string; companyId?: string; emailOptOut?: boolean }): string;
     /** `amount` in whole currency units, in the CRM's default currency (USD). */
     deal(input: { name: string; amount: number; stage: DealStage; contactIds?: string[]; companyId?: string }): string;
     moveDeal(dealId: string, stage: DealStage): void;
@@ -32,6 +32,8 @@ export interface ClientTarget {
   unknownId(objectType: CrmObjectType): string;
   /** Timeline notes on a person, as the CRM stores them. */
   noteCount(person: { objectType: 'contact' | 'lead'; id: string }): number;
+  /** Timeline notes on a company, as the CRM stores them. */
+  companyNoteCount(companyId: string): number;
   faults: {
     expireAccessTokens(): void;
     revokeRefreshTokens(): void;
@@ -240,6 +242,29 @@ export function describeCrmClientConformance(name: string, start: () => Promise<
       expect(t.noteCount(person)).toBe(1);
       await t.client.addTimelineNote({ ...note, idempotencyKey: 'ref-9:reward_paid', title: 'Reward paid' });
       expect(t.noteCount(person)).toBe(2);
+    });
+
+    it('adds a company timeline note once per idempotency key', async () => {
+      const company = t.seed.company({ name: 'Noted Co', domain: 'noted-co.example' });
+      const note = { companyId: company, title: 'Referral ask sent', body: 'Casey asked Carla\nAsk id: ask_1', idempotencyKey: 'ask:ask_1' };
+      await t.client.addCompanyNote(note);
+      await t.client.addCompanyNote(note);
+      expect(t.companyNoteCount(company)).toBe(1);
+      await t.client.addCompanyNote({ ...note, idempotencyKey: 'ask:ask_2' });
+      expect(t.companyNoteCount(company)).toBe(2);
+    });
+
+    it('reads a company’s primary contact (by default its first), with the contact’s email opt-out', async () => {
+      const company = t.seed.company({ name: 'Champion Co', domain: 'champion-co.example' });
+      expect(await t.client.primaryContact(company)).toBeNull();
+      const first = t.seed.contact({ email: 'first@champion-co.example', lastName: 'First', companyId: company, emailOptOut: true });
+      t.seed.contact({ email: 'second@champion-co.example', lastName: 'Second', companyId: company });
+      const primary = await t.client.primaryContact(company);
+      expect(primary).toMatchObject({ objectType: 'contact', id: first, email: 'first@champion-co.example', emailOptOut: true });
+      expect(primary?.companyIds).toContain(company);
+      const other = t.seed.contact({ email: 'alone@elsewhere.example', lastName: 'Alone' });
+      const { records } = await t.client.getPeople('contact', [other]);
+      expect(records[0]?.emailOptOut ?? false).toBe(false);
     });
 
     it('pages changes oldest first from `since`, then resumes from its cursor with what changed since', async () => {

@@ -16,8 +16,14 @@ describeCrmClientConformance('the fake CRM', async () => {
     createdPersonType: 'contact',
     seed: {
       company: ({ name, domain }) => crm.createCompany({ name, ...(domain ? { domain } : {}) }).id,
-      contact: ({ email, firstName, lastName, companyId }) =>
-        crm.createPerson({ email, lastName, ...(firstName ? { firstName } : {}), ...(companyId ? { companyIds: [companyId] } : {}) }).id,
+      contact: ({ email, firstName, lastName, companyId, emailOptOut }) =>
+        crm.createPerson({
+          email,
+          lastName,
+          ...(firstName ? { firstName } : {}),
+          ...(companyId ? { companyIds: [companyId] } : {}),
+          ...(emailOptOut ? { emailOptOut } : {}),
+        }).id,
       deal: ({ name, amount, stage, contactIds, companyId }) =>
         crm.createDeal({
           name,
@@ -45,6 +51,7 @@ describeCrmClientConformance('the fake CRM', async () => {
     },
     unknownId: (objectType) => `${objectType}-that-never-was`,
     noteCount: (person) => crm.notes(person.id).length,
+    companyNoteCount: (companyId) => crm.companyNotes(companyId).length,
     faults: {
       expireAccessTokens: () => crm.expireAccessTokens(),
       revokeRefreshTokens: () => crm.revokeRefreshTokens(),

@@ -16,10 +16,10 @@ describeCrmClientConformance('the HubSpot sandbox', async () => {
     createdPersonType: 'contact',
     seed: {
       company: ({ name, domain }) => state.create('companies', { name, ...(domain ? { domain } : {}) }).id,
-      contact: ({ email, firstName, lastName, companyId }) =>
+      contact: ({ email, firstName, lastName, companyId, emailOptOut }) =>
         state.create(
           'contacts',
-          { email, lastname: lastName, ...(firstName ? { firstname: firstName } : {}) },
+          { email, lastname: lastName, ...(firstName ? { firstname: firstName } : {}), ...(emailOptOut ? { hs_email_optout: 'true' } : {}) },
           companyId ? [{ type: 'companies', id: companyId }] : [],
         ).id,
       deal: ({ name, amount, stage, contactIds = [], companyId }) =>
@@ -36,6 +36,7 @@ describeCrmClientConformance('the HubSpot sandbox', async () => {
     },
     unknownId: () => '99999999',
     noteCount: (person) => state.associatedIds('contacts', person.id, 'notes').length,
+    companyNoteCount: (companyId) => state.associatedIds('companies', companyId, 'notes').length,
     faults: {
       expireAccessTokens: () => sandbox.faults.expireAccessTokens(),
       revokeRefreshTokens: () => sandbox.faults.revokeRefreshTokens(),

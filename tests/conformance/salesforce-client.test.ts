@@ -19,9 +19,10 @@ describeCrmClientConformance('the Salesforce sandbox', async () => {
     createdPersonType: 'lead',
     seed: {
       company: ({ name, domain }) => actions.createAccount({ Name: name, ...(domain ? { Website: domain } : {}) }).Id as string,
-      contact: ({ email, firstName, lastName, companyId }) =>
+      contact: ({ email, firstName, lastName, companyId, emailOptOut }) =>
         actions.createContact({
           Email: email,
+          ...(emailOptOut ? { HasOptedOutOfEmail: true } : {}),
           LastName: lastName,
           ...(firstName ? { FirstName: firstName } : {}),
           ...(companyId ? { AccountId: companyId } : {}),
@@ -44,6 +45,7 @@ describeCrmClientConformance('the Salesforce sandbox', async () => {
     },
     unknownId: (objectType) => toId18(`${PREFIX[objectType]}5g0000000zzz`),
     noteCount: (person) => env.sandbox.state.records('Task').filter((task) => task.WhoId === person.id).length,
+    companyNoteCount: (companyId) => env.sandbox.state.records('Task').filter((task) => task.WhatId === companyId).length,
     faults: {
       expireAccessTokens: () => env.sandbox.faults.expireAccessTokens(),
       revokeRefreshTokens: () => env.sandbox.faults.revokeRefreshTokens(),

@@ -107,6 +107,16 @@ describe('HubSpot client against the sandbox', () => {
     expect(JSON.stringify(Object.values(sandbox.state.model.properties).map((m) => [...m.values()]))).toBe(before);
   });
 
+  it('takes the contact with the Primary company label as the primary contact, ahead of earlier ones', async () => {
+    const { state } = sandbox;
+    const company = state.create('companies', { name: 'Primary Label Co', domain: 'primary-label.example' }).id;
+    state.create('contacts', { email: 'earlier@primary-label.example', lastname: 'Earlier' }, [{ type: 'companies', id: company }]);
+    const champion = state.create('contacts', { email: 'champion@primary-label.example', lastname: 'Champion' }).id;
+    // The Primary contact→company type (1), as a rep sets it in the record's association labels.
+    state.model.associate('contacts', champion, 'companies', company, 1, 'CRM_UI');
+    expect(await client.primaryContact(company)).toMatchObject({ id: champion, email: 'champion@primary-label.example' });
+  });
+
   it('ensureReferees associates found and created contacts with the company found by domain, and creates each contact once', async () => {
     const acme = sandbox.state.create('companies', { name: 'Acme Robotics', domain: 'acme-robotics.example' });
     const existing = sandbox.state.create('contacts', { email: 'pat@acme-robotics.example', firstname: 'Pat' });
