@@ -7,7 +7,7 @@ import type { ReferralStatus } from '../domain/referral-lifecycle.ts';
 import type { RewardStatus } from '../domain/rewards.ts';
 import { verdictView } from '../domain/verdict.ts';
 import { validateEndpointUrl } from '../notify/endpoint-url.ts';
-import { referrerPortalLink, signInLinkUrl } from '../notify/portal-link.ts';
+import { isPortalLanding, referrerPortalLink, signInLinkUrl } from '../notify/portal-link.ts';
 import { generateWebhookSecret } from '../notify/referrer-webhooks.ts';
 import { enqueueDeletionRequestNotice } from '../notify/deletion-request.ts';
 import { enqueueSignInLink } from '../notify/sign-in-link.ts';
@@ -75,6 +75,8 @@ const portalReferral = z.object({
     company: z.string().trim().max(200).optional(),
   }),
   notes: z.string().trim().max(5_000).optional(),
+  /** Submitted from this referral ask's page: counted as a referral that came from the ask. */
+  askId: z.string().trim().min(1).max(64).optional(),
 });
 const detailsPatch = z
   .object({
@@ -85,7 +87,7 @@ const detailsPatch = z
   })
   .strict();
 const endpointInput = z.object({ url: z.string().trim().min(1).max(2048) });
-const linkForm = z.object({ token: z.string().min(20).max(100) });
+const linkForm = z.object({ token: z.string().min(20).max(100), to: z.string().max(100).optional() });
 
 /** Same answer whether the email is known or not: no one learns who refers here. */
 const LINK_SENT = { message: 'If this email belongs to a referrer of this program, a sign-in link is on its way.' };
@@ -189,7 +191,9 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       expiresAt: expiresAt.toISOString(),
     });
     setSessionCookie(res, token, expiresAt, publicBaseUrl);
-    res.redirect(303, `${referrerPortalLink('', installationId)}/referrals`);
+    // A link from a referral ask lands on the ask's page; any other destination is ignored.
+    const landing = form.data?.to && isPortalLanding(form.data.to) ? form.data.to : 'referrals';
+    res.redirect(303, `${referrerPortalLink('', installationId)}/${landing}`);
   });
 
   router.get('/api/v1/session', (req, res) => {
@@ -435,9 +439,34 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     res.json({ items: portalRewards(rows), totals: totalsOf(rows) });
   });
 
+  /** A referral ask the signed-in referrer received: who asked, and their line. Another's ask is as good as absent. */
+  function ownAsk(referrerId: string, askId: string) {
+    const ask = store.referralAsks.get(askId);
+    if (!ask || ask.referrerId !== referrerId || ask.status !== 'sent') throw new ApiError('not_found', 'No such referral ask.');
+    return ask;
+  }
+
+  router.get('/api/v1/portal/:installationId/asks/:askId', requireReferrer, (req, res) => {
+    const referrer = me(res);
+    const ask = ownAsk(referrer.id, req.params.askId as string);
+    res.json({
+      id: ask.id,
+      accountName: ask.companyName,
+      referrerName: referrer.name,
+      askedBy: { name: ask.askedByName },
+      message: ask.message,
+      askedAt: ask.createdAt,
+      referrals: store.referrals
+        .byReferrer(referrer.id)
+        .filter((r) => r.askId === ask.id)
+        .map((r) => portalReferral_(r, false)),
+    });
+  });
+
   router.post('/api/v1/portal/:installationId/referrals', requireReferrer, json, async (req, res) => {
     const body = parseInput(portalReferral, req.body);
     const referrer = me(res);
+    if (body.askId) ownAsk(referrer.id, body.askId);
     const installation = store.installations.get(referrer.installationId)!;
     requireQueue(ctx.scheduler);
     const result = await submitReferral(requestContext(ctx, res), {
@@ -446,7 +475,8 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       referee: body.referee,
       notes: body.notes,
       submittedBy: { kind: 'referrer', id: referrer.id, name: referrer.name },
-      source: `portal:${res.locals.requestId as string}`,
+      source: `${body.askId ? `ask:${body.askId}:` : ''}portal:${res.locals.requestId as string}`,
+      askId: body.askId,
     });
     if (result.outcome === 'deal_not_found') throw new ApiError('internal', result.reason);
     // The referrer's view of the verdict: outcome and reasons, never who else referred or CRM records.

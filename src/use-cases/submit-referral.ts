@@ -27,6 +27,8 @@ export interface SubmitReferralInput {
   submittedBy: { kind: 'rep' | 'referrer' | 'integration'; id?: string | undefined; name?: string | undefined };
   /** Request id, recorded as the timeline's source. */
   source: string;
+  /** The referral ask it answers (submitted from the ask's page in the portal). */
+  askId?: string | undefined;
 }
 
 type Recorded<O extends SubmissionVerdict['outcome']> = Extract<SubmissionVerdict, { outcome: O }>;
@@ -122,6 +124,7 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
       verdict: { ...verdict, reasons },
       duplicateOf: verdict.outcome === 'rejected' ? (verdict.collidesWith?.referralId ?? null) : null,
       protectedUntil: verdict.protectedUntil ?? null,
+      askId: input.askId ?? null,
       submittedAt: now.toISOString(),
       updatedAt: now.toISOString(),
     });

@@ -58,6 +58,17 @@ export interface Verdict {
   referral: Referral | null;
 }
 
+/** A referral ask the signed-in referrer received, with the referrals they made from it. */
+export interface Ask {
+  id: string;
+  accountName: string | null;
+  referrerName: string;
+  askedBy: { name: string };
+  message: string | null;
+  askedAt: string;
+  referrals: Referral[];
+}
+
 export class ApiFailure extends Error {
   constructor(
     readonly status: number,
@@ -104,6 +115,7 @@ export const api = {
     call<WebhookEndpoint & { secret: string }>(`${portal(installationId)}/webhook-endpoints`, { method: 'POST', csrf, json: { url } }),
   removeEndpoint: (installationId: string, csrf: string, id: string) =>
     call<void>(`${portal(installationId)}/webhook-endpoints/${encodeURIComponent(id)}`, { method: 'DELETE', csrf }),
+  ask: (installationId: string, askId: string) => call<Ask>(`${portal(installationId)}/asks/${encodeURIComponent(askId)}`),
   refer: (installationId: string, csrf: string, body: unknown) =>
     call<Verdict>(`${portal(installationId)}/referrals`, { method: 'POST', csrf, json: body }),
 };

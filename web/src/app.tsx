@@ -1,5 +1,6 @@
 import { type MouseEvent, type ReactNode, useCallback, useEffect, useState } from 'react';
 import { ApiFailure, api, type Session } from './api.ts';
+import { AskPage } from './pages/ask.tsx';
 import { DetailsPage } from './pages/details.tsx';
 import { LinkPage } from './pages/link.tsx';
 import { ReferPage } from './pages/refer.tsx';
@@ -56,8 +57,9 @@ function SignedIn({ route }: { route: Route }) {
   if (PUBLIC_PAGES.has(page)) return null;
   if (!session) return <Shell title="Referrer portal">Loading…</Shell>;
   const current = PAGES.find(([key]) => key === page);
+  const askId = page === 'ask' ? route.item : null;
   return (
-    <Shell title={current?.[1] ?? 'Not found'} program={programName}>
+    <Shell title={askId ? 'Introduce your peers' : (current?.[1] ?? 'Not found')} program={programName}>
       <nav aria-label="Portal">
         <ul>
           {PAGES.map(([key, label]) => (
@@ -76,7 +78,8 @@ function SignedIn({ route }: { route: Route }) {
       {page === 'refer' && <ReferPage installationId={installationId} csrf={session.csrfToken} />}
       {page === 'rewards' && <RewardsPage installationId={installationId} />}
       {page === 'details' && <DetailsPage installationId={installationId} csrf={session.csrfToken} />}
-      {!current && <p>There is no such page.</p>}
+      {askId && <AskPage installationId={installationId} askId={askId} csrf={session.csrfToken} />}
+      {!current && !askId && <p>There is no such page.</p>}
     </Shell>
   );
 }
