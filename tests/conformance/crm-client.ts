@@ -246,7 +246,12 @@ export function describeCrmClientConformance(name: string, start: () => Promise<
 
     it('adds a company timeline note once per idempotency key', async () => {
       const company = t.seed.company({ name: 'Noted Co', domain: 'noted-co.example' });
-      const note = { companyId: company, title: 'Referral ask sent', body: 'Casey asked Carla\nAsk id: ask_1', idempotencyKey: 'ask:ask_1' };
+      const note = {
+        companyId: company,
+        title: 'Referral ask sent',
+        body: 'Casey asked Carla\nAsk id: ask_1',
+        idempotencyKey: 'ask:ask_1',
+      };
       await t.client.addCompanyNote(note);
       await t.client.addCompanyNote(note);
       expect(t.companyNoteCount(company)).toBe(1);

@@ -19,7 +19,12 @@ describeCrmClientConformance('the HubSpot sandbox', async () => {
       contact: ({ email, firstName, lastName, companyId, emailOptOut }) =>
         state.create(
           'contacts',
-          { email, lastname: lastName, ...(firstName ? { firstname: firstName } : {}), ...(emailOptOut ? { hs_email_optout: 'true' } : {}) },
+          {
+            email,
+            lastname: lastName,
+            ...(firstName ? { firstname: firstName } : {}),
+            ...(emailOptOut ? { hs_email_optout: 'true' } : {}),
+          },
           companyId ? [{ type: 'companies', id: companyId }] : [],
         ).id,
       deal: ({ name, amount, stage, contactIds = [], companyId }) =>

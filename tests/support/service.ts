@@ -119,6 +119,8 @@ export async function startWithSandboxSalesforce(
   sandboxOptions: Omit<SalesforceSandboxOptions, 'clientId' | 'clientSecret'> = {},
   /** What the org's admin did before installing Referloop (custom fields, say). */
   beforeInstall: (salesforce: SalesforceSandbox) => void = () => {},
+  /** More of the service's environment (e.g. SMTP_URL). */
+  env: Record<string, string> = {},
 ): Promise<{ salesforce: SalesforceSandbox; svc: TestService; installationId: string }> {
   const salesforce = createSalesforceSandbox({ ...client, outboundRetryMs: 100, outboundBatchDelayMs: 10, ...sandboxOptions });
   beforeInstall(salesforce);
@@ -128,6 +130,7 @@ export async function startWithSandboxSalesforce(
     SALESFORCE_CLIENT_SECRET: client.clientSecret,
     SALESFORCE_LOGIN_URL: url,
     SANDBOX: 'off',
+    ...env,
   });
   salesforce.setOutboundUrl(`${svc.url}/webhooks/salesforce`);
   return { salesforce, svc, installationId: await installSandbox(svc, 'salesforce') };
