@@ -79,8 +79,8 @@ export function AskPage({ installationId, askId, csrf }: { installationId: strin
     <>
       <p className="lead">Thank you, {ask.referrerName}!</p>
       <p>
-        {ask.askedBy.name} asked if you would introduce us to peers who could use what {ask.accountName ?? 'your team'} uses. Add one or
-        several people below; we check each right away and keep you posted.
+        {ask.askedBy.name} asked whether you would introduce us to peers who could benefit as {ask.accountName ?? 'your team'} has. Add one
+        or several people below; we check each right away and keep you posted.
       </p>
       {ask.message && (
         <figure className="card quote">
