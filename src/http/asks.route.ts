@@ -50,6 +50,11 @@ export function asksRouter(ctx: UseCaseContext): Router {
         res.status(200).json(askView(result.ask));
         return;
       }
+      // hubspot.fetch turns any non-2xx answer into a bare proxy error: a card always gets the reasons.
+      if (principal.kind === 'crm-card') {
+        res.status(200).json({ id: null, companyId, status: 'refused', refusal: result.refusal, reasons: result.reasons });
+        return;
+      }
       throw new ApiError(REFUSAL_STATUS[result.refusal], `The referral ask was not sent: ${result.reasons.join('; ')}.`, {
         refusal: result.refusal,
         reasons: result.reasons,

@@ -154,7 +154,8 @@ export const exportPayoutRunSchema = z.strictObject({ format: z.enum(['csv', 'js
 export const markRunPaidSchema = z.strictObject({ reference: z.string().trim().min(1, 'give the payment reference').max(200) });
 
 /** Ask an account's champion for referrals (`POST /accounts/:companyId/asks`). */
-export const askForReferralSchema = z.strictObject({
+// Not strict: a CRM card's body also names its account (HubSpot's portalId).
+export const askForReferralSchema = z.object({
   installationId: id.optional(),
   /** The champion, a contact of the company; by default its primary contact. */
   contactId: id.optional(),

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
+import { signV3 } from '../../connectors/hubspot/verify-webhook.ts';
 import type { SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
 import { startSmtpServer, type SmtpTestServer } from '../support/smtp-server.ts';
 import { eventually, startWithSandboxHubSpot, startWithSandboxSalesforce, type TestService } from '../support/service.ts';
@@ -18,18 +19,18 @@ interface CrmUnderTest {
   owner: { name: string; email: string };
   account(name: string, champion: { email: string; firstName: string; lastName: string; emailOptOut?: boolean }): string;
   companyNotes(companyId: string): string[];
+  /** A call signed as the CRM's record card sends it (HubSpot's hubspot.fetch). */
+  card?(path: string, json: Record<string, unknown>): Promise<Response>;
   close(): Promise<void>;
 }
 
 const tenure = () => new Date(Date.now() - 400 * 86_400_000).toISOString().slice(0, 10);
 
+const HUBSPOT_APP = { clientId: 'e2e-asks-client', clientSecret: 'e2e-asks-secret', appId: 4343 };
+
 async function hubspotUnderTest(smtp: SmtpTestServer): Promise<CrmUnderTest> {
   let hubspot: HubSpotSandbox;
-  const started = await startWithSandboxHubSpot(
-    { clientId: 'e2e-asks-client', clientSecret: 'e2e-asks-secret', appId: 4343 },
-    { webhookBatchMs: 20, webhookRetryMs: 100 },
-    { SMTP_URL: smtp.url },
-  );
+  const started = await startWithSandboxHubSpot(HUBSPOT_APP, { webhookBatchMs: 20, webhookRetryMs: 100 }, { SMTP_URL: smtp.url });
   hubspot = started.hubspot;
   const casey = hubspot.state.owners[1]!;
   return {
@@ -59,6 +60,20 @@ async function hubspotUnderTest(smtp: SmtpTestServer): Promise<CrmUnderTest> {
         { type: 'companies', id: company.id },
       ]);
       return company.id;
+    },
+    card(path, json) {
+      const url = `${started.svc.url}/api/v1${path}`;
+      const body = JSON.stringify({ portalId: String(hubspot.state.portalId), ...json });
+      const timestamp = String(Date.now());
+      return fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-hubspot-signature-v3': signV3(HUBSPOT_APP.clientSecret, 'POST', url, body, timestamp),
+          'x-hubspot-request-timestamp': timestamp,
+        },
+        body,
+      });
     },
     companyNotes: (companyId) =>
       hubspot.state
@@ -213,5 +228,37 @@ describe.each([
     });
     expect(askRows()).toBe(asks);
     expect(t.svc.service.runtime.store.referrals.referrerByEmail(t.installationId, champion.email)).toBeUndefined();
+  });
+
+  // Salesforce's cards call with a per-installation key, which this branch does not build: HubSpot's signed calls only.
+  it.runIf(crm === 'HubSpot')('answers the CRM card’s refusals with a 2xx, the reasons in the body, and writes nothing', async () => {
+    const companyId = t.account(`Umbrella ${crm}`, {
+      email: `ulla.${crm.toLowerCase()}@umbrella.example`,
+      firstName: 'Ulla',
+      lastName: 'Optout',
+      emailOptOut: true,
+    });
+    const asks = askRows();
+    const fromCard = await t.card!(`/accounts/${companyId}/asks`, {});
+    expect(fromCard.status).toBe(200);
+    expect(await fromCard.json()).toEqual({
+      id: null,
+      companyId,
+      status: 'refused',
+      refusal: 'champion_opted_out',
+      reasons: ['the contact opted out of email in the CRM'],
+    });
+    expect(askRows()).toBe(asks);
+  });
+
+  it.runIf(crm === 'HubSpot')('takes an ask from the CRM card, signed by the record owner', async () => {
+    const companyId = t.account(`Hooli ${crm}`, { email: `hana.${crm.toLowerCase()}@hooli.example`, firstName: 'Hana', lastName: 'Hooli' });
+    const res = await t.card!(`/accounts/${companyId}/asks`, { idempotencyKey: 'card-ask-1' });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({
+      status: 'sent',
+      askedBy: t.owner,
+      champion: { email: `hana.${crm.toLowerCase()}@hooli.example` },
+    });
   });
 });
