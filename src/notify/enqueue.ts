@@ -263,7 +263,8 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
       audience: 'referrer' as const,
       data: referrerView(intent.data, intent.program.discretion),
     };
-    const digestAt = referrer.digest ? nextDigestAt(now).toISOString() : undefined;
+    // An ask is a personal note sent at the moment it is made: never held for a digest.
+    const digestAt = referrer.digest && intent.topic !== 'referral.ask' ? nextDigestAt(now).toISOString() : undefined;
     add(
       'email',
       referrer.id,

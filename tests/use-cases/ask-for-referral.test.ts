@@ -91,6 +91,21 @@ describe('askForReferral, on the fake CRM and the real store', () => {
     expect(world.store.referralAsks.counts([world.installation.id])).toEqual({ sent: 1, refused: 0, referralsFromAsks: 0 });
   });
 
+  it('sends the ask at once to a champion who reads updates in a daily digest', async () => {
+    const { companyId } = await account();
+    const referrer = world.store.referrals.insertReferrer({
+      installationId: world.installation.id,
+      email: 'carla@customer-co.example',
+      name: 'Carla',
+      type: 'customer',
+      digest: true,
+    });
+    const result = await ask(companyId);
+    expect(result.outcome === 'sent' && result.ask.referrerId).toBe(referrer.id);
+    const [email] = outbox().filter((r) => r.topic === 'referral.ask');
+    expect(JSON.parse(email!.payload).digestAt).toBeUndefined();
+  });
+
   it('asks the contact the CSM picks, and refuses one of another company', async () => {
     const { companyId } = await account();
     const picked = world.crm.createPerson({ email: 'pick@customer-co.example', firstName: 'Pick', companyIds: [companyId] });
