@@ -23,6 +23,8 @@ export interface AskPolicy {
   automatic: boolean;
   /** At most one automatic ask per account within this many days. */
   minDaysBetweenAutomatic: number;
+  /** The program's own words of the ask, in every ask email; absent: Referloop's. */
+  template?: string;
 }
 
 /** Owners and admins may ask; nothing goes out on its own until the program turns it on. */

@@ -148,7 +148,8 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
     paragraphs: [
       `Thank you for working with us${d.ask ? ` at ${d.ask.accountName}` : ''}. It means a lot to our team.`,
       ...(d.ask?.message ? [d.ask.message] : []),
-      `If you know peers who could use ${p.name} too, would you introduce us? It takes a minute on your own page: add one or several people, and we will keep you posted on each.`,
+      d.ask?.programText ??
+        `If you know peers who could use ${p.name} too, would you introduce us? It takes a minute on your own page: add one or several people, and we will keep you posted on each.`,
     ],
   }),
   'account.asked': (d) => ({

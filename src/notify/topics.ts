@@ -125,6 +125,8 @@ export interface AskData {
   championName: string;
   askedBy: { name: string; email: string };
   message: string | null;
+  /** The program's own words of the ask (`asks.template`); null: Referloop's. */
+  programText: string | null;
 }
 
 interface PayloadBase {

@@ -138,6 +138,7 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
       championName: championName ?? email,
       askedBy: { name: askedBy.name, email: askedBy.email },
       message: sent.message,
+      programText: askPolicyOf(program).template ?? null,
     };
     const notice = programNotice(program);
     ctx.notify(

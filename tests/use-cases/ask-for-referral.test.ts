@@ -82,6 +82,7 @@ describe('askForReferral, on the fake CRM and the real store', () => {
       championName: 'Carla Champion',
       askedBy: { name: 'Casey CSM', email: 'casey.csm@vendor.example' },
       message: 'Your team made our year.',
+      programText: null,
     });
     expect(JSON.parse(rows[1]!.payload).company).toEqual({ id: companyId });
 
