@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultProgram } from '../../../src/domain/program.ts';
+import { programSchema } from '../../../src/http/program.schema.ts';
 import { type AskFacts, type AskPolicy, askPolicyOf, decideAsk, defaultAskPolicy } from '../../../src/domain/referral-ask.ts';
 
 const NOW = '2026-06-01T10:00:00.000Z';
@@ -114,5 +115,31 @@ describe('askPolicyOf', () => {
   it('reads the program’s own settings', () => {
     const asks: AskPolicy = { askers: ['admins'], automatic: true, minDaysBetweenAutomatic: 30 };
     expect(askPolicyOf({ ...defaultProgram(), asks })).toEqual(asks);
+  });
+});
+
+describe('the program’s ask settings at the API edge', () => {
+  const issuesOf = (asks: unknown) => {
+    const r = programSchema.safeParse({ ...defaultProgram(), asks });
+    return r.success ? [] : r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  };
+
+  it('takes a program without them, and valid ones as given', () => {
+    expect(programSchema.parse(defaultProgram()).asks).toBeUndefined();
+    const asks = { askers: ['cs_owner', 'admins'], automatic: true, minDaysBetweenAutomatic: 30, template: 'Know a team like yours?' };
+    expect(programSchema.parse({ ...defaultProgram(), asks }).asks).toEqual(asks);
+  });
+
+  it.each([
+    [{ askers: ['ceo'], automatic: false, minDaysBetweenAutomatic: 90 }, 'asks.askers.0', /must be one of cs_owner, account_owner, admins/],
+    [{ askers: ['admins', 'admins'], automatic: false, minDaysBetweenAutomatic: 90 }, 'asks.askers', /must not repeat an asker/],
+    [{ askers: [], automatic: true, minDaysBetweenAutomatic: 0 }, 'asks.minDaysBetweenAutomatic', /at least 1/],
+    [{ askers: [], automatic: true, minDaysBetweenAutomatic: 30, template: 'x'.repeat(2_001) }, 'asks.template', /at most 2000/],
+    [{ askers: [], automatic: true, minDaysBetweenAutomatic: 30, period: 30 }, 'asks', /period/],
+  ])('refuses %j', (asks, path, message) => {
+    const issues = issuesOf(asks);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.path).toBe(path);
+    expect(issues[0]!.message).toMatch(message);
   });
 });
