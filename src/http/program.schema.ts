@@ -230,7 +230,12 @@ export const programSchema = z
           .refine((askers) => new Set(askers).size === askers.length, { error: 'must not repeat an asker' }),
         automatic: z.boolean(),
         minDaysBetweenAutomatic: z.int({ error: 'must be a whole number of days' }).min(1, { error: 'must be at least 1' }).max(3_650),
-        template: z.string().trim().min(1, { error: 'must not be empty' }).max(2_000, { error: 'must be at most 2000 characters' }).optional(),
+        template: z
+          .string()
+          .trim()
+          .min(1, { error: 'must not be empty' })
+          .max(2_000, { error: 'must be at most 2000 characters' })
+          .optional(),
       })
       .optional(),
     notifications: z.strictObject({
