@@ -41,8 +41,11 @@ export interface AskFacts {
   trigger: AskTrigger;
   /** The account's latest eligibility decision; null when it was never evaluated. */
   eligibility: { eligible: boolean; failing: string[] } | null;
-  /** The contact asked; null when the company has none. */
-  champion: { email: string | null; emailOptOut: boolean } | null;
+  /**
+   * The contact asked; null when the company has none. `emailOptOut`: opted out in the CRM;
+   * `unsubscribed`: unsubscribed from the program's emails (as a referrer).
+   */
+  champion: { email: string | null; emailOptOut: boolean; unsubscribed: boolean } | null;
   /** The ask is signed by the company's owner in the CRM. */
   signedByOwner: boolean;
   /** An admin asks (API token), or the program asks by itself (automatic). */
@@ -69,6 +72,8 @@ export function decideAsk(facts: AskFacts, policy: AskPolicy): AskDecision {
   else if (!facts.champion.email) failures.push({ refusal: 'champion_no_email', reason: 'the contact has no email address' });
   else if (facts.champion.emailOptOut)
     failures.push({ refusal: 'champion_opted_out', reason: 'the contact opted out of email in the CRM' });
+  else if (facts.champion.unsubscribed)
+    failures.push({ refusal: 'champion_opted_out', reason: "the contact unsubscribed from the program's emails" });
   if (!askerAllowed(facts, policy))
     failures.push({
       refusal: 'asker_not_allowed',

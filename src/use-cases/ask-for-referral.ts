@@ -72,8 +72,12 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
         eligible: eligibility.eligible,
         failing: eligibility.reasons.filter((r) => !r.passed).map((r) => r.detail),
       },
-      // Unsubscribed from the program's emails counts as opted out: the ask would be suppressed.
-      champion: champion && { email: championEmail, emailOptOut: (champion.emailOptOut ?? false) || (referrer?.emailOptOut ?? false) },
+      champion: champion && {
+        email: championEmail,
+        emailOptOut: champion.emailOptOut ?? false,
+        // The outbox would suppress the email to a referrer who unsubscribed.
+        unsubscribed: referrer?.emailOptOut ?? false,
+      },
       signedByOwner: owner !== undefined && owner.email.toLowerCase() === askedBy.email.toLowerCase(),
       askedByAdmin: input.caller !== 'crm_user',
       lastAutomaticAskAt: store.referralAsks.lastAutomaticSent(installation.id, company.id)?.createdAt ?? null,
@@ -103,12 +107,19 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
 
   if (!decision.send) {
     if (input.trigger === 'manual') return refused(decision.refusal, decision.reasons);
-    const ask = store.referralAsks.insert({ ...row, status: 'refused', refusal: decision.refusal, reasons: decision.reasons });
-    return { outcome: 'refused', refusal: decision.refusal, reasons: decision.reasons, ask };
+    return store.transaction(() => {
+      const raced = store.referralAsks.byKey(installation.id, idempotencyKey);
+      if (raced) return asResult(raced, true);
+      const ask = store.referralAsks.insert({ ...row, status: 'refused', refusal: decision.refusal, reasons: decision.reasons });
+      return { outcome: 'refused', refusal: decision.refusal, reasons: decision.reasons, ask };
+    });
   }
 
   const email = championEmail!;
-  const ask = store.transaction(() => {
+  return store.transaction((): AskForReferralResult => {
+    // The same key may have been taken while the CRM answered: that first ask is the answer.
+    const raced = store.referralAsks.byKey(installation.id, idempotencyKey);
+    if (raced) return asResult(raced, true);
     const found = store.referrals.referrerByEmail(installation.id, email);
     const asked =
       found ??
@@ -172,9 +183,8 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
       after: { askId: sent.id, trigger: sent.trigger, championId: sent.championId },
       at: now.toISOString(),
     });
-    return sent;
+    return { outcome: 'sent', ask: sent, replay: false };
   });
-  return { outcome: 'sent', ask, replay: false };
 }
 
 /** An ask recorded before, answered as it was. */

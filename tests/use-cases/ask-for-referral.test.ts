@@ -92,6 +92,17 @@ describe('askForReferral, on the fake CRM and the real store', () => {
     expect(world.store.referralAsks.counts([world.installation.id])).toEqual({ sent: 1, refused: 0, referralsFromAsks: 0 });
   });
 
+  it('sends one ask for two requests with the same key at once', async () => {
+    const { companyId } = await account();
+    const [a, b] = await Promise.all([
+      ask(companyId, { idempotencyKey: 'double-click' }),
+      ask(companyId, { idempotencyKey: 'double-click' }),
+    ]);
+    expect(a.outcome === 'sent' && b.outcome === 'sent' && a.ask.id === b.ask.id).toBe(true);
+    expect([a, b].map((r) => r.outcome === 'sent' && r.replay).sort()).toEqual([false, true]);
+    expect(outbox().filter((r) => r.topic === 'referral.ask')).toHaveLength(1);
+  });
+
   it('sends the ask at once to a champion who reads updates in a daily digest', async () => {
     const { companyId } = await account();
     const referrer = world.store.referrals.insertReferrer({

@@ -9,7 +9,7 @@ const NOW = '2026-06-01T10:00:00.000Z';
 const facts = (over: Partial<AskFacts> = {}): AskFacts => ({
   trigger: 'manual',
   eligibility: { eligible: true, failing: [] },
-  champion: { email: 'carla@customer.example', emailOptOut: false },
+  champion: { email: 'carla@customer.example', emailOptOut: false, unsubscribed: false },
   signedByOwner: true,
   askedByAdmin: false,
   lastAutomaticAskAt: null,
@@ -32,17 +32,24 @@ describe('decideAsk', () => {
     ['no contact', { champion: null }, {}, 'no_champion', ['the company has no contact to ask']],
     [
       'a contact without email',
-      { champion: { email: null, emailOptOut: false } },
+      { champion: { email: null, emailOptOut: false, unsubscribed: false } },
       {},
       'champion_no_email',
       ['the contact has no email address'],
     ],
     [
       'a contact opted out of email',
-      { champion: { email: 'carla@customer.example', emailOptOut: true } },
+      { champion: { email: 'carla@customer.example', emailOptOut: true, unsubscribed: false } },
       {},
       'champion_opted_out',
       ['the contact opted out of email in the CRM'],
+    ],
+    [
+      "a contact unsubscribed from the program's emails",
+      { champion: { email: 'carla@customer.example', emailOptOut: false, unsubscribed: true } },
+      {},
+      'champion_opted_out',
+      ["the contact unsubscribed from the program's emails"],
     ],
     ['an admin, when admins may ask', { signedByOwner: false, askedByAdmin: true }, { askers: ['admins'] }, null, []],
     [
@@ -92,7 +99,10 @@ describe('decideAsk', () => {
 
   it('names every failing condition, the first one deciding the refusal', () => {
     const decision = decideAsk(
-      facts({ eligibility: { eligible: false, failing: ['NPS 6 is below 9'] }, champion: { email: 'a@b.example', emailOptOut: true } }),
+      facts({
+        eligibility: { eligible: false, failing: ['NPS 6 is below 9'] },
+        champion: { email: 'a@b.example', emailOptOut: true, unsubscribed: false },
+      }),
       policy(),
     );
     expect(decision).toEqual({
