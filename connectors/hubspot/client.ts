@@ -735,17 +735,27 @@ export class HubSpotClient implements CrmClient {
 
   /** The contact whose company association carries the Primary label, else the first associated one. */
   async primaryContact(companyId: string): Promise<CrmPerson | null> {
-    // https://developers.hubspot.com/docs/api/crm/associations (v4 batch read, with association types)
-    const reply = await this.request<AssociationsBody>('POST', paths.associationsRead('companies', 'contacts'), {
-      inputs: [{ id: companyId }],
-    });
-    const links = reply.body.results.find((r) => r.from.id === companyId)?.to ?? [];
-    const primary = links.find((l) =>
-      l.associationTypes?.some((t) => t.category === 'HUBSPOT_DEFINED' && t.typeId === COMPANY_TO_PRIMARY_CONTACT),
-    );
-    const chosen = primary ?? links[0];
+    let first: string | undefined;
+    let primary: string | undefined;
+    // The label may sit on any page of a large company's contacts.
+    for (let after: string | undefined, more = true; more && !primary; ) {
+      // https://developers.hubspot.com/docs/api/crm/associations (v4 batch read, with association types)
+      const reply = await this.request<AssociationsBody>('POST', paths.associationsRead('companies', 'contacts'), {
+        inputs: [{ id: companyId, ...(after ? { after } : {}) }],
+      });
+      const result = reply.body.results.find((r) => r.from.id === companyId);
+      const links = result?.to ?? [];
+      first ??= links[0] && String(links[0].toObjectId);
+      const labelled = links.find((l) =>
+        l.associationTypes?.some((t) => t.category === 'HUBSPOT_DEFINED' && t.typeId === COMPANY_TO_PRIMARY_CONTACT),
+      );
+      primary = labelled && String(labelled.toObjectId);
+      after = result?.paging?.next?.after;
+      more = after !== undefined;
+    }
+    const chosen = primary ?? first;
     if (!chosen) return null;
-    const { records } = await this.getPeople('contact', [String(chosen.toObjectId)]);
+    const { records } = await this.getPeople('contact', [chosen]);
     return records[0] ?? null;
   }
 

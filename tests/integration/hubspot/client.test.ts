@@ -117,6 +117,16 @@ describe('HubSpot client against the sandbox', () => {
     expect(await client.primaryContact(company)).toMatchObject({ id: champion, email: 'champion@primary-label.example' });
   });
 
+  it('finds the Primary label past the first page of a large company’s contacts', async () => {
+    const { state } = sandbox;
+    const company = state.create('companies', { name: 'Large Co', domain: 'large-co.example' }).id;
+    for (let i = 0; i < 120; i++)
+      state.create('contacts', { email: `c${i}@large-co.example`, lastname: `C${i}` }, [{ type: 'companies', id: company }]);
+    const champion = state.create('contacts', { email: 'champion@large-co.example', lastname: 'Champion' }).id;
+    state.model.associate('contacts', champion, 'companies', company, 1, 'CRM_UI');
+    expect(await client.primaryContact(company)).toMatchObject({ id: champion });
+  });
+
   it('ensureReferees associates found and created contacts with the company found by domain, and creates each contact once', async () => {
     const acme = sandbox.state.create('companies', { name: 'Acme Robotics', domain: 'acme-robotics.example' });
     const existing = sandbox.state.create('contacts', { email: 'pat@acme-robotics.example', firstname: 'Pat' });
