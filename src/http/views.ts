@@ -100,6 +100,8 @@ export function referralSummary(row: ReferralRow) {
     protectedUntil: row.protectedUntil,
     programVersion: row.programVersion,
     submittedBy: { kind: row.submittedByKind, id: row.submittedById },
+    // Submitted from a referral ask's page: the ask it came from.
+    ...(row.askId ? { askId: row.askId } : {}),
     notes: row.notes,
     crm: row.crmPersonId ? { person: { objectType: row.crmPersonType, id: row.crmPersonId }, companyId: row.crmCompanyId } : null,
     submittedAt: row.submittedAt,

@@ -123,6 +123,15 @@ describe('the referral ask’s page', { timeout: 60_000 }, () => {
     // Both came from the ask; the same peer again is told as already referred.
     const summary = (await (await svc.api(`/reports/summary?installationId=${installationId}`)).json()) as { asks: unknown };
     expect(summary.asks).toEqual({ sent: 1, refused: 0, referralsFromAsks: 2 });
+    const listed = (await (await svc.api(`/referrals?installationId=${installationId}`)).json()) as {
+      items: { referee: { email: string }; askId?: string }[];
+    };
+    expect(
+      listed.items
+        .filter((r) => r.askId === askId)
+        .map((r) => r.referee.email)
+        .sort(),
+    ).toEqual(['dana@initech.example', 'eli@umbrella.example']);
     await peer(1).getByLabel('Work email').fill('dana@initech.example');
     await page.getByRole('button', { name: 'Send referral' }).click();
     await verdicts.getByText('dana@initech.example: Already referred').waitFor();
