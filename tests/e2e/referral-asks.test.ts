@@ -17,7 +17,12 @@ interface CrmUnderTest {
   installationId: string;
   /** The owner the account is given, who signs the ask by default. */
   owner: { name: string; email: string };
-  account(name: string, champion: { email: string; firstName: string; lastName: string; emailOptOut?: boolean }): string;
+  account(
+    name: string,
+    champion: { email: string; firstName: string; lastName: string; emailOptOut?: boolean },
+    options?: { nps?: number },
+  ): string;
+  setNps(companyId: string, nps: number): void;
   companyNotes(companyId: string): string[];
   /** A call signed as the CRM's record card sends it (HubSpot's hubspot.fetch). */
   card?(path: string, json: Record<string, unknown>): Promise<Response>;
@@ -37,13 +42,13 @@ async function hubspotUnderTest(smtp: SmtpTestServer): Promise<CrmUnderTest> {
     svc: started.svc,
     installationId: started.installationId,
     owner: { name: `${casey.firstName} ${casey.lastName}`, email: casey.email },
-    account(name, champion) {
+    account(name, champion, options = {}) {
       const company = hubspot.state.create('companies', {
         name,
         domain: `${name.toLowerCase().replaceAll(' ', '-')}.example`,
         lifecyclestage: 'customer',
         hs_lifecyclestage_customer_date: `${tenure()}T00:00:00Z`,
-        referloop_nps: '10',
+        referloop_nps: String(options.nps ?? 10),
         hubspot_owner_id: casey.id,
       });
       hubspot.state.create(
@@ -61,6 +66,7 @@ async function hubspotUnderTest(smtp: SmtpTestServer): Promise<CrmUnderTest> {
       ]);
       return company.id;
     },
+    setNps: (companyId, nps) => void hubspot.state.update('companies', companyId, { referloop_nps: String(nps) }),
     card(path, json) {
       const url = `${started.svc.url}/api/v1${path}`;
       const body = JSON.stringify({ portalId: String(hubspot.state.portalId), ...json });
@@ -103,8 +109,13 @@ async function salesforceUnderTest(smtp: SmtpTestServer): Promise<CrmUnderTest> 
     installationId: started.installationId,
     // The sandbox org's admin owns what it creates.
     owner: { name: 'Sandbox Admin', email: 'admin@sandbox.example' },
-    account(name, champion) {
-      const account = salesforce.actions.createAccount({ Name: name, Type: 'Customer - Direct', NPS__c: 9, Customer_Since__c: tenure() });
+    account(name, champion, options = {}) {
+      const account = salesforce.actions.createAccount({
+        Name: name,
+        Type: 'Customer - Direct',
+        NPS__c: options.nps ?? 9,
+        Customer_Since__c: tenure(),
+      });
       salesforce.actions.createContact({
         AccountId: account.Id,
         Email: champion.email,
@@ -119,6 +130,7 @@ async function salesforceUnderTest(smtp: SmtpTestServer): Promise<CrmUnderTest> 
       });
       return String(account.Id);
     },
+    setNps: (companyId, nps) => void salesforce.actions.updateRecord({ sobject: 'Account', id: companyId, fields: { NPS__c: nps } }),
     companyNotes: (companyId) =>
       salesforce.state
         .records('Task')
@@ -228,6 +240,30 @@ describe.each([
     });
     expect(askRows()).toBe(asks);
     expect(t.svc.service.runtime.store.referrals.referrerByEmail(t.installationId, champion.email)).toBeUndefined();
+  });
+
+  it('asks by itself when the program enables it and an account becomes eligible', async () => {
+    const document = (await (await t.svc.api(`/program?installationId=${t.installationId}`)).json()) as {
+      program: Record<string, unknown>;
+    };
+    const put = await t.svc.api(`/program?installationId=${t.installationId}`, {
+      method: 'PUT',
+      json: { ...document, program: { ...document.program, asks: { askers: ['cs_owner'], automatic: true, minDaysBetweenAutomatic: 90 } } },
+    });
+    expect(put.status).toBe(200);
+    const champion = { email: `ada.${crm.toLowerCase()}@soylent.example`, firstName: 'Ada', lastName: 'Auto' };
+    const companyId = t.account(`Soylent ${crm}`, champion, { nps: 5 });
+    const eligibility = async () =>
+      ((await (await t.svc.api(`/accounts/${companyId}/eligibility?installationId=${t.installationId}`)).json()) as { eligible: boolean })
+        .eligible;
+    expect(await eligibility()).toBe(false);
+
+    t.setNps(companyId, 10);
+    await eventually(async () => ((await eligibility()) ? true : undefined), 15_000, 'the account eligible');
+    const [mail] = await smtp.waitForMessages(1, { to: champion.email, timeoutMs: 15_000 });
+    expect(mail!.subject).toBe(`${t.owner.name} would value an introduction`);
+    const automatic = t.svc.service.runtime.store.referralAsks.lastAutomaticSent(t.installationId, companyId);
+    expect(automatic).toMatchObject({ trigger: 'automatic', status: 'sent', championEmail: champion.email });
   });
 
   // Salesforce's cards call with a per-installation key, which this branch does not build: HubSpot's signed calls only.
