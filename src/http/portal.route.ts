@@ -66,7 +66,8 @@ const REWARD_WORDS: Record<RewardStatus, string> = {
 };
 
 const email = z.string().trim().toLowerCase().email('expected an email address').max(254);
-const magicLinkRequest = z.object({ email });
+/** `to`: the portal page the link opens once signed in (a referral ask's), kept from the link that expired. */
+const magicLinkRequest = z.object({ email, to: z.string().max(100).optional() });
 const portalReferral = z.object({
   referee: z.object({
     email,
@@ -109,7 +110,8 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
   const window = settings.rateWindowMs ?? 60 * 60_000;
 
   router.post('/api/v1/portal/:installationId/magic-links', json, (req, res) => {
-    const { email: address } = parseInput(magicLinkRequest, req.body);
+    const { email: address, to } = parseInput(magicLinkRequest, req.body);
+    const landing = to && isPortalLanding(to) ? to : undefined;
     const installationId = req.params.installationId;
     const installation = store.installations.get(installationId);
     if (!installation) throw new ApiError('not_found', `No referral program ${installationId}.`);
@@ -139,7 +141,7 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
             installationId,
             referrerId: referrer.id,
             tokenHash: hashToken(token),
-            url: signInLinkUrl(publicBaseUrl, installationId, token),
+            url: signInLinkUrl(publicBaseUrl, installationId, token, landing),
             expiresAt,
             minutes: Math.round(settings.magicLinkTtlMs / 60_000),
           },
@@ -163,6 +165,8 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       ? store.transaction(() => store.sessions.useLink(form.data.token, installationId, now), { immediate: true })
       : undefined;
     if (!used?.ok) {
+      // A fresh link asked for from here opens the same page the refused one would have.
+      const landing = form.success && form.data.to && isPortalLanding(form.data.to) ? `?to=${encodeURIComponent(form.data.to)}` : '';
       const why =
         used?.reason === 'used'
           ? 'This sign-in link was already used.'
@@ -176,8 +180,8 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
           page(
             'Sign-in link refused',
             `<p>${escapeHtml(why)} Each link works once, for a short time.</p><p><a href="${escapeHtml(
-              referrerPortalLink('', installationId),
-            )}/sign-in">Send me a fresh link</a></p>`,
+              `${referrerPortalLink('', installationId)}/sign-in${landing}`,
+            )}">Send me a fresh link</a></p>`,
           ),
         );
       return;
@@ -192,8 +196,8 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     });
     setSessionCookie(res, token, expiresAt, publicBaseUrl);
     // A link from a referral ask lands on the ask's page; any other destination is ignored.
-    const landing = form.data?.to && isPortalLanding(form.data.to) ? form.data.to : 'referrals';
-    res.redirect(303, `${referrerPortalLink('', installationId)}/${landing}`);
+    const destination = form.data?.to && isPortalLanding(form.data.to) ? form.data.to : 'referrals';
+    res.redirect(303, `${referrerPortalLink('', installationId)}/${destination}`);
   });
 
   router.get('/api/v1/session', (req, res) => {

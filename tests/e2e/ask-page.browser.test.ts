@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
 import { startSmtpServer, type SmtpTestServer } from '../support/smtp-server.ts';
-import { startWithSandboxHubSpot, type TestService } from '../support/service.ts';
+import { eventually, startWithSandboxHubSpot, type TestService } from '../support/service.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = 'test-results/portal';
@@ -136,6 +136,31 @@ describe('the referral ask’s page', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Send referral' }).click();
     await verdicts.getByText('dana@initech.example: Already referred').waitFor();
     await context.close();
+
+    // The link again: refused, and the fresh link it offers opens the ask's page too.
+    const [pageUrl, token] = link!.split('#') as [string, string];
+    const again = await fetch(pageUrl.split('?')[0]!, { method: 'POST', body: new URLSearchParams({ token, to: `ask/${askId}` }) });
+    expect(again.status).toBe(400);
+    expect(await again.text()).toContain(`href="/portal/${installationId}/sign-in?to=ask%2F${askId}"`);
+
+    // Without a session the ask's page asks for a link, and that link comes back to it.
+    const later = await (await browser.newContext()).newPage();
+    await later.goto(`${svc.url}/portal/${installationId}/ask/${askId}`);
+    await later.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(new URL(later.url()).search).toBe(`?to=ask%2F${askId}`);
+    await later.getByLabel('Email').fill('carla@globex.example');
+    await later.getByRole('button', { name: 'Email me a sign-in link' }).click();
+    const fresh = await eventually(
+      () => smtp.messages('carla@globex.example').find((m) => m.subject.startsWith('Your sign-in link')),
+      15_000,
+      'the sign-in email',
+    );
+    const freshLink = new RegExp(`${svc.url}/portal/${installationId}/link\\?to=ask%2F${askId}#[A-Za-z0-9_-]+`).exec(fresh.text)?.[0];
+    expect(freshLink, fresh.text).toBeDefined();
+    await later.goto(freshLink!);
+    await later.getByRole('button', { name: 'Sign in' }).click();
+    await later.getByText('Thank you, Carla Champion!').waitFor();
+    await later.context().close();
   });
 
   it('shows another referrer nothing of the ask', async () => {

@@ -99,8 +99,8 @@ const portal = (installationId: string) => `/api/v1/portal/${encodeURIComponent(
 export const api = {
   session: () => call<Session>('/api/v1/session'),
   signOut: (csrf: string) => call<void>('/api/v1/session', { method: 'DELETE', csrf }),
-  requestLink: (installationId: string, email: string) =>
-    call<{ message: string }>(`${portal(installationId)}/magic-links`, { method: 'POST', json: { email } }),
+  requestLink: (installationId: string, email: string, to?: string) =>
+    call<{ message: string }>(`${portal(installationId)}/magic-links`, { method: 'POST', json: { email, ...(to ? { to } : {}) } }),
   me: (installationId: string) => call<Me>(`${portal(installationId)}/me`),
   referrals: (installationId: string) => call<{ items: Referral[] }>(`${portal(installationId)}/referrals`),
   rewards: (installationId: string) => call<{ items: Reward[]; totals: RewardTotals[] }>(`${portal(installationId)}/rewards`),

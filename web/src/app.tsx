@@ -31,6 +31,7 @@ function SignedIn({ route }: { route: Route }) {
   const [session, setSession] = useState<Session | null>(null);
   const [programName, setProgramName] = useState('');
   const { installationId, page } = route;
+  const returnTo = askQuery(route);
 
   useEffect(() => {
     let live = true;
@@ -43,11 +44,12 @@ function SignedIn({ route }: { route: Route }) {
         setSession(s);
         setProgramName(me.program?.name ?? '');
       })
-      .catch(() => live && navigate(pathOf(installationId, 'sign-in')));
+      // Signed in, they come back to the page they asked for when it is a referral ask's.
+      .catch(() => live && navigate(`${pathOf(installationId, 'sign-in')}${returnTo}`));
     return () => {
       live = false;
     };
-  }, [installationId]);
+  }, [installationId, returnTo]);
 
   const signOut = useCallback(async () => {
     if (session) await api.signOut(session.csrfToken);
@@ -82,6 +84,10 @@ function SignedIn({ route }: { route: Route }) {
       {!current && !askId && <p>There is no such page.</p>}
     </Shell>
   );
+}
+
+function askQuery(route: Route): string {
+  return route.page === 'ask' && route.item ? `?to=${encodeURIComponent(`ask/${route.item}`)}` : '';
 }
 
 export function Shell({ title, program, children }: { title: string; program?: string; children: ReactNode }) {

@@ -7,12 +7,14 @@ export function SignInPage({ installationId }: { installationId: string }) {
   const [email, setEmail] = useState('');
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  // The page the link should open (a referral ask's), kept from a link that expired or a page that needed a session.
+  const [landing] = useState(() => new URLSearchParams(window.location.search).get('to') ?? undefined);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     try {
-      const answer = await api.requestLink(installationId, email);
+      const answer = await api.requestLink(installationId, email, landing);
       setMessage({ ok: true, text: `${answer.message} Check your inbox: the link works once, for a short time.` });
     } catch (error) {
       setMessage({ ok: false, text: error instanceof Error ? error.message : String(error) });
