@@ -75,6 +75,11 @@ export interface OAuthGrant {
   /** A human label for the account (portal domain, org name), when the CRM tells it. */
   accountName?: string;
   tokens: TokenSet;
+  /**
+   * The CRM user who granted it (HubSpot token info `user_id`/`user`, Salesforce identity
+   * `user_id`/`email`/`display_name`): who a console sign-in opens a session for.
+   */
+  user?: { id: string; email: string; name?: string };
 }
 
 export interface CrmOAuth {

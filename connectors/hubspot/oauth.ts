@@ -45,6 +45,9 @@ interface TokenResponse {
 
 interface AccessTokenInfo {
   hub_id: number;
+  /** The granting user's email and id. */
+  user?: string;
+  user_id?: number;
   hub_domain?: string;
   scopes?: string[];
   expires_in?: number;
@@ -108,7 +111,12 @@ export function createHubSpotOAuth(config: HubSpotOAuthConfig): CrmOAuth {
     );
     const expiresAt =
       tokens.expiresAt ?? (info.expires_in === undefined ? undefined : new Date(Date.now() + info.expires_in * 1000).toISOString());
-    return { accountId: String(info.hub_id), accountName: info.hub_domain, tokens: { ...tokens, expiresAt, scopes: info.scopes } };
+    return {
+      accountId: String(info.hub_id),
+      accountName: info.hub_domain,
+      tokens: { ...tokens, expiresAt, scopes: info.scopes },
+      ...(info.user && info.user_id !== undefined ? { user: { id: String(info.user_id), email: info.user } } : {}),
+    };
   }
 
   return {

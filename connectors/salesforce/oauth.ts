@@ -40,6 +40,32 @@ export function toTokenSet(res: TokenResponse, previousRefreshToken?: string): T
   };
 }
 
+interface Identity {
+  user_id: string;
+  organization_id: string;
+  email: string;
+  display_name?: string;
+}
+
+/**
+ * Who granted a token: its identity URL (`id`), read with the token, tells `user_id`, `email` and
+ * `display_name`. https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_using_openid.htm
+ */
+async function grantingUser(res: TokenResponse): Promise<NonNullable<OAuthGrant['user']>> {
+  let response: Response;
+  try {
+    response = await fetch(`${res.id}?format=json`, {
+      headers: { authorization: `Bearer ${res.access_token}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (cause) {
+    throw toCrmError(cause);
+  }
+  if (!response.ok) throw new CrmError('invalid', `Salesforce identity URL answered ${response.status}`, { retryable: response.status >= 500 });
+  const identity = (await response.json()) as Identity;
+  return { id: toId18(identity.user_id), email: identity.email, ...(identity.display_name ? { name: identity.display_name } : {}) };
+}
+
 export function createSalesforceOAuth(settings: SalesforceSettings): SalesforceOAuth {
   const { clientId, clientSecret, loginUrl, apiVersion } = settings;
 
@@ -83,7 +109,7 @@ export function createSalesforceOAuth(settings: SalesforceSettings): SalesforceO
         throw toCrmError(err);
       });
       checked(res);
-      return { accountId: orgIdFromIdentityUrl(res.id), tokens: toTokenSet(res) };
+      return { accountId: orgIdFromIdentityUrl(res.id), tokens: toTokenSet(res), user: await grantingUser(res) };
     },
 
     async refresh(tokens) {

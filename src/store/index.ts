@@ -1,6 +1,7 @@
 import type { Cipher } from './crypto.ts';
 import type { Db } from './db.ts';
 import { auditRepo } from './audit.repo.ts';
+import { consoleUsersRepo } from './console-users.repo.ts';
 import { dealClaimsRepo } from './deal-claims.repo.ts';
 import { dealsRepo } from './deals.repo.ts';
 import { inboxRepo } from './inbox.repo.ts';
@@ -39,6 +40,7 @@ export function createStore(db: Db, cipher: Cipher) {
     oauthStates: oauthStatesRepo(db),
     referrerWebhookEndpoints: referrerWebhookEndpointsRepo(db),
     sessions: sessionsRepo(db),
+    consoleUsers: consoleUsersRepo(db),
     /**
      * Runs `fn` in one transaction. `immediate` takes the write lock at the start, for a read that
      * decides a write (claims) when another process may be making the same decision.

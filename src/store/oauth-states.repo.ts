@@ -9,7 +9,10 @@ export type OAuthStateRow = typeof oauthStates.$inferSelect;
 export function oauthStatesRepo(db: Db) {
   return {
     /** Saves a new state and drops the expired ones, so abandoned installs do not pile up. */
-    save(values: { state: string; crm: CrmKind; codeVerifier: string | null; expiresAt: string }, now: Date): void {
+    save(
+      values: { state: string; crm: CrmKind; codeVerifier: string | null; expiresAt: string; purpose?: OAuthStateRow['purpose'] },
+      now: Date,
+    ): void {
       db.delete(oauthStates).where(lt(oauthStates.expiresAt, now.toISOString())).run();
       db.insert(oauthStates).values(values).run();
     },

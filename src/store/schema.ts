@@ -44,6 +44,10 @@ export const oauthStates = sqliteTable('oauth_states', {
   crm: text('crm', { enum: crmKinds }).notNull(),
   codeVerifier: text('code_verifier'),
   expiresAt: text('expires_at').notNull(),
+  /** What the callback completes: an install, or a console sign-in (same redirect URI, told apart here). */
+  purpose: text('purpose', { enum: ['install', 'sign_in'] })
+    .notNull()
+    .default('install'),
 });
 
 /**
@@ -630,14 +634,45 @@ export const magicLinks = sqliteTable(
     /** SHA-256 of the lower-cased email: what the per-email limit counts. */
     emailHash: text('email_hash').notNull(),
     referrerId: text('referrer_id'),
+    /** Set instead of referrerId for a console user's invite link. */
+    consoleUserId: text('console_user_id'),
     ip: text('ip').notNull(),
     expiresAt: text('expires_at').notNull(),
     usedAt: text('used_at'),
     createdAt: text('created_at').notNull(),
-    /** 'request': asked for on the sign-in page (rate-limited); 'email': minted for a referrer email as it is sent. */
-    origin: text('origin', { enum: ['request', 'email'] })
+    /**
+     * 'request': asked for on the sign-in page (rate-limited); 'email': minted for a referrer email as it is sent;
+     * 'invite': a console user's invite.
+     */
+    origin: text('origin', { enum: ['request', 'email', 'invite'] })
       .notNull()
       .default('request'),
   },
   (t) => [index('magic_links_email').on(t.emailHash, t.createdAt), index('magic_links_ip').on(t.ip, t.createdAt)],
+);
+
+export const CONSOLE_ROLES = ['admin', 'finance', 'viewer'] as const;
+export type ConsoleRole = (typeof CONSOLE_ROLES)[number];
+
+/**
+ * The people who run an installation's program in the console: admins who signed in with the CRM
+ * (crmUserId set) and those an admin invited by email. Revoking keeps the row (the audit log names it).
+ */
+export const consoleUsers = sqliteTable(
+  'console_users',
+  {
+    id: text('id').primaryKey(),
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    email: text('email').notNull(),
+    name: text('name'),
+    role: text('role', { enum: CONSOLE_ROLES }).notNull(),
+    crmUserId: text('crm_user_id'),
+    /** `user:<id> <email>` of the admin who invited, or 'crm' for a CRM sign-in. */
+    invitedBy: text('invited_by').notNull(),
+    createdAt: createdAt(),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [uniqueIndex('console_users_installation_email').on(t.installationId, t.email)],
 );

@@ -11,6 +11,26 @@ const newToken = () => randomBytes(32).toString('base64url');
 
 /** Sessions and the sign-in links that open them. Only hashes of the tokens are stored. */
 export function sessionsRepo(db: Db) {
+  /** Marks a link of this installation for this kind of subject used, or says why not. */
+  const useLinkOf = (
+    token: string,
+    installationId: string,
+    now: Date,
+    subject: 'referrerId' | 'consoleUserId',
+  ): { ok: true; subjectId: string } | { ok: false; reason: 'unknown' | 'used' | 'expired' } => {
+    const row = db
+      .select()
+      .from(magicLinks)
+      .where(eq(magicLinks.tokenHash, hashToken(token)))
+      .get();
+    const subjectId = row?.[subject];
+    if (!row || row.installationId !== installationId || !subjectId) return { ok: false, reason: 'unknown' };
+    if (row.usedAt) return { ok: false, reason: 'used' };
+    if (row.expiresAt <= now.toISOString()) return { ok: false, reason: 'expired' };
+    db.update(magicLinks).set({ usedAt: now.toISOString() }).where(eq(magicLinks.tokenHash, row.tokenHash)).run();
+    return { ok: true, subjectId };
+  };
+
   return {
     /** Opens a session; returns the raw token (for the cookie) and the stored row. */
     open(values: Pick<SessionRow, 'subjectKind' | 'subjectId' | 'installationId' | 'role' | 'expiresAt'>): {
@@ -45,7 +65,11 @@ export function sessionsRepo(db: Db) {
 
     /** Records a link request (known email or not); returns the raw token to send. */
     addLink(
-      values: Omit<MagicLinkRow, 'tokenHash' | 'usedAt' | 'emailHash' | 'origin'> & { email: string; origin?: MagicLinkRow['origin'] },
+      values: Omit<MagicLinkRow, 'tokenHash' | 'usedAt' | 'emailHash' | 'origin' | 'consoleUserId'> & {
+        email: string;
+        origin?: MagicLinkRow['origin'];
+        consoleUserId?: string;
+      },
     ): string {
       const token = newToken();
       const { email, ...rest } = values;
@@ -85,16 +109,18 @@ export function sessionsRepo(db: Db) {
       installationId: string,
       now: Date,
     ): { ok: true; referrerId: string } | { ok: false; reason: 'unknown' | 'used' | 'expired' } {
-      const row = db
-        .select()
-        .from(magicLinks)
-        .where(eq(magicLinks.tokenHash, hashToken(token)))
-        .get();
-      if (!row || row.installationId !== installationId || !row.referrerId) return { ok: false, reason: 'unknown' };
-      if (row.usedAt) return { ok: false, reason: 'used' };
-      if (row.expiresAt <= now.toISOString()) return { ok: false, reason: 'expired' };
-      db.update(magicLinks).set({ usedAt: now.toISOString() }).where(eq(magicLinks.tokenHash, row.tokenHash)).run();
-      return { ok: true, referrerId: row.referrerId };
+      const used = useLinkOf(token, installationId, now, 'referrerId');
+      return used.ok ? { ok: true, referrerId: used.subjectId } : used;
+    },
+
+    /** As useLink, for a console user's invite link. */
+    useConsoleLink(
+      token: string,
+      installationId: string,
+      now: Date,
+    ): { ok: true; consoleUserId: string } | { ok: false; reason: 'unknown' | 'used' | 'expired' } {
+      const used = useLinkOf(token, installationId, now, 'consoleUserId');
+      return used.ok ? { ok: true, consoleUserId: used.subjectId } : used;
     },
   };
 }

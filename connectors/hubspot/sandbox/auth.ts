@@ -12,15 +12,24 @@ export interface AuthOptions {
   appId: number;
   portalId: number;
   accessTokenTtlSeconds: number;
+  /** The portal's users who may authorize apps; the first is who consents when no one is named. */
+  users?: SandboxUser[];
+}
+
+/** A HubSpot user, as token info tells it (`user_id`, `user`). */
+export interface SandboxUser {
+  id: number;
+  email: string;
 }
 
 interface AccessToken {
+  userId: number;
   scopes: string[];
   expiresAt: number;
   refreshToken: string;
 }
 
-const USER_ID = 71820451;
+const INSTALLER: SandboxUser = { id: 71820451, email: 'sales@sandbox.example' };
 
 /** The 400 HubSpot answers on the token endpoint, e.g. `BAD_REFRESH_TOKEN` with `invalid_grant`. */
 function grantError(status: string, message: string, error = 'invalid_grant'): HttpError {
@@ -39,11 +48,18 @@ const token = (prefix: string) => `${prefix}-${randomBytes(24).toString('base64u
 export class SandboxAuth {
   /** Optional scopes this portal does not grant (a tier without multi-currency, an admin who unticked it). */
   readonly withheldScopes = new Set<string>();
-  private readonly codes = new Map<string, { redirectUri: string; scopes: string[]; expiresAt: number }>();
+  private readonly codes = new Map<string, { redirectUri: string; scopes: string[]; userId: number; expiresAt: number }>();
   private readonly accessTokens = new Map<string, AccessToken>();
-  private readonly refreshTokens = new Map<string, { scopes: string[] }>();
+  private readonly refreshTokens = new Map<string, { scopes: string[]; userId: number }>();
+  readonly users: SandboxUser[];
 
-  constructor(private readonly options: AuthOptions) {}
+  constructor(private readonly options: AuthOptions) {
+    this.users = options.users?.length ? options.users : [INSTALLER];
+  }
+
+  private user(id: number): SandboxUser {
+    return this.users.find((u) => u.id === id) ?? { id, email: `user-${id}@sandbox.example` };
+  }
 
   /** GET /oauth/authorize: consent is automatic; like a development app, only local redirect URIs are allowed. */
   authorize(query: URLSearchParams): string {
@@ -67,8 +83,13 @@ export class SandboxAuth {
     // Optional scopes are granted when the portal allows them (all of them here, unless a test withholds some).
     const optional = (query.get('optional_scope') ?? '').split(/[\s+]+/).filter((s) => s && !this.withheldScopes.has(s));
     const scopes = [...required, ...optional];
+    // Who is signed in to HubSpot in this browser: the user `login_hint` names (a sandbox stand-in for
+    // HubSpot's own login), else the installer.
+    const hint = query.get('login_hint');
+    const user = hint ? this.users.find((u) => u.email === hint) : this.users[0];
+    if (!user) throw hubspotError(400, 'VALIDATION_ERROR', `No user ${hint} in portal ${this.options.portalId}`);
     const code = randomUUID();
-    this.codes.set(code, { redirectUri, scopes, expiresAt: Date.now() + 10 * 60_000 });
+    this.codes.set(code, { redirectUri, scopes, userId: user.id, expiresAt: Date.now() + 10 * 60_000 });
     target.searchParams.set('code', code);
     const state = query.get('state');
     if (state !== null) target.searchParams.set('state', state);
@@ -87,24 +108,24 @@ export class SandboxAuth {
       if (!code || code.expiresAt < Date.now()) throw grantError('BAD_AUTH_CODE', 'missing or unknown auth code');
       if (code.redirectUri !== form.get('redirect_uri'))
         throw grantError('BAD_REDIRECT_URI', 'redirect_uri does not match the one used to authorize');
-      return this.tokenResponse(this.issue(code.scopes));
+      return this.tokenResponse(this.issue(code.scopes, undefined, undefined, code.userId));
     }
     if (grantType === 'refresh_token') {
       const refreshToken = form.get('refresh_token') ?? '';
       const known = this.refreshTokens.get(refreshToken);
       if (!known) throw grantError('BAD_REFRESH_TOKEN', 'missing or invalid refresh token');
-      return this.tokenResponse(this.issue(known.scopes, undefined, refreshToken));
+      return this.tokenResponse(this.issue(known.scopes, undefined, refreshToken, known.userId));
     }
     throw grantError('BAD_GRANT_TYPE', 'grant_type must be authorization_code or refresh_token', 'unsupported_grant_type');
   }
 
   /** Mint tokens directly (for tests that skip the consent page). */
-  issue(scopes: string[], ttlSeconds = this.options.accessTokenTtlSeconds, refreshToken = token('sbx-rt')) {
+  issue(scopes: string[], ttlSeconds = this.options.accessTokenTtlSeconds, refreshToken = token('sbx-rt'), userId = this.users[0]!.id) {
     const accessToken = token('sbx-at');
     const expiresAt = Date.now() + ttlSeconds * 1000;
-    this.refreshTokens.set(refreshToken, { scopes });
-    this.accessTokens.set(accessToken, { scopes, expiresAt, refreshToken });
-    return { accessToken, refreshToken, expiresAt: new Date(expiresAt).toISOString(), expiresIn: ttlSeconds, scopes };
+    this.refreshTokens.set(refreshToken, { scopes, userId });
+    this.accessTokens.set(accessToken, { scopes, expiresAt, refreshToken, userId });
+    return { accessToken, refreshToken, expiresAt: new Date(expiresAt).toISOString(), expiresIn: ttlSeconds, scopes, userId };
   }
 
   private tokenResponse(issued: ReturnType<SandboxAuth['issue']>) {
@@ -115,7 +136,7 @@ export class SandboxAuth {
       expires_in: issued.expiresIn,
       token_use: 'access_token',
       hub_id: this.options.portalId,
-      user_id: USER_ID,
+      user_id: issued.userId,
       scopes: issued.scopes,
     };
   }
@@ -125,22 +146,23 @@ export class SandboxAuth {
     const known = this.accessTokens.get(accessToken);
     if (!known) throw hubspotError(404, 'OBJECT_NOT_FOUND', 'access token not found');
     const { appId, portalId } = this.options;
+    const user = this.user(known.userId);
     return {
       token: accessToken,
-      user: 'sales@sandbox.example',
+      user: user.email,
       hub_domain: `portal-${portalId}.sandbox.example`,
       scopes: known.scopes,
       hub_id: portalId,
       app_id: appId,
       expires_in: Math.max(0, Math.floor((known.expiresAt - Date.now()) / 1000)),
-      user_id: USER_ID,
+      user_id: user.id,
       token_type: 'access',
       is_private_distribution: false,
       signed_access_token: {
         expiresAt: known.expiresAt,
         scopes: 'AAEAAAAQ==',
         hubId: portalId,
-        userId: USER_ID,
+        userId: user.id,
         appId,
         signature: 'sandbox',
         scopeToScopeGroupPks: 'AAAA',
@@ -149,7 +171,7 @@ export class SandboxAuth {
         trialScopes: '',
         trialScopeToScopeGroupPks: '',
         isUserLevel: false,
-        installingUserId: USER_ID,
+        installingUserId: this.users[0]!.id,
         isServiceAccount: false,
         isPrivateDistribution: false,
         appInstallId: `${appId}-${portalId}`,
@@ -163,14 +185,15 @@ export class SandboxAuth {
     const known = this.refreshTokens.get(refreshToken);
     if (!known) throw hubspotError(404, 'OBJECT_NOT_FOUND', 'refresh token not found');
     const { clientId, portalId } = this.options;
+    const user = this.user(known.userId);
     return {
       token: refreshToken,
-      user: 'sales@sandbox.example',
+      user: user.email,
       hub_domain: `portal-${portalId}.sandbox.example`,
       scopes: known.scopes,
       hub_id: portalId,
       client_id: clientId,
-      user_id: USER_ID,
+      user_id: user.id,
       token_type: 'refresh',
     };
   }

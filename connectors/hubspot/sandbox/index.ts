@@ -83,7 +83,19 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
   });
   webhooks.setUrl(options.webhookUrl);
   const model = new CrmModel((change) => webhooks.enqueue(change));
-  const auth = new SandboxAuth({ clientId, clientSecret, appId, portalId, accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 1800 });
+  // The installer, then the owners who are users of the portal too: a console sign-in may be any of them.
+  const users = [
+    { id: 71820451, email: 'sales@sandbox.example' },
+    ...SANDBOX_OWNERS.map((owner) => ({ id: owner.userId, email: owner.email })),
+  ];
+  const auth = new SandboxAuth({
+    clientId,
+    clientSecret,
+    appId,
+    portalId,
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 1800,
+    users,
+  });
   const full = (record: StoredRecord) => fullRecord(model, record);
   const currencies = new SandboxCurrencies();
 

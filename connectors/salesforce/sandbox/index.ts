@@ -115,6 +115,8 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
     clientSecret: options.clientSecret ?? 'sandbox-client-secret',
     orgId,
     userId: () => store.userId,
+    users: () =>
+      store.rows('User').map((u) => ({ id: u.Id as string, name: u.Name as string, email: u.Email as string, username: u.Username as string })),
     rotateRefreshTokens: options.rotateRefreshTokens ?? false,
   });
   const rest = new RestApi({
@@ -414,6 +416,9 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
     if (/^\/id\/[^/]+\/[^/]+$/.test(path) && req.method === 'GET') {
       const token = /^(?:Bearer|OAuth) (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? url.searchParams.get('oauth_token') ?? '';
       return oauth.identity(token, base, `${base}/services/data/v${apiVersion}`);
+    }
+    if (path === '/services/oauth2/userinfo' && req.method === 'GET') {
+      return oauth.userinfo(/^(?:Bearer|OAuth) (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '', base);
     }
     if (path.startsWith('/_sandbox/')) return sandboxApi(req, path);
     return { status: 404, body: notFound().body() };

@@ -6,7 +6,16 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
+/** A user of the org, as the identity URL and userinfo tell it. */
+export interface SandboxUser {
+  id: string;
+  name: string;
+  email: string;
+  username: string;
+}
+
 interface AuthCode {
+  userId: string;
   clientId: string;
   redirectUri: string;
   challenge: string | null;
@@ -24,12 +33,20 @@ const tokenError = (error: string, description: string): Reply => ({ status: 400
  */
 export class SandboxOAuth {
   private codes = new Map<string, AuthCode>();
-  /** access token → the refresh token it came from, and whether it still works. */
-  private accessTokens = new Map<string, { refreshToken: string | null; valid: boolean }>();
-  private refreshTokens = new Map<string, { valid: boolean; scope: string }>();
+  /** access token → the refresh token it came from, the user it acts for, and whether it still works. */
+  private accessTokens = new Map<string, { refreshToken: string | null; userId: string; valid: boolean }>();
+  private refreshTokens = new Map<string, { valid: boolean; scope: string; userId: string }>();
 
   constructor(
-    private readonly o: { clientId: string; clientSecret: string; orgId: string; userId: () => string; rotateRefreshTokens: boolean },
+    private readonly o: {
+      clientId: string;
+      clientSecret: string;
+      orgId: string;
+      /** The installing admin: who consents when the authorize request names no one. */
+      userId: () => string;
+      users: () => SandboxUser[];
+      rotateRefreshTokens: boolean;
+    },
   ) {}
 
   isValidAccessToken(token: string): boolean {
@@ -48,7 +65,7 @@ export class SandboxOAuth {
 
   /** Test hook: an access token for `connect salesforce` style installs, no OAuth dance. */
   issueAccessToken(): string {
-    return this.newAccessToken(null);
+    return this.newAccessToken(null, this.o.userId());
   }
 
   authorize(query: URLSearchParams): Reply {
@@ -65,9 +82,18 @@ export class SandboxOAuth {
       back.searchParams.set('error', query.get('response_type') !== 'code' ? 'unsupported_response_type' : 'invalid_request');
       return { status: 302, headers: { location: back.toString() } };
     }
-    // Auto-approved: the sandbox admin always allows access.
+    // Auto-approved. The user signed in to the org is the one `login_hint` names (a username, as
+    // Salesforce takes it), else the installing admin.
+    const hint = query.get('login_hint');
+    const user = hint ? this.o.users().find((u) => u.username === hint) : this.user(this.o.userId());
+    if (!user) {
+      back.searchParams.set('error', 'access_denied');
+      back.searchParams.set('error_description', `no user ${hint} in this org`);
+      return { status: 302, headers: { location: back.toString() } };
+    }
     const code = `aPrx${randomBytes(24).toString('base64url')}`;
     this.codes.set(code, {
+      userId: user.id,
       clientId: this.o.clientId,
       redirectUri,
       challenge: query.get('code_challenge'),
@@ -97,8 +123,8 @@ export class SandboxOAuth {
         const challenge = createHash('sha256').update(verifier).digest('base64url');
         if (challenge !== code.challenge) return tokenError('invalid_request', 'invalid code verifier');
       }
-      const refreshToken = code.scope.split(' ').includes('refresh_token') ? this.newRefreshToken(code.scope) : null;
-      return this.tokenResponse(baseUrl, this.newAccessToken(refreshToken), refreshToken, code.scope);
+      const refreshToken = code.scope.split(' ').includes('refresh_token') ? this.newRefreshToken(code.scope, code.userId) : null;
+      return this.tokenResponse(baseUrl, this.newAccessToken(refreshToken, code.userId), refreshToken, code.scope, code.userId);
     }
     if (grant === 'refresh_token') {
       const presented = form.get('refresh_token') ?? '';
@@ -107,9 +133,15 @@ export class SandboxOAuth {
       let refreshToken = presented;
       if (this.o.rotateRefreshTokens) {
         known.valid = false;
-        refreshToken = this.newRefreshToken(known.scope);
+        refreshToken = this.newRefreshToken(known.scope, known.userId);
       }
-      return this.tokenResponse(baseUrl, this.newAccessToken(refreshToken), this.o.rotateRefreshTokens ? refreshToken : null, known.scope);
+      return this.tokenResponse(
+        baseUrl,
+        this.newAccessToken(refreshToken, known.userId),
+        this.o.rotateRefreshTokens ? refreshToken : null,
+        known.scope,
+        known.userId,
+      );
     }
     return tokenError('unsupported_grant_type', 'grant type not supported');
   }
@@ -127,21 +159,31 @@ export class SandboxOAuth {
     return { status: 200 };
   }
 
-  /** `GET /id/{orgId}/{userId}`: the identity service. */
+  private user(id: string): SandboxUser | undefined {
+    return this.o.users().find((u) => u.id === id);
+  }
+
+  /** The user a valid access token acts for. */
+  private tokenUser(accessToken: string): SandboxUser | undefined {
+    const known = this.accessTokens.get(accessToken);
+    return known?.valid ? this.user(known.userId) : undefined;
+  }
+
+  /** `GET /id/{orgId}/{userId}`: the identity service, for the user the token acts for. */
   identity(accessToken: string, baseUrl: string, dataUrl: string): Reply {
-    if (!this.isValidAccessToken(accessToken)) return { status: 403, body: 'Bad_OAuth_Token', headers: { 'content-type': 'text/plain' } };
-    const userId = this.o.userId();
+    const user = this.tokenUser(accessToken);
+    if (!user) return { status: 403, body: 'Bad_OAuth_Token', headers: { 'content-type': 'text/plain' } };
     return {
       status: 200,
       body: {
-        id: `${baseUrl}/id/${this.o.orgId}/${userId}`,
+        id: `${baseUrl}/id/${this.o.orgId}/${user.id}`,
         asserted_user: true,
-        user_id: userId,
+        user_id: user.id,
         organization_id: this.o.orgId,
-        username: 'admin@sandbox.example',
-        nick_name: 'admin',
-        display_name: 'Sandbox Admin',
-        email: 'admin@sandbox.example',
+        username: user.username,
+        nick_name: user.username.split('@')[0],
+        display_name: user.name,
+        email: user.email,
         active: true,
         user_type: 'STANDARD',
         language: 'en_US',
@@ -152,20 +194,47 @@ export class SandboxOAuth {
     };
   }
 
-  private newAccessToken(refreshToken: string | null): string {
+  /**
+   * `GET /services/oauth2/userinfo`: the OpenID Connect claims of the token's user.
+   * https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_using_userinfo_endpoint.htm
+   */
+  userinfo(accessToken: string, baseUrl: string): Reply {
+    const user = this.tokenUser(accessToken);
+    if (!user) return { status: 403, body: 'Bad_OAuth_Token', headers: { 'content-type': 'text/plain' } };
+    return {
+      status: 200,
+      body: {
+        sub: `${baseUrl}/id/${this.o.orgId}/${user.id}`,
+        user_id: user.id,
+        organization_id: this.o.orgId,
+        preferred_username: user.username,
+        nickname: user.username.split('@')[0],
+        name: user.name,
+        email: user.email,
+        email_verified: true,
+        active: true,
+        user_type: 'STANDARD',
+        language: 'en_US',
+        locale: 'en_US',
+        utcOffset: 0,
+      },
+    };
+  }
+
+  private newAccessToken(refreshToken: string | null, userId: string): string {
     const token = `${this.o.orgId.slice(0, 15)}!AQ${randomBytes(24).toString('base64url')}`;
-    this.accessTokens.set(token, { refreshToken, valid: true });
+    this.accessTokens.set(token, { refreshToken, userId, valid: true });
     return token;
   }
 
-  private newRefreshToken(scope: string): string {
+  private newRefreshToken(scope: string, userId: string): string {
     const token = `5Aep861${randomBytes(24).toString('base64url')}`;
-    this.refreshTokens.set(token, { valid: true, scope });
+    this.refreshTokens.set(token, { valid: true, scope, userId });
     return token;
   }
 
-  private tokenResponse(baseUrl: string, accessToken: string, refreshToken: string | null, scope: string): Reply {
-    const id = `${baseUrl}/id/${this.o.orgId}/${this.o.userId()}`;
+  private tokenResponse(baseUrl: string, accessToken: string, refreshToken: string | null, scope: string, userId: string): Reply {
+    const id = `${baseUrl}/id/${this.o.orgId}/${userId}`;
     const issuedAt = String(Date.now());
     return {
       status: 200,
