@@ -52,8 +52,10 @@ const envSchema = z.object({
   ALLOW_PRIVATE_WEBHOOK_ENDPOINTS: boolFlag.default(false),
   /** How long a portal sign-in link works. */
   MAGIC_LINK_TTL_MINUTES: z.coerce.number().int().positive().default(15),
-  /** How long a portal session lasts after sign-in. */
+  /** How long a portal or console session lasts after sign-in. */
   SESSION_TTL_HOURS: z.coerce.number().int().positive().default(12),
+  /** How long a console invite's sign-in link works (once). */
+  CONSOLE_INVITE_TTL_HOURS: z.coerce.number().int().positive().default(72),
   /** `auto`: serve the sandbox CRMs when a CRM's app credentials are unset; `off`: never. */
   SANDBOX: z.enum(['auto', 'off']).default('auto'),
 });
@@ -89,6 +91,7 @@ export interface Config {
   allowPrivateWebhookEndpoints: boolean;
   magicLinkTtlMs: number;
   sessionTtlMs: number;
+  consoleInviteTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -159,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateWebhookEndpoints: e.ALLOW_PRIVATE_WEBHOOK_ENDPOINTS,
     magicLinkTtlMs: e.MAGIC_LINK_TTL_MINUTES * 60_000,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
+    consoleInviteTtlMs: e.CONSOLE_INVITE_TTL_HOURS * 3_600_000,
   };
 }
 

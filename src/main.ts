@@ -232,6 +232,7 @@ export async function startService(config: Config, log: Logger, options: { http:
         sessionTtlMs: config.sessionTtlMs,
         allowPrivateEndpoints: config.allowPrivateWebhookEndpoints,
       },
+      console: { sessionTtlMs: config.sessionTtlMs, inviteTtlMs: config.consoleInviteTtlMs },
       sandboxes: runtime.sandboxes,
       publicRouters: [
         notificationsRouter({ store }),

@@ -7,6 +7,8 @@ import type { JobQueue } from '../jobs/queue.ts';
 import type { Metrics } from '../metrics.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { authenticate, parseJsonBody } from './auth.ts';
+import { consoleRouter, type ConsoleSettings } from './console.route.ts';
+import { consoleUsersRouter } from './console-users.route.ts';
 import { ApiError, errorHandler } from './errors.ts';
 import { asksRouter } from './asks.route.ts';
 import { installationsRouter } from './installations.route.ts';
@@ -37,6 +39,8 @@ export interface AppDeps {
   sandboxes?: { path: string; handler: (req: IncomingMessage, res: ServerResponse) => void; close?: () => Promise<void> }[];
   /** Sign-in link and session lifetimes of the referrer portal. */
   portal?: PortalSettings;
+  /** Console session and invite-link lifetimes. */
+  console?: ConsoleSettings;
   /** Largest JSON body the API accepts. */
   maxJsonBytes?: number;
 }
@@ -82,7 +86,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(crmWebhooksRouter(ctx, deps.connectors, deps.publicBaseUrl, metrics));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': ["'self'"] } } }));
   const links = settingsLinks(deps.linkSecret);
-  app.use(oauthRouter(ctx, deps.publicBaseUrl, links));
+  const consoleSettings = deps.console ?? { sessionTtlMs: 12 * 3_600_000, inviteTtlMs: 72 * 3_600_000 };
+  app.use(oauthRouter(ctx, deps.publicBaseUrl, links, consoleSettings));
+  app.use(consoleRouter(ctx, deps.publicBaseUrl, consoleSettings));
   app.use(settingsPage(ctx.store, links, ctx.now));
   for (const router of deps.publicRouters ?? []) app.use(router);
   app.use(portalRouter(ctx, deps.publicBaseUrl, deps.portal ?? { magicLinkTtlMs: 15 * 60_000, sessionTtlMs: 12 * 3_600_000 }));
@@ -106,6 +112,7 @@ export function createApp(deps: AppDeps): Express {
     payoutsRouter(ctx),
     installationsRouter(ctx, deps.queue),
     asksRouter(ctx),
+    consoleUsersRouter(ctx, deps.publicBaseUrl, consoleSettings),
   );
   for (const router of deps.apiRouters ?? []) api.use(router);
   app.use('/api/v1', api);

@@ -20,10 +20,17 @@ export function requestedInstallationId(query: unknown, bodyInstallationId?: str
 
 /**
  * The installation a request is about: a CRM card's own, the one named, or the only one there
- * is. A card never reaches another installation, whatever it names.
+ * is. A card never reaches another installation, whatever it names; a console user naming
+ * another installation finds none (404: nothing tells it exists).
  */
 export function resolveInstallation(store: Store, installationId: string | undefined, principal: Principal): InstallationRow {
   if (principal.kind === 'crm-card') return store.installations.get(principal.installationId)!;
+  if (principal.kind === 'user') {
+    if (installationId && installationId !== principal.installationId) {
+      throw new ApiError('not_found', `No installation ${installationId}.`, { installationId });
+    }
+    return store.installations.get(principal.installationId)!;
+  }
   if (installationId) {
     const row = store.installations.get(installationId);
     if (!row) throw new ApiError('not_found', `No installation ${installationId}.`, { installationId });
@@ -43,13 +50,19 @@ export function resolveInstallation(store: Store, installationId: string | undef
   );
 }
 
-/** Installations a listing covers: the one named (or the card's own), or all of them. */
+/** Installations a listing covers: the one named (or the card's or user's own), or all of them. */
 export function installationIds(store: Store, installationId: string | undefined, principal: Principal): string[] {
-  if (principal.kind === 'crm-card' || installationId) return [resolveInstallation(store, installationId, principal).id];
+  if (principal.kind !== 'admin' || installationId) return [resolveInstallation(store, installationId, principal).id];
   return store.installations.list().map((i) => i.id);
 }
 
-/** A record of another installation is as good as absent to a CRM card. */
-export function visibleTo(principal: Principal, row: { installationId: string } | undefined): boolean {
+/** A record of another installation is as good as absent to a CRM card or a console user. */
+export function visibleTo(principal: Principal, row: { installationId: string | null } | undefined): boolean {
   return row !== undefined && (principal.kind === 'admin' || row.installationId === principal.installationId);
+}
+
+/** The record if the caller may see it, else a 404 naming what is missing (the same answer as for no record at all). */
+export function visibleOr404<T extends { installationId: string | null }>(principal: Principal, row: T | undefined, what: string): T {
+  if (!row || !visibleTo(principal, row)) throw new ApiError('not_found', `No ${what}.`);
+  return row;
 }

@@ -1,11 +1,15 @@
-import { Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { isCrmKind, type CrmKind } from '../../connectors/registry.ts';
 import type { UseCaseContext } from '../ports/context.ts';
+import type { OAuthGrant } from '../../connectors/connector.ts';
+import { signInWithCrm } from '../use-cases/console-users.ts';
 import { completeInstall, InstallError, startInstall } from '../use-cases/install-crm.ts';
+import { consoleLink } from '../notify/portal-link.ts';
 import { escapeHtml } from '../notify/templates.ts';
 import { page } from './pages.ts';
 import { requestContext } from './request-context.ts';
+import { openUserSession } from './sessions.ts';
 import type { SettingsLinks } from './settings-link.ts';
 
 const callbackQuery = z.object({
@@ -15,23 +19,69 @@ const callbackQuery = z.object({
   error_description: z.string().optional(),
 });
 
-/** The marketplace install: consent at the CRM, then the callback stores and provisions. */
-export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string, settingsLinks: SettingsLinks): Router {
+const CRM_NAMES: Record<CrmKind, { vendor: string; account: string }> = {
+  hubspot: { vendor: 'HubSpot', account: 'portal' },
+  salesforce: { vendor: 'Salesforce', account: 'org' },
+  fake: { vendor: 'the fake CRM', account: 'account' },
+};
+
+/**
+ * The marketplace install and the console's sign-in with the CRM: consent at the CRM, then one
+ * callback, which the stored state tells what to complete. An install stores and provisions (and
+ * signs the installer in to the console); a sign-in opens the console of the user's portal or org.
+ */
+export function oauthRouter(
+  ctx: UseCaseContext,
+  publicBaseUrl: string,
+  settingsLinks: SettingsLinks,
+  console: { sessionTtlMs: number },
+): Router {
   const router = Router();
   const redirectUri = (crm: CrmKind) => `${publicBaseUrl}/oauth/${crm}/callback`;
   const crmOf = (value: string): CrmKind | undefined => (isCrmKind(value) ? value : undefined);
+  const sessionSettings = { sessionTtlMs: console.sessionTtlMs, publicBaseUrl };
 
-  router.get('/oauth/:crm/install', (req, res) => {
-    const crm = crmOf(req.params.crm);
+  const begin = (purpose: 'install' | 'sign_in') => (req: Request, res: Response) => {
+    const crm = crmOf(req.params.crm as string);
     if (!crm || !ctx.crm.connector(crm)) {
       res
         .status(404)
         .type('html')
-        .send(page('Not available', `<p>${escapeHtml(req.params.crm)} is not configured on this Referloop.</p>`));
+        .send(page('Not available', `<p>${escapeHtml(req.params.crm as string)} is not configured on this Referloop.</p>`));
       return;
     }
-    res.redirect(302, startInstall(requestContext(ctx, res), crm, redirectUri(crm)));
-  });
+    res.redirect(302, startInstall(requestContext(ctx, res), crm, redirectUri(crm), purpose));
+  };
+  router.get('/oauth/:crm/install', begin('install'));
+  router.get('/console/sign-in/:crm', begin('sign_in'));
+
+  /** Opens the console session of the CRM user a grant names; false (with the page sent) when it cannot. */
+  const signIn = (res: Response, crm: CrmKind, grant: OAuthGrant): string | undefined => {
+    const result = signInWithCrm(requestContext(ctx, res), crm, grant);
+    const names = CRM_NAMES[crm];
+    if (result.outcome === 'not_installed') {
+      res
+        .status(404)
+        .type('html')
+        .send(
+          page(
+            'Referloop is not installed there',
+            `<p>Referloop is not installed in ${names.vendor} ${names.account} ${escapeHtml(result.accountId)}, so there is no console to sign in to.</p>` +
+              `<p>An admin of that ${names.account} can <a href="/oauth/${crm}/install">install Referloop</a> first.</p>`,
+          ),
+        );
+      return undefined;
+    }
+    if (result.outcome === 'unknown_user') {
+      res
+        .status(400)
+        .type('html')
+        .send(page('Sign-in failed', `<p>${names.vendor} did not say who you are, so no session was opened. Try again.</p>`));
+      return undefined;
+    }
+    openUserSession(ctx.store, res, result.user, sessionSettings, ctx.now());
+    return result.installation.id;
+  };
 
   router.get('/oauth/:crm/callback', async (req, res) => {
     const crm = crmOf(req.params.crm);
@@ -51,8 +101,15 @@ export function oauthRouter(ctx: UseCaseContext, publicBaseUrl: string, settings
       return;
     }
     try {
-      const { installation } = await completeInstall(requestContext(ctx, res), crm, { code, state, redirectUri: redirectUri(crm) });
-      res.redirect(302, `${publicBaseUrl}${settingsLinks.issue(installation.id, ctx.now())}`);
+      const done = await completeInstall(requestContext(ctx, res), crm, { code, state, redirectUri: redirectUri(crm) });
+      if (done.purpose === 'sign_in') {
+        const installationId = signIn(res, crm, done.grant);
+        if (installationId) res.redirect(303, consoleLink(publicBaseUrl, installationId));
+        return;
+      }
+      // The installer is signed in to the console too, then lands on what was set up.
+      if (done.grant.user) signIn(res, crm, done.grant);
+      res.redirect(302, `${publicBaseUrl}${settingsLinks.issue(done.installation.id, ctx.now())}`);
     } catch (err) {
       if (!(err instanceof InstallError)) throw err;
       res

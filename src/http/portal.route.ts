@@ -204,9 +204,20 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     const session = sessionOf(req, res, store, ctx.now());
     if (!session) throw new ApiError('unauthorized', 'Not signed in.');
     const referrer = session.subjectKind === 'referrer' ? store.referrals.referrer(session.subjectId) : undefined;
+    const user = session.subjectKind === 'user' ? store.consoleUsers.get(session.subjectId) : undefined;
+    if (user?.revokedAt) throw new ApiError('unauthorized', 'Not signed in.');
+    const installation = store.installations.get(session.installationId);
     res.setHeader('cache-control', 'no-store');
     res.json({
-      subject: { kind: session.subjectKind, id: session.subjectId, name: referrer?.name ?? null },
+      subject: {
+        kind: session.subjectKind,
+        id: session.subjectId,
+        name: referrer?.name ?? user?.name ?? null,
+        ...(user ? { email: user.email } : {}),
+      },
+      ...(user && installation
+        ? { installation: { id: installation.id, crm: installation.crm, accountId: installation.accountId, accountName: installation.accountName } }
+        : {}),
       installationId: session.installationId,
       role: session.role,
       csrfToken: session.csrfToken,

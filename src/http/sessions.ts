@@ -44,6 +44,25 @@ export function sessionOf(req: Request, res: Response, store: Store, now: Date):
   return res.locals.session as SessionRow | undefined;
 }
 
+/** Opens a console user's session in their installation and sets its cookie. */
+export function openUserSession(
+  store: Store,
+  res: Response,
+  user: { id: string; installationId: string; role: string },
+  settings: { sessionTtlMs: number; publicBaseUrl: string },
+  now: Date,
+): void {
+  const expiresAt = new Date(now.getTime() + settings.sessionTtlMs);
+  const { token } = store.sessions.open({
+    subjectKind: 'user',
+    subjectId: user.id,
+    installationId: user.installationId,
+    role: user.role,
+    expiresAt: expiresAt.toISOString(),
+  });
+  setSessionCookie(res, token, expiresAt, settings.publicBaseUrl);
+}
+
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**

@@ -16,3 +16,13 @@ export function signInLinkUrl(publicBaseUrl: string, installationId: string, tok
 export function isPortalLanding(value: string): boolean {
   return /^ask\/[A-Za-z0-9_-]{1,64}$/.test(value);
 }
+
+/** The admin console of one installation. */
+export function consoleLink(publicBaseUrl: string, installationId: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}/console/${encodeURIComponent(installationId)}`;
+}
+
+/** A console invite's single-use sign-in link, the token in the fragment like the portal's. */
+export function consoleSignInLinkUrl(publicBaseUrl: string, installationId: string, token: string): string {
+  return `${consoleLink(publicBaseUrl, installationId)}#${token}`;
+}

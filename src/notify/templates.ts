@@ -205,6 +205,14 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
       `It works once, for ${d.signIn?.minutes} minutes. If you did not ask for it, ignore this email.`,
     ],
   }),
+  'console.invite': (d, p) => ({
+    subject: `You are invited to run ${p.name} in Referloop`,
+    paragraphs: [
+      `${d.consoleInvite?.invitedBy} invited you to the referral program console of ${p.name} as ${d.consoleInvite?.role}.`,
+      `Sign in with this link: ${d.consoleInvite?.url}`,
+      `It works once, for ${d.consoleInvite?.hours} hours; ask for another invite once it has expired.`,
+    ],
+  }),
   'portal.deletion_requested': (d, p) => {
     const who = d.referrer
       ? `${d.referrer.name} <${d.referrer.email}>${d.referrer.company ? ` (${d.referrer.company})` : ''}`

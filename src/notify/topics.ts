@@ -43,7 +43,12 @@ export type ReferrerTopic = (typeof REFERRER_TOPICS)[number];
 export type NotificationTopic = ReferrerTopic | (typeof INTERNAL_TOPICS)[number] | (typeof REFEREE_TOPICS)[number];
 
 /** Everything the outbox carries, including the notifier's own notice to the program admin and portal sign-in links. */
-export type OutboxTopic = NotificationTopic | 'webhook_endpoint.disabled' | 'portal.sign_in' | 'portal.deletion_requested';
+export type OutboxTopic =
+  | NotificationTopic
+  | 'webhook_endpoint.disabled'
+  | 'portal.sign_in'
+  | 'portal.deletion_requested'
+  | 'console.invite';
 
 export function isReferrerTopic(topic: OutboxTopic): topic is ReferrerTopic {
   return (REFERRER_TOPICS as readonly string[]).includes(topic);
@@ -114,6 +119,8 @@ export interface VisibleData {
   };
   /** Portal sign-in link, asked for by the referrer; the link works once until `expiresAt`. */
   signIn?: { url: string; expiresAt: string; minutes: number };
+  /** Console invite: the sign-in link (works once until `expiresAt`), the role, and who invited. */
+  consoleInvite?: { url: string; expiresAt: string; hours: number; role: string; invitedBy: string };
   /** Admin notice only: the endpoint that was disabled. */
   endpoint?: { id: string; url: string; failingSince: string; lastError: string };
 }

@@ -13,38 +13,50 @@ export class InstallError extends Error {
   override readonly name = 'InstallError';
 }
 
-/** Starts the OAuth flow: a one-time state (CSRF) and, for PKCE, the verifier, kept server-side. */
-export function startInstall(ctx: UseCaseContext, crm: CrmKind, redirectUri: string): string {
+/**
+ * Starts the OAuth flow: a one-time state (CSRF) and, for PKCE, the verifier, kept server-side with
+ * what the callback completes (an install, or a console sign-in: both return to the same callback).
+ */
+export function startInstall(ctx: UseCaseContext, crm: CrmKind, redirectUri: string, purpose: OAuthPurpose = 'install'): string {
   const connector = ctx.crm.connector(crm);
   if (!connector) throw new InstallError(`${crm} is not configured`);
   const state = randomBytes(24).toString('base64url');
   const start = connector.oauth.start({ state, redirectUri });
   const now = ctx.now();
   ctx.store.oauthStates.save(
-    { state, crm, codeVerifier: start.codeVerifier ?? null, expiresAt: new Date(now.getTime() + STATE_TTL_MS).toISOString() },
+    { state, crm, codeVerifier: start.codeVerifier ?? null, expiresAt: new Date(now.getTime() + STATE_TTL_MS).toISOString(), purpose },
     now,
   );
   return start.url;
 }
 
-/** The callback: checks the state, exchanges the code, stores the installation, provisions. */
+export type OAuthPurpose = 'install' | 'sign_in';
+
+/**
+ * The callback: checks the state, exchanges the code; for an install, stores the installation and
+ * provisions. A sign-in returns the grant for the console to find its installation and user.
+ */
 export async function completeInstall(
   ctx: UseCaseContext,
   crm: CrmKind,
   args: { code: string; state: string; redirectUri: string },
-): Promise<{ installation: InstallationRow; created: boolean }> {
+): Promise<
+  | { purpose: 'install'; installation: InstallationRow; created: boolean; grant: OAuthGrant }
+  | { purpose: 'sign_in'; grant: OAuthGrant }
+> {
   const connector = ctx.crm.connector(crm);
   if (!connector) throw new InstallError(`${crm} is not configured`);
   const saved = ctx.store.oauthStates.take(args.state);
   if (!saved || saved.crm !== crm || saved.expiresAt < ctx.now().toISOString()) {
-    throw new InstallError('The install link expired or was not started here; start the install again.');
+    throw new InstallError('The link expired or was not started here; start again.');
   }
   const grant = await connector.oauth.exchangeCode({
     code: args.code,
     redirectUri: args.redirectUri,
     ...(saved.codeVerifier ? { codeVerifier: saved.codeVerifier } : {}),
   });
-  return connectInstallation(ctx, crm, grant, 'oauth');
+  if (saved.purpose === 'sign_in') return { purpose: 'sign_in', grant };
+  return { purpose: 'install', grant, ...(await connectInstallation(ctx, crm, grant, grant.user ? `crm-user:${grant.user.id} ${grant.user.email}` : 'oauth')) };
 }
 
 /**

@@ -1,0 +1,152 @@
+import type { OAuthGrant } from '../../connectors/connector.ts';
+import type { CrmKind } from '../../connectors/registry.ts';
+import { enqueueConsoleInvite } from '../notify/console-invite.ts';
+import { consoleSignInLinkUrl } from '../notify/portal-link.ts';
+import type { UseCaseContext } from '../ports/context.ts';
+import type { ConsoleUserRow } from '../store/console-users.repo.ts';
+import type { InstallationRow } from '../store/installations.repo.ts';
+import type { ConsoleRole } from '../store/schema.ts';
+import { hashToken } from '../store/sessions.repo.ts';
+
+/** How the audit log names a console user: `user:<id> <email>`. */
+export const consoleActor = (user: Pick<ConsoleUserRow, 'id' | 'email'>) => `user:${user.id} ${user.email}`;
+
+/**
+ * A CRM user who authorized Referloop: admin of the installation of their portal or org (only
+ * those the CRM lets authorize apps get this far). Says why not when the account has no
+ * installation or the CRM did not tell who the user is.
+ */
+export function signInWithCrm(
+  ctx: UseCaseContext,
+  crm: CrmKind,
+  grant: OAuthGrant,
+):
+  | { outcome: 'signed_in'; installation: InstallationRow; user: ConsoleUserRow }
+  | { outcome: 'not_installed'; accountId: string }
+  | { outcome: 'unknown_user' } {
+  const installation = ctx.store.installations.findByAccount(crm, grant.accountId);
+  if (!installation) return { outcome: 'not_installed', accountId: grant.accountId };
+  if (!grant.user) return { outcome: 'unknown_user' };
+  const { user: crmUser } = grant;
+  const now = ctx.now();
+  const user = ctx.store.transaction(() => {
+    const { row, before } = ctx.store.consoleUsers.upsert({
+      installationId: installation.id,
+      email: crmUser.email,
+      name: crmUser.name ?? null,
+      role: 'admin',
+      crmUserId: crmUser.id,
+      invitedBy: 'crm',
+      now,
+    });
+    if (before?.role !== 'admin' || before.revokedAt) {
+      ctx.store.audit.record({
+        installationId: installation.id,
+        actor: `crm-user:${crmUser.id} ${crmUser.email}`,
+        action: 'console_user.signed_in_with_crm',
+        subjectType: 'console_user',
+        subjectId: row.id,
+        before: before ? { role: before.role, revokedAt: before.revokedAt } : null,
+        after: { role: row.role, crmUserId: crmUser.id },
+        at: now.toISOString(),
+      });
+    }
+    return row;
+  });
+  return { outcome: 'signed_in', installation, user };
+}
+
+/**
+ * Invites (or re-invites) someone to an installation's console with a role: the user row, a
+ * single-use sign-in link and its email, in one transaction.
+ */
+export function inviteConsoleUser(
+  ctx: UseCaseContext,
+  args: {
+    installation: InstallationRow;
+    invite: { email: string; name?: string | undefined; role: ConsoleRole };
+    invitedBy: string;
+    publicBaseUrl: string;
+    linkTtlMs: number;
+    ip: string;
+  },
+): ConsoleUserRow {
+  const { store } = ctx;
+  const now = ctx.now();
+  const { installation, invite } = args;
+  return store.transaction(
+    () => {
+      const { row, before } = store.consoleUsers.upsert({
+        installationId: installation.id,
+        email: invite.email,
+        name: invite.name ?? null,
+        role: invite.role,
+        invitedBy: args.invitedBy,
+        now,
+      });
+      const expiresAt = new Date(now.getTime() + args.linkTtlMs);
+      const token = store.sessions.addLink({
+        installationId: installation.id,
+        email: row.email,
+        referrerId: null,
+        consoleUserId: row.id,
+        origin: 'invite',
+        ip: args.ip,
+        expiresAt: expiresAt.toISOString(),
+        createdAt: now.toISOString(),
+      });
+      // Every installation has its default program from install on: the invite comes from its sender.
+      const program = store.programs.currentDefault(installation.id)!.program;
+      const sender = { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail };
+      enqueueConsoleInvite(
+        store.outbox,
+        {
+          installationId: installation.id,
+          tokenHash: hashToken(token),
+          url: consoleSignInLinkUrl(args.publicBaseUrl, installation.id, token),
+          expiresAt,
+          hours: Math.round(args.linkTtlMs / 3_600_000),
+          role: row.role,
+          invitedBy: args.invitedBy.replace(/^user:\S+ /, ''),
+        },
+        sender,
+        { name: row.name ?? row.email, email: row.email },
+        now,
+      );
+      store.audit.record({
+        installationId: installation.id,
+        actor: args.invitedBy,
+        action: 'console_user.invited',
+        subjectType: 'console_user',
+        subjectId: row.id,
+        before: before ? { role: before.role, revokedAt: before.revokedAt } : null,
+        after: { email: row.email, role: row.role },
+        at: now.toISOString(),
+      });
+      return row;
+    },
+    { immediate: true },
+  );
+}
+
+/** Revokes a user of this installation and signs them out everywhere; false if there is no such user. */
+export function revokeConsoleUser(ctx: UseCaseContext, installation: InstallationRow, userId: string, actor: string): boolean {
+  const { store } = ctx;
+  const user = store.consoleUsers.get(userId);
+  if (!user || user.installationId !== installation.id) return false;
+  const now = ctx.now();
+  store.transaction(() => {
+    store.consoleUsers.revoke(user.id, now);
+    store.audit.record({
+      installationId: installation.id,
+      actor,
+      action: 'console_user.revoked',
+      subjectType: 'console_user',
+      subjectId: user.id,
+      before: { role: user.role, revokedAt: user.revokedAt },
+      after: { revokedAt: now.toISOString() },
+      at: now.toISOString(),
+    });
+  });
+  return true;
+}
