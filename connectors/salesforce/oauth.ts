@@ -61,7 +61,8 @@ async function grantingUser(res: TokenResponse): Promise<NonNullable<OAuthGrant[
   } catch (cause) {
     throw toCrmError(cause);
   }
-  if (!response.ok) throw new CrmError('invalid', `Salesforce identity URL answered ${response.status}`, { retryable: response.status >= 500 });
+  if (!response.ok)
+    throw new CrmError('invalid', `Salesforce identity URL answered ${response.status}`, { retryable: response.status >= 500 });
   const identity = (await response.json()) as Identity;
   return { id: toId18(identity.user_id), email: identity.email, ...(identity.display_name ? { name: identity.display_name } : {}) };
 }

@@ -34,7 +34,11 @@ export function actorOf(principal: Principal): string {
  * What finance may change besides reading: rewards (approve, reject, mark paid) and payout runs.
  * A viewer only reads; an admin does everything in their installation.
  */
-const FINANCE_WRITES: RegExp[] = [/^\/rewards\/[^/]+\/(approve|reject|mark-paid)$/, /^\/payouts$/, /^\/payouts\/[^/]+\/(export|mark-paid)$/];
+const FINANCE_WRITES: RegExp[] = [
+  /^\/rewards\/[^/]+\/(approve|reject|mark-paid)$/,
+  /^\/payouts$/,
+  /^\/payouts\/[^/]+\/(export|mark-paid)$/,
+];
 
 /** Routes only the operator's token reaches: they act on every installation at once. */
 const OPERATOR_ONLY: [string, RegExp][] = [

@@ -80,7 +80,8 @@ export function consoleRouter(ctx: UseCaseContext, publicBaseUrl: string, settin
       return;
     }
     const session = sessionOf(req, res, store, ctx.now());
-    const user = session?.subjectKind === 'user' && session.installationId === installation.id ? store.consoleUsers.get(session.subjectId) : undefined;
+    const user =
+      session?.subjectKind === 'user' && session.installationId === installation.id ? store.consoleUsers.get(session.subjectId) : undefined;
     const where = escapeHtml(`${installation.accountName ?? installation.accountId} (${installation.crm})`);
     const body =
       user && !user.revokedAt

@@ -8,9 +8,9 @@ import { scheduleReevaluation } from '../use-cases/reevaluate-accounts.ts';
 import { installationCurrencies } from '../use-cases/installation-currencies.ts';
 import { replayEvents } from '../use-cases/replay-events.ts';
 import { reportSummary } from '../use-cases/report-summary.ts';
-import { principalOf } from './auth.ts';
+import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
-import { installationIds, requestedInstallationId, resolveInstallation } from './installation-scope.ts';
+import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
 import { dealSourcesSchema, eligibilityFieldsSchema, replaySchema, stageMappingSchema } from './schemas.ts';
 import { eligibilityFieldsView, installationView } from './views.ts';
 import { requestContext } from './request-context.ts';
@@ -21,7 +21,13 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   const { store } = ctx;
 
   router.get('/installations', (_req, res) => {
-    res.json(store.installations.list().map(installationView));
+    const principal = principalOf(res);
+    res.json(
+      store.installations
+        .list()
+        .filter((i) => visibleTo(principal, { installationId: i.id }))
+        .map(installationView),
+    );
   });
 
   router.get('/installations/:id', (req, res) => {
@@ -31,7 +37,7 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   router.put('/installations/:id/stage-mapping', async (req, res) => {
     const installation = resolveInstallation(store, req.params.id, principalOf(res));
     const requested = parseInput(stageMappingSchema, req.body);
-    const result = await changeInstallationStageMapping(requestContext(ctx, res), installation, requested, 'admin');
+    const result = await changeInstallationStageMapping(requestContext(ctx, res), installation, requested, actorOf(principalOf(res)));
     if (result.outcome === 'crm_unavailable') {
       throw new ApiError('unavailable', `The CRM could not list its pipelines (${result.reason}), so the stage mapping was not changed.`, {
         retryAfterSeconds: Math.ceil((result.retryAfterMs ?? 5_000) / 1000),
@@ -54,7 +60,7 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
       store.installations.updateSettings(installation.id, { dealSources }, now);
       store.audit.record({
         installationId: installation.id,
-        actor: 'admin',
+        actor: actorOf(principalOf(res)),
         action: 'installation.deal_sources',
         subjectType: 'installation',
         subjectId: installation.id,
@@ -75,7 +81,7 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   router.put('/installations/:id/eligibility-fields', async (req, res) => {
     const installation = resolveInstallation(store, req.params.id, principalOf(res));
     const requested = parseInput(eligibilityFieldsSchema, req.body);
-    const result = await changeEligibilityFields(requestContext(ctx, res), installation, requested, 'admin');
+    const result = await changeEligibilityFields(requestContext(ctx, res), installation, requested, actorOf(principalOf(res)));
     if (result.outcome === 'crm_unavailable') {
       throw new ApiError('unavailable', `The CRM could not describe its account fields (${result.reason}), so nothing was changed.`, {
         retryAfterSeconds: Math.ceil((result.retryAfterMs ?? 5_000) / 1000),
@@ -114,20 +120,28 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
     res.json(reportSummary(store, ids));
   });
 
+  // A console user sees its installation's dead jobs and events; the operator's token sees them all,
+  // events of no installation too.
+  const jobInstallation = (data: unknown) => ({ installationId: (data as { installationId?: string } | null)?.installationId ?? null });
+
   router.get('/dead-letters', async (_req, res) => {
+    const principal = principalOf(res);
     res.json({
-      jobs: await queue.deadLetters(),
-      events: store.inbox.dead().map((e) => ({
-        id: e.id,
-        installationId: e.installationId,
-        crm: e.crm,
-        objectType: e.objectType,
-        objectId: e.objectId,
-        change: e.change,
-        attempts: e.attempts,
-        error: e.lastError,
-        receivedAt: e.receivedAt,
-      })),
+      jobs: (await queue.deadLetters()).filter((job) => visibleTo(principal, jobInstallation(job.data))),
+      events: store.inbox
+        .dead()
+        .filter((e) => visibleTo(principal, e))
+        .map((e) => ({
+          id: e.id,
+          installationId: e.installationId,
+          crm: e.crm,
+          objectType: e.objectType,
+          objectId: e.objectId,
+          change: e.change,
+          attempts: e.attempts,
+          error: e.lastError,
+          receivedAt: e.receivedAt,
+        })),
     });
   });
 
@@ -140,7 +154,7 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   router.post('/dead-letters/events/:id/retry', async (req, res) => {
     requireQueue(ctx.scheduler);
     const id = Number(req.params.id);
-    const event = store.inbox.dead().find((e) => e.id === id);
+    const event = store.inbox.dead().find((e) => e.id === id && visibleTo(principalOf(res), e));
     if (!event || !store.inbox.retryDead(id)) throw new ApiError('not_found', `No dead event ${req.params.id}.`);
     if (event.installationId) await ctx.scheduler.schedule('sync', event.installationId);
     res.json({ retried: id });

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { UseCaseContext } from '../ports/context.ts';
 import { createPayoutRun, exportPayoutRun, markPayoutRunPaid, type PayoutRefusal } from '../use-cases/payout-runs.ts';
-import { principalOf } from './auth.ts';
+import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
 import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
 import { payoutRunCsv, payoutRunSummaryView, payoutRunView } from './payout-export.ts';
@@ -28,7 +28,7 @@ export function payoutsRouter(ctx: UseCaseContext): Router {
       installation,
       dueOn: body.dueOn,
       ...(body.rewardIds ? { rewardIds: body.rewardIds } : {}),
-      actor: 'admin',
+      actor: actorOf(principalOf(res)),
     });
     if (!result.ok) return refused(result);
     res.status(201).json(payoutRunView(result.run));
@@ -51,7 +51,7 @@ export function payoutsRouter(ctx: UseCaseContext): Router {
 
   router.post('/payouts/:id/export', (req, res) => {
     const { format } = parseInput(exportPayoutRunSchema, req.body ?? {});
-    const result = exportPayoutRun(requestContext(ctx, res), runOf(req.params.id, principalOf(res)), 'admin');
+    const result = exportPayoutRun(requestContext(ctx, res), runOf(req.params.id, principalOf(res)), actorOf(principalOf(res)));
     if (!result.ok) return refused(result);
     if (format === 'json') return void res.json(payoutRunView(result.run));
     res.type('text/csv; charset=utf-8; header=present').attachment(`payout-${result.run.id}.csv`).send(payoutRunCsv(result.run));
@@ -59,7 +59,12 @@ export function payoutsRouter(ctx: UseCaseContext): Router {
 
   router.post('/payouts/:id/mark-paid', (req, res) => {
     const { reference } = parseInput(markRunPaidSchema, req.body ?? {});
-    const result = markPayoutRunPaid(requestContext(ctx, res), runOf(req.params.id, principalOf(res)), reference, 'admin');
+    const result = markPayoutRunPaid(
+      requestContext(ctx, res),
+      runOf(req.params.id, principalOf(res)),
+      reference,
+      actorOf(principalOf(res)),
+    );
     if (!result.ok) return refused(result);
     res.json(payoutRunView(result.run));
   });

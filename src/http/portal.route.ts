@@ -216,7 +216,14 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
         ...(user ? { email: user.email } : {}),
       },
       ...(user && installation
-        ? { installation: { id: installation.id, crm: installation.crm, accountId: installation.accountId, accountName: installation.accountName } }
+        ? {
+            installation: {
+              id: installation.id,
+              crm: installation.crm,
+              accountId: installation.accountId,
+              accountName: installation.accountName,
+            },
+          }
         : {}),
       installationId: session.installationId,
       role: session.role,

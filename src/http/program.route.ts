@@ -5,7 +5,7 @@ import type { UseCaseContext } from '../ports/context.ts';
 import type { ProgramRow, ProgramVersion } from '../store/programs.repo.ts';
 import { saveProgram, simulateDraft } from '../use-cases/program-settings.ts';
 import { scheduleReevaluation } from '../use-cases/reevaluate-accounts.ts';
-import { principalOf } from './auth.ts';
+import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
 import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
 import { programSchema } from './program.schema.ts';
@@ -94,7 +94,13 @@ export function programRouter(ctx: UseCaseContext): Router {
           },
         );
       }
-      const result = saveProgram(requestContext(ctx, res), program, document.program as Program, 'admin', document.version);
+      const result = saveProgram(
+        requestContext(ctx, res),
+        program,
+        document.program as Program,
+        actorOf(principalOf(res)),
+        document.version,
+      );
       // The default program's rules decide every account's eligibility.
       if (result.outcome === 'saved' && program.isDefault) await scheduleReevaluation(requestContext(ctx, res), program.installationId);
       if (result.outcome === 'stale') {

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { type Response, Router } from 'express';
 import { normalizeEmail } from '../domain/normalize.ts';
 import { definedTiers, type Program } from '../domain/program.ts';
 import type { UseCaseContext } from '../ports/context.ts';
@@ -6,9 +6,9 @@ import { verdictView, type VerdictView } from '../domain/verdict.ts';
 import { decideClaim } from '../use-cases/decide-claim.ts';
 import { referrerBalance } from '../use-cases/payout-runs.ts';
 import { audienceOf, submitReferral } from '../use-cases/submit-referral.ts';
-import { principalOf } from './auth.ts';
+import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
-import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
+import { installationIds, requestedInstallationId, resolveInstallation, visibleOr404, visibleTo } from './installation-scope.ts';
 import {
   approveClaimSchema,
   createReferralSchema,
@@ -86,7 +86,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     const result = await decideClaim(requestContext(ctx, res), {
       referralId: req.params.id,
       installationIds: installationIds(store, undefined, principalOf(res)),
-      decision: { action: 'approve', approvedBy: body.approvedBy ?? 'admin' },
+      decision: { action: 'approve', approvedBy: decidedBy(res, body.approvedBy) },
     });
     res.json(claimDecisionAnswer(result, req.params.id));
   });
@@ -96,10 +96,16 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     const result = await decideClaim(requestContext(ctx, res), {
       referralId: req.params.id,
       installationIds: installationIds(store, undefined, principalOf(res)),
-      decision: { action: 'reject', rejectedBy: body.rejectedBy ?? 'admin', reason: body.reason },
+      decision: { action: 'reject', rejectedBy: decidedBy(res, body.rejectedBy), reason: body.reason },
     });
     res.json(claimDecisionAnswer(result, req.params.id));
   });
+
+  /** A console user decides as themself; the operator's token may name who decided. */
+  function decidedBy(res: Response, named: string | undefined): string {
+    const principal = principalOf(res);
+    return principal.kind === 'user' ? actorOf(principal) : (named ?? 'admin');
+  }
 
   function claimDecisionAnswer(result: Awaited<ReturnType<typeof decideClaim>>, id: string) {
     if (result.outcome === 'not_found') throw new ApiError('not_found', `No referral ${id}.`);
@@ -150,7 +156,8 @@ export function referralsRouter(ctx: UseCaseContext): Router {
 
   router.post('/referrers', (req, res) => {
     const body = parseInput(createReferrerSchema, req.body);
-    const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principalOf(res));
+    const principal = principalOf(res);
+    const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principal);
     const program = store.programs.currentDefault(installation.id)!.program;
     if (body.tier) requireDefinedTier(program, body.tier);
     const email = normalizeEmail(body.email, { plusAddressing: program.dedupe.plusAddressing });
@@ -170,7 +177,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
       });
       store.audit.record({
         installationId: installation.id,
-        actor: 'admin',
+        actor: actorOf(principal),
         action: 'referrer.created',
         subjectType: 'referrer',
         subjectId: created.id,
@@ -208,7 +215,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
         store.referrals.updateReferrer(row.id, pick(patch));
         store.audit.record({
           installationId: row.installationId,
-          actor: principal.kind,
+          actor: actorOf(principal),
           action: 'referrer.updated',
           subjectType: 'referrer',
           subjectId: row.id,
@@ -224,8 +231,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
   });
 
   router.get('/referrers/:id', (req, res) => {
-    const row = store.referrals.referrer(req.params.id);
-    if (!row) throw new ApiError('not_found', `No referrer ${req.params.id}.`);
+    const row = visibleOr404(principalOf(res), store.referrals.referrer(req.params.id), `referrer ${req.params.id}`);
     // The referee's rewards in a dual-sided program are the referee's, not the referrer's.
     const rewards = store.rewards.forReferrer(row.id).filter((r) => r.beneficiary === 'referrer');
     const totals: Record<string, Record<string, number>> = {};

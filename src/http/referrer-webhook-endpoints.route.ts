@@ -5,7 +5,9 @@ import { validateEndpointUrl } from '../notify/endpoint-url.ts';
 import { generateWebhookSecret } from '../notify/referrer-webhooks.ts';
 import type { Store } from '../store/index.ts';
 import type { WebhookEndpointRow } from '../store/referrer-webhook-endpoints.repo.ts';
+import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
+import { visibleOr404 } from './installation-scope.ts';
 
 export interface ReferrerWebhookEndpointsRouterDeps {
   store: Store;
@@ -28,12 +30,6 @@ function view(row: WebhookEndpointRow) {
   };
 }
 
-/** The installation the admin token is scoped to, when the auth middleware set one. */
-function scopedInstallation(res: Response): string | undefined {
-  const id: unknown = res.locals.installationId;
-  return typeof id === 'string' ? id : undefined;
-}
-
 /**
  * Referrers' webhook endpoints under `/api/v1`, behind the admin auth. The signing secret is
  * returned once, at creation; it is stored encrypted.
@@ -44,27 +40,15 @@ export function referrerWebhookEndpointsRouter(deps: ReferrerWebhookEndpointsRou
   const clock = deps.now ?? (() => new Date());
   const router = express.Router();
 
-  const findReferrer = (res: Response, referrerId: string) => {
-    const installationId = scopedInstallation(res);
-    const referrer = store.referrals.referrer(referrerId);
-    if (!referrer || (installationId && referrer.installationId !== installationId))
-      throw new ApiError('not_found', `Referrer ${referrerId} not found.`);
-    return referrer;
-  };
+  const findReferrer = (res: Response, referrerId: string) =>
+    visibleOr404(principalOf(res), store.referrals.referrer(referrerId), `referrer ${referrerId}`);
 
-  const findEndpoint = (res: Response, id: string) => {
-    const installationId = scopedInstallation(res);
-    const endpoint = endpoints.get(id);
-    if (!endpoint || (installationId && endpoint.installationId !== installationId)) {
-      throw new ApiError('not_found', `Webhook endpoint ${id} not found.`);
-    }
-    return endpoint;
-  };
+  const findEndpoint = (res: Response, id: string) => visibleOr404(principalOf(res), endpoints.get(id), `webhook endpoint ${id}`);
 
-  const audit = (endpoint: WebhookEndpointRow, action: string, after: unknown) =>
+  const audit = (res: Response, endpoint: WebhookEndpointRow, action: string, after: unknown) =>
     store.audit.record({
       installationId: endpoint.installationId,
-      actor: 'admin',
+      actor: actorOf(principalOf(res)),
       action,
       subjectType: 'webhook_endpoint',
       subjectId: endpoint.id,
@@ -93,7 +77,7 @@ export function referrerWebhookEndpointsRouter(deps: ReferrerWebhookEndpointsRou
         status: 'enabled',
         createdAt: clock().toISOString(),
       });
-      audit(row, 'webhook_endpoint.created', { url: row.url });
+      audit(res, row, 'webhook_endpoint.created', { url: row.url });
       return row;
     });
     res.status(201).json({ ...view(endpoint), secret });
@@ -108,7 +92,7 @@ export function referrerWebhookEndpointsRouter(deps: ReferrerWebhookEndpointsRou
     const endpoint = findEndpoint(res, req.params.id);
     store.transaction(() => {
       endpoints.delete(endpoint.id);
-      audit(endpoint, 'webhook_endpoint.deleted', { url: endpoint.url });
+      audit(res, endpoint, 'webhook_endpoint.deleted', { url: endpoint.url });
     });
     res.status(204).end();
   });
@@ -116,7 +100,7 @@ export function referrerWebhookEndpointsRouter(deps: ReferrerWebhookEndpointsRou
   router.post('/webhook-endpoints/:id/enable', (req, res) => {
     const endpoint = findEndpoint(res, req.params.id);
     const enabled = store.transaction(() => {
-      audit(endpoint, 'webhook_endpoint.enabled', { status: 'enabled' });
+      audit(res, endpoint, 'webhook_endpoint.enabled', { status: 'enabled' });
       return endpoints.enable(endpoint.id);
     });
     res.json(view(enabled));

@@ -1,9 +1,9 @@
-import { Router } from 'express';
+import { type Response, Router } from 'express';
 import type { UseCaseContext } from '../ports/context.ts';
 import { changeReward } from '../use-cases/manage-rewards.ts';
-import { principalOf } from './auth.ts';
+import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
-import { installationIds } from './installation-scope.ts';
+import { installationIds, visibleOr404 } from './installation-scope.ts';
 import { approveRewardSchema, listRewardsQuery, markPaidSchema, rejectRewardSchema } from './schemas.ts';
 import { rewardView } from './views.ts';
 import { requestContext } from './request-context.ts';
@@ -11,11 +11,7 @@ import { requestContext } from './request-context.ts';
 export function rewardsRouter(ctx: UseCaseContext): Router {
   const router = Router();
   const { store } = ctx;
-  const rewardOf = (id: string) => {
-    const reward = store.rewards.get(id);
-    if (!reward) throw new ApiError('not_found', `No reward ${id}.`);
-    return reward;
-  };
+  const rewardOf = (id: string, res: Response) => visibleOr404(principalOf(res), store.rewards.get(id), `reward ${id}`);
 
   router.get('/rewards', (req, res) => {
     const query = parseInput(listRewardsQuery, req.query, 'query');
@@ -29,14 +25,19 @@ export function rewardsRouter(ctx: UseCaseContext): Router {
   });
 
   router.get('/rewards/:id', (req, res) => {
-    const reward = rewardOf(req.params.id);
+    const reward = rewardOf(req.params.id, res);
     res.json({ ...rewardView(reward), ledger: store.rewards.ledger(reward.id), audit: store.audit.forSubject('reward', reward.id) });
   });
 
   const act = (action: 'approve' | 'reject' | 'mark_paid', extract: (body: unknown) => { reason?: string; payoutReference?: string }) =>
     router.post(`/rewards/:id/${action.replace('_', '-')}`, (req, res) => {
-      const reward = rewardOf(req.params.id);
-      const result = changeReward(requestContext(ctx, res), { reward, action, actor: 'admin', ...extract(req.body ?? {}) });
+      const reward = rewardOf(req.params.id, res);
+      const result = changeReward(requestContext(ctx, res), {
+        reward,
+        action,
+        actor: actorOf(principalOf(res)),
+        ...extract(req.body ?? {}),
+      });
       if (!result.ok)
         throw new ApiError('illegal_state', `Cannot ${action.replace('_', ' ')} reward ${reward.id}: ${result.reason}.`, {
           status: reward.status,

@@ -21,7 +21,12 @@ export function consoleUsersRepo(db: Db) {
 
     /** The installation's users, revoked ones included (they say who did what before). */
     list(installationId: string): ConsoleUserRow[] {
-      return db.select().from(consoleUsers).where(eq(consoleUsers.installationId, installationId)).orderBy(asc(consoleUsers.createdAt)).all();
+      return db
+        .select()
+        .from(consoleUsers)
+        .where(eq(consoleUsers.installationId, installationId))
+        .orderBy(asc(consoleUsers.createdAt))
+        .all();
     },
 
     /**
@@ -73,7 +78,10 @@ export function consoleUsersRepo(db: Db) {
     /** Revokes the user and every session they have open. */
     revoke(id: string, now: Date): void {
       const at = now.toISOString();
-      db.update(consoleUsers).set({ revokedAt: at }).where(and(eq(consoleUsers.id, id), isNull(consoleUsers.revokedAt))).run();
+      db.update(consoleUsers)
+        .set({ revokedAt: at })
+        .where(and(eq(consoleUsers.id, id), isNull(consoleUsers.revokedAt)))
+        .run();
       db.update(sessions)
         .set({ revokedAt: at })
         .where(and(eq(sessions.subjectKind, 'user'), eq(sessions.subjectId, id), isNull(sessions.revokedAt)))

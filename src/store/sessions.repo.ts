@@ -12,7 +12,7 @@ const newToken = () => randomBytes(32).toString('base64url');
 /** Sessions and the sign-in links that open them. Only hashes of the tokens are stored. */
 export function sessionsRepo(db: Db) {
   /** Marks a link of this installation for this kind of subject used, or says why not. */
-  const useLinkOf = (
+  const consumeLink = (
     token: string,
     installationId: string,
     now: Date,
@@ -109,7 +109,7 @@ export function sessionsRepo(db: Db) {
       installationId: string,
       now: Date,
     ): { ok: true; referrerId: string } | { ok: false; reason: 'unknown' | 'used' | 'expired' } {
-      const used = useLinkOf(token, installationId, now, 'referrerId');
+      const used = consumeLink(token, installationId, now, 'referrerId');
       return used.ok ? { ok: true, referrerId: used.subjectId } : used;
     },
 
@@ -119,7 +119,7 @@ export function sessionsRepo(db: Db) {
       installationId: string,
       now: Date,
     ): { ok: true; consoleUserId: string } | { ok: false; reason: 'unknown' | 'used' | 'expired' } {
-      const used = useLinkOf(token, installationId, now, 'consoleUserId');
+      const used = consumeLink(token, installationId, now, 'consoleUserId');
       return used.ok ? { ok: true, consoleUserId: used.subjectId } : used;
     },
   };

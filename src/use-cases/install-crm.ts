@@ -41,8 +41,7 @@ export async function completeInstall(
   crm: CrmKind,
   args: { code: string; state: string; redirectUri: string },
 ): Promise<
-  | { purpose: 'install'; installation: InstallationRow; created: boolean; grant: OAuthGrant }
-  | { purpose: 'sign_in'; grant: OAuthGrant }
+  { purpose: 'install'; installation: InstallationRow; created: boolean; grant: OAuthGrant } | { purpose: 'sign_in'; grant: OAuthGrant }
 > {
   const connector = ctx.crm.connector(crm);
   if (!connector) throw new InstallError(`${crm} is not configured`);
@@ -56,7 +55,11 @@ export async function completeInstall(
     ...(saved.codeVerifier ? { codeVerifier: saved.codeVerifier } : {}),
   });
   if (saved.purpose === 'sign_in') return { purpose: 'sign_in', grant };
-  return { purpose: 'install', grant, ...(await connectInstallation(ctx, crm, grant, grant.user ? `crm-user:${grant.user.id} ${grant.user.email}` : 'oauth')) };
+  return {
+    purpose: 'install',
+    grant,
+    ...(await connectInstallation(ctx, crm, grant, grant.user ? `crm-user:${grant.user.id} ${grant.user.email}` : 'oauth')),
+  };
 }
 
 /**

@@ -30,7 +30,11 @@ export function reportSummary(store: Store, installationIds: string[]) {
       }, {}),
     ),
     asks: store.referralAsks.counts(installationIds),
-    inbox: { pending: store.inbox.pendingCount(), dead: store.inbox.dead().length },
+    // The CRM events of the installations covered, as the rest of the summary.
+    inbox: {
+      pending: installationIds.reduce((sum, id) => sum + store.inbox.pendingCount(id), 0),
+      dead: store.inbox.dead().filter((e) => e.installationId !== null && installationIds.includes(e.installationId)).length,
+    },
   };
 }
 

@@ -116,7 +116,9 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
     orgId,
     userId: () => store.userId,
     users: () =>
-      store.rows('User').map((u) => ({ id: u.Id as string, name: u.Name as string, email: u.Email as string, username: u.Username as string })),
+      store
+        .rows('User')
+        .map((u) => ({ id: u.Id as string, name: u.Name as string, email: u.Email as string, username: u.Username as string })),
     rotateRefreshTokens: options.rotateRefreshTokens ?? false,
   });
   const rest = new RestApi({

@@ -77,7 +77,11 @@ export class OrgStore {
     const admin = { Name: 'Sandbox Admin', Email: 'admin@sandbox.example', Username: 'admin@sandbox.example' };
     this.userId = this.insert('User', admin, { system: true }).Id as string;
     // Another admin of the org, so a test can sign in to Referloop as someone other than the installer.
-    this.insert('User', { Name: 'Second Admin', Email: 'second.admin@sandbox.example', Username: 'second.admin@sandbox.example' }, { system: true });
+    this.insert(
+      'User',
+      { Name: 'Second Admin', Email: 'second.admin@sandbox.example', Username: 'second.admin@sandbox.example' },
+      { system: true },
+    );
     STANDARD_STAGES.forEach(([name, probability, forecast], i) => {
       this.insert(
         'OpportunityStage',
