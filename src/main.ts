@@ -152,6 +152,37 @@ export function openStore(databaseUrl: string): Db {
   }
 }
 
+/** What the HTTP app of a runtime is made of: every router it mounts, with the runtime's settings. */
+export function appDeps(runtime: Runtime): AppDeps {
+  const { config, ctx, store } = runtime;
+  return {
+    ctx,
+    queue: runtime.queue,
+    metrics: runtime.metrics,
+    connectors: runtime.connectors,
+    publicBaseUrl: config.publicBaseUrl,
+    adminToken: config.adminToken,
+    linkSecret: config.encryptionKey,
+    portal: {
+      magicLinkTtlMs: config.magicLinkTtlMs,
+      sessionTtlMs: config.sessionTtlMs,
+      allowPrivateEndpoints: config.allowPrivateWebhookEndpoints,
+    },
+    console: { sessionTtlMs: config.sessionTtlMs, inviteTtlMs: config.consoleInviteTtlMs },
+    sandboxes: runtime.sandboxes,
+    publicRouters: [
+      notificationsRouter({ store }),
+      firstRunRouter({
+        ctx,
+        crms: config.crms,
+        publicBaseUrl: config.publicBaseUrl,
+        install: (crm) => installThroughOAuth(config.publicBaseUrl, crm, ctx.log),
+      }),
+    ],
+    apiRouters: [referrerWebhookEndpointsRouter({ store, allowPrivateEndpoints: config.allowPrivateWebhookEndpoints, now: ctx.now })],
+  };
+}
+
 export interface RunningService {
   url: string;
   runtime: Runtime;
@@ -219,32 +250,7 @@ export async function startService(config: Config, log: Logger, options: { http:
   let server: Server | undefined;
   let url = config.publicBaseUrl;
   if (options.http) {
-    const app = createApp({
-      ctx,
-      queue,
-      metrics,
-      connectors: runtime.connectors,
-      publicBaseUrl: config.publicBaseUrl,
-      adminToken: config.adminToken,
-      linkSecret: config.encryptionKey,
-      portal: {
-        magicLinkTtlMs: config.magicLinkTtlMs,
-        sessionTtlMs: config.sessionTtlMs,
-        allowPrivateEndpoints: config.allowPrivateWebhookEndpoints,
-      },
-      console: { sessionTtlMs: config.sessionTtlMs, inviteTtlMs: config.consoleInviteTtlMs },
-      sandboxes: runtime.sandboxes,
-      publicRouters: [
-        notificationsRouter({ store }),
-        firstRunRouter({
-          ctx,
-          crms: config.crms,
-          publicBaseUrl: config.publicBaseUrl,
-          install: (crm) => installThroughOAuth(config.publicBaseUrl, crm, log),
-        }),
-      ],
-      apiRouters: [referrerWebhookEndpointsRouter({ store, allowPrivateEndpoints: config.allowPrivateWebhookEndpoints, now: ctx.now })],
-    });
+    const app = createApp(appDeps(runtime));
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, () => resolve(s));
       s.once('error', (err) => reject(portError(config.port, err)));
