@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, test } from 'vitest';
+import type { Principal } from '../../../src/http/auth.ts';
 import { errorHandler } from '../../../src/http/errors.ts';
 import { referrerWebhookEndpointsRouter } from '../../../src/http/referrer-webhook-endpoints.route.ts';
 import type { Db } from '../../../src/store/db.ts';
@@ -13,14 +14,18 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
-/** The router as main.ts mounts it, over real HTTP; `scope` plays the auth middleware's part. */
+/**
+ * The router as main.ts mounts it, over real HTTP; the auth middleware's part is played by a
+ * principal: the admin token, or with `scope` a console admin of that installation.
+ */
 async function startApi(db: Db, allowPrivateEndpoints: boolean, scope?: string) {
   const app = express();
-  if (scope)
-    app.use((_req, res, next) => {
-      res.locals.installationId = scope;
-      next();
-    });
+  app.use((_req, res, next) => {
+    res.locals.principal = scope
+      ? ({ kind: 'user', installationId: scope, userId: 'usr_1', email: 'ada@customer.test', role: 'admin' } satisfies Principal)
+      : ({ kind: 'admin' } satisfies Principal);
+    next();
+  });
   app.use('/api/v1', referrerWebhookEndpointsRouter({ store: storeOf(db), allowPrivateEndpoints }));
   app.use(errorHandler(() => {}));
   const server = await new Promise<Server>((resolve) => {
