@@ -20,12 +20,12 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   const router = Router();
   const { store } = ctx;
 
-  router.get('/installations', (_req, res) => {
-    const principal = principalOf(res);
+  router.get('/installations', (req, res) => {
+    const ids = installationIds(store, requestedInstallationId(req.query), principalOf(res));
     res.json(
       store.installations
         .list()
-        .filter((i) => visibleTo(principal, { installationId: i.id }))
+        .filter((i) => ids.includes(i.id))
         .map(installationView),
     );
   });
@@ -120,17 +120,21 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
     res.json(reportSummary(store, ids));
   });
 
-  // A console user sees its installation's dead jobs and events; the operator's token sees them all,
-  // events of no installation too.
-  const jobInstallation = (data: unknown) => ({ installationId: (data as { installationId?: string } | null)?.installationId ?? null });
+  // A console user sees its installation's dead jobs and events; the operator's token sees those of
+  // the installation it names, or all of them, events of no installation too.
+  const jobInstallation = (data: unknown) => (data as { installationId?: string } | null)?.installationId ?? null;
 
-  router.get('/dead-letters', async (_req, res) => {
+  router.get('/dead-letters', async (req, res) => {
     const principal = principalOf(res);
+    const named = requestedInstallationId(req.query);
+    const ids = installationIds(store, named, principal);
+    const shown = (installationId: string | null) =>
+      (principal.kind === 'admin' && !named) || (installationId !== null && ids.includes(installationId));
     res.json({
-      jobs: (await queue.deadLetters()).filter((job) => visibleTo(principal, jobInstallation(job.data))),
+      jobs: (await queue.deadLetters()).filter((job) => shown(jobInstallation(job.data))),
       events: store.inbox
         .dead()
-        .filter((e) => visibleTo(principal, e))
+        .filter((e) => shown(e.installationId))
         .map((e) => ({
           id: e.id,
           installationId: e.installationId,
