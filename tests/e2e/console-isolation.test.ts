@@ -251,4 +251,55 @@ describe("a console session of one installation and another installation's data"
     const all = (await (await svc.api('/installations')).json()) as { id: string }[];
     expect(all.map((i) => i.id).sort()).toEqual([a, b].sort());
   });
+
+  /** Opens the session of an invite of B's, its link read from the outbox (this service sends no mail). */
+  async function invitedSession(email: string): Promise<ConsoleSession> {
+    const [row] = sql<{ payload: string }>("SELECT payload FROM outbox WHERE topic = 'console.invite' AND payload LIKE ?", `%${email}%`);
+    const url = (JSON.parse(row!.payload) as { data: { consoleInvite: { url: string } } }).data.consoleInvite.url;
+    const [, token] = url.split('#');
+    const res = await fetch(`${svc.url}/console/sign-in/link`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ installationId: b, token }),
+    });
+    expect(res.status).toBe(200);
+    return consoleSession(svc.url, res.headers.getSetCookie()[0]!.split(';')[0]!);
+  }
+
+  it("B's viewer reads B's reward but may not reject it: 403, nothing written", async () => {
+    const viewer = await invitedSession('bob@b-customer.example');
+    expect((await viewer.api(`/rewards/${of.reward}`)).status).toBe(200);
+    const before = stateOfB();
+    const res = await viewer.api(`/rewards/${of.reward}/reject`, { method: 'POST', json: { reason: 'viewer tries' } });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      'A viewer may not do this: ask an admin of this installation.',
+    );
+    expect((await viewer.api(`/payouts/${of.payout}/export`, { method: 'POST', json: { format: 'json' } })).status).toBe(403);
+    expect(stateOfB()).toBe(before);
+  });
+
+  it("B's finance exports and pays B's payout run, each step audited as that user, not a generic admin", async () => {
+    const invited = await svc.api(`/installations/${b}/users`, {
+      method: 'POST',
+      json: { email: 'fay@b-customer.example', role: 'finance' },
+    });
+    expect(invited.status).toBe(201);
+    const finance = await invitedSession('fay@b-customer.example');
+    const userId = finance.session.subject.id;
+    expect((await finance.api(`/payouts/${of.payout}/export`, { method: 'POST', json: { format: 'json' } })).status).toBe(200);
+    const paid = await finance.api(`/payouts/${of.payout}/mark-paid`, { method: 'POST', json: { reference: 'BANK-B-1' } });
+    expect(paid.status).toBe(200);
+    // Finance does not change the program.
+    expect((await finance.api(`/program`, { method: 'PUT', json: {} })).status).toBe(403);
+    const actors = sql<{ action: string; actor: string }>(
+      "SELECT action, actor FROM audit_log WHERE subject_id = ? AND action LIKE 'payout_run.%' ORDER BY id",
+      of.payout,
+    );
+    expect(actors).toEqual([
+      { action: 'payout_run.created', actor: 'admin' },
+      { action: 'payout_run.exported', actor: `user:${userId} fay@b-customer.example` },
+      { action: 'payout_run.paid', actor: `user:${userId} fay@b-customer.example` },
+    ]);
+  });
 });
