@@ -1,8 +1,8 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
-// The portal (and later the admin console) is served by the express app under /portal/; the
-// first-run tour at / is the same build (its own chunk, loaded only there).
+// The portal, the admin console and the first-run tour at / are one build, served by the express
+// app (its assets under /portal/); the tour is its own chunk, loaded only there.
 export default defineConfig({
   root: import.meta.dirname,
   base: '/portal/',

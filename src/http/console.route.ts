@@ -1,10 +1,10 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { escapeHtml } from '../notify/templates.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { ApiError, parseInput } from './errors.ts';
 import { page } from './pages.ts';
-import { openUserSession, sessionOf } from './sessions.ts';
+import { webDir } from './portal.route.ts';
+import { openUserSession } from './sessions.ts';
 
 export interface ConsoleSettings {
   sessionTtlMs: number;
@@ -20,32 +20,9 @@ const LINK_REFUSED = {
   unknown: 'This sign-in link is not valid here.',
 } as const;
 
-// The page's only script: it posts an invite link's token (kept in the URL's fragment, which never
-// reaches servers or logs) and signs out. Served from here because the page's CSP allows 'self' scripts only.
-const CONSOLE_SCRIPT = `const main = document.getElementById('console');
-const status = document.getElementById('status');
-const token = location.hash.slice(1);
-if (token) {
-  history.replaceState(null, '', location.pathname);
-  fetch('/console/sign-in/link', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ installationId: main.dataset.installationId, token }),
-  }).then(async (res) => {
-    if (res.ok) return location.reload();
-    status.textContent = (await res.json()).error.message;
-  });
-}
-document.getElementById('sign-out')?.addEventListener('click', async () => {
-  const session = await (await fetch('/api/v1/session')).json();
-  await fetch('/api/v1/session', { method: 'DELETE', headers: { 'x-csrf-token': session.csrfToken } });
-  location.reload();
-});
-`;
-
 /**
- * The console's sign-in by invite link, and its page: who is signed in, or how to sign in (with
- * the CRM for its admins, the emailed link for those invited).
+ * The console's sign-in by invite link, the way to the CRM's sign-in, and its pages (the built
+ * front end, under /console/<installationId>).
  */
 export function consoleRouter(ctx: UseCaseContext, publicBaseUrl: string, settings: ConsoleSettings): Router {
   const { store } = ctx;
@@ -68,35 +45,24 @@ export function consoleRouter(ctx: UseCaseContext, publicBaseUrl: string, settin
     res.json({ user: { id: user.id, email: user.email, name: user.name }, role: user.role, installationId: user.installationId });
   });
 
-  router.get('/console/assets/console.js', (_req, res) => {
-    res.type('text/javascript').setHeader('cache-control', 'no-cache').send(CONSOLE_SCRIPT);
-  });
-
-  router.get('/console/:installationId', (req, res) => {
+  // The page's "Sign in with your CRM account": the installation's own CRM, whose consent names the user.
+  router.get('/console/:installationId/sign-in', (req, res) => {
     const installation = store.installations.get(req.params.installationId);
-    res.setHeader('cache-control', 'no-store');
     if (!installation) {
       res.status(404).type('html').send(page('No console here', '<p>There is no Referloop installation at this address.</p>'));
       return;
     }
-    const session = sessionOf(req, res, store, ctx.now());
-    const user =
-      session?.subjectKind === 'user' && session.installationId === installation.id ? store.consoleUsers.get(session.subjectId) : undefined;
-    const where = escapeHtml(`${installation.accountName ?? installation.accountId} (${installation.crm})`);
-    const body =
-      user && !user.revokedAt
-        ? `<p>Signed in to ${where} as <strong>${escapeHtml(user.email)}</strong>, ${escapeHtml(user.role)}.</p><p><button type="button" id="sign-out">Sign out</button></p>`
-        : `<p>Sign in to the referral program console of ${where}.</p>` +
-          `<p><a href="/console/sign-in/${escapeHtml(installation.crm)}">Sign in with your CRM account</a> (its admins), or open the link of the invite you were emailed.</p>`;
-    res
-      .type('html')
-      .send(
-        page(
-          'Referloop console',
-          `<main id="console" data-installation-id="${escapeHtml(installation.id)}">${body}<p id="status" role="status"></p></main><script src="/console/assets/console.js"></script>`,
-        ),
-      );
+    res.redirect(302, `/console/sign-in/${installation.crm}`);
   });
+
+  // The pages are the built front end's (as the portal's), talking to the JSON API.
+  const web = webDir();
+  if (web) {
+    router.get(['/console/:installationId', '/console/:installationId/*rest'], (_req, res) => {
+      res.setHeader('cache-control', 'no-cache');
+      res.sendFile(`${web}/index.html`);
+    });
+  }
 
   return router;
 }

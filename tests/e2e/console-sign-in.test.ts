@@ -59,8 +59,9 @@ describe('console sign-in', () => {
     expect(users.items).toContainEqual(
       expect.objectContaining({ email: 'casey.success@sandbox-portal.example', role: 'admin', crmUserId: '9000002' }),
     );
-    const page = await (await fetch(`${svc.url}/console/${hubspotId}`, { headers: { cookie: cookie! } })).text();
-    expect(page).toContain('casey.success@sandbox-portal.example');
+    // The console page's "Sign in with your CRM account" goes to the installation's own CRM.
+    const toCrm = await fetch(`${svc.url}/console/${hubspotId}/sign-in`, { redirect: 'manual' });
+    expect(toCrm.headers.get('location')).toBe('/console/sign-in/hubspot');
   });
 
   it('signing in with a Salesforce org that has not installed Referloop says so, links the install, and opens no session', async () => {

@@ -1,11 +1,13 @@
 /** The portal's calls to the public JSON API; writes carry the session's CSRF token. */
 
 export interface Session {
-  subject: { kind: 'referrer' | 'user'; id: string; name: string | null };
+  subject: { kind: 'referrer' | 'user'; id: string; name: string | null; email?: string };
   installationId: string;
   role: string;
   csrfToken: string;
   expiresAt: string;
+  /** A console user's installation. */
+  installation?: { id: string; crm: string; accountId: string; accountName: string | null };
 }
 
 export interface Me {
@@ -118,6 +120,35 @@ export const api = {
   ask: (installationId: string, askId: string) => call<Ask>(`${portal(installationId)}/asks/${encodeURIComponent(askId)}`),
   refer: (installationId: string, csrf: string, body: unknown) =>
     call<Verdict>(`${portal(installationId)}/referrals`, { method: 'POST', csrf, json: body }),
+};
+
+/** A reward as the admin API shows it (amounts in minor units and in the currency's major unit). */
+export interface AdminReward {
+  id: string;
+  referralId: string;
+  referrerId: string;
+  milestone: string;
+  netCents: number;
+  currency: string;
+  status: string;
+  dueDate: string;
+  reasons: string[];
+}
+
+/** The admin console's calls: the same public API as any client, with the console session's cookie and CSRF token. */
+export const consoleApi = {
+  signInWithLink: (installationId: string, token: string) =>
+    call<{ role: string }>('/console/sign-in/link', { method: 'POST', json: { installationId, token } }),
+  pendingRewards: (installationId: string) =>
+    call<{ items: AdminReward[] }>(`/api/v1/rewards?status=pending&limit=100&installationId=${encodeURIComponent(installationId)}`),
+  referrers: (installationId: string) =>
+    call<{ items: { id: string; name: string; email: string }[] }>(
+      `/api/v1/referrers?installationId=${encodeURIComponent(installationId)}`,
+    ),
+  approve: (csrf: string, rewardId: string) =>
+    call<AdminReward>(`/api/v1/rewards/${encodeURIComponent(rewardId)}/approve`, { method: 'POST', csrf, json: {} }),
+  reject: (csrf: string, rewardId: string, reason: string) =>
+    call<AdminReward>(`/api/v1/rewards/${encodeURIComponent(rewardId)}/reject`, { method: 'POST', csrf, json: { reason } }),
 };
 
 /** Money is shown by the domain's own formatter: integer minor units, the currency's ISO digits. */
