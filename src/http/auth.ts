@@ -3,7 +3,7 @@ import type { RequestHandler, Response } from 'express';
 import type { InboundRequest } from '../../connectors/connector.ts';
 import type { RegisteredConnector } from '../../connectors/registry.ts';
 import type { Store } from '../store/index.ts';
-import type { ConsoleRole } from '../store/schema.ts';
+import type { ConsoleRole } from '../domain/console-roles.ts';
 import { consoleActor } from '../use-cases/console-users.ts';
 import { ApiError } from './errors.ts';
 import { cookieValue, CSRF_HEADER, csrfMatches, SESSION_COOKIE, sessionOf } from './sessions.ts';

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { ConsoleUserRow } from '../store/console-users.repo.ts';
-import { CONSOLE_ROLES } from '../store/schema.ts';
+import { CONSOLE_ROLES } from '../domain/console-roles.ts';
 import { inviteConsoleUser, revokeConsoleUser } from '../use-cases/console-users.ts';
 import { actorOf, principalOf } from './auth.ts';
 import type { ConsoleSettings } from './console.route.ts';

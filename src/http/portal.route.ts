@@ -226,7 +226,8 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
           }
         : {}),
       installationId: session.installationId,
-      role: session.role,
+      // A console user's role as it stands: an admin may have changed it since sign-in.
+      role: user?.role ?? session.role,
       csrfToken: session.csrfToken,
       expiresAt: session.expiresAt,
     });

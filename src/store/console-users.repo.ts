@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Db } from './db.ts';
-import { type ConsoleRole, consoleUsers, sessions } from './schema.ts';
+import type { ConsoleRole } from '../domain/console-roles.ts';
+import { consoleUsers, sessions } from './schema.ts';
 
 export type ConsoleUserRow = typeof consoleUsers.$inferSelect;
 

@@ -11,6 +11,7 @@ import { crmKinds } from '../../connectors/registry.ts';
 import { REWARD_MILESTONES } from '../domain/program.ts';
 import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
 import { ASK_TRIGGERS } from '../domain/referral-ask.ts';
+import { CONSOLE_ROLES } from '../domain/console-roles.ts';
 import { PAYOUT_RUN_STATUSES } from '../domain/payouts.ts';
 import { REWARD_ENTRY_KINDS, REWARD_KINDS, REWARD_STATUSES, type RewardConversion } from '../domain/rewards.ts';
 
@@ -650,9 +651,6 @@ export const magicLinks = sqliteTable(
   },
   (t) => [index('magic_links_email').on(t.emailHash, t.createdAt), index('magic_links_ip').on(t.ip, t.createdAt)],
 );
-
-export const CONSOLE_ROLES = ['admin', 'finance', 'viewer'] as const;
-export type ConsoleRole = (typeof CONSOLE_ROLES)[number];
 
 /**
  * The people who run an installation's program in the console: admins who signed in with the CRM

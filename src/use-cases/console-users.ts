@@ -5,7 +5,7 @@ import { consoleSignInLinkUrl } from '../notify/portal-link.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { ConsoleUserRow } from '../store/console-users.repo.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
-import type { ConsoleRole } from '../store/schema.ts';
+import type { ConsoleRole } from '../domain/console-roles.ts';
 import { hashToken } from '../store/sessions.repo.ts';
 
 /** How the audit log names a console user: `user:<id> <email>`. */
