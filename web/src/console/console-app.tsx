@@ -57,7 +57,12 @@ export function ConsoleApp({ installationId }: { installationId: string }) {
     await load();
   };
 
-  if (state.kind === 'loading') return <Shell title="Referloop console" program="Referloop console">Loading…</Shell>;
+  if (state.kind === 'loading')
+    return (
+      <Shell title="Referloop console" program="Referloop console">
+        Loading…
+      </Shell>
+    );
   if (state.kind === 'signed-out') {
     return (
       <Shell title="Sign in to the console" program="Referloop console">
