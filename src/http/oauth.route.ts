@@ -55,7 +55,7 @@ export function oauthRouter(
   router.get('/oauth/:crm/install', begin('install'));
   router.get('/console/sign-in/:crm', begin('sign_in'));
 
-  /** Opens the console session of the CRM user a grant names; false (with the page sent) when it cannot. */
+  /** Opens the console session of the CRM user a grant names and returns its installation; undefined (the page sent) when it cannot. */
   const signIn = (res: Response, crm: CrmKind, grant: OAuthGrant): string | undefined => {
     const result = signInWithCrm(requestContext(ctx, res), crm, grant);
     const names = CRM_NAMES[crm];
@@ -95,9 +95,7 @@ export function oauthRouter(
       res
         .status(400)
         .type('html')
-        .send(
-          page('Install cancelled', `<p>The CRM did not grant access: ${escapeHtml(description ?? error ?? 'no code was returned')}.</p>`),
-        );
+        .send(page('Cancelled', `<p>The CRM did not grant access: ${escapeHtml(description ?? error ?? 'no code was returned')}.</p>`));
       return;
     }
     try {
@@ -115,7 +113,7 @@ export function oauthRouter(
       res
         .status(400)
         .type('html')
-        .send(page('Install failed', `<p>${escapeHtml(err.message)}</p>`));
+        .send(page('Not completed', `<p>${escapeHtml(err.message)}</p>`));
     }
   });
 
