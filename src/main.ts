@@ -168,7 +168,7 @@ export function appDeps(runtime: Runtime): AppDeps {
       sessionTtlMs: config.sessionTtlMs,
       allowPrivateEndpoints: config.allowPrivateWebhookEndpoints,
     },
-    console: { sessionTtlMs: config.sessionTtlMs, inviteTtlMs: config.consoleInviteTtlMs },
+    console: { sessionTtlMs: config.sessionTtlMs, inviteTtlMs: config.consoleInviteTtlMs, magicLinkTtlMs: config.magicLinkTtlMs },
     sandboxes: runtime.sandboxes,
     publicRouters: [
       notificationsRouter({ store }),

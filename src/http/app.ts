@@ -86,7 +86,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(crmWebhooksRouter(ctx, deps.connectors, deps.publicBaseUrl, metrics));
   app.use(helmet({ contentSecurityPolicy: { directives: { 'form-action': ["'self'"] } } }));
   const links = settingsLinks(deps.linkSecret);
-  const consoleSettings = deps.console ?? { sessionTtlMs: 12 * 3_600_000, inviteTtlMs: 72 * 3_600_000 };
+  const consoleSettings = deps.console ?? { sessionTtlMs: 12 * 3_600_000, inviteTtlMs: 72 * 3_600_000, magicLinkTtlMs: 15 * 60_000 };
   app.use(oauthRouter(ctx, deps.publicBaseUrl, links, consoleSettings));
   app.use(consoleRouter(ctx, deps.publicBaseUrl, consoleSettings));
   app.use(settingsPage(ctx.store, links, ctx.now));

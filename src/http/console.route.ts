@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { UseCaseContext } from '../ports/context.ts';
+import { requestConsoleSignInLink } from '../use-cases/console-users.ts';
 import { ApiError, parseInput } from './errors.ts';
 import { page } from './pages.ts';
 import { webDir } from './portal.route.ts';
@@ -10,9 +11,18 @@ export interface ConsoleSettings {
   sessionTtlMs: number;
   /** How long an invite's sign-in link works (once). */
   inviteTtlMs: number;
+  /** How long a sign-in link asked for by email works (once): the portal's MAGIC_LINK_TTL_MINUTES. */
+  magicLinkTtlMs: number;
 }
 
 const linkSignIn = z.object({ installationId: z.string().min(1).max(100), token: z.string().min(20).max(100) });
+const linkRequest = z.object({
+  installationId: z.string().min(1).max(100),
+  email: z.string().trim().toLowerCase().email('expected an email address').max(254),
+});
+
+/** Same answer whether the email is a user of this console or not: no one learns who is. */
+const LINK_SENT = { message: 'If this email belongs to a user of this console, a sign-in link is on its way.' };
 
 const LINK_REFUSED = {
   used: 'This sign-in link was already used: each link works once. Ask an admin to invite you again.',
@@ -43,6 +53,22 @@ export function consoleRouter(ctx: UseCaseContext, publicBaseUrl: string, settin
     );
     openUserSession(store, res, user, { sessionTtlMs: settings.sessionTtlMs, publicBaseUrl }, now);
     res.json({ user: { id: user.id, email: user.email, name: user.name }, role: user.role, installationId: user.installationId });
+  });
+
+  router.post('/console/sign-in/email', express.json({ limit: 2_000 }), (req, res) => {
+    const { installationId, email } = parseInput(linkRequest, req.body);
+    const installation = store.installations.get(installationId);
+    if (!installation) throw new ApiError('not_found', `No console ${installationId}.`);
+    const outcome = requestConsoleSignInLink(ctx, {
+      installation,
+      email,
+      ip: req.ip ?? 'unknown',
+      publicBaseUrl,
+      linkTtlMs: settings.magicLinkTtlMs,
+    });
+    if (outcome === 'rate_limited')
+      throw new ApiError('rate_limited', 'Too many sign-in links were asked for: wait an hour and try again.');
+    res.status(202).json(LINK_SENT);
   });
 
   // The page's "Sign in with your CRM account": the installation's own CRM, whose consent names the user.

@@ -46,3 +46,37 @@ export function enqueueConsoleInvite(
     },
   ]);
 }
+
+/** Queues a console sign-in link a user asked for, keyed by its hash like the portal's. */
+export function enqueueConsoleSignIn(
+  outbox: OutboxRepo,
+  link: { installationId: string; tokenHash: string; url: string; expiresAt: Date; minutes: number },
+  program: Sender,
+  to: Recipient,
+  now: Date,
+): void {
+  const at = now.toISOString();
+  const deliveryKey = `console.sign_in:${link.tokenHash}:email`;
+  const payload: EmailPayload = {
+    topic: 'console.sign_in',
+    messageId: messageIdFor(deliveryKey),
+    occurredAt: at,
+    program,
+    audience: 'internal',
+    data: { signIn: { url: link.url, expiresAt: link.expiresAt.toISOString(), minutes: link.minutes } },
+    to,
+  };
+  outbox.add([
+    {
+      installationId: link.installationId,
+      referrerId: null,
+      channel: 'email',
+      topic: payload.topic,
+      deliveryKey,
+      payload,
+      status: 'pending',
+      nextAttemptAt: at,
+      createdAt: at,
+    },
+  ]);
+}

@@ -213,6 +213,13 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
       `It works once, for ${d.consoleInvite?.hours} hours; ask for another invite once it has expired.`,
     ],
   }),
+  'console.sign_in': (d, p) => ({
+    subject: `Your sign-in link for the ${p.name} console`,
+    paragraphs: [
+      `Open this link to sign in to the referral program console: ${d.signIn?.url}`,
+      `It works once, for ${d.signIn?.minutes} minutes. If you did not ask for it, ignore this email.`,
+    ],
+  }),
   'portal.deletion_requested': (d, p) => {
     const who = d.referrer
       ? `${d.referrer.name} <${d.referrer.email}>${d.referrer.company ? ` (${d.referrer.company})` : ''}`

@@ -48,7 +48,8 @@ export type OutboxTopic =
   | 'webhook_endpoint.disabled'
   | 'portal.sign_in'
   | 'portal.deletion_requested'
-  | 'console.invite';
+  | 'console.invite'
+  | 'console.sign_in';
 
 export function isReferrerTopic(topic: OutboxTopic): topic is ReferrerTopic {
   return (REFERRER_TOPICS as readonly string[]).includes(topic);
@@ -117,7 +118,7 @@ export interface VisibleData {
     awaitingApproval: { id: string; status: string; amount: number; currency: string; dueDate: string }[];
     overdue: { id: string; status: string; amount: number; currency: string; dueDate: string }[];
   };
-  /** Portal sign-in link, asked for by the referrer; the link works once until `expiresAt`. */
+  /** Portal (or console) sign-in link, asked for by the referrer (or console user); the link works once until `expiresAt`. */
   signIn?: { url: string; expiresAt: string; minutes: number };
   /** Console invite: the sign-in link (works once until `expiresAt`), the role, and who invited. */
   consoleInvite?: { url: string; expiresAt: string; hours: number; role: string; invitedBy: string };

@@ -1,6 +1,6 @@
 import type { OAuthGrant } from '../../connectors/connector.ts';
 import type { CrmKind } from '../../connectors/registry.ts';
-import { enqueueConsoleInvite } from '../notify/console-invite.ts';
+import { enqueueConsoleInvite, enqueueConsoleSignIn } from '../notify/console-invite.ts';
 import { consoleSignInLinkUrl } from '../notify/portal-link.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { ConsoleUserRow } from '../store/console-users.repo.ts';
@@ -149,4 +149,57 @@ export function revokeConsoleUser(ctx: UseCaseContext, installation: Installatio
     });
   });
   return true;
+}
+
+/** Sign-in links asked for per email and per client address in an hour (the portal's limits, counted together). */
+const LINK_REQUESTS_PER_EMAIL = 5;
+const LINK_REQUESTS_PER_IP = 30;
+const HOUR_MS = 60 * 60_000;
+
+/**
+ * A console user asks for a fresh sign-in link by email (an invited user's session expired). Every
+ * request is recorded, known email or not, so the limits count them all; only an active user of
+ * the installation is emailed, and the caller answers the same either way.
+ */
+export function requestConsoleSignInLink(
+  ctx: UseCaseContext,
+  args: { installation: InstallationRow; email: string; ip: string; publicBaseUrl: string; linkTtlMs: number },
+): 'requested' | 'rate_limited' {
+  const { store } = ctx;
+  const now = ctx.now();
+  const { installation, email } = args;
+  return store.transaction(
+    () => {
+      const recent = store.sessions.recentLinkRequests(email, args.ip, new Date(now.getTime() - HOUR_MS));
+      if (recent.email >= LINK_REQUESTS_PER_EMAIL || recent.ip >= LINK_REQUESTS_PER_IP) return 'rate_limited';
+      const user = store.consoleUsers.list(installation.id).find((u) => u.email === email.toLowerCase() && !u.revokedAt);
+      const expiresAt = new Date(now.getTime() + args.linkTtlMs);
+      const token = store.sessions.addLink({
+        installationId: installation.id,
+        email,
+        referrerId: null,
+        ...(user ? { consoleUserId: user.id } : {}),
+        ip: args.ip,
+        expiresAt: expiresAt.toISOString(),
+        createdAt: now.toISOString(),
+      });
+      if (!user) return 'requested';
+      const program = store.programs.currentDefault(installation.id)!.program;
+      enqueueConsoleSignIn(
+        store.outbox,
+        {
+          installationId: installation.id,
+          tokenHash: hashToken(token),
+          url: consoleSignInLinkUrl(args.publicBaseUrl, installation.id, token),
+          expiresAt,
+          minutes: Math.round(args.linkTtlMs / 60_000),
+        },
+        { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail },
+        { name: user.name ?? user.email, email: user.email },
+        now,
+      );
+      return 'requested';
+    },
+    { immediate: true },
+  );
 }

@@ -206,4 +206,36 @@ describe('console sign-in', () => {
     expect(out.headers.get('set-cookie')).toMatch(/referloop_session=;/);
     expect((await finance.api('/payouts')).status).toBe(401);
   });
+
+  it('an invited user signs in again with a link asked for by email; an unknown email gets the same answer and no email', async () => {
+    const ask = (email: string) =>
+      fetch(`${svc.url}/console/sign-in/email`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ installationId: hubspotId, email }),
+      });
+    const known = await ask('FIN@customer.example');
+    expect(known.status).toBe(202);
+    const unknown = await ask('nobody@customer.example');
+    expect(unknown.status).toBe(202);
+    expect(await unknown.json()).toEqual(await known.json());
+
+    const mails = await smtp.waitForMessages(2, { to: 'fin@customer.example' });
+    const mail = mails.find((m) => m.subject.startsWith('Your sign-in link'))!;
+    const link = /https?:\/\/\S+\/console\/\S+#[\w-]+/.exec(mail.text)![0];
+    const opened = await followLink(link);
+    expect(opened.status).toBe(200);
+    const again = await consoleSession(svc.url, opened.headers.getSetCookie()[0]!.split(';')[0]!);
+    expect(again.session).toMatchObject({ subject: { email: 'fin@customer.example' }, role: 'finance' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(smtp.messages('nobody@customer.example')).toEqual([]);
+
+    // A revoked user is not emailed either; asking too often is refused.
+    expect((await ask('view@customer.example')).status).toBe(202);
+    for (let i = 0; i < 4; i++) await ask('view@customer.example');
+    const limited = await ask('view@customer.example');
+    expect(limited.status).toBe(429);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(smtp.messages('view@customer.example').filter((m) => m.subject.startsWith('Your sign-in link'))).toEqual([]);
+  });
 });

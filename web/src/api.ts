@@ -137,6 +137,8 @@ export interface AdminReward {
 
 /** The admin console's calls: the same public API as any client, with the console session's cookie and CSRF token. */
 export const consoleApi = {
+  requestLink: (installationId: string, email: string) =>
+    call<{ message: string }>('/console/sign-in/email', { method: 'POST', json: { installationId, email } }),
   signInWithLink: (installationId: string, token: string) =>
     call<{ role: string }>('/console/sign-in/link', { method: 'POST', json: { installationId, token } }),
   pendingRewards: (installationId: string) =>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, consoleApi, type Session } from '../api.ts';
 import { Shell } from '../app.tsx';
 import { ApprovalsPage } from './approvals.tsx';
@@ -73,7 +73,7 @@ export function ConsoleApp({ installationId }: { installationId: string }) {
         )}
         {token ? (
           <div className="card">
-            <p>You were invited to this referral program's console. Continue to sign in.</p>
+            <p>Continue to sign in to this referral program's console.</p>
             <button type="button" onClick={signInWithLink}>
               Sign in
             </button>
@@ -84,9 +84,9 @@ export function ConsoleApp({ installationId }: { installationId: string }) {
             <p>
               <a href={`/console/${encodeURIComponent(installationId)}/sign-in`}>Sign in with your CRM account</a>
             </p>
-            <p className="muted">Invited by an admin? Open the link in your invitation email.</p>
           </div>
         )}
+        {!token && <EmailLinkForm installationId={installationId} />}
       </Shell>
     );
   }
@@ -108,5 +108,30 @@ export function ConsoleApp({ installationId }: { installationId: string }) {
       </nav>
       <ApprovalsPage installationId={installationId} csrf={session.csrfToken} canDecide={session.role !== 'viewer'} />
     </Shell>
+  );
+}
+
+/** Invited users sign in again with a link by email; the answer is the same for any address. */
+function EmailLinkForm({ installationId }: { installationId: string }) {
+  const [email, setEmail] = useState('');
+  const [answer, setAnswer] = useState<{ ok: boolean; text: string } | null>(null);
+  const send = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      setAnswer({ ok: true, text: (await consoleApi.requestLink(installationId, email)).message });
+    } catch (err) {
+      setAnswer({ ok: false, text: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  return (
+    <form className="card" onSubmit={send}>
+      <p>Invited by an admin? Your invitation email signs you in once; after that, ask for a link here.</p>
+      <label htmlFor="console-email">Email</label>
+      <input id="console-email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+      <button type="submit">Email me a sign-in link</button>
+      <p className={answer ? `notice ${answer.ok ? 'ok' : 'bad'}` : undefined} role="status">
+        {answer?.text}
+      </p>
+    </form>
   );
 }
