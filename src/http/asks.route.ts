@@ -42,7 +42,8 @@ export function asksRouter(ctx: UseCaseContext): Router {
       askedBy: body.askedBy,
       message: body.message,
       trigger: 'manual',
-      caller: principal.kind === 'admin' ? 'admin' : 'crm_user',
+      // The operator and a console admin are the program's admins; a card acts for the CRM user.
+      caller: principal.kind === 'admin' || (principal.kind === 'user' && principal.role === 'admin') ? 'admin' : 'crm_user',
       idempotencyKey: body.idempotencyKey,
     });
     if (result.outcome === 'refused') {
