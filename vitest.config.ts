@@ -1,9 +1,17 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // `npm run test:unit` runs the `unit` project alone, in seconds: the pure tests (domain rules,
 // parsing, mapping, the test set-up's decisions) and the use cases on the fake CRM and SQLite
 // :memory:, none of which starts a server, a process or an external database.
 const unitTests = ['tests/unit/**/*.test.ts', 'tests/use-cases/**/*.test.ts'];
+
+// The HubSpot cards (their own npm workspace, React 18) and their tests render with the React the
+// SDK itself loads: the root's React 19 or a second copy of React 18 would break its hooks.
+const cardsWorkspace = path.resolve(import.meta.dirname, 'app-manifest/hubspot/src/app/cards');
+const sdkEntry = createRequire(path.join(cardsWorkspace, 'package.json')).resolve('@hubspot/ui-extensions');
+const sdkReact = path.dirname(createRequire(sdkEntry).resolve('react/package.json'));
 
 export default defineConfig({
   test: {
@@ -17,6 +25,12 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: unitTests, pool: 'threads' } },
       // Integration, contract and end-to-end tests.
       { extends: true, test: { name: 'integration', include: ['tests/**/*.test.ts'], exclude: unitTests } },
+      // The HubSpot cards rendered with the SDK's testing utilities, calling the running service.
+      {
+        extends: true,
+        test: { name: 'cards', include: ['tests/cards/**/*.test.tsx'] },
+        resolve: { alias: [{ find: /^react(\/.*)?$/, replacement: `${sdkReact}$1` }] },
+      },
     ],
   },
 });

@@ -89,15 +89,23 @@ describe('the HubSpot project in app-manifest/hubspot', () => {
     expect(parseHubSpotWebhook(Buffer.from(JSON.stringify(events)))).toMatchObject({ ok: true, ignored: 0 });
   });
 
-  it('has unique uids, one app component, and a card whose entrypoint exists and whose API origin is permitted', () => {
+  it('has unique uids, one app component, and the three cards, whose entrypoints exist and whose API origin is permitted', () => {
     const metas = hsmetaFiles(path.join(project, 'src')).map((f) => JSON.parse(readFileSync(f, 'utf8')));
     expect(new Set(metas.map((m) => m.uid)).size).toBe(metas.length);
     expect(metas.filter((m) => m.type === 'app')).toHaveLength(1);
-    const card = metas.find((m) => m.type === 'card');
-    const entry = path.join(project, 'src', card.config.entrypoint);
-    expect(existsSync(entry)).toBe(true);
-    const api = /const API = '([^']+)'/.exec(readFileSync(entry, 'utf8'))?.[1] ?? '';
-    expect(app.config.permittedUrls.fetch).toContain(new URL(api).origin);
+    const cards = metas.filter((m) => m.type === 'card').map((m) => m.config);
+    expect(cards.map((c) => [c.name, c.objectTypes]).sort()).toEqual([
+      ['Log a referral', ['contacts', 'companies', 'deals']],
+      ['Referral and reward', ['deals']],
+      ['Referral eligibility', ['companies']],
+    ]);
+    for (const card of cards) {
+      expect(card.location).toBe('crm.record.tab');
+      expect(existsSync(path.join(project, 'src', card.entrypoint)), card.entrypoint).toBe(true);
+    }
+    const api =
+      /export const REFERLOOP_API = '([^']+)'/.exec(readFileSync(path.join(project, 'src/app/cards/referloop.ts'), 'utf8'))?.[1] ?? '';
+    expect(app.config.permittedUrls.fetch).toEqual([new URL(api).origin]);
     expect(new URL(webhooks.config.settings.targetUrl).pathname).toBe('/webhooks/hubspot');
   });
 
