@@ -84,6 +84,23 @@ export interface CrmSandboxDefinition<Settings> {
   salesTeam?(settings: Settings): Promise<SandboxSalesTeam>;
 }
 
+/** `referloop render <kind>`: the CRM's app package for one deployment of Referloop, ready to upload or deploy. */
+export interface CrmPackageRenderer {
+  /** Its command-line options besides `--out` and `--base-url`. */
+  flags: readonly string[];
+  /** Writes the package into `outDir` (new or empty); `next` says how to upload or deploy it. */
+  render(options: {
+    baseUrl: string;
+    outDir: string;
+    flags: Record<string, string | undefined>;
+  }): Promise<{ files: string[]; next: string }>;
+}
+
+/** A package that cannot be rendered as asked (a wrong URL or option): nothing was written. */
+export class RenderError extends Error {
+  override readonly name = 'RenderError';
+}
+
 export interface CrmDefinition<Kind extends string, Shape extends z.ZodRawShape, Settings> {
   kind: Kind;
   /** The vendor's name, for people. */
@@ -98,6 +115,7 @@ export interface CrmDefinition<Kind extends string, Shape extends z.ZodRawShape,
   /** The client's rate limit, when the settings override the connector's documented default. */
   rateLimit?(settings: Settings): RateLimit | undefined;
   sandbox?: CrmSandboxDefinition<Settings>;
+  packageRenderer?: CrmPackageRenderer;
 }
 
 /** One CRM as the app runs it: mode chosen, settings bound. */
@@ -126,6 +144,7 @@ export interface CrmRegistration<Kind extends string = string> {
   /** `env` is the app's environment as validated by a schema that includes this CRM's `env`. */
   configure(env: Record<string, unknown>, app: AppSettings): ConfiguredCrm<Kind>;
   sandbox?: { flags: readonly string[]; standalone(flags: Record<string, string | undefined>): Promise<StandaloneSandbox> };
+  packageRenderer?: CrmPackageRenderer;
 }
 
 export function defineCrm<const Kind extends string, Shape extends z.ZodRawShape, Settings>(
@@ -163,6 +182,7 @@ export function defineCrm<const Kind extends string, Shape extends z.ZodRawShape
       };
     },
     ...(sandbox ? { sandbox: { flags: sandbox.flags, standalone: sandbox.standalone } } : {}),
+    ...(definition.packageRenderer ? { packageRenderer: definition.packageRenderer } : {}),
   };
 }
 

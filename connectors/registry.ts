@@ -35,9 +35,10 @@ export type {
   AppSettings,
   ConfiguredCrm,
   CrmMode,
+  CrmPackageRenderer,
   MountedSandbox,
   SandboxDeal,
   SandboxSalesTeam,
   StandaloneSandbox,
 } from './crm-registration.ts';
-export { CrmSettingsError, SandboxDealError } from './crm-registration.ts';
+export { CrmSettingsError, RenderError, SandboxDealError } from './crm-registration.ts';

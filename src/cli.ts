@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { crmKinds, crmRegistry, isCrmKind, registrationOf, SandboxDealError, type CrmKind } from '../connectors/registry.ts';
+import { crmKinds, crmRegistry, isCrmKind, registrationOf, RenderError, SandboxDealError, type CrmKind } from '../connectors/registry.ts';
 import { ConfigError, loadConfig, readEnv, type Config } from './config.ts';
 import type { Program } from './domain/program.ts';
 import type { Logger } from './log.ts';
@@ -19,6 +19,16 @@ const SHUTDOWN_TIMEOUT_MS = 8_000;
 const sandboxUsage = crmRegistry
   .flatMap((crm) =>
     crm.sandbox ? [`  sandbox ${crm.kind} --port <p>${crm.sandbox.flags.map((flag) => ` [--${flag} <value>]`).join('')}`] : [],
+  )
+  .join('\n');
+
+const renderUsage = crmRegistry
+  .flatMap((crm) =>
+    crm.packageRenderer
+      ? [
+          `  render ${crm.kind} --out <dir> [--base-url <https url>]${crm.packageRenderer.flags.map((flag) => ` [--${flag} <value>]`).join('')}`,
+        ]
+      : [],
   )
   .join('\n');
 
@@ -37,6 +47,8 @@ const USAGE = `Usage: referloop <command> [options]
                                 what a draft program would have cost on past deals
 ${sandboxUsage}
                                 run a sandbox CRM alone
+${renderUsage}
+                                the CRM's app package for PUBLIC_BASE_URL (or --base-url), ready to upload
   sandbox-deal --email <referee email> [--amount 25000] [--stages qualifiedtobuy,closedwon]
                                 play the sales team in the running service's sandbox CRM
   token                         print the admin API token
@@ -49,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'sandbox') return runSandbox(rest);
+  if (command === 'render') return renderPackage(rest);
 
   // A busy port is refused before the first start generates its data folder and secrets.
   if (command === 'serve') await (await import('./main.ts')).ensurePortFree(readEnv().PORT);
@@ -295,6 +308,29 @@ async function runSandbox(args: string[]): Promise<number> {
   });
   await sandbox.close();
   return 0;
+}
+
+/** Writes a CRM's app package for one deployment; needs no database, secrets or data folder. */
+async function renderPackage(args: string[]): Promise<number> {
+  const withRenderer = crmRegistry.flatMap((crm) => (crm.packageRenderer ? [crm.kind] : []));
+  const crm = crmArg(args[0], withRenderer);
+  const renderer = registrationOf(crm).packageRenderer!;
+  const { values } = parseArgs({
+    args: args.slice(1),
+    options: Object.fromEntries(['out', 'base-url', ...renderer.flags].map((flag) => [flag, { type: 'string' as const }])),
+  });
+  const flags = values as Record<string, string | undefined>;
+  if (!flags.out) throw new ConfigError('Pass the folder to write the package to with --out <dir>.');
+  const baseUrl = flags['base-url'] ?? readEnv().PUBLIC_BASE_URL;
+  if (!baseUrl) throw new ConfigError("Pass --base-url <https://…> or set PUBLIC_BASE_URL: the package calls Referloop's public address.");
+  try {
+    const { files, next } = await renderer.render({ baseUrl, outDir: flags.out, flags });
+    process.stdout.write(`${JSON.stringify({ crm, baseUrl, out: flags.out, files: files.length, next })}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof RenderError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCrm, envVar, modeFromCredentials } from '../crm-registration.ts';
+import { defineCrm, envVar, modeFromCredentials, RenderError } from '../crm-registration.ts';
 
 /** The app credentials the in-process sandbox HubSpot is created with. */
 export const SANDBOX_HUBSPOT = { clientId: 'referloop-sandbox-hubspot', clientSecret: 'sandbox-hubspot-secret', appId: '1' };
@@ -75,6 +75,25 @@ export const hubspotRegistration = defineCrm({
     async salesTeam(settings) {
       const { hubspotSalesTeam } = await import('./sandbox/sales-team.ts');
       return hubspotSalesTeam(settings.apiBaseUrl, settings);
+    },
+  },
+  packageRenderer: {
+    flags: ['support-email', 'support-url', 'documentation-url', 'support-phone'],
+    async render({ baseUrl, outDir, flags }) {
+      const { renderHubSpotProject } = await import('./render-project.ts');
+      if (!flags['support-email'])
+        throw new RenderError("Pass --support-email <address>: HubSpot shows installers the app's support contact.");
+      const rendered = renderHubSpotProject({
+        baseUrl,
+        outDir,
+        support: {
+          email: flags['support-email'],
+          ...(flags['support-url'] ? { url: flags['support-url'] } : {}),
+          ...(flags['documentation-url'] ? { documentationUrl: flags['documentation-url'] } : {}),
+          ...(flags['support-phone'] ? { phone: flags['support-phone'] } : {}),
+        },
+      });
+      return { files: rendered.files, next: `cd ${rendered.outDir} && hs project upload` };
     },
   },
 });
