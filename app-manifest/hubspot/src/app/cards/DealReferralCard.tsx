@@ -20,7 +20,7 @@ type Evidence =
   | { via: 'claim'; id: string; by: string; at: string; approvedBy: string };
 
 /** What the deal card reads of GET /referrals for a deal (the referrals linked to it, in full). */
-export interface DealReferral {
+interface DealReferral {
   id: string;
   status: string;
   referrer: { name: string; email: string; type: string };

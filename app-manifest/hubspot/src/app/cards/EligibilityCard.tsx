@@ -21,7 +21,7 @@ import { useEffect, useState } from 'react';
 import { callReferloop } from './referloop.ts';
 
 /** GET /accounts/:companyId/eligibility: every enabled rule of the program, with the value it saw. */
-export interface Eligibility {
+interface Eligibility {
   eligible: boolean;
   summary: string;
   reasons: { rule: string; passed: boolean; detail: string }[];
@@ -29,7 +29,7 @@ export interface Eligibility {
 }
 
 /** POST /accounts/:companyId/asks, as a card gets it: the ask sent, or refused with its reasons. */
-export interface AskAnswer {
+interface AskAnswer {
   id: string | null;
   status: 'sent' | 'refused';
   champion?: { email: string | null; name: string | null } | null;

@@ -20,7 +20,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { callReferloop, type CardRecord, OBJECT_TYPE, words } from './referloop.ts';
 
 /** The verdict the API gives every submitter, in a 2xx answer for a card. */
-export interface Verdict {
+interface Verdict {
   outcome: 'accepted' | 'duplicate' | 'conflict' | 'claim_pending' | 'choose_deal' | 'ineligible' | 'invalid';
   reasons: string[];
   collidesWith?: { referralId?: string; dealId?: string; ownerName?: string; referrerName?: string; protectedUntil?: string };
@@ -218,7 +218,7 @@ export function LogReferralCard() {
  * The verdict in words: what happened and with whom it collided. A duplicate names the referrer
  * of the referral it duplicates, read from the API (the reasons name only its id).
  */
-export async function describeVerdict(verdict: Verdict, portalId: string): Promise<Shown> {
+async function describeVerdict(verdict: Verdict, portalId: string): Promise<Shown> {
   const text = verdict.reasons.join(' ');
   switch (verdict.outcome) {
     case 'accepted':

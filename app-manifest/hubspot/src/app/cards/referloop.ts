@@ -16,12 +16,12 @@ export interface CardRecord {
 /** HubSpot's object type ids of the records the cards sit on. */
 export const OBJECT_TYPE = { contact: '0-1', company: '0-2', deal: '0-3' } as const;
 
-export type Answer<T> = { ok: true; body: T } | { ok: false; message: string };
+type Answer<T> = { ok: true; body: T } | { ok: false; message: string };
 
 /**
- * A call to Referloop through `hubspot.fetch`, which signs it with the app's v3 signature; the
- * portal goes in the query or the body, which the signature covers. Every failure comes back
- * as a sentence a rep can read.
+ * A call to Referloop through `hubspot.fetch`, which signs it with the app's v3 signature: a GET
+ * with the query, or a POST when there is a body. The portal goes in the query or the body, which
+ * the signature covers. Every failure comes back as a sentence a rep can read.
  */
 export async function callReferloop<T>(
   path: string,
