@@ -7,11 +7,21 @@ import { defineConfig } from 'vitest/config';
 // :memory:, none of which starts a server, a process or an external database.
 const unitTests = ['tests/unit/**/*.test.ts', 'tests/use-cases/**/*.test.ts'];
 
-// The HubSpot cards (their own npm workspace, React 18) and their tests render with the React the
-// SDK itself loads: the root's React 19 or a second copy of React 18 would break its hooks.
-const cardsWorkspace = path.resolve(import.meta.dirname, 'app-manifest/hubspot/src/app/cards');
-const sdkEntry = createRequire(path.join(cardsWorkspace, 'package.json')).resolve('@hubspot/ui-extensions');
-const sdkReact = path.dirname(createRequire(sdkEntry).resolve('react/package.json'));
+/**
+ * The React the HubSpot SDK itself loads, which the cards (their own npm workspace, React 18) and
+ * their tests must share: the root's React 19 or a second copy of React 18 would break its hooks.
+ * Before `npm ci` has installed the workspace there is none, and the card tests fail to import the SDK.
+ */
+function sdkReact(): string | undefined {
+  const cardsWorkspace = path.resolve(import.meta.dirname, 'app-manifest/hubspot/src/app/cards');
+  try {
+    const sdkEntry = createRequire(path.join(cardsWorkspace, 'package.json')).resolve('@hubspot/ui-extensions');
+    return path.dirname(createRequire(sdkEntry).resolve('react/package.json'));
+  } catch {
+    return undefined;
+  }
+}
+const cardsReact = sdkReact();
 
 export default defineConfig({
   test: {
@@ -29,7 +39,7 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'cards', include: ['tests/cards/**/*.test.tsx'] },
-        resolve: { alias: [{ find: /^react(\/.*)?$/, replacement: `${sdkReact}$1` }] },
+        resolve: { alias: cardsReact ? [{ find: /^react(\/.*)?$/, replacement: `${cardsReact}$1` }] : [] },
       },
     ],
   },
