@@ -17,8 +17,12 @@ import { eventually, startWithSandboxHubSpot, type TestService } from '../suppor
 import { startSmtpServer, type SmtpTestServer } from '../support/smtp-server.ts';
 
 const APP = { clientId: 'cards-client', clientSecret: 'cards-secret', appId: 5151 };
-/** Long enough for a round trip through the service and the sandbox CRM on a busy machine. */
-const WAIT = { timeoutInMs: 15_000 };
+/**
+ * Long enough for a round trip through the service and the sandbox CRM on a busy machine: a read
+ * can wait behind the worker's jobs of the test before (an ask's email and timeline note).
+ */
+const WAIT = { timeoutInMs: 25_000 };
+vi.setConfig({ testTimeout: 60_000 });
 
 let sandbox: HubSpotSandbox;
 let svc: TestService;
@@ -164,6 +168,34 @@ describe('Log a referral', () => {
     const conflict = await alertOf(second);
     expect(conflict.title).toBe(`Conflict with deal ${deal.id} (owner Sam Seller)`);
     expect(conflict.text).toContain('Pia Partner');
+  });
+
+  it('offers the open deals to choose from when there are several, and claims the one the rep picks', async () => {
+    const kim = sandbox.state.create('contacts', { email: 'kim@umbrella-cards.io', firstname: 'Kim' });
+    const deals = ['Umbrella east', 'Umbrella west'].map((dealname) =>
+      sandbox.state.create('deals', { dealname, pipeline: 'default', dealstage: 'qualifiedtobuy', hubspot_owner_id: '75000001' }, [
+        { type: 'contacts', id: kim.id },
+      ]),
+    );
+    const card = renderCard(
+      <LogReferralCard />,
+      { objectTypeId: OBJECT_TYPE.contact, objectId: kim.id },
+      { recordEmail: 'kim@umbrella-cards.io' },
+    );
+    await card.waitFor(() => expect(card.find(Input, { name: 'refereeEmail' }).props.value).toBe('kim@umbrella-cards.io'), WAIT);
+    fill(card, { referrerName: 'Quinn Quest', referrerEmail: 'quinn@quest-consulting.example' });
+    card.find(Form).trigger('onSubmit');
+
+    const choose = await alertOf(card, 'Choose the deal this referral claims');
+    expect(choose.text).toMatch(/^There are 2 open deals: .*Umbrella east.*Umbrella west.*\. Name the deal this referral claims\.$/);
+    const picker = card.find(Select, { name: 'dealId' });
+    expect(picker.props.options.map((o) => o.value).sort()).toEqual(deals.map((d) => d.id).sort());
+    picker.trigger('onChange', deals[1]!.id as never);
+    card.find(Form).trigger('onSubmit');
+
+    const claim = await alertOf(card, 'Claim on this deal waiting for approval');
+    expect(claim.text).toContain('Umbrella west');
+    expect(card.maybeFind(Select, { name: 'dealId' })).toBeNull();
   });
 
   it('shows the service’s refusal in words: an address that is not one, a portal Referloop is not installed in', async () => {
