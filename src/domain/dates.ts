@@ -48,6 +48,18 @@ export function addDays(date: DateOnly, n: number): DateOnly {
   return formatDateOnly(dateOnlyMs(date) + n * MS_PER_DAY);
 }
 
+/** Calendar months later, the day kept or clamped to the month's last: 2026-01-31 + 1 month = 2026-02-28. */
+export function addMonths(date: DateOnly, n: number): DateOnly {
+  if (!Number.isInteger(n)) throw new RangeError(`months must be an integer, got ${n}`);
+  const d = new Date(dateOnlyMs(date));
+  const day = d.getUTCDate();
+  d.setUTCDate(1);
+  d.setUTCMonth(d.getUTCMonth() + n);
+  const lastDay = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate();
+  d.setUTCDate(Math.min(day, lastDay));
+  return formatDateOnly(d.getTime());
+}
+
 /** Whole days from a to b (negative when b is earlier): daysBetween('2026-01-01', '2026-01-31') === 30. */
 export function daysBetween(a: DateOnly, b: DateOnly): number {
   return Math.round((dateOnlyMs(b) - dateOnlyMs(a)) / MS_PER_DAY);

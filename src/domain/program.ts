@@ -102,10 +102,29 @@ export interface BracketRewardRule extends RuleTiers {
 }
 
 /**
- * Rules are evaluated in order and the first matching rule of each reward kind wins (fixed → fee,
- * percent or bracket → commission), so list specific tiers before general ones.
+ * A share of the referred customer's later revenue: a percentage of each renewal or expansion deal
+ * (by the installation's deal-kind rule) won on the referred company, for a period counted from the
+ * referral's first won deal: `months` after its close date (the end day included) and/or its first
+ * `renewals` renewals (an expansion pays while fewer renewals than that closed before it). New
+ * business never pays under it; renewals and expansions pay under nothing else.
  */
-export type RewardRule = FixedRewardRule | PercentRewardRule | BracketRewardRule;
+export interface RevenueShareRewardRule extends RuleTiers {
+  id: string;
+  kind: 'revenue_share';
+  description?: string;
+  referrerTypes: ReferrerType[];
+  milestone: 'closed_won';
+  /** 1500 bp = 15%, of the deal's first-year value (else amount). */
+  rateBasisPoints: number;
+  months?: number;
+  renewals?: number;
+}
+
+/**
+ * Rules are evaluated in order and the first matching rule of each reward kind wins (fixed → fee,
+ * percent or bracket → commission, revenue_share → revenue share), so list specific tiers before general ones.
+ */
+export type RewardRule = FixedRewardRule | PercentRewardRule | BracketRewardRule | RevenueShareRewardRule;
 
 /**
  * What deal-size limits compare: 'first_year_value' (the amount when no first-year value is

@@ -1,6 +1,7 @@
 import { addDays, calendarQuarter, toDateOnly, type DateOnly } from './dates.ts';
 import { conversionOn, convertMinorUnits, type Conversion, type CurrencyBook } from './exchange.ts';
 import { BASIS_POINTS_WHOLE, formatMoney, PPM_WHOLE, shareOfCents } from './money.ts';
+import { revenueSharePeriod, type RecurringDeal } from './revenue-share.ts';
 import { bracketFor, bracketLabel, feeForValue, type FeeOutcome } from './fees.ts';
 import {
   dealSizeOf,
@@ -8,12 +9,13 @@ import {
   type FixedRewardRule,
   type PercentRewardRule,
   type Program,
+  type RevenueShareRewardRule,
   type ReferrerType,
   type RewardMilestone,
   type RewardRule,
 } from './program.ts';
 
-export const REWARD_KINDS = ['milestone', 'commission', 'bonus', 'referee'] as const;
+export const REWARD_KINDS = ['milestone', 'commission', 'bonus', 'referee', 'revenue_share'] as const;
 export type RewardKind = (typeof REWARD_KINDS)[number];
 /** `needs_rate`: earned on a deal in another currency whose exchange rate is not known yet; settled when it is. */
 export const REWARD_STATUSES = ['needs_rate', 'pending', 'approved', 'payable', 'paid', 'rejected', 'reversed'] as const;
@@ -54,6 +56,8 @@ export interface RewardInput {
   referrerPaidThisYearCents: number;
   /** The installation's company currency and the CRM's exchange rates, for deals in another currency than the program's. */
   currencies?: CurrencyBook | null;
+  /** The won deal is a renewal or expansion of the referred customer: only revenue-share rules pay it. */
+  recurring?: RecurringDeal | null;
 }
 
 export interface RewardDecision {
@@ -156,7 +160,8 @@ function plan(input: RewardInput, mode: 'new' | 'recompute'): RewardPlan {
   } else {
     candidates.push(...referrerCandidates(input, base, notes));
     const referee = program.refereeReward;
-    if (referee && referee.milestone === milestone) {
+    // The referee's reward welcomes a new customer: a renewal is not one.
+    if (referee && referee.milestone === milestone && !(won && input.recurring)) {
       candidates.push({
         base: base('referee'),
         kind: 'referee',
@@ -171,8 +176,8 @@ function plan(input: RewardInput, mode: 'new' | 'recompute'): RewardPlan {
   const decisions: RewardDecision[] = [];
   const reverse: RewardPlan['reverse'] = [];
   const counts = (kinds: readonly RewardKind[]) => (r: ExistingReward) => kinds.includes(r.kind) && isLive(r);
-  const perReferralKinds: readonly RewardKind[] = ['milestone', 'commission'];
-  const perYearKinds: readonly RewardKind[] = ['milestone', 'commission', 'bonus'];
+  const perReferralKinds: readonly RewardKind[] = ['milestone', 'commission', 'revenue_share'];
+  const perYearKinds: readonly RewardKind[] = ['milestone', 'commission', 'bonus', 'revenue_share'];
   let usedReferral = input.existing.filter(counts(perReferralKinds)).reduce((s, r) => s + r.netCents, 0);
   let usedYear = input.referrerPaidThisYearCents;
   const produced = new Set<string>();
@@ -295,6 +300,12 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
   const applies = (rule: RewardRule): boolean => appliesIgnoringSize(rule) && tiersMatch(rule, referral.referrerTier ?? null, dealSize);
   const shareNote = won && sharePpm < PPM_WHOLE ? [`${(sharePpm / 10_000).toFixed(2)}% share of the deal's credit`] : [];
   const applyShare = (cents: number): number => (won ? shareOfCents(cents, sharePpm) : cents);
+  if (won && input.recurring) {
+    const rule = program.rewardRules.find(
+      (r): r is RevenueShareRewardRule => r.kind === 'revenue_share' && (basis.kind === 'needs_rate' ? appliesIgnoringSize(r) : applies(r)),
+    );
+    return revenueShareCandidates(input, input.recurring, rule, { basis, conversion, base, notes, shareNote, applyShare, dealSize });
+  }
   const candidates: Candidate[] = [];
 
   const sized = (rule: RewardRule): boolean => rule.minDealCents !== undefined || rule.maxDealCents !== undefined;
@@ -384,6 +395,78 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
     }
   }
   return candidates;
+}
+
+/**
+ * A renewal or expansion earns the first matching revenue-share rule's percentage of its value, if
+ * it closed inside the rule's period, and nothing else: its reasons say which deal the period runs
+ * from, so the reward ties back to the original referral.
+ */
+function revenueShareCandidates(
+  input: RewardInput,
+  recurring: RecurringDeal,
+  rule: RevenueShareRewardRule | undefined,
+  the: {
+    basis: DealBasis;
+    conversion: RewardConversion | null;
+    base: (kind: RewardKind) => string;
+    notes: string[];
+    shareNote: string[];
+    applyShare: (cents: number) => number;
+    dealSize: number | null;
+  },
+): Candidate[] {
+  const { program, referral, deal } = input;
+  const { basis, notes } = the;
+  const kindWords = `the deal is ${recurring.kind === 'renewal' ? 'a renewal' : 'an expansion'} (${recurring.kindReason}), so it earns only revenue-share rules, never a second new-business reward`;
+  if (!rule || !deal) {
+    notes.push(kindWords, `no revenue-share rule pays ${referral.referrerType} referrers`);
+    return [];
+  }
+  const period = revenueSharePeriod(rule, { id: deal.id, closeDate: deal.closeDate ?? input.today }, recurring);
+  if (!period.inPeriod) {
+    notes.push(kindWords, ...period.reasons, `so rule ${ruleLabel(rule)} pays nothing for it`);
+    return [];
+  }
+  const candidate = { base: the.base('revenue_share'), kind: 'revenue_share' as const, beneficiary: 'referrer' as const, ruleId: rule.id };
+  if (basis.kind === 'needs_rate') {
+    return [
+      {
+        ...candidate,
+        cents: 0,
+        reasons: [kindWords, `a revenue share of the deal's ${basis.dealMoney} (rule ${ruleLabel(rule)})`, ...period.reasons],
+        needsRate: basis.reason,
+        conversion: the.conversion,
+      },
+    ];
+  }
+  if (basis.kind !== 'ok' || basis.sourceCents === null || basis.firstYearValueCents === null) {
+    notes.push(kindWords, `rule ${rule.id}: the deal has neither a first-year value nor an amount, so no revenue share`);
+    return [];
+  }
+  const percentOf = (rateBasisPoints: number): number =>
+    convertMinorUnits(basis.sourceCents!, basis.conversion, { numerator: BigInt(rateBasisPoints), denominator: BigInt(BASIS_POINTS_WHOLE) });
+  const fee = feeForValue(
+    { kind: 'percent', rateBasisPoints: rule.rateBasisPoints },
+    { cents: basis.firstYearValueCents, label: basis.label, percentOf },
+    program.currency,
+  );
+  const money = (cents: number): string => formatMoney(cents, program.currency);
+  return [
+    {
+      ...candidate,
+      cents: the.applyShare(fee.cents),
+      conversion: the.conversion,
+      reasons: [
+        `${fee.reasons[0]} revenue share (rule ${ruleLabel(rule)})`,
+        kindWords,
+        ...period.reasons,
+        ...basis.conversionReasons,
+        ...tierNote(rule, the.dealSize, money),
+        ...the.shareNote,
+      ],
+    },
+  ];
 }
 
 /** What finance keeps of a conversion: only for deals in another currency than the program's. */

@@ -106,6 +106,25 @@ const bracketRuleSchema = z
   })
   .refine(tiersInOrder, tierOrder);
 
+const revenueShareRuleSchema = z
+  .strictObject({
+    id: text,
+    kind: z.literal('revenue_share'),
+    description: z.string().optional(),
+    referrerTypes,
+    milestone: z.literal('closed_won', { error: 'a revenue share is paid on closed_won renewals and expansions only' }),
+    rateBasisPoints,
+    months: z.int({ error: 'must be a whole number of months' }).min(1, { error: 'must be at least 1 month' }).max(120).optional(),
+    renewals: z.int({ error: 'must be a whole number of renewals' }).min(1, { error: 'must be at least 1 renewal' }).max(100).optional(),
+    ...tiers,
+  })
+  .refine(tiersInOrder, tierOrder)
+  // Without a period the share would run for ever.
+  .refine((rule) => rule.months !== undefined || rule.renewals !== undefined, {
+    error: 'give months and/or renewals: the period the revenue share runs for',
+    path: ['months'],
+  });
+
 const promotionRuleSchema = z.strictObject({
   id: text,
   description: z.string().optional(),
@@ -182,8 +201,8 @@ export const programSchema = z
       .default(defaultClaimsPolicy),
     rewardRules: z
       .array(
-        z.discriminatedUnion('kind', [fixedRuleSchema, percentRuleSchema, bracketRuleSchema], {
-          error: "kind must be 'fixed', 'percent' or 'bracket'",
+        z.discriminatedUnion('kind', [fixedRuleSchema, percentRuleSchema, bracketRuleSchema, revenueShareRuleSchema], {
+          error: "kind must be 'fixed', 'percent', 'bracket' or 'revenue_share'",
         }),
       )
       .refine(uniqueIds, { error: 'reward rule ids must be unique' }),
