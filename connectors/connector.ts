@@ -273,6 +273,11 @@ export interface CrmDeal {
    * installation's mapping turns them into rep, partner, referral or marketing.
    */
   sources: DealSourceField[];
+  /**
+   * The CRM's deal type as read (HubSpot `dealtype`, Salesforce `Opportunity.Type`); with the
+   * pipeline, the installation's rule reads new business, renewal or expansion from it.
+   */
+  dealType: string | null;
   contactIds: string[];
   companyIds: string[];
   modifiedAt: string;

@@ -106,6 +106,7 @@ export interface NewDeal {
   closeDate?: string | null;
   ownerId?: string | null;
   sources?: CrmDeal['sources'];
+  dealType?: string | null;
   contactIds?: string[];
   companyIds?: string[];
 }
@@ -303,6 +304,7 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
       createdAt: at,
       ownerId: input.ownerId ?? null,
       sources: [...(input.sources ?? [])],
+      dealType: input.dealType ?? null,
       contactIds: [...(input.contactIds ?? [])],
       companyIds: [...(input.companyIds ?? [])],
       modifiedAt: at,

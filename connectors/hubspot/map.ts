@@ -76,6 +76,8 @@ export const COMPANY_PROPERTIES = ['name', 'domain', 'hubspot_owner_id', 'hs_las
  * referring website, OFFLINE covers imports and records typed in), read as a deal source field.
  */
 export const DEAL_SOURCE_PROPERTY = 'hs_analytics_source';
+/** HubSpot's default deal property: newbusiness or existingbusiness. */
+export const DEAL_TYPE_PROPERTY = 'dealtype';
 export const DEAL_PROPERTIES = [
   'dealname',
   'pipeline',
@@ -92,6 +94,7 @@ export const DEAL_PROPERTIES = [
   'hs_is_closed_won',
   RL.referralId,
   DEAL_SOURCE_PROPERTY,
+  DEAL_TYPE_PROPERTY,
 ];
 
 const prop = (object: HsObject, name: string): string | null => {
@@ -263,6 +266,7 @@ export function toDeal(deal: HsObject, ctx: DealContext): CrmDeal {
       const value = prop(deal, field);
       return value ? [{ field, value }] : [];
     }),
+    dealType: prop(deal, DEAL_TYPE_PROPERTY),
     contactIds: ctx.contactIds,
     companyIds: ctx.companyIds,
     modifiedAt: prop(deal, 'hs_lastmodifieddate') ?? deal.updatedAt ?? new Date(0).toISOString(),

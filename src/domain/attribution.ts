@@ -2,6 +2,7 @@ import { compareText } from './compare.ts';
 import { instantMs, MS_PER_DAY, type IsoInstant } from './dates.ts';
 import { formatMoney, PPM_WHOLE, shareOfCents } from './money.ts';
 import { domainFromWebsite, isFreeMailDomain } from './normalize.ts';
+import type { DealKind } from './deal-kind.ts';
 import type { DealSource } from './deal-source.ts';
 import type { ChannelConflictPolicy, Program, ReferrerType } from './program.ts';
 import type { ReferralStatus } from './referral-lifecycle.ts';
@@ -21,6 +22,8 @@ export interface AttributionDeal {
   sourcedBy?: DealSource;
   /** How the installation read the CRM's source fields, for the decision's reasons. */
   sourceReason?: string;
+  /** New business, renewal or expansion by the installation's rule; absent: new business. */
+  kind?: DealKind;
 }
 
 /** A claim an approver accepted: it credits the deal although it was made after the deal was created. */
@@ -95,6 +98,8 @@ export function equalSharesPpm(n: number): number[] {
  * referral must predate the deal's creation (a claim need not: an approver vouched for it), and
  * the deal must be created within the window after the referral. Each referral is judged by the
  * program version it is locked to; the split follows the version of the earliest credited one.
+ * A renewal or expansion belongs to the customer a referral brought in: only a closed-won referral
+ * is credited, and the attribution window does not apply (revenue-share periods judge it instead).
  */
 export function attributeDeal(input: AttributionInput): AttributionDecision {
   const { deal } = input;
@@ -106,6 +111,7 @@ export function attributeDeal(input: AttributionInput): AttributionDecision {
     versions.size > 1 && c.program ? [`judged by program version ${c.program.version}, the one the referral is locked to`] : [];
   const channelConflict = (c: AttributionCandidate): ChannelConflictPolicy | null =>
     deal.sourcedBy === 'rep' && CHANNEL_TYPES.includes(c.referrerType) ? rulesOf(c).channelConflict : null;
+  const recurring = deal.kind === 'renewal' ? 'a renewal' : deal.kind === 'expansion' ? 'an expansion' : null;
   const notAttributed: AttributionDecision['notAttributed'] = [];
   const eligible: { candidate: AttributionCandidate; evidence: Evidence[] }[] = [];
 
@@ -118,12 +124,16 @@ export function attributeDeal(input: AttributionInput): AttributionDecision {
     const day = c.submittedAt.slice(0, 10);
     const dealDay = deal.createdAt.slice(0, 10);
     if (NOT_ATTRIBUTABLE.includes(c.status)) skip(`the referral is ${c.status.replace(/_/g, ' ')}`);
-    else if (evidence.length === 0) skip(`none of the deal's contacts, companies or domain match the referral`);
+    else if (recurring && c.status !== 'closed_won') {
+      skip(
+        `the deal is ${recurring}, and the referral is ${c.status.replace(/_/g, ' ')}: only a referral whose first deal was won earns on its renewals`,
+      );
+    } else if (evidence.length === 0) skip(`none of the deal's contacts, companies or domain match the referral`);
     // CRMs keep creation times to the second (Salesforce's CreatedDate); within that second, the
     // referral is taken to come first.
     else if (!claim && wholeSeconds(submitted) > wholeSeconds(dealCreated)) {
       skip(`the referral was submitted on ${day}, after the deal was created on ${dealDay}, and no claim on the deal was approved`);
-    } else if (!claim && dealCreated - submitted > windowDays * MS_PER_DAY) {
+    } else if (!claim && !recurring && dealCreated - submitted > windowDays * MS_PER_DAY) {
       skip(`the deal was created on ${dealDay}, more than ${windowDays} days after the referral on ${day}`);
     } else if (channelConflict(c) === 'rep_sourced_blocks_partner') {
       skip(`the deal is rep-sourced and the channel-conflict policy rep_sourced_blocks_partner gives ${c.referrerType}s no credit on it`);
@@ -174,6 +184,7 @@ export function attributeDeal(input: AttributionInput): AttributionDecision {
         `(${modelLabel}, ${windowDays}-day window${leader?.program && versions.size > 1 ? `, program version ${leader.program.version} of the earliest credited referral` : ''})`
       : `no referral earns credit for deal ${deal.id}`,
   ];
+  if (recurring) reasons.push(`the deal is ${recurring} of a referred customer: no attribution window applies`);
   if (deal.sourcedBy === 'rep')
     reasons.push(`the CRM records the deal as rep-sourced${deal.sourceReason ? ` (${deal.sourceReason})` : ''}`);
   if (!deal.isWon) reasons.push('the deal is not closed won yet, so this attribution is provisional');

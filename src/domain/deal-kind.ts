@@ -54,7 +54,8 @@ export function classifyDealKind(deal: { pipelineId: string; dealType: string | 
   const type = deal.dealType?.trim() ?? '';
   if (type === '') return { kind: 'new_business', reason: 'the CRM records no deal type, so the deal is new business' };
   const key = Object.keys(mapping.typeValues).find((k) => k.toLowerCase() === type.toLowerCase());
-  if (!key) return { kind: 'new_business', reason: `the deal type "${type}" is not one the installation maps, so the deal is new business` };
+  if (!key)
+    return { kind: 'new_business', reason: `the deal type "${type}" is not one the installation maps, so the deal is new business` };
   const kind = mapping.typeValues[key]!;
   return { kind, reason: `the deal type "${type}" is ${kind.replace('_', ' ')} by the installation's rule` };
 }

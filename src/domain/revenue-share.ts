@@ -49,7 +49,8 @@ export function revenueSharePeriod(
   if (rule.renewals !== undefined) {
     const counted = recurring.renewalsBefore;
     const within = counted < rule.renewals;
-    const which = recurring.kind === 'renewal' ? `renewal ${counted + 1}` : `an expansion after ${counted} renewal${counted === 1 ? '' : 's'}`;
+    const which =
+      recurring.kind === 'renewal' ? `renewal ${counted + 1}` : `an expansion after ${counted} renewal${counted === 1 ? '' : 's'}`;
     const limit = `the first ${rule.renewals} renewal${rule.renewals === 1 ? '' : 's'} ${start}`;
     reasons.push(within ? `${which}, within rule ${rule.id}'s ${limit}` : `${which}, past rule ${rule.id}'s ${limit}`);
     if (!within) return { inPeriod: false, reasons };

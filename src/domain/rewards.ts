@@ -445,7 +445,10 @@ function revenueShareCandidates(
     return [];
   }
   const percentOf = (rateBasisPoints: number): number =>
-    convertMinorUnits(basis.sourceCents!, basis.conversion, { numerator: BigInt(rateBasisPoints), denominator: BigInt(BASIS_POINTS_WHOLE) });
+    convertMinorUnits(basis.sourceCents!, basis.conversion, {
+      numerator: BigInt(rateBasisPoints),
+      denominator: BigInt(BASIS_POINTS_WHOLE),
+    });
   const fee = feeForValue(
     { kind: 'percent', rateBasisPoints: rule.rateBasisPoints },
     { cents: basis.firstYearValueCents, label: basis.label, percentOf },

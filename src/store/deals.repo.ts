@@ -1,5 +1,6 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
 import type { CrmDeal } from '../../connectors/connector.ts';
+import type { DealKind } from '../domain/deal-kind.ts';
 import type { DealSource } from '../domain/deal-source.ts';
 import type { Db } from './db.ts';
 import { placeholder } from './placeholder.ts';
@@ -27,6 +28,8 @@ export function dealsRepo(db: Db) {
     crmCreatedAt: sql.placeholder('crmCreatedAt'),
     ownerId: sql.placeholder('ownerId'),
     sourcedBy: sql.placeholder('sourcedBy'),
+    dealType: sql.placeholder('dealType'),
+    dealKind: sql.placeholder('dealKind'),
     contactIds: sql.placeholder('contactIds'),
     companyIds: sql.placeholder('companyIds'),
     deleted: sql.placeholder('deleted'),
@@ -51,7 +54,13 @@ export function dealsRepo(db: Db) {
     `SELECT DISTINCT r.id AS referralId, d.close_date AS closeDate FROM referrals r
        JOIN attributions a ON a.referral_id = r.id AND a.status = 'active'
        JOIN deals d ON d.installation_id = a.installation_id AND d.deal_id = a.deal_id
-      WHERE r.referrer_id = ? AND r.status = 'closed_won' AND d.close_date IS NOT NULL`,
+      WHERE r.referrer_id = ? AND r.status = 'closed_won' AND d.close_date IS NOT NULL AND d.deal_kind = 'new_business'`,
+  );
+  const wonForReferral = db.$client.prepare<[string], { dealId: string; dealKind: DealKind; closeDate: string }>(
+    `SELECT DISTINCT d.deal_id AS dealId, d.deal_kind AS dealKind, d.close_date AS closeDate FROM attributions a
+       JOIN deals d ON d.installation_id = a.installation_id AND d.deal_id = a.deal_id
+      WHERE a.referral_id = ? AND a.status = 'active' AND d.is_won = 1 AND d.deleted = 0 AND d.close_date IS NOT NULL
+      ORDER BY d.close_date, d.deal_id`,
   );
 
   return {
@@ -59,8 +68,11 @@ export function dealsRepo(db: Db) {
       return byId.get({ installationId, dealId });
     },
 
-    /** Mirror the CRM's current state of a deal, with who sourced it as the installation's mapping reads its source fields. */
-    save(installationId: string, deal: CrmDeal, sourcedBy: DealSource, now: Date): void {
+    /**
+     * Mirror the CRM's current state of a deal, with who sourced it and its kind (new business,
+     * renewal, expansion) as the installation's mappings read its fields.
+     */
+    save(installationId: string, deal: CrmDeal, sourcedBy: DealSource, dealKind: DealKind, now: Date): void {
       const values = {
         name: deal.name,
         pipelineId: deal.pipelineId,
@@ -74,6 +86,8 @@ export function dealsRepo(db: Db) {
         crmCreatedAt: deal.createdAt,
         ownerId: deal.ownerId,
         sourcedBy,
+        dealType: deal.dealType,
+        dealKind,
         contactIds: deal.contactIds,
         companyIds: deal.companyIds,
         deleted: false,
@@ -90,6 +104,11 @@ export function dealsRepo(db: Db) {
     /** Close dates of the deals credited to a referrer's closed-won referrals (milestone bonuses). */
     closedWonCloseDates(referrerId: string): { referralId: string; closeDate: string }[] {
       return closedWonDates.all(referrerId);
+    },
+
+    /** Won deals credited to a referral, by close date: its first new-business deal and its renewals (revenue share). */
+    wonForReferral(referralId: string): { dealId: string; dealKind: DealKind; closeDate: string }[] {
+      return wonForReferral.all(referralId);
     },
 
     markDeleted(installationId: string, dealId: string, now: Date): void {

@@ -5,6 +5,7 @@ import type { CrmKind } from '../../connectors/registry.ts';
 import type { Cipher } from './crypto.ts';
 import type { Db } from './db.ts';
 import { installations } from './schema.ts';
+import type { DealKindMapping } from '../domain/deal-kind.ts';
 import type { DealSourceMapping } from '../domain/deal-source.ts';
 import { mappedFieldNames, type EligibilityFieldMapping } from '../domain/eligibility-fields.ts';
 
@@ -21,6 +22,8 @@ export interface InstallationSettings {
   provisioning?: { created: string[]; existing: string[]; missing: string[]; at: string };
   /** How this installation reads who sourced a deal; absent: the CRM's defaults (domain deal-source.ts). */
   dealSources?: DealSourceMapping;
+  /** How this installation tells renewals and expansions from new business; absent: the CRM's defaults (domain deal-kind.ts). */
+  dealKinds?: DealKindMapping;
   /** The account fields eligibility reads (domain eligibility-fields.ts); detected at install, changed through the API. */
   eligibilityFields?: EligibilityFieldMapping;
 }

@@ -11,6 +11,7 @@ import { crmKinds } from '../../connectors/registry.ts';
 import { REWARD_MILESTONES } from '../domain/program.ts';
 import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
 import { ASK_TRIGGERS } from '../domain/referral-ask.ts';
+import { DEAL_KINDS } from '../domain/deal-kind.ts';
 import { CONSOLE_ROLES } from '../domain/console-roles.ts';
 import { PAYOUT_RUN_STATUSES } from '../domain/payouts.ts';
 import { REWARD_ENTRY_KINDS, REWARD_KINDS, REWARD_STATUSES, type RewardConversion } from '../domain/rewards.ts';
@@ -279,6 +280,10 @@ export const deals = sqliteTable(
     crmCreatedAt: text('crm_created_at').notNull(),
     ownerId: text('owner_id'),
     sourcedBy: text('sourced_by').notNull(),
+    /** The CRM's deal type as read (HubSpot dealtype, Salesforce Opportunity.Type). */
+    dealType: text('deal_type'),
+    /** New business, renewal or expansion, by the installation's rule when the deal was applied. */
+    dealKind: text('deal_kind', { enum: DEAL_KINDS }).notNull().default('new_business'),
     contactIds: text('contact_ids', { mode: 'json' }).$type<string[]>().notNull(),
     companyIds: text('company_ids', { mode: 'json' }).$type<string[]>().notNull(),
     deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),

@@ -1,6 +1,7 @@
 import { calendarQuarter, toDateOnly } from '../domain/dates.ts';
 import type { CurrencyBook } from '../domain/exchange.ts';
 import type { Program } from '../domain/program.ts';
+import type { RecurringDeal } from '../domain/revenue-share.ts';
 import { clawbackDecision, recomputeRewards, type ExistingReward, type RewardInput } from '../domain/rewards.ts';
 import type { ReferralRow, ReferrerRow } from '../store/referrals.repo.ts';
 import type { RewardWithNet } from '../store/rewards.repo.ts';
@@ -39,6 +40,8 @@ export function settleMilestone(
     now: Date;
     /** The CRM's company currency and rates; null when they could not be read (other currencies then wait). */
     currencies?: CurrencyBook | null;
+    /** The won deal is a renewal or expansion of the referred customer (revenue share only). */
+    recurring?: RecurringDeal | null;
   },
 ): void {
   const { store } = ctx;
@@ -65,6 +68,7 @@ export function settleMilestone(
       .filter((r) => r.beneficiary === 'referrer' && r.createdAt.slice(0, 4) === today.slice(0, 4))
       .reduce((sum, r) => sum + r.netCents, 0),
     currencies: args.currencies ?? null,
+    recurring: args.recurring ?? null,
   });
 
   recordRewardPlan(ctx, args.referral, args.milestone, args.deal?.id ?? null, plan);

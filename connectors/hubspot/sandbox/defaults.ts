@@ -95,6 +95,7 @@ const SPECS: Record<ObjectName, Spec[]> = {
     ['hs_num_of_associated_line_items', 'number', { calculated: true }],
     // Original traffic source: calculated by HubSpot's analytics; writable here, where there are no visits.
     ['hs_analytics_source', 'enumeration', { calculated: true }],
+    ['dealtype', 'enumeration', { options: ['newbusiness', 'existingbusiness'] }],
     ['deal_currency_code', 'string'],
     ['hubspot_owner_id', 'string'],
     ['createdate', 'datetime', { readOnly: true }],

@@ -222,7 +222,14 @@ export function buildSchema(options: { namespace: string; multiCurrency: boolean
         system('IsWon', 'boolean'),
         system('ForecastCategoryName', 'picklist'),
         field('LeadSource', 'picklist'),
-        field('Type', 'picklist'),
+        field('Type', 'picklist', {
+          picklistValues: [
+            'Existing Customer - Upgrade',
+            'Existing Customer - Replacement',
+            'Existing Customer - Downgrade',
+            'New Customer',
+          ],
+        }),
         field(n.opportunity.referralId, 'string', { length: 80 }),
         field(n.opportunity.referrerName, 'string'),
         field(n.opportunity.attributedAmount, 'currency'),

@@ -1,6 +1,7 @@
 import { CrmError, type CrmClient, type CrmDeal, type CrmWrite } from '../../../connectors/connector.ts';
 import { attributeDeal, attributedValueCents, isStaleDealRead, reversalDecision, type Attribution } from '../../domain/attribution.ts';
 import type { CurrencyBook } from '../../domain/exchange.ts';
+import type { RecurringDeal } from '../../domain/revenue-share.ts';
 import { lifecycleStepForStage, type StageLabels, type StageMapping, stageLabelOf } from '../../domain/referral-lifecycle.ts';
 import type { UseCaseContext } from '../../ports/context.ts';
 import type { InstallationRow } from '../../store/installations.repo.ts';
@@ -8,7 +9,15 @@ import type { ReferralRow } from '../../store/referrals.repo.ts';
 import { promoteAfterClose } from '../promote-referrer.ts';
 import { clawback, settleMilestone } from '../reward-ledger.ts';
 import { linkPerson } from './apply-people.ts';
-import { attributionCandidates, dealCompanyDomains, dealSource, recordReferralDecisions, referralsAtDomain } from './attribution-facts.ts';
+import {
+  attributionCandidates,
+  dealCompanyDomains,
+  dealKind,
+  dealSource,
+  recordReferralDecisions,
+  recurringFacts,
+  referralsAtDomain,
+} from './attribution-facts.ts';
 import { moveReferral } from './move-referral.ts';
 import { readOnce, type ReadOnce } from './read-once.ts';
 import { BATCH, chunks, type RecordGuard } from './record-batches.ts';
@@ -118,10 +127,11 @@ function applyDeal(
   return store.transaction(() => {
     const known = readOnce(ctx);
     const source = dealSource(ctx, installation, deal);
-    store.deals.save(installation.id, deal, source.source, now);
+    const kind = dealKind(ctx, installation, deal);
+    store.deals.save(installation.id, deal, source.source, kind.kind, now);
     const decision = attributeDeal({
       program,
-      deal: { ...deal, companyDomain, sourcedBy: source.source, sourceReason: source.reason },
+      deal: { ...deal, companyDomain, sourcedBy: source.source, sourceReason: source.reason, kind: kind.kind },
       candidates: attributionCandidates(ctx, known, referrals),
     });
     store.audit.decide({
@@ -147,6 +157,15 @@ function applyDeal(
     for (const attribution of decision.attributed) {
       const referral = store.referrals.get(attribution.referralId)!;
       store.referrals.link(installation.id, referral.id, 'deal', deal.id);
+      if (kind.kind !== 'new_business') {
+        // A renewal or expansion leaves the referral where its first won deal put it.
+        if (deal.isWon) {
+          recordAttribution(ctx, installation, deal, attribution, program.attribution.model, now);
+          if (attribution.role === 'sourced') creditedReferral ??= referral;
+          settleRecurring(ctx, known, referral, deal, attribution.sharePpm, recurringFacts(ctx, referral.id, deal, kind), now, currencies);
+        }
+        continue;
+      }
       const moved = moveReferral(ctx, {
         referral,
         to: step.step,
@@ -314,6 +333,37 @@ function settleReferral(
       currencies,
     });
   }
+}
+
+/** A won renewal or expansion: its revenue share, if a rule and its period say so, and nothing else. */
+function settleRecurring(
+  ctx: UseCaseContext,
+  known: ReadOnce,
+  referral: ReferralRow,
+  deal: CrmDeal,
+  sharePpm: number,
+  recurring: RecurringDeal | null,
+  now: Date,
+  currencies: CurrencyBook | null,
+): void {
+  settleMilestone(ctx, {
+    referral,
+    referrer: known.referrer(referral.referrerId),
+    program: known.lockedProgram(referral),
+    milestone: 'closed_won',
+    deal: {
+      id: deal.id,
+      firstYearValueCents: deal.firstYearValueCents,
+      amountCents: deal.amountCents,
+      currency: deal.currency,
+      closeDate: deal.closeDate,
+    },
+    sharePpm,
+    actor: `crm:deal:${deal.id}`,
+    now,
+    currencies,
+    recurring,
+  });
 }
 
 function installationStageMapping(ctx: UseCaseContext, installation: InstallationRow): StageMapping {

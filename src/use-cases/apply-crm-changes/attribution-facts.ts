@@ -1,5 +1,7 @@
 import type { CrmClient, CrmDeal } from '../../../connectors/connector.ts';
 import type { AttributionCandidate, AttributionDecision } from '../../domain/attribution.ts';
+import { classifyDealKind, defaultDealKindMapping, type DealKindDecision } from '../../domain/deal-kind.ts';
+import type { RecurringDeal } from '../../domain/revenue-share.ts';
 import { classifyDealSource, defaultDealSourceMapping, type DealSourceDecision } from '../../domain/deal-source.ts';
 import { domainFromWebsite, isFreeMailDomain } from '../../domain/normalize.ts';
 import type { Program, ReferrerType } from '../../domain/program.ts';
@@ -31,6 +33,32 @@ export async function dealCompanyDomains(client: CrmClient, deals: readonly CrmD
 export function dealSource(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): DealSourceDecision {
   const own = ctx.store.installations.settings(ctx.store.installations.get(installation.id) ?? installation).dealSources;
   return classifyDealSource(deal.sources, own ?? defaultDealSourceMapping(installation.crm));
+}
+
+/** New business, renewal or expansion, as the installation's rule (else its CRM's defaults) reads the deal's pipeline and type. */
+export function dealKind(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): DealKindDecision {
+  const own = ctx.store.installations.settings(ctx.store.installations.get(installation.id) ?? installation).dealKinds;
+  return classifyDealKind(deal, own ?? defaultDealKindMapping(installation.crm));
+}
+
+/**
+ * What a won renewal or expansion's revenue share depends on: the referral's first won
+ * new-business deal (the period starts at its close) and the renewals it won before this deal.
+ */
+export function recurringFacts(ctx: UseCaseContext, referralId: string, deal: CrmDeal, kind: DealKindDecision): RecurringDeal | null {
+  if (kind.kind === 'new_business') return null;
+  const won = ctx.store.deals.wonForReferral(referralId).filter((d) => d.dealId !== deal.id);
+  const first = won.find((d) => d.dealKind === 'new_business');
+  const closeDate = deal.closeDate ?? '9999-12-31';
+  return {
+    kind: kind.kind,
+    kindReason: kind.reason,
+    firstWon: first ? { dealId: first.dealId, closeDate: first.closeDate } : null,
+    // Same close date: the deal with the smaller id counts first, so two renewals a day apart never both claim the last slot.
+    renewalsBefore: won.filter(
+      (d) => d.dealKind === 'renewal' && (d.closeDate < closeDate || (d.closeDate === closeDate && d.dealId < deal.id)),
+    ).length,
+  };
 }
 
 /** Referrals of people at the deal's company domain, linked or not (a free-mail domain names no company). */

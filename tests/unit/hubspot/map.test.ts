@@ -120,6 +120,14 @@ describe('deal sources', () => {
   });
 });
 
+describe('deal type', () => {
+  it('reads the dealtype property as the deal type, none when empty', () => {
+    expect(mapDeal({ dealtype: 'existingbusiness' }).dealType).toBe('existingbusiness');
+    expect(mapDeal({ dealtype: '' }).dealType).toBeNull();
+    expect(mapDeal({}).dealType).toBeNull();
+  });
+});
+
 describe('money: HubSpot number strings ↔ integer minor units', () => {
   it.each([
     ['24000', 2_400_000],

@@ -41,6 +41,11 @@ describe('Salesforce deal mapping', () => {
     });
   });
 
+  it('reads Opportunity.Type as the deal type', () => {
+    expect(toDeal({ ...opportunity, Type: 'Existing Customer - Upgrade' }, single, settings).dealType).toBe('Existing Customer - Upgrade');
+    expect(toDeal({ ...opportunity, Type: null }, single, settings).dealType).toBeNull();
+  });
+
   it('keeps amounts in minor units of the org currency, first-year value = amount by default', () => {
     expect(toDeal(opportunity, single, settings)).toMatchObject({
       amountCents: 4_800_000,
