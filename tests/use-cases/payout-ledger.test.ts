@@ -9,20 +9,28 @@ const MINUTE = 60_000;
 /** A partner earns 10% of the deal: $500 is approved at once, $2,000 waits for approval (threshold $1,000). */
 const DEAL_AMOUNTS = [500_000, 2_000_000] as const;
 
+/** Each step acts on the referred company's first deal or on its renewal (revenue share, 15%). */
+type DealName = 'first' | 'renewal';
 type Step =
-  | { kind: 'win' }
-  | { kind: 'reopen' }
-  | { kind: 'resize'; amountCents: number }
+  | { kind: 'win'; deal: DealName }
+  | { kind: 'reopen'; deal: DealName }
+  | { kind: 'resize'; deal: DealName; amountCents: number }
   | { kind: 'approve' }
   | { kind: 'reject' }
   | { kind: 'pay-reward' }
   | { kind: 'open-run' }
   | { kind: 'pay-run' };
 
+const dealName = fc.constantFrom<DealName>('first', 'renewal');
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { arbitrary: fc.constant({ kind: 'win' as const }), weight: 3 },
-  { arbitrary: fc.constant({ kind: 'reopen' as const }), weight: 2 },
-  { arbitrary: fc.constantFrom(...DEAL_AMOUNTS).map((amountCents) => ({ kind: 'resize' as const, amountCents })), weight: 1 },
+  { arbitrary: dealName.map((deal) => ({ kind: 'win' as const, deal })), weight: 3 },
+  { arbitrary: dealName.map((deal) => ({ kind: 'reopen' as const, deal })), weight: 2 },
+  {
+    arbitrary: fc
+      .tuple(dealName, fc.constantFrom(...DEAL_AMOUNTS))
+      .map(([deal, amountCents]) => ({ kind: 'resize' as const, deal, amountCents })),
+    weight: 1,
+  },
   { arbitrary: fc.constant({ kind: 'approve' as const }), weight: 2 },
   { arbitrary: fc.constant({ kind: 'reject' as const }), weight: 1 },
   { arbitrary: fc.constant({ kind: 'pay-reward' as const }), weight: 2 },
@@ -31,7 +39,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 /**
- * Random sequences of win, reopen, resize, approve, reject and pay (one by one or by payout run)
+ * Random sequences of win, reopen, resize (of the first deal or of a renewal paying a revenue share), approve, reject and pay (one by one or by payout run)
  * on one partner's referral. The money handed over is counted here, apart from the app; after
  * every step the ledger must balance: the sum of the referrer's ledger entries equals what was paid
  * out plus what is owed (rewards not yet paid, less what the referrer owes back).
@@ -50,22 +58,65 @@ describe('the reward ledger balances per payee through clawbacks and payout runs
       { numRuns: 100 },
     );
   });
+
+  it('the renewal in the sequences pays its revenue share, and only that', async () => {
+    const world = await createWorld();
+    try {
+      await runSteps(world, [
+        { kind: 'win', deal: 'first' },
+        { kind: 'win', deal: 'renewal' },
+      ]);
+      const earned = world.db.prepare('SELECT kind, amount_cents AS cents FROM rewards ORDER BY created_at, kind').all();
+      // 10% of $5,000 on the first deal, 15% of $5,000 on the renewal.
+      expect(earned).toEqual([
+        { kind: 'commission', cents: 50_000 },
+        { kind: 'revenue_share', cents: 75_000 },
+      ]);
+    } finally {
+      world.close();
+    }
+  });
 });
 
 async function runSteps(world: World, steps: Step[]): Promise<void> {
+  // Renewals are told by the deal type; the referral is locked to a program with a revenue share.
+  world.store.installations.updateSettings(
+    world.installation.id,
+    { dealKinds: { pipelines: {}, typeValues: { existingbusiness: 'renewal' } } },
+    world.ctx.now(),
+  );
+  world.store.programs.addVersion(
+    world.store.programs.defaultProgram(world.installation.id)!,
+    {
+      ...world.store.programs.currentDefault(world.installation.id)!.program,
+      rewardRules: [
+        ...world.store.programs.currentDefault(world.installation.id)!.program.rewardRules,
+        { id: 'share', kind: 'revenue_share', referrerTypes: ['partner'], milestone: 'closed_won', rateBasisPoints: 1_500, months: 12 },
+      ],
+    },
+    'test',
+  );
   const pushed = await world.refer({ email: 'pat@acme.example', firstName: 'Pat', lastName: 'Lee' }, PARTNER);
   world.advance(MINUTE);
-  const deal = world.crm.createDeal({
+  const first = world.crm.createDeal({
     name: 'Acme',
     amountCents: DEAL_AMOUNTS[0],
     contactIds: [pushed.crmPersonId!],
     closeDate: '2026-03-31',
   });
+  const renewal = world.crm.createDeal({
+    name: 'Acme renewal',
+    amountCents: DEAL_AMOUNTS[0],
+    contactIds: [pushed.crmPersonId!],
+    closeDate: '2027-03-20',
+    dealType: 'existingbusiness',
+  });
+  const deals = { first, renewal };
   await world.sync();
   const referrer = world.store.referrals.referrer(world.store.referrals.get(pushed.id)!.referrerId)!;
   const rewards = () => world.store.rewards.forReferrer(referrer.id);
   let handedOver = 0;
-  let won = false;
+  const won = { first: false, renewal: false };
 
   for (const s of steps) {
     world.advance(MINUTE);
@@ -73,13 +124,13 @@ async function runSteps(world: World, steps: Step[]): Promise<void> {
     switch (s.kind) {
       case 'win':
       case 'reopen':
-        if (won === (s.kind === 'win')) break;
-        world.crm.moveStage(deal.id, s.kind === 'win' ? 'won' : 'proposal');
+        if (won[s.deal] === (s.kind === 'win')) break;
+        world.crm.moveStage(deals[s.deal].id, s.kind === 'win' ? 'won' : 'proposal');
         expect((await world.sync()).failed).toEqual([]);
-        won = s.kind === 'win';
+        won[s.deal] = s.kind === 'win';
         break;
       case 'resize':
-        world.crm.updateDeal(deal.id, { amountCents: s.amountCents });
+        world.crm.updateDeal(deals[s.deal].id, { amountCents: s.amountCents });
         expect((await world.sync()).failed).toEqual([]);
         break;
       case 'approve': {

@@ -397,3 +397,27 @@ describe('attributeDeal: candidates locked to different program versions', () =>
     ]);
   });
 });
+
+describe('attributeDeal on renewals and expansions', () => {
+  const later = { createdAt: '2028-02-01T00:00:00.000Z', closeDate: '2028-02-20' };
+  it.each([
+    ['renewal', 'closed_won', true],
+    ['expansion', 'closed_won', true],
+    ['renewal', 'accepted', false],
+    ['renewal', 'qualified', false],
+    ['renewal', 'expired', false],
+    ['renewal', 'rejected', false],
+    ['new_business', 'closed_won', false], // outside the 365-day window
+  ] as const)('a %s deal two years on, referral %s → credited: %s', (kind, status, credited) => {
+    const decision = attributeDeal(input([candidate('r1', { status })], 'first_touch', { ...later, kind }));
+    expect(decision.attributed.map((a) => a.referralId)).toEqual(credited ? ['r1'] : []);
+    if (!credited) expect(decision.notAttributed[0]?.reasons[0]).not.toBe('');
+  });
+
+  it('says that no window applies to a renewal, and why an unwon referral is not credited', () => {
+    const won = attributeDeal(input([candidate('r1', { status: 'closed_won' })], 'first_touch', { ...later, kind: 'renewal' }));
+    expect(won.reasons).toContain('the deal is a renewal of a referred customer: no attribution window applies');
+    const open = attributeDeal(input([candidate('r1', { status: 'in_sales_process' })], 'first_touch', { ...later, kind: 'renewal' }));
+    expect(open.notAttributed[0]?.reasons[0]).toMatch(/only a referral whose first deal was won earns on its renewals/);
+  });
+});
