@@ -2,6 +2,7 @@ import { compareText } from './compare.ts';
 import { calendarQuarter, toDateOnly, type DateOnly } from './dates.ts';
 import { BASIS_POINTS_WHOLE, PPM_WHOLE } from './money.ts';
 import type { Program, ReferrerType } from './program.ts';
+import type { RecurringDeal } from './revenue-share.ts';
 import { computeRewards, type RewardDecision } from './rewards.ts';
 
 /** A past closed-won deal and the referral credited for it. */
@@ -10,6 +11,8 @@ export interface SimulationDeal {
   deal: { id: string; firstYearValueCents: number | null; amountCents: number | null; currency: string; closeDate: string };
   /** Defaults to the whole credit. */
   sharePpm?: number;
+  /** A renewal or expansion: it earns revenue share only, and counts as no new closed-won referral. */
+  recurring?: RecurringDeal | null;
 }
 
 export interface ProgramCost {
@@ -32,7 +35,8 @@ export interface SimulationResult {
 /**
  * What a draft program would have paid on past deals compared with the current one. Each deal
  * counts as qualified and then closed won, in close-date order, so bonuses and caps accumulate
- * as they would have. Deals closing after `today` or in another currency are left out (see notes).
+ * as they would have; a renewal or expansion only closes won and earns revenue share. Deals closing
+ * after `today` or in another currency are left out (see notes).
  */
 export function simulateProgram(input: {
   draft: Program;
@@ -65,7 +69,7 @@ function run(program: Program, deals: readonly SimulationDeal[], today: DateOnly
   const notes: string[] = [];
   let firstYearValueCents = 0;
 
-  for (const { referral, deal, sharePpm = PPM_WHOLE } of deals) {
+  for (const { referral, deal, sharePpm = PPM_WHOLE, recurring = null } of deals) {
     const closeDay = toDateOnly(deal.closeDate);
     if (closeDay > today) {
       notes.push(`deal ${deal.id} closes after ${today}; left out`);
@@ -78,8 +82,8 @@ function run(program: Program, deals: readonly SimulationDeal[], today: DateOnly
     firstYearValueCents += deal.firstYearValueCents ?? deal.amountCents ?? 0;
     const quarterKey = `${referral.referrerId}:${calendarQuarter(closeDay)}`;
     const yearKey = `${referral.referrerId}:${closeDay.slice(0, 4)}`;
-    if (sharePpm > 0) closedPerQuarter.set(quarterKey, (closedPerQuarter.get(quarterKey) ?? 0) + 1);
-    for (const milestone of ['qualified', 'closed_won'] as const) {
+    if (sharePpm > 0 && !recurring) closedPerQuarter.set(quarterKey, (closedPerQuarter.get(quarterKey) ?? 0) + 1);
+    for (const milestone of recurring ? (['closed_won'] as const) : (['qualified', 'closed_won'] as const)) {
       const mine = decisions
         .filter((d) => d.referralId === referral.id || (d.kind === 'bonus' && d.referrerId === referral.referrerId))
         .map((d) => ({ idempotencyKey: d.idempotencyKey, netCents: d.amountCents, kind: d.kind, status: d.initialStatus }));
@@ -94,6 +98,7 @@ function run(program: Program, deals: readonly SimulationDeal[], today: DateOnly
         existing: mine,
         referrerClosedWonThisQuarter: closedPerQuarter.get(quarterKey) ?? 0,
         referrerPaidThisYearCents: referrerYear.get(yearKey) ?? 0,
+        recurring,
       });
       decisions.push(...earned);
       const toReferrer = earned.filter((d) => d.beneficiary === 'referrer').reduce((sum, d) => sum + d.amountCents, 0);

@@ -2,6 +2,7 @@ import { addDays, toDateOnly } from '../domain/dates.ts';
 import { sameProgram, type Program } from '../domain/program.ts';
 import { simulateProgram, type SimulationDeal, type SimulationResult } from '../domain/simulation.ts';
 import type { ProgramRow, ProgramVersion } from '../store/programs.repo.ts';
+import { recurringFacts } from './apply-crm-changes/attribution-facts.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 
 export type SaveProgramResult =
@@ -74,6 +75,15 @@ export function simulateDraft(
           closeDate: deal.closeDate,
         },
         sharePpm: attribution.sharePpm,
+        recurring: recurringFacts(
+          ctx,
+          attribution.referralId,
+          { id: deal.dealId, closeDate: deal.closeDate },
+          {
+            kind: deal.dealKind,
+            reason: `the deal was recorded as ${deal.dealKind.replace('_', ' ')} when it was applied`,
+          },
+        ),
       });
     }
   }

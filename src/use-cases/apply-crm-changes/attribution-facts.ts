@@ -45,7 +45,12 @@ export function dealKind(ctx: UseCaseContext, installation: InstallationRow, dea
  * What a won renewal or expansion's revenue share depends on: the referral's first won
  * new-business deal (the period starts at its close) and the renewals it won before this deal.
  */
-export function recurringFacts(ctx: UseCaseContext, referralId: string, deal: CrmDeal, kind: DealKindDecision): RecurringDeal | null {
+export function recurringFacts(
+  ctx: UseCaseContext,
+  referralId: string,
+  deal: { id: string; closeDate: string | null },
+  kind: DealKindDecision,
+): RecurringDeal | null {
   if (kind.kind === 'new_business') return null;
   const won = ctx.store.deals.wonForReferral(referralId).filter((d) => d.dealId !== deal.id);
   const first = won.find((d) => d.dealKind === 'new_business');

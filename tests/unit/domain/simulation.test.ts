@@ -78,3 +78,30 @@ describe('simulateProgram', () => {
     expect(r.notes).toContain('draft: deal future closes after 2026-04-01; left out');
   });
 });
+
+describe('simulateProgram with renewals', () => {
+  const firstWon = { dealId: 'd1', closeDate: '2026-01-15' };
+  const renewal = (id: string, closeDate: string, renewalsBefore: number): SimulationDeal => ({
+    ...won(id, 'alice', 'customer', 2_000_000, closeDate),
+    referral: { id: 'ref-d1', referrerId: 'alice', referrerType: 'customer' },
+    recurring: { kind: 'renewal', kindReason: 'the deal type "existingbusiness" is renewal', firstWon, renewalsBefore },
+  });
+  const deals = [won('d1', 'alice', 'customer', 2_500_000, '2026-01-15'), renewal('r1', '2026-12-20', 0), renewal('r2', '2027-12-20', 1)];
+
+  it('a draft revenue share pays renewals in its period; without one a renewal earns no second fee', () => {
+    const draft = defaultProgram();
+    draft.rewardRules.push({
+      id: 'share',
+      kind: 'revenue_share',
+      referrerTypes: ['customer'],
+      milestone: 'closed_won',
+      rateBasisPoints: 1_500,
+      months: 12,
+    });
+    const r = simulateProgram({ current: defaultProgram(), draft, deals, today: '2028-01-10' });
+    // current: $50 + $500 on the first deal only; draft: also 15% of the $20,000 renewal r1 (r2 is after the period)
+    expect(r.current.totalCents).toBe(55_000);
+    expect(r.draft.totalCents).toBe(355_000);
+    expect(r.perReferrer).toEqual([{ referrerId: 'alice', currentCents: 55_000, draftCents: 355_000, deltaCents: 300_000 }]);
+  });
+});
