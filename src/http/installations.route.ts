@@ -11,7 +11,7 @@ import { reportSummary } from '../use-cases/report-summary.ts';
 import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
 import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
-import { dealSourcesSchema, eligibilityFieldsSchema, replaySchema, stageMappingSchema } from './schemas.ts';
+import { dealKindsSchema, dealSourcesSchema, eligibilityFieldsSchema, replaySchema, stageMappingSchema } from './schemas.ts';
 import { eligibilityFieldsView, installationView } from './views.ts';
 import { requestContext } from './request-context.ts';
 
@@ -66,6 +66,27 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
         subjectId: installation.id,
         before: store.installations.settings(installation).dealSources ?? null,
         after: dealSources,
+        at: now.toISOString(),
+      });
+    });
+    res.json(installationView(store.installations.get(installation.id)!));
+  });
+
+  /** Which deals are renewals or expansions of a referred customer (they earn revenue share only): pipelines and deal-type values. */
+  router.put('/installations/:id/deal-kinds', (req, res) => {
+    const installation = resolveInstallation(store, req.params.id, principalOf(res));
+    const dealKinds = parseInput(dealKindsSchema, req.body);
+    const now = ctx.now();
+    store.transaction(() => {
+      store.installations.updateSettings(installation.id, { dealKinds }, now);
+      store.audit.record({
+        installationId: installation.id,
+        actor: actorOf(principalOf(res)),
+        action: 'installation.deal_kinds',
+        subjectType: 'installation',
+        subjectId: installation.id,
+        before: store.installations.settings(installation).dealKinds ?? null,
+        after: dealKinds,
         at: now.toISOString(),
       });
     });

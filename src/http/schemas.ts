@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { crmKinds } from '../../connectors/registry.ts';
 import { isDateOnly } from '../domain/dates.ts';
+import { DEAL_KINDS } from '../domain/deal-kind.ts';
 import { DEAL_SOURCES } from '../domain/deal-source.ts';
 import { PAYOUT_RUN_STATUSES } from '../domain/payouts.ts';
 import { REFERRER_TYPES } from '../domain/program.ts';
@@ -107,6 +108,18 @@ export const dealSourcesSchema = z.strictObject({
       }),
     )
     .max(10, 'at most 10 fields'),
+});
+
+/** What tells renewals and expansions from new business: whole pipelines, then the CRM's deal-type values. */
+export const dealKindsSchema = z.strictObject({
+  pipelines: z.record(
+    z.string().trim().min(1, 'name the pipeline id').max(200),
+    z.enum(['renewal', 'expansion'], { error: 'a pipeline holds renewal or expansion deals' }),
+  ),
+  typeValues: z.record(
+    z.string().trim().min(1, 'name the deal-type value').max(200),
+    z.enum(DEAL_KINDS, { error: `must be one of ${DEAL_KINDS.join(', ')}` }),
+  ),
 });
 
 /** A CRM field's API name (`NPS__c`, `referloop_nps`); nothing else can reach a SOQL select list. */

@@ -1,3 +1,4 @@
+import { defaultDealKindMapping, type DealKindMapping } from '../domain/deal-kind.ts';
 import { defaultDealSourceMapping, type DealSourceMapping } from '../domain/deal-source.ts';
 import type { EligibilityFieldMapping } from '../domain/eligibility-fields.ts';
 import { toMajorUnits } from '../domain/money.ts';
@@ -9,7 +10,12 @@ import type { RewardWithNet } from '../store/rewards.repo.ts';
 /** JSON shapes of the API. Amounts go out in the currency's major unit; the store keeps minor units. */
 
 export function installationView(row: InstallationRow) {
-  const settings = row.settings as { stageMapping?: unknown; provisioning?: unknown; dealSources?: DealSourceMapping };
+  const settings = row.settings as {
+    stageMapping?: unknown;
+    provisioning?: unknown;
+    dealSources?: DealSourceMapping;
+    dealKinds?: DealKindMapping;
+  };
   return {
     id: row.id,
     crm: row.crm,
@@ -21,6 +27,8 @@ export function installationView(row: InstallationRow) {
     stageMapping: settings.stageMapping ?? {},
     /** Who sourced a deal, as this installation reads the CRM's fields (its own mapping, else the CRM's defaults). */
     dealSources: settings.dealSources ?? defaultDealSourceMapping(row.crm),
+    /** Which deals are renewals or expansions (revenue share only): this installation's rule, else the CRM's defaults. */
+    dealKinds: settings.dealKinds ?? defaultDealKindMapping(row.crm),
     provisioning: settings.provisioning ?? null,
     createdAt: row.createdAt,
   };
