@@ -1,0 +1,74 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Program } from '../../src/domain/program.ts';
+import { simulateDraft } from '../../src/use-cases/program-settings.ts';
+import { createWorld, type World } from './world.ts';
+
+const DAY = 86_400_000;
+
+/**
+ * A customer's referral won in March 2025; a renewal a year later. The installed program has no
+ * revenue share: the renewal earns nothing (and no second fee), and says so. Simulating a draft
+ * with one reads the renewal's period from the stored first won deal.
+ */
+describe('renewals of a referred customer', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await createWorld('2025-03-01T09:00:00.000Z');
+    world.store.installations.updateSettings(
+      world.installation.id,
+      { dealKinds: { pipelines: {}, typeValues: { existingbusiness: 'renewal' } } },
+      world.ctx.now(),
+    );
+  });
+  afterEach(() => world.close());
+
+  const winDeal = async (contactId: string, closeDate: string, dealType: string | null) => {
+    const deal = world.crm.createDeal({ name: closeDate, amountCents: 2_000_000, contactIds: [contactId], closeDate, dealType });
+    world.crm.moveStage(deal.id, 'won');
+    expect((await world.sync()).failed).toEqual([]);
+    return deal.id;
+  };
+
+  it('without a revenue-share rule a renewal earns nothing, says why, and the simulation of a draft with one pays it', async () => {
+    const referral = await world.refer({ email: 'dana@renewco.example', firstName: 'Dana' });
+    world.advance(60_000);
+    const first = await winDeal(referral.crmPersonId!, '2025-03-10', 'newbusiness');
+    world.advance(370 * DAY);
+    const renewal = await winDeal(referral.crmPersonId!, '2026-03-01', 'existingbusiness');
+
+    const rewards = world.store.rewards.forReferral(referral.id).filter((r) => r.milestone === 'closed_won');
+    expect(rewards.map((r) => [r.dealId, r.kind, r.amountCents])).toEqual([[first, 'milestone', 50_000]]);
+    expect(world.store.referrals.get(referral.id)!.status).toBe('closed_won');
+    const plan = world.store.audit
+      .decisionsFor(world.installation.id, 'referral', referral.id)
+      .find((d) => d.kind === 'reward_plan' && (d.outcome as { dealId: string }).dealId === renewal)?.outcome as { notes: string[] };
+    expect(plan.notes).toEqual([
+      expect.stringMatching(/^the deal is a renewal \(the deal type "existingbusiness" is renewal by the installation's rule\)/),
+      'no revenue-share rule pays customer referrers',
+    ]);
+
+    const programRow = world.store.programs.defaultProgram(world.installation.id)!;
+    const current = world.store.programs.currentDefault(world.installation.id)!.program;
+    const draft: Program = {
+      ...current,
+      rewardRules: [
+        ...current.rewardRules,
+        { id: 'share', kind: 'revenue_share', referrerTypes: ['customer'], milestone: 'closed_won', rateBasisPoints: 1_500, months: 12 },
+      ],
+    };
+    const simulated = simulateDraft(world.ctx, programRow, draft, 24);
+    expect(simulated.deals).toBe(2);
+    // Both: $50 qualified + $500 on the first deal; the draft adds 15% of the $20,000 renewal.
+    expect(simulated.current.totalCents).toBe(55_000);
+    expect(simulated.draft.totalCents).toBe(355_000);
+  });
+
+  it('a renewal on a company whose referral expired or never won is credited to no one', async () => {
+    const referral = await world.refer({ email: 'eli@openco.example', firstName: 'Eli' });
+    world.advance(60_000);
+    const renewal = await winDeal(referral.crmPersonId!, '2025-04-01', 'existingbusiness');
+    expect(world.store.rewards.forReferral(referral.id)).toEqual([]);
+    expect(world.store.referrals.activeAttributionsForDeal(world.installation.id, renewal)).toEqual([]);
+    expect(world.store.referrals.get(referral.id)!.status).toBe('accepted');
+  });
+});
