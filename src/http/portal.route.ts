@@ -527,6 +527,8 @@ function portalReward(row: RewardWithNet) {
     id: row.id,
     referralId: row.referralId,
     milestone: row.milestone,
+    // What the referrer reads it was for: a revenue share is paid on a renewal, not on the referral's close.
+    forText: row.kind === 'revenue_share' ? 'revenue share on a renewal or expansion' : row.milestone.replaceAll('_', ' '),
     amountCents: row.netCents,
     currency: row.currency,
     status: row.status,

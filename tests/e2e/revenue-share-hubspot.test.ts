@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
 import type { Program } from '../../src/domain/program.ts';
+import { SESSION_COOKIE } from '../../src/http/sessions.ts';
 import { eventually, startWithSandboxHubSpot, type TestService } from '../support/service.ts';
 
 /**
@@ -24,6 +25,8 @@ interface RewardBody {
 }
 interface ReferralBody {
   id: string;
+  installationId: string;
+  referrerId: string;
   status: string;
   crm: { person: { id: string }; companyId: string | null } | null;
   rewards: RewardBody[];
@@ -124,6 +127,24 @@ describe('revenue share on renewals, end to end with HubSpot', () => {
     expect(share.reasons.join(' ')).toMatch(/within rule renewal-share's 12-month period counted from deal \d+, first won on 2026-12-01/);
     expect(paid.rewards.filter((w) => w.kind === 'milestone' && w.milestone === 'closed_won')).toHaveLength(1);
     expect(paid.status).toBe('closed_won');
+
+    // The referrer's portal says what it was for.
+    const { token } = svc.service.runtime.store.sessions.open({
+      subjectKind: 'referrer',
+      subjectId: paid.referrerId,
+      installationId: paid.installationId,
+      role: 'referrer',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const portal = await fetch(`${svc.url}/api/v1/portal/${paid.installationId}/rewards`, {
+      headers: { cookie: `${SESSION_COOKIE}=${token}` },
+    });
+    expect(portal.status).toBe(200);
+    const { items } = (await portal.json()) as { items: { id: string; forText: string; amountCents: number }[] };
+    expect(items.find((r) => r.id === share.id)).toMatchObject({
+      forText: 'revenue share on a renewal or expansion',
+      amountCents: 300_000,
+    });
   });
 
   it('the next renewal, after the period, pays nothing and the referral says why', async () => {

@@ -34,6 +34,8 @@ export interface Reward {
   id: string;
   referralId: string;
   milestone: string;
+  /** What the reward was for, in the referrer's words. */
+  forText: string;
   amountCents: number;
   currency: string;
   status: string;

@@ -47,7 +47,7 @@ export function RewardsPage({ installationId }: { installationId: string }) {
             <tr key={r.id}>
               <td>{formatMoney(r.amountCents, r.currency)}</td>
               <td>{r.statusText}</td>
-              <td>{r.milestone.replaceAll('_', ' ')}</td>
+              <td>{r.forText}</td>
               <td>{formatDate(r.dueDate)}</td>
               {inRuns && <td>{r.payoutRun ? payoutRunText(r.payoutRun) : '—'}</td>}
             </tr>
