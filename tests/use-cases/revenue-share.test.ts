@@ -71,4 +71,22 @@ describe('renewals of a referred customer', () => {
     expect(world.store.referrals.activeAttributionsForDeal(world.installation.id, renewal)).toEqual([]);
     expect(world.store.referrals.get(referral.id)!.status).toBe('accepted');
   });
+
+  it('a renewal does not count as a closed-won referral towards a quarterly bonus', async () => {
+    const current = world.store.programs.currentDefault(world.installation.id)!.program;
+    world.store.programs.addVersion(
+      world.store.programs.defaultProgram(world.installation.id)!,
+      { ...current, milestoneBonuses: [{ id: 'two-a-quarter', referrerTypes: ['customer'], closedWonPerQuarter: 2, amountCents: 20_000 }] },
+      'test',
+    );
+    const first = await world.refer({ email: 'fay@firstco.example', firstName: 'Fay' });
+    const second = await world.refer({ email: 'gus@secondco.example', firstName: 'Gus' });
+    world.advance(60_000);
+    await winDeal(first.crmPersonId!, '2025-03-10', 'newbusiness');
+    world.advance(60 * DAY);
+    // In the second quarter: the first customer's renewal and the second referral's first deal.
+    await winDeal(first.crmPersonId!, '2025-05-02', 'existingbusiness');
+    await winDeal(second.crmPersonId!, '2025-05-03', 'newbusiness');
+    expect(world.store.rewards.forReferrer(first.referrerId).filter((r) => r.kind === 'bonus')).toEqual([]);
+  });
 });
