@@ -406,7 +406,7 @@ function revenueShareCandidates(
   input: RewardInput,
   recurring: RecurringDeal,
   rule: RevenueShareRewardRule | undefined,
-  the: {
+  facts: {
     basis: DealBasis;
     conversion: RewardConversion | null;
     base: (kind: RewardKind) => string;
@@ -417,7 +417,7 @@ function revenueShareCandidates(
   },
 ): Candidate[] {
   const { program, referral, deal } = input;
-  const { basis, notes } = the;
+  const { basis, notes } = facts;
   const kindWords = `the deal is ${recurring.kind === 'renewal' ? 'a renewal' : 'an expansion'} (${recurring.kindReason}), so it earns only revenue-share rules, never a second new-business reward`;
   if (!rule || !deal) {
     notes.push(kindWords, `no revenue-share rule pays ${referral.referrerType} referrers`);
@@ -428,7 +428,12 @@ function revenueShareCandidates(
     notes.push(kindWords, ...period.reasons, `so rule ${ruleLabel(rule)} pays nothing for it`);
     return [];
   }
-  const candidate = { base: the.base('revenue_share'), kind: 'revenue_share' as const, beneficiary: 'referrer' as const, ruleId: rule.id };
+  const candidate = {
+    base: facts.base('revenue_share'),
+    kind: 'revenue_share' as const,
+    beneficiary: 'referrer' as const,
+    ruleId: rule.id,
+  };
   if (basis.kind === 'needs_rate') {
     return [
       {
@@ -436,7 +441,7 @@ function revenueShareCandidates(
         cents: 0,
         reasons: [kindWords, `a revenue share of the deal's ${basis.dealMoney} (rule ${ruleLabel(rule)})`, ...period.reasons],
         needsRate: basis.reason,
-        conversion: the.conversion,
+        conversion: facts.conversion,
       },
     ];
   }
@@ -458,15 +463,15 @@ function revenueShareCandidates(
   return [
     {
       ...candidate,
-      cents: the.applyShare(fee.cents),
-      conversion: the.conversion,
+      cents: facts.applyShare(fee.cents),
+      conversion: facts.conversion,
       reasons: [
         `${fee.reasons[0]} revenue share (rule ${ruleLabel(rule)})`,
         kindWords,
         ...period.reasons,
         ...basis.conversionReasons,
-        ...tierNote(rule, the.dealSize, money),
-        ...the.shareNote,
+        ...tierNote(rule, facts.dealSize, money),
+        ...facts.shareNote,
       ],
     },
   ];

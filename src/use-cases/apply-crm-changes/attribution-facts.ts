@@ -54,6 +54,7 @@ export function recurringFacts(
   if (kind.kind === 'new_business') return null;
   const won = ctx.store.deals.wonForReferral(referralId).filter((d) => d.dealId !== deal.id);
   const first = won.find((d) => d.dealKind === 'new_business');
+  // A won deal without a close date comes after every renewal that has one.
   const closeDate = deal.closeDate ?? '9999-12-31';
   return {
     kind: kind.kind,
