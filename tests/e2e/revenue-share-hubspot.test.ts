@@ -157,6 +157,18 @@ describe('revenue share on renewals, end to end with HubSpot', () => {
     expect(told.rewards.filter((w) => w.kind === 'revenue_share')).toHaveLength(1);
   });
 
+  it('replaying every stored event pays nothing twice', async () => {
+    const rewardsNow = async () => (await referral()).rewards.map((w) => [w.id, w.netCents]);
+    await hubspot.state.webhooksIdle();
+    const drained = () => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined);
+    await eventually(drained, 20_000, 'inbox drained');
+    const before = await rewardsNow();
+    const res = await svc.api('/replay', { method: 'POST', json: { since: '2000-01-01T00:00:00Z' } });
+    expect(res.status).toBe(202);
+    await eventually(drained, 30_000, 'replay drained');
+    expect(await rewardsNow()).toEqual(before);
+  });
+
   it('a renewal reopened in the CRM is clawed back', async () => {
     hubspot.state.update('deals', renewalId, { dealstage: 'contractsent' });
     const reversed = await untilReferral(
