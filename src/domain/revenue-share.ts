@@ -19,20 +19,20 @@ export interface PeriodDecision {
 }
 
 /**
- * Whether a renewal or expansion closing on `closeDate` is inside a revenue-share rule's period:
+ * Whether a renewal or expansion closing on `closeDate` (a day or an instant) is inside a revenue-share rule's period:
  * at most `months` months after the first won deal's close date (the end day included), and, with
  * `renewals`, fewer than that many renewals won before it (so the Nth renewal is the last one paid).
  */
 export function revenueSharePeriod(
   rule: Pick<RevenueShareRewardRule, 'id' | 'months' | 'renewals'>,
-  deal: { id: string; closeDate: DateOnly },
+  closeDate: string,
   recurring: RecurringDeal,
 ): PeriodDecision {
   const { firstWon } = recurring;
   if (!firstWon) {
     return { inPeriod: false, reasons: [`the referral has no won new-business deal for rule ${rule.id}'s period to start from`] };
   }
-  const closeDay = toDateOnly(deal.closeDate);
+  const closeDay = toDateOnly(closeDate);
   const start = `counted from deal ${firstWon.dealId}, first won on ${firstWon.closeDate}`;
   const reasons: string[] = [];
   if (closeDay < firstWon.closeDate) {

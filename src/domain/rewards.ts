@@ -423,7 +423,7 @@ function revenueShareCandidates(
     notes.push(kindWords, `no revenue-share rule pays ${referral.referrerType} referrers`);
     return [];
   }
-  const period = revenueSharePeriod(rule, { id: deal.id, closeDate: deal.closeDate ?? input.today }, recurring);
+  const period = revenueSharePeriod(rule, deal.closeDate ?? input.today, recurring);
   if (!period.inPeriod) {
     notes.push(kindWords, ...period.reasons, `so rule ${ruleLabel(rule)} pays nothing for it`);
     return [];
@@ -449,8 +449,9 @@ function revenueShareCandidates(
     notes.push(kindWords, `rule ${rule.id}: the deal has neither a first-year value nor an amount, so no revenue share`);
     return [];
   }
+  const { sourceCents } = basis;
   const percentOf = (rateBasisPoints: number): number =>
-    convertMinorUnits(basis.sourceCents!, basis.conversion, {
+    convertMinorUnits(sourceCents, basis.conversion, {
       numerator: BigInt(rateBasisPoints),
       denominator: BigInt(BASIS_POINTS_WHOLE),
     });

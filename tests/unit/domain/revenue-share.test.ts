@@ -70,17 +70,13 @@ describe('revenueSharePeriod', () => {
     [{ months: 24, renewals: 1 }, '2026-09-01', 1, 'expansion', false], // in months, past the renewals
     [{ months: 24, renewals: 3 }, '2027-03-02', 2, 'renewal', false], // in renewals, past the months
   ] as const)('%o closing %s after %i renewals (%s) → %s', (period, closeDate, before, kind, inPeriod) => {
-    const decision = revenueSharePeriod({ id: 'share', ...period }, { id: 'deal-r', closeDate }, renewal(before, kind));
+    const decision = revenueSharePeriod({ id: 'share', ...period }, closeDate, renewal(before, kind));
     expect(decision.inPeriod).toBe(inPeriod);
     expect(decision.reasons.join(' ')).toContain('deal-new');
   });
 
   it('without a won first deal nothing is in period, and it says why', () => {
-    const decision = revenueSharePeriod(
-      { id: 'share', months: 12 },
-      { id: 'd', closeDate: '2026-01-01' },
-      { ...renewal(0), firstWon: null },
-    );
+    const decision = revenueSharePeriod({ id: 'share', months: 12 }, '2026-01-01', { ...renewal(0), firstWon: null });
     expect(decision).toEqual({ inPeriod: false, reasons: [expect.stringContaining('no won new-business deal')] });
   });
 });
