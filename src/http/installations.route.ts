@@ -6,6 +6,7 @@ import { changeInstallationStageMapping } from '../use-cases/change-stage-mappin
 import { changeEligibilityFields } from '../use-cases/eligibility-fields.ts';
 import { scheduleReevaluation } from '../use-cases/reevaluate-accounts.ts';
 import { installationCurrencies } from '../use-cases/installation-currencies.ts';
+import { installationHealth } from '../use-cases/installation-health.ts';
 import { replayEvents } from '../use-cases/replay-events.ts';
 import { reportSummary } from '../use-cases/report-summary.ts';
 import { actorOf, principalOf } from './auth.ts';
@@ -127,6 +128,11 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   router.get('/installations/:id/currencies', async (req, res) => {
     const installation = resolveInstallation(store, req.params.id, principalOf(res));
     res.json({ installationId: installation.id, ...(await installationCurrencies(requestContext(ctx, res), installation)) });
+  });
+
+  /** The console's Home: connection, sync and what waits for someone, from the store (no CRM call). */
+  router.get('/installations/:id/health', (req, res) => {
+    res.json(installationHealth(ctx, resolveInstallation(store, req.params.id, principalOf(res))));
   });
 
   router.get('/accounts/:companyId/eligibility', async (req, res) => {

@@ -142,6 +142,8 @@ export function referralsRouter(ctx: UseCaseContext): Router {
       installationIds: installationIds(store, query.installationId, principalOf(res)),
       ...(query.status ? { status: query.status } : {}),
       ...(query.referrerId ? { referrerId: query.referrerId } : {}),
+      ...(query.q ? { search: query.q } : {}),
+      ...(query.referrerType ? { referrerType: query.referrerType } : {}),
       ...(cursor ? { cursor } : {}),
       limit: query.limit,
     });

@@ -70,6 +70,9 @@ export const listReferralsQuery = z.object({
   installationId: id.optional(),
   status: z.enum(REFERRAL_STATUSES).optional(),
   referrerId: id.optional(),
+  /** Finds referrals by the referee's or the referrer's name, email or company. */
+  q: z.string().trim().min(1).max(200).optional(),
+  referrerType: z.enum(REFERRER_TYPES).optional(),
   cursor: z.string().max(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** A CRM record's referrals: the card's object type id (as its CRM names record types) or our object type. */

@@ -137,6 +137,17 @@ export function dealsRepo(db: Db) {
       );
     },
 
+    /** When a sync cursor last moved (the reconciliation's: when it last ran). */
+    cursorMovedAt(installationId: string, name: string): string | null {
+      return (
+        db
+          .select({ updatedAt: syncCursors.updatedAt })
+          .from(syncCursors)
+          .where(and(eq(syncCursors.installationId, installationId), eq(syncCursors.name, name)))
+          .get()?.updatedAt ?? null
+      );
+    },
+
     setCursor(installationId: string, name: string, cursor: string, now: Date): void {
       db.insert(syncCursors)
         .values({ installationId, name, cursor, updatedAt: now.toISOString() })

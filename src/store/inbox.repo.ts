@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { CrmEvent } from '../../connectors/connector.ts';
 import type { CrmKind } from '../../connectors/registry.ts';
 import type { Statement } from 'better-sqlite3';
@@ -260,6 +260,19 @@ export function inboxRepo(db: Db) {
         .where(and(isNotNull(inbox.installationId), waiting(now)))
         .all();
       return rows.map((r) => r.installationId!);
+    },
+
+    /** When the installation's latest CRM event arrived (ids grow with arrival: no index on received_at needed). */
+    lastReceivedAt(installationId: string): string | null {
+      return (
+        db
+          .select({ receivedAt: inbox.receivedAt })
+          .from(inbox)
+          .where(eq(inbox.installationId, installationId))
+          .orderBy(desc(inbox.id))
+          .limit(1)
+          .get()?.receivedAt ?? null
+      );
     },
 
     pendingCount(installationId?: string): number {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, type Column, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { CrmObjectType } from '../../connectors/connector.ts';
 import type { Db } from './db.ts';
 import { placeholder } from './placeholder.ts';
@@ -201,9 +201,14 @@ export function referralsRepo(db: Db) {
       installationIds: string[];
       status?: ReferralRow['status'];
       referrerId?: string;
+      /** Text found in the referee's or the referrer's name, email or company (any case). */
+      search?: string;
+      referrerType?: ReferrerRow['type'];
       cursor?: [string, string];
       limit: number;
     }): { items: ReferralRow[]; nextCursor: string | null } {
+      const like = filter.search ? `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
+      const matches = (column: Column) => sql`lower(coalesce(${column}, '')) like ${like} escape '\\'`;
       const rows = db
         .select()
         .from(referrals)
@@ -212,6 +217,34 @@ export function referralsRepo(db: Db) {
             inArray(referrals.installationId, filter.installationIds),
             filter.status ? eq(referrals.status, filter.status) : undefined,
             filter.referrerId ? eq(referrals.referrerId, filter.referrerId) : undefined,
+            like
+              ? or(
+                  matches(referrals.refereeEmail),
+                  sql`lower(coalesce(${referrals.refereeFirstName}, '') || ' ' || coalesce(${referrals.refereeLastName}, '')) like ${like} escape '\\'`,
+                  matches(referrals.refereeCompany),
+                  inArray(
+                    referrals.referrerId,
+                    db
+                      .select({ id: referrers.id })
+                      .from(referrers)
+                      .where(
+                        and(
+                          inArray(referrers.installationId, filter.installationIds),
+                          or(matches(referrers.name), matches(referrers.email), matches(referrers.company)),
+                        ),
+                      ),
+                  ),
+                )
+              : undefined,
+            filter.referrerType
+              ? inArray(
+                  referrals.referrerId,
+                  db
+                    .select({ id: referrers.id })
+                    .from(referrers)
+                    .where(and(inArray(referrers.installationId, filter.installationIds), eq(referrers.type, filter.referrerType))),
+                )
+              : undefined,
             filter.cursor
               ? or(
                   lt(referrals.submittedAt, filter.cursor[0]),

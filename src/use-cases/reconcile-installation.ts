@@ -11,7 +11,7 @@ import { lockedProgram } from './reward-ledger.ts';
 
 /** On the first run, look back this far for changes. */
 const FIRST_LOOKBACK_MS = 24 * 60 * 60_000;
-const CURSOR = 'reconcile';
+export const RECONCILE_CURSOR = 'reconcile';
 
 /**
  * Repairs what webhooks missed: asks the CRM for records modified since the stored cursor and
@@ -27,7 +27,7 @@ export async function reconcileInstallation(ctx: UseCaseContext, installationId:
   const installation = store.installations.get(installationId);
   if (installation?.status !== 'active') return { records: 0 };
   const client = ctx.crm.client(installation);
-  let cursor = store.deals.cursor(installationId, CURSOR);
+  let cursor = store.deals.cursor(installationId, RECONCILE_CURSOR);
   const since = new Date(ctx.now().getTime() - FIRST_LOOKBACK_MS);
   let records = 0;
   for (;;) {
@@ -42,7 +42,7 @@ export async function reconcileInstallation(ctx: UseCaseContext, installationId:
       records += page.records.length;
     }
     cursor = page.nextCursor;
-    store.deals.setCursor(installationId, CURSOR, cursor, ctx.now());
+    store.deals.setCursor(installationId, RECONCILE_CURSOR, cursor, ctx.now());
     if (!page.hasMore) break;
   }
   // Rewards waiting for an exchange rate are settled once the CRM has one.
