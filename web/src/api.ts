@@ -137,6 +137,90 @@ export interface AdminReward {
   reasons: string[];
 }
 
+/** Money in one currency, in minor units. */
+export interface CurrencyTotal {
+  currency: string;
+  cents: number;
+}
+
+/** `GET /installations/:id/health`: what the console's Home shows. */
+export interface Health {
+  crm: { kind: string; accountId: string; accountName: string | null; status: string; statusReason: string | null };
+  lastWebhookAt: string | null;
+  lastReconciledAt: string | null;
+  inbox: { pending: number; dead: number };
+  deadEvents: {
+    id: number;
+    objectType: string;
+    objectId: string;
+    change: string;
+    attempts: number;
+    error: string | null;
+    receivedAt: string;
+  }[];
+  attention: {
+    rewardsAwaitingApproval: { count: number; totals: CurrencyTotal[] };
+    claimsAwaitingDecision: number;
+    overduePayouts: { count: number; totals: CurrencyTotal[] };
+    missingCrmFields: string[];
+    dealsWaitingForRate: string[];
+  };
+}
+
+export interface ReferralFilter {
+  q?: string;
+  status?: string;
+  referrerType?: string;
+}
+
+/** A referral as the admin API lists it. */
+export interface ReferralSummary {
+  id: string;
+  status: string;
+  referrerId: string;
+  referee: { email: string; firstName: string | null; lastName: string | null; company: string | null };
+  reasons: string[];
+  submittedAt: string;
+}
+
+/** `GET /referrals/:id`: the referral with its timeline, attribution, rewards and every decision's reasons. */
+export interface ReferralDetail extends ReferralSummary {
+  referrer: { id: string; name: string; email: string; type: string; company: string | null };
+  timeline: { from: string | null; to: string; reasons: string[]; source: string; at: string }[];
+  attributions: { id: string; dealId: string; model: string; share: number; role: string; reasons: string[]; status: string }[];
+  rewards: (AdminReward & { amountCents: number })[];
+  claim: { dealId: string; decision: string | null; reason: string | null; expiresAt: string } | null;
+  program: { version: number; reason: string };
+  decisions: {
+    attribution: { dealId: string; attributed: boolean; summary: string; dealReasons: string[]; at: string }[];
+    rewards: { milestone: string; dealId: string | null; summary: string; at: string }[];
+  };
+}
+
+export interface PayoutRunSummary {
+  id: string;
+  status: 'draft' | 'exported' | 'paid';
+  dueOn: string;
+  reference: string | null;
+  createdAt: string;
+  exportedAt: string | null;
+  paidAt: string | null;
+}
+
+export interface PayoutRun extends PayoutRunSummary {
+  lines: {
+    payee: string;
+    email: string;
+    currency: string;
+    amountCents: number;
+    grossCents: number;
+    recoveredCents: number;
+    rewardIds: string[];
+    reference: string;
+  }[];
+  totals: { currency: string; amountCents: number }[];
+}
+
 /** The admin console's calls: the same public API as any client, with the console session's cookie and CSRF token. */
 export const consoleApi = {
   requestLink: (installationId: string, email: string) =>
@@ -146,9 +230,42 @@ export const consoleApi = {
   pendingRewards: (installationId: string) =>
     call<{ items: AdminReward[] }>(`/api/v1/rewards?status=pending&limit=100&installationId=${encodeURIComponent(installationId)}`),
   referrers: (installationId: string) =>
-    call<{ items: { id: string; name: string; email: string }[] }>(
+    call<{ items: { id: string; name: string; email: string; type: string }[] }>(
       `/api/v1/referrers?installationId=${encodeURIComponent(installationId)}`,
     ),
+  health: (installationId: string) => call<Health>(`/api/v1/installations/${encodeURIComponent(installationId)}/health`),
+  retryDeadEvent: (csrf: string, eventId: number) =>
+    call<{ retried: number }>(`/api/v1/dead-letters/events/${eventId}/retry`, { method: 'POST', csrf, json: {} }),
+  referrals: (installationId: string, filter: ReferralFilter, cursor?: string) => {
+    const query = new URLSearchParams({ installationId, limit: '25' });
+    for (const [key, value] of Object.entries(filter)) if (value) query.set(key, value);
+    if (cursor) query.set('cursor', cursor);
+    return call<{ items: ReferralSummary[]; nextCursor: string | null }>(`/api/v1/referrals?${query}`);
+  },
+  referral: (referralId: string) => call<ReferralDetail>(`/api/v1/referrals/${encodeURIComponent(referralId)}`),
+  payoutRuns: (installationId: string) =>
+    call<{ items: PayoutRunSummary[] }>(`/api/v1/payouts?limit=100&installationId=${encodeURIComponent(installationId)}`),
+  payoutRun: (runId: string) => call<PayoutRun>(`/api/v1/payouts/${encodeURIComponent(runId)}`),
+  createPayoutRun: (installationId: string, csrf: string, dueOn: string) =>
+    call<PayoutRun>('/api/v1/payouts', { method: 'POST', csrf, json: { installationId, dueOn } }),
+  exportPayoutRun: (csrf: string, runId: string) =>
+    call<PayoutRun>(`/api/v1/payouts/${encodeURIComponent(runId)}/export`, { method: 'POST', csrf, json: { format: 'json' } }),
+  /** The run's CSV as the API writes it (exporting the run, as the JSON export does). */
+  exportPayoutCsv: async (csrf: string, runId: string): Promise<Blob> => {
+    const res = await fetch(`/api/v1/payouts/${encodeURIComponent(runId)}/export`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf, accept: 'text/csv' },
+      body: JSON.stringify({ format: 'csv' }),
+    });
+    if (!res.ok) {
+      const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
+      throw new ApiFailure(res.status, body.error?.message ?? `The server answered ${res.status}.`);
+    }
+    return res.blob();
+  },
+  markPayoutRunPaid: (csrf: string, runId: string, reference: string) =>
+    call<PayoutRun>(`/api/v1/payouts/${encodeURIComponent(runId)}/mark-paid`, { method: 'POST', csrf, json: { reference } }),
   approve: (csrf: string, rewardId: string) =>
     call<AdminReward>(`/api/v1/rewards/${encodeURIComponent(rewardId)}/approve`, { method: 'POST', csrf, json: {} }),
   reject: (csrf: string, rewardId: string, reason: string) =>

@@ -1,20 +1,21 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, consoleApi, type Session } from '../api.ts';
-import { Shell } from '../app.tsx';
+import { InternalLink, Shell } from '../app.tsx';
 import { ApprovalsPage } from './approvals.tsx';
+import { HomePage } from './home.tsx';
+import { PayoutRunPage, PayoutsPage } from './payouts.tsx';
+import { ReferralPage, ReferralsPage } from './referrals.tsx';
+import { consolePath, useConsoleRoute } from './route.ts';
 
-/** `/console/<installationId>`: the URL names the installation the console runs. */
-export function consoleInstallation(pathname: string): string | null {
-  const match = /^\/console\/([^/]+)/.exec(pathname);
-  return match ? decodeURIComponent(match[1]!) : null;
-}
+export { consoleInstallation } from './route.ts';
 
 type State = { kind: 'loading' } | { kind: 'signed-out'; message?: string } | { kind: 'signed-in'; session: Session };
 
 /**
  * The admin console of one installation: signed in (with the CRM, or by an invite's link whose
  * token rides in the URL fragment and is used by a deliberate click, so mail scanners do not use
- * it up), it shows the rewards waiting for approval.
+ * it up), it shows the installation's health and what needs attention, its referrals, the rewards
+ * waiting for approval and the payout runs.
  */
 export function ConsoleApp({ installationId }: { installationId: string }) {
   const [state, setState] = useState<State>({ kind: 'loading' });
@@ -90,23 +91,54 @@ export function ConsoleApp({ installationId }: { installationId: string }) {
       </Shell>
     );
   }
-  const { session } = state;
+  return <SignedIn installationId={installationId} session={state.session} onSignOut={signOut} />;
+}
+
+const PAGES = [
+  ['', 'Home'],
+  ['referrals', 'Referrals'],
+  ['approvals', 'Approvals'],
+  ['payouts', 'Payouts'],
+] as const;
+
+function SignedIn({ installationId, session, onSignOut }: { installationId: string; session: Session; onSignOut: () => void }) {
+  const route = useConsoleRoute();
   const account = session.installation?.accountName ?? session.installation?.accountId ?? installationId;
+  const current = PAGES.find(([key]) => key === route.page);
+  const csrf = session.csrfToken;
+  const role = session.role;
+  const title = !current ? 'Not found' : route.item ? (route.page === 'payouts' ? 'Payout run' : 'Referral') : current[1];
   return (
-    <Shell title="Approvals" program={`Referloop console · ${account}`}>
+    <Shell title={title} program={`Referloop console · ${account}`}>
       <nav aria-label="Console">
         <ul>
-          <li>
-            <a href={window.location.pathname} aria-current="page">
-              Approvals
-            </a>
-          </li>
+          {PAGES.map(([key, label]) => (
+            <li key={key}>
+              <InternalLink href={consolePath(installationId, key)} current={key === route.page}>
+                {label}
+              </InternalLink>
+            </li>
+          ))}
         </ul>
-        <button type="button" className="link" onClick={signOut}>
-          Sign out {session.subject.email} ({session.role})
+        <button type="button" className="link" onClick={onSignOut}>
+          Sign out {session.subject.email} ({role})
         </button>
       </nav>
-      <ApprovalsPage installationId={installationId} csrf={session.csrfToken} canDecide={session.role !== 'viewer'} />
+      {route.page === '' && <HomePage installationId={installationId} csrf={csrf} role={role} />}
+      {route.page === 'referrals' &&
+        (route.item ? (
+          <ReferralPage installationId={installationId} referralId={route.item} />
+        ) : (
+          <ReferralsPage installationId={installationId} search={route.search} />
+        ))}
+      {route.page === 'approvals' && <ApprovalsPage installationId={installationId} csrf={csrf} canDecide={role !== 'viewer'} />}
+      {route.page === 'payouts' &&
+        (route.item ? (
+          <PayoutRunPage installationId={installationId} runId={route.item} csrf={csrf} canPay={role !== 'viewer'} />
+        ) : (
+          <PayoutsPage installationId={installationId} csrf={csrf} canPay={role !== 'viewer'} />
+        ))}
+      {!current && <p>There is no such page in the console.</p>}
     </Shell>
   );
 }

@@ -1,0 +1,221 @@
+import { type FormEvent, useState } from 'react';
+import { consoleApi, formatDate, formatMoney, type PayoutRun } from '../api.ts';
+import { InternalLink, useLoad } from '../app.tsx';
+import { navigate } from '../router.ts';
+import { formatDateTime } from './home.tsx';
+import { consolePath } from './route.ts';
+
+const RUN_WORDS = { draft: 'Draft: not exported yet', exported: 'Exported: waiting to be paid', paid: 'Paid' } as const;
+
+const today = () => new Date().toISOString().slice(0, 10);
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Hands a file to the browser's downloads, as a link to it would. */
+function download(blob: Blob, filename: string) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The payout runs, newest first, and a new one for the rewards due on or before a date (finance and admins). */
+export function PayoutsPage({ installationId, csrf, canPay }: { installationId: string; csrf: string; canPay: boolean }) {
+  const { data, error } = useLoad(() => consoleApi.payoutRuns(installationId), installationId);
+  const [dueOn, setDueOn] = useState(today);
+  const [message, setMessage] = useState<string | null>(null);
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      const run = await consoleApi.createPayoutRun(installationId, csrf, dueOn);
+      navigate(consolePath(installationId, 'payouts', run.id));
+    } catch (err) {
+      setMessage(errorText(err));
+    }
+  };
+  return (
+    <>
+      {canPay ? (
+        <form className="card" onSubmit={create} aria-labelledby="new-run">
+          <h2 id="new-run">New payout run</h2>
+          <p>Gathers every approved reward due on or before the date into one line per payee and currency.</p>
+          <div className="field">
+            <label htmlFor="due-on">Rewards due on or before</label>
+            <input id="due-on" type="date" required value={dueOn} onChange={(e) => setDueOn(e.target.value)} />
+          </div>
+          <button type="submit">Create payout run</button>
+          <p className={message ? 'notice bad' : undefined} role="status">
+            {message}
+          </p>
+        </form>
+      ) : (
+        <p className="muted">You can see the payout runs; creating, exporting and paying them need the admin or finance role.</p>
+      )}
+      {error && <p className="notice bad">The payout runs could not be read: {error}</p>}
+      {!error && !data && <p>Loading payout runs…</p>}
+      {data && data.items.length === 0 && <p>There is no payout run yet.</p>}
+      {data && data.items.length > 0 && (
+        <div className="scroll">
+          <table>
+            <caption className="muted">Payout runs, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Run</th>
+                <th scope="col">Rewards due by</th>
+                <th scope="col">Status</th>
+                <th scope="col">Created</th>
+                <th scope="col">Reference</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.items.map((run) => (
+                <tr key={run.id}>
+                  <td>
+                    <InternalLink href={consolePath(installationId, 'payouts', run.id)}>{run.id}</InternalLink>
+                  </td>
+                  <td>{formatDate(run.dueOn)}</td>
+                  <td>{RUN_WORDS[run.status]}</td>
+                  <td>{formatDateTime(run.createdAt)}</td>
+                  <td>{run.reference ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** One run: its lines and totals, exported as CSV or JSON for the payment, then marked paid with the payment's reference. */
+export function PayoutRunPage({
+  installationId,
+  runId,
+  csrf,
+  canPay,
+}: {
+  installationId: string;
+  runId: string;
+  csrf: string;
+  canPay: boolean;
+}) {
+  const [version, setVersion] = useState(0);
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [reference, setReference] = useState('');
+  const { data: run, error } = useLoad(() => consoleApi.payoutRun(runId), `${runId}:${version}`);
+
+  const act = async (action: () => Promise<unknown>, done: string) => {
+    try {
+      await action();
+      setMessage({ ok: true, text: done });
+      setVersion((v) => v + 1);
+    } catch (e) {
+      setMessage({ ok: false, text: errorText(e) });
+    }
+  };
+  const exportCsv = () =>
+    act(async () => download(await consoleApi.exportPayoutCsv(csrf, runId), `payout-${runId}.csv`), 'The CSV is downloaded.');
+  const exportJson = () =>
+    act(async () => {
+      const exported: PayoutRun = await consoleApi.exportPayoutRun(csrf, runId);
+      download(new Blob([JSON.stringify(exported, null, 2)], { type: 'application/json' }), `payout-${runId}.json`);
+    }, 'The JSON is downloaded.');
+  const markPaid = (e: FormEvent) => {
+    e.preventDefault();
+    void act(() => consoleApi.markPayoutRunPaid(csrf, runId, reference), `The run is marked paid with reference ${reference}.`);
+  };
+
+  if (error) return <p className="notice bad">The payout run could not be read: {error}</p>;
+  if (!run) return <p>Loading the payout run…</p>;
+  return (
+    <>
+      <p>
+        <InternalLink href={consolePath(installationId, 'payouts')}>All payout runs</InternalLink>
+      </p>
+      <p className={message ? `notice ${message.ok ? 'ok' : 'bad'}` : undefined} role="status">
+        {message?.text}
+      </p>
+      <section className="card" aria-labelledby="run-summary">
+        <h2 id="run-summary">Run {run.id}</h2>
+        <dl className="details">
+          <dt>Status</dt>
+          <dd>{RUN_WORDS[run.status]}</dd>
+          <dt>Rewards due by</dt>
+          <dd>{formatDate(run.dueOn)}</dd>
+          <dt>Total</dt>
+          <dd>{run.totals.map((t) => formatMoney(t.amountCents, t.currency)).join(' + ') || 'Nothing to pay'}</dd>
+          {run.exportedAt && (
+            <>
+              <dt>Exported</dt>
+              <dd>{formatDateTime(run.exportedAt)}</dd>
+            </>
+          )}
+          {run.paidAt && (
+            <>
+              <dt>Paid</dt>
+              <dd>
+                {formatDateTime(run.paidAt)}, reference {run.reference}
+              </dd>
+            </>
+          )}
+        </dl>
+      </section>
+      <div className="scroll">
+        <table>
+          <caption className="muted">One line per payee and currency</caption>
+          <thead>
+            <tr>
+              <th scope="col">Payee</th>
+              <th scope="col">Rewards</th>
+              <th scope="col">Owed back</th>
+              <th scope="col">To pay</th>
+              <th scope="col">Payment reference</th>
+            </tr>
+          </thead>
+          <tbody>
+            {run.lines.map((line) => (
+              <tr key={`${line.email}-${line.currency}`}>
+                <td>
+                  {line.payee}
+                  <div className="muted">{line.email}</div>
+                </td>
+                <td>
+                  {formatMoney(line.grossCents, line.currency)} ({line.rewardIds.length})
+                </td>
+                <td>{line.recoveredCents ? formatMoney(line.recoveredCents, line.currency) : '—'}</td>
+                <td>{formatMoney(line.amountCents, line.currency)}</td>
+                <td>{line.reference}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {canPay && run.status !== 'paid' && (
+        <section className="card" aria-labelledby="run-actions">
+          <h2 id="run-actions">Pay this run</h2>
+          <p>Export the file for your payment system; once paid, record the payment's reference.</p>
+          <div className="actions">
+            <button type="button" onClick={exportCsv}>
+              Export CSV
+            </button>
+            <button type="button" className="secondary" onClick={exportJson}>
+              Export JSON
+            </button>
+          </div>
+          {run.status === 'exported' && (
+            <form onSubmit={markPaid}>
+              <div className="field">
+                <label htmlFor="paid-reference">Payment reference</label>
+                <input id="paid-reference" required value={reference} onChange={(e) => setReference(e.target.value)} />
+              </div>
+              <button type="submit">Mark paid</button>
+            </form>
+          )}
+        </section>
+      )}
+    </>
+  );
+}
