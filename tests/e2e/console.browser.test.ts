@@ -6,16 +6,13 @@
  * axe-core finds no serious or critical violation.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkPage as checkPageIn, launchChromium } from '../support/browser.ts';
 import { startSmtpServer, type SmtpTestServer } from '../support/smtp-server.ts';
 import { installSandbox, startTestService, type TestService } from '../support/service.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = 'test-results/console';
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let svc: TestService;
 let smtp: SmtpTestServer;
@@ -62,39 +59,16 @@ async function pendingReward(refereeEmail: string, amountCents: number): Promise
   return reward!.id;
 }
 
-/** Screenshots at both widths and an axe-core run with no serious or critical violations. */
-async function checkPage(page: Page, name: string, keep?: string) {
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.screenshot({ path: `${SHOTS}/${name}-${width}.png`, fullPage: true });
-    if (keep && width === 1280) await page.screenshot({ path: keep, fullPage: true });
-  }
-  // Evaluated over the DevTools protocol: the page's CSP (script-src 'self') stays as served.
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const result = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string }[] }> } }).axe.run();
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact }));
-  });
-  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
-}
+const checkPage = (page: Page, name: string, keep?: string) => checkPageIn(page, SHOTS, name, keep);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` (or npm run test:setup)`,
-    );
-  }
-  mkdirSync(SHOTS, { recursive: true });
   // NODE_ENV is 'test' under vitest, which would make Vite bundle React's development build.
   execFileSync('npm', ['run', '-s', 'build:web'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   smtp = await startSmtpServer();
   svc = await startTestService({ SMTP_URL: smtp.url });
   installationId = await installSandbox(svc);
   rewardIds.push(await pendingReward('jordan@acme-widgets.test', 250_000), await pendingReward('sam@globex.test', 180_000));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -110,6 +84,8 @@ describe('the console, Approvals', () => {
     await page.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
     await checkPage(page, 'sign-in');
     await page.getByRole('link', { name: 'Sign in with your CRM account' }).click();
+    await page.getByRole('heading', { name: 'Home' }).waitFor();
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Approvals' }).click();
     await page.getByRole('heading', { name: 'Approvals' }).waitFor();
     await expect.poll(() => page.getByRole('button', { name: /Sign out sales@sandbox.example \(admin\)/ }).count()).toBe(1);
 
@@ -156,6 +132,8 @@ describe('the console, Approvals', () => {
     const page = await (await browser.newContext()).newPage();
     await page.goto(link!);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Home' }).waitFor();
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Approvals' }).click();
     await page.getByRole('heading', { name: 'Approvals' }).waitFor();
     await page.getByRole('region', { name: /\$1,200\.00 reward for Pia Partner/ }).waitFor();
     expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);

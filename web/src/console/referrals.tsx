@@ -196,7 +196,7 @@ export function ReferralPage({ installationId, referralId }: { installationId: s
             <li key={`${step.to}-${step.at}`}>
               <time dateTime={step.at}>{formatDateTime(step.at)}</time> <strong>{words(step.to)}</strong>
               {step.from ? ` (from ${words(step.from).toLowerCase()})` : ''}
-              {step.reasons.length > 0 && `: ${step.reasons.join('; ')}`}
+              {step.reasons.length > 0 && `: ${step.reasons.join(' ')}`}
             </li>
           ))}
         </ol>

@@ -1,0 +1,253 @@
+/**
+ * The console's Home, Referrals, Approvals (in bulk) and Payouts pages in Chromium against the
+ * whole service: an admin reads the installation's health and what needs attention, retries a dead
+ * CRM event, finds a referral and reads its reasons; finance approves rewards in bulk, creates a
+ * payout run, downloads its CSV (which parses, and whose totals are the API's) and marks it paid; a
+ * viewer sees every page without a write button. Every page: axe-core finds no serious or critical
+ * violation, nothing scrolls sideways at 390 px, screenshots at 1280 and 390 px.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkPage as checkPageIn, launchChromium } from '../support/browser.ts';
+import { startSmtpServer, type SmtpTestServer } from '../support/smtp-server.ts';
+import { installSandbox, startTestService, type TestService } from '../support/service.ts';
+
+const SHOTS = 'test-results/console';
+const checkPage = (page: Page, name: string, keep = true) =>
+  checkPageIn(page, SHOTS, name, keep ? `docs/screenshots/console-${name}.png` : undefined);
+
+let svc: TestService;
+let smtp: SmtpTestServer;
+let browser: Browser;
+let installationId: string;
+const referralIds: Record<'acme' | 'globex' | 'initech', string> = { acme: '', globex: '', initech: '' };
+const rewardIds: string[] = [];
+
+const sql = <T>(query: string, ...params: unknown[]) => svc.service.runtime.db.$client.prepare(query).all(...params) as T[];
+const status = (id: string) => sql<{ status: string }>('SELECT status FROM rewards WHERE id = ?', id)[0]!.status;
+
+async function refer(referrer: { email: string; name: string; type: string }, referee: Record<string, string>): Promise<string> {
+  const res = await svc.api('/referrals', { method: 'POST', json: { referrer, referee, submittedBy: { kind: 'rep' } } });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/** A reward over the approval threshold, waiting for approval, as the ledger accrues it. */
+function pendingReward(referralId: string, amountCents: number): string {
+  const referral = svc.service.runtime.store.referrals.get(referralId)!;
+  return svc.service.runtime.store.rewards.accrue(
+    {
+      installationId,
+      referralId,
+      referrerId: referral.referrerId,
+      kind: 'milestone',
+      beneficiary: 'referrer',
+      milestone: 'closed_won',
+      amountCents,
+      currency: 'USD',
+      status: 'pending',
+      dueDate: '2027-01-31',
+      requiresApproval: true,
+      programId: referral.programId,
+      programVersion: referral.programVersion,
+      reasons: ['closed won: 10% of the deal, over the $1,000.00 approval threshold'],
+      idempotencyKey: `test-reward:${referralId}`,
+      updatedAt: new Date().toISOString(),
+    },
+    'test',
+  )!.id;
+}
+
+function deadEvent(objectId: string): void {
+  sql(
+    `INSERT INTO inbox (crm, account_id, installation_id, event_key, object_type, object_id, change, occurred_at, status, attempts, last_error, received_at)
+     VALUES ('hubspot', 'sandbox', ?, ?, 'deal', ?, 'updated', '2026-01-01T00:00:00Z', 'dead', 5, 'the CRM answered 500', '2026-01-01T00:00:01Z') RETURNING id`,
+    installationId,
+    `dead-${objectId}`,
+    objectId,
+  );
+}
+
+/** An invited user of the console, signed in in a fresh browser context with their email's link. */
+async function signInInvited(email: string, role: 'finance' | 'viewer'): Promise<Page> {
+  const invited = await svc.api(`/installations/${installationId}/users`, { method: 'POST', json: { email, role, name: email } });
+  expect(invited.status).toBe(201);
+  const [mail] = await smtp.waitForMessages(1, { to: email });
+  const link = new RegExp(`${svc.url}/console/${installationId}#[A-Za-z0-9_-]+`).exec(mail!.text)?.[0];
+  expect(link, mail!.text).toBeDefined();
+  const page = await (await browser.newContext({ acceptDownloads: true })).newPage();
+  await page.goto(link!);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Home' }).waitFor();
+  return page;
+}
+
+const open = async (page: Page, link: string, heading: string) => {
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: link, exact: true }).click();
+  await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+};
+
+/** Every write the pages offer: a viewer sees none of them, only sign-out, search and paging. */
+async function expectNoWriteButtons(page: Page) {
+  for (const name of [/Approve/, /Reject/, /Retry/, /Create payout run/, /Export/, /Mark paid/]) {
+    expect(await page.getByRole('button', { name }).count(), `${String(name)} on ${page.url()}`).toBe(0);
+  }
+}
+
+/** The number a Home tile shows under its label. */
+const tile = (page: Page, label: string) => page.locator('.totals div', { has: page.getByText(label, { exact: true }) }).locator('dd');
+
+beforeAll(async () => {
+  // NODE_ENV is 'test' under vitest, which would make Vite bundle React's development build.
+  execFileSync('npm', ['run', '-s', 'build:web'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+  smtp = await startSmtpServer();
+  svc = await startTestService({ SMTP_URL: smtp.url });
+  installationId = await installSandbox(svc);
+  const pia = { email: 'pia@partner-firm.test', name: 'Pia Partner', type: 'partner' };
+  const cleo = { email: 'cleo@customer.test', name: 'Cleo Customer', type: 'customer' };
+  referralIds.acme = await refer(pia, { email: 'jordan@acme-widgets.test', firstName: 'Jordan', company: 'Acme Widgets' });
+  referralIds.globex = await refer(pia, { email: 'sam@globex.test', firstName: 'Sam', company: 'Globex' });
+  referralIds.initech = await refer(cleo, { email: 'lee@initech.test', firstName: 'Lee', company: 'Initech' });
+  rewardIds.push(pendingReward(referralIds.acme, 250_000), pendingReward(referralIds.globex, 180_000));
+  deadEvent('deal-dead-1');
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await svc?.stop();
+  await smtp?.stop();
+});
+
+describe('the console pages', () => {
+  it('an admin reads the health and what needs attention, retries a dead event, and finds a referral with its reasons', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${svc.url}/console/${installationId}`);
+    await page.getByRole('link', { name: 'Sign in with your CRM account' }).click();
+    await page.getByRole('heading', { name: 'Home' }).waitFor();
+
+    await expect.poll(() => tile(page, 'Rewards to approve').textContent()).toBe('2');
+    expect(await tile(page, 'Overdue payouts').textContent()).toBe('0');
+    await page.getByRole('link', { name: '2 rewards awaiting approval' }).waitFor();
+    await page.getByText('$4,300.00').first().waitFor();
+    await page.getByText(/Connected to HubSpot account/).waitFor();
+    await page.getByText('1 CRM event that failed every attempt').waitFor();
+    await checkPage(page, 'home');
+
+    await page.getByRole('button', { name: 'Retry deal deal-dead-1' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/goes back to the queue/)
+      .waitFor();
+    await expect.poll(() => page.getByRole('button', { name: /^Retry/ }).count()).toBe(0);
+    expect(sql<{ status: string }>("SELECT status FROM inbox WHERE object_id = 'deal-dead-1'")[0]!.status).not.toBe('dead');
+
+    await open(page, 'Referrals', 'Referrals');
+    await expect.poll(() => page.getByRole('row').count()).toBe(4);
+    await checkPage(page, 'referrals');
+    await page.getByLabel('Name, email or company').fill('acme');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.getByRole('row').count()).toBe(2);
+    expect(page.url()).toContain('q=acme');
+
+    await page.getByLabel('Name, email or company').fill('');
+    await page.getByLabel('Referrer type').selectOption('customer');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'Lee' }).waitFor();
+    await expect.poll(() => page.getByRole('row').count()).toBe(2);
+
+    await page.getByLabel('Referrer type').selectOption('');
+    await page.getByLabel('Name, email or company').fill('jordan@acme');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'Jordan' }).click();
+    await page.getByRole('heading', { name: 'Referral', exact: true }).waitFor();
+    const referral = (await (await svc.api(`/referrals/${referralIds.acme}`)).json()) as { reasons: string[] };
+    expect(referral.reasons.length).toBeGreaterThan(0);
+    await page.getByText(referral.reasons[0]!).first().waitFor();
+    await page.getByRole('region', { name: 'Timeline' }).getByText('Submitted').first().waitFor();
+    await page.getByRole('region', { name: 'Rewards' }).getByText('$2,500.00').waitFor();
+    await page.getByText(/Version 1: locked when the referral was submitted/).waitFor();
+    await checkPage(page, 'referral');
+  });
+
+  it('finance approves rewards in bulk, creates a payout run, downloads its CSV (its totals the API’s) and marks it paid', async () => {
+    const page = await signInInvited('fin@customer.test', 'finance');
+    await open(page, 'Approvals', 'Approvals');
+    const bulk = page.getByRole('region', { name: 'Several at once' });
+    await bulk.getByRole('button', { name: 'Reject selected (0)' }).waitFor();
+    await bulk.getByLabel('Select all 2').check();
+    await bulk.getByRole('button', { name: 'Reject selected (2)' }).click();
+    await page.getByRole('status').getByText('Give one reason for rejecting the selected rewards').waitFor();
+    expect(rewardIds.map(status)).toEqual(['pending', 'pending']);
+    await checkPage(page, 'approvals-bulk', false);
+    await bulk.getByRole('button', { name: 'Approve selected (2)' }).click();
+    await page.getByRole('status').getByText('2 rewards approved.').waitFor();
+    expect(rewardIds.map(status)).toEqual(['approved', 'approved']);
+
+    await open(page, 'Payouts', 'Payouts');
+    await page.getByText('There is no payout run yet.').waitFor();
+    await page.getByLabel('Rewards due on or before').fill('2027-01-31');
+    await page.getByRole('button', { name: 'Create payout run' }).click();
+    await page.getByRole('heading', { name: 'Payout run' }).waitFor();
+    await page.getByText('Draft: not exported yet').waitFor();
+    const runId = /\/payouts\/([^/?#]+)/.exec(page.url())![1]!;
+    await checkPage(page, 'payout-run');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    expect(download.suggestedFilename()).toBe(`payout-${runId}.csv`);
+    const rows = parse(readFileSync((await download.path())!, 'utf8'), { columns: true }) as { amount: string; currency: string }[];
+    const api = (await (await svc.api(`/payouts/${runId}`)).json()) as { status: string; totals: { currency: string; amount: number }[] };
+    expect(api.status).toBe('exported');
+    const csvTotals: Record<string, number> = {};
+    for (const row of rows) csvTotals[row.currency] = (csvTotals[row.currency] ?? 0) + Math.round(Number(row.amount) * 100);
+    expect(csvTotals).toEqual(Object.fromEntries(api.totals.map((t) => [t.currency, Math.round(t.amount * 100)])));
+    expect(csvTotals).toEqual({ USD: 430_000 });
+    await page.getByText('Exported: waiting to be paid').waitFor();
+
+    const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON' }).click()]);
+    expect((JSON.parse(readFileSync((await json.path())!, 'utf8')) as { id: string }).id).toBe(runId);
+
+    await page.getByLabel('Payment reference').fill('WIRE-2027-001');
+    await page.getByRole('button', { name: 'Mark paid' }).click();
+    await page.getByRole('status').getByText('The run is marked paid with reference WIRE-2027-001.').waitFor();
+    await page
+      .getByText(/reference WIRE-2027-001/)
+      .first()
+      .waitFor();
+    expect(rewardIds.map(status)).toEqual(['paid', 'paid']);
+    expect(await page.getByRole('button', { name: 'Export CSV' }).count()).toBe(0);
+
+    await open(page, 'Payouts', 'Payouts');
+    await page.getByRole('link', { name: runId }).waitFor();
+    await checkPage(page, 'payouts');
+  });
+
+  it('a viewer sees every page without a write button', async () => {
+    pendingReward(referralIds.initech, 120_000);
+    deadEvent('deal-dead-2');
+    const page = await signInInvited('vic@customer.test', 'viewer');
+    await page.getByText('1 CRM event that failed every attempt').waitFor();
+    await page.getByText('An admin can put failed events back in the queue.').waitFor();
+    await expectNoWriteButtons(page);
+    await checkPage(page, 'home-viewer', false);
+
+    await open(page, 'Approvals', 'Approvals');
+    await page.getByRole('region', { name: /\$1,200\.00 reward for Cleo Customer/ }).waitFor();
+    await expectNoWriteButtons(page);
+    await open(page, 'Payouts', 'Payouts');
+    await page.getByText('creating, exporting and paying them need the admin or finance role').waitFor();
+    await expectNoWriteButtons(page);
+    await page.getByRole('table').getByRole('link').first().click();
+    await page.getByRole('heading', { name: 'Payout run' }).waitFor();
+    await page.getByRole('definition').getByText('Paid', { exact: true }).waitFor();
+    await expectNoWriteButtons(page);
+    await checkPage(page, 'payout-run-viewer', false);
+    await open(page, 'Referrals', 'Referrals');
+    await page.getByRole('link', { name: 'Lee' }).click();
+    await page.getByRole('heading', { name: 'Referral', exact: true }).waitFor();
+    await expectNoWriteButtons(page);
+  });
+});
