@@ -121,3 +121,35 @@ function run(program: Program, deals: readonly SimulationDeal[], today: DateOnly
     notes,
   };
 }
+
+/**
+ * What one sample deal, closed won today by a referrer of this type, would pay under the draft and
+ * under the current version: the preview an admin sees while editing (the same rules as the rest).
+ */
+export function simulateSampleDeal(input: {
+  draft: Program;
+  current: Program;
+  amountCents: number;
+  referrerType: ReferrerType;
+  today: DateOnly;
+}): { amountCents: number; currency: string; referrerType: ReferrerType; currentCents: number; draftCents: number; notes: string[] } {
+  const deal: SimulationDeal = {
+    referral: { id: 'sample', referrerId: 'sample', referrerType: input.referrerType },
+    deal: {
+      id: 'sample',
+      firstYearValueCents: input.amountCents,
+      amountCents: input.amountCents,
+      currency: input.draft.currency,
+      closeDate: input.today,
+    },
+  };
+  const result = simulateProgram({ draft: input.draft, current: input.current, deals: [deal], today: input.today });
+  return {
+    amountCents: input.amountCents,
+    currency: input.draft.currency,
+    referrerType: input.referrerType,
+    currentCents: result.current.totalCents,
+    draftCents: result.draft.totalCents,
+    notes: result.notes,
+  };
+}

@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { decimalToMinorUnits } from '../domain/money.ts';
 import type { Program } from '../domain/program.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { ProgramRow, ProgramVersion } from '../store/programs.repo.ts';
@@ -136,16 +137,19 @@ export function programRouter(ctx: UseCaseContext): Router {
       res.json(programDocument(program, version));
     });
 
-    /** A draft's cost over the stored deals, before saving it. */
+    /** A draft's cost over the stored deals, and on a sample deal (`sampleAmount`), before saving it. */
     router.post(`${base}/simulate`, (req, res) => {
       const program = programOf(req, res);
-      const { months } = parseInput(simulateSchema, req.query, 'query');
+      const { months, sampleAmount, sampleReferrerType } = parseInput(simulateSchema, req.query, 'query');
       const draft = parseInput(programSchema, req.body) as Program;
+      const sample = sampleAmount
+        ? { amountCents: decimalToMinorUnits(sampleAmount, draft.currency), referrerType: sampleReferrerType }
+        : undefined;
       res.json({
         installationId: program.installationId,
         programId: program.id,
         months,
-        ...simulateDraft(requestContext(ctx, res), program, draft, months),
+        ...simulateDraft(requestContext(ctx, res), program, draft, months, sample),
       });
     });
   }

@@ -94,7 +94,15 @@ export const rejectRewardSchema = z.object({ reason: z.string().trim().min(1, 's
 export const markPaidSchema = z.object({ payoutReference: z.string().trim().min(1, 'give the payout reference').max(200) });
 export const approveRewardSchema = z.object({ note: z.string().max(1_000).optional() }).default({});
 
-export const simulateSchema = z.object({ months: z.coerce.number().int().min(1).max(60).default(12) });
+export const simulateSchema = z.object({
+  months: z.coerce.number().int().min(1).max(60).default(12),
+  /** A sample deal's value in the program currency's major unit ("50000.00"): the answer also says what it would pay. */
+  sampleAmount: z
+    .string()
+    .regex(/^\d{1,12}(\.\d{1,4})?$/, { error: 'expected an amount such as 50000 or 50000.00' })
+    .optional(),
+  sampleReferrerType: z.enum(REFERRER_TYPES).default('customer'),
+});
 
 export const stageMappingSchema = z.record(
   z.string().min(1),

@@ -1,6 +1,7 @@
 import { addDays, toDateOnly } from '../domain/dates.ts';
 import { sameProgram, type Program } from '../domain/program.ts';
-import { simulateProgram, type SimulationDeal, type SimulationResult } from '../domain/simulation.ts';
+import type { ReferrerType } from '../domain/program.ts';
+import { simulateProgram, simulateSampleDeal, type SimulationDeal, type SimulationResult } from '../domain/simulation.ts';
 import type { ProgramRow, ProgramVersion } from '../store/programs.repo.ts';
 import { recurringFacts } from './apply-crm-changes/attribution-facts.ts';
 import type { UseCaseContext } from '../ports/context.ts';
@@ -45,14 +46,16 @@ export function saveProgram(
 
 /**
  * What a draft program would have cost over the stored won deals of the last `months` months,
- * next to the current program, per referrer.
+ * next to the current program, per referrer; and what a sample deal would pay under each.
  */
 export function simulateDraft(
   ctx: UseCaseContext,
   program: ProgramRow,
   draft: Program,
   months: number,
-): SimulationResult & { deals: number } {
+  /** A sample deal closed won today, whose rewards under both are told too. */
+  sample?: { amountCents: number; referrerType: ReferrerType },
+): SimulationResult & { deals: number; sample?: ReturnType<typeof simulateSampleDeal> } {
   const { store } = ctx;
   const { installationId } = program;
   const current = store.programs.current(program.id);
@@ -87,5 +90,9 @@ export function simulateDraft(
       });
     }
   }
-  return { ...simulateProgram({ draft, current: current.program, deals, today }), deals: deals.length };
+  return {
+    ...simulateProgram({ draft, current: current.program, deals, today }),
+    deals: deals.length,
+    ...(sample ? { sample: simulateSampleDeal({ draft, current: current.program, today, ...sample }) } : {}),
+  };
 }

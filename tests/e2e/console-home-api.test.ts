@@ -151,3 +151,38 @@ describe("an installation's health", () => {
     await json(await admin.api('/installations/ins_nope/health'), 404);
   });
 });
+
+describe("the program simulation's sample deal", () => {
+  it('tells what a sample deal would pay under the draft and the current version, saving nothing', async () => {
+    const { program, version } = await json<{ version: number; program: { rewardRules: { kind: string; rateBasisPoints?: number }[] } }>(
+      await admin.api('/program'),
+    );
+    const draft = {
+      ...program,
+      rewardRules: program.rewardRules.map((r) => (r.kind === 'percent' ? { ...r, rateBasisPoints: 1_500 } : r)),
+    };
+    const sim = await json<{ sample: { amountCents: number; currency: string; currentCents: number; draftCents: number } }>(
+      await admin.api('/program/simulate?sampleAmount=25000.00&sampleReferrerType=partner', { method: 'POST', json: draft }),
+    );
+    expect(sim.sample).toMatchObject({ amountCents: 2_500_000, currency: 'USD', currentCents: 250_000, draftCents: 375_000 });
+    expect((await json<{ version: number }>(await admin.api('/program'))).version).toBe(version);
+  });
+
+  it('refuses a sample amount that is not one, and a negative rate, with the reason', async () => {
+    const { program } = await json<{ program: { rewardRules: { kind: string }[] } }>(await admin.api('/program'));
+    const bad = await json<{ error: { message: string } }>(
+      await admin.api('/program/simulate?sampleAmount=-5', { method: 'POST', json: program }),
+      400,
+    );
+    expect(bad.error.message).toMatch(/sampleAmount/);
+    const negative = {
+      ...program,
+      rewardRules: program.rewardRules.map((r) => (r.kind === 'percent' ? { ...r, rateBasisPoints: -500 } : r)),
+    };
+    const refused = await json<{ error: { message: string } }>(
+      await admin.api('/program/simulate?sampleAmount=100', { method: 'POST', json: negative }),
+      400,
+    );
+    expect(refused.error.message).toMatch(/between 0 and 10000 basis points/);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultProgram } from '../../../src/domain/program.ts';
-import { simulateProgram, type SimulationDeal } from '../../../src/domain/simulation.ts';
+import { simulateProgram, simulateSampleDeal, type SimulationDeal } from '../../../src/domain/simulation.ts';
 
 function won(
   id: string,
@@ -103,5 +103,42 @@ describe('simulateProgram with renewals', () => {
     expect(r.current.totalCents).toBe(55_000);
     expect(r.draft.totalCents).toBe(355_000);
     expect(r.perReferrer).toEqual([{ referrerId: 'alice', currentCents: 55_000, draftCents: 355_000, deltaCents: 300_000 }]);
+  });
+});
+
+describe('simulateSampleDeal', () => {
+  it('tells what one deal closed won today would pay a referrer of the type under the draft and the current version', () => {
+    const draft = defaultProgram();
+    draft.rewardRules = draft.rewardRules.map((r) => (r.kind === 'percent' ? { ...r, rateBasisPoints: 1_500 } : r));
+    const sample = simulateSampleDeal({
+      draft,
+      current: defaultProgram(),
+      amountCents: 2_500_000,
+      referrerType: 'partner',
+      today: '2026-04-01',
+    });
+    // 10% then 15% of $25,000
+    expect(sample).toEqual({
+      amountCents: 2_500_000,
+      currency: 'USD',
+      referrerType: 'partner',
+      currentCents: 250_000,
+      draftCents: 375_000,
+      notes: [],
+    });
+  });
+
+  it('tells why the current version pays nothing when the draft changed the currency', () => {
+    const draft = { ...defaultProgram(), currency: 'EUR' };
+    const sample = simulateSampleDeal({
+      draft,
+      current: defaultProgram(),
+      amountCents: 2_500_000,
+      referrerType: 'partner',
+      today: '2026-04-01',
+    });
+    expect(sample.currentCents).toBe(0);
+    expect(sample.draftCents).toBe(250_000);
+    expect(sample.notes).toEqual(['current: deal sample is in EUR, not USD; left out']);
   });
 });
