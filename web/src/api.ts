@@ -1,4 +1,5 @@
 /** The portal's calls to the public JSON API; writes carry the session's CSRF token. */
+import type { Program } from '../../src/domain/program.ts';
 
 export interface Session {
   subject: { kind: 'referrer' | 'user'; id: string; name: string | null; email?: string };
@@ -221,6 +222,27 @@ export interface PayoutRun extends PayoutRunSummary {
   totals: { currency: string; amountCents: number }[];
 }
 
+export type { Program };
+
+/** `GET /program`: the installation's default program at its current version. */
+export interface ProgramDocument {
+  id: string;
+  version: number;
+  createdAt: string;
+  createdBy: string;
+  program: Program;
+}
+
+/** `POST /program/simulate`: the draft against the current version, on past deals and on a sample deal. */
+export interface Simulation {
+  months: number;
+  deals: number;
+  current: { currency: string; totalCents: number };
+  draft: { currency: string; totalCents: number };
+  notes: string[];
+  sample: { amountCents: number; currency: string; referrerType: string; currentCents: number; draftCents: number; notes: string[] };
+}
+
 /** The admin console's calls: the same public API as any client, with the console session's cookie and CSRF token. */
 export const consoleApi = {
   requestLink: (installationId: string, email: string) =>
@@ -266,6 +288,21 @@ export const consoleApi = {
   },
   markPayoutRunPaid: (csrf: string, runId: string, reference: string) =>
     call<PayoutRun>(`/api/v1/payouts/${encodeURIComponent(runId)}/mark-paid`, { method: 'POST', csrf, json: { reference } }),
+  program: (installationId: string) => call<ProgramDocument>(`/api/v1/program?installationId=${encodeURIComponent(installationId)}`),
+  programVersions: (installationId: string) =>
+    call<{ items: { version: number; createdAt: string; createdBy: string }[] }>(
+      `/api/v1/program/versions?installationId=${encodeURIComponent(installationId)}`,
+    ),
+  simulate: (installationId: string, csrf: string, draft: Program, sample: { amount: string; referrerType: string }) => {
+    const query = new URLSearchParams({ installationId, sampleAmount: sample.amount, sampleReferrerType: sample.referrerType });
+    return call<Simulation>(`/api/v1/program/simulate?${query}`, { method: 'POST', csrf, json: draft });
+  },
+  saveProgram: (installationId: string, csrf: string, version: number, program: Program) =>
+    call<ProgramDocument & { changed: boolean; message?: string }>(`/api/v1/program?installationId=${encodeURIComponent(installationId)}`, {
+      method: 'PUT',
+      csrf,
+      json: { version, program },
+    }),
   approve: (csrf: string, rewardId: string) =>
     call<AdminReward>(`/api/v1/rewards/${encodeURIComponent(rewardId)}/approve`, { method: 'POST', csrf, json: {} }),
   reject: (csrf: string, rewardId: string, reason: string) =>

@@ -4,6 +4,7 @@ import { InternalLink, Shell } from '../app.tsx';
 import { ApprovalsPage } from './approvals.tsx';
 import { HomePage } from './home.tsx';
 import { PayoutRunPage, PayoutsPage } from './payouts.tsx';
+import { ProgramPage } from './program.tsx';
 import { ReferralPage, ReferralsPage } from './referrals.tsx';
 import { consolePath, useConsoleRoute } from './route.ts';
 
@@ -99,12 +100,17 @@ const PAGES = [
   ['referrals', 'Referrals'],
   ['approvals', 'Approvals'],
   ['payouts', 'Payouts'],
+  ['program', 'Program'],
 ] as const;
+
+/** The program is an admin's: the others' navigation leaves it out. */
+const pagesFor = (role: string) => PAGES.filter(([key]) => key !== 'program' || role === 'admin');
 
 function SignedIn({ installationId, session, onSignOut }: { installationId: string; session: Session; onSignOut: () => void }) {
   const route = useConsoleRoute();
   const account = session.installation?.accountName ?? session.installation?.accountId ?? installationId;
-  const current = PAGES.find(([key]) => key === route.page);
+  const pages = pagesFor(session.role);
+  const current = pages.find(([key]) => key === route.page);
   const csrf = session.csrfToken;
   const role = session.role;
   const title = !current ? 'Not found' : route.item ? (route.page === 'payouts' ? 'Payout run' : 'Referral') : current[1];
@@ -112,7 +118,7 @@ function SignedIn({ installationId, session, onSignOut }: { installationId: stri
     <Shell title={title} program={`Referloop console · ${account}`}>
       <nav aria-label="Console">
         <ul>
-          {PAGES.map(([key, label]) => (
+          {pages.map(([key, label]) => (
             <li key={key}>
               <InternalLink href={consolePath(installationId, key)} current={key === route.page}>
                 {label}
@@ -138,6 +144,7 @@ function SignedIn({ installationId, session, onSignOut }: { installationId: stri
         ) : (
           <PayoutsPage installationId={installationId} csrf={csrf} canPay={role !== 'viewer'} />
         ))}
+      {route.page === 'program' && current && <ProgramPage installationId={installationId} csrf={csrf} />}
       {!current && <p>There is no such page in the console.</p>}
     </Shell>
   );
