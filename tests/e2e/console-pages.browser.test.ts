@@ -92,7 +92,7 @@ const open = async (page: Page, link: string, heading: string) => {
 
 /** Every write the pages offer: a viewer sees none of them, only sign-out, search and paging. */
 async function expectNoWriteButtons(page: Page) {
-  for (const name of [/Approve/, /Reject/, /Retry/, /Create payout run/, /Export/, /Mark paid/]) {
+  for (const name of [/Approve/, /Reject/, /Retry/, /Create payout run/, /Export/, /Mark paid/, /Save/]) {
     expect(await page.getByRole('button', { name }).count(), `${String(name)} on ${page.url()}`).toBe(0);
   }
 }
@@ -225,6 +225,62 @@ describe('the console pages', () => {
     await checkPage(page, 'payouts');
   });
 
+  it('an admin edits reward rules and sees the preview change, is refused a negative rate in the API’s words, and saves a version', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${svc.url}/console/${installationId}`);
+    await page.getByRole('link', { name: 'Sign in with your CRM account' }).click();
+    await page.getByRole('heading', { name: 'Home' }).waitFor();
+    await open(page, 'Program', 'Program');
+    const preview = page.getByRole('region', { name: 'Preview' });
+    // A customer's $50,000 deal: $50 when qualified and $500 when won.
+    await preview
+      .getByText('This draft pays $550.00 on a $50,000.00 deal referred by a customer; version 1 pays $550.00 (no change).')
+      .waitFor();
+
+    await page.getByRole('group', { name: '$500 when a deal closes won' }).getByLabel('Amount (USD)').fill('750');
+    await preview
+      .getByText('This draft pays $800.00 on a $50,000.00 deal referred by a customer; version 1 pays $550.00 (up $250.00).')
+      .waitFor();
+
+    await preview.getByLabel('Referred by a').selectOption('partner');
+    await preview.getByLabel('A sample deal of (USD)').fill('25000');
+    const commission = page.getByRole('group', { name: '10% of first-year value when a deal closes won' });
+    await commission.getByLabel("Percent of the deal's first-year value").fill('15');
+    await preview
+      .getByText('This draft pays $3,750.00 on a $25,000.00 deal referred by a partner; version 1 pays $2,500.00 (up $1,250.00).')
+      .waitFor();
+    await checkPage(page, 'program');
+
+    await commission.getByLabel("Percent of the deal's first-year value").fill('-5');
+    await preview
+      .getByRole('alert')
+      .getByText(/between 0 and 10000 basis points/)
+      .waitFor();
+    await page.getByRole('button', { name: 'Save as version 2' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/Not saved: .*between 0 and 10000 basis points/)
+      .waitFor();
+    expect(sql<{ n: number }>('SELECT count(*) AS n FROM program_versions')[0]!.n).toBe(1);
+
+    await page.getByLabel('Rewards over this amount need an approval (USD)').fill('2500.50');
+    await commission.getByLabel("Percent of the deal's first-year value").fill('12.5');
+    await preview.getByText(/This draft pays \$3,125\.00 on a \$25,000\.00 deal/).waitFor();
+    await page.getByRole('button', { name: 'Save as version 2' }).click();
+    await page.getByRole('button', { name: 'Save as version 3' }).waitFor();
+    await page.getByRole('cell', { name: '2 (current)' }).waitFor();
+    const saved = (await (await svc.api('/program')).json()) as {
+      version: number;
+      program: { approvalThresholdCents: number; rewardRules: { id: string; rateBasisPoints?: number; amountCents?: number }[] };
+    };
+    expect(saved.version).toBe(2);
+    expect(saved.program.approvalThresholdCents).toBe(250_050);
+    expect(saved.program.rewardRules.find((r) => r.id === 'partner-commission')?.rateBasisPoints).toBe(1_250);
+    expect(saved.program.rewardRules.find((r) => r.id === 'won-fee')?.amountCents).toBe(75_000);
+    const audit = sql<{ actor: string }>("SELECT actor FROM audit_log WHERE action = 'program.replaced'");
+    expect(audit.map((a) => a.actor)).toEqual([expect.stringMatching(/^user:usr_\S+ sales@sandbox\.example$/)]);
+  });
+
   it('a viewer sees every page without a write button', async () => {
     pendingReward(referralIds.initech, 120_000);
     deadEvent('deal-dead-2');
@@ -232,6 +288,7 @@ describe('the console pages', () => {
     await page.getByText('1 CRM event that failed every attempt').waitFor();
     await page.getByText('An admin can put failed events back in the queue.').waitFor();
     await expectNoWriteButtons(page);
+    expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Program' }).count()).toBe(0);
     await checkPage(page, 'home-viewer', false);
 
     await open(page, 'Approvals', 'Approvals');
