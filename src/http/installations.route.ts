@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { accountEligibility } from '../use-cases/account-eligibility.ts';
-import { changeInstallationStageMapping } from '../use-cases/change-stage-mapping.ts';
+import { changeInstallationStageMapping, pipelinesWithMapping } from '../use-cases/change-stage-mapping.ts';
 import { changeEligibilityFields } from '../use-cases/eligibility-fields.ts';
 import { scheduleReevaluation } from '../use-cases/reevaluate-accounts.ts';
 import { installationCurrencies } from '../use-cases/installation-currencies.ts';
@@ -50,6 +50,18 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
       });
     }
     res.json(installationView(store.installations.get(installation.id)!));
+  });
+
+  /** The CRM's pipelines and stages with their labels, read live, and the step each stage is mapped to. */
+  router.get('/installations/:id/pipelines', async (req, res) => {
+    const installation = resolveInstallation(store, req.params.id, principalOf(res));
+    const result = await pipelinesWithMapping(requestContext(ctx, res), installation);
+    if (result.outcome === 'crm_unavailable') {
+      throw new ApiError('unavailable', `The CRM could not list its pipelines (${result.reason}).`, {
+        retryAfterSeconds: Math.ceil((result.retryAfterMs ?? 5_000) / 1000),
+      });
+    }
+    res.json({ installationId: installation.id, pipelines: result.pipelines });
   });
 
   /** Who sourced a deal: the CRM fields to read and what their values mean (channel-conflict policy). */

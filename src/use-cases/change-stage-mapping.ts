@@ -1,5 +1,11 @@
 import { CrmError, type PipelineStage } from '../../connectors/connector.ts';
-import { changeStageMapping, type StageMapping, type StageMappingProblem, stageLabels } from '../domain/referral-lifecycle.ts';
+import {
+  changeStageMapping,
+  type MappedStep,
+  type StageMapping,
+  type StageMappingProblem,
+  stageLabels,
+} from '../domain/referral-lifecycle.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 
@@ -46,4 +52,61 @@ export async function changeInstallationStageMapping(
     });
   });
   return { outcome: 'saved', mapping: change.mapping };
+}
+
+export type PipelinesWithMapping =
+  | {
+      outcome: 'listed';
+      pipelines: {
+        id: string;
+        label: string;
+        stages: { id: string; label: string; isClosed: boolean; isWon: boolean; step: MappedStep | null }[];
+        /** Mapped stages the CRM no longer has: saving the pipeline as it is would be refused until they are unmapped. */
+        unknownStages: { id: string; step: MappedStep }[];
+      }[];
+    }
+  | { outcome: 'crm_unavailable'; reason: string; retryAfterMs?: number };
+
+/** The CRM's pipelines and stages as they are now, with their labels and the step each stage is mapped to. */
+export async function pipelinesWithMapping(ctx: UseCaseContext, installation: InstallationRow): Promise<PipelinesWithMapping> {
+  let stages: PipelineStage[];
+  try {
+    stages = await ctx.crm.client(installation).listPipelineStages();
+  } catch (err) {
+    if (!(err instanceof CrmError)) throw err;
+    return {
+      outcome: 'crm_unavailable',
+      reason: `${err.code}: ${err.message}`,
+      ...(err.options.retryAfterMs ? { retryAfterMs: err.options.retryAfterMs } : {}),
+    };
+  }
+  const mapping = (ctx.store.installations.settings(installation).stageMapping ?? {}) as StageMapping;
+  const mappedIn = (pipelineId: string): Record<string, MappedStep> => (Object.hasOwn(mapping, pipelineId) ? mapping[pipelineId]! : {});
+  const pipelines = new Map<string, { label: string; stages: PipelineStage[] }>();
+  for (const stage of [...stages].sort((a, b) => a.displayOrder - b.displayOrder)) {
+    const pipeline = pipelines.get(stage.pipelineId) ?? { label: stage.pipelineLabel, stages: [] };
+    pipeline.stages.push(stage);
+    pipelines.set(stage.pipelineId, pipeline);
+  }
+  return {
+    outcome: 'listed',
+    pipelines: [...pipelines].map(([id, pipeline]) => {
+      const mapped = mappedIn(id);
+      const known = new Set(pipeline.stages.map((s) => s.stageId));
+      return {
+        id,
+        label: pipeline.label,
+        stages: pipeline.stages.map((s) => ({
+          id: s.stageId,
+          label: s.label,
+          isClosed: s.isClosed,
+          isWon: s.isWon,
+          step: Object.hasOwn(mapped, s.stageId) ? mapped[s.stageId]! : null,
+        })),
+        unknownStages: Object.entries(mapped)
+          .filter(([stageId]) => !known.has(stageId))
+          .map(([stageId, step]) => ({ id: stageId, step })),
+      };
+    }),
+  };
 }

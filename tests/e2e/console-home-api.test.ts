@@ -186,3 +186,40 @@ describe("the program simulation's sample deal", () => {
     expect(refused.error.message).toMatch(/between 0 and 10000 basis points/);
   });
 });
+
+describe("the CRM's pipelines with the stage mapping", () => {
+  type Pipelines = {
+    pipelines: {
+      id: string;
+      label: string;
+      stages: { id: string; label: string; isWon: boolean; isClosed: boolean; step: string | null }[];
+      unknownStages: { id: string; step: string }[];
+    }[];
+  };
+
+  it("lists each pipeline's stages with their labels and mapped steps, and the mapped stages the CRM no longer has", async () => {
+    const { pipelines } = await json<Pipelines>(await admin.api(`/installations/${installationId}/pipelines`));
+    const sales = pipelines.find((p) => p.id === 'default')!;
+    expect(sales.label).toBe('Sales Pipeline');
+    expect(sales.stages.find((s) => s.id === 'closedwon')).toMatchObject({ label: 'Closed Won', isWon: true, isClosed: true, step: null });
+    const mapped = sales.stages.filter((s) => s.step !== null);
+    expect(mapped.length).toBeGreaterThan(0);
+    expect(sales.unknownStages).toEqual([]);
+
+    const { store } = svc.service.runtime;
+    const installation = store.installations.get(installationId)!;
+    const stageMapping = store.installations.settings(installation).stageMapping!;
+    store.installations.updateSettings(
+      installationId,
+      { stageMapping: { ...stageMapping, default: { ...stageMapping.default, gone: 'qualified' } } },
+      new Date(),
+    );
+    const after = await json<Pipelines>(await admin.api(`/installations/${installationId}/pipelines`));
+    expect(after.pipelines.find((p) => p.id === 'default')!.unknownStages).toEqual([{ id: 'gone', step: 'qualified' }]);
+    store.installations.updateSettings(installationId, { stageMapping }, new Date());
+  });
+
+  it("is 404 for another installation's id", async () => {
+    await json(await admin.api('/installations/ins_nope/pipelines'), 404);
+  });
+});
