@@ -281,6 +281,44 @@ describe('the console pages', () => {
     expect(audit.map((a) => a.actor)).toEqual([expect.stringMatching(/^user:usr_\S+ sales@sandbox\.example$/)]);
   });
 
+  it('an admin maps stages by their CRM labels; a mapped stage the CRM no longer has is refused in the API’s words until unmapped', async () => {
+    const { store } = svc.service.runtime;
+    const stageMapping = () => store.installations.settings(store.installations.get(installationId)!).stageMapping!;
+    const before = stageMapping();
+    store.installations.updateSettings(
+      installationId,
+      { stageMapping: { ...before, default: { ...before.default, gone: 'qualified' } } },
+      new Date(),
+    );
+
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${svc.url}/console/${installationId}`);
+    await page.getByRole('link', { name: 'Sign in with your CRM account' }).click();
+    await page.getByRole('heading', { name: 'Home' }).waitFor();
+    await open(page, 'Program', 'Program');
+    const form = page.getByRole('form', { name: 'Stage mapping' });
+    await form.getByText('Not in the CRM any more:').waitFor();
+    // Won and lost are the CRM's: those stages offer no choice.
+    await form.getByText('Closed won (from the CRM)').first().waitFor();
+    expect(await form.getByLabel('Sales Pipeline: Closed Won').count()).toBe(0);
+    await form.getByLabel('Partner Pipeline: Proposal').waitFor();
+
+    await form.getByLabel('Sales Pipeline: Contract Sent').selectOption('qualified');
+    await form.getByRole('button', { name: 'Save the stage mapping' }).click();
+    await form
+      .getByRole('status')
+      .getByText(/Not saved: .*pipeline default has no stage gone/)
+      .waitFor();
+    expect(stageMapping().default).toEqual({ ...before.default, gone: 'qualified' });
+
+    await form.getByLabel('Sales Pipeline: gone').selectOption('');
+    await form.getByRole('button', { name: 'Save the stage mapping' }).click();
+    await form.getByRole('status').getByText('The stage mapping is saved.').waitFor();
+    expect(stageMapping().default).toEqual({ ...before.default, contractsent: 'qualified' });
+    expect(await form.getByText('Not in the CRM any more:').count()).toBe(0);
+    await checkPage(page, 'program-stages', false);
+  });
+
   it('a viewer sees every page without a write button', async () => {
     pendingReward(referralIds.initech, 120_000);
     deadEvent('deal-dead-2');

@@ -243,6 +243,14 @@ export interface Simulation {
   sample: { amountCents: number; currency: string; referrerType: string; currentCents: number; draftCents: number; notes: string[] };
 }
 
+/** `GET /installations/:id/pipelines`: the CRM's stages with their labels and the step each is mapped to. */
+export interface Pipeline {
+  id: string;
+  label: string;
+  stages: { id: string; label: string; isClosed: boolean; isWon: boolean; step: string | null }[];
+  unknownStages: { id: string; step: string }[];
+}
+
 /** The admin console's calls: the same public API as any client, with the console session's cookie and CSRF token. */
 export const consoleApi = {
   requestLink: (installationId: string, email: string) =>
@@ -303,6 +311,10 @@ export const consoleApi = {
       csrf,
       json: { version, program },
     }),
+  pipelines: (installationId: string) =>
+    call<{ pipelines: Pipeline[] }>(`/api/v1/installations/${encodeURIComponent(installationId)}/pipelines`),
+  saveStageMapping: (installationId: string, csrf: string, mapping: Record<string, Record<string, string>>) =>
+    call<unknown>(`/api/v1/installations/${encodeURIComponent(installationId)}/stage-mapping`, { method: 'PUT', csrf, json: mapping }),
   approve: (csrf: string, rewardId: string) =>
     call<AdminReward>(`/api/v1/rewards/${encodeURIComponent(rewardId)}/approve`, { method: 'POST', csrf, json: {} }),
   reject: (csrf: string, rewardId: string, reason: string) =>

@@ -4,6 +4,7 @@ import type { RewardRule } from '../../../src/domain/program.ts';
 import { consoleApi, formatMoney, type Program, type ProgramDocument, type Simulation } from '../api.ts';
 import { useLoad } from '../app.tsx';
 import { formatDateTime } from './home.tsx';
+import { StageMappingEditor } from './stage-mapping.tsx';
 
 /** The editor's fields as typed: amounts in the program's currency, rates in percent, periods in days. */
 interface Form {
@@ -112,6 +113,7 @@ export function ProgramPage({ installationId, csrf }: { installationId: string; 
         document={data.document}
         onSaved={() => setVersion((v) => v + 1)}
       />
+      <StageMappingEditor installationId={installationId} csrf={csrf} />
       <section className="card" aria-labelledby="versions">
         <h2 id="versions">Versions</h2>
         <p>Each save is a new version; every referral keeps the version it was submitted under.</p>
