@@ -325,3 +325,6 @@ export const consoleApi = {
 export { formatMoney } from '../../src/domain/money.ts';
 
 export const formatDate = (iso: string) => new Date(iso).toLocaleDateString('en', { year: 'numeric', month: 'short', day: 'numeric' });
+
+export const formatDateTime = (iso: string) =>
+  new Date(iso).toLocaleString('en', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });

@@ -1,12 +1,9 @@
 import { useState } from 'react';
-import { type CurrencyTotal, consoleApi, formatMoney, type Health } from '../api.ts';
+import { type CurrencyTotal, consoleApi, formatDateTime, formatMoney, type Health } from '../api.ts';
 import { InternalLink, useLoad } from '../app.tsx';
 import { consolePath } from './route.ts';
 
 const CRM_NAMES: Record<string, string> = { hubspot: 'HubSpot', salesforce: 'Salesforce' };
-
-export const formatDateTime = (iso: string) =>
-  new Date(iso).toLocaleString('en', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 const money = (totals: CurrencyTotal[]) => totals.map((t) => formatMoney(t.cents, t.currency)).join(' + ');
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -1,8 +1,7 @@
 import { type FormEvent, useState } from 'react';
-import { consoleApi, formatDate, formatMoney, type PayoutRun } from '../api.ts';
+import { consoleApi, formatDate, formatMoney, type PayoutRun, formatDateTime } from '../api.ts';
 import { InternalLink, useLoad } from '../app.tsx';
 import { navigate } from '../router.ts';
-import { formatDateTime } from './home.tsx';
 import { consolePath } from './route.ts';
 
 const RUN_WORDS = { draft: 'Draft: not exported yet', exported: 'Exported: waiting to be paid', paid: 'Paid' } as const;

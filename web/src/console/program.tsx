@@ -1,9 +1,8 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { decimalToMinorUnits, minorUnitsToDecimal } from '../../../src/domain/money.ts';
 import type { RewardRule } from '../../../src/domain/program.ts';
-import { consoleApi, formatMoney, type Program, type ProgramDocument, type Simulation } from '../api.ts';
+import { consoleApi, formatMoney, type Program, type ProgramDocument, type Simulation, formatDateTime } from '../api.ts';
 import { useLoad } from '../app.tsx';
-import { formatDateTime } from './home.tsx';
 import { StageMappingEditor } from './stage-mapping.tsx';
 
 /** The editor's fields as typed: amounts in the program's currency, rates in percent, periods in days. */
@@ -42,8 +41,11 @@ function formOf(program: Program): Form {
 function draftOf(program: Program, form: Form): { draft: Program } | { problem: string } {
   const { currency } = program;
   const problems: string[] = [];
-  const amount = (text: string, label: string): number | undefined => {
-    if (!text.trim()) return undefined;
+  const amount = (text: string, label: string, required = false): number | undefined => {
+    if (!text.trim()) {
+      if (required) problems.push(`${label}: give an amount`);
+      return undefined;
+    }
     try {
       return decimalToMinorUnits(text, currency);
     } catch {
@@ -60,7 +62,7 @@ function draftOf(program: Program, form: Form): { draft: Program } | { problem: 
   const rewardRules = program.rewardRules.map((rule): RewardRule => {
     const fields = form.rules[rule.id] ?? {};
     const name = ruleName(rule);
-    if (rule.kind === 'fixed') return { ...rule, amountCents: amount(fields.amount ?? '', name) ?? rule.amountCents };
+    if (rule.kind === 'fixed') return { ...rule, amountCents: amount(fields.amount ?? '', name, true) ?? rule.amountCents };
     if (rule.kind !== 'percent') return rule;
     const percent = Number(fields.percent);
     if (!fields.percent?.trim() || !Number.isFinite(percent)) problems.push(`${name}: “${fields.percent ?? ''}” is not a percentage`);
@@ -77,7 +79,7 @@ function draftOf(program: Program, form: Form): { draft: Program } | { problem: 
   });
   const draft: Program = {
     ...program,
-    approvalThresholdCents: amount(form.approvalThreshold, 'Approval threshold') ?? 0,
+    approvalThresholdCents: amount(form.approvalThreshold, 'Approval threshold', true) ?? program.approvalThresholdCents,
     payoutDays: whole(form.payoutDays, 'Payout after', program.payoutDays),
     attribution: {
       ...program.attribution,

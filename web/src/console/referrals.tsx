@@ -1,10 +1,9 @@
 import { type FormEvent, useState } from 'react';
 import { REFERRER_TYPES } from '../../../src/domain/program.ts';
 import { REFERRAL_STATUSES, type ReferralStatus } from '../../../src/domain/referral-lifecycle.ts';
-import { consoleApi, formatDate, formatMoney, type ReferralFilter, type ReferralSummary } from '../api.ts';
+import { consoleApi, formatDate, formatMoney, type ReferralFilter, type ReferralSummary, formatDateTime } from '../api.ts';
 import { InternalLink, useLoad } from '../app.tsx';
 import { navigate } from '../router.ts';
-import { formatDateTime } from './home.tsx';
 import { consolePath } from './route.ts';
 
 /** A referral's status as the team reads it. */
