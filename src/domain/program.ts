@@ -340,6 +340,11 @@ export function dealSizeOf(program: Program, deal: { firstYearValueCents: number
 
 /** Two programs say the same thing, whatever the order of their keys or absent optional fields. */
 export function sameProgram(a: Program, b: Program): boolean {
+  return sameSettings(a, b);
+}
+
+/** Two settings values alike whatever their keys' order, an undefined key as an absent one. */
+export function sameSettings(a: unknown, b: unknown): boolean {
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 

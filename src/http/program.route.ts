@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { decimalToMinorUnits } from '../domain/money.ts';
 import type { Program } from '../domain/program.ts';
+import { programChanges } from '../domain/program-changes.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { ProgramRow, ProgramVersion } from '../store/programs.repo.ts';
 import { saveProgram, simulateDraft } from '../use-cases/program-settings.ts';
@@ -124,8 +125,13 @@ export function programRouter(ctx: UseCaseContext): Router {
 
     router.get(`${base}/versions`, (req, res) => {
       const program = programOf(req, res);
+      // Newest first: each version's changes are from the one after it in the list.
+      const history = store.programs.history(program.id);
       res.json({
-        items: store.programs.history(program.id).map(({ version, createdAt, createdBy }) => ({ version, createdAt, createdBy })),
+        items: history.map(({ version, createdAt, createdBy, program: settings }, i) => {
+          const previous = history[i + 1];
+          return { version, createdAt, createdBy, changes: previous ? programChanges(previous.program, settings) : [] };
+        }),
       });
     });
 

@@ -269,6 +269,11 @@ describe('the console pages', () => {
     await page.getByRole('button', { name: 'Save as version 2' }).click();
     await page.getByRole('button', { name: 'Save as version 3' }).waitFor();
     await page.getByRole('cell', { name: '2 (current)' }).waitFor();
+    const versions = page.getByRole('region', { name: 'Versions' });
+    await versions.getByText('Approval needed over $1,000.00 → $2,500.50').waitFor();
+    await versions.getByText('“$500 when a deal closes won”: $500.00 → $750.00').waitFor();
+    await versions.getByText('“10% of first-year value when a deal closes won”: 10% → 12.5%').waitFor();
+    await checkPage(page, 'program');
     const saved = (await (await svc.api('/program')).json()) as {
       version: number;
       program: { approvalThresholdCents: number; rewardRules: { id: string; rateBasisPoints?: number; amountCents?: number }[] };

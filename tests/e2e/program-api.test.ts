@@ -67,8 +67,10 @@ describe('program API', () => {
     const v2 = await json<ProgramDocument>(svc.api(`/program/versions/2?installationId=${installationId}`));
     expect([v1.version, v1.program.payoutDays]).toEqual([1, 90]);
     expect([v2.version, v2.program.payoutDays, v2.id]).toEqual([2, 45, programId]);
-    const { items } = await json<{ items: { version: number }[] }>(svc.api(`/programs/${programId}/versions`));
+    const { items } = await json<{ items: { version: number; changes: string[] }[] }>(svc.api(`/programs/${programId}/versions`));
     expect(items.map((v) => v.version)).toEqual([2, 1]);
+    // Each version with what it changed from the one before, in words.
+    expect(items.map((v) => v.changes)).toEqual([['Rewards due 90 → 45 days after close'], []]);
   });
 
   it('a change made on an older version is refused with the current one, nothing written', async () => {

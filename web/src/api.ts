@@ -298,7 +298,7 @@ export const consoleApi = {
     call<PayoutRun>(`/api/v1/payouts/${encodeURIComponent(runId)}/mark-paid`, { method: 'POST', csrf, json: { reference } }),
   program: (installationId: string) => call<ProgramDocument>(`/api/v1/program?installationId=${encodeURIComponent(installationId)}`),
   programVersions: (installationId: string) =>
-    call<{ items: { version: number; createdAt: string; createdBy: string }[] }>(
+    call<{ items: { version: number; createdAt: string; createdBy: string; changes: string[] }[] }>(
       `/api/v1/program/versions?installationId=${encodeURIComponent(installationId)}`,
     ),
   simulate: (installationId: string, csrf: string, draft: Program, sample: { amount: string; referrerType: string }) => {

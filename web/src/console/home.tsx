@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { type CurrencyTotal, consoleApi, formatDateTime, formatMoney, type Health } from '../api.ts';
 import { InternalLink, useLoad } from '../app.tsx';
 import { consolePath } from './route.ts';
+import { ScrollArea } from './scroll-area.tsx';
 
 const CRM_NAMES: Record<string, string> = { hubspot: 'HubSpot', salesforce: 'Salesforce' };
 
@@ -132,7 +133,7 @@ function HealthCard({ health, canRetry, onRetry }: { health: Health; canRetry: b
         <dd>{health.inbox.dead ? `${plural(health.inbox.dead, 'CRM event')} that failed every attempt` : 'None'}</dd>
       </dl>
       {health.deadEvents.length > 0 && (
-        <div className="scroll">
+        <ScrollArea label="Dead CRM events">
           <table>
             <caption className="muted">CRM events that could not be applied</caption>
             <thead>
@@ -166,7 +167,7 @@ function HealthCard({ health, canRetry, onRetry }: { health: Health; canRetry: b
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollArea>
       )}
       {health.deadEvents.length > 0 && !canRetry && <p className="muted">An admin can put failed events back in the queue.</p>}
     </section>

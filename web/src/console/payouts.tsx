@@ -3,6 +3,7 @@ import { consoleApi, formatDate, formatMoney, type PayoutRun, formatDateTime } f
 import { InternalLink, useLoad } from '../app.tsx';
 import { navigate } from '../router.ts';
 import { consolePath } from './route.ts';
+import { ScrollArea } from './scroll-area.tsx';
 
 const RUN_WORDS = { draft: 'Draft: not exported yet', exported: 'Exported: waiting to be paid', paid: 'Paid' } as const;
 
@@ -57,7 +58,7 @@ export function PayoutsPage({ installationId, csrf, canPay }: { installationId: 
       {!error && !data && <p>Loading payout runs…</p>}
       {data && data.items.length === 0 && <p>There is no payout run yet.</p>}
       {data && data.items.length > 0 && (
-        <div className="scroll">
+        <ScrollArea label="Payout runs">
           <table>
             <caption className="muted">Payout runs, newest first</caption>
             <thead>
@@ -83,7 +84,7 @@ export function PayoutsPage({ installationId, csrf, canPay }: { installationId: 
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollArea>
       )}
     </>
   );
@@ -162,7 +163,7 @@ export function PayoutRunPage({
           )}
         </dl>
       </section>
-      <div className="scroll">
+      <ScrollArea label="Payout lines">
         <table>
           <caption className="muted">One line per payee and currency</caption>
           <thead>
@@ -191,7 +192,7 @@ export function PayoutRunPage({
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollArea>
       {canPay && run.status !== 'paid' && (
         <section className="card" aria-labelledby="run-actions">
           <h2 id="run-actions">Pay this run</h2>

@@ -4,6 +4,7 @@ import type { RewardRule } from '../../../src/domain/program.ts';
 import { consoleApi, formatMoney, type Program, type ProgramDocument, type Simulation, formatDateTime } from '../api.ts';
 import { useLoad } from '../app.tsx';
 import { StageMappingEditor } from './stage-mapping.tsx';
+import { ScrollArea } from './scroll-area.tsx';
 
 /** The editor's fields as typed: amounts in the program's currency, rates in percent, periods in days. */
 interface Form {
@@ -119,7 +120,7 @@ export function ProgramPage({ installationId, csrf }: { installationId: string; 
       <section className="card" aria-labelledby="versions">
         <h2 id="versions">Versions</h2>
         <p>Each save is a new version; every referral keeps the version it was submitted under.</p>
-        <div className="scroll">
+        <ScrollArea label="Versions table">
           <table>
             <caption className="muted">Versions, newest first</caption>
             <thead>
@@ -127,22 +128,36 @@ export function ProgramPage({ installationId, csrf }: { installationId: string; 
                 <th scope="col">Version</th>
                 <th scope="col">Saved</th>
                 <th scope="col">By</th>
+                <th scope="col">Changes from the version before</th>
               </tr>
             </thead>
             <tbody>
-              {[...data.versions].reverse().map((v) => (
+              {data.versions.map((v) => (
                 <tr key={v.version}>
                   <td>
                     {v.version}
                     {v.version === data.document.version ? ' (current)' : ''}
                   </td>
                   <td>{formatDateTime(v.createdAt)}</td>
-                  <td>{v.createdBy}</td>
+                  <td className="break">{v.createdBy}</td>
+                  <td className="wrap">
+                    {v.version === 1 ? (
+                      'The first version'
+                    ) : v.changes.length ? (
+                      <ul className="changes">
+                        {v.changes.map((change) => (
+                          <li key={change}>{change}</li>
+                        ))}
+                      </ul>
+                    ) : (
+                      'No change'
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollArea>
       </section>
     </>
   );

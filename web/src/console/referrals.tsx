@@ -5,6 +5,7 @@ import { consoleApi, formatDate, formatMoney, type ReferralFilter, type Referral
 import { InternalLink, useLoad } from '../app.tsx';
 import { navigate } from '../router.ts';
 import { consolePath } from './route.ts';
+import { ScrollArea } from './scroll-area.tsx';
 
 /** A referral's status as the team reads it. */
 export const STATUS_WORDS: Record<ReferralStatus, string> = {
@@ -93,7 +94,7 @@ export function ReferralsPage({ installationId, search }: { installationId: stri
       {!error && !data && <p>Loading referrals…</p>}
       {data && data.items.length === 0 && <p>No referral matches this search.</p>}
       {data && data.items.length > 0 && (
-        <div className="scroll">
+        <ScrollArea label="Referrals table">
           <table>
             <caption className="muted">Referrals{cursors.length ? `, page ${cursors.length + 1}` : ''}, newest first</caption>
             <thead>
@@ -126,7 +127,7 @@ export function ReferralsPage({ installationId, search }: { installationId: stri
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollArea>
       )}
       <div className="actions pager">
         {cursors.length > 0 && (
@@ -227,7 +228,7 @@ export function ReferralPage({ installationId, referralId }: { installationId: s
         {r.rewards.length === 0 ? (
           <p>No reward has been earned yet.</p>
         ) : (
-          <div className="scroll">
+          <ScrollArea label="Rewards table">
             <table>
               <caption className="muted">Rewards of this referral</caption>
               <thead>
@@ -251,7 +252,7 @@ export function ReferralPage({ installationId, referralId }: { installationId: s
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollArea>
         )}
       </section>
     </>

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { consoleApi, type Pipeline } from '../api.ts';
 import { useLoad } from '../app.tsx';
+import { ScrollArea } from './scroll-area.tsx';
 
 const STEPS = [
   ['', 'Not mapped'],
@@ -81,7 +82,7 @@ function MappingForm(props: { installationId: string; csrf: string; pipelines: P
       <h2 id="stages-heading">Stage mapping</h2>
       <p>What each open deal stage means for a referral. Closed won and closed lost come from the CRM's own stages.</p>
       {props.pipelines.map((pipeline) => (
-        <div key={pipeline.id} className="scroll">
+        <ScrollArea key={pipeline.id} label={`${pipeline.label} stages`}>
           <table>
             <caption>{pipeline.label}</caption>
             <thead>
@@ -113,7 +114,7 @@ function MappingForm(props: { installationId: string; csrf: string; pipelines: P
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollArea>
       ))}
       <p className={message ? `notice ${message.ok ? 'ok' : 'bad'}` : undefined} role="status">
         {message?.text}
