@@ -71,6 +71,26 @@ function deadEvent(objectId: string): void {
   );
 }
 
+/** A contact in an open deal of the sandbox HubSpot, made as a rep would, with the installation's token. */
+async function openDealFor(email: string, dealname: string): Promise<void> {
+  const { store } = svc.service.runtime;
+  const { accessToken } = store.installations.tokens(store.installations.get(installationId)!);
+  const hubspot = async (path: string, body: unknown) => {
+    const res = await fetch(`${svc.url}/sandbox/hubspot${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    return (await res.json()) as { id: string };
+  };
+  const contact = await hubspot('/crm/v3/objects/contacts', { properties: { email, firstname: dealname.split(' ')[0] } });
+  await hubspot('/crm/v3/objects/deals', {
+    properties: { dealname, pipeline: 'default', dealstage: 'presentationscheduled', amount: '40000' },
+    associations: [{ to: { id: contact.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 3 }] }],
+  });
+}
+
 /** An invited user of the console, signed in in a fresh browser context with their email's link. */
 async function signInInvited(email: string, role: 'finance' | 'viewer'): Promise<Page> {
   const invited = await svc.api(`/installations/${installationId}/users`, { method: 'POST', json: { email, role, name: email } });
@@ -322,6 +342,57 @@ describe('the console pages', () => {
     expect(stageMapping().default).toEqual({ ...before.default, contractsent: 'qualified' });
     expect(await form.getByText('Not in the CRM any more:').count()).toBe(0);
     await checkPage(page, 'program-stages', false);
+  });
+
+  it('an admin approves one claim on an open deal and rejects another only with a reason; finance sees them without the buttons', async () => {
+    const pia = { email: 'pia@partner-firm.test', name: 'Pia Partner', type: 'partner' };
+    await openDealFor('alex@umbrella.test', 'Umbrella platform');
+    await openDealFor('bea@hooli.test', 'Hooli rollout');
+    const claims = [
+      await refer(pia, { email: 'alex@umbrella.test', firstName: 'Alex', company: 'Umbrella' }),
+      await refer(pia, { email: 'bea@hooli.test', firstName: 'Bea', company: 'Hooli' }),
+    ];
+    const referralStatus = (id: string) => sql<{ status: string }>('SELECT status FROM referrals WHERE id = ?', id)[0]!.status;
+    expect(claims.map(referralStatus)).toEqual(['claim_pending', 'claim_pending']);
+
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${svc.url}/console/${installationId}`);
+    await page.getByRole('link', { name: 'Sign in with your CRM account' }).click();
+    await expect.poll(() => tile(page, 'Claims to decide').textContent()).toBe('2');
+    await page.getByRole('link', { name: '2 claims on open deals awaiting a decision' }).click();
+    await expect.poll(() => page.getByRole('row').count()).toBe(3);
+    await open(page, 'Approvals', 'Approvals');
+    const alex = page.getByRole('article', { name: 'Claim for Alex' });
+    const bea = page.getByRole('article', { name: 'Claim for Bea' });
+    await alex.getByText(/Claim on deal "Umbrella platform"/).waitFor();
+    await checkPage(page, 'approvals-claims');
+
+    const finance = await signInInvited('fran@customer.test', 'finance');
+    await open(finance, 'Approvals', 'Approvals');
+    await finance.getByRole('article', { name: 'Claim for Alex' }).waitFor();
+    await finance.getByText("Claims are decided by the installation's admins.").waitFor();
+    expect(await finance.getByRole('button', { name: /claim/ }).count()).toBe(0);
+
+    await alex.getByRole('button', { name: 'Approve claim' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/The claim for Alex is approved\./)
+      .waitFor();
+    expect(referralStatus(claims[0]!)).not.toBe('claim_pending');
+    await bea.getByRole('button', { name: 'Reject claim' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/say why the claim is rejected/)
+      .waitFor();
+    expect(referralStatus(claims[1]!)).toBe('claim_pending');
+    await bea.getByLabel('Reason for rejecting the claim').fill('The deal was sourced by our own outbound team');
+    await bea.getByRole('button', { name: 'Reject claim' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/The claim for Bea is rejected\./)
+      .waitFor();
+    expect(referralStatus(claims[1]!)).not.toBe('claim_pending');
+    await page.getByText('No claim is waiting for a decision.').waitFor();
   });
 
   it('a viewer sees every page without a write button', async () => {

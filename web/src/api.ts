@@ -315,6 +315,18 @@ export const consoleApi = {
     call<{ pipelines: Pipeline[] }>(`/api/v1/installations/${encodeURIComponent(installationId)}/pipelines`),
   saveStageMapping: (installationId: string, csrf: string, mapping: Record<string, Record<string, string>>) =>
     call<unknown>(`/api/v1/installations/${encodeURIComponent(installationId)}/stage-mapping`, { method: 'PUT', csrf, json: mapping }),
+  approveClaim: (csrf: string, referralId: string) =>
+    call<{ outcome: string; reasons: string[] }>(`/api/v1/referrals/${encodeURIComponent(referralId)}/claim/approve`, {
+      method: 'POST',
+      csrf,
+      json: {},
+    }),
+  rejectClaim: (csrf: string, referralId: string, reason: string) =>
+    call<{ outcome: string; reasons: string[] }>(`/api/v1/referrals/${encodeURIComponent(referralId)}/claim/reject`, {
+      method: 'POST',
+      csrf,
+      json: { reason },
+    }),
   approve: (csrf: string, rewardId: string) =>
     call<AdminReward>(`/api/v1/rewards/${encodeURIComponent(rewardId)}/approve`, { method: 'POST', csrf, json: {} }),
   reject: (csrf: string, rewardId: string, reason: string) =>

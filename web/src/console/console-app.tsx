@@ -2,6 +2,7 @@ import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, consoleApi, type Session } from '../api.ts';
 import { InternalLink, Shell } from '../app.tsx';
 import { ApprovalsPage } from './approvals.tsx';
+import { ClaimsSection } from './claims.tsx';
 import { HomePage } from './home.tsx';
 import { PayoutRunPage, PayoutsPage } from './payouts.tsx';
 import { ProgramPage } from './program.tsx';
@@ -137,7 +138,12 @@ function SignedIn({ installationId, session, onSignOut }: { installationId: stri
         ) : (
           <ReferralsPage installationId={installationId} search={route.search} />
         ))}
-      {route.page === 'approvals' && <ApprovalsPage installationId={installationId} csrf={csrf} canDecide={role !== 'viewer'} />}
+      {route.page === 'approvals' && (
+        <>
+          <ClaimsSection installationId={installationId} csrf={csrf} canDecide={role === 'admin'} />
+          <ApprovalsPage installationId={installationId} csrf={csrf} canDecide={role !== 'viewer'} />
+        </>
+      )}
       {route.page === 'payouts' &&
         (route.item ? (
           <PayoutRunPage installationId={installationId} runId={route.item} csrf={csrf} canPay={role !== 'viewer'} />
