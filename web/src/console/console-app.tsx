@@ -136,7 +136,7 @@ function SignedIn({ installationId, session, onSignOut }: { installationId: stri
         (route.item ? (
           <ReferralPage installationId={installationId} referralId={route.item} />
         ) : (
-          <ReferralsPage installationId={installationId} search={route.search} />
+          <ReferralsPage key={route.search.toString()} installationId={installationId} search={route.search} />
         ))}
       {route.page === 'approvals' && (
         <>

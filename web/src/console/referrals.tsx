@@ -26,17 +26,18 @@ const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export const refereeName = (r: ReferralSummary) => [r.referee.firstName, r.referee.lastName].filter(Boolean).join(' ') || r.referee.email;
 
-/** The referrals, searched by name, email or company and filtered by status and referrer type, a page at a time. */
+/**
+ * The referrals, searched by name, email or company and filtered by status and referrer type, a page
+ * at a time. The search lives in the URL; the page is keyed by it, so a new search starts afresh.
+ */
 export function ReferralsPage({ installationId, search }: { installationId: string; search: URLSearchParams }) {
   const filter: ReferralFilter = {
     q: search.get('q') ?? '',
     status: search.get('status') ?? '',
     referrerType: search.get('referrerType') ?? '',
   };
-  const filterKey = JSON.stringify(filter);
-  // The cursors of the pages before this one, to go back; reset when the filter changes.
-  const [pages, setPages] = useState<{ filterKey: string; cursors: string[] }>({ filterKey, cursors: [] });
-  const cursors = pages.filterKey === filterKey ? pages.cursors : [];
+  // The cursors that led to this page, the last one its own; a new search remounts the page (its key).
+  const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.at(-1);
   const { data, error } = useLoad(
     async () => {
@@ -46,7 +47,7 @@ export function ReferralsPage({ installationId, search }: { installationId: stri
       ]);
       return { ...list, referrers: new Map(referrers.items.map((r) => [r.id, r])) };
     },
-    `${installationId}:${filterKey}:${cursor ?? ''}`,
+    `${installationId}:${search}:${cursor ?? ''}`,
   );
 
   const [draft, setDraft] = useState(filter);
@@ -131,12 +132,12 @@ export function ReferralsPage({ installationId, search }: { installationId: stri
       )}
       <div className="actions pager">
         {cursors.length > 0 && (
-          <button type="button" className="secondary" onClick={() => setPages({ filterKey, cursors: cursors.slice(0, -1) })}>
+          <button type="button" className="secondary" onClick={() => setCursors(cursors.slice(0, -1))}>
             Previous page
           </button>
         )}
         {data?.nextCursor && (
-          <button type="button" className="secondary" onClick={() => setPages({ filterKey, cursors: [...cursors, data.nextCursor!] })}>
+          <button type="button" className="secondary" onClick={() => setCursors([...cursors, data.nextCursor!])}>
             Next page
           </button>
         )}
