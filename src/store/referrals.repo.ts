@@ -201,7 +201,7 @@ export function referralsRepo(db: Db) {
       installationIds: string[];
       status?: ReferralRow['status'];
       referrerId?: string;
-      /** Text found in the referee's or the referrer's name, email or company (any case). */
+      /** Text found in the referee's or the referrer's name, email or company (SQLite's lower(): ASCII letters in any case). */
       search?: string;
       referrerType?: ReferrerRow['type'];
       cursor?: [string, string];
