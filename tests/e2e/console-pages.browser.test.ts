@@ -416,7 +416,22 @@ describe('the console pages', () => {
     await page.getByRole('definition').getByText('Paid', { exact: true }).waitFor();
     await expectNoWriteButtons(page);
     await checkPage(page, 'payout-run-viewer', false);
+    // 25 referrals a page: 5 so far and 23 more make two pages.
+    const cleo = { email: 'cleo@customer.test', name: 'Cleo Customer', type: 'customer' };
+    await Promise.all(
+      Array.from({ length: 23 }, (_, i) =>
+        refer(cleo, { email: `lead${i}@prospect${i}.test`, firstName: `Lead${i}`, company: `Prospect ${i}` }),
+      ),
+    );
     await open(page, 'Referrals', 'Referrals');
+    await expect.poll(() => page.getByRole('row').count()).toBe(26);
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByRole('link', { name: 'Lee' }).waitFor();
+    expect(await page.getByRole('row').count()).toBe(4);
+    expect(await page.getByRole('button', { name: 'Next page' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(() => page.getByRole('row').count()).toBe(26);
+    await page.getByRole('button', { name: 'Next page' }).click();
     await page.getByRole('link', { name: 'Lee' }).click();
     await page.getByRole('heading', { name: 'Referral', exact: true }).waitFor();
     await expectNoWriteButtons(page);
