@@ -1,5 +1,6 @@
 import type { FeeBracket } from './fees.ts';
 import type { AskPolicy } from './referral-ask.ts';
+import type { LinkPolicy } from './referral-links.ts';
 
 // The program an admin configures. Rewards are always computed with the version a referral was
 // submitted under, so a Program value is treated as immutable once referrals point at it.
@@ -235,6 +236,8 @@ export interface Program {
   };
   /** Referral asks to account champions (who may sign them, automatic asks); absent: `defaultAskPolicy()`. */
   asks?: AskPolicy;
+  /** Referral links (`/r/<code>`): where they land and which domains a landing page may be on; absent: no links. */
+  links?: LinkPolicy;
   notifications: {
     digest: boolean;
     /** Deal steps passed within this many seconds are told as one message (absent: 60, see quiet-period.ts). */

@@ -13,18 +13,20 @@ import { addDaysToInstant, instantMs } from './dates.ts';
 export const ASKERS = ['cs_owner', 'account_owner', 'admins'] as const;
 export type Asker = (typeof ASKERS)[number];
 
-/** What started an ask; a product-milestone trigger adds its own name here. */
-export const ASK_TRIGGERS = ['manual', 'automatic'] as const;
+/** What started an ask: a person, the account becoming eligible, or a product milestone the program names. */
+export const ASK_TRIGGERS = ['manual', 'automatic', 'milestone'] as const;
 export type AskTrigger = (typeof ASK_TRIGGERS)[number];
 
 export interface AskPolicy {
   askers: Asker[];
   /** Ask automatically when an account becomes eligible to refer. */
   automatic: boolean;
-  /** At most one automatic ask per account within this many days. */
+  /** At most one ask the program sends by itself (automatic or milestone) per account within this many days. */
   minDaysBetweenAutomatic: number;
   /** The program's own words of the ask, in every ask email; absent: Referloop's. */
   template?: string;
+  /** Product milestones (`POST /accounts/:id/milestones`) that ask the account, e.g. `onboarding_completed`. */
+  milestones?: string[];
 }
 
 /** Owners and admins may ask; nothing goes out on its own until the program turns it on. */
@@ -50,7 +52,7 @@ export interface AskFacts {
   signedByOwner: boolean;
   /** An admin asks (API token), or the program asks by itself (automatic). */
   askedByAdmin: boolean;
-  /** When the account's latest automatic ask went out; null when none did. */
+  /** When the account's latest ask the program sent by itself (automatic or milestone) went out; null when none did. */
   lastAutomaticAskAt: string | null;
   now: string;
 }
@@ -81,7 +83,8 @@ export function decideAsk(facts: AskFacts, policy: AskPolicy): AskDecision {
         facts.askedByAdmin ? 'an admin' : 'a CRM user'
       } and is signed by ${facts.signedByOwner ? 'the company owner' : 'someone other than the company owner'}`,
     });
-  if (facts.trigger === 'automatic' && facts.lastAutomaticAskAt) {
+  // The program's own asks (on eligibility or a product milestone) share one period per account.
+  if (facts.trigger !== 'manual' && facts.lastAutomaticAskAt) {
     const next = addDaysToInstant(facts.lastAutomaticAskAt, policy.minDaysBetweenAutomatic);
     if (instantMs(facts.now) < instantMs(next))
       failures.push({

@@ -11,6 +11,7 @@ import {
   type Program,
 } from '../domain/program.ts';
 import { ASKERS } from '../domain/referral-ask.ts';
+import { landingUrlAllowed } from '../domain/referral-links.ts';
 
 // Validates a whole Program at the edge (admin settings API). Objects are strict so a typo in a
 // field name is an error, not a silently ignored setting.
@@ -255,6 +256,28 @@ export const programSchema = z
           .min(1, { error: 'must not be empty' })
           .max(2_000, { error: 'must be at most 2000 characters' })
           .optional(),
+        milestones: z
+          .array(text.max(100, { error: 'must be at most 100 characters' }))
+          .refine((names) => new Set(names).size === names.length, { error: 'must not repeat a milestone' })
+          .optional(),
+      })
+      .optional(),
+    links: z
+      .strictObject({
+        landingUrl: z.string().trim().max(2_000, { error: 'must be at most 2000 characters' }),
+        allowedDomains: z
+          .array(
+            z
+              .string()
+              .trim()
+              .toLowerCase()
+              .regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}$/, { error: 'must be a domain name such as example.com' }),
+          )
+          .min(1, { error: 'must name at least one domain' }),
+      })
+      .superRefine((links, issues) => {
+        const verdict = landingUrlAllowed(links.landingUrl, links.allowedDomains);
+        if (!verdict.ok) issues.addIssue({ code: 'custom', path: ['landingUrl'], message: `the landing URL ${verdict.reason}` });
       })
       .optional(),
     notifications: z.strictObject({

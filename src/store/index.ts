@@ -11,6 +11,8 @@ import { outboxRepo } from './outbox.repo.ts';
 import { payoutsRepo } from './payouts.repo.ts';
 import { programsRepo } from './programs.repo.ts';
 import { referralAsksRepo } from './referral-asks.repo.ts';
+import { referralLinksRepo } from './referral-links.repo.ts';
+import { productMilestonesRepo } from './product-milestones.repo.ts';
 import { referralsRepo } from './referrals.repo.ts';
 import { referrerWebhookEndpointsRepo } from './referrer-webhook-endpoints.repo.ts';
 import { rewardsRepo } from './rewards.repo.ts';
@@ -30,6 +32,9 @@ export function createStore(db: Db, cipher: Cipher) {
     programs: programsRepo(db),
     referrals: referralsRepo(db),
     referralAsks: referralAsksRepo(db),
+    /** Referral links and their counted visits. */
+    referralLinks: referralLinksRepo(db),
+    productMilestones: productMilestonesRepo(db),
     rewards: rewardsRepo(db),
     payouts: payoutsRepo(db),
     deals: dealsRepo(db),

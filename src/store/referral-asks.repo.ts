@@ -27,7 +27,7 @@ export function referralAsksRepo(db: Db) {
         .get();
     },
 
-    /** The account's latest automatic ask that went out, for the program's period between them. */
+    /** The account's latest ask the program sent by itself (automatic or milestone), for the program's period between them. */
     lastAutomaticSent(installationId: string, companyId: string): ReferralAskRow | undefined {
       return db
         .select()
@@ -36,7 +36,7 @@ export function referralAsksRepo(db: Db) {
           and(
             eq(referralAsks.installationId, installationId),
             eq(referralAsks.companyId, companyId),
-            eq(referralAsks.trigger, 'automatic'),
+            inArray(referralAsks.trigger, ['automatic', 'milestone']),
             eq(referralAsks.status, 'sent'),
           ),
         )

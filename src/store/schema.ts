@@ -154,6 +154,8 @@ export const referrals = sqliteTable(
     crmSyncedAt: text('crm_synced_at'),
     /** The referral ask whose landing page it was submitted from (referrals that came from asks). */
     askId: text('ask_id'),
+    /** The referral link a CRM form captured it by: `{ via: 'link', code, visitedAt }`. */
+    linkEvidence: text('link_evidence', { mode: 'json' }).$type<{ via: 'link'; code: string; visitedAt: string }>(),
     submittedAt: text('submitted_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
@@ -678,4 +680,65 @@ export const consoleUsers = sqliteTable(
     revokedAt: text('revoked_at'),
   },
   (t) => [uniqueIndex('console_users_installation_email').on(t.installationId, t.email)],
+);
+
+/**
+ * Each referrer's referral link: `code` is the installation's tag then random characters
+ * (src/domain/referral-links.ts). A revoked link lands on the program's page and counts nothing.
+ */
+export const referralLinks = sqliteTable(
+  'referral_links',
+  {
+    code: text('code').primaryKey(),
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    referrerId: text('referrer_id')
+      .notNull()
+      .references(() => referrers.id),
+    /** A page of its own, on one of the program's allowed domains; null: the program's landing page. */
+    landingUrl: text('landing_url'),
+    revokedAt: text('revoked_at'),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('referral_links_referrer').on(t.referrerId), index('referral_links_installation').on(t.installationId)],
+);
+
+/** Counted visits of referral links. The visitor is kept only as a keyed hash of their address, never in clear. */
+export const referralLinkVisits = sqliteTable(
+  'referral_link_visits',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    code: text('code')
+      .notNull()
+      .references(() => referralLinks.code),
+    /** HMAC-SHA256 of the visitor's address under a key derived from ENCRYPTION_KEY. */
+    visitorKey: text('visitor_key').notNull(),
+    utm: text('utm', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    visitedAt: text('visited_at').notNull(),
+  },
+  (t) => [index('referral_link_visits_code').on(t.code, t.visitedAt)],
+);
+
+/** Product milestones the vendor's product reports for an account (`POST /accounts/:id/milestones`), one per client key. */
+export const productMilestones = sqliteTable(
+  'product_milestones',
+  {
+    id: text('id').primaryKey(),
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    companyId: text('company_id').notNull(),
+    milestone: text('milestone').notNull(),
+    occurredAt: text('occurred_at').notNull(),
+    contactEmail: text('contact_email'),
+    idempotencyKey: text('idempotency_key').notNull(),
+    /** The ask it triggered (sent or refused), when the program names the milestone. */
+    askId: text('ask_id'),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('product_milestones_key').on(t.installationId, t.idempotencyKey),
+    index('product_milestones_company').on(t.installationId, t.companyId, t.occurredAt),
+  ],
 );
