@@ -1,4 +1,5 @@
 import { decimalToMinorUnits, minorUnitsToDecimal } from '../../src/domain/money.ts';
+import { codeFromField } from '../../src/domain/referral-links.ts';
 import { CrmError } from '../connector.ts';
 import type { CrmAccountField, CrmCompany, CrmDeal, CrmPerson, CrmWrite, PipelineStage } from '../connector.ts';
 
@@ -35,6 +36,7 @@ export const RL = {
   nps: 'referloop_nps',
   healthScore: 'referloop_health_score',
   openEscalations: 'referloop_open_escalations',
+  referralCode: 'referloop_referral_code',
 } as const;
 
 /** Contacts keep `lastmodifieddate`; the other objects use `hs_lastmodifieddate` (https://developers.hubspot.com/docs/api/crm/search). */
@@ -53,6 +55,7 @@ export const CONTACT_PROPERTIES = [
   'lastmodifieddate',
   'hs_merged_object_ids',
   'hs_email_optout',
+  RL.referralCode,
 ];
 /**
  * The company properties eligibility reads on a HubSpot installation by default (what the
@@ -159,6 +162,7 @@ export function toPerson(contact: HsObject, companyIds: string[]): CrmPerson {
     ownerId: prop(contact, 'hubspot_owner_id'),
     lifecycleStage: prop(contact, 'lifecyclestage'),
     emailOptOut: prop(contact, 'hs_email_optout') === 'true',
+    referralCode: codeFromField(prop(contact, RL.referralCode)),
     modifiedAt: prop(contact, 'lastmodifieddate') ?? contact.updatedAt ?? new Date(0).toISOString(),
   };
 }

@@ -49,6 +49,7 @@ export const REFERLOOP_PROPERTIES: Record<SchemaObjectType, PropertyDefinition[]
     text(RL.referrer, 'Referred by', 'Name of the referrer.'),
     text(RL.referrerEmail, 'Referrer email', 'Email of the referrer.'),
     text(RL.referrerType, 'Referrer type', 'customer, partner, consultant, advisor or employee.'),
+    text(RL.referralCode, 'Referral code', "Referral link code a form captured (Referloop's capture script fills it in a hidden field)."),
   ],
   deals: [
     text(RL.referralId, 'Referral ID', 'Referloop referral this deal is attributed to.'),

@@ -19,6 +19,7 @@ import { settingsLinks } from './settings-link.ts';
 import { payoutsRouter } from './payouts.route.ts';
 import { programRouter } from './program.route.ts';
 import { referralsRouter } from './referrals.route.ts';
+import { referralLinkPublicRouter, referralLinksApiRouter } from './referral-links.route.ts';
 import { requestLog } from './request-context.ts';
 import { rewardsRouter } from './rewards.route.ts';
 import { crmWebhooksRouter } from './crm-webhooks.route.ts';
@@ -92,6 +93,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(settingsPage(ctx.store, links, ctx.now));
   for (const router of deps.publicRouters ?? []) app.use(router);
   app.use(portalRouter(ctx, deps.publicBaseUrl, deps.portal ?? { magicLinkTtlMs: 15 * 60_000, sessionTtlMs: 12 * 3_600_000 }));
+  app.use(referralLinkPublicRouter(ctx, deps.publicBaseUrl, deps.linkSecret));
 
   const api = express.Router();
   api.use(express.raw({ limit: deps.maxJsonBytes ?? 100_000, type: () => true }));
@@ -112,6 +114,7 @@ export function createApp(deps: AppDeps): Express {
     payoutsRouter(ctx),
     installationsRouter(ctx, deps.queue),
     asksRouter(ctx),
+    referralLinksApiRouter(ctx, deps.publicBaseUrl),
     consoleUsersRouter(ctx, deps.publicBaseUrl, consoleSettings),
   );
   for (const router of deps.apiRouters ?? []) api.use(router);

@@ -26,6 +26,8 @@ export interface InstallationSettings {
   dealKinds?: DealKindMapping;
   /** The account fields eligibility reads (domain eligibility-fields.ts); detected at install, changed through the API. */
   eligibilityFields?: EligibilityFieldMapping;
+  /** Salesforce: the org's Web-to-Lead name of `Lead.Referral_Code__c` (its field id), looked up at install; the capture script fills it. */
+  webToLeadCodeField?: string;
 }
 
 export function installationsRepo(db: Db, cipher: Cipher) {

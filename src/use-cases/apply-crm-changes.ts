@@ -6,6 +6,7 @@ import { applyDeals } from './apply-crm-changes/apply-deals.ts';
 import { applyPeople } from './apply-crm-changes/apply-people.ts';
 import { recordGuard, type RecordFailure, type RecordRef } from './apply-crm-changes/record-batches.ts';
 import { writeBack } from './apply-crm-changes/write-back.ts';
+import { captureLinkReferrals } from './referral-links.ts';
 
 export type { RecordRef } from './apply-crm-changes/record-batches.ts';
 
@@ -28,6 +29,8 @@ export async function applyCrmChanges(ctx: UseCaseContext, installation: Install
   const ids = (type: CrmObjectType) => [...new Set(refs.filter((r) => r.objectType === type).map((r) => r.id))];
 
   const people = await applyPeople(ctx, client, installation, { contact: ids('contact'), lead: ids('lead') }, guard);
+  // A form that carried a referral code makes a referral of the link's referrer (pushed and linked like any other).
+  await captureLinkReferrals(ctx, installation, people.coded);
   const companies = await applyCompanies(ctx, client, installation, ids('company'), guard);
 
   const dealIds = new Set([...ids('deal'), ...people.dealIds]);

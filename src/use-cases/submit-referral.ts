@@ -29,6 +29,10 @@ export interface SubmitReferralInput {
   source: string;
   /** The referral ask it answers (submitted from the ask's page in the portal). */
   askId?: string | undefined;
+  /** When it counts as submitted, if not now: a link referral counts from the visit, and so does its attribution window. */
+  submittedAt?: Date | undefined;
+  /** The referral link a CRM form captured it by. */
+  linkEvidence?: { via: 'link'; code: string; visitedAt: string } | undefined;
 }
 
 type Recorded<O extends SubmissionVerdict['outcome']> = Extract<SubmissionVerdict, { outcome: O }>;
@@ -68,7 +72,7 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
   );
   const crmFacts = await readCrmFacts(ctx, installation, referee, input.deal?.id ?? null);
   if ('dealNotFound' in crmFacts) return { outcome: 'deal_not_found', reason: crmFacts.dealNotFound };
-  const now = ctx.now();
+  const now = input.submittedAt ?? ctx.now();
   const audience = audienceOf(input.submittedBy);
 
   // What the verdict reads from the store is read in the transaction that writes, after the CRM
@@ -125,6 +129,7 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
       duplicateOf: verdict.outcome === 'rejected' ? (verdict.collidesWith?.referralId ?? null) : null,
       protectedUntil: verdict.protectedUntil ?? null,
       askId: input.askId ?? null,
+      linkEvidence: input.linkEvidence ?? null,
       submittedAt: now.toISOString(),
       updatedAt: now.toISOString(),
     });

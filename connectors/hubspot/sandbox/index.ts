@@ -10,6 +10,7 @@ import { HttpError, hubspotError, invalid, parseJson, readBody } from './http.ts
 import { CrmModel, type StoredRecord } from './model.ts';
 import { oauthRoutes, SANDBOX_OWNERS } from './oauth-routes.ts';
 import { objectRoutes } from './object-routes.ts';
+import { formRoutes } from './form-routes.ts';
 import { pipelineRoutes } from './pipeline-routes.ts';
 import { propertyRoutes } from './property-routes.ts';
 import { rateLimited, type SandboxStats } from './rate-limits.ts';
@@ -106,6 +107,7 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
     ...propertyRoutes(model),
     ...pipelineRoutes(model),
     ...currencyRoutes(currencies, portalId),
+    ...formRoutes(model, portalId),
   ];
 
   // --- dispatch --------------------------------------------------------------------------------

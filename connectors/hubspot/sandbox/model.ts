@@ -26,8 +26,8 @@ export interface StoredRecord {
   mergedInto?: string;
 }
 
-/** Who made a change: the app through the API, or a person in HubSpot (tests playing the sales team). */
-export type ChangeSource = 'API' | 'CRM_UI';
+/** Who made a change: the app through the API, a person in HubSpot (tests playing the sales team), or a form submission. */
+export type ChangeSource = 'API' | 'CRM_UI' | 'FORM';
 
 export type Change = { occurredAt: number; source: ChangeSource } & (
   | { kind: 'creation' | 'deletion'; type: ObjectName; id: string }

@@ -13,6 +13,8 @@ export interface PeopleApplied {
   companyIds: string[];
   /** Deals that lead conversions created. */
   dealIds: string[];
+  /** People whose record carries a referral link's code (a form captured it). */
+  coded: CrmPerson[];
 }
 
 /** People: link referrals to their CRM person, follow merges and lead conversions. */
@@ -23,7 +25,7 @@ export async function applyPeople(
   ids: { contact: string[]; lead: string[] },
   guard: RecordGuard,
 ): Promise<PeopleApplied> {
-  const applied: PeopleApplied = { contactIds: [], companyIds: [], dealIds: [] };
+  const applied: PeopleApplied = { contactIds: [], companyIds: [], dealIds: [], coded: [] };
   for (const type of ['contact', 'lead'] as const) {
     for (const chunk of chunks(ids[type], BATCH)) {
       const { records } = await client.getPeople(type, chunk);
@@ -34,6 +36,7 @@ export async function applyPeople(
           if (touched) applied.companyIds.push(...person.companyIds);
           if (person.converted?.dealId) applied.dealIds.push(person.converted.dealId);
           if (person.converted?.contactId && touched) applied.contactIds.push(person.converted.contactId);
+          if (person.referralCode) applied.coded.push(person);
         });
       }
     }

@@ -1,0 +1,146 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { CrmPerson } from '../../connectors/connector.ts';
+import { normalizeEmail } from '../domain/normalize.ts';
+import {
+  decideVisit,
+  isWellFormedCode,
+  LINK_TAG_LENGTH,
+  landingUrlAllowed,
+  newLinkCode,
+  randomBase62,
+  tagOf,
+  visitRedirect,
+} from '../domain/referral-links.ts';
+import type { UseCaseContext } from '../ports/context.ts';
+import type { InstallationRow } from '../store/installations.repo.ts';
+import type { ReferralLinkRow } from '../store/referral-links.repo.ts';
+import type { ReferrerRow } from '../store/referrals.repo.ts';
+import { submitReferral } from './submit-referral.ts';
+
+export type EnsureLinkResult =
+  | { outcome: 'ok'; link: ReferralLinkRow }
+  | { outcome: 'links_off' }
+  | { outcome: 'landing_not_allowed'; reason: string };
+
+/**
+ * The referrer's link in use, made on first need. A landing URL of its own must be on one of the
+ * program's allowed domains; asking for another page revokes the old link and makes a new one.
+ */
+export function ensureReferralLink(ctx: UseCaseContext, referrer: ReferrerRow, landingUrl?: string): EnsureLinkResult {
+  const { store } = ctx;
+  const policy = store.programs.currentDefault(referrer.installationId)?.program.links;
+  if (!policy) return { outcome: 'links_off' };
+  if (landingUrl !== undefined) {
+    const verdict = landingUrlAllowed(landingUrl, policy.allowedDomains);
+    if (!verdict.ok) return { outcome: 'landing_not_allowed', reason: `The landing URL ${verdict.reason}.` };
+  }
+  const now = ctx.now().toISOString();
+  return store.transaction(
+    () => {
+      const current = store.referralLinks.activeFor(referrer.id);
+      if (current && (landingUrl === undefined || current.landingUrl === landingUrl)) return { outcome: 'ok', link: current };
+      if (current) store.referralLinks.revoke(current.code, now);
+      const link = store.referralLinks.insert({
+        code: newLinkCode(installationTag(ctx, referrer.installationId), randomBytes),
+        installationId: referrer.installationId,
+        referrerId: referrer.id,
+        landingUrl: landingUrl ?? null,
+        createdAt: now,
+      });
+      store.audit.record({
+        installationId: referrer.installationId,
+        actor: 'system',
+        action: 'referral_link.created',
+        subjectType: 'referrer',
+        subjectId: referrer.id,
+        after: { landingUrl: link.landingUrl, replaced: current ? true : undefined },
+        at: now,
+      });
+      return { outcome: 'ok', link };
+    },
+    { immediate: true },
+  );
+}
+
+/** The installation's tag: the one its codes already start with, else a new one no other installation has. */
+function installationTag(ctx: UseCaseContext, installationId: string): string {
+  const existing = ctx.store.referralLinks.tagOf(installationId);
+  if (existing) return existing;
+  for (;;) {
+    const tag = randomBase62(LINK_TAG_LENGTH, randomBytes);
+    if (!ctx.store.referralLinks.tagTaken(tag, installationId)) return tag;
+  }
+}
+
+export interface VisitInput {
+  code: string;
+  /** The visitor's address: kept only as a keyed hash. */
+  visitorAddress: string;
+  /** The referrer signed in to the portal in this browser, if any. */
+  visitorReferrerId: string | null;
+  query: Record<string, unknown>;
+  /** Key of the visitor hash (derived from ENCRYPTION_KEY). */
+  visitorHashKey: Buffer;
+}
+
+/**
+ * A visit to `/r/<code>`: where it goes, and whether it is counted. A wrong, revoked or
+ * guessed code lands on the program's page of the installation its tag names (or nowhere) and
+ * records nothing; the referrer's own visit goes on without being counted.
+ */
+export function visitReferralLink(ctx: UseCaseContext, input: VisitInput): { location: string | null } {
+  const { store } = ctx;
+  const link = isWellFormedCode(input.code) ? (store.referralLinks.byCode(input.code) ?? null) : null;
+  const installationId = link?.installationId ?? (isWellFormedCode(input.code) ? store.referralLinks.installationOfTag(tagOf(input.code)) : undefined);
+  const policy = installationId ? (store.programs.currentDefault(installationId)?.program.links ?? null) : null;
+  const decision = decideVisit({ link, policy, visitorReferrerId: input.visitorReferrerId });
+  if (decision.outcome === 'ignore') return { location: decision.landingUrl };
+  if (decision.outcome === 'count') {
+    store.referralLinks.recordVisit({
+      code: input.code,
+      visitorKey: createHmac('sha256', input.visitorHashKey).update(input.visitorAddress).digest('base64url'),
+      utm: Object.fromEntries(
+        Object.entries(input.query).filter((e): e is [string, string] => e[0].startsWith('utm_') && typeof e[1] === 'string'),
+      ),
+      visitedAt: ctx.now().toISOString(),
+    });
+  }
+  return { location: visitRedirect(decision.landingUrl, input.code, input.query) };
+}
+
+/**
+ * CRM people whose form carried a referral code become referrals of the link's referrer, submitted
+ * at the visit: the usual checks apply (duplicate, conflict, self-referral). A code of another
+ * installation, a revoked one, or a person already referred by this code does nothing.
+ */
+export async function captureLinkReferrals(ctx: UseCaseContext, installation: InstallationRow, people: CrmPerson[]): Promise<void> {
+  const { store } = ctx;
+  for (const person of people) {
+    const code = person.referralCode;
+    if (!code || !person.email || person.mergedIntoId) continue;
+    const link = store.referralLinks.byCode(code);
+    if (!link || link.installationId !== installation.id || link.revokedAt) {
+      ctx.log.info({ installationId: installation.id, personId: person.id }, 'a CRM form carried a code of no link of this installation');
+      continue;
+    }
+    const referrer = store.referrals.referrer(link.referrerId);
+    if (!referrer) continue;
+    const emailKey = normalizeEmail(person.email, { plusAddressing: 'strip' });
+    const known = [
+      ...store.referrals.linkedTo(installation.id, [{ objectType: person.objectType, ids: [person.id] }]),
+      ...store.referrals.priorFor(installation.id, emailKey, null),
+    ];
+    // Every later change of the record carries the code again: it is captured once.
+    if (known.some((r) => r.linkEvidence?.code === code)) continue;
+    const visitedAt = store.referralLinks.latestVisit(code, ctx.now().toISOString()) ?? ctx.now().toISOString();
+    await submitReferral(ctx, {
+      installation,
+      referrer: { email: referrer.email, name: referrer.name, type: referrer.type, company: referrer.company ?? undefined },
+      referee: { email: person.email, firstName: person.firstName ?? undefined, lastName: person.lastName ?? undefined },
+      submittedBy: { kind: 'integration', id: `link:${code}`, name: 'referral link' },
+      source: `crm:${person.objectType}:${person.id}`,
+      submittedAt: new Date(visitedAt),
+      linkEvidence: { via: 'link', code, visitedAt },
+    });
+  }
+}
