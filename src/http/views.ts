@@ -110,6 +110,8 @@ export function referralSummary(row: ReferralRow) {
     submittedBy: { kind: row.submittedByKind, id: row.submittedById },
     // Submitted from a referral ask's page: the ask it came from.
     ...(row.askId ? { askId: row.askId } : {}),
+    // Captured by a CRM form from a referral link: `{ via: 'link', code, visitedAt }`.
+    ...(row.linkEvidence ? { evidence: row.linkEvidence } : {}),
     notes: row.notes,
     crm: row.crmPersonId ? { person: { objectType: row.crmPersonType, id: row.crmPersonId }, companyId: row.crmCompanyId } : null,
     submittedAt: row.submittedAt,

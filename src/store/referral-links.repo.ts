@@ -76,11 +76,7 @@ export function referralLinksRepo(db: Db) {
     },
 
     visitCount(code: string): number {
-      return db
-        .select({ n: sql<number>`count(*)` })
-        .from(referralLinkVisits)
-        .where(eq(referralLinkVisits.code, code))
-        .get()!.n;
+      return db.select({ n: sql<number>`count(*)` }).from(referralLinkVisits).where(eq(referralLinkVisits.code, code)).get()!.n;
     },
 
     stats(code: string): LinkStats {

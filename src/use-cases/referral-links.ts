@@ -91,7 +91,8 @@ export interface VisitInput {
 export function visitReferralLink(ctx: UseCaseContext, input: VisitInput): { location: string | null } {
   const { store } = ctx;
   const link = isWellFormedCode(input.code) ? (store.referralLinks.byCode(input.code) ?? null) : null;
-  const installationId = link?.installationId ?? (isWellFormedCode(input.code) ? store.referralLinks.installationOfTag(tagOf(input.code)) : undefined);
+  const installationId =
+    link?.installationId ?? (isWellFormedCode(input.code) ? store.referralLinks.installationOfTag(tagOf(input.code)) : undefined);
   const policy = installationId ? (store.programs.currentDefault(installationId)?.program.links ?? null) : null;
   const decision = decideVisit({ link, policy, visitorReferrerId: input.visitorReferrerId });
   if (decision.outcome === 'ignore') return { location: decision.landingUrl };

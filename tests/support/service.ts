@@ -94,7 +94,7 @@ export async function startWithSandboxHubSpot(
   sandboxOptions: Omit<HubSpotSandboxOptions, 'clientId' | 'clientSecret' | 'appId'> = {},
   /** More of the service's environment (e.g. SMTP_URL). */
   env: Record<string, string> = {},
-): Promise<{ hubspot: HubSpotSandbox; svc: TestService; installationId: string }> {
+): Promise<{ hubspot: HubSpotSandbox; svc: TestService; installationId: string; hubspotUrl: string }> {
   const hubspot = createHubSpotSandbox({ ...client, ...sandboxOptions });
   const { url } = await hubspot.listen(0);
   const svc = await startTestService({
@@ -107,7 +107,7 @@ export async function startWithSandboxHubSpot(
     ...env,
   });
   hubspot.setWebhookUrl(`${svc.url}/webhooks/hubspot`);
-  return { hubspot, svc, installationId: await installSandbox(svc) };
+  return { hubspot, svc, installationId: await installSandbox(svc), hubspotUrl: url };
 }
 
 /**
@@ -121,7 +121,7 @@ export async function startWithSandboxSalesforce(
   beforeInstall: (salesforce: SalesforceSandbox) => void = () => {},
   /** More of the service's environment (e.g. SMTP_URL). */
   env: Record<string, string> = {},
-): Promise<{ salesforce: SalesforceSandbox; svc: TestService; installationId: string }> {
+): Promise<{ salesforce: SalesforceSandbox; svc: TestService; installationId: string; salesforceUrl: string }> {
   const salesforce = createSalesforceSandbox({ ...client, outboundRetryMs: 100, outboundBatchDelayMs: 10, ...sandboxOptions });
   beforeInstall(salesforce);
   const { url } = await salesforce.listen(0);
@@ -133,7 +133,7 @@ export async function startWithSandboxSalesforce(
     ...env,
   });
   salesforce.setOutboundUrl(`${svc.url}/webhooks/salesforce`);
-  return { salesforce, svc, installationId: await installSandbox(svc, 'salesforce') };
+  return { salesforce, svc, installationId: await installSandbox(svc, 'salesforce'), salesforceUrl: url };
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */

@@ -18,7 +18,8 @@ export function formRoutes(model: CrmModel, portalId: number): Route[] {
       /^\/submissions\/v3\/integration\/submit\/([^/]+)\/([^/]+)$/,
       null,
       (ctx) => {
-        if (ctx.params[0] !== String(portalId)) throw formError(404, [`No form ${ctx.params[1]} in portal ${ctx.params[0]}`], 'FORM_NOT_FOUND');
+        if (ctx.params[0] !== String(portalId))
+          throw formError(404, [`No form ${ctx.params[1]} in portal ${ctx.params[0]}`], 'FORM_NOT_FOUND');
         const fields = isRecord(ctx.body) && Array.isArray(ctx.body.fields) ? ctx.body.fields : undefined;
         if (!fields?.every((f) => isRecord(f) && typeof f.name === 'string' && typeof f.value === 'string'))
           throw formError(400, ["Error in 'fields'. Each field needs a name and a string value"], 'INVALID_FORM_FIELDS');
