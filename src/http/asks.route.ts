@@ -7,7 +7,9 @@ import { principalOf } from './auth.ts';
 import { ApiError, type ErrorCode, parseInput } from './errors.ts';
 import { requestedInstallationId, resolveInstallation } from './installation-scope.ts';
 import { requestContext } from './request-context.ts';
-import { askForReferralSchema } from './schemas.ts';
+import { askForReferralSchema, recordMilestoneSchema } from './schemas.ts';
+import { recordMilestone } from '../use-cases/record-milestone.ts';
+import type { ProductMilestoneRow } from '../store/product-milestones.repo.ts';
 
 /** How each refusal is answered: nothing was written for any of them. */
 const REFUSAL_STATUS: Record<AskRefusalCode, ErrorCode> = {
@@ -64,7 +66,39 @@ export function asksRouter(ctx: UseCaseContext): Router {
     res.status(result.replay ? 200 : 201).json(askView(result.ask));
   });
 
+  // The vendor's product reports what an account did; a milestone the program names asks the account.
+  router.post('/accounts/:companyId/milestones', async (req, res) => {
+    const body = parseInput(recordMilestoneSchema, req.body);
+    const principal = principalOf(res);
+    if (!(principal.kind === 'admin' || (principal.kind === 'user' && principal.role === 'admin')))
+      throw new ApiError('forbidden', "Milestones are reported with the admin token or by the program's admins.");
+    const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principal);
+    const result = await recordMilestone(requestContext(ctx, res), {
+      installation,
+      companyId: req.params.companyId,
+      milestone: body.milestone,
+      occurredAt: new Date(body.occurredAt).toISOString(),
+      contactEmail: body.contactEmail,
+      idempotencyKey: body.idempotencyKey,
+    });
+    if (result.outcome === 'unknown_account') throw new ApiError('not_found', `No company ${req.params.companyId} in the CRM.`);
+    res.status(result.replay ? 200 : 201).json({ ...milestoneView(result.milestone), ask: result.ask ? askView(result.ask) : null });
+  });
+
   return router;
+}
+
+export function milestoneView(row: ProductMilestoneRow) {
+  return {
+    id: row.id,
+    companyId: row.companyId,
+    milestone: row.milestone,
+    occurredAt: row.occurredAt,
+    contactEmail: row.contactEmail,
+    askId: row.askId,
+    idempotencyKey: row.idempotencyKey,
+    recordedAt: row.createdAt,
+  };
 }
 
 function askView(ask: ReferralAskRow) {

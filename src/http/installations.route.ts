@@ -1,3 +1,4 @@
+import { milestoneView } from './asks.route.ts';
 import { Router } from 'express';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { UseCaseContext } from '../ports/context.ts';
@@ -151,7 +152,13 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
     const installation = resolveInstallation(store, requestedInstallationId(req.query), principalOf(res));
     const result = await accountEligibility(requestContext(ctx, res), installation, req.params.companyId);
     if (!result) throw new ApiError('not_found', `No company ${req.params.companyId} in the CRM.`);
-    res.json({ installationId: installation.id, companyId: req.params.companyId, ...result });
+    res.json({
+      installationId: installation.id,
+      companyId: req.params.companyId,
+      ...result,
+      // What the account did in the vendor's product, newest first.
+      milestones: store.productMilestones.forCompany(installation.id, req.params.companyId).map(milestoneView),
+    });
   });
 
   router.get('/reports/summary', (req, res) => {

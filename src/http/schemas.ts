@@ -189,3 +189,13 @@ export const askForReferralSchema = z.object({
   message: z.string().trim().min(1, 'must not be empty').max(1_000, 'must be at most 1000 characters').optional(),
   idempotencyKey: z.string().trim().min(1, 'must not be empty').max(200).optional(),
 });
+
+/** A product milestone of an account, from the vendor's product (`POST /accounts/:id/milestones`). */
+export const recordMilestoneSchema = z.strictObject({
+  installationId: id.optional(),
+  /** The product's name for it, as the program's `asks.milestones` names it: `onboarding_completed`. */
+  milestone: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  occurredAt: z.iso.datetime({ offset: true, error: 'must be an ISO-8601 instant such as 2026-03-01T09:30:00Z' }),
+  contactEmail: z.string().trim().toLowerCase().email('expected an email address').max(254).optional(),
+  idempotencyKey: z.string().trim().min(1, 'must not be empty').max(200),
+});
