@@ -386,6 +386,11 @@ export interface ProvisionReport {
   existing: string[];
   /** What the admin must fix (e.g. a Salesforce package field missing), in words. */
   missing: string[];
+  /**
+   * The name a web form gives the referral code field, when the CRM's forms name it otherwise than
+   * by its API name: Salesforce Web-to-Lead's org-specific field id (00N…) of `Lead.Referral_Code__c`.
+   */
+  webToLeadCodeField?: string;
 }
 
 export interface ChangedRecords {

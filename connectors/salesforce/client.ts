@@ -354,6 +354,19 @@ export function createSalesforceClient(
     return shape;
   }
 
+  /**
+   * Web-to-Lead names custom fields by their id, which each org gives its own: the Tooling API's
+   * CustomField has it (DeveloperName is the API name without namespace and `__c`).
+   * https://developer.salesforce.com/docs/atlas.en-us.api_tooling.meta/api_tooling/tooling_api_objects_customfield.htm
+   */
+  async function referralCodeFieldId(): Promise<string | undefined> {
+    const soql = "SELECT Id, DeveloperName FROM CustomField WHERE TableEnumOrId = 'Lead' AND DeveloperName = 'Referral_Code'";
+    const result = await call(() => conn.requestGet<{ records: { Id: string }[] }>(`/tooling/query?q=${encodeURIComponent(soql)}`));
+    const id = result.records[0]?.Id;
+    // Web-to-Lead takes the 15-character id.
+    return id ? id.slice(0, 15) : undefined;
+  }
+
   const client: CrmClient = {
     async provision() {
       const needs = requiredMetadata(n);
@@ -365,7 +378,9 @@ export function createSalesforceClient(
         else if (sub.httpStatusCode >= 400) throw subrequestError(sub);
         else described.set(need.object, sub.body as DescribedObject);
       });
-      return checkMetadata(needs, described);
+      const report = checkMetadata(needs, described);
+      const webToLeadCodeField = await referralCodeFieldId();
+      return webToLeadCodeField ? { ...report, webToLeadCodeField } : report;
     },
 
     async listPipelineStages() {
@@ -463,8 +478,10 @@ export function createSalesforceClient(
 
     async getPeople(objectType, ids) {
       const sobject = objectType === 'lead' ? 'Lead' : 'Contact';
-      const { rows, missing } = await byIds(sobject, objectType === 'lead' ? LEAD_FIELDS : CONTACT_FIELDS, ids);
-      return { records: rows.map((r) => toPerson(objectType, r)), gone: missing.map((id) => ({ objectType, id })) };
+      // A lead's referral code (Web-to-Lead filled it) is read where changes are applied.
+      const fields = objectType === 'lead' ? [...LEAD_FIELDS, n.lead.referralCode] : CONTACT_FIELDS;
+      const { rows, missing } = await byIds(sobject, fields, ids);
+      return { records: rows.map((r) => toPerson(objectType, r, n.lead.referralCode)), gone: missing.map((id) => ({ objectType, id })) };
     },
 
     async getCompanies(ids) {

@@ -1,3 +1,4 @@
+import { codeFromField } from '../../src/domain/referral-links.ts';
 import { decimalToMinorUnits } from '../../src/domain/money.ts';
 import type { CrmAccountField, CrmCompany, CrmDeal, CrmPerson } from '../connector.ts';
 import { toId18 } from './ids.ts';
@@ -86,7 +87,8 @@ function minorUnits(value: unknown, currency: string): number | null {
   return amount === null ? null : decimalToMinorUnits(amount, currency);
 }
 
-export function toPerson(objectType: 'contact' | 'lead', row: SfRow): CrmPerson {
+/** `codeField`: the lead field holding a referral link's code, when it was read. */
+export function toPerson(objectType: 'contact' | 'lead', row: SfRow, codeField?: string): CrmPerson {
   const accountId = id(row.AccountId);
   const person: CrmPerson = {
     objectType,
@@ -98,6 +100,7 @@ export function toPerson(objectType: 'contact' | 'lead', row: SfRow): CrmPerson 
     ownerId: id(row.OwnerId),
     lifecycleStage: objectType === 'lead' ? str(row.Status) : null,
     ...('HasOptedOutOfEmail' in row ? { emailOptOut: row.HasOptedOutOfEmail === true } : {}),
+    ...(codeField && codeField in row ? { referralCode: codeFromField(str(row[codeField])) } : {}),
     modifiedAt: toIsoInstant(row.SystemModstamp),
   };
   if (objectType === 'lead' && row.IsConverted === true) {

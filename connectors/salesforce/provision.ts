@@ -66,7 +66,7 @@ export function requiredMetadata(n: SalesforceNames): ObjectNeed[] {
         { name: n.account.eligibilityReason, writes },
       ],
     },
-    { object: 'Lead', creates: true, fields: [{ name: 'Email', writes }, { name: 'ConvertedContactId' }] },
+    { object: 'Lead', creates: true, fields: [{ name: 'Email', writes }, { name: 'ConvertedContactId' }, { name: n.lead.referralCode }] },
     { object: 'Contact', fields: [{ name: 'Email' }] },
     {
       object: 'Task',

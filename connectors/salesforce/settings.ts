@@ -61,6 +61,10 @@ export function salesforceNames(namespace = '') {
       referrerName: `${p}Referrer_Name__c`,
       attributedAmount: `${p}Attributed_Amount__c`,
     },
+    lead: {
+      /** Filled by Web-to-Lead forms (named there by the field's id) from a referral link's code. */
+      referralCode: `${p}Referral_Code__c`,
+    },
     account: {
       eligible: `${p}Referral_Eligible__c`,
       eligibilityReason: `${p}Referral_Eligibility_Reason__c`,

@@ -100,7 +100,12 @@ export async function connectInstallation(
   const mapping = { ...defaultStageMapping(stages), ...(settings.stageMapping ?? {}) };
   store.installations.updateSettings(
     row.id,
-    { stageMapping: mapping, stageLabels: stageLabels(stages), provisioning: { ...report, at: now.toISOString() } },
+    {
+      stageMapping: mapping,
+      stageLabels: stageLabels(stages),
+      provisioning: { ...report, at: now.toISOString() },
+      ...(report.webToLeadCodeField ? { webToLeadCodeField: report.webToLeadCodeField } : {}),
+    },
     now,
   );
   await detectInstallationEligibilityFields(ctx, client, row);

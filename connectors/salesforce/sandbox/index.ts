@@ -5,6 +5,7 @@ import { DEFAULT_API_VERSION } from '../settings.ts';
 import { SandboxOAuth, type Reply } from './oauth.ts';
 import { OutboundMessenger, type DeliveredMessage } from './outbound.ts';
 import { RestApi } from './rest.ts';
+import { WebToLead } from './web-to-lead.ts';
 import { OrgStore, SfFailure, notFound, sfDateTime, type SfRecord } from './store.ts';
 import { customField, type FieldType } from './schema.ts';
 
@@ -138,6 +139,8 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
     retryMs: options.outboundRetryMs ?? 1_000,
     batchDelayMs: options.outboundBatchDelayMs ?? 20,
   });
+
+  const webToLead = new WebToLead({ store, orgId, insertLead: (fields) => void commit(() => store.insert('Lead', fields)) });
 
   /** Runs a change as one transaction; committed changes fire Outbound Messages. */
   function commit<T>(change: () => T): T {
@@ -355,6 +358,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
       };
     }
     usage.used += 1;
+    if (path === '/tooling/query' && method === 'GET') return { ...webToLead.toolingQuery(search.get('q')), headers: limitInfo() };
     let reply = takeFault(method, path);
     if (!reply) {
       const text = await readBody(req);
@@ -422,6 +426,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
     if (path === '/services/oauth2/userinfo' && req.method === 'GET') {
       return oauth.userinfo(/^(?:Bearer|OAuth) (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '', base);
     }
+    if (path === '/servlet/servlet.WebToLead' && req.method === 'POST') return webToLead.submit(new URLSearchParams(await readBody(req)));
     if (path.startsWith('/_sandbox/')) return sandboxApi(req, path);
     return { status: 404, body: notFound().body() };
   }

@@ -206,6 +206,8 @@ export function buildSchema(options: { namespace: string; multiCurrency: boolean
       system('ConvertedAccountId', 'reference', { referenceTo: ['Account'] }),
       system('ConvertedContactId', 'reference', { referenceTo: ['Contact'] }),
       system('ConvertedOpportunityId', 'reference', { referenceTo: ['Opportunity'] }),
+      // The package's field (app-manifest/salesforce), filled by Web-to-Lead forms.
+      field(n.lead.referralCode, 'string', { length: 40 }),
     ]),
     object(
       'Opportunity',
