@@ -37,7 +37,7 @@ describe("a console session of one installation and another installation's data"
   let b: string;
   let session: ConsoleSession;
   const of = {} as Record<
-    'referrer' | 'referral' | 'reward' | 'payout' | 'program' | 'endpoint' | 'user' | 'deadEvent' | 'company',
+    'referrer' | 'referral' | 'reward' | 'payout' | 'program' | 'endpoint' | 'user' | 'deadEvent' | 'link' | 'company',
     string
   >;
   const sql = <T>(query: string, ...params: unknown[]) => svc.service.runtime.db.$client.prepare(query).all(...params) as T[];
@@ -101,6 +101,13 @@ describe("a console session of one installation and another installation's data"
       await json<{ id: string }>(await svc.api('/payouts', { method: 'POST', json: { installationId: b, dueOn: '2026-12-31' } }), 201)
     ).id;
     of.program = (await json<{ id: string }>(await svc.api(`/program?installationId=${b}`), 200)).id;
+    const programOfB = await json<{ program: Record<string, unknown> }>(await svc.api(`/program?installationId=${b}`), 200);
+    const links = { landingUrl: 'https://www.b-vendor.example/', allowedDomains: ['b-vendor.example'] };
+    await json(
+      await svc.api(`/program?installationId=${b}`, { method: 'PUT', json: { ...programOfB, program: { ...programOfB.program, links } } }),
+      200,
+    );
+    of.link = (await json<{ code: string }>(await svc.api(`/referrers/${of.referrer}/link`, { method: 'POST', json: {} }), 200)).code;
     of.endpoint = (
       await json<{ id: string }>(
         await svc.api(`/referrers/${of.referrer}/webhook-endpoints`, { method: 'POST', json: { url: 'http://127.0.0.1:9/hook' } }),
@@ -161,6 +168,7 @@ describe("a console session of one installation and another installation's data"
       jobs: `sync:${b}:0`,
       accounts: of.company,
       versions: '1',
+      'referral-links': of.link,
     };
     const id = segment ? ids[segment] : undefined;
     if (!id) throw new Error(`no id of B for :${param} after /${segment}: add one to this test`);
@@ -184,6 +192,11 @@ describe("a console session of one installation and another installation's data"
     'POST /installations/:id/users': { email: 'eve@a-customer.example', role: 'admin' },
     'POST /referrals/:id/claim/reject': { reason: 'not ours' },
     'POST /referrers': { email: 'eve@a-partner.example', name: 'Eve', type: 'partner' },
+    'POST /accounts/:companyId/milestones': {
+      milestone: 'onboarding_completed',
+      occurredAt: '2026-12-01T10:00:00Z',
+      idempotencyKey: 'a-key',
+    },
     'POST /referrals': {
       referrer: { email: 'eve@a-partner.example', name: 'Eve', type: 'partner' },
       referee: { email: 'kim@a-prospect.example', company: 'a-prospect.example' },
