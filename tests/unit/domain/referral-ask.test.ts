@@ -91,6 +91,20 @@ describe('decideAsk', () => {
       [],
     ],
     ['a manual ask is not held by the automatic period', { lastAutomaticAskAt: '2026-05-31T10:00:00.000Z' }, {}, null, []],
+    [
+      'a product milestone within the period of the program’s last ask',
+      { trigger: 'milestone', askedByAdmin: true, lastAutomaticAskAt: '2026-04-01T10:00:00.000Z' },
+      { minDaysBetweenAutomatic: 90 },
+      'too_soon',
+      ['an automatic ask went out on 2026-04-01; the next may go out from 2026-06-30'],
+    ],
+    [
+      'a product milestone once the period has passed',
+      { trigger: 'milestone', askedByAdmin: true, lastAutomaticAskAt: '2026-03-03T10:00:00.000Z' },
+      { minDaysBetweenAutomatic: 90 },
+      null,
+      [],
+    ],
   ])('%s', (_, over, policyOver, refusal, reasons) => {
     const decision = decideAsk(facts(over), policy(policyOver));
     if (refusal === null) expect(decision).toEqual({ send: true });
