@@ -77,6 +77,8 @@ export interface NewPerson {
   ownerId?: string | null;
   lifecycleStage?: string | null;
   emailOptOut?: boolean;
+  /** The referral link code a form captured on the record. */
+  referralCode?: string | null;
 }
 
 export interface NewCompany {
@@ -253,6 +255,7 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
       ownerId: input.ownerId ?? null,
       lifecycleStage: input.lifecycleStage ?? null,
       ...(input.emailOptOut !== undefined ? { emailOptOut: input.emailOptOut } : {}),
+      ...(input.referralCode !== undefined ? { referralCode: input.referralCode } : {}),
       modifiedAt: state.stamp(),
       deleted: false,
     };

@@ -1,0 +1,140 @@
+/**
+ * Referral links over the fake CRM and the real store: visits counted (or not), and CRM people
+ * whose form carried a code becoming referrals of the link's referrer, with the usual checks.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectInstallation } from '../../src/use-cases/install-crm.ts';
+import { ensureReferralLink, visitReferralLink } from '../../src/use-cases/referral-links.ts';
+import type { ReferrerRow } from '../../src/store/referrals.repo.ts';
+import { CUSTOMER, createWorld, type World } from './world.ts';
+
+const LANDING = 'https://www.vendor.example/signup';
+
+describe('referral links', () => {
+  let world: World;
+  let referrer: ReferrerRow;
+  const key = randomBytes(32);
+
+  beforeEach(async () => {
+    world = await createWorld();
+    const { store, installation } = world;
+    store.programs.addVersion(
+      store.programs.defaultProgram(installation.id)!,
+      { ...store.programs.currentDefault(installation.id)!.program, links: { landingUrl: LANDING, allowedDomains: ['vendor.example'] } },
+      'test',
+    );
+    referrer = store.referrals.insertReferrer({
+      installationId: installation.id,
+      email: CUSTOMER.email,
+      name: CUSTOMER.name,
+      type: 'customer',
+    });
+  });
+  afterEach(() => world.close());
+
+  const linkOf = (landingUrl?: string) => {
+    const result = ensureReferralLink(world.ctx, referrer, landingUrl);
+    if (result.outcome !== 'ok') throw new Error(result.outcome);
+    return result.link;
+  };
+  const visit = (code: string, visitorReferrerId: string | null = null) =>
+    visitReferralLink(world.ctx, {
+      code,
+      visitorAddress: '203.0.113.7',
+      visitorReferrerId,
+      query: { utm_source: 'mail' },
+      visitorHashKey: key,
+    });
+  const visits = () => world.db.prepare('SELECT * FROM referral_link_visits').all() as { visitor_key: string; utm: string }[];
+  const referralsOf = () => world.store.referrals.byReferrer(referrer.id);
+
+  it('gives a referrer one link until another page is asked for; a page off the allowed domains is refused', () => {
+    const first = linkOf();
+    expect(linkOf().code).toBe(first.code);
+    const docs = linkOf('https://docs.vendor.example/start');
+    expect(docs.code).not.toBe(first.code);
+    expect(world.store.referralLinks.byCode(first.code)!.revokedAt).not.toBeNull();
+    expect(docs.code.slice(0, 4)).toBe(first.code.slice(0, 4));
+    expect(ensureReferralLink(world.ctx, referrer, 'https://evil.test/')).toEqual({
+      outcome: 'landing_not_allowed',
+      reason: "The landing URL is on evil.test, which is not one of the program's allowed domains.",
+    });
+  });
+
+  it('counts a visit by a keyed hash of the address, not the address; the referrer’s own visit and a wrong code count nothing', () => {
+    const { code } = linkOf();
+    expect(visit(code).location).toBe(`${LANDING}?utm_source=mail&referloop_code=${code}`);
+    expect(visits()).toHaveLength(1);
+    expect(JSON.stringify(visits())).not.toContain('203.0.113');
+    expect(JSON.parse(visits()[0]!.utm)).toEqual({ utm_source: 'mail' });
+
+    expect(visit(code, referrer.id).location).toBe(`${LANDING}?utm_source=mail&referloop_code=${code}`);
+    const wrong = `${code.slice(0, 4)}${'x'.repeat(code.length - 4)}`;
+    expect(visit(wrong).location).toBe(LANDING);
+    expect(visit('nonsense').location).toBeNull();
+    world.store.referralLinks.revoke(code, new Date().toISOString());
+    expect(visit(code).location).toBe(LANDING);
+    expect(visits()).toHaveLength(1);
+  });
+
+  it('a person whose form carried the code becomes one referral of the referrer, submitted at the visit, however often it changes', async () => {
+    const { code } = linkOf();
+    visit(code);
+    const visitedAt = world.ctx.now().toISOString();
+    world.advance(3_600_000);
+    const person = world.crm.createPerson({ email: 'sam@prospect.example', firstName: 'Sam', referralCode: code });
+    await world.sync();
+    world.crm.updatePerson(person.id, { lifecycleStage: 'lead' });
+    await world.sync();
+    const [referral, ...more] = referralsOf();
+    expect(more).toEqual([]);
+    expect(referral).toMatchObject({
+      status: 'accepted',
+      refereeEmail: 'sam@prospect.example',
+      submittedAt: visitedAt,
+      linkEvidence: { via: 'link', code, visitedAt },
+    });
+    expect(world.store.referralLinks.stats(code)).toEqual({ clicks: 1, signUps: 1, deals: 0 });
+  });
+
+  it('the usual checks apply: a referrer referring themselves by their own link is rejected', async () => {
+    const { code } = linkOf();
+    world.crm.createPerson({ email: CUSTOMER.email, firstName: 'Carla', referralCode: code });
+    await world.sync();
+    expect(referralsOf().map((r) => r.status)).toEqual(['rejected']);
+  });
+
+  it('a code of another installation, a revoked code or an unknown one makes no referral', async () => {
+    const { installation: other } = await connectInstallation(
+      world.ctx,
+      'fake',
+      { accountId: 'another-account', tokens: world.crm.issueTokens() },
+      'test',
+    );
+    world.store.programs.addVersion(
+      world.store.programs.defaultProgram(other.id)!,
+      { ...world.store.programs.currentDefault(other.id)!.program, links: { landingUrl: LANDING, allowedDomains: ['vendor.example'] } },
+      'test',
+    );
+    const otherReferrer = world.store.referrals.insertReferrer({
+      installationId: other.id,
+      email: 'o@other.example',
+      name: 'O',
+      type: 'customer',
+    });
+    const foreign = ensureReferralLink(world.ctx, otherReferrer);
+    if (foreign.outcome !== 'ok') throw new Error(foreign.outcome);
+    const revoked = linkOf();
+    // Each installation's codes start with its own tag.
+    expect(foreign.link.code.slice(0, 4)).not.toBe(revoked.code.slice(0, 4));
+    world.store.referralLinks.revoke(revoked.code, new Date().toISOString());
+    world.crm.takeEvents();
+    for (const [i, code] of [foreign.link.code, revoked.code, `${revoked.code.slice(0, 4)}${'Z'.repeat(13)}`].entries())
+      world.crm.createPerson({ email: `p${i}@prospect.example`, referralCode: code });
+    const before = world.footprint();
+    await world.sync();
+    expect(world.db.prepare('SELECT count(*) FROM referrals').pluck().get()).toBe(0);
+    expect(world.footprint()).toEqual(before);
+  });
+});
