@@ -39,9 +39,10 @@ describe('referral links through HubSpot forms', () => {
   let hubspot: HubSpotSandbox;
   let svc: TestService;
   let hubspotUrl: string;
+  let installationId: string;
 
   beforeAll(async () => {
-    ({ hubspot, svc, hubspotUrl } = await startWithSandboxHubSpot(CLIENT, { webhookBatchMs: 20, webhookRetryMs: 100 }));
+    ({ hubspot, svc, hubspotUrl, installationId } = await startWithSandboxHubSpot(CLIENT, { webhookBatchMs: 20, webhookRetryMs: 100 }));
     const current = (await (await svc.api('/program')).json()) as { program: Record<string, unknown> };
     const saved = await svc.api('/program', {
       method: 'PUT',
@@ -155,6 +156,36 @@ describe('referral links through HubSpot forms', () => {
     await eventually(() => (delivered() ? true : undefined), 10_000, 'the webhook delivered');
     await new Promise((r) => setTimeout(r, 500));
     expect(((await (await svc.api('/referrals')).json()) as { items: unknown[] }).items).toHaveLength(before);
+  });
+
+  it('the portal shows the referrer their link and its numbers; their own visit, in their portal session, is not counted', async () => {
+    const created = await svc.api('/referrers', {
+      method: 'POST',
+      json: { email: 'rita@customer.example', name: 'Rita', type: 'customer' },
+    });
+    const referrer = (await created.json()) as { id: string };
+    const { token } = svc.service.runtime.store.sessions.open({
+      subjectKind: 'referrer',
+      subjectId: referrer.id,
+      installationId,
+      role: 'referrer',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const cookie = `referloop_session=${token}`;
+    const portal = async () =>
+      ((await (await fetch(`${svc.url}/api/v1/portal/${installationId}/links`, { headers: { cookie } })).json()) as { items: LinkBody[] })
+        .items;
+    const [link] = await portal();
+    expect(link).toMatchObject({ url: `${svc.url}/r/${link!.code}`, clicks: 0, signUps: 0, deals: 0 });
+    // The same link on every visit of the page.
+    expect((await portal()).map((l) => l.code)).toEqual([link!.code]);
+
+    const own = await fetch(link!.url, { headers: { cookie }, redirect: 'manual' });
+    expect(own.headers.get('location')).toBe(`https://www.vendor.example/signup?referloop_code=${link!.code}`);
+    expect((await portal())[0]!.clicks).toBe(0);
+    await fetch(link!.url, { redirect: 'manual' });
+    expect((await portal())[0]!.clicks).toBe(1);
+    expect((await fetch(`${svc.url}/api/v1/portal/${installationId}/links`)).status).toBe(401);
   });
 
   it('the sandbox answers a form without an email as HubSpot does', async () => {

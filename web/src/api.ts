@@ -47,6 +47,17 @@ export interface Reward {
   payoutRun: { id: string; status: 'draft' | 'exported' | 'paid'; reference: string | null; paidAt: string | null } | null;
 }
 
+/** A referrer's referral link and what it brought: counted visits, referrals its code made, those that reached a deal. */
+export interface ReferralLink {
+  code: string;
+  url: string;
+  revokedAt: string | null;
+  createdAt: string;
+  clicks: number;
+  signUps: number;
+  deals: number;
+}
+
 export interface WebhookEndpoint {
   id: string;
   url: string;
@@ -108,6 +119,7 @@ export const api = {
     call<{ message: string }>(`${portal(installationId)}/magic-links`, { method: 'POST', json: { email, ...(to ? { to } : {}) } }),
   me: (installationId: string) => call<Me>(`${portal(installationId)}/me`),
   referrals: (installationId: string) => call<{ items: Referral[] }>(`${portal(installationId)}/referrals`),
+  links: (installationId: string) => call<{ items: ReferralLink[] }>(`${portal(installationId)}/links`),
   rewards: (installationId: string) => call<{ items: Reward[]; totals: RewardTotals[] }>(`${portal(installationId)}/rewards`),
   updateMe: (installationId: string, csrf: string, patch: { name?: string; notifications?: Me['notifications']; payoutEmail?: string }) =>
     call<Me>(`${portal(installationId)}/me`, { method: 'PATCH', csrf, json: patch }),
