@@ -135,6 +135,18 @@ describe('referral links through HubSpot forms', () => {
     expect(counted).toMatchObject({ code: link.code, clicks: 1, signUps: 1, deals: 1 });
   });
 
+  it('an existing contact submitting a form with a code becomes a referral too (the code property is subscribed to)', async () => {
+    const referrer = (await (
+      await svc.api('/referrers', { method: 'POST', json: { email: 'dora@customer.example', name: 'Dora', type: 'customer' } })
+    ).json()) as { id: string };
+    const link = (await (await svc.api(`/referrers/${referrer.id}/link`, { method: 'POST', json: {} })).json()) as LinkBody;
+    hubspot.state.create('contacts', { email: 'eli@returning.example', firstname: 'Eli' });
+    await fetch(link.url, { redirect: 'manual' });
+    expect((await submitForm({ email: 'eli@returning.example', referloop_referral_code: link.code })).status).toBe(200);
+    const referral = await eventually(async () => (await referralsOf(referrer.id))[0], 15_000, 'the referral of the existing contact');
+    expect(referral).toMatchObject({ status: 'accepted', evidence: { via: 'link', code: link.code } });
+  });
+
   it('a guessed code lands on the program page without a code, counts nothing, and a form carrying it makes no referral', async () => {
     const referrers = ((await (await svc.api('/referrers')).json()) as { items: { id: string }[] }).items;
     const [someone] = ((await (await svc.api(`/referrers/${referrers[0]!.id}/links`)).json()) as { items: LinkBody[] }).items;
@@ -146,7 +158,7 @@ describe('referral links through HubSpot forms', () => {
     expect(unknownTag.status).toBe(404);
     const visits = () =>
       (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM referral_link_visits').get() as { n: number }).n;
-    expect(visits()).toBe(1);
+    expect(visits()).toBe(2);
 
     const before = ((await (await svc.api('/referrals')).json()) as { items: unknown[] }).items.length;
     expect((await submitForm({ email: 'gus@guess.example', firstname: 'Gus', referloop_referral_code: guessed })).status).toBe(200);
