@@ -8,6 +8,7 @@ import {
   isRefereeTopic,
   isReferrerTopic,
   type AskData,
+  type MilestoneData,
   type CrmPayload,
   type Discretion,
   type EmailPayload,
@@ -58,6 +59,7 @@ export interface NotificationIntent {
     deal?: { amountCents: number | null; currency: string; stage: string | null };
     account?: { name: string; reasons: string[] };
     ask?: AskData;
+    milestone?: MilestoneData;
     promotion?: { fromTier: string | null; toTier: string; reasons: string[] };
     finance?: FinanceDigest;
   };
@@ -150,9 +152,10 @@ function withoutFirstName(referral: NonNullable<NotificationIntent['data']['refe
 
 /** Colleagues see everything the intent carries, plus who referred. */
 function internalView(data: NotificationIntent['data'], referrer: ReferrerRow | undefined): VisibleData {
-  const { referral, deal, reward, account, promotion, finance, ask } = data;
+  const { referral, deal, reward, account, promotion, finance, ask, milestone } = data;
   return {
     ...(ask ? { ask: { ...ask, askedBy: { ...ask.askedBy } } } : {}),
+    ...(milestone ? { milestone: { ...milestone } } : {}),
     ...(referral ? { referral: withoutFirstName(referral) } : {}),
     ...(deal
       ? { deal: { ...(deal.stage ? { stage: deal.stage } : {}), amount: major(deal.amountCents, deal.currency), currency: deal.currency } }

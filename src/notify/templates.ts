@@ -162,6 +162,14 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
       ...(d.ask ? [`Ask id: ${d.ask.id}`] : []),
     ],
   }),
+  'account.milestone': (d) => ({
+    subject: `Product milestone: ${d.milestone?.name ?? 'reached'}`,
+    paragraphs: [
+      `The account reached ${d.milestone?.name ?? 'a milestone'} in the product on ${d.milestone?.occurredAt.slice(0, 10) ?? 'a recent day'}${
+        d.milestone?.contactEmail ? ` (${d.milestone.contactEmail})` : ''
+      }.`,
+    ],
+  }),
   'referral.arrived_internal': (d) => {
     const who = d.referrer
       ? `${d.referrer.name}${d.referrer.company ? ` (${d.referrer.company})` : ''} <${d.referrer.email}>`

@@ -30,6 +30,8 @@ export const INTERNAL_TOPICS = [
   'account.eligible',
   /** A referral ask went to the account's champion: noted on the company's CRM timeline (`intent.crmCompany`). */
   'account.asked',
+  /** The vendor's product reported a milestone of the account: noted on the company's CRM timeline (`intent.crmCompany`). */
+  'account.milestone',
   'referral.arrived_internal',
   'deal.claimed',
   'finance.rewards_digest',
@@ -108,6 +110,8 @@ export interface VisibleData {
   account?: { name: string; reasons: string[] };
   /** `referral.ask` and its company note: the ask, who signs it, and their personal line. */
   ask?: AskData;
+  /** `account.milestone`: what the account did in the vendor's product, and when. */
+  milestone?: MilestoneData;
   /** `referrer.promoted`: the tier the referrer moved from (null: none) and to, and why. */
   promotion?: { fromTier: string | null; toTier: string; reasons: string[] };
   /** Internal notices only: who referred. */
@@ -124,6 +128,13 @@ export interface VisibleData {
   consoleInvite?: { url: string; expiresAt: string; hours: number; role: string; invitedBy: string };
   /** Admin notice only: the endpoint that was disabled. */
   endpoint?: { id: string; url: string; failingSince: string; lastError: string };
+}
+
+export interface MilestoneData {
+  name: string;
+  occurredAt: string;
+  /** The person in the product who reached it, when the product said. */
+  contactEmail: string | null;
 }
 
 export interface AskData {

@@ -1,5 +1,6 @@
 import { CrmError } from '../../connectors/connector.ts';
 import { askPolicyOf } from '../domain/referral-ask.ts';
+import { programNotice } from '../notify/notices.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import type { ProductMilestoneRow } from '../store/product-milestones.repo.ts';
@@ -44,7 +45,9 @@ export async function recordMilestone(ctx: UseCaseContext, input: RecordMileston
   const client = ctx.crm.client(installation);
   const [company] = (await client.getCompanies([input.companyId])).records;
   if (!company) return { outcome: 'unknown_account' };
-  const now = ctx.now().toISOString();
+  const at = ctx.now();
+  const now = at.toISOString();
+  const program = store.programs.currentDefault(installation.id)?.program;
   const recorded = store.transaction(() => {
     const raced = store.productMilestones.byKey(installation.id, input.idempotencyKey);
     if (raced) return { row: raced, fresh: false };
@@ -68,11 +71,23 @@ export async function recordMilestone(ctx: UseCaseContext, input: RecordMileston
       after: { milestone: row.milestone, occurredAt: row.occurredAt },
       at: now,
     });
+    // Shown on the company's CRM timeline, where the account's team looks.
+    if (program)
+      ctx.notify(
+        {
+          installationId: installation.id,
+          topic: 'account.milestone',
+          sourceKey: `milestone:${row.id}`,
+          crmCompany: { id: company.id },
+          data: { milestone: { name: row.milestone, occurredAt: row.occurredAt, contactEmail: row.contactEmail } },
+          program: programNotice(program),
+        },
+        at,
+      );
     return { row, fresh: true };
   });
   if (!recorded.fresh) return { outcome: 'recorded', milestone: recorded.row, ask: null, replay: true };
 
-  const program = store.programs.currentDefault(installation.id)?.program;
   if (!program || !(askPolicyOf(program).milestones ?? []).includes(input.milestone))
     return { outcome: 'recorded', milestone: recorded.row, ask: null, replay: false };
   // An account never evaluated is evaluated first, as a person's ask does.

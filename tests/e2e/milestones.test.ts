@@ -83,13 +83,21 @@ describe('product milestones (HubSpot)', { timeout: 60_000 }, () => {
     expect(body.ask).toMatchObject({ status: 'sent', trigger: 'milestone', champion: { id: milton.id } });
     const [mail] = await smtp.waitForMessages(1, { to: 'milton@initech.example', timeoutMs: 15_000 });
     expect(mail!.text).toContain('Hi Milton Waddams,');
+    const companyNotes = () =>
+      hubspot.state
+        .associatedIds('companies', company.id, 'notes')
+        .map((id) => hubspot.state.get('notes', id)!.properties.hs_note_body ?? '');
+    // The milestone and the ask it caused, both on the company's timeline.
     await eventually(
       () => {
-        const notes = hubspot.state.associatedIds('companies', company.id, 'notes');
-        return notes.length > 0 ? notes : undefined;
+        const notes = companyNotes();
+        return notes.some((n) => n.includes('onboarding_completed in the product on 2026-12-01 (milton@initech.example)')) &&
+          notes.some((n) => n.includes('for referrals by email'))
+          ? notes
+          : undefined;
       },
       15_000,
-      'the ask noted on the company',
+      'the milestone and the ask noted on the company',
     );
 
     const replay = await post(company.id, {
@@ -120,6 +128,12 @@ describe('product milestones (HubSpot)', { timeout: 60_000 }, () => {
     });
     expect(((await other.json()) as { ask: unknown }).ask).toBeNull();
     expect(asks()).toBe(1);
+    // Each milestone is noted once, the replay adds none.
+    await eventually(
+      () => (companyNotes().filter((n) => n.includes('in the product on')).length === 3 ? true : undefined),
+      15_000,
+      'three milestone notes',
+    );
 
     const unknown = await post('999999999', {
       milestone: 'onboarding_completed',
