@@ -20,6 +20,8 @@ export interface LinkPolicy {
   landingUrl: string;
   /** Hosts a landing URL may be on: each domain and its subdomains. */
   allowedDomains: string[];
+  /** Link referrals wait for an approver before they are accepted (absent: accepted as the checks say). */
+  requireApproval?: boolean;
 }
 
 /** `length` base62 characters from a source of random bytes, without modulo bias. */

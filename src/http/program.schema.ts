@@ -274,6 +274,7 @@ export const programSchema = z
               .regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}$/, { error: 'must be a domain name such as example.com' }),
           )
           .min(1, { error: 'must name at least one domain' }),
+        requireApproval: z.boolean().optional(),
       })
       .superRefine((links, issues) => {
         const verdict = landingUrlAllowed(links.landingUrl, links.allowedDomains);

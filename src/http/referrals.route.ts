@@ -4,6 +4,7 @@ import { definedTiers, type Program } from '../domain/program.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { verdictView, type VerdictView } from '../domain/verdict.ts';
 import { decideClaim } from '../use-cases/decide-claim.ts';
+import { decideLinkReferral } from '../use-cases/decide-link-referral.ts';
 import { referrerBalance } from '../use-cases/payout-runs.ts';
 import { audienceOf, submitReferral } from '../use-cases/submit-referral.ts';
 import { actorOf, principalOf } from './auth.ts';
@@ -15,6 +16,7 @@ import {
   createReferrerSchema,
   listReferralsQuery,
   rejectClaimSchema,
+  rejectLinkReferralSchema,
   updateReferrerSchema,
 } from './schemas.ts';
 import { decodeCursor } from '../store/referrals.repo.ts';
@@ -100,6 +102,33 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     });
     res.json(claimDecisionAnswer(result, req.params.id));
   });
+
+  // Link referrals held for approval (the program's `links.requireApproval`).
+  router.post('/referrals/:id/approve', async (req, res) => {
+    const body = parseInput(approveClaimSchema, req.body);
+    const result = await decideLinkReferral(requestContext(ctx, res), {
+      referralId: req.params.id,
+      installationIds: installationIds(store, undefined, principalOf(res)),
+      decision: { action: 'approve', approvedBy: decidedBy(res, body.approvedBy) },
+    });
+    res.json(linkDecisionAnswer(result, req.params.id));
+  });
+
+  router.post('/referrals/:id/reject', async (req, res) => {
+    const body = parseInput(rejectLinkReferralSchema, req.body);
+    const result = await decideLinkReferral(requestContext(ctx, res), {
+      referralId: req.params.id,
+      installationIds: installationIds(store, undefined, principalOf(res)),
+      decision: { action: 'reject', rejectedBy: decidedBy(res, body.rejectedBy), reason: body.reason },
+    });
+    res.json(linkDecisionAnswer(result, req.params.id));
+  });
+
+  function linkDecisionAnswer(result: Awaited<ReturnType<typeof decideLinkReferral>>, id: string) {
+    if (result.outcome === 'not_found') throw new ApiError('not_found', `No referral ${id}.`);
+    if (result.outcome === 'refused') throw new ApiError('illegal_state', result.reasons.join(' '), { reasons: result.reasons });
+    return { outcome: result.outcome, referral: referralView(store, result.referral) };
+  }
 
   /** A console user decides as themself; the operator's token may name who decided. */
   function decidedBy(res: Response, named: string | undefined): string {

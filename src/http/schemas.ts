@@ -50,6 +50,11 @@ export const rejectClaimSchema = z.object({
   rejectedBy: name.optional(),
 });
 
+export const rejectLinkReferralSchema = z.object({
+  reason: z.string().trim().min(1, 'say why the referral is rejected').max(1_000),
+  rejectedBy: name.optional(),
+});
+
 export const createReferrerSchema = referrerInputSchema.extend({
   installationId: id.optional(),
   tier: z.string().trim().max(50).optional(),

@@ -142,6 +142,7 @@ export async function captureLinkReferrals(ctx: UseCaseContext, installation: In
       source: `crm:${person.objectType}:${person.id}`,
       submittedAt: new Date(visitedAt),
       linkEvidence: { via: 'link', code, visitedAt },
+      awaitApproval: store.programs.currentDefault(installation.id)?.program.links?.requireApproval === true,
     });
   }
 }

@@ -11,6 +11,9 @@ import { claimNotice, programNotice, referralNotice, rejectedSubmissionNote } fr
 import { applyCrmChanges } from './apply-crm-changes.ts';
 import type { Recipient } from '../notify/topics.ts';
 
+/** Why a held referral waits, on its record and timeline. */
+export const AWAITING_APPROVAL = 'The program approves link referrals: it waits for an approver.';
+
 export interface SubmitReferralInput {
   installation: InstallationRow;
   referrer: { email: string; name: string; type: ReferrerType; company?: string | undefined };
@@ -33,12 +36,16 @@ export interface SubmitReferralInput {
   submittedAt?: Date | undefined;
   /** The referral link a CRM form captured it by. */
   linkEvidence?: { via: 'link'; code: string; visitedAt: string } | undefined;
+  /** An accepted referral waits as `submitted` for an approver (the program approves link referrals). */
+  awaitApproval?: boolean | undefined;
 }
 
 type Recorded<O extends SubmissionVerdict['outcome']> = Extract<SubmissionVerdict, { outcome: O }>;
 
 export type SubmitReferralResult =
   | { outcome: 'accepted'; referral: ReferralRow; verdict: Recorded<'accepted'> }
+  /** Accepted by the checks, waiting as `submitted` for an approver: not in the CRM, credited nothing until approved. */
+  | { outcome: 'awaiting_approval'; referral: ReferralRow; verdict: Recorded<'accepted'> }
   | { outcome: 'claim_pending'; referral: ReferralRow; verdict: Recorded<'claim_pending'> }
   | { outcome: 'rejected'; referral: ReferralRow; verdict: Recorded<'rejected'> }
   /** Several open deals to choose from, or a failed claim on a named deal: nothing was written. */
@@ -107,8 +114,9 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
     if (verdict.outcome === 'choose_deal' || (verdict.outcome === 'rejected' && verdict.claim)) return { outcome: 'not_recorded', verdict };
     const referrer = existingReferrer ?? createReferrer(ctx, installation.id, referrerEmail, input.referrer, now);
     const referralId = newId('ref');
-    const status: ReferralStatus = verdict.outcome;
-    const reasons = crmFacts.note ? [...verdict.reasons, crmFacts.note] : verdict.reasons;
+    const held = input.awaitApproval === true && verdict.outcome === 'accepted' && !verdict.claimedDealId;
+    const status: ReferralStatus = held ? 'submitted' : verdict.outcome;
+    const reasons = [...verdict.reasons, ...(crmFacts.note ? [crmFacts.note] : []), ...(held ? [AWAITING_APPROVAL] : [])];
     const row = store.referrals.insert({
       id: referralId,
       installationId: installation.id,
@@ -143,6 +151,12 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
       idempotencyKey: `${referralId}:submitted`,
       occurredAt: at,
     });
+    const notice = programNotice(program);
+    if (held) {
+      // Told as received; accepted (or declined) once an approver decides.
+      ctx.notify(referralNotice(row, referrer, notice, 'referral.received', `${referralId}:submitted`), now);
+      return { outcome: 'awaiting_approval', referral: row, verdict: verdict as Recorded<'accepted'> };
+    }
     store.referrals.addEvent({
       referralId,
       fromStatus: 'submitted',
@@ -153,7 +167,6 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
       occurredAt: at,
     });
     if (verdict.outcome === 'accepted') supersede(ctx, verdict.supersedes, referralId, now);
-    const notice = programNotice(program);
     tellReferrer(ctx, row, referrer, notice, verdict, input.submittedBy.kind, now);
     // A colleague's duplicate or conflict is told to them on the referee's CRM record, as well as in the verdict.
     if (verdict.outcome === 'rejected' && input.submittedBy.kind !== 'referrer' && crmFacts.person)
@@ -298,7 +311,7 @@ function createReferrer(
 }
 
 /** Under a 'last wins' program, the referrals a new one replaces end as expired, with the reason. */
-function supersede(ctx: UseCaseContext, ids: string[], byId: string, now: Date): void {
+export function supersede(ctx: UseCaseContext, ids: string[], byId: string, now: Date): void {
   for (const id of ids) {
     const old = ctx.store.referrals.get(id);
     if (!old) continue;

@@ -191,6 +191,7 @@ describe("a console session of one installation and another installation's data"
     'POST /referrers/:referrerId/webhook-endpoints': { url: 'http://127.0.0.1:9/a-hook' },
     'POST /installations/:id/users': { email: 'eve@a-customer.example', role: 'admin' },
     'POST /referrals/:id/claim/reject': { reason: 'not ours' },
+    'POST /referrals/:id/reject': { reason: 'not ours' },
     'POST /referrers': { email: 'eve@a-partner.example', name: 'Eve', type: 'partner' },
     'POST /accounts/:companyId/milestones': {
       milestone: 'onboarding_completed',

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectInstallation } from '../../src/use-cases/install-crm.ts';
+import { decideLinkReferral } from '../../src/use-cases/decide-link-referral.ts';
 import { ensureReferralLink, visitReferralLink } from '../../src/use-cases/referral-links.ts';
 import type { ReferrerRow } from '../../src/store/referrals.repo.ts';
 import { CUSTOMER, createWorld, type World } from './world.ts';
@@ -96,6 +97,60 @@ describe('referral links', () => {
       linkEvidence: { via: 'link', code, visitedAt },
     });
     expect(world.store.referralLinks.stats(code)).toEqual({ clicks: 1, signUps: 1, deals: 0 });
+  });
+
+  it('a program that approves link referrals holds them as submitted until an approver decides', async () => {
+    const { store, installation } = world;
+    store.programs.addVersion(
+      store.programs.defaultProgram(installation.id)!,
+      {
+        ...store.programs.currentDefault(installation.id)!.program,
+        links: { landingUrl: LANDING, allowedDomains: ['vendor.example'], requireApproval: true },
+      },
+      'test',
+    );
+    const { code } = linkOf();
+    world.crm.createPerson({ email: 'ann@prospect.example', referralCode: code });
+    world.crm.createPerson({ email: 'bo@another-prospect.example', referralCode: code });
+    await world.sync();
+    const [ann, bo] = referralsOf();
+    expect([ann!.status, bo!.status]).toEqual(['submitted', 'submitted']);
+    expect(store.referrals.unsynced(installation.id, 10)).toEqual([]);
+    const topics = () => world.db.prepare('SELECT DISTINCT topic FROM outbox').pluck().all();
+    expect(topics()).toEqual(['referral.received']);
+
+    const ids = [installation.id];
+    const approved = await decideLinkReferral(world.ctx, {
+      referralId: ann!.id,
+      installationIds: ids,
+      decision: { action: 'approve', approvedBy: 'Ada Admin' },
+    });
+    expect(approved).toMatchObject({ outcome: 'approved', referral: { status: 'accepted' } });
+    expect(store.referrals.unsynced(installation.id, 10).map((r) => r.id)).toEqual([ann!.id]);
+    const rejected = await decideLinkReferral(world.ctx, {
+      referralId: bo!.id,
+      installationIds: ids,
+      decision: { action: 'reject', rejectedBy: 'Ada Admin', reason: 'a reseller, not a customer' },
+    });
+    expect(rejected).toMatchObject({ outcome: 'rejected', referral: { status: 'rejected' } });
+    expect(store.referrals.timeline(bo!.id).at(-1)!.reasons).toEqual(['link referral rejected by Ada Admin: a reseller, not a customer']);
+    expect(topics()).toEqual(expect.arrayContaining(['referral.accepted', 'referral.declined']));
+
+    // Decided once: a second decision, or one from another installation's caller, changes nothing.
+    expect(
+      await decideLinkReferral(world.ctx, { referralId: ann!.id, installationIds: ids, decision: { action: 'approve', approvedBy: 'x' } }),
+    ).toMatchObject({
+      outcome: 'refused',
+    });
+    expect(
+      await decideLinkReferral(world.ctx, {
+        referralId: bo!.id,
+        installationIds: ['other'],
+        decision: { action: 'approve', approvedBy: 'x' },
+      }),
+    ).toEqual({
+      outcome: 'not_found',
+    });
   });
 
   it('the usual checks apply: a referrer referring themselves by their own link is rejected', async () => {
