@@ -55,8 +55,8 @@ export function referralLinkPublicRouter(ctx: UseCaseContext, publicBaseUrl: str
   });
 
   // The referrer's own link in the portal, with what it brought.
-  router.get('/api/v1/portal/:installationId/links', requireReferrerSession(store, ctx.now), (_req, res) => {
-    const session = sessionOf(_req, res, store, ctx.now())!;
+  router.get('/api/v1/portal/:installationId/links', requireReferrerSession(store, ctx.now), (req, res) => {
+    const session = sessionOf(req, res, store, ctx.now())!;
     const referrer = store.referrals.referrer(session.subjectId)!;
     const ensured = ensureReferralLink(ctx, referrer);
     const links = ensured.outcome === 'ok' ? store.referralLinks.allFor(referrer.id) : [];
