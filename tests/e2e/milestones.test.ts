@@ -1,5 +1,5 @@
 /**
- * Product milestones end to end against a sandbox HubSpot: "the product" posts that an eligible
+ * Product milestones end to end against each sandbox CRM: "the product" posts that an eligible
  * account completed onboarding; the program names that milestone, so the person who reached it is
  * asked for referrals by email and the ask is noted on the company's timeline. A replay of the same
  * key and a second milestone within the period ask no more; an unknown account is 404, and the
@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
+import type { SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
 import { startSmtpServer, type SmtpTestServer } from '../support/smtp-server.ts';
-import { eventually, startWithSandboxHubSpot, type TestService } from '../support/service.ts';
+import { eventually, startWithSandboxHubSpot, startWithSandboxSalesforce, type TestService } from '../support/service.ts';
 
 const APP = { clientId: 'e2e-milestones-client', clientSecret: 'e2e-milestones-secret', appId: 4646 };
 const tenure = () => new Date(Date.now() - 400 * 86_400_000).toISOString().slice(0, 10);
@@ -158,5 +159,95 @@ describe('product milestones (HubSpot)', { timeout: 60_000 }, () => {
       ['onboarding_completed', '2026-12-02T10:00:00.000Z'],
       ['onboarding_completed', '2026-12-01T10:00:00.000Z'],
     ]);
+  });
+});
+
+describe('product milestones (Salesforce)', { timeout: 60_000 }, () => {
+  let smtp: SmtpTestServer;
+  let salesforce: SalesforceSandbox;
+  let svc: TestService;
+  let installationId: string;
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    ({ salesforce, svc, installationId } = await startWithSandboxSalesforce(
+      { clientId: 'e2e-milestones-sf-client', clientSecret: 'e2e-milestones-sf-secret' },
+      {},
+      (org) => {
+        // The org's own NPS and customer-since fields, found at install (as in referral-asks.test.ts).
+        org.actions.addCustomField({ sobject: 'Account', name: 'NPS__c', type: 'double', label: 'NPS' });
+        org.actions.addCustomField({ sobject: 'Account', name: 'Customer_Since__c', type: 'date', label: 'Customer Since' });
+      },
+      { SMTP_URL: smtp.url },
+    ));
+    const current = (await (await svc.api('/program')).json()) as { program: Record<string, unknown> };
+    const asks = {
+      askers: ['cs_owner', 'account_owner', 'admins'],
+      automatic: false,
+      minDaysBetweenAutomatic: 90,
+      milestones: ['first_payroll_run'],
+    };
+    expect((await svc.api('/program', { method: 'PUT', json: { ...current, program: { ...current.program, asks } } })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await salesforce?.close();
+    await smtp?.stop();
+  });
+
+  const post = (companyId: string, body: Record<string, unknown>) =>
+    svc.api(`/accounts/${companyId}/milestones`, { method: 'POST', json: { installationId, ...body } });
+
+  it('a named milestone asks the person who reached it once per period, and is noted on the account', async () => {
+    const account = salesforce.actions.createAccount({
+      Name: 'Umbrella',
+      Type: 'Customer - Direct',
+      NPS__c: 10,
+      Customer_Since__c: tenure(),
+    });
+    salesforce.actions.createContact({ AccountId: account.Id, Email: 'first@umbrella.example', LastName: 'First' });
+    salesforce.actions.createContact({ AccountId: account.Id, Email: 'alice@umbrella.example', FirstName: 'Alice', LastName: 'Wong' });
+    const companyId = String(account.Id);
+
+    const first = await post(companyId, {
+      milestone: 'first_payroll_run',
+      occurredAt: '2026-12-01T10:00:00Z',
+      contactEmail: 'alice@umbrella.example',
+      idempotencyKey: 'sf-1',
+    });
+    expect(first.status).toBe(201);
+    expect(((await first.json()) as { ask: { status: string; trigger: string } }).ask).toMatchObject({
+      status: 'sent',
+      trigger: 'milestone',
+    });
+    const [mail] = await smtp.waitForMessages(1, { to: 'alice@umbrella.example', timeoutMs: 15_000 });
+    expect(mail!.text).toContain('Hi Alice Wong,');
+
+    const again = await post(companyId, { milestone: 'first_payroll_run', occurredAt: '2026-12-05T10:00:00Z', idempotencyKey: 'sf-2' });
+    expect(((await again.json()) as { ask: { status: string; refusal: string } }).ask).toMatchObject({
+      status: 'refused',
+      refusal: 'too_soon',
+    });
+    expect(
+      (await post('001000000000000AAA', { milestone: 'first_payroll_run', occurredAt: '2026-12-01T10:00:00Z', idempotencyKey: 'sf-3' }))
+        .status,
+    ).toBe(404);
+
+    const tasks = () =>
+      salesforce.state
+        .records('Task')
+        .filter((t) => String(t.WhatId).slice(0, 15) === companyId.slice(0, 15))
+        .map((t) => `${String(t.Subject)}\n${String(t.Description)}`);
+    await eventually(
+      () => {
+        const all = tasks();
+        return all.filter((t) => t.includes('first_payroll_run in the product')).length === 2 &&
+          all.some((t) => t.includes('for referrals by email'))
+          ? all
+          : undefined;
+      },
+      15_000,
+      'the milestones and the ask noted on the account',
+    );
   });
 });
