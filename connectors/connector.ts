@@ -220,7 +220,7 @@ export interface CrmPerson {
   mergedIntoId?: string;
   /** CRM lifecycle stage / lead status, for the referral's contacted step. */
   lifecycleStage: string | null;
-  /** The referral code a form captured on the record (HubSpot `referloop_referral_code`, Salesforce `Referral_Code__c`); absent: none. */
+  /** The referral code field as a form filled it (HubSpot `referloop_referral_code`, Salesforce `Referral_Code__c`), unchecked; absent or null: none. */
   referralCode?: string | null;
   /** The person opted out of email in the CRM (HubSpot `hs_email_optout`, Salesforce `HasOptedOutOfEmail`); absent: not known to. */
   emailOptOut?: boolean;

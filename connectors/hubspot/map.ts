@@ -1,5 +1,4 @@
 import { decimalToMinorUnits, minorUnitsToDecimal } from '../../src/domain/money.ts';
-import { codeFromField } from '../../src/domain/referral-links.ts';
 import { CrmError } from '../connector.ts';
 import type { CrmAccountField, CrmCompany, CrmDeal, CrmPerson, CrmWrite, PipelineStage } from '../connector.ts';
 
@@ -162,7 +161,7 @@ export function toPerson(contact: HsObject, companyIds: string[]): CrmPerson {
     ownerId: prop(contact, 'hubspot_owner_id'),
     lifecycleStage: prop(contact, 'lifecyclestage'),
     emailOptOut: prop(contact, 'hs_email_optout') === 'true',
-    referralCode: codeFromField(prop(contact, RL.referralCode)),
+    referralCode: prop(contact, RL.referralCode),
     modifiedAt: prop(contact, 'lastmodifieddate') ?? contact.updatedAt ?? new Date(0).toISOString(),
   };
 }

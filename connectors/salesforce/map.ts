@@ -1,4 +1,3 @@
-import { codeFromField } from '../../src/domain/referral-links.ts';
 import { decimalToMinorUnits } from '../../src/domain/money.ts';
 import type { CrmAccountField, CrmCompany, CrmDeal, CrmPerson } from '../connector.ts';
 import { toId18 } from './ids.ts';
@@ -100,7 +99,7 @@ export function toPerson(objectType: 'contact' | 'lead', row: SfRow, codeField?:
     ownerId: id(row.OwnerId),
     lifecycleStage: objectType === 'lead' ? str(row.Status) : null,
     ...('HasOptedOutOfEmail' in row ? { emailOptOut: row.HasOptedOutOfEmail === true } : {}),
-    ...(codeField && codeField in row ? { referralCode: codeFromField(str(row[codeField])) } : {}),
+    ...(codeField && codeField in row ? { referralCode: str(row[codeField]) } : {}),
     modifiedAt: toIsoInstant(row.SystemModstamp),
   };
   if (objectType === 'lead' && row.IsConverted === true) {

@@ -1,4 +1,4 @@
-import type { CrmObjectType } from '../../connectors/connector.ts';
+import type { CrmObjectType, CrmPerson } from '../../connectors/connector.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import { applyCompanies } from './apply-crm-changes/apply-companies.ts';
@@ -6,13 +6,14 @@ import { applyDeals } from './apply-crm-changes/apply-deals.ts';
 import { applyPeople } from './apply-crm-changes/apply-people.ts';
 import { recordGuard, type RecordFailure, type RecordRef } from './apply-crm-changes/record-batches.ts';
 import { writeBack } from './apply-crm-changes/write-back.ts';
-import { captureLinkReferrals } from './referral-links.ts';
 
 export type { RecordRef } from './apply-crm-changes/record-batches.ts';
 
 export interface ApplyResult {
   /** Records whose application threw; their events are retried, the rest are done. */
   failed: RecordFailure[];
+  /** People whose record carries a referral link's code: the caller captures them (`captureLinkReferrals`). */
+  coded: CrmPerson[];
 }
 
 /**
@@ -24,13 +25,12 @@ export interface ApplyResult {
  */
 export async function applyCrmChanges(ctx: UseCaseContext, installation: InstallationRow, refs: RecordRef[]): Promise<ApplyResult> {
   const client = ctx.crm.client(installation);
-  const result: ApplyResult = { failed: [] };
+  const result: ApplyResult = { failed: [], coded: [] };
   const guard = recordGuard(ctx, result.failed);
   const ids = (type: CrmObjectType) => [...new Set(refs.filter((r) => r.objectType === type).map((r) => r.id))];
 
   const people = await applyPeople(ctx, client, installation, { contact: ids('contact'), lead: ids('lead') }, guard);
-  // A form that carried a referral code makes a referral of the link's referrer (pushed and linked like any other).
-  await captureLinkReferrals(ctx, installation, people.coded);
+  result.coded = people.coded;
   const companies = await applyCompanies(ctx, client, installation, ids('company'), guard);
 
   const dealIds = new Set([...ids('deal'), ...people.dealIds]);

@@ -1,3 +1,4 @@
+import { captureLinkReferrals } from './referral-links.ts';
 import { expiryDecision } from '../domain/referral-lifecycle.ts';
 import { payableDecision } from '../domain/rewards.ts';
 import { toDateOnly } from '../domain/dates.ts';
@@ -39,6 +40,8 @@ export async function reconcileInstallation(ctx: UseCaseContext, installationId:
         page.records.map((r) => ({ objectType: r.objectType, id: r.id })),
       );
       if (result.failed.length) ctx.log.warn({ installationId, failed: result.failed }, 'reconciliation could not apply some records');
+      // A form's referral code whose webhook was missed is captured here.
+      await captureLinkReferrals(ctx, installation, result.coded);
       records += page.records.length;
     }
     cursor = page.nextCursor;

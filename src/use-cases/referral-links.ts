@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { CrmPerson } from '../../connectors/connector.ts';
 import { normalizeEmail } from '../domain/normalize.ts';
 import {
+  codeFromField,
   decideVisit,
   isWellFormedCode,
   LINK_TAG_LENGTH,
@@ -117,7 +118,8 @@ export function visitReferralLink(ctx: UseCaseContext, input: VisitInput): { loc
 export async function captureLinkReferrals(ctx: UseCaseContext, installation: InstallationRow, people: CrmPerson[]): Promise<void> {
   const { store } = ctx;
   for (const person of people) {
-    const code = person.referralCode;
+    // What a form put in the field is checked here: anything but a well-formed code is nobody's.
+    const code = codeFromField(person.referralCode);
     if (!code || !person.email || person.mergedIntoId) continue;
     const link = store.referralLinks.byCode(code);
     if (!link || link.installationId !== installation.id || link.revokedAt) {

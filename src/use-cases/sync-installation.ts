@@ -1,3 +1,4 @@
+import { captureLinkReferrals } from './referral-links.ts';
 import { CrmError } from '../../connectors/connector.ts';
 import type { CrmObjectType } from '../../connectors/connector.ts';
 import type { InboxRow, SyncWindow } from '../store/inbox.repo.ts';
@@ -47,6 +48,8 @@ export async function syncInstallation(ctx: UseCaseContext, installationId: stri
   let result: ApplyResult;
   try {
     result = await applyCrmChanges(ctx, installation, refsOf(rows));
+    // A form that carried a referral code makes a referral of the link's referrer (pushed and linked like any other).
+    await captureLinkReferrals(ctx, installation, result.coded);
   } catch (err) {
     // A CRM that is busy, down or disconnected is not the events' fault: they wait without
     // spending an attempt. Only a failure that retrying cannot fix counts against them.

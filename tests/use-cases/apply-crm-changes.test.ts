@@ -103,7 +103,7 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
       ...world.ctx,
       crm: { connector: world.ctx.crm.connector, client: (): CrmClient => ({ ...client, getDeals: async () => early }) },
     };
-    expect(await applyCrmChanges(lateRead, world.installation, [{ objectType: 'deal', id: dealId }])).toEqual({ failed: [] });
+    expect(await applyCrmChanges(lateRead, world.installation, [{ objectType: 'deal', id: dealId }])).toEqual({ failed: [], coded: [] });
 
     expect(referral(referralId).status).toBe('closed_won');
     expect(rewards(referralId)).toEqual(rewardsBefore);

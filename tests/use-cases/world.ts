@@ -20,6 +20,7 @@ import type { ReferralRow } from '../../src/store/referrals.repo.ts';
 import { applyCrmChanges, type ApplyResult, type RecordRef } from '../../src/use-cases/apply-crm-changes.ts';
 import { connectInstallation } from '../../src/use-cases/install-crm.ts';
 import { pushReferrals } from '../../src/use-cases/push-referrals.ts';
+import { captureLinkReferrals } from '../../src/use-cases/referral-links.ts';
 import { submitReferral } from '../../src/use-cases/submit-referral.ts';
 
 export interface World {
@@ -73,7 +74,12 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
   const { installation } = await connectInstallation(ctx, 'fake', { accountId: crm.accountId, tokens: crm.issueTokens() }, 'test');
   crm.takeEvents();
 
-  const apply = (refs: RecordRef[]) => applyCrmChanges(ctx, installation, refs);
+  // As the sync worker does: apply, then capture the referral links forms carried.
+  const apply = async (refs: RecordRef[]) => {
+    const result = await applyCrmChanges(ctx, installation, refs);
+    await captureLinkReferrals(ctx, installation, result.coded);
+    return result;
+  };
   const refsOf = (events: CrmEvent[]): RecordRef[] =>
     events.flatMap((e) => [
       { objectType: e.objectType, id: e.objectId },
