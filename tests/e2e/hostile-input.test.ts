@@ -177,6 +177,7 @@ describe('hostile input from outside', () => {
         '/api/v1/referrals/',
         '/api/v1/referrers/',
         '/api/v1/programs/',
+        '/r/',
         '/app/',
         '/',
         // the sandbox CRMs the service serves by default
@@ -199,6 +200,35 @@ describe('hostile input from outside', () => {
         ),
         { numRuns: 60 },
       );
+    });
+  });
+
+  describe('referral links', () => {
+    it('a visit with any code and any query is never a 5xx and records nothing', async () => {
+      const visits = () => (db().prepare('SELECT count(*) AS n FROM referral_link_visits').get() as { n: number }).n;
+      const before = visits();
+      // '.' and '..' are resolved by the client before they are sent: they would ask for another path.
+      const code = fc.oneof(
+        fc.string({ maxLength: 40 }).filter((c) => c !== '.' && c !== '..' && c !== 'capture.js'),
+        fc.stringMatching(/^[0-9A-Za-z]{17}$/),
+        fc.constantFrom('__proto__', 'constructor', '%2e%2e', '<script>'),
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          code,
+          fc.dictionary(fc.constantFrom('utm_source', 'utm_x', '__proto__', 'referloop_code', 'next'), fc.string()),
+          async (c, query) => {
+            const res = await expectSafe(() =>
+              fetch(`${svc.url}/r/${encodeURIComponent(c)}?${new URLSearchParams(query)}`, { redirect: 'manual' }),
+            );
+            expect([302, 400, 404]).toContain(res.status);
+            // No link exists here: nothing may lead anywhere but Referloop's own answer.
+            expect(res.headers.get('location')).toBeNull();
+          },
+        ),
+        { numRuns: 60 },
+      );
+      expect(visits()).toBe(before);
     });
   });
 
