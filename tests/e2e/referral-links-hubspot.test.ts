@@ -200,6 +200,31 @@ describe('referral links through HubSpot forms', () => {
     expect((await fetch(`${svc.url}/api/v1/portal/${installationId}/links`)).status).toBe(401);
   });
 
+  it('a program that approves link referrals holds one until an admin approves it; then it reaches HubSpot', async () => {
+    const current = (await (await svc.api('/program')).json()) as { program: { links: Record<string, unknown> } };
+    const links = { ...current.program.links, requireApproval: true };
+    expect((await svc.api('/program', { method: 'PUT', json: { ...current, program: { ...current.program, links } } })).status).toBe(200);
+    const referrer = (await (
+      await svc.api('/referrers', { method: 'POST', json: { email: 'hal@customer.example', name: 'Hal', type: 'customer' } })
+    ).json()) as { id: string };
+    const link = (await (await svc.api(`/referrers/${referrer.id}/link`, { method: 'POST', json: {} })).json()) as LinkBody;
+    await fetch(link.url, { redirect: 'manual' });
+    await submitForm({ email: 'ivy@held.example', firstname: 'Ivy', referloop_referral_code: link.code });
+    const held = await eventually(async () => (await referralsOf(referrer.id))[0], 15_000, 'the held link referral');
+    expect(held).toMatchObject({ status: 'submitted', crm: null });
+
+    const approved = await svc.api(`/referrals/${held.id}/approve`, { method: 'POST', json: { approvedBy: 'Ada Admin' } });
+    expect(approved.status).toBe(200);
+    expect(((await approved.json()) as { outcome: string }).outcome).toBe('approved');
+    const pushed = await eventually(
+      async () => (await referralsOf(referrer.id)).find((r) => r.crm !== null),
+      15_000,
+      'pushed once approved',
+    );
+    expect(pushed.status).toBe('accepted');
+    expect((await svc.api(`/referrals/${held.id}/approve`, { method: 'POST', json: {} })).status).toBe(409);
+  });
+
   it('the sandbox answers a form without an email as HubSpot does', async () => {
     const res = await submitForm({ firstname: 'Nobody' });
     expect(res.status).toBe(400);
