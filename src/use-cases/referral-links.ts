@@ -113,7 +113,8 @@ export function visitReferralLink(ctx: UseCaseContext, input: VisitInput): { loc
 /**
  * CRM people whose form carried a referral code become referrals of the link's referrer, submitted
  * at the visit: the usual checks apply (duplicate, conflict, self-referral). A code of another
- * installation, a revoked one, or a person already referred by this code does nothing.
+ * installation, one retired before anyone visited it, or a person already referred by this code
+ * does nothing.
  */
 export async function captureLinkReferrals(ctx: UseCaseContext, installation: InstallationRow, people: CrmPerson[]): Promise<void> {
   const { store } = ctx;
@@ -122,7 +123,9 @@ export async function captureLinkReferrals(ctx: UseCaseContext, installation: In
     const code = codeFromField(person.referralCode);
     if (!code || !person.email || person.mergedIntoId) continue;
     const link = store.referralLinks.byCode(code);
-    if (!link || link.installationId !== installation.id || link.revokedAt) {
+    // A link retired after a prospect visited it still credits that visit (the cookie outlives the link).
+    const retiredUnvisited = link?.revokedAt ? !store.referralLinks.latestVisit(link.code, link.revokedAt) : false;
+    if (!link || link.installationId !== installation.id || retiredUnvisited) {
       ctx.log.info({ installationId: installation.id, personId: person.id }, 'a CRM form carried a code of no link of this installation');
       continue;
     }
@@ -135,7 +138,7 @@ export async function captureLinkReferrals(ctx: UseCaseContext, installation: In
     ];
     // Every later change of the record carries the code again: it is captured once.
     if (known.some((r) => r.linkEvidence?.code === code)) continue;
-    const visitedAt = store.referralLinks.latestVisit(code, ctx.now().toISOString()) ?? ctx.now().toISOString();
+    const visitedAt = store.referralLinks.latestVisit(code, link.revokedAt ?? ctx.now().toISOString()) ?? ctx.now().toISOString();
     await submitReferral(ctx, {
       installation,
       referrer: { email: referrer.email, name: referrer.name, type: referrer.type, company: referrer.company ?? undefined },

@@ -153,6 +153,19 @@ describe('referral links', () => {
     });
   });
 
+  it('a link retired after a visit still credits that visit', async () => {
+    const first = linkOf();
+    visit(first.code);
+    const visitedAt = world.ctx.now().toISOString();
+    world.advance(60_000);
+    // Another page for the referrer retires the first link.
+    linkOf('https://docs.vendor.example/start');
+    world.advance(60_000);
+    world.crm.createPerson({ email: 'late@prospect.example', referralCode: first.code });
+    await world.sync();
+    expect(referralsOf()).toEqual([expect.objectContaining({ status: 'accepted', submittedAt: visitedAt })]);
+  });
+
   it('the usual checks apply: a referrer referring themselves by their own link is rejected', async () => {
     const { code } = linkOf();
     world.crm.createPerson({ email: CUSTOMER.email, firstName: 'Carla', referralCode: code });
