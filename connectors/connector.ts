@@ -118,6 +118,11 @@ export interface CrmSession {
    * the connector's own (a Salesforce org's `NPS__c`); their raw values come back in `CrmCompany.fields`.
    */
   eligibilityFields?(): readonly string[];
+  /**
+   * The lead field of referral link codes exists in this org (install found Salesforce's
+   * `Referral_Code__c`): leads are read with it. Orgs on an older package are read without it.
+   */
+  readsLeadReferralCode?(): boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -379,8 +379,18 @@ export function createSalesforceClient(
         else described.set(need.object, sub.body as DescribedObject);
       });
       const report = checkMetadata(needs, described);
-      const webToLeadCodeField = await referralCodeFieldId();
-      return webToLeadCodeField ? { ...report, webToLeadCodeField } : report;
+      // Only an org with the field has an id to look up; a refused lookup is reported and the install goes on.
+      if (report.missing.some((m) => m.includes(n.lead.referralCode))) return report;
+      try {
+        const webToLeadCodeField = await referralCodeFieldId();
+        return webToLeadCodeField ? { ...report, webToLeadCodeField } : report;
+      } catch (err) {
+        if (!(err instanceof CrmError) || err.code === 'auth_revoked') throw err;
+        return {
+          ...report,
+          missing: [...report.missing, `Lead.${n.lead.referralCode}: its Web-to-Lead id could not be looked up (${err.message})`],
+        };
+      }
     },
 
     async listPipelineStages() {
@@ -479,7 +489,8 @@ export function createSalesforceClient(
     async getPeople(objectType, ids) {
       const sobject = objectType === 'lead' ? 'Lead' : 'Contact';
       // A lead's referral code (Web-to-Lead filled it) is read where changes are applied.
-      const fields = objectType === 'lead' ? [...LEAD_FIELDS, n.lead.referralCode] : CONTACT_FIELDS;
+      const withCode = session.readsLeadReferralCode?.() === true;
+      const fields = objectType === 'lead' ? [...LEAD_FIELDS, ...(withCode ? [n.lead.referralCode] : [])] : CONTACT_FIELDS;
       const { rows, missing } = await byIds(sobject, fields, ids);
       return { records: rows.map((r) => toPerson(objectType, r, n.lead.referralCode)), gone: missing.map((id) => ({ objectType, id })) };
     },

@@ -155,6 +155,7 @@ export function installationsRepo(db: Db, cipher: Cipher) {
           const mapping = this.settings(this.get(row.id) ?? row).eligibilityFields;
           return mapping ? mappedFieldNames(mapping) : [];
         },
+        readsLeadReferralCode: () => Boolean(this.settings(this.get(row.id) ?? row).webToLeadCodeField),
       };
     },
   };
