@@ -34,7 +34,10 @@ export default defineConfig({
       // Threads start faster than forks, and the unit tests share no process state.
       { extends: true, test: { name: 'unit', include: unitTests, pool: 'threads' } },
       // Integration, contract and end-to-end tests.
-      { extends: true, test: { name: 'integration', include: ['tests/**/*.test.ts'], exclude: unitTests } },
+      {
+        extends: true,
+        test: { name: 'integration', include: ['tests/**/*.test.ts'], exclude: unitTests, globalSetup: ['tests/support/build-web.ts'] },
+      },
       // The HubSpot cards rendered with the SDK's testing utilities, calling the running service.
       {
         extends: true,

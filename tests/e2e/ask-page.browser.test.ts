@@ -4,7 +4,6 @@
  * form, each with its own verdict; a peer referred again reads as already referred. Screenshots at
  * 1280 and 390 px (the 390 px one kept in docs/screenshots/), and axe-core finds nothing serious.
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -41,8 +40,6 @@ async function checkPage(page: Page, name: string) {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: run npm run test:setup`);
   mkdirSync(SHOTS, { recursive: true });
-  // NODE_ENV is 'test' under vitest, which would make Vite bundle React's development build.
-  execFileSync('npm', ['run', '-s', 'build:web'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   smtp = await startSmtpServer();
   ({ hubspot, svc, installationId } = await startWithSandboxHubSpot(
     { clientId: 'e2e-ask-page-client', clientSecret: 'e2e-ask-page-secret', appId: 4444 },

@@ -6,7 +6,6 @@
  * viewer sees every page without a write button. Every page: axe-core finds no serious or critical
  * violation, nothing scrolls sideways at 390 px, screenshots at 1280 and 390 px.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
@@ -121,8 +120,6 @@ async function expectNoWriteButtons(page: Page) {
 const tile = (page: Page, label: string) => page.locator('.totals div', { has: page.getByText(label, { exact: true }) }).locator('dd');
 
 beforeAll(async () => {
-  // NODE_ENV is 'test' under vitest, which would make Vite bundle React's development build.
-  execFileSync('npm', ['run', '-s', 'build:web'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   smtp = await startSmtpServer();
   svc = await startTestService({ SMTP_URL: smtp.url });
   installationId = await installSandbox(svc);

@@ -5,7 +5,6 @@
  * invited by email sees the same rewards without the buttons. Screenshots at 1280 and 390 px, and
  * axe-core finds no serious or critical violation.
  */
-import { execFileSync } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPage as checkPageIn, launchChromium } from '../support/browser.ts';
@@ -62,8 +61,6 @@ async function pendingReward(refereeEmail: string, amountCents: number): Promise
 const checkPage = (page: Page, name: string, keep?: string) => checkPageIn(page, SHOTS, name, keep);
 
 beforeAll(async () => {
-  // NODE_ENV is 'test' under vitest, which would make Vite bundle React's development build.
-  execFileSync('npm', ['run', '-s', 'build:web'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   smtp = await startSmtpServer();
   svc = await startTestService({ SMTP_URL: smtp.url });
   installationId = await installSandbox(svc);

@@ -4,7 +4,6 @@
  * rewards and refers someone. Another referrer, another installation, a used, expired or forged
  * link get nothing. Each page is screenshotted at 1280 and 390 px and checked with axe-core.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -86,9 +85,6 @@ beforeAll(async () => {
     );
   }
   mkdirSync(SHOTS, { recursive: true });
-  // The service serves the built front end: build it from the sources under test.
-  // NODE_ENV is 'test' under vitest, which would make Vite bundle React's development build.
-  execFileSync('npm', ['run', '-s', 'build:web'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   smtp = await startSmtpServer();
   svc = await startTestService({ SMTP_URL: smtp.url });
   installationId = await installSandbox(svc);

@@ -6,7 +6,6 @@
  * account's NPS flips its eligibility, and another friend's deal is lost. Checked with axe-core at 1280 and 390 px; the screenshots
  * go to docs/screenshots/tour-*.png (the README shows one).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -47,8 +46,6 @@ beforeAll(async () => {
       `Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` (or npm run test:setup)`,
     );
   }
-  // NODE_ENV is 'test' under vitest, which would make Vite bundle React's development build.
-  execFileSync('npm', ['run', '-s', 'build:web'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   svc = await startTestService();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
