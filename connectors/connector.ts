@@ -431,6 +431,16 @@ export interface CrmCurrencies {
   limitation: string | null;
 }
 
+/** A won deal's dates, for the time-to-close of the installation's deals in reports. */
+export interface CrmClosedDeal {
+  id: string;
+  pipelineId: string;
+  /** ISO instant. */
+  createdAt: string;
+  /** YYYY-MM-DD. */
+  closeDate: string;
+}
+
 /** One installation's API, rate-limited and token-refreshing. Every read is batched. */
 export interface CrmClient {
   /** Create the properties / check the fields Referloop writes. Idempotent. */
@@ -464,6 +474,10 @@ export interface CrmClient {
   currencies(): Promise<CrmCurrencies>;
   /** The account (company) fields the CRM has: Salesforce's Account describe, HubSpot's company properties. */
   describeAccountFields(): Promise<CrmAccountField[]>;
+  /** Deals closed won with a close date from `from` to `to` (YYYY-MM-DD, inclusive), read in pages. */
+  closedWonDeals(range: { from: string; to: string }): Promise<CrmClosedDeal[]>;
+  /** How many accounts the CRM counts as customers (the same rule as `CrmCompany.isCustomer`). */
+  countCustomerAccounts(): Promise<number>;
 }
 
 export interface CrmClientDeps {

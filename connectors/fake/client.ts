@@ -372,5 +372,17 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
       await call('describeAccountFields');
       return copy(state.accountFields);
     },
+
+    async closedWonDeals(range) {
+      await call('closedWonDeals');
+      return [...state.deals.values()]
+        .filter((d) => !d.deleted && d.isWon && d.closeDate !== null && d.closeDate >= range.from && d.closeDate <= range.to)
+        .map((d) => ({ id: d.id, pipelineId: d.pipelineId, createdAt: d.createdAt, closeDate: d.closeDate as string }));
+    },
+
+    async countCustomerAccounts() {
+      await call('countCustomerAccounts');
+      return [...state.companies.values()].filter((c) => !c.deleted && c.isCustomer).length;
+    },
   };
 }

@@ -5,6 +5,7 @@ import type {
   ChangedRecords,
   CrmAccountField,
   CrmClient,
+  CrmClosedDeal,
   CrmClientDeps,
   CrmCompany,
   CrmCurrencies,
@@ -136,6 +137,8 @@ interface BatchBody<T> {
   errors?: unknown[];
 }
 interface SearchBody {
+  /** How many records match, whatever the page size. */
+  total?: number;
   results: HsObject[];
   paging?: { next?: { after?: string } };
 }
@@ -146,7 +149,7 @@ interface AssociationsBody {
     paging?: { next?: { after?: string } };
   }[];
 }
-type Filter = { propertyName: string; operator: string; value?: string; values?: string[] };
+type Filter = { propertyName: string; operator: string; value?: string; highValue?: string; values?: string[] };
 type SearchRequest = {
   filterGroups: { filters: Filter[] }[];
   sorts: { propertyName: string; direction: 'ASCENDING' | 'DESCENDING' }[];
@@ -504,6 +507,54 @@ export class HubSpotClient implements CrmClient {
     return unique([...COMPANY_PROPERTIES, ...this.mappedCompanyProperties()]);
   }
 
+  async closedWonDeals(range: { from: string; to: string }): Promise<CrmClosedDeal[]> {
+    // closedate is a datetime: the range covers both days whole, in milliseconds since the epoch.
+    const deals = await this.searchAll('deals', {
+      filterGroups: [
+        {
+          filters: [
+            { propertyName: 'hs_is_closed_won', operator: 'EQ', value: 'true' },
+            {
+              propertyName: 'closedate',
+              operator: 'BETWEEN',
+              value: String(Date.parse(`${range.from}T00:00:00.000Z`)),
+              highValue: String(Date.parse(`${range.to}T23:59:59.999Z`)),
+            },
+          ],
+        },
+      ],
+      sorts: [{ propertyName: 'closedate', direction: 'ASCENDING' }],
+      properties: ['pipeline', 'createdate', 'closedate'],
+    });
+    return deals.flatMap((deal) => {
+      const { pipeline, createdate, closedate } = deal.properties;
+      if (!createdate || !closedate) return [];
+      return [
+        {
+          id: deal.id,
+          pipelineId: pipeline ?? 'default',
+          createdAt: new Date(toEpochMs(createdate)).toISOString(),
+          closeDate: new Date(toEpochMs(closedate)).toISOString().slice(0, 10),
+        },
+      ];
+    });
+  }
+
+  async countCustomerAccounts(): Promise<number> {
+    // One search call with the smallest page: HubSpot's `total` counts every match.
+    const reply = await this.request<SearchBody>(
+      'POST',
+      paths.search('companies'),
+      {
+        filterGroups: [{ filters: [{ propertyName: 'lifecyclestage', operator: 'EQ', value: 'customer' }] }],
+        properties: ['lifecyclestage'],
+        limit: 1,
+      },
+      'search',
+    );
+    return reply.body.total ?? reply.body.results.length;
+  }
+
   async describeAccountFields(): Promise<CrmAccountField[]> {
     const { body } = await this.request<{ results: HsProperty[] }>('GET', paths.properties('companies'));
     return body.results.map(toAccountField);
@@ -807,4 +858,9 @@ export class HubSpotClient implements CrmClient {
     }
     return { companyCurrency, rates: datedRates(rows, companyCurrency), limitation: null };
   }
+}
+
+/** HubSpot's datetimes come as epoch milliseconds or ISO text. */
+function toEpochMs(value: string): number {
+  return /^\d+$/.test(value) ? Number(value) : Date.parse(value);
 }

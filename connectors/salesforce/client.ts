@@ -7,6 +7,7 @@ import {
   CrmError,
   type ChangedRecords,
   type CrmClient,
+  type CrmClosedDeal,
   type CrmClientDeps,
   type CrmExchangeRate,
   type CrmObjectType,
@@ -690,6 +691,28 @@ export function createSalesforceClient(
           .filter((r) => typeof r.Email === 'string')
           .map((r) => [String(r.Id), { email: String(r.Email), name: typeof r.Name === 'string' ? r.Name : null }]),
       );
+    },
+
+    async closedWonDeals(range: { from: string; to: string }): Promise<CrmClosedDeal[]> {
+      // SOQL date literals are unquoted YYYY-MM-DD; query() follows every page.
+      const day = (value: string) => {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) throw new CrmError('invalid', `not a date: ${value}`, { retryable: false });
+        return value;
+      };
+      const rows = await query(
+        `SELECT Id, CreatedDate, CloseDate FROM Opportunity WHERE IsWon = true AND CloseDate >= ${day(range.from)} AND CloseDate <= ${day(range.to)} ORDER BY CloseDate`,
+      );
+      return rows.flatMap((row) =>
+        typeof row.CloseDate === 'string' && row.CreatedDate
+          ? [{ id: toId18(String(row.Id)), pipelineId: 'default', createdAt: toIsoInstant(row.CreatedDate), closeDate: row.CloseDate }]
+          : [],
+      );
+    },
+
+    async countCustomerAccounts() {
+      // COUNT() answers with totalSize and no records: one call whatever the org's size, the same rule as CrmCompany.isCustomer.
+      const result = await call(() => conn.query("SELECT COUNT() FROM Account WHERE Type LIKE 'Customer%'").promise());
+      return result.totalSize;
     },
 
     async describeAccountFields() {

@@ -53,6 +53,8 @@ function sandboxBackedClient(hubspot: HubSpotSandbox): CrmClient {
     addTimelineNote: unsupported('addTimelineNote'),
     addCompanyNote: unsupported('addCompanyNote'),
     primaryContact: unsupported('primaryContact'),
+    closedWonDeals: unsupported('closedWonDeals'),
+    countCustomerAccounts: unsupported('countCustomerAccounts'),
     async ensureReferees(referees: RefereeToEnsure[]): Promise<EnsuredReferee[]> {
       return referees.map((r) => {
         const email = r.email.trim().toLowerCase();
