@@ -10,10 +10,13 @@ import { installationCurrencies } from '../use-cases/installation-currencies.ts'
 import { installationHealth } from '../use-cases/installation-health.ts';
 import { replayEvents } from '../use-cases/replay-events.ts';
 import { reportSummary } from '../use-cases/report-summary.ts';
+import { buildReport } from '../use-cases/reports.ts';
+import { addDays, toDateOnly } from '../domain/dates.ts';
+import { rangeProblem } from '../domain/reports.ts';
 import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
 import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
-import { dealKindsSchema, dealSourcesSchema, eligibilityFieldsSchema, replaySchema, stageMappingSchema } from './schemas.ts';
+import { dealKindsSchema, dealSourcesSchema, eligibilityFieldsSchema, replaySchema, reportsQuery, stageMappingSchema } from './schemas.ts';
 import { eligibilityFieldsView, installationView } from './views.ts';
 import { requestContext } from './request-context.ts';
 
@@ -164,6 +167,21 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   router.get('/reports/summary', (req, res) => {
     const ids = installationIds(store, requestedInstallationId(req.query), principalOf(res));
     res.json(reportSummary(store, ids));
+  });
+
+  /** One installation's report over a range of days; the console's Reports page and BI tools read the same numbers. */
+  router.get('/reports', async (req, res) => {
+    const query = parseInput(reportsQuery, req.query, 'query');
+    const installation = resolveInstallation(store, query.installationId, principalOf(res));
+    const to = query.to ?? toDateOnly(ctx.now().toISOString());
+    const from = query.from ?? addDays(to, -179);
+    const problem = rangeProblem(from, to);
+    if (problem) {
+      throw new ApiError('invalid_input', `Invalid query: ${problem}.`, {
+        issues: [{ field: query.from ? 'from' : 'to', message: problem }],
+      });
+    }
+    res.json(await buildReport(requestContext(ctx, res), installation, { ...query, from, to }));
   });
 
   // A console user sees its installation's dead jobs and events; the operator's token sees those of

@@ -6,6 +6,7 @@ import { DEAL_SOURCES } from '../domain/deal-source.ts';
 import { PAYOUT_RUN_STATUSES } from '../domain/payouts.ts';
 import { REFERRER_TYPES } from '../domain/program.ts';
 import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
+import { REPORT_GRANULARITIES } from '../domain/reports.ts';
 import { REWARD_STATUSES } from '../domain/rewards.ts';
 
 /** Request schemas of the JSON API; every input is parsed here before it reaches a use case. */
@@ -165,6 +166,16 @@ export const replaySchema = z.object({
 export const installationQuery = z.object({ installationId: id.optional() });
 
 const dateOnly = z.string().refine(isDateOnly, { error: 'expected a calendar date YYYY-MM-DD' });
+
+/** `GET /reports`: a range of days (by default the 180 ending today), bars per week or month, optional filters. */
+export const reportsQuery = z.object({
+  installationId: id.optional(),
+  from: dateOnly.optional(),
+  to: dateOnly.optional(),
+  granularity: z.enum(REPORT_GRANULARITIES, { error: 'expected week or month' }).default('month'),
+  referrerType: z.enum(REFERRER_TYPES).optional(),
+  pipeline: z.string().trim().min(1, 'must not be empty').max(100).optional(),
+});
 
 export const createPayoutRunSchema = z.strictObject({
   installationId: id.optional(),

@@ -15,6 +15,7 @@ import { referralLinksRepo } from './referral-links.repo.ts';
 import { productMilestonesRepo } from './product-milestones.repo.ts';
 import { referralsRepo } from './referrals.repo.ts';
 import { referrerWebhookEndpointsRepo } from './referrer-webhook-endpoints.repo.ts';
+import { reportsRepo } from './reports.repo.ts';
 import { rewardsRepo } from './rewards.repo.ts';
 import { sessionsRepo } from './sessions.repo.ts';
 
@@ -46,6 +47,8 @@ export function createStore(db: Db, cipher: Cipher) {
     referrerWebhookEndpoints: referrerWebhookEndpointsRepo(db),
     sessions: sessionsRepo(db),
     consoleUsers: consoleUsersRepo(db),
+    /** The facts behind `GET /api/v1/reports`. */
+    reports: reportsRepo(db),
     /**
      * Runs `fn` in one transaction. `immediate` takes the write lock at the start, for a read that
      * decides a write (claims) when another process may be making the same decision.
