@@ -263,6 +263,45 @@ export interface Pipeline {
   unknownStages: { id: string; step: string }[];
 }
 
+/** `GET /api/v1/reports`: one installation's numbers over a range of days (see the README's Reports). */
+export interface Report {
+  from: string;
+  to: string;
+  granularity: 'week' | 'month';
+  referralsOverTime: { periodStart: string; referrals: number }[];
+  funnel: { step: string; count: number; fromPrevious: number | null }[];
+  referrals: number;
+  won: number;
+  conversionRate: number | null;
+  timeToClose: {
+    referredMedianDays: number | null;
+    referredDeals: number;
+    otherMedianDays: number | null;
+    otherDeals: number | null;
+    asOf: string | null;
+    limitation: string | null;
+  };
+  revenueAttributed: { currency: string; amountCents: number; deals: number }[];
+  referralRate: {
+    referringAccounts: number;
+    customerAccounts: number | null;
+    rate: number | null;
+    asOf: string | null;
+    limitation: string | null;
+  };
+  topReferrers: { referrerId: string; name: string; type: string; referrals: number; won: number }[];
+  asks: { sent: number; referralsFromAsks: number };
+  rewards: { currency: string; pendingCents: number; approvedCents: number; paidCents: number }[];
+}
+
+export interface ReportQuery {
+  from: string;
+  to: string;
+  granularity: 'week' | 'month';
+  referrerType: string;
+  pipeline: string;
+}
+
 /** The admin console's calls: the same public API as any client, with the console session's cookie and CSRF token. */
 export const consoleApi = {
   requestLink: (installationId: string, email: string) =>
@@ -285,6 +324,11 @@ export const consoleApi = {
     return call<{ items: ReferralSummary[]; nextCursor: string | null }>(`/api/v1/referrals?${query}`);
   },
   referral: (referralId: string) => call<ReferralDetail>(`/api/v1/referrals/${encodeURIComponent(referralId)}`),
+  report: (installationId: string, query: ReportQuery) => {
+    const params = new URLSearchParams({ installationId });
+    for (const [key, value] of Object.entries(query)) if (value) params.set(key, value);
+    return call<Report>(`/api/v1/reports?${params}`);
+  },
   payoutRuns: (installationId: string) =>
     call<{ items: PayoutRunSummary[] }>(`/api/v1/payouts?limit=100&installationId=${encodeURIComponent(installationId)}`),
   payoutRun: (runId: string) => call<PayoutRun>(`/api/v1/payouts/${encodeURIComponent(runId)}`),

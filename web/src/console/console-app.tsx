@@ -7,6 +7,7 @@ import { HomePage } from './home.tsx';
 import { PayoutRunPage, PayoutsPage } from './payouts.tsx';
 import { ProgramPage } from './program.tsx';
 import { ReferralPage, ReferralsPage } from './referrals.tsx';
+import { ReportsPage } from './reports.tsx';
 import { consolePath, useConsoleRoute } from './route.ts';
 
 export { consoleInstallation } from './route.ts';
@@ -101,6 +102,7 @@ const PAGES = [
   ['referrals', 'Referrals'],
   ['approvals', 'Approvals'],
   ['payouts', 'Payouts'],
+  ['reports', 'Reports'],
   ['program', 'Program'],
 ] as const;
 
@@ -150,6 +152,7 @@ function SignedIn({ installationId, session, onSignOut }: { installationId: stri
         ) : (
           <PayoutsPage installationId={installationId} csrf={csrf} canPay={role !== 'viewer'} />
         ))}
+      {route.page === 'reports' && <ReportsPage installationId={installationId} />}
       {route.page === 'program' && current && <ProgramPage installationId={installationId} csrf={csrf} />}
       {!current && <p>There is no such page in the console.</p>}
     </Shell>
