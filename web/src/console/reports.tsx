@@ -111,7 +111,7 @@ export function ReportsPage({ installationId }: { installationId: string }) {
 function ReportView({ report }: { report: Report }) {
   const { timeToClose, referralRate } = report;
   const money = (amounts: { currency: string; cents: number }[]) =>
-    amounts.length ? amounts.map((a) => formatMoney(a.cents, a.currency)).join(' + ') : formatMoney(0, 'USD');
+    amounts.length ? amounts.map((a) => formatMoney(a.cents, a.currency)).join(' + ') : 'None yet';
   return (
     <>
       <section className="card" aria-labelledby="headline">
@@ -150,7 +150,7 @@ function ReportView({ report }: { report: Report }) {
               {referralRate.customerAccounts !== null && (
                 <span className="muted">
                   {' '}
-                  ({referralRate.referringAccounts} of {referralRate.customerAccounts} customers)
+                  ({referralRate.referringAccounts} referring of {referralRate.customerAccounts} customer accounts)
                 </span>
               )}
             </dd>
