@@ -18,10 +18,11 @@ export interface ClientTarget {
   /** What `ensureReferees` creates for an unknown email (HubSpot and the fake: contact; Salesforce: lead). */
   createdPersonType: 'contact' | 'lead';
   seed: {
-    company(input: { name: string; domain?: string }): string;
+    /** `customer`: the CRM's own customer mark (HubSpot lifecycle stage, Salesforce Account.Type). */
+    company(input: { name: string; domain?: string; customer?: boolean }): string;
     contact(input: { email: string; lastName: string; firstName?: string; companyId?: string; emailOptOut?: boolean }): string;
     /** `amount` in whole currency units, in the CRM's default currency (USD). */
-    deal(input: { name: string; amount: number; stage: DealStage; contactIds?: string[]; companyId?: string }): string;
+    deal(input: { name: string; amount: number; stage: DealStage; contactIds?: string[]; companyId?: string; closeDate?: string }): string;
     moveDeal(dealId: string, stage: DealStage): void;
     renameContact(contactId: string, lastName: string): void;
     remove(objectType: 'contact' | 'company' | 'deal', id: string): void;
@@ -181,6 +182,21 @@ export function describeCrmClientConformance(name: string, start: () => Promise<
 
       t.seed.moveDeal(won, 'open');
       expect((await t.client.getDeals([won])).records[0]).toMatchObject({ isClosed: false, isWon: false });
+    });
+
+    it('reads the won deals closed in a range with their dates, and counts the customer accounts', async () => {
+      t.seed.company({ name: 'Customer One', customer: true });
+      t.seed.company({ name: 'Customer Two', customer: true });
+      t.seed.company({ name: 'Prospect Co' });
+      const won = t.seed.deal({ name: 'Won in March', amount: 100, stage: 'won', closeDate: '2026-03-15' });
+      t.seed.deal({ name: 'Won in May', amount: 100, stage: 'won', closeDate: '2026-05-01' });
+      t.seed.deal({ name: 'Lost in March', amount: 100, stage: 'lost', closeDate: '2026-03-10' });
+      t.seed.deal({ name: 'Open in March', amount: 100, stage: 'open', closeDate: '2026-03-20' });
+
+      const deals = await t.client.closedWonDeals({ from: '2026-03-01', to: '2026-03-31' });
+      expect(deals.map((d) => [d.id, d.closeDate])).toEqual([[won, '2026-03-15']]);
+      expect(Number.isNaN(Date.parse(deals[0]!.createdAt))).toBe(false);
+      expect(await t.client.countCustomerAccounts()).toBe(2);
     });
 
     it('finds deal ids through people and through companies', async () => {

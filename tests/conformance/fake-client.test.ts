@@ -15,7 +15,8 @@ describeCrmClientConformance('the fake CRM', async () => {
     limiter,
     createdPersonType: 'contact',
     seed: {
-      company: ({ name, domain }) => crm.createCompany({ name, ...(domain ? { domain } : {}) }).id,
+      company: ({ name, domain, customer }) =>
+        crm.createCompany({ name, ...(domain ? { domain } : {}), ...(customer ? { isCustomer: true } : {}) }).id,
       contact: ({ email, firstName, lastName, companyId, emailOptOut }) =>
         crm.createPerson({
           email,
@@ -24,8 +25,9 @@ describeCrmClientConformance('the fake CRM', async () => {
           ...(companyId ? { companyIds: [companyId] } : {}),
           ...(emailOptOut ? { emailOptOut } : {}),
         }).id,
-      deal: ({ name, amount, stage, contactIds, companyId }) =>
+      deal: ({ name, amount, stage, contactIds, companyId, closeDate }) =>
         crm.createDeal({
+          ...(closeDate ? { closeDate } : {}),
           name,
           amountCents: amount * 100,
           stageId: STAGE[stage],

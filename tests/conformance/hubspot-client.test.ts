@@ -15,7 +15,8 @@ describeCrmClientConformance('the HubSpot sandbox', async () => {
     limiter,
     createdPersonType: 'contact',
     seed: {
-      company: ({ name, domain }) => state.create('companies', { name, ...(domain ? { domain } : {}) }).id,
+      company: ({ name, domain, customer }) =>
+        state.create('companies', { name, ...(domain ? { domain } : {}), ...(customer ? { lifecyclestage: 'customer' } : {}) }).id,
       contact: ({ email, firstName, lastName, companyId, emailOptOut }) =>
         state.create(
           'contacts',
@@ -27,11 +28,20 @@ describeCrmClientConformance('the HubSpot sandbox', async () => {
           },
           companyId ? [{ type: 'companies', id: companyId }] : [],
         ).id,
-      deal: ({ name, amount, stage, contactIds = [], companyId }) =>
-        state.create('deals', { dealname: name, amount: String(amount), dealstage: STAGE[stage] }, [
-          ...contactIds.map((id) => ({ type: 'contacts' as const, id })),
-          ...(companyId ? [{ type: 'companies' as const, id: companyId }] : []),
-        ]).id,
+      deal: ({ name, amount, stage, contactIds = [], companyId, closeDate }) =>
+        state.create(
+          'deals',
+          {
+            dealname: name,
+            amount: String(amount),
+            dealstage: STAGE[stage],
+            ...(closeDate ? { closedate: `${closeDate}T12:00:00Z` } : {}),
+          },
+          [
+            ...contactIds.map((id) => ({ type: 'contacts' as const, id })),
+            ...(companyId ? [{ type: 'companies' as const, id: companyId }] : []),
+          ],
+        ).id,
       moveDeal: (id, stage) => void state.update('deals', id, { dealstage: STAGE[stage] }),
       renameContact: (id, lastName) => void state.update('contacts', id, { lastname: lastName }),
       remove: (objectType, id) => state.archive(objectType === 'company' ? 'companies' : objectType === 'deal' ? 'deals' : 'contacts', id),

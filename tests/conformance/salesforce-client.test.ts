@@ -18,7 +18,9 @@ describeCrmClientConformance('the Salesforce sandbox', async () => {
     limiter: env.limiter,
     createdPersonType: 'lead',
     seed: {
-      company: ({ name, domain }) => actions.createAccount({ Name: name, ...(domain ? { Website: domain } : {}) }).Id as string,
+      company: ({ name, domain, customer }) =>
+        actions.createAccount({ Name: name, ...(domain ? { Website: domain } : {}), ...(customer ? { Type: 'Customer' } : {}) })
+          .Id as string,
       contact: ({ email, firstName, lastName, companyId, emailOptOut }) =>
         actions.createContact({
           Email: email,
@@ -27,8 +29,9 @@ describeCrmClientConformance('the Salesforce sandbox', async () => {
           ...(firstName ? { FirstName: firstName } : {}),
           ...(companyId ? { AccountId: companyId } : {}),
         }).Id as string,
-      deal: ({ name, amount, stage, contactIds, companyId }) =>
+      deal: ({ name, amount, stage, contactIds, companyId, closeDate }) =>
         actions.createOpportunity({
+          ...(closeDate ? { closeDate } : {}),
           name,
           amount,
           stageName: STAGE[stage],
