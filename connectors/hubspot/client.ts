@@ -508,24 +508,26 @@ export class HubSpotClient implements CrmClient {
   }
 
   async closedWonDeals(range: { from: string; to: string }): Promise<CrmClosedDeal[]> {
-    // closedate is a datetime: the range covers both days whole, in milliseconds since the epoch.
-    const deals = await this.searchAll('deals', {
-      filterGroups: [
-        {
-          filters: [
-            { propertyName: 'hs_is_closed_won', operator: 'EQ', value: 'true' },
+    // One search per calendar month of the range: a search pages through at most 10,000 results
+    // (https://developers.hubspot.com/docs/api/crm/search). closedate is a datetime, so each window
+    // covers its days whole, in milliseconds since the epoch.
+    const deals: HsObject[] = [];
+    for (const window of monthWindows(range.from, range.to)) {
+      deals.push(
+        ...(await this.searchAll('deals', {
+          filterGroups: [
             {
-              propertyName: 'closedate',
-              operator: 'BETWEEN',
-              value: String(Date.parse(`${range.from}T00:00:00.000Z`)),
-              highValue: String(Date.parse(`${range.to}T23:59:59.999Z`)),
+              filters: [
+                { propertyName: 'hs_is_closed_won', operator: 'EQ', value: 'true' },
+                { propertyName: 'closedate', operator: 'BETWEEN', value: String(window.fromMs), highValue: String(window.toMs) },
+              ],
             },
           ],
-        },
-      ],
-      sorts: [{ propertyName: 'closedate', direction: 'ASCENDING' }],
-      properties: ['pipeline', 'createdate', 'closedate'],
-    });
+          sorts: [{ propertyName: 'closedate', direction: 'ASCENDING' }],
+          properties: ['pipeline', 'createdate', 'closedate'],
+        })),
+      );
+    }
     return deals.flatMap((deal) => {
       const { pipeline, createdate, closedate } = deal.properties;
       if (!createdate || !closedate) return [];
@@ -863,4 +865,17 @@ export class HubSpotClient implements CrmClient {
 /** HubSpot's datetimes come as epoch milliseconds or ISO text. */
 function toEpochMs(value: string): number {
   return /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+}
+
+/** The range's days cut at month ends, each window as epoch milliseconds from its first day's start to its last day's end. */
+function monthWindows(from: string, to: string): { fromMs: number; toMs: number }[] {
+  const end = Date.parse(`${to}T23:59:59.999Z`);
+  const windows: { fromMs: number; toMs: number }[] = [];
+  for (let start = Date.parse(`${from}T00:00:00.000Z`); start <= end; ) {
+    const day = new Date(start);
+    const nextMonth = Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + 1, 1);
+    windows.push({ fromMs: start, toMs: Math.min(end, nextMonth - 1) });
+    start = nextMonth;
+  }
+  return windows;
 }
