@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { authenticate, parseJsonBody } from './auth.ts';
 import { consoleRouter, type ConsoleSettings } from './console.route.ts';
+import { cardKeysRouter } from './card-keys.route.ts';
 import { consoleUsersRouter } from './console-users.route.ts';
 import { ApiError, errorHandler } from './errors.ts';
 import { asksRouter } from './asks.route.ts';
@@ -116,6 +117,7 @@ export function createApp(deps: AppDeps): Express {
     asksRouter(ctx),
     referralLinksApiRouter(ctx, deps.publicBaseUrl),
     consoleUsersRouter(ctx, deps.publicBaseUrl, consoleSettings),
+    cardKeysRouter(ctx),
   );
   for (const router of deps.apiRouters ?? []) api.use(router);
   app.use('/api/v1', api);

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import type { InboundRequest } from '../../connectors/connector.ts';
 import type { RegisteredConnector } from '../../connectors/registry.ts';
+import { CARD_KEY_PREFIX } from '../store/card-keys.repo.ts';
 import type { Store } from '../store/index.ts';
 import type { ConsoleRole } from '../domain/console-roles.ts';
 import { consoleActor } from '../use-cases/console-users.ts';
@@ -62,9 +63,12 @@ const CARD_ROUTES: [string, RegExp][] = [
   ['POST', /^\/accounts\/[^/]+\/asks$/],
 ];
 
+const isCardRoute = (method: string, path: string) => CARD_ROUTES.some(([m, route]) => m === method && route.test(path));
+
 /**
  * Authenticates `/api/v1` over the raw body (so a signature can cover it): `Authorization: Bearer
- * <ADMIN_API_TOKEN>` compared in constant time, a call signed by a CRM's record card, which
+ * <ADMIN_API_TOKEN>` compared in constant time, an installation's card key (`Bearer rlk_…`, see
+ * `store.cardKeys`) acting as that installation's card, a call signed by a CRM's record card, which
  * the connector that claims it verifies (`CrmConnector.cards`) and binds to the account it names,
  * or a console user's session cookie (writes carry its CSRF token; the role decides what is allowed).
  */
@@ -78,6 +82,14 @@ export function authenticate(deps: {
   const expected = digest(deps.adminToken);
   return (req, res, next) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+    if (bearer?.[1]?.startsWith(CARD_KEY_PREFIX)) {
+      // A CRM package's card key (Salesforce): its own installation's card, nothing more.
+      const key = deps.store.cardKeys.authenticate(bearer[1]!, deps.now());
+      if (!key) return next(new ApiError('unauthorized', 'The card key is not valid: it was revoked, expired or never issued.'));
+      if (!isCardRoute(req.method, req.path)) return next(new ApiError('forbidden', 'A CRM card may not call this route.'));
+      res.locals.principal = { kind: 'crm-card', installationId: key.installationId } satisfies Principal;
+      return next();
+    }
     if (bearer) {
       if (!timingSafeEqual(digest(bearer[1]!), expected)) return next(new ApiError('unauthorized', 'The API token is not valid.'));
       res.locals.principal = { kind: 'admin' } satisfies Principal;
@@ -102,7 +114,7 @@ export function authenticate(deps: {
             `Referloop is not installed in ${cards.vendor} ${cards.accountNoun} ${verdict.accountId ?? '(none named)'}.`,
           ),
         );
-      if (!CARD_ROUTES.some(([method, path]) => method === req.method && path.test(req.path))) {
+      if (!isCardRoute(req.method, req.path)) {
         return next(new ApiError('forbidden', 'A CRM card may not call this route.'));
       }
       res.locals.principal = { kind: 'crm-card', installationId: installation.id } satisfies Principal;

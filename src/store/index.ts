@@ -1,6 +1,7 @@
 import type { Cipher } from './crypto.ts';
 import type { Db } from './db.ts';
 import { auditRepo } from './audit.repo.ts';
+import { cardKeysRepo } from './card-keys.repo.ts';
 import { consoleUsersRepo } from './console-users.repo.ts';
 import { dealClaimsRepo } from './deal-claims.repo.ts';
 import { dealsRepo } from './deals.repo.ts';
@@ -49,6 +50,8 @@ export function createStore(db: Db, cipher: Cipher) {
     consoleUsers: consoleUsersRepo(db),
     /** The facts behind `GET /api/v1/reports`. */
     reports: reportsRepo(db),
+    /** Per-installation keys for CRM packages' cards (Salesforce). */
+    cardKeys: cardKeysRepo(db),
     /**
      * Runs `fn` in one transaction. `immediate` takes the write lock at the start, for a read that
      * decides a write (claims) when another process may be making the same decision.

@@ -742,3 +742,27 @@ export const productMilestones = sqliteTable(
     index('product_milestones_company').on(t.installationId, t.companyId, t.occurredAt),
   ],
 );
+
+/**
+ * Per-installation keys a CRM package (the Salesforce cards) sends as `Authorization: Bearer rlk_…`:
+ * only the SHA-256 of the key is stored. A key acts as its installation's card, never the admin API.
+ * Rotating sets `expiresAt` on the keys it replaces (a short overlap while the org is updated);
+ * revoking sets `revokedAt` and stops the key at once.
+ */
+export const cardKeys = sqliteTable(
+  'card_keys',
+  {
+    id: text('id').primaryKey(),
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    keyHash: text('key_hash').notNull(),
+    /** The key's first characters, to tell keys apart in a listing without revealing them. */
+    hint: text('hint').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at'),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [uniqueIndex('card_keys_hash').on(t.keyHash), index('card_keys_installation').on(t.installationId)],
+);
