@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCrm, envVar, modeFromCredentials } from '../crm-registration.ts';
+import { defineCrm, envVar, modeFromCredentials, RenderError } from '../crm-registration.ts';
 
 /** The connected-app credentials the in-process sandbox Salesforce is created with. */
 export const SANDBOX_SALESFORCE = { clientId: 'referloop-sandbox-salesforce', clientSecret: 'sandbox-salesforce-secret' };
@@ -63,6 +63,22 @@ export const salesforceRegistration = defineCrm({
         ...(flags['client-secret'] ? { clientSecret: flags['client-secret'] } : {}),
         ...(flags['outbound-url'] ? { outboundUrl: flags['outbound-url'] } : {}),
       });
+    },
+  },
+  packageRenderer: {
+    flags: ['integration-user', 'contact-email'],
+    async render({ baseUrl, outDir, flags }) {
+      const { renderSalesforcePackage } = await import('./render-package.ts');
+      if (!flags['integration-user'])
+        throw new RenderError('Pass --integration-user <username>: outbound messages are sent as a user of the org.');
+      if (!flags['contact-email']) throw new RenderError("Pass --contact-email <address>: the connected app's contact.");
+      const rendered = renderSalesforcePackage({
+        baseUrl,
+        outDir,
+        integrationUser: flags['integration-user'],
+        contactEmail: flags['contact-email'],
+      });
+      return { files: rendered.files, next: `cd ${rendered.outDir} && sf project deploy start --target-org <org alias>` };
     },
   },
 });

@@ -49,4 +49,29 @@ describe('Salesforce package metadata', () => {
       });
     }
   });
+
+  it('calls Referloop through a Named Credential whose External Credential sends the card key, never the admin token', () => {
+    const named = read('namedCredentials/Referloop.namedCredential-meta.xml').NamedCredential!;
+    expect(named.namedCredentialType).toBe('SecuredEndpoint');
+    expect(named.namedCredentialParameters).toContainEqual({
+      externalCredential: 'Referloop',
+      parameterName: 'ExternalCredential',
+      parameterType: 'Authentication',
+    });
+    const external = read('externalCredentials/Referloop.externalCredential-meta.xml').ExternalCredential!;
+    expect(external.authenticationProtocol).toBe('Custom');
+    expect(external.externalCredentialParameters).toContainEqual({
+      parameterGroup: 'DefaultGroup',
+      parameterName: 'Authorization',
+      parameterType: 'AuthHeader',
+      parameterValue: "{!'Bearer ' & $Credential.Referloop.CardKey}",
+      sequenceNumber: 1,
+    });
+    // Reps reach the principal that holds the key; the Apex sets no credential of its own.
+    const user = read('permissionsets/Referloop_User.permissionset-meta.xml').PermissionSet!;
+    expect(user.externalCredentialPrincipalAccesses).toEqual({ enabled: true, externalCredentialPrincipal: 'Referloop-CardKey' });
+    const apex = readFileSync(new URL('classes/ReferloopController.cls', source), 'utf8');
+    expect(apex).toContain("'callout:Referloop/api/v1/");
+    expect(apex).not.toMatch(/setHeader\('Authorization'|\{!\$Credential/);
+  });
 });
