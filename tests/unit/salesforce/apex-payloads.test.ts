@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createReferralSchema } from '../../../src/http/schemas.ts';
+
+/**
+ * What ReferloopController.logReferral POSTs, checked against the schema the API validates with.
+ * The fixture is the body the Apex builds (JSON.serialize with nulls left out); the keys are read
+ * from the Apex source, so a key added or renamed there without the API knowing it fails here.
+ */
+const apex = readFileSync(
+  new URL('../../../app-manifest/salesforce/force-app/main/default/classes/ReferloopController.cls', import.meta.url),
+  'utf8',
+);
+const body = JSON.parse(readFileSync(new URL('../../fixtures/salesforce/apex/log-referral.request.json', import.meta.url), 'utf8'));
+
+/** The source of one Apex method or inner class, from its declaration to the next top-level member. */
+function member(declaration: RegExp): string {
+  const start = apex.search(declaration);
+  expect(start, String(declaration)).toBeGreaterThan(-1);
+  const rest = apex.slice(start);
+  const end = rest.slice(1).search(/\n {4}(public|private|@)/);
+  return end === -1 ? rest : rest.slice(0, end + 1);
+}
+
+/** Every key path of a JSON object, e.g. referrer.name. */
+function keyPaths(value: unknown, prefix = ''): string[] {
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => [`${prefix}${key}`, ...keyPaths(inner, `${prefix}${key}.`)]);
+}
+
+describe('the JSON the Salesforce card sends', () => {
+  it('logReferral: the keys the Apex builds are the fixture’s', () => {
+    const logReferral = member(/public static String logReferral\(/);
+    const mapKeys = [...logReferral.matchAll(/'(\w+)' =>/g)].map((m) => m[1]!);
+    const refereeFields = [...member(/private class Referee/).matchAll(/public String (\w+);/g)].map((m) => m[1]!);
+    // The map's nested keys are named without their parent; the referee is the Referee class.
+    const fixtureKeys = keyPaths(body).map((path) => path.split('.').at(-1)!);
+    expect(new Set([...mapKeys, ...refereeFields])).toEqual(new Set(fixtureKeys));
+    expect(logReferral).toContain("'referee' => refereeOf(recordId)");
+    expect(logReferral).toContain("'submittedBy' => new Map<String, Object>{ 'kind' => 'rep'");
+  });
+
+  it('logReferral: the API schema takes the body as is, dropping nothing', () => {
+    const parsed = createReferralSchema.safeParse(body);
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    expect(parsed.data).toEqual(body);
+  });
+
+  it('a referrer type the API does not know is refused, so the fixture is really checked', () => {
+    expect(createReferralSchema.safeParse({ ...body, referrer: { ...body.referrer, type: 'friend' } }).success).toBe(false);
+  });
+});
