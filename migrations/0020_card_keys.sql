@@ -7,6 +7,7 @@ CREATE TABLE `card_keys` (
 	`created_at` text NOT NULL,
 	`expires_at` text,
 	`revoked_at` text,
+	`reveal_once_enc` text,
 	FOREIGN KEY (`installation_id`) REFERENCES `installations`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint

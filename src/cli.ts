@@ -153,8 +153,10 @@ async function connect(config: Config, log: Logger, args: string[]): Promise<num
       ...(values['instance-url'] ? { instanceUrl: values['instance-url'] } : {}),
     });
     const { installation, created } = await connectInstallation(runtime.ctx, crm, grant, 'cli');
+    // A first install of a CRM whose cards use a card key prints that key, this once.
+    const cardKey = runtime.store.cardKeys.takeRevealOnce(installation.id)?.key;
     process.stdout.write(
-      `${JSON.stringify({ id: installation.id, crm, accountId: installation.accountId, status: installation.status, created })}\n`,
+      `${JSON.stringify({ id: installation.id, crm, accountId: installation.accountId, status: installation.status, created, ...(cardKey ? { cardKey } : {}) })}\n`,
     );
     return 0;
   } finally {

@@ -49,6 +49,11 @@ export function settingsPage(store: Store, links: SettingsLinks, now: () => Date
       )
       .join('');
     const version = store.programs.currentDefault(installation.id)?.version ?? 0;
+    const issued = store.cardKeys.takeRevealOnce(installation.id);
+    const cardKey = issued
+      ? `<h2>Card key</h2><p>Paste this key into the <code>Referloop</code> External Credential's <code>CardKey</code> principal (parameter <code>CardKey</code>) in Setup. It is shown only this once; rotate it with <code>POST /api/v1/installations/${escapeHtml(installation.id)}/card-keys</code>.</p>
+<p><code>${escapeHtml(issued.key)}</code></p>`
+      : '';
     res.type('html').send(
       page(
         'Referloop is connected',
@@ -58,6 +63,7 @@ export function settingsPage(store: Store, links: SettingsLinks, now: () => Date
 <tr><th>Created in the CRM</th><td>${escapeHtml((report?.created ?? []).join(', ') || 'nothing new')}</td></tr>
 <tr><th>Already there</th><td>${escapeHtml((report?.existing ?? []).join(', ') || '—')}</td></tr>
 <tr><th>Missing</th><td class="${report?.missing.length ? 'bad' : 'ok'}">${escapeHtml((report?.missing ?? []).join(', ') || 'nothing')}</td></tr></table>
+${cardKey}
 <h2>Stage mapping</h2><table>${pipelines || '<tr><td>No pipelines found.</td></tr>'}</table>
 <p>Change the program and the mapping through the API with the admin token (<code>npx referloop token</code> prints it).</p>`,
       ),

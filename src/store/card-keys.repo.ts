@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { Cipher } from './crypto.ts';
 import type { Db } from './db.ts';
 import { cardKeys } from './schema.ts';
 import { hashToken } from './sessions.repo.ts';
@@ -10,19 +11,22 @@ export type CardKeyRow = typeof cardKeys.$inferSelect;
 export const CARD_KEY_PREFIX = 'rlk_';
 
 /** Installations' card keys; only hashes are stored, the key itself is returned once by `issue`. */
-export function cardKeysRepo(db: Db) {
+export function cardKeysRepo(db: Db, cipher: Cipher) {
   return {
     /**
      * Issues a new key for the installation. Keys still active get `expiresAt = overlapUntil`
      * (rotation: the old key keeps working until then), unless they already expire sooner.
      */
-    issue(values: { installationId: string; createdBy: string; now: Date; overlapUntil: Date }): { key: string; row: CardKeyRow } {
+    issue(values: { installationId: string; createdBy: string; now: Date; overlapUntil: Date; revealOnce?: boolean }): {
+      key: string;
+      row: CardKeyRow;
+    } {
       const key = `${CARD_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
       const overlapUntil = values.overlapUntil.toISOString();
       for (const active of this.active(values.installationId, values.now)) {
-        if (!active.expiresAt || active.expiresAt > overlapUntil) {
-          db.update(cardKeys).set({ expiresAt: overlapUntil }).where(eq(cardKeys.id, active.id)).run();
-        }
+        // A replaced key not yet shown is never shown: the new one is what the admin pastes.
+        const expiresAt = !active.expiresAt || active.expiresAt > overlapUntil ? overlapUntil : active.expiresAt;
+        db.update(cardKeys).set({ expiresAt, revealOnceEnc: null }).where(eq(cardKeys.id, active.id)).run();
       }
       const row = db
         .insert(cardKeys)
@@ -33,6 +37,7 @@ export function cardKeysRepo(db: Db) {
           hint: key.slice(0, CARD_KEY_PREFIX.length + 6),
           createdBy: values.createdBy,
           createdAt: values.now.toISOString(),
+          revealOnceEnc: values.revealOnce ? cipher.encrypt(key) : null,
         })
         .returning()
         .get();
@@ -64,8 +69,16 @@ export function cardKeysRepo(db: Db) {
       return row;
     },
 
+    /** The key issued at install, the first time it is asked for; never again. */
+    takeRevealOnce(installationId: string): { key: string; row: CardKeyRow } | undefined {
+      const row = this.list(installationId).find((k) => k.revealOnceEnc && !k.revokedAt);
+      if (!row?.revealOnceEnc) return undefined;
+      db.update(cardKeys).set({ revealOnceEnc: null }).where(eq(cardKeys.id, row.id)).run();
+      return { key: cipher.decrypt(row.revealOnceEnc), row: { ...row, revealOnceEnc: null } };
+    },
+
     revoke(id: string, now: Date): CardKeyRow {
-      return db.update(cardKeys).set({ revokedAt: now.toISOString() }).where(eq(cardKeys.id, id)).returning().get()!;
+      return db.update(cardKeys).set({ revokedAt: now.toISOString(), revealOnceEnc: null }).where(eq(cardKeys.id, id)).returning().get()!;
     },
   };
 }

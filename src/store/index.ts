@@ -51,7 +51,7 @@ export function createStore(db: Db, cipher: Cipher) {
     /** The facts behind `GET /api/v1/reports`. */
     reports: reportsRepo(db),
     /** Per-installation keys for CRM packages' cards (Salesforce). */
-    cardKeys: cardKeysRepo(db),
+    cardKeys: cardKeysRepo(db, cipher),
     /**
      * Runs `fn` in one transaction. `immediate` takes the write lock at the start, for a read that
      * decides a write (claims) when another process may be making the same decision.

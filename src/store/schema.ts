@@ -746,8 +746,9 @@ export const productMilestones = sqliteTable(
 /**
  * Per-installation keys a CRM package (the Salesforce cards) sends as `Authorization: Bearer rlk_…`:
  * only the SHA-256 of the key is stored. A key acts as its installation's card, never the admin API.
- * Rotating sets `expiresAt` on the keys it replaces (a short overlap while the org is updated);
- * revoking sets `revokedAt` and stops the key at once.
+ * The first is issued at install (CRMs whose cards are not signed by the CRM itself); rotating sets
+ * `expiresAt` on the keys it replaces (a short overlap while the org is updated); revoking sets
+ * `revokedAt` and stops the key at once.
  */
 export const cardKeys = sqliteTable(
   'card_keys',
@@ -763,6 +764,11 @@ export const cardKeys = sqliteTable(
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at'),
     revokedAt: text('revoked_at'),
+    /**
+     * The key issued at install, encrypted, until the install's settings page shows it once
+     * (the callback redirects there, so the key cannot travel in the response); then null.
+     */
+    revealOnceEnc: text('reveal_once_enc'),
   },
   (t) => [uniqueIndex('card_keys_hash').on(t.keyHash), index('card_keys_installation').on(t.installationId)],
 );

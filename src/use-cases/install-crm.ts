@@ -83,6 +83,11 @@ export async function connectInstallation(
     now,
   });
   if (!store.programs.defaultProgram(row.id)) store.programs.addVersion(store.programs.create(row.id, true), defaultProgram(), 'install');
+  // A CRM whose cards the CRM does not sign (Salesforce) calls with a key of this installation,
+  // shown once on the settings page the install lands on.
+  if (created && !ctx.crm.connector(crm)?.cards) {
+    store.cardKeys.issue({ installationId: row.id, createdBy: actor, now, overlapUntil: now, revealOnce: true });
+  }
   store.audit.record({
     installationId: row.id,
     actor,

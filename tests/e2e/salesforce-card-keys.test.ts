@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
 import { defaultProgram } from '../../src/domain/program.ts';
+import { settingsLinks } from '../../src/http/settings-link.ts';
 import { startWithSandboxSalesforce, type TestService } from '../support/service.ts';
 
 /**
@@ -74,6 +75,19 @@ describe('Salesforce card keys', () => {
   afterAll(async () => {
     await svc?.stop();
     await salesforce?.close();
+  });
+
+  it("issues a key at install, shown once on the install's settings page, that logs a referral", async () => {
+    const { runtime } = svc.service;
+    const settingsUrl = `${svc.url}${settingsLinks(runtime.config.encryptionKey).issue(installationId, new Date())}`;
+    const first = await (await fetch(settingsUrl)).text();
+    const key = /<code>(rlk_[A-Za-z0-9_-]+)<\/code>/.exec(first)?.[1];
+    expect(key, first).toBeDefined();
+    expect(runtime.store.cardKeys.list(installationId)).toHaveLength(1);
+    const again = await (await fetch(settingsUrl)).text();
+    expect(again).toContain(installationId);
+    expect(again).not.toContain('rlk_');
+    expect((await logReferral(key!, 'from-install@first-prospect.com')).status).toBe(201);
   });
 
   it('issues a key shown once and stored only as a hash', async () => {
