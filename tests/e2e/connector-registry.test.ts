@@ -81,7 +81,7 @@ describe('the fake CRM in a running service', () => {
     const delivered = await fetch(request.url, {
       method: 'POST',
       headers: request.headers as Record<string, string>,
-      body: request.rawBody,
+      body: new Uint8Array(request.rawBody),
     });
     expect(delivered.status).toBe(200);
     expect(await delivered.json()).toEqual({ received: true });
@@ -93,7 +93,8 @@ describe('the fake CRM in a running service', () => {
       url: `${withFake.url}/webhooks/fake`,
     });
     expect(
-      (await fetch(forged.url, { method: 'POST', headers: forged.headers as Record<string, string>, body: forged.rawBody })).status,
+      (await fetch(forged.url, { method: 'POST', headers: forged.headers as Record<string, string>, body: new Uint8Array(forged.rawBody) }))
+        .status,
     ).toBe(401);
   });
 });

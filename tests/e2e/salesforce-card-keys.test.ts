@@ -109,6 +109,12 @@ describe('Salesforce card keys', () => {
     const read = await withKey(key, `/referrals/${id}`);
     expect(read.status).toBe(200);
     expect(((await read.json()) as { installationId: string }).installationId).toBe(installationId);
+    // The same referee again: the card gets the verdict the Apex reads (outcome and reasons), not an error.
+    const again = await logReferral(key, 'dana@bright-labs.io');
+    expect(again.status).toBe(200);
+    const { verdict } = (await again.json()) as { verdict: { outcome: string; reasons: string[] } };
+    expect(verdict.outcome).toBe('duplicate');
+    expect(verdict.reasons.join(' ')).toContain('already referred dana@bright-labs.io');
   });
 
   it("never reaches another installation's records, nor the admin API", async () => {

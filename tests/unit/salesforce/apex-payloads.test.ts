@@ -30,7 +30,7 @@ function keyPaths(value: unknown, prefix = ''): string[] {
 
 describe('the JSON the Salesforce card sends', () => {
   it('logReferral: the keys the Apex builds are the fixture’s', () => {
-    const logReferral = member(/public static String logReferral\(/);
+    const logReferral = member(/public static Verdict logReferral\(/);
     const mapKeys = [...logReferral.matchAll(/'(\w+)' =>/g)].map((m) => m[1]!);
     const refereeFields = [...member(/private class Referee/).matchAll(/public String (\w+);/g)].map((m) => m[1]!);
     // The map's nested keys are named without their parent; the referee is the Referee class.

@@ -10,6 +10,17 @@ const COLUMNS = [
     { label: 'Type', fieldName: 'referrerType' }
 ];
 
+/** The verdict's outcome in words; its reasons say of whom, with which deal. */
+const OUTCOMES = {
+    accepted: 'Referral accepted.',
+    claim_pending: 'Claim on this deal recorded, waiting for approval.',
+    duplicate: 'Not logged: a duplicate.',
+    conflict: 'Not logged: it conflicts with a deal.',
+    choose_deal: 'Not logged: choose the deal it is for.',
+    ineligible: 'Not logged: the referrer is not eligible.',
+    invalid: 'Not logged.'
+};
+
 const TYPES = ['customer', 'partner', 'consultant', 'advisor', 'employee'].map((value) => ({
     label: value.charAt(0).toUpperCase() + value.slice(1),
     value
@@ -57,15 +68,20 @@ export default class ReferloopReferralCard extends LightningElement {
         this.message = undefined;
         this.error = undefined;
         try {
-            const status = await logReferral({
+            const verdict = await logReferral({
                 recordId: this.recordId,
                 referrerName: this.referrerName,
                 referrerEmail: this.referrerEmail,
                 referrerType: this.referrerType,
                 notes: this.notes
             });
-            this.message = `Referral logged: ${status}.`;
-            await refreshApex(this.referrals);
+            const words = [OUTCOMES[verdict.outcome] ?? verdict.outcome, ...(verdict.reasons ?? [])].join(' ');
+            if (verdict.outcome === 'accepted' || verdict.outcome === 'claim_pending') {
+                this.message = words;
+                await refreshApex(this.referrals);
+            } else {
+                this.error = words;
+            }
         } catch (e) {
             this.error = e?.body?.message ?? 'Referloop could not log the referral.';
         } finally {
