@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SalesforceSandbox } from '../../connectors/salesforce/sandbox/index.ts';
 import { defaultProgram } from '../../src/domain/program.ts';
 import { settingsLinks } from '../../src/http/settings-link.ts';
+import { consoleSession, throughCrmOAuth } from '../support/console.ts';
 import { startWithSandboxSalesforce, type TestService } from '../support/service.ts';
 
 /**
@@ -144,6 +145,15 @@ describe('Salesforce card keys', () => {
     // Nothing was written by the refused call.
     const all = (await (await svc.api(`/referrals?installationId=${installationId}`)).json()) as unknown;
     expect(JSON.stringify(all)).not.toContain('after-revoke@');
+  });
+
+  it("the installation's console admin manages its keys, not another installation's", async () => {
+    const admin = await consoleSession(svc.url, (await throughCrmOAuth(`${svc.url}/console/sign-in/salesforce`)).cookie!);
+    expect(admin.session.role).toBe('admin');
+    const issued = await admin.api(`/installations/${installationId}/card-keys`, { method: 'POST' });
+    expect(issued.status).toBe(201);
+    expect(((await issued.json()) as IssuedKey).key).toMatch(/^rlk_/);
+    expect((await admin.api(`/installations/${otherInstallationId}/card-keys`, { method: 'POST' })).status).toBe(404);
   });
 
   it('a key of another installation cannot be revoked through this one', async () => {
