@@ -37,7 +37,7 @@ describe("a console session of one installation and another installation's data"
   let b: string;
   let session: ConsoleSession;
   const of = {} as Record<
-    'referrer' | 'referral' | 'reward' | 'payout' | 'program' | 'endpoint' | 'user' | 'deadEvent' | 'link' | 'company',
+    'referrer' | 'referral' | 'reward' | 'payout' | 'program' | 'endpoint' | 'user' | 'deadEvent' | 'link' | 'company' | 'cardKey',
     string
   >;
   const sql = <T>(query: string, ...params: unknown[]) => svc.service.runtime.db.$client.prepare(query).all(...params) as T[];
@@ -120,6 +120,7 @@ describe("a console session of one installation and another installation's data"
         201,
       )
     ).id;
+    of.cardKey = (await json<{ id: string }>(await svc.api(`/installations/${b}/card-keys`, { method: 'POST', json: {} }), 201)).id;
     const [installation] = sql<{ account_id: string }>('SELECT account_id FROM installations WHERE id = ?', b);
     const now = new Date().toISOString();
     svc.service.runtime.db.$client
@@ -148,6 +149,7 @@ describe("a console session of one installation and another installation's data"
       payouts: sql('SELECT * FROM payout_runs WHERE installation_id = ?', b),
       endpoints: sql('SELECT * FROM webhook_endpoints WHERE installation_id = ?', b),
       users: sql('SELECT * FROM console_users WHERE installation_id = ?', b),
+      cardKeys: sql('SELECT * FROM card_keys WHERE installation_id = ?', b),
       programs: sql('SELECT count(*) FROM program_versions'),
       deadEvents: sql("SELECT id, attempts FROM inbox WHERE installation_id = ? AND status = 'dead'", b),
       installation: sql('SELECT settings, status FROM installations WHERE id = ?', b),
@@ -169,6 +171,7 @@ describe("a console session of one installation and another installation's data"
       accounts: of.company,
       versions: '1',
       'referral-links': of.link,
+      'card-keys': of.cardKey,
     };
     const id = segment ? ids[segment] : undefined;
     if (!id) throw new Error(`no id of B for :${param} after /${segment}: add one to this test`);
