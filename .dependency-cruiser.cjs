@@ -26,7 +26,15 @@ module.exports = {
         'The app knows the connector interface and the registry, never one CRM: a new CRM is its folder and a line in connectors/registry.ts.',
       severity: 'error',
       from: { path: '^src/' },
-      to: { path: '^connectors/', pathNot: '^connectors/(connector|registry)\\.ts$' },
+      to: { path: '^connectors/', pathNot: '^connectors/(connector|registry|payouts/provider|payouts/registry)\\.ts$' },
+    },
+    {
+      name: 'payout-providers-stay-in-their-folders',
+      comment:
+        'A payout provider (connectors/payouts/<provider>/) uses its own files and connectors/payouts/provider.ts, never a CRM or another provider.',
+      severity: 'error',
+      from: { path: '^connectors/payouts/([^/]+)/' },
+      to: { path: '^connectors/', pathNot: ['^connectors/payouts/$1/', '^connectors/payouts/provider\\.ts$'] },
     },
     {
       name: 'use-cases-speak-to-ports',

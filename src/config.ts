@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { configurePayoutProvider, type ConfiguredPayoutProvider, PayoutSettingsError } from '../connectors/payouts/registry.ts';
 import { crmRegistry, CrmSettingsError, type ConfiguredCrm, type CrmKind } from '../connectors/registry.ts';
 import { sqlitePath } from './store/database-url.ts';
 
@@ -78,6 +79,8 @@ export interface Config {
   adminTokenFile: string;
   /** Every registered CRM with its mode (`sandbox`: an emulator served at /sandbox/<kind>) and bound settings. */
   crms: ConfiguredCrm<CrmKind>[];
+  /** `csv` (runs exported, paid by hand) or a provider runs are sent to: connectors/payouts/registry.ts. */
+  payoutProvider: ConfiguredPayoutProvider;
   smtpUrl: string | undefined;
   logLevel: Env['LOG_LEVEL'];
   reconcileIntervalMs: number;
@@ -126,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw error;
     }
   });
+  const payoutProvider = payoutProviderOf(env, e.SANDBOX);
   const dbPath = sqlitePath(e.DATABASE_URL);
   const dataDir = dbPath === ':memory:' ? resolve('data') : dirname(resolve(dbPath));
   prepareDatabaseFolder(e.DATABASE_URL, dbPath, dataDir);
@@ -149,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminTokenCreated: adminToken.created,
     adminTokenFile,
     crms,
+    payoutProvider,
     smtpUrl: e.SMTP_URL,
     logLevel: e.LOG_LEVEL,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_SECONDS * 1000,
@@ -164,6 +169,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
     consoleInviteTtlMs: e.CONSOLE_INVITE_TTL_HOURS * 3_600_000,
   };
+}
+
+/** The payout variables are read from the raw environment by the payouts registry, which owns them. */
+function payoutProviderOf(env: NodeJS.ProcessEnv, sandbox: Env['SANDBOX']): ConfiguredPayoutProvider {
+  try {
+    return configurePayoutProvider(env, { sandbox });
+  } catch (error) {
+    if (error instanceof PayoutSettingsError) throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
 /**
