@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type PayoutOrder, PayoutProviderError, type PayoutProvider, PayoutWebhookRefused } from '../../connectors/payouts/provider.ts';
+import { startPayoutProvider } from '../../connectors/payouts/registry.ts';
 import { createTremendousProvider } from '../../connectors/payouts/tremendous/client.ts';
 import {
   createTremendousSandbox,
@@ -240,5 +241,27 @@ describe('Tremendous webhook verification', () => {
       payload: { resource: { id: 'C', type: 'campaigns' } },
     });
     expect(provider.verifyWebhook(Buffer.from(raw), signed(raw))).toEqual({ kind: 'ignored', eventId: 'u-1', event: 'CAMPAIGNS.CREATED' });
+  });
+});
+
+describe('startPayoutProvider', () => {
+  it('csv runs no provider', async () => {
+    expect(await startPayoutProvider({ kind: 'csv' }, { webhookUrl: 'http://127.0.0.1:9/' })).toBeUndefined();
+  });
+
+  it('sandbox mode serves the emulator and sends its signed delivery webhooks to the app', async () => {
+    let provider: PayoutProvider | undefined;
+    const receiver = await startReceiver(() => provider!);
+    const running = (await startPayoutProvider({ kind: 'tremendous', mode: 'sandbox' }, { webhookUrl: receiver.url }))!;
+    closers.push(() => running.close());
+    provider = running.provider;
+    const result = await provider.sendOrder(order());
+    expect(result).toMatchObject({ outcome: 'accepted' });
+    const [webhook] = await eventually(() => (receiver.received.length > 0 ? receiver.received : undefined), 5_000, 'a delivery webhook');
+    expect(webhook!.event).toMatchObject({
+      kind: 'delivered',
+      providerRewardId: result.outcome === 'accepted' ? result.providerRewardId : '',
+    });
+    expect(running.sandbox!.rewards()[0]!.deliveryStatus).toBe('SUCCEEDED');
   });
 });
