@@ -1,12 +1,14 @@
 import type { PayoutProductKind, PayoutProvider } from './provider.ts';
-import { createTremendousProvider, type TremendousSettings } from './tremendous/client.ts';
-import { createTremendousSandbox, SANDBOX_PRODUCTS, type TremendousSandbox } from './tremendous/sandbox/index.ts';
+import type { TremendousSettings } from './tremendous/client.ts';
+import type { TremendousSandbox } from './tremendous/sandbox/index.ts';
 
 /**
  * Which payout provider runs, from the environment: `csv` (the default: runs are exported and paid
  * by hand, as before any provider) or `tremendous`, live with its API key or, under `SANDBOX=auto`
  * with none set, against the emulator in `tremendous/sandbox`. The app imports this file and
- * `provider.ts` only (.dependency-cruiser.cjs).
+ * `provider.ts` only (.dependency-cruiser.cjs). Reading the configuration loads no provider code:
+ * `startPayoutProvider` imports the client (and the emulator) only when one runs, as the CRM
+ * registrations do.
  */
 export const payoutProviderKinds = ['csv', 'tremendous'] as const;
 export type PayoutProviderKind = (typeof payoutProviderKinds)[number];
@@ -99,7 +101,9 @@ export async function startPayoutProvider(
   app: { webhookUrl: string },
 ): Promise<RunningPayoutProvider | undefined> {
   if (configured.kind === 'csv') return undefined;
+  const { createTremendousProvider } = await import('./tremendous/client.ts');
   if (configured.mode === 'live') return { provider: createTremendousProvider(configured.settings), close: async () => {} };
+  const { createTremendousSandbox, SANDBOX_PRODUCTS } = await import('./tremendous/sandbox/index.ts');
   const sandbox = createTremendousSandbox({ webhookUrl: app.webhookUrl });
   const baseUrl = await sandbox.listen();
   const provider = createTremendousProvider({

@@ -17,8 +17,8 @@ const root = mkdtempSync(join(tmpdir(), 'referloop-start-up-imports-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const recorder = pathToFileURL(resolve(import.meta.dirname, '../support/record-imports.mjs')).href;
 
-/** A connector's own code: anything in a CRM folder but its registration. */
-const CONNECTOR_CODE = /\/connectors\/(hubspot|salesforce|fake)\/(?!registration\.ts$)/;
+/** A connector's own code: anything in a CRM folder but its registration, or in a payout provider's folder. */
+const CONNECTOR_CODE = /\/connectors\/(hubspot|salesforce|fake|payouts\/tremendous)\/(?!registration\.ts$)/;
 const PACKAGE = (name: string) => new RegExp(`/node_modules/${name}/`);
 
 /** Runs the CLI with `args`, `env`, recording its imports until `until` resolves or it exits; returns the module URLs. */
