@@ -3,7 +3,8 @@ import { type PayoutEvent, PayoutWebhookRefused } from '../provider.ts';
 
 /**
  * Tremendous signs each webhook's raw body with HMAC-SHA256 keyed by the webhook's private key and
- * sends `Tremendous-Webhook-Signature: sha256=<hex>` (https://developers.tremendous.com/docs/webhooks-1).
+ * sends `Tremendous-Webhook-Signature: sha256=<hex>` (events: https://developers.tremendous.com/docs/webhooks-1;
+ * where the header format comes from: tests/fixtures/tremendous/README.md).
  */
 export const SIGNATURE_HEADER = 'tremendous-webhook-signature';
 
