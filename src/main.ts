@@ -5,10 +5,12 @@
 import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import type { RateLimit, RateLimiter } from '../connectors/connector.ts';
+import { startPayoutProvider, type RunningPayoutProvider } from '../connectors/payouts/registry.ts';
 import type { CrmKind, RegisteredConnector } from '../connectors/registry.ts';
 import { ConfigError, type Config } from './config.ts';
 import { createApp, type AppDeps } from './http/app.ts';
 import { notificationsRouter } from './http/notifications.route.ts';
+import { payoutWebhooksRouter } from './http/payout-webhooks.route.ts';
 import { referrerWebhookEndpointsRouter } from './http/referrer-webhook-endpoints.route.ts';
 import { firstRunRouter } from './http/tour.route.ts';
 import { createEmbeddedQueue } from './jobs/embedded-queue.ts';
@@ -43,6 +45,8 @@ export interface Runtime {
   metrics: Metrics;
   connectors: RegisteredConnector[];
   sandboxes: NonNullable<AppDeps['sandboxes']>;
+  /** The payout provider runs are sent through (with its emulator in sandbox mode); unset with PAYOUT_PROVIDER=csv. */
+  payouts?: RunningPayoutProvider;
   close(): Promise<void>;
 }
 
@@ -101,6 +105,11 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const rateLimits: Partial<Record<CrmKind, RateLimit>> = {};
   for (const crm of running) if (crm.rateLimit) rateLimits[crm.kind] = crm.rateLimit;
 
+  // The provider's emulator (sandbox mode) listens on loopback and signs its webhooks to our route.
+  const payouts = await startPayoutProvider(config.payoutProvider, {
+    webhookUrl: `${config.publicBaseUrl}/webhooks/payouts/tremendous`,
+  });
+
   const crm = createCrmAccess(connectors, store, limiter, rateLimits);
   const ctx: UseCaseContext = {
     store,
@@ -109,6 +118,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     notify: (intent, now) => enqueueNotifications(store.outbox, intent, now),
     now: () => new Date(),
     log,
+    ...(payouts ? { payoutProvider: payouts.provider } : {}),
   };
   return {
     config,
@@ -119,9 +129,11 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     metrics,
     connectors,
     sandboxes,
+    ...(payouts ? { payouts } : {}),
     async close() {
       await queue.close();
       for (const sandbox of sandboxes) await sandbox.close?.();
+      await payouts?.close();
       await jobs.close();
       db.$client.close();
     },
@@ -172,6 +184,7 @@ export function appDeps(runtime: Runtime): AppDeps {
     sandboxes: runtime.sandboxes,
     publicRouters: [
       notificationsRouter({ store }),
+      ...(runtime.payouts ? [payoutWebhooksRouter(ctx, runtime.payouts.provider)] : []),
       firstRunRouter({
         ctx,
         crms: config.crms,

@@ -1,7 +1,10 @@
 import { formatMoney } from './money.ts';
 import type { RewardStatus } from './rewards.ts';
 
-export const PAYOUT_RUN_STATUSES = ['draft', 'exported', 'paid'] as const;
+export const PAYOUT_RUN_STATUSES = ['draft', 'exported', 'sent', 'paid'] as const;
+/** A line sent through a payout provider: ordered, then delivered or failed (by webhook). */
+export const PAYOUT_LINE_SEND_STATUSES = ['sent', 'delivered', 'failed'] as const;
+export type PayoutLineSendStatus = (typeof PAYOUT_LINE_SEND_STATUSES)[number];
 export type PayoutRunStatus = (typeof PAYOUT_RUN_STATUSES)[number];
 export type PayeeType = 'referrer' | 'referee';
 
@@ -113,10 +116,12 @@ export function payeeBalance(
   };
 }
 
-export type PayoutRunAction = 'export' | 'mark_paid';
+export type PayoutRunAction = 'export' | 'mark_paid' | 'send';
 
 const RUN_MOVES: Readonly<Record<PayoutRunAction, { to: PayoutRunStatus; from: readonly PayoutRunStatus[] }>> = {
   export: { to: 'exported', from: ['draft', 'exported'] },
+  // Sent to the provider: its lines are then paid one by one as the provider delivers them.
+  send: { to: 'sent', from: ['draft', 'exported'] },
   mark_paid: { to: 'paid', from: ['exported'] },
 };
 
@@ -130,9 +135,11 @@ export function payoutRunTransition(
     const why =
       from === 'paid'
         ? 'it is already paid'
-        : from === 'draft'
-          ? 'it has not been exported yet: export it, pay the file, then mark it paid'
-          : `it is ${from}`;
+        : from === 'sent'
+          ? 'it was sent to the payout provider, which pays its lines'
+          : from === 'draft'
+            ? 'it has not been exported yet: export it, pay the file, then mark it paid'
+            : `it is ${from}`;
     return { ok: false, reason: `cannot ${action.replace('_', ' ')} a ${from} payout run: ${why}` };
   }
   return { ok: true, to: move.to, changed: from !== move.to };

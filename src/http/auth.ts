@@ -38,7 +38,7 @@ export function actorOf(principal: Principal): string {
 const FINANCE_WRITES: RegExp[] = [
   /^\/rewards\/[^/]+\/(approve|reject|mark-paid)$/,
   /^\/payouts$/,
-  /^\/payouts\/[^/]+\/(export|mark-paid)$/,
+  /^\/payouts\/[^/]+\/(export|mark-paid|send)$/,
 ];
 
 /** Routes only the operator's token reaches: they act on every installation at once. */

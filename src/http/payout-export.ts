@@ -47,6 +47,7 @@ export function payoutRunSummaryView(run: PayoutRunRow) {
     reference: run.reference,
     createdAt: run.createdAt,
     exportedAt: run.exportedAt,
+    sentAt: run.sentAt,
     paidAt: run.paidAt,
   };
 }
@@ -68,6 +69,10 @@ export function payoutRunView(run: PayoutRunWithLines) {
       amount: toMajorUnits(line.amountCents, line.currency),
       rewardIds: line.rewardIds,
       reference: paymentReference(run, line.id),
+      // Sent through the payout provider: where the line's order stands and, failed, why.
+      sendStatus: line.sendStatus,
+      providerOrderId: line.providerOrderId,
+      failureReason: line.failureReason,
     })),
     totals: [...totals].map(([currency, amountCents]) => ({ currency, amountCents, amount: toMajorUnits(amountCents, currency) })),
   };

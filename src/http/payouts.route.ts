@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { UseCaseContext } from '../ports/context.ts';
 import { createPayoutRun, exportPayoutRun, markPayoutRunPaid, type PayoutRefusal } from '../use-cases/payout-runs.ts';
+import { sendPayoutRun } from '../use-cases/send-payouts.ts';
 import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
 import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
@@ -67,6 +68,14 @@ export function payoutsRouter(ctx: UseCaseContext): Router {
     );
     if (!result.ok) return refused(result);
     res.json(payoutRunView(result.run));
+  });
+
+  // Through the payout provider: one order per line, paid line by line as the provider delivers.
+  router.post('/payouts/:id/send', async (req, res) => {
+    const principal = principalOf(res);
+    const result = await sendPayoutRun(requestContext(ctx, res), runOf(req.params.id, principal), actorOf(principal));
+    if (!result.ok) return refused(result);
+    res.status(202).json(payoutRunView(result.run));
   });
 
   return router;

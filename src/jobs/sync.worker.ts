@@ -1,9 +1,11 @@
 import { CrmError } from '../../connectors/connector.ts';
+import { PayoutProviderError } from '../../connectors/payouts/provider.ts';
 import type { Metrics } from '../metrics.ts';
 import type { JobKind, Scheduler, UseCaseContext } from '../ports/context.ts';
 import { pushReferrals } from '../use-cases/push-referrals.ts';
 import { reconcileInstallation } from '../use-cases/reconcile-installation.ts';
 import { reevaluateAccounts } from '../use-cases/reevaluate-accounts.ts';
+import { placePayoutOrders } from '../use-cases/send-payouts.ts';
 import { syncInstallation, type SyncOptions } from '../use-cases/sync-installation.ts';
 import { PermanentJobError, RetryLaterError, type JobQueue, type WorkerHandle } from './queue.ts';
 
@@ -21,7 +23,12 @@ export function createScheduler(queue: JobQueue, coalesceMs: number, now: () => 
     available: () => queue.available(),
     async schedule(kind: JobKind, installationId: string, options = {}) {
       if (options.key !== undefined) {
-        await queue.add(kind, { installationId }, { id: `${kind}:${installationId}:${options.key}`, delayMs: options.delayMs ?? 0 });
+        // The key travels with the job: it names what to work on (a payout run's id).
+        await queue.add(
+          kind,
+          { installationId, key: options.key },
+          { id: `${kind}:${installationId}:${options.key}`, delayMs: options.delayMs ?? 0 },
+        );
         return;
       }
       const window = Math.max(coalesceMs, 1);
@@ -44,7 +51,7 @@ export function startSyncWorker(
 ): WorkerHandle {
   return queue.work(
     async (job) => {
-      const { installationId } = job.data as { installationId: string };
+      const { installationId, key } = job.data as { installationId: string; key?: string };
       // What the job logs carries its id.
       const jobCtx = { ...ctx, log: ctx.log.child({ jobId: job.id }) };
       try {
@@ -52,6 +59,7 @@ export function startSyncWorker(
         else if (job.name === 'push-referrals') await pushReferrals(jobCtx, installationId);
         else if (job.name === 'reconcile') await reconcileInstallation(jobCtx, installationId);
         else if (job.name === 'reevaluate-accounts') await reevaluateAccounts(jobCtx, installationId);
+        else if (job.name === 'send-payouts' && key) await placePayoutOrders(jobCtx, key);
         else throw new PermanentJobError(`unknown job ${job.name}`);
         options.metrics?.jobs.inc({ name: job.name, outcome: 'ok' });
       } catch (err) {
@@ -75,6 +83,10 @@ export function startSyncWorker(
 }
 
 function toQueueSignal(err: unknown): unknown {
+  if (err instanceof PayoutProviderError) {
+    if (err.code === 'rate_limited') return new RetryLaterError(10_000, err.message);
+    return err.retryable ? err : new PermanentJobError(`${err.code}: ${err.message}`);
+  }
   if (!(err instanceof CrmError)) return err;
   if (err.code === 'rate_limited') return new RetryLaterError(err.retryAfterMs ?? 10_000, err.message);
   if (!err.retryable) return new PermanentJobError(`${err.code}: ${err.message}`);

@@ -1,4 +1,5 @@
 import type { CrmClient } from '../../connectors/connector.ts';
+import type { PayoutProvider } from '../../connectors/payouts/provider.ts';
 import type { CrmKind, RegisteredConnector } from '../../connectors/registry.ts';
 import type { Logger } from '../log.ts';
 import type { NotificationIntent } from '../notify/enqueue.ts';
@@ -11,7 +12,7 @@ export interface CrmAccess {
   client(installation: InstallationRow): CrmClient;
 }
 
-export type JobKind = 'sync' | 'push-referrals' | 'reconcile' | 'reevaluate-accounts';
+export type JobKind = 'sync' | 'push-referrals' | 'reconcile' | 'reevaluate-accounts' | 'send-payouts';
 
 /** Schedules work for the workers; coalesces repeated requests for the same installation. */
 export interface Scheduler {
@@ -32,4 +33,6 @@ export interface UseCaseContext {
   notify(intent: NotificationIntent, now: Date): void;
   now(): Date;
   log: Logger;
+  /** The payout provider runs are sent through; unset with PAYOUT_PROVIDER=csv (runs are exported). */
+  payoutProvider?: PayoutProvider;
 }

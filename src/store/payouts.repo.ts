@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, isNotNull, lt, or } from 'drizzle-orm';
 import type { PayoutRunStatus } from '../domain/payouts.ts';
 import type { Db } from './db.ts';
 import { newId } from './referrals.repo.ts';
-import { payoutItems, payoutLines, payoutRuns } from './schema.ts';
+import { payoutItems, payoutLines, payoutProviderEvents, payoutRuns } from './schema.ts';
 
 export type PayoutRunRow = typeof payoutRuns.$inferSelect;
 export type PayoutLineRow = typeof payoutLines.$inferSelect;
@@ -124,7 +124,11 @@ export function payoutsRepo(db: Db) {
         .all();
     },
 
-    /** Every line of the installation's runs, for recoveries already made or reserved. */
+    /**
+     * Every line of the installation's runs, for recoveries already made or reserved. A line the
+     * provider delivered counts as paid though its run is still `sent`; a failed line recovered
+     * nothing (its rewards are payable again) and is left out.
+     */
     lines(installationId: string): (PayoutLineRow & { runStatus: PayoutRunStatus })[] {
       return db
         .select({ line: payoutLines, runStatus: payoutRuns.status })
@@ -132,7 +136,41 @@ export function payoutsRepo(db: Db) {
         .innerJoin(payoutRuns, eq(payoutRuns.id, payoutLines.runId))
         .where(eq(payoutRuns.installationId, installationId))
         .all()
-        .map((r) => ({ ...r.line, runStatus: r.runStatus }));
+        .filter((r) => r.line.sendStatus !== 'failed')
+        .map((r) => ({ ...r.line, runStatus: r.line.sendStatus === 'delivered' ? 'paid' : r.runStatus }));
+    },
+
+    markSent(id: string, now: Date): void {
+      db.update(payoutRuns).set({ status: 'sent', sentAt: now.toISOString() }).where(eq(payoutRuns.id, id)).run();
+    },
+
+    /** The provider accepted the line's order: delivery (or failure) comes by webhook. */
+    recordOrder(lineId: number, order: { providerOrderId: string; providerRewardId: string }): void {
+      db.update(payoutLines)
+        .set({ sendStatus: 'sent', ...order })
+        .where(eq(payoutLines.id, lineId))
+        .run();
+    },
+
+    lineByProviderReward(providerRewardId: string): PayoutLineRow | undefined {
+      return db.select().from(payoutLines).where(eq(payoutLines.providerRewardId, providerRewardId)).get();
+    },
+
+    /** Delivered: the line's rewards are paid, so they leave the open-run key. */
+    markLineDelivered(lineId: number): void {
+      db.update(payoutLines).set({ sendStatus: 'delivered', failureReason: null }).where(eq(payoutLines.id, lineId)).run();
+      db.update(payoutItems).set({ openRewardId: null }).where(eq(payoutItems.lineId, lineId)).run();
+    },
+
+    /** Failed or refused: the line's rewards leave the run's open key, free for the next run. */
+    markLineFailed(lineId: number, reason: string): void {
+      db.update(payoutLines).set({ sendStatus: 'failed', failureReason: reason }).where(eq(payoutLines.id, lineId)).run();
+      db.update(payoutItems).set({ openRewardId: null }).where(eq(payoutItems.lineId, lineId)).run();
+    },
+
+    /** Stores a provider webhook's event id; false when it was stored before (a replay). */
+    firstSeenEvent(eventId: string): boolean {
+      return db.insert(payoutProviderEvents).values({ eventId }).onConflictDoNothing().run().changes > 0;
     },
 
     markExported(id: string, now: Date): void {

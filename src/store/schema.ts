@@ -13,7 +13,7 @@ import { REFERRAL_STATUSES } from '../domain/referral-lifecycle.ts';
 import { ASK_TRIGGERS } from '../domain/referral-ask.ts';
 import { DEAL_KINDS } from '../domain/deal-kind.ts';
 import { CONSOLE_ROLES } from '../domain/console-roles.ts';
-import { PAYOUT_RUN_STATUSES } from '../domain/payouts.ts';
+import { PAYOUT_LINE_SEND_STATUSES, PAYOUT_RUN_STATUSES } from '../domain/payouts.ts';
 import { REWARD_ENTRY_KINDS, REWARD_KINDS, REWARD_STATUSES, type RewardConversion } from '../domain/rewards.ts';
 
 const createdAt = () => text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
@@ -414,6 +414,8 @@ export const payoutRuns = sqliteTable(
     reference: text('reference'),
     createdAt: createdAt(),
     exportedAt: text('exported_at'),
+    /** When the run was handed to the payout provider (PAYOUT_PROVIDER other than csv). */
+    sentAt: text('sent_at'),
     paidAt: text('paid_at'),
   },
   (t) => [index('payout_runs_installation').on(t.installationId, t.status)],
@@ -437,8 +439,18 @@ export const payoutLines = sqliteTable(
     /** Taken back from the payee's receivable (clawed-back paid rewards); never more than gross. */
     recoveredCents: integer('recovered_cents').notNull(),
     amountCents: integer('amount_cents').notNull(),
+    /** Set when the run is sent through a provider: where the line's order stands. */
+    sendStatus: text('send_status', { enum: PAYOUT_LINE_SEND_STATUSES }),
+    providerOrderId: text('provider_order_id'),
+    /** What the provider's webhooks name the line by. */
+    providerRewardId: text('provider_reward_id'),
+    /** Why the provider refused or failed the line: shown to the admin. */
+    failureReason: text('failure_reason'),
   },
-  (t) => [uniqueIndex('payout_lines_payee').on(t.runId, t.payeeType, t.payeeKey, t.currency)],
+  (t) => [
+    uniqueIndex('payout_lines_provider_reward').on(t.providerRewardId),
+    uniqueIndex('payout_lines_payee').on(t.runId, t.payeeType, t.payeeKey, t.currency),
+  ],
 );
 
 /** The rewards of a run's lines. */
@@ -464,6 +476,12 @@ export const payoutItems = sqliteTable(
     index('payout_items_reward').on(t.rewardId),
   ],
 );
+
+/** Payout provider webhook events already reconciled: a replayed event id changes nothing. */
+export const payoutProviderEvents = sqliteTable('payout_provider_events', {
+  eventId: text('event_id').primaryKey(),
+  receivedAt: createdAt(),
+});
 
 /** CRM events as received: stored before the webhook is acknowledged, deduplicated by identity. */
 export const inbox = sqliteTable(

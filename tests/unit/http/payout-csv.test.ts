@@ -33,6 +33,7 @@ describe('payoutRunCsv', () => {
     reference: null,
     createdAt: '2026-04-30T10:00:00.000Z',
     exportedAt: '2026-04-30T10:00:00.000Z',
+    sentAt: null,
     paidAt: null,
     lines: [
       {
@@ -46,6 +47,10 @@ describe('payoutRunCsv', () => {
         grossCents: 60_000,
         recoveredCents: 50_000,
         amountCents: 10_000,
+        sendStatus: null,
+        providerOrderId: null,
+        providerRewardId: null,
+        failureReason: null,
         rewardIds: ['rwd_a', 'rwd_b'],
       },
       {
@@ -59,6 +64,10 @@ describe('payoutRunCsv', () => {
         grossCents: 3_000,
         recoveredCents: 0,
         amountCents: 3_000,
+        sendStatus: null,
+        providerOrderId: null,
+        providerRewardId: null,
+        failureReason: null,
         rewardIds: ['rwd_c'],
       },
     ],

@@ -194,7 +194,8 @@ export function createTremendousSandbox(options: TremendousSandboxOptions = {}) 
     } catch {
       // Unreachable: retried below, as Tremendous retries failed deliveries.
     }
-    if (attempt < 5) later(50 * 2 ** attempt, () => void sendWebhook(event, uuid, body, attempt + 1));
+    // Eight attempts over about 13 s: long enough for a sender whose order answer was lost to retry and record it.
+    if (attempt < 8) later(50 * 2 ** attempt, () => void sendWebhook(event, uuid, body, attempt + 1));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {

@@ -1,0 +1,170 @@
+import type { PayoutEvent } from '../../connectors/payouts/provider.ts';
+import { payoutRunTransition } from '../domain/payouts.ts';
+import type { UseCaseContext } from '../ports/context.ts';
+import type { PayoutLineRow, PayoutRunWithLines } from '../store/payouts.repo.ts';
+import { changeReward } from './manage-rewards.ts';
+import type { PayoutRefusal } from './payout-runs.ts';
+
+/** The provider is who pays: every sent run and delivered line is recorded under this actor. */
+const PROVIDER_ACTOR = 'payout-provider';
+
+/**
+ * Hands a draft or exported run to the payout provider: the run becomes `sent` and a job places
+ * its orders (`placePayoutOrders`). Refused without a provider (PAYOUT_PROVIDER=csv).
+ */
+export async function sendPayoutRun(
+  ctx: UseCaseContext,
+  run: PayoutRunWithLines,
+  actor: string,
+): Promise<{ ok: true; run: PayoutRunWithLines } | PayoutRefusal> {
+  if (!ctx.payoutProvider)
+    return {
+      ok: false,
+      code: 'illegal_state',
+      reason: 'No payout provider is configured (PAYOUT_PROVIDER=csv): export the run and mark it paid instead.',
+    };
+  const { store } = ctx;
+  const now = ctx.now();
+  const sent = store.transaction(
+    () => {
+      // Read again under the write lock: two requests sending the same run cannot both pass.
+      const current = store.payouts.get(run.id)!;
+      const move = payoutRunTransition(current.status, 'send');
+      if (!move.ok)
+        return { ok: false as const, code: 'illegal_state' as const, reason: `${move.reason}.`, details: { status: current.status } };
+      store.payouts.markSent(run.id, now);
+      store.audit.record({
+        installationId: run.installationId,
+        actor,
+        action: 'payout_run.sent',
+        subjectType: 'payout_run',
+        subjectId: run.id,
+        before: { status: current.status },
+        after: { status: 'sent', provider: ctx.payoutProvider!.kind },
+        at: now.toISOString(),
+      });
+      return { ok: true as const };
+    },
+    { immediate: true },
+  );
+  if (!sent.ok) return sent;
+  await ctx.scheduler.schedule('send-payouts', run.installationId, { key: run.id });
+  return { ok: true, run: store.payouts.get(run.id)! };
+}
+
+/** One order per payee and currency of a run: the same key on every attempt, so a retry never pays twice. */
+export const payoutOrderKey = (runId: string, line: Pick<PayoutLineRow, 'payeeType' | 'payeeKey' | 'currency'>): string =>
+  `${runId}:${line.payeeType}:${line.payeeKey}:${line.currency}`;
+
+/**
+ * The send job: places an order for every line of a sent run that has none recorded yet. An
+ * unknown outcome (timeout, 5xx) throws, and the queue runs the job again: the provider answers the
+ * repeated idempotency key with the order it already placed.
+ */
+export async function placePayoutOrders(ctx: UseCaseContext, runId: string): Promise<void> {
+  const provider = ctx.payoutProvider;
+  if (!provider) throw new Error(`payout run ${runId} cannot be sent: no payout provider is configured`);
+  const run = ctx.store.payouts.get(runId);
+  if (!run || run.status !== 'sent') return;
+  for (const line of run.lines) {
+    if (line.sendStatus !== null) continue;
+    // Wholly recovered from what the payee owed back: nothing to send, the rewards are settled.
+    if (line.amountCents === 0) {
+      deliverLine(ctx, run, line, `recovered in payout run ${run.id}`);
+      continue;
+    }
+    // A PayoutProviderError propagates: the worker retries the retryable ones.
+    const result = await provider.sendOrder({
+      idempotencyKey: payoutOrderKey(run.id, line),
+      recipient: { name: line.payeeName, email: line.payeeEmail },
+      amountCents: line.amountCents,
+      currency: line.currency,
+      product: 'cash',
+    });
+    if (result.outcome === 'refused') {
+      failLine(ctx, run, line, `refused by the payout provider: ${result.reason}`);
+      continue;
+    }
+    ctx.store.payouts.recordOrder(line.id, { providerOrderId: result.providerOrderId, providerRewardId: result.providerRewardId });
+    if (result.status === 'delivered') deliverLine(ctx, run, { ...line, providerOrderId: result.providerOrderId }, result.providerOrderId);
+  }
+}
+
+export type PayoutEventOutcome = 'reconciled' | 'duplicate' | 'ignored' | 'unknown_line';
+
+/**
+ * A verified provider webhook. Each event id is reconciled once: a replay is acknowledged and
+ * changes nothing. Delivered: the line's rewards are paid; failed: they are payable again and the
+ * reason is kept on the line. An event for a line whose order is not recorded yet (the order's
+ * answer was lost and the send job has not run again) is not stored: the provider sends it again.
+ */
+export function reconcilePayoutEvent(ctx: UseCaseContext, event: PayoutEvent): PayoutEventOutcome {
+  const { store } = ctx;
+  return store.transaction(
+    () => {
+      const line = event.kind === 'ignored' ? undefined : store.payouts.lineByProviderReward(event.providerRewardId);
+      if (event.kind !== 'ignored' && !line) return 'unknown_line';
+      if (!store.payouts.firstSeenEvent(event.eventId)) return 'duplicate';
+      // A line settles once: a late or contradicting event after that changes nothing.
+      if (event.kind === 'ignored' || !line || line.sendStatus !== 'sent') return 'ignored';
+      const run = store.payouts.get(line.runId)!;
+      if (event.kind === 'delivered') deliverLine(ctx, run, line, line.providerOrderId ?? event.providerRewardId);
+      else failLine(ctx, run, line, `failed at the payout provider: ${event.reason}`);
+      return 'reconciled';
+    },
+    { immediate: true },
+  );
+}
+
+/** Delivered: every reward of the line is paid, in one transaction (the referrer is told by reward.paid). */
+function deliverLine(ctx: UseCaseContext, run: PayoutRunWithLines, line: PayoutLineRow, reference: string): void {
+  const { store } = ctx;
+  const now = ctx.now();
+  store.transaction(() => {
+    for (const item of store.payouts.items(run.id).filter((i) => i.lineId === line.id)) {
+      const reward = store.rewards.get(item.rewardId)!;
+      if (reward.status === 'approved' || reward.status === 'payable') {
+        const result = changeReward(ctx, {
+          reward,
+          action: 'mark_paid',
+          actor: PROVIDER_ACTOR,
+          payoutReference: reference,
+          reason: `paid in payout run ${run.id} by the payout provider (${reference})`,
+          payoutRunId: run.id,
+          paidCents: item.amountCents,
+        });
+        if (!result.ok) throw new Error(`reward ${reward.id} of run ${run.id} could not be paid: ${result.reason}`);
+      } else {
+        // Reversed or rejected after the run was sent, yet paid: owed back, recovered by the next run.
+        store.rewards.setPaidCents(reward.id, item.amountCents);
+      }
+    }
+    store.payouts.markLineDelivered(line.id);
+    store.audit.record({
+      installationId: run.installationId,
+      actor: PROVIDER_ACTOR,
+      action: 'payout_line.delivered',
+      subjectType: 'payout_run',
+      subjectId: run.id,
+      after: { lineId: line.id, reference },
+      at: now.toISOString(),
+    });
+  });
+}
+
+/** Failed: nothing was paid, the rewards return to payable (out of the run's open key) with the reason. */
+function failLine(ctx: UseCaseContext, run: PayoutRunWithLines, line: PayoutLineRow, reason: string): void {
+  const { store } = ctx;
+  store.transaction(() => {
+    store.payouts.markLineFailed(line.id, reason);
+    store.audit.record({
+      installationId: run.installationId,
+      actor: PROVIDER_ACTOR,
+      action: 'payout_line.failed',
+      subjectType: 'payout_run',
+      subjectId: run.id,
+      after: { lineId: line.id, reason },
+      at: ctx.now().toISOString(),
+    });
+  });
+}
