@@ -65,7 +65,7 @@ export async function placePayoutOrders(ctx: UseCaseContext, runId: string): Pro
   const provider = ctx.payoutProvider;
   if (!provider) throw new Error(`payout run ${runId} cannot be sent: no payout provider is configured`);
   const run = ctx.store.payouts.get(runId);
-  if (!run || run.status !== 'sent') return;
+  if (run?.status !== 'sent') return;
   for (const line of run.lines) {
     if (line.sendStatus !== null) continue;
     // Wholly recovered from what the payee owed back: nothing to send, the rewards are settled.
