@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, lt, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, or } from 'drizzle-orm';
 import type { PayoutRunStatus } from '../domain/payouts.ts';
 import type { Db } from './db.ts';
 import { newId } from './referrals.repo.ts';
@@ -105,23 +105,27 @@ export function payoutsRepo(db: Db) {
         .all();
     },
 
-    /** The run each of these rewards went into (runs are never deleted, so a reward is in one at most). */
+    /** The run each of these rewards went into (runs are never deleted; a reward of a failed line is in the next one). */
     runsOfRewards(
       rewardIds: string[],
     ): { rewardId: string; id: string; status: PayoutRunStatus; reference: string | null; paidAt: string | null }[] {
       if (rewardIds.length === 0) return [];
-      return db
-        .select({
-          rewardId: payoutItems.rewardId,
-          id: payoutRuns.id,
-          status: payoutRuns.status,
-          reference: payoutRuns.reference,
-          paidAt: payoutRuns.paidAt,
-        })
-        .from(payoutItems)
-        .innerJoin(payoutRuns, eq(payoutRuns.id, payoutItems.runId))
-        .where(inArray(payoutItems.rewardId, rewardIds))
-        .all();
+      return (
+        db
+          .select({
+            rewardId: payoutItems.rewardId,
+            id: payoutRuns.id,
+            status: payoutRuns.status,
+            reference: payoutRuns.reference,
+            paidAt: payoutRuns.paidAt,
+          })
+          .from(payoutItems)
+          .innerJoin(payoutRuns, eq(payoutRuns.id, payoutItems.runId))
+          .innerJoin(payoutLines, eq(payoutLines.id, payoutItems.lineId))
+          // A line the provider failed paid nothing: its rewards are payable again, in no run.
+          .where(and(inArray(payoutItems.rewardId, rewardIds), or(isNull(payoutLines.sendStatus), ne(payoutLines.sendStatus, 'failed'))))
+          .all()
+      );
     },
 
     /**

@@ -191,6 +191,8 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
     expect(await balance(referrerId)).toEqual([
       { currency: 'USD', owedCents: 15_000, paidOutCents: 0, receivableCents: 0, recoveringCents: 0 },
     ]);
+    // The referrer's portal shows it in no payout run (the failed one paid nothing).
+    expect(store().payouts.runsOfRewards([rewardId])).toEqual([]);
     const again = await newRun([rewardId]);
     expect(again.lines).toMatchObject([{ amountCents: 15_000, rewardIds: [rewardId] }]);
   });

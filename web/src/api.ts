@@ -44,7 +44,7 @@ export interface Reward {
   dueDate: string;
   payoutReference: string | null;
   /** The payout run that gathered this reward, if one has. */
-  payoutRun: { id: string; status: 'draft' | 'exported' | 'paid'; reference: string | null; paidAt: string | null } | null;
+  payoutRun: { id: string; status: 'draft' | 'exported' | 'sent' | 'paid'; reference: string | null; paidAt: string | null } | null;
 }
 
 /** A referrer's referral link and what it brought: counted visits, referrals its code made, those that reached a deal. */
@@ -212,7 +212,7 @@ export interface ReferralDetail extends ReferralSummary {
 
 export interface PayoutRunSummary {
   id: string;
-  status: 'draft' | 'exported' | 'paid';
+  status: 'draft' | 'exported' | 'sent' | 'paid';
   dueOn: string;
   reference: string | null;
   createdAt: string;
@@ -230,6 +230,9 @@ export interface PayoutRun extends PayoutRunSummary {
     recoveredCents: number;
     rewardIds: string[];
     reference: string;
+    /** Set once the run is sent through the payout provider. */
+    sendStatus: 'sent' | 'delivered' | 'failed' | null;
+    failureReason: string | null;
   }[];
   totals: { currency: string; amountCents: number }[];
 }

@@ -5,7 +5,12 @@ import { navigate } from '../router.ts';
 import { consolePath } from './route.ts';
 import { ScrollArea } from './scroll-area.tsx';
 
-const RUN_WORDS = { draft: 'Draft: not exported yet', exported: 'Exported: waiting to be paid', paid: 'Paid' } as const;
+const RUN_WORDS = {
+  draft: 'Draft: not exported yet',
+  exported: 'Exported: waiting to be paid',
+  sent: 'Sent to the payout provider: paid line by line as it delivers',
+  paid: 'Paid',
+} as const;
 
 const today = () => new Date().toISOString().slice(0, 10);
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -187,13 +192,21 @@ export function PayoutRunPage({
                 </td>
                 <td>{line.recoveredCents ? formatMoney(line.recoveredCents, line.currency) : '—'}</td>
                 <td>{formatMoney(line.amountCents, line.currency)}</td>
-                <td>{line.reference}</td>
+                <td>
+                  {line.reference}
+                  {line.sendStatus && (
+                    <div className={line.sendStatus === 'failed' ? 'error' : 'muted'}>
+                      {line.sendStatus === 'failed' ? `Failed: ${line.failureReason ?? 'no reason given'}` : `Provider: ${line.sendStatus}`}
+                    </div>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       </ScrollArea>
-      {canPay && run.status !== 'paid' && (
+      {/* A sent run is paid by the payout provider, line by line. */}
+      {canPay && (run.status === 'draft' || run.status === 'exported') && (
         <section className="card" aria-labelledby="run-actions">
           <h2 id="run-actions">Pay this run</h2>
           <p>Export the file for your payment system; once paid, record the payment's reference.</p>

@@ -62,5 +62,5 @@ export function RewardsPage({ installationId }: { installationId: string }) {
 function payoutRunText(run: NonNullable<Reward['payoutRun']>): string {
   if (run.status === 'paid')
     return `Paid ${run.paidAt ? formatDate(run.paidAt) : ''}${run.reference ? `, reference ${run.reference}` : ''}`;
-  return run.status === 'exported' ? 'Sent for payment' : 'In a payout being prepared';
+  return run.status === 'exported' || run.status === 'sent' ? 'Sent for payment' : 'In a payout being prepared';
 }
