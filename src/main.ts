@@ -105,10 +105,13 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const rateLimits: Partial<Record<CrmKind, RateLimit>> = {};
   for (const crm of running) if (crm.rateLimit) rateLimits[crm.kind] = crm.rateLimit;
 
-  // The provider's emulator (sandbox mode) listens on loopback and signs its webhooks to our route.
+  // In sandbox mode the provider's emulator is served beside the CRM sandboxes and signs its
+  // webhooks to our route.
   const payouts = await startPayoutProvider(config.payoutProvider, {
+    publicBaseUrl: config.publicBaseUrl,
     webhookUrl: `${config.publicBaseUrl}/webhooks/payouts/tremendous`,
   });
+  if (payouts?.mount) sandboxes.push(payouts.mount);
 
   const crm = createCrmAccess(connectors, store, limiter, rateLimits);
   const ctx: UseCaseContext = {

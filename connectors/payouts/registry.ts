@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PayoutProductKind, PayoutProvider } from './provider.ts';
 import type { TremendousSettings } from './tremendous/client.ts';
 import type { TremendousSandbox } from './tremendous/sandbox/index.ts';
@@ -89,32 +90,37 @@ export interface RunningPayoutProvider {
   provider: PayoutProvider;
   /** Set in sandbox mode: tests and the tour drive deliveries through it. */
   sandbox?: TremendousSandbox;
+  /** In sandbox mode, the emulator's API, for the app to serve at `path` as it serves the CRM sandboxes. */
+  mount?: { path: string; handler: (req: IncomingMessage, res: ServerResponse) => void };
   close(): Promise<void>;
 }
 
+/** Where the app serves the emulator in sandbox mode. */
+export const PAYOUT_SANDBOX_PATH = '/sandbox/tremendous';
+
 /**
- * Starts the configured provider, or `undefined` for `csv`. In sandbox mode the emulator listens on
- * a loopback port and sends its webhooks to `webhookUrl` (the app's `/webhooks/payouts/tremendous`).
+ * Starts the configured provider, or `undefined` for `csv`. In sandbox mode the emulator is served
+ * by the app at {@link PAYOUT_SANDBOX_PATH} under `publicBaseUrl` and sends its webhooks to
+ * `webhookUrl` (the app's `/webhooks/payouts/tremendous`).
  */
 export async function startPayoutProvider(
   configured: ConfiguredPayoutProvider,
-  app: { webhookUrl: string },
+  app: { publicBaseUrl: string; webhookUrl: string },
 ): Promise<RunningPayoutProvider | undefined> {
   if (configured.kind === 'csv') return undefined;
   const { createTremendousProvider } = await import('./tremendous/client.ts');
   if (configured.mode === 'live') return { provider: createTremendousProvider(configured.settings), close: async () => {} };
   const { createTremendousSandbox, SANDBOX_PRODUCTS } = await import('./tremendous/sandbox/index.ts');
   const sandbox = createTremendousSandbox({ webhookUrl: app.webhookUrl });
-  const baseUrl = await sandbox.listen();
   const provider = createTremendousProvider({
-    baseUrl,
+    baseUrl: `${app.publicBaseUrl}${PAYOUT_SANDBOX_PATH}/api/v2`,
     apiKey: sandbox.apiKey,
     webhookSecret: sandbox.webhookSecret,
     fundingSourceId: 'balance',
     products: { ...SANDBOX_PRODUCTS },
     timeoutMs: ORDER_TIMEOUT_MS,
   });
-  return { provider, sandbox, close: () => sandbox.close() };
+  return { provider, sandbox, mount: { path: PAYOUT_SANDBOX_PATH, handler: sandbox.handler }, close: () => sandbox.close() };
 }
 
 export type { PayoutEvent, PayoutOrder, PayoutOrderResult, PayoutProductKind, PayoutProvider } from './provider.ts';

@@ -246,14 +246,28 @@ describe('Tremendous webhook verification', () => {
 
 describe('startPayoutProvider', () => {
   it('csv runs no provider', async () => {
-    expect(await startPayoutProvider({ kind: 'csv' }, { webhookUrl: 'http://127.0.0.1:9/' })).toBeUndefined();
+    expect(
+      await startPayoutProvider({ kind: 'csv' }, { publicBaseUrl: 'http://127.0.0.1:9', webhookUrl: 'http://127.0.0.1:9/' }),
+    ).toBeUndefined();
   });
 
-  it('sandbox mode serves the emulator and sends its signed delivery webhooks to the app', async () => {
+  it('sandbox mode mounts the emulator in the app and sends its signed delivery webhooks to the app', async () => {
     let provider: PayoutProvider | undefined;
     const receiver = await startReceiver(() => provider!);
-    const running = (await startPayoutProvider({ kind: 'tremendous', mode: 'sandbox' }, { webhookUrl: receiver.url }))!;
+    // The app, as far as the emulator goes: it serves what is mounted under its path.
+    let mounted: NonNullable<Awaited<ReturnType<typeof startPayoutProvider>>>['mount'];
+    const app: Server = createServer((req, res) => {
+      if (!mounted || !req.url?.startsWith(`${mounted.path}/`)) return void res.writeHead(404).end();
+      req.url = req.url.slice(mounted.path.length);
+      mounted.handler(req, res);
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => app.close(() => resolve())));
+    const publicBaseUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+    const running = (await startPayoutProvider({ kind: 'tremendous', mode: 'sandbox' }, { publicBaseUrl, webhookUrl: receiver.url }))!;
     closers.push(() => running.close());
+    mounted = running.mount;
+    expect(mounted?.path).toBe('/sandbox/tremendous');
     provider = running.provider;
     const result = await provider.sendOrder(order());
     expect(result).toMatchObject({ outcome: 'accepted' });

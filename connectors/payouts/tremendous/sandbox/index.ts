@@ -234,6 +234,12 @@ export function createTremendousSandbox(options: TremendousSandboxOptions = {}) 
     return reply(404, { errors: { message: 'Resource not found' } });
   }
 
+  function handler(req: IncomingMessage, res: ServerResponse): void {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  }
+
   return {
     apiKey,
     webhookSecret,
@@ -251,12 +257,10 @@ export function createTremendousSandbox(options: TremendousSandboxOptions = {}) 
     },
     deliver: (rewardId: string) => settle(rewardId, 'SUCCEEDED'),
     failDelivery: (rewardId: string, reason = 'invalid_email') => settle(rewardId, 'FAILED', reason),
+    /** Serves the API in another server (the app mounts it at `/sandbox/tremendous`, as the CRM sandboxes). */
+    handler,
     async listen(port = 0): Promise<string> {
-      server = createServer((req, res) => {
-        handle(req, res).catch(() => {
-          if (!res.headersSent) res.writeHead(500).end();
-        });
-      });
+      server = createServer(handler);
       await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v2`;
     },
