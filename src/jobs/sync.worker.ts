@@ -99,8 +99,9 @@ const DAY_MS = 86_400_000;
 
 /**
  * Repairs what a lost job (Redis restarted, process killed before enqueueing) would leave behind:
- * pending inbox events and referrals not yet pushed get their job again. Also deletes processed
- * inbox events older than the retention (`INBOX_RETENTION_DAYS`).
+ * pending inbox events, referrals not yet pushed and sent payout runs with orders not yet placed
+ * get their job again. Also deletes processed inbox events older than the retention
+ * (`INBOX_RETENTION_DAYS`).
  */
 export function startSweeper(ctx: UseCaseContext, options: { intervalMs: number; inboxRetentionDays: number }): { stop(): void } {
   const sweep = () => {
@@ -116,6 +117,10 @@ export function startSweeper(ctx: UseCaseContext, options: { intervalMs: number;
         if (installation.status === 'active' && ctx.store.referrals.unsynced(installation.id, 1).length > 0) {
           await ctx.scheduler.schedule('push-referrals', installation.id);
         }
+      }
+      // Keyed by run: while its job waits, runs or lies dead (for the operator to retry), this adds none.
+      for (const run of ctx.store.payouts.runsAwaitingOrders()) {
+        await ctx.scheduler.schedule('send-payouts', run.installationId, { key: run.id });
       }
     })().catch((err: unknown) => ctx.log.error({ err }, 'sweeper failed'));
   };

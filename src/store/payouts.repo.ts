@@ -144,6 +144,16 @@ export function payoutsRepo(db: Db) {
         .map((r) => ({ ...r.line, runStatus: r.line.sendStatus === 'delivered' ? 'paid' : r.runStatus }));
     },
 
+    /** Sent runs with a line whose order is not recorded yet: their send job has work left (or was lost). */
+    runsAwaitingOrders(): { id: string; installationId: string }[] {
+      return db
+        .selectDistinct({ id: payoutRuns.id, installationId: payoutRuns.installationId })
+        .from(payoutRuns)
+        .innerJoin(payoutLines, eq(payoutLines.runId, payoutRuns.id))
+        .where(and(eq(payoutRuns.status, 'sent'), isNull(payoutLines.sendStatus)))
+        .all();
+    },
+
     markSent(id: string, now: Date): void {
       db.update(payoutRuns).set({ status: 'sent', sentAt: now.toISOString() }).where(eq(payoutRuns.id, id)).run();
     },

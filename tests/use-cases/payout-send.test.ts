@@ -72,8 +72,11 @@ describe('sending a payout run with a receivable: the ledger stays right when a 
     if (!run2.ok) throw new Error(run2.reason);
     expect(await sendPayoutRun(ctx, run2.run, 'test')).toMatchObject({ ok: true, run: { status: 'sent' } });
     expect(jobs).toEqual([{ kind: 'send-payouts', key: run2.run.id }]);
+    // Until its orders are placed, the sweeper gives the run its job again should the job be lost.
+    expect(world.store.payouts.runsAwaitingOrders()).toEqual([{ id: run2.run.id, installationId: world.installation.id }]);
     await placePayoutOrders(ctx, run2.run.id);
     await placePayoutOrders(ctx, run2.run.id);
+    expect(world.store.payouts.runsAwaitingOrders()).toEqual([]);
     expect([...orders.values()].map((o) => o.amountCents)).toEqual([30_000]);
     const line2 = runOf(run2.run.id).lines[0]!;
     expect(line2).toMatchObject({ sendStatus: 'sent', recoveredCents: 50_000 });
