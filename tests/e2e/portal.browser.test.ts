@@ -279,6 +279,8 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
   it('keeps a referrer to their own data, their installation, and CSRF-checked writes', async () => {
     const context = await browser.newContext();
     const page = await signIn(context, rob);
+    // The list renders after its fetch: wait for it rather than read an empty page.
+    await page.locator('.cards h2').first().waitFor();
     expect(await page.locator('.cards h2').allTextContents()).toEqual(['Robin Lee · Acme Widgets']);
     const api = (path: string, init: RequestInit = {}) =>
       page.evaluate(
