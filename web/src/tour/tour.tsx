@@ -58,8 +58,8 @@ export function TourApp() {
       <main className="tour">
         <h1>See the whole referral loop</h1>
         <p>
-          No real CRM is configured, so Referloop runs a <strong>sandbox {crm}</strong> of its own. Play its sales team with the buttons on
-          the left; on the right, watch what Referloop does with each move, as it would inside your real CRM.
+          No real CRM is configured, so Referloop runs a <strong>sandbox {crm}</strong> of its own. Play its sales team with the buttons
+          under “Play the sales team”, and watch what Referloop does with each move, as it would inside your real CRM.
         </p>
         {error && (
           <p className="notice bad" role="alert">
