@@ -10,7 +10,7 @@ import { validateEndpointUrl } from '../notify/endpoint-url.ts';
 import { isPortalLanding, referrerPortalLink, signInLinkUrl } from '../notify/portal-link.ts';
 import { generateWebhookSecret } from '../notify/referrer-webhooks.ts';
 import { enqueueDeletionRequestNotice } from '../notify/deletion-request.ts';
-import { enqueueSignInLink } from '../notify/sign-in-link.ts';
+import { enqueueLinkEmail } from '../notify/sign-in-link.ts';
 import { escapeHtml } from '../notify/templates.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { ReferralRow } from '../store/referrals.repo.ts';
@@ -135,15 +135,20 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
           createdAt: now.toISOString(),
         });
         if (!referrer || !program) return;
-        enqueueSignInLink(
+        enqueueLinkEmail(
           store.outbox,
           {
+            topic: 'portal.sign_in',
             installationId,
             referrerId: referrer.id,
             tokenHash: hashToken(token),
-            url: signInLinkUrl(publicBaseUrl, installationId, token, landing),
-            expiresAt,
-            minutes: Math.round(settings.magicLinkTtlMs / 60_000),
+            data: {
+              signIn: {
+                url: signInLinkUrl(publicBaseUrl, installationId, token, landing),
+                expiresAt: expiresAt.toISOString(),
+                minutes: Math.round(settings.magicLinkTtlMs / 60_000),
+              },
+            },
           },
           { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail },
           { name: referrer.name, email: referrer.email },

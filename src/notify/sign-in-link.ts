@@ -3,32 +3,38 @@ import { messageIdFor } from './message-id.ts';
 import type { EmailPayload, Recipient, Sender } from './topics.ts';
 
 /**
- * Queues a portal sign-in link on the outbox, keyed by the link's hash: a retry of the same
- * request sends it once. Told to the referrer whether or not they unsubscribed from updates:
- * they asked for it.
+ * Queues an email carrying a single-use link (a portal or console sign-in, a console invite) on
+ * the outbox, keyed by the link's hash: a retry of the same request sends it once, a new link sends
+ * again. Told whether or not the recipient unsubscribed from updates: they asked for it.
  */
-export function enqueueSignInLink(
+export function enqueueLinkEmail(
   outbox: OutboxRepo,
-  link: { installationId: string; referrerId: string; tokenHash: string; url: string; expiresAt: Date; minutes: number },
+  email: {
+    topic: 'portal.sign_in' | 'console.sign_in' | 'console.invite';
+    installationId: string;
+    referrerId: string | null;
+    tokenHash: string;
+    data: EmailPayload['data'];
+  },
   program: Sender,
   to: Recipient,
   now: Date,
 ): void {
   const at = now.toISOString();
-  const deliveryKey = `portal.sign_in:${link.tokenHash}:email`;
+  const deliveryKey = `${email.topic}:${email.tokenHash}:email`;
   const payload: EmailPayload = {
-    topic: 'portal.sign_in',
+    topic: email.topic,
     messageId: messageIdFor(deliveryKey),
     occurredAt: at,
     program,
     audience: 'internal',
-    data: { signIn: { url: link.url, expiresAt: link.expiresAt.toISOString(), minutes: link.minutes } },
+    data: email.data,
     to,
   };
   outbox.add([
     {
-      installationId: link.installationId,
-      referrerId: link.referrerId,
+      installationId: email.installationId,
+      referrerId: email.referrerId,
       channel: 'email',
       topic: payload.topic,
       deliveryKey,

@@ -1,6 +1,6 @@
 import type { OAuthGrant } from '../../connectors/connector.ts';
 import type { CrmKind } from '../../connectors/registry.ts';
-import { enqueueConsoleInvite, enqueueConsoleSignIn } from '../notify/console-invite.ts';
+import { enqueueLinkEmail } from '../notify/sign-in-link.ts';
 import { consoleSignInLinkUrl } from '../notify/portal-link.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { ConsoleUserRow } from '../store/console-users.repo.ts';
@@ -98,16 +98,22 @@ export function inviteConsoleUser(
       // Every installation has its default program from install on: the invite comes from its sender.
       const program = store.programs.currentDefault(installation.id)!.program;
       const sender = { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail };
-      enqueueConsoleInvite(
+      enqueueLinkEmail(
         store.outbox,
         {
+          topic: 'console.invite',
           installationId: installation.id,
+          referrerId: null,
           tokenHash: hashToken(token),
-          url: consoleSignInLinkUrl(args.publicBaseUrl, installation.id, token),
-          expiresAt,
-          hours: Math.round(args.linkTtlMs / 3_600_000),
-          role: row.role,
-          invitedBy: args.invitedBy.replace(/^user:\S+ /, ''),
+          data: {
+            consoleInvite: {
+              url: consoleSignInLinkUrl(args.publicBaseUrl, installation.id, token),
+              expiresAt: expiresAt.toISOString(),
+              hours: Math.round(args.linkTtlMs / 3_600_000),
+              role: row.role,
+              invitedBy: args.invitedBy.replace(/^user:\S+ /, ''),
+            },
+          },
         },
         sender,
         { name: row.name ?? row.email, email: row.email },
@@ -185,14 +191,20 @@ export function requestConsoleSignInLink(
       });
       if (!user) return 'requested';
       const program = store.programs.currentDefault(installation.id)!.program;
-      enqueueConsoleSignIn(
+      enqueueLinkEmail(
         store.outbox,
         {
+          topic: 'console.sign_in',
           installationId: installation.id,
+          referrerId: null,
           tokenHash: hashToken(token),
-          url: consoleSignInLinkUrl(args.publicBaseUrl, installation.id, token),
-          expiresAt,
-          minutes: Math.round(args.linkTtlMs / 60_000),
+          data: {
+            signIn: {
+              url: consoleSignInLinkUrl(args.publicBaseUrl, installation.id, token),
+              expiresAt: expiresAt.toISOString(),
+              minutes: Math.round(args.linkTtlMs / 60_000),
+            },
+          },
         },
         { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail },
         { name: user.name ?? user.email, email: user.email },
