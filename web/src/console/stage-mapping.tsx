@@ -27,9 +27,14 @@ const mappingOf = (pipelines: Pipeline[]): Mapping =>
  */
 export function StageMappingEditor({ installationId, csrf }: { installationId: string; csrf: string }) {
   const [version, setVersion] = useState(0);
-  const { data, error } = useLoad(() => consoleApi.pipelines(installationId), `${installationId}:${version}`);
+  // Each load carries its version: after a save, the form waits for the pipelines read after it
+  // rather than saying "saved" over the ones read before.
+  const { data, error } = useLoad(
+    () => consoleApi.pipelines(installationId).then((read) => ({ ...read, version })),
+    `${installationId}:${version}`,
+  );
   if (error) return <p className="notice bad">The CRM's pipelines could not be read: {error}</p>;
-  if (!data) return <p>Loading the CRM's pipelines…</p>;
+  if (data?.version !== version) return <p>Loading the CRM's pipelines…</p>;
   return (
     <MappingForm
       key={version}
