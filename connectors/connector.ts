@@ -103,7 +103,8 @@ export interface CrmOAuth {
 export interface CrmSession {
   readonly installationId: string;
   readonly accountId: string;
-  tokens(): TokenSet;
+  /** The installation's current tokens, read afresh each time: another process may have refreshed them. */
+  tokens(): Promise<TokenSet>;
   /** Persist tokens after a refresh (encrypted at rest by the caller). */
   saveTokens(tokens: TokenSet): Promise<void>;
   /** The CRM said the grant is gone: the installation is disconnected until reinstalled. */
@@ -112,17 +113,17 @@ export interface CrmSession {
    * Deal fields the installation names as saying who sourced a deal, read with every deal besides
    * the CRM's standard source fields (HubSpot deal properties such as a team's own "Deal source").
    */
-  dealSourceFields?(): readonly string[];
+  dealSourceFields?(): Promise<readonly string[]>;
   /**
    * Account fields the installation's eligibility mapping reads, fetched with every company besides
    * the connector's own (a Salesforce org's `NPS__c`); their raw values come back in `CrmCompany.fields`.
    */
-  eligibilityFields?(): readonly string[];
+  eligibilityFields?(): Promise<readonly string[]>;
   /**
    * The lead field of referral link codes exists in this org (install found Salesforce's
    * `Referral_Code__c`): leads are read with it. Orgs on an older package are read without it.
    */
-  readsLeadReferralCode?(): boolean;
+  readsLeadReferralCode?(): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -508,7 +509,7 @@ export interface CrmConnector {
   readonly kind: string;
   readonly oauth: CrmOAuth;
   readonly webhooks: CrmWebhooks;
-  client(session: CrmSession, deps: CrmClientDeps): CrmClient;
+  client(session: CrmSession, deps: CrmClientDeps): Promise<CrmClient>;
   /** Present when the CRM's UI calls Referloop's API directly (record cards). */
   readonly cards?: CrmCardCalls;
 }

@@ -116,7 +116,7 @@ async function serve(config: Config, log: Logger, http: boolean): Promise<number
     http ? 'Referloop is serving' : 'Referloop worker started',
   );
   const firstSandbox = config.crms.find((crm) => crm.sandbox?.installOnFirstStart);
-  if (http && firstSandbox && service.runtime.store.installations.list().length === 0) {
+  if (http && firstSandbox && (await service.runtime.store.installations.list()).length === 0) {
     await Promise.race([installThroughOAuth(config.publicBaseUrl, firstSandbox.kind, log), stopRequested]);
   }
   await stopRequested;
@@ -154,7 +154,7 @@ async function connect(config: Config, log: Logger, args: string[]): Promise<num
     });
     const { installation, created } = await connectInstallation(runtime.ctx, crm, grant, 'cli');
     // A first install of a CRM whose cards use a card key prints that key, this once.
-    const cardKey = runtime.store.cardKeys.takeRevealOnce(installation.id)?.key;
+    const cardKey = (await runtime.store.cardKeys.takeRevealOnce(installation.id))?.key;
     process.stdout.write(
       `${JSON.stringify({ id: installation.id, crm, accountId: installation.accountId, status: installation.status, created, ...(cardKey ? { cardKey } : {}) })}\n`,
     );
@@ -165,8 +165,8 @@ async function connect(config: Config, log: Logger, args: string[]): Promise<num
 }
 
 /** The installations a command works on: the one named (which must exist and be active), or every active one. */
-function installationsArg(runtime: Awaited<ReturnType<typeof createRuntime>>, id: string | undefined) {
-  const all = runtime.store.installations.list();
+async function installationsArg(runtime: Awaited<ReturnType<typeof createRuntime>>, id: string | undefined) {
+  const all = await runtime.store.installations.list();
   const active = all.filter((i) => i.status === 'active');
   if (!id) return active;
   const named = all.find((i) => i.id === id);
@@ -187,7 +187,7 @@ async function reconcile(config: Config, log: Logger, args: string[]): Promise<n
   ]);
   const runtime = await createRuntime(config, log);
   try {
-    for (const installation of installationsArg(runtime, values.installation)) {
+    for (const installation of await installationsArg(runtime, values.installation)) {
       const result = await reconcileInstallation(runtime.ctx, installation.id);
       process.stdout.write(`${JSON.stringify({ installationId: installation.id, ...result })}\n`);
     }
@@ -207,10 +207,10 @@ async function replay(config: Config, log: Logger, args: string[]): Promise<numb
   ]);
   const runtime = await createRuntime(config, log);
   try {
-    const requeued = runtime.store.inbox.requeueSince(since, values.installation);
+    const requeued = await runtime.store.inbox.requeueSince(since, values.installation);
     // Processed here rather than through the queue: the command ends when the replay is done.
-    for (const installation of installationsArg(runtime, values.installation)) {
-      while (runtime.store.inbox.pendingCount(installation.id) > 0) {
+    for (const installation of await installationsArg(runtime, values.installation)) {
+      while ((await runtime.store.inbox.pendingCount(installation.id)) > 0) {
         // Replayed events are due at once: there is no burst left to wait out.
         await syncInstallation(runtime.ctx, installation.id, { ...syncOptions(config), quietMs: 0, maxDelayMs: 0 });
       }
@@ -243,8 +243,13 @@ async function simulate(config: Config, log: Logger, args: string[]): Promise<nu
     );
   const runtime = await createRuntime(config, log);
   try {
-    for (const installation of installationsArg(runtime, values.installation)) {
-      const result = simulateDraft(runtime.ctx, runtime.store.programs.defaultProgram(installation.id)!, parsed.data as Program, months);
+    for (const installation of await installationsArg(runtime, values.installation)) {
+      const result = await simulateDraft(
+        runtime.ctx,
+        (await runtime.store.programs.defaultProgram(installation.id))!,
+        parsed.data as Program,
+        months,
+      );
       process.stdout.write(`${JSON.stringify({ installationId: installation.id, ...result }, null, 2)}\n`);
     }
     return 0;

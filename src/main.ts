@@ -118,7 +118,9 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     store,
     crm,
     scheduler: createScheduler(queue, config.syncCoalesceMs),
-    notify: (intent, now) => enqueueNotifications(store.outbox, intent, now),
+    notify: async (intent, now) => {
+      await enqueueNotifications(store.outbox, intent, now);
+    },
     now: () => new Date(),
     log,
     ...(payouts ? { payoutProvider: payouts.provider } : {}),
@@ -304,8 +306,8 @@ export async function startService(config: Config, log: Logger, options: { http:
       email,
       allowPrivateEndpoints: config.allowPrivateWebhookEndpoints,
       crm: async (installationId) => {
-        const installation = store.installations.get(installationId);
-        return installation?.status === 'active' ? ctx.crm.client(installation) : null;
+        const installation = await store.installations.get(installationId);
+        return installation?.status === 'active' ? await ctx.crm.client(installation) : null;
       },
       log,
       publicBaseUrl: config.publicBaseUrl,

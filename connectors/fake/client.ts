@@ -104,12 +104,12 @@ function decodeCursor(value: string): Cursor {
 export function createFakeClient(context: FakeClientContext, session: CrmSession, deps: CrmClientDeps): CrmClient {
   const { state } = context;
   const bucket = `fake:${session.accountId}`;
-  const mapped = () => session.eligibilityFields?.() ?? [];
+  const mapped = async () => (await session.eligibilityFields?.()) ?? [];
   let refreshing: Promise<void> | null = null;
 
   async function refresh(): Promise<void> {
     try {
-      const next = await context.oauth.refresh(session.tokens());
+      const next = await context.oauth.refresh(await session.tokens());
       await session.saveTokens(next);
     } catch (error) {
       if (error instanceof CrmError && error.code === 'auth_revoked') await session.markDisconnected(error.message);
@@ -126,7 +126,7 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
       if (fault.code === 'rate_limited') await deps.limiter.holdOff(bucket, fault.retryAfterMs ?? 1_000);
       throw fault;
     }
-    if (context.auth.accepts(session.tokens().accessToken)) return;
+    if (context.auth.accepts((await session.tokens()).accessToken)) return;
     refreshing ??= refresh().finally(() => {
       refreshing = null;
     });
@@ -214,6 +214,7 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
       await call('ensureReferees');
       const people = peopleByEmail(referees.map((r) => r.email));
       const created = new Set<string>();
+      const fields = await mapped();
       return referees.map((r) => {
         const email = normalizeEmail(r.email);
         let found = people.get(email);
@@ -240,7 +241,7 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
           found.companyIds.push(match.id);
           found.modifiedAt = state.stamp();
         }
-        return { key: r.key, person: person(found), created: created.has(found.id), company: match ? company(match, mapped()) : null };
+        return { key: r.key, person: person(found), created: created.has(found.id), company: match ? company(match, fields) : null };
       });
     },
 
@@ -253,7 +254,8 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
     async findCompaniesByDomain(domains: string[]): Promise<CrmCompany[]> {
       if (!domains.length) return [];
       await call('findCompaniesByDomain');
-      return companiesByDomain(domains).map((c) => company(c, mapped()));
+      const fields = await mapped();
+      return companiesByDomain(domains).map((c) => company(c, fields));
     },
 
     async getPeople(objectType, ids) {
@@ -265,8 +267,9 @@ export function createFakeClient(context: FakeClientContext, session: CrmSession
       await call('getCompanies');
       const wanted = unique(ids);
       const live = (id: string) => state.live('company', id) as StoredCompany | undefined;
+      const fields = await mapped();
       return {
-        records: wanted.flatMap((id) => (live(id) ? [company(live(id) as StoredCompany, mapped())] : [])),
+        records: wanted.flatMap((id) => (live(id) ? [company(live(id) as StoredCompany, fields)] : [])),
         gone: wanted.filter((id) => !live(id)).map((id) => ({ objectType: 'company' as const, id })),
       };
     },

@@ -192,7 +192,7 @@ export interface FakeSession {
   readonly accountId: string;
   readonly saved: TokenSet[];
   disconnected: string | null;
-  tokens(): TokenSet;
+  tokens(): Promise<TokenSet>;
   saveTokens(tokens: TokenSet): Promise<void>;
   markDisconnected(reason: string): Promise<void>;
 }
@@ -220,7 +220,7 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
     kind: 'fake',
     oauth,
     webhooks: createFakeWebhooks(webhookSecret),
-    client: (session, deps) => createFakeClient(context, session, deps),
+    client: async (session, deps) => createFakeClient(context, session, deps),
   };
 
   const get = <T>(map: Map<string, T & { deleted: boolean }>, what: string, id: string): T & { deleted: boolean } => {
@@ -364,7 +364,7 @@ export function createFakeCrm(options: FakeCrmOptions = {}): FakeCrm {
       accountId,
       saved: [],
       disconnected: null,
-      tokens: () => current,
+      tokens: async () => current,
       async saveTokens(tokens) {
         this.saved.push(tokens);
         current = tokens;

@@ -273,7 +273,7 @@ export class HubSpotClient implements CrmClient {
    * (unless a concurrent call refreshed it already). One refresh at a time per client.
    */
   private async accessToken(rejected?: string): Promise<string> {
-    const tokens = this.session.tokens();
+    const tokens = await this.session.tokens();
     const expiresAt = tokens.expiresAt ? Date.parse(tokens.expiresAt) : Number.POSITIVE_INFINITY;
     const usable = rejected === undefined ? expiresAt - Date.now() > REFRESH_MARGIN_MS : tokens.accessToken !== rejected;
     if (usable) return tokens.accessToken;
@@ -284,7 +284,7 @@ export class HubSpotClient implements CrmClient {
   }
 
   private async refresh(): Promise<string> {
-    const tokens = this.session.tokens();
+    const tokens = await this.session.tokens();
     if (!tokens.refreshToken) {
       throw new CrmError('auth_expired', 'HubSpot refused the access token and there is no refresh token: reconnect the installation', {
         retryable: false,
@@ -499,12 +499,12 @@ export class HubSpotClient implements CrmClient {
   }
 
   /** The installation's eligibility properties (a portal's own NPS property), read with every company. */
-  private mappedCompanyProperties(): readonly string[] {
-    return this.session.eligibilityFields?.() ?? [];
+  private async mappedCompanyProperties(): Promise<readonly string[]> {
+    return (await this.session.eligibilityFields?.()) ?? [];
   }
 
-  private companyProperties(): string[] {
-    return unique([...COMPANY_PROPERTIES, ...this.mappedCompanyProperties()]);
+  private async companyProperties(): Promise<string[]> {
+    return unique([...COMPANY_PROPERTIES, ...(await this.mappedCompanyProperties())]);
   }
 
   async closedWonDeals(range: { from: string; to: string }): Promise<CrmClosedDeal[]> {
@@ -571,11 +571,12 @@ export class HubSpotClient implements CrmClient {
           // IN values must be lowercase (https://developers.hubspot.com/docs/api/crm/search); normalizeDomain lowercases.
           filterGroups: [{ filters: [{ propertyName: 'domain', operator: 'IN', values: chunk }] }],
           sorts: [],
-          properties: this.companyProperties(),
+          properties: await this.companyProperties(),
         })),
       );
     }
-    return [...new Map(found.map((c) => [c.id, toCompany(c, this.mappedCompanyProperties())])).values()];
+    const mapped = await this.mappedCompanyProperties();
+    return [...new Map(found.map((c) => [c.id, toCompany(c, mapped)])).values()];
   }
 
   async getPeople(objectType: 'contact' | 'lead', ids: string[]): Promise<{ records: CrmPerson[]; gone: CrmGone[] }> {
@@ -598,18 +599,19 @@ export class HubSpotClient implements CrmClient {
   }
 
   async getCompanies(ids: string[]): Promise<{ records: CrmCompany[]; gone: CrmGone[] }> {
-    const { records } = await this.readBatch('companies', ids, this.companyProperties());
+    const { records } = await this.readBatch('companies', ids, await this.companyProperties());
     const byId = new Map(records.map((r) => [r.id, r]));
     const wanted = unique(ids);
+    const mapped = await this.mappedCompanyProperties();
     return {
-      records: wanted.flatMap((id) => (byId.has(id) ? [toCompany(byId.get(id) as HsObject, this.mappedCompanyProperties())] : [])),
+      records: wanted.flatMap((id) => (byId.has(id) ? [toCompany(byId.get(id) as HsObject, mapped)] : [])),
       gone: wanted.filter((id) => !byId.has(id)).map((id) => ({ objectType: 'company', id })),
     };
   }
 
   async getDeals(ids: string[]): Promise<{ records: CrmDeal[]; gone: CrmGone[] }> {
     const wanted = unique(ids);
-    const sourceProperties = [DEAL_SOURCE_PROPERTY, ...(this.session.dealSourceFields?.() ?? [])];
+    const sourceProperties = [DEAL_SOURCE_PROPERTY, ...((await this.session.dealSourceFields?.()) ?? [])];
     const { records } = await this.readBatch('deals', wanted, [...new Set([...DEAL_PROPERTIES, ...sourceProperties])]);
     const deals = records.filter((r) => wanted.includes(r.id));
     const dealIds = deals.map((d) => d.id);

@@ -57,7 +57,7 @@ export function createHubSpotConnector(config: HubSpotConnectorConfig): CrmConne
       refuse: (status, message) =>
         json(status, { error: { code: ERROR_CODES[status] ?? (status >= 500 ? 'unavailable' : 'error'), message } }),
     },
-    client: (session, deps) =>
+    client: async (session, deps) =>
       new HubSpotClient(session, deps, {
         apiBaseUrl: config.apiBaseUrl,
         oauth,

@@ -121,13 +121,13 @@ function timelineSubject(title: string, idempotencyKey: string): string {
   return `${title.slice(0, TEXT_FIELD_MAX - tag.length)}${tag}`;
 }
 
-export function createSalesforceClient(
+export async function createSalesforceClient(
   settings: SalesforceSettings,
   oauth: SalesforceOAuth,
   cache: OrgCache,
   session: CrmSession,
   deps: CrmClientDeps,
-): CrmClient {
+): Promise<CrmClient> {
   const n = settings.names;
   const bucket = `salesforce:${session.accountId}`;
   const rateLimit = deps.rateLimit ?? DEFAULT_RATE_LIMIT;
@@ -137,7 +137,7 @@ export function createSalesforceClient(
   let refreshesThisCall = 0;
   let pendingSave: Promise<void> | undefined;
 
-  const initial = session.tokens();
+  const initial = await session.tokens();
   // https://jsforce.github.io/jsforce/document/#connection
   const conn = new Connection({
     version: settings.apiVersion,
@@ -171,7 +171,7 @@ export function createSalesforceClient(
       try {
         response = await oauth.refreshGrant(used);
       } catch (err) {
-        const stored = session.tokens();
+        const stored = await session.tokens();
         // With refresh-token rotation another worker may have rotated it first: take theirs.
         if (!(err instanceof CrmError && err.code === 'auth_revoked' && stored.refreshToken && stored.refreshToken !== used)) throw err;
         c.refreshToken = stored.refreshToken;
@@ -332,7 +332,7 @@ export function createSalesforceClient(
   }
 
   /** The installation's eligibility fields; their names were checked against the Account describe when mapped. */
-  const mapped = () => session.eligibilityFields?.() ?? [];
+  const mapped = async () => (await session.eligibilityFields?.()) ?? [];
 
   function orgShape(): Promise<OrgShape> {
     let shape = cache.shapes.get(session.accountId);
@@ -424,12 +424,13 @@ export function createSalesforceClient(
     async findCompaniesByDomain(domains) {
       const wanted = new Set(domains.map(normalizeDomain).filter((d): d is string => d !== null));
       const like = (d: string) => `Website LIKE ${likeContains(d)}`;
+      const fields = await mapped();
       const soqls = chunkForSoql([...wanted], (d) => `${like(d)} OR `).map(
-        (c) => `SELECT ${accountFieldList(settings, mapped()).join(', ')} FROM Account WHERE ${c.map(like).join(' OR ')}`,
+        (c) => `SELECT ${accountFieldList(settings, fields).join(', ')} FROM Account WHERE ${c.map(like).join(' OR ')}`,
       );
       const rows = (await compositeQueries(soqls)).flatMap((r) => r.records);
       // LIKE also matches look-alikes (notacme.com): keep exact domains only.
-      return rows.map((row) => toCompany(row, settings, mapped())).filter((c) => c.domain !== null && wanted.has(c.domain));
+      return rows.map((row) => toCompany(row, settings, fields)).filter((c) => c.domain !== null && wanted.has(c.domain));
     },
 
     async ensureReferees(referees: RefereeToEnsure[]): Promise<EnsuredReferee[]> {
@@ -490,16 +491,17 @@ export function createSalesforceClient(
     async getPeople(objectType, ids) {
       const sobject = objectType === 'lead' ? 'Lead' : 'Contact';
       // A lead's referral code (Web-to-Lead filled it) is read where changes are applied.
-      const withCode = session.readsLeadReferralCode?.() === true;
+      const withCode = (await session.readsLeadReferralCode?.()) === true;
       const fields = objectType === 'lead' ? [...LEAD_FIELDS, ...(withCode ? [n.lead.referralCode] : [])] : CONTACT_FIELDS;
       const { rows, missing } = await byIds(sobject, fields, ids);
       return { records: rows.map((r) => toPerson(objectType, r, n.lead.referralCode)), gone: missing.map((id) => ({ objectType, id })) };
     },
 
     async getCompanies(ids) {
-      const { rows, missing } = await byIds('Account', accountFieldList(settings, mapped()), ids);
+      const fields = await mapped();
+      const { rows, missing } = await byIds('Account', accountFieldList(settings, fields), ids);
       return {
-        records: rows.map((r) => toCompany(r, settings, mapped())),
+        records: rows.map((r) => toCompany(r, settings, fields)),
         gone: missing.map((id) => ({ objectType: 'company' as const, id })),
       };
     },

@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps): Express {
   // Health, metrics and webhooks are read by machines, not browsers: they come before the
   // browser security headers.
   app.get('/healthz', async (_req, res) => {
-    const migrated = ctx.store.isMigrated();
+    const migrated = await ctx.store.isMigrated();
     const queueOk = await deps.queue.healthy();
     const ok = migrated && queueOk;
     const reason = !migrated

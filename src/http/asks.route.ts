@@ -31,11 +31,11 @@ export function asksRouter(ctx: UseCaseContext): Router {
   router.post('/accounts/:companyId/asks', async (req, res) => {
     const body = parseInput(askForReferralSchema, req.body);
     const principal = principalOf(res);
-    const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principal);
+    const installation = await resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principal);
     const context = requestContext(ctx, res);
     const { companyId } = req.params;
     // An account never evaluated is evaluated first: it cannot become eligible by this, so no automatic ask goes out too.
-    if (!store.audit.decisionsFor(installation.id, 'company', companyId).some((d) => d.kind === 'eligibility'))
+    if (!(await store.audit.decisionsFor(installation.id, 'company', companyId)).some((d) => d.kind === 'eligibility'))
       await accountEligibility(context, installation, companyId);
     const result = await askForReferral(context, {
       installation,
@@ -72,7 +72,7 @@ export function asksRouter(ctx: UseCaseContext): Router {
     const principal = principalOf(res);
     if (!(principal.kind === 'admin' || (principal.kind === 'user' && principal.role === 'admin')))
       throw new ApiError('forbidden', "Milestones are reported with the admin token or by the program's admins.");
-    const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principal);
+    const installation = await resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principal);
     const result = await recordMilestone(requestContext(ctx, res), {
       installation,
       companyId: req.params.companyId,

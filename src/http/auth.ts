@@ -80,11 +80,11 @@ export function authenticate(deps: {
   now: () => Date;
 }): RequestHandler {
   const expected = digest(deps.adminToken);
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
     if (bearer?.[1]?.startsWith(CARD_KEY_PREFIX)) {
       // A CRM package's card key (Salesforce): its own installation's card, nothing more.
-      const key = deps.store.cardKeys.authenticate(bearer[1]!, deps.now());
+      const key = await deps.store.cardKeys.authenticate(bearer[1]!, deps.now());
       if (!key) return next(new ApiError('unauthorized', 'The card key is not valid: it was revoked, expired or never issued.'));
       if (!isCardRoute(req.method, req.path)) return next(new ApiError('forbidden', 'A CRM card may not call this route.'));
       res.locals.principal = { kind: 'crm-card', installationId: key.installationId } satisfies Principal;
@@ -106,7 +106,7 @@ export function authenticate(deps: {
       const { cards } = connector;
       const verdict = cards.authenticate(request, deps.now());
       if (!verdict.ok) return next(new ApiError('unauthorized', `The ${cards.vendor} signature is not valid: ${verdict.reason}`));
-      const installation = verdict.accountId ? deps.store.installations.findByAccount(connector.kind, verdict.accountId) : undefined;
+      const installation = verdict.accountId ? await deps.store.installations.findByAccount(connector.kind, verdict.accountId) : undefined;
       if (!installation)
         return next(
           new ApiError(
@@ -121,8 +121,8 @@ export function authenticate(deps: {
       return next();
     }
     if (cookieValue(req, SESSION_COOKIE) !== undefined) {
-      const session = sessionOf(req, res, deps.store, deps.now());
-      const user = session?.subjectKind === 'user' ? deps.store.consoleUsers.get(session.subjectId) : undefined;
+      const session = await sessionOf(req, res, deps.store, deps.now());
+      const user = session?.subjectKind === 'user' ? await deps.store.consoleUsers.get(session.subjectId) : undefined;
       if (!session || !user || user.revokedAt || user.installationId !== session.installationId) {
         return next(new ApiError('unauthorized', 'Your session has expired or is not valid: sign in again.'));
       }

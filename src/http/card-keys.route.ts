@@ -22,26 +22,26 @@ export function cardKeysRouter(ctx: UseCaseContext): Router {
   const router = Router();
   const { store } = ctx;
 
-  router.get('/installations/:id/card-keys', (req, res) => {
+  router.get('/installations/:id/card-keys', async (req, res) => {
     const principal = principalOf(res);
     requireKeyAdmin(principal);
-    const installation = resolveInstallation(store, req.params.id, principal);
-    res.json(store.cardKeys.list(installation.id).map((row) => cardKeyView(row, ctx.now())));
+    const installation = await resolveInstallation(store, req.params.id, principal);
+    res.json((await store.cardKeys.list(installation.id)).map((row) => cardKeyView(row, ctx.now())));
   });
 
-  router.post('/installations/:id/card-keys', (req, res) => {
+  router.post('/installations/:id/card-keys', async (req, res) => {
     const principal = principalOf(res);
     requireKeyAdmin(principal);
-    const installation = resolveInstallation(store, req.params.id, principal);
+    const installation = await resolveInstallation(store, req.params.id, principal);
     const now = ctx.now();
-    const { key, row } = store.transaction(() => {
-      const issued = store.cardKeys.issue({
+    const { key, row } = await store.transaction(async () => {
+      const issued = await store.cardKeys.issue({
         installationId: installation.id,
         createdBy: actorOf(principal),
         now,
         overlapUntil: new Date(now.getTime() + CARD_KEY_OVERLAP_MS),
       });
-      store.audit.record({
+      await store.audit.record({
         installationId: installation.id,
         actor: actorOf(principal),
         action: 'card_key.issued',
@@ -56,16 +56,16 @@ export function cardKeysRouter(ctx: UseCaseContext): Router {
     res.status(201).json({ ...cardKeyView(row, now), key });
   });
 
-  router.delete('/installations/:id/card-keys/:keyId', (req, res) => {
+  router.delete('/installations/:id/card-keys/:keyId', async (req, res) => {
     const principal = principalOf(res);
     requireKeyAdmin(principal);
-    const installation = resolveInstallation(store, req.params.id, principal);
-    const existing = store.cardKeys.get(req.params.keyId);
+    const installation = await resolveInstallation(store, req.params.id, principal);
+    const existing = await store.cardKeys.get(req.params.keyId);
     if (!existing || existing.installationId !== installation.id) throw new ApiError('not_found', `No card key ${req.params.keyId}.`);
     if (existing.revokedAt) return void res.json(cardKeyView(existing, ctx.now()));
     const now = ctx.now();
-    const revoked = store.transaction(() => {
-      store.audit.record({
+    const revoked = await store.transaction(async () => {
+      await store.audit.record({
         installationId: installation.id,
         actor: actorOf(principal),
         action: 'card_key.revoked',
@@ -74,7 +74,7 @@ export function cardKeysRouter(ctx: UseCaseContext): Router {
         after: { hint: existing.hint },
         at: now.toISOString(),
       });
-      return store.cardKeys.revoke(existing.id, now);
+      return await store.cardKeys.revoke(existing.id, now);
     });
     res.json(cardKeyView(revoked, now));
   });

@@ -34,17 +34,17 @@ export function consoleUsersRouter(ctx: UseCaseContext, publicBaseUrl: string, s
   const router = Router();
   const { store } = ctx;
 
-  router.get('/installations/:id/users', (req, res) => {
-    const installation = resolveInstallation(store, req.params.id, principalOf(res));
-    res.json({ items: store.consoleUsers.list(installation.id).map(userView) });
+  router.get('/installations/:id/users', async (req, res) => {
+    const installation = await resolveInstallation(store, req.params.id, principalOf(res));
+    res.json({ items: (await store.consoleUsers.list(installation.id)).map(userView) });
   });
 
   // Inviting an email again (revoked or not) gives it the new role and a fresh link: the same row.
-  router.post('/installations/:id/users', (req, res) => {
+  router.post('/installations/:id/users', async (req, res) => {
     const principal = principalOf(res);
-    const installation = resolveInstallation(store, req.params.id, principal);
+    const installation = await resolveInstallation(store, req.params.id, principal);
     const invite = parseInput(inviteSchema, req.body);
-    const user = inviteConsoleUser(ctx, {
+    const user = await inviteConsoleUser(ctx, {
       installation,
       invite,
       invitedBy: actorOf(principal),
@@ -55,10 +55,10 @@ export function consoleUsersRouter(ctx: UseCaseContext, publicBaseUrl: string, s
     res.status(201).json(userView(user));
   });
 
-  router.delete('/installations/:id/users/:userId', (req, res) => {
+  router.delete('/installations/:id/users/:userId', async (req, res) => {
     const principal = principalOf(res);
-    const installation = resolveInstallation(store, req.params.id, principal);
-    if (!revokeConsoleUser(ctx, installation, req.params.userId, actorOf(principal))) {
+    const installation = await resolveInstallation(store, req.params.id, principal);
+    if (!(await revokeConsoleUser(ctx, installation, req.params.userId, actorOf(principal)))) {
       throw new ApiError('not_found', `No user ${req.params.userId} in installation ${installation.id}.`);
     }
     res.status(204).end();

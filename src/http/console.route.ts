@@ -38,28 +38,25 @@ export function consoleRouter(ctx: UseCaseContext, publicBaseUrl: string, settin
   const { store } = ctx;
   const router = Router();
 
-  router.post('/console/sign-in/link', express.json({ limit: 2_000 }), (req, res) => {
+  router.post('/console/sign-in/link', express.json({ limit: 2_000 }), async (req, res) => {
     const { installationId, token } = parseInput(linkSignIn, req.body);
     const now = ctx.now();
-    const user = store.transaction(
-      () => {
-        const used = store.sessions.useConsoleLink(token, installationId, now);
-        if (!used.ok) throw new ApiError('unauthorized', LINK_REFUSED[used.reason]);
-        const row = store.consoleUsers.get(used.consoleUserId);
-        if (!row || row.revokedAt || row.installationId !== installationId) throw new ApiError('unauthorized', LINK_REFUSED.unknown);
-        return row;
-      },
-      { immediate: true },
-    );
-    openUserSession(store, res, user, { sessionTtlMs: settings.sessionTtlMs, publicBaseUrl }, now);
+    const user = await store.transaction(async () => {
+      const used = await store.sessions.useConsoleLink(token, installationId, now);
+      if (!used.ok) throw new ApiError('unauthorized', LINK_REFUSED[used.reason]);
+      const row = await store.consoleUsers.get(used.consoleUserId);
+      if (!row || row.revokedAt || row.installationId !== installationId) throw new ApiError('unauthorized', LINK_REFUSED.unknown);
+      return row;
+    });
+    await openUserSession(store, res, user, { sessionTtlMs: settings.sessionTtlMs, publicBaseUrl }, now);
     res.json({ user: { id: user.id, email: user.email, name: user.name }, role: user.role, installationId: user.installationId });
   });
 
-  router.post('/console/sign-in/email', express.json({ limit: 2_000 }), (req, res) => {
+  router.post('/console/sign-in/email', express.json({ limit: 2_000 }), async (req, res) => {
     const { installationId, email } = parseInput(linkRequest, req.body);
-    const installation = store.installations.get(installationId);
+    const installation = await store.installations.get(installationId);
     if (!installation) throw new ApiError('not_found', `No console ${installationId}.`);
-    const outcome = requestConsoleSignInLink(ctx, {
+    const outcome = await requestConsoleSignInLink(ctx, {
       installation,
       email,
       ip: req.ip ?? 'unknown',
@@ -72,8 +69,8 @@ export function consoleRouter(ctx: UseCaseContext, publicBaseUrl: string, settin
   });
 
   // The page's "Sign in with your CRM account": the installation's own CRM, whose consent names the user.
-  router.get('/console/:installationId/sign-in', (req, res) => {
-    const installation = store.installations.get(req.params.installationId);
+  router.get('/console/:installationId/sign-in', async (req, res) => {
+    const installation = await store.installations.get(req.params.installationId);
     if (!installation) {
       res.status(404).type('html').send(page('No console here', '<p>There is no Referloop installation at this address.</p>'));
       return;

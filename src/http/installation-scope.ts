@@ -23,20 +23,24 @@ export function requestedInstallationId(query: unknown, bodyInstallationId?: str
  * is. A card never reaches another installation, whatever it names; a console user naming
  * another installation finds none (404: nothing tells it exists).
  */
-export function resolveInstallation(store: Store, installationId: string | undefined, principal: Principal): InstallationRow {
-  if (principal.kind === 'crm-card') return store.installations.get(principal.installationId)!;
+export async function resolveInstallation(
+  store: Store,
+  installationId: string | undefined,
+  principal: Principal,
+): Promise<InstallationRow> {
+  if (principal.kind === 'crm-card') return (await store.installations.get(principal.installationId))!;
   if (principal.kind === 'user') {
     if (installationId && installationId !== principal.installationId) {
       throw new ApiError('not_found', `No installation ${installationId}.`, { installationId });
     }
-    return store.installations.get(principal.installationId)!;
+    return (await store.installations.get(principal.installationId))!;
   }
   if (installationId) {
-    const row = store.installations.get(installationId);
+    const row = await store.installations.get(installationId);
     if (!row) throw new ApiError('not_found', `No installation ${installationId}.`, { installationId });
     return row;
   }
-  const all = store.installations.list();
+  const all = await store.installations.list();
   if (all.length === 1) return all[0]!;
   const installations = all.map(({ id, crm, accountId, status }) => ({ id, crm, accountId, status }));
   throw new ApiError(
@@ -51,9 +55,9 @@ export function resolveInstallation(store: Store, installationId: string | undef
 }
 
 /** Installations a listing covers: the one named (or the card's or user's own), or all of them. */
-export function installationIds(store: Store, installationId: string | undefined, principal: Principal): string[] {
-  if (principal.kind !== 'admin' || installationId) return [resolveInstallation(store, installationId, principal).id];
-  return store.installations.list().map((i) => i.id);
+export async function installationIds(store: Store, installationId: string | undefined, principal: Principal): Promise<string[]> {
+  if (principal.kind !== 'admin' || installationId) return [(await resolveInstallation(store, installationId, principal)).id];
+  return (await store.installations.list()).map((i) => i.id);
 }
 
 /** A record of another installation is as good as absent to a CRM card or a console user. */

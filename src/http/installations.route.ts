@@ -25,22 +25,17 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   const router = Router();
   const { store } = ctx;
 
-  router.get('/installations', (req, res) => {
-    const ids = installationIds(store, requestedInstallationId(req.query), principalOf(res));
-    res.json(
-      store.installations
-        .list()
-        .filter((i) => ids.includes(i.id))
-        .map(installationView),
-    );
+  router.get('/installations', async (req, res) => {
+    const ids = await installationIds(store, requestedInstallationId(req.query), principalOf(res));
+    res.json((await store.installations.list()).filter((i) => ids.includes(i.id)).map(installationView));
   });
 
-  router.get('/installations/:id', (req, res) => {
-    res.json(installationView(resolveInstallation(store, req.params.id, principalOf(res))));
+  router.get('/installations/:id', async (req, res) => {
+    res.json(installationView(await resolveInstallation(store, req.params.id, principalOf(res))));
   });
 
   router.put('/installations/:id/stage-mapping', async (req, res) => {
-    const installation = resolveInstallation(store, req.params.id, principalOf(res));
+    const installation = await resolveInstallation(store, req.params.id, principalOf(res));
     const requested = parseInput(stageMappingSchema, req.body);
     const result = await changeInstallationStageMapping(requestContext(ctx, res), installation, requested, actorOf(principalOf(res)));
     if (result.outcome === 'crm_unavailable') {
@@ -53,12 +48,12 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
         issues: result.problems.map((p) => ({ field: [p.pipelineId, p.stageId].filter(Boolean).join('.'), message: p.reason })),
       });
     }
-    res.json(installationView(store.installations.get(installation.id)!));
+    res.json(installationView((await store.installations.get(installation.id))!));
   });
 
   /** The CRM's pipelines and stages with their labels, read live, and the step each stage is mapped to. */
   router.get('/installations/:id/pipelines', async (req, res) => {
-    const installation = resolveInstallation(store, req.params.id, principalOf(res));
+    const installation = await resolveInstallation(store, req.params.id, principalOf(res));
     const result = await pipelinesWithMapping(requestContext(ctx, res), installation);
     if (result.outcome === 'crm_unavailable') {
       throw new ApiError('unavailable', `The CRM could not list its pipelines (${result.reason}).`, {
@@ -69,55 +64,55 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   });
 
   /** Who sourced a deal: the CRM fields to read and what their values mean (channel-conflict policy). */
-  router.put('/installations/:id/deal-sources', (req, res) => {
-    const installation = resolveInstallation(store, req.params.id, principalOf(res));
+  router.put('/installations/:id/deal-sources', async (req, res) => {
+    const installation = await resolveInstallation(store, req.params.id, principalOf(res));
     const dealSources = parseInput(dealSourcesSchema, req.body);
     const now = ctx.now();
-    store.transaction(() => {
-      store.installations.updateSettings(installation.id, { dealSources }, now);
-      store.audit.record({
+    await store.transaction(async () => {
+      await store.installations.updateSettings(installation.id, { dealSources }, now);
+      await store.audit.record({
         installationId: installation.id,
         actor: actorOf(principalOf(res)),
         action: 'installation.deal_sources',
         subjectType: 'installation',
         subjectId: installation.id,
-        before: store.installations.settings(installation).dealSources ?? null,
+        before: (await store.installations.settings(installation)).dealSources ?? null,
         after: dealSources,
         at: now.toISOString(),
       });
     });
-    res.json(installationView(store.installations.get(installation.id)!));
+    res.json(installationView((await store.installations.get(installation.id))!));
   });
 
   /** Which deals are renewals or expansions of a referred customer (they earn revenue share only): pipelines and deal-type values. */
-  router.put('/installations/:id/deal-kinds', (req, res) => {
-    const installation = resolveInstallation(store, req.params.id, principalOf(res));
+  router.put('/installations/:id/deal-kinds', async (req, res) => {
+    const installation = await resolveInstallation(store, req.params.id, principalOf(res));
     const dealKinds = parseInput(dealKindsSchema, req.body);
     const now = ctx.now();
-    store.transaction(() => {
-      store.installations.updateSettings(installation.id, { dealKinds }, now);
-      store.audit.record({
+    await store.transaction(async () => {
+      await store.installations.updateSettings(installation.id, { dealKinds }, now);
+      await store.audit.record({
         installationId: installation.id,
         actor: actorOf(principalOf(res)),
         action: 'installation.deal_kinds',
         subjectType: 'installation',
         subjectId: installation.id,
-        before: store.installations.settings(installation).dealKinds ?? null,
+        before: (await store.installations.settings(installation)).dealKinds ?? null,
         after: dealKinds,
         at: now.toISOString(),
       });
     });
-    res.json(installationView(store.installations.get(installation.id)!));
+    res.json(installationView((await store.installations.get(installation.id))!));
   });
 
   /** The account fields eligibility reads: detected at install, changed here, each checked against the CRM's schema. */
-  router.get('/installations/:id/eligibility-fields', (req, res) => {
-    const installation = resolveInstallation(store, req.params.id, principalOf(res));
-    res.json(eligibilityFieldsView(installation.id, store.installations.settings(installation).eligibilityFields ?? null));
+  router.get('/installations/:id/eligibility-fields', async (req, res) => {
+    const installation = await resolveInstallation(store, req.params.id, principalOf(res));
+    res.json(eligibilityFieldsView(installation.id, (await store.installations.settings(installation)).eligibilityFields ?? null));
   });
 
   router.put('/installations/:id/eligibility-fields', async (req, res) => {
-    const installation = resolveInstallation(store, req.params.id, principalOf(res));
+    const installation = await resolveInstallation(store, req.params.id, principalOf(res));
     const requested = parseInput(eligibilityFieldsSchema, req.body);
     const result = await changeEligibilityFields(requestContext(ctx, res), installation, requested, actorOf(principalOf(res)));
     if (result.outcome === 'crm_unavailable') {
@@ -135,24 +130,24 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   });
 
   router.post('/installations/:id/reconcile', async (req, res) => {
-    const installation = resolveInstallation(store, req.params.id, principalOf(res));
+    const installation = await resolveInstallation(store, req.params.id, principalOf(res));
     requireQueue(ctx.scheduler);
     await ctx.scheduler.schedule('reconcile', installation.id);
     res.status(202).json({ scheduled: 'reconcile', installationId: installation.id });
   });
 
   router.get('/installations/:id/currencies', async (req, res) => {
-    const installation = resolveInstallation(store, req.params.id, principalOf(res));
+    const installation = await resolveInstallation(store, req.params.id, principalOf(res));
     res.json({ installationId: installation.id, ...(await installationCurrencies(requestContext(ctx, res), installation)) });
   });
 
   /** The console's Home: connection, sync and what waits for someone, from the store (no CRM call). */
-  router.get('/installations/:id/health', (req, res) => {
-    res.json(installationHealth(ctx, resolveInstallation(store, req.params.id, principalOf(res))));
+  router.get('/installations/:id/health', async (req, res) => {
+    res.json(await installationHealth(ctx, await resolveInstallation(store, req.params.id, principalOf(res))));
   });
 
   router.get('/accounts/:companyId/eligibility', async (req, res) => {
-    const installation = resolveInstallation(store, requestedInstallationId(req.query), principalOf(res));
+    const installation = await resolveInstallation(store, requestedInstallationId(req.query), principalOf(res));
     const result = await accountEligibility(requestContext(ctx, res), installation, req.params.companyId);
     if (!result) throw new ApiError('not_found', `No company ${req.params.companyId} in the CRM.`);
     res.json({
@@ -160,19 +155,19 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
       companyId: req.params.companyId,
       ...result,
       // What the account did in the vendor's product, newest first.
-      milestones: store.productMilestones.forCompany(installation.id, req.params.companyId).map(milestoneView),
+      milestones: (await store.productMilestones.forCompany(installation.id, req.params.companyId)).map(milestoneView),
     });
   });
 
-  router.get('/reports/summary', (req, res) => {
-    const ids = installationIds(store, requestedInstallationId(req.query), principalOf(res));
-    res.json(reportSummary(store, ids));
+  router.get('/reports/summary', async (req, res) => {
+    const ids = await installationIds(store, requestedInstallationId(req.query), principalOf(res));
+    res.json(await reportSummary(store, ids));
   });
 
   /** One installation's report over a range of days; the console's Reports page and BI tools read the same numbers. */
   router.get('/reports', async (req, res) => {
     const query = parseInput(reportsQuery, req.query, 'query');
-    const installation = resolveInstallation(store, query.installationId, principalOf(res));
+    const installation = await resolveInstallation(store, query.installationId, principalOf(res));
     const to = query.to ?? toDateOnly(ctx.now().toISOString());
     const from = query.from ?? addDays(to, -179);
     const problem = rangeProblem(from, to);
@@ -191,13 +186,12 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   router.get('/dead-letters', async (req, res) => {
     const principal = principalOf(res);
     const named = requestedInstallationId(req.query);
-    const ids = installationIds(store, named, principal);
+    const ids = await installationIds(store, named, principal);
     const shown = (installationId: string | null) =>
       (principal.kind === 'admin' && !named) || (installationId !== null && ids.includes(installationId));
     res.json({
       jobs: (await queue.deadLetters()).filter((job) => shown(jobInstallation(job.data))),
-      events: store.inbox
-        .dead()
+      events: (await store.inbox.dead())
         .filter((e) => shown(e.installationId))
         .map((e) => ({
           id: e.id,
@@ -222,8 +216,8 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   router.post('/dead-letters/events/:id/retry', async (req, res) => {
     requireQueue(ctx.scheduler);
     const id = Number(req.params.id);
-    const event = store.inbox.dead().find((e) => e.id === id && visibleTo(principalOf(res), e));
-    if (!event || !store.inbox.retryDead(id)) throw new ApiError('not_found', `No dead event ${req.params.id}.`);
+    const event = (await store.inbox.dead()).find((e) => e.id === id && visibleTo(principalOf(res), e));
+    if (!event || !(await store.inbox.retryDead(id))) throw new ApiError('not_found', `No dead event ${req.params.id}.`);
     if (event.installationId) await ctx.scheduler.schedule('sync', event.installationId);
     res.json({ retried: id });
   });
@@ -232,7 +226,7 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
     const body = parseInput(replaySchema, req.body);
     requireQueue(ctx.scheduler);
     const installationId = requestedInstallationId(req.query, body.installationId);
-    if (installationId) resolveInstallation(store, installationId, principalOf(res));
+    if (installationId) await resolveInstallation(store, installationId, principalOf(res));
     res.status(202).json(await replayEvents(requestContext(ctx, res), new Date(body.since), installationId));
   });
 

@@ -14,9 +14,9 @@ function digestOf(value: string): Buffer {
 }
 
 /** The referrer whose access key is in `?key=`; compared in constant time. */
-function authorize(store: Store, req: Request): ReferrerRow | undefined {
+async function authorize(store: Store, req: Request): Promise<ReferrerRow | undefined> {
   const key = typeof req.query.key === 'string' ? req.query.key : '';
-  const referrer = store.referrals.referrer(String(req.params.referrerId));
+  const referrer = await store.referrals.referrer(String(req.params.referrerId));
   if (!referrer || !key || !timingSafeEqual(digestOf(key), digestOf(referrer.accessKey))) return undefined;
   return referrer;
 }
@@ -56,10 +56,10 @@ export function notificationsRouter(deps: NotificationsRouterDeps): Router {
   const clock = deps.now ?? (() => new Date());
   const router = express.Router();
 
-  const update = (referrer: ReferrerRow, values: { emailOptOut: boolean; digest?: boolean }) => {
-    store.transaction(() => {
-      store.referrals.updateReferrer(referrer.id, values);
-      store.audit.record({
+  const update = async (referrer: ReferrerRow, values: { emailOptOut: boolean; digest?: boolean }) => {
+    await store.transaction(async () => {
+      await store.referrals.updateReferrer(referrer.id, values);
+      await store.audit.record({
         installationId: referrer.installationId,
         actor: 'referrer',
         action: 'referrer.email_preferences',
@@ -75,8 +75,8 @@ export function notificationsRouter(deps: NotificationsRouterDeps): Router {
   const preferencesUrl = (req: Request) =>
     `/preferences/${encodeURIComponent(String(req.params.referrerId))}?key=${encodeURIComponent(String(req.query.key))}`;
 
-  router.get('/unsubscribe/:referrerId', (req, res) => {
-    const referrer = authorize(store, req);
+  router.get('/unsubscribe/:referrerId', async (req, res) => {
+    const referrer = await authorize(store, req);
     if (!referrer) return notFound(res);
     if (referrer.emailOptOut) {
       return page(
@@ -99,18 +99,18 @@ export function notificationsRouter(deps: NotificationsRouterDeps): Router {
     );
   });
 
-  router.post('/unsubscribe/:referrerId', (req, res) => {
-    const referrer = authorize(store, req);
+  router.post('/unsubscribe/:referrerId', async (req, res) => {
+    const referrer = await authorize(store, req);
     if (!referrer) return notFound(res);
-    if (!referrer.emailOptOut) update(referrer, { emailOptOut: true });
+    if (!referrer.emailOptOut) await update(referrer, { emailOptOut: true });
     page(res, 200, 'You are unsubscribed', `<p>${escapeHtml(referrer.email)} will receive no more referral program emails.</p>`);
   });
 
-  router.post('/preferences/:referrerId', express.urlencoded({ extended: false, limit: '1kb' }), (req, res) => {
-    const referrer = authorize(store, req);
+  router.post('/preferences/:referrerId', express.urlencoded({ extended: false, limit: '1kb' }), async (req, res) => {
+    const referrer = await authorize(store, req);
     if (!referrer) return notFound(res);
     const digest = (req.body as Record<string, unknown> | undefined)?.digest === 'true';
-    update(referrer, { emailOptOut: false, digest });
+    await update(referrer, { emailOptOut: false, digest });
     page(
       res,
       200,

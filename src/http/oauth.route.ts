@@ -41,7 +41,7 @@ export function oauthRouter(
   const crmOf = (value: string): CrmKind | undefined => (isCrmKind(value) ? value : undefined);
   const sessionSettings = { sessionTtlMs: console.sessionTtlMs, publicBaseUrl };
 
-  const begin = (purpose: 'install' | 'sign_in') => (req: Request, res: Response) => {
+  const begin = (purpose: 'install' | 'sign_in') => async (req: Request, res: Response) => {
     const crm = crmOf(req.params.crm as string);
     if (!crm || !ctx.crm.connector(crm)) {
       res
@@ -50,14 +50,14 @@ export function oauthRouter(
         .send(page('Not available', `<p>${escapeHtml(req.params.crm as string)} is not configured on this Referloop.</p>`));
       return;
     }
-    res.redirect(302, startInstall(requestContext(ctx, res), crm, redirectUri(crm), purpose));
+    res.redirect(302, await startInstall(requestContext(ctx, res), crm, redirectUri(crm), purpose));
   };
   router.get('/oauth/:crm/install', begin('install'));
   router.get('/console/sign-in/:crm', begin('sign_in'));
 
   /** Opens the console session of the CRM user a grant names and returns its installation; undefined (the page sent) when it cannot. */
-  const signIn = (res: Response, crm: CrmKind, grant: OAuthGrant): string | undefined => {
-    const result = signInWithCrm(requestContext(ctx, res), crm, grant);
+  const signIn = async (res: Response, crm: CrmKind, grant: OAuthGrant): Promise<string | undefined> => {
+    const result = await signInWithCrm(requestContext(ctx, res), crm, grant);
     const names = CRM_NAMES[crm];
     if (result.outcome === 'not_installed') {
       res
@@ -79,7 +79,7 @@ export function oauthRouter(
         .send(page('Sign-in failed', `<p>${names.vendor} did not say who you are, so no session was opened. Try again.</p>`));
       return undefined;
     }
-    openUserSession(ctx.store, res, result.user, sessionSettings, ctx.now());
+    await openUserSession(ctx.store, res, result.user, sessionSettings, ctx.now());
     return result.installation.id;
   };
 
@@ -101,12 +101,12 @@ export function oauthRouter(
     try {
       const done = await completeInstall(requestContext(ctx, res), crm, { code, state, redirectUri: redirectUri(crm) });
       if (done.purpose === 'sign_in') {
-        const installationId = signIn(res, crm, done.grant);
+        const installationId = await signIn(res, crm, done.grant);
         if (installationId) res.redirect(303, consoleLink(publicBaseUrl, installationId));
         return;
       }
       // The installer is signed in to the console too, then lands on what was set up.
-      if (done.grant.user) signIn(res, crm, done.grant);
+      if (done.grant.user) await signIn(res, crm, done.grant);
       res.redirect(302, `${publicBaseUrl}${settingsLinks.issue(done.installation.id, ctx.now())}`);
     } catch (err) {
       if (!(err instanceof InstallError)) throw err;

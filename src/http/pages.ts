@@ -19,7 +19,7 @@ code{background:#f0f4f8;padding:0 .25rem;border-radius:3px}.ok{color:#1b7f3b}.ba
  */
 export function settingsPage(store: Store, links: SettingsLinks, now: () => Date): Router {
   const router = Router();
-  router.get('/app/settings', (req, res) => {
+  router.get('/app/settings', async (req, res) => {
     const id = links.verify(req.query, now());
     if (!id) {
       res
@@ -33,12 +33,12 @@ export function settingsPage(store: Store, links: SettingsLinks, now: () => Date
         );
       return;
     }
-    const installation = store.installations.get(id);
+    const installation = await store.installations.get(id);
     if (!installation) {
       res.status(404).type('html').send(page('Referloop settings', '<p>No such installation.</p>'));
       return;
     }
-    const settings = store.installations.settings(installation);
+    const settings = await store.installations.settings(installation);
     const report = settings.provisioning;
     const pipelines = Object.entries(settings.stageMapping ?? {})
       .map(
@@ -48,8 +48,8 @@ export function settingsPage(store: Store, links: SettingsLinks, now: () => Date
             .join('<br>')}</td></tr>`,
       )
       .join('');
-    const version = store.programs.currentDefault(installation.id)?.version ?? 0;
-    const issued = store.cardKeys.takeRevealOnce(installation.id);
+    const version = (await store.programs.currentDefault(installation.id))?.version ?? 0;
+    const issued = await store.cardKeys.takeRevealOnce(installation.id);
     const cardKey = issued
       ? `<h2>Card key</h2><p>Paste this key into the <code>Referloop</code> External Credential's <code>CardKey</code> principal (parameter <code>CardKey</code>) in Setup. It is shown only this once; rotate it with <code>POST /api/v1/installations/${escapeHtml(installation.id)}/card-keys</code>.</p>
 <p><code>${escapeHtml(issued.key)}</code></p>`

@@ -15,7 +15,7 @@ export function payoutWebhooksRouter(ctx: UseCaseContext, provider: PayoutProvid
   router.post(
     `/webhooks/payouts/${provider.kind}`,
     express.raw({ type: () => true, limit: MAX_WEBHOOK_BYTES }),
-    (req: Request, res: Response) => {
+    async (req: Request, res: Response) => {
       let event: ReturnType<PayoutProvider['verifyWebhook']>;
       try {
         event = provider.verifyWebhook(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.headers);
@@ -24,7 +24,7 @@ export function payoutWebhooksRouter(ctx: UseCaseContext, provider: PayoutProvid
         requestLog(ctx, res).warn({ reason: err.message, provider: provider.kind }, 'payout webhook refused');
         return void res.status(401).json({ error: 'unauthorized', message: err.message });
       }
-      const outcome = reconcilePayoutEvent(requestContext(ctx, res), event);
+      const outcome = await reconcilePayoutEvent(requestContext(ctx, res), event);
       if (outcome === 'unknown_line') {
         // Not an error of the provider's: our record of the order is not written yet; it sends again.
         requestLog(ctx, res).info({ eventId: event.eventId, provider: provider.kind }, 'payout webhook before its order was recorded');

@@ -13,8 +13,8 @@ import { createPayoutRunSchema, exportPayoutRunSchema, listPayoutRunsQuery, mark
 export function payoutsRouter(ctx: UseCaseContext): Router {
   const router = Router();
   const { store } = ctx;
-  const runOf = (id: string, principal: ReturnType<typeof principalOf>) => {
-    const run = store.payouts.get(id);
+  const runOf = async (id: string, principal: ReturnType<typeof principalOf>) => {
+    const run = await store.payouts.get(id);
     if (!run || !visibleTo(principal, run)) throw new ApiError('not_found', `No payout run ${id}.`);
     return run;
   };
@@ -22,10 +22,10 @@ export function payoutsRouter(ctx: UseCaseContext): Router {
     throw new ApiError(result.code, result.reason, result.details ?? {});
   };
 
-  router.post('/payouts', (req, res) => {
+  router.post('/payouts', async (req, res) => {
     const body = parseInput(createPayoutRunSchema, req.body ?? {});
-    const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principalOf(res));
-    const result = createPayoutRun(requestContext(ctx, res), {
+    const installation = await resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principalOf(res));
+    const result = await createPayoutRun(requestContext(ctx, res), {
       installation,
       dueOn: body.dueOn,
       ...(body.rewardIds ? { rewardIds: body.rewardIds } : {}),
@@ -35,10 +35,10 @@ export function payoutsRouter(ctx: UseCaseContext): Router {
     res.status(201).json(payoutRunView(result.run));
   });
 
-  router.get('/payouts', (req, res) => {
+  router.get('/payouts', async (req, res) => {
     const query = parseInput(listPayoutRunsQuery, req.query, 'query');
-    const page = store.payouts.list({
-      installationIds: installationIds(store, query.installationId, principalOf(res)),
+    const page = await store.payouts.list({
+      installationIds: await installationIds(store, query.installationId, principalOf(res)),
       ...(query.status ? { status: query.status } : {}),
       ...(query.cursor ? { cursor: query.cursor } : {}),
       limit: query.limit,
@@ -46,23 +46,23 @@ export function payoutsRouter(ctx: UseCaseContext): Router {
     res.json({ items: page.items.map(payoutRunSummaryView), nextCursor: page.nextCursor });
   });
 
-  router.get('/payouts/:id', (req, res) => {
-    res.json(payoutRunView(runOf(req.params.id, principalOf(res))));
+  router.get('/payouts/:id', async (req, res) => {
+    res.json(payoutRunView(await runOf(req.params.id, principalOf(res))));
   });
 
-  router.post('/payouts/:id/export', (req, res) => {
+  router.post('/payouts/:id/export', async (req, res) => {
     const { format } = parseInput(exportPayoutRunSchema, req.body ?? {});
-    const result = exportPayoutRun(requestContext(ctx, res), runOf(req.params.id, principalOf(res)), actorOf(principalOf(res)));
+    const result = await exportPayoutRun(requestContext(ctx, res), await runOf(req.params.id, principalOf(res)), actorOf(principalOf(res)));
     if (!result.ok) return refused(result);
     if (format === 'json') return void res.json(payoutRunView(result.run));
     res.type('text/csv; charset=utf-8; header=present').attachment(`payout-${result.run.id}.csv`).send(payoutRunCsv(result.run));
   });
 
-  router.post('/payouts/:id/mark-paid', (req, res) => {
+  router.post('/payouts/:id/mark-paid', async (req, res) => {
     const { reference } = parseInput(markRunPaidSchema, req.body ?? {});
-    const result = markPayoutRunPaid(
+    const result = await markPayoutRunPaid(
       requestContext(ctx, res),
-      runOf(req.params.id, principalOf(res)),
+      await runOf(req.params.id, principalOf(res)),
       reference,
       actorOf(principalOf(res)),
     );
@@ -73,7 +73,7 @@ export function payoutsRouter(ctx: UseCaseContext): Router {
   // Through the payout provider: one order per line, paid line by line as the provider delivers.
   router.post('/payouts/:id/send', async (req, res) => {
     const principal = principalOf(res);
-    const result = await sendPayoutRun(requestContext(ctx, res), runOf(req.params.id, principal), actorOf(principal));
+    const result = await sendPayoutRun(requestContext(ctx, res), await runOf(req.params.id, principal), actorOf(principal));
     if (!result.ok) return refused(result);
     res.status(202).json(payoutRunView(result.run));
   });

@@ -109,65 +109,62 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
   const requireReferrer = requireReferrerSession(store, ctx.now);
   const window = settings.rateWindowMs ?? 60 * 60_000;
 
-  router.post('/api/v1/portal/:installationId/magic-links', json, (req, res) => {
+  router.post('/api/v1/portal/:installationId/magic-links', json, async (req, res) => {
     const { email: address, to } = parseInput(magicLinkRequest, req.body);
     const landing = to && isPortalLanding(to) ? to : undefined;
     const installationId = req.params.installationId;
-    const installation = store.installations.get(installationId);
+    const installation = await store.installations.get(installationId);
     if (!installation) throw new ApiError('not_found', `No referral program ${installationId}.`);
     const now = ctx.now();
     const ip = req.ip ?? 'unknown';
-    store.transaction(
-      () => {
-        const recent = store.sessions.recentLinkRequests(address, ip, new Date(now.getTime() - window));
-        if (recent.email >= (settings.perEmailLimit ?? 5) || recent.ip >= (settings.perIpLimit ?? 30)) {
-          throw new ApiError('rate_limited', 'Too many sign-in links were asked for: wait an hour and try again.');
-        }
-        const referrer = store.referrals.referrerByEmail(installationId, address);
-        const program = store.programs.currentDefault(installationId)?.program;
-        const expiresAt = new Date(now.getTime() + settings.magicLinkTtlMs);
-        const token = store.sessions.addLink({
+    await store.transaction(async () => {
+      const recent = await store.sessions.recentLinkRequests(address, ip, new Date(now.getTime() - window));
+      if (recent.email >= (settings.perEmailLimit ?? 5) || recent.ip >= (settings.perIpLimit ?? 30)) {
+        throw new ApiError('rate_limited', 'Too many sign-in links were asked for: wait an hour and try again.');
+      }
+      const referrer = await store.referrals.referrerByEmail(installationId, address);
+      const program = (await store.programs.currentDefault(installationId))?.program;
+      const expiresAt = new Date(now.getTime() + settings.magicLinkTtlMs);
+      const token = await store.sessions.addLink({
+        installationId,
+        email: address,
+        referrerId: referrer && program ? referrer.id : null,
+        ip,
+        expiresAt: expiresAt.toISOString(),
+        createdAt: now.toISOString(),
+      });
+      if (!referrer || !program) return;
+      await enqueueLinkEmail(
+        store.outbox,
+        {
+          topic: 'portal.sign_in',
           installationId,
-          email: address,
-          referrerId: referrer && program ? referrer.id : null,
-          ip,
-          expiresAt: expiresAt.toISOString(),
-          createdAt: now.toISOString(),
-        });
-        if (!referrer || !program) return;
-        enqueueLinkEmail(
-          store.outbox,
-          {
-            topic: 'portal.sign_in',
-            installationId,
-            referrerId: referrer.id,
-            tokenHash: hashToken(token),
-            data: {
-              signIn: {
-                url: signInLinkUrl(publicBaseUrl, installationId, token, landing),
-                expiresAt: expiresAt.toISOString(),
-                minutes: Math.round(settings.magicLinkTtlMs / 60_000),
-              },
+          referrerId: referrer.id,
+          tokenHash: hashToken(token),
+          data: {
+            signIn: {
+              url: signInLinkUrl(publicBaseUrl, installationId, token, landing),
+              expiresAt: expiresAt.toISOString(),
+              minutes: Math.round(settings.magicLinkTtlMs / 60_000),
             },
           },
-          { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail },
-          { name: referrer.name, email: referrer.email },
-          now,
-        );
-      },
-      { immediate: true },
-    );
+        },
+        { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail },
+        { name: referrer.name, email: referrer.email },
+        now,
+      );
+    });
     res.status(202).json(LINK_SENT);
   });
 
   // The emailed link opens a page whose script posts the token (kept in the URL's fragment, which
   // never reaches servers or logs): mail scanners that fetch links do not use it up.
-  router.post('/portal/:installationId/link', express.urlencoded({ extended: false, limit: 2_000 }), (req, res) => {
+  router.post('/portal/:installationId/link', express.urlencoded({ extended: false, limit: 2_000 }), async (req, res) => {
     const installationId = req.params.installationId;
     const form = linkForm.safeParse(req.body);
     const now = ctx.now();
     const used = form.success
-      ? store.transaction(() => store.sessions.useLink(form.data.token, installationId, now), { immediate: true })
+      ? await store.transaction(async () => await store.sessions.useLink(form.data.token, installationId, now))
       : undefined;
     if (!used?.ok) {
       // A fresh link asked for from here opens the same page the refused one would have.
@@ -192,7 +189,7 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       return;
     }
     const expiresAt = new Date(now.getTime() + settings.sessionTtlMs);
-    const { token } = store.sessions.open({
+    const { token } = await store.sessions.open({
       subjectKind: 'referrer',
       subjectId: used.referrerId,
       installationId,
@@ -205,13 +202,13 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     res.redirect(303, `${referrerPortalLink('', installationId)}/${destination}`);
   });
 
-  router.get('/api/v1/session', (req, res) => {
-    const session = sessionOf(req, res, store, ctx.now());
+  router.get('/api/v1/session', async (req, res) => {
+    const session = await sessionOf(req, res, store, ctx.now());
     if (!session) throw new ApiError('unauthorized', 'Not signed in.');
-    const referrer = session.subjectKind === 'referrer' ? store.referrals.referrer(session.subjectId) : undefined;
-    const user = session.subjectKind === 'user' ? store.consoleUsers.get(session.subjectId) : undefined;
+    const referrer = session.subjectKind === 'referrer' ? await store.referrals.referrer(session.subjectId) : undefined;
+    const user = session.subjectKind === 'user' ? await store.consoleUsers.get(session.subjectId) : undefined;
     if (user?.revokedAt) throw new ApiError('unauthorized', 'Not signed in.');
-    const installation = store.installations.get(session.installationId);
+    const installation = await store.installations.get(session.installationId);
     res.setHeader('cache-control', 'no-store');
     res.json({
       subject: {
@@ -238,34 +235,35 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     });
   });
 
-  router.delete('/api/v1/session', (req, res) => {
-    const session = sessionOf(req, res, store, ctx.now());
+  router.delete('/api/v1/session', async (req, res) => {
+    const session = await sessionOf(req, res, store, ctx.now());
     if (session) {
       if (!csrfMatches(req.get(CSRF_HEADER), session.csrfToken)) {
         throw new ApiError('forbidden', `Send the session's CSRF token in the ${CSRF_HEADER} header.`);
       }
-      store.sessions.revoke(cookieValue(req, SESSION_COOKIE)!, ctx.now());
+      await store.sessions.revoke(cookieValue(req, SESSION_COOKIE)!, ctx.now());
     }
     clearSessionCookie(res, publicBaseUrl);
     res.status(204).end();
   });
 
-  const me = (res: express.Response) => {
+  const me = async (res: express.Response) => {
     const session = res.locals.session as { subjectId: string; installationId: string };
-    const referrer = store.referrals.referrer(session.subjectId);
+    const referrer = await store.referrals.referrer(session.subjectId);
     if (!referrer || referrer.installationId !== session.installationId) throw new ApiError('unauthorized', 'Sign in again.');
     return referrer;
   };
 
   /** The referrer's own rewards, each with the payout run it went into (null until one gathers it). */
-  const referrerRewards = (referrerId: string) => store.rewards.forReferrer(referrerId).filter((r) => r.beneficiary === 'referrer');
-  const portalRewards = (rows: RewardWithNet[]) => {
-    const runs = new Map(store.payouts.runsOfRewards(rows.map((r) => r.id)).map(({ rewardId, ...run }) => [rewardId, run]));
+  const referrerRewards = async (referrerId: string) =>
+    (await store.rewards.forReferrer(referrerId)).filter((r) => r.beneficiary === 'referrer');
+  const portalRewards = async (rows: RewardWithNet[]) => {
+    const runs = new Map((await store.payouts.runsOfRewards(rows.map((r) => r.id))).map(({ rewardId, ...run }) => [rewardId, run]));
     return rows.map((row) => ({ ...portalReward(row), payoutRun: runs.get(row.id) ?? null }));
   };
 
-  const details = (referrer: ReturnType<typeof me>) => {
-    const program = store.programs.currentDefault(referrer.installationId)?.program;
+  const details = async (referrer: Awaited<ReturnType<typeof me>>) => {
+    const program = (await store.programs.currentDefault(referrer.installationId))?.program;
     return {
       name: referrer.name,
       email: referrer.email,
@@ -277,43 +275,43 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     };
   };
 
-  router.get('/api/v1/portal/:installationId/me', requireReferrer, (_req, res) => {
-    res.json(details(me(res)));
+  router.get('/api/v1/portal/:installationId/me', requireReferrer, async (_req, res) => {
+    res.json(await details(await me(res)));
   });
 
-  router.patch('/api/v1/portal/:installationId/me', requireReferrer, json, (req, res) => {
+  router.patch('/api/v1/portal/:installationId/me', requireReferrer, json, async (req, res) => {
     const patch = parseInput(detailsPatch, req.body);
-    const referrer = me(res);
+    const referrer = await me(res);
     const now = ctx.now().toISOString();
-    store.transaction(() => {
-      store.referrals.updateReferrer(referrer.id, {
+    await store.transaction(async () => {
+      await store.referrals.updateReferrer(referrer.id, {
         ...(patch.name ? { name: patch.name } : {}),
         ...(patch.payoutEmail !== undefined ? { payoutEmail: patch.payoutEmail || null } : {}),
         ...(patch.notifications ? { emailOptOut: patch.notifications === 'none', digest: patch.notifications === 'digest' } : {}),
       });
-      store.audit.record({
+      await store.audit.record({
         installationId: referrer.installationId,
         actor: `referrer:${referrer.id}`,
         action: 'referrer.details_changed',
         subjectType: 'referrer',
         subjectId: referrer.id,
-        before: { name: referrer.name, payoutEmail: referrer.payoutEmail, notifications: details(referrer).notifications },
+        before: { name: referrer.name, payoutEmail: referrer.payoutEmail, notifications: (await details(referrer)).notifications },
         after: patch,
         at: now,
       });
     });
-    res.json(details(me(res)));
+    res.json(await details(await me(res)));
   });
 
   // Programs that require their agreement refuse referrals until the referrer accepts it here.
-  router.post('/api/v1/portal/:installationId/me/agreement', requireReferrer, (_req, res) => {
-    const referrer = me(res);
+  router.post('/api/v1/portal/:installationId/me/agreement', requireReferrer, async (_req, res) => {
+    const referrer = await me(res);
     const now = ctx.now().toISOString();
     if (!referrer.agreementAcceptedAt) {
-      const version = store.programs.currentDefault(referrer.installationId)?.version ?? null;
-      store.transaction(() => {
-        store.referrals.updateReferrer(referrer.id, { agreementAcceptedAt: now });
-        store.audit.record({
+      const version = (await store.programs.currentDefault(referrer.installationId))?.version ?? null;
+      await store.transaction(async () => {
+        await store.referrals.updateReferrer(referrer.id, { agreementAcceptedAt: now });
+        await store.audit.record({
           installationId: referrer.installationId,
           actor: `referrer:${referrer.id}`,
           action: 'referrer.agreement_accepted',
@@ -324,46 +322,45 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
         });
       });
     }
-    res.json(details(me(res)));
+    res.json(await details(await me(res)));
   });
 
   // Everything the portal shows about the referrer, as one JSON file.
-  router.get('/api/v1/portal/:installationId/me/export', requireReferrer, (_req, res) => {
-    const referrer = me(res);
-    const discretion = store.programs.currentDefault(referrer.installationId)?.program.discretion;
+  router.get('/api/v1/portal/:installationId/me/export', requireReferrer, async (_req, res) => {
+    const referrer = await me(res);
+    const discretion = (await store.programs.currentDefault(referrer.installationId))?.program.discretion;
     res.attachment('my-referral-data.json').json({
       exportedAt: ctx.now().toISOString(),
-      details: details(referrer),
-      referrals: store.referrals.byReferrer(referrer.id).map((row) => portalReferral_(row, discretion?.showStage ?? false)),
-      rewards: portalRewards(referrerRewards(referrer.id)),
+      details: await details(referrer),
+      referrals: await Promise.all(
+        (await store.referrals.byReferrer(referrer.id)).map((row) => portalReferral_(row, discretion?.showStage ?? false)),
+      ),
+      rewards: await portalRewards(await referrerRewards(referrer.id)),
     });
   });
 
   // Recorded in the audit log and emailed to the program's admin (once a day per referrer), who must
   // keep what payouts and tax rules require and delete the rest.
-  router.post('/api/v1/portal/:installationId/me/deletion-request', requireReferrer, (_req, res) => {
-    const referrer = me(res);
+  router.post('/api/v1/portal/:installationId/me/deletion-request', requireReferrer, async (_req, res) => {
+    const referrer = await me(res);
     const now = ctx.now();
-    const program = store.programs.currentDefault(referrer.installationId)?.program;
-    store.transaction(
-      () => {
-        store.audit.record({
-          installationId: referrer.installationId,
-          actor: `referrer:${referrer.id}`,
-          action: 'referrer.deletion_requested',
-          subjectType: 'referrer',
-          subjectId: referrer.id,
-          before: null,
-          after: null,
-          at: now.toISOString(),
-        });
-        if (program) {
-          const sender = { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail };
-          enqueueDeletionRequestNotice(store.outbox, referrer.installationId, referrer, sender, now);
-        }
-      },
-      { immediate: true },
-    );
+    const program = (await store.programs.currentDefault(referrer.installationId))?.program;
+    await store.transaction(async () => {
+      await store.audit.record({
+        installationId: referrer.installationId,
+        actor: `referrer:${referrer.id}`,
+        action: 'referrer.deletion_requested',
+        subjectType: 'referrer',
+        subjectId: referrer.id,
+        before: null,
+        after: null,
+        at: now.toISOString(),
+      });
+      if (program) {
+        const sender = { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail };
+        await enqueueDeletionRequestNotice(store.outbox, referrer.installationId, referrer, sender, now);
+      }
+    });
     res.status(202).json({
       message:
         "Your request to delete your data is recorded. The program's team has been told by email: they delete what they " +
@@ -380,8 +377,8 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     failingSince: e.failingSince,
     createdAt: e.createdAt,
   });
-  const endpointAudit = (referrerId: string, endpoint: { id: string; installationId: string; url: string }, action: string) =>
-    store.audit.record({
+  const endpointAudit = async (referrerId: string, endpoint: { id: string; installationId: string; url: string }, action: string) =>
+    await store.audit.record({
       installationId: endpoint.installationId,
       actor: `referrer:${referrerId}`,
       action,
@@ -391,13 +388,13 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       at: ctx.now().toISOString(),
     });
 
-  router.get('/api/v1/portal/:installationId/webhook-endpoints', requireReferrer, (_req, res) => {
-    res.json({ items: store.referrerWebhookEndpoints.ofReferrer(me(res).id).map(endpointView) });
+  router.get('/api/v1/portal/:installationId/webhook-endpoints', requireReferrer, async (_req, res) => {
+    res.json({ items: (await store.referrerWebhookEndpoints.ofReferrer((await me(res)).id)).map(endpointView) });
   });
 
   router.post('/api/v1/portal/:installationId/webhook-endpoints', requireReferrer, json, async (req, res) => {
     const { url } = parseInput(endpointInput, req.body);
-    const referrer = me(res);
+    const referrer = await me(res);
     const verdict = await validateEndpointUrl(url, { allowPrivate: settings.allowPrivateEndpoints ?? false });
     if (!verdict.ok) {
       throw new ApiError('invalid_input', `This address cannot receive notifications: ${verdict.reason}.`, {
@@ -405,8 +402,8 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       });
     }
     const secret = generateWebhookSecret();
-    const endpoint = store.transaction(() => {
-      const row = store.referrerWebhookEndpoints.insert({
+    const endpoint = await store.transaction(async () => {
+      const row = await store.referrerWebhookEndpoints.insert({
         id: `whe_${randomUUID()}`,
         installationId: referrer.installationId,
         referrerId: referrer.id,
@@ -415,32 +412,34 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
         status: 'enabled',
         createdAt: ctx.now().toISOString(),
       });
-      endpointAudit(referrer.id, row, 'webhook_endpoint.created');
+      await endpointAudit(referrer.id, row, 'webhook_endpoint.created');
       return row;
     });
     res.status(201).json({ ...endpointView(endpoint), secret });
   });
 
-  router.delete('/api/v1/portal/:installationId/webhook-endpoints/:id', requireReferrer, (req, res) => {
-    const referrer = me(res);
-    const endpoint = store.referrerWebhookEndpoints.get(req.params.id as string);
+  router.delete('/api/v1/portal/:installationId/webhook-endpoints/:id', requireReferrer, async (req, res) => {
+    const referrer = await me(res);
+    const endpoint = await store.referrerWebhookEndpoints.get(req.params.id as string);
     if (!endpoint || endpoint.referrerId !== referrer.id) throw new ApiError('not_found', 'No such webhook endpoint of yours.');
-    store.transaction(() => {
-      store.referrerWebhookEndpoints.delete(endpoint.id);
-      endpointAudit(referrer.id, endpoint, 'webhook_endpoint.deleted');
+    await store.transaction(async () => {
+      await store.referrerWebhookEndpoints.delete(endpoint.id);
+      await endpointAudit(referrer.id, endpoint, 'webhook_endpoint.deleted');
     });
     res.status(204).end();
   });
 
-  router.get('/api/v1/portal/:installationId/referrals', requireReferrer, (_req, res) => {
-    const referrer = me(res);
-    const discretion = store.programs.currentDefault(referrer.installationId)?.program.discretion;
-    const items = store.referrals.byReferrer(referrer.id).map((row) => portalReferral_(row, discretion?.showStage ?? false));
+  router.get('/api/v1/portal/:installationId/referrals', requireReferrer, async (_req, res) => {
+    const referrer = await me(res);
+    const discretion = (await store.programs.currentDefault(referrer.installationId))?.program.discretion;
+    const items = await Promise.all(
+      (await store.referrals.byReferrer(referrer.id)).map((row) => portalReferral_(row, discretion?.showStage ?? false)),
+    );
     res.json({ items });
   });
 
-  function portalReferral_(row: ReferralRow, showStages: boolean) {
-    const timeline = store.referrals.timeline(row.id);
+  async function portalReferral_(row: ReferralRow, showStages: boolean) {
+    const timeline = await store.referrals.timeline(row.id);
     return {
       id: row.id,
       referee: {
@@ -461,22 +460,22 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     };
   }
 
-  router.get('/api/v1/portal/:installationId/rewards', requireReferrer, (_req, res) => {
-    const referrer = me(res);
-    const rows = referrerRewards(referrer.id);
-    res.json({ items: portalRewards(rows), totals: totalsOf(rows) });
+  router.get('/api/v1/portal/:installationId/rewards', requireReferrer, async (_req, res) => {
+    const referrer = await me(res);
+    const rows = await referrerRewards(referrer.id);
+    res.json({ items: await portalRewards(rows), totals: totalsOf(rows) });
   });
 
   /** A referral ask the signed-in referrer received: who asked, and their line. Another's ask is as good as absent. */
-  function ownAsk(referrerId: string, askId: string) {
-    const ask = store.referralAsks.get(askId);
+  async function ownAsk(referrerId: string, askId: string) {
+    const ask = await store.referralAsks.get(askId);
     if (!ask || ask.referrerId !== referrerId || ask.status !== 'sent') throw new ApiError('not_found', 'No such referral ask.');
     return ask;
   }
 
-  router.get('/api/v1/portal/:installationId/asks/:askId', requireReferrer, (req, res) => {
-    const referrer = me(res);
-    const ask = ownAsk(referrer.id, req.params.askId as string);
+  router.get('/api/v1/portal/:installationId/asks/:askId', requireReferrer, async (req, res) => {
+    const referrer = await me(res);
+    const ask = await ownAsk(referrer.id, req.params.askId as string);
     res.json({
       id: ask.id,
       accountName: ask.companyName,
@@ -484,18 +483,17 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       askedBy: { name: ask.askedByName },
       message: ask.message,
       askedAt: ask.createdAt,
-      referrals: store.referrals
-        .byReferrer(referrer.id)
-        .filter((r) => r.askId === ask.id)
-        .map((r) => portalReferral_(r, false)),
+      referrals: await Promise.all(
+        (await store.referrals.byReferrer(referrer.id)).filter((r) => r.askId === ask.id).map((r) => portalReferral_(r, false)),
+      ),
     });
   });
 
   router.post('/api/v1/portal/:installationId/referrals', requireReferrer, json, async (req, res) => {
     const body = parseInput(portalReferral, req.body);
-    const referrer = me(res);
-    if (body.askId) ownAsk(referrer.id, body.askId);
-    const installation = store.installations.get(referrer.installationId)!;
+    const referrer = await me(res);
+    if (body.askId) await ownAsk(referrer.id, body.askId);
+    const installation = (await store.installations.get(referrer.installationId))!;
     requireQueue(ctx.scheduler);
     const result = await submitReferral(requestContext(ctx, res), {
       installation,
@@ -512,7 +510,7 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     res.status(outcome === 'accepted' || outcome === 'claim_pending' ? 201 : 200).json({
       outcome,
       reasons,
-      referral: 'referral' in result ? portalReferral_(result.referral, false) : null,
+      referral: 'referral' in result ? await portalReferral_(result.referral, false) : null,
     });
   });
 

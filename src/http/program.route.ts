@@ -52,37 +52,36 @@ export function programRouter(ctx: UseCaseContext): Router {
   const router = Router();
   const { store } = ctx;
 
-  const programOf = (req: Request, res: Response): ProgramRow => {
+  const programOf = async (req: Request, res: Response): Promise<ProgramRow> => {
     const id = req.params.id as string | undefined;
     if (id === undefined) {
-      const installation = resolveInstallation(store, requestedInstallationId(req.query), principalOf(res));
-      return store.programs.defaultProgram(installation.id)!;
+      const installation = await resolveInstallation(store, requestedInstallationId(req.query), principalOf(res));
+      return (await store.programs.defaultProgram(installation.id))!;
     }
-    const program = store.programs.get(id);
+    const program = await store.programs.get(id);
     if (!program || !visibleTo(principalOf(res), program)) throw new ApiError('not_found', `No program ${id}.`);
     return program;
   };
 
-  router.get('/programs', (req, res) => {
-    const ids = installationIds(store, requestedInstallationId(req.query), principalOf(res));
-    res.json({
-      items: ids.flatMap((installationId) =>
-        store.programs.list(installationId).map((program) => {
-          const { program: _settings, ...summary } = programDocument(program, store.programs.current(program.id)!);
-          return summary;
-        }),
-      ),
-    });
+  router.get('/programs', async (req, res) => {
+    const ids = await installationIds(store, requestedInstallationId(req.query), principalOf(res));
+    const items = [];
+    for (const installationId of ids)
+      for (const program of await store.programs.list(installationId)) {
+        const { program: _settings, ...summary } = programDocument(program, (await store.programs.current(program.id))!);
+        items.push(summary);
+      }
+    res.json({ items });
   });
 
   for (const base of ['/program', '/programs/:id']) {
-    router.get(base, (req, res) => {
-      const program = programOf(req, res);
-      res.json(programDocument(program, store.programs.current(program.id)!));
+    router.get(base, async (req, res) => {
+      const program = await programOf(req, res);
+      res.json(programDocument(program, (await store.programs.current(program.id))!));
     });
 
     router.put(base, async (req, res) => {
-      const program = programOf(req, res);
+      const program = await programOf(req, res);
       const document = parseInput(programDocumentSchema, req.body);
       const mismatch = (['id', 'installationId', 'isDefault'] as const).find(
         (field) => document[field] !== undefined && document[field] !== program[field],
@@ -96,7 +95,7 @@ export function programRouter(ctx: UseCaseContext): Router {
           },
         );
       }
-      const result = saveProgram(
+      const result = await saveProgram(
         requestContext(ctx, res),
         program,
         document.program as Program,
@@ -123,10 +122,10 @@ export function programRouter(ctx: UseCaseContext): Router {
       });
     });
 
-    router.get(`${base}/versions`, (req, res) => {
-      const program = programOf(req, res);
+    router.get(`${base}/versions`, async (req, res) => {
+      const program = await programOf(req, res);
       // Newest first: each version's changes are from the one after it in the list.
-      const history = store.programs.history(program.id);
+      const history = await store.programs.history(program.id);
       res.json({
         items: history.map(({ version, createdAt, createdBy, program: settings }, i) => {
           const previous = history[i + 1];
@@ -135,17 +134,17 @@ export function programRouter(ctx: UseCaseContext): Router {
       });
     });
 
-    router.get(`${base}/versions/:version`, (req, res) => {
-      const program = programOf(req, res);
+    router.get(`${base}/versions/:version`, async (req, res) => {
+      const program = await programOf(req, res);
       const number = parseInput(versionParam, req.params.version, 'version');
-      const version = store.programs.version(program.id, number);
+      const version = await store.programs.version(program.id, number);
       if (!version) throw new ApiError('not_found', `Program ${program.id} has no version ${number}.`);
       res.json(programDocument(program, version));
     });
 
     /** A draft's cost over the stored deals, and on a sample deal (`sampleAmount`), before saving it. */
-    router.post(`${base}/simulate`, (req, res) => {
-      const program = programOf(req, res);
+    router.post(`${base}/simulate`, async (req, res) => {
+      const program = await programOf(req, res);
       const { months, sampleAmount, sampleReferrerType } = parseInput(simulateSchema, req.query, 'query');
       const draft = parseInput(programSchema, req.body) as Program;
       const sample = sampleAmount
@@ -155,7 +154,7 @@ export function programRouter(ctx: UseCaseContext): Router {
         installationId: program.installationId,
         programId: program.id,
         months,
-        ...simulateDraft(requestContext(ctx, res), program, draft, months, sample),
+        ...(await simulateDraft(requestContext(ctx, res), program, draft, months, sample)),
       });
     });
   }

@@ -24,10 +24,10 @@ export function referralLinkPublicRouter(ctx: UseCaseContext, publicBaseUrl: str
   // Visitors are counted by a keyed hash of their address, never the address itself.
   const visitorHashKey = createHmac('sha256', secret).update('referral-link-visitors').digest();
 
-  router.get('/r/capture.js', (req, res) => {
-    const installation = typeof req.query.installation === 'string' ? store.installations.get(req.query.installation) : undefined;
-    const program = installation ? store.programs.currentDefault(installation.id)?.program : undefined;
-    const webToLeadField = installation ? store.installations.settings(installation).webToLeadCodeField : undefined;
+  router.get('/r/capture.js', async (req, res) => {
+    const installation = typeof req.query.installation === 'string' ? await store.installations.get(req.query.installation) : undefined;
+    const program = installation ? (await store.programs.currentDefault(installation.id))?.program : undefined;
+    const webToLeadField = installation ? (await store.installations.settings(installation)).webToLeadCodeField : undefined;
     const fields = [CODE_FORM_FIELD, ...(webToLeadField ? [webToLeadField] : [])];
     res
       .type('application/javascript')
@@ -37,9 +37,9 @@ export function referralLinkPublicRouter(ctx: UseCaseContext, publicBaseUrl: str
       .send(captureScript({ days: program?.attribution.windowDays ?? 365, fields }));
   });
 
-  router.get('/r/:code', (req, res) => {
-    const session = sessionOf(req, res, store, ctx.now());
-    const { location } = visitReferralLink(ctx, {
+  router.get('/r/:code', async (req, res) => {
+    const session = await sessionOf(req, res, store, ctx.now());
+    const { location } = await visitReferralLink(ctx, {
       code: req.params.code,
       visitorAddress: req.ip ?? '',
       visitorReferrerId: session?.subjectKind === 'referrer' ? session.subjectId : null,
@@ -55,12 +55,12 @@ export function referralLinkPublicRouter(ctx: UseCaseContext, publicBaseUrl: str
   });
 
   // The referrer's own link in the portal, with what it brought.
-  router.get('/api/v1/portal/:installationId/links', requireReferrerSession(store, ctx.now), (req, res) => {
-    const session = sessionOf(req, res, store, ctx.now())!;
-    const referrer = store.referrals.referrer(session.subjectId)!;
-    const ensured = ensureReferralLink(ctx, referrer);
-    const links = ensured.outcome === 'ok' ? store.referralLinks.allFor(referrer.id) : [];
-    res.json({ items: links.map((l) => linkView(ctx, publicBaseUrl, l)) });
+  router.get('/api/v1/portal/:installationId/links', requireReferrerSession(store, ctx.now), async (req, res) => {
+    const session = (await sessionOf(req, res, store, ctx.now()))!;
+    const referrer = (await store.referrals.referrer(session.subjectId))!;
+    const ensured = await ensureReferralLink(ctx, referrer);
+    const links = ensured.outcome === 'ok' ? await store.referralLinks.allFor(referrer.id) : [];
+    res.json({ items: await Promise.all(links.map((l) => linkView(ctx, publicBaseUrl, l))) });
   });
 
   return router;
@@ -71,30 +71,30 @@ export function referralLinksApiRouter(ctx: UseCaseContext, publicBaseUrl: strin
   const router = Router();
   const { store } = ctx;
 
-  router.post('/referrers/:id/link', (req, res) => {
+  router.post('/referrers/:id/link', async (req, res) => {
     const body = parseInput(linkRequest, req.body ?? {});
-    const referrer = visibleOr404(principalOf(res), store.referrals.referrer(req.params.id), `referrer ${req.params.id}`);
-    const result = ensureReferralLink(ctx, referrer, body.landingUrl);
+    const referrer = visibleOr404(principalOf(res), await store.referrals.referrer(req.params.id), `referrer ${req.params.id}`);
+    const result = await ensureReferralLink(ctx, referrer, body.landingUrl);
     if (result.outcome === 'links_off')
       throw new ApiError('conflict', 'The program has no referral links: set its `links` (landing URL and allowed domains) first.');
     if (result.outcome === 'landing_not_allowed')
       throw new ApiError('invalid_input', result.reason, { issues: [{ field: 'landingUrl', message: result.reason }] });
-    res.status(200).json(linkView(ctx, publicBaseUrl, result.link));
+    res.status(200).json(await linkView(ctx, publicBaseUrl, result.link));
   });
 
-  router.get('/referrers/:id/links', (req, res) => {
-    const referrer = visibleOr404(principalOf(res), store.referrals.referrer(req.params.id), `referrer ${req.params.id}`);
-    res.json({ items: store.referralLinks.allFor(referrer.id).map((l) => linkView(ctx, publicBaseUrl, l)) });
+  router.get('/referrers/:id/links', async (req, res) => {
+    const referrer = visibleOr404(principalOf(res), await store.referrals.referrer(req.params.id), `referrer ${req.params.id}`);
+    res.json({ items: await Promise.all((await store.referralLinks.allFor(referrer.id)).map((l) => linkView(ctx, publicBaseUrl, l))) });
   });
 
-  router.delete('/referral-links/:code', (req, res) => {
+  router.delete('/referral-links/:code', async (req, res) => {
     const principal = principalOf(res);
-    const link = visibleOr404(principal, store.referralLinks.byCode(req.params.code), `referral link ${req.params.code}`);
+    const link = visibleOr404(principal, await store.referralLinks.byCode(req.params.code), `referral link ${req.params.code}`);
     if (!link.revokedAt) {
       const at = ctx.now().toISOString();
-      store.transaction(() => {
-        store.referralLinks.revoke(link.code, at);
-        store.audit.record({
+      await store.transaction(async () => {
+        await store.referralLinks.revoke(link.code, at);
+        await store.audit.record({
           installationId: link.installationId,
           actor: actorOf(principal),
           action: 'referral_link.revoked',
@@ -111,13 +111,13 @@ export function referralLinksApiRouter(ctx: UseCaseContext, publicBaseUrl: strin
   return router;
 }
 
-function linkView(ctx: UseCaseContext, publicBaseUrl: string, link: ReferralLinkRow) {
+async function linkView(ctx: UseCaseContext, publicBaseUrl: string, link: ReferralLinkRow) {
   return {
     code: link.code,
     url: `${publicBaseUrl}/r/${link.code}`,
     landingUrl: link.landingUrl,
     revokedAt: link.revokedAt,
     createdAt: link.createdAt,
-    ...ctx.store.referralLinks.stats(link.code),
+    ...(await ctx.store.referralLinks.stats(link.code)),
   };
 }

@@ -51,7 +51,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
   router.post('/referrals', async (req, res) => {
     const body = parseInput(createReferralSchema, req.body);
     const principal = principalOf(res);
-    const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principal);
+    const installation = await resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principal);
     requireQueue(ctx.scheduler);
     const result = await submitReferral(requestContext(ctx, res), {
       installation,
@@ -71,7 +71,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     const recorded = outcome === 'accepted' || outcome === 'claim_pending';
     // hubspot.fetch turns any non-2xx answer into a bare proxy error: a card always gets its verdict.
     if (recorded || principal.kind === 'crm-card') {
-      res.status(recorded ? 201 : 200).json({ ...(referral ? referralView(store, referral) : {}), verdict });
+      res.status(recorded ? 201 : 200).json({ ...(referral ? await referralView(store, referral) : {}), verdict });
       return;
     }
     throw new ApiError(ERROR_FOR[outcome], verdict.reasons.join(' '), {
@@ -87,20 +87,20 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     const body = parseInput(approveClaimSchema, req.body);
     const result = await decideClaim(requestContext(ctx, res), {
       referralId: req.params.id,
-      installationIds: installationIds(store, undefined, principalOf(res)),
+      installationIds: await installationIds(store, undefined, principalOf(res)),
       decision: { action: 'approve', approvedBy: decidedBy(res, body.approvedBy) },
     });
-    res.json(claimDecisionAnswer(result, req.params.id));
+    res.json(await claimDecisionAnswer(result, req.params.id));
   });
 
   router.post('/referrals/:id/claim/reject', async (req, res) => {
     const body = parseInput(rejectClaimSchema, req.body);
     const result = await decideClaim(requestContext(ctx, res), {
       referralId: req.params.id,
-      installationIds: installationIds(store, undefined, principalOf(res)),
+      installationIds: await installationIds(store, undefined, principalOf(res)),
       decision: { action: 'reject', rejectedBy: decidedBy(res, body.rejectedBy), reason: body.reason },
     });
-    res.json(claimDecisionAnswer(result, req.params.id));
+    res.json(await claimDecisionAnswer(result, req.params.id));
   });
 
   // Link referrals held for approval (the program's `links.requireApproval`).
@@ -108,26 +108,26 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     const body = parseInput(approveClaimSchema, req.body);
     const result = await decideLinkReferral(requestContext(ctx, res), {
       referralId: req.params.id,
-      installationIds: installationIds(store, undefined, principalOf(res)),
+      installationIds: await installationIds(store, undefined, principalOf(res)),
       decision: { action: 'approve', approvedBy: decidedBy(res, body.approvedBy) },
     });
-    res.json(linkDecisionAnswer(result, req.params.id));
+    res.json(await linkDecisionAnswer(result, req.params.id));
   });
 
   router.post('/referrals/:id/reject', async (req, res) => {
     const body = parseInput(rejectLinkReferralSchema, req.body);
     const result = await decideLinkReferral(requestContext(ctx, res), {
       referralId: req.params.id,
-      installationIds: installationIds(store, undefined, principalOf(res)),
+      installationIds: await installationIds(store, undefined, principalOf(res)),
       decision: { action: 'reject', rejectedBy: decidedBy(res, body.rejectedBy), reason: body.reason },
     });
-    res.json(linkDecisionAnswer(result, req.params.id));
+    res.json(await linkDecisionAnswer(result, req.params.id));
   });
 
-  function linkDecisionAnswer(result: Awaited<ReturnType<typeof decideLinkReferral>>, id: string) {
+  async function linkDecisionAnswer(result: Awaited<ReturnType<typeof decideLinkReferral>>, id: string) {
     if (result.outcome === 'not_found') throw new ApiError('not_found', `No referral ${id}.`);
     if (result.outcome === 'refused') throw new ApiError('illegal_state', result.reasons.join(' '), { reasons: result.reasons });
-    return { outcome: result.outcome, referral: referralView(store, result.referral) };
+    return { outcome: result.outcome, referral: await referralView(store, result.referral) };
   }
 
   /** A console user decides as themself; the operator's token may name who decided. */
@@ -136,17 +136,17 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     return principal.kind === 'user' ? actorOf(principal) : (named ?? 'admin');
   }
 
-  function claimDecisionAnswer(result: Awaited<ReturnType<typeof decideClaim>>, id: string) {
+  async function claimDecisionAnswer(result: Awaited<ReturnType<typeof decideClaim>>, id: string) {
     if (result.outcome === 'not_found') throw new ApiError('not_found', `No referral ${id}.`);
     if (result.outcome === 'refused') throw new ApiError('illegal_state', result.reasons.join(' '), { reasons: result.reasons });
-    return { outcome: result.outcome, reasons: result.reasons, referral: referralView(store, result.referral) };
+    return { outcome: result.outcome, reasons: result.reasons, referral: await referralView(store, result.referral) };
   }
 
-  router.get('/referrals', (req, res) => {
+  router.get('/referrals', async (req, res) => {
     const query = parseInput(listReferralsQuery, req.query, 'query');
     if (query.objectId) {
       // A CRM record's referrals (the card on a contact, company or deal), in full.
-      const installation = resolveInstallation(store, query.installationId, principalOf(res));
+      const installation = await resolveInstallation(store, query.installationId, principalOf(res));
       // A card names the record type its CRM's way (the connector's `cards.objectTypeIds`); the API also takes ours.
       const cardTypes = ctx.crm.connector(installation.crm)?.cards?.objectTypeIds ?? {};
       // The id comes from the query: only the table's own keys count, never `constructor`.
@@ -160,15 +160,15 @@ export function referralsRouter(ctx: UseCaseContext): Router {
           issues: [{ field: ids.length ? 'objectTypeId' : 'objectType', message: 'required with objectId' }],
         });
       }
-      const linked = store.referrals.linkedTo(installation.id, [{ objectType, ids: [query.objectId] }]);
-      res.json({ items: linked.map((r) => referralView(store, r)), nextCursor: null });
+      const linked = await store.referrals.linkedTo(installation.id, [{ objectType, ids: [query.objectId] }]);
+      res.json({ items: await Promise.all(linked.map((r) => referralView(store, r))), nextCursor: null });
       return;
     }
     const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
     if (query.cursor && !cursor)
       throw new ApiError('invalid_input', 'cursor is not one this API returned.', { issues: [{ field: 'cursor', message: 'invalid' }] });
-    const page = store.referrals.list({
-      installationIds: installationIds(store, query.installationId, principalOf(res)),
+    const page = await store.referrals.list({
+      installationIds: await installationIds(store, query.installationId, principalOf(res)),
       ...(query.status ? { status: query.status } : {}),
       ...(query.referrerId ? { referrerId: query.referrerId } : {}),
       ...(query.q ? { search: query.q } : {}),
@@ -179,24 +179,24 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     res.json({ items: page.items.map(referralSummary), nextCursor: page.nextCursor });
   });
 
-  router.get('/referrals/:id', (req, res) => {
-    const row = store.referrals.get(req.params.id);
+  router.get('/referrals/:id', async (req, res) => {
+    const row = await store.referrals.get(req.params.id);
     if (!row || !visibleTo(principalOf(res), row)) throw new ApiError('not_found', `No referral ${req.params.id}.`);
-    res.json(referralView(store, row));
+    res.json(await referralView(store, row));
   });
 
-  router.post('/referrers', (req, res) => {
+  router.post('/referrers', async (req, res) => {
     const body = parseInput(createReferrerSchema, req.body);
     const principal = principalOf(res);
-    const installation = resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principal);
-    const program = store.programs.currentDefault(installation.id)!.program;
+    const installation = await resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principal);
+    const program = (await store.programs.currentDefault(installation.id))!.program;
     if (body.tier) requireDefinedTier(program, body.tier);
     const email = normalizeEmail(body.email, { plusAddressing: program.dedupe.plusAddressing });
     const now = ctx.now();
-    const existing = store.referrals.referrerByEmail(installation.id, email);
+    const existing = await store.referrals.referrerByEmail(installation.id, email);
     if (existing) throw new ApiError('duplicate', `A referrer with this email exists: ${existing.id}.`, { referrerId: existing.id });
-    const row = store.transaction(() => {
-      const created = store.referrals.insertReferrer({
+    const row = await store.transaction(async () => {
+      const created = await store.referrals.insertReferrer({
         installationId: installation.id,
         email,
         name: body.name,
@@ -206,7 +206,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
         agreementAcceptedAt: body.agreementAccepted ? now.toISOString() : null,
         digest: body.digest ?? program.notifications.digest,
       });
-      store.audit.record({
+      await store.audit.record({
         installationId: installation.id,
         actor: actorOf(principal),
         action: 'referrer.created',
@@ -220,51 +220,48 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     res.status(201).json(referrerView(row));
   });
 
-  router.get('/referrers', (req, res) => {
-    const ids = installationIds(store, requestedInstallationId(req.query), principalOf(res));
-    res.json({ items: ids.flatMap((id) => store.referrals.listReferrers(id)).map(referrerView) });
+  router.get('/referrers', async (req, res) => {
+    const ids = await installationIds(store, requestedInstallationId(req.query), principalOf(res));
+    res.json({ items: (await Promise.all(ids.map(async (id) => await store.referrals.listReferrers(id)))).flat().map(referrerView) });
   });
 
-  router.patch('/referrers/:id', (req, res) => {
+  router.patch('/referrers/:id', async (req, res) => {
     const patch = parseInput(updateReferrerSchema, req.body);
     const principal = principalOf(res);
     const now = ctx.now();
-    const updated = store.transaction(
-      () => {
-        const row = store.referrals.referrer(req.params.id);
-        if (!row || !visibleTo(principal, row)) throw new ApiError('not_found', `No referrer ${req.params.id}.`);
-        const { program } = store.programs.currentDefault(row.installationId)!;
-        if (patch.tier != null) requireDefinedTier(program, patch.tier);
-        if (patch.type !== undefined && !program.referrerTypes.includes(patch.type)) {
-          throw new ApiError('invalid_input', `The program does not take ${patch.type} referrers: ${program.referrerTypes.join(', ')}.`, {
-            issues: [{ field: 'type', message: `must be one of ${program.referrerTypes.join(', ')}` }],
-          });
-        }
-        const fields = (['name', 'type', 'tier'] as const).filter((f) => patch[f] !== undefined && patch[f] !== row[f]);
-        if (fields.length === 0) return row;
-        const pick = (source: Partial<Pick<typeof row, (typeof fields)[number]>>) => Object.fromEntries(fields.map((f) => [f, source[f]]));
-        store.referrals.updateReferrer(row.id, pick(patch));
-        store.audit.record({
-          installationId: row.installationId,
-          actor: actorOf(principal),
-          action: 'referrer.updated',
-          subjectType: 'referrer',
-          subjectId: row.id,
-          before: pick(row),
-          after: pick(patch),
-          at: now.toISOString(),
+    const updated = await store.transaction(async () => {
+      const row = await store.referrals.referrer(req.params.id);
+      if (!row || !visibleTo(principal, row)) throw new ApiError('not_found', `No referrer ${req.params.id}.`);
+      const { program } = (await store.programs.currentDefault(row.installationId))!;
+      if (patch.tier != null) requireDefinedTier(program, patch.tier);
+      if (patch.type !== undefined && !program.referrerTypes.includes(patch.type)) {
+        throw new ApiError('invalid_input', `The program does not take ${patch.type} referrers: ${program.referrerTypes.join(', ')}.`, {
+          issues: [{ field: 'type', message: `must be one of ${program.referrerTypes.join(', ')}` }],
         });
-        return store.referrals.referrer(row.id)!;
-      },
-      { immediate: true },
-    );
+      }
+      const fields = (['name', 'type', 'tier'] as const).filter((f) => patch[f] !== undefined && patch[f] !== row[f]);
+      if (fields.length === 0) return row;
+      const pick = (source: Partial<Pick<typeof row, (typeof fields)[number]>>) => Object.fromEntries(fields.map((f) => [f, source[f]]));
+      await store.referrals.updateReferrer(row.id, pick(patch));
+      await store.audit.record({
+        installationId: row.installationId,
+        actor: actorOf(principal),
+        action: 'referrer.updated',
+        subjectType: 'referrer',
+        subjectId: row.id,
+        before: pick(row),
+        after: pick(patch),
+        at: now.toISOString(),
+      });
+      return (await store.referrals.referrer(row.id))!;
+    });
     res.json(referrerView(updated));
   });
 
-  router.get('/referrers/:id', (req, res) => {
-    const row = visibleOr404(principalOf(res), store.referrals.referrer(req.params.id), `referrer ${req.params.id}`);
+  router.get('/referrers/:id', async (req, res) => {
+    const row = visibleOr404(principalOf(res), await store.referrals.referrer(req.params.id), `referrer ${req.params.id}`);
     // The referee's rewards in a dual-sided program are the referee's, not the referrer's.
-    const rewards = store.rewards.forReferrer(row.id).filter((r) => r.beneficiary === 'referrer');
+    const rewards = (await store.rewards.forReferrer(row.id)).filter((r) => r.beneficiary === 'referrer');
     const totals: Record<string, Record<string, number>> = {};
     for (const r of rewards) {
       const byStatus = (totals[r.currency] ??= {});
@@ -272,14 +269,14 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     }
     res.json({
       ...referrerView(row),
-      referrals: store.referrals.byReferrer(row.id).map(referralSummary),
+      referrals: (await store.referrals.byReferrer(row.id)).map(referralSummary),
       rewards: rewards.map(rewardView),
       rewardTotals: Object.entries(totals).map(([currency, byStatus]) => ({
         currency,
         byStatusCents: byStatus,
         netCents: Object.values(byStatus).reduce((a, b) => a + b, 0),
       })),
-      balance: referrerBalance(ctx, row),
+      balance: await referrerBalance(ctx, row),
     });
   });
 

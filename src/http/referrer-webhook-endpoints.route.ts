@@ -40,13 +40,14 @@ export function referrerWebhookEndpointsRouter(deps: ReferrerWebhookEndpointsRou
   const clock = deps.now ?? (() => new Date());
   const router = express.Router();
 
-  const findReferrer = (res: Response, referrerId: string) =>
-    visibleOr404(principalOf(res), store.referrals.referrer(referrerId), `referrer ${referrerId}`);
+  const findReferrer = async (res: Response, referrerId: string) =>
+    visibleOr404(principalOf(res), await store.referrals.referrer(referrerId), `referrer ${referrerId}`);
 
-  const findEndpoint = (res: Response, id: string) => visibleOr404(principalOf(res), endpoints.get(id), `webhook endpoint ${id}`);
+  const findEndpoint = async (res: Response, id: string) =>
+    visibleOr404(principalOf(res), await endpoints.get(id), `webhook endpoint ${id}`);
 
-  const audit = (res: Response, endpoint: WebhookEndpointRow, action: string, after: unknown) =>
-    store.audit.record({
+  const audit = async (res: Response, endpoint: WebhookEndpointRow, action: string, after: unknown) =>
+    await store.audit.record({
       installationId: endpoint.installationId,
       actor: actorOf(principalOf(res)),
       action,
@@ -58,7 +59,7 @@ export function referrerWebhookEndpointsRouter(deps: ReferrerWebhookEndpointsRou
 
   // Parsed here, not with router.use: this router shares /api/v1 with others that set their own limits.
   router.post('/referrers/:referrerId/webhook-endpoints', express.json({ limit: '16kb' }), async (req, res) => {
-    const referrer = findReferrer(res, req.params.referrerId);
+    const referrer = await findReferrer(res, req.params.referrerId);
     const input = parseInput(createSchema, req.body);
     const verdict = await validateEndpointUrl(input.url, { allowPrivate: deps.allowPrivateEndpoints });
     if (!verdict.ok) {
@@ -67,8 +68,8 @@ export function referrerWebhookEndpointsRouter(deps: ReferrerWebhookEndpointsRou
       });
     }
     const secret = generateWebhookSecret();
-    const endpoint = store.transaction(() => {
-      const row = endpoints.insert({
+    const endpoint = await store.transaction(async () => {
+      const row = await endpoints.insert({
         id: `whe_${randomUUID()}`,
         installationId: referrer.installationId,
         referrerId: referrer.id,
@@ -77,31 +78,31 @@ export function referrerWebhookEndpointsRouter(deps: ReferrerWebhookEndpointsRou
         status: 'enabled',
         createdAt: clock().toISOString(),
       });
-      audit(res, row, 'webhook_endpoint.created', { url: row.url });
+      await audit(res, row, 'webhook_endpoint.created', { url: row.url });
       return row;
     });
     res.status(201).json({ ...view(endpoint), secret });
   });
 
-  router.get('/referrers/:referrerId/webhook-endpoints', (req, res) => {
-    const referrer = findReferrer(res, req.params.referrerId);
-    res.json(endpoints.ofReferrer(referrer.id).map(view));
+  router.get('/referrers/:referrerId/webhook-endpoints', async (req, res) => {
+    const referrer = await findReferrer(res, req.params.referrerId);
+    res.json((await endpoints.ofReferrer(referrer.id)).map(view));
   });
 
-  router.delete('/webhook-endpoints/:id', (req, res) => {
-    const endpoint = findEndpoint(res, req.params.id);
-    store.transaction(() => {
-      endpoints.delete(endpoint.id);
-      audit(res, endpoint, 'webhook_endpoint.deleted', { url: endpoint.url });
+  router.delete('/webhook-endpoints/:id', async (req, res) => {
+    const endpoint = await findEndpoint(res, req.params.id);
+    await store.transaction(async () => {
+      await endpoints.delete(endpoint.id);
+      await audit(res, endpoint, 'webhook_endpoint.deleted', { url: endpoint.url });
     });
     res.status(204).end();
   });
 
-  router.post('/webhook-endpoints/:id/enable', (req, res) => {
-    const endpoint = findEndpoint(res, req.params.id);
-    const enabled = store.transaction(() => {
-      audit(res, endpoint, 'webhook_endpoint.enabled', { status: 'enabled' });
-      return endpoints.enable(endpoint.id);
+  router.post('/webhook-endpoints/:id/enable', async (req, res) => {
+    const endpoint = await findEndpoint(res, req.params.id);
+    const enabled = await store.transaction(async () => {
+      await audit(res, endpoint, 'webhook_endpoint.enabled', { status: 'enabled' });
+      return await endpoints.enable(endpoint.id);
     });
     res.json(view(enabled));
   });

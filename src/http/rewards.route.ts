@@ -11,12 +11,12 @@ import { requestContext } from './request-context.ts';
 export function rewardsRouter(ctx: UseCaseContext): Router {
   const router = Router();
   const { store } = ctx;
-  const rewardOf = (id: string, res: Response) => visibleOr404(principalOf(res), store.rewards.get(id), `reward ${id}`);
+  const rewardOf = async (id: string, res: Response) => visibleOr404(principalOf(res), await store.rewards.get(id), `reward ${id}`);
 
-  router.get('/rewards', (req, res) => {
+  router.get('/rewards', async (req, res) => {
     const query = parseInput(listRewardsQuery, req.query, 'query');
-    const page = store.rewards.list({
-      installationIds: installationIds(store, query.installationId, principalOf(res)),
+    const page = await store.rewards.list({
+      installationIds: await installationIds(store, query.installationId, principalOf(res)),
       ...(query.status ? { status: query.status } : {}),
       ...(query.cursor ? { cursor: query.cursor } : {}),
       limit: query.limit,
@@ -24,15 +24,19 @@ export function rewardsRouter(ctx: UseCaseContext): Router {
     res.json({ items: page.items.map(rewardView), nextCursor: page.nextCursor });
   });
 
-  router.get('/rewards/:id', (req, res) => {
-    const reward = rewardOf(req.params.id, res);
-    res.json({ ...rewardView(reward), ledger: store.rewards.ledger(reward.id), audit: store.audit.forSubject('reward', reward.id) });
+  router.get('/rewards/:id', async (req, res) => {
+    const reward = await rewardOf(req.params.id, res);
+    res.json({
+      ...rewardView(reward),
+      ledger: await store.rewards.ledger(reward.id),
+      audit: await store.audit.forSubject('reward', reward.id),
+    });
   });
 
   const act = (action: 'approve' | 'reject' | 'mark_paid', extract: (body: unknown) => { reason?: string; payoutReference?: string }) =>
-    router.post(`/rewards/:id/${action.replace('_', '-')}`, (req, res) => {
-      const reward = rewardOf(req.params.id, res);
-      const result = changeReward(requestContext(ctx, res), {
+    router.post(`/rewards/:id/${action.replace('_', '-')}`, async (req, res) => {
+      const reward = await rewardOf(req.params.id, res);
+      const result = await changeReward(requestContext(ctx, res), {
         reward,
         action,
         actor: actorOf(principalOf(res)),

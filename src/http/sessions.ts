@@ -36,24 +36,24 @@ export function clearSessionCookie(res: Response, publicBaseUrl: string): void {
 }
 
 /** The request's live session, if its cookie names one (read once per request). */
-export function sessionOf(req: Request, res: Response, store: Store, now: Date): SessionRow | undefined {
+export async function sessionOf(req: Request, res: Response, store: Store, now: Date): Promise<SessionRow | undefined> {
   if (!('session' in res.locals)) {
     const token = cookieValue(req, SESSION_COOKIE);
-    res.locals.session = token ? store.sessions.live(token, now) : undefined;
+    res.locals.session = token ? await store.sessions.live(token, now) : undefined;
   }
   return res.locals.session as SessionRow | undefined;
 }
 
 /** Opens a console user's session in their installation and sets its cookie. */
-export function openUserSession(
+export async function openUserSession(
   store: Store,
   res: Response,
   user: { id: string; installationId: string; role: string },
   settings: { sessionTtlMs: number; publicBaseUrl: string },
   now: Date,
-): void {
+): Promise<void> {
   const expiresAt = new Date(now.getTime() + settings.sessionTtlMs);
-  const { token } = store.sessions.open({
+  const { token } = await store.sessions.open({
     subjectKind: 'user',
     subjectId: user.id,
     installationId: user.installationId,
@@ -70,8 +70,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * session's CSRF token (from `GET /api/v1/session`) in the `x-csrf-token` header.
  */
 export function requireReferrerSession(store: Store, now: () => Date): RequestHandler {
-  return (req, res, next) => {
-    const session = sessionOf(req, res, store, now());
+  return async (req, res, next) => {
+    const session = await sessionOf(req, res, store, now());
     if (session?.subjectKind !== 'referrer') return next(new ApiError('unauthorized', 'Sign in with the link we email you.'));
     if (session.installationId !== req.params.installationId) {
       return next(new ApiError('forbidden', 'This session belongs to another referral program: sign in to this one.'));

@@ -133,15 +133,15 @@ function tourApi(deps: FirstRunDeps, toured: ConfiguredCrm<CrmKind>): Router {
   router.use(express.json({ limit: 2_000 }));
 
   /** The sandbox installation the tour plays in: only an installation of the toured sandbox CRM. */
-  const installation = (): InstallationRow | undefined =>
-    store.installations.list().find((i) => i.crm === toured.kind && i.status === 'active');
-  const requireInstallation = (): InstallationRow => {
-    const found = installation();
+  const installation = async (): Promise<InstallationRow | undefined> =>
+    (await store.installations.list()).find((i) => i.crm === toured.kind && i.status === 'active');
+  const requireInstallation = async (): Promise<InstallationRow> => {
+    const found = await installation();
     if (!found) throw new ApiError('conflict', `The sandbox ${toured.label} is not connected yet: start the tour first.`);
     return found;
   };
-  const referralOf = (id: string) => {
-    const referral = tourReferral(ctx, requireInstallation(), id);
+  const referralOf = async (id: string) => {
+    const referral = await tourReferral(ctx, await requireInstallation(), id);
     if (!referral) throw new ApiError('not_found', `No referral ${id} in the tour.`);
     return referral;
   };
@@ -154,31 +154,31 @@ function tourApi(deps: FirstRunDeps, toured: ConfiguredCrm<CrmKind>): Router {
     }
   };
 
-  router.get('/state', (req, res) => {
+  router.get('/state', async (req, res) => {
     const { referralId } = parseInput(stateQuery, req.query, 'query');
-    const current = installation();
+    const current = await installation();
     res.json({
       crm: { kind: toured.kind, label: toured.label },
       installation: current ? { id: current.id, accountId: current.accountId } : null,
-      referrers: current ? tourReferrers(ctx, current).map(referrerView) : [],
-      referral: referralId && current ? referralView(store, referralOf(referralId)) : null,
-      emails: referralId && current ? tourEmails(ctx, referralId) : [],
-      report: current ? reportSummary(store, [current.id]) : null,
+      referrers: current ? (await tourReferrers(ctx, current)).map(referrerView) : [],
+      referral: referralId && current ? await referralView(store, await referralOf(referralId)) : null,
+      emails: referralId && current ? await tourEmails(ctx, referralId) : [],
+      report: current ? await reportSummary(store, [current.id]) : null,
     });
   });
 
   /** Connects the sandbox through its OAuth flow when it is not yet, and seeds the sample referrers and account. */
   router.post('/start', async (_req, res) => {
-    let current = installation();
+    let current = await installation();
     if (!current) {
       const id = await deps.install(toured.kind);
-      current = id ? store.installations.get(id) : undefined;
+      current = id ? await store.installations.get(id) : undefined;
       if (!current) throw new ApiError('unavailable', `The sandbox ${toured.label} could not be connected: see the service's log.`);
     }
     const account = await sandboxCall(async () => seedTour(requestContext(ctx, res), current, await salesTeam()));
     res.json({
       installation: { id: current.id, accountId: current.accountId },
-      referrers: tourReferrers(ctx, current).map(referrerView),
+      referrers: (await tourReferrers(ctx, current)).map(referrerView),
       account: { ...account, name: TOUR_ACCOUNT.name },
       stages: (await salesTeam()).stages,
     });
@@ -186,16 +186,16 @@ function tourApi(deps: FirstRunDeps, toured: ConfiguredCrm<CrmKind>): Router {
 
   router.post('/referrals', async (req, res) => {
     const body = parseInput(referralInput, req.body);
-    const current = requireInstallation();
+    const current = await requireInstallation();
     requireQueue(ctx.scheduler);
     const result = await referAFriend(requestContext(ctx, res), current, body, res.locals.requestId as string);
     if (!('referral' in result)) throw new ApiError('conflict', 'The referral was not recorded.', { outcome: result.outcome });
-    res.status(201).json({ outcome: result.outcome, referral: referralView(store, result.referral) });
+    res.status(201).json({ outcome: result.outcome, referral: await referralView(store, result.referral) });
   });
 
   router.post('/deals', async (req, res) => {
     const body = parseInput(dealInput, req.body);
-    const referral = referralOf(body.referralId);
+    const referral = await referralOf(body.referralId);
     if (!referral.crmPersonId) {
       throw new ApiError('conflict', `The referee is not in the sandbox ${toured.label} yet: wait until the referral shows as synced.`);
     }
@@ -205,14 +205,14 @@ function tourApi(deps: FirstRunDeps, toured: ConfiguredCrm<CrmKind>): Router {
   router.post('/deals/:dealId/stage', async (req, res) => {
     const dealId = parseInput(dealIdParam, req.params.dealId, 'dealId');
     const { stage } = parseInput(stageInput, req.body);
-    requireInstallation();
+    await requireInstallation();
     await sandboxCall(async () => moveTourDeal(await salesTeam(), dealId, stage));
     res.json({ dealId, stage });
   });
 
   router.post('/account/nps', async (req, res) => {
     const { nps } = parseInput(npsInput, req.body);
-    const current = requireInstallation();
+    const current = await requireInstallation();
     const result = await sandboxCall(async () => changeTourAccountNps(requestContext(ctx, res), current, await salesTeam(), nps));
     res.json({ account: { ...result.account, name: TOUR_ACCOUNT.name }, eligibility: result.eligibility });
   });

@@ -119,19 +119,19 @@ export function referralSummary(row: ReferralRow) {
   };
 }
 
-export function referralView(store: Store, row: ReferralRow) {
-  const referrer = store.referrals.referrer(row.referrerId)!;
+export async function referralView(store: Store, row: ReferralRow) {
+  const referrer = (await store.referrals.referrer(row.referrerId))!;
   return {
     ...referralSummary(row),
     referrer: referrerView(referrer),
-    timeline: store.referrals.timeline(row.id).map((e) => ({
+    timeline: (await store.referrals.timeline(row.id)).map((e) => ({
       from: e.fromStatus,
       to: e.toStatus,
       reasons: e.reasons,
       source: e.source,
       at: e.occurredAt,
     })),
-    attributions: store.referrals.attributionsForReferral(row.id).map((a) => ({
+    attributions: (await store.referrals.attributionsForReferral(row.id)).map((a) => ({
       id: a.id,
       dealId: a.dealId,
       model: a.model,
@@ -144,19 +144,19 @@ export function referralView(store: Store, row: ReferralRow) {
       reversalReason: a.reversalReason,
       createdAt: a.createdAt,
     })),
-    rewards: store.rewards.forReferral(row.id).map(rewardView),
-    links: store.referrals.links(row.id),
-    claim: claimView(store, row.id),
+    rewards: (await store.rewards.forReferral(row.id)).map(rewardView),
+    links: await store.referrals.links(row.id),
+    claim: await claimView(store, row.id),
     program: {
       version: row.programVersion,
       reason: `locked when the referral was submitted on ${row.submittedAt.slice(0, 10)}: its attribution, dedupe, expiry and rewards follow version ${row.programVersion}, whatever was saved since`,
     },
-    decisions: decisionsView(store, row),
+    decisions: await decisionsView(store, row),
   };
 }
 
-function claimView(store: Store, referralId: string) {
-  const claim = store.dealClaims.get(referralId);
+async function claimView(store: Store, referralId: string) {
+  const claim = await store.dealClaims.get(referralId);
   if (!claim) return null;
   return {
     dealId: claim.dealId,
@@ -190,8 +190,8 @@ interface RewardPlanOutcome {
  * Why the referral was (not) credited for each deal it was a candidate of (the latest decision per
  * deal), and every reward plan: what it earned, or "no reward because …".
  */
-function decisionsView(store: Store, row: ReferralRow) {
-  const all = store.audit.decisionsFor(row.installationId, 'referral', row.id);
+async function decisionsView(store: Store, row: ReferralRow) {
+  const all = await store.audit.decisionsFor(row.installationId, 'referral', row.id);
   const latestPerDeal = new Map<string, { outcome: AttributionOutcome; at: string }>();
   for (const d of all.filter((d) => d.kind === 'attribution')) {
     const outcome = d.outcome as AttributionOutcome;

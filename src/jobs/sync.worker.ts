@@ -107,19 +107,19 @@ export function startSweeper(ctx: UseCaseContext, options: { intervalMs: number;
   const sweep = () => {
     void (async () => {
       const now = ctx.now();
-      const pruned = ctx.store.inbox.prune(new Date(now.getTime() - options.inboxRetentionDays * DAY_MS), { limit: PRUNE_PER_SWEEP });
+      const pruned = await ctx.store.inbox.prune(new Date(now.getTime() - options.inboxRetentionDays * DAY_MS), { limit: PRUNE_PER_SWEEP });
       if (pruned)
         ctx.log.info({ pruned, retentionDays: options.inboxRetentionDays }, 'processed inbox events past their retention deleted');
-      for (const installationId of ctx.store.inbox.installationsWithPending(now)) {
+      for (const installationId of await ctx.store.inbox.installationsWithPending(now)) {
         await ctx.scheduler.schedule('sync', installationId);
       }
-      for (const installation of ctx.store.installations.list()) {
-        if (installation.status === 'active' && ctx.store.referrals.unsynced(installation.id, 1).length > 0) {
+      for (const installation of await ctx.store.installations.list()) {
+        if (installation.status === 'active' && (await ctx.store.referrals.unsynced(installation.id, 1)).length > 0) {
           await ctx.scheduler.schedule('push-referrals', installation.id);
         }
       }
       // Keyed by run: while its job waits, runs or lies dead (for the operator to retry), this adds none.
-      for (const run of ctx.store.payouts.runsAwaitingOrders()) {
+      for (const run of await ctx.store.payouts.runsAwaitingOrders()) {
         await ctx.scheduler.schedule('send-payouts', run.installationId, { key: run.id });
       }
     })().catch((err: unknown) => ctx.log.error({ err }, 'sweeper failed'));
@@ -133,8 +133,8 @@ export function startSweeper(ctx: UseCaseContext, options: { intervalMs: number;
 
 /** Every active installation is reconciled once per interval. */
 export function startReconcileSchedule(ctx: UseCaseContext, intervalMs: number): { stop(): void } {
-  const tick = () => {
-    for (const installation of ctx.store.installations.list()) {
+  const tick = async () => {
+    for (const installation of await ctx.store.installations.list()) {
       if (installation.status !== 'active') continue;
       ctx.scheduler.schedule('reconcile', installation.id).catch((err: unknown) => ctx.log.error({ err }, 'reconcile schedule failed'));
     }

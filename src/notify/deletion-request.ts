@@ -1,4 +1,4 @@
-import type { OutboxRepo } from '../store/outbox.repo.ts';
+import type { Store } from '../store/contract.ts';
 import type { ReferrerRow } from '../store/referrals.repo.ts';
 import { messageIdFor } from './message-id.ts';
 import type { EmailPayload, Sender } from './topics.ts';
@@ -9,13 +9,13 @@ import type { EmailPayload, Sender } from './topics.ts';
  * and referrers reply to, while the finance address is optional and meant for money. One notice
  * per referrer per UTC day: asking again the same day queues nothing more.
  */
-export function enqueueDeletionRequestNotice(
-  outbox: OutboxRepo,
+export async function enqueueDeletionRequestNotice(
+  outbox: Store['outbox'],
   installationId: string,
   referrer: Pick<ReferrerRow, 'id' | 'name' | 'email' | 'company' | 'type'>,
   program: Sender,
   now: Date,
-): boolean {
+): Promise<boolean> {
   const at = now.toISOString();
   const deliveryKey = `portal.deletion_requested:${referrer.id}:${at.slice(0, 10)}:email`;
   const payload: EmailPayload = {
@@ -29,7 +29,7 @@ export function enqueueDeletionRequestNotice(
     },
     to: { name: program.senderName, email: program.senderEmail },
   };
-  const added = outbox.add([
+  const added = await outbox.add([
     {
       installationId,
       referrerId: referrer.id,

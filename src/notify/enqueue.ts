@@ -1,7 +1,8 @@
 import { toMajorUnits } from '../domain/money.ts';
 import type { FinanceDigest, FinanceDigestReward } from '../domain/payouts.ts';
 import { DEFAULT_QUIET_PERIOD_SECONDS, type DealStep, planStepMessage } from '../domain/quiet-period.ts';
-import type { NewOutboxRow, OutboxRepo } from '../store/outbox.repo.ts';
+import type { Store } from '../store/contract.ts';
+import type { NewOutboxRow } from '../store/outbox.repo.ts';
 import type { ReferrerRow } from '../store/referrals.repo.ts';
 import { messageIdFor } from './message-id.ts';
 import {
@@ -203,12 +204,12 @@ function major(cents: number | null, currency: string): number | null {
  * 0 for a transition enqueued before (a replay), even if the referrer added endpoints since.
  * Referrers who unsubscribed get a 'suppressed' email row, kept as the record of why.
  */
-export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationIntent, now: Date): number {
+export async function enqueueNotifications(outbox: Store['outbox'], intent: NotificationIntent, now: Date): Promise<number> {
   const { sourceKey } = intent;
-  if (outbox.enqueuedBefore(sourceKey)) return 0;
+  if (await outbox.enqueuedBefore(sourceKey)) return 0;
 
-  const referrer = intent.referrerId ? findReferrer(outbox, intent.installationId, intent.referrerId) : undefined;
-  assertOwnData(outbox, intent);
+  const referrer = intent.referrerId ? await findReferrer(outbox, intent.installationId, intent.referrerId) : undefined;
+  await assertOwnData(outbox, intent);
 
   const at = now.toISOString();
   const program: Sender = { name: intent.program.name, senderName: intent.program.senderName, senderEmail: intent.program.senderEmail };
@@ -220,19 +221,19 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
    * it (domain/quiet-period.ts). Webhooks get every step at once: machines keep their own state.
    * A digest reader's steps wait for the digest and are listed there in order.
    */
-  const quietPeriod = (channel: 'email' | 'crm', referrerId: string, digestAt?: string): Partial<NewOutboxRow> => {
+  const quietPeriod = async (channel: 'email' | 'crm', referrerId: string, digestAt?: string): Promise<Partial<NewOutboxRow>> => {
     if (digestAt) return { nextAttemptAt: digestAt };
     if (!step || !referralId) return {};
     const plan = planStepMessage({
       step,
       now: at,
       quietPeriodSeconds: intent.program.quietPeriodSeconds ?? DEFAULT_QUIET_PERIOD_SECONDS,
-      earlier: outbox.stepMessagesOf(referralId, channel, referrerId, Object.keys(DEAL_STEP_OF_TOPIC), at).map((m) => ({
+      earlier: (await outbox.stepMessagesOf(referralId, channel, referrerId, Object.keys(DEAL_STEP_OF_TOPIC), at)).map((m) => ({
         ...m,
         step: DEAL_STEP_OF_TOPIC[m.topic as NotificationTopic]!,
       })),
     });
-    outbox.cancel(plan.cancel);
+    await outbox.cancel(plan.cancel);
     return plan.sendAt ? { nextAttemptAt: plan.sendAt } : { status: 'cancelled', lastError: plan.reason };
   };
   const add = (
@@ -274,15 +275,15 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
       { ...base, to: { name: referrer.name, email: referrer.email }, ...(digestAt ? { digestAt } : {}) },
       referrer.emailOptOut
         ? { status: 'suppressed', lastError: 'referrer unsubscribed from email' }
-        : quietPeriod('email', referrer.id, digestAt),
+        : await quietPeriod('email', referrer.id, digestAt),
     );
-    for (const endpointId of outbox.enabledEndpointIds(referrer.id)) add('webhook', endpointId, { ...base, endpointId });
+    for (const endpointId of await outbox.enabledEndpointIds(referrer.id)) add('webhook', endpointId, { ...base, endpointId });
     if (intent.crmNote && referrer.crmPersonType && referrer.crmPersonId) {
       add(
         'crm',
         referrer.id,
         { ...base, person: { objectType: referrer.crmPersonType, id: referrer.crmPersonId } },
-        quietPeriod('crm', referrer.id),
+        await quietPeriod('crm', referrer.id),
       );
     }
   } else if (intent.crmCompany) {
@@ -319,15 +320,15 @@ export function enqueueNotifications(outbox: OutboxRepo, intent: NotificationInt
       to: intent.recipient,
     });
   }
-  return outbox.add(rows);
+  return await outbox.add(rows);
 }
 
 /** The notifier's notice to the program admin (the program's sender address). */
-export function enqueueEndpointDisabledNotice(
-  outbox: OutboxRepo,
+export async function enqueueEndpointDisabledNotice(
+  outbox: Store['outbox'],
   notice: { installationId: string; program: Sender; endpoint: NonNullable<VisibleData['endpoint']>; referrer: ReferrerRow | undefined },
   now: Date,
-): void {
+): Promise<void> {
   const at = now.toISOString();
   const deliveryKey = `webhook_endpoint.disabled:${notice.endpoint.id}:${notice.endpoint.failingSince}:email:admin`;
   const payload: EmailPayload = {
@@ -339,7 +340,7 @@ export function enqueueEndpointDisabledNotice(
     data: { ...internalView({}, notice.referrer), endpoint: notice.endpoint },
     to: { name: notice.program.senderName, email: notice.program.senderEmail },
   };
-  outbox.add([
+  await outbox.add([
     {
       installationId: notice.installationId,
       channel: 'email',
@@ -353,14 +354,14 @@ export function enqueueEndpointDisabledNotice(
   ]);
 }
 
-function findReferrer(outbox: OutboxRepo, installationId: string, referrerId: string): ReferrerRow {
-  const referrer = outbox.referrerIn(installationId, referrerId);
+async function findReferrer(outbox: Store['outbox'], installationId: string, referrerId: string): Promise<ReferrerRow> {
+  const referrer = await outbox.referrerIn(installationId, referrerId);
   if (!referrer) throw new Error(`Referrer ${referrerId} not found in installation ${installationId}`);
   return referrer;
 }
 
 /** A referrer is only ever told about their own referrals and rewards. */
-function assertOwnData(outbox: OutboxRepo, intent: NotificationIntent): void {
+async function assertOwnData(outbox: Store['outbox'], intent: NotificationIntent): Promise<void> {
   const { referral, reward } = intent.data;
   if (referral && intent.referralId && referral.id !== intent.referralId) {
     throw new Error(`Intent data is about referral ${referral.id}, not ${intent.referralId}`);
@@ -368,11 +369,11 @@ function assertOwnData(outbox: OutboxRepo, intent: NotificationIntent): void {
   if (!intent.referrerId) return;
   const referralId = intent.referralId ?? referral?.id;
   if (referralId) {
-    if (outbox.referrerOfReferral(intent.installationId, referralId) !== intent.referrerId)
+    if ((await outbox.referrerOfReferral(intent.installationId, referralId)) !== intent.referrerId)
       throw new Error(`Referral ${referralId} does not belong to referrer ${intent.referrerId}`);
   }
   if (reward) {
-    if (outbox.referrerOfReward(intent.installationId, reward.id) !== intent.referrerId)
+    if ((await outbox.referrerOfReward(intent.installationId, reward.id)) !== intent.referrerId)
       throw new Error(`Reward ${reward.id} does not belong to referrer ${intent.referrerId}`);
   }
 }

@@ -78,35 +78,32 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const baseUrl = deps.publicBaseUrl.replace(/\/+$/, '');
   const signInLinkTtlMs = deps.signInLinkTtlMs ?? 15 * 60_000;
 
-  function claimNext(now: Date): OutboxRow[] {
+  async function claimNext(now: Date): Promise<OutboxRow[]> {
     const at = now.toISOString();
-    return store.transaction(
-      () => {
-        const first = outboxStore.firstDue(at);
-        if (!first) return [];
-        // A digest referrer's held emails leave together, as one summary.
-        const rows =
-          first.channel === 'email' && first.referrerId && (first.payload as EmailPayload).digestAt
-            ? outboxStore.dueEmailsOf(first.referrerId, at).filter((r) => (r.payload as EmailPayload).digestAt)
-            : [first];
-        const expired = rows.filter((r) => r.status === 'sending');
-        outboxStore.recordAttempts(
-          expired.map((r) => ({
-            outboxId: r.id,
-            attempt: r.attempts,
-            ok: false,
-            detail: 'claim expired before the outcome was recorded (notifier stopped?)',
-            at,
-          })),
-        );
-        outboxStore.claim(
-          rows.map((r) => r.id),
-          new Date(now.getTime() + policy.leaseMs).toISOString(),
-        );
-        return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
-      },
-      { immediate: true },
-    );
+    return await store.transaction(async () => {
+      const first = await outboxStore.firstDue(at);
+      if (!first) return [];
+      // A digest referrer's held emails leave together, as one summary.
+      const rows =
+        first.channel === 'email' && first.referrerId && (first.payload as EmailPayload).digestAt
+          ? (await outboxStore.dueEmailsOf(first.referrerId, at)).filter((r) => (r.payload as EmailPayload).digestAt)
+          : [first];
+      const expired = rows.filter((r) => r.status === 'sending');
+      await outboxStore.recordAttempts(
+        expired.map((r) => ({
+          outboxId: r.id,
+          attempt: r.attempts,
+          ok: false,
+          detail: 'claim expired before the outcome was recorded (notifier stopped?)',
+          at,
+        })),
+      );
+      await outboxStore.claim(
+        rows.map((r) => r.id),
+        new Date(now.getTime() + policy.leaseMs).toISOString(),
+      );
+      return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
+    });
   }
 
   async function deliver(rows: OutboxRow[], now: Date): Promise<Outcome> {
@@ -129,13 +126,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     let portalUrl: string | undefined;
     if (latest.audience === 'referrer' && referrerId) {
       // Read now, not at enqueue: an unsubscribe while a message waits (a digest) still counts.
-      const referrer = outboxStore.emailPreferences(referrerId);
+      const referrer = await outboxStore.emailPreferences(referrerId);
       if (!referrer) return { kind: 'suppressed', detail: 'referrer no longer exists' };
       if (referrer.emailOptOut) return { kind: 'suppressed', detail: 'referrer unsubscribed from email' };
       unsubscribeUrl = `${baseUrl}/unsubscribe/${encodeURIComponent(referrerId)}?key=${encodeURIComponent(referrer.accessKey)}`;
       // An ask's link lands on its page, where the champion refers their peers.
       const landing = rows.length === 1 && latest.data.ask ? `ask/${latest.data.ask.id}` : undefined;
-      portalUrl = mintSignInLink(rows[0]!.installationId, referrerId, latest.to.email, now, landing);
+      portalUrl = await mintSignInLink(rows[0]!.installationId, referrerId, latest.to.email, now, landing);
     }
     const digest = latest.digestAt !== undefined;
     const rendered = digest ? renderDigest(payloads, unsubscribeUrl, portalUrl) : renderEmail(latest, unsubscribeUrl, portalUrl);
@@ -165,8 +162,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
    * email is sent, so the outbox never holds a token and a retry sends a fresh one; a used or expired
    * link lands on the page that offers a fresh one.
    */
-  function mintSignInLink(installationId: string, referrerId: string, address: string, now: Date, landing?: string): string {
-    const token = store.sessions.addLink({
+  async function mintSignInLink(installationId: string, referrerId: string, address: string, now: Date, landing?: string): Promise<string> {
+    const token = await store.sessions.addLink({
       installationId,
       email: address,
       referrerId,
@@ -180,7 +177,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   async function deliverWebhook(row: OutboxRow, now: Date): Promise<Outcome> {
     const payload = row.payload as WebhookPayload;
-    const endpoint = endpoints.get(payload.endpointId);
+    const endpoint = await endpoints.get(payload.endpointId);
     if (!endpoint) return { kind: 'suppressed', detail: 'webhook endpoint deleted' };
     if (endpoint.status === 'disabled') return { kind: 'failed', detail: 'webhook endpoint disabled', retryable: false };
     const body = JSON.stringify({ type: payload.topic, id: payload.messageId, timestamp: payload.occurredAt, data: payload.data });
@@ -207,55 +204,58 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   }
 
   /** Records the attempt and the next state; returns whether a webhook endpoint got disabled. */
-  function record(rows: OutboxRow[], outcome: Outcome, now: Date): boolean {
+  async function record(rows: OutboxRow[], outcome: Outcome, now: Date): Promise<boolean> {
     const at = now.toISOString();
     const ids = rows.map((r) => r.id);
     const first = rows[0]!;
-    return store.transaction(
-      () => {
-        outboxStore.recordAttempts(
-          rows.map((r) => ({ outboxId: r.id, attempt: r.attempts, ok: outcome.kind === 'delivered', detail: outcome.detail, at })),
-        );
-        const settle = (next: OutboxSettlement) => outboxStore.settle(ids, next);
-        const endpoint = first.channel === 'webhook' ? endpoints.get((first.payload as WebhookPayload).endpointId) : undefined;
+    return await store.transaction(async () => {
+      await outboxStore.recordAttempts(
+        rows.map((r) => ({ outboxId: r.id, attempt: r.attempts, ok: outcome.kind === 'delivered', detail: outcome.detail, at })),
+      );
+      const settle = async (next: OutboxSettlement) => await outboxStore.settle(ids, next);
+      const endpoint = first.channel === 'webhook' ? await endpoints.get((first.payload as WebhookPayload).endpointId) : undefined;
 
-        if (outcome.kind === 'delivered') {
-          settle({ status: 'delivered', deliveredAt: at, lastError: null });
-          if (endpoint?.failingSince) endpoints.setFailingSince(endpoint.id, null);
-          return false;
-        }
-        if (outcome.kind === 'suppressed') {
-          settle({ status: 'suppressed', lastError: outcome.detail });
-          return false;
-        }
-        if (endpoint?.status === 'enabled') {
-          const failingSince = endpoint.failingSince ?? at;
-          if (now.getTime() - Date.parse(failingSince) >= policy.maxAgeMs) {
-            disableEndpoint(endpoint, first, failingSince, outcome.detail, now);
-            settle({ status: 'failed', lastError: outcome.detail });
-            return true;
-          }
-          if (!endpoint.failingSince) endpoints.setFailingSince(endpoint.id, failingSince);
-        }
-        const oldest = Math.min(...rows.map((r) => Date.parse(r.createdAt)));
-        // Keep trying until an attempt happens at or after maxAge, so a failing endpoint reaches it.
-        if (!outcome.retryable || now.getTime() - oldest >= policy.maxAgeMs) {
-          settle({ status: 'failed', lastError: outcome.detail });
-        } else {
-          const delay = Math.max(backoffMs(Math.max(...rows.map((r) => r.attempts))), outcome.retryAfterMs ?? 0);
-          settle({ status: 'pending', nextAttemptAt: new Date(now.getTime() + delay).toISOString(), lastError: outcome.detail });
-        }
+      if (outcome.kind === 'delivered') {
+        await settle({ status: 'delivered', deliveredAt: at, lastError: null });
+        if (endpoint?.failingSince) await endpoints.setFailingSince(endpoint.id, null);
         return false;
-      },
-      { immediate: true },
-    );
+      }
+      if (outcome.kind === 'suppressed') {
+        await settle({ status: 'suppressed', lastError: outcome.detail });
+        return false;
+      }
+      if (endpoint?.status === 'enabled') {
+        const failingSince = endpoint.failingSince ?? at;
+        if (now.getTime() - Date.parse(failingSince) >= policy.maxAgeMs) {
+          await disableEndpoint(endpoint, first, failingSince, outcome.detail, now);
+          await settle({ status: 'failed', lastError: outcome.detail });
+          return true;
+        }
+        if (!endpoint.failingSince) await endpoints.setFailingSince(endpoint.id, failingSince);
+      }
+      const oldest = Math.min(...rows.map((r) => Date.parse(r.createdAt)));
+      // Keep trying until an attempt happens at or after maxAge, so a failing endpoint reaches it.
+      if (!outcome.retryable || now.getTime() - oldest >= policy.maxAgeMs) {
+        await settle({ status: 'failed', lastError: outcome.detail });
+      } else {
+        const delay = Math.max(backoffMs(Math.max(...rows.map((r) => r.attempts))), outcome.retryAfterMs ?? 0);
+        await settle({ status: 'pending', nextAttemptAt: new Date(now.getTime() + delay).toISOString(), lastError: outcome.detail });
+      }
+      return false;
+    });
   }
 
-  function disableEndpoint(endpoint: WebhookEndpointRow, row: OutboxRow, failingSince: string, lastError: string, now: Date): void {
+  async function disableEndpoint(
+    endpoint: WebhookEndpointRow,
+    row: OutboxRow,
+    failingSince: string,
+    lastError: string,
+    now: Date,
+  ): Promise<void> {
     const at = now.toISOString();
     const disabledReason = `Every delivery failed since ${failingSince}; last error: ${lastError}`;
-    endpoints.disable(endpoint, failingSince, disabledReason);
-    store.audit.record({
+    await endpoints.disable(endpoint, failingSince, disabledReason);
+    await store.audit.record({
       installationId: endpoint.installationId,
       actor: 'notifier',
       action: 'webhook_endpoint.disabled',
@@ -265,8 +265,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       after: { status: 'disabled', disabledReason },
       at,
     });
-    const referrer = store.referrals.referrer(endpoint.referrerId);
-    enqueueEndpointDisabledNotice(
+    const referrer = await store.referrals.referrer(endpoint.referrerId);
+    await enqueueEndpointDisabledNotice(
       outboxStore,
       {
         installationId: endpoint.installationId,
@@ -287,10 +287,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   async function runOnce(limit = 100): Promise<RunResult> {
     const result: RunResult = { delivered: 0, failed: 0, disabled: 0 };
     for (let n = 0; n < limit; n++) {
-      const rows = claimNext(clock());
+      const rows = await claimNext(clock());
       if (rows.length === 0) break;
       const outcome = await deliver(rows, clock()).catch(failure);
-      if (record(rows, outcome, clock())) result.disabled++;
+      if (await record(rows, outcome, clock())) result.disabled++;
       if (outcome.kind === 'delivered') result.delivered += rows.length;
       if (outcome.kind === 'failed') {
         result.failed += rows.length;

@@ -1,4 +1,4 @@
-import type { OutboxRepo } from '../store/outbox.repo.ts';
+import type { Store } from '../store/contract.ts';
 import { messageIdFor } from './message-id.ts';
 import type { EmailPayload, Recipient, Sender } from './topics.ts';
 
@@ -7,8 +7,8 @@ import type { EmailPayload, Recipient, Sender } from './topics.ts';
  * the outbox, keyed by the link's hash: a retry of the same request sends it once, a new link sends
  * again. Told whether or not the recipient unsubscribed from updates: they asked for it.
  */
-export function enqueueLinkEmail(
-  outbox: OutboxRepo,
+export async function enqueueLinkEmail(
+  outbox: Store['outbox'],
   email: {
     topic: 'portal.sign_in' | 'console.sign_in' | 'console.invite';
     installationId: string;
@@ -19,7 +19,7 @@ export function enqueueLinkEmail(
   program: Sender,
   to: Recipient,
   now: Date,
-): void {
+): Promise<void> {
   const at = now.toISOString();
   const deliveryKey = `${email.topic}:${email.tokenHash}:email`;
   const payload: EmailPayload = {
@@ -31,7 +31,7 @@ export function enqueueLinkEmail(
     data: email.data,
     to,
   };
-  outbox.add([
+  await outbox.add([
     {
       installationId: email.installationId,
       referrerId: email.referrerId,

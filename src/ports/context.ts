@@ -9,7 +9,7 @@ import type { InstallationRow } from '../store/installations.repo.ts';
 /** The CRM side as use cases see it: connectors by kind, clients per installation. */
 export interface CrmAccess {
   connector(kind: CrmKind): RegisteredConnector | undefined;
-  client(installation: InstallationRow): CrmClient;
+  client(installation: InstallationRow): Promise<CrmClient>;
 }
 
 export type JobKind = 'sync' | 'push-referrals' | 'reconcile' | 'reevaluate-accounts' | 'send-payouts';
@@ -30,7 +30,7 @@ export interface UseCaseContext {
   crm: CrmAccess;
   scheduler: Scheduler;
   /** Writes outbox rows; call inside the transaction of the change that causes them. */
-  notify(intent: NotificationIntent, now: Date): void;
+  notify(intent: NotificationIntent, now: Date): Promise<void>;
   now(): Date;
   log: Logger;
   /** The payout provider runs are sent through; unset with PAYOUT_PROVIDER=csv (runs are exported). */

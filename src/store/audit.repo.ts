@@ -59,5 +59,3 @@ export function auditRepo(db: Db) {
     },
   };
 }
-
-export type AuditRepo = ReturnType<typeof auditRepo>;

@@ -43,5 +43,3 @@ export function dealClaimsRepo(db: Db) {
     },
   };
 }
-
-export type DealClaimsRepo = ReturnType<typeof dealClaimsRepo>;

@@ -156,5 +156,3 @@ export function dealsRepo(db: Db) {
     },
   };
 }
-
-export type DealsRepo = ReturnType<typeof dealsRepo>;

@@ -319,5 +319,3 @@ export function inboxRepo(db: Db) {
     },
   };
 }
-
-export type InboxRepo = ReturnType<typeof inboxRepo>;

@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AsyncRepo, Store } from './contract.ts';
 import type { Cipher } from './crypto.ts';
 import type { Db } from './db.ts';
 import { auditRepo } from './audit.repo.ts';
@@ -20,51 +22,112 @@ import { reportsRepo } from './reports.repo.ts';
 import { rewardsRepo } from './rewards.repo.ts';
 import { sessionsRepo } from './sessions.repo.ts';
 
+export type { Store } from './contract.ts';
+
 /**
- * Every repository over one SQLite connection. better-sqlite3 is synchronous, so repository
- * calls made inside `transaction()` all belong to that transaction. This is the only way the rest
- * of the app reaches the database: no drizzle, SQL or schema outside `src/store/` (and the
- * embedded queue), which the dependency rules check.
+ * The store on one SQLite connection (better-sqlite3, synchronous underneath). Its repositories
+ * answer with promises, as the contract says, and run their statements at once.
+ *
+ * One connection means one transaction at a time for the whole process: while a transaction is
+ * open, only the calls made from inside it (followed through `await`s by AsyncLocalStorage) reach
+ * the connection, and every other call waits until it ends. A transaction takes the write lock
+ * when it begins (`BEGIN IMMEDIATE`), so a read that decides a write holds against other processes
+ * too, and no transaction fails half-way on a lock it could not upgrade.
  */
-export function createStore(db: Db, cipher: Cipher) {
-  const schemaReady = db.$client.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'installations'");
+export function createStore(db: Db, cipher: Cipher): Store {
+  const client = db.$client;
+  const inTransaction = new AsyncLocalStorage<symbol>();
+  let open: { owner: symbol; ended: Promise<void> } | undefined;
+  const mayRunNow = () => open === undefined || inTransaction.getStore() === open.owner;
+  // Checked right before the statement runs, in the same synchronous step: a transaction that
+  // began while this call waited is waited for too.
+  const call = (run: (...args: unknown[]) => unknown, args: unknown[]): Promise<unknown> => {
+    if (!mayRunNow()) return open!.ended.then(() => call(run, args));
+    try {
+      return Promise.resolve(run(...args));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+
+  const wrap = <R extends object>(repo: R): AsyncRepo<R> => {
+    const wrapped: Record<string, unknown> = {};
+    for (const [name, method] of Object.entries(repo) as [string, (...args: unknown[]) => unknown][]) {
+      // Bound to the repository: its methods call each other through `this`, synchronously.
+      const run = method.bind(repo);
+      wrapped[name] = (...args: unknown[]) => call(run, args);
+    }
+    return wrapped as AsyncRepo<R>;
+  };
+
+  let savepoints = 0;
+  const transaction = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (open && inTransaction.getStore() === open.owner) {
+      // Nested: a savepoint, so the inner part can fail alone as it did with better-sqlite3's own nesting.
+      const name = `nested_${++savepoints}`;
+      client.exec(`SAVEPOINT ${name}`);
+      try {
+        const result = await fn();
+        client.exec(`RELEASE ${name}`);
+        return result;
+      } catch (err) {
+        client.exec(`ROLLBACK TO ${name}`);
+        client.exec(`RELEASE ${name}`);
+        throw err;
+      }
+    }
+    while (open) await open.ended;
+    const owner = Symbol('transaction');
+    let end!: () => void;
+    open = { owner, ended: new Promise((resolve) => (end = resolve)) };
+    // A transaction whose work outlives this turn of the event loop waited for I/O while holding
+    // the write lock (and on PostgreSQL could be run twice): refused, whatever it did is undone.
+    let outlivedTurn = false;
+    const turn = setImmediate(() => (outlivedTurn = true));
+    try {
+      client.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await inTransaction.run(owner, fn);
+        if (outlivedTurn) throw new Error('A store transaction waited for I/O; it must do nothing but store calls and pure work.');
+        client.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (client.inTransaction) client.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      clearImmediate(turn);
+      open = undefined;
+      end();
+    }
+  };
+
+  const schemaReady = client.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'installations'");
   return {
     cipher,
-    installations: installationsRepo(db, cipher),
-    programs: programsRepo(db),
-    referrals: referralsRepo(db),
-    referralAsks: referralAsksRepo(db),
-    /** Referral links and their counted visits. */
-    referralLinks: referralLinksRepo(db),
-    productMilestones: productMilestonesRepo(db),
-    rewards: rewardsRepo(db),
-    payouts: payoutsRepo(db),
-    deals: dealsRepo(db),
-    dealClaims: dealClaimsRepo(db),
-    inbox: inboxRepo(db),
-    audit: auditRepo(db),
-    outbox: outboxRepo(db),
-    oauthStates: oauthStatesRepo(db),
-    referrerWebhookEndpoints: referrerWebhookEndpointsRepo(db),
-    sessions: sessionsRepo(db),
-    consoleUsers: consoleUsersRepo(db),
-    /** The facts behind `GET /api/v1/reports`. */
-    reports: reportsRepo(db),
-    /** Per-installation keys for CRM packages' cards (Salesforce). */
-    cardKeys: cardKeysRepo(db, cipher),
-    /**
-     * Runs `fn` in one transaction. `immediate` takes the write lock at the start, for a read that
-     * decides a write (claims) when another process may be making the same decision.
-     */
-    transaction<T>(fn: () => T, options: { immediate?: boolean } = {}): T {
-      const run = db.$client.transaction(fn);
-      return options.immediate ? run.immediate() : run();
-    },
-    /** The migrations have run (health check). */
-    isMigrated(): boolean {
-      return (schemaReady.get() as { n: number }).n === 1;
+    installations: wrap(installationsRepo(db, cipher)),
+    programs: wrap(programsRepo(db)),
+    referrals: wrap(referralsRepo(db)),
+    referralAsks: wrap(referralAsksRepo(db)),
+    referralLinks: wrap(referralLinksRepo(db)),
+    productMilestones: wrap(productMilestonesRepo(db)),
+    rewards: wrap(rewardsRepo(db)),
+    payouts: wrap(payoutsRepo(db)),
+    deals: wrap(dealsRepo(db)),
+    dealClaims: wrap(dealClaimsRepo(db)),
+    inbox: wrap(inboxRepo(db)),
+    audit: wrap(auditRepo(db)),
+    outbox: wrap(outboxRepo(db)),
+    oauthStates: wrap(oauthStatesRepo(db)),
+    referrerWebhookEndpoints: wrap(referrerWebhookEndpointsRepo(db)),
+    sessions: wrap(sessionsRepo(db)),
+    consoleUsers: wrap(consoleUsersRepo(db)),
+    reports: wrap(reportsRepo(db)),
+    cardKeys: wrap(cardKeysRepo(db, cipher)),
+    transaction,
+    isMigrated: async () => (schemaReady.get() as { n: number }).n === 1,
+    close: async () => {
+      client.close();
     },
   };
 }
-
-export type Store = ReturnType<typeof createStore>;

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import type { CrmSession, TokenSet } from '../../connectors/connector.ts';
+import type { TokenSet } from '../../connectors/connector.ts';
 import type { CrmKind } from '../../connectors/registry.ts';
 import type { Cipher } from './crypto.ts';
 import type { Db } from './db.ts';
 import { installations } from './schema.ts';
 import type { DealKindMapping } from '../domain/deal-kind.ts';
 import type { DealSourceMapping } from '../domain/deal-source.ts';
-import { mappedFieldNames, type EligibilityFieldMapping } from '../domain/eligibility-fields.ts';
+import type { EligibilityFieldMapping } from '../domain/eligibility-fields.ts';
 
 export type InstallationRow = typeof installations.$inferSelect;
 
@@ -138,27 +138,5 @@ export function installationsRepo(db: Db, cipher: Cipher) {
         .where(eq(installations.id, id))
         .run();
     },
-
-    /**
-     * The CrmSession a connector client uses. Tokens are read from the store on every call, so a
-     * refresh by another worker process or a reinstall is seen at once.
-     */
-    session(row: InstallationRow, now: () => Date = () => new Date()): CrmSession {
-      return {
-        installationId: row.id,
-        accountId: row.accountId,
-        tokens: () => this.tokens(this.get(row.id) ?? row),
-        saveTokens: async (tokens) => this.saveTokens(row.id, { ...this.tokens(this.get(row.id) ?? row), ...tokens }, now()),
-        markDisconnected: async (reason) => this.markDisconnected(row.id, reason, now()),
-        dealSourceFields: () => (this.settings(this.get(row.id) ?? row).dealSources?.fields ?? []).map((f) => f.field),
-        eligibilityFields: () => {
-          const mapping = this.settings(this.get(row.id) ?? row).eligibilityFields;
-          return mapping ? mappedFieldNames(mapping) : [];
-        },
-        readsLeadReferralCode: () => Boolean(this.settings(this.get(row.id) ?? row).webToLeadCodeField),
-      };
-    },
   };
 }
-
-export type InstallationsRepo = ReturnType<typeof installationsRepo>;

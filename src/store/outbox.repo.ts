@@ -250,5 +250,3 @@ export function outboxRepo(db: Db) {
     },
   };
 }
-
-export type OutboxRepo = ReturnType<typeof outboxRepo>;

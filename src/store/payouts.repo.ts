@@ -198,5 +198,3 @@ export function payoutsRepo(db: Db) {
     },
   };
 }
-
-export type PayoutsRepo = ReturnType<typeof payoutsRepo>;

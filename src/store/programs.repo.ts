@@ -104,5 +104,3 @@ export function programsRepo(db: Db) {
     },
   };
 }
-
-export type ProgramsRepo = ReturnType<typeof programsRepo>;

@@ -66,5 +66,3 @@ export function referralAsksRepo(db: Db) {
     },
   };
 }
-
-export type ReferralAsksRepo = ReturnType<typeof referralAsksRepo>;

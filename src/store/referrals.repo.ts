@@ -360,5 +360,3 @@ export function referralsRepo(db: Db) {
     },
   };
 }
-
-export type ReferralsRepo = ReturnType<typeof referralsRepo>;

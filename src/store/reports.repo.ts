@@ -110,5 +110,3 @@ export function reportsRepo(db: Db) {
     },
   };
 }
-
-export type ReportsRepo = ReturnType<typeof reportsRepo>;

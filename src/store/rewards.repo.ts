@@ -203,5 +203,3 @@ export function rewardsRepo(db: Db) {
     },
   };
 }
-
-export type RewardsRepo = ReturnType<typeof rewardsRepo>;

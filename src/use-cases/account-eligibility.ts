@@ -13,7 +13,7 @@ export async function accountEligibility(
   companyId: string,
 ): Promise<(EligibilityResult & { evaluatedAt: string }) | null> {
   await applyCrmChanges(ctx, installation, [{ objectType: 'company', id: companyId }]);
-  const latest = ctx.store.audit.decisionsFor(installation.id, 'company', companyId).find((d) => d.kind === 'eligibility');
+  const latest = (await ctx.store.audit.decisionsFor(installation.id, 'company', companyId)).find((d) => d.kind === 'eligibility');
   if (!latest) return null;
   // The stored decision also keeps what the nightly pass needs; the answer is the result.
   const { eligible, reasons, summary } = latest.outcome as EligibilityResult;

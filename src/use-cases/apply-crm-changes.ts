@@ -24,7 +24,7 @@ export interface ApplyResult {
  * one write-back at the end.
  */
 export async function applyCrmChanges(ctx: UseCaseContext, installation: InstallationRow, refs: RecordRef[]): Promise<ApplyResult> {
-  const client = ctx.crm.client(installation);
+  const client = await ctx.crm.client(installation);
   const result: ApplyResult = { failed: [], coded: [] };
   const guard = recordGuard(ctx, result.failed);
   const ids = (type: CrmObjectType) => [...new Set(refs.filter((r) => r.objectType === type).map((r) => r.id))];

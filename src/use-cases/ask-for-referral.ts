@@ -42,20 +42,20 @@ export type AskForReferralResult =
 export async function askForReferral(ctx: UseCaseContext, input: AskForReferralInput): Promise<AskForReferralResult> {
   const { store } = ctx;
   const { installation } = input;
-  const replay = input.idempotencyKey ? store.referralAsks.byKey(installation.id, input.idempotencyKey) : undefined;
+  const replay = input.idempotencyKey ? await store.referralAsks.byKey(installation.id, input.idempotencyKey) : undefined;
   if (replay) return asResult(replay, true);
 
-  const current = store.programs.currentDefault(installation.id);
+  const current = await store.programs.currentDefault(installation.id);
   if (!current) throw new Error(`installation ${installation.id} has no program`);
   const { program } = current;
-  const client = ctx.crm.client(installation);
+  const client = await ctx.crm.client(installation);
   const [company] = (await client.getCompanies([input.companyId])).records;
   if (!company) return refused('unknown_company', [`the CRM has no company ${input.companyId}`]);
   const champion = await championOf(client, company, input.contactId);
   if (champion === 'not_of_company')
     return refused('unknown_contact', [`the CRM has no contact ${input.contactId} of company ${company.name ?? company.id}`]);
 
-  const eligibility = latestEligibility(ctx, installation, company.id);
+  const eligibility = await latestEligibility(ctx, installation, company.id);
   const owner = company.ownerId ? (await client.ownerEmails([company.ownerId]))[company.ownerId] : undefined;
   const askedBy =
     input.askedBy ??
@@ -63,7 +63,7 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
   const championEmail = champion?.email
     ? refereeIdentity({ email: champion.email }, { plusAddressing: program.dedupe.plusAddressing }).email
     : null;
-  const referrer = championEmail ? store.referrals.referrerByEmail(installation.id, championEmail) : undefined;
+  const referrer = championEmail ? await store.referrals.referrerByEmail(installation.id, championEmail) : undefined;
   const now = ctx.now();
   const decision = decideAsk(
     {
@@ -80,7 +80,7 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
       },
       signedByOwner: owner !== undefined && owner.email.toLowerCase() === askedBy.email.toLowerCase(),
       askedByAdmin: input.caller !== 'crm_user',
-      lastAutomaticAskAt: store.referralAsks.lastAutomaticSent(installation.id, company.id)?.createdAt ?? null,
+      lastAutomaticAskAt: (await store.referralAsks.lastAutomaticSent(installation.id, company.id))?.createdAt ?? null,
       now: now.toISOString(),
     },
     askPolicyOf(program),
@@ -107,23 +107,23 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
 
   if (!decision.send) {
     if (input.trigger === 'manual') return refused(decision.refusal, decision.reasons);
-    return store.transaction(() => {
-      const raced = store.referralAsks.byKey(installation.id, idempotencyKey);
+    return await store.transaction(async () => {
+      const raced = await store.referralAsks.byKey(installation.id, idempotencyKey);
       if (raced) return asResult(raced, true);
-      const ask = store.referralAsks.insert({ ...row, status: 'refused', refusal: decision.refusal, reasons: decision.reasons });
+      const ask = await store.referralAsks.insert({ ...row, status: 'refused', refusal: decision.refusal, reasons: decision.reasons });
       return { outcome: 'refused', refusal: decision.refusal, reasons: decision.reasons, ask };
     });
   }
 
   const email = championEmail!;
-  return store.transaction((): AskForReferralResult => {
+  return await store.transaction(async (): Promise<AskForReferralResult> => {
     // The same key may have been taken while the CRM answered: that first ask is the answer.
-    const raced = store.referralAsks.byKey(installation.id, idempotencyKey);
+    const raced = await store.referralAsks.byKey(installation.id, idempotencyKey);
     if (raced) return asResult(raced, true);
-    const found = store.referrals.referrerByEmail(installation.id, email);
+    const found = await store.referrals.referrerByEmail(installation.id, email);
     const asked =
       found ??
-      store.referrals.insertReferrer({
+      (await store.referrals.insertReferrer({
         installationId: installation.id,
         email,
         name: championName ?? email,
@@ -131,9 +131,9 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
         company: accountName,
         crmPersonType: champion!.objectType,
         crmPersonId: champion!.id,
-      });
+      }));
     if (!found)
-      store.audit.record({
+      await store.audit.record({
         installationId: installation.id,
         actor: 'system',
         action: 'referrer.created',
@@ -142,7 +142,7 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
         after: { type: asked.type, from: 'referral ask' },
         at: now.toISOString(),
       });
-    const sent = store.referralAsks.insert({ ...row, referrerId: asked.id, status: 'sent', refusal: null, reasons: [] });
+    const sent = await store.referralAsks.insert({ ...row, referrerId: asked.id, status: 'sent', refusal: null, reasons: [] });
     const data: AskData = {
       id: sent.id,
       accountName,
@@ -152,7 +152,7 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
       programText: askPolicyOf(program).template ?? null,
     };
     const notice = programNotice(program);
-    ctx.notify(
+    await ctx.notify(
       {
         installationId: installation.id,
         topic: 'referral.ask',
@@ -163,7 +163,7 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
       },
       now,
     );
-    ctx.notify(
+    await ctx.notify(
       {
         installationId: installation.id,
         topic: 'account.asked',
@@ -174,7 +174,7 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
       },
       now,
     );
-    store.audit.record({
+    await store.audit.record({
       installationId: installation.id,
       actor: input.caller === 'program' ? 'system' : askedBy.email,
       action: 'referral_ask.sent',
@@ -210,8 +210,8 @@ async function championOf(
 }
 
 /** The account's latest eligibility decision (callers evaluate an account never evaluated first: `accountEligibility`). */
-function latestEligibility(ctx: UseCaseContext, installation: InstallationRow, companyId: string): EligibilityResult | null {
-  const latest = ctx.store.audit.decisionsFor(installation.id, 'company', companyId).find((d) => d.kind === 'eligibility');
+async function latestEligibility(ctx: UseCaseContext, installation: InstallationRow, companyId: string): Promise<EligibilityResult | null> {
+  const latest = (await ctx.store.audit.decisionsFor(installation.id, 'company', companyId)).find((d) => d.kind === 'eligibility');
   return latest ? (latest.outcome as EligibilityResult) : null;
 }
 

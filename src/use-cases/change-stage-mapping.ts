@@ -25,7 +25,7 @@ export async function changeInstallationStageMapping(
   const { store } = ctx;
   let stages: PipelineStage[];
   try {
-    stages = await ctx.crm.client(installation).listPipelineStages();
+    stages = await (await ctx.crm.client(installation)).listPipelineStages();
   } catch (err) {
     if (!(err instanceof CrmError)) throw err;
     return {
@@ -34,13 +34,13 @@ export async function changeInstallationStageMapping(
       ...(err.options.retryAfterMs ? { retryAfterMs: err.options.retryAfterMs } : {}),
     };
   }
-  const current = (store.installations.settings(installation).stageMapping ?? {}) as StageMapping;
+  const current = ((await store.installations.settings(installation)).stageMapping ?? {}) as StageMapping;
   const change = changeStageMapping(current, requested, stages);
   if (!change.ok) return { outcome: 'refused', problems: change.problems };
   const now = ctx.now();
-  store.transaction(() => {
-    store.installations.updateSettings(installation.id, { stageMapping: change.mapping, stageLabels: stageLabels(stages) }, now);
-    store.audit.record({
+  await store.transaction(async () => {
+    await store.installations.updateSettings(installation.id, { stageMapping: change.mapping, stageLabels: stageLabels(stages) }, now);
+    await store.audit.record({
       installationId: installation.id,
       actor,
       action: 'installation.stage_mapping',
@@ -71,7 +71,7 @@ export type PipelinesWithMapping =
 export async function pipelinesWithMapping(ctx: UseCaseContext, installation: InstallationRow): Promise<PipelinesWithMapping> {
   let stages: PipelineStage[];
   try {
-    stages = await ctx.crm.client(installation).listPipelineStages();
+    stages = await (await ctx.crm.client(installation)).listPipelineStages();
   } catch (err) {
     if (!(err instanceof CrmError)) throw err;
     return {
@@ -80,7 +80,7 @@ export async function pipelinesWithMapping(ctx: UseCaseContext, installation: In
       ...(err.options.retryAfterMs ? { retryAfterMs: err.options.retryAfterMs } : {}),
     };
   }
-  const mapping = (ctx.store.installations.settings(installation).stageMapping ?? {}) as StageMapping;
+  const mapping = ((await ctx.store.installations.settings(installation)).stageMapping ?? {}) as StageMapping;
   const mappedIn = (pipelineId: string): Record<string, MappedStep> => (Object.hasOwn(mapping, pipelineId) ? mapping[pipelineId]! : {});
   const pipelines = new Map<string, { label: string; stages: PipelineStage[] }>();
   for (const stage of [...stages].sort((a, b) => a.displayOrder - b.displayOrder)) {

@@ -16,21 +16,22 @@ export const consoleActor = (user: Pick<ConsoleUserRow, 'id' | 'email'>) => `use
  * those the CRM lets authorize apps get this far). Says why not when the account has no
  * installation or the CRM did not tell who the user is.
  */
-export function signInWithCrm(
+export async function signInWithCrm(
   ctx: UseCaseContext,
   crm: CrmKind,
   grant: OAuthGrant,
-):
+): Promise<
   | { outcome: 'signed_in'; installation: InstallationRow; user: ConsoleUserRow }
   | { outcome: 'not_installed'; accountId: string }
-  | { outcome: 'unknown_user' } {
-  const installation = ctx.store.installations.findByAccount(crm, grant.accountId);
+  | { outcome: 'unknown_user' }
+> {
+  const installation = await ctx.store.installations.findByAccount(crm, grant.accountId);
   if (!installation) return { outcome: 'not_installed', accountId: grant.accountId };
   if (!grant.user) return { outcome: 'unknown_user' };
   const { user: crmUser } = grant;
   const now = ctx.now();
-  const user = ctx.store.transaction(() => {
-    const { row, before } = ctx.store.consoleUsers.upsert({
+  const user = await ctx.store.transaction(async () => {
+    const { row, before } = await ctx.store.consoleUsers.upsert({
       installationId: installation.id,
       email: crmUser.email,
       name: crmUser.name ?? null,
@@ -40,7 +41,7 @@ export function signInWithCrm(
       now,
     });
     if (before?.role !== 'admin' || before.revokedAt) {
-      ctx.store.audit.record({
+      await ctx.store.audit.record({
         installationId: installation.id,
         actor: `crm-user:${crmUser.id} ${crmUser.email}`,
         action: 'console_user.signed_in_with_crm',
@@ -60,7 +61,7 @@ export function signInWithCrm(
  * Invites (or re-invites) someone to an installation's console with a role: the user row, a
  * single-use sign-in link and its email, in one transaction.
  */
-export function inviteConsoleUser(
+export async function inviteConsoleUser(
   ctx: UseCaseContext,
   args: {
     installation: InstallationRow;
@@ -70,80 +71,82 @@ export function inviteConsoleUser(
     linkTtlMs: number;
     ip: string;
   },
-): ConsoleUserRow {
+): Promise<ConsoleUserRow> {
   const { store } = ctx;
   const now = ctx.now();
   const { installation, invite } = args;
-  return store.transaction(
-    () => {
-      const { row, before } = store.consoleUsers.upsert({
+  return await store.transaction(async () => {
+    const { row, before } = await store.consoleUsers.upsert({
+      installationId: installation.id,
+      email: invite.email,
+      name: invite.name ?? null,
+      role: invite.role,
+      invitedBy: args.invitedBy,
+      now,
+    });
+    const expiresAt = new Date(now.getTime() + args.linkTtlMs);
+    const token = await store.sessions.addLink({
+      installationId: installation.id,
+      email: row.email,
+      referrerId: null,
+      consoleUserId: row.id,
+      origin: 'invite',
+      ip: args.ip,
+      expiresAt: expiresAt.toISOString(),
+      createdAt: now.toISOString(),
+    });
+    // Every installation has its default program from install on: the invite comes from its sender.
+    const program = (await store.programs.currentDefault(installation.id))!.program;
+    const sender = { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail };
+    await enqueueLinkEmail(
+      store.outbox,
+      {
+        topic: 'console.invite',
         installationId: installation.id,
-        email: invite.email,
-        name: invite.name ?? null,
-        role: invite.role,
-        invitedBy: args.invitedBy,
-        now,
-      });
-      const expiresAt = new Date(now.getTime() + args.linkTtlMs);
-      const token = store.sessions.addLink({
-        installationId: installation.id,
-        email: row.email,
         referrerId: null,
-        consoleUserId: row.id,
-        origin: 'invite',
-        ip: args.ip,
-        expiresAt: expiresAt.toISOString(),
-        createdAt: now.toISOString(),
-      });
-      // Every installation has its default program from install on: the invite comes from its sender.
-      const program = store.programs.currentDefault(installation.id)!.program;
-      const sender = { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail };
-      enqueueLinkEmail(
-        store.outbox,
-        {
-          topic: 'console.invite',
-          installationId: installation.id,
-          referrerId: null,
-          tokenHash: hashToken(token),
-          data: {
-            consoleInvite: {
-              url: consoleSignInLinkUrl(args.publicBaseUrl, installation.id, token),
-              expiresAt: expiresAt.toISOString(),
-              hours: Math.round(args.linkTtlMs / 3_600_000),
-              role: row.role,
-              invitedBy: args.invitedBy.replace(/^user:\S+ /, ''),
-            },
+        tokenHash: hashToken(token),
+        data: {
+          consoleInvite: {
+            url: consoleSignInLinkUrl(args.publicBaseUrl, installation.id, token),
+            expiresAt: expiresAt.toISOString(),
+            hours: Math.round(args.linkTtlMs / 3_600_000),
+            role: row.role,
+            invitedBy: args.invitedBy.replace(/^user:\S+ /, ''),
           },
         },
-        sender,
-        { name: row.name ?? row.email, email: row.email },
-        now,
-      );
-      store.audit.record({
-        installationId: installation.id,
-        actor: args.invitedBy,
-        action: 'console_user.invited',
-        subjectType: 'console_user',
-        subjectId: row.id,
-        before: before ? { role: before.role, revokedAt: before.revokedAt } : null,
-        after: { email: row.email, role: row.role },
-        at: now.toISOString(),
-      });
-      return row;
-    },
-    { immediate: true },
-  );
+      },
+      sender,
+      { name: row.name ?? row.email, email: row.email },
+      now,
+    );
+    await store.audit.record({
+      installationId: installation.id,
+      actor: args.invitedBy,
+      action: 'console_user.invited',
+      subjectType: 'console_user',
+      subjectId: row.id,
+      before: before ? { role: before.role, revokedAt: before.revokedAt } : null,
+      after: { email: row.email, role: row.role },
+      at: now.toISOString(),
+    });
+    return row;
+  });
 }
 
 /** Revokes a user of this installation and signs them out everywhere; false if there is no such user. */
-export function revokeConsoleUser(ctx: UseCaseContext, installation: InstallationRow, userId: string, actor: string): boolean {
+export async function revokeConsoleUser(
+  ctx: UseCaseContext,
+  installation: InstallationRow,
+  userId: string,
+  actor: string,
+): Promise<boolean> {
   const { store } = ctx;
-  const user = store.consoleUsers.get(userId);
+  const user = await store.consoleUsers.get(userId);
   if (!user || user.installationId !== installation.id) return false;
   const now = ctx.now();
-  store.transaction(() => {
-    store.consoleUsers.revoke(user.id, now);
-    store.audit.record({
+  await store.transaction(async () => {
+    await store.consoleUsers.revoke(user.id, now);
+    await store.audit.record({
       installationId: installation.id,
       actor,
       action: 'console_user.revoked',
@@ -167,51 +170,48 @@ const HOUR_MS = 60 * 60_000;
  * request is recorded, known email or not, so the limits count them all; only an active user of
  * the installation is emailed, and the caller answers the same either way.
  */
-export function requestConsoleSignInLink(
+export async function requestConsoleSignInLink(
   ctx: UseCaseContext,
   args: { installation: InstallationRow; email: string; ip: string; publicBaseUrl: string; linkTtlMs: number },
-): 'requested' | 'rate_limited' {
+): Promise<'requested' | 'rate_limited'> {
   const { store } = ctx;
   const now = ctx.now();
   const { installation, email } = args;
-  return store.transaction(
-    () => {
-      const recent = store.sessions.recentLinkRequests(email, args.ip, new Date(now.getTime() - HOUR_MS));
-      if (recent.email >= LINK_REQUESTS_PER_EMAIL || recent.ip >= LINK_REQUESTS_PER_IP) return 'rate_limited';
-      const user = store.consoleUsers.list(installation.id).find((u) => u.email === email.toLowerCase() && !u.revokedAt);
-      const expiresAt = new Date(now.getTime() + args.linkTtlMs);
-      const token = store.sessions.addLink({
+  return await store.transaction(async () => {
+    const recent = await store.sessions.recentLinkRequests(email, args.ip, new Date(now.getTime() - HOUR_MS));
+    if (recent.email >= LINK_REQUESTS_PER_EMAIL || recent.ip >= LINK_REQUESTS_PER_IP) return 'rate_limited';
+    const user = (await store.consoleUsers.list(installation.id)).find((u) => u.email === email.toLowerCase() && !u.revokedAt);
+    const expiresAt = new Date(now.getTime() + args.linkTtlMs);
+    const token = await store.sessions.addLink({
+      installationId: installation.id,
+      email,
+      referrerId: null,
+      ...(user ? { consoleUserId: user.id } : {}),
+      ip: args.ip,
+      expiresAt: expiresAt.toISOString(),
+      createdAt: now.toISOString(),
+    });
+    if (!user) return 'requested';
+    const program = (await store.programs.currentDefault(installation.id))!.program;
+    await enqueueLinkEmail(
+      store.outbox,
+      {
+        topic: 'console.sign_in',
         installationId: installation.id,
-        email,
         referrerId: null,
-        ...(user ? { consoleUserId: user.id } : {}),
-        ip: args.ip,
-        expiresAt: expiresAt.toISOString(),
-        createdAt: now.toISOString(),
-      });
-      if (!user) return 'requested';
-      const program = store.programs.currentDefault(installation.id)!.program;
-      enqueueLinkEmail(
-        store.outbox,
-        {
-          topic: 'console.sign_in',
-          installationId: installation.id,
-          referrerId: null,
-          tokenHash: hashToken(token),
-          data: {
-            signIn: {
-              url: consoleSignInLinkUrl(args.publicBaseUrl, installation.id, token),
-              expiresAt: expiresAt.toISOString(),
-              minutes: Math.round(args.linkTtlMs / 60_000),
-            },
+        tokenHash: hashToken(token),
+        data: {
+          signIn: {
+            url: consoleSignInLinkUrl(args.publicBaseUrl, installation.id, token),
+            expiresAt: expiresAt.toISOString(),
+            minutes: Math.round(args.linkTtlMs / 60_000),
           },
         },
-        { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail },
-        { name: user.name ?? user.email, email: user.email },
-        now,
-      );
-      return 'requested';
-    },
-    { immediate: true },
-  );
+      },
+      { name: program.name, senderName: program.senderName, senderEmail: program.senderEmail },
+      { name: user.name ?? user.email, email: user.email },
+      now,
+    );
+    return 'requested';
+  });
 }

@@ -24,10 +24,10 @@ export async function decideClaim(
   const { store } = ctx;
   const now = ctx.now();
   const at = now.toISOString();
-  const result = store.transaction((): DecideClaimResult => {
-    const referral = store.referrals.get(args.referralId);
+  const result = await store.transaction(async (): Promise<DecideClaimResult> => {
+    const referral = await store.referrals.get(args.referralId);
     if (!referral || !args.installationIds.includes(referral.installationId)) return { outcome: 'not_found' };
-    const claim = store.dealClaims.get(referral.id);
+    const claim = await store.dealClaims.get(referral.id);
     const decided = claim?.decision === 'approved' || claim?.decision === 'rejected' ? claim.decision : null;
     const decision = decideClaimApproval(
       { id: referral.id, status: referral.status as ReferralStatus, claimedDealId: claim?.dealId ?? null, decidedAs: decided },
@@ -37,9 +37,9 @@ export async function decideClaim(
     if (decision.change === 'none') return { outcome: 'unchanged', referral, reasons: decision.reasons };
 
     const by = args.decision.action === 'approve' ? args.decision.approvedBy : args.decision.rejectedBy;
-    store.dealClaims.decide(referral.id, decision.change, by, at, args.decision.action === 'reject' ? args.decision.reason : null);
-    store.referrals.setStatus(referral.id, decision.to, now);
-    store.referrals.addEvent({
+    await store.dealClaims.decide(referral.id, decision.change, by, at, args.decision.action === 'reject' ? args.decision.reason : null);
+    await store.referrals.setStatus(referral.id, decision.to, now);
+    await store.referrals.addEvent({
       referralId: referral.id,
       fromStatus: 'claim_pending',
       toStatus: decision.to,
@@ -48,7 +48,7 @@ export async function decideClaim(
       idempotencyKey: `${referral.id}:claim:${decision.change}`,
       occurredAt: at,
     });
-    store.audit.record({
+    await store.audit.record({
       installationId: referral.installationId,
       actor: by,
       action: `claim.${decision.change}`,
@@ -59,48 +59,48 @@ export async function decideClaim(
       at,
     });
     const row = { ...referral, status: decision.to, updatedAt: at };
-    const referrer = store.referrals.referrer(referral.referrerId)!;
+    const referrer = (await store.referrals.referrer(referral.referrerId))!;
     const topic = decision.change === 'approved' ? 'referral.accepted' : 'referral.declined';
     // The referrer reads the decision without the approver's name: the program decided.
     const told =
       args.decision.action === 'approve'
         ? 'Your claim was approved: the deal is credited to your referral.'
         : `Your claim was not approved: ${args.decision.reason}`;
-    ctx.notify(
-      referralNotice(row, referrer, programNotice(lockedProgram(ctx, referral)), topic, `${referral.id}:${decision.to}`, told),
+    await ctx.notify(
+      referralNotice(row, referrer, programNotice(await lockedProgram(ctx, referral)), topic, `${referral.id}:${decision.to}`, told),
       now,
     );
     return { outcome: decision.change, referral: row, reasons: decision.reasons };
   });
 
   if (result.outcome === 'approved') {
-    const installation = store.installations.get(result.referral.installationId)!;
+    const installation = (await store.installations.get(result.referral.installationId))!;
     await ctx.scheduler.schedule('push-referrals', installation.id);
-    await applyClaimedDeal(ctx, installation, store.dealClaims.get(result.referral.id)!.dealId);
-    return { ...result, referral: store.referrals.get(result.referral.id)! };
+    await applyClaimedDeal(ctx, installation, (await store.dealClaims.get(result.referral.id))!.dealId);
+    return { ...result, referral: (await store.referrals.get(result.referral.id))! };
   }
   return result;
 }
 
 /** Pending claims whose window ended expire, releasing their deals; the referrer is told. */
-export function expireClaims(ctx: UseCaseContext, installationId: string): number {
+export async function expireClaims(ctx: UseCaseContext, installationId: string): Promise<number> {
   const { store } = ctx;
   const now = ctx.now();
   let expired = 0;
-  for (const claim of store.dealClaims.undecidedExpiredBy(installationId, now.toISOString())) {
-    store.transaction(() => {
-      const referral = store.referrals.get(claim.referralId);
+  for (const claim of await store.dealClaims.undecidedExpiredBy(installationId, now.toISOString())) {
+    await store.transaction(async () => {
+      const referral = await store.referrals.get(claim.referralId);
       if (!referral) return;
-      const program = lockedProgram(ctx, referral);
+      const program = await lockedProgram(ctx, referral);
       const decision = claimExpiry(
         { status: referral.status as ReferralStatus, submittedAt: referral.submittedAt },
         program.claims,
         now.toISOString(),
       );
       if (!decision.expire) return;
-      store.dealClaims.decide(referral.id, 'expired', 'system', now.toISOString(), decision.reason);
-      store.referrals.setStatus(referral.id, 'expired', now);
-      store.referrals.addEvent({
+      await store.dealClaims.decide(referral.id, 'expired', 'system', now.toISOString(), decision.reason);
+      await store.referrals.setStatus(referral.id, 'expired', now);
+      await store.referrals.addEvent({
         referralId: referral.id,
         fromStatus: 'claim_pending',
         toStatus: 'expired',
@@ -109,8 +109,8 @@ export function expireClaims(ctx: UseCaseContext, installationId: string): numbe
         idempotencyKey: `${referral.id}:claim:expired`,
         occurredAt: now.toISOString(),
       });
-      const referrer = store.referrals.referrer(referral.referrerId)!;
-      ctx.notify(
+      const referrer = (await store.referrals.referrer(referral.referrerId))!;
+      await ctx.notify(
         referralNotice(
           { ...referral, status: 'expired' },
           referrer,

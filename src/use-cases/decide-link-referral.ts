@@ -23,20 +23,21 @@ export async function decideLinkReferral(
   const { store } = ctx;
   const now = ctx.now();
   const at = now.toISOString();
-  const result = store.transaction((): DecideLinkReferralResult => {
-    const row = store.referrals.get(input.referralId);
+  const result = await store.transaction(async (): Promise<DecideLinkReferralResult> => {
+    const row = await store.referrals.get(input.referralId);
     if (!row || !input.installationIds.includes(row.installationId)) return { outcome: 'not_found' };
     if (row.status !== 'submitted' || !row.linkEvidence)
       return { outcome: 'refused', reasons: [`Referral ${row.id} is ${row.status}: no link referral waits for approval here.`] };
-    const referrer = store.referrals.referrer(row.referrerId)!;
+    const referrer = (await store.referrals.referrer(row.referrerId))!;
     const program =
-      store.programs.version(row.programId, row.programVersion)?.program ?? store.programs.currentDefault(row.installationId)!.program;
+      (await store.programs.version(row.programId, row.programVersion))?.program ??
+      (await store.programs.currentDefault(row.installationId))!.program;
     const notice = programNotice(program);
     const { decision } = input;
     const approved = decision.action === 'approve';
     const toStatus = approved ? 'accepted' : 'rejected';
-    store.referrals.setStatus(row.id, toStatus, now);
-    store.referrals.addEvent({
+    await store.referrals.setStatus(row.id, toStatus, now);
+    await store.referrals.addEvent({
       referralId: row.id,
       fromStatus: 'submitted',
       toStatus,
@@ -50,15 +51,15 @@ export async function decideLinkReferral(
       occurredAt: at,
     });
     const verdict = row.verdict as { supersedes?: string[] };
-    if (approved) supersede(ctx, verdict.supersedes ?? [], row.id, now);
-    const decided = store.referrals.get(row.id)!;
-    ctx.notify(
+    if (approved) await supersede(ctx, verdict.supersedes ?? [], row.id, now);
+    const decided = (await store.referrals.get(row.id))!;
+    await ctx.notify(
       approved
         ? referralNotice(decided, referrer, notice, 'referral.accepted', `${row.id}:accepted`)
         : referralNotice(decided, referrer, notice, 'referral.declined', `${row.id}:rejected`, decision.reason),
       now,
     );
-    store.audit.record({
+    await store.audit.record({
       installationId: row.installationId,
       actor: approved ? decision.approvedBy : decision.rejectedBy,
       action: approved ? 'link_referral.approved' : 'link_referral.rejected',

@@ -19,12 +19,12 @@ export async function detectInstallationEligibilityFields(
   installation: InstallationRow,
 ): Promise<void> {
   const { store } = ctx;
-  if (store.installations.settings(store.installations.get(installation.id) ?? installation).eligibilityFields) return;
+  if ((await store.installations.settings((await store.installations.get(installation.id)) ?? installation)).eligibilityFields) return;
   const mapping = detectEligibilityFields(await client.describeAccountFields());
   const now = ctx.now();
-  store.transaction(() => {
-    store.installations.updateSettings(installation.id, { eligibilityFields: mapping }, now);
-    store.audit.record({
+  await store.transaction(async () => {
+    await store.installations.updateSettings(installation.id, { eligibilityFields: mapping }, now);
+    await store.audit.record({
       installationId: installation.id,
       actor: 'install',
       action: 'installation.eligibility_fields',
@@ -47,7 +47,7 @@ export async function changeEligibilityFields(
   const { store } = ctx;
   let fields: CrmAccountField[];
   try {
-    fields = await ctx.crm.client(installation).describeAccountFields();
+    fields = await (await ctx.crm.client(installation)).describeAccountFields();
   } catch (err) {
     if (!(err instanceof CrmError)) throw err;
     return {
@@ -61,10 +61,11 @@ export async function changeEligibilityFields(
   // Stored with the CRM's own spelling of each name, which SOQL and property reads need.
   const mapping = canonicalNames(requested, fields);
   const now = ctx.now();
-  store.transaction(() => {
-    const before = store.installations.settings(store.installations.get(installation.id) ?? installation).eligibilityFields ?? null;
-    store.installations.updateSettings(installation.id, { eligibilityFields: mapping }, now);
-    store.audit.record({
+  await store.transaction(async () => {
+    const before =
+      (await store.installations.settings((await store.installations.get(installation.id)) ?? installation)).eligibilityFields ?? null;
+    await store.installations.updateSettings(installation.id, { eligibilityFields: mapping }, now);
+    await store.audit.record({
       installationId: installation.id,
       actor,
       action: 'installation.eligibility_fields',

@@ -9,13 +9,13 @@ import type { UseCaseContext } from '../ports/context.ts';
  * reconcile job, which comes round several times a day.
  */
 /** Returns how many programs had something to tell (a repeat on the same day is absorbed by the outbox key). */
-export function sendFinanceDigests(ctx: UseCaseContext, installationId: string): number {
+export async function sendFinanceDigests(ctx: UseCaseContext, installationId: string): Promise<number> {
   const now = ctx.now();
   const today = toDateOnly(now.toISOString());
   let sent = 0;
-  const rewards = ctx.store.rewards.forInstallation(installationId);
-  for (const row of ctx.store.programs.list(installationId)) {
-    const program = ctx.store.programs.current(row.id)?.program;
+  const rewards = await ctx.store.rewards.forInstallation(installationId);
+  for (const row of await ctx.store.programs.list(installationId)) {
+    const program = (await ctx.store.programs.current(row.id))?.program;
     if (!program?.financeEmail) continue;
     const digest = financeDigest(
       rewards.filter((r) => r.programId === row.id),
@@ -23,18 +23,19 @@ export function sendFinanceDigests(ctx: UseCaseContext, installationId: string):
     );
     if (!digest) continue;
     const financeEmail = program.financeEmail;
-    ctx.store.transaction(() =>
-      ctx.notify(
-        {
-          installationId,
-          topic: 'finance.rewards_digest',
-          sourceKey: `${row.id}:finance_digest:${today}`,
-          recipient: { name: `${program.name} finance`, email: financeEmail },
-          data: { finance: digest },
-          program: programNotice(program),
-        },
-        now,
-      ),
+    await ctx.store.transaction(
+      async () =>
+        await ctx.notify(
+          {
+            installationId,
+            topic: 'finance.rewards_digest',
+            sourceKey: `${row.id}:finance_digest:${today}`,
+            recipient: { name: `${program.name} finance`, email: financeEmail },
+            data: { finance: digest },
+            program: programNotice(program),
+          },
+          now,
+        ),
     );
     sent += 1;
   }

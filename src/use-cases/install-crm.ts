@@ -17,13 +17,18 @@ export class InstallError extends Error {
  * Starts the OAuth flow: a one-time state (CSRF) and, for PKCE, the verifier, kept server-side with
  * what the callback completes (an install, or a console sign-in: both return to the same callback).
  */
-export function startInstall(ctx: UseCaseContext, crm: CrmKind, redirectUri: string, purpose: OAuthPurpose = 'install'): string {
+export async function startInstall(
+  ctx: UseCaseContext,
+  crm: CrmKind,
+  redirectUri: string,
+  purpose: OAuthPurpose = 'install',
+): Promise<string> {
   const connector = ctx.crm.connector(crm);
   if (!connector) throw new InstallError(`${crm} is not configured`);
   const state = randomBytes(24).toString('base64url');
   const start = connector.oauth.start({ state, redirectUri });
   const now = ctx.now();
-  ctx.store.oauthStates.save(
+  await ctx.store.oauthStates.save(
     { state, crm, codeVerifier: start.codeVerifier ?? null, expiresAt: new Date(now.getTime() + STATE_TTL_MS).toISOString(), purpose },
     now,
   );
@@ -45,7 +50,7 @@ export async function completeInstall(
 > {
   const connector = ctx.crm.connector(crm);
   if (!connector) throw new InstallError(`${crm} is not configured`);
-  const saved = ctx.store.oauthStates.take(args.state);
+  const saved = await ctx.store.oauthStates.take(args.state);
   if (!saved || saved.crm !== crm || saved.expiresAt < ctx.now().toISOString()) {
     throw new InstallError('The link expired or was not started here; start again.');
   }
@@ -75,20 +80,21 @@ export async function connectInstallation(
 ): Promise<{ installation: InstallationRow; created: boolean }> {
   const { store } = ctx;
   const now = ctx.now();
-  const { row, created } = store.installations.upsert({
+  const { row, created } = await store.installations.upsert({
     crm,
     accountId: grant.accountId,
     ...(grant.accountName ? { accountName: grant.accountName } : {}),
     tokens: grant.tokens,
     now,
   });
-  if (!store.programs.defaultProgram(row.id)) store.programs.addVersion(store.programs.create(row.id, true), defaultProgram(), 'install');
+  if (!(await store.programs.defaultProgram(row.id)))
+    await store.programs.addVersion(await store.programs.create(row.id, true), defaultProgram(), 'install');
   // A CRM whose cards the CRM does not sign (Salesforce) calls with a key of this installation,
   // shown once on the settings page the install lands on.
   if (created && !ctx.crm.connector(crm)?.cards) {
-    store.cardKeys.issue({ installationId: row.id, createdBy: actor, now, overlapUntil: now, revealOnce: true });
+    await store.cardKeys.issue({ installationId: row.id, createdBy: actor, now, overlapUntil: now, revealOnce: true });
   }
-  store.audit.record({
+  await store.audit.record({
     installationId: row.id,
     actor,
     action: created ? 'installation.created' : 'installation.reconnected',
@@ -98,12 +104,12 @@ export async function connectInstallation(
     at: now.toISOString(),
   });
 
-  const client = ctx.crm.client(row);
+  const client = await ctx.crm.client(row);
   const report = await client.provision();
-  const settings = store.installations.settings(row);
+  const settings = await store.installations.settings(row);
   const stages = await client.listPipelineStages();
   const mapping = { ...defaultStageMapping(stages), ...(settings.stageMapping ?? {}) };
-  store.installations.updateSettings(
+  await store.installations.updateSettings(
     row.id,
     {
       stageMapping: mapping,
@@ -114,5 +120,5 @@ export async function connectInstallation(
     now,
   );
   await detectInstallationEligibilityFields(ctx, client, row);
-  return { installation: store.installations.get(row.id)!, created };
+  return { installation: (await store.installations.get(row.id))!, created };
 }

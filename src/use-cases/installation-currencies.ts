@@ -14,11 +14,11 @@ export interface InstallationCurrencies {
 
 /** What the admin sees of the CRM's currencies: read live from the CRM, as reward computation reads them. */
 export async function installationCurrencies(ctx: UseCaseContext, installation: InstallationRow): Promise<InstallationCurrencies> {
-  const book: CurrencyBook = await ctx.crm.client(installation).currencies();
+  const book: CurrencyBook = await (await ctx.crm.client(installation)).currencies();
   return {
     companyCurrency: book.companyCurrency,
     limitation: book.limitation,
     rates: book.rates.map((rate) => ({ ...rate, problem: rateProblem(rate) })),
-    dealsWaitingForRate: ctx.store.rewards.dealsNeedingRate(installation.id),
+    dealsWaitingForRate: await ctx.store.rewards.dealsNeedingRate(installation.id),
   };
 }

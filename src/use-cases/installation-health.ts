@@ -16,14 +16,14 @@ function totalsByCurrency(rewards: readonly { amountCents: number; currency: str
  * answers while the CRM is down): whether it is connected and syncing, and what waits for someone.
  * Waiting and overdue rewards are the finance digest's own (the same rule decides both).
  */
-export function installationHealth(ctx: UseCaseContext, installation: InstallationRow) {
+export async function installationHealth(ctx: UseCaseContext, installation: InstallationRow) {
   const { store } = ctx;
   const today = toDateOnly(ctx.now().toISOString());
-  const digest = financeDigest(store.rewards.forInstallation(installation.id), today);
+  const digest = financeDigest(await store.rewards.forInstallation(installation.id), today);
   const awaitingApproval = digest?.awaitingApproval ?? [];
   const overdue = digest?.overdue ?? [];
-  const byStatus = Object.fromEntries(store.referrals.countsByStatus([installation.id]).map((r) => [r.status, r.count]));
-  const deadEvents = store.inbox.dead(installation.id);
+  const byStatus = Object.fromEntries((await store.referrals.countsByStatus([installation.id])).map((r) => [r.status, r.count]));
+  const deadEvents = await store.inbox.dead(installation.id);
   return {
     installationId: installation.id,
     crm: {
@@ -33,9 +33,9 @@ export function installationHealth(ctx: UseCaseContext, installation: Installati
       status: installation.status,
       statusReason: installation.statusReason,
     },
-    lastWebhookAt: store.inbox.lastReceivedAt(installation.id),
-    lastReconciledAt: store.deals.cursorMovedAt(installation.id, RECONCILE_CURSOR),
-    inbox: { pending: store.inbox.pendingCount(installation.id), dead: deadEvents.length },
+    lastWebhookAt: await store.inbox.lastReceivedAt(installation.id),
+    lastReconciledAt: await store.deals.cursorMovedAt(installation.id, RECONCILE_CURSOR),
+    inbox: { pending: await store.inbox.pendingCount(installation.id), dead: deadEvents.length },
     deadEvents: deadEvents.map((e) => ({
       id: e.id,
       objectType: e.objectType,
@@ -49,10 +49,10 @@ export function installationHealth(ctx: UseCaseContext, installation: Installati
       rewardsAwaitingApproval: { count: awaitingApproval.length, totals: totalsByCurrency(awaitingApproval) },
       claimsAwaitingDecision: byStatus.claim_pending ?? 0,
       overduePayouts: { count: overdue.length, totals: totalsByCurrency(overdue) },
-      missingCrmFields: store.installations.settings(installation).provisioning?.missing ?? [],
-      dealsWaitingForRate: store.rewards.dealsNeedingRate(installation.id),
+      missingCrmFields: (await store.installations.settings(installation)).provisioning?.missing ?? [],
+      dealsWaitingForRate: await store.rewards.dealsNeedingRate(installation.id),
     },
   };
 }
 
-export type InstallationHealth = ReturnType<typeof installationHealth>;
+export type InstallationHealth = Awaited<ReturnType<typeof installationHealth>>;

@@ -11,7 +11,7 @@ export type RewardChange = { ok: true; reward: RewardWithNet; changed: boolean }
  * reference). The domain decides what is allowed; every change is a ledger entry and an audit row,
  * and the referrer hears of approvals and payouts.
  */
-export function changeReward(
+export async function changeReward(
   ctx: UseCaseContext,
   args: {
     reward: RewardWithNet;
@@ -24,11 +24,11 @@ export function changeReward(
     /** Money handed over for the reward; its net unless a run says what it paid. */
     paidCents?: number;
   },
-): RewardChange {
+): Promise<RewardChange> {
   const { store } = ctx;
   const { reward } = args;
   if (args.action === 'mark_paid') {
-    const openRun = store.payouts.inOpenRuns([reward.id]).find((r) => r.runId !== args.payoutRunId);
+    const openRun = (await store.payouts.inOpenRuns([reward.id])).find((r) => r.runId !== args.payoutRunId);
     if (openRun) return { ok: false, reason: `it is in open payout run ${openRun.runId}: mark the run paid instead`, reward };
   }
   // Paying an approved reward makes it payable on the way: finance may pay before the due date.
@@ -44,9 +44,9 @@ export function changeReward(
   if (moves.length === 0) return { ok: true, reward, changed: false };
 
   const now = ctx.now();
-  store.transaction(() => {
+  await store.transaction(async () => {
     for (const move of moves) {
-      store.rewards.addEntry({
+      await store.rewards.addEntry({
         rewardId: reward.id,
         kind: 'status',
         amountCents: 0,
@@ -57,11 +57,11 @@ export function changeReward(
         idempotencyKey: `${reward.id}:${move.to}`,
       });
     }
-    store.rewards.setStatus(reward.id, from, now, args.payoutReference);
-    if (from === 'paid') store.rewards.setPaidCents(reward.id, args.paidCents ?? reward.netCents);
+    await store.rewards.setStatus(reward.id, from, now, args.payoutReference);
+    if (from === 'paid') await store.rewards.setPaidCents(reward.id, args.paidCents ?? reward.netCents);
     // A rejected reward nets to zero in the ledger, like a reversal.
     if (from === 'rejected' && reward.netCents !== 0) {
-      store.rewards.addEntry({
+      await store.rewards.addEntry({
         rewardId: reward.id,
         kind: 'rejection',
         amountCents: -reward.netCents,
@@ -72,7 +72,7 @@ export function changeReward(
         idempotencyKey: `${reward.id}:rejected:offset`,
       });
     }
-    store.audit.record({
+    await store.audit.record({
       installationId: reward.installationId,
       actor: args.actor,
       action: `reward.${args.action}`,
@@ -82,15 +82,15 @@ export function changeReward(
       after: { status: from, reason: args.reason ?? null, payoutReference: args.payoutReference ?? null },
       at: now.toISOString(),
     });
-    const referral = store.referrals.get(reward.referralId)!;
-    const updated = store.rewards.get(reward.id)!;
-    const notice = programNotice(lockedProgram(ctx, referral));
+    const referral = (await store.referrals.get(reward.referralId))!;
+    const updated = (await store.rewards.get(reward.id))!;
+    const notice = programNotice(await lockedProgram(ctx, referral));
     if (reward.beneficiary === 'referrer' && from === 'approved')
-      ctx.notify(rewardNotice(updated, referral, notice, 'reward.approved', `${reward.id}:approved`), now);
+      await ctx.notify(rewardNotice(updated, referral, notice, 'reward.approved', `${reward.id}:approved`), now);
     if (reward.beneficiary === 'referrer' && from === 'paid')
-      ctx.notify(rewardNotice(updated, referral, notice, 'reward.paid', `${reward.id}:paid`), now);
+      await ctx.notify(rewardNotice(updated, referral, notice, 'reward.paid', `${reward.id}:paid`), now);
     if (reward.beneficiary === 'referrer' && from === 'rejected')
-      ctx.notify(rewardNotice(updated, referral, notice, 'reward.rejected', `${reward.id}:rejected`, args.reason), now);
+      await ctx.notify(rewardNotice(updated, referral, notice, 'reward.rejected', `${reward.id}:rejected`, args.reason), now);
   });
-  return { ok: true, reward: store.rewards.get(reward.id)!, changed: true };
+  return { ok: true, reward: (await store.rewards.get(reward.id))!, changed: true };
 }

@@ -17,20 +17,20 @@ export type SaveProgramResult =
  * A program change is a new version; referrals keep the version they were submitted under.
  * `basedOnVersion` is the version the caller read and edited, when it says so.
  */
-export function saveProgram(
+export async function saveProgram(
   ctx: UseCaseContext,
   program: ProgramRow,
   settings: Program,
   actor: string,
   basedOnVersion?: number,
-): SaveProgramResult {
+): Promise<SaveProgramResult> {
   const now = ctx.now();
-  return ctx.store.transaction(() => {
-    const before = ctx.store.programs.current(program.id);
+  return await ctx.store.transaction(async () => {
+    const before = await ctx.store.programs.current(program.id);
     if (before && basedOnVersion !== undefined && basedOnVersion !== before.version) return { outcome: 'stale', version: before };
     if (before && sameProgram(before.program, settings)) return { outcome: 'unchanged', version: before };
-    const version = ctx.store.programs.addVersion(program, settings, actor);
-    ctx.store.audit.record({
+    const version = await ctx.store.programs.addVersion(program, settings, actor);
+    await ctx.store.audit.record({
       installationId: program.installationId,
       actor,
       action: 'program.replaced',
@@ -48,25 +48,25 @@ export function saveProgram(
  * What a draft program would have cost over the stored won deals of the last `months` months,
  * next to the current program, per referrer; and what a sample deal would pay under each.
  */
-export function simulateDraft(
+export async function simulateDraft(
   ctx: UseCaseContext,
   program: ProgramRow,
   draft: Program,
   months: number,
   /** A sample deal closed won today, whose rewards under both are told too. */
   sample?: { amountCents: number; referrerType: ReferrerType },
-): SimulationResult & { deals: number; sample?: ReturnType<typeof simulateSampleDeal> } {
+): Promise<SimulationResult & { deals: number; sample?: ReturnType<typeof simulateSampleDeal> }> {
   const { store } = ctx;
   const { installationId } = program;
-  const current = store.programs.current(program.id);
+  const current = await store.programs.current(program.id);
   if (!current) throw new Error(`program ${program.id} has no version`);
   const today = toDateOnly(ctx.now().toISOString());
   const since = addDays(today, -Math.round(months * 30.44));
   const deals: SimulationDeal[] = [];
-  for (const deal of store.deals.wonSince(installationId, since)) {
-    for (const attribution of store.referrals.activeAttributionsForDeal(installationId, deal.dealId)) {
-      if (attribution.role !== 'sourced' || store.referrals.get(attribution.referralId)?.programId !== program.id) continue;
-      const referrer = store.referrals.referrer(attribution.referrerId);
+  for (const deal of await store.deals.wonSince(installationId, since)) {
+    for (const attribution of await store.referrals.activeAttributionsForDeal(installationId, deal.dealId)) {
+      if (attribution.role !== 'sourced' || (await store.referrals.get(attribution.referralId))?.programId !== program.id) continue;
+      const referrer = await store.referrals.referrer(attribution.referrerId);
       if (!referrer || !deal.closeDate) continue;
       deals.push({
         referral: { id: attribution.referralId, referrerId: referrer.id, referrerType: referrer.type, referrerTier: referrer.tier },
@@ -78,7 +78,7 @@ export function simulateDraft(
           closeDate: deal.closeDate,
         },
         sharePpm: attribution.sharePpm,
-        recurring: recurringFacts(
+        recurring: await recurringFacts(
           ctx,
           attribution.referralId,
           { id: deal.dealId, closeDate: deal.closeDate },

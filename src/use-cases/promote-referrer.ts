@@ -11,17 +11,17 @@ import type { ReferralRow } from '../store/referrals.repo.ts';
  * current ones (a tier belongs to the referrer, not to a referral's locked version). Applying the
  * same close again changes nothing: the referrer is already at the tier. Call inside a transaction.
  */
-export function promoteAfterClose(
+export async function promoteAfterClose(
   ctx: UseCaseContext,
   args: { program: Program; referral: ReferralRow; closeDate: string; actor: string; now: Date },
-): void {
+): Promise<void> {
   const { store } = ctx;
   const { program } = args;
   // Read afresh, not from a per-deal cache: two of its referrals credited on one deal promote once.
-  const referrer = store.referrals.referrer(args.referral.referrerId)!;
+  const referrer = (await store.referrals.referrer(args.referral.referrerId))!;
   // One date per referral: a referral credited on two won deals counts once, by its latest close.
   const latestClose = new Map<string, string>();
-  for (const { referralId, closeDate } of store.deals.closedWonCloseDates(referrer.id)) {
+  for (const { referralId, closeDate } of await store.deals.closedWonCloseDates(referrer.id)) {
     const day = toDateOnly(closeDate);
     if ((latestClose.get(referralId) ?? '') < day) latestClose.set(referralId, day);
   }
@@ -33,8 +33,8 @@ export function promoteAfterClose(
   });
   if (!decision.promote) return;
 
-  store.referrals.updateReferrer(referrer.id, { tier: decision.toTier });
-  store.audit.record({
+  await store.referrals.updateReferrer(referrer.id, { tier: decision.toTier });
+  await store.audit.record({
     installationId: referrer.installationId,
     actor: args.actor,
     action: 'referrer.promoted',
@@ -47,5 +47,5 @@ export function promoteAfterClose(
   const promotion = { fromTier: decision.fromTier, toTier: decision.toTier, reasons: decision.reasons };
   // The close that earned it names the promotion: demoted and promoted again later is told again.
   const sourceKey = `${referrer.id}:promoted:${decision.toTier}:${args.referral.id}`;
-  ctx.notify(promotionNotice(referrer, programNotice(program), promotion, sourceKey), args.now);
+  await ctx.notify(promotionNotice(referrer, programNotice(program), promotion, sourceKey), args.now);
 }

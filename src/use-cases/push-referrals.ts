@@ -13,12 +13,12 @@ const BATCH = 100;
  */
 export async function pushReferrals(ctx: UseCaseContext, installationId: string): Promise<{ pushed: number }> {
   const { store } = ctx;
-  const installation = store.installations.get(installationId);
+  const installation = await store.installations.get(installationId);
   if (installation?.status !== 'active') return { pushed: 0 };
-  const client = ctx.crm.client(installation);
+  const client = await ctx.crm.client(installation);
   let pushed = 0;
   for (;;) {
-    const batch = store.referrals.unsynced(installationId, BATCH);
+    const batch = await store.referrals.unsynced(installationId, BATCH);
     if (batch.length === 0) break;
     const ensured = await client.ensureReferees(
       batch.map((r) => ({
@@ -30,7 +30,7 @@ export async function pushReferrals(ctx: UseCaseContext, installationId: string)
         domain: r.refereeDomain,
       })),
     );
-    const referrers = batch.map((r) => store.referrals.referrer(r.referrerId)!);
+    const referrers = await Promise.all(batch.map(async (r) => (await store.referrals.referrer(r.referrerId))!));
     const unknownReferrers = [...new Set(referrers.filter((r) => !r.crmPersonId).map((r) => r.email))];
     const referrerPeople = unknownReferrers.length ? await client.findPeopleByEmail(unknownReferrers) : [];
     // Referrals from outside the CRM are announced to the owner of the referee's record.
@@ -41,15 +41,15 @@ export async function pushReferrals(ctx: UseCaseContext, installationId: string)
 
     const writes: CrmWrite[] = [];
     const now = ctx.now();
-    store.transaction(() => {
+    await store.transaction(async () => {
       for (const result of ensured) {
         const referral = batch.find((r) => r.id === result.key);
         if (!referral) continue;
-        const referrer = store.referrals.referrer(referral.referrerId)!;
-        store.referrals.link(installationId, referral.id, result.person.objectType, result.person.id);
-        for (const companyId of result.person.companyIds) store.referrals.link(installationId, referral.id, 'company', companyId);
-        if (result.company) store.referrals.link(installationId, referral.id, 'company', result.company.id);
-        store.referrals.update(referral.id, {
+        const referrer = (await store.referrals.referrer(referral.referrerId))!;
+        await store.referrals.link(installationId, referral.id, result.person.objectType, result.person.id);
+        for (const companyId of result.person.companyIds) await store.referrals.link(installationId, referral.id, 'company', companyId);
+        if (result.company) await store.referrals.link(installationId, referral.id, 'company', result.company.id);
+        await store.referrals.update(referral.id, {
           crmPersonType: result.person.objectType,
           crmPersonId: result.person.id,
           crmCompanyId: result.company?.id ?? result.person.companyIds[0] ?? null,
@@ -68,19 +68,19 @@ export async function pushReferrals(ctx: UseCaseContext, installationId: string)
           },
         });
         if (arrivals.includes(result)) {
-          const program = programNotice(lockedProgram(ctx, referral));
+          const program = programNotice(await lockedProgram(ctx, referral));
           const owner = owners[ownerOf(result) ?? ''];
           const recipient = owner
             ? { email: owner.email, name: owner.name ?? owner.email }
             : { email: program.senderEmail, name: program.senderName };
-          ctx.notify(arrivalNotice(referral, referrer, program, recipient), now);
+          await ctx.notify(arrivalNotice(referral, referrer, program, recipient), now);
         }
         pushed += 1;
       }
       for (const person of referrerPeople) {
         const referrer = referrers.find((r) => person.email && r.email === person.email.toLowerCase());
         if (referrer && !referrer.crmPersonId)
-          store.referrals.updateReferrer(referrer.id, { crmPersonType: person.objectType, crmPersonId: person.id });
+          await store.referrals.updateReferrer(referrer.id, { crmPersonType: person.objectType, crmPersonId: person.id });
       }
     });
     for (const outcome of await client.write(writes)) {

@@ -42,10 +42,12 @@ export async function receiveWebhook(
   }
   // Every sender is checked, not only those with events Referloop follows: an unknown account is
   // refused (or recorded) whatever its message carries.
-  const senders = [...new Set([...parsed.accountIds, ...byAccount.keys()])].map((accountId) => ({
-    accountId,
-    installation: ctx.store.installations.routeFor(connector.kind, accountId),
-  }));
+  const senders = await Promise.all(
+    [...new Set([...parsed.accountIds, ...byAccount.keys()])].map(async (accountId) => ({
+      accountId,
+      installation: await ctx.store.installations.routeFor(connector.kind, accountId),
+    })),
+  );
   const unknown = senders.filter((a) => !a.installation);
   if (unknown.length && hooks.unknownAccount === 'refuse') {
     return { ...refuse(403, `no connected installation for account ${unknown.map((a) => a.accountId).join(', ')}`), unknownAccount: true };

@@ -25,10 +25,10 @@ export const RECONCILE_CURSOR = 'reconcile';
  */
 export async function reconcileInstallation(ctx: UseCaseContext, installationId: string): Promise<{ records: number }> {
   const { store } = ctx;
-  const installation = store.installations.get(installationId);
+  const installation = await store.installations.get(installationId);
   if (installation?.status !== 'active') return { records: 0 };
-  const client = ctx.crm.client(installation);
-  let cursor = store.deals.cursor(installationId, RECONCILE_CURSOR);
+  const client = await ctx.crm.client(installation);
+  let cursor = await store.deals.cursor(installationId, RECONCILE_CURSOR);
   const since = new Date(ctx.now().getTime() - FIRST_LOOKBACK_MS);
   let records = 0;
   for (;;) {
@@ -45,11 +45,11 @@ export async function reconcileInstallation(ctx: UseCaseContext, installationId:
       records += page.records.length;
     }
     cursor = page.nextCursor;
-    store.deals.setCursor(installationId, RECONCILE_CURSOR, cursor, ctx.now());
+    await store.deals.setCursor(installationId, RECONCILE_CURSOR, cursor, ctx.now());
     if (!page.hasMore) break;
   }
   // Rewards waiting for an exchange rate are settled once the CRM has one.
-  const waiting = store.rewards.dealsNeedingRate(installationId);
+  const waiting = await store.rewards.dealsNeedingRate(installationId);
   if (waiting.length) {
     const result = await applyCrmChanges(
       ctx,
@@ -59,32 +59,33 @@ export async function reconcileInstallation(ctx: UseCaseContext, installationId:
     if (result.failed.length) ctx.log.warn({ installationId, failed: result.failed }, 'rewards waiting for a rate could not be settled');
   }
   await reconcileEligibility(ctx, installation);
-  expireReferrals(ctx, installationId);
-  expireClaims(ctx, installationId);
-  makeRewardsPayable(ctx, installationId);
-  sendFinanceDigests(ctx, installationId);
+  await expireReferrals(ctx, installationId);
+  await expireClaims(ctx, installationId);
+  await makeRewardsPayable(ctx, installationId);
+  await sendFinanceDigests(ctx, installationId);
   return { records };
 }
 
 /** Each referral expires by the window of the program version it is locked to. */
-function expireReferrals(ctx: UseCaseContext, installationId: string): void {
-  const versions = ctx.store.programs.list(installationId).flatMap((program) => ctx.store.programs.history(program.id));
+async function expireReferrals(ctx: UseCaseContext, installationId: string): Promise<void> {
+  const programs = await ctx.store.programs.list(installationId);
+  const versions = (await Promise.all(programs.map(async (program) => await ctx.store.programs.history(program.id)))).flat();
   if (versions.length === 0) return;
   const now = ctx.now();
   // The shortest window of any version bounds which referrals may have expired.
   const shortest = Math.min(...versions.map((v) => v.program.attribution.windowDays));
   const cutoff = new Date(now.getTime() - shortest * 86_400_000).toISOString();
-  for (const referral of ctx.store.referrals.openWithoutDeal(installationId, cutoff)) {
-    const { windowDays } = lockedProgram(ctx, referral).attribution;
+  for (const referral of await ctx.store.referrals.openWithoutDeal(installationId, cutoff)) {
+    const { windowDays } = (await lockedProgram(ctx, referral)).attribution;
     const decision = expiryDecision(
       { status: referral.status, submittedAt: referral.submittedAt, hasDeal: false },
       now.toISOString(),
       windowDays,
     );
     if (!decision.expire) continue;
-    ctx.store.transaction(() => {
+    await ctx.store.transaction(async () => {
       const key = `${referral.id}:expired`;
-      const added = ctx.store.referrals.addEvent({
+      const added = await ctx.store.referrals.addEvent({
         referralId: referral.id,
         fromStatus: referral.status,
         toStatus: 'expired',
@@ -93,24 +94,24 @@ function expireReferrals(ctx: UseCaseContext, installationId: string): void {
         idempotencyKey: key,
         occurredAt: now.toISOString(),
       });
-      ctx.store.referrals.setStatus(referral.id, 'expired', now);
-      const referrer = ctx.store.referrals.referrer(referral.referrerId)!;
+      await ctx.store.referrals.setStatus(referral.id, 'expired', now);
+      const referrer = (await ctx.store.referrals.referrer(referral.referrerId))!;
       if (added) {
-        const notice = programNotice(lockedProgram(ctx, referral));
-        ctx.notify(referralNotice({ ...referral, status: 'expired' }, referrer, notice, 'referral.lost', key, decision.reason), now);
+        const notice = programNotice(await lockedProgram(ctx, referral));
+        await ctx.notify(referralNotice({ ...referral, status: 'expired' }, referrer, notice, 'referral.lost', key, decision.reason), now);
       }
     });
   }
 }
 
-function makeRewardsPayable(ctx: UseCaseContext, installationId: string): void {
+async function makeRewardsPayable(ctx: UseCaseContext, installationId: string): Promise<void> {
   const now = ctx.now();
   const today = toDateOnly(now.toISOString());
-  for (const reward of ctx.store.rewards.dueForPayout(installationId, today)) {
+  for (const reward of await ctx.store.rewards.dueForPayout(installationId, today)) {
     if (!payableDecision({ status: reward.status, dueDate: reward.dueDate }, today).payable) continue;
-    ctx.store.transaction(() => {
-      ctx.store.rewards.setStatus(reward.id, 'payable', now);
-      ctx.store.rewards.addEntry({
+    await ctx.store.transaction(async () => {
+      await ctx.store.rewards.setStatus(reward.id, 'payable', now);
+      await ctx.store.rewards.addEntry({
         rewardId: reward.id,
         kind: 'status',
         amountCents: 0,

@@ -33,25 +33,25 @@ export type RecordMilestoneResult =
 export async function recordMilestone(ctx: UseCaseContext, input: RecordMilestoneInput): Promise<RecordMilestoneResult> {
   const { store } = ctx;
   const { installation } = input;
-  const replay = store.productMilestones.byKey(installation.id, input.idempotencyKey);
+  const replay = await store.productMilestones.byKey(installation.id, input.idempotencyKey);
   if (replay)
     return {
       outcome: 'recorded',
       milestone: replay,
-      ask: replay.askId ? (store.referralAsks.get(replay.askId) ?? null) : null,
+      ask: replay.askId ? ((await store.referralAsks.get(replay.askId)) ?? null) : null,
       replay: true,
     };
 
-  const client = ctx.crm.client(installation);
+  const client = await ctx.crm.client(installation);
   const [company] = (await client.getCompanies([input.companyId])).records;
   if (!company) return { outcome: 'unknown_account' };
   const at = ctx.now();
   const now = at.toISOString();
-  const program = store.programs.currentDefault(installation.id)?.program;
-  const recorded = store.transaction(() => {
-    const raced = store.productMilestones.byKey(installation.id, input.idempotencyKey);
+  const program = (await store.programs.currentDefault(installation.id))?.program;
+  const recorded = await store.transaction(async () => {
+    const raced = await store.productMilestones.byKey(installation.id, input.idempotencyKey);
     if (raced) return { row: raced, fresh: false };
-    const row = store.productMilestones.insert({
+    const row = await store.productMilestones.insert({
       id: newId('ms'),
       installationId: installation.id,
       companyId: company.id,
@@ -62,7 +62,7 @@ export async function recordMilestone(ctx: UseCaseContext, input: RecordMileston
       askId: null,
       createdAt: now,
     });
-    store.audit.record({
+    await store.audit.record({
       installationId: installation.id,
       actor: 'product',
       action: 'account.milestone',
@@ -73,7 +73,7 @@ export async function recordMilestone(ctx: UseCaseContext, input: RecordMileston
     });
     // Shown on the company's CRM timeline, where the account's team looks.
     if (program)
-      ctx.notify(
+      await ctx.notify(
         {
           installationId: installation.id,
           topic: 'account.milestone',
@@ -91,7 +91,7 @@ export async function recordMilestone(ctx: UseCaseContext, input: RecordMileston
   if (!program || !(askPolicyOf(program).milestones ?? []).includes(input.milestone))
     return { outcome: 'recorded', milestone: recorded.row, ask: null, replay: false };
   // An account never evaluated is evaluated first, as a person's ask does.
-  if (!store.audit.decisionsFor(installation.id, 'company', company.id).some((d) => d.kind === 'eligibility'))
+  if (!(await store.audit.decisionsFor(installation.id, 'company', company.id)).some((d) => d.kind === 'eligibility'))
     await accountEligibility(ctx, installation, company.id);
   const contactId = input.contactEmail ? await contactOf(ctx, installation, company.id, input.contactEmail) : undefined;
   const asked = await askForReferral(ctx, {
@@ -104,7 +104,7 @@ export async function recordMilestone(ctx: UseCaseContext, input: RecordMileston
     idempotencyKey: `milestone:${recorded.row.id}`,
   });
   const ask = asked.ask;
-  if (ask) store.productMilestones.setAsk(recorded.row.id, ask.id);
+  if (ask) await store.productMilestones.setAsk(recorded.row.id, ask.id);
   return { outcome: 'recorded', milestone: { ...recorded.row, askId: ask?.id ?? null }, ask, replay: false };
 }
 
@@ -116,7 +116,7 @@ async function contactOf(
   email: string,
 ): Promise<string | undefined> {
   try {
-    const people = await ctx.crm.client(installation).findPeopleByEmail([email]);
+    const people = await (await ctx.crm.client(installation)).findPeopleByEmail([email]);
     return people.find((p) => p.objectType === 'contact' && p.companyIds.includes(companyId))?.id;
   } catch (err) {
     if (!(err instanceof CrmError)) throw err;

@@ -19,10 +19,10 @@ const STEP = 500;
  * default program's rules. A short digest of both, so a re-evaluation is keyed per basis and a
  * program change that leaves the rules alone changes nothing.
  */
-export function eligibilityBasis(ctx: UseCaseContext, installationId: string): string {
-  const installation = ctx.store.installations.get(installationId);
-  const mapping = installation ? (ctx.store.installations.settings(installation).eligibilityFields ?? null) : null;
-  const rules = ctx.store.programs.currentDefault(installationId)?.program.eligibility.rules ?? null;
+export async function eligibilityBasis(ctx: UseCaseContext, installationId: string): Promise<string> {
+  const installation = await ctx.store.installations.get(installationId);
+  const mapping = installation ? ((await ctx.store.installations.settings(installation)).eligibilityFields ?? null) : null;
+  const rules = (await ctx.store.programs.currentDefault(installationId))?.program.eligibility.rules ?? null;
   return hash('sha256', JSON.stringify({ mapping, rules }), 'base64url').slice(0, 16);
 }
 
@@ -32,8 +32,8 @@ export function eligibilityBasis(ctx: UseCaseContext, installationId: string): s
  * logged, not raised (the change itself is saved): reconciliation notices the basis changed.
  */
 export async function scheduleReevaluation(ctx: UseCaseContext, installationId: string): Promise<void> {
-  const basis = eligibilityBasis(ctx, installationId);
-  if (ctx.store.deals.cursor(installationId, BASIS_CURSOR) === basis) return;
+  const basis = await eligibilityBasis(ctx, installationId);
+  if ((await ctx.store.deals.cursor(installationId, BASIS_CURSOR)) === basis) return;
   // Without a queue right now the admin's request does not wait for one.
   if (!ctx.scheduler.available()) {
     ctx.log.warn({ installationId }, 'accounts not re-evaluated yet (no queue); reconciliation will');
@@ -51,14 +51,14 @@ export async function scheduleReevaluation(ctx: UseCaseContext, installationId: 
  * nothing.
  */
 export async function reevaluateAccounts(ctx: UseCaseContext, installationId: string): Promise<{ accounts: number; failed: number }> {
-  const installation = ctx.store.installations.get(installationId);
+  const installation = await ctx.store.installations.get(installationId);
   if (installation?.status !== 'active') return { accounts: 0, failed: 0 };
-  const basis = eligibilityBasis(ctx, installationId);
-  const ids = ctx.store.audit.latestDecisions(installationId, 'company', 'eligibility').map((d) => d.subjectId);
+  const basis = await eligibilityBasis(ctx, installationId);
+  const ids = (await ctx.store.audit.latestDecisions(installationId, 'company', 'eligibility')).map((d) => d.subjectId);
   const failed = await evaluateCompanies(ctx, installation, ids);
   if (failed.length) ctx.log.warn({ installationId, failed }, 'some accounts could not be re-evaluated');
   // Only a complete pass settles the basis; otherwise reconciliation schedules it again.
-  else ctx.store.deals.setCursor(installationId, BASIS_CURSOR, basis, ctx.now());
+  else await ctx.store.deals.setCursor(installationId, BASIS_CURSOR, basis, ctx.now());
   return { accounts: ids.length, failed: failed.length };
 }
 
@@ -71,9 +71,8 @@ export async function reconcileEligibility(ctx: UseCaseContext, installation: In
   await scheduleReevaluation(ctx, installation.id);
 
   const today = toDateOnly(ctx.now().toISOString());
-  if (ctx.store.deals.cursor(installation.id, TENURE_CURSOR) === today) return { tenureCrossed: 0 };
-  const crossed = ctx.store.audit
-    .latestDecisions(installation.id, 'company', 'eligibility')
+  if ((await ctx.store.deals.cursor(installation.id, TENURE_CURSOR)) === today) return { tenureCrossed: 0 };
+  const crossed = (await ctx.store.audit.latestDecisions(installation.id, 'company', 'eligibility'))
     .filter((d) => {
       // Decisions from before tenure was kept say nothing about it; a CRM change re-evaluates them.
       const { tenureCrossesOn = null, evaluatedOn = toDateOnly(d.createdAt) } = d.outcome as Partial<EligibilityDecision>;
@@ -83,12 +82,12 @@ export async function reconcileEligibility(ctx: UseCaseContext, installation: In
   const failed = await evaluateCompanies(ctx, installation, crossed);
   if (failed.length) ctx.log.warn({ installationId: installation.id, failed }, 'some accounts past their tenure could not be evaluated');
   // A pass with failures runs again at the next reconciliation; one that succeeded waits for tomorrow.
-  else ctx.store.deals.setCursor(installation.id, TENURE_CURSOR, today, ctx.now());
+  else await ctx.store.deals.setCursor(installation.id, TENURE_CURSOR, today, ctx.now());
   return { tenureCrossed: crossed.length };
 }
 
 async function evaluateCompanies(ctx: UseCaseContext, installation: InstallationRow, ids: string[]): Promise<RecordFailure[]> {
-  const client = ctx.crm.client(installation);
+  const client = await ctx.crm.client(installation);
   const failed: RecordFailure[] = [];
   const guard = recordGuard(ctx, failed);
   for (const step of chunks(ids, STEP)) {

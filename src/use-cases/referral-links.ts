@@ -27,49 +27,46 @@ export type EnsureLinkResult =
  * The referrer's link in use, made on first need. A landing URL of its own must be on one of the
  * program's allowed domains; asking for another page revokes the old link and makes a new one.
  */
-export function ensureReferralLink(ctx: UseCaseContext, referrer: ReferrerRow, landingUrl?: string): EnsureLinkResult {
+export async function ensureReferralLink(ctx: UseCaseContext, referrer: ReferrerRow, landingUrl?: string): Promise<EnsureLinkResult> {
   const { store } = ctx;
-  const policy = store.programs.currentDefault(referrer.installationId)?.program.links;
+  const policy = (await store.programs.currentDefault(referrer.installationId))?.program.links;
   if (!policy) return { outcome: 'links_off' };
   if (landingUrl !== undefined) {
     const verdict = landingUrlAllowed(landingUrl, policy.allowedDomains);
     if (!verdict.ok) return { outcome: 'landing_not_allowed', reason: `The landing URL ${verdict.reason}.` };
   }
   const now = ctx.now().toISOString();
-  return store.transaction(
-    () => {
-      const current = store.referralLinks.activeFor(referrer.id);
-      if (current && (landingUrl === undefined || current.landingUrl === landingUrl)) return { outcome: 'ok', link: current };
-      if (current) store.referralLinks.revoke(current.code, now);
-      const link = store.referralLinks.insert({
-        code: newLinkCode(installationTag(ctx, referrer.installationId), randomBytes),
-        installationId: referrer.installationId,
-        referrerId: referrer.id,
-        landingUrl: landingUrl ?? null,
-        createdAt: now,
-      });
-      store.audit.record({
-        installationId: referrer.installationId,
-        actor: 'system',
-        action: 'referral_link.created',
-        subjectType: 'referrer',
-        subjectId: referrer.id,
-        after: { landingUrl: link.landingUrl, replaced: current ? true : undefined },
-        at: now,
-      });
-      return { outcome: 'ok', link };
-    },
-    { immediate: true },
-  );
+  return await store.transaction(async () => {
+    const current = await store.referralLinks.activeFor(referrer.id);
+    if (current && (landingUrl === undefined || current.landingUrl === landingUrl)) return { outcome: 'ok', link: current };
+    if (current) await store.referralLinks.revoke(current.code, now);
+    const link = await store.referralLinks.insert({
+      code: newLinkCode(await installationTag(ctx, referrer.installationId), randomBytes),
+      installationId: referrer.installationId,
+      referrerId: referrer.id,
+      landingUrl: landingUrl ?? null,
+      createdAt: now,
+    });
+    await store.audit.record({
+      installationId: referrer.installationId,
+      actor: 'system',
+      action: 'referral_link.created',
+      subjectType: 'referrer',
+      subjectId: referrer.id,
+      after: { landingUrl: link.landingUrl, replaced: current ? true : undefined },
+      at: now,
+    });
+    return { outcome: 'ok', link };
+  });
 }
 
 /** The installation's tag: the one its codes already start with, else a new one no other installation has. */
-function installationTag(ctx: UseCaseContext, installationId: string): string {
-  const existing = ctx.store.referralLinks.tagOf(installationId);
+async function installationTag(ctx: UseCaseContext, installationId: string): Promise<string> {
+  const existing = await ctx.store.referralLinks.tagOf(installationId);
   if (existing) return existing;
   for (;;) {
     const tag = randomBase62(LINK_TAG_LENGTH, randomBytes);
-    if (!ctx.store.referralLinks.tagTaken(tag, installationId)) return tag;
+    if (!(await ctx.store.referralLinks.tagTaken(tag, installationId))) return tag;
   }
 }
 
@@ -89,16 +86,16 @@ export interface VisitInput {
  * guessed code lands on the program's page of the installation its tag names (or nowhere) and
  * records nothing; the referrer's own visit goes on without being counted.
  */
-export function visitReferralLink(ctx: UseCaseContext, input: VisitInput): { location: string | null } {
+export async function visitReferralLink(ctx: UseCaseContext, input: VisitInput): Promise<{ location: string | null }> {
   const { store } = ctx;
-  const link = isWellFormedCode(input.code) ? (store.referralLinks.byCode(input.code) ?? null) : null;
+  const link = isWellFormedCode(input.code) ? ((await store.referralLinks.byCode(input.code)) ?? null) : null;
   const installationId =
-    link?.installationId ?? (isWellFormedCode(input.code) ? store.referralLinks.installationOfTag(tagOf(input.code)) : undefined);
-  const policy = installationId ? (store.programs.currentDefault(installationId)?.program.links ?? null) : null;
+    link?.installationId ?? (isWellFormedCode(input.code) ? await store.referralLinks.installationOfTag(tagOf(input.code)) : undefined);
+  const policy = installationId ? ((await store.programs.currentDefault(installationId))?.program.links ?? null) : null;
   const decision = decideVisit({ link, policy, visitorReferrerId: input.visitorReferrerId });
   if (decision.outcome === 'ignore') return { location: decision.landingUrl };
   if (decision.outcome === 'count') {
-    store.referralLinks.recordVisit({
+    await store.referralLinks.recordVisit({
       code: input.code,
       visitorKey: createHmac('sha256', input.visitorHashKey).update(input.visitorAddress).digest('base64url'),
       utm: Object.fromEntries(
@@ -122,23 +119,23 @@ export async function captureLinkReferrals(ctx: UseCaseContext, installation: In
     // What a form put in the field is checked here: anything but a well-formed code is nobody's.
     const code = codeFromField(person.referralCode);
     if (!code || !person.email || person.mergedIntoId) continue;
-    const link = store.referralLinks.byCode(code);
+    const link = await store.referralLinks.byCode(code);
     // A link retired after a prospect visited it still credits that visit (the cookie outlives the link).
-    const retiredUnvisited = link?.revokedAt ? !store.referralLinks.latestVisit(link.code, link.revokedAt) : false;
+    const retiredUnvisited = link?.revokedAt ? !(await store.referralLinks.latestVisit(link.code, link.revokedAt)) : false;
     if (!link || link.installationId !== installation.id || retiredUnvisited) {
       ctx.log.info({ installationId: installation.id, personId: person.id }, 'a CRM form carried a code of no link of this installation');
       continue;
     }
-    const referrer = store.referrals.referrer(link.referrerId);
+    const referrer = await store.referrals.referrer(link.referrerId);
     if (!referrer) continue;
     const emailKey = normalizeEmail(person.email, { plusAddressing: 'strip' });
     const known = [
-      ...store.referrals.linkedTo(installation.id, [{ objectType: person.objectType, ids: [person.id] }]),
-      ...store.referrals.priorFor(installation.id, emailKey, null),
+      ...(await store.referrals.linkedTo(installation.id, [{ objectType: person.objectType, ids: [person.id] }])),
+      ...(await store.referrals.priorFor(installation.id, emailKey, null)),
     ];
     // Every later change of the record carries the code again: it is captured once.
     if (known.some((r) => r.linkEvidence?.code === code)) continue;
-    const visitedAt = store.referralLinks.latestVisit(code, link.revokedAt ?? ctx.now().toISOString()) ?? ctx.now().toISOString();
+    const visitedAt = (await store.referralLinks.latestVisit(code, link.revokedAt ?? ctx.now().toISOString())) ?? ctx.now().toISOString();
     await submitReferral(ctx, {
       installation,
       referrer: { email: referrer.email, name: referrer.name, type: referrer.type, company: referrer.company ?? undefined },
@@ -147,7 +144,7 @@ export async function captureLinkReferrals(ctx: UseCaseContext, installation: In
       source: `crm:${person.objectType}:${person.id}`,
       submittedAt: new Date(visitedAt),
       linkEvidence: { via: 'link', code, visitedAt },
-      awaitApproval: store.programs.currentDefault(installation.id)?.program.links?.requireApproval === true,
+      awaitApproval: (await store.programs.currentDefault(installation.id))?.program.links?.requireApproval === true,
     });
   }
 }

@@ -8,12 +8,12 @@ const NOT_ACCEPTED = ['submitted', 'rejected'];
  * status, the win rate of accepted ones, reward totals per currency and status (net minor units;
  * never added across currencies), referral asks sent and the referrals they brought, and the webhook inbox's backlog.
  */
-export function reportSummary(store: Store, installationIds: string[]) {
-  const referrals = Object.fromEntries(store.referrals.countsByStatus(installationIds).map((r) => [r.status, r.count]));
+export async function reportSummary(store: Store, installationIds: string[]) {
+  const referrals = Object.fromEntries((await store.referrals.countsByStatus(installationIds)).map((r) => [r.status, r.count]));
   const accepted = Object.entries(referrals)
     .filter(([status]) => !NOT_ACCEPTED.includes(status))
     .reduce((sum, [, n]) => sum + n, 0);
-  const rewards = store.rewards.totals(installationIds);
+  const rewards = await store.rewards.totals(installationIds);
   return {
     referrals: {
       byStatus: referrals,
@@ -29,13 +29,13 @@ export function reportSummary(store: Store, installationIds: string[]) {
         return acc;
       }, {}),
     ),
-    asks: store.referralAsks.counts(installationIds),
+    asks: await store.referralAsks.counts(installationIds),
     // The CRM events of the installations covered, as the rest of the summary.
     inbox: {
-      pending: installationIds.reduce((sum, id) => sum + store.inbox.pendingCount(id), 0),
-      dead: store.inbox.dead().filter((e) => e.installationId !== null && installationIds.includes(e.installationId)).length,
+      pending: (await Promise.all(installationIds.map(async (id) => await store.inbox.pendingCount(id)))).reduce((sum, n) => sum + n, 0),
+      dead: (await store.inbox.dead()).filter((e) => e.installationId !== null && installationIds.includes(e.installationId)).length,
     },
   };
 }
 
-export type ReportSummary = ReturnType<typeof reportSummary>;
+export type ReportSummary = Awaited<ReturnType<typeof reportSummary>>;

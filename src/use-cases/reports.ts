@@ -56,7 +56,7 @@ async function cachedCrmRead<T>(
   read: () => Promise<T>,
 ): Promise<CrmRead<T>> {
   const now = ctx.now();
-  const raw = ctx.store.deals.cursor(installationId, name);
+  const raw = await ctx.store.deals.cursor(installationId, name);
   const cached = raw ? (JSON.parse(raw) as Cached<T>) : null;
   const usable = cached?.key === key ? cached : null;
   if (usable && now.getTime() - Date.parse(usable.asOf) < CRM_BASELINE_TTL_MS) {
@@ -65,7 +65,7 @@ async function cachedCrmRead<T>(
   try {
     const value = await read();
     const entry: Cached<T> = { asOf: now.toISOString(), key, value };
-    ctx.store.deals.setCursor(installationId, name, JSON.stringify(entry), now);
+    await ctx.store.deals.setCursor(installationId, name, JSON.stringify(entry), now);
     return { value, asOf: entry.asOf, limitation: null };
   } catch (err) {
     if (!(err instanceof CrmError)) throw err;
@@ -92,15 +92,15 @@ export async function buildReport(ctx: UseCaseContext, installation: Installatio
   const typeMatches = (type: string | null) => !query.referrerType || type === query.referrerType;
   const pipelineMatches = (pipelineId: string | null) => !query.pipeline || pipelineId === query.pipeline;
 
-  const referrals = store.reports
-    .referralsSubmitted(range)
-    .filter((r) => typeMatches(r.referrerType) && (!query.pipeline || r.pipelineIds.includes(query.pipeline)));
+  const referrals = (await store.reports.referralsSubmitted(range)).filter(
+    (r) => typeMatches(r.referrerType) && (!query.pipeline || r.pipelineIds.includes(query.pipeline)),
+  );
   const steps = referrals.map((r) => furthestStep(r.statuses));
   const won = steps.filter((s) => s === 'closed_won').length;
 
-  const attributionRows = store.reports
-    .wonDeals(installation.id, query.from, query.to)
-    .filter((row) => typeMatches(row.referrerType) && pipelineMatches(row.pipelineId));
+  const attributionRows = (await store.reports.wonDeals(installation.id, query.from, query.to)).filter(
+    (row) => typeMatches(row.referrerType) && pipelineMatches(row.pipelineId),
+  );
   const referredDeals = new Map<string, WonDealFact & { createdAt: string; closeDate: string }>();
   for (const row of attributionRows) {
     const deal = referredDeals.get(row.dealId) ?? {
@@ -115,13 +115,13 @@ export async function buildReport(ctx: UseCaseContext, installation: Installatio
     referredDeals.set(row.dealId, deal);
   }
 
-  const client = () => ctx.crm.client(installation);
+  const client = async () => await ctx.crm.client(installation);
   const [crmWon, customers] = [
-    await cachedCrmRead<CrmClosedDeal[]>(ctx, installation.id, WON_DEALS_CACHE, `${query.from}..${query.to}`, 'its won deals', () =>
-      client().closedWonDeals({ from: query.from, to: query.to }),
+    await cachedCrmRead<CrmClosedDeal[]>(ctx, installation.id, WON_DEALS_CACHE, `${query.from}..${query.to}`, 'its won deals', async () =>
+      (await client()).closedWonDeals({ from: query.from, to: query.to }),
     ),
-    await cachedCrmRead<number>(ctx, installation.id, CUSTOMERS_CACHE, 'customers', 'its customer accounts', () =>
-      client().countCustomerAccounts(),
+    await cachedCrmRead<number>(ctx, installation.id, CUSTOMERS_CACHE, 'customers', 'its customer accounts', async () =>
+      (await client()).countCustomerAccounts(),
     ),
   ];
 
@@ -169,11 +169,11 @@ export async function buildReport(ctx: UseCaseContext, installation: Installatio
       TOP_REFERRERS,
     ),
     asks: {
-      sent: store.reports.asksSent(range).filter((a) => typeMatches(a.referrerType)).length,
+      sent: (await store.reports.asksSent(range)).filter((a) => typeMatches(a.referrerType)).length,
       referralsFromAsks: referrals.filter((r) => r.askId !== null).length,
     },
     rewards: rewardTotals(
-      store.reports.rewardsOfReferrals(range).filter((r) => typeMatches(r.referrerType) && pipelineMatches(r.pipelineId)),
+      (await store.reports.rewardsOfReferrals(range)).filter((r) => typeMatches(r.referrerType) && pipelineMatches(r.pipelineId)),
     ),
   };
 }

@@ -9,8 +9,8 @@ import type { UseCaseContext } from '../ports/context.ts';
 import { programNotice, refereeRewardNotice, rewardNotice } from '../notify/notices.ts';
 
 /** The program version a referral was submitted under: its rewards always use it. */
-export function lockedProgram(ctx: UseCaseContext, referral: ReferralRow): Program {
-  const version = ctx.store.programs.version(referral.programId, referral.programVersion);
+export async function lockedProgram(ctx: UseCaseContext, referral: ReferralRow): Promise<Program> {
+  const version = await ctx.store.programs.version(referral.programId, referral.programVersion);
   if (!version) throw new Error(`program version ${referral.programVersion} of ${referral.programId} is missing`);
   return version.program;
 }
@@ -26,7 +26,7 @@ const asExisting = (r: RewardWithNet): ExistingReward => ({
  * Brings a referral's rewards for a milestone in line with the facts: reverses what no longer
  * holds and accrues what is newly earned, through the domain's plan. Call inside a transaction.
  */
-export function settleMilestone(
+export async function settleMilestone(
   ctx: UseCaseContext,
   args: {
     referral: ReferralRow;
@@ -43,11 +43,11 @@ export function settleMilestone(
     /** The won deal is a renewal or expansion of the referred customer (revenue share only). */
     recurring?: RecurringDeal | null;
   },
-): void {
+): Promise<void> {
   const { store } = ctx;
   const { program } = args;
-  const existing = store.rewards.forReferral(args.referral.id);
-  const referrerRewards = store.rewards.forReferrer(args.referrer.id);
+  const existing = await store.rewards.forReferral(args.referral.id);
+  const referrerRewards = await store.rewards.forReferrer(args.referrer.id);
   const today = toDateOnly(args.now.toISOString());
   const plan = recomputeRewards({
     program,
@@ -62,7 +62,7 @@ export function settleMilestone(
     sharePpm: args.sharePpm,
     today,
     existing: [...existing, ...referrerRewards.filter((r) => r.kind === 'bonus')].map(asExisting),
-    referrerClosedWonThisQuarter: closedWonInQuarter(ctx, args.referrer.id, args.deal?.closeDate ?? today),
+    referrerClosedWonThisQuarter: await closedWonInQuarter(ctx, args.referrer.id, args.deal?.closeDate ?? today),
     referrerPaidThisYearCents: referrerRewards
       // The referee's reward is the referee's: it does not use up the referrer's yearly cap.
       .filter((r) => r.beneficiary === 'referrer' && r.createdAt.slice(0, 4) === today.slice(0, 4))
@@ -71,14 +71,14 @@ export function settleMilestone(
     recurring: args.recurring ?? null,
   });
 
-  recordRewardPlan(ctx, args.referral, args.milestone, args.deal?.id ?? null, plan);
+  await recordRewardPlan(ctx, args.referral, args.milestone, args.deal?.id ?? null, plan);
   for (const reversal of plan.reverse) {
     const reward = existing.find((r) => r.idempotencyKey === reversal.idempotencyKey);
-    if (reward) clawback(ctx, [reward], reversal.reason, args.actor, args.now);
+    if (reward) await clawback(ctx, [reward], reversal.reason, args.actor, args.now);
   }
   const notice = programNotice(program);
   for (const decision of plan.decisions) {
-    const row = store.rewards.accrue(
+    const row = await store.rewards.accrue(
       {
         installationId: args.referral.installationId,
         referralId: args.referral.id,
@@ -102,13 +102,13 @@ export function settleMilestone(
       },
       args.actor,
     );
-    if (row && row.beneficiary === 'referee') ctx.notify(refereeRewardNotice(row, args.referral, notice), args.now);
+    if (row && row.beneficiary === 'referee') await ctx.notify(refereeRewardNotice(row, args.referral, notice), args.now);
     if (row && row.status === 'approved' && row.beneficiary === 'referrer') {
-      ctx.notify(rewardNotice(row, args.referral, notice, 'reward.approved', `${row.id}:approved`), args.now);
+      await ctx.notify(rewardNotice(row, args.referral, notice, 'reward.approved', `${row.id}:approved`), args.now);
     }
     // A reward over the approval threshold waits for an approver: the referrer hears it was earned.
     if (row && row.status === 'pending' && row.beneficiary === 'referrer') {
-      ctx.notify(rewardNotice(row, args.referral, notice, 'reward.earned', `${row.id}:earned`), args.now);
+      await ctx.notify(rewardNotice(row, args.referral, notice, 'reward.earned', `${row.id}:earned`), args.now);
     }
   }
 }
@@ -117,13 +117,13 @@ export function settleMilestone(
  * Why a milestone earned what it did, or nothing ("no reward because …"), kept on the referral.
  * The same plan again (a deal applied twice) is not recorded twice.
  */
-function recordRewardPlan(
+async function recordRewardPlan(
   ctx: UseCaseContext,
   referral: ReferralRow,
   milestone: RewardInput['milestone'],
   dealId: string | null,
   plan: ReturnType<typeof recomputeRewards>,
-): void {
+): Promise<void> {
   if (plan.decisions.length === 0 && plan.notes.length === 0) return;
   const outcome = {
     milestone,
@@ -137,16 +137,12 @@ function recordRewardPlan(
     })),
     notes: plan.notes,
   };
-  const last = ctx.store.audit
-    .decisionsFor(referral.installationId, 'referral', referral.id)
-    .find(
-      (d) =>
-        d.kind === 'reward_plan' &&
-        (d.outcome as typeof outcome).milestone === milestone &&
-        (d.outcome as typeof outcome).dealId === dealId,
-    );
+  const last = (await ctx.store.audit.decisionsFor(referral.installationId, 'referral', referral.id)).find(
+    (d) =>
+      d.kind === 'reward_plan' && (d.outcome as typeof outcome).milestone === milestone && (d.outcome as typeof outcome).dealId === dealId,
+  );
   if (last && JSON.stringify(last.outcome) === JSON.stringify(outcome)) return;
-  ctx.store.audit.decide({
+  await ctx.store.audit.decide({
     installationId: referral.installationId,
     subjectType: 'referral',
     subjectId: referral.id,
@@ -156,10 +152,10 @@ function recordRewardPlan(
 }
 
 /** Offsetting ledger entries that net each reward to zero; paid ones are netted in the next payout. */
-export function clawback(ctx: UseCaseContext, rewards: RewardWithNet[], reason: string, actor: string, now: Date): void {
+export async function clawback(ctx: UseCaseContext, rewards: RewardWithNet[], reason: string, actor: string, now: Date): Promise<void> {
   // A reward waiting for a rate holds no money: it is closed with a status entry, nothing to claw back.
   for (const waiting of rewards.filter((r) => r.status === 'needs_rate')) {
-    const added = ctx.store.rewards.addEntry({
+    const added = await ctx.store.rewards.addEntry({
       rewardId: waiting.id,
       kind: 'status',
       amountCents: 0,
@@ -169,7 +165,7 @@ export function clawback(ctx: UseCaseContext, rewards: RewardWithNet[], reason: 
       reason: `closed while waiting for an exchange rate: ${reason}`,
       idempotencyKey: `${waiting.id}:closed`,
     });
-    if (added) ctx.store.rewards.setStatus(waiting.id, 'reversed', now);
+    if (added) await ctx.store.rewards.setStatus(waiting.id, 'reversed', now);
   }
   const live = rewards.filter((r) => r.status !== 'reversed' && r.status !== 'needs_rate');
   for (const entry of clawbackDecision(
@@ -177,7 +173,7 @@ export function clawback(ctx: UseCaseContext, rewards: RewardWithNet[], reason: 
     reason,
   )) {
     const reward = live.find((r) => r.id === entry.rewardId)!;
-    const added = ctx.store.rewards.addEntry({
+    const added = await ctx.store.rewards.addEntry({
       rewardId: entry.rewardId,
       kind: 'clawback',
       amountCents: entry.amountCents,
@@ -188,15 +184,15 @@ export function clawback(ctx: UseCaseContext, rewards: RewardWithNet[], reason: 
       idempotencyKey: entry.idempotencyKey,
     });
     if (!added) continue;
-    ctx.store.rewards.setStatus(entry.rewardId, entry.nextStatus, now);
+    await ctx.store.rewards.setStatus(entry.rewardId, entry.nextStatus, now);
     // Money already paid out is taken back from the next payout: the referrer is told why.
     if (reward.status === 'paid' && reward.beneficiary === 'referrer') {
-      const referral = ctx.store.referrals.get(reward.referralId)!;
-      const notice = programNotice(lockedProgram(ctx, referral));
+      const referral = (await ctx.store.referrals.get(reward.referralId))!;
+      const notice = programNotice(await lockedProgram(ctx, referral));
       const recovered = { ...reward, status: entry.nextStatus };
-      ctx.notify(rewardNotice(recovered, referral, notice, 'reward.recovered', `${entry.idempotencyKey}:recovered`, reason), now);
+      await ctx.notify(rewardNotice(recovered, referral, notice, 'reward.recovered', `${entry.idempotencyKey}:recovered`, reason), now);
     }
-    ctx.store.audit.record({
+    await ctx.store.audit.record({
       installationId: reward.installationId,
       actor,
       action: 'reward.reversed',
@@ -210,8 +206,8 @@ export function clawback(ctx: UseCaseContext, rewards: RewardWithNet[], reason: 
 }
 
 /** The referrer's closed-won referrals whose deal closed in the same calendar quarter. */
-function closedWonInQuarter(ctx: UseCaseContext, referrerId: string, closeDate: string): number {
+async function closedWonInQuarter(ctx: UseCaseContext, referrerId: string, closeDate: string): Promise<number> {
   const quarter = calendarQuarter(toDateOnly(closeDate));
-  const inQuarter = ctx.store.deals.closedWonCloseDates(referrerId).filter((r) => calendarQuarter(r.closeDate) === quarter);
+  const inQuarter = (await ctx.store.deals.closedWonCloseDates(referrerId)).filter((r) => calendarQuarter(r.closeDate) === quarter);
   return new Set(inQuarter.map((r) => r.referralId)).size;
 }

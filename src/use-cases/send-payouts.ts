@@ -25,31 +25,28 @@ export async function sendPayoutRun(
     };
   const { store } = ctx;
   const now = ctx.now();
-  const sent = store.transaction(
-    () => {
-      // Read again under the write lock: two requests sending the same run cannot both pass.
-      const current = store.payouts.get(run.id)!;
-      const move = payoutRunTransition(current.status, 'send');
-      if (!move.ok)
-        return { ok: false as const, code: 'illegal_state' as const, reason: `${move.reason}.`, details: { status: current.status } };
-      store.payouts.markSent(run.id, now);
-      store.audit.record({
-        installationId: run.installationId,
-        actor,
-        action: 'payout_run.sent',
-        subjectType: 'payout_run',
-        subjectId: run.id,
-        before: { status: current.status },
-        after: { status: 'sent', provider: ctx.payoutProvider!.kind },
-        at: now.toISOString(),
-      });
-      return { ok: true as const };
-    },
-    { immediate: true },
-  );
+  const sent = await store.transaction(async () => {
+    // Read again under the write lock: two requests sending the same run cannot both pass.
+    const current = (await store.payouts.get(run.id))!;
+    const move = payoutRunTransition(current.status, 'send');
+    if (!move.ok)
+      return { ok: false as const, code: 'illegal_state' as const, reason: `${move.reason}.`, details: { status: current.status } };
+    await store.payouts.markSent(run.id, now);
+    await store.audit.record({
+      installationId: run.installationId,
+      actor,
+      action: 'payout_run.sent',
+      subjectType: 'payout_run',
+      subjectId: run.id,
+      before: { status: current.status },
+      after: { status: 'sent', provider: ctx.payoutProvider!.kind },
+      at: now.toISOString(),
+    });
+    return { ok: true as const };
+  });
   if (!sent.ok) return sent;
   await ctx.scheduler.schedule('send-payouts', run.installationId, { key: run.id });
-  return { ok: true, run: store.payouts.get(run.id)! };
+  return { ok: true, run: (await store.payouts.get(run.id))! };
 }
 
 /** One order per payee and currency of a run: the same key on every attempt, so a retry never pays twice. */
@@ -64,13 +61,13 @@ export const payoutOrderKey = (runId: string, line: Pick<PayoutLineRow, 'payeeTy
 export async function placePayoutOrders(ctx: UseCaseContext, runId: string): Promise<void> {
   const provider = ctx.payoutProvider;
   if (!provider) throw new Error(`payout run ${runId} cannot be sent: no payout provider is configured`);
-  const run = ctx.store.payouts.get(runId);
+  const run = await ctx.store.payouts.get(runId);
   if (run?.status !== 'sent') return;
   for (const line of run.lines) {
     if (line.sendStatus !== null) continue;
     // Wholly recovered from what the payee owed back: nothing to send, the rewards are settled.
     if (line.amountCents === 0) {
-      deliverLine(ctx, run, line, `recovered in payout run ${run.id}`);
+      await deliverLine(ctx, run, line, `recovered in payout run ${run.id}`);
       continue;
     }
     // A PayoutProviderError propagates: the worker retries the retryable ones.
@@ -82,11 +79,12 @@ export async function placePayoutOrders(ctx: UseCaseContext, runId: string): Pro
       product: 'cash',
     });
     if (result.outcome === 'refused') {
-      failLine(ctx, run, line, `refused by the payout provider: ${result.reason}`);
+      await failLine(ctx, run, line, `refused by the payout provider: ${result.reason}`);
       continue;
     }
-    ctx.store.payouts.recordOrder(line.id, { providerOrderId: result.providerOrderId, providerRewardId: result.providerRewardId });
-    if (result.status === 'delivered') deliverLine(ctx, run, { ...line, providerOrderId: result.providerOrderId }, result.providerOrderId);
+    await ctx.store.payouts.recordOrder(line.id, { providerOrderId: result.providerOrderId, providerRewardId: result.providerRewardId });
+    if (result.status === 'delivered')
+      await deliverLine(ctx, run, { ...line, providerOrderId: result.providerOrderId }, result.providerOrderId);
   }
 }
 
@@ -98,33 +96,30 @@ export type PayoutEventOutcome = 'reconciled' | 'duplicate' | 'ignored' | 'unkno
  * reason is kept on the line. An event for a line whose order is not recorded yet (the order's
  * answer was lost and the send job has not run again) is not stored: the provider sends it again.
  */
-export function reconcilePayoutEvent(ctx: UseCaseContext, event: PayoutEvent): PayoutEventOutcome {
+export async function reconcilePayoutEvent(ctx: UseCaseContext, event: PayoutEvent): Promise<PayoutEventOutcome> {
   const { store } = ctx;
-  return store.transaction(
-    () => {
-      const line = event.kind === 'ignored' ? undefined : store.payouts.lineByProviderReward(event.providerRewardId);
-      if (event.kind !== 'ignored' && !line) return 'unknown_line';
-      if (!store.payouts.firstSeenEvent(event.eventId)) return 'duplicate';
-      // A line settles once: a late or contradicting event after that changes nothing.
-      if (event.kind === 'ignored' || !line || line.sendStatus !== 'sent') return 'ignored';
-      const run = store.payouts.get(line.runId)!;
-      if (event.kind === 'delivered') deliverLine(ctx, run, line, line.providerOrderId ?? event.providerRewardId);
-      else failLine(ctx, run, line, `failed at the payout provider: ${event.reason}`);
-      return 'reconciled';
-    },
-    { immediate: true },
-  );
+  return await store.transaction(async () => {
+    const line = event.kind === 'ignored' ? undefined : await store.payouts.lineByProviderReward(event.providerRewardId);
+    if (event.kind !== 'ignored' && !line) return 'unknown_line';
+    if (!(await store.payouts.firstSeenEvent(event.eventId))) return 'duplicate';
+    // A line settles once: a late or contradicting event after that changes nothing.
+    if (event.kind === 'ignored' || !line || line.sendStatus !== 'sent') return 'ignored';
+    const run = (await store.payouts.get(line.runId))!;
+    if (event.kind === 'delivered') await deliverLine(ctx, run, line, line.providerOrderId ?? event.providerRewardId);
+    else await failLine(ctx, run, line, `failed at the payout provider: ${event.reason}`);
+    return 'reconciled';
+  });
 }
 
 /** Delivered: every reward of the line is paid, in one transaction (the referrer is told by reward.paid). */
-function deliverLine(ctx: UseCaseContext, run: PayoutRunWithLines, line: PayoutLineRow, reference: string): void {
+async function deliverLine(ctx: UseCaseContext, run: PayoutRunWithLines, line: PayoutLineRow, reference: string): Promise<void> {
   const { store } = ctx;
   const now = ctx.now();
-  store.transaction(() => {
-    for (const item of store.payouts.items(run.id).filter((i) => i.lineId === line.id)) {
-      const reward = store.rewards.get(item.rewardId)!;
+  await store.transaction(async () => {
+    for (const item of (await store.payouts.items(run.id)).filter((i) => i.lineId === line.id)) {
+      const reward = (await store.rewards.get(item.rewardId))!;
       if (reward.status === 'approved' || reward.status === 'payable') {
-        const result = changeReward(ctx, {
+        const result = await changeReward(ctx, {
           reward,
           action: 'mark_paid',
           actor: PROVIDER_ACTOR,
@@ -136,11 +131,11 @@ function deliverLine(ctx: UseCaseContext, run: PayoutRunWithLines, line: PayoutL
         if (!result.ok) throw new Error(`reward ${reward.id} of run ${run.id} could not be paid: ${result.reason}`);
       } else {
         // Reversed or rejected after the run was sent, yet paid: owed back, recovered by the next run.
-        store.rewards.setPaidCents(reward.id, item.amountCents);
+        await store.rewards.setPaidCents(reward.id, item.amountCents);
       }
     }
-    store.payouts.markLineDelivered(line.id);
-    store.audit.record({
+    await store.payouts.markLineDelivered(line.id);
+    await store.audit.record({
       installationId: run.installationId,
       actor: PROVIDER_ACTOR,
       action: 'payout_line.delivered',
@@ -153,11 +148,11 @@ function deliverLine(ctx: UseCaseContext, run: PayoutRunWithLines, line: PayoutL
 }
 
 /** Failed: nothing was paid, the rewards return to payable (out of the run's open key) with the reason. */
-function failLine(ctx: UseCaseContext, run: PayoutRunWithLines, line: PayoutLineRow, reason: string): void {
+async function failLine(ctx: UseCaseContext, run: PayoutRunWithLines, line: PayoutLineRow, reason: string): Promise<void> {
   const { store } = ctx;
-  store.transaction(() => {
-    store.payouts.markLineFailed(line.id, reason);
-    store.audit.record({
+  await store.transaction(async () => {
+    await store.payouts.markLineFailed(line.id, reason);
+    await store.audit.record({
       installationId: run.installationId,
       actor: PROVIDER_ACTOR,
       action: 'payout_line.failed',

@@ -68,7 +68,7 @@ export function audienceOf(submittedBy: SubmitReferralInput['submittedBy']): Aud
 export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralInput): Promise<SubmitReferralResult> {
   const { store } = ctx;
   const installation = input.installation;
-  const current = store.programs.currentDefault(installation.id);
+  const current = await store.programs.currentDefault(installation.id);
   if (!current) throw new Error(`installation ${installation.id} has no program`);
   const program = current.program;
   const policy = { plusAddressing: program.dedupe.plusAddressing };
@@ -85,8 +85,8 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
   // What the verdict reads from the store is read in the transaction that writes, after the CRM
   // has answered: submissions awaiting the CRM at the same time then see each other's referrer
   // and referral, whatever the CRM's latency, and the later ones are duplicates, not errors.
-  const result = store.transaction((): SubmitReferralResult => {
-    const existingReferrer = store.referrals.referrerByEmail(installation.id, referrerEmail);
+  const result = await store.transaction(async (): Promise<SubmitReferralResult> => {
+    const existingReferrer = await store.referrals.referrerByEmail(installation.id, referrerEmail);
     const facts: SubmissionFacts = {
       program,
       now: now.toISOString(),
@@ -97,7 +97,7 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
         agreementAcceptedAt: existingReferrer?.agreementAcceptedAt ?? null,
       },
       referee: { email: input.referee.email, domain: input.referee.domain ?? null, company: input.referee.company ?? null },
-      priorReferrals: store.referrals.priorFor(installation.id, referee.email, referee.domain).map((r) => ({
+      priorReferrals: (await store.referrals.priorFor(installation.id, referee.email, referee.domain)).map((r) => ({
         id: r.id,
         referrerId: r.referrerId,
         refereeEmail: r.refereeEmailKey,
@@ -108,16 +108,16 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
       })),
       audience,
       // Who holds the deals is read here too, so two claims on one deal at once cannot both hold it.
-      crm: { ...crmFacts.facts, holders: dealHolders(ctx, installation, dealsOf(crmFacts.facts)) },
+      crm: { ...crmFacts.facts, holders: await dealHolders(ctx, installation, dealsOf(crmFacts.facts)) },
     };
     const verdict = checkSubmission(facts);
     if (verdict.outcome === 'choose_deal' || (verdict.outcome === 'rejected' && verdict.claim)) return { outcome: 'not_recorded', verdict };
-    const referrer = existingReferrer ?? createReferrer(ctx, installation.id, referrerEmail, input.referrer, now);
+    const referrer = existingReferrer ?? (await createReferrer(ctx, installation.id, referrerEmail, input.referrer, now));
     const referralId = newId('ref');
     const held = input.awaitApproval === true && verdict.outcome === 'accepted' && !verdict.claimedDealId;
     const status: ReferralStatus = held ? 'submitted' : verdict.outcome;
     const reasons = [...verdict.reasons, ...(crmFacts.note ? [crmFacts.note] : []), ...(held ? [AWAITING_APPROVAL] : [])];
-    const row = store.referrals.insert({
+    const row = await store.referrals.insert({
       id: referralId,
       installationId: installation.id,
       referrerId: referrer.id,
@@ -142,7 +142,7 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
       updatedAt: now.toISOString(),
     });
     const at = now.toISOString();
-    store.referrals.addEvent({
+    await store.referrals.addEvent({
       referralId,
       fromStatus: null,
       toStatus: 'submitted',
@@ -154,10 +154,10 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
     const notice = programNotice(program);
     if (held) {
       // Told as received; accepted (or declined) once an approver decides.
-      ctx.notify(referralNotice(row, referrer, notice, 'referral.received', `${referralId}:submitted`), now);
+      await ctx.notify(referralNotice(row, referrer, notice, 'referral.received', `${referralId}:submitted`), now);
       return { outcome: 'awaiting_approval', referral: row, verdict: verdict as Recorded<'accepted'> };
     }
-    store.referrals.addEvent({
+    await store.referrals.addEvent({
       referralId,
       fromStatus: 'submitted',
       toStatus: status,
@@ -166,16 +166,16 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
       idempotencyKey: `${referralId}:${status}`,
       occurredAt: at,
     });
-    if (verdict.outcome === 'accepted') supersede(ctx, verdict.supersedes, referralId, now);
-    tellReferrer(ctx, row, referrer, notice, verdict, input.submittedBy.kind, now);
+    if (verdict.outcome === 'accepted') await supersede(ctx, verdict.supersedes, referralId, now);
+    await tellReferrer(ctx, row, referrer, notice, verdict, input.submittedBy.kind, now);
     // A colleague's duplicate or conflict is told to them on the referee's CRM record, as well as in the verdict.
     if (verdict.outcome === 'rejected' && input.submittedBy.kind !== 'referrer' && crmFacts.person)
-      ctx.notify(rejectedSubmissionNote(row, referrer, notice, crmFacts.person, verdict.reasons), now);
+      await ctx.notify(rejectedSubmissionNote(row, referrer, notice, crmFacts.person, verdict.reasons), now);
     if (verdict.outcome !== 'rejected' && verdict.claimedDealId) {
-      recordClaim(ctx, { installationId: installation.id, referralId, dealId: verdict.claimedDealId, input, at: now, verdict });
+      await recordClaim(ctx, { installationId: installation.id, referralId, dealId: verdict.claimedDealId, input, at: now, verdict });
       // The deal's owner is told a referral asks for credit on their deal (by email: the CRM's owner).
       const owner = crmFacts.dealOwners?.[verdict.claimedDealId];
-      if (owner) ctx.notify(claimNotice(row, referrer, notice, owner, verdict.reasons.join(' ')), now);
+      if (owner) await ctx.notify(claimNotice(row, referrer, notice, owner, verdict.reasons.join(' ')), now);
     }
     switch (verdict.outcome) {
       case 'accepted':
@@ -218,7 +218,7 @@ export async function applyClaimedDeal(ctx: UseCaseContext, installation: Instal
  * A claim holds its deal from now on: the referral is linked to the deal (so attribution sees it
  * and explains why a pending claim earns nothing yet) and the claim is kept with who made it.
  */
-function recordClaim(
+async function recordClaim(
   ctx: UseCaseContext,
   args: {
     installationId: string;
@@ -228,12 +228,12 @@ function recordClaim(
     at: Date;
     verdict: Recorded<'accepted' | 'claim_pending'>;
   },
-): void {
+): Promise<void> {
   const { store } = ctx;
   const at = args.at.toISOString();
   const by = args.input.submittedBy.name ?? args.input.submittedBy.id ?? args.input.submittedBy.kind;
-  store.referrals.link(args.installationId, args.referralId, 'deal', args.dealId);
-  store.dealClaims.insert({
+  await store.referrals.link(args.installationId, args.referralId, 'deal', args.dealId);
+  await store.dealClaims.insert({
     referralId: args.referralId,
     installationId: args.installationId,
     dealId: args.dealId,
@@ -243,8 +243,8 @@ function recordClaim(
   });
   // A program that needs no approval accepted the claim at once.
   if (args.verdict.outcome === 'accepted')
-    store.dealClaims.decide(args.referralId, 'approved', 'the program (no approval required)', at, null);
-  store.audit.record({
+    await store.dealClaims.decide(args.referralId, 'approved', 'the program (no approval required)', at, null);
+  await store.audit.record({
     installationId: args.installationId,
     actor: by,
     action: 'claim.created',
@@ -260,7 +260,7 @@ function recordClaim(
  * for them. One logged by a rep or an integration is answered to that caller (the API or the card);
  * the referrer hears of it only once it is accepted, never of a colleague's duplicate or conflict.
  */
-function tellReferrer(
+async function tellReferrer(
   ctx: UseCaseContext,
   referral: ReferralRow,
   referrer: ReferrerRow,
@@ -268,37 +268,40 @@ function tellReferrer(
   verdict: SubmissionVerdict,
   submittedBy: SubmitReferralInput['submittedBy']['kind'],
   now: Date,
-): void {
+): Promise<void> {
   const ownSubmission = submittedBy === 'referrer';
   if (verdict.outcome === 'rejected') {
     if (ownSubmission)
-      ctx.notify(referralNotice(referral, referrer, notice, 'referral.declined', `${referral.id}:rejected`, verdict.referrerReason), now);
+      await ctx.notify(
+        referralNotice(referral, referrer, notice, 'referral.declined', `${referral.id}:rejected`, verdict.referrerReason),
+        now,
+      );
     return;
   }
   // A claim is told as received now, and as accepted or declined once an approver decides.
   if (verdict.outcome === 'claim_pending') {
-    ctx.notify(referralNotice(referral, referrer, notice, 'referral.received', `${referral.id}:submitted`), now);
+    await ctx.notify(referralNotice(referral, referrer, notice, 'referral.received', `${referral.id}:submitted`), now);
     return;
   }
-  if (!ownSubmission) ctx.notify(referralNotice(referral, referrer, notice, 'referral.received', `${referral.id}:submitted`), now);
-  ctx.notify(referralNotice(referral, referrer, notice, 'referral.accepted', `${referral.id}:accepted`), now);
+  if (!ownSubmission) await ctx.notify(referralNotice(referral, referrer, notice, 'referral.received', `${referral.id}:submitted`), now);
+  await ctx.notify(referralNotice(referral, referrer, notice, 'referral.accepted', `${referral.id}:accepted`), now);
 }
 
-function createReferrer(
+async function createReferrer(
   ctx: UseCaseContext,
   installationId: string,
   email: string,
   input: SubmitReferralInput['referrer'],
   now: Date,
-): ReferrerRow {
-  const row = ctx.store.referrals.insertReferrer({
+): Promise<ReferrerRow> {
+  const row = await ctx.store.referrals.insertReferrer({
     installationId,
     email,
     name: input.name,
     type: input.type,
     company: input.company ?? null,
   });
-  ctx.store.audit.record({
+  await ctx.store.audit.record({
     installationId,
     actor: 'system',
     action: 'referrer.created',
@@ -311,12 +314,12 @@ function createReferrer(
 }
 
 /** Under a 'last wins' program, the referrals a new one replaces end as expired, with the reason. */
-export function supersede(ctx: UseCaseContext, ids: string[], byId: string, now: Date): void {
+export async function supersede(ctx: UseCaseContext, ids: string[], byId: string, now: Date): Promise<void> {
   for (const id of ids) {
-    const old = ctx.store.referrals.get(id);
+    const old = await ctx.store.referrals.get(id);
     if (!old) continue;
-    ctx.store.referrals.setStatus(id, 'expired', now);
-    ctx.store.referrals.addEvent({
+    await ctx.store.referrals.setStatus(id, 'expired', now);
+    await ctx.store.referrals.addEvent({
       referralId: id,
       fromStatus: old.status,
       toStatus: 'expired',
@@ -356,7 +359,7 @@ async function readCrmFacts(
   if (installation.status !== 'active') return deferred('the CRM is disconnected');
   let client: CrmClient;
   try {
-    client = ctx.crm.client(installation);
+    client = await ctx.crm.client(installation);
     const [people, companies] = await Promise.all([
       client.findPeopleByEmail([referee.email]),
       referee.domain ? client.findCompaniesByDomain([referee.domain]) : Promise.resolve([]),
@@ -410,7 +413,7 @@ async function describeDeals(
     client.listPipelineStages(),
     ownerIds.length ? client.ownerEmails(ownerIds) : Promise.resolve<Awaited<ReturnType<CrmClient['ownerEmails']>>>({}),
   ]);
-  const mapping = (ctx.store.installations.settings(installation).stageMapping ?? {}) as StageMapping;
+  const mapping = ((await ctx.store.installations.settings(installation)).stageMapping ?? {}) as StageMapping;
   const dealOwners: Record<string, Recipient> = {};
   for (const d of deals) {
     const owner = d.ownerId ? owners[d.ownerId] : undefined;
@@ -436,17 +439,20 @@ function dealsOf(crm: SubmissionFacts['crm']): string[] {
 }
 
 /** Per deal, the referrals linked to it (credited, or claims on it) with their referrer's name. */
-function dealHolders(ctx: UseCaseContext, installation: InstallationRow, dealIds: string[]): Record<string, DealHolder[]> {
+async function dealHolders(ctx: UseCaseContext, installation: InstallationRow, dealIds: string[]): Promise<Record<string, DealHolder[]>> {
   const holders: Record<string, DealHolder[]> = {};
   for (const dealId of dealIds) {
-    holders[dealId] = ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'deal', ids: [dealId] }]).map((r) => ({
-      referralId: r.id,
-      referrerId: r.referrerId,
-      referrerName: ctx.store.referrals.referrer(r.referrerId)?.name ?? r.referrerId,
-      status: r.status as ReferralStatus,
-      submittedAt: r.submittedAt,
-      protectedUntil: r.protectedUntil,
-    }));
+    const linked = await ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'deal', ids: [dealId] }]);
+    holders[dealId] = await Promise.all(
+      linked.map(async (r) => ({
+        referralId: r.id,
+        referrerId: r.referrerId,
+        referrerName: (await ctx.store.referrals.referrer(r.referrerId))?.name ?? r.referrerId,
+        status: r.status as ReferralStatus,
+        submittedAt: r.submittedAt,
+        protectedUntil: r.protectedUntil,
+      })),
+    );
   }
   return holders;
 }

@@ -22,9 +22,9 @@ export interface SyncOptions extends SyncWindow {
  */
 export async function syncInstallation(ctx: UseCaseContext, installationId: string, options: SyncOptions): Promise<void> {
   const { store } = ctx;
-  const installation = store.installations.get(installationId);
+  const installation = await store.installations.get(installationId);
   if (installation?.status !== 'active') return;
-  const rows = store.inbox.claim(installationId, {
+  const rows = await store.inbox.claim(installationId, {
     records: RECORDS_PER_RUN,
     leaseMs: options.leaseMs,
     quietMs: options.quietMs,
@@ -36,9 +36,9 @@ export async function syncInstallation(ctx: UseCaseContext, installationId: stri
   // The claim is renewed while we work, so a short lease only matters when this process dies.
   const ids = rows.map((r) => r.id);
   const renew = setInterval(
-    () => {
+    async () => {
       try {
-        store.inbox.extendLease(ids, new Date(ctx.now().getTime() + options.leaseMs));
+        await store.inbox.extendLease(ids, new Date(ctx.now().getTime() + options.leaseMs));
       } catch (err) {
         ctx.log.warn({ err, installationId }, 'inbox lease not renewed');
       }
@@ -53,8 +53,8 @@ export async function syncInstallation(ctx: UseCaseContext, installationId: stri
   } catch (err) {
     // A CRM that is busy, down or disconnected is not the events' fault: they wait without
     // spending an attempt. Only a failure that retrying cannot fix counts against them.
-    if (err instanceof CrmError && (err.retryable || err.code === 'auth_revoked')) store.inbox.release(rows);
-    else store.inbox.markFailed(rows, err instanceof Error ? err.message : String(err), options.maxAttempts);
+    if (err instanceof CrmError && (err.retryable || err.code === 'auth_revoked')) await store.inbox.release(rows);
+    else await store.inbox.markFailed(rows, err instanceof Error ? err.message : String(err), options.maxAttempts);
     throw err;
   } finally {
     clearInterval(renew);
@@ -63,11 +63,11 @@ export async function syncInstallation(ctx: UseCaseContext, installationId: stri
   const failedKeys = new Set(result.failed.map((f) => `${f.ref.objectType}:${f.ref.id}`));
   const failedRows = rows.filter((r) => refsOfRow(r).some((ref) => failedKeys.has(`${ref.objectType}:${ref.id}`)));
   const failed = new Set(failedRows);
-  store.inbox.markDone(
+  await store.inbox.markDone(
     rows.filter((r) => !failed.has(r)).map((r) => r.id),
     ctx.now(),
   );
-  if (failedRows.length) store.inbox.markFailed(failedRows, result.failed.map((f) => f.error).join('; '), options.maxAttempts);
+  if (failedRows.length) await store.inbox.markFailed(failedRows, result.failed.map((f) => f.error).join('; '), options.maxAttempts);
   const claimedRecords = new Set(rows.map((r) => `${r.objectType}:${r.objectId}`)).size;
   if (claimedRecords === RECORDS_PER_RUN || failedRows.some((r) => r.attempts < options.maxAttempts)) {
     await ctx.scheduler.schedule('sync', installationId, { delayMs: failedRows.length ? 1_000 : 0 });
@@ -79,7 +79,7 @@ export async function syncInstallation(ctx: UseCaseContext, installationId: stri
 /** Events still in their quiet window get a run when they fall due. */
 async function scheduleNextDue(ctx: UseCaseContext, installationId: string, window: SyncWindow): Promise<void> {
   const now = ctx.now();
-  const due = ctx.store.inbox.nextDueAt(installationId, { ...window, now });
+  const due = await ctx.store.inbox.nextDueAt(installationId, { ...window, now });
   if (due) await ctx.scheduler.schedule('sync', installationId, { delayMs: Math.max(0, due.getTime() - now.getTime()) });
 }
 

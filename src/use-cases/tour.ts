@@ -36,10 +36,10 @@ export interface TourAccount {
 export async function seedTour(ctx: UseCaseContext, installation: InstallationRow, team: SandboxSalesTeam): Promise<TourAccount> {
   const { store } = ctx;
   const now = ctx.now().toISOString();
-  store.transaction(() => {
+  await store.transaction(async () => {
     for (const referrer of Object.values(TOUR_REFERRERS)) {
-      if (store.referrals.referrerByEmail(installation.id, referrer.email)) continue;
-      store.referrals.insertReferrer({ installationId: installation.id, ...referrer, createdAt: now });
+      if (await store.referrals.referrerByEmail(installation.id, referrer.email)) continue;
+      await store.referrals.insertReferrer({ installationId: installation.id, ...referrer, createdAt: now });
     }
   });
   return team.ensureCustomerAccount(TOUR_ACCOUNT);
@@ -62,7 +62,7 @@ export async function referAFriend(
   requestId: string,
 ): Promise<SubmitReferralResult> {
   const sample = TOUR_REFERRERS[input.referrer];
-  const referrer = ctx.store.referrals.referrerByEmail(installation.id, sample.email);
+  const referrer = await ctx.store.referrals.referrerByEmail(installation.id, sample.email);
   if (!referrer) throw new Error(`the tour's ${input.referrer} referrer was not seeded in ${installation.id}`);
   const suffix = randomBytes(3).toString('hex');
   const slug =
@@ -84,16 +84,20 @@ export async function referAFriend(
 }
 
 /** The sample referrers of this installation (the tour shows and acts on theirs only). */
-export function tourReferrers(ctx: UseCaseContext, installation: InstallationRow): ReferrerRow[] {
+export async function tourReferrers(ctx: UseCaseContext, installation: InstallationRow): Promise<ReferrerRow[]> {
   const samples: string[] = Object.values(TOUR_REFERRERS).map((r) => r.email);
-  return ctx.store.referrals.listReferrers(installation.id).filter((r) => samples.includes(r.email));
+  return (await ctx.store.referrals.listReferrers(installation.id)).filter((r) => samples.includes(r.email));
 }
 
 /** A referral of this installation from a sample referrer, or undefined: the tour leaves other referrals alone. */
-export function tourReferral(ctx: UseCaseContext, installation: InstallationRow, referralId: string): ReferralRow | undefined {
-  const referral = ctx.store.referrals.get(referralId);
+export async function tourReferral(
+  ctx: UseCaseContext,
+  installation: InstallationRow,
+  referralId: string,
+): Promise<ReferralRow | undefined> {
+  const referral = await ctx.store.referrals.get(referralId);
   if (referral?.installationId !== installation.id) return undefined;
-  return tourReferrers(ctx, installation).some((r) => r.id === referral.referrerId) ? referral : undefined;
+  return (await tourReferrers(ctx, installation)).some((r) => r.id === referral.referrerId) ? referral : undefined;
 }
 
 /**
@@ -127,8 +131,8 @@ export async function changeTourAccountNps(
  * A referral's emails as the referrer receives them: rendered by the notifier's templates (HTML
  * escaped there), without the per-referrer unsubscribe and portal links, which carry secrets.
  */
-export function tourEmails(ctx: UseCaseContext, referralId: string) {
-  return ctx.store.outbox.emailsOfReferral(referralId).map((row) => {
+export async function tourEmails(ctx: UseCaseContext, referralId: string) {
+  return (await ctx.store.outbox.emailsOfReferral(referralId)).map((row) => {
     const payload = row.payload as EmailPayload;
     const { subject, html } = renderEmail(payload, undefined);
     return { id: row.id, topic: row.topic, status: row.status, to: payload.to.email, subject, html, createdAt: row.createdAt };

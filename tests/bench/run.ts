@@ -260,7 +260,7 @@ async function ingestPhase() {
   } finally {
     await bare.close();
   }
-  const stored = off.svc.runtime.store.inbox.pendingCount(off.installationId);
+  const stored = await off.svc.runtime.store.inbox.pendingCount(off.installationId);
   await off.stop();
   const ratio = median(rounds.map((r) => r.ratio));
   const middle = rounds.find((r) => r.ratio === ratio)!;
@@ -376,7 +376,7 @@ async function drainPhase() {
     await new Promise((r) => setTimeout(r, 20));
     if (loadError) throw loadError;
     const n = stored();
-    const pending = runtime.store.inbox.pendingCount(rl.installationId);
+    const pending = await runtime.store.inbox.pendingCount(rl.installationId);
     if (n >= totalEvents && pending === 0) {
       finishedAt = Date.now();
       break;

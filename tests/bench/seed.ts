@@ -80,11 +80,11 @@ export async function seedDrainScenario(
   const client = sandboxBackedClient(hubspot);
   const ctx: UseCaseContext = {
     ...runtime.ctx,
-    crm: { connector: (kind) => runtime.ctx.crm.connector(kind), client: () => client },
+    crm: { connector: (kind) => runtime.ctx.crm.connector(kind), client: async () => client },
     // The push below runs inline; nothing for the real workers to pick up.
     scheduler: { schedule: async () => undefined, available: () => true },
   };
-  const installation = runtime.store.installations.get(installationId);
+  const installation = await runtime.store.installations.get(installationId);
   if (!installation) throw new Error('installation not found');
 
   const referralIds: string[] = [];
@@ -111,8 +111,9 @@ export async function seedDrainScenario(
 
   // The deals come strictly after the referrals (attribution wants the referral first).
   await new Promise((resolve) => setTimeout(resolve, 5));
-  return referralIds.map((referralId, i) => {
-    const referral = runtime.store.referrals.get(referralId)!;
+  const seeded: SeededDeal[] = [];
+  for (const [i, referralId] of referralIds.entries()) {
+    const referral = (await runtime.store.referrals.get(referralId))!;
     const contactId = referral.crmPersonId!;
     const deal = hubspot.state.create(
       'deals',
@@ -125,6 +126,7 @@ export async function seedDrainScenario(
       },
       [{ type: 'contacts', id: contactId }],
     );
-    return { referralId, contactId: Number(contactId), dealId: Number(deal.id) };
-  });
+    seeded.push({ referralId, contactId: Number(contactId), dealId: Number(deal.id) });
+  }
+  return seeded;
 }

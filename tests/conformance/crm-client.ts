@@ -324,10 +324,10 @@ export function describeCrmClientConformance(name: string, start: () => Promise<
     it('refreshes an access token the CRM refused, once, and saves the new tokens', async () => {
       const company = t.seed.company({ name: 'Token Co', domain: 'token.example' });
       t.faults.expireAccessTokens();
-      const before = t.session.tokens().accessToken;
+      const before = (await t.session.tokens()).accessToken;
       expect((await t.client.getCompanies([company])).records.map((c) => c.id)).toEqual([company]);
       expect(t.session.saved).toHaveLength(1);
-      expect(t.session.tokens().accessToken).not.toBe(before);
+      expect((await t.session.tokens()).accessToken).not.toBe(before);
       expect(t.session.disconnects).toEqual([]);
     });
 

@@ -10,7 +10,7 @@ describeCrmClientConformance('the fake CRM', async () => {
   const session = new TestSession(crm.accountId, crm.issueTokens());
   const limiter = new RecordingLimiter();
   return {
-    client: crm.connector.client(session, { limiter }),
+    client: await crm.connector.client(session, { limiter }),
     session,
     limiter,
     createdPersonType: 'contact',

@@ -116,7 +116,7 @@ describe.skipIf(!haveSpecs)('HubSpot OpenAPI contract', () => {
     const code = new URL(consent.headers.get('location') ?? '').searchParams.get('code') ?? '';
     const grant = await connector.oauth.exchangeCode({ code, redirectUri });
     const session = new TestSession(grant.accountId, grant.tokens);
-    return { client: connector.client(session, { limiter: new RecordingLimiter() }), session };
+    return { client: await connector.client(session, { limiter: new RecordingLimiter() }), session };
   }
 
   beforeAll(async () => {

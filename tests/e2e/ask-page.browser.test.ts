@@ -162,13 +162,13 @@ describe('the referral ask’s page', { timeout: 60_000 }, () => {
 
   it('shows another referrer nothing of the ask', async () => {
     const askId = svc.service.runtime.db.$client.prepare('SELECT id FROM referral_asks').pluck().get() as string;
-    const other = svc.service.runtime.store.referrals.insertReferrer({
+    const other = await svc.service.runtime.store.referrals.insertReferrer({
       installationId,
       email: 'rob@other.example',
       name: 'Rob',
       type: 'partner',
     });
-    const { token } = svc.service.runtime.store.sessions.open({
+    const { token } = await svc.service.runtime.store.sessions.open({
       subjectKind: 'referrer',
       subjectId: other.id,
       installationId,

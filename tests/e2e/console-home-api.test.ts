@@ -23,9 +23,9 @@ async function refer(referrer: { email: string; name: string; type: string }, re
 }
 
 /** A reward in the store as the reward ledger would accrue it. */
-function reward(referralId: string, status: 'pending' | 'approved', amountCents: number, dueDate: string) {
-  const referral = svc.service.runtime.store.referrals.get(referralId)!;
-  return svc.service.runtime.store.rewards.accrue(
+async function reward(referralId: string, status: 'pending' | 'approved', amountCents: number, dueDate: string) {
+  const referral = (await svc.service.runtime.store.referrals.get(referralId))!;
+  return (await svc.service.runtime.store.rewards.accrue(
     {
       installationId,
       referralId,
@@ -45,7 +45,7 @@ function reward(referralId: string, status: 'pending' | 'approved', amountCents:
       updatedAt: new Date().toISOString(),
     },
     'test',
-  )!;
+  ))!;
 }
 
 const pia = { email: 'pia@partner-firm.test', name: 'Pia Partner', type: 'partner' };
@@ -109,9 +109,9 @@ describe("an installation's health", () => {
     );
     expect(empty.attention.rewardsAwaitingApproval.count).toBe(0);
 
-    reward(ids.acme, 'pending', 250_000, '2099-01-31');
-    reward(ids.globex, 'pending', 50_000, '2099-01-31');
-    reward(ids.initech, 'approved', 120_000, '2020-01-31');
+    await reward(ids.acme, 'pending', 250_000, '2099-01-31');
+    await reward(ids.globex, 'pending', 50_000, '2099-01-31');
+    await reward(ids.initech, 'approved', 120_000, '2020-01-31');
     const db = svc.service.runtime.db.$client;
     db.prepare(
       `INSERT INTO inbox (crm, account_id, installation_id, event_key, object_type, object_id, change, occurred_at, status, attempts, last_error, received_at)
@@ -207,16 +207,16 @@ describe("the CRM's pipelines with the stage mapping", () => {
     expect(sales.unknownStages).toEqual([]);
 
     const { store } = svc.service.runtime;
-    const installation = store.installations.get(installationId)!;
-    const stageMapping = store.installations.settings(installation).stageMapping!;
-    store.installations.updateSettings(
+    const installation = (await store.installations.get(installationId))!;
+    const stageMapping = (await store.installations.settings(installation)).stageMapping!;
+    await store.installations.updateSettings(
       installationId,
       { stageMapping: { ...stageMapping, default: { ...stageMapping.default, gone: 'qualified' } } },
       new Date(),
     );
     const after = await json<Pipelines>(await admin.api(`/installations/${installationId}/pipelines`));
     expect(after.pipelines.find((p) => p.id === 'default')!.unknownStages).toEqual([{ id: 'gone', step: 'qualified' }]);
-    store.installations.updateSettings(installationId, { stageMapping }, new Date());
+    await store.installations.updateSettings(installationId, { stageMapping }, new Date());
   });
 
   it("is 404 for another installation's id", async () => {

@@ -35,9 +35,9 @@ async function refer(referrer: { email: string; name: string; type: string }, re
 }
 
 /** A reward over the approval threshold, waiting for approval, as the ledger accrues it. */
-function pendingReward(referralId: string, amountCents: number): string {
-  const referral = svc.service.runtime.store.referrals.get(referralId)!;
-  return svc.service.runtime.store.rewards.accrue(
+async function pendingReward(referralId: string, amountCents: number): Promise<string> {
+  const referral = (await svc.service.runtime.store.referrals.get(referralId))!;
+  return (await svc.service.runtime.store.rewards.accrue(
     {
       installationId,
       referralId,
@@ -57,7 +57,7 @@ function pendingReward(referralId: string, amountCents: number): string {
       updatedAt: new Date().toISOString(),
     },
     'test',
-  )!.id;
+  ))!.id;
 }
 
 function deadEvent(objectId: string): void {
@@ -73,7 +73,7 @@ function deadEvent(objectId: string): void {
 /** A contact in an open deal of the sandbox HubSpot, made as a rep would, with the installation's token. */
 async function openDealFor(email: string, dealname: string): Promise<void> {
   const { store } = svc.service.runtime;
-  const { accessToken } = store.installations.tokens(store.installations.get(installationId)!);
+  const { accessToken } = await store.installations.tokens((await store.installations.get(installationId))!);
   const hubspot = async (path: string, body: unknown) => {
     const res = await fetch(`${svc.url}/sandbox/hubspot${path}`, {
       method: 'POST',
@@ -128,7 +128,7 @@ beforeAll(async () => {
   referralIds.acme = await refer(pia, { email: 'jordan@acme-widgets.test', firstName: 'Jordan', company: 'Acme Widgets' });
   referralIds.globex = await refer(pia, { email: 'sam@globex.test', firstName: 'Sam', company: 'Globex' });
   referralIds.initech = await refer(cleo, { email: 'lee@initech.test', firstName: 'Lee', company: 'Initech' });
-  rewardIds.push(pendingReward(referralIds.acme, 250_000), pendingReward(referralIds.globex, 180_000));
+  rewardIds.push(await pendingReward(referralIds.acme, 250_000), await pendingReward(referralIds.globex, 180_000));
   deadEvent('deal-dead-1');
   browser = await launchChromium();
 }, 120_000);
@@ -305,9 +305,9 @@ describe('the console pages', () => {
 
   it('an admin maps stages by their CRM labels; a mapped stage the CRM no longer has is refused in the API’s words until unmapped', async () => {
     const { store } = svc.service.runtime;
-    const stageMapping = () => store.installations.settings(store.installations.get(installationId)!).stageMapping!;
-    const before = stageMapping();
-    store.installations.updateSettings(
+    const stageMapping = async () => (await store.installations.settings((await store.installations.get(installationId))!)).stageMapping!;
+    const before = await stageMapping();
+    await store.installations.updateSettings(
       installationId,
       { stageMapping: { ...before, default: { ...before.default, gone: 'qualified' } } },
       new Date(),
@@ -331,12 +331,12 @@ describe('the console pages', () => {
       .getByRole('status')
       .getByText(/Not saved: .*pipeline default has no stage gone/)
       .waitFor();
-    expect(stageMapping().default).toEqual({ ...before.default, gone: 'qualified' });
+    expect((await stageMapping()).default).toEqual({ ...before.default, gone: 'qualified' });
 
     await form.getByLabel('Sales Pipeline: gone').selectOption('');
     await form.getByRole('button', { name: 'Save the stage mapping' }).click();
     await form.getByRole('status').getByText('The stage mapping is saved.').waitFor();
-    expect(stageMapping().default).toEqual({ ...before.default, contractsent: 'qualified' });
+    expect((await stageMapping()).default).toEqual({ ...before.default, contractsent: 'qualified' });
     expect(await form.getByText('Not in the CRM any more:').count()).toBe(0);
     await checkPage(page, 'program-stages', false);
   });
@@ -393,7 +393,7 @@ describe('the console pages', () => {
   });
 
   it('a viewer sees every page without a write button', async () => {
-    pendingReward(referralIds.initech, 120_000);
+    await pendingReward(referralIds.initech, 120_000);
     deadEvent('deal-dead-2');
     const page = await signInInvited('vic@customer.test', 'viewer');
     await page.getByText('1 CRM event that failed every attempt').waitFor();

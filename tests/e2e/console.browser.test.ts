@@ -33,8 +33,8 @@ async function pendingReward(refereeEmail: string, amountCents: number): Promise
     },
   });
   expect(res.status).toBe(201);
-  const referral = svc.service.runtime.store.referrals.get(((await res.json()) as { id: string }).id)!;
-  const reward = svc.service.runtime.store.rewards.accrue(
+  const referral = (await svc.service.runtime.store.referrals.get(((await res.json()) as { id: string }).id))!;
+  const reward = await svc.service.runtime.store.rewards.accrue(
     {
       installationId,
       referralId: referral.id,

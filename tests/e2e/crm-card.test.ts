@@ -38,14 +38,16 @@ describe('the HubSpot CRM card', () => {
 
     // Another customer's portal, with a referral of its own.
     const { store } = svc.service.runtime;
-    const other = store.installations.upsert({
-      crm: 'hubspot',
-      accountId: '99999',
-      tokens: { accessToken: 'other-portal-token' },
-      now: new Date(),
-    }).row;
-    store.installations.markDisconnected(other.id, 'test fixture', new Date());
-    store.programs.addVersion(store.programs.create(other.id, true), defaultProgram(), 'test');
+    const other = (
+      await store.installations.upsert({
+        crm: 'hubspot',
+        accountId: '99999',
+        tokens: { accessToken: 'other-portal-token' },
+        now: new Date(),
+      })
+    ).row;
+    await store.installations.markDisconnected(other.id, 'test fixture', new Date());
+    await store.programs.addVersion(await store.programs.create(other.id, true), defaultProgram(), 'test');
     const res = await svc.api('/referrals', {
       method: 'POST',
       json: {
@@ -96,7 +98,7 @@ describe('the HubSpot CRM card', () => {
     const listed = (await (await card(`/referrals?portalId=${portalId()}`)).json()) as { items: { id: string }[] };
     expect(listed.items.map((i) => i.id)).not.toContain(otherReferralId);
     // Naming the other installation does not reach it either.
-    const other = svc.service.runtime.store.installations.findByAccount('hubspot', '99999')!;
+    const other = (await svc.service.runtime.store.installations.findByAccount('hubspot', '99999'))!;
     const scoped = (await (await card(`/referrals?portalId=${portalId()}&installationId=${other.id}`)).json()) as {
       items: { id: string }[];
     };

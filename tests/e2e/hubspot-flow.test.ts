@@ -333,13 +333,21 @@ describe('HubSpot end to end', () => {
     const db = svc.service.runtime.db.$client;
     const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     await hubspot.state.webhooksIdle();
-    await eventually(() => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined), 20_000, 'inbox drained');
+    await eventually(
+      async () => ((await svc.service.runtime.store.inbox.pendingCount()) === 0 ? true : undefined),
+      20_000,
+      'inbox drained',
+    );
     const before = { rewards: count('rewards'), ledger: syncLedgerEntries(), outbox: count('outbox'), timeline: count('referral_events') };
 
     const res = await svc.api('/replay', { method: 'POST', json: { since: '2000-01-01T00:00:00Z' } });
     expect(res.status).toBe(202);
     expect(((await res.json()) as { requeued: number }).requeued).toBeGreaterThan(10);
-    await eventually(() => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined), 30_000, 'replay drained');
+    await eventually(
+      async () => ((await svc.service.runtime.store.inbox.pendingCount()) === 0 ? true : undefined),
+      30_000,
+      'replay drained',
+    );
     expect({ rewards: count('rewards'), ledger: syncLedgerEntries(), outbox: count('outbox'), timeline: count('referral_events') }).toEqual(
       before,
     );
@@ -360,7 +368,11 @@ describe('HubSpot end to end', () => {
       'closed won',
     );
     await hubspot.state.webhooksIdle();
-    await eventually(() => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined), 20_000, 'inbox drained');
+    await eventually(
+      async () => ((await svc.service.runtime.store.inbox.pendingCount()) === 0 ? true : undefined),
+      20_000,
+      'inbox drained',
+    );
     const before = { ledger: syncLedgerEntries(), outbox: count('outbox') };
 
     // The portal answers with the deal as it was a minute earlier, still open (as a lagging read
@@ -378,7 +390,11 @@ describe('HubSpot end to end', () => {
       const res = await svc.api('/replay', { method: 'POST', json: { since } });
       expect(res.status).toBe(202);
       expect(((await res.json()) as { requeued: number }).requeued).toBeGreaterThan(0);
-      await eventually(() => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined), 20_000, 'replay drained');
+      await eventually(
+        async () => ((await svc.service.runtime.store.inbox.pendingCount()) === 0 ? true : undefined),
+        20_000,
+        'replay drained',
+      );
     } finally {
       Object.assign(record.properties, current);
     }

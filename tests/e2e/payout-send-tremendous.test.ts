@@ -53,8 +53,8 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
       }),
       201,
     );
-    const referral = store().referrals.get(created.id)!;
-    const reward = store().rewards.accrue(
+    const referral = (await store().referrals.get(created.id))!;
+    const reward = (await store().rewards.accrue(
       {
         installationId,
         referralId: referral.id,
@@ -74,7 +74,7 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
         updatedAt: new Date().toISOString(),
       },
       'test',
-    )!;
+    ))!;
     return { rewardId: reward.id, referrerId: referral.referrerId };
   }
   const newRun = (rewardIds: string[]) =>
@@ -101,7 +101,7 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
 
     const done = await settled(run.id);
     expect(done.lines).toMatchObject([{ sendStatus: 'delivered', failureReason: null, rewardIds: [rewardId] }]);
-    expect(store().rewards.get(rewardId)).toMatchObject({ status: 'paid', paidCents: 25_000 });
+    expect(await store().rewards.get(rewardId)).toMatchObject({ status: 'paid', paidCents: 25_000 });
     expect(await balance(referrerId)).toEqual([
       { currency: 'USD', owedCents: 0, paidOutCents: 25_000, receivableCents: 0, recoveringCents: 0 },
     ]);
@@ -113,7 +113,7 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
       .get(referrerId) as { n: number };
     expect(notices.n).toBeGreaterThan(0);
 
-    const { token } = store().sessions.open({
+    const { token } = await store().sessions.open({
       subjectKind: 'referrer',
       subjectId: referrerId,
       installationId,
@@ -138,16 +138,10 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
     const tampered = delivered.body.replace('SUCCEEDED', 'FAILED');
     expect((await post(tampered, signTremendousBody(sandbox.webhookSecret, delivered.body))).status).toBe(401);
 
-    const paidBefore = store()
-      .rewards.forInstallation(installationId)
-      .filter((r) => r.status === 'paid').length;
+    const paidBefore = (await store().rewards.forInstallation(installationId)).filter((r) => r.status === 'paid').length;
     const replayed = await post(delivered.body, signTremendousBody(sandbox.webhookSecret, delivered.body));
     expect(await json(replayed, 200)).toEqual({ outcome: 'duplicate' });
-    expect(
-      store()
-        .rewards.forInstallation(installationId)
-        .filter((r) => r.status === 'paid').length,
-    ).toBe(paidBefore);
+    expect((await store().rewards.forInstallation(installationId)).filter((r) => r.status === 'paid').length).toBe(paidBefore);
   });
 
   it('with the provider failing calls and the send job run again, each order is placed once and each reward paid once', async () => {
@@ -169,7 +163,7 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
 
     for (const [i, payee] of payees.entries()) {
       const cents = (i + 1) * 10_000;
-      expect(store().rewards.get(payee.rewardId)).toMatchObject({ status: 'paid', paidCents: cents });
+      expect(await store().rewards.get(payee.rewardId)).toMatchObject({ status: 'paid', paidCents: cents });
       expect(await balance(payee.referrerId)).toEqual([
         { currency: 'USD', owedCents: 0, paidOutCents: cents, receivableCents: 0, recoveringCents: 0 },
       ]);
@@ -186,23 +180,23 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
     expect(done.lines).toHaveLength(1);
     expect(done.lines[0]).toMatchObject({ sendStatus: 'failed', rewardIds: [rewardId] });
     expect(done.lines[0]!.failureReason).toMatch(/^refused by the payout provider: .*Bad request data/);
-    expect(store().rewards.get(rewardId)).toMatchObject({ status: 'approved', paidCents: null });
+    expect(await store().rewards.get(rewardId)).toMatchObject({ status: 'approved', paidCents: null });
     // Owed still, nothing paid out or recovered: and a new run may gather it again.
     expect(await balance(referrerId)).toEqual([
       { currency: 'USD', owedCents: 15_000, paidOutCents: 0, receivableCents: 0, recoveringCents: 0 },
     ]);
     // The referrer's portal shows it in no payout run (the failed one paid nothing).
-    expect(store().payouts.runsOfRewards([rewardId])).toEqual([]);
+    expect(await store().payouts.runsOfRewards([rewardId])).toEqual([]);
     const again = await newRun([rewardId]);
     expect(again.lines).toMatchObject([{ amountCents: 15_000, rewardIds: [rewardId] }]);
   });
 
   it('without a provider (PAYOUT_PROVIDER=csv) a run cannot be sent', async () => {
     const { rewardId } = await approvedReward('Fay', 5_000);
-    const run = store().payouts.get((await newRun([rewardId])).id)!;
+    const run = (await store().payouts.get((await newRun([rewardId])).id))!;
     const { ctx } = svc.service.runtime;
     const refused = await sendPayoutRun({ ...ctx, payoutProvider: undefined }, run, 'admin');
     expect(refused).toMatchObject({ ok: false, code: 'illegal_state' });
-    expect(store().payouts.get(run.id)!.status).toBe('draft');
+    expect((await store().payouts.get(run.id))!.status).toBe('draft');
   });
 });

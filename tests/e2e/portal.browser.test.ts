@@ -104,8 +104,8 @@ beforeAll(async () => {
   });
   const referralId = await referAsRep(pia, 'jordan@acme-widgets.test', 'Jordan');
   await referAsRep(rob, 'robs-friend@elsewhere.test', 'Robin');
-  const referral = svc.service.runtime.store.referrals.get(referralId)!;
-  svc.service.runtime.store.rewards.accrue(
+  const referral = (await svc.service.runtime.store.referrals.get(referralId))!;
+  await svc.service.runtime.store.rewards.accrue(
     {
       installationId,
       referralId,
@@ -166,7 +166,7 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     await page.getByLabel('Payout email').fill('payouts@partner-firm.test');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Your details are saved.').waitFor();
-    const saved = svc.service.runtime.store.referrals.referrerByEmail(installationId, pia.email)!;
+    const saved = (await svc.service.runtime.store.referrals.referrerByEmail(installationId, pia.email))!;
     expect(saved).toMatchObject({ name: 'Pia P. Partner', payoutEmail: 'payouts@partner-firm.test', digest: true, emailOptOut: false });
     await page.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/hook');
     await page.getByRole('button', { name: 'Add endpoint' }).click();
@@ -175,7 +175,7 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Add endpoint' }).click();
     await page.getByText('Its signing secret, shown only now').waitFor();
     expect(await page.locator('.endpoints code').allTextContents()).toEqual(['https://203.0.113.10/referloop']);
-    expect(svc.service.runtime.store.referrerWebhookEndpoints.ofReferrer(saved.id).map((e) => e.url)).toEqual([
+    expect((await svc.service.runtime.store.referrerWebhookEndpoints.ofReferrer(saved.id)).map((e) => e.url)).toEqual([
       'https://203.0.113.10/referloop',
     ]);
     const exported = await page.evaluate(async (url) => {
@@ -302,7 +302,7 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 
     // A write without the session's CSRF token changes nothing.
-    const before = svc.service.runtime.store.referrals.listReferrers(installationId).length;
+    const before = (await svc.service.runtime.store.referrals.listReferrers(installationId)).length;
     const forged = await api(`/api/v1/portal/${installationId}/referrals`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -314,18 +314,18 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     ).toEqual({
       n: 0,
     });
-    expect(svc.service.runtime.store.referrals.listReferrers(installationId).length).toBe(before);
+    expect((await svc.service.runtime.store.referrals.listReferrers(installationId)).length).toBe(before);
 
     // Another referrer's webhook endpoint cannot be removed through this session.
-    const piaId = svc.service.runtime.store.referrals.referrerByEmail(installationId, pia.email)!.id;
-    const [piaEndpoint] = svc.service.runtime.store.referrerWebhookEndpoints.ofReferrer(piaId);
+    const piaId = (await svc.service.runtime.store.referrals.referrerByEmail(installationId, pia.email))!.id;
+    const [piaEndpoint] = await svc.service.runtime.store.referrerWebhookEndpoints.ofReferrer(piaId);
     const csrf = (JSON.parse((await api('/api/v1/session')).body) as { csrfToken: string }).csrfToken;
     const removal = await api(`/api/v1/portal/${installationId}/webhook-endpoints/${piaEndpoint!.id}`, {
       method: 'DELETE',
       headers: { 'x-csrf-token': csrf },
     });
     expect(removal.status).toBe(404);
-    expect(svc.service.runtime.store.referrerWebhookEndpoints.ofReferrer(piaId)).toHaveLength(1);
+    expect(await svc.service.runtime.store.referrerWebhookEndpoints.ofReferrer(piaId)).toHaveLength(1);
 
     // A deletion request is recorded for the program's team and emailed to the program's sender address.
     await page.goto(`${svc.url}/portal/${installationId}/details`);
@@ -334,8 +334,8 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     await page.getByText('Your request to delete your data is recorded.').waitFor();
     expect(
       svc.service.runtime.db.$client.prepare("SELECT actor FROM audit_log WHERE action = 'referrer.deletion_requested'").all(),
-    ).toEqual([{ actor: `referrer:${svc.service.runtime.store.referrals.referrerByEmail(installationId, rob.email)!.id}` }]);
-    const senderEmail = svc.service.runtime.store.programs.currentDefault(installationId)!.program.senderEmail;
+    ).toEqual([{ actor: `referrer:${(await svc.service.runtime.store.referrals.referrerByEmail(installationId, rob.email))!.id}` }]);
+    const senderEmail = (await svc.service.runtime.store.programs.currentDefault(installationId))!.program.senderEmail;
     await eventually(
       () => smtp.messages(senderEmail).find((m) => m.subject.startsWith('Data deletion request from Rob Other')),
       10_000,
@@ -372,7 +372,7 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
 
     await page.getByRole('button', { name: 'I accept the referral agreement' }).click();
     await page.getByRole('button', { name: 'I accept the referral agreement' }).waitFor({ state: 'detached' });
-    expect(svc.service.runtime.store.referrals.referrerByEmail(installationId, pia.email)!.agreementAcceptedAt).not.toBeNull();
+    expect((await svc.service.runtime.store.referrals.referrerByEmail(installationId, pia.email))!.agreementAcceptedAt).not.toBeNull();
     await page.getByRole('button', { name: 'Send referral' }).click();
     await page.getByText('Thank you! Your referral was received.').waitFor();
 

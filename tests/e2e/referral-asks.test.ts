@@ -239,7 +239,7 @@ describe.each([
       },
     });
     expect(askRows()).toBe(asks);
-    expect(t.svc.service.runtime.store.referrals.referrerByEmail(t.installationId, champion.email)).toBeUndefined();
+    expect(await t.svc.service.runtime.store.referrals.referrerByEmail(t.installationId, champion.email)).toBeUndefined();
   });
 
   it('asks by itself when the program enables it and an account becomes eligible', async () => {
@@ -262,7 +262,7 @@ describe.each([
     await eventually(async () => ((await eligibility()) ? true : undefined), 15_000, 'the account eligible');
     const [mail] = await smtp.waitForMessages(1, { to: champion.email, timeoutMs: 15_000 });
     expect(mail!.subject).toBe(`${t.owner.name} would value an introduction`);
-    const automatic = t.svc.service.runtime.store.referralAsks.lastAutomaticSent(t.installationId, companyId);
+    const automatic = await t.svc.service.runtime.store.referralAsks.lastAutomaticSent(t.installationId, companyId);
     expect(automatic).toMatchObject({ trigger: 'automatic', status: 'sent', championEmail: champion.email });
   });
 

@@ -176,7 +176,7 @@ describe('referral links through HubSpot forms', () => {
       json: { email: 'rita@customer.example', name: 'Rita', type: 'customer' },
     });
     const referrer = (await created.json()) as { id: string };
-    const { token } = svc.service.runtime.store.sessions.open({
+    const { token } = await svc.service.runtime.store.sessions.open({
       subjectKind: 'referrer',
       subjectId: referrer.id,
       installationId,

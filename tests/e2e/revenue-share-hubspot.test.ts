@@ -129,7 +129,7 @@ describe('revenue share on renewals, end to end with HubSpot', () => {
     expect(paid.status).toBe('closed_won');
 
     // The referrer's portal says what it was for.
-    const { token } = svc.service.runtime.store.sessions.open({
+    const { token } = await svc.service.runtime.store.sessions.open({
       subjectKind: 'referrer',
       subjectId: paid.referrerId,
       installationId: paid.installationId,
@@ -160,7 +160,7 @@ describe('revenue share on renewals, end to end with HubSpot', () => {
   it('replaying every stored event pays nothing twice', async () => {
     const rewardsNow = async () => (await referral()).rewards.map((w) => [w.id, w.netCents]);
     await hubspot.state.webhooksIdle();
-    const drained = () => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined);
+    const drained = async () => ((await svc.service.runtime.store.inbox.pendingCount()) === 0 ? true : undefined);
     await eventually(drained, 20_000, 'inbox drained');
     const before = await rewardsNow();
     const res = await svc.api('/replay', { method: 'POST', json: { since: '2000-01-01T00:00:00Z' } });

@@ -53,14 +53,16 @@ describe('Salesforce card keys', () => {
     ({ salesforce, svc, installationId } = await startWithSandboxSalesforce(CLIENT));
     // Another customer's org, with a referral of its own.
     const { store } = svc.service.runtime;
-    const other = store.installations.upsert({
-      crm: 'salesforce',
-      accountId: '00D000000000OTHER',
-      tokens: { accessToken: 'other-org-token' },
-      now: new Date(),
-    }).row;
-    store.installations.markDisconnected(other.id, 'test fixture', new Date());
-    store.programs.addVersion(store.programs.create(other.id, true), defaultProgram(), 'test');
+    const other = (
+      await store.installations.upsert({
+        crm: 'salesforce',
+        accountId: '00D000000000OTHER',
+        tokens: { accessToken: 'other-org-token' },
+        now: new Date(),
+      })
+    ).row;
+    await store.installations.markDisconnected(other.id, 'test fixture', new Date());
+    await store.programs.addVersion(await store.programs.create(other.id, true), defaultProgram(), 'test');
     otherInstallationId = other.id;
     const res = await svc.api('/referrals', {
       method: 'POST',
@@ -84,7 +86,7 @@ describe('Salesforce card keys', () => {
     const first = await (await fetch(settingsUrl)).text();
     const key = /<code>(rlk_[A-Za-z0-9_-]+)<\/code>/.exec(first)?.[1];
     expect(key, first).toBeDefined();
-    expect(runtime.store.cardKeys.list(installationId)).toHaveLength(1);
+    expect(await runtime.store.cardKeys.list(installationId)).toHaveLength(1);
     const again = await (await fetch(settingsUrl)).text();
     expect(again).toContain(installationId);
     expect(again).not.toContain('rlk_');
@@ -98,7 +100,7 @@ describe('Salesforce card keys', () => {
     const listed = (await (await svc.api(`/installations/${installationId}/card-keys`)).json()) as Record<string, unknown>[];
     expect(listed.map((k) => k.id)).toContain(issued.id);
     expect(JSON.stringify(listed)).not.toContain(issued.key);
-    const stored = svc.service.runtime.store.cardKeys.get(issued.id)!;
+    const stored = (await svc.service.runtime.store.cardKeys.get(issued.id))!;
     expect(stored.keyHash).not.toContain(issued.key.slice(4));
   });
 
@@ -175,7 +177,7 @@ describe('Salesforce card keys', () => {
     // Past the overlap the old key is refused; the new one is not.
     const { store } = svc.service.runtime;
     const later = new Date(Date.parse(oldNow.expiresAt!) + 1);
-    expect(store.cardKeys.authenticate(old.key, later)).toBeUndefined();
-    expect(store.cardKeys.authenticate(rotated.key, later)?.id).toBe(rotated.id);
+    expect(await store.cardKeys.authenticate(old.key, later)).toBeUndefined();
+    expect((await store.cardKeys.authenticate(rotated.key, later))?.id).toBe(rotated.id);
   });
 });

@@ -215,7 +215,11 @@ describe('Salesforce end to end', () => {
   it('obeys REQUEST_LIMIT_EXCEEDED: no further calls, events wait instead of failing', async () => {
     const pushed = await logReferral('kai@storm-systems.com');
     await salesforce.outboundSettled();
-    await eventually(() => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined), 10_000, 'inbox drained');
+    await eventually(
+      async () => ((await svc.service.runtime.store.inbox.pendingCount()) === 0 ? true : undefined),
+      10_000,
+      'inbox drained',
+    );
     salesforce.faults.failNext('REQUEST_LIMIT_EXCEEDED', 1);
     winDeal(pushed.crm!.person.id, 30_000);
     await salesforce.outboundSettled();
@@ -223,7 +227,7 @@ describe('Salesforce end to end', () => {
     const callsAfterLimit = salesforce.state.requests.length;
     await new Promise((r) => setTimeout(r, 2_000));
     expect(salesforce.state.requests.length).toBe(callsAfterLimit);
-    expect(svc.service.runtime.store.inbox.pendingCount()).toBeGreaterThan(0);
+    expect(await svc.service.runtime.store.inbox.pendingCount()).toBeGreaterThan(0);
     const dead = (await (await svc.api('/dead-letters')).json()) as { jobs: unknown[]; events: unknown[] };
     expect(dead).toEqual({ jobs: [], events: [] });
   });

@@ -190,7 +190,7 @@ describe('tiers that move, end to end with HubSpot', () => {
       rewards: count('SELECT 1 FROM rewards'),
     });
     await hubspot.state.webhooksIdle();
-    const drained = () => (svc.service.runtime.store.inbox.pendingCount() === 0 ? true : undefined);
+    const drained = async () => ((await svc.service.runtime.store.inbox.pendingCount()) === 0 ? true : undefined);
     await eventually(drained, 20_000, 'inbox drained');
     const before = snapshot();
     expect(before).toMatchObject({ promotions: 1 });

@@ -30,7 +30,7 @@ describe('with a real HubSpot configured', () => {
     expect((await fetch(`${svc.url}/tour/api/state`)).status).toBe(404);
     const start = await fetch(`${svc.url}/tour/api/start`, { method: 'POST', headers: { origin: svc.url } });
     expect(start.status).toBe(404);
-    expect(svc.service.runtime.store.installations.list()).toEqual([]);
+    expect(await svc.service.runtime.store.installations.list()).toEqual([]);
   });
 });
 
@@ -55,7 +55,7 @@ describe('on the sandbox CRMs', () => {
       expect(res.status).toBe(403);
       expect(((await res.json()) as { error: { message: string } }).error.message).toContain('from the tour page');
     }
-    expect(svc.service.runtime.store.installations.list()).toEqual([]);
+    expect(await svc.service.runtime.store.installations.list()).toEqual([]);
   });
 
   it('asks to start the tour before anything else', async () => {
@@ -66,10 +66,10 @@ describe('on the sandbox CRMs', () => {
 
   it('starts once: the sandbox installed through OAuth and two sample referrers, however often it is asked', async () => {
     for (let i = 0; i < 2; i++) expect((await post('/start', {})).status).toBe(200);
-    const [installation, ...others] = svc.service.runtime.store.installations.list();
+    const [installation, ...others] = await svc.service.runtime.store.installations.list();
     expect(others).toEqual([]);
     expect(installation).toMatchObject({ crm: 'hubspot', status: 'active' });
-    const referrers = svc.service.runtime.store.referrals.listReferrers(installation!.id);
+    const referrers = await svc.service.runtime.store.referrals.listReferrers(installation!.id);
     expect(referrers.map((r) => r.type).sort()).toEqual(['customer', 'partner']);
   });
 

@@ -68,7 +68,7 @@ describe('the first-run tour', () => {
 
     await page.getByRole('button', { name: 'Start the tour' }).click();
     await page.getByRole('status').getByText('Connected sandbox HubSpot account').waitFor({ timeout: 20_000 });
-    expect(svc.service.runtime.store.installations.list()).toHaveLength(1);
+    expect(await svc.service.runtime.store.installations.list()).toHaveLength(1);
     await expect.poll(() => page.getByTestId('report-won').textContent()).toBe('0');
 
     await page.getByLabel("Friend's first name").fill('Jordan');

@@ -33,11 +33,10 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     expect((await world.sync()).failed).toEqual([]);
   }
 
-  const referral = (id: string) => world.store.referrals.get(id)!;
+  const referral = async (id: string) => (await world.store.referrals.get(id))!;
   /** The referral's rewards, qualified first, then in the order their keys were taken (`key`, `key#2`). */
-  const rewards = (referralId: string) =>
-    world.store.rewards
-      .forReferral(referralId)
+  const rewards = async (referralId: string) =>
+    (await world.store.rewards.forReferral(referralId))
       .sort(
         (a, b) =>
           Number(a.milestone !== 'qualified') - Number(b.milestone !== 'qualified') || a.idempotencyKey.length - b.idempotencyKey.length,
@@ -47,11 +46,11 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
 
   it('a deal closing won attributes it to the referral, rewards the referrer and writes both back', async () => {
     const { referralId, contactId, dealId } = await referredDeal();
-    expect(referral(referralId).status).toBe('contacted');
+    expect((await referral(referralId)).status).toBe('contacted');
     await win(dealId);
 
-    expect(referral(referralId).status).toBe('closed_won');
-    expect(world.store.referrals.timeline(referralId).map((e) => e.toStatus)).toEqual([
+    expect((await referral(referralId)).status).toBe('closed_won');
+    expect((await world.store.referrals.timeline(referralId)).map((e) => e.toStatus)).toEqual([
       'submitted',
       'accepted',
       'contacted',
@@ -59,15 +58,15 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
       'in_sales_process',
       'closed_won',
     ]);
-    expect(world.store.referrals.attributionsForReferral(referralId)).toMatchObject([
+    expect(await world.store.referrals.attributionsForReferral(referralId)).toMatchObject([
       { dealId, sharePpm: 1_000_000, role: 'sourced', status: 'active', model: 'first_touch' },
     ]);
     // The default program: $50 when qualified, $500 when the customer's referral closes won, both under the approval threshold.
-    expect(rewards(referralId)).toEqual([
+    expect(await rewards(referralId)).toEqual([
       { milestone: 'qualified', kind: 'milestone', amountCents: 5_000, netCents: 5_000, status: 'approved' },
       { milestone: 'closed_won', kind: 'milestone', amountCents: 50_000, netCents: 50_000, status: 'approved' },
     ]);
-    expect(world.store.rewards.forReferral(referralId).find((r) => r.milestone === 'closed_won')).toMatchObject({
+    expect((await world.store.rewards.forReferral(referralId)).find((r) => r.milestone === 'closed_won')).toMatchObject({
       dealId,
       dueDate: '2026-06-29',
       currency: 'USD',
@@ -85,29 +84,29 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
   it("a partner's deal earns 10% of its first-year value, held for approval above $1,000", async () => {
     const { referralId, dealId } = await referredDeal({ referrer: PARTNER, amountCents: 2_500_000 });
     await win(dealId);
-    expect(rewards(referralId)).toEqual([
+    expect(await rewards(referralId)).toEqual([
       { milestone: 'closed_won', kind: 'commission', amountCents: 250_000, netCents: 250_000, status: 'pending' },
     ]);
   });
 
   it('an older read of a deal arriving after a newer one is ignored', async () => {
     const { referralId, dealId } = await referredDeal();
-    const client = world.ctx.crm.client(world.installation);
+    const client = await world.ctx.crm.client(world.installation);
     // One sync run reads the open deal; before it applies what it read, the deal is won and applied.
     const early = await client.getDeals([dealId]);
     await win(dealId);
     const before = world.footprint();
-    const rewardsBefore = rewards(referralId);
+    const rewardsBefore = await rewards(referralId);
 
     const lateRead: UseCaseContext = {
       ...world.ctx,
-      crm: { connector: world.ctx.crm.connector, client: (): CrmClient => ({ ...client, getDeals: async () => early }) },
+      crm: { connector: world.ctx.crm.connector, client: async (): Promise<CrmClient> => ({ ...client, getDeals: async () => early }) },
     };
     expect(await applyCrmChanges(lateRead, world.installation, [{ objectType: 'deal', id: dealId }])).toEqual({ failed: [], coded: [] });
 
-    expect(referral(referralId).status).toBe('closed_won');
-    expect(rewards(referralId)).toEqual(rewardsBefore);
-    expect(world.store.deals.get(world.installation.id, dealId)).toMatchObject({ isWon: true, stageId: 'won' });
+    expect((await referral(referralId)).status).toBe('closed_won');
+    expect(await rewards(referralId)).toEqual(rewardsBefore);
+    expect(await world.store.deals.get(world.installation.id, dealId)).toMatchObject({ isWon: true, stageId: 'won' });
     expect(world.footprint()).toEqual(before);
   });
 
@@ -134,20 +133,20 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     world.crm.deleteRecord('deal', dealId);
     await world.sync();
 
-    expect(referral(referralId).status).toBe('accepted');
-    expect(world.store.referrals.timeline(referralId).at(-1)).toMatchObject({
+    expect((await referral(referralId)).status).toBe('accepted');
+    expect((await world.store.referrals.timeline(referralId)).at(-1)).toMatchObject({
       fromStatus: 'closed_won',
       toStatus: 'accepted',
       reasons: [`deal ${dealId} was deleted in the CRM`],
     });
-    expect(world.store.referrals.attributionsForReferral(referralId)).toMatchObject([
+    expect(await world.store.referrals.attributionsForReferral(referralId)).toMatchObject([
       { status: 'reversed', reversalReason: 'the won deal was deleted in the CRM' },
     ]);
-    expect(rewards(referralId)).toEqual([
+    expect(await rewards(referralId)).toEqual([
       { milestone: 'qualified', kind: 'milestone', amountCents: 5_000, netCents: 5_000, status: 'approved' },
       { milestone: 'closed_won', kind: 'milestone', amountCents: 50_000, netCents: 0, status: 'reversed' },
     ]);
-    expect(world.store.deals.get(world.installation.id, dealId)?.deleted).toBe(true);
+    expect((await world.store.deals.get(world.installation.id, dealId))?.deleted).toBe(true);
 
     const before = world.footprint();
     await world.apply([{ objectType: 'deal', id: dealId }]);
@@ -161,21 +160,21 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     world.crm.moveStage(dealId, 'proposal');
     await world.sync();
 
-    expect(referral(referralId).status).toBe('in_sales_process');
-    expect(world.store.referrals.attributionsForReferral(referralId)).toMatchObject([
+    expect((await referral(referralId)).status).toBe('in_sales_process');
+    expect(await world.store.referrals.attributionsForReferral(referralId)).toMatchObject([
       { status: 'reversed', reversalReason: 'the won deal was reopened' },
     ]);
-    const wonReward = world.store.rewards.forReferral(referralId).find((r) => r.milestone === 'closed_won')!;
+    const wonReward = (await world.store.rewards.forReferral(referralId)).find((r) => r.milestone === 'closed_won')!;
     expect(wonReward).toMatchObject({ status: 'reversed', netCents: 0 });
-    expect(world.store.rewards.ledger(wonReward.id).map((e) => [e.kind, e.amountCents])).toEqual([
+    expect((await world.store.rewards.ledger(wonReward.id)).map((e) => [e.kind, e.amountCents])).toEqual([
       ['accrued', 50_000],
       ['clawback', -50_000],
     ]);
     expect(outboxTopics().filter((t) => t === 'referral.in_sales_process')).toHaveLength(2); // on the way up, and back from won
 
     await win(dealId);
-    expect(referral(referralId).status).toBe('closed_won');
-    expect(rewards(referralId).filter((r) => r.milestone === 'closed_won')).toEqual([
+    expect((await referral(referralId)).status).toBe('closed_won');
+    expect((await rewards(referralId)).filter((r) => r.milestone === 'closed_won')).toEqual([
       { milestone: 'closed_won', kind: 'milestone', amountCents: 50_000, netCents: 0, status: 'reversed' },
       { milestone: 'closed_won', kind: 'milestone', amountCents: 50_000, netCents: 50_000, status: 'approved' },
     ]);
@@ -192,7 +191,7 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     // Only the lead's own change is known: the conversion points at everything else.
     await world.apply([{ objectType: 'lead', id: lead.id }]);
 
-    const links = world.store.referrals.links(pushed.id).map((l) => `${l.objectType}:${l.objectId}`);
+    const links = (await world.store.referrals.links(pushed.id)).map((l) => `${l.objectType}:${l.objectId}`);
     expect(links).toEqual(
       expect.arrayContaining([
         `lead:${lead.id}`,
@@ -201,11 +200,11 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
         `deal:${converted.dealId}`,
       ]),
     );
-    expect(referral(pushed.id).status).toBe('contacted');
+    expect((await referral(pushed.id)).status).toBe('contacted');
 
     await win(converted.dealId!);
-    expect(referral(pushed.id).status).toBe('closed_won');
-    expect(world.store.referrals.attributionsForReferral(pushed.id)).toMatchObject([
+    expect((await referral(pushed.id)).status).toBe('closed_won');
+    expect(await world.store.referrals.attributionsForReferral(pushed.id)).toMatchObject([
       { dealId: converted.dealId, role: 'sourced', status: 'active' },
     ]);
   });
@@ -223,9 +222,11 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     world.crm.takeEvents();
     await world.apply([{ objectType: 'deal', id: converted.dealId! }]);
 
-    expect(world.store.referrals.links(pushed.id).map((l) => `${l.objectType}:${l.objectId}`)).toContain(`contact:${converted.contactId}`);
-    expect(referral(pushed.id).status).toBe('closed_won');
-    expect(rewards(pushed.id).map((r) => r.milestone)).toEqual(['qualified', 'closed_won']);
+    expect((await world.store.referrals.links(pushed.id)).map((l) => `${l.objectType}:${l.objectId}`)).toContain(
+      `contact:${converted.contactId}`,
+    );
+    expect((await referral(pushed.id)).status).toBe('closed_won');
+    expect((await rewards(pushed.id)).map((r) => r.milestone)).toEqual(['qualified', 'closed_won']);
   });
 
   it("a company's eligibility to refer is decided, written back, and its owner told when it becomes eligible", async () => {
@@ -284,6 +285,6 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     expect(result.failed).toEqual([
       { ref: { objectType: 'deal', id: dealId }, error: expect.stringMatching(/program version 999 .* is missing/) },
     ]);
-    expect(referral(other.id).status).toBe('closed_won');
+    expect((await referral(other.id)).status).toBe('closed_won');
   });
 });

@@ -64,7 +64,7 @@ describe('askForReferral, on the fake CRM and the real store', () => {
       trigger: 'manual',
       status: 'sent',
     });
-    const referrer = world.store.referrals.referrer(result.ask.referrerId!)!;
+    const referrer = (await world.store.referrals.referrer(result.ask.referrerId!))!;
     expect(referrer).toMatchObject({
       email: 'carla@customer-co.example',
       type: 'customer',
@@ -89,7 +89,7 @@ describe('askForReferral, on the fake CRM and the real store', () => {
     const replay = await ask(companyId, { idempotencyKey: 'card-1' });
     expect(replay).toEqual({ outcome: 'sent', ask: result.ask, replay: true });
     expect(outbox().length).toBe(before + 2);
-    expect(world.store.referralAsks.counts([world.installation.id])).toEqual({ sent: 1, refused: 0, referralsFromAsks: 0 });
+    expect(await world.store.referralAsks.counts([world.installation.id])).toEqual({ sent: 1, refused: 0, referralsFromAsks: 0 });
   });
 
   it('sends one ask for two requests with the same key at once', async () => {
@@ -105,7 +105,7 @@ describe('askForReferral, on the fake CRM and the real store', () => {
 
   it('sends the ask at once to a champion who reads updates in a daily digest', async () => {
     const { companyId } = await account();
-    const referrer = world.store.referrals.insertReferrer({
+    const referrer = await world.store.referrals.insertReferrer({
       installationId: world.installation.id,
       email: 'carla@customer-co.example',
       name: 'Carla',
@@ -151,8 +151,8 @@ describe('askForReferral, on the fake CRM and the real store', () => {
   });
 
   it('asks automatically when an account becomes eligible, at most once per the program’s period', async () => {
-    const program = world.store.programs.defaultProgram(world.installation.id)!;
-    world.store.programs.addVersion(
+    const program = (await world.store.programs.defaultProgram(world.installation.id))!;
+    await world.store.programs.addVersion(
       program,
       { ...defaultProgram(), asks: { askers: ['cs_owner'], automatic: true, minDaysBetweenAutomatic: 30 } },
       'test',
@@ -163,7 +163,7 @@ describe('askForReferral, on the fake CRM and the real store', () => {
     world.advance(DAY);
     world.crm.updateCompany(companyId, { nps: 9 });
     await world.sync();
-    const first = world.store.referralAsks.lastAutomaticSent(world.installation.id, companyId);
+    const first = await world.store.referralAsks.lastAutomaticSent(world.installation.id, companyId);
     expect(first).toMatchObject({ trigger: 'automatic', status: 'sent', askedByEmail: 'casey.csm@vendor.example' });
 
     // Not eligible, then eligible again ten days later: within the period, recorded as refused.

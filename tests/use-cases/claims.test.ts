@@ -52,9 +52,8 @@ describe('deal claims', () => {
       decision: { action: 'approve', approvedBy: 'Ada Admin' },
     });
   const topics = () => world.db.prepare('SELECT topic FROM outbox ORDER BY id').pluck().all() as string[];
-  const decisions = (referralId: string, kind: string) =>
-    world.store.audit
-      .decisionsFor(world.installation.id, 'referral', referralId)
+  const decisions = async (referralId: string, kind: string) =>
+    (await world.store.audit.decisionsFor(world.installation.id, 'referral', referralId))
       .filter((d) => d.kind === kind)
       .map((d) => d.outcome as { reasons?: string[]; notes?: string[]; dealId?: string; attributed?: boolean });
 
@@ -73,7 +72,7 @@ describe('deal claims', () => {
     // Until approved, the deal explains why the claim earns nothing.
     world.crm.moveStage(deal.id, 'proposal');
     await world.sync();
-    expect(decisions(claimed.referral.id, 'attribution')[0]).toMatchObject({
+    expect((await decisions(claimed.referral.id, 'attribution'))[0]).toMatchObject({
       dealId: deal.id,
       attributed: false,
       reasons: ['the referral is claim pending'],
@@ -81,7 +80,7 @@ describe('deal claims', () => {
 
     const approved = await approve(claimed.referral.id);
     expect(approved).toMatchObject({ outcome: 'approved', referral: { status: 'in_sales_process' } });
-    expect(world.store.audit.forSubject('referral', claimed.referral.id).map((a) => [a.action, a.actor])).toEqual(
+    expect((await world.store.audit.forSubject('referral', claimed.referral.id)).map((a) => [a.action, a.actor])).toEqual(
       expect.arrayContaining([
         ['claim.created', 'Riley Rep'],
         ['claim.approved', 'Ada Admin'],
@@ -92,9 +91,9 @@ describe('deal claims', () => {
     world.advance(MINUTE);
     world.crm.moveStage(deal.id, 'won');
     await world.sync();
-    const referral = world.store.referrals.get(claimed.referral.id)!;
+    const referral = (await world.store.referrals.get(claimed.referral.id))!;
     expect(referral.status).toBe('closed_won');
-    const [attribution] = world.store.referrals.attributionsForReferral(referral.id);
+    const [attribution] = await world.store.referrals.attributionsForReferral(referral.id);
     expect(attribution).toMatchObject({ dealId: deal.id, role: 'sourced', sharePpm: 1_000_000 });
     expect(attribution!.evidence).toContainEqual({
       via: 'claim',
@@ -103,11 +102,11 @@ describe('deal claims', () => {
       at: claimed.referral.submittedAt,
       approvedBy: 'Ada Admin',
     });
-    expect(world.store.rewards.forReferral(referral.id).map((r) => [r.kind, r.amountCents, r.status])).toEqual([
+    expect((await world.store.rewards.forReferral(referral.id)).map((r) => [r.kind, r.amountCents, r.status])).toEqual([
       ['commission', 400_000, 'pending'],
     ]);
     // A partner earns nothing at qualified, and the referral says why.
-    expect(decisions(referral.id, 'reward_plan').flatMap((d) => d.notes ?? [])).toContain(
+    expect((await decisions(referral.id, 'reward_plan')).flatMap((d) => d.notes ?? [])).toContain(
       'no reward rule pays partner referrers at qualified',
     );
   });
@@ -159,7 +158,7 @@ describe('deal claims', () => {
     // A colleague at another domain of the group, so the referee dedupe does not answer first.
     world.crm.createPerson({ email: 'bo@globex-labs.example' });
     const before = world.footprint();
-    const referrals = world.store.referrals.list({ installationIds: [world.installation.id], limit: 50 }).items.length;
+    const referrals = (await world.store.referrals.list({ installationIds: [world.installation.id], limit: 50 })).items.length;
 
     const other = await submit('bo@globex-labs.example', { deal: { id: deal.id } }, CUSTOMER);
     expect(other.outcome).toBe('not_recorded');
@@ -175,7 +174,7 @@ describe('deal claims', () => {
     expect(again).toMatchObject({ outcome: 'not_recorded', verdict: { outcome: 'rejected', code: 'duplicate' } });
 
     expect(world.footprint()).toEqual(before);
-    expect(world.store.referrals.list({ installationIds: [world.installation.id], limit: 50 }).items).toHaveLength(referrals);
+    expect((await world.store.referrals.list({ installationIds: [world.installation.id], limit: 50 })).items).toHaveLength(referrals);
   });
 
   it('bad claims write nothing: a deal the CRM does not have, a closed deal, several deals to choose from', async () => {
@@ -207,19 +206,19 @@ describe('deal claims', () => {
     const claimed = await submit('alex@globex.example');
     if (claimed.outcome !== 'claim_pending') throw new Error(claimed.outcome);
     world.advance(89 * DAY);
-    expect(expireClaims(world.ctx, world.installation.id)).toBe(0);
+    expect(await expireClaims(world.ctx, world.installation.id)).toBe(0);
     world.advance(DAY);
-    expect(expireClaims(world.ctx, world.installation.id)).toBe(1);
-    expect(world.store.referrals.get(claimed.referral.id)!.status).toBe('expired');
-    expect(world.store.referrals.timeline(claimed.referral.id).at(-1)!.reasons[0]).toContain(
+    expect(await expireClaims(world.ctx, world.installation.id)).toBe(1);
+    expect((await world.store.referrals.get(claimed.referral.id))!.status).toBe('expired');
+    expect((await world.store.referrals.timeline(claimed.referral.id)).at(-1)!.reasons[0]).toContain(
       "not approved within the program's 90-day claim window",
     );
   });
 
   it('a program without claims keeps the conflict, with its reason', async () => {
-    const program = world.store.programs.currentDefault(world.installation.id)!.program;
-    world.store.programs.addVersion(
-      world.store.programs.defaultProgram(world.installation.id)!,
+    const program = (await world.store.programs.currentDefault(world.installation.id))!.program;
+    await world.store.programs.addVersion(
+      (await world.store.programs.defaultProgram(world.installation.id))!,
       { ...program, claims: { ...program.claims, allowed: false } },
       'test',
     );
@@ -238,21 +237,21 @@ describe('account-level matching, channel conflict and locked program versions',
   });
   afterEach(() => world.close());
 
-  const saveProgram = (change: (p: Program) => Program) =>
-    world.store.programs.addVersion(
-      world.store.programs.defaultProgram(world.installation.id)!,
-      change(world.store.programs.currentDefault(world.installation.id)!.program),
+  const saveProgram = async (change: (p: Program) => Program) =>
+    await world.store.programs.addVersion(
+      (await world.store.programs.defaultProgram(world.installation.id))!,
+      change((await world.store.programs.currentDefault(world.installation.id))!.program),
       'test',
     );
-  const attributions = (referralId: string) => world.store.referrals.attributionsForReferral(referralId);
-  const lastDecision = (referralId: string) =>
-    world.store.audit.decisionsFor(world.installation.id, 'referral', referralId).find((d) => d.kind === 'attribution')?.outcome as
+  const attributions = async (referralId: string) => await world.store.referrals.attributionsForReferral(referralId);
+  const lastDecision = async (referralId: string) =>
+    (await world.store.audit.decisionsFor(world.installation.id, 'referral', referralId)).find((d) => d.kind === 'attribution')?.outcome as
       | { attributed: boolean; reasons: string[] }
       | undefined;
 
   it("a referral for jordan@acme.example with no company link is credited by a later deal on a colleague's contact, via the domain", async () => {
     const jordan = await world.refer({ email: 'jordan@acme.example', firstName: 'Jordan' });
-    expect(world.store.referrals.links(jordan.id).some((l) => l.objectType === 'company')).toBe(false);
+    expect((await world.store.referrals.links(jordan.id)).some((l) => l.objectType === 'company')).toBe(false);
     world.advance(MINUTE);
     const acme = world.crm.createCompany({ name: 'Acme', domain: 'acme.example' });
     const pat = world.crm.createPerson({ email: 'pat@acme.example', companyIds: [acme.id] });
@@ -265,10 +264,10 @@ describe('account-level matching, channel conflict and locked program versions',
       closeDate: '2026-03-31',
     });
     await world.sync();
-    expect(attributions(jordan.id)).toEqual([
+    expect(await attributions(jordan.id)).toEqual([
       expect.objectContaining({ dealId: deal.id, role: 'sourced', evidence: [{ via: 'domain', id: 'acme.example' }] }),
     ]);
-    expect(world.store.referrals.get(jordan.id)!.status).toBe('closed_won');
+    expect((await world.store.referrals.get(jordan.id))!.status).toBe('closed_won');
   });
 
   it.each<[Program['attribution']['channelConflict'], number | null, string]>([
@@ -277,9 +276,9 @@ describe('account-level matching, channel conflict and locked program versions',
     ['influenced_only', 0, 'the channel-conflict policy influenced_only'],
     ['rep_sourced_blocks_partner', null, 'the channel-conflict policy rep_sourced_blocks_partner'],
   ])('a partner referral on a rep-sourced deal under %s', async (policy, sharePpm, reason) => {
-    saveProgram((p) => ({ ...p, attribution: { ...p.attribution, channelConflict: policy } }));
+    await saveProgram((p) => ({ ...p, attribution: { ...p.attribution, channelConflict: policy } }));
     // The team records outbound deals in its own "Deal source" field; the installation maps it.
-    world.store.installations.updateSettings(
+    await world.store.installations.updateSettings(
       world.installation.id,
       { dealSources: { fields: [{ field: 'deal_source', values: { Outbound: 'rep' } }] } },
       new Date(),
@@ -294,41 +293,41 @@ describe('account-level matching, channel conflict and locked program versions',
       closeDate: '2026-03-31',
     });
     await world.sync();
-    const decision = lastDecision(referral.id)! as { reasons: string[]; attributed: boolean; dealReasons: string[] };
+    const decision = (await lastDecision(referral.id))! as { reasons: string[]; attributed: boolean; dealReasons: string[] };
     expect(decision.reasons.join(' ')).toContain(reason);
     expect(decision.dealReasons).toContain(
       'the CRM records the deal as rep-sourced (deal_source is "Outbound", which the installation maps to rep)',
     );
     if (sharePpm === null) {
       expect(decision.attributed).toBe(false);
-      expect(attributions(referral.id)).toEqual([]);
+      expect(await attributions(referral.id)).toEqual([]);
     } else {
-      expect(attributions(referral.id)).toEqual([expect.objectContaining({ sharePpm })]);
+      expect(await attributions(referral.id)).toEqual([expect.objectContaining({ sharePpm })]);
     }
   });
 
   it('a v1 referral is judged by v1 after v2 is saved', async () => {
     const v1 = await world.refer({ email: 'pat@acme.example' });
     // v2 shortens the attribution window to one day; the v1 referral keeps its 365 days.
-    saveProgram((p) => ({ ...p, attribution: { ...p.attribution, windowDays: 1 } }));
+    await saveProgram((p) => ({ ...p, attribution: { ...p.attribution, windowDays: 1 } }));
     const v2 = await world.refer({ email: 'lee@initech.example' });
     world.advance(3 * DAY);
     world.crm.createDeal({ amountCents: 1_000_000, contactIds: [v1.crmPersonId!], stageId: 'won', closeDate: '2026-03-31' });
     world.crm.createDeal({ amountCents: 1_000_000, contactIds: [v2.crmPersonId!], stageId: 'won', closeDate: '2026-03-31' });
     await world.sync();
     expect(v1.programVersion).toBe(1);
-    expect(attributions(v1.id)).toHaveLength(1);
-    expect(attributions(v2.id)).toEqual([]);
-    expect(lastDecision(v2.id)!.reasons[0]).toContain('more than 1 days after the referral');
+    expect(await attributions(v1.id)).toHaveLength(1);
+    expect(await attributions(v2.id)).toEqual([]);
+    expect((await lastDecision(v2.id))!.reasons[0]).toContain('more than 1 days after the referral');
   });
 
   it('a referral expires by the window of its own version: v1 (365 days) stays, v2 (30 days) expires', async () => {
     const v1 = await world.refer({ email: 'pat@acme.example' });
-    saveProgram((p) => ({ ...p, attribution: { ...p.attribution, windowDays: 30 } }));
+    await saveProgram((p) => ({ ...p, attribution: { ...p.attribution, windowDays: 30 } }));
     const v2 = await world.refer({ email: 'lee@initech.example' });
     world.advance(40 * DAY);
     await reconcileInstallation(world.ctx, world.installation.id);
-    expect(world.store.referrals.get(v1.id)!.status).toBe('accepted');
-    expect(world.store.referrals.get(v2.id)!.status).toBe('expired');
+    expect((await world.store.referrals.get(v1.id))!.status).toBe('accepted');
+    expect((await world.store.referrals.get(v2.id))!.status).toBe('expired');
   });
 });

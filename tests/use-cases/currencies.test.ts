@@ -33,13 +33,13 @@ describe('rewards on deals in another currency than the program’s (fake CRM, r
     expect((await world.sync()).failed).toEqual([]);
     return { referralId: pushed.id, dealId: deal.id };
   }
-  const rewards = (referralId: string) =>
-    world.store.rewards.forReferral(referralId).sort((a, b) => a.idempotencyKey.localeCompare(b.idempotencyKey));
+  const rewards = async (referralId: string) =>
+    (await world.store.rewards.forReferral(referralId)).sort((a, b) => a.idempotencyKey.localeCompare(b.idempotencyKey));
 
   it('pays 10% of the EUR first-year value converted at the rate in force on the close date, named in the reasons', async () => {
     world.crm.setCurrencies(DATED_EUR);
     const { referralId } = await wonEuroDeal('2026-02-20');
-    const [commission] = rewards(referralId);
+    const [commission] = await rewards(referralId);
     expect(commission).toMatchObject({ kind: 'commission', amountCents: 210_000, currency: 'USD', status: 'pending' });
     // The reward keeps the deal amount and the rate, its source and date, for finance.
     expect(commission!.conversion).toEqual({
@@ -55,22 +55,22 @@ describe('rewards on deals in another currency than the program’s (fake CRM, r
 
   it('without a rate the reward waits in needs_rate with the reason, and the next reconciliation settles it', async () => {
     const { referralId } = await wonEuroDeal('2026-03-31');
-    expect(rewards(referralId)).toEqual([expect.objectContaining({ status: 'needs_rate', amountCents: 0, netCents: 0 })]);
-    const waiting = rewards(referralId)[0]!;
+    expect(await rewards(referralId)).toEqual([expect.objectContaining({ status: 'needs_rate', amountCents: 0, netCents: 0 })]);
+    const waiting = (await rewards(referralId))[0]!;
     expect(waiting.reasons.at(-1)).toBe(
       'waits for an exchange rate: no EUR exchange rate against the company currency USD is in force on 2026-03-31',
     );
-    const refused = changeReward(world.ctx, { reward: waiting, action: 'approve', actor: 'finance' });
+    const refused = await changeReward(world.ctx, { reward: waiting, action: 'approve', actor: 'finance' });
     expect(refused).toMatchObject({ ok: false, reason: expect.stringContaining('waits for an exchange rate') });
 
     // Nothing changes until the CRM has a rate: reconciling again leaves it waiting.
     await reconcileInstallation(world.ctx, world.installation.id);
-    expect(rewards(referralId).map((r) => r.status)).toEqual(['needs_rate']);
+    expect((await rewards(referralId)).map((r) => r.status)).toEqual(['needs_rate']);
 
     world.crm.setCurrencies(DATED_EUR);
     world.advance(MINUTE);
     await reconcileInstallation(world.ctx, world.installation.id);
-    expect(rewards(referralId).map((r) => [r.status, r.amountCents, r.netCents])).toEqual([
+    expect((await rewards(referralId)).map((r) => [r.status, r.amountCents, r.netCents])).toEqual([
       ['reversed', 0, 0],
       ['pending', 217_000, 217_000],
     ]);

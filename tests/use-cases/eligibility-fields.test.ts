@@ -10,10 +10,11 @@ describe('eligibility fields on the fake CRM', () => {
   });
   afterEach(() => world.close());
 
-  const mapping = () => world.store.installations.settings(world.store.installations.get(world.installation.id)!).eligibilityFields;
+  const mapping = async () =>
+    (await world.store.installations.settings((await world.store.installations.get(world.installation.id))!)).eligibilityFields;
 
-  it("are detected from the CRM's account schema at install", () => {
-    expect(mapping()).toEqual({
+  it("are detected from the CRM's account schema at install", async () => {
+    expect(await mapping()).toEqual({
       nps: 'nps',
       customerSince: 'customer_since',
       healthScore: 'health_score',
@@ -40,7 +41,7 @@ describe('eligibility fields on the fake CRM', () => {
     const changed = await changeEligibilityFields(
       world.ctx,
       world.installation,
-      { ...mapping()!, nps: 'promoter_score', accountType: { field: 'segment', customerValues: ['Customer - Direct'] } },
+      { ...(await mapping())!, nps: 'promoter_score', accountType: { field: 'segment', customerValues: ['Customer - Direct'] } },
       'admin',
     );
     expect(changed.outcome).toBe('saved');
@@ -54,19 +55,19 @@ describe('eligibility fields on the fake CRM', () => {
   });
 
   it('refuse a field the CRM does not have, naming it, and change nothing', async () => {
-    const stored = mapping();
+    const stored = await mapping();
     const audits = world.footprint().audit_log;
     const result = await changeEligibilityFields(world.ctx, world.installation, { ...stored!, nps: 'NPS__c' }, 'admin');
     expect(result).toEqual({ outcome: 'refused', problems: [{ field: 'nps', reason: 'the CRM has no account field NPS__c' }] });
-    expect(mapping()).toEqual(stored);
+    expect(await mapping()).toEqual(stored);
     expect(world.footprint().audit_log).toBe(audits);
   });
 
   it('change nothing when the CRM cannot describe its fields', async () => {
-    const stored = mapping();
+    const stored = await mapping();
     world.crm.failNext('unavailable');
     const result = await changeEligibilityFields(world.ctx, world.installation, { ...stored!, nps: null }, 'admin');
     expect(result).toMatchObject({ outcome: 'crm_unavailable', reason: expect.stringMatching(/^unavailable:/) });
-    expect(mapping()).toEqual(stored);
+    expect(await mapping()).toEqual(stored);
   });
 });

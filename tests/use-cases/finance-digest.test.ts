@@ -15,9 +15,13 @@ describe('the daily finance digest', () => {
   });
   afterEach(() => world.close());
 
-  const setFinanceEmail = (financeEmail: string | undefined) => {
-    const current = world.store.programs.currentDefault(world.installation.id)!.program;
-    world.store.programs.addVersion(world.store.programs.defaultProgram(world.installation.id)!, { ...current, financeEmail }, 'test');
+  const setFinanceEmail = async (financeEmail: string | undefined) => {
+    const current = (await world.store.programs.currentDefault(world.installation.id))!.program;
+    await world.store.programs.addVersion(
+      (await world.store.programs.defaultProgram(world.installation.id))!,
+      { ...current, financeEmail },
+      'test',
+    );
   };
   const digests = () =>
     (world.db.prepare("SELECT payload FROM outbox WHERE topic = 'finance.rewards_digest' ORDER BY id").pluck().all() as string[]).map(
@@ -41,11 +45,11 @@ describe('the daily finance digest', () => {
   }
 
   it('tells finance once a day what waits for approval and what is overdue, through the reconcile job', async () => {
-    setFinanceEmail('finance@example.com');
+    await setFinanceEmail('finance@example.com');
     await twoWonDeals();
 
     await reconcileInstallation(world.ctx, world.installation.id);
-    expect(sendFinanceDigests(world.ctx, world.installation.id)).toBe(1); // same day: the outbox key holds it back
+    expect(await sendFinanceDigests(world.ctx, world.installation.id)).toBe(1); // same day: the outbox key holds it back
     const [first, ...rest] = digests();
     expect(rest).toEqual([]);
     expect(first).toMatchObject({
@@ -70,10 +74,10 @@ describe('the daily finance digest', () => {
 
   it('sends nothing without a finance address, or when nothing waits', async () => {
     await twoWonDeals();
-    expect(sendFinanceDigests(world.ctx, world.installation.id)).toBe(0);
-    setFinanceEmail('finance@example.com');
+    expect(await sendFinanceDigests(world.ctx, world.installation.id)).toBe(0);
+    await setFinanceEmail('finance@example.com');
     world.db.prepare("UPDATE rewards SET status = 'paid'").run();
-    expect(sendFinanceDigests(world.ctx, world.installation.id)).toBe(0);
+    expect(await sendFinanceDigests(world.ctx, world.installation.id)).toBe(0);
     expect(digests()).toEqual([]);
   });
 });

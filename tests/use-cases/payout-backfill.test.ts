@@ -32,8 +32,8 @@ describe('the payout migration back-fills what paid rewards were paid', () => {
       const deal = world.crm.createDeal({ name: email, amountCents, contactIds: [pushed.crmPersonId!], closeDate: '2026-03-31' });
       world.crm.moveStage(deal.id, 'won');
       await world.sync();
-      const reward = world.store.rewards.forReferral(pushed.id).find((r) => r.netCents > 0)!;
-      expect(changeReward(world.ctx, { reward, action: 'mark_paid', actor: 'test', payoutReference: 'old-wire' }).ok).toBe(true);
+      const reward = (await world.store.rewards.forReferral(pushed.id)).find((r) => r.netCents > 0)!;
+      expect((await changeReward(world.ctx, { reward, action: 'mark_paid', actor: 'test', payoutReference: 'old-wire' })).ok).toBe(true);
       rewards.push(reward.id);
       if (email === 'pat@acme.example') {
         world.advance(MINUTE);
@@ -50,8 +50,8 @@ describe('the payout migration back-fills what paid rewards were paid', () => {
       { status: 'reversed', paid: 50_000 },
       { status: 'paid', paid: 80_000 },
     ]);
-    const referrer = world.store.referrals.referrer(world.store.rewards.get(rewards[0]!)!.referrerId)!;
-    expect(referrerBalance(world.ctx, referrer)).toEqual([
+    const referrer = (await world.store.referrals.referrer((await world.store.rewards.get(rewards[0]!))!.referrerId))!;
+    expect(await referrerBalance(world.ctx, referrer)).toEqual([
       { currency: 'USD', owedCents: 0, paidOutCents: 130_000, receivableCents: 50_000, recoveringCents: 0 },
     ]);
   });

@@ -80,17 +80,17 @@ describe('the reward ledger balances per payee through clawbacks and payout runs
 
 async function runSteps(world: World, steps: Step[]): Promise<void> {
   // Renewals are told by the deal type; the referral is locked to a program with a revenue share.
-  world.store.installations.updateSettings(
+  await world.store.installations.updateSettings(
     world.installation.id,
     { dealKinds: { pipelines: {}, typeValues: { existingbusiness: 'renewal' } } },
     world.ctx.now(),
   );
-  world.store.programs.addVersion(
-    world.store.programs.defaultProgram(world.installation.id)!,
+  await world.store.programs.addVersion(
+    (await world.store.programs.defaultProgram(world.installation.id))!,
     {
-      ...world.store.programs.currentDefault(world.installation.id)!.program,
+      ...(await world.store.programs.currentDefault(world.installation.id))!.program,
       rewardRules: [
-        ...world.store.programs.currentDefault(world.installation.id)!.program.rewardRules,
+        ...(await world.store.programs.currentDefault(world.installation.id))!.program.rewardRules,
         { id: 'share', kind: 'revenue_share', referrerTypes: ['partner'], milestone: 'closed_won', rateBasisPoints: 1_500, months: 12 },
       ],
     },
@@ -113,8 +113,8 @@ async function runSteps(world: World, steps: Step[]): Promise<void> {
   });
   const deals = { first, renewal };
   await world.sync();
-  const referrer = world.store.referrals.referrer(world.store.referrals.get(pushed.id)!.referrerId)!;
-  const rewards = () => world.store.rewards.forReferrer(referrer.id);
+  const referrer = (await world.store.referrals.referrer((await world.store.referrals.get(pushed.id))!.referrerId))!;
+  const rewards = async () => await world.store.rewards.forReferrer(referrer.id);
   let handedOver = 0;
   const won = { first: false, renewal: false };
 
@@ -134,45 +134,45 @@ async function runSteps(world: World, steps: Step[]): Promise<void> {
         expect((await world.sync()).failed).toEqual([]);
         break;
       case 'approve': {
-        const reward = rewards().find((r) => r.status === 'pending');
-        if (reward) expect(changeReward(ctx, { reward, action: 'approve', actor: 'test' }).ok).toBe(true);
+        const reward = (await rewards()).find((r) => r.status === 'pending');
+        if (reward) expect((await changeReward(ctx, { reward, action: 'approve', actor: 'test' })).ok).toBe(true);
         break;
       }
       case 'reject': {
-        const reward = rewards().find((r) => r.status === 'pending' || r.status === 'approved');
-        if (reward && world.store.payouts.inOpenRuns([reward.id]).length === 0) {
-          expect(changeReward(ctx, { reward, action: 'reject', actor: 'test', reason: 'not eligible' }).ok).toBe(true);
+        const reward = (await rewards()).find((r) => r.status === 'pending' || r.status === 'approved');
+        if (reward && (await world.store.payouts.inOpenRuns([reward.id])).length === 0) {
+          expect((await changeReward(ctx, { reward, action: 'reject', actor: 'test', reason: 'not eligible' })).ok).toBe(true);
         }
         break;
       }
       case 'pay-reward': {
-        const reward = rewards().find((r) => r.status === 'approved' || r.status === 'payable');
+        const reward = (await rewards()).find((r) => r.status === 'approved' || r.status === 'payable');
         if (!reward) break;
-        const inRun = world.store.payouts.inOpenRuns([reward.id]).length > 0;
-        const result = changeReward(ctx, { reward, action: 'mark_paid', actor: 'test', payoutReference: 'wire-1' });
+        const inRun = (await world.store.payouts.inOpenRuns([reward.id])).length > 0;
+        const result = await changeReward(ctx, { reward, action: 'mark_paid', actor: 'test', payoutReference: 'wire-1' });
         expect(result.ok).toBe(!inRun); // refused while the reward sits in an open run
         if (result.ok) handedOver += reward.netCents;
         break;
       }
       case 'open-run': {
-        const result = createPayoutRun(ctx, { installation: world.installation, dueOn: '2099-12-31', actor: 'test' });
+        const result = await createPayoutRun(ctx, { installation: world.installation, dueOn: '2099-12-31', actor: 'test' });
         if (result.ok) {
           for (const line of result.run.lines) {
             expect(line.amountCents).toBeGreaterThanOrEqual(0);
             expect(line.amountCents).toBe(line.grossCents - line.recoveredCents);
           }
-          expect(exportPayoutRun(ctx, result.run, 'test').ok).toBe(true);
+          expect((await exportPayoutRun(ctx, result.run, 'test')).ok).toBe(true);
         }
         break;
       }
       case 'pay-run': {
-        const [open] = world.store.payouts.list({ installationIds: [world.installation.id], status: 'exported', limit: 1 }).items;
+        const [open] = (await world.store.payouts.list({ installationIds: [world.installation.id], status: 'exported', limit: 1 })).items;
         if (!open) break;
-        const run = world.store.payouts.get(open.id)!;
-        const result = markPayoutRunPaid(ctx, run, `batch-${run.id}`, 'test');
+        const run = (await world.store.payouts.get(open.id))!;
+        const result = await markPayoutRunPaid(ctx, run, `batch-${run.id}`, 'test');
         expect(result.ok).toBe(true);
         handedOver += run.lines.reduce((sum, l) => sum + l.amountCents, 0);
-        expect(markPayoutRunPaid(ctx, world.store.payouts.get(open.id)!, 'again', 'test').ok).toBe(false);
+        expect((await markPayoutRunPaid(ctx, (await world.store.payouts.get(open.id))!, 'again', 'test')).ok).toBe(false);
         break;
       }
     }
@@ -186,7 +186,7 @@ async function runSteps(world: World, steps: Step[]): Promise<void> {
         .pluck()
         .get(referrer.id),
     );
-    const balance: PayeeBalance = referrerBalance(world.ctx, referrer)[0] ?? {
+    const balance: PayeeBalance = (await referrerBalance(world.ctx, referrer))[0] ?? {
       currency: 'USD',
       owedCents: 0,
       paidOutCents: 0,

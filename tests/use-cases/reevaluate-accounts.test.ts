@@ -28,7 +28,8 @@ describe('re-evaluating accounts', () => {
   });
   afterEach(() => world.close());
 
-  const mapping = () => world.store.installations.settings(world.store.installations.get(world.installation.id)!).eligibilityFields!;
+  const mapping = async () =>
+    (await world.store.installations.settings((await world.store.installations.get(world.installation.id))!)).eligibilityFields!;
   const eligibleNotices = () =>
     (world.db.prepare("SELECT payload FROM outbox WHERE topic = 'account.eligible' ORDER BY id").pluck().all() as string[]).length;
   const decisions = () => world.footprint().decisions;
@@ -41,11 +42,11 @@ describe('re-evaluating accounts', () => {
     await world.apply([initech, globex].map((c) => ({ objectType: 'company' as const, id: c.id })));
     expect(world.crm.written(initech.id)?.company).toMatchObject({ eligible: false });
 
-    const changed = await changeEligibilityFields(ctx, world.installation, { ...mapping(), nps: 'promoter_score' }, 'admin');
+    const changed = await changeEligibilityFields(ctx, world.installation, { ...(await mapping()), nps: 'promoter_score' }, 'admin');
     expect(changed.outcome).toBe('saved');
     await scheduleReevaluation(ctx, world.installation.id);
     await scheduleReevaluation(ctx, world.installation.id);
-    const basis = eligibilityBasis(ctx, world.installation.id);
+    const basis = await eligibilityBasis(ctx, world.installation.id);
     expect(scheduled).toEqual([
       { kind: 'reevaluate-accounts', installationId: world.installation.id, key: basis },
       { kind: 'reevaluate-accounts', installationId: world.installation.id, key: basis },
@@ -68,28 +69,28 @@ describe('re-evaluating accounts', () => {
   });
 
   it('a mapping change while the queue is down schedules nothing at once; reconciliation schedules it', async () => {
-    await changeEligibilityFields(ctx, world.installation, { ...mapping(), healthScore: null }, 'admin');
+    await changeEligibilityFields(ctx, world.installation, { ...(await mapping()), healthScore: null }, 'admin');
     await scheduleReevaluation({ ...ctx, scheduler: { ...ctx.scheduler, available: () => false } }, world.installation.id);
     expect(scheduled).toEqual([]);
     await reconcileInstallation(ctx, world.installation.id);
     expect(scheduled).toContainEqual({
       kind: 'reevaluate-accounts',
       installationId: world.installation.id,
-      key: eligibilityBasis(ctx, world.installation.id),
+      key: await eligibilityBasis(ctx, world.installation.id),
     });
   });
 
   it('a re-evaluation that could not read the CRM is scheduled again by reconciliation', async () => {
     const acme = world.crm.createCompany({ name: 'Acme', nps: 9, customerSince: '2025-06-01', lifecycleStage: 'customer' });
     await world.apply([{ objectType: 'company', id: acme.id }]);
-    await changeEligibilityFields(ctx, world.installation, { ...mapping(), healthScore: null }, 'admin');
+    await changeEligibilityFields(ctx, world.installation, { ...(await mapping()), healthScore: null }, 'admin');
     world.crm.failNext('invalid');
     await expect(reevaluateAccounts(ctx, world.installation.id)).rejects.toThrow();
     await reconcileInstallation(ctx, world.installation.id);
     expect(scheduled).toContainEqual({
       kind: 'reevaluate-accounts',
       installationId: world.installation.id,
-      key: eligibilityBasis(ctx, world.installation.id),
+      key: await eligibilityBasis(ctx, world.installation.id),
     });
   });
 });

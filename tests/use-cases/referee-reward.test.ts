@@ -8,9 +8,9 @@ describe("dual-sided programs: the referee's reward is the referee's", () => {
   let world: World;
   beforeEach(async () => {
     world = await createWorld();
-    const current = world.store.programs.currentDefault(world.installation.id)!.program;
-    world.store.programs.addVersion(
-      world.store.programs.defaultProgram(world.installation.id)!,
+    const current = (await world.store.programs.currentDefault(world.installation.id))!.program;
+    await world.store.programs.addVersion(
+      (await world.store.programs.defaultProgram(world.installation.id))!,
       { ...current, refereeReward: { milestone: 'closed_won', amountCents: 20_000, description: 'a $200 credit' } },
       'test',
     );
@@ -33,7 +33,7 @@ describe("dual-sided programs: the referee's reward is the referee's", () => {
     expect((await world.sync()).failed).toEqual([]);
 
     // Both are created in the same instant, so their order is not part of the contract.
-    const won = world.store.rewards.forReferral(pushed.id).filter((r) => r.milestone === 'closed_won');
+    const won = (await world.store.rewards.forReferral(pushed.id)).filter((r) => r.milestone === 'closed_won');
     expect(won.map((r) => [r.beneficiary, r.netCents, r.status]).sort()).toEqual([
       ['referee', 20_000, 'approved'],
       ['referrer', 50_000, 'approved'],
@@ -52,12 +52,12 @@ describe("dual-sided programs: the referee's reward is the referee's", () => {
     expect(refereeNotices()).toHaveLength(1);
 
     // The referrer's balance is the referrer's own $500 and the $50 qualified fee.
-    const referrer = world.store.referrals.referrer(pushed.referrerId)!;
-    expect(referrerBalance(world.ctx, referrer)).toEqual([
+    const referrer = (await world.store.referrals.referrer(pushed.referrerId))!;
+    expect(await referrerBalance(world.ctx, referrer)).toEqual([
       { currency: 'USD', owedCents: 55_000, paidOutCents: 0, receivableCents: 0, recoveringCents: 0 },
     ]);
 
-    const run = createPayoutRun(world.ctx, { installation: world.installation, dueOn: '2026-12-31', actor: 'test' });
+    const run = await createPayoutRun(world.ctx, { installation: world.installation, dueOn: '2026-12-31', actor: 'test' });
     if (!run.ok) throw new Error(run.reason);
     expect(run.run.lines.map((l) => [l.payeeType, l.payeeEmail, l.amountCents])).toEqual([
       ['referee', 'Pat@Acme.example', 20_000],

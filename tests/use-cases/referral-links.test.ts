@@ -20,12 +20,15 @@ describe('referral links', () => {
   beforeEach(async () => {
     world = await createWorld();
     const { store, installation } = world;
-    store.programs.addVersion(
-      store.programs.defaultProgram(installation.id)!,
-      { ...store.programs.currentDefault(installation.id)!.program, links: { landingUrl: LANDING, allowedDomains: ['vendor.example'] } },
+    await store.programs.addVersion(
+      (await store.programs.defaultProgram(installation.id))!,
+      {
+        ...(await store.programs.currentDefault(installation.id))!.program,
+        links: { landingUrl: LANDING, allowedDomains: ['vendor.example'] },
+      },
       'test',
     );
-    referrer = store.referrals.insertReferrer({
+    referrer = await store.referrals.insertReferrer({
       installationId: installation.id,
       email: CUSTOMER.email,
       name: CUSTOMER.name,
@@ -34,13 +37,13 @@ describe('referral links', () => {
   });
   afterEach(() => world.close());
 
-  const linkOf = (landingUrl?: string) => {
-    const result = ensureReferralLink(world.ctx, referrer, landingUrl);
+  const linkOf = async (landingUrl?: string) => {
+    const result = await ensureReferralLink(world.ctx, referrer, landingUrl);
     if (result.outcome !== 'ok') throw new Error(result.outcome);
     return result.link;
   };
-  const visit = (code: string, visitorReferrerId: string | null = null) =>
-    visitReferralLink(world.ctx, {
+  const visit = async (code: string, visitorReferrerId: string | null = null) =>
+    await visitReferralLink(world.ctx, {
       code,
       visitorAddress: '203.0.113.7',
       visitorReferrerId,
@@ -48,47 +51,47 @@ describe('referral links', () => {
       visitorHashKey: key,
     });
   const visits = () => world.db.prepare('SELECT * FROM referral_link_visits').all() as { visitor_key: string; utm: string }[];
-  const referralsOf = () => world.store.referrals.byReferrer(referrer.id);
+  const referralsOf = async () => await world.store.referrals.byReferrer(referrer.id);
 
-  it('gives a referrer one link until another page is asked for; a page off the allowed domains is refused', () => {
-    const first = linkOf();
-    expect(linkOf().code).toBe(first.code);
-    const docs = linkOf('https://docs.vendor.example/start');
+  it('gives a referrer one link until another page is asked for; a page off the allowed domains is refused', async () => {
+    const first = await linkOf();
+    expect((await linkOf()).code).toBe(first.code);
+    const docs = await linkOf('https://docs.vendor.example/start');
     expect(docs.code).not.toBe(first.code);
-    expect(world.store.referralLinks.byCode(first.code)!.revokedAt).not.toBeNull();
+    expect((await world.store.referralLinks.byCode(first.code))!.revokedAt).not.toBeNull();
     expect(docs.code.slice(0, 4)).toBe(first.code.slice(0, 4));
-    expect(ensureReferralLink(world.ctx, referrer, 'https://evil.test/')).toEqual({
+    expect(await ensureReferralLink(world.ctx, referrer, 'https://evil.test/')).toEqual({
       outcome: 'landing_not_allowed',
       reason: "The landing URL is on evil.test, which is not one of the program's allowed domains.",
     });
   });
 
-  it('counts a visit by a keyed hash of the address, not the address; the referrer’s own visit and a wrong code count nothing', () => {
-    const { code } = linkOf();
-    expect(visit(code).location).toBe(`${LANDING}?utm_source=mail&referloop_code=${code}`);
+  it('counts a visit by a keyed hash of the address, not the address; the referrer’s own visit and a wrong code count nothing', async () => {
+    const { code } = await linkOf();
+    expect((await visit(code)).location).toBe(`${LANDING}?utm_source=mail&referloop_code=${code}`);
     expect(visits()).toHaveLength(1);
     expect(JSON.stringify(visits())).not.toContain('203.0.113');
     expect(JSON.parse(visits()[0]!.utm)).toEqual({ utm_source: 'mail' });
 
-    expect(visit(code, referrer.id).location).toBe(`${LANDING}?utm_source=mail&referloop_code=${code}`);
+    expect((await visit(code, referrer.id)).location).toBe(`${LANDING}?utm_source=mail&referloop_code=${code}`);
     const wrong = `${code.slice(0, 4)}${'x'.repeat(code.length - 4)}`;
-    expect(visit(wrong).location).toBe(LANDING);
-    expect(visit('nonsense').location).toBeNull();
-    world.store.referralLinks.revoke(code, new Date().toISOString());
-    expect(visit(code).location).toBe(LANDING);
+    expect((await visit(wrong)).location).toBe(LANDING);
+    expect((await visit('nonsense')).location).toBeNull();
+    await world.store.referralLinks.revoke(code, new Date().toISOString());
+    expect((await visit(code)).location).toBe(LANDING);
     expect(visits()).toHaveLength(1);
   });
 
   it('a person whose form carried the code becomes one referral of the referrer, submitted at the visit, however often it changes', async () => {
-    const { code } = linkOf();
-    visit(code);
+    const { code } = await linkOf();
+    await visit(code);
     const visitedAt = world.ctx.now().toISOString();
     world.advance(3_600_000);
     const person = world.crm.createPerson({ email: 'sam@prospect.example', firstName: 'Sam', referralCode: code });
     await world.sync();
     world.crm.updatePerson(person.id, { lifecycleStage: 'lead' });
     await world.sync();
-    const [referral, ...more] = referralsOf();
+    const [referral, ...more] = await referralsOf();
     expect(more).toEqual([]);
     expect(referral).toMatchObject({
       status: 'accepted',
@@ -96,26 +99,26 @@ describe('referral links', () => {
       submittedAt: visitedAt,
       linkEvidence: { via: 'link', code, visitedAt },
     });
-    expect(world.store.referralLinks.stats(code)).toEqual({ clicks: 1, signUps: 1, deals: 0 });
+    expect(await world.store.referralLinks.stats(code)).toEqual({ clicks: 1, signUps: 1, deals: 0 });
   });
 
   it('a program that approves link referrals holds them as submitted until an approver decides', async () => {
     const { store, installation } = world;
-    store.programs.addVersion(
-      store.programs.defaultProgram(installation.id)!,
+    await store.programs.addVersion(
+      (await store.programs.defaultProgram(installation.id))!,
       {
-        ...store.programs.currentDefault(installation.id)!.program,
+        ...(await store.programs.currentDefault(installation.id))!.program,
         links: { landingUrl: LANDING, allowedDomains: ['vendor.example'], requireApproval: true },
       },
       'test',
     );
-    const { code } = linkOf();
+    const { code } = await linkOf();
     world.crm.createPerson({ email: 'ann@prospect.example', referralCode: code });
     world.crm.createPerson({ email: 'bo@another-prospect.example', referralCode: code });
     await world.sync();
-    const [ann, bo] = referralsOf();
+    const [ann, bo] = await referralsOf();
     expect([ann!.status, bo!.status]).toEqual(['submitted', 'submitted']);
-    expect(store.referrals.unsynced(installation.id, 10)).toEqual([]);
+    expect(await store.referrals.unsynced(installation.id, 10)).toEqual([]);
     const topics = () => world.db.prepare('SELECT DISTINCT topic FROM outbox').pluck().all();
     expect(topics()).toEqual(['referral.received']);
 
@@ -126,14 +129,16 @@ describe('referral links', () => {
       decision: { action: 'approve', approvedBy: 'Ada Admin' },
     });
     expect(approved).toMatchObject({ outcome: 'approved', referral: { status: 'accepted' } });
-    expect(store.referrals.unsynced(installation.id, 10).map((r) => r.id)).toEqual([ann!.id]);
+    expect((await store.referrals.unsynced(installation.id, 10)).map((r) => r.id)).toEqual([ann!.id]);
     const rejected = await decideLinkReferral(world.ctx, {
       referralId: bo!.id,
       installationIds: ids,
       decision: { action: 'reject', rejectedBy: 'Ada Admin', reason: 'a reseller, not a customer' },
     });
     expect(rejected).toMatchObject({ outcome: 'rejected', referral: { status: 'rejected' } });
-    expect(store.referrals.timeline(bo!.id).at(-1)!.reasons).toEqual(['link referral rejected by Ada Admin: a reseller, not a customer']);
+    expect((await store.referrals.timeline(bo!.id)).at(-1)!.reasons).toEqual([
+      'link referral rejected by Ada Admin: a reseller, not a customer',
+    ]);
     expect(topics()).toEqual(expect.arrayContaining(['referral.accepted', 'referral.declined']));
 
     // Decided once: a second decision, or one from another installation's caller, changes nothing.
@@ -154,23 +159,23 @@ describe('referral links', () => {
   });
 
   it('a link retired after a visit still credits that visit', async () => {
-    const first = linkOf();
-    visit(first.code);
+    const first = await linkOf();
+    await visit(first.code);
     const visitedAt = world.ctx.now().toISOString();
     world.advance(60_000);
     // Another page for the referrer retires the first link.
-    linkOf('https://docs.vendor.example/start');
+    await linkOf('https://docs.vendor.example/start');
     world.advance(60_000);
     world.crm.createPerson({ email: 'late@prospect.example', referralCode: first.code });
     await world.sync();
-    expect(referralsOf()).toEqual([expect.objectContaining({ status: 'accepted', submittedAt: visitedAt })]);
+    expect(await referralsOf()).toEqual([expect.objectContaining({ status: 'accepted', submittedAt: visitedAt })]);
   });
 
   it('the usual checks apply: a referrer referring themselves by their own link is rejected', async () => {
-    const { code } = linkOf();
+    const { code } = await linkOf();
     world.crm.createPerson({ email: CUSTOMER.email, firstName: 'Carla', referralCode: code });
     await world.sync();
-    expect(referralsOf().map((r) => r.status)).toEqual(['rejected']);
+    expect((await referralsOf()).map((r) => r.status)).toEqual(['rejected']);
   });
 
   it('a code of another installation, a revoked code or an unknown one makes no referral', async () => {
@@ -180,23 +185,26 @@ describe('referral links', () => {
       { accountId: 'another-account', tokens: world.crm.issueTokens() },
       'test',
     );
-    world.store.programs.addVersion(
-      world.store.programs.defaultProgram(other.id)!,
-      { ...world.store.programs.currentDefault(other.id)!.program, links: { landingUrl: LANDING, allowedDomains: ['vendor.example'] } },
+    await world.store.programs.addVersion(
+      (await world.store.programs.defaultProgram(other.id))!,
+      {
+        ...(await world.store.programs.currentDefault(other.id))!.program,
+        links: { landingUrl: LANDING, allowedDomains: ['vendor.example'] },
+      },
       'test',
     );
-    const otherReferrer = world.store.referrals.insertReferrer({
+    const otherReferrer = await world.store.referrals.insertReferrer({
       installationId: other.id,
       email: 'o@other.example',
       name: 'O',
       type: 'customer',
     });
-    const foreign = ensureReferralLink(world.ctx, otherReferrer);
+    const foreign = await ensureReferralLink(world.ctx, otherReferrer);
     if (foreign.outcome !== 'ok') throw new Error(foreign.outcome);
-    const revoked = linkOf();
+    const revoked = await linkOf();
     // Each installation's codes start with its own tag.
     expect(foreign.link.code.slice(0, 4)).not.toBe(revoked.code.slice(0, 4));
-    world.store.referralLinks.revoke(revoked.code, new Date().toISOString());
+    await world.store.referralLinks.revoke(revoked.code, new Date().toISOString());
     world.crm.takeEvents();
     for (const [i, code] of [foreign.link.code, revoked.code, `${revoked.code.slice(0, 4)}${'Z'.repeat(13)}`].entries())
       world.crm.createPerson({ email: `p${i}@prospect.example`, referralCode: code });

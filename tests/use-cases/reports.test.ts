@@ -108,7 +108,7 @@ describe('reports', () => {
 
   it('reports the rewards of the range’s referrals per currency and status, as the ledger nets them', async () => {
     const r = await report();
-    const rewards = world.store.rewards.forInstallation(world.installation.id);
+    const rewards = await world.store.rewards.forInstallation(world.installation.id);
     expect(rewards.length).toBeGreaterThan(0);
     const sum = (statuses: string[]) => rewards.filter((w) => statuses.includes(w.status)).reduce((n, w) => n + w.netCents, 0);
     expect(r.rewards).toEqual([

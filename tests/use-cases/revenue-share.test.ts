@@ -14,7 +14,7 @@ describe('renewals of a referred customer', () => {
   let world: World;
   beforeEach(async () => {
     world = await createWorld('2025-03-01T09:00:00.000Z');
-    world.store.installations.updateSettings(
+    await world.store.installations.updateSettings(
       world.installation.id,
       { dealKinds: { pipelines: {}, typeValues: { existingbusiness: 'renewal' } } },
       world.ctx.now(),
@@ -36,19 +36,19 @@ describe('renewals of a referred customer', () => {
     world.advance(370 * DAY);
     const renewal = await winDeal(referral.crmPersonId!, '2026-03-01', 'existingbusiness');
 
-    const rewards = world.store.rewards.forReferral(referral.id).filter((r) => r.milestone === 'closed_won');
+    const rewards = (await world.store.rewards.forReferral(referral.id)).filter((r) => r.milestone === 'closed_won');
     expect(rewards.map((r) => [r.dealId, r.kind, r.amountCents])).toEqual([[first, 'milestone', 50_000]]);
-    expect(world.store.referrals.get(referral.id)!.status).toBe('closed_won');
-    const plan = world.store.audit
-      .decisionsFor(world.installation.id, 'referral', referral.id)
-      .find((d) => d.kind === 'reward_plan' && (d.outcome as { dealId: string }).dealId === renewal)?.outcome as { notes: string[] };
+    expect((await world.store.referrals.get(referral.id))!.status).toBe('closed_won');
+    const plan = (await world.store.audit.decisionsFor(world.installation.id, 'referral', referral.id)).find(
+      (d) => d.kind === 'reward_plan' && (d.outcome as { dealId: string }).dealId === renewal,
+    )?.outcome as { notes: string[] };
     expect(plan.notes).toEqual([
       expect.stringMatching(/^the deal is a renewal \(the deal type "existingbusiness" is renewal by the installation's rule\)/),
       'no revenue-share rule pays customer referrers',
     ]);
 
-    const programRow = world.store.programs.defaultProgram(world.installation.id)!;
-    const current = world.store.programs.currentDefault(world.installation.id)!.program;
+    const programRow = (await world.store.programs.defaultProgram(world.installation.id))!;
+    const current = (await world.store.programs.currentDefault(world.installation.id))!.program;
     const draft: Program = {
       ...current,
       rewardRules: [
@@ -56,7 +56,7 @@ describe('renewals of a referred customer', () => {
         { id: 'share', kind: 'revenue_share', referrerTypes: ['customer'], milestone: 'closed_won', rateBasisPoints: 1_500, months: 12 },
       ],
     };
-    const simulated = simulateDraft(world.ctx, programRow, draft, 24);
+    const simulated = await simulateDraft(world.ctx, programRow, draft, 24);
     expect(simulated.deals).toBe(2);
     // Both: $50 qualified + $500 on the first deal; the draft adds 15% of the $20,000 renewal.
     expect(simulated.current.totalCents).toBe(55_000);
@@ -67,15 +67,15 @@ describe('renewals of a referred customer', () => {
     const referral = await world.refer({ email: 'eli@openco.example', firstName: 'Eli' });
     world.advance(60_000);
     const renewal = await winDeal(referral.crmPersonId!, '2025-04-01', 'existingbusiness');
-    expect(world.store.rewards.forReferral(referral.id)).toEqual([]);
-    expect(world.store.referrals.activeAttributionsForDeal(world.installation.id, renewal)).toEqual([]);
-    expect(world.store.referrals.get(referral.id)!.status).toBe('accepted');
+    expect(await world.store.rewards.forReferral(referral.id)).toEqual([]);
+    expect(await world.store.referrals.activeAttributionsForDeal(world.installation.id, renewal)).toEqual([]);
+    expect((await world.store.referrals.get(referral.id))!.status).toBe('accepted');
   });
 
   it('a renewal does not count as a closed-won referral towards a quarterly bonus', async () => {
-    const current = world.store.programs.currentDefault(world.installation.id)!.program;
-    world.store.programs.addVersion(
-      world.store.programs.defaultProgram(world.installation.id)!,
+    const current = (await world.store.programs.currentDefault(world.installation.id))!.program;
+    await world.store.programs.addVersion(
+      (await world.store.programs.defaultProgram(world.installation.id))!,
       { ...current, milestoneBonuses: [{ id: 'two-a-quarter', referrerTypes: ['customer'], closedWonPerQuarter: 2, amountCents: 20_000 }] },
       'test',
     );
@@ -87,6 +87,6 @@ describe('renewals of a referred customer', () => {
     // In the second quarter: the first customer's renewal and the second referral's first deal.
     await winDeal(first.crmPersonId!, '2025-05-02', 'existingbusiness');
     await winDeal(second.crmPersonId!, '2025-05-03', 'newbusiness');
-    expect(world.store.rewards.forReferrer(first.referrerId).filter((r) => r.kind === 'bonus')).toEqual([]);
+    expect((await world.store.rewards.forReferrer(first.referrerId)).filter((r) => r.kind === 'bonus')).toEqual([]);
   });
 });

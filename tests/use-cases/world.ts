@@ -67,7 +67,9 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
       },
       available: () => true,
     },
-    notify: (intent, at) => enqueueNotifications(store.outbox, intent, at),
+    notify: async (intent, at) => {
+      await enqueueNotifications(store.outbox, intent, at);
+    },
     now,
     log: createLogger({ level: 'silent' }),
   };
@@ -112,7 +114,7 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
         throw new Error(`submitting a referral scheduled ${JSON.stringify(jobs)}, not its push`);
       await pushReferrals(ctx, installation.id);
       crm.takeEvents();
-      return store.referrals.get(result.referral.id)!;
+      return (await store.referrals.get(result.referral.id))!;
     },
     sync: () => apply(refsOf(crm.takeEvents())),
     apply,

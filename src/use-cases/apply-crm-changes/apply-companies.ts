@@ -30,17 +30,15 @@ export async function applyCompanies(
     const owners = await ownersOfNewlyEligible(ctx, client, installation, records);
     const newlyEligible: string[] = [];
     for (const company of records)
-      guard({ objectType: 'company', id: company.id }, () => {
-        const { writes, becameEligible } = applyCompany(ctx, installation, company, owners);
+      await guard({ objectType: 'company', id: company.id }, async () => {
+        const { writes, becameEligible } = await applyCompany(ctx, installation, company, owners);
         applied.writes.push(...writes);
         if (becameEligible) newlyEligible.push(company.id);
       });
     await askAutomatically(ctx, installation, newlyEligible);
-    applied.linkedCompanyIds.push(
-      ...records
-        .filter((c) => ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'company', ids: [c.id] }]).length)
-        .map((c) => c.id),
-    );
+    for (const company of records)
+      if ((await ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'company', ids: [company.id] }])).length)
+        applied.linkedCompanyIds.push(company.id);
   }
   return applied;
 }
@@ -52,15 +50,16 @@ export async function applyCompanies(
 export type EligibilityDecision = EligibilityResult & { evaluatedOn: DateOnly; tenureCrossesOn: DateOnly | null };
 
 /** A company whose eligibility to refer changed since the last decision; null when it did not. */
-function eligibilityChange(ctx: UseCaseContext, installation: InstallationRow, company: CrmCompany) {
-  const program = ctx.store.programs.currentDefault(installation.id)?.program;
+async function eligibilityChange(ctx: UseCaseContext, installation: InstallationRow, company: CrmCompany) {
+  const program = (await ctx.store.programs.currentDefault(installation.id))?.program;
   if (!program) return null;
   // Read through the installation's field mapping; installations from before mappings existed keep the connector's reading.
-  const mapping = ctx.store.installations.settings(ctx.store.installations.get(installation.id) ?? installation).eligibilityFields;
+  const mapping = (await ctx.store.installations.settings((await ctx.store.installations.get(installation.id)) ?? installation))
+    .eligibilityFields;
   const facts = mapping ? accountFactsThrough(mapping, company.fields ?? {}) : company;
   const today = toDateOnly(ctx.now().toISOString());
   const result = evaluateEligibility(facts, program.eligibility.rules, today);
-  const previous = ctx.store.audit.decisionsFor(installation.id, 'company', company.id).find((d) => d.kind === 'eligibility');
+  const previous = (await ctx.store.audit.decisionsFor(installation.id, 'company', company.id)).find((d) => d.kind === 'eligibility');
   const before = (previous?.outcome as { eligible: boolean; summary: string } | undefined) ?? null;
   if (before && before.eligible === result.eligible && before.summary === result.summary) return null;
   // Kept with the decision so the nightly pass knows when time alone changes the tenure rule.
@@ -75,7 +74,9 @@ async function ownersOfNewlyEligible(
   installation: InstallationRow,
   companies: CrmCompany[],
 ): Promise<Owners> {
-  const ownerIds = companies.filter((c) => c.ownerId && eligibilityChange(ctx, installation, c)?.newlyEligible).map((c) => c.ownerId!);
+  const ownerIds: string[] = [];
+  for (const company of companies)
+    if (company.ownerId && (await eligibilityChange(ctx, installation, company))?.newlyEligible) ownerIds.push(company.ownerId);
   return ownerIds.length ? client.ownerEmails(ownerIds) : {};
 }
 
@@ -87,7 +88,7 @@ type Owners = Awaited<ReturnType<CrmClient['ownerEmails']>>;
  * eligibility it follows is recorded, and the CS owner was told, so the sync goes on.
  */
 async function askAutomatically(ctx: UseCaseContext, installation: InstallationRow, companyIds: string[]): Promise<void> {
-  const program = ctx.store.programs.currentDefault(installation.id)?.program;
+  const program = (await ctx.store.programs.currentDefault(installation.id))?.program;
   if (!program || !askPolicyOf(program).automatic) return;
   const day = toDateOnly(ctx.now().toISOString());
   for (const companyId of companyIds) {
@@ -106,18 +107,18 @@ async function askAutomatically(ctx: UseCaseContext, installation: InstallationR
   }
 }
 
-function applyCompany(
+async function applyCompany(
   ctx: UseCaseContext,
   installation: InstallationRow,
   company: CrmCompany,
   owners: Owners,
-): { writes: CrmWrite[]; becameEligible: boolean } {
-  const change = eligibilityChange(ctx, installation, company);
+): Promise<{ writes: CrmWrite[]; becameEligible: boolean }> {
+  const change = await eligibilityChange(ctx, installation, company);
   if (!change) return { writes: [], becameEligible: false };
   const { program, result } = change;
   const now = ctx.now();
-  ctx.store.transaction(() => {
-    ctx.store.audit.decide({
+  await ctx.store.transaction(async () => {
+    await ctx.store.audit.decide({
       installationId: installation.id,
       subjectType: 'company',
       subjectId: company.id,
@@ -127,7 +128,7 @@ function applyCompany(
     if (change.newlyEligible) {
       // The account's owner (its CS owner) is told; without one, the program's own address.
       const owner = company.ownerId ? owners[company.ownerId] : undefined;
-      ctx.notify(
+      await ctx.notify(
         {
           installationId: installation.id,
           topic: 'account.eligible',

@@ -39,14 +39,14 @@ export async function applyDeals(
     // Won deals may pay in another currency than they were sold in: the CRM's rates, read once per sync.
     const book = records.some((d) => d.isWon) ? await (currencies ??= readCurrencies(ctx, client, installation)) : null;
     for (const deal of records) {
-      guard({ objectType: 'deal', id: deal.id }, () =>
-        writes.push(...applyDeal(ctx, installation, deal, domains.get(deal.id) ?? null, book)),
-      );
+      await guard({ objectType: 'deal', id: deal.id }, async () => {
+        writes.push(...(await applyDeal(ctx, installation, deal, domains.get(deal.id) ?? null, book)));
+      });
       // Each deal is milliseconds of synchronous SQLite: let webhook requests in between, so a
       // drain never delays an acknowledgement towards HubSpot's 5 s timeout.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    for (const g of gone) guard({ objectType: 'deal', id: g.id }, () => applyDealGone(ctx, installation, g.id));
+    for (const g of gone) await guard({ objectType: 'deal', id: g.id }, async () => await applyDealGone(ctx, installation, g.id));
   }
   return writes;
 }
@@ -58,26 +58,27 @@ export async function applyDeals(
  * and matched by email.
  */
 async function linkDealContacts(ctx: UseCaseContext, client: CrmClient, installation: InstallationRow, deals: CrmDeal[]): Promise<void> {
-  const unlinked = deals.filter((d) => candidatesFor(ctx, installation, d).length === 0).flatMap((d) => d.contactIds);
+  const unlinked: string[] = [];
+  for (const deal of deals) if ((await candidatesFor(ctx, installation, deal)).length === 0) unlinked.push(...deal.contactIds);
   for (const chunk of chunks([...new Set(unlinked)], BATCH)) {
     const { records } = await client.getPeople('contact', chunk);
-    for (const person of records) linkPerson(ctx, installation, person);
+    for (const person of records) await linkPerson(ctx, installation, person);
   }
 }
 
 /** Candidates for a deal: referrals linked to its contacts, companies, or the deal itself, and referrals at its company domain. */
-function candidatesFor(
+async function candidatesFor(
   ctx: UseCaseContext,
   installation: InstallationRow,
   deal: { id: string; contactIds: string[]; companyIds: string[] },
   companyDomain: string | null = null,
-): ReferralRow[] {
-  const linked = ctx.store.referrals.linkedTo(installation.id, [
+): Promise<ReferralRow[]> {
+  const linked = await ctx.store.referrals.linkedTo(installation.id, [
     { objectType: 'contact', ids: deal.contactIds },
     { objectType: 'company', ids: deal.companyIds },
     { objectType: 'deal', ids: [deal.id] },
   ]);
-  const atDomain = referralsAtDomain(ctx, installation, companyDomain).filter((r) => !linked.some((l) => l.id === r.id));
+  const atDomain = (await referralsAtDomain(ctx, installation, companyDomain)).filter((r) => !linked.some((l) => l.id === r.id));
   return [...linked, ...atDomain];
 }
 
@@ -95,28 +96,28 @@ async function readCurrencies(ctx: UseCaseContext, client: CrmClient, installati
   }
 }
 
-function applyDeal(
+async function applyDeal(
   ctx: UseCaseContext,
   installation: InstallationRow,
   deal: CrmDeal,
   companyDomain: string | null,
   currencies: CurrencyBook | null,
-): CrmWrite[] {
+): Promise<CrmWrite[]> {
   const { store } = ctx;
   const now = ctx.now();
-  const current = store.programs.currentDefault(installation.id);
+  const current = await store.programs.currentDefault(installation.id);
   if (!current) return [];
   const { program } = current;
-  const previous = store.deals.get(installation.id, deal.id);
+  const previous = await store.deals.get(installation.id, deal.id);
   if (isStaleDealRead(previous && { modifiedAt: previous.crmModifiedAt }, deal)) {
     ctx.log.info({ dealId: deal.id, applied: previous?.crmModifiedAt, fetched: deal.modifiedAt }, 'older read of a deal ignored');
     return [];
   }
-  const referrals = candidatesFor(ctx, installation, deal, companyDomain);
+  const referrals = await candidatesFor(ctx, installation, deal, companyDomain);
   if (referrals.length === 0 && !previous) return [];
   // A refetch of a deal whose facts did not change (many events about one deal) decides nothing new,
   // unless its rewards wait for an exchange rate the CRM may have now.
-  const waitsForRate = ctx.store.rewards.dealsNeedingRate(installation.id).includes(deal.id);
+  const waitsForRate = (await ctx.store.rewards.dealsNeedingRate(installation.id)).includes(deal.id);
   if (
     !waitsForRate &&
     previous?.appliedFingerprint &&
@@ -124,49 +125,58 @@ function applyDeal(
   )
     return [];
 
-  return store.transaction(() => {
+  return await store.transaction(async () => {
     const known = readOnce(ctx);
-    const source = dealSource(ctx, installation, deal);
-    const kind = dealKind(ctx, installation, deal);
-    store.deals.save(installation.id, deal, source.source, kind.kind, now);
+    const source = await dealSource(ctx, installation, deal);
+    const kind = await dealKind(ctx, installation, deal);
+    await store.deals.save(installation.id, deal, source.source, kind.kind, now);
     const decision = attributeDeal({
       program,
       deal: { ...deal, companyDomain, sourcedBy: source.source, sourceReason: source.reason, kind: kind.kind },
-      candidates: attributionCandidates(ctx, known, referrals),
+      candidates: await attributionCandidates(ctx, known, referrals),
     });
-    store.audit.decide({
+    await store.audit.decide({
       installationId: installation.id,
       subjectType: 'deal',
       subjectId: deal.id,
       kind: 'attribution',
       outcome: decision,
     });
-    recordReferralDecisions(ctx, installation.id, deal.id, decision);
+    await recordReferralDecisions(ctx, installation.id, deal.id, decision);
 
     const reversal = reversalDecision(
       { dealWasWon: previous?.isWon ?? false, amountCents: previous?.firstYearValueCents ?? null, currency: deal.currency },
       { exists: true, isWon: deal.isWon, isClosed: deal.isClosed, amountCents: deal.firstYearValueCents },
     );
-    if (reversal.reverse) reverseDeal(ctx, installation, deal.id, reversal.reason, now);
+    if (reversal.reverse) await reverseDeal(ctx, installation, deal.id, reversal.reason, now);
 
-    const stageLabel = stageLabelOf((ctx.store.installations.settings(installation).stageLabels ?? {}) as StageLabels, deal);
-    const step = lifecycleStepForStage(installationStageMapping(ctx, installation), deal, stageLabel);
+    const stageLabel = stageLabelOf(((await ctx.store.installations.settings(installation)).stageLabels ?? {}) as StageLabels, deal);
+    const step = lifecycleStepForStage(await installationStageMapping(ctx, installation), deal, stageLabel);
     const writes: CrmWrite[] = [];
     let creditedReferral: ReferralRow | undefined;
     const movedById = new Map<string, ReferralRow>();
     for (const attribution of decision.attributed) {
-      const referral = store.referrals.get(attribution.referralId)!;
-      store.referrals.link(installation.id, referral.id, 'deal', deal.id);
+      const referral = (await store.referrals.get(attribution.referralId))!;
+      await store.referrals.link(installation.id, referral.id, 'deal', deal.id);
       if (kind.kind !== 'new_business') {
         // A renewal or expansion leaves the referral where its first won deal put it.
         if (deal.isWon) {
-          recordAttribution(ctx, installation, deal, attribution, program.attribution.model, now);
+          await recordAttribution(ctx, installation, deal, attribution, program.attribution.model, now);
           if (attribution.role === 'sourced') creditedReferral ??= referral;
-          settleRecurring(ctx, known, referral, deal, attribution.sharePpm, recurringFacts(ctx, referral.id, deal, kind), now, currencies);
+          await settleRecurring(
+            ctx,
+            known,
+            referral,
+            deal,
+            attribution.sharePpm,
+            await recurringFacts(ctx, referral.id, deal, kind),
+            now,
+            currencies,
+          );
         }
         continue;
       }
-      const moved = moveReferral(ctx, {
+      const moved = await moveReferral(ctx, {
         referral,
         to: step.step,
         reason: step.reason,
@@ -178,15 +188,15 @@ function applyDeal(
       });
       movedById.set(moved.id, moved);
       if (deal.isWon) {
-        recordAttribution(ctx, installation, deal, attribution, program.attribution.model, now);
+        await recordAttribution(ctx, installation, deal, attribution, program.attribution.model, now);
         if (attribution.role === 'sourced') creditedReferral ??= moved;
       }
-      settleReferral(ctx, known, moved, deal, attribution.sharePpm, now, currencies);
+      await settleReferral(ctx, known, moved, deal, attribution.sharePpm, now, currencies);
       // After the close's rewards are settled under the current tier: a promotion pays from the next deal on.
       if (deal.isWon && deal.closeDate && moved.status === 'closed_won' && attribution.sharePpm > 0) {
-        promoteAfterClose(ctx, { program, referral: moved, closeDate: deal.closeDate, actor: `crm:deal:${deal.id}`, now });
+        await promoteAfterClose(ctx, { program, referral: moved, closeDate: deal.closeDate, actor: `crm:deal:${deal.id}`, now });
       }
-      const referrer = known.referrer(moved.referrerId);
+      const referrer = await known.referrer(moved.referrerId);
       if (moved.crmPersonId && moved.crmPersonType) {
         writes.push({
           target: 'referral',
@@ -202,7 +212,7 @@ function applyDeal(
       }
     }
     if (creditedReferral) {
-      const referrer = known.referrer(creditedReferral.referrerId);
+      const referrer = await known.referrer(creditedReferral.referrerId);
       writes.push({
         target: 'deal',
         dealId: deal.id,
@@ -216,7 +226,7 @@ function applyDeal(
     }
     // The candidates are the same referrals as before; only the attributed ones moved.
     const candidatesNow = referrals.map((r) => movedById.get(r.id) ?? r);
-    store.deals.setFingerprint(installation.id, deal.id, dealFingerprint(current.version, deal, companyDomain, candidatesNow));
+    await store.deals.setFingerprint(installation.id, deal.id, dealFingerprint(current.version, deal, companyDomain, candidatesNow));
     return writes;
   });
 }
@@ -232,20 +242,20 @@ function dealFingerprint(programVersion: number, deal: CrmDeal, companyDomain: s
 }
 
 /** A deal the CRM no longer has: what it earned is reversed; its referrals go back to accepted. */
-function applyDealGone(ctx: UseCaseContext, installation: InstallationRow, dealId: string): void {
+async function applyDealGone(ctx: UseCaseContext, installation: InstallationRow, dealId: string): Promise<void> {
   const now = ctx.now();
-  const previous = ctx.store.deals.get(installation.id, dealId);
+  const previous = await ctx.store.deals.get(installation.id, dealId);
   if (!previous || previous.deleted) return;
-  ctx.store.transaction(() => {
+  await ctx.store.transaction(async () => {
     const known = readOnce(ctx);
-    ctx.store.deals.markDeleted(installation.id, dealId, now);
+    await ctx.store.deals.markDeleted(installation.id, dealId, now);
     const decision = reversalDecision(
       { dealWasWon: previous.isWon, amountCents: previous.firstYearValueCents },
       { exists: false, isWon: false, isClosed: false, amountCents: null },
     );
-    if (decision.reverse) reverseDeal(ctx, installation, dealId, decision.reason, now);
-    for (const referral of ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'deal', ids: [dealId] }])) {
-      moveReferral(ctx, {
+    if (decision.reverse) await reverseDeal(ctx, installation, dealId, decision.reason, now);
+    for (const referral of await ctx.store.referrals.linkedTo(installation.id, [{ objectType: 'deal', ids: [dealId] }])) {
+      await moveReferral(ctx, {
         referral,
         to: 'accepted',
         reason: `deal ${dealId} was deleted in the CRM`,
@@ -260,30 +270,30 @@ function applyDealGone(ctx: UseCaseContext, installation: InstallationRow, dealI
 }
 
 /** Reverses the deal's attributions and claws back the rewards it earned. */
-function reverseDeal(ctx: UseCaseContext, installation: InstallationRow, dealId: string, reason: string, now: Date): void {
-  for (const attribution of ctx.store.referrals.activeAttributionsForDeal(installation.id, dealId)) {
-    ctx.store.referrals.reverseAttribution(attribution.id, reason, now);
-    const rewards = ctx.store.rewards
-      .forReferral(attribution.referralId)
-      .filter((r) => r.dealId === dealId && r.milestone === 'closed_won');
-    clawback(ctx, rewards, reason, `crm:deal:${dealId}`, now);
+async function reverseDeal(ctx: UseCaseContext, installation: InstallationRow, dealId: string, reason: string, now: Date): Promise<void> {
+  for (const attribution of await ctx.store.referrals.activeAttributionsForDeal(installation.id, dealId)) {
+    await ctx.store.referrals.reverseAttribution(attribution.id, reason, now);
+    const rewards = (await ctx.store.rewards.forReferral(attribution.referralId)).filter(
+      (r) => r.dealId === dealId && r.milestone === 'closed_won',
+    );
+    await clawback(ctx, rewards, reason, `crm:deal:${dealId}`, now);
   }
 }
 
-function recordAttribution(
+async function recordAttribution(
   ctx: UseCaseContext,
   installation: InstallationRow,
   deal: CrmDeal,
   attribution: Attribution,
   model: string,
   now: Date,
-): void {
-  const active = ctx.store.referrals
-    .activeAttributionsForDeal(installation.id, deal.id)
-    .find((a) => a.referralId === attribution.referralId);
+): Promise<void> {
+  const active = (await ctx.store.referrals.activeAttributionsForDeal(installation.id, deal.id)).find(
+    (a) => a.referralId === attribution.referralId,
+  );
   if (active && active.sharePpm === attribution.sharePpm && active.role === attribution.role) return;
-  if (active) ctx.store.referrals.reverseAttribution(active.id, 'the attribution was recomputed', now);
-  ctx.store.referrals.insertAttribution({
+  if (active) await ctx.store.referrals.reverseAttribution(active.id, 'the attribution was recomputed', now);
+  await ctx.store.referrals.insertAttribution({
     installationId: installation.id,
     dealId: deal.id,
     referralId: attribution.referralId,
@@ -298,7 +308,7 @@ function recordAttribution(
 }
 
 /** Rewards for the milestones the referral's current status has reached. */
-function settleReferral(
+async function settleReferral(
   ctx: UseCaseContext,
   known: ReadOnce,
   referral: ReferralRow,
@@ -306,16 +316,16 @@ function settleReferral(
   sharePpm: number,
   now: Date,
   currencies: CurrencyBook | null,
-): void {
-  const referrer = known.referrer(referral.referrerId);
-  const program = known.lockedProgram(referral);
+): Promise<void> {
+  const referrer = await known.referrer(referral.referrerId);
+  const program = await known.lockedProgram(referral);
   const { status } = referral;
   const actor = `crm:deal:${deal.id}`;
   if (status === 'qualified' || status === 'in_sales_process' || status === 'closed_won') {
-    settleMilestone(ctx, { referral, referrer, program, milestone: 'qualified', deal: null, sharePpm: 1_000_000, actor, now });
+    await settleMilestone(ctx, { referral, referrer, program, milestone: 'qualified', deal: null, sharePpm: 1_000_000, actor, now });
   }
   if (status === 'closed_won' && deal.isWon) {
-    settleMilestone(ctx, {
+    await settleMilestone(ctx, {
       referral,
       referrer,
       program,
@@ -336,7 +346,7 @@ function settleReferral(
 }
 
 /** A won renewal or expansion: its revenue share, if a rule and its period say so, and nothing else. */
-function settleRecurring(
+async function settleRecurring(
   ctx: UseCaseContext,
   known: ReadOnce,
   referral: ReferralRow,
@@ -345,11 +355,11 @@ function settleRecurring(
   recurring: RecurringDeal | null,
   now: Date,
   currencies: CurrencyBook | null,
-): void {
-  settleMilestone(ctx, {
+): Promise<void> {
+  await settleMilestone(ctx, {
     referral,
-    referrer: known.referrer(referral.referrerId),
-    program: known.lockedProgram(referral),
+    referrer: await known.referrer(referral.referrerId),
+    program: await known.lockedProgram(referral),
     milestone: 'closed_won',
     deal: {
       id: deal.id,
@@ -366,6 +376,6 @@ function settleRecurring(
   });
 }
 
-function installationStageMapping(ctx: UseCaseContext, installation: InstallationRow): StageMapping {
-  return (ctx.store.installations.settings(installation).stageMapping ?? {}) as StageMapping;
+async function installationStageMapping(ctx: UseCaseContext, installation: InstallationRow): Promise<StageMapping> {
+  return ((await ctx.store.installations.settings(installation)).stageMapping ?? {}) as StageMapping;
 }

@@ -30,8 +30,8 @@ export async function applyPeople(
     for (const chunk of chunks(ids[type], BATCH)) {
       const { records } = await client.getPeople(type, chunk);
       for (const person of records) {
-        guard({ objectType: type, id: person.id }, () => {
-          const touched = linkPerson(ctx, installation, person);
+        await guard({ objectType: type, id: person.id }, async () => {
+          const touched = await linkPerson(ctx, installation, person);
           if (touched && person.objectType === 'contact') applied.contactIds.push(person.id);
           if (touched) applied.companyIds.push(...person.companyIds);
           if (person.converted?.dealId) applied.dealIds.push(person.converted.dealId);
@@ -45,20 +45,22 @@ export async function applyPeople(
 }
 
 /** Links open referrals of this person's email (and merge/conversion targets); true when any is linked. */
-export function linkPerson(ctx: UseCaseContext, installation: InstallationRow, person: CrmPerson): boolean {
+export async function linkPerson(ctx: UseCaseContext, installation: InstallationRow, person: CrmPerson): Promise<boolean> {
   const { referrals } = ctx.store;
-  const linked = referrals.linkedTo(installation.id, [{ objectType: person.objectType, ids: [person.id] }]);
-  const byEmail = person.email ? referrals.priorFor(installation.id, normalizeEmail(person.email, { plusAddressing: 'strip' }), null) : [];
+  const linked = await referrals.linkedTo(installation.id, [{ objectType: person.objectType, ids: [person.id] }]);
+  const byEmail = person.email
+    ? await referrals.priorFor(installation.id, normalizeEmail(person.email, { plusAddressing: 'strip' }), null)
+    : [];
   const all = uniqueById([...linked, ...byEmail]).filter((r) => r.status !== 'rejected');
   for (const referral of all) {
-    referrals.link(installation.id, referral.id, person.objectType, person.id);
-    for (const companyId of person.companyIds) referrals.link(installation.id, referral.id, 'company', companyId);
-    if (person.mergedIntoId) referrals.link(installation.id, referral.id, person.objectType, person.mergedIntoId);
+    await referrals.link(installation.id, referral.id, person.objectType, person.id);
+    for (const companyId of person.companyIds) await referrals.link(installation.id, referral.id, 'company', companyId);
+    if (person.mergedIntoId) await referrals.link(installation.id, referral.id, person.objectType, person.mergedIntoId);
     if (person.converted) {
       const { contactId, companyId, dealId } = person.converted;
-      if (contactId) referrals.link(installation.id, referral.id, 'contact', contactId);
-      if (companyId) referrals.link(installation.id, referral.id, 'company', companyId);
-      if (dealId) referrals.link(installation.id, referral.id, 'deal', dealId);
+      if (contactId) await referrals.link(installation.id, referral.id, 'contact', contactId);
+      if (companyId) await referrals.link(installation.id, referral.id, 'company', companyId);
+      if (dealId) await referrals.link(installation.id, referral.id, 'deal', dealId);
     }
   }
   return all.length > 0;

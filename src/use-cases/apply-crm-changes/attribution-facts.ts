@@ -4,11 +4,12 @@ import { classifyDealKind, defaultDealKindMapping, type DealKindDecision } from 
 import type { RecurringDeal } from '../../domain/revenue-share.ts';
 import { classifyDealSource, defaultDealSourceMapping, type DealSourceDecision } from '../../domain/deal-source.ts';
 import { domainFromWebsite, isFreeMailDomain } from '../../domain/normalize.ts';
-import type { Program, ReferrerType } from '../../domain/program.ts';
+import type { ReferrerType } from '../../domain/program.ts';
 import type { ReferralStatus } from '../../domain/referral-lifecycle.ts';
 import type { UseCaseContext } from '../../ports/context.ts';
+import type { ReadOnce } from './read-once.ts';
 import type { InstallationRow } from '../../store/installations.repo.ts';
-import type { ReferralRow, ReferrerRow } from '../../store/referrals.repo.ts';
+import type { ReferralRow } from '../../store/referrals.repo.ts';
 
 const BATCH = 100;
 
@@ -30,14 +31,14 @@ export async function dealCompanyDomains(client: CrmClient, deals: readonly CrmD
  * Who sourced the deal, as the installation's mapping (else its CRM's careful defaults) reads the
  * CRM's source fields. Read fresh: an admin may have changed the mapping since this job began.
  */
-export function dealSource(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): DealSourceDecision {
-  const own = ctx.store.installations.settings(ctx.store.installations.get(installation.id) ?? installation).dealSources;
+export async function dealSource(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): Promise<DealSourceDecision> {
+  const own = (await ctx.store.installations.settings((await ctx.store.installations.get(installation.id)) ?? installation)).dealSources;
   return classifyDealSource(deal.sources, own ?? defaultDealSourceMapping(installation.crm));
 }
 
 /** New business, renewal or expansion, as the installation's rule (else its CRM's defaults) reads the deal's pipeline and type. */
-export function dealKind(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): DealKindDecision {
-  const own = ctx.store.installations.settings(ctx.store.installations.get(installation.id) ?? installation).dealKinds;
+export async function dealKind(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): Promise<DealKindDecision> {
+  const own = (await ctx.store.installations.settings((await ctx.store.installations.get(installation.id)) ?? installation)).dealKinds;
   return classifyDealKind(deal, own ?? defaultDealKindMapping(installation.crm));
 }
 
@@ -45,14 +46,14 @@ export function dealKind(ctx: UseCaseContext, installation: InstallationRow, dea
  * What a won renewal or expansion's revenue share depends on: the referral's first won
  * new-business deal (the period starts at its close) and the renewals it won before this deal.
  */
-export function recurringFacts(
+export async function recurringFacts(
   ctx: UseCaseContext,
   referralId: string,
   deal: { id: string; closeDate: string | null },
   kind: DealKindDecision,
-): RecurringDeal | null {
+): Promise<RecurringDeal | null> {
   if (kind.kind === 'new_business') return null;
-  const won = ctx.store.deals.wonForReferral(referralId).filter((d) => d.dealId !== deal.id);
+  const won = (await ctx.store.deals.wonForReferral(referralId)).filter((d) => d.dealId !== deal.id);
   const first = won.find((d) => d.dealKind === 'new_business');
   // A won deal without a close date comes after every renewal that has one.
   const closeDate = deal.closeDate ?? '9999-12-31';
@@ -68,28 +69,29 @@ export function recurringFacts(
 }
 
 /** Referrals of people at the deal's company domain, linked or not (a free-mail domain names no company). */
-export function referralsAtDomain(ctx: UseCaseContext, installation: InstallationRow, domain: string | null): ReferralRow[] {
+export async function referralsAtDomain(ctx: UseCaseContext, installation: InstallationRow, domain: string | null): Promise<ReferralRow[]> {
   if (!domain || isFreeMailDomain(domain)) return [];
-  return ctx.store.referrals.byDomain(installation.id, domain);
+  return await ctx.store.referrals.byDomain(installation.id, domain);
 }
 
 /**
  * What attribution needs of each candidate: its links, the program version it is locked to, and
  * an approved claim on a deal (who claimed it, when, who approved it).
  */
-export function attributionCandidates(
+export async function attributionCandidates(
   ctx: UseCaseContext,
-  known: { referrer(id: string): ReferrerRow; lockedProgram(referral: ReferralRow): Program },
+  known: ReadOnce,
   referrals: readonly ReferralRow[],
-): AttributionCandidate[] {
+): Promise<AttributionCandidate[]> {
   const { store } = ctx;
-  return referrals.map((r) => {
-    const links = store.referrals.links(r.id);
-    const claim = store.dealClaims.get(r.id);
-    return {
+  const candidates: AttributionCandidate[] = [];
+  for (const r of referrals) {
+    const links = await store.referrals.links(r.id);
+    const claim = await store.dealClaims.get(r.id);
+    candidates.push({
       referralId: r.id,
       referrerId: r.referrerId,
-      referrerType: known.referrer(r.referrerId).type as ReferrerType,
+      referrerType: (await known.referrer(r.referrerId)).type as ReferrerType,
       submittedAt: r.submittedAt,
       status: r.status as ReferralStatus,
       refereePersonIds: links.filter((l) => l.objectType === 'contact' || l.objectType === 'lead').map((l) => l.objectId),
@@ -99,18 +101,24 @@ export function attributionCandidates(
         claim?.decision === 'approved'
           ? { dealId: claim.dealId, by: claim.claimedBy, at: claim.claimedAt, approvedBy: claim.decidedBy ?? 'an approver' }
           : null,
-      program: { version: r.programVersion, attribution: known.lockedProgram(r).attribution },
-    };
-  });
+      program: { version: r.programVersion, attribution: (await known.lockedProgram(r)).attribution },
+    });
+  }
+  return candidates;
 }
 
 /**
  * Each candidate's part of a deal's attribution, kept on the referral too, so the referral's own
  * page says for every deal it touched why it was (not) credited.
  */
-export function recordReferralDecisions(ctx: UseCaseContext, installationId: string, dealId: string, decision: AttributionDecision): void {
+export async function recordReferralDecisions(
+  ctx: UseCaseContext,
+  installationId: string,
+  dealId: string,
+  decision: AttributionDecision,
+): Promise<void> {
   for (const a of decision.attributed) {
-    ctx.store.audit.decide({
+    await ctx.store.audit.decide({
       installationId,
       subjectType: 'referral',
       subjectId: a.referralId,
@@ -127,7 +135,7 @@ export function recordReferralDecisions(ctx: UseCaseContext, installationId: str
     });
   }
   for (const n of decision.notAttributed) {
-    ctx.store.audit.decide({
+    await ctx.store.audit.decide({
       installationId,
       subjectType: 'referral',
       subjectId: n.referralId,

@@ -35,17 +35,17 @@ export interface ReferralMove {
  * Moves a referral to where its deal says, through the steps it passed, with a timeline entry and
  * a notification for each. Leaving closed won reverses what the win earned.
  */
-export function moveReferral(ctx: UseCaseContext, move: ReferralMove): ReferralRow {
+export async function moveReferral(ctx: UseCaseContext, move: ReferralMove): Promise<ReferralRow> {
   const { referral, reason, source, deal, stageLabel, known, now } = move;
   const progress = progressFromDeal(referral.status, move.to);
   if (progress.action === 'none') return referral;
   const { store } = ctx;
-  const referrer = known.referrer(referral.referrerId);
-  const program = programNotice(known.lockedProgram(referral));
+  const referrer = await known.referrer(referral.referrerId);
+  const program = programNotice(await known.lockedProgram(referral));
   let from = progress.from;
   for (const to of progress.path) {
     const key = `${referral.id}:${from}->${to}:${source}`;
-    const added = store.referrals.addEvent({
+    const added = await store.referrals.addEvent({
       referralId: referral.id,
       fromStatus: from,
       toStatus: to,
@@ -54,20 +54,23 @@ export function moveReferral(ctx: UseCaseContext, move: ReferralMove): ReferralR
       idempotencyKey: key,
       occurredAt: now.toISOString(),
     });
-    store.referrals.setStatus(referral.id, to, now);
+    await store.referrals.setStatus(referral.id, to, now);
     const topic = TOPIC_FOR_STATUS[to];
     // Qualified and in-sales-process read the same to a referrer: a step between them says nothing new.
     if (added && topic && topic !== TOPIC_FOR_STATUS[from]) {
       const row = { ...referral, status: to };
       const dealFacts = deal ? { amountCents: deal.amountCents, currency: deal.currency, stage: stageLabel ?? deal.stageId } : undefined;
       // The timeline keeps the CRM's reasons; a referrer reads the step, and for a lost deal its code.
-      ctx.notify(referralNotice(row, referrer, program, topic, key, topic === 'referral.lost' ? 'deal_lost' : undefined, dealFacts), now);
+      await ctx.notify(
+        referralNotice(row, referrer, program, topic, key, topic === 'referral.lost' ? 'deal_lost' : undefined, dealFacts),
+        now,
+      );
     }
     from = to;
   }
   if (progress.leftClosedWon) {
-    const rewards = store.rewards.forReferral(referral.id).filter((r) => r.milestone === 'closed_won');
-    clawback(ctx, rewards, progress.reason, source, now);
+    const rewards = (await store.rewards.forReferral(referral.id)).filter((r) => r.milestone === 'closed_won');
+    await clawback(ctx, rewards, progress.reason, source, now);
   }
   // The row as setStatus left it.
   return { ...referral, status: progress.to, updatedAt: now.toISOString() };

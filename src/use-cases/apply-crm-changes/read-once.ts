@@ -8,13 +8,13 @@ import { lockedProgram } from '../reward-ledger.ts';
  * versions referrals are locked to (a version is never edited).
  */
 export function readOnce(ctx: UseCaseContext) {
-  const referrers = new Map<string, ReferrerRow>();
-  const programs = new Map<string, Program>();
+  const referrers = new Map<string, Promise<ReferrerRow>>();
+  const programs = new Map<string, Promise<Program>>();
   return {
-    referrer(id: string): ReferrerRow {
-      return cached(referrers, id, () => ctx.store.referrals.referrer(id)!);
+    referrer(id: string): Promise<ReferrerRow> {
+      return cached(referrers, id, async () => (await ctx.store.referrals.referrer(id))!);
     },
-    lockedProgram(referral: ReferralRow): Program {
+    lockedProgram(referral: ReferralRow): Promise<Program> {
       return cached(programs, `${referral.programId}:${referral.programVersion}`, () => lockedProgram(ctx, referral));
     },
   };
@@ -22,7 +22,8 @@ export function readOnce(ctx: UseCaseContext) {
 
 export type ReadOnce = ReturnType<typeof readOnce>;
 
-function cached<V>(values: Map<string, V>, key: string, read: () => V): V {
+/** The first read's promise is kept, so reads of one key made at once share it. */
+function cached<V>(values: Map<string, Promise<V>>, key: string, read: () => Promise<V>): Promise<V> {
   let value = values.get(key);
   if (value === undefined) {
     value = read();

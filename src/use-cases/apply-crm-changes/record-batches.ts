@@ -12,12 +12,12 @@ export interface RecordFailure {
 }
 
 /** Applies one record; a record that throws is logged and recorded as failed, the rest go on. */
-export type RecordGuard = (ref: RecordRef, apply: () => void) => void;
+export type RecordGuard = (ref: RecordRef, apply: () => Promise<void>) => Promise<void>;
 
 export function recordGuard(ctx: UseCaseContext, failed: RecordFailure[]): RecordGuard {
-  return (ref, apply) => {
+  return async (ref, apply) => {
     try {
-      apply();
+      await apply();
     } catch (err) {
       ctx.log.error({ err, ref }, 'applying a CRM record failed');
       failed.push({ ref, error: err instanceof Error ? err.message : String(err) });

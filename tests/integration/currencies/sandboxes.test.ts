@@ -120,7 +120,7 @@ describe('a HubSpot deal without a currency of its own', () => {
 describe('the Salesforce sandbox serves CurrencyType and DatedConversionRate as documented', () => {
   let env: Connected;
   const soql = async (q: string) => {
-    const tokens = env.session.tokens();
+    const tokens = await env.session.tokens();
     const response = await fetch(`${tokens.instanceUrl}/services/data/v62.0/query?q=${encodeURIComponent(q)}`, {
       headers: { authorization: `Bearer ${tokens.accessToken}` },
     });

@@ -55,7 +55,7 @@ describe('fake CRM: changes and the events they send', () => {
 
   it('deletes and restores; merges people; converts leads with their deal', async () => {
     const crm = createFakeCrm();
-    const client = crm.connector.client(crm.session(), { limiter: new RecordingLimiter() });
+    const client = await crm.connector.client(crm.session(), { limiter: new RecordingLimiter() });
     const deal = crm.createDeal({ amountCents: 100 });
     crm.deleteRecord('deal', deal.id);
     expect(await client.getDeals([deal.id])).toEqual({ records: [], gone: [{ objectType: 'deal', id: deal.id }] });

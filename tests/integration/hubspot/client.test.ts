@@ -175,7 +175,7 @@ describe('HubSpot client against the sandbox', () => {
         return super.take(bucket, limit);
       }
     }
-    const racing = connectorFor(sandbox, url).client(session, { limiter: new RacingLimiter() });
+    const racing = await connectorFor(sandbox, url).client(session, { limiter: new RacingLimiter() });
     const [result] = await racing.ensureReferees([
       { key: 'k', email: 'race@beta.example', firstName: null, lastName: null, company: null, domain: null },
     ]);
@@ -394,7 +394,7 @@ describe('HubSpot client: tokens', () => {
     const { client, session } = await install(sandbox, url);
     const company = sandbox.state.create('companies', { name: 'T' });
 
-    await session.saveTokens({ ...session.tokens(), expiresAt: new Date(Date.now() + 30_000).toISOString() });
+    await session.saveTokens({ ...(await session.tokens()), expiresAt: new Date(Date.now() + 30_000).toISOString() });
     const savedBefore = session.saved.length;
     await client.getCompanies([company.id]);
     expect(session.saved.length - savedBefore).toBe(1);
@@ -461,7 +461,7 @@ describe('HubSpot client: rate limits', () => {
     const { client, session } = await install(sandbox, url);
     sandbox.faults.failNext(502, 1, undefined, '/crm/');
     await expect(client.getCompanies(['1'])).rejects.toMatchObject({ code: 'unavailable', retryable: true, options: { status: 502 } });
-    const offline = connectorFor(sandbox, 'http://127.0.0.1:9').client(session, { limiter: new RecordingLimiter() });
+    const offline = await connectorFor(sandbox, 'http://127.0.0.1:9').client(session, { limiter: new RecordingLimiter() });
     await expect(offline.getCompanies(['1'])).rejects.toMatchObject({ code: 'unavailable', retryable: true, options: { status: 0 } });
   });
 });

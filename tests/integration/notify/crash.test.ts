@@ -57,13 +57,13 @@ test('a notifier killed between send and record: the webhook receiver keeps one,
   const env = { DB_PATH: dbPath, SMTP_URL: smtp.url };
 
   // 1. The email goes out and is recorded; the webhook goes out and the process dies.
-  enqueueAll(db, [received!], new Date(t0));
+  await enqueueAll(db, [received!], new Date(t0));
   expect(await runNotifierProcess({ ...env, CRASH_AFTER: 'webhook', NOW: new Date(t0).toISOString() })).toEqual({
     code: null,
     signal: 'SIGKILL',
   });
   // 2. Next transition: the email goes out and the process dies.
-  enqueueAll(db, [accepted!], new Date(t0 + 1_000));
+  await enqueueAll(db, [accepted!], new Date(t0 + 1_000));
   expect(await runNotifierProcess({ ...env, CRASH_AFTER: 'email', NOW: new Date(t0 + 1_000).toISOString() })).toEqual({
     code: null,
     signal: 'SIGKILL',

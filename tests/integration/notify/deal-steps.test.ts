@@ -89,7 +89,7 @@ describe('deal steps told to the referrer', () => {
     ]);
 
     // The timeline says what happened at each step, with the stages as the CRM names them.
-    expect(world.store.referrals.timeline(referralId).map((e) => [e.toStatus, e.reasons[0]])).toEqual([
+    expect((await world.store.referrals.timeline(referralId)).map((e) => [e.toStatus, e.reasons[0]])).toEqual([
       ['submitted', expect.any(String)],
       ['accepted', expect.any(String)],
       ['contacted', 'stage "New" (new) of pipeline sales is mapped to contacted'],
@@ -173,22 +173,26 @@ describe('deal steps told to the referrer', () => {
     const partnerDeal = world.crm.createDeal({ name: 'Kim deal', amountCents: 2_500_000, contactIds: [partnerReferral.crmPersonId!] });
     await world.sync();
     await moveTo(partnerDeal.id, 'won', 2 * SECOND);
-    const commission = world.store.rewards.forReferral(partnerReferral.id).find((r) => r.status === 'pending')!;
+    const commission = (await world.store.rewards.forReferral(partnerReferral.id)).find((r) => r.status === 'pending')!;
     expect(
-      changeReward(world.ctx, {
-        reward: commission,
-        action: 'reject',
-        actor: 'finance',
-        reason: "the deal was already sourced by Acme's own team",
-      }).ok,
+      (
+        await changeReward(world.ctx, {
+          reward: commission,
+          action: 'reject',
+          actor: 'finance',
+          reason: "the deal was already sourced by Acme's own team",
+        })
+      ).ok,
     ).toBe(true);
     await notifier.runOnce();
 
     // A customer's $500 won fee is approved at once; paid, then the deal is reopened: recovered.
     const { referralId, dealId } = await referredDeal();
     await moveTo(dealId, 'won', 2 * SECOND);
-    const wonFee = world.store.rewards.forReferral(referralId).find((r) => r.milestone === 'closed_won')!;
-    expect(changeReward(world.ctx, { reward: wonFee, action: 'mark_paid', actor: 'finance', payoutReference: 'PAY-7' }).ok).toBe(true);
+    const wonFee = (await world.store.rewards.forReferral(referralId)).find((r) => r.milestone === 'closed_won')!;
+    expect((await changeReward(world.ctx, { reward: wonFee, action: 'mark_paid', actor: 'finance', payoutReference: 'PAY-7' })).ok).toBe(
+      true,
+    );
     await moveTo(dealId, 'proposal', 60 * SECOND);
 
     const topicsOf = (id: string) =>
@@ -224,7 +228,7 @@ describe('deal steps told to the referrer', () => {
     const crmNotifier = createNotifier({
       store: world.store,
       email,
-      crm: async () => world.ctx.crm.client(world.installation),
+      crm: async () => await world.ctx.crm.client(world.installation),
       now: world.ctx.now,
       log: createLogger({ level: 'silent' }),
       publicBaseUrl: 'http://referloop.test',
@@ -237,7 +241,7 @@ describe('deal steps told to the referrer', () => {
     expect(note.body).toContain('the referrer was not told');
     expect(note.body).toContain(`already referred`);
     // The partner, whose referral a colleague logged, hears nothing of it.
-    const partnerId = world.store.referrals.get(duplicate.outcome === 'rejected' ? duplicate.referral.id : '')!.referrerId;
+    const partnerId = (await world.store.referrals.get(duplicate.outcome === 'rejected' ? duplicate.referral.id : ''))!.referrerId;
     expect(world.db.prepare("SELECT count(*) FROM outbox WHERE referrer_id = ? AND channel != 'crm'").pluck().get(partnerId)).toBe(0);
   });
 });

@@ -47,7 +47,7 @@ test('a digest referrer gets one daily summary of the held emails; webhooks are 
     publicBaseUrl: 'http://referloop.test',
   });
 
-  enqueueAll(db, journeyIntents(referral, insertReward(db, referral, 50_000)).slice(0, 3), clock.now());
+  await enqueueAll(db, journeyIntents(referral, insertReward(db, referral, 50_000)).slice(0, 3), clock.now());
   expect(await notifier.runOnce()).toEqual({ delivered: 3, failed: 0, disabled: 0 });
   expect(receiver.deliveries().map((d) => d.body.type)).toEqual(['referral.received', 'referral.accepted', 'referral.contacted']);
 

@@ -7,7 +7,6 @@ import { generateWebhookSecret } from '../../../src/notify/referrer-webhooks.ts'
 import { createCipher } from '../../../src/store/crypto.ts';
 import { migrateDb, openDb, type Db } from '../../../src/store/db.ts';
 import { createStore, type Store } from '../../../src/store/index.ts';
-import { outboxRepo } from '../../../src/store/outbox.repo.ts';
 import { installations, outbox, programs, referrals, referrers, rewards, webhookEndpoints } from '../../../src/store/schema.ts';
 
 export const TEST_KEY_HEX = '7'.repeat(64);
@@ -20,9 +19,19 @@ export function createTestDb(path = ':memory:'): Db {
   return db;
 }
 
-/** The repositories over a test database, as the notifier and the routes take them. */
+const stores = new WeakMap<Db, Store>();
+
+/**
+ * The repositories over a test database, as the notifier and the routes take them: one store per
+ * connection, as in the service, so its transactions take turns.
+ */
 export function storeOf(db: Db): Store {
-  return createStore(db, cipher);
+  let store = stores.get(db);
+  if (!store) {
+    store = createStore(db, cipher);
+    stores.set(db, store);
+  }
+  return store;
 }
 
 /** A clock the test moves; starts at the real time so signatures pass the receiver's freshness check. */
@@ -231,9 +240,11 @@ export function journeyIntents(referral: ReferralFixture, rewardId: string, opti
 }
 
 /** Each intent in its own transaction, as each use case would; returns rows written per intent. */
-export function enqueueAll(db: Db, intents: NotificationIntent[], now: Date): number[] {
-  const outbox = outboxRepo(db);
-  return intents.map((intent) => db.transaction(() => enqueueNotifications(outbox, intent, now)));
+export async function enqueueAll(db: Db, intents: NotificationIntent[], now: Date): Promise<number[]> {
+  const store = storeOf(db);
+  const written: number[] = [];
+  for (const intent of intents) written.push(await store.transaction(() => enqueueNotifications(store.outbox, intent, now)));
+  return written;
 }
 
 export function outboxRows(db: Db, referrerId?: string) {

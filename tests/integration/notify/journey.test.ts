@@ -5,7 +5,6 @@ import { createSmtpEmailChannel, type EmailChannel } from '../../../src/notify/e
 import { enqueueNotifications } from '../../../src/notify/enqueue.ts';
 import { createNotifier } from '../../../src/notify/notifier.ts';
 import type { Db } from '../../../src/store/db.ts';
-import { outboxRepo } from '../../../src/store/outbox.repo.ts';
 import { deliveryAttempts, referrers } from '../../../src/store/schema.ts';
 import { startSmtpServer, type SmtpTestServer } from '../../support/smtp-server.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.ts';
@@ -100,7 +99,7 @@ describe('a referral journey', () => {
     const notes: TimelineNote[] = [];
     const notifier = notifierFor(db, clock.now, notes);
 
-    expect(enqueueAll(db, journeyIntents(ann.referral, ann.rewardId, { crmNote: true }), clock.now())).toEqual([3, 3, 3, 3, 3, 3, 3]);
+    expect(await enqueueAll(db, journeyIntents(ann.referral, ann.rewardId, { crmNote: true }), clock.now())).toEqual([3, 3, 3, 3, 3, 3, 3]);
     expect(await notifier.runOnce()).toEqual({ delivered: 21, failed: 0, disabled: 0 });
 
     const mails = await smtp.waitForMessages(7, { to: ann.referrer.email });
@@ -150,7 +149,7 @@ describe('a referral journey', () => {
     ).toHaveLength(21);
 
     // The same events again (a replay): nothing new is written, nothing is sent.
-    expect(enqueueAll(db, journeyIntents(ann.referral, ann.rewardId, { crmNote: true }), clock.now())).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(await enqueueAll(db, journeyIntents(ann.referral, ann.rewardId, { crmNote: true }), clock.now())).toEqual([0, 0, 0, 0, 0, 0, 0]);
     expect(await notifier.runOnce()).toEqual({ delivered: 0, failed: 0, disabled: 0 });
     expect(outboxRows(db, ann.referrer.id)).toHaveLength(21);
     expect(webhooksTo('/ann')).toHaveLength(7);
@@ -176,9 +175,9 @@ describe('a referral journey', () => {
     });
     const notifier = notifierFor(db, clock.now);
 
-    enqueueAll(db, journeyIntents(cora.referral, cora.rewardId).slice(0, 2), clock.now());
+    await enqueueAll(db, journeyIntents(cora.referral, cora.rewardId).slice(0, 2), clock.now());
     // Dan unsubscribes after his message was queued and before it is sent: that counts too.
-    enqueueAll(db, journeyIntents(dan.referral, dan.rewardId).slice(0, 1), clock.now());
+    await enqueueAll(db, journeyIntents(dan.referral, dan.rewardId).slice(0, 1), clock.now());
     db.update(referrers).set({ emailOptOut: true }).where(eq(referrers.id, dan.referrer.id)).run();
 
     expect(await notifier.runOnce()).toEqual({ delivered: 3, failed: 0, disabled: 0 });
@@ -199,7 +198,7 @@ describe('a referral journey', () => {
       data: {},
       program,
     };
-    enqueueAll(db, [flush], clock.now());
+    await enqueueAll(db, [flush], clock.now());
     await notifier.runOnce();
     await smtp.waitForMessages(1, { to: 'flush@acme.test' });
     expect(smtp.messages(cora.referrer.email)).toHaveLength(0);
@@ -224,7 +223,7 @@ describe('a referral journey', () => {
     });
     const notifier = notifierFor(db, clock.now);
 
-    enqueueAll(db, [...journeyIntents(gus.referral, gus.rewardId), ...journeyIntents(ivy.referral, ivy.rewardId)], clock.now());
+    await enqueueAll(db, [...journeyIntents(gus.referral, gus.rewardId), ...journeyIntents(ivy.referral, ivy.rewardId)], clock.now());
     await notifier.runOnce();
 
     const seenByGus = [
@@ -240,7 +239,10 @@ describe('a referral journey', () => {
 
     // A use case passing someone else's referral is a bug: refused, nothing written.
     const wrong = { ...journeyIntents(ivy.referral, ivy.rewardId)[1]!, referrerId: gus.referrer.id, sourceKey: 'wrong' };
-    expect(() => db.transaction(() => enqueueNotifications(outboxRepo(db), wrong, clock.now()))).toThrow(/does not belong to referrer/);
+    const store = storeOf(db);
+    await expect(store.transaction(() => enqueueNotifications(store.outbox, wrong, clock.now()))).rejects.toThrow(
+      /does not belong to referrer/,
+    );
     expect(outboxRows(db).filter((r) => r.deliveryKey.startsWith('wrong:'))).toHaveLength(0);
   });
 
@@ -257,7 +259,7 @@ describe('a referral journey', () => {
     const open = { ...program, discretion: { showStage: true, showReward: true, showDealAmount: true, showInternalNotes: true } };
     const won = { ...journeyIntents(kim.referral, kim.rewardId)[4]!, program: open };
 
-    enqueueAll(db, [won], clock.now());
+    await enqueueAll(db, [won], clock.now());
     await notifierFor(db, clock.now).runOnce();
 
     const [mail] = await smtp.waitForMessages(1, { to: kim.referrer.email });
@@ -278,7 +280,7 @@ describe('a referral journey', () => {
     });
     const base = journeyIntents(max.referral, max.rewardId)[0]!;
 
-    enqueueAll(
+    await enqueueAll(
       db,
       [
         {

@@ -69,7 +69,7 @@ afterAll(async () => {
 /** Sends the referrer a real email and returns the unsubscribe link it carries. */
 async function linkFromEmail(referrer: ReferrerFixture): Promise<string> {
   const referral = insertReferral(db, referrer, { firstName: 'Yan', lastName: 'Yes', company: 'Zorg' });
-  enqueueAll(db, journeyIntents(referral, insertReward(db, referral, 50_000)).slice(0, 1), new Date());
+  await enqueueAll(db, journeyIntents(referral, insertReward(db, referral, 50_000)).slice(0, 1), new Date());
   await createNotifier({ store: storeOf(db), email, now: () => new Date(), log: silentLog, publicBaseUrl: baseUrl }).runOnce();
   const [mail] = await smtp.waitForMessages(1, { to: referrer.email });
   const link = /^<(.+)>$/.exec(mail!.listUnsubscribe ?? '')?.[1];
@@ -96,7 +96,7 @@ test('the unsubscribe link from an email works in Chromium', async () => {
 
   // What comes next is not emailed.
   const referral = insertReferral(db, referrer, { firstName: 'Ada', lastName: 'After', company: 'Later' });
-  enqueueAll(db, journeyIntents(referral, insertReward(db, referral, 50_000)).slice(0, 1), new Date());
+  await enqueueAll(db, journeyIntents(referral, insertReward(db, referral, 50_000)).slice(0, 1), new Date());
   expect(outboxRows(db, referrer.id).at(-1)).toMatchObject({ channel: 'email', status: 'suppressed' });
 });
 

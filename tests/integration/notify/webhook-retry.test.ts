@@ -59,7 +59,7 @@ const webhookRows = (db: Db, referrerId: string) => outboxRows(db, referrerId).f
 test('a failing endpoint is retried with growing delays, and recovers', async () => {
   const { db, clock, referrer, intents, notifier } = setUp('/flaky');
   receiver.failNext(2);
-  enqueueAll(db, intents.slice(0, 1), clock.now());
+  await enqueueAll(db, intents.slice(0, 1), clock.now());
 
   expect(await notifier.runOnce()).toEqual({ delivered: 1, failed: 1, disabled: 0 });
   const [row] = webhookRows(db, referrer.id);
@@ -91,7 +91,7 @@ test('an endpoint failing for 24 hours is disabled, its waiting messages dropped
   const { db, clock, referrer, endpoint, intents, notifier } = setUp('/down');
   receiver.failAlways(true);
   const start = clock.now().toISOString();
-  enqueueAll(db, intents.slice(0, 1), clock.now());
+  await enqueueAll(db, intents.slice(0, 1), clock.now());
   expect(await notifier.runOnce()).toEqual({ delivered: 1, failed: 1, disabled: 0 });
 
   let hours = 0;
@@ -99,7 +99,7 @@ test('an endpoint failing for 24 hours is disabled, its waiting messages dropped
   while (disabled === 0 && hours < 30) {
     clock.advance(HOUR);
     hours++;
-    if (hours === 12) enqueueAll(db, intents.slice(1, 2), clock.now());
+    if (hours === 12) await enqueueAll(db, intents.slice(1, 2), clock.now());
     disabled += (await notifier.runOnce()).disabled;
   }
   expect(disabled).toBe(1);
@@ -125,7 +125,7 @@ test('an endpoint failing for 24 hours is disabled, its waiting messages dropped
   expect(logged!.detail).toContain(`POST /api/v1/webhook-endpoints/${endpoint.id}/enable`);
 
   // A disabled endpoint gets nothing new.
-  enqueueAll(db, intents.slice(2, 3), clock.now());
+  await enqueueAll(db, intents.slice(2, 3), clock.now());
   expect(webhookRows(db, referrer.id)).toHaveLength(2);
   expect(receiver.deliveries().filter((d) => d.path === '/down')).toHaveLength(0);
 });
@@ -133,12 +133,12 @@ test('an endpoint failing for 24 hours is disabled, its waiting messages dropped
 test('start() delivers in the background until stopped', async () => {
   const { db, clock, referrer, intents, notifier } = setUp('/background');
   const running = notifier.start(10);
-  enqueueAll(db, intents.slice(0, 2), clock.now());
+  await enqueueAll(db, intents.slice(0, 2), clock.now());
   await vi.waitFor(() =>
     expect(outboxRows(db, referrer.id).map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered']),
   );
   await running.stop();
-  enqueueAll(db, intents.slice(2, 3), clock.now());
+  await enqueueAll(db, intents.slice(2, 3), clock.now());
   await new Promise((resolve) => setTimeout(resolve, 50));
   expect(
     outboxRows(db, referrer.id)

@@ -54,7 +54,7 @@ describe('a deletion request from the portal', () => {
 
   it("tells the program's sender address once a day, and says what happens next", async () => {
     const referral = await world.refer({ email: 'pat@acme.example', firstName: 'Pat' }, PARTNER);
-    const session = world.store.sessions.open({
+    const session = await world.store.sessions.open({
       subjectKind: 'referrer',
       subjectId: referral.referrerId,
       installationId: world.installation.id,
@@ -66,7 +66,7 @@ describe('a deletion request from the portal', () => {
         method: 'POST',
         headers: { cookie: `${SESSION_COOKIE}=${session.token}`, 'x-csrf-token': session.row.csrfToken },
       });
-    const program = world.store.programs.currentDefault(world.installation.id)!.program;
+    const program = (await world.store.programs.currentDefault(world.installation.id))!.program;
     const notices = () => smtp.messages(program.senderEmail).filter((m) => m.subject.startsWith('Data deletion request from Pia Partner'));
     const before = notices().length;
 

@@ -29,8 +29,8 @@ describe('the payout run of each reward in My rewards', () => {
     world.close();
   });
 
-  function approvedReward(referral: { id: string; referrerId: string; programId: string; programVersion: number }, cents: number) {
-    return world.store.rewards.accrue(
+  async function approvedReward(referral: { id: string; referrerId: string; programId: string; programVersion: number }, cents: number) {
+    return (await world.store.rewards.accrue(
       {
         installationId: world.installation.id,
         referralId: referral.id,
@@ -50,14 +50,14 @@ describe('the payout run of each reward in My rewards', () => {
         updatedAt: world.ctx.now().toISOString(),
       },
       'test',
-    )!;
+    ))!;
   }
 
   it('shows no run, then the draft run, then the paid run with its reference and date', async () => {
     const inRun = await world.refer({ email: 'pat@acme.example', firstName: 'Pat' });
     const later = await world.refer({ email: 'sam@globex.example', firstName: 'Sam' });
-    const paidOne = approvedReward(inRun, 25_000);
-    const { token } = world.store.sessions.open({
+    const paidOne = await approvedReward(inRun, 25_000);
+    const { token } = await world.store.sessions.open({
       subjectKind: 'referrer',
       subjectId: inRun.referrerId,
       installationId: world.installation.id,
@@ -75,19 +75,19 @@ describe('the payout run of each reward in My rewards', () => {
 
     expect(await rewards()).toEqual({ [paidOne.id]: null });
 
-    const created = createPayoutRun(world.ctx, { installation: world.installation, dueOn: '2026-03-01', actor: 'admin' });
+    const created = await createPayoutRun(world.ctx, { installation: world.installation, dueOn: '2026-03-01', actor: 'admin' });
     if (!created.ok) throw new Error(created.reason);
     // A reward earned after the run was gathered is in no run.
-    const notYet = approvedReward(later, 10_000);
+    const notYet = await approvedReward(later, 10_000);
     expect(await rewards()).toEqual({
       [paidOne.id]: { id: created.run.id, status: 'draft', reference: null, paidAt: null },
       [notYet.id]: null,
     });
 
-    const exported = exportPayoutRun(world.ctx, created.run, 'admin');
+    const exported = await exportPayoutRun(world.ctx, created.run, 'admin');
     if (!exported.ok) throw new Error(exported.reason);
     world.advance(60_000);
-    const paid = markPayoutRunPaid(world.ctx, exported.run, 'SEPA-2026-03-02', 'admin');
+    const paid = await markPayoutRunPaid(world.ctx, exported.run, 'SEPA-2026-03-02', 'admin');
     if (!paid.ok) throw new Error(paid.reason);
     expect(await rewards()).toEqual({
       [paidOne.id]: { id: created.run.id, status: 'paid', reference: 'SEPA-2026-03-02', paidAt: world.ctx.now().toISOString() },

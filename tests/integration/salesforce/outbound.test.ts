@@ -168,7 +168,7 @@ describe('Salesforce sandbox mounted under a path prefix', () => {
     const grant = await mounted.oauth.exchangeCode({ code, redirectUri: REDIRECT_URI, codeVerifier: start.codeVerifier });
     expect(grant.tokens.instanceUrl).toBe(`${appUrl}/sandbox/salesforce`);
 
-    const client = mounted.client(new TestSession(grant.accountId, grant.tokens), { limiter: new RecordingLimiter() });
+    const client = await mounted.client(new TestSession(grant.accountId, grant.tokens), { limiter: new RecordingLimiter() });
     const [ensured] = await client.ensureReferees([
       { key: 'k', email: 'new@hooli.example', firstName: null, lastName: 'New', company: 'Hooli', domain: null },
     ]);

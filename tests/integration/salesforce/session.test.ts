@@ -14,7 +14,7 @@ describe('Salesforce session refresh and revocation', () => {
   it('refreshes an expired access token mid-sync, retries, and persists the new token', async () => {
     env = await connectSandbox();
     const lead = env.sandbox.actions.createLead({ LastName: 'Lee', Company: 'Globex' });
-    const original = env.session.tokens();
+    const original = await env.session.tokens();
     await env.client.getPeople('lead', [lead.Id as string]);
 
     env.sandbox.faults.expireAccessTokens();
@@ -26,13 +26,15 @@ describe('Salesforce session refresh and revocation', () => {
     expect(env.sandbox.state.requests.map((r) => r.status)).toEqual([200, 401, 200]);
 
     // A new client built from the persisted tokens works without refreshing.
-    const fresh = env.connector.client(new TestSession(env.session.accountId, env.session.tokens()), { limiter: new RecordingLimiter() });
+    const fresh = await env.connector.client(new TestSession(env.session.accountId, await env.session.tokens()), {
+      limiter: new RecordingLimiter(),
+    });
     await expect(fresh.getPeople('lead', [lead.Id as string])).resolves.toMatchObject({ gone: [] });
   });
 
   it('persists a rotated refresh token', async () => {
     env = await connectSandbox({ rotateRefreshTokens: true });
-    const before = env.session.tokens().refreshToken;
+    const before = (await env.session.tokens()).refreshToken;
     env.sandbox.faults.expireAccessTokens();
     await env.client.listPipelineStages();
     expect(env.session.saved[0]?.refreshToken).toBeTruthy();
@@ -41,7 +43,7 @@ describe('Salesforce session refresh and revocation', () => {
 
   it('takes the tokens another worker rotated instead of reporting a revoked grant', async () => {
     env = await connectSandbox({ rotateRefreshTokens: true });
-    const other = env.connector.client(env.session, { limiter: new RecordingLimiter() });
+    const other = await env.connector.client(env.session, { limiter: new RecordingLimiter() });
     env.sandbox.faults.expireAccessTokens();
     await env.client.listPipelineStages();
     await expect(other.listPipelineStages()).resolves.toHaveLength(10);
@@ -66,7 +68,7 @@ describe('Salesforce session refresh and revocation', () => {
   it('disconnects an access-token-only installation once its token expires', async () => {
     env = await connectSandbox();
     const session = new TestSession(env.session.accountId, { accessToken: env.sandbox.issueAccessToken(), instanceUrl: env.url });
-    const client = env.connector.client(session, { limiter: new RecordingLimiter() });
+    const client = await env.connector.client(session, { limiter: new RecordingLimiter() });
     await client.listPipelineStages();
     env.sandbox.faults.expireAccessTokens();
     await expect(client.listPipelineStages()).rejects.toMatchObject({ code: 'auth_revoked' });

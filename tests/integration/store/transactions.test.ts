@@ -1,0 +1,99 @@
+/**
+ * The store contract's transactions: what a use case may rely on, whatever the database. Calls
+ * made meanwhile from elsewhere neither see nor join a transaction; a nested one fails alone; a
+ * read that decides a write holds when two decide at once.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Store } from '../../../src/store/contract.ts';
+import { createStore } from '../../../src/store/index.ts';
+import { cipher, createTestDb } from '../notify/fixtures.ts';
+
+const now = new Date('2026-12-05T12:00:00.000Z');
+const state = (name: string) => ({ state: name, crm: 'hubspot' as const, codeVerifier: null, expiresAt: '2099-01-01T00:00:00.000Z' });
+const exists = async (store: Store, name: string) => {
+  const row = await store.oauthStates.take(name);
+  if (row) await store.oauthStates.save(state(name), now);
+  return row !== undefined;
+};
+
+/**
+ * Work of another request: its continuation was set up outside the transaction, and runs when
+ * `go()` is called from inside it (as a webhook's would while a sync's transaction is open).
+ */
+function elsewhere() {
+  let go!: () => void;
+  const started = new Promise<void>((resolve) => {
+    go = resolve;
+  });
+  return Object.assign(started, { go });
+}
+
+describe.each([['SQLite', () => createStore(createTestDb(), cipher)]])('transactions on %s', (_name, open) => {
+  it('a call made elsewhere while a transaction is open is not part of it: it survives the rollback', async () => {
+    const store = open();
+    const meanwhile = elsewhere();
+    const saved = meanwhile.then(() => store.oauthStates.save(state('outside'), now));
+    await expect(
+      store.transaction(async () => {
+        await store.oauthStates.save(state('inside'), now);
+        meanwhile.go();
+        await store.oauthStates.take('inside');
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    await saved;
+    expect(await exists(store, 'outside')).toBe(true);
+    expect(await exists(store, 'inside')).toBe(false);
+  });
+
+  it('a read made elsewhere does not see a transaction that is rolled back', async () => {
+    const store = open();
+    const meanwhile = elsewhere();
+    const seen = meanwhile.then(() => exists(store, 'uncommitted'));
+    await store
+      .transaction(async () => {
+        await store.oauthStates.save(state('uncommitted'), now);
+        meanwhile.go();
+        await store.oauthStates.take('nothing');
+        throw new Error('undo');
+      })
+      .catch(() => undefined);
+    expect(await seen).toBe(false);
+  });
+
+  it('a nested transaction that fails is undone alone; the outer one commits', async () => {
+    const store = open();
+    await store.transaction(async () => {
+      await store.oauthStates.save(state('outer'), now);
+      await expect(
+        store.transaction(async () => {
+          await store.oauthStates.save(state('inner'), now);
+          throw new Error('inner fails');
+        }),
+      ).rejects.toThrow('inner fails');
+    });
+    expect(await exists(store, 'outer')).toBe(true);
+    expect(await exists(store, 'inner')).toBe(false);
+  });
+
+  it('two transactions deciding the same write at once: one writes, the other sees it', async () => {
+    const store = open();
+    await store.oauthStates.save(state('once'), now);
+    const takeOnce = () => store.transaction(async () => (await store.oauthStates.take('once')) !== undefined);
+    const taken = await Promise.all([takeOnce(), takeOnce(), takeOnce()]);
+    expect(taken.filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('transactions on SQLite', () => {
+  it('refuse to wait for I/O while holding the write lock, and undo what they did', async () => {
+    const store = createStore(createTestDb(), cipher);
+    await expect(
+      store.transaction(async () => {
+        await store.oauthStates.save(state('slow'), now);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }),
+    ).rejects.toThrow(/waited for I\/O/);
+    expect(await exists(store, 'slow')).toBe(false);
+  });
+});
