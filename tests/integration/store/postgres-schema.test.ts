@@ -13,6 +13,7 @@ import { migrateDb, openDb } from '../../../src/store/db.ts';
 import { closePostgres, migratePostgres, openPostgres, type Db } from '../../../src/store/postgres/db.ts';
 import * as pgSchema from '../../../src/store/postgres/schema.ts';
 import * as sqliteSchema from '../../../src/store/schema.ts';
+import { freePort } from '../../support/ports.ts';
 import { scratchDatabase, type ScratchDatabase } from '../../support/postgres.ts';
 
 const sqliteTables = Object.entries(sqliteSchema as Record<string, unknown>).filter((entry): entry is [string, SQLiteTable] =>
@@ -246,5 +247,28 @@ describe('PostgreSQL migrations and types on a real server', () => {
       expect(new Date(receivedAt).toISOString()).toBe(receivedAt);
     }
     expect(Math.abs(Date.parse(row!.receivedAt) - Date.now())).toBeLessThan(60_000);
+  });
+});
+
+describe('scratch databases', () => {
+  it('say in one line how to get a server when none answers', async () => {
+    const saved = process.env.TEST_DATABASE_URL;
+    const port = await freePort();
+    process.env.TEST_DATABASE_URL = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    try {
+      const message = await scratchDatabase().then(
+        () => 'created',
+        (err: Error) => err.message,
+      );
+      expect(message).toMatch(
+        new RegExp(
+          `^PostgreSQL is not reachable at 127\\.0\\.0\\.1:${port} \\(.*\\): install it with \`apt-get install -y postgresql\` and start it \\(\`pg_ctlcluster \\d+ main start\`\\), or set TEST_DATABASE_URL$`,
+        ),
+      );
+      expect(message).not.toContain('\n');
+    } finally {
+      if (saved === undefined) delete process.env.TEST_DATABASE_URL;
+      else process.env.TEST_DATABASE_URL = saved;
+    }
   });
 });
