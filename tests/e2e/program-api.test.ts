@@ -3,6 +3,7 @@
  * are read one by one, and `/program` is the installation's default program.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { everySettingProgram } from '../support/every-setting-program.ts';
 import { installSandbox, startTestService, type TestService } from '../support/service.ts';
 
 interface ProgramDocument {
@@ -119,5 +120,19 @@ describe('program API', () => {
       .prepare('SELECT program_id AS programId, program_version AS version FROM referrals WHERE id = ?')
       .get(id);
     expect(row).toEqual({ programId, version: 2 });
+  });
+  it('a program with every setting comes back from GET as it was PUT, and PUT back as GET gave it makes no version', async () => {
+    const current = await json<ProgramDocument>(svc.api('/program'));
+    const program = everySettingProgram();
+    const saved = await svc.api('/program', { method: 'PUT', json: { ...current, program } });
+    expect(saved.status).toBe(200);
+    const document = await json<ProgramDocument>(svc.api('/program'));
+    expect(document.program).toEqual(program);
+    const before = versionCount();
+    const again = await svc.api('/program', { method: 'PUT', json: document });
+    expect(again.status).toBe(200);
+    expect(await json(again)).toMatchObject({ version: document.version, changed: false });
+    expect(versionCount()).toBe(before);
+    expect(await json(svc.api('/program'))).toEqual(document);
   });
 });

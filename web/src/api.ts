@@ -1,4 +1,5 @@
 /** The portal's calls to the public JSON API; writes carry the session's CSRF token. */
+import type { EligibilityFieldMapping } from '../../src/domain/eligibility-fields.ts';
 import type { Program } from '../../src/domain/program.ts';
 
 export interface Session {
@@ -85,10 +86,18 @@ export interface Ask {
   referrals: Referral[];
 }
 
+/** A field the API named in a 400, and what is wrong with it. */
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
 export class ApiFailure extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** `error.details.issues` of a 400: what is wrong, by field, for the page to show beside each. */
+    readonly issues: FieldIssue[] = [],
   ) {
     super(message);
   }
@@ -105,8 +114,8 @@ async function call<T>(path: string, init: RequestInit & { csrf?: string; json?:
     body: init.json === undefined ? null : JSON.stringify(init.json),
   });
   if (res.status === 204) return undefined as T;
-  const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
-  if (!res.ok) throw new ApiFailure(res.status, body.error?.message ?? `The server answered ${res.status}.`);
+  const body = (await res.json().catch(() => ({}))) as { error?: { message?: string; details?: { issues?: FieldIssue[] } } };
+  if (!res.ok) throw new ApiFailure(res.status, body.error?.message ?? `The server answered ${res.status}.`, body.error?.details?.issues);
   return body as T;
 }
 
@@ -237,11 +246,13 @@ export interface PayoutRun extends PayoutRunSummary {
   totals: { currency: string; amountCents: number }[];
 }
 
-export type { Program };
+export type { EligibilityFieldMapping, Program };
 
 /** `GET /program`: the installation's default program at its current version. */
 export interface ProgramDocument {
   id: string;
+  installationId?: string;
+  isDefault?: boolean;
   version: number;
   createdAt: string;
   createdBy: string;
@@ -364,12 +375,22 @@ export const consoleApi = {
     const query = new URLSearchParams({ installationId, sampleAmount: sample.amount, sampleReferrerType: sample.referrerType });
     return call<Simulation>(`/api/v1/program/simulate?${query}`, { method: 'POST', csrf, json: draft });
   },
-  saveProgram: (installationId: string, csrf: string, version: number, program: Program) =>
+  /** The whole document as GET answered it, its program the draft: PUT checks the rest is unchanged. */
+  saveProgram: (installationId: string, csrf: string, document: ProgramDocument) =>
     call<ProgramDocument & { changed: boolean; message?: string }>(`/api/v1/program?installationId=${encodeURIComponent(installationId)}`, {
       method: 'PUT',
       csrf,
-      json: { version, program },
+      json: document,
     }),
+  eligibilityFields: (installationId: string) =>
+    call<{ installationId: string; fields: EligibilityFieldMapping | null }>(
+      `/api/v1/installations/${encodeURIComponent(installationId)}/eligibility-fields`,
+    ),
+  saveEligibilityFields: (installationId: string, csrf: string, fields: EligibilityFieldMapping) =>
+    call<{ installationId: string; fields: EligibilityFieldMapping | null }>(
+      `/api/v1/installations/${encodeURIComponent(installationId)}/eligibility-fields`,
+      { method: 'PUT', csrf, json: fields },
+    ),
   pipelines: (installationId: string) =>
     call<{ pipelines: Pipeline[] }>(`/api/v1/installations/${encodeURIComponent(installationId)}/pipelines`),
   saveStageMapping: (installationId: string, csrf: string, mapping: Record<string, Record<string, string>>) =>
