@@ -30,11 +30,20 @@ describe('the editor’s draft is the document GET answered', () => {
   it('names what the schema refuses by the field’s path, as the API does', () => {
     const program = setAt(setAt(defaultProgram(), ['rewardRules', 3, 'rateBasisPoints'], 12_000), ['attribution', 'windowDays'], 0);
     expect(checkDraft(program)).toEqual({
-      'rewardRules.3.rateBasisPoints': 'must be between 0 and 10000 basis points (100%)',
+      'rewardRules.3.rateBasisPoints': 'must be between 0 and 100%',
       'attribution.windowDays': 'must be at least 1 day',
     });
     const promoted = { ...everySettingProgram(), promotionRules: [{ id: 'p', closedWonReferrals: 3, withinDays: 30, toTier: 'diamond' }] };
     expect(checkDraft(promoted)).toEqual({ 'promotionRules.0.toTier': "diamond is not one of the program's tiers (silver, gold)" });
+  });
+
+  it('says the API’s field names as the editor’s labels do', () => {
+    const rule = { ...(defaultProgram().rewardRules[3] as object), minCents: 500, maxCents: 100, minDealCents: 10, maxDealCents: 5 };
+    const program = setAt(defaultProgram(), ['rewardRules', 3], rule);
+    expect(checkDraft(program)).toEqual({
+      'rewardRules.3.maxCents': 'the “at least” amount must not be above the “at most” amount',
+      'rewardRules.3.maxDealCents': '“only for deals from” must be below “only for deals below”',
+    });
   });
 
   it('reads a 400’s issues by field, inside the PUT document or the program itself, the first of a field winning', () => {

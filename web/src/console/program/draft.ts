@@ -42,6 +42,20 @@ export function checkDraft(draft: Program): Record<string, string> {
   return issuesByField(result.error.issues.map((issue) => ({ field: keyOf(issue.path as Path), message: issue.message })));
 }
 
+/** The API's messages name the stored fields; beside the editor's fields they say what the labels say. */
+const FIELD_WORDS: readonly [RegExp, string][] = [
+  [/minCents \(the floor\)/g, 'the “at least” amount'],
+  [/maxCents \(the cap\)/g, 'the “at most” amount'],
+  [/minDealCents must be below maxDealCents/g, '“only for deals from” must be below “only for deals below”'],
+  [/ \(1000 = 10%\)/g, ''],
+  [/between 0 and 10000 basis points( \(100%\))?/g, 'between 0 and 100%'],
+  [/whole number of minor units \(cents\), not a decimal amount/g, 'an amount with no more decimals than the currency has'],
+];
+
+export function inWords(message: string): string {
+  return FIELD_WORDS.reduce((text, [pattern, words]) => text.replace(pattern, words), message);
+}
+
 /**
  * A 400's `details.issues` by field, relative to the program: PUT names them inside the document
  * ("program.caps.perReferralCents"), simulate inside the program itself. The first issue of a field wins.
@@ -50,7 +64,7 @@ export function issuesByField(issues: readonly { field: string; message: string 
   const byField: Record<string, string> = {};
   for (const { field, message } of issues) {
     const key = field.replace(/^program(\.|$)/, '') || '';
-    byField[key] ??= message;
+    byField[key] ??= inWords(message);
   }
   return byField;
 }

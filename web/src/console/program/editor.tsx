@@ -107,7 +107,7 @@ export function ProgramEditor(props: { installationId: string; csrf: string; doc
   const { currency } = draft;
   return (
     <EditorContext.Provider value={editor}>
-      <form onSubmit={save} noValidate>
+      <form className="editor" onSubmit={save} noValidate>
         <p>
           Version {document.version}, saved {formatDateTime(document.createdAt)} by {document.createdBy}. Amounts are in {currency}.
         </p>

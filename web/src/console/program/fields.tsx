@@ -48,6 +48,8 @@ interface TypedProps<T> {
   hint?: string;
   optional?: boolean;
   multiline?: boolean;
+  /** The whole row: descriptions, lists, templates. */
+  wide?: boolean;
   inputMode?: 'decimal' | 'numeric' | 'text' | 'email' | 'url';
   parse: (text: string) => Parsed<T>;
   format: (value: T | undefined) => string;
@@ -57,7 +59,7 @@ interface TypedProps<T> {
  * A text input for one setting. What the admin types stays on screen while it is not a value yet
  * (the reason beside it); a value that changes from elsewhere (a row removed above) is shown anew.
  */
-function TypedField<T>({ path, label, hint, optional, multiline, inputMode = 'text', parse, format }: TypedProps<T>) {
+function TypedField<T>({ path, label, hint, optional, multiline, wide, inputMode = 'text', parse, format }: TypedProps<T>) {
   const { program, update, errorOf, reportTyping } = useEditor();
   const value = getAt(program, path) as T | undefined;
   const [text, setText] = useState(() => format(value));
@@ -88,7 +90,7 @@ function TypedField<T>({ path, label, hint, optional, multiline, inputMode = 'te
     'aria-describedby': described,
   };
   return (
-    <div className="field">
+    <div className={wide ? 'field wide' : 'field'}>
       <label htmlFor={id}>{label}</label>
       {hint && (
         <p id={`${id}-hint`} className="hint">
@@ -173,7 +175,8 @@ export function TextField(props: {
   hint?: string;
   inputMode?: 'text' | 'email' | 'url';
 }) {
-  return <TypedField<string> {...props} parse={(text) => ({ ok: true, value: text })} format={(text) => text ?? ''} />;
+  const wide = props.multiline || props.inputMode === 'url' || props.label.startsWith('Description');
+  return <TypedField<string> {...props} wide={wide} parse={(text) => ({ ok: true, value: text })} format={(text) => text ?? ''} />;
 }
 
 /** A list typed as comma-separated words; optional: an empty list is no setting. */
