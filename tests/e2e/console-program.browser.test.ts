@@ -208,4 +208,24 @@ describe('the console, Program editor', () => {
     expect(await errorBeside(nps)).toMatch(/no_such_field/);
     expect(await read()).toEqual(before);
   });
+  it('a save made on a version someone else has since replaced is refused in the API’s words, nothing written', async () => {
+    const first = await programPage();
+    const second = await programPage();
+    const { version } = await stored();
+    await first.getByLabel('Rewards are due this many days after the deal closes').fill('60');
+    await first.getByRole('button', { name: `Save as version ${version + 1}` }).click();
+    await first.getByRole('button', { name: `Save as version ${version + 2}` }).waitFor();
+    const count = versions();
+
+    await second.getByLabel('Rewards are due this many days after the deal closes').fill('30');
+    await second.getByRole('button', { name: `Save as version ${version + 1}` }).click();
+    await second
+      .getByRole('status')
+      .getByText(`Not saved: This change was made on version ${version}, but the program is at version ${version + 1} now`, {
+        exact: false,
+      })
+      .waitFor();
+    expect(versions()).toBe(count);
+    expect((await stored()).program.payoutDays).toBe(60);
+  });
 });

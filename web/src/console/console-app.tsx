@@ -1,14 +1,17 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { api, consoleApi, type Session } from '../api.ts';
 import { InternalLink, Shell } from '../app.tsx';
 import { ApprovalsPage } from './approvals.tsx';
 import { ClaimsSection } from './claims.tsx';
 import { HomePage } from './home.tsx';
 import { PayoutRunPage, PayoutsPage } from './payouts.tsx';
-import { ProgramPage } from './program.tsx';
 import { ReferralPage, ReferralsPage } from './referrals.tsx';
 import { ReportsPage } from './reports.tsx';
 import { consolePath, useConsoleRoute } from './route.ts';
+
+// The program editor checks drafts with the API's own zod schema: its own chunk, so the portal and the
+// other console pages do not load zod.
+const ProgramPage = lazy(() => import('./program.tsx').then((m) => ({ default: m.ProgramPage })));
 
 export { consoleInstallation } from './route.ts';
 
@@ -153,7 +156,11 @@ function SignedIn({ installationId, session, onSignOut }: { installationId: stri
           <PayoutsPage installationId={installationId} csrf={csrf} canPay={role !== 'viewer'} />
         ))}
       {route.page === 'reports' && <ReportsPage installationId={installationId} />}
-      {route.page === 'program' && current && <ProgramPage installationId={installationId} csrf={csrf} />}
+      {route.page === 'program' && current && (
+        <Suspense fallback={<p>Loading the program…</p>}>
+          <ProgramPage installationId={installationId} csrf={csrf} />
+        </Suspense>
+      )}
       {!current && <p>There is no such page in the console.</p>}
     </Shell>
   );

@@ -37,9 +37,12 @@ export function ProgramEditor(props: { installationId: string; csrf: string; doc
   const [saved, setSaved] = useState<{ ok: boolean; text: string } | null>(null);
 
   const schemaIssues = useMemo(() => checkDraft(draft), [draft]);
+  // What the page knows is wrong blocks the preview and the save; what the API said last is shown
+  // beside its field until that field changes, and the next save asks the API again.
+  const blocking = Object.keys({ ...schemaIssues, ...typing }).length;
   const errors = { ...schemaIssues, ...serverIssues, ...typing };
   const problems = Object.entries(errors);
-  const valid = problems.length === 0;
+  const valid = blocking === 0;
 
   const editor: EditorApi = {
     program: draft,
@@ -90,10 +93,11 @@ export function ProgramEditor(props: { installationId: string; csrf: string; doc
     if (!valid) {
       setSaved({
         ok: false,
-        text: `Not saved: ${problems.length === 1 ? 'one setting needs' : `${problems.length} settings need`} a fix (marked beside each).`,
+        text: `Not saved: ${blocking === 1 ? 'one setting needs' : `${blocking} settings need`} a fix (marked beside each).`,
       });
       return;
     }
+    setServerIssues({});
     try {
       const answer = await consoleApi.saveProgram(installationId, csrf, { ...document, program: draft });
       if (!answer.changed) return setSaved({ ok: true, text: answer.message ?? 'Nothing changed.' });
@@ -162,7 +166,7 @@ export function ProgramEditor(props: { installationId: string; csrf: string; doc
             )}
           </div>
         </section>
-        {!valid && (
+        {problems.length > 0 && (
           <section className="card" aria-labelledby="fix-heading">
             <h2 id="fix-heading">To fix before saving</h2>
             <ul>

@@ -172,10 +172,11 @@ export function TextField(props: {
   label: string;
   optional?: boolean;
   multiline?: boolean;
+  wide?: boolean;
   hint?: string;
   inputMode?: 'text' | 'email' | 'url';
 }) {
-  const wide = props.multiline || props.inputMode === 'url' || props.label.startsWith('Description');
+  const wide = props.wide ?? (props.multiline || props.inputMode === 'url');
   return <TypedField<string> {...props} wide={wide} parse={(text) => ({ ok: true, value: text })} format={(text) => text ?? ''} />;
 }
 

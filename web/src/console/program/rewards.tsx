@@ -74,7 +74,7 @@ export function RewardRulesSection() {
 function RuleFields({ rule, path }: { rule: RewardRule; path: Path }) {
   return (
     <>
-      <TextField path={[...path, 'description']} label="Description (shown to referrers)" optional />
+      <TextField path={[...path, 'description']} label="Description (shown to referrers)" optional wide />
       <ChoiceSet path={[...path, 'referrerTypes']} legend="Paid to referrers of these types" options={REFERRER_TYPE_WORDS} />
       {rule.kind === 'fixed' && (
         <>

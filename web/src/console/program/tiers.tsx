@@ -31,7 +31,7 @@ export function TiersSection() {
         return (
           <fieldset key={`${generation}-${rule.id}`} className="rule">
             <legend>{name}</legend>
-            <TextField path={[...path, 'description']} label="Description" optional />
+            <TextField path={[...path, 'description']} label="Description" optional wide />
             <SelectField
               path={[...path, 'toTier']}
               label="Promotes to the tier"
@@ -87,7 +87,7 @@ export function BonusesSection() {
         return (
           <fieldset key={`${generation}-${bonus.id}`} className="rule">
             <legend>{name}</legend>
-            <TextField path={[...path, 'description']} label="Description" optional />
+            <TextField path={[...path, 'description']} label="Description" optional wide />
             <WholeField path={[...path, 'closedWonPerQuarter']} label="Paid once a quarter at this many referrals closed won" min={1} />
             <MoneyField path={[...path, 'amountCents']} label="Bonus" />
             <ChoiceSet path={[...path, 'referrerTypes']} legend="For referrers of these types" options={REFERRER_TYPE_WORDS} />
