@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { isKnownCurrency } from '../../../../src/domain/money.ts';
-import type { Program } from '../../../../src/domain/program.ts';
+import { type Program, REFERRER_TYPES } from '../../../../src/domain/program.ts';
 import { ApiFailure, consoleApi, formatDateTime, formatMoney, type ProgramDocument, type Simulation } from '../../api.ts';
 import { checkDraft, issuesByField, keyOf, type Path, setAt, withCurrency } from './draft.ts';
 import { EligibilitySection } from './eligibility.tsx';
@@ -75,11 +75,8 @@ export function ProgramEditor(props: { installationId: string; csrf: string; doc
     const timer = setTimeout(() => {
       consoleApi.simulate(installationId, csrf, draft, sample).then(
         (simulation) => live && setPreview({ simulation }),
-        (e: unknown) => {
-          if (!live) return;
-          setPreview({ error: errorMessage(e) });
-          if (e instanceof ApiFailure) setServerIssues(issuesByField(e.issues));
-        },
+        // Shown in the preview: the draft passed the same schema here, so what is refused is the sample.
+        (e: unknown) => live && setPreview({ error: errorMessage(e) }),
       );
     }, 250);
     return () => {
@@ -144,7 +141,8 @@ export function ProgramEditor(props: { installationId: string; csrf: string; doc
                 value={sample.referrerType}
                 onChange={(e) => setSample({ ...sample, referrerType: e.target.value as typeof sample.referrerType })}
               >
-                {draft.referrerTypes.map((t) => (
+                {/* Every type, not only the draft's: unticking one must not leave the sample naming a type the list lacks. */}
+                {REFERRER_TYPES.map((t) => (
                   <option key={t} value={t}>
                     {t}
                   </option>
