@@ -147,6 +147,12 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     if (query.objectId) {
       // A CRM record's referrals (the card on a contact, company or deal), in full.
       const installation = await resolveInstallation(store, query.installationId, principalOf(res));
+      // A card says which CRM its record is in (`crm=salesforce`): a record id of another CRM would match nothing, silently.
+      if (query.crm && query.crm !== installation.crm) {
+        throw new ApiError('invalid_input', `This installation is connected to ${installation.crm}, not ${query.crm}.`, {
+          issues: [{ field: 'crm', message: `must be ${installation.crm}` }],
+        });
+      }
       // A card names the record type its CRM's way (the connector's `cards.objectTypeIds`); the API also takes ours.
       const cardTypes = ctx.crm.connector(installation.crm)?.cards?.objectTypeIds ?? {};
       // The id comes from the query: only the table's own keys count, never `constructor`.

@@ -1,7 +1,7 @@
 import { defaultDealKindMapping, type DealKindMapping } from '../domain/deal-kind.ts';
 import { defaultDealSourceMapping, type DealSourceMapping } from '../domain/deal-source.ts';
 import type { EligibilityFieldMapping } from '../domain/eligibility-fields.ts';
-import { toMajorUnits } from '../domain/money.ts';
+import { minorUnitDigits, toMajorUnits } from '../domain/money.ts';
 import type { Store } from '../store/index.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import type { ReferralRow, ReferrerRow } from '../store/referrals.repo.ts';
@@ -75,6 +75,8 @@ export function rewardView(row: RewardWithNet) {
     net: toMajorUnits(row.netCents, row.currency),
     netCents: row.netCents,
     currency: row.currency,
+    /** The currency's ISO 4217 minor-unit digits: amountCents / 10^currencyDigits is the amount (the Salesforce card formats it so). */
+    currencyDigits: minorUnitDigits(row.currency),
     status: row.status,
     dueDate: row.dueDate,
     requiresApproval: row.requiresApproval,

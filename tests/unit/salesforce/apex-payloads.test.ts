@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createReferralSchema } from '../../../src/http/schemas.ts';
+import { askForReferralSchema, createReferralSchema } from '../../../src/http/schemas.ts';
 
 /**
  * What ReferloopController.logReferral POSTs, checked against the schema the API validates with.
@@ -11,7 +11,9 @@ const apex = readFileSync(
   new URL('../../../app-manifest/salesforce/force-app/main/default/classes/ReferloopController.cls', import.meta.url),
   'utf8',
 );
-const body = JSON.parse(readFileSync(new URL('../../fixtures/salesforce/apex/log-referral.request.json', import.meta.url), 'utf8'));
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/salesforce/apex/${name}`, import.meta.url), 'utf8'));
+const body = fixture('log-referral.request.json');
+const askBody = fixture('ask-for-referral.request.json');
 
 /** The source of one Apex method or inner class, from its declaration to the next top-level member. */
 function member(declaration: RegExp): string {
@@ -48,5 +50,25 @@ describe('the JSON the Salesforce card sends', () => {
 
   it('a referrer type the API does not know is refused, so the fixture is really checked', () => {
     expect(createReferralSchema.safeParse({ ...body, referrer: { ...body.referrer, type: 'friend' } }).success).toBe(false);
+  });
+
+  it('askForReferral: the keys the Apex builds are the fixture’s, and the API schema takes it as is', () => {
+    const ask = member(/public static AskVerdict askForReferral\(/);
+    const mapKeys = [...ask.matchAll(/'(\w+)' =>/g)].map((m) => m[1]!);
+    expect(new Set(mapKeys)).toEqual(new Set(keyPaths(askBody).map((path) => path.split('.').at(-1)!)));
+    // No installation is named: the card key decides it.
+    expect(mapKeys).not.toContain('installationId');
+    expect(ask).toContain("ACCOUNTS_ENDPOINT + EncodingUtil.urlEncode(String.valueOf(accountId), 'UTF-8') + '/asks'");
+    const parsed = askForReferralSchema.safeParse(askBody);
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    expect(parsed.data).toEqual(askBody);
+    expect(askForReferralSchema.safeParse({ ...askBody, askedBy: { ...askBody.askedBy, email: 'not an email' } }).success).toBe(false);
+  });
+
+  it('eligibilityOf and referralsOfOpportunity call the card routes, naming no installation', () => {
+    expect(member(/public static Eligibility eligibilityOf\(/)).toContain("+ '/eligibility'");
+    const onOpportunity = member(/public static List<OpportunityReferral> referralsOfOpportunity\(/);
+    expect(onOpportunity).toContain("REFERRALS_ENDPOINT + '?crm=salesforce&objectType=deal&objectId='");
+    expect(onOpportunity).not.toContain('installationId');
   });
 });
