@@ -333,6 +333,8 @@ export type CrmWrite =
       /** The referral on the referee's person record (HubSpot contact properties; Salesforce Referral__c). */
       target: 'referral';
       person: { objectType: 'contact' | 'lead'; id: string };
+      /** The deal the referral is linked to (claimed or attributed), if any: Salesforce's Referral__c.Opportunity__c. */
+      dealId?: string;
       fields: ReferralFields;
     }
   | {

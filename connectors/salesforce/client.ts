@@ -586,6 +586,8 @@ export async function createSalesforceClient(
               [n.referral.referrerEmail]: f.referrerEmail,
               [n.referral.referrerType]: f.referrerType,
               [w.person.objectType === 'lead' ? n.referral.lead : n.referral.contact]: toId18(w.person.id),
+              // Left out, not cleared, when no deal is named: the lookup keeps the deal it was linked to.
+              ...(w.dealId ? { [n.referral.opportunity]: toId18(w.dealId) } : {}),
             },
           });
         } else if (w.target === 'deal') {

@@ -56,9 +56,12 @@ export async function pushReferrals(ctx: UseCaseContext, installationId: string)
           crmSyncedAt: now.toISOString(),
           updatedAt: now.toISOString(),
         });
+        // A referral logged on a deal (a claim) is linked to it before it reaches the CRM.
+        const dealId = store.referrals.links(referral.id).find((l) => l.objectType === 'deal')?.objectId;
         writes.push({
           target: 'referral',
           person: { objectType: result.person.objectType, id: result.person.id },
+          ...(dealId ? { dealId } : {}),
           fields: {
             referralId: referral.id,
             status: referral.status,

@@ -161,6 +161,13 @@ describe('the Salesforce eligibility and opportunity cards, with a card key', ()
       expect.objectContaining({ dealId: opportunityId, amountCents: 400_000, currency: 'USD', currencyDigits: 2, status: 'pending' }),
     ]);
     expect(referral.rewards[0]!.dueDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    // Its Referral__c in the org points at the opportunity (Opportunity__c), the way Salesforce relates them.
+    const synced = await eventually(
+      () => salesforce.state.records('Referral__c').find((r) => r.Referloop_Id__c === id),
+      10_000,
+      'Referral__c written back',
+    );
+    expect(synced).toMatchObject({ Opportunity__c: opportunityId, Contact__c: contact.Id });
   });
 
   it('refuses a record of another CRM with the reason, and an opportunity with no referral is an empty list', async () => {

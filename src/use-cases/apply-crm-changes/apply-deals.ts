@@ -201,6 +201,7 @@ async function applyDeal(
         writes.push({
           target: 'referral',
           person: { objectType: moved.crmPersonType, id: moved.crmPersonId },
+          dealId: deal.id,
           fields: {
             referralId: moved.id,
             status: moved.status,

@@ -173,6 +173,7 @@ describe('Salesforce client writes', () => {
       {
         target: 'referral',
         person: { objectType: 'contact', id: contact.Id as string },
+        dealId: deal.opportunityId,
         fields: { referralId: 'ref-2', status: 'qualified', ...referrer },
       },
       {
@@ -203,9 +204,10 @@ describe('Salesforce client writes', () => {
     expect(dataCalls(env, 'PATCH', '/composite/sobjects')).toBe(1);
 
     const referrals = env.sandbox.state.records('Referral__c');
-    expect(referrals.map((r) => [r.Referloop_Id__c, r.Status__c, r.Lead__c, r.Contact__c])).toEqual([
-      ['ref-1', 'accepted', lead.Id, null],
-      ['ref-2', 'qualified', null, contact.Id],
+    // A referral linked to an opportunity gets its Opportunity__c lookup (the cards list an opportunity's referrals by it).
+    expect(referrals.map((r) => [r.Referloop_Id__c, r.Status__c, r.Lead__c, r.Contact__c, r.Opportunity__c])).toEqual([
+      ['ref-1', 'accepted', lead.Id, null, null],
+      ['ref-2', 'qualified', null, contact.Id, deal.opportunityId],
     ]);
     expect(env.sandbox.state.record('Opportunity', deal.opportunityId)).toMatchObject({
       Referral_Id__c: 'ref-2',
