@@ -24,6 +24,19 @@ function member(declaration: RegExp): string {
   return end === -1 ? rest : rest.slice(0, end + 1);
 }
 
+/** The keys an Apex method puts in its JSON maps: in a map literal (`'name' =>`) or one by one (`.put('name'`). */
+function keysBuilt(source: string): string[] {
+  return [...source.matchAll(/'(\w+)' =>|\.put\('(\w+)'/g)].map((m) => (m[1] ?? m[2])!);
+}
+
+/**
+ * JSON.serialize(map, true) keeps a Map's null values (suppressApexObjectNulls covers Apex classes only), and the
+ * API refuses null for its optional keys: an optional value must be put only when present.
+ */
+function putsNoNullInAMap(source: string): void {
+  expect(source).not.toMatch(/'\w+' => [^,\n]*\? null :|'\w+' => null\b/);
+}
+
 /** Every key path of a JSON object, e.g. referrer.name. */
 function keyPaths(value: unknown, prefix = ''): string[] {
   if (typeof value !== 'object' || value === null) return [];
@@ -33,12 +46,15 @@ function keyPaths(value: unknown, prefix = ''): string[] {
 describe('the JSON the Salesforce card sends', () => {
   it('logReferral: the keys the Apex builds are the fixture’s', () => {
     const logReferral = member(/public static Verdict logReferral\(/);
-    const mapKeys = [...logReferral.matchAll(/'(\w+)' =>/g)].map((m) => m[1]!);
+    const mapKeys = keysBuilt(logReferral);
     const refereeFields = [...member(/private class Referee/).matchAll(/public String (\w+);/g)].map((m) => m[1]!);
     // The map's nested keys are named without their parent; the referee is the Referee class.
     const fixtureKeys = keyPaths(body).map((path) => path.split('.').at(-1)!);
     expect(new Set([...mapKeys, ...refereeFields])).toEqual(new Set(fixtureKeys));
     expect(logReferral).toContain("'referee' => refereeOf(recordId)");
+    putsNoNullInAMap(logReferral);
+    // An optional map value is put only when given: a null there would be refused by the API.
+    expect(logReferral).toMatch(/if \(String\.isNotBlank\(notes\)\) \{\s+payload\.put\('notes', notes\);/);
     expect(logReferral).toContain("'submittedBy' => new Map<String, Object>{ 'kind' => 'rep'");
   });
 
@@ -54,8 +70,11 @@ describe('the JSON the Salesforce card sends', () => {
 
   it('askForReferral: the keys the Apex builds are the fixture’s, and the API schema takes it as is', () => {
     const ask = member(/public static AskVerdict askForReferral\(/);
-    const mapKeys = [...ask.matchAll(/'(\w+)' =>/g)].map((m) => m[1]!);
+    const mapKeys = keysBuilt(ask);
     expect(new Set(mapKeys)).toEqual(new Set(keyPaths(askBody).map((path) => path.split('.').at(-1)!)));
+    putsNoNullInAMap(ask);
+    for (const key of ['contactId', 'message', 'idempotencyKey']) expect(ask).toMatch(new RegExp(`\\{\\s+payload\\.put\\('${key}'`));
+    expect(askForReferralSchema.safeParse({ ...askBody, contactId: null }).success).toBe(false);
     // No installation is named: the card key decides it.
     expect(mapKeys).not.toContain('installationId');
     expect(ask).toContain("ACCOUNTS_ENDPOINT + EncodingUtil.urlEncode(String.valueOf(accountId), 'UTF-8') + '/asks'");
