@@ -64,7 +64,8 @@ export async function pushReferrals(ctx: UseCaseContext, installationId: string)
           ...(dealId ? { dealId } : {}),
           fields: {
             referralId: referral.id,
-            status: referral.status,
+            // The row as it is now: a deal applied while the referees were looked up may have moved it (to closed_won, say).
+            status: (store.referrals.get(referral.id) ?? referral).status,
             referrerName: referrer.name,
             referrerEmail: referrer.email,
             referrerType: referrer.type,

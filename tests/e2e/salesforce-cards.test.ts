@@ -163,9 +163,9 @@ describe('the Salesforce eligibility and opportunity cards, with a card key', ()
     expect(referral.rewards[0]!.dueDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     // Its Referral__c in the org points at the opportunity (Opportunity__c), the way Salesforce relates them.
     const synced = await eventually(
-      () => salesforce.state.records('Referral__c').find((r) => r.Referloop_Id__c === id),
+      () => salesforce.state.records('Referral__c').find((r) => r.Referloop_Id__c === id && r.Status__c === 'closed_won'),
       10_000,
-      'Referral__c written back',
+      'Referral__c written back as won',
     );
     expect(synced).toMatchObject({ Opportunity__c: opportunityId, Contact__c: contact.Id });
   });
