@@ -57,7 +57,7 @@ export async function pushReferrals(ctx: UseCaseContext, installationId: string)
           updatedAt: now.toISOString(),
         });
         // A referral logged on a deal (a claim) is linked to it before it reaches the CRM.
-        const dealId = store.referrals.links(referral.id).find((l) => l.objectType === 'deal')?.objectId;
+        const dealId = (await store.referrals.links(referral.id)).find((l) => l.objectType === 'deal')?.objectId;
         writes.push({
           target: 'referral',
           person: { objectType: result.person.objectType, id: result.person.id },
@@ -65,7 +65,7 @@ export async function pushReferrals(ctx: UseCaseContext, installationId: string)
           fields: {
             referralId: referral.id,
             // The row as it is now: a deal applied while the referees were looked up may have moved it (to closed_won, say).
-            status: (store.referrals.get(referral.id) ?? referral).status,
+            status: ((await store.referrals.get(referral.id)) ?? referral).status,
             referrerName: referrer.name,
             referrerEmail: referrer.email,
             referrerType: referrer.type,
