@@ -11,7 +11,7 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
   beforeEach(async () => {
     world = await createWorld();
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   /** A referral pushed to the CRM and a deal for its contact, applied at the pipeline's first stage. */
   async function referredDeal(options: { amountCents?: number; referrer?: typeof PARTNER } = {}) {
@@ -42,7 +42,7 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
           Number(a.milestone !== 'qualified') - Number(b.milestone !== 'qualified') || a.idempotencyKey.length - b.idempotencyKey.length,
       )
       .map((r) => ({ milestone: r.milestone, kind: r.kind, amountCents: r.amountCents, netCents: r.netCents, status: r.status }));
-  const outboxTopics = () => world.db.prepare('SELECT topic FROM outbox ORDER BY id').pluck().all() as string[];
+  const outboxTopics = async () => (await world.column('SELECT topic FROM outbox ORDER BY id')) as string[];
 
   it('a deal closing won attributes it to the referral, rewards the referrer and writes both back', async () => {
     const { referralId, contactId, dealId } = await referredDeal();
@@ -78,7 +78,7 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
       currency: 'USD',
     });
     expect(world.crm.written(contactId)?.referral).toMatchObject({ referralId, status: 'closed_won' });
-    expect(outboxTopics()).toContain('referral.won');
+    expect(await outboxTopics()).toContain('referral.won');
   });
 
   it("a partner's deal earns 10% of its first-year value, held for approval above $1,000", async () => {
@@ -95,7 +95,7 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     // One sync run reads the open deal; before it applies what it read, the deal is won and applied.
     const early = await client.getDeals([dealId]);
     await win(dealId);
-    const before = world.footprint();
+    const before = await world.footprint();
     const rewardsBefore = await rewards(referralId);
 
     const lateRead: UseCaseContext = {
@@ -107,13 +107,13 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     expect((await referral(referralId)).status).toBe('closed_won');
     expect(await rewards(referralId)).toEqual(rewardsBefore);
     expect(await world.store.deals.get(world.installation.id, dealId)).toMatchObject({ isWon: true, stageId: 'won' });
-    expect(world.footprint()).toEqual(before);
+    expect(await world.footprint()).toEqual(before);
   });
 
   it('a deal read again without a change in its facts changes nothing and writes nothing', async () => {
     const { dealId } = await referredDeal();
     await win(dealId);
-    const before = world.footprint();
+    const before = await world.footprint();
     const callsBefore = world.crm.calls.length;
 
     await world.apply([{ objectType: 'deal', id: dealId }]);
@@ -122,7 +122,7 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     world.crm.updateDeal(dealId, { name: 'Acme platform, renamed' });
     await world.sync();
 
-    expect(world.footprint()).toEqual(before);
+    expect(await world.footprint()).toEqual(before);
     expect(world.crm.calls.slice(callsBefore)).not.toContain('write');
   });
 
@@ -148,9 +148,9 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     ]);
     expect((await world.store.deals.get(world.installation.id, dealId))?.deleted).toBe(true);
 
-    const before = world.footprint();
+    const before = await world.footprint();
     await world.apply([{ objectType: 'deal', id: dealId }]);
-    expect(world.footprint()).toEqual(before);
+    expect(await world.footprint()).toEqual(before);
   });
 
   it('a won deal reopened claws back the win; won again, it earns a new reward', async () => {
@@ -170,7 +170,7 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
       ['accrued', 50_000],
       ['clawback', -50_000],
     ]);
-    expect(outboxTopics().filter((t) => t === 'referral.in_sales_process')).toHaveLength(2); // on the way up, and back from won
+    expect((await outboxTopics()).filter((t) => t === 'referral.in_sales_process')).toHaveLength(2); // on the way up, and back from won
 
     await win(dealId);
     expect((await referral(referralId)).status).toBe('closed_won');
@@ -243,7 +243,7 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     await world.sync();
     // Eligible from the first decision: not "newly" eligible, so no one is asked yet.
     expect(world.crm.written(company.id)?.company).toMatchObject({ eligible: true });
-    expect(outboxTopics()).not.toContain('account.eligible');
+    expect(await outboxTopics()).not.toContain('account.eligible');
 
     world.advance(MINUTE);
     world.crm.updateCompany(company.id, { nps: 6 });
@@ -254,12 +254,12 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     world.crm.updateCompany(company.id, { nps: 9 });
     await world.sync();
     expect(world.crm.written(company.id)?.company).toMatchObject({ eligible: true });
-    const told = world.db.prepare("SELECT payload FROM outbox WHERE topic = 'account.eligible'").pluck().all() as string[];
+    const told = (await world.column("SELECT payload FROM outbox WHERE topic = 'account.eligible'")) as string[];
     expect(told.map((p) => JSON.parse(p))).toMatchObject([{ to: { email: 'cs@vendor.example' } }]);
 
-    const before = world.footprint();
+    const before = await world.footprint();
     await world.apply([{ objectType: 'company', id: company.id }]);
-    expect(world.footprint()).toEqual(before);
+    expect(await world.footprint()).toEqual(before);
   });
 
   it('a record that fails to apply is reported and the others are still applied', async () => {
@@ -276,7 +276,7 @@ describe('applyCrmChanges, on the fake CRM and the real store in SQLite :memory:
     world.crm.moveStage(dealId, 'won');
     world.crm.takeEvents();
     // The first deal's referral is locked to a program version the store lacks: applying that deal throws.
-    world.db.prepare('UPDATE referrals SET program_version = 999 WHERE id = ?').run(referralId);
+    await world.rows('UPDATE referrals SET program_version = 999 WHERE id = ?', referralId);
 
     const result = await world.apply([
       { objectType: 'deal', id: dealId },

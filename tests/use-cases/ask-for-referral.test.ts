@@ -11,7 +11,7 @@ describe('askForReferral, on the fake CRM and the real store', () => {
     world = await createWorld();
     world.crm.addOwner({ id: 'own-1', email: 'casey.csm@vendor.example', name: 'Casey CSM' });
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   /** A customer account (eligible under the default program unless `nps` says otherwise), its champion first. */
   async function account(options: { nps?: number; optOut?: boolean; email?: string | null } = {}) {
@@ -38,18 +38,18 @@ describe('askForReferral, on the fake CRM and the real store', () => {
 
   const ask = (companyId: string, over: Partial<Parameters<typeof askForReferral>[1]> = {}) =>
     askForReferral(world.ctx, { installation: world.installation, companyId, trigger: 'manual', caller: 'crm_user', ...over });
-  const outbox = () =>
-    world.db.prepare('SELECT channel, topic, delivery_key AS deliveryKey, payload FROM outbox ORDER BY id').all() as {
+  const outbox = async () =>
+    (await world.rows('SELECT channel, topic, delivery_key AS deliveryKey, payload FROM outbox ORDER BY id')) as {
       channel: string;
       topic: string;
       deliveryKey: string;
       payload: string;
     }[];
-  const asksRows = () => Number(world.db.prepare('SELECT count(*) FROM referral_asks').pluck().get());
+  const asksRows = async () => Number((await world.column('SELECT count(*) FROM referral_asks'))[0]);
 
   it('emails the primary contact an ask signed by the CS owner, notes it on the company, and makes them a customer referrer', async () => {
     const { companyId, championId } = await account();
-    const before = outbox().length;
+    const before = (await outbox()).length;
     const result = await ask(companyId, { message: 'Your team made our year.', idempotencyKey: 'card-1' });
 
     expect(result.outcome).toBe('sent');
@@ -71,7 +71,7 @@ describe('askForReferral, on the fake CRM and the real store', () => {
       company: 'Customer Co',
       crmPersonId: championId,
     });
-    const rows = outbox().slice(before);
+    const rows = (await outbox()).slice(before);
     expect(rows.map((r) => [r.channel, r.topic, r.deliveryKey])).toEqual([
       ['email', 'referral.ask', `ask:${result.ask.id}:email:${referrer.id}`],
       ['crm', 'account.asked', `ask:${result.ask.id}:company_note:crm:company:${companyId}`],
@@ -88,7 +88,7 @@ describe('askForReferral, on the fake CRM and the real store', () => {
 
     const replay = await ask(companyId, { idempotencyKey: 'card-1' });
     expect(replay).toEqual({ outcome: 'sent', ask: result.ask, replay: true });
-    expect(outbox().length).toBe(before + 2);
+    expect((await outbox()).length).toBe(before + 2);
     expect(await world.store.referralAsks.counts([world.installation.id])).toEqual({ sent: 1, refused: 0, referralsFromAsks: 0 });
   });
 
@@ -100,7 +100,7 @@ describe('askForReferral, on the fake CRM and the real store', () => {
     ]);
     expect(a.outcome === 'sent' && b.outcome === 'sent' && a.ask.id === b.ask.id).toBe(true);
     expect([a, b].map((r) => r.outcome === 'sent' && r.replay).sort()).toEqual([false, true]);
-    expect(outbox().filter((r) => r.topic === 'referral.ask')).toHaveLength(1);
+    expect((await outbox()).filter((r) => r.topic === 'referral.ask')).toHaveLength(1);
   });
 
   it('sends the ask at once to a champion who reads updates in a daily digest', async () => {
@@ -114,7 +114,7 @@ describe('askForReferral, on the fake CRM and the real store', () => {
     });
     const result = await ask(companyId);
     expect(result.outcome === 'sent' && result.ask.referrerId).toBe(referrer.id);
-    const [email] = outbox().filter((r) => r.topic === 'referral.ask');
+    const [email] = (await outbox()).filter((r) => r.topic === 'referral.ask');
     expect(JSON.parse(email!.payload).digestAt).toBeUndefined();
   });
 
@@ -134,13 +134,13 @@ describe('askForReferral, on the fake CRM and the real store', () => {
     ['a champion without email', { email: null }, 'champion_no_email', /no email address/],
   ])('refuses %s and writes nothing', async (_, options, refusal, reason) => {
     const { companyId } = await account(options);
-    const footprint = world.footprint();
-    const asks = asksRows();
+    const footprint = await world.footprint();
+    const asks = await asksRows();
     const result = await ask(companyId);
     expect(result).toMatchObject({ outcome: 'refused', refusal, ask: null });
     if (result.outcome === 'refused') expect(result.reasons.join(' ')).toMatch(reason);
-    expect(world.footprint()).toEqual(footprint);
-    expect(asksRows()).toBe(asks);
+    expect(await world.footprint()).toEqual(footprint);
+    expect(await asksRows()).toBe(asks);
   });
 
   it('refuses an unknown company, and a CRM user signing for someone else when only owners may ask', async () => {
@@ -158,7 +158,7 @@ describe('askForReferral, on the fake CRM and the real store', () => {
       'test',
     );
     const { companyId } = await account({ nps: 5 });
-    expect(asksRows()).toBe(0);
+    expect(await asksRows()).toBe(0);
 
     world.advance(DAY);
     world.crm.updateCompany(companyId, { nps: 9 });
@@ -173,12 +173,12 @@ describe('askForReferral, on the fake CRM and the real store', () => {
     world.advance(10 * DAY);
     world.crm.updateCompany(companyId, { nps: 10 });
     await world.sync();
-    const rows = world.db.prepare('SELECT status, refusal FROM referral_asks ORDER BY created_at').all();
+    const rows = await world.rows('SELECT status, refusal FROM referral_asks ORDER BY created_at');
     expect(rows).toEqual([
       { status: 'sent', refusal: null },
       { status: 'refused', refusal: 'too_soon' },
     ]);
-    expect(outbox().filter((r) => r.topic === 'referral.ask')).toHaveLength(1);
+    expect((await outbox()).filter((r) => r.topic === 'referral.ask')).toHaveLength(1);
   });
 
   it('sends no automatic ask under a program that does not enable them', async () => {
@@ -186,7 +186,7 @@ describe('askForReferral, on the fake CRM and the real store', () => {
     world.advance(DAY);
     world.crm.updateCompany(companyId, { nps: 9 });
     await world.sync();
-    expect(asksRows()).toBe(0);
-    expect(outbox().map((r) => r.topic)).toContain('account.eligible');
+    expect(await asksRows()).toBe(0);
+    expect((await outbox()).map((r) => r.topic)).toContain('account.eligible');
   });
 });

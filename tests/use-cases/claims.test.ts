@@ -19,7 +19,7 @@ describe('deal claims', () => {
     world = await createWorld();
     world.crm.addOwner(SAM);
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   const submit = (referee: string, extra: Partial<SubmitReferralInput> = {}, referrer: SubmitReferralInput['referrer'] = PARTNER) =>
     submitReferral(world.ctx, {
@@ -51,7 +51,7 @@ describe('deal claims', () => {
       installationIds: [world.installation.id],
       decision: { action: 'approve', approvedBy: 'Ada Admin' },
     });
-  const topics = () => world.db.prepare('SELECT topic FROM outbox ORDER BY id').pluck().all() as string[];
+  const topics = async () => (await world.column('SELECT topic FROM outbox ORDER BY id')) as string[];
   const decisions = async (referralId: string, kind: string) =>
     (await world.store.audit.decisionsFor(world.installation.id, 'referral', referralId))
       .filter((d) => d.kind === kind)
@@ -67,7 +67,7 @@ describe('deal claims', () => {
     );
     expect(claimed.referral.status).toBe('claim_pending');
     // The deal's owner is told; the referrer hears once the claim is decided.
-    expect(topics()).toEqual(['referral.received', 'deal.claimed']);
+    expect(await topics()).toEqual(['referral.received', 'deal.claimed']);
 
     // Until approved, the deal explains why the claim earns nothing.
     world.crm.moveStage(deal.id, 'proposal');
@@ -86,7 +86,7 @@ describe('deal claims', () => {
         ['claim.approved', 'Ada Admin'],
       ]),
     );
-    expect(topics()).toContain('referral.accepted');
+    expect(await topics()).toContain('referral.accepted');
 
     world.advance(MINUTE);
     world.crm.moveStage(deal.id, 'won');
@@ -116,7 +116,7 @@ describe('deal claims', () => {
     const claimed = await submit('alex@globex.example');
     if (claimed.outcome !== 'claim_pending') throw new Error(claimed.outcome);
     await approve(claimed.referral.id);
-    const before = world.footprint();
+    const before = await world.footprint();
     expect(await approve(claimed.referral.id)).toMatchObject({
       outcome: 'unchanged',
       reasons: ['The claim was already approved; nothing changed.'],
@@ -128,7 +128,7 @@ describe('deal claims', () => {
         decision: { action: 'reject', rejectedBy: 'Ada', reason: 'x' },
       }),
     ).toMatchObject({ outcome: 'refused' });
-    expect(world.footprint()).toEqual(before);
+    expect(await world.footprint()).toEqual(before);
   });
 
   it('a rejected claim releases the deal, with the reason told to the referrer', async () => {
@@ -141,10 +141,7 @@ describe('deal claims', () => {
       decision: { action: 'reject', rejectedBy: 'Ada Admin', reason: 'the rep sourced this deal at a trade show' },
     });
     expect(rejected).toMatchObject({ outcome: 'rejected', referral: { status: 'rejected' } });
-    const declined = world.db
-      .prepare("SELECT payload FROM outbox WHERE topic = 'referral.declined' AND channel = 'email'")
-      .pluck()
-      .get() as string;
+    const [declined] = await world.column<string>("SELECT payload FROM outbox WHERE topic = 'referral.declined' AND channel = 'email'");
     expect(declined).toContain('the rep sourced this deal at a trade show');
     expect(declined).not.toContain('Ada Admin');
     // Released: another referrer may claim the deal now (the rejected referral holds nothing).
@@ -157,7 +154,7 @@ describe('deal claims', () => {
     if (first.outcome !== 'claim_pending') throw new Error(first.outcome);
     // A colleague at another domain of the group, so the referee dedupe does not answer first.
     world.crm.createPerson({ email: 'bo@globex-labs.example' });
-    const before = world.footprint();
+    const before = await world.footprint();
     const referrals = (await world.store.referrals.list({ installationIds: [world.installation.id], limit: 50 })).items.length;
 
     const other = await submit('bo@globex-labs.example', { deal: { id: deal.id } }, CUSTOMER);
@@ -173,7 +170,7 @@ describe('deal claims', () => {
     const again = await submit('bo@globex-labs.example', { deal: { id: deal.id } });
     expect(again).toMatchObject({ outcome: 'not_recorded', verdict: { outcome: 'rejected', code: 'duplicate' } });
 
-    expect(world.footprint()).toEqual(before);
+    expect(await world.footprint()).toEqual(before);
     expect((await world.store.referrals.list({ installationIds: [world.installation.id], limit: 50 })).items).toHaveLength(referrals);
   });
 
@@ -181,7 +178,7 @@ describe('deal claims', () => {
     const { person, deal } = openDeal();
     const second = world.crm.createDeal({ name: 'Globex add-on', contactIds: [person.id] });
     const closed = world.crm.createDeal({ name: 'Globex pilot', stageId: 'won', contactIds: [person.id] });
-    const before = world.footprint();
+    const before = await world.footprint();
 
     expect(await submit('alex@globex.example', { deal: { id: 'dl_missing' } })).toEqual({
       outcome: 'deal_not_found',
@@ -195,7 +192,7 @@ describe('deal claims', () => {
     expect(choose.outcome).toBe('not_recorded');
     if (choose.outcome !== 'not_recorded' || choose.verdict.outcome !== 'choose_deal') throw new Error('expected choose_deal');
     expect(choose.verdict.deals.map((d) => d.id)).toEqual([deal.id, second.id]);
-    expect(world.footprint()).toEqual(before);
+    expect(await world.footprint()).toEqual(before);
 
     // Naming one of them records the claim.
     expect((await submit('alex@globex.example', { deal: { id: second.id } })).outcome).toBe('claim_pending');
@@ -235,7 +232,7 @@ describe('account-level matching, channel conflict and locked program versions',
   beforeEach(async () => {
     world = await createWorld();
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   const saveProgram = async (change: (p: Program) => Program) =>
     await world.store.programs.addVersion(

@@ -21,7 +21,7 @@ describe('rewards on deals in another currency than the program’s (fake CRM, r
   beforeEach(async () => {
     world = await createWorld();
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   async function wonEuroDeal(closeDate: string, amountCents = 2_000_000) {
     const pushed = await world.refer({ email: 'pat@acme.example', firstName: 'Pat', lastName: 'Lee' }, PARTNER);
@@ -75,8 +75,8 @@ describe('rewards on deals in another currency than the program’s (fake CRM, r
       ['pending', 217_000, 217_000],
     ]);
     // Settled once: another reconciliation adds nothing.
-    const before = world.footprint();
+    const before = await world.footprint();
     await reconcileInstallation(world.ctx, world.installation.id);
-    expect(world.footprint()).toEqual(before);
+    expect(await world.footprint()).toEqual(before);
   });
 });

@@ -8,7 +8,7 @@ describe('eligibility fields on the fake CRM', () => {
   beforeEach(async () => {
     world = await createWorld();
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   const mapping = async () =>
     (await world.store.installations.settings((await world.store.installations.get(world.installation.id))!)).eligibilityFields;
@@ -56,11 +56,11 @@ describe('eligibility fields on the fake CRM', () => {
 
   it('refuse a field the CRM does not have, naming it, and change nothing', async () => {
     const stored = await mapping();
-    const audits = world.footprint().audit_log;
+    const audits = (await world.footprint()).audit_log;
     const result = await changeEligibilityFields(world.ctx, world.installation, { ...stored!, nps: 'NPS__c' }, 'admin');
     expect(result).toEqual({ outcome: 'refused', problems: [{ field: 'nps', reason: 'the CRM has no account field NPS__c' }] });
     expect(await mapping()).toEqual(stored);
-    expect(world.footprint().audit_log).toBe(audits);
+    expect((await world.footprint()).audit_log).toBe(audits);
   });
 
   it('change nothing when the CRM cannot describe its fields', async () => {

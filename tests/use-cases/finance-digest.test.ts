@@ -13,7 +13,7 @@ describe('the daily finance digest', () => {
   beforeEach(async () => {
     world = await createWorld();
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   const setFinanceEmail = async (financeEmail: string | undefined) => {
     const current = (await world.store.programs.currentDefault(world.installation.id))!.program;
@@ -23,8 +23,8 @@ describe('the daily finance digest', () => {
       'test',
     );
   };
-  const digests = () =>
-    (world.db.prepare("SELECT payload FROM outbox WHERE topic = 'finance.rewards_digest' ORDER BY id").pluck().all() as string[]).map(
+  const digests = async () =>
+    ((await world.column("SELECT payload FROM outbox WHERE topic = 'finance.rewards_digest' ORDER BY id")) as string[]).map(
       (p) => JSON.parse(p) as EmailPayload,
     );
 
@@ -50,7 +50,7 @@ describe('the daily finance digest', () => {
 
     await reconcileInstallation(world.ctx, world.installation.id);
     expect(await sendFinanceDigests(world.ctx, world.installation.id)).toBe(1); // same day: the outbox key holds it back
-    const [first, ...rest] = digests();
+    const [first, ...rest] = await digests();
     expect(rest).toEqual([]);
     expect(first).toMatchObject({
       to: { email: 'finance@example.com' },
@@ -62,8 +62,8 @@ describe('the daily finance digest', () => {
     // Past the $500 reward's due date, it is overdue; a new day, a new digest.
     world.advance(130 * DAY);
     await reconcileInstallation(world.ctx, world.installation.id);
-    const latest = digests().at(-1)!;
-    expect(digests()).toHaveLength(2);
+    const latest = (await digests()).at(-1)!;
+    expect(await digests()).toHaveLength(2);
     expect(latest.data.finance).toMatchObject({
       date: '2026-07-10',
       awaitingApproval: [{ amount: 2000 }],
@@ -76,8 +76,8 @@ describe('the daily finance digest', () => {
     await twoWonDeals();
     expect(await sendFinanceDigests(world.ctx, world.installation.id)).toBe(0);
     await setFinanceEmail('finance@example.com');
-    world.db.prepare("UPDATE rewards SET status = 'paid'").run();
+    await world.rows("UPDATE rewards SET status = 'paid'");
     expect(await sendFinanceDigests(world.ctx, world.installation.id)).toBe(0);
-    expect(digests()).toEqual([]);
+    expect(await digests()).toEqual([]);
   });
 });

@@ -18,7 +18,7 @@ describe('the payout migration back-fills what paid rewards were paid', () => {
   beforeEach(async () => {
     world = await createWorld();
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   it('a paid reward gets its net; a paid reward clawed back before the migration becomes owed back', async () => {
     expect(backfill).toHaveLength(2);
@@ -42,11 +42,11 @@ describe('the payout migration back-fills what paid rewards were paid', () => {
       }
     }
     // As the store was before the migration: nothing recorded what was paid.
-    world.db.prepare('UPDATE rewards SET paid_cents = NULL').run();
-    for (const statement of backfill) world.db.prepare(statement).run();
+    await world.rows('UPDATE rewards SET paid_cents = NULL');
+    for (const statement of backfill) await world.rows(statement);
 
-    const row = world.db.prepare('SELECT status, paid_cents AS paid FROM rewards WHERE id = ?');
-    expect(rewards.map((id) => row.get(id))).toEqual([
+    const row = async (id: string) => (await world.rows('SELECT status, paid_cents AS paid FROM rewards WHERE id = ?', id))[0];
+    expect(await Promise.all(rewards.map(row))).toEqual([
       { status: 'reversed', paid: 50_000 },
       { status: 'paid', paid: 80_000 },
     ]);

@@ -52,7 +52,7 @@ describe('the reward ledger balances per payee through clawbacks and payout runs
         try {
           await runSteps(world, steps);
         } finally {
-          world.close();
+          await world.close();
         }
       }),
       { numRuns: 100 },
@@ -66,14 +66,14 @@ describe('the reward ledger balances per payee through clawbacks and payout runs
         { kind: 'win', deal: 'first' },
         { kind: 'win', deal: 'renewal' },
       ]);
-      const earned = world.db.prepare('SELECT kind, amount_cents AS cents FROM rewards ORDER BY created_at, kind').all();
+      const earned = await world.rows('SELECT kind, amount_cents AS cents FROM rewards ORDER BY created_at, kind');
       // 10% of $5,000 on the first deal, 15% of $5,000 on the renewal.
       expect(earned).toEqual([
         { kind: 'commission', cents: 50_000 },
         { kind: 'revenue_share', cents: 75_000 },
       ]);
     } finally {
-      world.close();
+      await world.close();
     }
   });
 });
@@ -178,13 +178,13 @@ async function runSteps(world: World, steps: Step[]): Promise<void> {
     }
 
     const ledgerSum = Number(
-      world.db
-        .prepare(
+      (
+        await world.column(
           `SELECT coalesce(sum(e.amount_cents), 0) FROM reward_events e JOIN rewards r ON r.id = e.reward_id
            WHERE r.referrer_id = ? AND r.beneficiary = 'referrer'`,
+          referrer.id,
         )
-        .pluck()
-        .get(referrer.id),
+      )[0],
     );
     const balance: PayeeBalance = (await referrerBalance(world.ctx, referrer))[0] ?? {
       currency: 'USD',

@@ -11,7 +11,7 @@ describe('payout runs on the fake CRM', () => {
   beforeEach(async () => {
     world = await createWorld();
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   async function wonDeal(email: string, amountCents: number) {
     const pushed = await world.refer({ email }, PARTNER);
@@ -21,36 +21,37 @@ describe('payout runs on the fake CRM', () => {
     await world.sync();
     return { dealId: deal.id, reward: (await world.store.rewards.forReferral(pushed.id)).find((r) => r.netCents > 0)! };
   }
-  const count = (table: string) => Number(world.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get());
+  const count = async (table: string) => Number((await world.column(`SELECT count(*) FROM ${table}`))[0]);
 
   it('the store itself refuses a reward in two open runs, and the refused run leaves nothing behind', async () => {
     const { reward } = await wonDeal('pat@acme.example', 500_000);
     const first = await createPayoutRun(world.ctx, { installation: world.installation, dueOn: '2026-12-31', actor: 'test' });
     expect(first.ok).toBe(true);
-    const before = { runs: count('payout_runs'), lines: count('payout_lines'), items: count('payout_items') };
+    const before = { runs: await count('payout_runs'), lines: await count('payout_lines'), items: await count('payout_items') };
     // As a concurrent request that read before the first run was written would: straight to the store.
     await expect(
-      world.store.transaction(() =>
-        world.store.payouts.create({
-          installationId: world.installation.id,
-          dueOn: '2026-12-31',
-          lines: [
-            {
-              payeeType: 'referrer',
-              payeeKey: reward.referrerId,
-              payeeName: 'Pia',
-              payeeEmail: 'pia@partner-firm.example',
-              currency: 'USD',
-              grossCents: 50_000,
-              recoveredCents: 0,
-              amountCents: 50_000,
-              items: [{ rewardId: reward.id, amountCents: 50_000 }],
-            },
-          ],
-        }),
+      world.store.transaction(
+        async () =>
+          await world.store.payouts.create({
+            installationId: world.installation.id,
+            dueOn: '2026-12-31',
+            lines: [
+              {
+                payeeType: 'referrer',
+                payeeKey: reward.referrerId,
+                payeeName: 'Pia',
+                payeeEmail: 'pia@partner-firm.example',
+                currency: 'USD',
+                grossCents: 50_000,
+                recoveredCents: 0,
+                amountCents: 50_000,
+                items: [{ rewardId: reward.id, amountCents: 50_000 }],
+              },
+            ],
+          }),
       ),
     ).rejects.toThrow(RewardsInOpenRunError);
-    expect({ runs: count('payout_runs'), lines: count('payout_lines'), items: count('payout_items') }).toEqual(before);
+    expect({ runs: await count('payout_runs'), lines: await count('payout_lines'), items: await count('payout_items') }).toEqual(before);
   });
 
   it('a reward reversed inside an exported run is still paid as exported, and the next run recovers it', async () => {

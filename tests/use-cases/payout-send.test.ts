@@ -32,7 +32,7 @@ describe('sending a payout run with a receivable: the ledger stays right when a 
   beforeEach(async () => {
     world = await createWorld();
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   async function wonDeal(email: string, amountCents: number) {
     const pushed = await world.refer({ email }, PARTNER);

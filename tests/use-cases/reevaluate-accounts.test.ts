@@ -26,13 +26,13 @@ describe('re-evaluating accounts', () => {
       },
     };
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   const mapping = async () =>
     (await world.store.installations.settings((await world.store.installations.get(world.installation.id))!)).eligibilityFields!;
-  const eligibleNotices = () =>
-    (world.db.prepare("SELECT payload FROM outbox WHERE topic = 'account.eligible' ORDER BY id").pluck().all() as string[]).length;
-  const decisions = () => world.footprint().decisions;
+  const eligibleNotices = async () =>
+    ((await world.column("SELECT payload FROM outbox WHERE topic = 'account.eligible' ORDER BY id")) as string[]).length;
+  const decisions = async () => (await world.footprint()).decisions;
 
   it('after a mapping change: each known account once, in a job keyed by the mapping, with write-back and the CS owner told', async () => {
     world.crm.addAccountField({ name: 'promoter_score', label: 'Promoter score (survey)', kind: 'number', options: [] });
@@ -56,16 +56,16 @@ describe('re-evaluating accounts', () => {
     expect(await reevaluateAccounts(ctx, world.installation.id)).toEqual({ accounts: 2, failed: 0 });
     expect(world.crm.written(initech.id)?.company).toMatchObject({ eligible: true });
     expect(world.crm.written(globex.id)?.company).toMatchObject({ eligible: false, eligibilityReason: expect.stringMatching(/NPS 4/) });
-    expect(eligibleNotices()).toBe(1);
+    expect(await eligibleNotices()).toBe(1);
 
     // Done for this basis: scheduling again asks for nothing, and running again changes nothing.
     scheduled.length = 0;
     await scheduleReevaluation(ctx, world.installation.id);
     expect(scheduled).toEqual([]);
-    const before = decisions();
+    const before = await decisions();
     await reevaluateAccounts(ctx, world.installation.id);
-    expect(decisions()).toBe(before);
-    expect(eligibleNotices()).toBe(1);
+    expect(await decisions()).toBe(before);
+    expect(await eligibleNotices()).toBe(1);
   });
 
   it('a mapping change while the queue is down schedules nothing at once; reconciliation schedules it', async () => {
@@ -102,7 +102,7 @@ describe('the nightly tenure pass', () => {
     world = await createWorld('2026-03-02T09:00:00.000Z');
     world.crm.addOwner(CSM);
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   it('makes an account eligible on the day its tenure crosses the minimum, with no CRM change, once', async () => {
     const hooli = world.crm.createCompany({
@@ -130,7 +130,7 @@ describe('the nightly tenure pass', () => {
     world.advance(15 * 3_600_000 + 5 * 60_000);
     await reconcileInstallation(world.ctx, world.installation.id);
     expect(world.crm.written(hooli.id)?.company).toMatchObject({ eligible: true });
-    const told = world.db.prepare("SELECT payload FROM outbox WHERE topic = 'account.eligible'").pluck().all() as string[];
+    const told = (await world.column("SELECT payload FROM outbox WHERE topic = 'account.eligible'")) as string[];
     expect(told).toHaveLength(1);
     expect(JSON.parse(told[0]!)).toMatchObject({ to: { email: CSM.email }, data: { account: { name: 'Hooli' } } });
 

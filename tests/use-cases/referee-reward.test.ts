@@ -15,10 +15,10 @@ describe("dual-sided programs: the referee's reward is the referee's", () => {
       'test',
     );
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
-  const refereeNotices = () =>
-    world.db.prepare("SELECT delivery_key, payload FROM outbox WHERE topic = 'referee.reward_earned' ORDER BY id").all() as {
+  const refereeNotices = async () =>
+    (await world.rows("SELECT delivery_key, payload FROM outbox WHERE topic = 'referee.reward_earned' ORDER BY id")) as {
       delivery_key: string;
       payload: string;
     }[];
@@ -38,7 +38,7 @@ describe("dual-sided programs: the referee's reward is the referee's", () => {
       ['referee', 20_000, 'approved'],
       ['referrer', 50_000, 'approved'],
     ]);
-    const notices = refereeNotices();
+    const notices = await refereeNotices();
     expect(notices).toHaveLength(1);
     expect(JSON.parse(notices[0]!.payload)).toMatchObject({
       audience: 'referee',
@@ -49,7 +49,7 @@ describe("dual-sided programs: the referee's reward is the referee's", () => {
 
     // Applying the same deal again tells nobody again.
     await world.apply([{ objectType: 'deal', id: deal.id }]);
-    expect(refereeNotices()).toHaveLength(1);
+    expect(await refereeNotices()).toHaveLength(1);
 
     // The referrer's balance is the referrer's own $500 and the $50 qualified fee.
     const referrer = (await world.store.referrals.referrer(pushed.referrerId))!;

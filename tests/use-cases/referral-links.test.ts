@@ -35,7 +35,7 @@ describe('referral links', () => {
       type: 'customer',
     });
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   const linkOf = async (landingUrl?: string) => {
     const result = await ensureReferralLink(world.ctx, referrer, landingUrl);
@@ -50,7 +50,7 @@ describe('referral links', () => {
       query: { utm_source: 'mail' },
       visitorHashKey: key,
     });
-  const visits = () => world.db.prepare('SELECT * FROM referral_link_visits').all() as { visitor_key: string; utm: string }[];
+  const visits = async () => (await world.rows('SELECT * FROM referral_link_visits')) as { visitor_key: string; utm: string }[];
   const referralsOf = async () => await world.store.referrals.byReferrer(referrer.id);
 
   it('gives a referrer one link until another page is asked for; a page off the allowed domains is refused', async () => {
@@ -69,9 +69,9 @@ describe('referral links', () => {
   it('counts a visit by a keyed hash of the address, not the address; the referrer’s own visit and a wrong code count nothing', async () => {
     const { code } = await linkOf();
     expect((await visit(code)).location).toBe(`${LANDING}?utm_source=mail&referloop_code=${code}`);
-    expect(visits()).toHaveLength(1);
-    expect(JSON.stringify(visits())).not.toContain('203.0.113');
-    expect(JSON.parse(visits()[0]!.utm)).toEqual({ utm_source: 'mail' });
+    expect(await visits()).toHaveLength(1);
+    expect(JSON.stringify(await visits())).not.toContain('203.0.113');
+    expect(JSON.parse((await visits())[0]!.utm)).toEqual({ utm_source: 'mail' });
 
     expect((await visit(code, referrer.id)).location).toBe(`${LANDING}?utm_source=mail&referloop_code=${code}`);
     const wrong = `${code.slice(0, 4)}${'x'.repeat(code.length - 4)}`;
@@ -79,7 +79,7 @@ describe('referral links', () => {
     expect((await visit('nonsense')).location).toBeNull();
     await world.store.referralLinks.revoke(code, new Date().toISOString());
     expect((await visit(code)).location).toBe(LANDING);
-    expect(visits()).toHaveLength(1);
+    expect(await visits()).toHaveLength(1);
   });
 
   it('a person whose form carried the code becomes one referral of the referrer, submitted at the visit, however often it changes', async () => {
@@ -119,8 +119,8 @@ describe('referral links', () => {
     const [ann, bo] = await referralsOf();
     expect([ann!.status, bo!.status]).toEqual(['submitted', 'submitted']);
     expect(await store.referrals.unsynced(installation.id, 10)).toEqual([]);
-    const topics = () => world.db.prepare('SELECT DISTINCT topic FROM outbox').pluck().all();
-    expect(topics()).toEqual(['referral.received']);
+    const topics = async () => await world.column('SELECT DISTINCT topic FROM outbox');
+    expect(await topics()).toEqual(['referral.received']);
 
     const ids = [installation.id];
     const approved = await decideLinkReferral(world.ctx, {
@@ -139,7 +139,7 @@ describe('referral links', () => {
     expect((await store.referrals.timeline(bo!.id)).at(-1)!.reasons).toEqual([
       'link referral rejected by Ada Admin: a reseller, not a customer',
     ]);
-    expect(topics()).toEqual(expect.arrayContaining(['referral.accepted', 'referral.declined']));
+    expect(await topics()).toEqual(expect.arrayContaining(['referral.accepted', 'referral.declined']));
 
     // Decided once: a second decision, or one from another installation's caller, changes nothing.
     expect(
@@ -208,9 +208,9 @@ describe('referral links', () => {
     world.crm.takeEvents();
     for (const [i, code] of [foreign.link.code, revoked.code, `${revoked.code.slice(0, 4)}${'Z'.repeat(13)}`].entries())
       world.crm.createPerson({ email: `p${i}@prospect.example`, referralCode: code });
-    const before = world.footprint();
+    const before = await world.footprint();
     await world.sync();
-    expect(world.db.prepare('SELECT count(*) FROM referrals').pluck().get()).toBe(0);
-    expect(world.footprint()).toEqual(before);
+    expect((await world.column('SELECT count(*) FROM referrals'))[0]).toBe(0);
+    expect(await world.footprint()).toEqual(before);
   });
 });

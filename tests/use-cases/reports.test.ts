@@ -45,7 +45,7 @@ describe('reports', () => {
     world.advance(7 * DAY);
     await world.refer({ email: 'lou@globex-prospect.example', firstName: 'Lou' }, PARTNER);
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   const report = (query: Partial<ReportQuery> = {}) => buildReport(world.ctx, world.installation, { ...MARCH, ...query });
 

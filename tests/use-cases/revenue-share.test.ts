@@ -20,7 +20,7 @@ describe('renewals of a referred customer', () => {
       world.ctx.now(),
     );
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   const winDeal = async (contactId: string, closeDate: string, dealType: string | null) => {
     const deal = world.crm.createDeal({ name: closeDate, amountCents: 2_000_000, contactIds: [contactId], closeDate, dealType });

@@ -3,8 +3,6 @@
  * store on SQLite `:memory:` migrated with migrations/, wired as src/main.ts wires them. Time is
  * a clock the test moves; the CRM stamps its records from the same clock.
  */
-import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import type { CrmEvent } from '../../connectors/connector.ts';
 import { createFakeCrm, type FakeCrm } from '../../connectors/fake/index.ts';
 import { createMemoryRateLimiter } from '../../src/jobs/rate-limiter.ts';
@@ -12,9 +10,8 @@ import { createLogger } from '../../src/log.ts';
 import { enqueueNotifications } from '../../src/notify/enqueue.ts';
 import type { JobKind, UseCaseContext } from '../../src/ports/context.ts';
 import { createCrmAccess } from '../../src/ports/crm-access.ts';
-import { createCipher } from '../../src/store/crypto.ts';
-import { migrateDb, openDb } from '../../src/store/db.ts';
-import { createStore, type Store } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/contract.ts';
+import { openStoreUnderTest } from '../support/store-under-test.ts';
 import type { InstallationRow } from '../../src/store/installations.repo.ts';
 import type { ReferralRow } from '../../src/store/referrals.repo.ts';
 import { applyCrmChanges, type ApplyResult, type RecordRef } from '../../src/use-cases/apply-crm-changes.ts';
@@ -27,7 +24,10 @@ export interface World {
   crm: FakeCrm;
   store: Store;
   /** The store's SQLite connection, for what a test reads or breaks around the repositories. */
-  db: Database.Database;
+  /** Rows of SQL run beneath the store (`?` placeholders, JSON columns as text), for what a test checks there. */
+  rows<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]>;
+  /** The first column of each row of `rows`. */
+  column<T = unknown>(sql: string, ...params: unknown[]): Promise<T[]>;
   ctx: UseCaseContext;
   installation: InstallationRow;
   /** Moves the clock the app and the CRM read. */
@@ -42,8 +42,8 @@ export interface World {
   /** Applies the given records, whatever the CRM sent. */
   apply(refs: RecordRef[]): Promise<ApplyResult>;
   /** Row counts of everything a CRM change can add to the store. */
-  footprint(): Record<string, number>;
-  close(): void;
+  footprint(): Promise<Record<string, number>>;
+  close(): Promise<void>;
 }
 
 export const CUSTOMER = { email: 'carla@customer-co.example', name: 'Carla Customer', type: 'customer' } as const;
@@ -53,9 +53,7 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
   let clock = Date.parse(start);
   const now = () => new Date(clock);
   const crm = createFakeCrm({ now });
-  const db = openDb(':memory:');
-  migrateDb(db);
-  const store = createStore(db, createCipher(randomBytes(32)));
+  const { store, rows } = await openStoreUnderTest();
   /** Jobs the use cases scheduled and the world has not run yet. */
   const scheduled: { kind: JobKind; installationId: string }[] = [];
   const ctx: UseCaseContext = {
@@ -91,7 +89,8 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
   return {
     crm,
     store,
-    db: db.$client,
+    rows,
+    column: async (sql, ...params) => (await rows(sql, ...params)).map((row) => Object.values(row)[0] as never),
     ctx,
     installation,
     advance(ms) {
@@ -118,15 +117,13 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
     },
     sync: () => apply(refsOf(crm.takeEvents())),
     apply,
-    footprint() {
-      const count = (table: string) => Number(db.$client.prepare(`SELECT count(*) FROM ${table}`).pluck().get());
-      return Object.fromEntries(
-        ['referral_events', 'crm_links', 'attributions', 'decisions', 'rewards', 'reward_events', 'outbox', 'audit_log'].map((t) => [
-          t,
-          count(t),
-        ]),
+    async footprint() {
+      const tables = ['referral_events', 'crm_links', 'attributions', 'decisions', 'rewards', 'reward_events', 'outbox', 'audit_log'];
+      const counts = await Promise.all(
+        tables.map(async (t) => Number((await rows<{ n: number }>(`SELECT count(*) AS n FROM ${t}`))[0]!.n)),
       );
+      return Object.fromEntries(tables.map((t, i) => [t, counts[i]!]));
     },
-    close: () => db.$client.close(),
+    close: async () => await store.close(),
   };
 }

@@ -40,7 +40,7 @@ describe('deal steps told to the referrer', () => {
     // A referee per test: the SMTP server is shared, so each test reads its own referral's mail.
     referee = `pat.${Math.random().toString(36).slice(2, 8)}@acme.example`;
   });
-  afterEach(() => world.close());
+  afterEach(async () => await world.close());
 
   /** A referral pushed to the CRM and its deal at the first stage, applied; the referral is contacted. */
   async function referredDeal() {
@@ -62,11 +62,10 @@ describe('deal steps told to the referrer', () => {
   const stepMails = (mails: ParsedMail[]) => mails.filter((m) => !m.subject.startsWith('Your reward'));
 
   const emailRows = (referralId: string) =>
-    world.db
-      .prepare(
-        "SELECT topic, status, last_error AS why FROM outbox WHERE referral_id = ? AND channel = 'email' AND topic LIKE 'referral.%' ORDER BY id",
-      )
-      .all(referralId) as { topic: string; status: string; why: string | null }[];
+    world.rows<{ topic: string; status: string; why: string | null }>(
+      "SELECT topic, status, last_error AS why FROM outbox WHERE referral_id = ? AND channel = 'email' AND topic LIKE 'referral.%' ORDER BY id",
+      referralId,
+    );
 
   it('a deal driven from new to closed won within the quiet period sends one message, at once', async () => {
     const before = smtp.messages(CUSTOMER.email).length;
@@ -75,7 +74,7 @@ describe('deal steps told to the referrer', () => {
     await moveTo(dealId, 'proposal', 10 * SECOND);
     await moveTo(dealId, 'won', 10 * SECOND);
 
-    const rows = emailRows(referralId).filter((r) => r.topic !== 'referral.received' && r.topic !== 'referral.accepted');
+    const rows = (await emailRows(referralId)).filter((r) => r.topic !== 'referral.received' && r.topic !== 'referral.accepted');
     expect(rows).toEqual([
       { topic: 'referral.contacted', status: 'cancelled', why: 'superseded by the later step in_sales_process' },
       { topic: 'referral.in_sales_process', status: 'cancelled', why: 'superseded by the later step won' },
@@ -99,10 +98,10 @@ describe('deal steps told to the referrer', () => {
     ]);
 
     // A replay of the same CRM changes writes and sends nothing more.
-    const footprint = world.footprint();
+    const footprint = await world.footprint();
     await world.apply([{ objectType: 'deal', id: dealId }]);
     expect(await notifier.runOnce()).toEqual({ delivered: 0, failed: 0, disabled: 0 });
-    expect(world.footprint()).toEqual(footprint);
+    expect(await world.footprint()).toEqual(footprint);
     world.advance(10 * 60 * SECOND);
     expect(await notifier.runOnce()).toEqual({ delivered: 0, failed: 0, disabled: 0 });
     expect(smtp.messages(CUSTOMER.email)).toHaveLength(before + 5);
@@ -119,7 +118,7 @@ describe('deal steps told to the referrer', () => {
     await notifier.runOnce();
     await moveTo(dealId, 'won', 5 * 60 * SECOND);
 
-    expect(emailRows(referralId).map((r) => [r.topic, r.status])).toEqual([
+    expect((await emailRows(referralId)).map((r) => [r.topic, r.status])).toEqual([
       ['referral.received', 'delivered'],
       ['referral.accepted', 'delivered'],
       ['referral.contacted', 'delivered'],
@@ -150,7 +149,7 @@ describe('deal steps told to the referrer', () => {
     world.advance(61 * SECOND);
     await notifier.runOnce();
 
-    expect(emailRows(referralId).slice(2)).toEqual([
+    expect((await emailRows(referralId)).slice(2)).toEqual([
       { topic: 'referral.contacted', status: 'delivered', why: null },
       { topic: 'referral.in_sales_process', status: 'delivered', why: null },
       {
@@ -196,12 +195,9 @@ describe('deal steps told to the referrer', () => {
     await moveTo(dealId, 'proposal', 60 * SECOND);
 
     const topicsOf = (id: string) =>
-      world.db
-        .prepare("SELECT topic FROM outbox WHERE referral_id = ? AND channel = 'email' AND topic LIKE 'reward.%' ORDER BY id")
-        .pluck()
-        .all(id);
-    expect(topicsOf(partnerReferral.id)).toEqual(['reward.earned', 'reward.rejected']);
-    expect(topicsOf(referralId)).toEqual(['reward.approved', 'reward.approved', 'reward.paid', 'reward.recovered']);
+      world.column("SELECT topic FROM outbox WHERE referral_id = ? AND channel = 'email' AND topic LIKE 'reward.%' ORDER BY id", id);
+    expect(await topicsOf(partnerReferral.id)).toEqual(['reward.earned', 'reward.rejected']);
+    expect(await topicsOf(referralId)).toEqual(['reward.approved', 'reward.approved', 'reward.paid', 'reward.recovered']);
 
     await smtp.waitForMessages(1, { to: PARTNER.email });
     const [earned] = await rewardMails(PARTNER.email, 'You earned a reward for referring Lee Kim');
@@ -242,6 +238,6 @@ describe('deal steps told to the referrer', () => {
     expect(note.body).toContain(`already referred`);
     // The partner, whose referral a colleague logged, hears nothing of it.
     const partnerId = (await world.store.referrals.get(duplicate.outcome === 'rejected' ? duplicate.referral.id : ''))!.referrerId;
-    expect(world.db.prepare("SELECT count(*) FROM outbox WHERE referrer_id = ? AND channel != 'crm'").pluck().get(partnerId)).toBe(0);
+    expect((await world.column("SELECT count(*) FROM outbox WHERE referrer_id = ? AND channel != 'crm'", partnerId))[0]).toBe(0);
   });
 });

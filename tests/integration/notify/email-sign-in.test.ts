@@ -52,7 +52,7 @@ describe('the sign-in link in every referrer email', () => {
   });
   afterEach(async () => {
     await new Promise((resolve) => server.close(resolve));
-    world.close();
+    await world.close();
   });
 
   /** Opens the link as the browser does: the page, then the token from the fragment posted as a form. */
@@ -83,7 +83,7 @@ describe('the sign-in link in every referrer email', () => {
     expect(link, won!.text).toBeDefined();
     expect(won!.html).toContain(`href="${link}"`);
     // The outbox keeps the message, never the token.
-    const stored = world.db.prepare('SELECT payload FROM outbox WHERE referral_id = ?').all(pushed.id) as { payload: string }[];
+    const stored = await world.rows<{ payload: string }>('SELECT payload FROM outbox WHERE referral_id = ?', pushed.id);
     expect(stored.some((r) => r.payload.includes(link!.split('#')[1]!))).toBe(false);
 
     const first = await follow(link!);

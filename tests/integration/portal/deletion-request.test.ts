@@ -49,7 +49,7 @@ describe('a deletion request from the portal', () => {
   });
   afterEach(async () => {
     await new Promise((resolve) => server.close(resolve));
-    world.close();
+    await world.close();
   });
 
   it("tells the program's sender address once a day, and says what happens next", async () => {
@@ -99,12 +99,12 @@ describe('a deletion request from the portal', () => {
     expect(notice!.text).not.toContain('/portal/');
     expect(notice!.listUnsubscribe).toBeUndefined();
 
-    const requests = () =>
-      world.db.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'referrer.deletion_requested'").get() as { n: number };
-    const queued = () =>
-      world.db.prepare("SELECT count(*) AS n FROM outbox WHERE topic = 'portal.deletion_requested'").get() as { n: number };
-    expect(requests().n).toBe(2);
-    expect(queued().n).toBe(1);
+    const requests = async () =>
+      (await world.rows<{ n: number }>("SELECT count(*) AS n FROM audit_log WHERE action = 'referrer.deletion_requested'"))[0]!;
+    const queued = async () =>
+      (await world.rows<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE topic = 'portal.deletion_requested'"))[0]!;
+    expect((await requests()).n).toBe(2);
+    expect((await queued()).n).toBe(1);
 
     // The next day's request is told again.
     world.advance(24 * 60 * 60_000);
@@ -112,6 +112,6 @@ describe('a deletion request from the portal', () => {
     await notifier.runOnce();
     await smtp.waitForMessages(before + 2, { to: program.senderEmail });
     expect(notices()).toHaveLength(before + 2);
-    expect(queued().n).toBe(2);
+    expect((await queued()).n).toBe(2);
   });
 });

@@ -26,7 +26,7 @@ describe('the payout run of each reward in My rewards', () => {
   });
   afterEach(async () => {
     await new Promise((resolve) => server.close(resolve));
-    world.close();
+    await world.close();
   });
 
   async function approvedReward(referral: { id: string; referrerId: string; programId: string; programVersion: number }, cents: number) {
