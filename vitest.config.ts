@@ -33,6 +33,17 @@ export default defineConfig({
     projects: [
       // Threads start faster than forks, and the unit tests share no process state.
       { extends: true, test: { name: 'unit', include: unitTests, pool: 'threads' } },
+      // The use cases again, on a scratch PostgreSQL database each: both stores behave alike. The
+      // payout back-fill replays a SQLite migration, which PostgreSQL never had.
+      {
+        extends: true,
+        test: {
+          name: 'use-cases-postgres',
+          include: ['tests/use-cases/**/*.test.ts'],
+          exclude: ['tests/use-cases/payout-backfill.test.ts'],
+          env: { REFERLOOP_TEST_STORE: 'postgres' },
+        },
+      },
       // Integration, contract and end-to-end tests.
       {
         extends: true,

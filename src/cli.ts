@@ -4,9 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { crmKinds, crmRegistry, isCrmKind, registrationOf, RenderError, SandboxDealError, type CrmKind } from '../connectors/registry.ts';
 import { ConfigError, loadConfig, readEnv, type Config } from './config.ts';
 import type { Program } from './domain/program.ts';
+import { isPostgresUrl, withoutPassword } from './store/database-url.ts';
 import type { Logger } from './log.ts';
 import type { createRuntime } from './main.ts';
 
@@ -36,7 +38,9 @@ const USAGE = `Usage: referloop <command> [options]
 
   serve                         HTTP API, webhooks and the worker in one process (the default)
   worker                        the worker alone (scale out with REDIS_URL)
-  migrate                       apply database migrations
+  migrate                       apply the migrations of DATABASE_URL's store (SQLite or PostgreSQL)
+  migrate --from file:<path> --to postgres://<user>@<host>:<port>/<database>
+                                copy a SQLite installation into an empty PostgreSQL database
   connect ${crmKinds.join('|')} --token <access token> [--refresh-token <t>] [--instance-url <url>]
                                 register an installation from a token (private apps, tests)
   reconcile [--installation <id>]
@@ -62,6 +66,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'sandbox') return runSandbox(rest);
   if (command === 'render') return renderPackage(rest);
+  // A copy names both databases itself: it reads no configuration and generates no secrets.
+  if (command === 'migrate' && rest.length > 0) return copyDatabase(rest);
 
   // A busy port is refused before the first start generates its data folder and secrets.
   if (command === 'serve') await (await import('./main.ts')).ensurePortFree(readEnv().PORT);
@@ -76,9 +82,8 @@ async function main(argv: string[]): Promise<number> {
     case 'worker':
       return serve(config, log, command === 'serve');
     case 'migrate': {
-      const { openStore } = await import('./main.ts');
-      openStore(config.databaseUrl).$client.close();
-      log.info({ database: config.databaseUrl }, 'migrations applied');
+      await (await import('./main.ts')).migrateStore(config);
+      log.info({ database: withoutPassword(config.databaseUrl) }, 'migrations applied');
       return 0;
     }
     case 'connect':
@@ -95,6 +100,38 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
       return 2;
   }
+}
+
+const copyArgsSchema = z.object({
+  from: z
+    .string({ error: 'Pass the SQLite database to copy with --from file:<path>.' })
+    .refine(
+      (url) => !isPostgresUrl(url),
+      '--from names the SQLite database to copy, such as file:./data/referloop.db, not a PostgreSQL URL.',
+    ),
+  to: z
+    .string({ error: 'Pass the PostgreSQL database to copy into with --to postgres://<user>@<host>:<port>/<database>.' })
+    .refine(isPostgresUrl, '--to names the PostgreSQL database to copy into: postgres://<user>@<host>:<port>/<database>.'),
+});
+
+/** `migrate --from file:… --to postgres://…`: one SQLite installation into an empty PostgreSQL database. */
+async function copyDatabase(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { from: { type: 'string' }, to: { type: 'string' } },
+  });
+  if (positionals.length)
+    throw new ConfigError(`migrate takes no ${JSON.stringify(positionals[0])}: pass --from file:<path> --to postgres://….`);
+  const parsed = copyArgsSchema.safeParse(values);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues[0]!.message);
+  const { from, to } = parsed.data;
+  const summary = await (await import('./main.ts')).copySqliteToPostgres(from, to);
+  process.stdout.write(
+    `${JSON.stringify({ copied: { from, to: withoutPassword(to), tables: summary.tables, rows: summary.rows, seconds: summary.seconds } })}
+`,
+  );
+  return 0;
 }
 
 async function serve(config: Config, log: Logger, http: boolean): Promise<number> {

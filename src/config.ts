@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { configurePayoutProvider, type ConfiguredPayoutProvider, PayoutSettingsError } from '../connectors/payouts/registry.ts';
 import { crmRegistry, CrmSettingsError, type ConfiguredCrm, type CrmKind } from '../connectors/registry.ts';
-import { sqlitePath } from './store/database-url.ts';
+import { isPostgresUrl, sqlitePath, withoutPassword } from './store/database-url.ts';
 
 const DEFAULT_DATABASE_URL = 'file:./data/referloop.db';
 
@@ -19,12 +19,20 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+const POOL_SIZE_EXPECTED = 'expected a whole number of connections from 1 to 100';
 const boolFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
   PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
   PUBLIC_BASE_URL: httpUrl.optional(),
   DATABASE_URL: z.string().min(1).default(DEFAULT_DATABASE_URL),
+  /** Most connections each process opens to PostgreSQL (unused with SQLite, which has one). */
+  DATABASE_POOL_SIZE: z.coerce
+    .number({ error: POOL_SIZE_EXPECTED })
+    .int({ error: POOL_SIZE_EXPECTED })
+    .min(1, { error: POOL_SIZE_EXPECTED })
+    .max(100, { error: POOL_SIZE_EXPECTED })
+    .default(10),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
   ENCRYPTION_KEY: optionalString.pipe(
     z
@@ -70,6 +78,9 @@ export interface Config {
   port: number;
   publicBaseUrl: string;
   databaseUrl: string;
+  /** `postgres` for a postgres:// or postgresql:// DATABASE_URL, else `sqlite` (a file or :memory:). */
+  storeKind: 'sqlite' | 'postgres';
+  databasePoolSize: number;
   dataDir: string;
   redisUrl: string | undefined;
   encryptionKey: Buffer;
@@ -130,9 +141,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   });
   const payoutProvider = payoutProviderOf(env, e.SANDBOX);
-  const dbPath = sqlitePath(e.DATABASE_URL);
-  const dataDir = dbPath === ':memory:' ? resolve('data') : dirname(resolve(dbPath));
-  prepareDatabaseFolder(e.DATABASE_URL, dbPath, dataDir);
+  const storeKind = isPostgresUrl(e.DATABASE_URL) ? 'postgres' : 'sqlite';
+  let dataDir: string;
+  if (storeKind === 'postgres') {
+    checkPostgresUrl(e.DATABASE_URL);
+    // The embedded queue is a table of the SQLite store: PostgreSQL's processes share BullMQ on Redis.
+    if (!e.REDIS_URL) {
+      throw new ConfigError(
+        'REDIS_URL is required with a PostgreSQL DATABASE_URL: the embedded job queue lives in SQLite, so the queue is BullMQ on Redis (set REDIS_URL=redis://host:6379).',
+      );
+    }
+    // Secrets not set in the environment are kept in ./data, as with an in-memory SQLite store;
+    // with both set (as every machine of a scale-out needs) no folder is made.
+    dataDir = resolve('data');
+    if (!e.ENCRYPTION_KEY || !e.ADMIN_API_TOKEN) prepareFolder(e.DATABASE_URL, dataDir);
+  } else {
+    const dbPath = sqlitePath(e.DATABASE_URL);
+    dataDir = dbPath === ':memory:' ? resolve('data') : dirname(resolve(dbPath));
+    prepareDatabaseFolder(e.DATABASE_URL, dbPath, dataDir);
+  }
 
   const encryptionKey = keyBytes(
     e.ENCRYPTION_KEY ?? readOrCreate(join(dataDir, 'encryption.key'), () => randomBytes(32).toString('hex')).value,
@@ -146,6 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     publicBaseUrl,
     databaseUrl: e.DATABASE_URL,
+    storeKind,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     dataDir,
     redisUrl: e.REDIS_URL,
     encryptionKey,
@@ -188,19 +217,32 @@ function payoutProviderOf(env: NodeJS.ProcessEnv, sandbox: Env['SANDBOX']): Conf
 function prepareDatabaseFolder(databaseUrl: string, dbPath: string, dataDir: string): void {
   const refuse = (cause: string) => new ConfigError(`Invalid DATABASE_URL=${JSON.stringify(databaseUrl)}: ${cause}`);
   const accepted = `set file:<path> (such as ${DEFAULT_DATABASE_URL}), a plain file path, or :memory:`;
-  // Checked before any folder is made: `postgres://host/db` read as a path would create `postgres:/host`.
+  // Checked before any folder is made: `postgresql:db` read as a path would create `postgresql:db`.
   if (/^postgres(ql)?:/i.test(databaseUrl)) {
-    throw refuse(`PostgreSQL is not supported yet by this build, which stores data in SQLite only: ${accepted}`);
+    throw refuse(`a PostgreSQL URL starts with postgres:// (such as postgres://referloop@127.0.0.1:5432/referloop)`);
   }
   // Any other scheme but file: (two characters at least, so a Windows drive letter stays a path).
   const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(databaseUrl)?.[1];
   if (scheme && scheme.toLowerCase() !== 'file')
-    throw refuse(`${scheme}: is not a store this build has; it stores data in SQLite only: ${accepted}`);
+    throw refuse(`${scheme}: is not a store this build has; ${accepted}, or postgres://… for PostgreSQL`);
   if (/^file:\/\//i.test(databaseUrl)) throw refuse(`file:// URLs are not read: ${accepted}`);
   if (dbPath === '') throw refuse(`it names no file: ${accepted}`);
   if (/[\\/]$/.test(dbPath)) throw refuse(`${resolve(dbPath)} is a folder, not a database file`);
   // Kernel and device file systems accept a path and then fail or block on it.
   if (/^\/(proc|sys|dev)(\/|$)/.test(dataDir)) throw refuse(`${dataDir} is a system folder, not one a database can live in`);
+  prepareFolder(databaseUrl, dataDir);
+  if (dbPath === ':memory:' || !existsSync(dbPath)) return;
+  if (!statSync(dbPath).isFile()) throw refuse(`${resolve(dbPath)} is a folder or special file, not a database file`);
+  try {
+    accessSync(dbPath, constants.R_OK | constants.W_OK);
+  } catch {
+    throw refuse(`${resolve(dbPath)} is not readable and writable`);
+  }
+}
+
+/** The data folder (secrets, and SQLite's file) exists and is writable. */
+function prepareFolder(databaseUrl: string, dataDir: string): void {
+  const refuse = (cause: string) => new ConfigError(`Invalid DATABASE_URL=${JSON.stringify(withoutPassword(databaseUrl))}: ${cause}`);
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (err) {
@@ -211,13 +253,18 @@ function prepareDatabaseFolder(databaseUrl: string, dbPath: string, dataDir: str
   } catch {
     throw refuse(`the folder ${dataDir} is not writable`);
   }
-  if (dbPath === ':memory:' || !existsSync(dbPath)) return;
-  if (!statSync(dbPath).isFile()) throw refuse(`${resolve(dbPath)} is a folder or special file, not a database file`);
+}
+
+/** A postgres:// URL that pg could not read is refused here, before any connection is tried. */
+function checkPostgresUrl(databaseUrl: string): void {
+  const refuse = (cause: string) => new ConfigError(`Invalid DATABASE_URL=${JSON.stringify(withoutPassword(databaseUrl))}: ${cause}`);
+  let url: URL;
   try {
-    accessSync(dbPath, constants.R_OK | constants.W_OK);
+    url = new URL(databaseUrl);
   } catch {
-    throw refuse(`${resolve(dbPath)} is not readable and writable`);
+    throw refuse('not a URL PostgreSQL can be reached at: expected postgres://user:password@host:5432/database');
   }
+  if (url.pathname.length <= 1) throw refuse('it names no database: expected postgres://user:password@host:5432/database');
 }
 
 function fileErrorCause(err: unknown): string {

@@ -2,8 +2,10 @@
  * Composition root: the only place (with cli.ts) that wires concrete stores, queues, connectors
  * and channels together.
  */
+import { existsSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import type { RateLimit, RateLimiter } from '../connectors/connector.ts';
 import { startPayoutProvider, type RunningPayoutProvider } from '../connectors/payouts/registry.ts';
 import type { CrmKind, RegisteredConnector } from '../connectors/registry.ts';
@@ -22,9 +24,12 @@ import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { enqueueNotifications } from './notify/enqueue.ts';
 import { createNotifier } from './notify/notifier.ts';
-import { createCipher } from './store/crypto.ts';
+import { createCipher, type Cipher } from './store/crypto.ts';
+import type { CopySummary } from './store/copy-to-postgres.ts';
+import { sqlitePath, withoutPassword } from './store/database-url.ts';
 import { migrateDb, openDb, type Db } from './store/db.ts';
 import { createStore, type Store } from './store/index.ts';
+import type { Db as PostgresDb } from './store/postgres/db.ts';
 import type { UseCaseContext } from './ports/context.ts';
 import { createCrmAccess } from './ports/crm-access.ts';
 
@@ -35,10 +40,14 @@ const REDIS_CONNECT_TIMEOUT_MS = 5_000;
 const DRAIN_TIMEOUT_MS = 5_000;
 const SWEEP_INTERVAL_MS = 5_000;
 const NOTIFY_INTERVAL_MS = 1_000;
+/** How long PostgreSQL may take to hand out a connection, at start and afterwards (pg's connectionTimeoutMillis). */
+const POSTGRES_CONNECT_TIMEOUT_MS = 10_000;
 
-export interface Runtime {
+/** The database a store runs on, by the kind DATABASE_URL chose. */
+export type StoreDatabase = { storeKind: 'sqlite'; db: Db } | { storeKind: 'postgres'; db: PostgresDb };
+
+interface RuntimeParts {
   config: Config;
-  db: Db;
   store: Store;
   queue: JobQueue;
   ctx: UseCaseContext;
@@ -50,18 +59,34 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** Everything a command works with; `db` is the SQLite or PostgreSQL database under the store. */
+export type Runtime = RuntimeParts & StoreDatabase;
+export type SqliteRuntime = Extract<Runtime, { storeKind: 'sqlite' }>;
+
+/** The runtime of a SQLite store (for tests and tools that read the file directly); any other is refused. */
+export function sqliteRuntime(runtime: Runtime): SqliteRuntime {
+  if (runtime.storeKind !== 'sqlite') throw new Error(`this runtime's store is ${runtime.storeKind}, not SQLite`);
+  return runtime;
+}
+
 interface JobBackend {
   queue: JobQueue;
   limiter: RateLimiter;
   close(): Promise<void>;
 }
 
-/** The queue and rate limiter: in the database, or shared through Redis when REDIS_URL is set. */
-async function createJobBackend(config: Config, db: Db, log: Logger): Promise<JobBackend> {
+/** The queue and rate limiter: in the SQLite database, or shared through Redis when REDIS_URL is set. */
+async function createJobBackend(config: Config, database: StoreDatabase, log: Logger): Promise<JobBackend> {
   const retry = { attempts: config.jobAttempts, backoffMs: 1_000 };
   if (!config.redisUrl) {
+    // loadConfig refuses PostgreSQL without REDIS_URL; a Config built by hand meets it here.
+    if (database.storeKind !== 'sqlite') throw new ConfigError('REDIS_URL is required with a PostgreSQL DATABASE_URL.');
     return {
-      queue: createEmbeddedQueue(db, QUEUE_NAME, { retry, leaseMs: config.jobLeaseMs, onError: (err) => log.warn({ err }, 'queue') }),
+      queue: createEmbeddedQueue(database.db, QUEUE_NAME, {
+        retry,
+        leaseMs: config.jobLeaseMs,
+        onError: (err) => log.warn({ err }, 'queue'),
+      }),
       limiter: createMemoryRateLimiter(),
       close: async () => {},
     };
@@ -87,11 +112,12 @@ async function createJobBackend(config: Config, db: Db, log: Logger): Promise<Jo
 
 /** Everything but HTTP and the worker loops: what every CLI command needs. */
 export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
-  const db = openStore(config.databaseUrl);
-  const cipher = createCipher(config.encryptionKey);
-  const store = createStore(db, cipher);
+  const { store, ...database } = await openStore(config, createCipher(config.encryptionKey));
   const metrics = createMetrics();
-  const jobs = await createJobBackend(config, db, log);
+  const jobs = await createJobBackend(config, database, log).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const { queue, limiter } = jobs;
 
   // Every CRM the configuration turned on, each with its sandbox when it runs on one; their
@@ -127,7 +153,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   };
   return {
     config,
-    db,
+    ...database,
     store,
     queue,
     ctx,
@@ -140,7 +166,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       for (const sandbox of sandboxes) await sandbox.close?.();
       await payouts?.close();
       await jobs.close();
-      db.$client.close();
+      await store.close();
     },
   };
 }
@@ -154,8 +180,22 @@ const UNUSABLE_DATABASE: Record<string, string> = {
   SQLITE_PERM: 'permission denied',
 };
 
-/** Opens and migrates the store. */
-export function openStore(databaseUrl: string): Db {
+/** Opens and migrates the store DATABASE_URL names: a SQLite file, or PostgreSQL (whose driver loads only then). */
+export async function openStore(
+  config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'storeKind'>,
+  cipher: Cipher,
+): Promise<StoreDatabase & { store: Store }> {
+  if (config.storeKind === 'postgres') {
+    const db = await openPostgresStore(config.databaseUrl, config.databasePoolSize, 'DATABASE_URL');
+    const { createPostgresStore } = await import('./store/postgres/index.ts');
+    return { storeKind: 'postgres', db, store: createPostgresStore(db, cipher) };
+  }
+  const db = openSqliteStore(config.databaseUrl);
+  return { storeKind: 'sqlite', db, store: createStore(db, cipher) };
+}
+
+/** Opens and migrates a SQLite store; `setting` names where the URL came from in a refusal. */
+export function openSqliteStore(databaseUrl: string, setting = 'DATABASE_URL'): Db {
   let db: Db | undefined;
   try {
     db = openDb(databaseUrl);
@@ -164,9 +204,83 @@ export function openStore(databaseUrl: string): Db {
   } catch (err) {
     db?.$client.close();
     const cause = UNUSABLE_DATABASE[(err as { code?: string }).code ?? ''];
-    if (cause) throw new ConfigError(`Invalid DATABASE_URL=${JSON.stringify(databaseUrl)}: ${cause}`);
+    if (cause) throw new ConfigError(`Invalid ${setting}=${JSON.stringify(databaseUrl)}: ${cause}`);
     throw err;
   }
+}
+
+/**
+ * Opens a PostgreSQL pool, checks a connection can be had, and applies the migrations. A server
+ * that does not answer within the pool's connection timeout, refuses the credentials or has no
+ * such database is the setting's fault, told in one line naming `setting`.
+ */
+export async function openPostgresStore(url: string, poolSize: number, setting: string): Promise<PostgresDb> {
+  const { closePostgres, migratePostgres, openPostgres } = await import('./store/postgres/db.ts');
+  const refuse = (cause: string) => new ConfigError(`Invalid ${setting}=${JSON.stringify(withoutPassword(url))}: ${cause}`);
+  let db: PostgresDb;
+  try {
+    db = openPostgres(url, { poolSize, connectionTimeoutMs: POSTGRES_CONNECT_TIMEOUT_MS });
+  } catch (err) {
+    throw refuse(`not a URL PostgreSQL can be reached at (${errorText(err)})`);
+  }
+  try {
+    await db.$client.query('select 1');
+  } catch (err) {
+    await closePostgres(db).catch(() => {});
+    throw refuse(`PostgreSQL cannot be reached (${errorText(err)}); start it or correct ${setting}`);
+  }
+  try {
+    await migratePostgres(db);
+  } catch (err) {
+    await closePostgres(db).catch(() => {});
+    // Refused by the server (permissions, say) is the setting's fault; anything else is a bug.
+    if ((err as { code?: unknown })?.code === '42501' || (err as { cause?: { code?: unknown } })?.cause?.code === '42501')
+      throw refuse(`the migrations were refused (${errorText(err)}): the user needs the right to create tables in this database`);
+    throw err;
+  }
+  return db;
+}
+
+/** `referloop migrate`: applies the migrations of the store DATABASE_URL names. */
+export async function migrateStore(config: Config): Promise<void> {
+  const { store } = await openStore(config, createCipher(config.encryptionKey));
+  await store.close();
+}
+
+/**
+ * `referloop migrate --from file:… --to postgres://…`: brings the SQLite file up to date (as a
+ * start would), migrates the PostgreSQL database, and copies the one into the other, which must be
+ * empty. Refusals are one line naming the option.
+ */
+export async function copySqliteToPostgres(from: string, to: string): Promise<CopySummary> {
+  const path = sqlitePath(from);
+  if (path === ':memory:')
+    throw new ConfigError('--from :memory: has nothing to copy: name the SQLite file, such as file:./data/referloop.db.');
+  if (!existsSync(path)) throw new ConfigError(`--from ${JSON.stringify(from)}: no such file (${resolve(path)}).`);
+  if (!statSync(path).isFile()) throw new ConfigError(`--from ${JSON.stringify(from)}: ${resolve(path)} is not a file.`);
+  const { closePostgres } = await import('./store/postgres/db.ts');
+  const { copyToPostgres, CopyRefused } = await import('./store/copy-to-postgres.ts');
+  const source = openSqliteStore(from, '--from');
+  try {
+    const target = await openPostgresStore(to, 2, '--to');
+    try {
+      return await copyToPostgres(source, target);
+    } catch (err) {
+      if (err instanceof CopyRefused) throw new ConfigError(`--to ${JSON.stringify(withoutPassword(to))}: ${err.message}.`);
+      throw err;
+    } finally {
+      await closePostgres(target);
+    }
+  } finally {
+    source.$client.close();
+  }
+}
+
+/** A driver's error in a few words: its message, else its code (an AggregateError of refused addresses has no message). */
+function errorText(err: unknown): string {
+  if (err instanceof AggregateError && !err.message) return err.errors.map(errorText).join('; ');
+  const e = err as { message?: string; code?: string };
+  return e?.message || e?.code || String(err);
 }
 
 /** What the HTTP app of a runtime is made of: every router it mounts, with the runtime's settings. */
@@ -201,9 +315,9 @@ export function appDeps(runtime: Runtime): AppDeps {
   };
 }
 
-export interface RunningService {
+export interface RunningService<R extends Runtime = Runtime> {
   url: string;
-  runtime: Runtime;
+  runtime: R;
   stop(): Promise<void>;
 }
 
@@ -224,12 +338,6 @@ async function becomesAvailable(queue: JobQueue, timeoutMs: number): Promise<boo
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return true;
-}
-
-function withoutPassword(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
 }
 
 /** The port's refusals are the setting's fault, told in one line naming PORT. */

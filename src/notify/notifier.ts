@@ -78,32 +78,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const baseUrl = deps.publicBaseUrl.replace(/\/+$/, '');
   const signInLinkTtlMs = deps.signInLinkTtlMs ?? 15 * 60_000;
 
+  /**
+   * The next message (or a digest referrer's held emails, which leave together as one summary),
+   * claimed with a lease in one step of the store's own: on PostgreSQL, notifiers on other
+   * machines pass over what this one is claiming instead of waiting for it or conflicting with it.
+   */
   async function claimNext(now: Date): Promise<OutboxRow[]> {
-    const at = now.toISOString();
-    return await store.transaction(async () => {
-      const first = await outboxStore.firstDue(at);
-      if (!first) return [];
-      // A digest referrer's held emails leave together, as one summary.
-      const rows =
-        first.channel === 'email' && first.referrerId && (first.payload as EmailPayload).digestAt
-          ? (await outboxStore.dueEmailsOf(first.referrerId, at)).filter((r) => (r.payload as EmailPayload).digestAt)
-          : [first];
-      const expired = rows.filter((r) => r.status === 'sending');
-      await outboxStore.recordAttempts(
-        expired.map((r) => ({
-          outboxId: r.id,
-          attempt: r.attempts,
-          ok: false,
-          detail: 'claim expired before the outcome was recorded (notifier stopped?)',
-          at,
-        })),
-      );
-      await outboxStore.claim(
-        rows.map((r) => r.id),
-        new Date(now.getTime() + policy.leaseMs).toISOString(),
-      );
-      return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
-    });
+    return await outboxStore.claimNext(now.toISOString(), new Date(now.getTime() + policy.leaseMs).toISOString());
   }
 
   async function deliver(rows: OutboxRow[], now: Date): Promise<Outcome> {

@@ -16,6 +16,13 @@ export interface OutboxSettlement {
   nextAttemptAt?: string;
 }
 
+/** What a claim records for a message whose earlier claim ran out before its outcome was recorded. */
+export const EXPIRED_CLAIM_DETAIL = 'claim expired before the outcome was recorded (notifier stopped?)';
+
+/** An email held for its referrer's digest (its payload names the digest's time). */
+export const isDigestEmail = (row: OutboxRow) =>
+  row.channel === 'email' && row.referrerId !== null && Boolean((row.payload as { digestAt?: unknown } | null)?.digestAt);
+
 /** Rows whose ids are in the JSON array bound as `ids`: any number of rows, one prepared statement. */
 const idIn = sql`${outbox.id} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`;
 
@@ -199,6 +206,28 @@ export function outboxRepo(db: Db) {
     /** A referrer's emails due at `at`, oldest first. */
     dueEmailsOf(referrerId: string, at: string): OutboxRow[] {
       return dueEmailsOf.all({ referrerId, at });
+    },
+
+    /**
+     * Claims what the notifier delivers next, in one step of its own: the first message due at
+     * `at` (see `firstDue`), or, when it is a digest email, all its referrer's due digest emails;
+     * leased until `leaseUntil`, an attempt spent, and a failed attempt recorded for each whose
+     * earlier claim ran out. Answers the rows as they were, attempts counted.
+     */
+    claimNext(at: string, leaseUntil: string): OutboxRow[] {
+      return db.transaction(
+        () => {
+          const first = firstExpired.get({ at }) ?? firstPending.get({ at });
+          if (!first) return [];
+          const rows = isDigestEmail(first) ? dueEmailsOf.all({ referrerId: first.referrerId, at }).filter(isDigestEmail) : [first];
+          for (const r of rows.filter((r) => r.status === 'sending')) {
+            attemptInsert.run({ outboxId: r.id, attempt: r.attempts, ok: false, detail: EXPIRED_CLAIM_DETAIL, at });
+          }
+          claim.run({ ids: JSON.stringify(rows.map((r) => r.id)), leaseUntil });
+          return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
+        },
+        { behavior: 'immediate' },
+      );
     },
 
     claim(ids: number[], leaseUntil: string): void {

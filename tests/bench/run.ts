@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { createHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
-import { installThroughOAuth, startService, type RunningService } from '../../src/main.ts';
+import { installThroughOAuth, type RunningService, sqliteRuntime, startService } from '../../src/main.ts';
 import { startBareEndpoint } from './bare.ts';
 import { arrange, dealLifecycle, type HsEvent, type Order } from './hubspot-events.ts';
 import type { LoadResult, LoadSpec } from './load.ts';
@@ -313,7 +313,7 @@ async function drainPhase() {
   );
   const rl = await startReferloop('drain', { worker: true, portalId: 24_681_360 });
   const { runtime } = rl.svc;
-  const db = runtime.db.$client;
+  const db = sqliteRuntime(runtime).db.$client;
   phasePeakMb();
 
   const seedStarted = Date.now();

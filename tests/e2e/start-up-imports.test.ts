@@ -52,7 +52,18 @@ describe('start-up loads only what the command and the configuration use', { tim
     const urls = await importsOf('token', ['token'], {});
     expect(urls.some((url) => url.endsWith('/connectors/hubspot/registration.ts'))).toBe(true);
     expect(urls.filter((url) => CONNECTOR_CODE.test(url))).toEqual([]);
-    for (const heavy of ['express', 'jsforce', '@hubspot', 'better-sqlite3', 'drizzle-orm', 'bullmq', 'ioredis', 'pino', 'prom-client']) {
+    for (const heavy of [
+      'express',
+      'jsforce',
+      '@hubspot',
+      'better-sqlite3',
+      'drizzle-orm',
+      'pg',
+      'bullmq',
+      'ioredis',
+      'pino',
+      'prom-client',
+    ]) {
       expect(urls.filter((url) => PACKAGE(heavy).test(url))).toEqual([]);
     }
   });
@@ -62,9 +73,11 @@ describe('start-up loads only what the command and the configuration use', { tim
     const urls = await importsOf('serve-bare', ['serve'], { PORT: String(port), SANDBOX: 'off' }, () => servesHealthz(port));
     expect(urls.some((url) => PACKAGE('express').test(url))).toBe(true);
     expect(urls.filter((url) => CONNECTOR_CODE.test(url))).toEqual([]);
-    for (const heavy of ['jsforce', '@hubspot', 'bullmq', 'ioredis', 'nodemailer']) {
+    // The PostgreSQL driver and store load only when DATABASE_URL names PostgreSQL.
+    for (const heavy of ['jsforce', '@hubspot', 'bullmq', 'ioredis', 'nodemailer', 'pg']) {
       expect(urls.filter((url) => PACKAGE(heavy).test(url))).toEqual([]);
     }
+    expect(urls.filter((url) => url.includes('/src/store/postgres/'))).toEqual([]);
   });
 
   it('serve with the sandboxes: both CRMs load their connector and sandbox', async () => {

@@ -9,8 +9,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../support/cli-process.ts';
 import { freePort } from '../support/ports.ts';
+import { DEFAULT_TEST_DATABASE_URL } from '../support/prerequisites-plan.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'referloop-start-up-'));
+/** Set, so a start refused on PostgreSQL makes no data folder in the working directory. */
+const SECRETS = { ENCRYPTION_KEY: '5'.repeat(64), ADMIN_API_TOKEN: 'test-admin-token-0123456789' };
+/** The test server (its user and host), for a database that does not exist on it. */
+const POSTGRES = (process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL).replace(/\/[^/]*$/, '');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** Runs `serve` with `env`, expecting it to refuse: returns its single line of output. */
@@ -85,21 +90,43 @@ describe('start-up refuses a wrong setting in one line', { timeout: 30_000 }, ()
     expect(await refusedStart({ DATABASE_URL: `file:${folder}/referloop.db` }, user)).toMatch(/DATABASE_URL=.*not writable/);
   });
 
-  it('DATABASE_URL of PostgreSQL: not supported by this build, and no folder named "postgres:"', async () => {
+  it('DATABASE_URL of PostgreSQL without REDIS_URL: named, and no folder named "postgres:"', async () => {
     const cwdBefore = readdirSync(process.cwd());
-    const line = await refusedStart({ DATABASE_URL: 'postgres://referloop@127.0.0.1:5432/referloop' });
-    expect(line).toMatch(/DATABASE_URL=.*PostgreSQL is not supported yet by this build/);
-    expect(line).toMatch(/SQLite only: set file:<path> .*, a plain file path, or :memory:$/);
+    const line = await refusedStart({ DATABASE_URL: 'postgres://referloop@127.0.0.1:5432/referloop', ...SECRETS });
+    expect(line).toMatch(/^referloop: REDIS_URL is required with a PostgreSQL DATABASE_URL: the embedded job queue lives in SQLite/);
     expect(urlNamedEntriesSince(cwdBefore)).toEqual([]);
+  });
+
+  it.each([
+    ['nothing answers', 'postgres://referloop:hunter2-secret@127.0.0.1:1/referloop', /PostgreSQL cannot be reached \(.*ECONNREFUSED.*\)/],
+    [
+      'no such database',
+      `${POSTGRES}/referloop_no_such_database`,
+      /PostgreSQL cannot be reached \(database "referloop_no_such_database" does not exist\)/,
+    ],
+    ['a port that is not a number', 'postgres://referloop@127.0.0.1:port/referloop', /not a URL PostgreSQL can be reached at/],
+    ['no database named', 'postgres://referloop@127.0.0.1:5432', /it names no database/],
+  ])('DATABASE_URL of PostgreSQL where %s: one line naming DATABASE_URL, the password masked', async (_case, databaseUrl, cause) => {
+    const line = await refusedStart({ DATABASE_URL: databaseUrl, REDIS_URL: 'redis://127.0.0.1:1', ...SECRETS });
+    expect(line).toMatch(/^referloop: Invalid DATABASE_URL="postgres/);
+    expect(line).toMatch(cause);
+    expect(line).not.toMatch(/hunter2-secret/);
+  });
+
+  it.each(['0', '101', '2.5', 'ten', ''])('DATABASE_POOL_SIZE=%j: one line naming it', async (size) => {
+    const line = await refusedStart({ DATABASE_URL: `file:${join(root, 'pool-size', 'referloop.db')}`, DATABASE_POOL_SIZE: size });
+    expect(line).toBe(
+      `referloop: Invalid DATABASE_POOL_SIZE=${JSON.stringify(size)}: expected a whole number of connections from 1 to 100`,
+    );
   });
 
   it.each([
     [
       'another scheme',
       'mysql://referloop@127.0.0.1/referloop',
-      /DATABASE_URL="mysql:.*mysql: is not a store this build has; .*SQLite only/,
+      /DATABASE_URL="mysql:.*mysql: is not a store this build has; set file:<path> .*, or postgres:\/\/… for PostgreSQL$/,
     ],
-    ['a scheme without //', 'postgresql:referloop', /DATABASE_URL=.*PostgreSQL is not supported yet/],
+    ['a scheme without //', 'postgresql:referloop', /DATABASE_URL=.*a PostgreSQL URL starts with postgres:\/\//],
     ['a file:// URL', 'file:///var/lib/referloop.db', /DATABASE_URL=.*file:\/\/ URLs are not read: set file:<path>/],
     ['no file at all', 'file:', /DATABASE_URL="file:": it names no file/],
   ])('DATABASE_URL of %s: refused in one line, and no folder created', async (_case, databaseUrl, cause) => {

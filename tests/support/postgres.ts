@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import pg from 'pg';
+import type { Store } from '../../src/store/contract.ts';
+import { createCipher } from '../../src/store/crypto.ts';
+import { migratePostgres, openPostgres } from '../../src/store/postgres/db.ts';
+import { createPostgresStore } from '../../src/store/postgres/index.ts';
 import { DEFAULT_TEST_DATABASE_URL, hostAndPort } from './prerequisites-plan.ts';
 
 export interface ScratchDatabase {
@@ -56,4 +60,20 @@ function unreachable(serverUrl: string, err: unknown): string {
 function clusterVersion(): string {
   const clusters = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql').sort((a, b) => Number(a) - Number(b)) : [];
   return clusters.at(-1) ?? '15';
+}
+
+/** A migrated PostgreSQL store on a scratch database of its own; `close()` ends its pool and drops the database. */
+export async function scratchPostgresStore(): Promise<Store & { url: string }> {
+  const scratch = await scratchDatabase();
+  const db = openPostgres(scratch.url, { poolSize: 4 });
+  await migratePostgres(db);
+  const store = createPostgresStore(db, createCipher(randomBytes(32)));
+  return {
+    ...store,
+    url: scratch.url,
+    close: async () => {
+      await store.close();
+      await scratch.drop();
+    },
+  };
 }

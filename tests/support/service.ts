@@ -10,13 +10,14 @@ import {
 } from '../../connectors/salesforce/sandbox/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
-import { installThroughOAuth, startService, type RunningService } from '../../src/main.ts';
+import { installThroughOAuth, type RunningService, type SqliteRuntime, sqliteRuntime, startService } from '../../src/main.ts';
 import { freePort } from './ports.ts';
 
 export interface TestService {
   url: string;
   token: string;
-  service: RunningService;
+  /** On its SQLite file, which tests read directly. */
+  service: RunningService<SqliteRuntime>;
   dataDir: string;
   /** fetch against the API with the admin token. */
   api: ApiCall;
@@ -45,7 +46,8 @@ export async function startTestService(
   // TEST_LOG_LEVEL=debug shows the service's logs when a test needs explaining.
   const log = options.log ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   // Without the worker nothing changes the store behind a test's back (tests that count rows).
-  const service = await startService(config, log, { http: true, worker: options.worker ?? true });
+  const running = await startService(config, log, { http: true, worker: options.worker ?? true });
+  const service = { ...running, runtime: sqliteRuntime(running.runtime) };
   const url = config.publicBaseUrl;
   return {
     url,

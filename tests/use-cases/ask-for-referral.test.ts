@@ -39,7 +39,7 @@ describe('askForReferral, on the fake CRM and the real store', () => {
   const ask = (companyId: string, over: Partial<Parameters<typeof askForReferral>[1]> = {}) =>
     askForReferral(world.ctx, { installation: world.installation, companyId, trigger: 'manual', caller: 'crm_user', ...over });
   const outbox = async () =>
-    (await world.rows('SELECT channel, topic, delivery_key AS deliveryKey, payload FROM outbox ORDER BY id')) as {
+    (await world.rows('SELECT channel, topic, delivery_key AS "deliveryKey", payload FROM outbox ORDER BY id')) as {
       channel: string;
       topic: string;
       deliveryKey: string;

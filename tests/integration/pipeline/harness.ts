@@ -12,7 +12,7 @@ import type Database from 'better-sqlite3';
 import { createHubSpotSandbox, type HubSpotSandbox, type HubSpotSandboxOptions } from '../../../connectors/hubspot/sandbox/index.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { createLogger } from '../../../src/log.ts';
-import { installThroughOAuth, startService, type RunningService } from '../../../src/main.ts';
+import { installThroughOAuth, type RunningService, sqliteRuntime, startService } from '../../../src/main.ts';
 import { spawnCli, type CliProcess } from '../../support/cli-process.ts';
 import { freePort } from '../../support/ports.ts';
 import { adminApi } from '../../support/service.ts';
@@ -110,7 +110,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       url,
       hubspot,
       edge: running,
-      db: running.runtime.db.$client,
+      db: sqliteRuntime(running.runtime).db.$client,
       installationId,
       env,
       api: adminApi(url, config.adminToken),

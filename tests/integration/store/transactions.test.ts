@@ -3,9 +3,10 @@
  * made meanwhile from elsewhere neither see nor join a transaction; a nested one fails alone; a
  * read that decides a write holds when two decide at once.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../src/store/contract.ts';
 import { createStore } from '../../../src/store/index.ts';
+import { scratchPostgresStore } from '../../support/postgres.ts';
 import { cipher, createTestDb } from '../notify/fixtures.ts';
 
 const now = new Date('2026-12-05T12:00:00.000Z');
@@ -28,9 +29,24 @@ function elsewhere() {
   return Object.assign(started, { go });
 }
 
-describe.each([['SQLite', () => createStore(createTestDb(), cipher)]])('transactions on %s', (_name, open) => {
+const stores: [string, () => Promise<Store>][] = [
+  ['SQLite', async () => createStore(createTestDb(), cipher)],
+  ['PostgreSQL', scratchPostgresStore],
+];
+
+describe.each(stores)('transactions on %s', (_name, open) => {
+  const opened: Store[] = [];
+  afterAll(async () => {
+    await Promise.all(opened.map((store) => store.close()));
+  });
+  const openStore = async () => {
+    const store = await open();
+    opened.push(store);
+    return store;
+  };
+
   it('a call made elsewhere while a transaction is open is not part of it: it survives the rollback', async () => {
-    const store = open();
+    const store = await openStore();
     const meanwhile = elsewhere();
     const saved = meanwhile.then(() => store.oauthStates.save(state('outside'), now));
     await expect(
@@ -47,7 +63,7 @@ describe.each([['SQLite', () => createStore(createTestDb(), cipher)]])('transact
   });
 
   it('a read made elsewhere does not see a transaction that is rolled back', async () => {
-    const store = open();
+    const store = await openStore();
     const meanwhile = elsewhere();
     const seen = meanwhile.then(() => exists(store, 'uncommitted'));
     await store
@@ -62,7 +78,7 @@ describe.each([['SQLite', () => createStore(createTestDb(), cipher)]])('transact
   });
 
   it('a nested transaction that fails is undone alone; the outer one commits', async () => {
-    const store = open();
+    const store = await openStore();
     await store.transaction(async () => {
       await store.oauthStates.save(state('outer'), now);
       await expect(
@@ -77,7 +93,7 @@ describe.each([['SQLite', () => createStore(createTestDb(), cipher)]])('transact
   });
 
   it('two transactions deciding the same write at once: one writes, the other sees it', async () => {
-    const store = open();
+    const store = await openStore();
     await store.oauthStates.save(state('once'), now);
     const takeOnce = () => store.transaction(async () => (await store.oauthStates.take('once')) !== undefined);
     const taken = await Promise.all([takeOnce(), takeOnce(), takeOnce()]);

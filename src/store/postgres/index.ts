@@ -1,0 +1,85 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Store } from '../contract.ts';
+import type { Cipher } from '../crypto.ts';
+import { auditRepo } from './audit.repo.ts';
+import { cardKeysRepo } from './card-keys.repo.ts';
+import { consoleUsersRepo } from './console-users.repo.ts';
+import { type Db, closePostgres } from './db.ts';
+import { dealClaimsRepo } from './deal-claims.repo.ts';
+import { dealsRepo } from './deals.repo.ts';
+import { inboxRepo } from './inbox.repo.ts';
+import { installationsRepo } from './installations.repo.ts';
+import { oauthStatesRepo } from './oauth-states.repo.ts';
+import { outboxRepo } from './outbox.repo.ts';
+import { payoutsRepo } from './payouts.repo.ts';
+import { productMilestonesRepo } from './product-milestones.repo.ts';
+import { programsRepo } from './programs.repo.ts';
+import { type Executor, type Query, sqlState } from './query.ts';
+import { referralAsksRepo } from './referral-asks.repo.ts';
+import { referralLinksRepo } from './referral-links.repo.ts';
+import { referralsRepo } from './referrals.repo.ts';
+import { referrerWebhookEndpointsRepo } from './referrer-webhook-endpoints.repo.ts';
+import { reportsRepo } from './reports.repo.ts';
+import { rewardsRepo } from './rewards.repo.ts';
+import { sessionsRepo } from './sessions.repo.ts';
+
+/** SQLSTATEs after which the whole transaction may simply be run again. */
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+const ATTEMPTS = 8;
+
+/**
+ * The store on a PostgreSQL pool. Repositories take `q()`, which is the transaction the calling
+ * code runs in (followed through `await`s by AsyncLocalStorage) or else the pool, so a use case's
+ * calls inside `transaction()` share its connection and calls elsewhere do not.
+ *
+ * Transactions are SERIALIZABLE: a read that decides a write (a duplicate check, a claim) holds
+ * against other processes as it does on SQLite, whose writers take turns. PostgreSQL may refuse
+ * one of two conflicting transactions at commit; it is run again, with a short random backoff.
+ * Nested transactions are savepoints.
+ */
+export function createPostgresStore(db: Db, cipher: Cipher): Store {
+  const current = new AsyncLocalStorage<Executor>();
+  const q: Query = () => current.getStore() ?? db;
+
+  const transaction = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const outer = current.getStore();
+    if (outer) return outer.transaction((tx) => current.run(tx, fn));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction((tx) => current.run(tx, fn), { isolationLevel: 'serializable' });
+      } catch (err) {
+        if (attempt >= ATTEMPTS || !RETRYABLE.has(sqlState(err) ?? '')) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
+      }
+    }
+  };
+
+  return {
+    cipher,
+    installations: installationsRepo(q, cipher),
+    programs: programsRepo(q),
+    referrals: referralsRepo(q),
+    referralAsks: referralAsksRepo(q),
+    referralLinks: referralLinksRepo(q),
+    productMilestones: productMilestonesRepo(q),
+    rewards: rewardsRepo(q),
+    payouts: payoutsRepo(q),
+    deals: dealsRepo(q),
+    dealClaims: dealClaimsRepo(q),
+    inbox: inboxRepo(q),
+    audit: auditRepo(q),
+    outbox: outboxRepo(q),
+    oauthStates: oauthStatesRepo(q),
+    referrerWebhookEndpoints: referrerWebhookEndpointsRepo(q),
+    sessions: sessionsRepo(q),
+    consoleUsers: consoleUsersRepo(q),
+    reports: reportsRepo(q),
+    cardKeys: cardKeysRepo(q, cipher),
+    transaction,
+    isMigrated: async () => {
+      const { rows } = await db.$client.query("SELECT to_regclass('public.installations') IS NOT NULL AS ready");
+      return rows[0]?.ready === true;
+    },
+    close: () => closePostgres(db),
+  };
+}
