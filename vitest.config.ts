@@ -44,6 +44,15 @@ export default defineConfig({
           env: { REFERLOOP_TEST_STORE: 'postgres' },
         },
       },
+      // Both CRMs' end-to-end flows again, on PostgreSQL and Redis: the scale-out deployment.
+      {
+        extends: true,
+        test: {
+          name: 'e2e-postgres',
+          include: ['tests/e2e/hubspot-flow.test.ts', 'tests/e2e/salesforce-flow.test.ts'],
+          env: { REFERLOOP_TEST_STORE: 'postgres' },
+        },
+      },
       // Integration, contract and end-to-end tests.
       {
         extends: true,

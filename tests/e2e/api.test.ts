@@ -11,7 +11,7 @@ const referral = (refereeEmail: string, extra: Record<string, unknown> = {}) => 
 describe('referral API over HTTP', () => {
   let svc: TestService;
   let installationId: string;
-  const rowCount = () => (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM referrals').get() as { n: number }).n;
+  const rowCount = () => (svc.sqlite.prepare('SELECT count(*) AS n FROM referrals').get() as { n: number }).n;
 
   beforeAll(async () => {
     svc = await startTestService();

@@ -161,7 +161,7 @@ describe('the referral ask’s page', { timeout: 60_000 }, () => {
   });
 
   it('shows another referrer nothing of the ask', async () => {
-    const askId = svc.service.runtime.db.$client.prepare('SELECT id FROM referral_asks').pluck().get() as string;
+    const askId = svc.sqlite.prepare('SELECT id FROM referral_asks').pluck().get() as string;
     const other = await svc.service.runtime.store.referrals.insertReferrer({
       installationId,
       email: 'rob@other.example',

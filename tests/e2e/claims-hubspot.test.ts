@@ -35,7 +35,7 @@ describe('deal claims and account-level matching against the sandbox HubSpot', (
   });
 
   const referral = async (id: string) => (await (await svc.api(`/referrals/${id}`)).json()) as ReferralBody;
-  const referralCount = () => svc.service.runtime.db.$client.prepare('SELECT count(*) FROM referrals').pluck().get() as number;
+  const referralCount = () => svc.sqlite.prepare('SELECT count(*) FROM referrals').pluck().get() as number;
   /** The sandbox portal's first user (`hubspot.state.owners`). */
   const sam = { id: '75000001', name: 'Sam Seller' };
 

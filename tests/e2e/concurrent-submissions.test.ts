@@ -15,7 +15,7 @@ describe('concurrent first submissions of a new referrer', () => {
   let hubspot: HubSpotSandbox;
   let svc: TestService;
   let installationId: string;
-  const count = (sql: string, ...params: unknown[]) => (svc.service.runtime.db.$client.prepare(sql).get(...params) as { n: number }).n;
+  const count = (sql: string, ...params: unknown[]) => (svc.sqlite.prepare(sql).get(...params) as { n: number }).n;
 
   beforeAll(async () => {
     ({ hubspot, svc, installationId } = await startWithSandboxHubSpot(CLIENT));

@@ -85,7 +85,7 @@ describe('the fake CRM in a running service', () => {
     });
     expect(delivered.status).toBe(200);
     expect(await delivered.json()).toEqual({ received: true });
-    const stored = withFake.service.runtime.db.$client.prepare("SELECT count(*) AS n FROM inbox WHERE crm = 'fake'").get() as { n: number };
+    const stored = withFake.sqlite.prepare("SELECT count(*) AS n FROM inbox WHERE crm = 'fake'").get() as { n: number };
     expect(stored.n).toBe(1);
 
     const forged = createFakeCrm({ accountId: 'acct-42', webhookSecret: 'not-the-secret' }).webhookRequest({

@@ -112,7 +112,7 @@ describe("an installation's health", () => {
     await reward(ids.acme, 'pending', 250_000, '2099-01-31');
     await reward(ids.globex, 'pending', 50_000, '2099-01-31');
     await reward(ids.initech, 'approved', 120_000, '2020-01-31');
-    const db = svc.service.runtime.db.$client;
+    const db = svc.sqlite;
     db.prepare(
       `INSERT INTO inbox (crm, account_id, installation_id, event_key, object_type, object_id, change, occurred_at, status, attempts, last_error, received_at)
        VALUES ('hubspot', 'x', ?, 'dead-1', 'deal', 'deal-9', 'updated', '2026-01-01T00:00:00Z', 'dead', 5, 'the CRM said 500', '2026-01-01T00:00:01Z')`,

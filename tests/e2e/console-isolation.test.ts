@@ -40,7 +40,7 @@ describe("a console session of one installation and another installation's data"
     'referrer' | 'referral' | 'reward' | 'payout' | 'program' | 'endpoint' | 'user' | 'deadEvent' | 'link' | 'company' | 'cardKey',
     string
   >;
-  const sql = <T>(query: string, ...params: unknown[]) => svc.service.runtime.db.$client.prepare(query).all(...params) as T[];
+  const sql = <T>(query: string, ...params: unknown[]) => svc.sqlite.prepare(query).all(...params) as T[];
 
   const json = async <T>(res: Response, status: number): Promise<T> => {
     const text = await res.text();
@@ -123,7 +123,7 @@ describe("a console session of one installation and another installation's data"
     of.cardKey = (await json<{ id: string }>(await svc.api(`/installations/${b}/card-keys`, { method: 'POST', json: {} }), 201)).id;
     const [installation] = sql<{ account_id: string }>('SELECT account_id FROM installations WHERE id = ?', b);
     const now = new Date().toISOString();
-    svc.service.runtime.db.$client
+    svc.sqlite
       .prepare(
         `INSERT INTO inbox (crm, account_id, installation_id, event_key, object_type, object_id, change, occurred_at, status, attempts, last_error, received_at)
          VALUES ('salesforce', ?, ?, 'b-dead-event', 'opportunity', ?, 'updated', ?, 'dead', 8, 'poison in B', ?)`,

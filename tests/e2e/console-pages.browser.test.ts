@@ -25,7 +25,7 @@ let installationId: string;
 const referralIds: Record<'acme' | 'globex' | 'initech', string> = { acme: '', globex: '', initech: '' };
 const rewardIds: string[] = [];
 
-const sql = <T>(query: string, ...params: unknown[]) => svc.service.runtime.db.$client.prepare(query).all(...params) as T[];
+const sql = <T>(query: string, ...params: unknown[]) => svc.sqlite.prepare(query).all(...params) as T[];
 const status = (id: string) => sql<{ status: string }>('SELECT status FROM rewards WHERE id = ?', id)[0]!.status;
 
 async function refer(referrer: { email: string; name: string; type: string }, referee: Record<string, string>): Promise<string> {

@@ -18,7 +18,7 @@ let svc: TestService;
 let browser: Browser;
 let installationId: string;
 
-const versions = () => (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM program_versions').get() as { n: number }).n;
+const versions = () => (svc.sqlite.prepare('SELECT count(*) AS n FROM program_versions').get() as { n: number }).n;
 const stored = async () => (await (await svc.api('/program')).json()) as { version: number; program: Program };
 
 beforeAll(async () => {

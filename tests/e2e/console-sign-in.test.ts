@@ -22,8 +22,8 @@ describe('console sign-in', () => {
   let svc: TestService;
   let hubspotId: string;
   let admin: ConsoleSession;
-  const sql = <T>(query: string, ...params: unknown[]) => svc.service.runtime.db.$client.prepare(query).all(...params) as T[];
-  const write = (query: string, ...params: unknown[]) => svc.service.runtime.db.$client.prepare(query).run(...params);
+  const sql = <T>(query: string, ...params: unknown[]) => svc.sqlite.prepare(query).all(...params) as T[];
+  const write = (query: string, ...params: unknown[]) => svc.sqlite.prepare(query).run(...params);
 
   beforeAll(async () => {
     smtp = await startSmtpServer();

@@ -19,8 +19,7 @@ let browser: Browser;
 let installationId: string;
 const rewardIds: string[] = [];
 
-const status = (id: string) =>
-  (svc.service.runtime.db.$client.prepare('SELECT status FROM rewards WHERE id = ?').get(id) as { status: string }).status;
+const status = (id: string) => (svc.sqlite.prepare('SELECT status FROM rewards WHERE id = ?').get(id) as { status: string }).status;
 
 /** A referral of Pia's with a reward over the approval threshold, waiting for approval. */
 async function pendingReward(refereeEmail: string, amountCents: number): Promise<string> {
@@ -109,9 +108,9 @@ describe('the console, Approvals', () => {
     expect(status(rewardIds[1]!)).toBe('rejected');
     await page.getByText('No rewards are waiting for approval.').waitFor();
 
-    const audit = svc.service.runtime.db.$client
-      .prepare("SELECT actor FROM audit_log WHERE subject_type = 'reward' AND subject_id = ?")
-      .all(rewardIds[1]) as { actor: string }[];
+    const audit = svc.sqlite.prepare("SELECT actor FROM audit_log WHERE subject_type = 'reward' AND subject_id = ?").all(rewardIds[1]) as {
+      actor: string;
+    }[];
     expect(audit.map((a) => a.actor)).toContainEqual(expect.stringMatching(/^user:usr_\S+ sales@sandbox\.example$/));
   });
 

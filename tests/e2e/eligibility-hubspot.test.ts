@@ -24,7 +24,7 @@ describe('HubSpot eligibility, right and fresh', () => {
     await hubspot?.close();
   });
 
-  const db = () => svc.service.runtime.db.$client;
+  const db = () => svc.sqlite;
   const onRecord = (id: string) => hubspot.state.get('companies', id)!.properties;
   const writtenBack = (id: string, eligible: 'true' | 'false', what: string) =>
     eventually(() => (onRecord(id).referloop_referral_eligible === eligible ? onRecord(id) : undefined), SECONDS, what);

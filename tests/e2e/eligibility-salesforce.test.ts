@@ -94,7 +94,7 @@ describe('Salesforce eligibility through the org’s own Account fields', () => 
     salesforce.actions.updateRecord({ sobject: 'Account', id, fields: { NPS__c: 9 } });
     await eventually(() => (record()?.Referral_Eligible__c === true ? true : undefined), 5_000, 'eligibility after the NPS change');
     // The Outbound Message carried it: reconciliation never ran.
-    const db = svc.service.runtime.db.$client;
+    const db = svc.sqlite;
     expect(db.prepare("SELECT count(*) FROM sync_cursors WHERE name = 'reconcile'").pluck().get()).toBe(0);
     const told = db.prepare("SELECT payload FROM outbox WHERE topic = 'account.eligible' AND channel = 'email'").pluck().all() as string[];
     expect(told.map((p) => JSON.parse(p))).toContainEqual(

@@ -53,7 +53,7 @@ describe('hostile input from outside', () => {
   let orgId: string;
   let salesforceInstallationId: string;
 
-  const db = () => svc.service.runtime.db.$client;
+  const db = () => svc.sqlite;
   const tableCounts = (): Record<string, number> => {
     const tables = db().prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
     return Object.fromEntries(

@@ -71,12 +71,10 @@ describe('HubSpot end to end', () => {
    * payable once the due date has passed, 2026-06-29 for these deals) runs on its own time and
    * may land in the middle of a test: it is not counted.
    */
-  const syncLedgerEntries = () =>
+  const syncLedgerEntries = async () =>
     (
-      svc.service.runtime.db.$client
-        .prepare("SELECT count(*) AS n FROM reward_events WHERE NOT (actor = 'job:reconcile' AND to_status = 'payable')")
-        .get() as { n: number }
-    ).n;
+      await svc.rows<{ n: number }>("SELECT count(*) AS n FROM reward_events WHERE NOT (actor = 'job:reconcile' AND to_status = 'payable')")
+    )[0]!.n;
 
   it('installs through OAuth and provisions the Referloop properties and stage mapping', async () => {
     const installation = (await (await svc.api(`/installations/${installationId}`)).json()) as {
@@ -150,13 +148,11 @@ describe('HubSpot end to end', () => {
     expect(pending.items).toEqual([]);
 
     // Pia heard of every moment once, in order.
-    const emailTopics = () =>
+    const emailTopics = async () =>
       (
-        svc.service.runtime.db.$client
-          .prepare("SELECT topic FROM outbox WHERE referral_id = ? AND channel = 'email' ORDER BY id")
-          .all(pushed.id) as { topic: string }[]
+        await svc.rows<{ topic: string }>("SELECT topic FROM outbox WHERE referral_id = ? AND channel = 'email' ORDER BY id", pushed.id)
       ).map((r) => r.topic);
-    expect(emailTopics()).toEqual([
+    expect(await emailTopics()).toEqual([
       'referral.received',
       'referral.accepted',
       'referral.contacted',
@@ -244,8 +240,8 @@ describe('HubSpot end to end', () => {
   });
 
   it('refuses a wrong signature and a stale timestamp with 401, storing nothing', async () => {
-    const inboxCount = () => (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n;
-    const before = inboxCount();
+    const inboxCount = async () => (await svc.rows<{ n: number }>('SELECT count(*) AS n FROM inbox'))[0]!.n;
+    const before = await inboxCount();
     const body = JSON.stringify([
       {
         eventId: 1,
@@ -291,14 +287,14 @@ describe('HubSpot end to end', () => {
     expect((await post(sign('not-the-secret', now), now)).status).toBe(401);
     const stale = String(Date.now() - 6 * 60_000);
     expect((await post(sign(CLIENT.clientSecret, stale), stale)).status).toBe(401);
-    expect(inboxCount()).toBe(before);
+    expect(await inboxCount()).toBe(before);
     // The same request, signed right and fresh, is taken; its redelivery is acknowledged and dropped.
     const taken = await post(sign(CLIENT.clientSecret, now), now);
     expect(taken.status).toBe(200);
     expect(taken.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(await taken.json()).toEqual({ status: 'ok' });
     expect((await post(sign(CLIENT.clientSecret, now), now)).status).toBe(200);
-    expect(inboxCount()).toBe(before + 1);
+    expect(await inboxCount()).toBe(before + 1);
     const countedAfter = await counters();
     expect(countedAfter.refused - countedBefore.refused).toBe(2);
     expect(countedAfter.stored - countedBefore.stored).toBeGreaterThanOrEqual(1);
@@ -330,15 +326,19 @@ describe('HubSpot end to end', () => {
   }, 60_000);
 
   it('replays every stored event without new rewards or a second notification', async () => {
-    const db = svc.service.runtime.db.$client;
-    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const count = async (table: string) => (await svc.rows<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))[0]!.n;
     await hubspot.state.webhooksIdle();
     await eventually(
       async () => ((await svc.service.runtime.store.inbox.pendingCount()) === 0 ? true : undefined),
       20_000,
       'inbox drained',
     );
-    const before = { rewards: count('rewards'), ledger: syncLedgerEntries(), outbox: count('outbox'), timeline: count('referral_events') };
+    const before = {
+      rewards: await count('rewards'),
+      ledger: await syncLedgerEntries(),
+      outbox: await count('outbox'),
+      timeline: await count('referral_events'),
+    };
 
     const res = await svc.api('/replay', { method: 'POST', json: { since: '2000-01-01T00:00:00Z' } });
     expect(res.status).toBe(202);
@@ -348,14 +348,16 @@ describe('HubSpot end to end', () => {
       30_000,
       'replay drained',
     );
-    expect({ rewards: count('rewards'), ledger: syncLedgerEntries(), outbox: count('outbox'), timeline: count('referral_events') }).toEqual(
-      before,
-    );
+    expect({
+      rewards: await count('rewards'),
+      ledger: await syncLedgerEntries(),
+      outbox: await count('outbox'),
+      timeline: await count('referral_events'),
+    }).toEqual(before);
   }, 45_000);
 
   it('ignores a read of a won deal that is older than the state it applied: no reopening, no clawback', async () => {
-    const db = svc.service.runtime.db.$client;
-    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const count = async (table: string) => (await svc.rows<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))[0]!.n;
     const since = new Date().toISOString();
     const pushed = await logReferral('noor@lagging-replica.com');
     const dealId = workDeal(pushed.crm!.person.id, 'Lagging replica', ['closedwon'], '30000');
@@ -373,7 +375,7 @@ describe('HubSpot end to end', () => {
       20_000,
       'inbox drained',
     );
-    const before = { ledger: syncLedgerEntries(), outbox: count('outbox') };
+    const before = { ledger: await syncLedgerEntries(), outbox: await count('outbox') };
 
     // The portal answers with the deal as it was a minute earlier, still open (as a lagging read
     // replica would, or a second sync run whose fetch started first); no webhook says so.
@@ -401,7 +403,7 @@ describe('HubSpot end to end', () => {
     const after = await referral(pushed.id);
     expect(after.status).toBe('closed_won');
     expect(after.rewards).toEqual(won.rewards);
-    expect({ ledger: syncLedgerEntries(), outbox: count('outbox') }).toEqual(before);
+    expect({ ledger: await syncLedgerEntries(), outbox: await count('outbox') }).toEqual(before);
   }, 45_000);
 
   it('simulates a draft program over the stored won deals, and reports the program', async () => {
@@ -435,12 +437,10 @@ describe('HubSpot end to end', () => {
   });
 
   it('tells the record owner of a referral from outside the CRM, and the CS owner of an account that became eligible', async () => {
-    const outboxTo = (topic: string) =>
-      (
-        svc.service.runtime.db.$client.prepare("SELECT payload FROM outbox WHERE topic = ? AND channel = 'email'").all(topic) as {
-          payload: string;
-        }[]
-      ).map((r) => (JSON.parse(r.payload) as { to: { email: string } }).to.email);
+    const outboxTo = async (topic: string) =>
+      (await svc.rows<{ payload: string }>("SELECT payload FROM outbox WHERE topic = ? AND channel = 'email'", topic)).map(
+        (r) => (JSON.parse(r.payload) as { to: { email: string } }).to.email,
+      );
     const [sam, casey] = hubspot.state.owners;
     hubspot.state.create('contacts', { email: 'noa@fresh-leads.io', firstname: 'Noa', hubspot_owner_id: sam!.id });
     const res = await svc.api('/referrals', {
@@ -454,7 +454,7 @@ describe('HubSpot end to end', () => {
     expect(res.status).toBe(201);
     expect(
       await eventually(
-        () => (outboxTo('referral.arrived_internal').length ? outboxTo('referral.arrived_internal') : undefined),
+        async () => ((await outboxTo('referral.arrived_internal')).length ? await outboxTo('referral.arrived_internal') : undefined),
         15_000,
         'arrival notice',
       ),
@@ -477,7 +477,7 @@ describe('HubSpot end to end', () => {
     hubspot.state.update('companies', account.id, { referloop_nps: '10' });
     const after = (await (await svc.api(`/accounts/${account.id}/eligibility`)).json()) as { eligible: boolean };
     expect(after.eligible).toBe(true);
-    expect(outboxTo('account.eligible')).toContain(casey!.email);
+    expect(await outboxTo('account.eligible')).toContain(casey!.email);
     await eventually(
       () => (hubspot.state.get('companies', account.id)!.properties.referloop_referral_eligible === 'true' ? true : undefined),
       10_000,

@@ -33,7 +33,7 @@ describe('inbox retention', () => {
     seed.$client.close();
 
     svc = await startTestService({ DATABASE_URL: databaseUrl, INBOX_RETENTION_DAYS: '7', SANDBOX: 'off' });
-    const keys = svc.service.runtime.db.$client.prepare('SELECT event_key AS key FROM inbox ORDER BY id').all() as { key: string }[];
+    const keys = svc.sqlite.prepare('SELECT event_key AS key FROM inbox ORDER BY id').all() as { key: string }[];
     expect(keys.map((k) => k.key)).toEqual(['old-dead', 'recent-done']);
   });
 });

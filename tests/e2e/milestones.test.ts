@@ -53,8 +53,7 @@ describe('product milestones (HubSpot)', { timeout: 60_000 }, () => {
 
   const post = (companyId: string, body: Record<string, unknown>) =>
     svc.api(`/accounts/${companyId}/milestones`, { method: 'POST', json: { installationId, ...body } });
-  const asks = () =>
-    Number(svc.service.runtime.db.$client.prepare("SELECT count(*) FROM referral_asks WHERE status = 'sent'").pluck().get());
+  const asks = () => Number(svc.sqlite.prepare("SELECT count(*) FROM referral_asks WHERE status = 'sent'").pluck().get());
 
   it('a named milestone asks the person who reached it, once per period; replays and unknown accounts ask nothing', async () => {
     const casey = hubspot.state.owners[1]!;
@@ -148,7 +147,7 @@ describe('product milestones (HubSpot)', { timeout: 60_000 }, () => {
       idempotencyKey: 'product-event-5',
     });
     expect(invalid.status).toBe(400);
-    const rows = Number(svc.service.runtime.db.$client.prepare('SELECT count(*) FROM product_milestones').pluck().get());
+    const rows = Number(svc.sqlite.prepare('SELECT count(*) FROM product_milestones').pluck().get());
     expect(rows).toBe(3);
 
     const eligibility = (await (await svc.api(`/accounts/${company.id}/eligibility?installationId=${installationId}`)).json()) as {

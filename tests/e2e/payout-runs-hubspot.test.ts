@@ -59,8 +59,7 @@ describe('payout runs, end to end with HubSpot', () => {
     return JSON.parse(body) as T;
   };
   const referral = async (id: string) => json<ReferralBody>(await svc.api(`/referrals/${id}`), 200);
-  const rowCount = (table: string) =>
-    (svc.service.runtime.db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  const rowCount = (table: string) => (svc.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
   /** A partner referral whose HubSpot deal closes won; resolves once its reward is accrued. */
   async function wonReferral(email: string, amount: string): Promise<{ referral: ReferralBody; dealId: string }> {

@@ -108,7 +108,7 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
     const order = sandbox.rewardByExternalId(payoutOrderKey(run.id, { payeeType: 'referrer', payeeKey: referrerId, currency: 'USD' }));
     expect(order).toMatchObject({ denomination: 250, deliveryStatus: 'SUCCEEDED' });
     // The referrer is told, through the existing reward.paid notice.
-    const notices = svc.service.runtime.db.$client
+    const notices = svc.sqlite
       .prepare(`SELECT count(*) AS n FROM outbox WHERE topic = 'reward.paid' AND referrer_id = ?`)
       .get(referrerId) as { n: number };
     expect(notices.n).toBeGreaterThan(0);

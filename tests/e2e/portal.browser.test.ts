@@ -24,7 +24,7 @@ let otherInstallationId: string;
 const pia = { email: 'pia@partner-firm.test', name: 'Pia Partner' };
 const rob = { email: 'rob@other-firm.test', name: 'Rob Other' };
 
-const sql = (query: string, ...params: unknown[]) => svc.service.runtime.db.$client.prepare(query).run(...params);
+const sql = (query: string, ...params: unknown[]) => svc.sqlite.prepare(query).run(...params);
 
 async function referAsRep(referrer: { email: string; name: string }, refereeEmail: string, firstName: string) {
   const res = await svc.api('/referrals', {
@@ -309,9 +309,7 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
       body: JSON.stringify({ referee: { email: 'sneaky@csrf.test' } }),
     });
     expect(forged.status).toBe(403);
-    expect(
-      svc.service.runtime.db.$client.prepare("SELECT count(*) AS n FROM referrals WHERE referee_email = 'sneaky@csrf.test'").get(),
-    ).toEqual({
+    expect(svc.sqlite.prepare("SELECT count(*) AS n FROM referrals WHERE referee_email = 'sneaky@csrf.test'").get()).toEqual({
       n: 0,
     });
     expect((await svc.service.runtime.store.referrals.listReferrers(installationId)).length).toBe(before);
@@ -332,9 +330,9 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Ask to delete my data' }).click();
     await page.getByText('Your request to delete your data is recorded.').waitFor();
-    expect(
-      svc.service.runtime.db.$client.prepare("SELECT actor FROM audit_log WHERE action = 'referrer.deletion_requested'").all(),
-    ).toEqual([{ actor: `referrer:${(await svc.service.runtime.store.referrals.referrerByEmail(installationId, rob.email))!.id}` }]);
+    expect(svc.sqlite.prepare("SELECT actor FROM audit_log WHERE action = 'referrer.deletion_requested'").all()).toEqual([
+      { actor: `referrer:${(await svc.service.runtime.store.referrals.referrerByEmail(installationId, rob.email))!.id}` },
+    ]);
     const senderEmail = (await svc.service.runtime.store.programs.currentDefault(installationId))!.program.senderEmail;
     await eventually(
       () => smtp.messages(senderEmail).find((m) => m.subject.startsWith('Data deletion request from Rob Other')),

@@ -22,8 +22,7 @@ describe('program API', () => {
   let svc: TestService;
   let installationId: string;
   let programId: string;
-  const versionCount = () =>
-    (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM program_versions').get() as { n: number }).n;
+  const versionCount = () => (svc.sqlite.prepare('SELECT count(*) AS n FROM program_versions').get() as { n: number }).n;
   const json = async <T>(res: Response | Promise<Response>) => (await res).json() as Promise<T>;
 
   beforeAll(async () => {
@@ -116,9 +115,7 @@ describe('program API', () => {
     });
     expect(res.status).toBe(201);
     const { id } = await json<{ id: string }>(res);
-    const row = svc.service.runtime.db.$client
-      .prepare('SELECT program_id AS programId, program_version AS version FROM referrals WHERE id = ?')
-      .get(id);
+    const row = svc.sqlite.prepare('SELECT program_id AS programId, program_version AS version FROM referrals WHERE id = ?').get(id);
     expect(row).toEqual({ programId, version: 2 });
   });
   it('a program with every setting comes back from GET as it was PUT, and PUT back as GET gave it makes no version', async () => {

@@ -165,7 +165,7 @@ describe.each([
 
   const ask = (companyId: string, body: Record<string, unknown> = {}) =>
     t.svc.api(`/accounts/${companyId}/asks`, { method: 'POST', json: { installationId: t.installationId, ...body } });
-  const askRows = () => Number(t.svc.service.runtime.db.$client.prepare('SELECT count(*) FROM referral_asks').pluck().get());
+  const askRows = () => Number(t.svc.sqlite.prepare('SELECT count(*) FROM referral_asks').pluck().get());
 
   it('asks an eligible account’s champion: the email arrives signed by the owner, its link signs them in on the ask’s page', async () => {
     const champion = { email: `carla.${crm.toLowerCase()}@globex.example`, firstName: 'Carla', lastName: 'Champion' };

@@ -156,8 +156,7 @@ describe('referral links through HubSpot forms', () => {
     expect(visit.headers.get('location')).toBe('https://www.vendor.example/signup');
     const unknownTag = await fetch(`${svc.url}/r/${'z'.repeat(LINK_CODE_LENGTH)}`, { redirect: 'manual' });
     expect(unknownTag.status).toBe(404);
-    const visits = () =>
-      (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM referral_link_visits').get() as { n: number }).n;
+    const visits = () => (svc.sqlite.prepare('SELECT count(*) AS n FROM referral_link_visits').get() as { n: number }).n;
     expect(visits()).toBe(2);
 
     const before = ((await (await svc.api('/referrals')).json()) as { items: unknown[] }).items.length;

@@ -14,9 +14,11 @@ describe('answers to the referrer', () => {
   let svc: TestService;
   let firstId: string;
   const told = (referralId: string) =>
-    svc.service.runtime.db.$client
-      .prepare('SELECT topic, channel, payload FROM outbox WHERE referral_id = ? ORDER BY id')
-      .all(referralId) as { topic: string; channel: string; payload: string }[];
+    svc.sqlite.prepare('SELECT topic, channel, payload FROM outbox WHERE referral_id = ? ORDER BY id').all(referralId) as {
+      topic: string;
+      channel: string;
+      payload: string;
+    }[];
   const submit = async (referrerEmail: string, refereeEmail: string, kind: 'rep' | 'referrer') =>
     svc.api('/referrals', {
       method: 'POST',

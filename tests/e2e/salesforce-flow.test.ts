@@ -125,13 +125,13 @@ describe('Salesforce end to end', () => {
     const pushed = await logReferral('lee@northwind.dev');
     await salesforce.outboundSettled();
     // Every event stored, whatever its state: the sync may settle earlier ones meanwhile.
-    const storedEvents = () => (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n;
-    const stored = storedEvents();
+    const storedEvents = async () => (await svc.rows<{ n: number }>('SELECT count(*) AS n FROM inbox'))[0]!.n;
+    const stored = await storedEvents();
     salesforce.faults.dropNextOutbound(1_000);
     winDeal(pushed.crm!.person.id, 10_000);
     await salesforce.outboundSettled();
     salesforce.faults.dropNextOutbound(-1_000);
-    expect(storedEvents()).toBe(stored);
+    expect(await storedEvents()).toBe(stored);
     expect((await referral(pushed.id)).status).toBe('accepted');
 
     const installationId = ((await (await svc.api('/installations')).json()) as { id: string }[])[0]!.id;
@@ -141,12 +141,8 @@ describe('Salesforce end to end', () => {
   });
 
   /** Rows of the hand-made notification below; the sandbox's own messages may still be arriving. */
-  const inboxCount = () =>
-    (
-      svc.service.runtime.db.$client.prepare("SELECT count(*) AS n FROM inbox WHERE event_key LIKE '04l000000000001%'").get() as {
-        n: number;
-      }
-    ).n;
+  const inboxCount = async () =>
+    (await svc.rows<{ n: number }>("SELECT count(*) AS n FROM inbox WHERE event_key LIKE '04l000000000001%'"))[0]!.n;
   const soap = (org: string) => `<?xml version="1.0" encoding="UTF-8"?>
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">
  <soapenv:Body>
@@ -173,19 +169,19 @@ describe('Salesforce end to end', () => {
     });
 
   it('refuses a message from an unknown org and malformed SOAP with a SOAP fault, storing nothing', async () => {
-    const before = inboxCount();
+    const before = await inboxCount();
     const unknown = await post(soap('00D000000000999AAA'));
     expect(unknown.status).toBeGreaterThanOrEqual(400);
     expect(await unknown.text()).toContain('Fault');
     const malformed = await post('<soapenv:Envelope><oops');
     expect(malformed.status).toBeGreaterThanOrEqual(400);
     expect(await malformed.text()).toContain('Fault');
-    expect(inboxCount()).toBe(before);
+    expect(await inboxCount()).toBe(before);
     // The same message from the connected org is stored and acknowledged.
     const known = await post(soap(orgId));
     expect(known.status).toBe(200);
     expect(await known.text()).toContain('<Ack>true</Ack>');
-    expect(inboxCount()).toBe(before + 1);
+    expect(await inboxCount()).toBe(before + 1);
   });
 
   it('tells the Lead owner when a referral arrives from outside Salesforce', async () => {
@@ -199,10 +195,8 @@ describe('Salesforce end to end', () => {
     });
     expect(res.status).toBe(201);
     const recipients = await eventually(
-      () => {
-        const rows = svc.service.runtime.db.$client
-          .prepare("SELECT payload FROM outbox WHERE topic = 'referral.arrived_internal'")
-          .all() as { payload: string }[];
+      async () => {
+        const rows = await svc.rows<{ payload: string }>("SELECT payload FROM outbox WHERE topic = 'referral.arrived_internal'");
         return rows.length ? rows.map((r) => (JSON.parse(r.payload) as { to: { email: string } }).to.email) : undefined;
       },
       15_000,

@@ -17,7 +17,7 @@ describe('stage mapping', () => {
   let installationId: string;
   const mapping = async () =>
     ((await (await svc.api(`/installations/${installationId}`)).json()) as { stageMapping: Mapping }).stageMapping;
-  const auditCount = () => (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+  const auditCount = () => (svc.sqlite.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
   const put = (body: unknown) => svc.api(`/installations/${installationId}/stage-mapping`, { method: 'PUT', json: body });
 
   beforeAll(async () => {

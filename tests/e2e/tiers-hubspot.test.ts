@@ -39,7 +39,7 @@ describe('tiers that move, end to end with HubSpot', () => {
   const json = async <T>(res: Response | Promise<Response>): Promise<T> => (await (await res).json()) as T;
   const referral = (id: string) => json<ReferralBody>(svc.api(`/referrals/${id}`));
   const referrer = (id: string) => json<ReferrerBody>(svc.api(`/referrers/${id}`));
-  const sql = <T>(query: string, ...params: unknown[]) => svc.service.runtime.db.$client.prepare(query).all(...params) as T[];
+  const sql = <T>(query: string, ...params: unknown[]) => svc.sqlite.prepare(query).all(...params) as T[];
   const pia = { email: 'pia@partner-firm.com', name: 'Pia Partner', type: 'partner' };
 
   const logReferral = async (email: string) => {

@@ -42,7 +42,7 @@ describe('on the sandbox CRMs', () => {
       headers: { 'content-type': 'application/json', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-  const referralCount = () => (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM referrals').get() as { n: number }).n;
+  const referralCount = () => (svc.sqlite.prepare('SELECT count(*) AS n FROM referrals').get() as { n: number }).n;
 
   beforeAll(async () => {
     svc = await startTestService();

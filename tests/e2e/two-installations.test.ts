@@ -19,7 +19,7 @@ describe('two installations side by side', () => {
   let svc: TestService;
   let hubspotId: string;
   let salesforceId: string;
-  const referralCount = () => (svc.service.runtime.db.$client.prepare('SELECT count(*) AS n FROM referrals').get() as { n: number }).n;
+  const referralCount = () => (svc.sqlite.prepare('SELECT count(*) AS n FROM referrals').get() as { n: number }).n;
 
   beforeAll(async () => {
     svc = await startTestService();

@@ -68,7 +68,7 @@ describe('a won deal reaches the referrer at once', () => {
 
     // The notifier records the delivery just after the SMTP server accepted it.
     const steps = await eventually(() => {
-      const rows = svc.service.runtime.db.$client
+      const rows = svc.sqlite
         .prepare("SELECT topic, status FROM outbox WHERE referral_id = ? AND channel = 'email' AND topic LIKE 'referral.%' ORDER BY id")
         .all(id) as { topic: string; status: string }[];
       return rows.at(-1)?.status === 'delivered' ? rows : undefined;

@@ -10,14 +10,21 @@ import {
 } from '../../connectors/salesforce/sandbox/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
-import { installThroughOAuth, type RunningService, type SqliteRuntime, sqliteRuntime, startService } from '../../src/main.ts';
+import type Database from 'better-sqlite3';
+import { installThroughOAuth, type RunningService, startService } from '../../src/main.ts';
 import { freePort } from './ports.ts';
+import { scratchDatabase } from './postgres.ts';
+import { startRedisServer } from './redis-server.ts';
+import { postgresRows, type Rows, sqliteRows, testsRunOnPostgres } from './store-under-test.ts';
 
 export interface TestService {
   url: string;
   token: string;
-  /** On its SQLite file, which tests read directly. */
-  service: RunningService<SqliteRuntime>;
+  service: RunningService;
+  /** The service's SQLite connection, for tests that read the file directly (none on PostgreSQL). */
+  sqlite: Database.Database;
+  /** SQL beneath the store, on either database. */
+  rows: Rows;
   dataDir: string;
   /** fetch against the API with the admin token. */
   api: ApiCall;
@@ -25,7 +32,8 @@ export interface TestService {
 }
 
 /**
- * The whole service in this process, on a free port, with its own SQLite file. Without other
+ * The whole service in this process, on a free port, with its own SQLite file, or with
+ * REFERLOOP_TEST_STORE=postgres its own scratch PostgreSQL database and redis-server. Without other
  * settings it serves the in-process sandbox CRMs, like `npm start` does.
  */
 export async function startTestService(
@@ -34,10 +42,13 @@ export async function startTestService(
 ): Promise<TestService> {
   const dataDir = mkdtempSync(join(tmpdir(), 'referloop-test-'));
   const port = await freePort();
+  const postgres = testsRunOnPostgres() ? await scratchDatabase() : undefined;
+  const redis = postgres ? await startRedisServer() : undefined;
   const config = loadConfig({
     PORT: String(port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    DATABASE_URL: `file:${join(dataDir, 'referloop.db')}`,
+    DATABASE_URL: postgres?.url ?? `file:${join(dataDir, 'referloop.db')}`,
+    ...(redis ? { REDIS_URL: redis.url } : {}),
     ADMIN_API_TOKEN: 'test-admin-token-0123456789',
     LOG_LEVEL: 'silent',
     SYNC_COALESCE_MS: '20',
@@ -46,17 +57,27 @@ export async function startTestService(
   // TEST_LOG_LEVEL=debug shows the service's logs when a test needs explaining.
   const log = options.log ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   // Without the worker nothing changes the store behind a test's back (tests that count rows).
-  const running = await startService(config, log, { http: true, worker: options.worker ?? true });
-  const service = { ...running, runtime: sqliteRuntime(running.runtime) };
+  const service = await startService(config, log, { http: true, worker: options.worker ?? true });
+  const { runtime } = service;
+  const reader =
+    runtime.storeKind === 'sqlite' ? { rows: sqliteRows(runtime.db.$client), end: async () => {} } : postgresRows(config.databaseUrl);
   const url = config.publicBaseUrl;
   return {
     url,
     token: config.adminToken,
     service,
+    get sqlite() {
+      if (runtime.storeKind !== 'sqlite') throw new Error('This test reads SQLite directly: it runs on SQLite only.');
+      return runtime.db.$client;
+    },
+    rows: reader.rows,
     dataDir,
     api: adminApi(url, config.adminToken),
     async stop() {
       await service.stop();
+      await reader.end();
+      await postgres?.drop();
+      await redis?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
