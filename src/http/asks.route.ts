@@ -21,6 +21,7 @@ const REFUSAL_STATUS: Record<AskRefusalCode, ErrorCode> = {
   champion_no_email: 'conflict',
   champion_opted_out: 'conflict',
   too_soon: 'conflict',
+  key_reused: 'conflict',
 };
 
 /** Referral asks: a CSM (admin API or CRM card) asks an eligible account's champion for referrals. */

@@ -25,7 +25,7 @@ export interface AskForReferralInput {
   idempotencyKey?: string | undefined;
 }
 
-export type AskRefusalCode = AskRefusal | 'unknown_company' | 'unknown_contact';
+export type AskRefusalCode = AskRefusal | 'unknown_company' | 'unknown_contact' | 'key_reused';
 
 export type AskForReferralResult =
   | { outcome: 'sent'; ask: ReferralAskRow; replay: boolean }
@@ -43,7 +43,7 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
   const { store } = ctx;
   const { installation } = input;
   const replay = input.idempotencyKey ? await store.referralAsks.byKey(installation.id, input.idempotencyKey) : undefined;
-  if (replay) return asResult(replay, true);
+  if (replay) return replayOf(replay, input.companyId);
 
   const current = await store.programs.currentDefault(installation.id);
   if (!current) throw new Error(`installation ${installation.id} has no program`);
@@ -109,7 +109,7 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
     if (input.trigger === 'manual') return refused(decision.refusal, decision.reasons);
     return await store.transaction(async () => {
       const raced = await store.referralAsks.byKey(installation.id, idempotencyKey);
-      if (raced) return asResult(raced, true);
+      if (raced) return replayOf(raced, input.companyId);
       const ask = await store.referralAsks.insert({ ...row, status: 'refused', refusal: decision.refusal, reasons: decision.reasons });
       return { outcome: 'refused', refusal: decision.refusal, reasons: decision.reasons, ask };
     });
@@ -119,7 +119,7 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
   return await store.transaction(async (): Promise<AskForReferralResult> => {
     // The same key may have been taken while the CRM answered: that first ask is the answer.
     const raced = await store.referralAsks.byKey(installation.id, idempotencyKey);
-    if (raced) return asResult(raced, true);
+    if (raced) return replayOf(raced, input.companyId);
     const found = await store.referrals.referrerByEmail(installation.id, email);
     const asked =
       found ??
@@ -192,6 +192,15 @@ function asResult(ask: ReferralAskRow, replay: boolean): AskForReferralResult {
   return ask.status === 'sent'
     ? { outcome: 'sent', ask, replay }
     : { outcome: 'refused', refusal: ask.refusal as AskRefusalCode, reasons: ask.reasons, ask };
+}
+
+/**
+ * The answer to a key already used: the ask it was first used for, or a refusal when that was an
+ * ask to another account (never that account's answer).
+ */
+function replayOf(ask: ReferralAskRow, companyId: string): AskForReferralResult {
+  if (ask.companyId !== companyId) return refused('key_reused', [`the idempotency key was used for an ask to company ${ask.companyId}`]);
+  return asResult(ask, true);
 }
 
 function refused(refusal: AskRefusalCode, reasons: string[]): AskForReferralResult {

@@ -90,6 +90,16 @@ describe('askForReferral, on the fake CRM and the real store', () => {
     expect(replay).toEqual({ outcome: 'sent', ask: result.ask, replay: true });
     expect((await outbox()).length).toBe(before + 2);
     expect(await world.store.referralAsks.counts([world.installation.id])).toEqual({ sent: 1, refused: 0, referralsFromAsks: 0 });
+
+    // The same key for another account is refused, not answered with this account's ask.
+    const other = await account();
+    expect(await ask(other.companyId, { idempotencyKey: 'card-1' })).toEqual({
+      outcome: 'refused',
+      refusal: 'key_reused',
+      reasons: [`the idempotency key was used for an ask to company ${companyId}`],
+      ask: null,
+    });
+    expect((await outbox()).length).toBe(before + 2);
   });
 
   it('sends one ask for two requests with the same key at once', async () => {
