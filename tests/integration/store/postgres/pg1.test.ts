@@ -178,13 +178,13 @@ describe('installations', () => {
     });
     await same(async (s) => {
       const row = await s.store.installations.findByAccount('hubspot', account);
-      await s.store.installations.saveTokens(row!.id, { accessToken: 'access-2', instanceUrl: 'https://x.my.salesforce.com' }, at(5));
+      await s.store.installations.saveTokens(row!.id, { accessToken: 'access-2', instanceUrl: 'https://org.salesforce-sandbox.invalid' }, at(5));
       await s.store.installations.saveTokens(row!.id, { accessToken: 'access-3' }, at(6));
     });
     expect(await same(tokens)).toEqual({
       accessToken: 'access-3',
       refreshToken: 'refresh-1',
-      instanceUrl: 'https://x.my.salesforce.com',
+      instanceUrl: 'https://org.salesforce-sandbox.invalid',
       scopes: ['crm.objects.deals.read', 'oauth'],
     });
     expect(await same(async (s) => (await s.store.installations.findByAccount('hubspot', account))!.updatedAt)).toBe(at(6).toISOString());
