@@ -178,7 +178,11 @@ describe('installations', () => {
     });
     await same(async (s) => {
       const row = await s.store.installations.findByAccount('hubspot', account);
-      await s.store.installations.saveTokens(row!.id, { accessToken: 'access-2', instanceUrl: 'https://org.salesforce-sandbox.invalid' }, at(5));
+      await s.store.installations.saveTokens(
+        row!.id,
+        { accessToken: 'access-2', instanceUrl: 'https://org.salesforce-sandbox.invalid' },
+        at(5),
+      );
       await s.store.installations.saveTokens(row!.id, { accessToken: 'access-3' }, at(6));
     });
     expect(await same(tokens)).toEqual({
