@@ -1,5 +1,6 @@
 import type { Store } from '../store/index.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
+import type { ProgramRow } from '../store/programs.repo.ts';
 import type { Principal } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
 import { installationQuery } from './schemas.ts';
@@ -69,4 +70,14 @@ export function visibleTo(principal: Principal, row: { installationId: string | 
 export function visibleOr404<T extends { installationId: string | null }>(principal: Principal, row: T | undefined, what: string): T {
   if (!row || !visibleTo(principal, row)) throw new ApiError('not_found', `No ${what}.`);
   return row;
+}
+
+/** The installation's program a request names (`programId`), or its default program when it names none. */
+export async function resolveProgram(store: Store, installation: InstallationRow, programId: string | undefined): Promise<ProgramRow> {
+  if (programId === undefined) return (await store.programs.defaultProgram(installation.id))!;
+  const program = await store.programs.get(programId);
+  if (!program || program.installationId !== installation.id) {
+    throw new ApiError('not_found', `No program ${programId} in installation ${installation.id}.`, { programId });
+  }
+  return program;
 }

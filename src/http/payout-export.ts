@@ -42,6 +42,7 @@ export function payoutRunSummaryView(run: PayoutRunRow) {
   return {
     id: run.id,
     installationId: run.installationId,
+    programId: run.programId,
     status: run.status,
     dueOn: run.dueOn,
     reference: run.reference,

@@ -4,7 +4,7 @@ import { createPayoutRun, exportPayoutRun, markPayoutRunPaid, type PayoutRefusal
 import { sendPayoutRun } from '../use-cases/send-payouts.ts';
 import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
-import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
+import { installationIds, requestedInstallationId, resolveInstallation, resolveProgram, visibleTo } from './installation-scope.ts';
 import { payoutRunCsv, payoutRunSummaryView, payoutRunView } from './payout-export.ts';
 import { requestContext } from './request-context.ts';
 import { createPayoutRunSchema, exportPayoutRunSchema, listPayoutRunsQuery, markRunPaidSchema } from './schemas.ts';
@@ -27,6 +27,7 @@ export function payoutsRouter(ctx: UseCaseContext): Router {
     const installation = await resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principalOf(res));
     const result = await createPayoutRun(requestContext(ctx, res), {
       installation,
+      program: await resolveProgram(store, installation, body.programId),
       dueOn: body.dueOn,
       ...(body.rewardIds ? { rewardIds: body.rewardIds } : {}),
       actor: actorOf(principalOf(res)),
@@ -39,6 +40,7 @@ export function payoutsRouter(ctx: UseCaseContext): Router {
     const query = parseInput(listPayoutRunsQuery, req.query, 'query');
     const page = await store.payouts.list({
       installationIds: await installationIds(store, query.installationId, principalOf(res)),
+      ...(query.programId ? { programId: query.programId } : {}),
       ...(query.status ? { status: query.status } : {}),
       ...(query.cursor ? { cursor: query.cursor } : {}),
       limit: query.limit,

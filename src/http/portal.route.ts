@@ -78,6 +78,8 @@ const portalReferral = z.object({
   notes: z.string().trim().max(5_000).optional(),
   /** Submitted from this referral ask's page: counted as a referral that came from the ask. */
   askId: z.string().trim().min(1).max(64).optional(),
+  /** One of the referrer's programs; by default the installation's default program (or their first). */
+  programId: z.string().trim().min(1).max(100).optional(),
 });
 const detailsPatch = z
   .object({
@@ -503,8 +505,10 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       submittedBy: { kind: 'referrer', id: referrer.id, name: referrer.name },
       source: `${body.askId ? `ask:${body.askId}:` : ''}portal:${res.locals.requestId as string}`,
       askId: body.askId,
+      programId: body.programId,
     });
     if (result.outcome === 'deal_not_found') throw new ApiError('internal', result.reason);
+    if (result.outcome === 'program_refused') throw new ApiError(result.code === 'not_member' ? 'forbidden' : 'not_found', result.reason);
     // The referrer's view of the verdict: outcome and reasons, never who else referred or CRM records.
     const { outcome, reasons } = verdictView(result.verdict, 'referrer');
     res.status(outcome === 'accepted' || outcome === 'claim_pending' ? 201 : 200).json({

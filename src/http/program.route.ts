@@ -5,11 +5,18 @@ import type { Program } from '../domain/program.ts';
 import { programChanges } from '../domain/program-changes.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { ProgramRow, ProgramVersion } from '../store/programs.repo.ts';
-import { saveProgram, simulateDraft } from '../use-cases/program-settings.ts';
+import { addToProgram, createProgram, NEW_PROGRAM_SOURCES, saveProgram, simulateDraft } from '../use-cases/program-settings.ts';
 import { scheduleReevaluation } from '../use-cases/reevaluate-accounts.ts';
 import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
-import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
+import {
+  installationIds,
+  requestedInstallationId,
+  resolveInstallation,
+  resolveProgram,
+  visibleOr404,
+  visibleTo,
+} from './installation-scope.ts';
 import { programSchema } from './program.schema.ts';
 import { simulateSchema } from './schemas.ts';
 import { requestContext } from './request-context.ts';
@@ -32,6 +39,22 @@ const programDocumentSchema = z.strictObject({
 
 const versionParam = z.coerce.number({ error: 'expected a version number' }).int().positive();
 
+const programName = z.string().trim().min(1, 'give the program a name').max(200);
+/** `?programId=` on the `/program` routes: that program of the installation instead of its default. */
+const programQuery = z.object({ programId: z.string().trim().min(1).max(100).optional() });
+const newProgramSchema = z.strictObject({
+  name: programName,
+  /** Version 1 copies the default program's current settings, or starts from a fresh install's. */
+  from: z.enum(NEW_PROGRAM_SOURCES, { error: `expected one of ${NEW_PROGRAM_SOURCES.join(', ')}` }).default('default'),
+});
+const renameSchema = z.strictObject({ name: programName });
+
+/** A program in a listing: which it is, its name and current version, without its settings. */
+function programSummary(program: ProgramRow, version: ProgramVersion) {
+  const { program: settings, ...summary } = programDocument(program, version);
+  return { ...summary, name: settings.name };
+}
+
 function programDocument(program: ProgramRow, version: ProgramVersion) {
   return {
     id: program.id,
@@ -45,8 +68,10 @@ function programDocument(program: ProgramRow, version: ProgramVersion) {
 }
 
 /**
- * `/programs/:id` and its versions; `/program` is the same for the installation's default program
- * (named by `installationId` when several installations are connected).
+ * An installation's programs side by side: `/installations/:id/programs` lists and creates them;
+ * `/programs/:id` and its versions read and change one; `/program` is the same for the
+ * installation's default program, or the one `?programId=` names (the installation by
+ * `installationId` when several are connected).
  */
 export function programRouter(ctx: UseCaseContext): Router {
   const router = Router();
@@ -56,7 +81,7 @@ export function programRouter(ctx: UseCaseContext): Router {
     const id = req.params.id as string | undefined;
     if (id === undefined) {
       const installation = await resolveInstallation(store, requestedInstallationId(req.query), principalOf(res));
-      return (await store.programs.defaultProgram(installation.id))!;
+      return await resolveProgram(store, installation, parseInput(programQuery, req.query, 'query').programId);
     }
     const program = await store.programs.get(id);
     if (!program || !visibleTo(principalOf(res), program)) throw new ApiError('not_found', `No program ${id}.`);
@@ -67,11 +92,49 @@ export function programRouter(ctx: UseCaseContext): Router {
     const ids = await installationIds(store, requestedInstallationId(req.query), principalOf(res));
     const items = [];
     for (const installationId of ids)
-      for (const program of await store.programs.list(installationId)) {
-        const { program: _settings, ...summary } = programDocument(program, (await store.programs.current(program.id))!);
-        items.push(summary);
-      }
+      for (const program of await store.programs.list(installationId))
+        items.push(programSummary(program, (await store.programs.current(program.id))!));
     res.json({ items });
+  });
+
+  router.get('/installations/:id/programs', async (req, res) => {
+    const installation = await resolveInstallation(store, req.params.id, principalOf(res));
+    const items = [];
+    for (const program of await store.programs.list(installation.id))
+      items.push(programSummary(program, (await store.programs.current(program.id))!));
+    res.json({ items });
+  });
+
+  router.post('/installations/:id/programs', async (req, res) => {
+    const installation = await resolveInstallation(store, req.params.id, principalOf(res));
+    const body = parseInput(newProgramSchema, req.body ?? {});
+    const created = await createProgram(requestContext(ctx, res), {
+      installationId: installation.id,
+      name: body.name,
+      from: body.from,
+      actor: actorOf(principalOf(res)),
+    });
+    res.status(201).json(programDocument(created.program, created.version));
+  });
+
+  /** Renaming is a change of its settings' name: a new version, like any other change. */
+  router.patch('/programs/:id', async (req, res) => {
+    const program = await programOf(req, res);
+    const { name } = parseInput(renameSchema, req.body ?? {});
+    const current = (await store.programs.current(program.id))!;
+    const result = await saveProgram(requestContext(ctx, res), program, { ...current.program, name }, actorOf(principalOf(res)));
+    res.json(programSummary(program, result.version));
+  });
+
+  /** Adds a referrer of the installation to the program (again: nothing changes). */
+  router.put('/programs/:id/referrers/:referrerId', async (req, res) => {
+    const program = await programOf(req, res);
+    const referrer = await store.referrals.referrer(req.params.referrerId);
+    if (!referrer || referrer.installationId !== program.installationId)
+      throw new ApiError('not_found', `No referrer ${req.params.referrerId} in this program's installation.`);
+    visibleOr404(principalOf(res), referrer, `referrer ${referrer.id}`);
+    const joined = await addToProgram(requestContext(ctx, res), program, referrer.id, actorOf(principalOf(res)));
+    res.status(joined ? 201 : 200).json({ programId: program.id, referrerId: referrer.id });
   });
 
   for (const base of ['/program', '/programs/:id']) {

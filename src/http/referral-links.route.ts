@@ -8,11 +8,13 @@ import { ensureReferralLink, visitReferralLink } from '../use-cases/referral-lin
 import { actorOf, principalOf } from './auth.ts';
 import { captureScript } from './capture-script.ts';
 import { ApiError, parseInput } from './errors.ts';
-import { visibleOr404 } from './installation-scope.ts';
+import { resolveProgram, visibleOr404 } from './installation-scope.ts';
 import { page } from './pages.ts';
 import { requireReferrerSession, sessionOf } from './sessions.ts';
 
 const linkRequest = z.strictObject({
+  /** The referrer's program the link is for; the installation's default program when absent. */
+  programId: z.string().trim().min(1).max(100).optional(),
   /** A page of the link's own, on one of the program's allowed domains. */
   landingUrl: z.string().trim().max(2_000, { error: 'must be at most 2000 characters' }).optional(),
 });
@@ -26,7 +28,10 @@ export function referralLinkPublicRouter(ctx: UseCaseContext, publicBaseUrl: str
 
   router.get('/r/capture.js', async (req, res) => {
     const installation = typeof req.query.installation === 'string' ? await store.installations.get(req.query.installation) : undefined;
-    const program = installation ? (await store.programs.currentDefault(installation.id))?.program : undefined;
+    // The cookie lives as long as the longest attribution window of the installation's programs.
+    const windows = [];
+    for (const row of installation ? await store.programs.list(installation.id) : [])
+      windows.push((await store.programs.current(row.id))!.program.attribution.windowDays);
     const webToLeadField = installation ? (await store.installations.settings(installation)).webToLeadCodeField : undefined;
     const fields = [CODE_FORM_FIELD, ...(webToLeadField ? [webToLeadField] : [])];
     res
@@ -34,7 +39,7 @@ export function referralLinkPublicRouter(ctx: UseCaseContext, publicBaseUrl: str
       // The vendor's site loads it from another origin.
       .set('cross-origin-resource-policy', 'cross-origin')
       .set('cache-control', 'public, max-age=3600')
-      .send(captureScript({ days: program?.attribution.windowDays ?? 365, fields }));
+      .send(captureScript({ days: windows.length > 0 ? Math.max(...windows) : 365, fields }));
   });
 
   router.get('/r/:code', async (req, res) => {
@@ -54,12 +59,14 @@ export function referralLinkPublicRouter(ctx: UseCaseContext, publicBaseUrl: str
     res.status(404).type('html').send(page('Link not found', '<p>This referral link is not valid.</p>'));
   });
 
-  // The referrer's own link in the portal, with what it brought.
+  // The referrer's own links in the portal (one per program of theirs that has links), with what each brought.
   router.get('/api/v1/portal/:installationId/links', requireReferrerSession(store, ctx.now), async (req, res) => {
     const session = (await sessionOf(req, res, store, ctx.now()))!;
     const referrer = (await store.referrals.referrer(session.subjectId))!;
-    const ensured = await ensureReferralLink(ctx, referrer);
-    const links = ensured.outcome === 'ok' ? await store.referralLinks.allFor(referrer.id) : [];
+    let linksOn = false;
+    for (const program of await store.programs.programsOf(referrer.id))
+      if ((await ensureReferralLink(ctx, referrer, program)).outcome === 'ok') linksOn = true;
+    const links = linksOn ? await store.referralLinks.allFor(referrer.id) : [];
     res.json({ items: await Promise.all(links.map((l) => linkView(ctx, publicBaseUrl, l))) });
   });
 
@@ -74,7 +81,14 @@ export function referralLinksApiRouter(ctx: UseCaseContext, publicBaseUrl: strin
   router.post('/referrers/:id/link', async (req, res) => {
     const body = parseInput(linkRequest, req.body ?? {});
     const referrer = visibleOr404(principalOf(res), await store.referrals.referrer(req.params.id), `referrer ${req.params.id}`);
-    const result = await ensureReferralLink(ctx, referrer, body.landingUrl);
+    const installation = (await store.installations.get(referrer.installationId))!;
+    const program = await resolveProgram(store, installation, body.programId);
+    const result = await ensureReferralLink(ctx, referrer, program, body.landingUrl);
+    if (result.outcome === 'not_member')
+      throw new ApiError(
+        'conflict',
+        `${result.reason} Add them to it first (PUT /api/v1/programs/${program.id}/referrers/${referrer.id}).`,
+      );
     if (result.outcome === 'links_off')
       throw new ApiError('conflict', 'The program has no referral links: set its `links` (landing URL and allowed domains) first.');
     if (result.outcome === 'landing_not_allowed')
@@ -114,6 +128,7 @@ export function referralLinksApiRouter(ctx: UseCaseContext, publicBaseUrl: strin
 async function linkView(ctx: UseCaseContext, publicBaseUrl: string, link: ReferralLinkRow) {
   return {
     code: link.code,
+    programId: link.programId,
     url: `${publicBaseUrl}/r/${link.code}`,
     landingUrl: link.landingUrl,
     revokedAt: link.revokedAt,

@@ -9,7 +9,14 @@ import { referrerBalance } from '../use-cases/payout-runs.ts';
 import { audienceOf, submitReferral } from '../use-cases/submit-referral.ts';
 import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
-import { installationIds, requestedInstallationId, resolveInstallation, visibleOr404, visibleTo } from './installation-scope.ts';
+import {
+  installationIds,
+  requestedInstallationId,
+  resolveInstallation,
+  resolveProgram,
+  visibleOr404,
+  visibleTo,
+} from './installation-scope.ts';
 import {
   approveClaimSchema,
   createReferralSchema,
@@ -59,11 +66,18 @@ export function referralsRouter(ctx: UseCaseContext): Router {
       referee: body.referee,
       notes: body.notes,
       deal: body.deal,
+      programId: body.programId,
       submittedBy: body.submittedBy,
       source: `api:${res.locals.requestId as string}`,
     });
+    if (result.outcome === 'program_refused' && principal.kind !== 'crm-card') {
+      throw new ApiError(result.code === 'not_member' ? 'conflict' : 'not_found', result.reason, {
+        reason: result.code,
+        programId: body.programId,
+      });
+    }
     const verdict: VerdictView =
-      result.outcome === 'deal_not_found'
+      result.outcome === 'deal_not_found' || result.outcome === 'program_refused'
         ? { outcome: 'invalid', reasons: [result.reason] }
         : verdictView(result.verdict, audienceOf(body.submittedBy));
     const referral = 'referral' in result ? result.referral : null;
@@ -201,6 +215,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     const now = ctx.now();
     const existing = await store.referrals.referrerByEmail(installation.id, email);
     if (existing) throw new ApiError('duplicate', `A referrer with this email exists: ${existing.id}.`, { referrerId: existing.id });
+    const memberOf = await Promise.all((body.programIds ?? [undefined]).map(async (id) => await resolveProgram(store, installation, id)));
     const row = await store.transaction(async () => {
       const created = await store.referrals.insertReferrer({
         installationId: installation.id,
@@ -218,9 +233,10 @@ export function referralsRouter(ctx: UseCaseContext): Router {
         action: 'referrer.created',
         subjectType: 'referrer',
         subjectId: created.id,
-        after: { type: created.type, tier: created.tier },
+        after: { type: created.type, tier: created.tier, programIds: memberOf.map((p) => p.id) },
         at: now.toISOString(),
       });
+      for (const program of memberOf) await store.programs.join(program, created.id);
       return created;
     });
     res.status(201).json(referrerView(row));
@@ -275,6 +291,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     }
     res.json({
       ...referrerView(row),
+      programIds: (await store.programs.programsOf(row.id)).map((p) => p.id),
       referrals: (await store.referrals.byReferrer(row.id)).map(referralSummary),
       rewards: rewards.map(rewardView),
       rewardTotals: Object.entries(totals).map(([currency, byStatus]) => ({

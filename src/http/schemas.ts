@@ -40,6 +40,8 @@ export const createReferralSchema = z.object({
   notes: z.string().max(5_000).optional(),
   /** The deal the referral claims (the card on a deal record sends it). */
   deal: z.object({ id }).optional(),
+  /** The program it is for (one the referrer belongs to); the default program when absent. */
+  programId: id.optional(),
   submittedBy: z
     .object({ kind: z.enum(['rep', 'referrer', 'integration']), id: id.optional(), name: name.optional() })
     .default({ kind: 'integration' }),
@@ -58,6 +60,8 @@ export const rejectLinkReferralSchema = z.object({
 
 export const createReferrerSchema = referrerInputSchema.extend({
   installationId: id.optional(),
+  /** The programs the referrer belongs to; the installation's default program when absent. */
+  programIds: z.array(id).min(1).max(50).optional(),
   tier: z.string().trim().max(50).optional(),
   agreementAccepted: z.boolean().optional(),
   digest: z.boolean().optional(),
@@ -175,10 +179,14 @@ export const reportsQuery = z.object({
   granularity: z.enum(REPORT_GRANULARITIES, { error: 'expected week or month' }).default('month'),
   referrerType: z.enum(REFERRER_TYPES).optional(),
   pipeline: z.string().trim().min(1, 'must not be empty').max(100).optional(),
+  /** Only referrals (and their deals and rewards) of this program. */
+  programId: id.optional(),
 });
 
 export const createPayoutRunSchema = z.strictObject({
   installationId: id.optional(),
+  /** The program whose rewards the run pays; the installation's default program when absent. */
+  programId: id.optional(),
   /** Rewards due on or before this date are gathered. */
   dueOn: dateOnly,
   /** Only these rewards (all must be payable by dueOn and in no open run); all due ones when absent. */
@@ -186,6 +194,7 @@ export const createPayoutRunSchema = z.strictObject({
 });
 export const listPayoutRunsQuery = z.object({
   installationId: id.optional(),
+  programId: id.optional(),
   status: z.enum(PAYOUT_RUN_STATUSES).optional(),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

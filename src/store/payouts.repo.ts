@@ -25,11 +25,14 @@ export function payoutsRepo(db: Db) {
      */
     create(run: {
       installationId: string;
+      programId: string;
       dueOn: string;
       lines: (Omit<typeof payoutLines.$inferInsert, 'id' | 'runId'> & { items: { rewardId: string; amountCents: number }[] })[];
     }): PayoutRunWithLines {
       const id = newId('pay');
-      db.insert(payoutRuns).values({ id, installationId: run.installationId, status: 'draft', dueOn: run.dueOn }).run();
+      db.insert(payoutRuns)
+        .values({ id, installationId: run.installationId, programId: run.programId, status: 'draft', dueOn: run.dueOn })
+        .run();
       const taken: string[] = [];
       for (const { items, ...line } of run.lines) {
         const { id: lineId } = db
@@ -68,7 +71,7 @@ export function payoutsRepo(db: Db) {
       return db.select().from(payoutItems).where(eq(payoutItems.runId, runId)).orderBy(payoutItems.rewardId).all();
     },
 
-    list(filter: { installationIds: string[]; status?: PayoutRunStatus; cursor?: string; limit: number }): {
+    list(filter: { installationIds: string[]; programId?: string; status?: PayoutRunStatus; cursor?: string; limit: number }): {
       items: PayoutRunRow[];
       nextCursor: string | null;
     } {
@@ -81,6 +84,7 @@ export function payoutsRepo(db: Db) {
         .where(
           and(
             inArray(payoutRuns.installationId, filter.installationIds),
+            filter.programId ? eq(payoutRuns.programId, filter.programId) : undefined,
             filter.status ? eq(payoutRuns.status, filter.status) : undefined,
             after
               ? or(lt(payoutRuns.createdAt, after.createdAt), and(eq(payoutRuns.createdAt, after.createdAt), lt(payoutRuns.id, after.id)))
@@ -133,15 +137,15 @@ export function payoutsRepo(db: Db) {
      * provider delivered counts as paid though its run is still `sent`; a failed line recovered
      * nothing (its rewards are payable again) and is left out.
      */
-    lines(installationId: string): (PayoutLineRow & { runStatus: PayoutRunStatus })[] {
+    lines(installationId: string): (PayoutLineRow & { runStatus: PayoutRunStatus; runProgramId: string })[] {
       return db
-        .select({ line: payoutLines, runStatus: payoutRuns.status })
+        .select({ line: payoutLines, runStatus: payoutRuns.status, runProgramId: payoutRuns.programId })
         .from(payoutLines)
         .innerJoin(payoutRuns, eq(payoutRuns.id, payoutLines.runId))
         .where(eq(payoutRuns.installationId, installationId))
         .all()
         .filter((r) => r.line.sendStatus !== 'failed')
-        .map((r) => ({ ...r.line, runStatus: r.line.sendStatus === 'delivered' ? 'paid' : r.runStatus }));
+        .map((r) => ({ ...r.line, runProgramId: r.runProgramId, runStatus: r.line.sendStatus === 'delivered' ? 'paid' : r.runStatus }));
     },
 
     /** Sent runs with a line whose order is not recorded yet: their send job has work left (or was lost). */

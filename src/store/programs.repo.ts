@@ -2,7 +2,7 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { defaultClaimsPolicy, type Program } from '../domain/program.ts';
 import type { Db } from './db.ts';
 import { newId } from './referrals.repo.ts';
-import { programs, programVersions } from './schema.ts';
+import { programs, programVersions, referrerPrograms } from './schema.ts';
 
 export type ProgramRow = typeof programs.$inferSelect;
 
@@ -48,7 +48,7 @@ export function programsRepo(db: Db) {
       return db.select().from(programs).where(eq(programs.id, programId)).get();
     },
 
-    /** The program `/program`, the cards and the API's submissions use until another is chosen. */
+    /** The program `/program`, the cards and the API's submissions use when none is named. */
     defaultProgram(installationId: string): ProgramRow | undefined {
       return defaultOf.get({ installationId });
     },
@@ -66,6 +66,28 @@ export function programsRepo(db: Db) {
       const id = newId('prg');
       db.insert(programs).values({ id, installationId, isDefault }).run();
       return this.get(id)!;
+    },
+
+    /** The referrer belongs to the program from now on (again: nothing changes); answers whether they joined now. */
+    join(program: ProgramRow, referrerId: string): boolean {
+      const joined = db
+        .insert(referrerPrograms)
+        .values({ programId: program.id, referrerId, installationId: program.installationId })
+        .onConflictDoNothing()
+        .run();
+      return joined.changes > 0;
+    },
+
+    /** The programs a referrer belongs to, in the order they joined them. */
+    programsOf(referrerId: string): ProgramRow[] {
+      return db
+        .select({ program: programs })
+        .from(referrerPrograms)
+        .innerJoin(programs, eq(programs.id, referrerPrograms.programId))
+        .where(eq(referrerPrograms.referrerId, referrerId))
+        .orderBy(asc(referrerPrograms.createdAt), asc(programs.createdAt), asc(programs.id))
+        .all()
+        .map((row) => row.program);
     },
 
     current(programId: string): ProgramVersion | undefined {

@@ -19,12 +19,12 @@ export function referralLinksRepo(db: Db) {
       return db.select().from(referralLinks).where(eq(referralLinks.code, code)).get();
     },
 
-    /** The referrer's link in use (not revoked), if they have one. */
-    activeFor(referrerId: string): ReferralLinkRow | undefined {
+    /** The referrer's link in use (not revoked) for a program, if they have one. */
+    activeFor(referrerId: string, programId: string): ReferralLinkRow | undefined {
       return db
         .select()
         .from(referralLinks)
-        .where(and(eq(referralLinks.referrerId, referrerId), isNull(referralLinks.revokedAt)))
+        .where(and(eq(referralLinks.referrerId, referrerId), eq(referralLinks.programId, programId), isNull(referralLinks.revokedAt)))
         .orderBy(desc(referralLinks.createdAt))
         .get();
     },

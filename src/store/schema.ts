@@ -53,8 +53,8 @@ export const oauthStates = sqliteTable('oauth_states', {
 });
 
 /**
- * An installation's referral programs (one, its default, until programs run side by side). What a
- * program pays and says lives in its versions.
+ * An installation's referral programs, side by side: one is its default (what a referral names when
+ * nothing else chooses). What a program is called, pays and says lives in its versions.
  */
 export const programs = sqliteTable(
   'programs',
@@ -115,6 +115,24 @@ export const referrers = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('referrers_installation_email').on(t.installationId, t.email)],
+);
+
+/** The programs a referrer belongs to: they submit into these (referrers from before programs ran side by side: the default). */
+export const referrerPrograms = sqliteTable(
+  'referrer_programs',
+  {
+    programId: text('program_id')
+      .notNull()
+      .references(() => programs.id),
+    referrerId: text('referrer_id')
+      .notNull()
+      .references(() => referrers.id),
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.programId, t.referrerId] }), index('referrer_programs_referrer').on(t.referrerId)],
 );
 
 export const referrals = sqliteTable(
@@ -407,6 +425,10 @@ export const payoutRuns = sqliteTable(
     installationId: text('installation_id')
       .notNull()
       .references(() => installations.id),
+    /** A run pays one program's rewards: each program is its own budget (gift cards, partner commissions). */
+    programId: text('program_id')
+      .notNull()
+      .references(() => programs.id),
     status: text('status', { enum: PAYOUT_RUN_STATUSES }).notNull(),
     /** Rewards due on or before this date were gathered. */
     dueOn: text('due_on').notNull(),
@@ -714,6 +736,10 @@ export const referralLinks = sqliteTable(
     referrerId: text('referrer_id')
       .notNull()
       .references(() => referrers.id),
+    /** The program a referral made through the link belongs to: a referrer has one link per program. */
+    programId: text('program_id')
+      .notNull()
+      .references(() => programs.id),
     /** A page of its own, on one of the program's allowed domains; null: the program's landing page. */
     landingUrl: text('landing_url'),
     revokedAt: text('revoked_at'),

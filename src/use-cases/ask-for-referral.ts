@@ -142,6 +142,8 @@ export async function askForReferral(ctx: UseCaseContext, input: AskForReferralI
         after: { type: asked.type, from: 'referral ask' },
         at: now.toISOString(),
       });
+    // Asks are the default program's (its ask policy sends them): a new champion joins it.
+    if (!found) await store.programs.join((await store.programs.defaultProgram(installation.id))!, asked.id);
     const sent = await store.referralAsks.insert({ ...row, referrerId: asked.id, status: 'sent', refusal: null, reasons: [] });
     const data: AskData = {
       id: sent.id,

@@ -9,6 +9,7 @@ import {
 } from '../domain/payouts.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
+import type { ProgramRow } from '../store/programs.repo.ts';
 import { RewardsInOpenRunError, type PayoutRunWithLines } from '../store/payouts.repo.ts';
 import type { RewardWithNet } from '../store/rewards.repo.ts';
 import { changeReward } from './manage-rewards.ts';
@@ -32,20 +33,25 @@ export async function payeeOf(ctx: UseCaseContext, reward: RewardWithNet): Promi
   return { type: 'referrer', key: referrer.id, name: referrer.name, email: referrer.email };
 }
 
-/** Every payee's balance per currency in an installation: owed, paid out, and owed back (receivable). */
+/**
+ * Every payee's balance per currency in an installation, or in one of its programs: owed, paid
+ * out, and owed back (receivable).
+ */
 export async function payeeBalances(
   ctx: UseCaseContext,
   installationId: string,
+  programId?: string,
 ): Promise<Map<string, { payee: Payee; balance: PayeeBalance }>> {
   const rewardsByKey = new Map<string, { payee: Payee; currency: string; rewards: RewardWithNet[] }>();
   for (const reward of await ctx.store.rewards.forInstallation(installationId)) {
+    if (programId !== undefined && reward.programId !== programId) continue;
     const payee = await payeeOf(ctx, reward);
     const key = payeeCurrencyKey({ payeeType: payee.type, payeeKey: payee.key, currency: reward.currency });
     const group = rewardsByKey.get(key) ?? { payee, currency: reward.currency, rewards: [] };
     group.rewards.push(reward);
     rewardsByKey.set(key, group);
   }
-  const lines = await ctx.store.payouts.lines(installationId);
+  const lines = (await ctx.store.payouts.lines(installationId)).filter((l) => programId === undefined || l.runProgramId === programId);
   const balances = new Map<string, { payee: Payee; balance: PayeeBalance }>();
   for (const [key, group] of rewardsByKey) {
     const recoveries = lines.filter((l) => payeeCurrencyKey(l) === key);
@@ -69,25 +75,36 @@ export type PayoutRefusal = {
 };
 
 /**
- * Gathers the approved or payable rewards due on or before `dueOn` (all of them, or the ones
- * named) into a draft run: one line per payee and currency, net of what each payee owes back.
+ * Gathers one program's approved or payable rewards due on or before `dueOn` (all of them, or the
+ * ones named) into a draft run: one line per payee and currency, net of what each payee owes back
+ * to that program. A run per program, because each program is its own budget and way of paying
+ * (gift cards to customers, commission to partners): finance books, approves and pays them apart.
  */
 export async function createPayoutRun(
   ctx: UseCaseContext,
-  args: { installation: InstallationRow; dueOn: string; rewardIds?: string[]; actor: string },
+  args: { installation: InstallationRow; program: ProgramRow; dueOn: string; rewardIds?: string[]; actor: string },
 ): Promise<{ ok: true; run: PayoutRunWithLines } | PayoutRefusal> {
   const { store } = ctx;
   const now = ctx.now();
+  const programId = args.program.id;
   try {
     return await store.transaction(async () => {
-      const all = await store.rewards.forInstallation(args.installation.id);
+      const inInstallation = await store.rewards.forInstallation(args.installation.id);
       const named = args.rewardIds ? new Set(args.rewardIds) : null;
       if (named) {
-        const known = new Set(all.map((r) => r.id));
+        const known = new Set(inInstallation.map((r) => r.id));
         const unknown = [...named].filter((id) => !known.has(id));
         if (unknown.length > 0)
           return refusal('invalid_input', `No such rewards in this installation: ${unknown.join(', ')}.`, { unknown });
+        const otherProgram = inInstallation.filter((r) => named.has(r.id) && r.programId !== programId);
+        if (otherProgram.length > 0)
+          return refusal(
+            'invalid_input',
+            `Rewards of another program: ${otherProgram.map((r) => `${r.id} (${r.programId})`).join(', ')}; a run pays one program (${programId}).`,
+            { otherProgram: otherProgram.map((r) => ({ id: r.id, programId: r.programId })) },
+          );
       }
+      const all = inInstallation.filter((r) => r.programId === programId);
       const candidates = all.filter((r) => (named ? named.has(r.id) : true));
       const taken = await store.payouts.inOpenRuns(candidates.map((r) => r.id));
       if (named && taken.length > 0) {
@@ -109,7 +126,10 @@ export async function createPayoutRun(
       }
       const gathered = candidates.filter((r) => isDue(r) && !takenIds.has(r.id));
       if (gathered.length === 0)
-        return refusal('conflict', `No approved or payable rewards due on or before ${args.dueOn} are outside open runs.`);
+        return refusal(
+          'conflict',
+          `No approved or payable rewards of program ${programId} due on or before ${args.dueOn} are outside open runs.`,
+        );
 
       const payees = new Map<string, Payee>();
       const payable: PayableReward[] = [];
@@ -119,12 +139,13 @@ export async function createPayoutRun(
         payable.push({ id: r.id, payeeType: payee.type, payeeKey: payee.key, currency: r.currency, netCents: r.netCents });
       }
       const receivables = new Map<string, number>();
-      for (const [key, { balance }] of await payeeBalances(ctx, args.installation.id)) {
+      for (const [key, { balance }] of await payeeBalances(ctx, args.installation.id, programId)) {
         receivables.set(key, balance.receivableCents - balance.recoveringCents);
       }
       const netOf = new Map(gathered.map((r) => [r.id, r.netCents]));
       const run = await store.payouts.create({
         installationId: args.installation.id,
+        programId,
         dueOn: args.dueOn,
         lines: planPayoutLines(payable, receivables).map((line) => {
           const payee = payees.get(`${line.payeeType}:${line.payeeKey}`)!;
@@ -147,7 +168,7 @@ export async function createPayoutRun(
         action: 'payout_run.created',
         subjectType: 'payout_run',
         subjectId: run.id,
-        after: { dueOn: args.dueOn, lines: run.lines.length, rewards: gathered.length },
+        after: { programId, dueOn: args.dueOn, lines: run.lines.length, rewards: gathered.length },
         at: now.toISOString(),
       });
       return { ok: true as const, run };

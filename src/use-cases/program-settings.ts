@@ -1,5 +1,5 @@
 import { addDays, toDateOnly } from '../domain/dates.ts';
-import { sameProgram, type Program } from '../domain/program.ts';
+import { defaultProgram, sameProgram, type Program } from '../domain/program.ts';
 import type { ReferrerType } from '../domain/program.ts';
 import { simulateProgram, simulateSampleDeal, type SimulationDeal, type SimulationResult } from '../domain/simulation.ts';
 import type { ProgramRow, ProgramVersion } from '../store/programs.repo.ts';
@@ -12,6 +12,57 @@ export type SaveProgramResult =
   | { outcome: 'unchanged'; version: ProgramVersion }
   /** The change was made on a version that is no longer the current one. */
   | { outcome: 'stale'; version: ProgramVersion };
+
+/** Where a new program's first settings come from: the installation's default program, or a fresh install's. */
+export const NEW_PROGRAM_SOURCES = ['default', 'blank'] as const;
+export type NewProgramSource = (typeof NEW_PROGRAM_SOURCES)[number];
+
+/**
+ * Another program beside the installation's others (a partner program beside the customer one):
+ * version 1 is the default program's current settings, or a fresh install's, under its own name.
+ * It has no referrers until they are added or referred into it.
+ */
+export async function createProgram(
+  ctx: UseCaseContext,
+  args: { installationId: string; name: string; from: NewProgramSource; actor: string },
+): Promise<{ program: ProgramRow; version: ProgramVersion }> {
+  const { store } = ctx;
+  const now = ctx.now();
+  return await store.transaction(async () => {
+    const source = args.from === 'default' ? (await store.programs.currentDefault(args.installationId))!.program : defaultProgram();
+    const program = await store.programs.create(args.installationId, false);
+    const version = await store.programs.addVersion(program, { ...source, name: args.name }, args.actor);
+    await store.audit.record({
+      installationId: args.installationId,
+      actor: args.actor,
+      action: 'program.created',
+      subjectType: 'program',
+      subjectId: program.id,
+      after: { name: args.name, from: args.from, version: version.version },
+      at: now.toISOString(),
+    });
+    return { program, version };
+  });
+}
+
+/** The referrer belongs to the program from now on: they can be referred into it and get its link. */
+export async function addToProgram(ctx: UseCaseContext, program: ProgramRow, referrerId: string, actor: string): Promise<boolean> {
+  const now = ctx.now();
+  return await ctx.store.transaction(async () => {
+    const joined = await ctx.store.programs.join(program, referrerId);
+    if (joined)
+      await ctx.store.audit.record({
+        installationId: program.installationId,
+        actor,
+        action: 'program.referrer_added',
+        subjectType: 'referrer',
+        subjectId: referrerId,
+        after: { programId: program.id },
+        at: now.toISOString(),
+      });
+    return joined;
+  });
+}
 
 /**
  * A program change is a new version; referrals keep the version they were submitted under.

@@ -14,6 +14,7 @@ import {
 } from '../domain/referral-links.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
+import type { ProgramRow } from '../store/programs.repo.ts';
 import type { ReferralLinkRow } from '../store/referral-links.repo.ts';
 import type { ReferrerRow } from '../store/referrals.repo.ts';
 import { submitReferral } from './submit-referral.ts';
@@ -21,15 +22,24 @@ import { submitReferral } from './submit-referral.ts';
 export type EnsureLinkResult =
   | { outcome: 'ok'; link: ReferralLinkRow }
   | { outcome: 'links_off' }
+  | { outcome: 'not_member'; reason: string }
   | { outcome: 'landing_not_allowed'; reason: string };
 
 /**
- * The referrer's link in use, made on first need. A landing URL of its own must be on one of the
- * program's allowed domains; asking for another page revokes the old link and makes a new one.
+ * The referrer's link for one of their programs, made on first need: referrals it brings belong to
+ * that program. A landing URL of its own must be on one of the program's allowed domains; asking
+ * for another page revokes the old link and makes a new one.
  */
-export async function ensureReferralLink(ctx: UseCaseContext, referrer: ReferrerRow, landingUrl?: string): Promise<EnsureLinkResult> {
+export async function ensureReferralLink(
+  ctx: UseCaseContext,
+  referrer: ReferrerRow,
+  program: ProgramRow,
+  landingUrl?: string,
+): Promise<EnsureLinkResult> {
   const { store } = ctx;
-  const policy = (await store.programs.currentDefault(referrer.installationId))?.program.links;
+  if (!(await store.programs.programsOf(referrer.id)).some((p) => p.id === program.id))
+    return { outcome: 'not_member', reason: `Referrer ${referrer.id} does not belong to program ${program.id}.` };
+  const policy = (await store.programs.current(program.id))?.program.links;
   if (!policy) return { outcome: 'links_off' };
   if (landingUrl !== undefined) {
     const verdict = landingUrlAllowed(landingUrl, policy.allowedDomains);
@@ -37,13 +47,14 @@ export async function ensureReferralLink(ctx: UseCaseContext, referrer: Referrer
   }
   const now = ctx.now().toISOString();
   return await store.transaction(async () => {
-    const current = await store.referralLinks.activeFor(referrer.id);
+    const current = await store.referralLinks.activeFor(referrer.id, program.id);
     if (current && (landingUrl === undefined || current.landingUrl === landingUrl)) return { outcome: 'ok', link: current };
     if (current) await store.referralLinks.revoke(current.code, now);
     const link = await store.referralLinks.insert({
       code: newLinkCode(await installationTag(ctx, referrer.installationId), randomBytes),
       installationId: referrer.installationId,
       referrerId: referrer.id,
+      programId: program.id,
       landingUrl: landingUrl ?? null,
       createdAt: now,
     });
@@ -53,7 +64,7 @@ export async function ensureReferralLink(ctx: UseCaseContext, referrer: Referrer
       action: 'referral_link.created',
       subjectType: 'referrer',
       subjectId: referrer.id,
-      after: { landingUrl: link.landingUrl, replaced: current ? true : undefined },
+      after: { programId: program.id, landingUrl: link.landingUrl, replaced: current ? true : undefined },
       at: now,
     });
     return { outcome: 'ok', link };
@@ -91,7 +102,9 @@ export async function visitReferralLink(ctx: UseCaseContext, input: VisitInput):
   const link = isWellFormedCode(input.code) ? ((await store.referralLinks.byCode(input.code)) ?? null) : null;
   const installationId =
     link?.installationId ?? (isWellFormedCode(input.code) ? await store.referralLinks.installationOfTag(tagOf(input.code)) : undefined);
-  const policy = installationId ? ((await store.programs.currentDefault(installationId))?.program.links ?? null) : null;
+  // A link lands where its program says; a wrong code on the default program's page.
+  const programId = link?.programId ?? (installationId ? (await store.programs.defaultProgram(installationId))?.id : undefined);
+  const policy = programId ? ((await store.programs.current(programId))?.program.links ?? null) : null;
   const decision = decideVisit({ link, policy, visitorReferrerId: input.visitorReferrerId });
   if (decision.outcome === 'ignore') return { location: decision.landingUrl };
   if (decision.outcome === 'count') {
@@ -108,8 +121,9 @@ export async function visitReferralLink(ctx: UseCaseContext, input: VisitInput):
 }
 
 /**
- * CRM people whose form carried a referral code become referrals of the link's referrer, submitted
- * at the visit: the usual checks apply (duplicate, conflict, self-referral). A code of another
+ * CRM people whose form carried a referral code become referrals of the link's referrer in the
+ * link's program, submitted at the visit: the usual checks apply (duplicate, conflict,
+ * self-referral), and that program decides whether they wait for approval. A code of another
  * installation, one retired before anyone visited it, or a person already referred by this code
  * does nothing.
  */
@@ -144,7 +158,8 @@ export async function captureLinkReferrals(ctx: UseCaseContext, installation: In
       source: `crm:${person.objectType}:${person.id}`,
       submittedAt: new Date(visitedAt),
       linkEvidence: { via: 'link', code, visitedAt },
-      awaitApproval: (await store.programs.currentDefault(installation.id))?.program.links?.requireApproval === true,
+      programId: link.programId,
+      awaitApproval: (await store.programs.current(link.programId))?.program.links?.requireApproval === true,
     });
   }
 }

@@ -5,6 +5,7 @@ import { refereeIdentity } from '../domain/normalize.ts';
 import { lifecycleStepForStage, type ReferralStatus, type StageMapping } from '../domain/referral-lifecycle.ts';
 import { checkSubmission, type SubmissionFacts, type SubmissionVerdict } from '../domain/submission.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
+import type { ProgramRow, ProgramVersion } from '../store/programs.repo.ts';
 import { newId, type ReferralRow, type ReferrerRow } from '../store/referrals.repo.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import { claimNotice, programNotice, referralNotice, rejectedSubmissionNote } from '../notify/notices.ts';
@@ -38,6 +39,11 @@ export interface SubmitReferralInput {
   linkEvidence?: { via: 'link'; code: string; visitedAt: string } | undefined;
   /** An accepted referral waits as `submitted` for an approver (the program approves link referrals). */
   awaitApproval?: boolean | undefined;
+  /**
+   * The program the referral is for (a link's, or the one the card or API names); when absent, the
+   * installation's default program, or the referrer's first program when they are not in the default.
+   */
+  programId?: string | undefined;
 }
 
 type Recorded<O extends SubmissionVerdict['outcome']> = Extract<SubmissionVerdict, { outcome: O }>;
@@ -51,7 +57,9 @@ export type SubmitReferralResult =
   /** Several open deals to choose from, or a failed claim on a named deal: nothing was written. */
   | { outcome: 'not_recorded'; verdict: Recorded<'choose_deal' | 'rejected'> }
   /** The named deal is not one this installation's CRM has. */
-  | { outcome: 'deal_not_found'; reason: string };
+  | { outcome: 'deal_not_found'; reason: string }
+  /** The named program is not this installation's, or the referrer does not belong to it: nothing was written. */
+  | { outcome: 'program_refused'; code: 'program_not_found' | 'not_member'; reason: string };
 
 /** Who reads the verdict: an integration acts for the admin. */
 export function audienceOf(submittedBy: SubmitReferralInput['submittedBy']): Audience {
@@ -68,11 +76,11 @@ export function audienceOf(submittedBy: SubmitReferralInput['submittedBy']): Aud
 export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralInput): Promise<SubmitReferralResult> {
   const { store } = ctx;
   const installation = input.installation;
-  const current = await store.programs.currentDefault(installation.id);
-  if (!current) throw new Error(`installation ${installation.id} has no program`);
+  const chosen = await chooseProgram(ctx, installation, input);
+  if ('refused' in chosen) return chosen.refused;
+  const { programRow, current, referrerEmail } = chosen;
   const program = current.program;
   const policy = { plusAddressing: program.dedupe.plusAddressing };
-  const referrerEmail = refereeIdentity({ email: input.referrer.email }, policy).email;
   const referee = refereeIdentity(
     { email: input.referee.email, domain: input.referee.domain ?? null, company: input.referee.company ?? null },
     policy,
@@ -113,6 +121,8 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
     const verdict = checkSubmission(facts);
     if (verdict.outcome === 'choose_deal' || (verdict.outcome === 'rejected' && verdict.claim)) return { outcome: 'not_recorded', verdict };
     const referrer = existingReferrer ?? (await createReferrer(ctx, installation.id, referrerEmail, input.referrer, now));
+    // A new referrer joins the program they were referred into (a known one is in it already).
+    await store.programs.join(programRow, referrer.id);
     const referralId = newId('ref');
     const held = input.awaitApproval === true && verdict.outcome === 'accepted' && !verdict.claimedDealId;
     const status: ReferralStatus = held ? 'submitted' : verdict.outcome;
@@ -198,6 +208,44 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
     if (result.verdict.claimedDealId) await applyClaimedDeal(ctx, installation, result.verdict.claimedDealId);
   }
   return result;
+}
+
+/**
+ * The program a submission belongs to, and the referrer's email as that program reads it. A named
+ * program must be the installation's and, for a known referrer, one of theirs; a referrer not yet
+ * known joins it. Unnamed: the default program, unless the known referrer belongs only to others
+ * (then the first they joined). Dedupe still spans the installation: one referee, one referral.
+ */
+async function chooseProgram(
+  ctx: UseCaseContext,
+  installation: InstallationRow,
+  input: SubmitReferralInput,
+): Promise<
+  | { programRow: ProgramRow; current: ProgramVersion; referrerEmail: string }
+  | { refused: Extract<SubmitReferralResult, { outcome: 'program_refused' }> }
+> {
+  const { store } = ctx;
+  const fallback = (await store.programs.defaultProgram(installation.id))!;
+  const named = input.programId === undefined ? undefined : await store.programs.get(input.programId);
+  if (input.programId !== undefined && (!named || named.installationId !== installation.id)) {
+    const reason = `There is no program ${input.programId} in this installation.`;
+    return { refused: { outcome: 'program_refused', code: 'program_not_found', reason } };
+  }
+  const emailIn = async (row: ProgramRow) =>
+    refereeIdentity(
+      { email: input.referrer.email },
+      { plusAddressing: (await store.programs.current(row.id))!.program.dedupe.plusAddressing },
+    ).email;
+  const known = await store.referrals.referrerByEmail(installation.id, await emailIn(named ?? fallback));
+  const theirs = known ? await store.programs.programsOf(known.id) : [];
+  let programRow = named ?? fallback;
+  if (known && !named && !theirs.some((p) => p.id === fallback.id) && theirs[0]) programRow = theirs[0];
+  if (known && named && !theirs.some((p) => p.id === named.id)) {
+    const names = await Promise.all(theirs.map(async (p) => `${p.id} (${(await store.programs.current(p.id))!.program.name})`));
+    const reason = `The referrer ${known.email} does not belong to program ${named.id}; their programs: ${names.join(', ') || 'none'}.`;
+    return { refused: { outcome: 'program_refused', code: 'not_member', reason } };
+  }
+  return { programRow, current: (await store.programs.current(programRow.id))!, referrerEmail: await emailIn(programRow) };
 }
 
 /**

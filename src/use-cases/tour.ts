@@ -37,9 +37,11 @@ export async function seedTour(ctx: UseCaseContext, installation: InstallationRo
   const { store } = ctx;
   const now = ctx.now().toISOString();
   await store.transaction(async () => {
+    const program = (await store.programs.defaultProgram(installation.id))!;
     for (const referrer of Object.values(TOUR_REFERRERS)) {
       if (await store.referrals.referrerByEmail(installation.id, referrer.email)) continue;
-      await store.referrals.insertReferrer({ installationId: installation.id, ...referrer, createdAt: now });
+      const row = await store.referrals.insertReferrer({ installationId: installation.id, ...referrer, createdAt: now });
+      await store.programs.join(program, row.id);
     }
   });
   return team.ensureCustomerAccount(TOUR_ACCOUNT);

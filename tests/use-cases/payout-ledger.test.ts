@@ -156,7 +156,12 @@ async function runSteps(world: World, steps: Step[]): Promise<void> {
         break;
       }
       case 'open-run': {
-        const result = await createPayoutRun(ctx, { installation: world.installation, dueOn: '2099-12-31', actor: 'test' });
+        const result = await createPayoutRun(ctx, {
+          installation: world.installation,
+          program: world.program,
+          dueOn: '2099-12-31',
+          actor: 'test',
+        });
         if (result.ok) {
           for (const line of result.run.lines) {
             expect(line.amountCents).toBeGreaterThanOrEqual(0);

@@ -25,7 +25,12 @@ describe('payout runs on the fake CRM', () => {
 
   it('the store itself refuses a reward in two open runs, and the refused run leaves nothing behind', async () => {
     const { reward } = await wonDeal('pat@acme.example', 500_000);
-    const first = await createPayoutRun(world.ctx, { installation: world.installation, dueOn: '2026-12-31', actor: 'test' });
+    const first = await createPayoutRun(world.ctx, {
+      installation: world.installation,
+      program: world.program,
+      dueOn: '2026-12-31',
+      actor: 'test',
+    });
     expect(first.ok).toBe(true);
     const before = { runs: await count('payout_runs'), lines: await count('payout_lines'), items: await count('payout_items') };
     // As a concurrent request that read before the first run was written would: straight to the store.
@@ -34,6 +39,7 @@ describe('payout runs on the fake CRM', () => {
         async () =>
           await world.store.payouts.create({
             installationId: world.installation.id,
+            programId: world.program.id,
             dueOn: '2026-12-31',
             lines: [
               {
@@ -56,7 +62,12 @@ describe('payout runs on the fake CRM', () => {
 
   it('a reward reversed inside an exported run is still paid as exported, and the next run recovers it', async () => {
     const first = await wonDeal('pat@acme.example', 500_000);
-    const run1 = await createPayoutRun(world.ctx, { installation: world.installation, dueOn: '2026-12-31', actor: 'test' });
+    const run1 = await createPayoutRun(world.ctx, {
+      installation: world.installation,
+      program: world.program,
+      dueOn: '2026-12-31',
+      actor: 'test',
+    });
     if (!run1.ok) throw new Error(run1.reason);
     expect((await exportPayoutRun(world.ctx, run1.run, 'test')).ok).toBe(true);
     world.advance(MINUTE);
@@ -70,7 +81,12 @@ describe('payout runs on the fake CRM', () => {
 
     // 10% of $3,000 is $300: all of it goes to the $500 owed back; $200 is carried.
     const second = await wonDeal('sam@globex.example', 300_000);
-    const run2 = await createPayoutRun(world.ctx, { installation: world.installation, dueOn: '2026-12-31', actor: 'test' });
+    const run2 = await createPayoutRun(world.ctx, {
+      installation: world.installation,
+      program: world.program,
+      dueOn: '2026-12-31',
+      actor: 'test',
+    });
     if (!run2.ok) throw new Error(run2.reason);
     expect(run2.run.lines.map((l) => [l.grossCents, l.recoveredCents, l.amountCents])).toEqual([[30_000, 30_000, 0]]);
     // The reward in the open run is paid by the run only.
@@ -81,7 +97,9 @@ describe('payout runs on the fake CRM', () => {
       reason: `it is in open payout run ${run2.run.id}: mark the run paid instead`,
     });
     // A date before every reward's due date (2026-06-29): nothing to gather, nothing written.
-    expect(await createPayoutRun(world.ctx, { installation: world.installation, dueOn: '2026-01-01', actor: 'test' })).toMatchObject({
+    expect(
+      await createPayoutRun(world.ctx, { installation: world.installation, program: world.program, dueOn: '2026-01-01', actor: 'test' }),
+    ).toMatchObject({
       ok: false,
     });
   });

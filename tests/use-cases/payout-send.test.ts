@@ -47,7 +47,12 @@ describe('sending a payout run with a receivable: the ledger stays right when a 
   it('a failed line recovers nothing and leaves its rewards payable; the next run sent and delivered settles them', async () => {
     // $500 paid, then clawed back: $500 owed back.
     const first = await wonDeal('pat@acme.example', 500_000);
-    const run1 = await createPayoutRun(world.ctx, { installation: world.installation, dueOn: '2026-12-31', actor: 'test' });
+    const run1 = await createPayoutRun(world.ctx, {
+      installation: world.installation,
+      program: world.program,
+      dueOn: '2026-12-31',
+      actor: 'test',
+    });
     if (!run1.ok) throw new Error(run1.reason);
     await exportPayoutRun(world.ctx, run1.run, 'test');
     await markPayoutRunPaid(world.ctx, await runOf(run1.run.id), 'WIRE-1', 'test');
@@ -68,7 +73,12 @@ describe('sending a payout run with a receivable: the ledger stays right when a 
         void jobs.push({ kind, ...(options?.key ? { key: options.key } : {}) }),
     };
     const ctx = { ...world.ctx, scheduler, payoutProvider: provider };
-    const run2 = await createPayoutRun(ctx, { installation: world.installation, dueOn: '2026-12-31', actor: 'test' });
+    const run2 = await createPayoutRun(ctx, {
+      installation: world.installation,
+      program: world.program,
+      dueOn: '2026-12-31',
+      actor: 'test',
+    });
     if (!run2.ok) throw new Error(run2.reason);
     expect(await sendPayoutRun(ctx, run2.run, 'test')).toMatchObject({ ok: true, run: { status: 'sent' } });
     expect(jobs).toEqual([{ kind: 'send-payouts', key: run2.run.id }]);
@@ -109,7 +119,12 @@ describe('sending a payout run with a receivable: the ledger stays right when a 
     ]);
 
     // The next run gathers the reward again, recovers again, and is delivered.
-    const run3 = await createPayoutRun(ctx, { installation: world.installation, dueOn: '2026-12-31', actor: 'test' });
+    const run3 = await createPayoutRun(ctx, {
+      installation: world.installation,
+      program: world.program,
+      dueOn: '2026-12-31',
+      actor: 'test',
+    });
     if (!run3.ok) throw new Error(run3.reason);
     expect(run3.run.lines.map((l) => [l.grossCents, l.recoveredCents, l.amountCents])).toEqual([[80_000, 50_000, 30_000]]);
     await sendPayoutRun(ctx, run3.run, 'test');

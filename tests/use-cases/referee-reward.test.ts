@@ -57,7 +57,12 @@ describe("dual-sided programs: the referee's reward is the referee's", () => {
       { currency: 'USD', owedCents: 55_000, paidOutCents: 0, receivableCents: 0, recoveringCents: 0 },
     ]);
 
-    const run = await createPayoutRun(world.ctx, { installation: world.installation, dueOn: '2026-12-31', actor: 'test' });
+    const run = await createPayoutRun(world.ctx, {
+      installation: world.installation,
+      program: world.program,
+      dueOn: '2026-12-31',
+      actor: 'test',
+    });
     if (!run.ok) throw new Error(run.reason);
     expect(run.run.lines.map((l) => [l.payeeType, l.payeeEmail, l.amountCents])).toEqual([
       ['referee', 'Pat@Acme.example', 20_000],

@@ -34,11 +34,12 @@ describe('referral links', () => {
       name: CUSTOMER.name,
       type: 'customer',
     });
+    await store.programs.join(world.program, referrer.id);
   });
   afterEach(async () => await world.close());
 
   const linkOf = async (landingUrl?: string) => {
-    const result = await ensureReferralLink(world.ctx, referrer, landingUrl);
+    const result = await ensureReferralLink(world.ctx, referrer, world.program, landingUrl);
     if (result.outcome !== 'ok') throw new Error(result.outcome);
     return result.link;
   };
@@ -60,7 +61,7 @@ describe('referral links', () => {
     expect(docs.code).not.toBe(first.code);
     expect((await world.store.referralLinks.byCode(first.code))!.revokedAt).not.toBeNull();
     expect(docs.code.slice(0, 4)).toBe(first.code.slice(0, 4));
-    expect(await ensureReferralLink(world.ctx, referrer, 'https://evil.test/')).toEqual({
+    expect(await ensureReferralLink(world.ctx, referrer, world.program, 'https://evil.test/')).toEqual({
       outcome: 'landing_not_allowed',
       reason: "The landing URL is on evil.test, which is not one of the program's allowed domains.",
     });
@@ -199,7 +200,9 @@ describe('referral links', () => {
       name: 'O',
       type: 'customer',
     });
-    const foreign = await ensureReferralLink(world.ctx, otherReferrer);
+    const otherProgram = (await world.store.programs.defaultProgram(other.id))!;
+    await world.store.programs.join(otherProgram, otherReferrer.id);
+    const foreign = await ensureReferralLink(world.ctx, otherReferrer, otherProgram);
     if (foreign.outcome !== 'ok') throw new Error(foreign.outcome);
     const revoked = await linkOf();
     // Each installation's codes start with its own tag.

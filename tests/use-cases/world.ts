@@ -13,6 +13,7 @@ import { createCrmAccess } from '../../src/ports/crm-access.ts';
 import type { Store } from '../../src/store/contract.ts';
 import { openStoreUnderTest } from '../support/store-under-test.ts';
 import type { InstallationRow } from '../../src/store/installations.repo.ts';
+import type { ProgramRow } from '../../src/store/programs.repo.ts';
 import type { ReferralRow } from '../../src/store/referrals.repo.ts';
 import { applyCrmChanges, type ApplyResult, type RecordRef } from '../../src/use-cases/apply-crm-changes.ts';
 import { connectInstallation } from '../../src/use-cases/install-crm.ts';
@@ -30,6 +31,8 @@ export interface World {
   column<T = unknown>(sql: string, ...params: unknown[]): Promise<T[]>;
   ctx: UseCaseContext;
   installation: InstallationRow;
+  /** The installation's default program (its only one until a test adds another). */
+  program: ProgramRow;
   /** Moves the clock the app and the CRM read. */
   advance(ms: number): void;
   /** Submits an accepted referral, then runs the push it scheduled, as the worker does. */
@@ -93,6 +96,7 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
     column: async (sql, ...params) => (await rows(sql, ...params)).map((row) => Object.values(row)[0] as never),
     ctx,
     installation,
+    program: (await store.programs.defaultProgram(installation.id))!,
     advance(ms) {
       clock += ms;
     },

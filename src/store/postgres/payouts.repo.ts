@@ -40,7 +40,9 @@ export function payoutsRepo(q: Query, _cipher?: Cipher): Repo {
      */
     create: async (run) => {
       const id = newId('pay');
-      await q().insert(payoutRuns).values({ id, installationId: run.installationId, status: 'draft', dueOn: run.dueOn });
+      await q()
+        .insert(payoutRuns)
+        .values({ id, installationId: run.installationId, programId: run.programId, status: 'draft', dueOn: run.dueOn });
       const taken: string[] = [];
       for (const { items: lineItems, ...line } of run.lines) {
         const [inserted] = await q()
@@ -75,6 +77,7 @@ export function payoutsRepo(q: Query, _cipher?: Cipher): Repo {
         .where(
           and(
             inArray(payoutRuns.installationId, filter.installationIds),
+            filter.programId ? eq(payoutRuns.programId, filter.programId) : undefined,
             filter.status ? eq(payoutRuns.status, filter.status) : undefined,
             after
               ? or(lt(payoutRuns.createdAt, after.createdAt), and(eq(payoutRuns.createdAt, after.createdAt), lt(payoutRuns.id, after.id)))
@@ -117,13 +120,17 @@ export function payoutsRepo(q: Query, _cipher?: Cipher): Repo {
 
     lines: async (installationId) => {
       const rows = await q()
-        .select({ line: payoutLines, runStatus: payoutRuns.status })
+        .select({ line: payoutLines, runStatus: payoutRuns.status, runProgramId: payoutRuns.programId })
         .from(payoutLines)
         .innerJoin(payoutRuns, eq(payoutRuns.id, payoutLines.runId))
         .where(eq(payoutRuns.installationId, installationId));
       return rows
         .filter((r) => r.line.sendStatus !== 'failed')
-        .map((r) => ({ ...r.line, runStatus: r.line.sendStatus === 'delivered' ? ('paid' as const) : r.runStatus }));
+        .map((r) => ({
+          ...r.line,
+          runProgramId: r.runProgramId,
+          runStatus: r.line.sendStatus === 'delivered' ? ('paid' as const) : r.runStatus,
+        }));
     },
 
     runsAwaitingOrders: () =>

@@ -4,7 +4,7 @@ import type { Store } from '../contract.ts';
 import type { ProgramRow, ProgramVersion } from '../programs.repo.ts';
 import { newId } from '../referrals.repo.ts';
 import type { Query } from './query.ts';
-import { programs, programVersions } from './schema.ts';
+import { programs, programVersions, referrerPrograms } from './schema.ts';
 
 const toVersion = (row: typeof programVersions.$inferSelect): ProgramVersion => ({
   programId: row.programId,
@@ -56,6 +56,25 @@ export function programsRepo(q: Query): Store['programs'] {
         .values({ id: newId('prg'), installationId, isDefault })
         .returning();
       return row!;
+    },
+
+    async join(program: ProgramRow, referrerId: string) {
+      const joined = await q()
+        .insert(referrerPrograms)
+        .values({ programId: program.id, referrerId, installationId: program.installationId })
+        .onConflictDoNothing()
+        .returning({ programId: referrerPrograms.programId });
+      return joined.length > 0;
+    },
+
+    async programsOf(referrerId: string) {
+      const rows = await q()
+        .select({ program: programs })
+        .from(referrerPrograms)
+        .innerJoin(programs, eq(programs.id, referrerPrograms.programId))
+        .where(eq(referrerPrograms.referrerId, referrerId))
+        .orderBy(asc(referrerPrograms.createdAt), asc(programs.createdAt), asc(programs.id));
+      return rows.map((row) => row.program);
     },
 
     current,

@@ -17,11 +17,11 @@ export function referralLinksRepo(q: Query, _cipher?: Cipher): Store['referralLi
       return (await q().select().from(referralLinks).where(eq(referralLinks.code, code)).limit(1))[0];
     },
 
-    async activeFor(referrerId) {
+    async activeFor(referrerId, programId) {
       const rows = await q()
         .select()
         .from(referralLinks)
-        .where(and(eq(referralLinks.referrerId, referrerId), isNull(referralLinks.revokedAt)))
+        .where(and(eq(referralLinks.referrerId, referrerId), eq(referralLinks.programId, programId), isNull(referralLinks.revokedAt)))
         .orderBy(desc(referralLinks.createdAt), desc(referralLinks.code))
         .limit(1);
       return rows[0];

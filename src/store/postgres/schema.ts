@@ -123,6 +123,23 @@ export const referrers = pgTable(
   (t) => [uniqueIndex('referrers_installation_email').on(t.installationId, t.email)],
 );
 
+export const referrerPrograms = pgTable(
+  'referrer_programs',
+  {
+    programId: text('program_id')
+      .notNull()
+      .references(() => programs.id),
+    referrerId: text('referrer_id')
+      .notNull()
+      .references(() => referrers.id),
+    installationId: text('installation_id')
+      .notNull()
+      .references(() => installations.id),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.programId, t.referrerId] }), index('referrer_programs_referrer').on(t.referrerId)],
+);
+
 export const referrals = pgTable(
   'referrals',
   {
@@ -381,6 +398,9 @@ export const payoutRuns = pgTable(
     installationId: text('installation_id')
       .notNull()
       .references(() => installations.id),
+    programId: text('program_id')
+      .notNull()
+      .references(() => programs.id),
     status: text('status', { enum: PAYOUT_RUN_STATUSES }).notNull(),
     dueOn: text('due_on').notNull(),
     reference: text('reference'),
@@ -641,6 +661,9 @@ export const referralLinks = pgTable(
     referrerId: text('referrer_id')
       .notNull()
       .references(() => referrers.id),
+    programId: text('program_id')
+      .notNull()
+      .references(() => programs.id),
     landingUrl: text('landing_url'),
     revokedAt: text('revoked_at'),
     createdAt: text('created_at').notNull(),

@@ -75,7 +75,12 @@ describe('the payout run of each reward in My rewards', () => {
 
     expect(await rewards()).toEqual({ [paidOne.id]: null });
 
-    const created = await createPayoutRun(world.ctx, { installation: world.installation, dueOn: '2026-03-01', actor: 'admin' });
+    const created = await createPayoutRun(world.ctx, {
+      installation: world.installation,
+      program: world.program,
+      dueOn: '2026-03-01',
+      actor: 'admin',
+    });
     if (!created.ok) throw new Error(created.reason);
     // A reward earned after the run was gathered is in no run.
     const notYet = await approvedReward(later, 10_000);

@@ -28,6 +28,7 @@ describe('payoutRunCsv', () => {
   const run: PayoutRunWithLines = {
     id: 'pay_1',
     installationId: 'ins_1',
+    programId: 'prg_1',
     status: 'exported',
     dueOn: '2026-04-30',
     reference: null,

@@ -331,6 +331,32 @@ describe('programs', () => {
     expect(await same((s) => s.store.programs.history('prg_missing'))).toEqual([]);
   });
 
+  it('memberships: a referrer joins programs once each, listed in the order joined', async () => {
+    const { same } = pair();
+    const programIds = await same(async (s) => {
+      await withInstallation(s, unique());
+      s.vars.main = (await s.store.programs.create(s.vars.inst!, true)).id;
+      await pause();
+      s.vars.partners = (await s.store.programs.create(s.vars.inst!, false)).id;
+      s.vars.referrer = (
+        await s.store.referrals.insertReferrer({ installationId: s.vars.inst!, email: 'p@x.test', name: 'P', type: 'partner' })
+      ).id;
+      return [s.vars.main, s.vars.partners];
+    });
+    expect(programIds).toEqual(['#1', '#2']);
+    expect(await same((s) => s.store.programs.programsOf(s.vars.referrer!))).toEqual([]);
+    const joins = await same(async (s) => {
+      const partners = (await s.store.programs.get(s.vars.partners!))!;
+      const first = await s.store.programs.join(partners, s.vars.referrer!);
+      await pause();
+      const main = await s.store.programs.join((await s.store.programs.get(s.vars.main!))!, s.vars.referrer!);
+      return [first, main, await s.store.programs.join(partners, s.vars.referrer!)];
+    });
+    expect(joins).toEqual([true, true, false]);
+    expect(await same(async (s) => (await s.store.programs.programsOf(s.vars.referrer!)).map((p) => p.id))).toEqual(['#2', '#1']);
+    expect(await same((s) => s.store.programs.programsOf('rfr_missing'))).toEqual([]);
+  });
+
   it('on PostgreSQL, versions added at once get consecutive numbers', async () => {
     const inst = (await install({ name: 'postgres', store: pg, vars: {}, aliases: new Map() }, unique())).row.id;
     const program = await pg.programs.create(inst, true);

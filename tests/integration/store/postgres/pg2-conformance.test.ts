@@ -642,16 +642,31 @@ describe('referral links', () => {
       const rf = await r.insertReferrer(referrerValues(s.inst, 'rf@x.test', at(0)));
       const otherRf = await r.insertReferrer(referrerValues(s.other, 'rf@x.test', at(0)));
       const before = { tagOf: (await l.tagOf(s.inst)) ?? null, taken: await l.tagTaken(tag, s.other) };
-      const first = await l.insert({ code: `${tag}first`, installationId: s.inst, referrerId: rf.id, landingUrl: null, createdAt: at(1) });
+      const first = await l.insert({
+        code: `${tag}first`,
+        installationId: s.inst,
+        referrerId: rf.id,
+        programId: `prg_${s.inst}`,
+        landingUrl: null,
+        createdAt: at(1),
+      });
       await l.revoke(first.code, at(2));
       const second = await l.insert({
         code: `${tag}second`,
         installationId: s.inst,
         referrerId: rf.id,
+        programId: `prg_${s.inst}`,
         landingUrl: 'https://acme.test/landing?x=1',
         createdAt: at(2),
       });
-      await l.insert({ code: `${otherTag}other`, installationId: s.other, referrerId: otherRf.id, landingUrl: null, createdAt: at(3) });
+      await l.insert({
+        code: `${otherTag}other`,
+        installationId: s.other,
+        referrerId: otherRf.id,
+        programId: `prg_${s.other}`,
+        landingUrl: null,
+        createdAt: at(3),
+      });
       for (const [minute, visitor] of [
         [5, 'v1'],
         [7, 'v2'],
@@ -676,9 +691,10 @@ describe('referral links', () => {
         first,
         byCode: await l.byCode(second.code),
         byCodeMissing: (await l.byCode('nope')) ?? null,
-        activeFor: (await l.activeFor(rf.id))?.code,
+        activeFor: (await l.activeFor(rf.id, `prg_${s.inst}`))?.code,
+        activeForOtherProgram: (await l.activeFor(rf.id, `prg_${s.other}`)) ?? null,
         allFor: (await l.allFor(rf.id)).map((x) => [x.code, x.revokedAt]),
-        activeForNone: (await l.activeFor('rfr_00000000000000000000')) ?? null,
+        activeForNone: (await l.activeFor('rfr_00000000000000000000', `prg_${s.inst}`)) ?? null,
         tagOf: await l.tagOf(s.inst),
         tagTakenByOther: await l.tagTaken(tag, s.other),
         tagTakenBySelf: await l.tagTaken(tag, s.inst),
@@ -694,7 +710,14 @@ describe('referral links', () => {
         statsFirst: await l.stats(first.code),
         statsNone: await l.stats('nope'),
         duplicate: await settled(
-          l.insert({ code: second.code, installationId: s.inst, referrerId: rf.id, landingUrl: null, createdAt: at(9) }),
+          l.insert({
+            code: second.code,
+            installationId: s.inst,
+            referrerId: rf.id,
+            programId: `prg_${s.inst}`,
+            landingUrl: null,
+            createdAt: at(9),
+          }),
         ),
       };
     });

@@ -83,6 +83,7 @@ describe('payouts on SQLite and PostgreSQL', () => {
       s.transaction(() =>
         s.payouts.create({
           installationId: inst,
+          programId: `prg_${inst}`,
           dueOn: '2026-04-01',
           lines: [
             line('zed', 'EUR', [{ rewardId: r(2), amountCents: 2000 }]),
@@ -128,6 +129,7 @@ describe('payouts on SQLite and PostgreSQL', () => {
       s.transaction(() =>
         s.payouts.create({
           installationId: inst,
+          programId: `prg_${inst}`,
           dueOn: '2026-04-01',
           lines: [line('amy', 'EUR', [{ rewardId: r(1), amountCents: 1000 }])],
         }),
@@ -138,6 +140,7 @@ describe('payouts on SQLite and PostgreSQL', () => {
         await s.transaction(() =>
           s.payouts.create({
             installationId: inst,
+            programId: `prg_${inst}`,
             dueOn: '2026-04-02',
             lines: [
               line('amy', 'EUR', [
@@ -170,7 +173,9 @@ describe('payouts on SQLite and PostgreSQL', () => {
         [inst, '2026-04-04'],
         [other, '2026-04-05'],
       ] as const) {
-        made.push((await s.transaction(() => s.payouts.create({ installationId, dueOn, lines: [] }))).id);
+        made.push(
+          (await s.transaction(() => s.payouts.create({ installationId, programId: `prg_${installationId}`, dueOn, lines: [] }))).id,
+        );
       }
       await s.payouts.markExported(made[2]!, at('2026-04-10T00:00:00Z'));
       return made;
@@ -212,6 +217,7 @@ describe('payouts on SQLite and PostgreSQL', () => {
       const run = await s.transaction(() =>
         s.payouts.create({
           installationId: inst,
+          programId: `prg_${inst}`,
           dueOn: '2026-04-01',
           lines: [
             line('amy', 'EUR', [{ rewardId: r(1), amountCents: 1000 }]),
@@ -240,6 +246,7 @@ describe('payouts on SQLite and PostgreSQL', () => {
       const next = await s.transaction(() =>
         s.payouts.create({
           installationId: inst,
+          programId: `prg_${inst}`,
           dueOn: '2026-05-01',
           lines: [line('bob', 'EUR', [{ rewardId: r(2), amountCents: 2000 }])],
         }),
@@ -285,6 +292,7 @@ describe('payouts on SQLite and PostgreSQL', () => {
       const run = await s.transaction(() =>
         s.payouts.create({
           installationId: inst,
+          programId: `prg_${inst}`,
           dueOn: '2026-04-01',
           lines: [line('amy', 'EUR', [{ rewardId: r(5), amountCents: 5000 }])],
         }),
@@ -321,7 +329,12 @@ describe('payouts on SQLite and PostgreSQL', () => {
     const attempt = (dueOn: string) =>
       h.pg
         .transaction(() =>
-          h.pg.payouts.create({ installationId: inst, dueOn, lines: [line('amy', 'EUR', [{ rewardId: r(6), amountCents: 6000 }])] }),
+          h.pg.payouts.create({
+            installationId: inst,
+            programId: `prg_${inst}`,
+            dueOn,
+            lines: [line('amy', 'EUR', [{ rewardId: r(6), amountCents: 6000 }])],
+          }),
         )
         .then(
           (run) => run.id,
