@@ -50,7 +50,7 @@ export interface AttributionCandidate {
    * The program version the referral is locked to: its window and channel-conflict policy judge
    * it, and the earliest credited referral's model splits the deal. Absent: the input's program.
    */
-  program?: { version: number; attribution: Program['attribution'] };
+  program?: { id?: string; version: number; attribution: Program['attribution'] };
 }
 
 export interface AttributionInput {
@@ -106,7 +106,8 @@ export function attributeDeal(input: AttributionInput): AttributionDecision {
   const dealCreated = instantMs(deal.createdAt);
   const dealDomain = deal.companyDomain ? domainFromWebsite(deal.companyDomain) : null;
   const rulesOf = (c: AttributionCandidate): Program['attribution'] => c.program?.attribution ?? input.program.attribution;
-  const versions = new Set(input.candidates.map((c) => c.program?.version ?? null));
+  // Versions of different programs differ even when their numbers are the same.
+  const versions = new Set(input.candidates.map((c) => (c.program ? `${c.program.id ?? ''}@${c.program.version}` : null)));
   const judgedBy = (c: AttributionCandidate): string[] =>
     versions.size > 1 && c.program ? [`judged by program version ${c.program.version}, the one the referral is locked to`] : [];
   const channelConflict = (c: AttributionCandidate): ChannelConflictPolicy | null =>

@@ -15,7 +15,7 @@ import { addDays, toDateOnly } from '../domain/dates.ts';
 import { rangeProblem } from '../domain/reports.ts';
 import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput, requireQueue } from './errors.ts';
-import { installationIds, requestedInstallationId, resolveInstallation, visibleTo } from './installation-scope.ts';
+import { installationIds, requestedInstallationId, resolveInstallation, resolveProgram, visibleTo } from './installation-scope.ts';
 import { dealKindsSchema, dealSourcesSchema, eligibilityFieldsSchema, replaySchema, reportsQuery, stageMappingSchema } from './schemas.ts';
 import { eligibilityFieldsView, installationView } from './views.ts';
 import { requestContext } from './request-context.ts';
@@ -168,6 +168,8 @@ export function installationsRouter(ctx: UseCaseContext, queue: JobQueue): Route
   router.get('/reports', async (req, res) => {
     const query = parseInput(reportsQuery, req.query, 'query');
     const installation = await resolveInstallation(store, query.installationId, principalOf(res));
+    // A program of another installation is as absent as one that does not exist.
+    if (query.programId) await resolveProgram(store, installation, query.programId);
     const to = query.to ?? toDateOnly(ctx.now().toISOString());
     const from = query.from ?? addDays(to, -179);
     const problem = rangeProblem(from, to);

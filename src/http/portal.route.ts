@@ -264,8 +264,14 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     return rows.map((row) => ({ ...portalReward(row), payoutRun: runs.get(row.id) ?? null }));
   };
 
+  /** The current settings of a program, by id. */
+  const settingsOf = async (programId: string) => (await store.programs.current(programId))!.program;
+
   const details = async (referrer: Awaited<ReturnType<typeof me>>) => {
     const program = (await store.programs.currentDefault(referrer.installationId))?.program;
+    const programs = await Promise.all(
+      (await store.programs.programsOf(referrer.id)).map(async (row) => ({ id: row.id, name: (await settingsOf(row.id)).name })),
+    );
     return {
       name: referrer.name,
       email: referrer.email,
@@ -273,6 +279,8 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       payoutEmail: referrer.payoutEmail,
       notifications: referrer.emailOptOut ? 'none' : referrer.digest ? 'digest' : 'every_step',
       program: program ? { name: program.name } : null,
+      /** Every program the referrer belongs to: a referral can be submitted into any of them. */
+      programs,
       agreement: { required: program?.requireAgreement ?? false, acceptedAt: referrer.agreementAcceptedAt },
     };
   };
@@ -330,13 +338,10 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
   // Everything the portal shows about the referrer, as one JSON file.
   router.get('/api/v1/portal/:installationId/me/export', requireReferrer, async (_req, res) => {
     const referrer = await me(res);
-    const discretion = (await store.programs.currentDefault(referrer.installationId))?.program.discretion;
     res.attachment('my-referral-data.json').json({
       exportedAt: ctx.now().toISOString(),
       details: await details(referrer),
-      referrals: await Promise.all(
-        (await store.referrals.byReferrer(referrer.id)).map((row) => portalReferral_(row, discretion?.showStage ?? false)),
-      ),
+      referrals: await Promise.all((await store.referrals.byReferrer(referrer.id)).map((row) => portalReferral_(row))),
       rewards: await portalRewards(await referrerRewards(referrer.id)),
     });
   });
@@ -433,17 +438,18 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
 
   router.get('/api/v1/portal/:installationId/referrals', requireReferrer, async (_req, res) => {
     const referrer = await me(res);
-    const discretion = (await store.programs.currentDefault(referrer.installationId))?.program.discretion;
-    const items = await Promise.all(
-      (await store.referrals.byReferrer(referrer.id)).map((row) => portalReferral_(row, discretion?.showStage ?? false)),
-    );
+    const items = await Promise.all((await store.referrals.byReferrer(referrer.id)).map((row) => portalReferral_(row)));
     res.json({ items });
   });
 
-  async function portalReferral_(row: ReferralRow, showStages: boolean) {
+  /** A referral as its referrer sees it, in its program's name; the steps shown as its program's discretion allows, unless `showStages` says. */
+  async function portalReferral_(row: ReferralRow, showStages?: boolean) {
     const timeline = await store.referrals.timeline(row.id);
+    const program = await settingsOf(row.programId);
+    const shown = showStages ?? program.discretion.showStage;
     return {
       id: row.id,
+      program: { id: row.programId, name: program.name },
       referee: {
         name: [row.refereeFirstName, row.refereeLastName].filter(Boolean).join(' ') || row.refereeEmail,
         email: row.refereeEmail,
@@ -454,7 +460,7 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       submittedAt: row.submittedAt,
       claimWaiting: row.status === 'claim_pending',
       // The steps and their dates; the reasons are the team's own words and stay inside.
-      timeline: (showStages ? timeline : timeline.slice(-1)).map((e) => ({
+      timeline: (shown ? timeline : timeline.slice(-1)).map((e) => ({
         status: e.toStatus,
         statusText: STATUS_WORDS[e.toStatus],
         at: e.occurredAt,

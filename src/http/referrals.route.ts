@@ -193,6 +193,7 @@ export function referralsRouter(ctx: UseCaseContext): Router {
       ...(query.referrerId ? { referrerId: query.referrerId } : {}),
       ...(query.q ? { search: query.q } : {}),
       ...(query.referrerType ? { referrerType: query.referrerType } : {}),
+      ...(query.programId ? { programId: query.programId } : {}),
       ...(cursor ? { cursor } : {}),
       limit: query.limit,
     });

@@ -83,6 +83,8 @@ export const listReferralsQuery = z.object({
   /** Finds referrals by the referee's or the referrer's name, email or company. */
   q: z.string().trim().min(1).max(200).optional(),
   referrerType: z.enum(REFERRER_TYPES).optional(),
+  /** Only the referrals of this program. */
+  programId: id.optional(),
   cursor: z.string().max(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** A CRM record's referrals: the card's object type id (as its CRM names record types) or our object type. */

@@ -80,6 +80,7 @@ export function rewardView(row: RewardWithNet) {
     status: row.status,
     dueDate: row.dueDate,
     requiresApproval: row.requiresApproval,
+    programId: row.programId,
     programVersion: row.programVersion,
     payoutReference: row.payoutReference,
     /** Handed over when paid; kept when the reward is later clawed back (then owed back). */
@@ -108,6 +109,7 @@ export function referralSummary(row: ReferralRow) {
     ...(verdict.code ? { rejection: verdict.code } : {}),
     duplicateOf: row.duplicateOf,
     protectedUntil: row.protectedUntil,
+    programId: row.programId,
     programVersion: row.programVersion,
     submittedBy: { kind: row.submittedByKind, id: row.submittedById },
     // Submitted from a referral ask's page: the ask it came from.
@@ -150,6 +152,8 @@ export async function referralView(store: Store, row: ReferralRow) {
     links: await store.referrals.links(row.id),
     claim: await claimView(store, row.id),
     program: {
+      id: row.programId,
+      name: (await store.programs.version(row.programId, row.programVersion))?.program.name ?? null,
       version: row.programVersion,
       reason: `locked when the referral was submitted on ${row.submittedAt.slice(0, 10)}: its attribution, dedupe, expiry and rewards follow version ${row.programVersion}, whatever was saved since`,
     },

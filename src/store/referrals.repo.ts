@@ -201,6 +201,7 @@ export function referralsRepo(db: Db) {
       installationIds: string[];
       status?: ReferralRow['status'];
       referrerId?: string;
+      programId?: string;
       /** Text found in the referee's or the referrer's name, email or company (SQLite's lower(): ASCII letters in any case). */
       search?: string;
       referrerType?: ReferrerRow['type'];
@@ -217,6 +218,7 @@ export function referralsRepo(db: Db) {
             inArray(referrals.installationId, filter.installationIds),
             filter.status ? eq(referrals.status, filter.status) : undefined,
             filter.referrerId ? eq(referrals.referrerId, filter.referrerId) : undefined,
+            filter.programId ? eq(referrals.programId, filter.programId) : undefined,
             like
               ? or(
                   matches(referrals.refereeEmail),

@@ -16,6 +16,7 @@ export interface ReportReferralRow {
   referrerName: string;
   referrerType: string;
   referrerCompany: string | null;
+  programId: string;
   askId: string | null;
   /** Every status of its timeline, the current one included. */
   statuses: ReferralStatus[];
@@ -33,6 +34,8 @@ export interface ReportWonDealRow {
   referrerType: string;
   role: 'sourced' | 'influenced';
   sharePpm: number;
+  /** The attributed referral's program. */
+  programId: string;
 }
 
 export interface ReportRewardRow {
@@ -41,6 +44,7 @@ export interface ReportRewardRow {
   netCents: number;
   referrerType: string;
   pipelineId: string | null;
+  programId: string;
 }
 
 /** The facts reports aggregate, read per installation and range (the domain's `reports.ts` does the arithmetic). */
@@ -50,7 +54,7 @@ export function reportsRepo(db: Db) {
     Omit<ReportReferralRow, 'statuses' | 'pipelineIds'> & { statuses: string | null; pipelineIds: string | null }
   >(
     `SELECT r.id, r.submitted_at AS submittedAt, r.status, r.referrer_id AS referrerId, ref.name AS referrerName,
-            ref.type AS referrerType, ref.company AS referrerCompany, r.ask_id AS askId,
+            ref.type AS referrerType, ref.company AS referrerCompany, r.program_id AS programId, r.ask_id AS askId,
             (SELECT json_group_array(e.to_status) FROM referral_events e WHERE e.referral_id = r.id) AS statuses,
             (SELECT json_group_array(DISTINCT d.pipeline_id) FROM deals d
               WHERE d.installation_id = r.installation_id AND d.deleted = 0 AND d.deal_id IN (
@@ -62,7 +66,8 @@ export function reportsRepo(db: Db) {
   );
   const wonDeals = db.$client.prepare<[{ installationId: string; from: string; to: string }], ReportWonDealRow>(
     `SELECT d.deal_id AS dealId, d.pipeline_id AS pipelineId, d.currency, d.amount_cents AS amountCents,
-            d.crm_created_at AS crmCreatedAt, d.close_date AS closeDate, ref.type AS referrerType, a.role, a.share_ppm AS sharePpm
+            d.crm_created_at AS crmCreatedAt, d.close_date AS closeDate, ref.type AS referrerType, a.role, a.share_ppm AS sharePpm,
+            (SELECT r.program_id FROM referrals r WHERE r.id = a.referral_id) AS programId
        FROM attributions a
        JOIN deals d ON d.installation_id = a.installation_id AND d.deal_id = a.deal_id
        JOIN referrers ref ON ref.id = a.referrer_id
@@ -71,7 +76,7 @@ export function reportsRepo(db: Db) {
       ORDER BY d.close_date, d.deal_id`,
   );
   const rewardsOfReferrals = db.$client.prepare<[InstantRange], ReportRewardRow>(
-    `SELECT w.currency, w.status, ref.type AS referrerType, d.pipeline_id AS pipelineId,
+    `SELECT w.currency, w.status, ref.type AS referrerType, d.pipeline_id AS pipelineId, w.program_id AS programId,
             coalesce((SELECT sum(e.amount_cents) FROM reward_events e WHERE e.reward_id = w.id), 0) AS netCents
        FROM rewards w
        JOIN referrers ref ON ref.id = w.referrer_id

@@ -21,6 +21,8 @@ export interface ReportQuery {
   granularity: ReportGranularity;
   referrerType?: string | undefined;
   pipeline?: string | undefined;
+  /** Only referrals of this program, and the deals and rewards they brought. */
+  programId?: string | undefined;
 }
 
 /** How long the CRM's counts are reused before they are read again. */
@@ -90,16 +92,19 @@ export async function buildReport(ctx: UseCaseContext, installation: Installatio
     untilInstant: `${addDays(query.to, 1)}T00:00:00.000Z`,
   };
   const typeMatches = (type: string | null) => !query.referrerType || type === query.referrerType;
+  const programMatches = (programId: string) => !query.programId || programId === query.programId;
+  // Asks are sent by the default program's ask policy: they count toward it alone.
+  const asksCount = !query.programId || query.programId === (await store.programs.defaultProgram(installation.id))?.id;
   const pipelineMatches = (pipelineId: string | null) => !query.pipeline || pipelineId === query.pipeline;
 
   const referrals = (await store.reports.referralsSubmitted(range)).filter(
-    (r) => typeMatches(r.referrerType) && (!query.pipeline || r.pipelineIds.includes(query.pipeline)),
+    (r) => typeMatches(r.referrerType) && programMatches(r.programId) && (!query.pipeline || r.pipelineIds.includes(query.pipeline)),
   );
   const steps = referrals.map((r) => furthestStep(r.statuses));
   const won = steps.filter((s) => s === 'closed_won').length;
 
   const attributionRows = (await store.reports.wonDeals(installation.id, query.from, query.to)).filter(
-    (row) => typeMatches(row.referrerType) && pipelineMatches(row.pipelineId),
+    (row) => typeMatches(row.referrerType) && pipelineMatches(row.pipelineId) && programMatches(row.programId),
   );
   const referredDeals = new Map<string, WonDealFact & { createdAt: string; closeDate: string }>();
   for (const row of attributionRows) {
@@ -141,7 +146,7 @@ export async function buildReport(ctx: UseCaseContext, installation: Installatio
     from: query.from,
     to: query.to,
     granularity: query.granularity,
-    filters: { referrerType: query.referrerType ?? null, pipeline: query.pipeline ?? null },
+    filters: { referrerType: query.referrerType ?? null, pipeline: query.pipeline ?? null, programId: query.programId ?? null },
     referralsOverTime: referralsOverTime(
       referrals.map((r) => r.submittedAt),
       query,
@@ -169,11 +174,13 @@ export async function buildReport(ctx: UseCaseContext, installation: Installatio
       TOP_REFERRERS,
     ),
     asks: {
-      sent: (await store.reports.asksSent(range)).filter((a) => typeMatches(a.referrerType)).length,
+      sent: asksCount ? (await store.reports.asksSent(range)).filter((a) => typeMatches(a.referrerType)).length : 0,
       referralsFromAsks: referrals.filter((r) => r.askId !== null).length,
     },
     rewards: rewardTotals(
-      (await store.reports.rewardsOfReferrals(range)).filter((r) => typeMatches(r.referrerType) && pipelineMatches(r.pipelineId)),
+      (await store.reports.rewardsOfReferrals(range)).filter(
+        (r) => typeMatches(r.referrerType) && pipelineMatches(r.pipelineId) && programMatches(r.programId),
+      ),
     ),
   };
 }

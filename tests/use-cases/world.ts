@@ -39,6 +39,8 @@ export interface World {
   refer(
     referee: { email: string; firstName?: string; lastName?: string },
     referrer?: { email: string; name: string; type: 'customer' | 'partner' },
+    /** The program it is for; the default program when absent. */
+    programId?: string,
   ): Promise<ReferralRow>;
   /** Applies what the CRM's events since the last sync point at (own records and related ones). */
   sync(): Promise<ApplyResult>;
@@ -100,11 +102,12 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<W
     advance(ms) {
       clock += ms;
     },
-    async refer(referee, referrer = CUSTOMER) {
+    async refer(referee, referrer = CUSTOMER, programId) {
       const result = await submitReferral(ctx, {
         installation,
         referrer,
         referee,
+        programId,
         submittedBy: { kind: 'rep', id: 'rep-1' },
         source: 'test',
       });

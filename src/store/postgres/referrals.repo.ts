@@ -102,6 +102,7 @@ export function referralsRepo(q: Query, _cipher?: Cipher): Store['referrals'] {
           and(
             inArray(referrals.installationId, filter.installationIds),
             filter.status ? eq(referrals.status, filter.status) : undefined,
+            filter.programId ? eq(referrals.programId, filter.programId) : undefined,
             filter.referrerId ? eq(referrals.referrerId, filter.referrerId) : undefined,
             like
               ? or(

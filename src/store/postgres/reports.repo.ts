@@ -22,12 +22,13 @@ export function reportsRepo(q: Query, _cipher?: Cipher): Repo {
         referrerName: string;
         referrerType: string;
         referrerCompany: string | null;
+        programId: string;
         askId: string | null;
         statuses: ReferralStatus[];
         pipelineIds: string[];
       }>(sql`
         SELECT r.id, r.submitted_at AS "submittedAt", r.status, r.referrer_id AS "referrerId", ref.name AS "referrerName",
-               ref.type AS "referrerType", ref.company AS "referrerCompany", r.ask_id AS "askId",
+               ref.type AS "referrerType", ref.company AS "referrerCompany", r.program_id AS "programId", r.ask_id AS "askId",
                array(SELECT e.to_status FROM referral_events e WHERE e.referral_id = r.id ORDER BY e.id) AS statuses,
                array(SELECT DISTINCT d.pipeline_id FROM deals d
                       WHERE d.installation_id = r.installation_id AND NOT d.deleted AND d.deal_id IN (
@@ -45,7 +46,7 @@ export function reportsRepo(q: Query, _cipher?: Cipher): Repo {
       const { rows } = await q().execute<ReportWonDealRow & Record<string, unknown>>(sql`
         SELECT d.deal_id AS "dealId", d.pipeline_id AS "pipelineId", d.currency, d.amount_cents AS "amountCents",
                d.crm_created_at AS "crmCreatedAt", d.close_date AS "closeDate", ref.type AS "referrerType", a.role,
-               a.share_ppm AS "sharePpm"
+               a.share_ppm AS "sharePpm", (SELECT r.program_id FROM referrals r WHERE r.id = a.referral_id) AS "programId"
           FROM attributions a
           JOIN deals d ON d.installation_id = a.installation_id AND d.deal_id = a.deal_id
           JOIN referrers ref ON ref.id = a.referrer_id
@@ -58,7 +59,7 @@ export function reportsRepo(q: Query, _cipher?: Cipher): Repo {
     // No order, as on SQLite (the domain sums them).
     rewardsOfReferrals: async (range) => {
       const { rows } = await q().execute<ReportRewardRow & Record<string, unknown>>(sql`
-        SELECT w.currency, w.status, ref.type AS "referrerType", d.pipeline_id AS "pipelineId",
+        SELECT w.currency, w.status, ref.type AS "referrerType", d.pipeline_id AS "pipelineId", w.program_id AS "programId",
                coalesce((SELECT sum(e.amount_cents) FROM reward_events e WHERE e.reward_id = w.id), 0) AS "netCents"
           FROM rewards w
           JOIN referrers ref ON ref.id = w.referrer_id

@@ -5,6 +5,7 @@ import type { RecurringDeal } from '../../domain/revenue-share.ts';
 import { lifecycleStepForStage, type StageLabels, type StageMapping, stageLabelOf } from '../../domain/referral-lifecycle.ts';
 import type { UseCaseContext } from '../../ports/context.ts';
 import type { InstallationRow } from '../../store/installations.repo.ts';
+import type { ProgramVersion } from '../../store/programs.repo.ts';
 import type { ReferralRow } from '../../store/referrals.repo.ts';
 import { promoteAfterClose } from '../promote-referrer.ts';
 import { clawback, settleMilestone } from '../reward-ledger.ts';
@@ -107,6 +108,7 @@ async function applyDeal(
   const now = ctx.now();
   const current = await store.programs.currentDefault(installation.id);
   if (!current) return [];
+  // Each referral follows its own program; the default program only judges a deal none of them reaches.
   const { program } = current;
   const previous = await store.deals.get(installation.id, deal.id);
   if (isStaleDealRead(previous && { modifiedAt: previous.crmModifiedAt }, deal)) {
@@ -121,7 +123,7 @@ async function applyDeal(
   if (
     !waitsForRate &&
     previous?.appliedFingerprint &&
-    previous.appliedFingerprint === dealFingerprint(current.version, deal, companyDomain, referrals)
+    previous.appliedFingerprint === dealFingerprint(await programVersionsOf(ctx, current, referrals), deal, companyDomain, referrals)
   )
     return [];
 
@@ -161,7 +163,7 @@ async function applyDeal(
       if (kind.kind !== 'new_business') {
         // A renewal or expansion leaves the referral where its first won deal put it.
         if (deal.isWon) {
-          await recordAttribution(ctx, installation, deal, attribution, program.attribution.model, now);
+          await recordAttribution(ctx, installation, deal, attribution, (await known.lockedProgram(referral)).attribution.model, now);
           if (attribution.role === 'sourced') creditedReferral ??= referral;
           await settleRecurring(
             ctx,
@@ -188,13 +190,15 @@ async function applyDeal(
       });
       movedById.set(moved.id, moved);
       if (deal.isWon) {
-        await recordAttribution(ctx, installation, deal, attribution, program.attribution.model, now);
+        await recordAttribution(ctx, installation, deal, attribution, (await known.lockedProgram(moved)).attribution.model, now);
         if (attribution.role === 'sourced') creditedReferral ??= moved;
       }
       await settleReferral(ctx, known, moved, deal, attribution.sharePpm, now, currencies);
       // After the close's rewards are settled under the current tier: a promotion pays from the next deal on.
       if (deal.isWon && deal.closeDate && moved.status === 'closed_won' && attribution.sharePpm > 0) {
-        await promoteAfterClose(ctx, { program, referral: moved, closeDate: deal.closeDate, actor: `crm:deal:${deal.id}`, now });
+        // Promotions follow the current rules of the referral's program.
+        const promoting = (await store.programs.current(moved.programId))!.program;
+        await promoteAfterClose(ctx, { program: promoting, referral: moved, closeDate: deal.closeDate, actor: `crm:deal:${deal.id}`, now });
       }
       const referrer = await known.referrer(moved.referrerId);
       if (moved.crmPersonId && moved.crmPersonType) {
@@ -227,16 +231,28 @@ async function applyDeal(
     }
     // The candidates are the same referrals as before; only the attributed ones moved.
     const candidatesNow = referrals.map((r) => movedById.get(r.id) ?? r);
-    await store.deals.setFingerprint(installation.id, deal.id, dealFingerprint(current.version, deal, companyDomain, candidatesNow));
+    await store.deals.setFingerprint(
+      installation.id,
+      deal.id,
+      dealFingerprint(await programVersionsOf(ctx, current, candidatesNow), deal, companyDomain, candidatesNow),
+    );
     return writes;
   });
 }
 
-/** Everything applying a deal depends on: its facts and company domain, its candidates and their statuses, the program version. */
-function dealFingerprint(programVersion: number, deal: CrmDeal, companyDomain: string | null, candidates: ReferralRow[]): string {
+/** The current version of the default program and of each candidate's program, by program id. */
+async function programVersionsOf(ctx: UseCaseContext, defaultVersion: ProgramVersion, candidates: ReferralRow[]): Promise<string[]> {
+  const versions = new Map([[defaultVersion.programId, defaultVersion.version]]);
+  for (const programId of new Set(candidates.map((r) => r.programId)))
+    if (!versions.has(programId)) versions.set(programId, (await ctx.store.programs.current(programId))?.version ?? 0);
+  return [...versions].map(([id, version]) => `${id}@${version}`).sort();
+}
+
+/** Everything applying a deal depends on: its facts and company domain, its candidates and their statuses, the programs' versions. */
+function dealFingerprint(programVersions: string[], deal: CrmDeal, companyDomain: string | null, candidates: ReferralRow[]): string {
   const { modifiedAt: _modifiedAt, name: _name, ...facts } = deal;
   return JSON.stringify([
-    programVersion,
+    programVersions,
     { ...facts, companyDomain, contactIds: [...deal.contactIds].sort(), companyIds: [...deal.companyIds].sort() },
     candidates.map((r) => `${r.id}:${r.status}`).sort(),
   ]);

@@ -101,7 +101,7 @@ export async function attributionCandidates(
         claim?.decision === 'approved'
           ? { dealId: claim.dealId, by: claim.claimedBy, at: claim.claimedAt, approvedBy: claim.decidedBy ?? 'an approver' }
           : null,
-      program: { version: r.programVersion, attribution: (await known.lockedProgram(r)).attribution },
+      program: { id: r.programId, version: r.programVersion, attribution: (await known.lockedProgram(r)).attribution },
     });
   }
   return candidates;
