@@ -144,6 +144,11 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     const page = await signIn(context, pia);
     await page.getByText('Jordan Lee').waitFor();
     expect(await page.locator('.status').first().textContent()).toBe('Accepted: our team will reach out');
+    // Each referral says which program it belongs to (the installation's one, here).
+    await page
+      .getByText(/Referred on .* · Referral program/)
+      .first()
+      .waitFor();
     expect(await page.content()).not.toContain('Robin');
     await checkPage(page, 'referrals');
 

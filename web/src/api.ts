@@ -24,6 +24,8 @@ export interface Me {
 
 export interface Referral {
   id: string;
+  /** The program the referral belongs to. */
+  program: { id: string; name: string };
   referee: { name: string; email: string; company: string | null };
   status: string;
   statusText: string;
@@ -102,6 +104,10 @@ export class ApiFailure extends Error {
     super(message);
   }
 }
+
+/** The installation, and its program when one other than the default is meant. */
+const programQuery = (installationId: string, programId: string | null) =>
+  new URLSearchParams({ installationId, ...(programId ? { programId } : {}) }).toString();
 
 async function call<T>(path: string, init: RequestInit & { csrf?: string; json?: unknown } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -248,7 +254,18 @@ export interface PayoutRun extends PayoutRunSummary {
 
 export type { EligibilityFieldMapping, Program };
 
-/** `GET /program`: the installation's default program at its current version. */
+/** `GET /installations/:id/programs`: each program of the installation, its name and current version. */
+export interface ProgramSummary {
+  id: string;
+  name: string;
+  isDefault: boolean;
+  version: number;
+}
+
+/** Where a new program's first version comes from: a copy of the default program, or a fresh install's settings. */
+export type NewProgramSource = 'default' | 'blank';
+
+/** `GET /program`: one of the installation's programs (its default unless `programId` names another) at its current version. */
 export interface ProgramDocument {
   id: string;
   installationId?: string;
@@ -366,18 +383,23 @@ export const consoleApi = {
   },
   markPayoutRunPaid: (csrf: string, runId: string, reference: string) =>
     call<PayoutRun>(`/api/v1/payouts/${encodeURIComponent(runId)}/mark-paid`, { method: 'POST', csrf, json: { reference } }),
-  program: (installationId: string) => call<ProgramDocument>(`/api/v1/program?installationId=${encodeURIComponent(installationId)}`),
-  programVersions: (installationId: string) =>
+  programs: (installationId: string) =>
+    call<{ items: ProgramSummary[] }>(`/api/v1/installations/${encodeURIComponent(installationId)}/programs`),
+  createProgram: (installationId: string, csrf: string, program: { name: string; from: NewProgramSource }) =>
+    call<ProgramDocument>(`/api/v1/installations/${encodeURIComponent(installationId)}/programs`, { method: 'POST', csrf, json: program }),
+  program: (installationId: string, programId: string | null) =>
+    call<ProgramDocument>(`/api/v1/program?${programQuery(installationId, programId)}`),
+  programVersions: (installationId: string, programId: string | null) =>
     call<{ items: { version: number; createdAt: string; createdBy: string; changes: string[] }[] }>(
-      `/api/v1/program/versions?installationId=${encodeURIComponent(installationId)}`,
+      `/api/v1/program/versions?${programQuery(installationId, programId)}`,
     ),
-  simulate: (installationId: string, csrf: string, draft: Program, sample: { amount: string; referrerType: string }) => {
-    const query = new URLSearchParams({ installationId, sampleAmount: sample.amount, sampleReferrerType: sample.referrerType });
+  simulate: (installationId: string, programId: string, csrf: string, draft: Program, sample: { amount: string; referrerType: string }) => {
+    const query = new URLSearchParams({ installationId, programId, sampleAmount: sample.amount, sampleReferrerType: sample.referrerType });
     return call<Simulation>(`/api/v1/program/simulate?${query}`, { method: 'POST', csrf, json: draft });
   },
   /** The whole document as GET answered it, its program the draft: PUT checks the rest is unchanged. */
   saveProgram: (installationId: string, csrf: string, document: ProgramDocument) =>
-    call<ProgramDocument & { changed: boolean; message?: string }>(`/api/v1/program?installationId=${encodeURIComponent(installationId)}`, {
+    call<ProgramDocument & { changed: boolean; message?: string }>(`/api/v1/program?${programQuery(installationId, document.id)}`, {
       method: 'PUT',
       csrf,
       json: document,

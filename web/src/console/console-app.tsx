@@ -158,7 +158,7 @@ function SignedIn({ installationId, session, onSignOut }: { installationId: stri
       {route.page === 'reports' && <ReportsPage installationId={installationId} />}
       {route.page === 'program' && current && (
         <Suspense fallback={<p>Loading the program…</p>}>
-          <ProgramPage installationId={installationId} csrf={csrf} />
+          <ProgramPage installationId={installationId} csrf={csrf} programId={route.search.get('program')} />
         </Suspense>
       )}
       {!current && <p>There is no such page in the console.</p>}

@@ -25,7 +25,9 @@ export function ReferralsPage({ installationId }: { installationId: string }) {
             </h2>
             <p className={`status status-${r.status}`}>{r.statusText}</p>
             {r.claimWaiting && <p className="notice">Your claim on their open deal is waiting for the team's approval.</p>}
-            <p className="muted">Referred on {formatDate(r.submittedAt)}</p>
+            <p className="muted">
+              Referred on {formatDate(r.submittedAt)} · {r.program.name}
+            </p>
             {r.timeline.length > 0 && (
               <ol className="timeline" aria-label={`Timeline of ${r.referee.name}`}>
                 {r.timeline.map((step) => (

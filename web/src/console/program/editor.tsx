@@ -73,7 +73,7 @@ export function ProgramEditor(props: { installationId: string; csrf: string; doc
     if (draftKey === null) return;
     let live = true;
     const timer = setTimeout(() => {
-      consoleApi.simulate(installationId, csrf, draft, sample).then(
+      consoleApi.simulate(installationId, document.id, csrf, draft, sample).then(
         (simulation) => live && setPreview({ simulation }),
         // Shown in the preview: the draft passed the same schema here, so what is refused is the sample.
         (e: unknown) => live && setPreview({ error: errorMessage(e) }),
@@ -83,7 +83,7 @@ export function ProgramEditor(props: { installationId: string; csrf: string; doc
       live = false;
       clearTimeout(timer);
     };
-  }, [draftKey, sample.amount, sample.referrerType, installationId, csrf]);
+  }, [draftKey, sample.amount, sample.referrerType, installationId, document.id, csrf]);
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
