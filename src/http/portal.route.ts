@@ -269,9 +269,10 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
 
   const details = async (referrer: Awaited<ReturnType<typeof me>>) => {
     const program = (await store.programs.currentDefault(referrer.installationId))?.program;
-    const programs = await Promise.all(
-      (await store.programs.programsOf(referrer.id)).map(async (row) => ({ id: row.id, name: (await settingsOf(row.id)).name })),
+    const theirs = await Promise.all(
+      (await store.programs.programsOf(referrer.id)).map(async (row) => ({ id: row.id, settings: await settingsOf(row.id) })),
     );
+    const programs = theirs.map(({ id, settings }) => ({ id, name: settings.name }));
     return {
       name: referrer.name,
       email: referrer.email,
@@ -281,7 +282,8 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
       program: program ? { name: program.name } : null,
       /** Every program the referrer belongs to: a referral can be submitted into any of them. */
       programs,
-      agreement: { required: program?.requireAgreement ?? false, acceptedAt: referrer.agreementAcceptedAt },
+      // One of their programs asking for it is enough: a partner program's agreement covers the referrer.
+      agreement: { required: theirs.some(({ settings }) => settings.requireAgreement), acceptedAt: referrer.agreementAcceptedAt },
     };
   };
 
@@ -318,7 +320,13 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
     const referrer = await me(res);
     const now = ctx.now().toISOString();
     if (!referrer.agreementAcceptedAt) {
-      const version = (await store.programs.currentDefault(referrer.installationId))?.version ?? null;
+      // The versions of the referrer's programs whose terms were accepted.
+      const versions = await Promise.all(
+        (await store.programs.programsOf(referrer.id)).map(async (p) => ({
+          programId: p.id,
+          version: (await store.programs.current(p.id))!.version,
+        })),
+      );
       await store.transaction(async () => {
         await store.referrals.updateReferrer(referrer.id, { agreementAcceptedAt: now });
         await store.audit.record({
@@ -327,7 +335,7 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
           action: 'referrer.agreement_accepted',
           subjectType: 'referrer',
           subjectId: referrer.id,
-          after: { agreementAcceptedAt: now, programVersion: version },
+          after: { agreementAcceptedAt: now, programs: versions },
           at: now,
         });
       });

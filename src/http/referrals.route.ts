@@ -26,17 +26,23 @@ import {
   rejectLinkReferralSchema,
   updateReferrerSchema,
 } from './schemas.ts';
+import type { ProgramRow } from '../store/programs.repo.ts';
 import { decodeCursor } from '../store/referrals.repo.ts';
 import { referralSummary, referralView, referrerView, rewardView } from './views.ts';
 import { requestContext } from './request-context.ts';
 
-/** A referrer's tier must be one the program defines: a typo would silently match no tier-limited rule. */
-function requireDefinedTier(program: Program, tier: string): void {
-  const tiers = definedTiers(program);
+/** A referrer's tier must be one their programs define: a typo would silently match no tier-limited rule. */
+function requireDefinedTier(programs: Program[], tier: string): void {
+  const tiers = [...new Set(programs.flatMap(definedTiers))];
   if (tiers.includes(tier)) return;
-  throw new ApiError('invalid_input', `The program defines no tier ${tier}: ${tiers.join(', ') || 'it defines none'}.`, {
-    issues: [{ field: 'tier', message: `must be one of the program's tiers (${tiers.join(', ') || 'none'})` }],
+  throw new ApiError('invalid_input', `The referrer's programs define no tier ${tier}: ${tiers.join(', ') || 'they define none'}.`, {
+    issues: [{ field: 'tier', message: `must be one of their programs' tiers (${tiers.join(', ') || 'none'})` }],
   });
+}
+
+/** The current settings of each program. */
+async function settingsOf(store: UseCaseContext['store'], programs: ProgramRow[]): Promise<Program[]> {
+  return await Promise.all(programs.map(async (p) => (await store.programs.current(p.id))!.program));
 }
 
 /** Admin-token callers keep the 201/409 contract; the verdict rides in the body either way. */
@@ -211,12 +217,12 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     const principal = principalOf(res);
     const installation = await resolveInstallation(store, requestedInstallationId(req.query, body.installationId), principal);
     const program = (await store.programs.currentDefault(installation.id))!.program;
-    if (body.tier) requireDefinedTier(program, body.tier);
+    const memberOf = await Promise.all((body.programIds ?? [undefined]).map(async (id) => await resolveProgram(store, installation, id)));
+    if (body.tier) requireDefinedTier(await settingsOf(store, memberOf), body.tier);
     const email = normalizeEmail(body.email, { plusAddressing: program.dedupe.plusAddressing });
     const now = ctx.now();
     const existing = await store.referrals.referrerByEmail(installation.id, email);
     if (existing) throw new ApiError('duplicate', `A referrer with this email exists: ${existing.id}.`, { referrerId: existing.id });
-    const memberOf = await Promise.all((body.programIds ?? [undefined]).map(async (id) => await resolveProgram(store, installation, id)));
     const row = await store.transaction(async () => {
       const created = await store.referrals.insertReferrer({
         installationId: installation.id,
@@ -255,11 +261,13 @@ export function referralsRouter(ctx: UseCaseContext): Router {
     const updated = await store.transaction(async () => {
       const row = await store.referrals.referrer(req.params.id);
       if (!row || !visibleTo(principal, row)) throw new ApiError('not_found', `No referrer ${req.params.id}.`);
-      const { program } = (await store.programs.currentDefault(row.installationId))!;
-      if (patch.tier != null) requireDefinedTier(program, patch.tier);
-      if (patch.type !== undefined && !program.referrerTypes.includes(patch.type)) {
-        throw new ApiError('invalid_input', `The program does not take ${patch.type} referrers: ${program.referrerTypes.join(', ')}.`, {
-          issues: [{ field: 'type', message: `must be one of ${program.referrerTypes.join(', ')}` }],
+      // What the referrer's programs allow, together: the type and tier must fit one of them.
+      const programs = await settingsOf(store, await store.programs.programsOf(row.id));
+      if (patch.tier != null) requireDefinedTier(programs, patch.tier);
+      const types = [...new Set(programs.flatMap((p) => p.referrerTypes))];
+      if (patch.type !== undefined && !types.includes(patch.type)) {
+        throw new ApiError('invalid_input', `The referrer's programs do not take ${patch.type} referrers: ${types.join(', ')}.`, {
+          issues: [{ field: 'type', message: `must be one of ${types.join(', ')}` }],
         });
       }
       const fields = (['name', 'type', 'tier'] as const).filter((f) => patch[f] !== undefined && patch[f] !== row[f]);

@@ -207,9 +207,12 @@ describe('the console pages', () => {
     await open(page, 'Payouts', 'Payouts');
     await page.getByText('There is no payout run yet.').waitFor();
     await page.getByLabel('Rewards due on or before').fill('2027-01-31');
+    // A run pays one program: the installation's only one here.
+    expect(await page.getByLabel('Program').locator('option:checked').textContent()).toBe('Referral program');
     await page.getByRole('button', { name: 'Create payout run' }).click();
     await page.getByRole('heading', { name: 'Payout run' }).waitFor();
     await page.getByText('Draft: not exported yet').waitFor();
+    expect(await page.locator('dt:text-is("Program") + dd').textContent()).toBe('Referral program');
     const runId = /\/payouts\/([^/?#]+)/.exec(page.url())![1]!;
     await checkPage(page, 'payout-run');
 

@@ -19,6 +19,8 @@ export interface Me {
   payoutEmail: string | null;
   notifications: 'every_step' | 'digest' | 'none';
   program: { name: string } | null;
+  /** Every program the referrer belongs to. */
+  programs: { id: string; name: string }[];
   agreement: { required: boolean; acceptedAt: string | null };
 }
 
@@ -227,6 +229,8 @@ export interface ReferralDetail extends ReferralSummary {
 
 export interface PayoutRunSummary {
   id: string;
+  /** The program whose rewards the run pays: a run pays one program. */
+  programId: string;
   status: 'draft' | 'exported' | 'sent' | 'paid';
   dueOn: string;
   reference: string | null;
@@ -363,8 +367,8 @@ export const consoleApi = {
   payoutRuns: (installationId: string) =>
     call<{ items: PayoutRunSummary[] }>(`/api/v1/payouts?limit=100&installationId=${encodeURIComponent(installationId)}`),
   payoutRun: (runId: string) => call<PayoutRun>(`/api/v1/payouts/${encodeURIComponent(runId)}`),
-  createPayoutRun: (installationId: string, csrf: string, dueOn: string) =>
-    call<PayoutRun>('/api/v1/payouts', { method: 'POST', csrf, json: { installationId, dueOn } }),
+  createPayoutRun: (installationId: string, csrf: string, programId: string, dueOn: string) =>
+    call<PayoutRun>('/api/v1/payouts', { method: 'POST', csrf, json: { installationId, programId, dueOn } }),
   exportPayoutRun: (csrf: string, runId: string) =>
     call<PayoutRun>(`/api/v1/payouts/${encodeURIComponent(runId)}/export`, { method: 'POST', csrf, json: { format: 'json' } }),
   /** The run's CSV as the API writes it (exporting the run, as the JSON export does). */

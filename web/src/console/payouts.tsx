@@ -27,15 +27,27 @@ function download(blob: Blob, filename: string) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** The payout runs, newest first, and a new one for the rewards due on or before a date (finance and admins). */
+/** The installation's programs by id: a run names the program it pays. */
+const usePrograms = (installationId: string) =>
+  useLoad(() => consoleApi.programs(installationId), `programs:${installationId}`).data?.items;
+
+/**
+ * The payout runs, newest first, and a new one for one program's rewards due on or before a date
+ * (finance and admins): each program is its own budget, so a run pays one program.
+ */
 export function PayoutsPage({ installationId, csrf, canPay }: { installationId: string; csrf: string; canPay: boolean }) {
   const { data, error } = useLoad(() => consoleApi.payoutRuns(installationId), installationId);
+  const programs = usePrograms(installationId);
   const [dueOn, setDueOn] = useState(today);
+  const [chosen, setChosen] = useState<string | null>(null);
+  const programId = chosen ?? programs?.find((p) => p.isDefault)?.id ?? null;
+  const nameOf = (id: string) => programs?.find((p) => p.id === id)?.name ?? id;
   const [message, setMessage] = useState<string | null>(null);
   const create = async (e: FormEvent) => {
     e.preventDefault();
+    if (!programId) return;
     try {
-      const run = await consoleApi.createPayoutRun(installationId, csrf, dueOn);
+      const run = await consoleApi.createPayoutRun(installationId, csrf, programId, dueOn);
       navigate(consolePath(installationId, 'payouts', run.id));
     } catch (err) {
       setMessage(errorText(err));
@@ -46,12 +58,24 @@ export function PayoutsPage({ installationId, csrf, canPay }: { installationId: 
       {canPay ? (
         <form className="card" onSubmit={create} aria-labelledby="new-run">
           <h2 id="new-run">New payout run</h2>
-          <p>Gathers every approved reward due on or before the date into one line per payee and currency.</p>
+          <p>Gathers every approved reward of the program due on or before the date into one line per payee and currency.</p>
+          <div className="field">
+            <label htmlFor="run-program">Program</label>
+            <select id="run-program" value={programId ?? ''} onChange={(e) => setChosen(e.target.value)}>
+              {(programs ?? []).map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name}
+                </option>
+              ))}
+            </select>
+          </div>
           <div className="field">
             <label htmlFor="due-on">Rewards due on or before</label>
             <input id="due-on" type="date" required value={dueOn} onChange={(e) => setDueOn(e.target.value)} />
           </div>
-          <button type="submit">Create payout run</button>
+          <button type="submit" disabled={!programId}>
+            Create payout run
+          </button>
           <p className={message ? 'notice bad' : undefined} role="status">
             {message}
           </p>
@@ -69,6 +93,7 @@ export function PayoutsPage({ installationId, csrf, canPay }: { installationId: 
             <thead>
               <tr>
                 <th scope="col">Run</th>
+                <th scope="col">Program</th>
                 <th scope="col">Rewards due by</th>
                 <th scope="col">Status</th>
                 <th scope="col">Created</th>
@@ -81,6 +106,7 @@ export function PayoutsPage({ installationId, csrf, canPay }: { installationId: 
                   <td>
                     <InternalLink href={consolePath(installationId, 'payouts', run.id)}>{run.id}</InternalLink>
                   </td>
+                  <td>{nameOf(run.programId)}</td>
                   <td>{formatDate(run.dueOn)}</td>
                   <td>{RUN_WORDS[run.status]}</td>
                   <td>{formatDateTime(run.createdAt)}</td>
@@ -111,6 +137,7 @@ export function PayoutRunPage({
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [reference, setReference] = useState('');
   const { data: run, error } = useLoad(() => consoleApi.payoutRun(runId), `${runId}:${version}`);
+  const programs = usePrograms(installationId);
 
   const act = async (action: () => Promise<unknown>, done: string) => {
     try {
@@ -146,6 +173,8 @@ export function PayoutRunPage({
       <section className="card" aria-labelledby="run-summary">
         <h2 id="run-summary">Run {run.id}</h2>
         <dl className="details">
+          <dt>Program</dt>
+          <dd>{programs?.find((p) => p.id === run.programId)?.name ?? run.programId}</dd>
           <dt>Status</dt>
           <dd>{RUN_WORDS[run.status]}</dd>
           <dt>Rewards due by</dt>
