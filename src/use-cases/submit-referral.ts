@@ -214,7 +214,8 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
  * The program a submission belongs to, and the referrer's email as that program reads it. A named
  * program must be the installation's and, for a known referrer, one of theirs; a referrer not yet
  * known joins it. Unnamed: the default program, unless the known referrer belongs only to others
- * (then the first they joined). Dedupe still spans the installation: one referee, one referral.
+ * and answers no ask (then the first they joined). Dedupe still spans the installation: one
+ * referee, one referral.
  */
 async function chooseProgram(
   ctx: UseCaseContext,
@@ -239,7 +240,8 @@ async function chooseProgram(
   const known = await store.referrals.referrerByEmail(installation.id, await emailIn(named ?? fallback));
   const theirs = known ? await store.programs.programsOf(known.id) : [];
   let programRow = named ?? fallback;
-  if (known && !named && !theirs.some((p) => p.id === fallback.id) && theirs[0]) programRow = theirs[0];
+  // An ask is the default program's (its ask policy sent it): its referrals are too.
+  if (known && !named && !input.askId && !theirs.some((p) => p.id === fallback.id) && theirs[0]) programRow = theirs[0];
   if (known && named && !theirs.some((p) => p.id === named.id)) {
     const names = await Promise.all(theirs.map(async (p) => `${p.id} (${(await store.programs.current(p.id))!.program.name})`));
     const reason = `The referrer ${known.email} does not belong to program ${named.id}; their programs: ${names.join(', ') || 'none'}.`;
