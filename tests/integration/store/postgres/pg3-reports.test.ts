@@ -205,6 +205,7 @@ describe('reports on SQLite and PostgreSQL', () => {
         referrerName: `Name ${t}partner`,
         referrerType: 'partner',
         referrerCompany: 'Acme',
+        programId: `prg_${inst}`,
         askId: null,
         statuses: ['submitted', 'qualified'],
         // d-gone is deleted; d-open and d-april are linked whatever their state.
@@ -218,6 +219,7 @@ describe('reports on SQLite and PostgreSQL', () => {
         referrerName: `Name ${t}partner`,
         referrerType: 'partner',
         referrerCompany: 'Acme',
+        programId: `prg_${inst}`,
         askId: `${t}ask1`,
         statuses: ['submitted', 'qualified', 'accepted', 'closed_won'],
         pipelineIds: ['alpha', 'sales'],
@@ -230,6 +232,7 @@ describe('reports on SQLite and PostgreSQL', () => {
         referrerName: `Name ${t}customer`,
         referrerType: 'customer',
         referrerCompany: 'Acme',
+        programId: `prg_${inst}`,
         askId: null,
         statuses: ['submitted'],
         pipelineIds: ['alpha', 'sales'],
@@ -252,6 +255,7 @@ describe('reports on SQLite and PostgreSQL', () => {
         referrerType: 'partner',
         role: 'sourced',
         sharePpm: 1_000_000,
+        programId: `prg_${inst}`,
       },
       expect.objectContaining({ dealId: 'd-alpha2', closeDate: '2026-03-10' }),
       expect.objectContaining({ dealId: 'd-alpha2', closeDate: '2026-03-10' }),
@@ -265,6 +269,7 @@ describe('reports on SQLite and PostgreSQL', () => {
         referrerType: 'partner',
         role: 'sourced',
         sharePpm: 1_000_000,
+        programId: `prg_${inst}`,
       },
     ]);
     expect(unordered(rows.slice(1, 3).map((r) => [r.referrerType, r.role, r.sharePpm]))).toEqual([
@@ -279,8 +284,8 @@ describe('reports on SQLite and PostgreSQL', () => {
     const rows = await h.same(async (s) => unordered(await s.reports.rewardsOfReferrals({ installationId: inst, ...MARCH })));
     expect(rows).toEqual(
       unordered([
-        { currency: 'EUR', status: 'approved', referrerType: 'partner', pipelineId: 'alpha', netCents: 7_500 },
-        { currency: 'EUR', status: 'pending', referrerType: 'customer', pipelineId: null, netCents: 700 },
+        { currency: 'EUR', status: 'approved', referrerType: 'partner', pipelineId: 'alpha', programId: `prg_${inst}`, netCents: 7_500 },
+        { currency: 'EUR', status: 'pending', referrerType: 'customer', pipelineId: null, programId: `prg_${inst}`, netCents: 700 },
       ]),
     );
   });
