@@ -385,4 +385,32 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await context.close();
   });
+
+  it('a referrer in two programs chooses the one a referral is for, and sees each referral’s program', async () => {
+    const created = await svc.api(`/installations/${installationId}/programs`, {
+      method: 'POST',
+      json: { name: 'Partner program', from: 'blank' },
+    });
+    const partners = (await created.json()) as { id: string };
+    const robRow = (await svc.service.runtime.store.referrals.referrerByEmail(installationId, rob.email))!;
+    expect((await svc.api(`/programs/${partners.id}/referrers/${robRow.id}`, { method: 'PUT' })).status).toBe(201);
+
+    const context = await browser.newContext();
+    const page = await signIn(context, rob);
+    await page.getByRole('link', { name: 'Refer someone' }).click();
+    await page.getByLabel('Program').selectOption({ label: 'Partner program' });
+    await page.getByLabel('Their work email').fill('quinn@two-programs.test');
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    await page.getByText('Thank you! Your referral was received.').waitFor();
+    await checkPage(page, 'refer-two-programs');
+    const quinn = (await svc.service.runtime.store.referrals.byReferrer(robRow.id)).find(
+      (r) => r.refereeEmail === 'quinn@two-programs.test',
+    )!;
+    expect(quinn.programId).toBe(partners.id);
+
+    await page.getByRole('link', { name: 'My referrals' }).click();
+    await page.getByText(/ · Partner program$/).waitFor();
+    await page.getByText(/ · Referral program$/).waitFor();
+    await context.close();
+  });
 });

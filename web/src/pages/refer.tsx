@@ -44,6 +44,7 @@ export function ReferPage({ installationId, csrf }: { installationId: string; cs
       const answer = await api.refer(installationId, csrf, {
         referee: { email: text('email'), firstName: text('firstName'), lastName: text('lastName'), company: text('company') },
         notes: text('notes'),
+        programId: text('programId'),
       });
       setVerdict(answer);
     } catch (failure) {
@@ -75,6 +76,19 @@ export function ReferPage({ installationId, csrf }: { installationId: string; cs
         <input id="company" name="company" autoComplete="off" maxLength={200} />
         <label htmlFor="notes">Anything we should know</label>
         <textarea id="notes" name="notes" rows={3} maxLength={5000} />
+        {/* A referrer in several programs (a customer who is also a partner) says which one this referral is for. */}
+        {me && me.programs.length > 1 && (
+          <>
+            <label htmlFor="program">Program</label>
+            <select id="program" name="programId" defaultValue={me.programs[0]!.id}>
+              {me.programs.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name}
+                </option>
+              ))}
+            </select>
+          </>
+        )}
         <button type="submit" disabled={busy}>
           Send referral
         </button>
