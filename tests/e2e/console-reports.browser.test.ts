@@ -99,4 +99,39 @@ describe('the console Reports page', () => {
       .getByText(/from \(2026-06-01\) is after to \(2026-05-01\)/)
       .waitFor();
   });
+
+  it('the program filter shows one program’s referrals', async () => {
+    const created = await svc.api(`/installations/${installationId}/programs`, {
+      method: 'POST',
+      json: { name: 'Partner program', from: 'blank' },
+    });
+    const partners = (await created.json()) as { id: string };
+    const res = await svc.api('/referrals', {
+      method: 'POST',
+      json: {
+        referrer: { email: 'paz@partner-two.test', name: 'Paz Partner', type: 'partner' },
+        referee: { email: 'ola@umbrella.test', company: 'Umbrella' },
+        submittedBy: { kind: 'rep' },
+        programId: partners.id,
+      },
+    });
+    expect(res.status).toBe(201);
+
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${svc.url}/console/${installationId}`);
+    await page.getByRole('link', { name: 'Sign in with your CRM account' }).click();
+    await page.getByRole('heading', { name: 'Home' }).waitFor();
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Reports', exact: true }).click();
+    await expect.poll(() => stat(page, 'referrals').textContent()).toBe('4');
+    const top = page.getByRole('region', { name: 'Top referrers' });
+
+    await page.getByLabel('Program').selectOption({ label: 'Partner program' });
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => stat(page, 'referrals').textContent()).toBe('1');
+    expect(await top.getByRole('row').allTextContents()).toEqual(['ReferrerTypeReferralsWon', 'Paz PartnerPartner10']);
+
+    await page.getByLabel('Program').selectOption({ label: 'Referral program' });
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => stat(page, 'referrals').textContent()).toBe('3');
+  });
 });

@@ -335,6 +335,8 @@ export interface ReportQuery {
   granularity: 'week' | 'month';
   referrerType: string;
   pipeline: string;
+  /** One program's referrals, deals and rewards; every program's when empty. */
+  programId: string;
 }
 
 /** The admin console's calls: the same public API as any client, with the console session's cookie and CSRF token. */

@@ -21,7 +21,7 @@ const periodLabel = (start: string, granularity: Report['granularity']) =>
     ? new Date(`${start}T00:00:00Z`).toLocaleDateString('en', { month: 'short', year: 'numeric', timeZone: 'UTC' })
     : `Week of ${formatDate(`${start}T12:00:00Z`)}`;
 
-/** The program's numbers for a period, filtered by referrer type and pipeline, drawn from `GET /api/v1/reports`. */
+/** The programs' numbers for a period, filtered by referrer type, pipeline and program, drawn from `GET /api/v1/reports`. */
 export function ReportsPage({ installationId }: { installationId: string }) {
   const [query, setQuery] = useState<ReportQuery>(() => ({
     from: dayOffset(-179),
@@ -29,11 +29,13 @@ export function ReportsPage({ installationId }: { installationId: string }) {
     granularity: 'month',
     referrerType: '',
     pipeline: '',
+    programId: '',
   }));
   const [draft, setDraft] = useState(query);
   const { data, error } = useLoad(() => consoleApi.report(installationId, query), JSON.stringify(query));
   // The pipelines' labels come from the CRM; without them the filter offers every pipeline only.
   const pipelines = useLoad(() => consoleApi.pipelines(installationId), installationId);
+  const programs = useLoad(() => consoleApi.programs(installationId), `programs:${installationId}`);
 
   const apply = (e: FormEvent) => {
     e.preventDefault();
@@ -90,6 +92,17 @@ export function ReportsPage({ installationId }: { installationId: string }) {
               {(pipelines.data?.pipelines ?? []).map((p) => (
                 <option key={p.id} value={p.id}>
                   {p.label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="report-program">Program</label>
+            <select id="report-program" value={draft.programId} onChange={(e) => setDraft({ ...draft, programId: e.target.value })}>
+              <option value="">Every program</option>
+              {(programs.data?.items ?? []).map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name}
                 </option>
               ))}
             </select>
