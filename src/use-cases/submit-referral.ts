@@ -121,7 +121,7 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
     const verdict = checkSubmission(facts);
     if (verdict.outcome === 'choose_deal' || (verdict.outcome === 'rejected' && verdict.claim)) return { outcome: 'not_recorded', verdict };
     const referrer = existingReferrer ?? (await createReferrer(ctx, installation.id, referrerEmail, input.referrer, now));
-    // A new referrer joins the program they were referred into (a known one is in it already).
+    // The referrer belongs to the program they were referred into from now on: a new one joins it here.
     await store.programs.join(programRow, referrer.id);
     const referralId = newId('ref');
     const held = input.awaitApproval === true && verdict.outcome === 'accepted' && !verdict.claimedDealId;
