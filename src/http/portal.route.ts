@@ -359,7 +359,10 @@ export function portalRouter(ctx: UseCaseContext, publicBaseUrl: string, setting
   router.post('/api/v1/portal/:installationId/me/deletion-request', requireReferrer, async (_req, res) => {
     const referrer = await me(res);
     const now = ctx.now();
-    const program = (await store.programs.currentDefault(referrer.installationId))?.program;
+    // The team of the referrer's program reads it: the default program's, or their own first program's when not in it.
+    const theirs = await store.programs.programsOf(referrer.id);
+    const team = theirs.find((p) => p.isDefault) ?? theirs[0];
+    const program = team && (await store.programs.current(team.id))?.program;
     await store.transaction(async () => {
       await store.audit.record({
         installationId: referrer.installationId,

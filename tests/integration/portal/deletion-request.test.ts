@@ -12,6 +12,8 @@ import { SESSION_COOKIE } from '../../../src/http/sessions.ts';
 import { createLogger } from '../../../src/log.ts';
 import { createSmtpEmailChannel, type EmailChannel } from '../../../src/notify/email.ts';
 import { createNotifier, type Notifier } from '../../../src/notify/notifier.ts';
+import { defaultProgram } from '../../../src/domain/program.ts';
+import { createProgram, saveProgram } from '../../../src/use-cases/program-settings.ts';
 import { startSmtpServer, type SmtpTestServer } from '../../support/smtp-server.ts';
 import { createWorld, PARTNER, type World } from '../../use-cases/world.ts';
 
@@ -113,5 +115,35 @@ describe('a deletion request from the portal', () => {
     await smtp.waitForMessages(before + 2, { to: program.senderEmail });
     expect(notices()).toHaveLength(before + 2);
     expect((await queued()).n).toBe(2);
+  });
+
+  it('tells the team of the referrer’s own program when they are not in the default one', async () => {
+    const { program: partners } = await createProgram(world.ctx, {
+      installationId: world.installation.id,
+      name: 'Partner program',
+      from: 'blank',
+      actor: 'test',
+    });
+    await saveProgram(
+      world.ctx,
+      partners,
+      { ...defaultProgram(), name: 'Partner program', senderEmail: 'partners@vendor.example' },
+      'test',
+    );
+    const referral = await world.refer({ email: 'pat@acme.example', firstName: 'Pat' }, PARTNER, partners.id);
+    const session = await world.store.sessions.open({
+      subjectKind: 'referrer',
+      subjectId: referral.referrerId,
+      installationId: world.installation.id,
+      role: 'referrer',
+      expiresAt: new Date(world.ctx.now().getTime() + 48 * 3_600_000).toISOString(),
+    });
+    const answer = await fetch(`${baseUrl}/api/v1/portal/${world.installation.id}/me/deletion-request`, {
+      method: 'POST',
+      headers: { cookie: `${SESSION_COOKIE}=${session.token}`, 'x-csrf-token': session.row.csrfToken },
+    });
+    expect(answer.status).toBe(202);
+    const told = await world.rows<{ payload: string }>("SELECT payload FROM outbox WHERE topic = 'portal.deletion_requested'");
+    expect(told.map((row) => (JSON.parse(row.payload) as { to: { email: string } }).to.email)).toEqual(['partners@vendor.example']);
   });
 });
