@@ -54,8 +54,12 @@ function roleAllows(role: ConsoleRole, method: string, path: string): boolean {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The routes a CRM card may call: log a referral, see a record's referrals, an account's eligibility, ask for a referral. */
+/**
+ * The routes a CRM card may call: log a referral (into one of its installation's programs, which it
+ * lists), see a record's referrals, an account's eligibility, ask for a referral.
+ */
 const CARD_ROUTES: [string, RegExp][] = [
+  ['GET', /^\/programs$/],
   ['GET', /^\/referrals$/],
   ['POST', /^\/referrals$/],
   ['GET', /^\/referrals\/[^/]+$/],

@@ -212,6 +212,33 @@ describe('Log a referral', () => {
     const error = await alertOf(elsewhere, 'Referrals not loaded');
     expect(error.text).toBe('Referloop is not installed in HubSpot portal 424242.');
   });
+
+  it('with programs side by side, logs the referral into the program the rep picks', async () => {
+    const [installation] = (await (await svc.api('/installations')).json()) as { id: string }[];
+    const created = await svc.api(`/installations/${installation!.id}/programs`, {
+      method: 'POST',
+      json: { name: 'Partner program', from: 'blank' },
+    });
+    const partners = (await created.json()) as { id: string };
+    const contact = sandbox.state.create('contacts', { email: 'nico@two-programs.io', firstname: 'Nico' });
+    const card = renderCard(
+      <LogReferralCard />,
+      { objectTypeId: OBJECT_TYPE.contact, objectId: contact.id },
+      { recordEmail: 'nico@two-programs.io' },
+    );
+    await card.waitFor(() => expect(card.maybeFind(Select, { name: 'programId' })).not.toBeNull(), WAIT);
+    const choice = card.find(Select, { name: 'programId' });
+    expect(choice.props.options.map((o) => o.label)).toEqual(['Referral program', 'Partner program']);
+    choice.trigger('onChange', partners.id as never);
+    fill(card, { referrerName: 'Paz Partner', referrerEmail: 'paz@partner-two.com' });
+    await card.waitFor(() => expect(card.find(Input, { name: 'refereeEmail' }).props.value).toBe('nico@two-programs.io'), WAIT);
+    card.find(Select, { name: 'referrerType' }).trigger('onChange', 'partner' as never);
+    card.find(Form).trigger('onSubmit');
+    expect((await alertOf(card)).title).toBe('Referral accepted');
+
+    const listed = (await (await svc.api(`/referrals?programId=${partners.id}`)).json()) as { items: { referee: { email: string } }[] };
+    expect(listed.items.map((r) => r.referee.email)).toEqual(['nico@two-programs.io']);
+  });
 });
 
 describe('Referral eligibility', () => {

@@ -38,6 +38,13 @@ interface RecordReferral {
 
 type Shown = { tone: 'success' | 'info' | 'warning' | 'danger'; title: string; text: string };
 
+/** A program of the installation, as `GET /programs` lists it. */
+interface ProgramChoice {
+  id: string;
+  name: string;
+  isDefault: boolean;
+}
+
 const REFERRER_TYPES = ['customer', 'partner', 'consultant', 'advisor', 'employee'].map((value) => ({
   label: value[0]!.toUpperCase() + value.slice(1),
   value,
@@ -77,6 +84,9 @@ export function LogReferralCard() {
   // Several open deals and none named: the rep picks the one the referral claims.
   const [deals, setDeals] = useState<NonNullable<Verdict['deals']>>([]);
   const [dealId, setDealId] = useState('');
+  // Programs side by side: the rep says which one the referral is for (the default one unless changed).
+  const [programs, setPrograms] = useState<ProgramChoice[]>([]);
+  const [programId, setProgramId] = useState('');
 
   const load = useCallback(async () => {
     const answer = await callReferloop<{ items: RecordReferral[] }>('/referrals', {
@@ -86,6 +96,14 @@ export function LogReferralCard() {
     if (answer.ok) setReferrals(answer.body.items);
     else setLoadError(answer.message);
   }, [record.portalId, record.objectTypeId, record.objectId]);
+
+  useEffect(() => {
+    void callReferloop<{ items: ProgramChoice[] }>('/programs', { portalId: record.portalId }).then((answer) => {
+      if (!answer.ok) return;
+      setPrograms(answer.body.items);
+      setProgramId(answer.body.items.find((p) => p.isDefault)?.id ?? '');
+    });
+  }, [record.portalId]);
 
   useEffect(() => {
     void load();
@@ -110,6 +128,7 @@ export function LogReferralCard() {
         referrer: { name: form.referrerName, email: form.referrerEmail, type: form.referrerType },
         referee: { email: form.refereeEmail },
         ...(form.notes ? { notes: form.notes } : {}),
+        ...(programs.length > 1 && programId ? { programId } : {}),
         // On a deal the referral claims this deal; elsewhere the deal the rep picked, if any.
         ...(claimedDeal ? { deal: { id: claimedDeal } } : {}),
         submittedBy: {
@@ -190,6 +209,15 @@ export function LogReferralCard() {
             onChange={(v) => setForm((f) => ({ ...f, refereeEmail: v }))}
           />
           <TextArea name="notes" label="Notes" value={form.notes} onChange={(v) => setForm((f) => ({ ...f, notes: v }))} />
+          {programs.length > 1 && (
+            <Select
+              name="programId"
+              label="Program"
+              options={programs.map((p) => ({ label: p.name, value: p.id }))}
+              value={programId}
+              onChange={(v) => setProgramId(String(v))}
+            />
+          )}
           {deals.length > 0 && (
             <Select
               name="dealId"
