@@ -245,7 +245,7 @@ describe('hostile input from outside', () => {
       const res = await expectSafe(() => postHubSpot(JSON.stringify(batch)));
       expect(res.status).toBe(200);
       expect((db().prepare('SELECT count(*) AS n FROM inbox').get() as { n: number }).n).toBe(before + 1);
-      expect(db().prepare('SELECT object_type AS type, object_id AS id FROM inbox ORDER BY id DESC LIMIT 1').get()).toEqual({
+      expect(db().prepare('SELECT object_type AS type, object_id AS id FROM inbox ORDER BY inbox.id DESC LIMIT 1').get()).toEqual({
         type: 'deal',
         id: '15',
       });

@@ -266,35 +266,41 @@ describe.each([
     expect(automatic).toMatchObject({ trigger: 'automatic', status: 'sent', championEmail: champion.email });
   });
 
-  // Salesforce's cards call with a per-installation key, which this branch does not build: HubSpot's signed calls only.
-  it.runIf(crm === 'HubSpot')('answers the CRM card’s refusals with a 2xx, the reasons in the body, and writes nothing', async () => {
-    const companyId = t.account(`Umbrella ${crm}`, {
-      email: `ulla.${crm.toLowerCase()}@umbrella.example`,
-      firstName: 'Ulla',
-      lastName: 'Optout',
-      emailOptOut: true,
+  // HubSpot's card signs its calls; Salesforce's cards call with their key (tests/e2e/salesforce-cards.test.ts).
+  if (crm === 'HubSpot') {
+    it('answers the CRM card’s refusals with a 2xx, the reasons in the body, and writes nothing', async () => {
+      const companyId = t.account(`Umbrella ${crm}`, {
+        email: `ulla.${crm.toLowerCase()}@umbrella.example`,
+        firstName: 'Ulla',
+        lastName: 'Optout',
+        emailOptOut: true,
+      });
+      const asks = askRows();
+      const fromCard = await t.card!(`/accounts/${companyId}/asks`, {});
+      expect(fromCard.status).toBe(200);
+      expect(await fromCard.json()).toEqual({
+        id: null,
+        companyId,
+        status: 'refused',
+        refusal: 'champion_opted_out',
+        reasons: ['the contact opted out of email in the CRM'],
+      });
+      expect(askRows()).toBe(asks);
     });
-    const asks = askRows();
-    const fromCard = await t.card!(`/accounts/${companyId}/asks`, {});
-    expect(fromCard.status).toBe(200);
-    expect(await fromCard.json()).toEqual({
-      id: null,
-      companyId,
-      status: 'refused',
-      refusal: 'champion_opted_out',
-      reasons: ['the contact opted out of email in the CRM'],
-    });
-    expect(askRows()).toBe(asks);
-  });
 
-  it.runIf(crm === 'HubSpot')('takes an ask from the CRM card, signed by the record owner', async () => {
-    const companyId = t.account(`Hooli ${crm}`, { email: `hana.${crm.toLowerCase()}@hooli.example`, firstName: 'Hana', lastName: 'Hooli' });
-    const res = await t.card!(`/accounts/${companyId}/asks`, { idempotencyKey: 'card-ask-1' });
-    expect(res.status).toBe(201);
-    expect(await res.json()).toMatchObject({
-      status: 'sent',
-      askedBy: t.owner,
-      champion: { email: `hana.${crm.toLowerCase()}@hooli.example` },
+    it('takes an ask from the CRM card, signed by the record owner', async () => {
+      const companyId = t.account(`Hooli ${crm}`, {
+        email: `hana.${crm.toLowerCase()}@hooli.example`,
+        firstName: 'Hana',
+        lastName: 'Hooli',
+      });
+      const res = await t.card!(`/accounts/${companyId}/asks`, { idempotencyKey: 'card-ask-1' });
+      expect(res.status).toBe(201);
+      expect(await res.json()).toMatchObject({
+        status: 'sent',
+        askedBy: t.owner,
+        champion: { email: `hana.${crm.toLowerCase()}@hooli.example` },
+      });
     });
-  });
+  }
 });
