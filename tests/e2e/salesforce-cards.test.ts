@@ -4,9 +4,9 @@ import type { SalesforceSandbox } from '../../connectors/salesforce/sandbox/inde
 import { eventually, startWithSandboxSalesforce, type TestService } from '../support/service.ts';
 
 /**
- * The Salesforce *Referral eligibility* and *Referral and reward* cards over HTTP: the calls the
- * Apex controller makes (`eligibilityOf`, `askForReferral`, `referralsOfOpportunity`) with the
- * installation's card key, against the service and a sandbox Salesforce.
+ * The Salesforce cards over HTTP: the calls the Apex controller makes (`programs` and `logReferral`,
+ * `eligibilityOf`, `askForReferral`, `referralsOfOpportunity`) with the installation's card key,
+ * against the service and a sandbox Salesforce.
  */
 const CLIENT = { clientId: 'e2e-sf-cards-client', clientSecret: 'e2e-sf-cards-secret' };
 /** The body ReferloopController.askForReferral sends (checked against the API schema in apex-payloads.test.ts). */
@@ -182,5 +182,41 @@ describe('the Salesforce eligibility and opportunity cards, with a card key', ()
     const empty = await withKey(`/referrals?crm=salesforce&objectType=deal&objectId=${opportunityId}`);
     expect(empty.status).toBe(200);
     expect(await empty.json()).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('Log a referral with programs side by side: the card lists its installation’s programs and logs into the one picked', async () => {
+    const created = await svc.api(`/installations/${installationId}/programs`, {
+      method: 'POST',
+      json: { name: 'Partner program', from: 'blank' },
+    });
+    expect(created.status).toBe(201);
+    const partners = (await created.json()) as { id: string };
+    const listed = await withKey('/programs');
+    expect(listed.status).toBe(200);
+    const { items } = (await listed.json()) as { items: { id: string; name: string; isDefault: boolean }[] };
+    expect(items.map((p) => [p.name, p.isDefault])).toEqual([
+      ['Referral program', true],
+      ['Partner program', false],
+    ]);
+
+    const body = (programId: string) => ({
+      referrer: { name: 'Quinn Partner', email: 'quinn@partner-two.com', type: 'partner' },
+      referee: { email: 'rae@wayne.io', firstName: 'Rae', lastName: 'Wayne' },
+      programId,
+      submittedBy: { kind: 'rep', id: '005000000000001AAA' },
+    });
+    const referralsBefore = (await (await svc.api('/referrals')).json()) as { items: unknown[] };
+    const unknown = await withKey('/referrals', { method: 'POST', json: body('prg_00000000000000000000') });
+    // A card gets every refusal as a verdict it shows (200), not as an error.
+    expect(unknown.status).toBe(200);
+    expect(await unknown.json()).toEqual({
+      verdict: { outcome: 'invalid', reasons: ['There is no program prg_00000000000000000000 in this installation.'] },
+    });
+    expect(((await (await svc.api('/referrals')).json()) as { items: unknown[] }).items).toHaveLength(referralsBefore.items.length);
+
+    const logged = await withKey('/referrals', { method: 'POST', json: body(partners.id) });
+    expect(logged.status).toBe(201);
+    const inPartners = (await (await svc.api(`/referrals?programId=${partners.id}`)).json()) as { items: { referee: { email: string } }[] };
+    expect(inPartners.items.map((r) => r.referee.email)).toEqual(['rae@wayne.io']);
   });
 });

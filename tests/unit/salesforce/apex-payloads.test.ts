@@ -55,6 +55,7 @@ describe('the JSON the Salesforce card sends', () => {
     putsNoNullInAMap(logReferral);
     // An optional map value is put only when given: a null there would be refused by the API.
     expect(logReferral).toMatch(/if \(String\.isNotBlank\(notes\)\) \{\s+payload\.put\('notes', notes\);/);
+    expect(logReferral).toMatch(/if \(String\.isNotBlank\(programId\)\) \{\s+payload\.put\('programId', programId\);/);
     expect(logReferral).toContain("'submittedBy' => new Map<String, Object>{ 'kind' => 'rep'");
   });
 
@@ -82,6 +83,14 @@ describe('the JSON the Salesforce card sends', () => {
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
     expect(parsed.data).toEqual(askBody);
     expect(askForReferralSchema.safeParse({ ...askBody, askedBy: { ...askBody.askedBy, email: 'not an email' } }).success).toBe(false);
+  });
+
+  it('programs reads the card route that lists the installation’s programs, with the fields the API answers', () => {
+    expect(apex).toContain("PROGRAMS_ENDPOINT = 'callout:Referloop/api/v1/programs'");
+    const choice = [...member(/public class ProgramChoice/).matchAll(/public \w+ (\w+);/g)].map((m) => m[1]);
+    expect(choice).toEqual(['id', 'name', 'isDefault']);
+    const programs = member(/public static List<ProgramChoice> programs\(/);
+    for (const field of choice) expect(programs).toContain(`program.get('${field}')`);
   });
 
   it('eligibilityOf and referralsOfOpportunity call the card routes, naming no installation', () => {

@@ -2,6 +2,7 @@ import { LightningElement, api, wire } from 'lwc';
 import { refreshApex } from '@salesforce/apex';
 import referralsFor from '@salesforce/apex/ReferloopController.referralsFor';
 import logReferral from '@salesforce/apex/ReferloopController.logReferral';
+import programsOfInstallation from '@salesforce/apex/ReferloopController.programs';
 
 const COLUMNS = [
     { label: 'Referral', fieldName: 'name' },
@@ -36,6 +37,9 @@ export default class ReferloopReferralCard extends LightningElement {
     referrerEmail = '';
     referrerType = 'customer';
     notes = '';
+    // Programs side by side: the rep says which one the referral is for (the default one unless changed).
+    programs = [];
+    programId = '';
     saving = false;
     message;
     error;
@@ -44,6 +48,22 @@ export default class ReferloopReferralCard extends LightningElement {
     @wire(referralsFor, { recordId: '$recordId' })
     wiredReferrals(result) {
         this.referrals = result;
+    }
+
+    @wire(programsOfInstallation)
+    wiredPrograms({ data }) {
+        // Without the list (an older key, Referloop unreachable) the referral goes to the default program.
+        if (!data) return;
+        this.programs = data;
+        this.programId = data.find((p) => p.isDefault)?.id ?? '';
+    }
+
+    get picksProgram() {
+        return this.programs.length > 1;
+    }
+
+    get programOptions() {
+        return this.programs.map((p) => ({ label: p.name, value: p.id }));
     }
 
     get rows() {
@@ -73,7 +93,8 @@ export default class ReferloopReferralCard extends LightningElement {
                 referrerName: this.referrerName,
                 referrerEmail: this.referrerEmail,
                 referrerType: this.referrerType,
-                notes: this.notes
+                notes: this.notes,
+                programId: this.picksProgram ? this.programId : null
             });
             const words = [OUTCOMES[verdict.outcome] ?? verdict.outcome, ...(verdict.reasons ?? [])].join(' ');
             if (verdict.outcome === 'accepted' || verdict.outcome === 'claim_pending') {

@@ -2,9 +2,18 @@ import { createElement } from 'lwc';
 import ReferloopReferralCard from 'c/referloopReferralCard';
 import logReferral from '@salesforce/apex/ReferloopController.logReferral';
 import referralsFor from '@salesforce/apex/ReferloopController.referralsFor';
+import programs from '@salesforce/apex/ReferloopController.programs';
 
 // Apex is mocked the way sfdx-lwc-jest documents it: an imperative call is a jest.fn, a wired one a test wire adapter.
 jest.mock('@salesforce/apex/ReferloopController.logReferral', () => ({ default: jest.fn() }), { virtual: true });
+jest.mock(
+    '@salesforce/apex/ReferloopController.programs',
+    () => {
+        const { createApexTestWireAdapter } = require('@salesforce/sfdx-lwc-jest');
+        return { default: createApexTestWireAdapter(jest.fn()) };
+    },
+    { virtual: true }
+);
 jest.mock(
     '@salesforce/apex/ReferloopController.referralsFor',
     () => {
@@ -78,10 +87,35 @@ describe('c-referloop-referral-card', () => {
             referrerName: 'Cora Customer',
             referrerEmail: 'cora@customer.com',
             referrerType: 'partner',
-            notes: ''
+            notes: '',
+            programId: null
         });
         expect(text(card, '.slds-text-color_success')).toBe('Referral accepted. New referral from Cora Customer.');
         expect(text(card, '.slds-text-color_error')).toBeNull();
+    });
+
+    it('with one program asks nothing; with several, logs into the program the rep picks', async () => {
+        logReferral.mockResolvedValue({ outcome: 'accepted', reasons: ['New referral from Cora Customer.'] });
+        const card = mount();
+        referralsFor.emit([]);
+        programs.emit([{ id: 'prg_default', name: 'Referral program', isDefault: true }]);
+        await flush();
+        const programField = () => [...card.shadowRoot.querySelectorAll('lightning-combobox')].find((el) => el.name === 'programId');
+        expect(programField()).toBeUndefined();
+
+        programs.emit([
+            { id: 'prg_default', name: 'Referral program', isDefault: true },
+            { id: 'prg_partners', name: 'Partner program', isDefault: false }
+        ]);
+        await flush();
+        expect(programField().value).toBe('prg_default');
+        expect(programField().options).toEqual([
+            { label: 'Referral program', value: 'prg_default' },
+            { label: 'Partner program', value: 'prg_partners' }
+        ]);
+        type(card, 'programId', 'prg_partners');
+        await submit(card);
+        expect(logReferral).toHaveBeenCalledWith(expect.objectContaining({ referrerEmail: 'cora@customer.com', programId: 'prg_partners' }));
     });
 
     it('shows a duplicate, naming whose referral it duplicates', async () => {
