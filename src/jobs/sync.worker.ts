@@ -49,14 +49,30 @@ export function startSyncWorker(
   ctx: UseCaseContext,
   options: { concurrency: number; metrics?: Metrics; sync: SyncOptions },
 ): WorkerHandle {
+  // One sync run per installation at a time in this worker. Webhooks arriving during a long run add
+  // a job per coalescing bucket; run side by side they would only queue on the installation's own
+  // rate limit while holding every worker slot, so one portal's backlog would stall the others.
+  // A run schedules what is left when it ends, so a job that finds its installation busy has nothing to do.
+  const syncing = new Set<string>();
   return queue.work(
     async (job) => {
       const { installationId, key } = job.data as { installationId: string; key?: string };
       // What the job logs carries its id.
       const jobCtx = { ...ctx, log: ctx.log.child({ jobId: job.id }) };
+      if (job.name === 'sync' && syncing.has(installationId)) {
+        jobCtx.log.debug({ installationId }, 'sync already running for this installation; its end schedules the rest');
+        options.metrics?.jobs.inc({ name: job.name, outcome: 'skipped' });
+        return;
+      }
       try {
-        if (job.name === 'sync') await syncInstallation(jobCtx, installationId, options.sync);
-        else if (job.name === 'push-referrals') await pushReferrals(jobCtx, installationId);
+        if (job.name === 'sync') {
+          syncing.add(installationId);
+          try {
+            await syncInstallation(jobCtx, installationId, options.sync);
+          } finally {
+            syncing.delete(installationId);
+          }
+        } else if (job.name === 'push-referrals') await pushReferrals(jobCtx, installationId);
         else if (job.name === 'reconcile') await reconcileInstallation(jobCtx, installationId);
         else if (job.name === 'reevaluate-accounts') await reevaluateAccounts(jobCtx, installationId);
         else if (job.name === 'send-payouts' && key) await placePayoutOrders(jobCtx, key);
