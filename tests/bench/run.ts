@@ -7,7 +7,10 @@
  * 2. CRM API calls per 1,000 webhook events next to the batching minimum;
  * 3. the time to drain 10,000 events (1,000 deals × 10) through the workers against a sandbox
  *    HubSpot at its default rate limit, next to the rate-limit bound; rate-limit breaches;
- * 4. peak RSS of the process serving Referloop.
+ * 4. peak RSS of the process serving Referloop;
+ * 5. noisy neighbours: while one installation's burst of webhook events (50,000 by default) drains,
+ *    another installation's deals close one by one; the time from each CRM change to the referrer's
+ *    won notification in the outbox (p50, p95, max), next to a 5 s target.
  *
  * `npm run bench -- --json` prints exactly one JSON object on stdout; progress goes to stderr.
  * Options: --redis (BullMQ on a private redis-server; REDIS_URL, when set, is used instead),
@@ -15,7 +18,11 @@
  * then Referloop, default 5), --concurrency=<n> (default 16),
  * --deals=<n> (drain records, default 1000), --order=interleaved|grouped|waves (drain arrival
  * order, default interleaved), --drain-timeout=<s> (default: what keeps the run near 3 minutes;
- * a drain cut short is reported with `complete: false`), --skip-ingest, --skip-drain.
+ * a drain cut short is reported with `complete: false`), --burst=<events> (the noisy neighbour's
+ * burst, default 50000), --closes=<n> (the other installation's deals closed meanwhile, default 20),
+ * --store=sqlite|postgres (postgres: a scratch database on the local server, or on
+ * TEST_DATABASE_URL's; the queue is then BullMQ on Redis), --skip-ingest, --skip-drain,
+ * --skip-neighbours.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,13 +35,16 @@ import { fileURLToPath } from 'node:url';
 import { createHubSpotSandbox, type HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
+import { signV3 } from '../../connectors/hubspot/verify-webhook.ts';
 import { installThroughOAuth, type RunningService, sqliteRuntime, startService } from '../../src/main.ts';
 import { startBareEndpoint } from './bare.ts';
 import { arrange, dealLifecycle, type HsEvent, type Order } from './hubspot-events.ts';
 import type { LoadResult, LoadSpec } from './load.ts';
 import { seedDrainScenario } from './seed.ts';
 import { freePort } from '../support/ports.ts';
-import { round } from './util.ts';
+import { scratchDatabase } from '../support/postgres.ts';
+import { postgresRows, type Rows, sqliteRows } from '../support/store-under-test.ts';
+import { percentile, round } from './util.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -44,7 +54,10 @@ const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(`--${name}`);
 const option = (name: string, fallback: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const asJson = flag('json');
-const useRedis = flag('redis') || Boolean(process.env.REDIS_URL);
+const STORE = option('store', 'sqlite');
+if (STORE !== 'sqlite' && STORE !== 'postgres') throw new Error(`--store must be sqlite or postgres, not ${STORE}`);
+// With PostgreSQL the queue is BullMQ: the embedded queue lives in SQLite.
+const useRedis = flag('redis') || Boolean(process.env.REDIS_URL) || STORE === 'postgres';
 const INGEST_MS = Number(option('duration', '5000'));
 const WARMUP_MS = 1_000;
 const CONCURRENCY = Number(option('concurrency', '16'));
@@ -55,6 +68,10 @@ const DEALS = Number(option('deals', '1000'));
 const EVENTS_PER_DEAL = 10;
 const ORDER = option('order', 'interleaved') as Order;
 const SEED = 20_260_331;
+const BURST_EVENTS = Number(option('burst', '50000'));
+const NEIGHBOUR_CLOSES = Number(option('closes', '20'));
+/** Between two of the quiet installation's deal closings. */
+const CLOSE_EVERY_MS = 2_000;
 /** The whole run aims to stay under ~3 minutes; the drain gets what the rest leaves. */
 const BUDGET_MS = 165_000;
 const DRAIN_TIMEOUT_OPTION = option('drain-timeout', '');
@@ -64,7 +81,7 @@ const SANDBOX_LIMIT = { points: 110, durationMs: 10_000 };
 const CLIENT_LIMIT = { points: 110, durationMs: 11_000 };
 const BATCH = 100;
 const CLIENT = { clientId: 'bench-hubspot-client', clientSecret: 'bench-hubspot-secret', appId: 4242 };
-const TARGETS = { ingestRatio: 0.5, p99Ms: 50, apiCallRatio: 1.5, rateLimitBreaches: 0 };
+const TARGETS = { ingestRatio: 0.5, p99Ms: 50, apiCallRatio: 1.5, rateLimitBreaches: 0, neighbourP95Ms: 5_000 };
 
 if (!['interleaved', 'grouped', 'waves'].includes(ORDER)) throw new Error(`--order must be interleaved, grouped or waves, not ${ORDER}`);
 
@@ -96,13 +113,21 @@ interface CrmCalls {
   byKind: Map<string, number>;
 }
 
-interface Referloop {
-  svc: RunningService;
+/** One HubSpot portal and the installation Referloop made for it. */
+interface Portal {
   hubspot: HubSpotSandbox;
   calls: CrmCalls;
   installationId: string;
-  webhookUrl: string;
   portalId: number;
+}
+
+/** A Referloop service; its first portal's fields at the top, for the phases that use one. */
+interface Referloop extends Portal {
+  svc: RunningService;
+  portals: Portal[];
+  webhookUrl: string;
+  /** SQL beneath the store (`?` placeholders), on SQLite or PostgreSQL alike. */
+  rows: Rows;
   stop(): Promise<void>;
 }
 
@@ -113,57 +138,105 @@ const cleanups: (() => Promise<void>)[] = [];
 const callKind = (method: string, url: string) => `${method} ${url.split('?')[0]!.replace(/\/\d+(?=\/|$)/g, '/:id')}`;
 
 /**
- * A sandbox HubSpot on its own port (a separate server, as in tests/e2e/hubspot-flow.test.ts), with
- * its webhooks off — the benchmark sends the webhooks — and every API call tallied by kind.
- * Referloop in this process on a free port with a temp SQLite file, installed through OAuth.
+ * Sandbox HubSpot portals behind one API base, as HubSpot serves every portal from one host: a call
+ * goes to the portal its access token was issued by. The tokens are learnt from the OAuth answers;
+ * an OAuth call goes to the portal being installed. Every API call is tallied by kind, per portal.
  */
-async function startReferloop(label: string, options: { worker: boolean; portalId: number }): Promise<Referloop> {
-  const hubspot = createHubSpotSandbox({ ...CLIENT, portalId: options.portalId, subscriptions: [] });
-  const calls: CrmCalls = { total: 0, byKind: new Map() };
-  const crmServer: Server = createServer((req, res) => {
-    if (!req.url?.startsWith('/oauth')) {
-      const kind = callKind(req.method ?? 'GET', req.url ?? '/');
-      calls.total += 1;
-      calls.byKind.set(kind, (calls.byKind.get(kind) ?? 0) + 1);
+async function startPortals(portalIds: number[]) {
+  const portals = portalIds.map((portalId) => ({
+    portalId,
+    // Webhooks off: the benchmark sends them.
+    hubspot: createHubSpotSandbox({ ...CLIENT, portalId, subscriptions: [] }),
+    calls: { total: 0, byKind: new Map<string, number>() } as CrmCalls,
+  }));
+  const byToken = new Map<string, (typeof portals)[number]>();
+  let installing = portals[0]!;
+  const server: Server = createServer((req, res) => {
+    if (req.url?.startsWith('/oauth')) {
+      const portal = installing;
+      // Learn the tokens this portal issues from its answer.
+      const end = res.end.bind(res) as (chunk?: unknown, ...rest: unknown[]) => typeof res;
+      res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+        if (chunk) {
+          try {
+            const body = JSON.parse(String(chunk)) as { access_token?: string };
+            if (body.access_token) byToken.set(body.access_token, portal);
+          } catch {
+            // Not JSON (a redirect): nothing to learn.
+          }
+        }
+        return end(chunk, ...rest);
+      }) as typeof res.end;
+      return portal.hubspot.handler(req, res);
     }
-    hubspot.handler(req, res);
+    const portal = byToken.get(/^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '') ?? portals[0]!;
+    const kind = callKind(req.method ?? 'GET', req.url ?? '/');
+    portal.calls.total += 1;
+    portal.calls.byKind.set(kind, (portal.calls.byKind.get(kind) ?? 0) + 1);
+    portal.hubspot.handler(req, res);
   });
-  await new Promise<void>((done) => crmServer.listen(0, '127.0.0.1', done));
-  const crmUrl = `http://127.0.0.1:${(crmServer.address() as AddressInfo).port}`;
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    portals,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    installing: (portal: (typeof portals)[number]) => {
+      installing = portal;
+    },
+    async close() {
+      for (const portal of portals) await portal.hubspot.close();
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
 
+/**
+ * Referloop in this process on a free port, on a temp SQLite file or a scratch PostgreSQL database
+ * (--store), installed through OAuth into each sandbox portal (a separate server, as in
+ * tests/e2e/hubspot-flow.test.ts).
+ */
+async function startReferloop(label: string, options: { worker: boolean; portalIds: number[] }): Promise<Referloop> {
+  const crm = await startPortals(options.portalIds);
   const dataDir = mkdtempSync(join(tmpdir(), 'referloop-bench-'));
+  const database = STORE === 'postgres' ? await scratchDatabase() : null;
   const port = await freePort();
   const config = loadConfig({
     PORT: String(port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    DATABASE_URL: `file:${join(dataDir, 'referloop.db')}`,
+    DATABASE_URL: database ? database.url : `file:${join(dataDir, 'referloop.db')}`,
     ADMIN_API_TOKEN: 'bench-admin-token-0123456789',
     LOG_LEVEL: 'silent',
     SANDBOX: 'off',
     HUBSPOT_CLIENT_ID: CLIENT.clientId,
     HUBSPOT_CLIENT_SECRET: CLIENT.clientSecret,
     HUBSPOT_APP_ID: String(CLIENT.appId),
-    HUBSPOT_API_BASE_URL: crmUrl,
-    HUBSPOT_AUTHORIZE_URL: `${crmUrl}/oauth/authorize`,
+    HUBSPOT_API_BASE_URL: crm.url,
+    HUBSPOT_AUTHORIZE_URL: `${crm.url}/oauth/authorize`,
     ...(redis ? { REDIS_URL: redis.url } : {}),
   });
   const svc = await startService(config, log, { http: true, worker: options.worker });
-  const installationId = await installThroughOAuth(svc.url, 'hubspot', createLogger({ level: 'silent' }));
-  if (!installationId) throw new Error(`${label}: the OAuth install into the sandbox HubSpot failed`);
+  const portals: Portal[] = [];
+  for (const portal of crm.portals) {
+    crm.installing(portal);
+    const installationId = await installThroughOAuth(svc.url, 'hubspot', createLogger({ level: 'silent' }));
+    if (!installationId) throw new Error(`${label}: the OAuth install into sandbox portal ${portal.portalId} failed`);
+    portals.push({ ...portal, installationId });
+  }
+  const reader = database ? postgresRows(database.url) : { rows: sqliteRows(sqliteRuntime(svc.runtime).db.$client), end: async () => {} };
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    await reader.end();
     // A drain cut short leaves jobs waiting on the rate limiter, which a graceful stop would wait
     // out for up to 30 s; the process exits soon after anyway.
     await Promise.race([svc.stop(), new Promise((r) => setTimeout(r, 5_000).unref())]);
-    await hubspot.close();
-    crmServer.closeAllConnections();
-    await new Promise<void>((done) => crmServer.close(() => done()));
+    await crm.close();
     rmSync(dataDir, { recursive: true, force: true });
+    await database?.drop();
   };
   cleanups.push(stop);
-  return { svc, hubspot, calls, installationId, webhookUrl: `${config.publicBaseUrl}/webhooks/hubspot`, portalId: options.portalId, stop };
+  return { ...portals[0]!, svc, portals, webhookUrl: `${config.publicBaseUrl}/webhooks/hubspot`, rows: reader.rows, stop };
 }
 
 /**
@@ -244,7 +317,7 @@ async function ingestPhase() {
   );
   phasePeakMb();
   const bare = await startBareEndpoint(CLIENT.clientSecret, await freePort());
-  const off = await startReferloop('ingest', { worker: false, portalId: 24_681_358 });
+  const off = await startReferloop('ingest', { worker: false, portalIds: [24_681_358] });
   const rounds: { bare: Awaited<ReturnType<typeof runLoad>>; off: Awaited<ReturnType<typeof runLoad>>; ratio: number }[] = [];
   try {
     for (let n = 0; n < INGEST_ROUNDS; n++) {
@@ -311,13 +384,14 @@ async function drainPhase() {
   progress(
     `drain: ${DEALS} referred contacts with a deal each, ${EVENTS_PER_DEAL} events per deal (${totalEvents} events), order ${ORDER}`,
   );
-  const rl = await startReferloop('drain', { worker: true, portalId: 24_681_360 });
+  const rl = await startReferloop('drain', { worker: true, portalIds: [24_681_360] });
   const { runtime } = rl.svc;
-  const db = sqliteRuntime(runtime).db.$client;
+  const { rows } = rl;
+  const one = async (query: string, ...params: unknown[]) => Number(Object.values((await rows(query, ...params))[0] ?? {})[0] ?? 0);
   phasePeakMb();
 
   const seedStarted = Date.now();
-  const seeded = await seedDrainScenario(runtime, rl.hubspot, rl.installationId, DEALS);
+  const seeded = await seedDrainScenario(runtime, rows, rl.hubspot, rl.installationId, DEALS);
   const seedSeconds = round((Date.now() - seedStarted) / 1000, 2);
   progress(`  seeded ${seeded.length} referrals, contacts and closed-won deals in ${seedSeconds} s`);
 
@@ -339,9 +413,9 @@ async function drainPhase() {
 
   // Let the seeding settle (nothing may call the CRM now), then take the baselines.
   await new Promise((r) => setTimeout(r, 300));
-  const maxInboxId = (db.prepare('SELECT coalesce(max(id), 0) AS n FROM inbox').get() as { n: number }).n;
+  const maxInboxId = await one('SELECT coalesce(max(id), 0) AS n FROM inbox');
   const callsBefore = { byKind: new Map(rl.calls.byKind), stats: { ...rl.hubspot.stats } };
-  const stored = () => (db.prepare('SELECT count(*) AS n FROM inbox WHERE id > ?').get(maxInboxId) as { n: number }).n;
+  const stored = () => one('SELECT count(*) AS n FROM inbox WHERE id > ?', maxInboxId);
   const timeoutMs = DRAIN_TIMEOUT_OPTION
     ? Number(DRAIN_TIMEOUT_OPTION) * 1000
     : Math.max(60_000, BUDGET_MS - (Date.now() - benchStarted) - 5_000);
@@ -375,7 +449,7 @@ async function drainPhase() {
   while (Date.now() - launched < timeoutMs) {
     await new Promise((r) => setTimeout(r, 20));
     if (loadError) throw loadError;
-    const n = stored();
+    const n = await stored();
     const pending = await runtime.store.inbox.pendingCount(rl.installationId);
     if (n >= totalEvents && pending === 0) {
       finishedAt = Date.now();
@@ -393,11 +467,11 @@ async function drainPhase() {
   const wall = end - launched;
   const eventLoopUtilization = round(performance.eventLoopUtilization(elu).utilization, 3);
   const cpuUsed = process.cpuUsage(cpu);
-  const firstStored = db.prepare('SELECT min(received_at) AS first, max(received_at) AS last FROM inbox WHERE id > ?').get(maxInboxId) as {
-    first: string | null;
-    last: string | null;
-  };
-  const firstStoredAt = firstStored.first ? Date.parse(firstStored.first) : launched;
+  const [firstStored] = await rows<{ first: string | null; last: string | null }>(
+    'SELECT min(received_at) AS first, max(received_at) AS last FROM inbox WHERE id > ?',
+    maxInboxId,
+  );
+  const firstStoredAt = firstStored?.first ? Date.parse(firstStored.first) : launched;
   const apiCalls = rl.hubspot.stats.apiCalls - callsBefore.stats.apiCalls;
   const breaches = rl.hubspot.stats.rateLimitBreaches - callsBefore.stats.rateLimitBreaches;
   const byKind = [...rl.calls.byKind]
@@ -407,23 +481,22 @@ async function drainPhase() {
   const drainRss = phasePeakMb();
 
   // What the drain achieved, checked in the store and the portal.
-  const count = (query: string, ...params: unknown[]) =>
-    Object.fromEntries((db.prepare(query).all(...params) as { k: string; n: number }[]).map((r) => [r.k, r.n]));
-  const statuses = count('SELECT status AS k, count(*) AS n FROM referrals WHERE installation_id = ? GROUP BY status', rl.installationId);
-  const rewards = count(
+  const count = async (query: string, ...params: unknown[]) =>
+    Object.fromEntries((await rows<{ k: string; n: number }>(query, ...params)).map((r) => [r.k, r.n]));
+  const statuses = await count(
+    'SELECT status AS k, count(*) AS n FROM referrals WHERE installation_id = ? GROUP BY status',
+    rl.installationId,
+  );
+  const rewards = await count(
     'SELECT milestone AS k, count(*) AS n FROM rewards WHERE installation_id = ? GROUP BY milestone',
     rl.installationId,
   );
-  const inboxByStatus = count('SELECT status AS k, count(*) AS n FROM inbox WHERE id > ? GROUP BY status', maxInboxId);
-  const outboxPending = (db.prepare("SELECT count(*) AS n FROM outbox WHERE status IN ('pending', 'sending')").get() as { n: number }).n;
+  const inboxByStatus = await count('SELECT status AS k, count(*) AS n FROM inbox WHERE id > ? GROUP BY status', maxInboxId);
+  const outboxPending = await one("SELECT count(*) AS n FROM outbox WHERE status IN ('pending', 'sending')");
   const dealWriteBacks = rl.hubspot.state.list('deals').filter((d) => d.properties.referloop_referral_id).length;
   const processed = (inboxByStatus.done ?? 0) + (inboxByStatus.dead ?? 0);
   // Events a sync job has claimed at least once: what the calls so far were made for.
-  const touched = (
-    db.prepare("SELECT count(*) AS n FROM inbox WHERE id > ? AND (attempts > 0 OR status IN ('done', 'dead'))").get(maxInboxId) as {
-      n: number;
-    }
-  ).n;
+  const touched = await one("SELECT count(*) AS n FROM inbox WHERE id > ? AND (attempts > 0 OR status IN ('done', 'dead'))", maxInboxId);
 
   const kinds = minimumCalls(seeded.length, seeded.length, seeded.length);
   const minimum = kinds.reduce((sum, k) => sum + k.minimum, 0);
@@ -479,7 +552,7 @@ async function drainPhase() {
       cpuCoresUsed: round((cpuUsed.user + cpuUsed.system) / 1000 / wall, 2),
       /** CPU seconds the service process spent on the drain (the sandbox CRM's share is small): steadier than wall time on a busy machine. */
       cpuSeconds: round((cpuUsed.user + cpuUsed.system) / 1e6, 1),
-      ingestSeconds: firstStored.last ? round((Date.parse(firstStored.last) - firstStoredAt) / 1000, 2) : null,
+      ingestSeconds: firstStored?.last ? round((Date.parse(firstStored.last) - firstStoredAt) / 1000, 2) : null,
       seedSeconds,
       workerConcurrency: config.workerConcurrency,
       syncCoalesceMs: config.syncCoalesceMs,
@@ -499,6 +572,149 @@ async function drainPhase() {
   };
 }
 
+// --- phase 5: noisy neighbours ---------------------------------------------------------------------
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One request of HubSpot webhook events, signed as the portal signs it. */
+async function sendWebhook(url: string, events: HsEvent[]): Promise<number> {
+  const body = JSON.stringify(events);
+  const timestamp = String(Date.now());
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-hubspot-signature-v3': signV3(CLIENT.clientSecret, 'POST', url, body, timestamp),
+      'x-hubspot-request-timestamp': timestamp,
+    },
+    body,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/**
+ * Two installations in one service, each on its own portal with its own rate limit. The noisy one
+ * gets a burst of webhook events (its deals' whole lifecycles); once that backlog is waiting, the
+ * quiet one's deals close one by one, each told by one webhook request. Measured: from that
+ * request (the CRM change reaching Referloop) to the referrer's won notification in the outbox.
+ */
+async function neighboursPhase() {
+  const burstDeals = Math.ceil(BURST_EVENTS / EVENTS_PER_DEAL);
+  progress(
+    `noisy neighbours: installation A gets ${burstDeals * EVENTS_PER_DEAL} events; meanwhile B closes ${NEIGHBOUR_CLOSES} deals, one every ${CLOSE_EVERY_MS} ms`,
+  );
+  const rl = await startReferloop('neighbours', { worker: true, portalIds: [24_681_362, 24_681_363] });
+  const [noisy, quiet] = rl.portals as [Portal, Portal];
+  const { runtime } = rl.svc;
+  phasePeakMb();
+
+  const seedStarted = Date.now();
+  const burst = await seedDrainScenario(runtime, rl.rows, noisy.hubspot, noisy.installationId, burstDeals);
+  const closing = await seedDrainScenario(runtime, rl.rows, quiet.hubspot, quiet.installationId, NEIGHBOUR_CLOSES);
+  progress(
+    `  seeded ${burst.length} + ${closing.length} referrals and closed-won deals in ${round((Date.now() - seedStarted) / 1000, 1)} s`,
+  );
+
+  const noisyCtx = { portalId: noisy.portalId, appId: CLIENT.appId };
+  const baseTs = Date.now() - 120_000;
+  const events = arrange(
+    burst.map((s) => dealLifecycle(noisyCtx, s.dealId, s.contactId)),
+    ORDER,
+    SEED,
+  ).map((make, i) => make(baseTs + i));
+  const batches: HsEvent[][] = [];
+  for (let i = 0; i < events.length; i += EVENTS_PER_REQUEST) batches.push(events.slice(i, i + EVENTS_PER_REQUEST));
+  const fileDir = mkdtempSync(join(tmpdir(), 'referloop-bench-burst-'));
+  cleanups.push(async () => rmSync(fileDir, { recursive: true, force: true }));
+  const file = join(fileDir, 'batches.json');
+  writeFileSync(file, JSON.stringify(batches));
+  const callsBefore = { noisy: { ...noisy.hubspot.stats }, quiet: { ...quiet.hubspot.stats } };
+
+  const launched = Date.now();
+  const load = runLoad({
+    url: rl.webhookUrl,
+    secret: CLIENT.clientSecret,
+    concurrency: CONCURRENCY,
+    mode: 'batches',
+    eventsPerRequest: EVENTS_PER_REQUEST,
+    warmupMs: 0,
+    durationMs: 600_000,
+    maxRequests: batches.length,
+    portalId: noisy.portalId,
+    appId: CLIENT.appId,
+    idBase: 0,
+    file,
+  });
+  let loadError: unknown;
+  load.catch((error: unknown) => (loadError = error));
+  // The first close waits for a backlog: a tenth of the burst stored and not yet synced.
+  const backlog = async () => Number(await runtime.store.inbox.pendingCount(noisy.installationId));
+  while ((await backlog()) < events.length / 10) {
+    if (loadError) throw loadError;
+    if (Date.now() - launched > 120_000) throw new Error('neighbours: the burst never built a backlog');
+    await sleep(50);
+  }
+
+  const quietCtx = { portalId: quiet.portalId, appId: CLIENT.appId };
+  const closes: { referralId: string; at: number; status: number; backlog: number }[] = [];
+  for (const deal of closing) {
+    const at = Date.now();
+    const status = await sendWebhook(
+      rl.webhookUrl,
+      dealLifecycle(quietCtx, deal.dealId, deal.contactId).map((make) => make(at)),
+    );
+    closes.push({ referralId: deal.referralId, at, status, backlog: await backlog() });
+    await sleep(CLOSE_EVERY_MS);
+  }
+
+  // Every close's won notification, waiting at most a minute after the last close.
+  const won = new Map<string, number>();
+  const deadline = Date.now() + 60_000;
+  while (won.size < closes.length && Date.now() < deadline) {
+    for (const row of await rl.rows<{ referral_id: string; at: string }>(
+      "SELECT referral_id, min(created_at) AS at FROM outbox WHERE installation_id = ? AND topic = 'referral.won' GROUP BY referral_id",
+      quiet.installationId,
+    ))
+      won.set(row.referral_id, Date.parse(row.at));
+    if (won.size < closes.length) await sleep(100);
+  }
+  const latencies = closes
+    .filter((c) => won.has(c.referralId))
+    .map((c) => won.get(c.referralId)! - c.at)
+    .sort((a, b) => a - b);
+  const backlogs = closes.map((c) => c.backlog).sort((a, b) => a - b);
+  const noisyLeft = await backlog();
+  const stats = (portal: Portal, before: typeof portal.hubspot.stats) => ({
+    apiCalls: portal.hubspot.stats.apiCalls - before.apiCalls,
+    rateLimitBreaches: portal.hubspot.stats.rateLimitBreaches - before.rateLimitBreaches,
+  });
+  const result = {
+    burstEvents: events.length,
+    closes: closes.length,
+    closeEveryMs: CLOSE_EVERY_MS,
+    webhookStatuses: [...new Set(closes.map((c) => c.status))],
+    notified: latencies.length,
+    latencyMs: {
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      max: latencies.at(-1) ?? null,
+    },
+    /** Installation A's events stored and not yet synced when each of B's deals closed. */
+    noisyBacklogAtCloses: { min: backlogs[0] ?? 0, median: percentile(backlogs, 50), max: backlogs.at(-1) ?? 0 },
+    noisyBacklogAtEnd: noisyLeft,
+    noisy: stats(noisy, callsBefore.noisy),
+    quiet: stats(quiet, callsBefore.quiet),
+    seconds: round((Date.now() - launched) / 1000, 1),
+    peakRssMb: phasePeakMb(),
+  };
+  progress(
+    `  B's won notifications: ${result.notified} of ${result.closes}, p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms; A's backlog at the closes ${result.noisyBacklogAtCloses.min}–${result.noisyBacklogAtCloses.max} events`,
+  );
+  await rl.stop();
+  return result;
+}
+
 // --- report ---------------------------------------------------------------------------------------
 
 function pad(value: unknown, width: number, left = false): string {
@@ -509,7 +725,9 @@ function pad(value: unknown, width: number, left = false): string {
 function printTable(report: Report): void {
   const out: string[] = [];
   const m = report.machine;
-  out.push(`Referloop benchmark — ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, queue: ${report.config.queue}`);
+  out.push(
+    `Referloop benchmark — ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, store: ${report.config.store}, queue: ${report.config.queue}`,
+  );
   out.push(
     `load average at start ${m.loadAverageStart.join(' / ')}, at end ${m.loadAverageEnd.join(' / ')} (other work on this machine skews the figures)`,
   );
@@ -593,6 +811,22 @@ function printTable(report: Report): void {
       .join(', ')}; the same process hosts the sandbox CRM and the bare endpoint)`,
   );
   out.push('');
+  if (report.neighbours) {
+    const n = report.neighbours;
+    out.push(
+      `5. Noisy neighbours — installation A: a burst of ${n.burstEvents} events; installation B: ${n.closes} deals closed meanwhile, one every ${n.closeEveryMs / 1000} s`,
+    );
+    out.push(
+      `   B, CRM change → won notification in the outbox: p50 ${n.latencyMs.p50} ms, p95 ${n.latencyMs.p95} ms, max ${n.latencyMs.max} ms, ${n.notified} of ${n.closes} notified (target p95 < ${TARGETS.neighbourP95Ms / 1000} s: ${ok(report.met.neighbourP95)})`,
+    );
+    out.push(
+      `   A's backlog when B's deals closed: ${n.noisyBacklogAtCloses.min}–${n.noisyBacklogAtCloses.max} events waiting (median ${n.noisyBacklogAtCloses.median}); ${n.noisyBacklogAtEnd} still waiting at the end`,
+    );
+    out.push(
+      `   CRM calls A ${n.noisy.apiCalls}, B ${n.quiet.apiCalls}; rate-limit breaches A ${n.noisy.rateLimitBreaches}, B ${n.quiet.rateLimitBreaches}`,
+    );
+    out.push('');
+  }
   out.push(`took ${report.benchSeconds} s; \`npm run -s bench -- --json\` for the JSON`);
   stdoutWrite(`${out.join('\n')}\n`);
 }
@@ -610,10 +844,11 @@ async function main() {
     const server = await startRedisServer();
     redis = { url: server.url, stop: () => server.stop() };
   }
-  progress(`queue: ${redis ? `BullMQ on ${redis.url}` : 'embedded (SQLite)'}; load average ${loadStart.join(' / ')}`);
+  progress(`store: ${STORE}; queue: ${redis ? `BullMQ on ${redis.url}` : 'embedded (SQLite)'}; load average ${loadStart.join(' / ')}`);
 
   const ingest = flag('skip-ingest') ? null : await ingestPhase();
   const drain = flag('skip-drain') ? null : await drainPhase();
+  const neighbours = flag('skip-neighbours') ? null : await neighboursPhase();
   for (const cleanup of cleanups.splice(0)) await cleanup();
   if (redis) await redis.stop();
 
@@ -628,6 +863,7 @@ async function main() {
     apiCalls: drain?.apiCalls ?? null,
     rateLimitBreaches: drain?.rateLimitBreaches ?? null,
     drain: drain?.drain ?? null,
+    neighbours,
     ratios: {
       ingestToBare,
       /** The same ratio from CPU per request (bare ÷ Referloop): what throughput would be on an idle core. */
@@ -646,11 +882,13 @@ async function main() {
       apiCalls: drain ? drain.apiCalls.ratioToMinimum <= TARGETS.apiCallRatio : undefined,
       rateLimitBreaches: drain ? drain.rateLimitBreaches === 0 : undefined,
       drainComplete: drain ? drain.drain.complete : undefined,
+      neighbourP95: neighbours ? neighbours.notified === neighbours.closes && neighbours.latencyMs.p95 < TARGETS.neighbourP95Ms : undefined,
     },
     peakRssMb: {
       overall: round(rss.peak / 2 ** 20, 1),
       ...(ingest ? { ingest: ingest.peakRssMb } : {}),
       ...(drain ? { drain: drain.drain.peakRssMb } : {}),
+      ...(neighbours ? { neighbours: neighbours.peakRssMb } : {}),
     },
     machine: {
       cpus: cpu.length,
@@ -662,6 +900,7 @@ async function main() {
       loadAverageEnd: loadavg().map((v) => round(v, 2)),
     },
     config: {
+      store: STORE,
       queue: redis ? 'bullmq' : 'embedded',
       command: `npm run bench --${argv.length ? ` ${argv.join(' ')}` : ''}`,
       generator:
@@ -673,7 +912,7 @@ async function main() {
       ingestDurationMs: INGEST_MS,
       ingestMaxRequests: MAX_REQUESTS,
       ingestServer:
-        'Referloop in this process via startService({ http: true, worker: false }), SQLite file in a temp dir, LOG_LEVEL silent, SANDBOX off, a sandbox HubSpot on its own port installed through OAuth',
+        'Referloop in this process via startService({ http: true, worker: false }), a SQLite file in a temp dir or a scratch PostgreSQL database (--store), LOG_LEVEL silent, SANDBOX off, a sandbox HubSpot on its own port installed through OAuth',
       bareServer: 'express 5 in this process: express.raw + verifyHubSpotSignature(client secret) + 200, no other middleware',
       drainServer:
         'a fresh Referloop via startService({ http: true, worker: true }) with default settings, its own sandbox HubSpot (default rate limit)',

@@ -10,10 +10,11 @@
  */
 import type { CrmClient, CrmPerson, EnsuredReferee, RefereeToEnsure, WriteOutcome } from '../../connectors/connector.ts';
 import type { HubSpotSandbox } from '../../connectors/hubspot/sandbox/index.ts';
-import { type Runtime, sqliteRuntime } from '../../src/main.ts';
+import type { Runtime } from '../../src/main.ts';
 import type { UseCaseContext } from '../../src/ports/context.ts';
 import { pushReferrals } from '../../src/use-cases/push-referrals.ts';
 import { submitReferral } from '../../src/use-cases/submit-referral.ts';
+import type { Rows } from '../support/store-under-test.ts';
 
 export interface SeededDeal {
   referralId: string;
@@ -73,6 +74,7 @@ function sandboxBackedClient(hubspot: HubSpotSandbox): CrmClient {
 
 export async function seedDrainScenario(
   runtime: Runtime,
+  rows: Rows,
   hubspot: HubSpotSandbox,
   installationId: string,
   count: number,
@@ -105,9 +107,11 @@ export async function seedDrainScenario(
   if (pushed !== count) throw new Error(`pushed ${pushed} of ${count} seed referrals`);
   // The seeded submissions' own notices (received, accepted) count as sent before the drain, so
   // the notifier's backlog from seeding does not compete with the drain being measured.
-  sqliteRuntime(runtime)
-    .db.$client.prepare("UPDATE outbox SET status = 'delivered', delivered_at = ? WHERE installation_id = ? AND status = 'pending'")
-    .run(new Date().toISOString(), installationId);
+  await rows(
+    "UPDATE outbox SET status = 'delivered', delivered_at = ? WHERE installation_id = ? AND status = 'pending'",
+    new Date().toISOString(),
+    installationId,
+  );
 
   // The deals come strictly after the referrals (attribution wants the referral first).
   await new Promise((resolve) => setTimeout(resolve, 5));
