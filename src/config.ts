@@ -40,7 +40,14 @@ const envSchema = z.object({
       .refine((v) => keyBytes(v)?.length === 32, 'expected 32 bytes as 64 hex characters or base64')
       .optional(),
   ),
-  ADMIN_API_TOKEN: optionalString.pipe(z.string().min(16, 'expected at least 16 characters').optional()),
+  ADMIN_API_TOKEN: optionalString.pipe(
+    z
+      .string()
+      .min(16, 'expected at least 16 characters')
+      // A bearer starting rlk_ is read as a card key: such an admin token could never sign in.
+      .refine((v) => !v.startsWith('rlk_'), 'must not start with rlk_, the prefix of card keys')
+      .optional(),
+  ),
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected an smtp:// or smtps:// URL' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often each installation is reconciled against the CRM. */

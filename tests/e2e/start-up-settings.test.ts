@@ -58,6 +58,13 @@ describe('start-up refuses a wrong setting in one line', { timeout: 30_000 }, ()
     }
   });
 
+  it('ADMIN_API_TOKEN that looks like a card key: named, and nothing created', async () => {
+    const dataDir = join(root, 'card-key-token');
+    const line = await refusedStart({ ADMIN_API_TOKEN: 'rlk_0123456789abcdef0123', DATABASE_URL: `file:${dataDir}/referloop.db` });
+    expect(line).toMatch(/ADMIN_API_TOKEN.*must not start with rlk_, the prefix of card keys/);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
   it('DATABASE_URL naming a folder', async () => {
     const folder = join(root, 'a-folder');
     mkdirSync(folder);
