@@ -227,9 +227,10 @@ export class HubSpotClient implements CrmClient {
   private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, kind: 'api' | 'search' = 'api'): Promise<Reply<T>> {
     let token = await this.accessToken();
     for (let attempt = 0; ; attempt++) {
-      await this.deps.limiter.take(this.bucket, this.deps.rateLimit ?? DEFAULT_RATE_LIMIT);
-      // Search has its own per-second limit and sends no rate-limit headers (https://developers.hubspot.com/docs/api/usage-details).
+      // Search has its own per-second limit, apart from the ten-secondly one, and sends no rate-limit
+      // headers (https://developers.hubspot.com/docs/api/usage-details).
       if (kind === 'search') await this.deps.limiter.take(`hubspot-search:${this.session.accountId}`, SEARCH_RATE_LIMIT);
+      else await this.deps.limiter.take(this.bucket, this.deps.rateLimit ?? DEFAULT_RATE_LIMIT);
       const reply = await this.send(method, path, body, token);
       if (reply.status === 401 && attempt === 0) {
         token = await this.accessToken(token);

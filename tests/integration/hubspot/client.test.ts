@@ -456,6 +456,18 @@ describe('HubSpot client: rate limits', () => {
     expect(limiter.takes.filter((b) => b.startsWith('hubspot-search:'))).toHaveLength(1);
   });
 
+  it('a search spends only the search limit, a batch read only the ten-secondly one (HubSpot counts them apart)', async () => {
+    const { sandbox, url } = await start();
+    const { client, limiter, grant } = await install(sandbox, url);
+    const before = limiter.takes.length;
+    await client.findCompaniesByDomain(['acme.example']);
+    expect(limiter.takes.slice(before)).toEqual([`hubspot-search:${grant.accountId}`]);
+    const afterSearch = limiter.takes.length;
+    await client.getCompanies(['1']);
+    expect(limiter.takes.slice(afterSearch).some((bucket) => bucket.startsWith('hubspot-search:'))).toBe(false);
+    expect(limiter.takes.length).toBeGreaterThan(afterSearch);
+  });
+
   it('5xx and unreachable HubSpot surface as retryable unavailable', async () => {
     const { sandbox, url } = await start();
     const { client, session } = await install(sandbox, url);
