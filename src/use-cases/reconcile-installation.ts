@@ -31,8 +31,16 @@ export async function reconcileInstallation(ctx: UseCaseContext, installationId:
   let cursor = await store.deals.cursor(installationId, RECONCILE_CURSOR);
   const since = new Date(ctx.now().getTime() - FIRST_LOOKBACK_MS);
   let records = 0;
+  let pending = client.changedSince(cursor, since);
   for (;;) {
-    const page = await client.changedSince(cursor, since);
+    const page = await pending;
+    // The next search page is fetched while this one is applied: searches have their own rate limit
+    // in the CRM, so the two run side by side. The cursor still moves only once a page is applied.
+    if (page.hasMore) {
+      pending = client.changedSince(page.nextCursor, since);
+      // Awaited on the next turn; a failure of this page must not leave it unhandled meanwhile.
+      pending.catch(() => undefined);
+    }
     if (page.records.length) {
       const result = await applyCrmChanges(
         ctx,

@@ -10,7 +10,11 @@
  * 4. peak RSS of the process serving Referloop;
  * 5. noisy neighbours: while one installation's burst of webhook events (50,000 by default) drains,
  *    another installation's deals close one by one; the time from each CRM change to the referrer's
- *    won notification in the outbox (p50, p95, max), next to a 5 s target.
+ *    won notification in the outbox (p50, p95, max), next to a 5 s target;
+ * 6. with --reconcile=<records> (100000 for the figure in the README): a reconciliation of a portal
+ *    whose contacts all changed since the cursor, past HubSpot's 10,000-result search cap; every
+ *    record found, and the time next to the bound HubSpot's limits set (search 5/s, 200 a page;
+ *    batch calls 110 per 10 s, 100 records each).
  *
  * `npm run bench -- --json` prints exactly one JSON object on stdout; progress goes to stderr.
  * Options: --redis (BullMQ on a private redis-server; REDIS_URL, when set, is used instead),
@@ -37,6 +41,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { signV3 } from '../../connectors/hubspot/verify-webhook.ts';
 import { installThroughOAuth, type RunningService, sqliteRuntime, startService } from '../../src/main.ts';
+import { reconcileInstallation } from '../../src/use-cases/reconcile-installation.ts';
 import { startBareEndpoint } from './bare.ts';
 import { arrange, dealLifecycle, type HsEvent, type Order } from './hubspot-events.ts';
 import type { LoadResult, LoadSpec } from './load.ts';
@@ -72,6 +77,9 @@ const BURST_EVENTS = Number(option('burst', '50000'));
 const NEIGHBOUR_CLOSES = Number(option('closes', '20'));
 /** Between two of the quiet installation's deal closings. */
 const CLOSE_EVERY_MS = 2_000;
+const RECONCILE_RECORDS = Number(option('reconcile', '0'));
+/** HubSpot's search limit (FACTS §4) and what Referloop's search limiter admits. */
+const SEARCH_LIMIT = { perSecond: 5, pageSize: 200 };
 /** The whole run aims to stay under ~3 minutes; the drain gets what the rest leaves. */
 const BUDGET_MS = 165_000;
 const DRAIN_TIMEOUT_OPTION = option('drain-timeout', '');
@@ -81,7 +89,7 @@ const SANDBOX_LIMIT = { points: 110, durationMs: 10_000 };
 const CLIENT_LIMIT = { points: 110, durationMs: 11_000 };
 const BATCH = 100;
 const CLIENT = { clientId: 'bench-hubspot-client', clientSecret: 'bench-hubspot-secret', appId: 4242 };
-const TARGETS = { ingestRatio: 0.5, p99Ms: 50, apiCallRatio: 1.5, rateLimitBreaches: 0, neighbourP95Ms: 5_000 };
+const TARGETS = { ingestRatio: 0.5, p99Ms: 50, apiCallRatio: 1.5, rateLimitBreaches: 0, neighbourP95Ms: 5_000, reconcileRatio: 1.1 };
 
 if (!['interleaved', 'grouped', 'waves'].includes(ORDER)) throw new Error(`--order must be interleaved, grouped or waves, not ${ORDER}`);
 
@@ -128,6 +136,8 @@ interface Referloop extends Portal {
   webhookUrl: string;
   /** SQL beneath the store (`?` placeholders), on SQLite or PostgreSQL alike. */
   rows: Rows;
+  /** Every record id the portals' searches answered with, by object type. */
+  searched: Map<string, Set<string>>;
   stop(): Promise<void>;
 }
 
@@ -150,6 +160,8 @@ async function startPortals(portalIds: number[]) {
     calls: { total: 0, byKind: new Map<string, number>() } as CrmCalls,
   }));
   const byToken = new Map<string, (typeof portals)[number]>();
+  /** Every record id a search answered with, by object type: what a reconciliation found. */
+  const searched = new Map<string, Set<string>>();
   let installing = portals[0]!;
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith('/oauth')) {
@@ -171,6 +183,18 @@ async function startPortals(portalIds: number[]) {
     }
     const portal = byToken.get(/^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '') ?? portals[0]!;
     const kind = callKind(req.method ?? 'GET', req.url ?? '/');
+    const search = /^\/crm\/v3\/objects\/(\w+)\/search/.exec(req.url ?? '');
+    if (search) {
+      const end = res.end.bind(res) as (chunk?: unknown, ...rest: unknown[]) => typeof res;
+      res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+        if (chunk && res.statusCode === 200) {
+          const ids = searched.get(search[1]!) ?? new Set<string>();
+          searched.set(search[1]!, ids);
+          for (const record of (JSON.parse(String(chunk)) as { results: { id: string }[] }).results) ids.add(record.id);
+        }
+        return end(chunk, ...rest);
+      }) as typeof res.end;
+    }
     portal.calls.total += 1;
     portal.calls.byKind.set(kind, (portal.calls.byKind.get(kind) ?? 0) + 1);
     portal.hubspot.handler(req, res);
@@ -178,6 +202,7 @@ async function startPortals(portalIds: number[]) {
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return {
     portals,
+    searched,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     installing: (portal: (typeof portals)[number]) => {
       installing = portal;
@@ -236,7 +261,15 @@ async function startReferloop(label: string, options: { worker: boolean; portalI
     await database?.drop();
   };
   cleanups.push(stop);
-  return { ...portals[0]!, svc, portals, webhookUrl: `${config.publicBaseUrl}/webhooks/hubspot`, rows: reader.rows, stop };
+  return {
+    ...portals[0]!,
+    svc,
+    portals,
+    webhookUrl: `${config.publicBaseUrl}/webhooks/hubspot`,
+    rows: reader.rows,
+    searched: crm.searched,
+    stop,
+  };
 }
 
 /**
@@ -715,6 +748,64 @@ async function neighboursPhase() {
   return result;
 }
 
+// --- phase 6: reconciliation ----------------------------------------------------------------------
+
+/**
+ * A portal whose contacts all changed since the last reconciliation (a bulk import, a missed day
+ * of webhooks): one reconciliation run finds and applies every one of them. Its bound is the
+ * slower of HubSpot's two limits: the search pages at 5 per second, and the batch calls the
+ * records need (100 records each, by call kind) at 110 per 10 s.
+ */
+async function reconcilePhase(records: number) {
+  progress(`reconciliation: ${records} contacts changed since the cursor`);
+  const rl = await startReferloop('reconcile', { worker: false, portalIds: [24_681_364] });
+  phasePeakMb();
+  const seedStarted = Date.now();
+  for (let i = 0; i < records; i++)
+    rl.hubspot.state.create('contacts', { email: `changed${i}@import-${i % 997}.test`, firstname: 'Changed', lastname: String(i) });
+  progress(`  ${records} contacts created in the portal in ${round((Date.now() - seedStarted) / 1000, 1)} s`);
+  const callsBefore = new Map(rl.calls.byKind);
+  const statsBefore = { ...rl.hubspot.stats };
+  rl.searched.clear();
+
+  const started = Date.now();
+  const result = await reconcileInstallation(rl.svc.runtime.ctx, rl.installationId);
+  const seconds = (Date.now() - started) / 1000;
+
+  const contactIds = rl.hubspot.state.list('contacts').map((c) => c.id);
+  const found = rl.searched.get('contacts') ?? new Set<string>();
+  const missed = contactIds.filter((id) => !found.has(id)).length;
+  const byKind = [...rl.calls.byKind].map(([kind, n]) => ({ kind, calls: n - (callsBefore.get(kind) ?? 0) })).filter((k) => k.calls > 0);
+  const searches = byKind.filter((k) => k.kind.endsWith('/search')).reduce((sum, k) => sum + k.calls, 0);
+  const batchKinds = byKind.filter((k) => !k.kind.endsWith('/search'));
+  // Each batch kind reads or writes every record at most once: its minimum is records / 100.
+  const minimumBatchCalls = batchKinds.reduce((sum, k) => sum + Math.min(k.calls, Math.ceil(records / BATCH)), 0);
+  const minimumSearches = Math.ceil(records / SEARCH_LIMIT.pageSize);
+  const searchBoundSeconds = minimumSearches / SEARCH_LIMIT.perSecond;
+  const batchBoundSeconds = minimumBatchCalls / (SANDBOX_LIMIT.points / (SANDBOX_LIMIT.durationMs / 1000));
+  const boundSeconds = Math.max(searchBoundSeconds, batchBoundSeconds);
+  const figures = {
+    records,
+    recordsApplied: result.records,
+    missed,
+    seconds: round(seconds, 1),
+    searches,
+    minimumSearches,
+    batchCalls: batchKinds.reduce((sum, k) => sum + k.calls, 0),
+    minimumBatchCalls,
+    byKind,
+    boundSeconds: round(boundSeconds, 1),
+    searchBoundSeconds: round(searchBoundSeconds, 1),
+    batchBoundSeconds: round(batchBoundSeconds, 1),
+    ratioToBound: round(seconds / boundSeconds, 2),
+    rateLimitBreaches: rl.hubspot.stats.rateLimitBreaches - statsBefore.rateLimitBreaches,
+    peakRssMb: phasePeakMb(),
+  };
+  progress(`  reconciled ${result.records} records (${missed} missed) in ${figures.seconds} s, ${figures.ratioToBound}× the bound`);
+  await rl.stop();
+  return figures;
+}
+
 // --- report ---------------------------------------------------------------------------------------
 
 function pad(value: unknown, width: number, left = false): string {
@@ -827,6 +918,19 @@ function printTable(report: Report): void {
     );
     out.push('');
   }
+  if (report.reconciliation) {
+    const r = report.reconciliation;
+    out.push(`6. Reconciliation — ${r.records} contacts changed since the cursor (HubSpot's search stops at 10,000 results a query)`);
+    out.push(`   ${pad('call kind', 58, true)}${pad('calls', 8)}`);
+    for (const k of r.byKind) out.push(`   ${pad(k.kind, 58, true)}${pad(k.calls, 8)}`);
+    out.push(
+      `   found ${r.records - r.missed} of ${r.records} (${r.missed} missed; ${r.recordsApplied} applied, repeats at the cap's boundary included) in ${r.seconds} s`,
+    );
+    out.push(
+      `   bound: the slower of ${r.minimumSearches} searches at ${SEARCH_LIMIT.perSecond}/s = ${r.searchBoundSeconds} s and ${r.minimumBatchCalls} batch calls at ${SANDBOX_LIMIT.points} per ${SANDBOX_LIMIT.durationMs / 1000} s = ${r.batchBoundSeconds} s → ${r.ratioToBound}× the bound (target ≤ ${TARGETS.reconcileRatio}: ${ok(report.met.reconciliation)}); rate-limit breaches ${r.rateLimitBreaches}`,
+    );
+    out.push('');
+  }
   out.push(`took ${report.benchSeconds} s; \`npm run -s bench -- --json\` for the JSON`);
   stdoutWrite(`${out.join('\n')}\n`);
 }
@@ -849,6 +953,7 @@ async function main() {
   const ingest = flag('skip-ingest') ? null : await ingestPhase();
   const drain = flag('skip-drain') ? null : await drainPhase();
   const neighbours = flag('skip-neighbours') ? null : await neighboursPhase();
+  const reconciliation = RECONCILE_RECORDS > 0 ? await reconcilePhase(RECONCILE_RECORDS) : null;
   for (const cleanup of cleanups.splice(0)) await cleanup();
   if (redis) await redis.stop();
 
@@ -864,6 +969,7 @@ async function main() {
     rateLimitBreaches: drain?.rateLimitBreaches ?? null,
     drain: drain?.drain ?? null,
     neighbours,
+    reconciliation,
     ratios: {
       ingestToBare,
       /** The same ratio from CPU per request (bare ÷ Referloop): what throughput would be on an idle core. */
@@ -883,12 +989,14 @@ async function main() {
       rateLimitBreaches: drain ? drain.rateLimitBreaches === 0 : undefined,
       drainComplete: drain ? drain.drain.complete : undefined,
       neighbourP95: neighbours ? neighbours.notified === neighbours.closes && neighbours.latencyMs.p95 < TARGETS.neighbourP95Ms : undefined,
+      reconciliation: reconciliation ? reconciliation.missed === 0 && reconciliation.ratioToBound <= TARGETS.reconcileRatio : undefined,
     },
     peakRssMb: {
       overall: round(rss.peak / 2 ** 20, 1),
       ...(ingest ? { ingest: ingest.peakRssMb } : {}),
       ...(drain ? { drain: drain.drain.peakRssMb } : {}),
       ...(neighbours ? { neighbours: neighbours.peakRssMb } : {}),
+      ...(reconciliation ? { reconciliation: reconciliation.peakRssMb } : {}),
     },
     machine: {
       cpus: cpu.length,
