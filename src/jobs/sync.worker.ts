@@ -43,36 +43,37 @@ export function createScheduler(queue: JobQueue, coalesceMs: number, now: () => 
   };
 }
 
+/** How soon a job that found its installation's same kind of job running looks again. */
+const BUSY_RETRY_MS = 1_000;
+
 /** Runs sync, push, reconcile and re-evaluation jobs; CRM failures become the queue's retry signals. */
 export function startSyncWorker(
   queue: JobQueue,
   ctx: UseCaseContext,
   options: { concurrency: number; metrics?: Metrics; sync: SyncOptions },
 ): WorkerHandle {
-  // One sync run per installation at a time in this worker. Webhooks arriving during a long run add
-  // a job per coalescing bucket; run side by side they would only queue on the installation's own
-  // rate limit while holding every worker slot, so one portal's backlog would stall the others.
-  // A run schedules what is left when it ends, so a job that finds its installation busy has nothing to do.
-  const syncing = new Set<string>();
+  // One run per installation and kind at a time in this worker. Webhooks arriving during a long
+  // sync add a job per coalescing bucket; run side by side they would only queue on the
+  // installation's own rate limit while holding every worker slot (one portal's backlog would stall
+  // the others), and two pushes of the same referrals only refuse each other's transactions.
+  // A sync schedules what is left when it ends, so a sync job that finds its installation busy has
+  // nothing to do; any other waits its turn.
+  const running = new Set<string>();
   return queue.work(
     async (job) => {
       const { installationId, key } = job.data as { installationId: string; key?: string };
       // What the job logs carries its id.
       const jobCtx = { ...ctx, log: ctx.log.child({ jobId: job.id }) };
-      if (job.name === 'sync' && syncing.has(installationId)) {
-        jobCtx.log.debug({ installationId }, 'sync already running for this installation; its end schedules the rest');
-        options.metrics?.jobs.inc({ name: job.name, outcome: 'skipped' });
-        return;
+      const turn = `${job.name}:${installationId}:${key ?? ''}`;
+      if (running.has(turn)) {
+        options.metrics?.jobs.inc({ name: job.name, outcome: 'busy' });
+        if (job.name === 'sync') return;
+        throw new RetryLaterError(BUSY_RETRY_MS, `${job.name} already running for ${installationId}`);
       }
+      running.add(turn);
       try {
-        if (job.name === 'sync') {
-          syncing.add(installationId);
-          try {
-            await syncInstallation(jobCtx, installationId, options.sync);
-          } finally {
-            syncing.delete(installationId);
-          }
-        } else if (job.name === 'push-referrals') await pushReferrals(jobCtx, installationId);
+        if (job.name === 'sync') await syncInstallation(jobCtx, installationId, options.sync);
+        else if (job.name === 'push-referrals') await pushReferrals(jobCtx, installationId);
         else if (job.name === 'reconcile') await reconcileInstallation(jobCtx, installationId);
         else if (job.name === 'reevaluate-accounts') await reevaluateAccounts(jobCtx, installationId);
         else if (job.name === 'send-payouts' && key) await placePayoutOrders(jobCtx, key);
@@ -92,6 +93,8 @@ export function startSyncWorker(
           'job failed',
         );
         throw signal;
+      } finally {
+        running.delete(turn);
       }
     },
     { concurrency: options.concurrency },

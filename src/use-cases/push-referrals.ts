@@ -39,9 +39,13 @@ export async function pushReferrals(ctx: UseCaseContext, installationId: string)
     const arrivalOwnerIds = arrivals.map(ownerOf).filter((id): id is string => id !== null);
     const owners = arrivalOwnerIds.length ? await client.ownerEmails(arrivalOwnerIds) : {};
 
-    const writes: CrmWrite[] = [];
+    let writes: CrmWrite[] = [];
+    let linked = 0;
     const now = ctx.now();
+    // Run again whole after a PostgreSQL serialization failure: what it gathers starts afresh each time.
     await store.transaction(async () => {
+      writes = [];
+      linked = 0;
       for (const result of ensured) {
         const referral = batch.find((r) => r.id === result.key);
         if (!referral) continue;
@@ -79,7 +83,7 @@ export async function pushReferrals(ctx: UseCaseContext, installationId: string)
             : { email: program.senderEmail, name: program.senderName };
           await ctx.notify(arrivalNotice(referral, referrer, program, recipient), now);
         }
-        pushed += 1;
+        linked += 1;
       }
       for (const person of referrerPeople) {
         const referrer = referrers.find((r) => person.email && r.email === person.email.toLowerCase());
@@ -87,6 +91,7 @@ export async function pushReferrals(ctx: UseCaseContext, installationId: string)
           await store.referrals.updateReferrer(referrer.id, { crmPersonType: person.objectType, crmPersonId: person.id });
       }
     });
+    pushed += linked;
     for (const outcome of await client.write(writes)) {
       if (!outcome.ok) ctx.log.warn({ installationId, err: outcome.error?.message }, 'referral write-back refused');
     }

@@ -1041,6 +1041,8 @@ try {
   else printTable(report);
 } catch (error) {
   process.stderr.write(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // A store error wraps the database's own (drizzle's "Failed query" names the query, its cause says why).
+  if (error instanceof Error && error.cause) process.stderr.write(`[bench] because: ${String(error.cause)}\n`);
   for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => undefined);
   if (redis) await redis.stop().catch(() => undefined);
   process.exitCode = 1;
