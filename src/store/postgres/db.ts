@@ -71,7 +71,15 @@ const withNumbers = new WeakMap<TypeParsers, TypeParsers>();
  * ones, so the pool's `types` alone would not reach drizzle's queries: this puts ours in front of
  * drizzle's, for text results (drizzle asks for no binary ones).
  */
-class NumberClient extends pg.Client {}
+class NumberClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    // A connection the server ends while it is checked out (a restart, a failover) is an 'error'
+    // event on the client, which would end the process unhandled; the query in flight, or the next
+    // one, fails with it instead, and the pool replaces the client.
+    this.on('error', () => {});
+  }
+}
 const clientQuery = pg.Client.prototype.query;
 NumberClient.prototype.query = function query(this: pg.Client, config: unknown, ...rest: unknown[]) {
   return Reflect.apply(clientQuery, this, [queryWithNumbers(config), ...rest]);
