@@ -1,4 +1,5 @@
 import type { FeeBracket } from './fees.ts';
+import type { RuleGrant } from './grants.ts';
 import type { AskPolicy } from './referral-ask.ts';
 import type { LinkPolicy } from './referral-links.ts';
 
@@ -63,8 +64,17 @@ export interface RuleTiers {
   referrerTiers?: string[];
 }
 
+/**
+ * What a rule's reward is given as (grants.ts): absent is cash. An account credit, a gift card or a
+ * donation is the rule's amount given that way; recognition (a badge and a message, no money) is
+ * granted by fixed rules of amount 0 only.
+ */
+export interface GrantingRule {
+  grant?: RuleGrant;
+}
+
 /** A fixed fee paid when a referral reaches a milestone. */
-export interface FixedRewardRule extends RuleTiers {
+export interface FixedRewardRule extends RuleTiers, GrantingRule {
   id: string;
   kind: 'fixed';
   description?: string;
@@ -74,7 +84,7 @@ export interface FixedRewardRule extends RuleTiers {
 }
 
 /** A commission on the deal's first-year value, paid on close. */
-export interface PercentRewardRule extends RuleTiers {
+export interface PercentRewardRule extends RuleTiers, GrantingRule {
   id: string;
   kind: 'percent';
   description?: string;
@@ -93,7 +103,7 @@ export interface PercentRewardRule extends RuleTiers {
  * `fromCents` (inclusive) up to the next row's (exclusive); the first row starts at 0.
  * E.g. [0 → $250, 10k → $500, 50k → 2% at least $1,000].
  */
-export interface BracketRewardRule extends RuleTiers {
+export interface BracketRewardRule extends RuleTiers, GrantingRule {
   id: string;
   kind: 'bracket';
   description?: string;
@@ -109,7 +119,7 @@ export interface BracketRewardRule extends RuleTiers {
  * `renewals` renewals (an expansion pays while fewer renewals than that closed before it). New
  * business never pays under it; renewals and expansions pay under nothing else.
  */
-export interface RevenueShareRewardRule extends RuleTiers {
+export interface RevenueShareRewardRule extends RuleTiers, GrantingRule {
   id: string;
   kind: 'revenue_share';
   description?: string;

@@ -3,6 +3,7 @@ import { conversionOn, convertMinorUnits, type Conversion, type CurrencyBook } f
 import { BASIS_POINTS_WHOLE, formatMoney, PPM_WHOLE, shareOfCents } from './money.ts';
 import { revenueSharePeriod, type RecurringDeal } from './revenue-share.ts';
 import { bracketFor, bracketLabel, feeForValue, type FeeOutcome } from './fees.ts';
+import { CASH, grantNeedsApproval, grantOf, grantReason, isMoneyGrant, type Grant } from './grants.ts';
 import {
   dealSizeOf,
   type BracketRewardRule,
@@ -76,7 +77,10 @@ export interface RewardDecision {
   currency: string;
   dueDate: DateOnly;
   requiresApproval: boolean;
-  initialStatus: 'pending' | 'approved' | 'needs_rate';
+  /** Recognition is `paid` from the start: there is nothing to approve or pay out. */
+  initialStatus: 'pending' | 'approved' | 'needs_rate' | 'paid';
+  /** What the reward is given as (the rule's grant; cash for bonuses and referee rewards). */
+  grant: Grant;
   reasons: string[];
   /** How a deal in another currency was converted (or waits to be): kept on the reward for finance. */
   conversion: RewardConversion | null;
@@ -133,6 +137,7 @@ interface Candidate {
   beneficiary: 'referrer' | 'referee';
   ruleId: string | null;
   cents: number;
+  grant: Grant;
   reasons: string[];
   /** No exchange rate yet: the reward waits in `needs_rate` with this reason. */
   needsRate?: string;
@@ -168,6 +173,7 @@ function plan(input: RewardInput, mode: 'new' | 'recompute'): RewardPlan {
         beneficiary: 'referee',
         ruleId: null,
         cents: referee.amountCents,
+        grant: CASH,
         reasons: [`${money(referee.amountCents)} for the referred person: ${referee.description}`],
       });
     }
@@ -233,22 +239,27 @@ function plan(input: RewardInput, mode: 'new' | 'recompute'): RewardPlan {
         dueDate,
         requiresApproval: true,
         initialStatus: 'needs_rate',
+        grant: c.grant,
         reasons: [...reasons, `waits for an exchange rate: ${c.needsRate}`],
         conversion: c.conversion ?? null,
       });
       continue;
     }
-    if (cents <= 0) {
+    const isMoney = isMoneyGrant(c.grant);
+    if (isMoney && cents <= 0) {
       notes.push(`no ${c.kind} reward: ${reasons.at(-1) ?? 'nothing earned'}`);
       continue;
     }
-    const requiresApproval = cents > program.approvalThresholdCents;
-    reasons.push(
-      requiresApproval
-        ? `needs approval: over the ${money(program.approvalThresholdCents)} threshold`
-        : `approved automatically: not over the ${money(program.approvalThresholdCents)} threshold`,
-      `due ${dueDate}, ${program.payoutDays} days after ${won && deal?.closeDate ? 'the close date' : 'the milestone'}`,
-    );
+    const requiresApproval = grantNeedsApproval(c.grant, cents, program.approvalThresholdCents);
+    if (c.grant.kind !== 'cash') reasons.push(grantReason(c.grant, cents, program.currency));
+    if (isMoney) {
+      reasons.push(
+        requiresApproval
+          ? `needs approval: over the ${money(program.approvalThresholdCents)} threshold`
+          : `approved automatically: not over the ${money(program.approvalThresholdCents)} threshold`,
+        `due ${dueDate}, ${program.payoutDays} days after ${won && deal?.closeDate ? 'the close date' : 'the milestone'}`,
+      );
+    }
     decisions.push({
       idempotencyKey: family.length === 0 ? c.base : `${c.base}#${family.length + 1}`,
       kind: c.kind,
@@ -263,7 +274,8 @@ function plan(input: RewardInput, mode: 'new' | 'recompute'): RewardPlan {
       currency: program.currency,
       dueDate,
       requiresApproval,
-      initialStatus: initialRewardStatus(requiresApproval),
+      initialStatus: isMoney ? initialRewardStatus(requiresApproval) : 'paid',
+      grant: c.grant,
       reasons,
       conversion: c.conversion ?? null,
     });
@@ -320,6 +332,7 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
       beneficiary: 'referrer',
       ruleId: null,
       cents: 0,
+      grant: grantOf(fixed),
       reasons: [`a ${milestone.replace('_', ' ')} fee by deal size, on the deal's ${basis.dealMoney}`],
       needsRate: basis.reason,
       conversion,
@@ -333,6 +346,7 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
       // A fee chosen by the converted deal size keeps the conversion that chose it.
       conversion: sized(fixed) ? conversion : null,
       cents: applyShare(fixed.amountCents),
+      grant: grantOf(fixed),
       reasons: [
         `${money(fixed.amountCents)} ${milestone.replace('_', ' ')} fee (rule ${ruleLabel(fixed)})`,
         ...tierNote(fixed, dealSize, money),
@@ -352,6 +366,7 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
       beneficiary: 'referrer',
       ruleId: commission.id,
       cents: 0,
+      grant: grantOf(commission),
       reasons: [`a commission on the deal's ${basis.dealMoney} (rule ${ruleLabel(commission)})`],
       needsRate: basis.reason,
       conversion,
@@ -367,6 +382,7 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
         beneficiary: 'referrer',
         ruleId: commission.id,
         cents: applyShare(fee.cents),
+        grant: grantOf(commission),
         conversion,
         reasons: [...fee.reasons, ...basis.conversionReasons, ...tierNote(commission, dealSize, money), ...shareNote],
       });
@@ -388,6 +404,7 @@ function referrerCandidates(input: RewardInput, base: (kind: RewardKind) => stri
         beneficiary: 'referrer',
         ruleId: bonus.id,
         cents: bonus.amountCents,
+        grant: CASH,
         reasons: [
           `${money(bonus.amountCents)} bonus for ${bonus.closedWonPerQuarter} closed-won referrals in ${quarter} (${count} so far)`,
         ],
@@ -433,6 +450,7 @@ function revenueShareCandidates(
     kind: 'revenue_share' as const,
     beneficiary: 'referrer' as const,
     ruleId: rule.id,
+    grant: grantOf(rule),
   };
   if (basis.kind === 'needs_rate') {
     return [

@@ -35,6 +35,24 @@ const tiers = {
   referrerTiers: z.array(text).optional(),
 };
 
+const grantText = (max: number) => text.max(max, { error: `must be at most ${max} characters` });
+/** What a rule grants (grants.ts); absent is cash. */
+const grantSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({ kind: z.literal('account_credit') }),
+    z.strictObject({ kind: z.literal('gift_card') }),
+    z.strictObject({ kind: z.literal('donation'), charity: grantText(200) }),
+    z.strictObject({ kind: z.literal('recognition'), badge: grantText(100), message: grantText(1_000) }),
+  ],
+  { error: "grant kind must be 'account_credit', 'gift_card', 'donation' or 'recognition' (leave grant out for cash)" },
+);
+/** Recognition has no amount: only a fixed rule can grant it, with an amount of 0. */
+const recognitionOnlyFixed = {
+  error: 'recognition has no amount: grant it from a fixed rule with amountCents 0',
+  path: ['grant'],
+};
+
 function tiersInOrder(rule: { minDealCents?: number | undefined; maxDealCents?: number | undefined }): boolean {
   return rule.minDealCents === undefined || rule.maxDealCents === undefined || rule.minDealCents < rule.maxDealCents;
 }
@@ -48,9 +66,13 @@ const fixedRuleSchema = z
     referrerTypes,
     milestone: z.enum(REWARD_MILESTONES, { error: `must be one of ${REWARD_MILESTONES.join(', ')}` }),
     amountCents: cents,
+    grant: grantSchema.optional(),
     ...tiers,
   })
-  .refine(tiersInOrder, tierOrder);
+  .refine(tiersInOrder, tierOrder)
+  .refine((rule) => rule.grant?.kind !== 'recognition' || rule.amountCents === 0, recognitionOnlyFixed);
+
+const notRecognition = (rule: { grant?: { kind: string } | undefined }): boolean => rule.grant?.kind !== 'recognition';
 
 const rateBasisPoints = z
   .int({ error: 'must be a whole number of basis points (1000 = 10%)' })
@@ -73,10 +95,12 @@ const percentRuleSchema = z
     rateBasisPoints,
     minCents: cents.optional(),
     maxCents: cents.optional(),
+    grant: grantSchema.optional(),
     ...tiers,
   })
   .refine(tiersInOrder, tierOrder)
-  .refine(floorBelowCap, floorOrder);
+  .refine(floorBelowCap, floorOrder)
+  .refine(notRecognition, recognitionOnlyFixed);
 
 const feeSchema = z.discriminatedUnion(
   'kind',
@@ -103,9 +127,11 @@ const bracketRuleSchema = z
       .refine((rows) => rows.every((row, i) => i === 0 || row.fromCents > rows[i - 1]!.fromCents), {
         error: 'brackets must be listed by ascending fromCents, each starting above the one before',
       }),
+    grant: grantSchema.optional(),
     ...tiers,
   })
-  .refine(tiersInOrder, tierOrder);
+  .refine(tiersInOrder, tierOrder)
+  .refine(notRecognition, recognitionOnlyFixed);
 
 const revenueShareRuleSchema = z
   .strictObject({
@@ -117,9 +143,11 @@ const revenueShareRuleSchema = z
     rateBasisPoints,
     months: z.int({ error: 'must be a whole number of months' }).min(1, { error: 'must be at least 1 month' }).max(120).optional(),
     renewals: z.int({ error: 'must be a whole number of renewals' }).min(1, { error: 'must be at least 1 renewal' }).max(100).optional(),
+    grant: grantSchema.optional(),
     ...tiers,
   })
   .refine(tiersInOrder, tierOrder)
+  .refine(notRecognition, recognitionOnlyFixed)
   // Without a period the share would run for ever.
   .refine((rule) => rule.months !== undefined || rule.renewals !== undefined, {
     error: 'give months and/or renewals: the period the revenue share runs for',
