@@ -1,3 +1,4 @@
+import { grantLabel, grantLineKey, type Grant } from './grants.ts';
 import { formatMoney } from './money.ts';
 import type { RewardStatus } from './rewards.ts';
 
@@ -15,12 +16,17 @@ export interface PayableReward {
   payeeKey: string;
   currency: string;
   netCents: number;
+  /** What the reward is given as: each grant is a line of its own. */
+  grant: Grant;
 }
 
 export interface PayoutLinePlan {
   payeeType: PayeeType;
   payeeKey: string;
   currency: string;
+  grant: Grant;
+  /** grantLineKey(grant): lines are per payee, currency and this key. */
+  grantKey: string;
   grossCents: number;
   recoveredCents: number;
   amountCents: number;
@@ -33,18 +39,23 @@ export const payeeCurrencyKey = (p: { payeeType: PayeeType; payeeKey: string; cu
   `${p.payeeType}:${p.payeeKey}:${p.currency}`;
 
 /**
- * One line per payee and currency: the rewards' net, less what the payee owes back (clawed-back
- * paid rewards), never below zero; what is not recovered now stays owed for the next run.
+ * One line per payee, currency and grant (a gift card and cash to one referrer are two lines): the
+ * rewards' net, less what the payee owes back (clawed-back paid rewards), never below zero; what is
+ * not recovered now stays owed for the next run. A payee's receivable in a currency is recovered
+ * from the cash line first, then from the other lines in order.
  */
 export function planPayoutLines(rewards: readonly PayableReward[], receivables: ReadonlyMap<string, number>): PayoutLinePlan[] {
   const lines = new Map<string, PayoutLinePlan>();
   for (const reward of rewards) {
     if (reward.netCents <= 0) continue;
-    const key = payeeCurrencyKey(reward);
+    const grantKey = grantLineKey(reward.grant);
+    const key = `${payeeCurrencyKey(reward)}:${grantKey}`;
     const line = lines.get(key) ?? {
       payeeType: reward.payeeType,
       payeeKey: reward.payeeKey,
       currency: reward.currency,
+      grant: reward.grant,
+      grantKey,
       grossCents: 0,
       recoveredCents: 0,
       amountCents: 0,
@@ -55,14 +66,20 @@ export function planPayoutLines(rewards: readonly PayableReward[], receivables: 
     line.rewardIds.push(reward.id);
     lines.set(key, line);
   }
-  for (const [key, line] of lines) {
-    const owedBack = Math.max(0, receivables.get(key) ?? 0);
-    line.recoveredCents = Math.min(owedBack, line.grossCents);
+  const cashFirst = [...lines.values()].sort((a, b) => Number(b.grantKey === 'cash') - Number(a.grantKey === 'cash'));
+  const owedBack = new Map<string, number>();
+  for (const line of cashFirst) {
+    const key = payeeCurrencyKey(line);
+    const left = owedBack.get(key) ?? Math.max(0, receivables.get(key) ?? 0);
+    line.recoveredCents = Math.min(left, line.grossCents);
     line.amountCents = line.grossCents - line.recoveredCents;
+    owedBack.set(key, left - line.recoveredCents);
     const money = (cents: number) => formatMoney(cents, line.currency);
-    line.reasons.push(`${line.rewardIds.length} reward(s) worth ${money(line.grossCents)}`);
+    line.reasons.push(
+      `${line.rewardIds.length} reward(s) worth ${money(line.grossCents)}${line.grantKey === 'cash' ? '' : `, given as ${grantLabel(line.grant)}`}`,
+    );
     if (line.recoveredCents > 0) {
-      const carried = owedBack - line.recoveredCents;
+      const carried = left - line.recoveredCents;
       line.reasons.push(
         `${money(line.recoveredCents)} recovered from clawed-back rewards already paid` +
           (carried > 0 ? `; ${money(carried)} is still owed and carried to the next payout` : ''),

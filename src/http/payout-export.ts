@@ -1,3 +1,4 @@
+import { grantLabel, grantOf } from '../domain/grants.ts';
 import { minorUnitsToDecimal, toMajorUnits } from '../domain/money.ts';
 import type { PayoutRunRow, PayoutRunWithLines } from '../store/payouts.repo.ts';
 
@@ -16,11 +17,13 @@ export function toCsv(header: readonly string[], rows: readonly (readonly string
   return `${[header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
 }
 
-export const PAYOUT_CSV_HEADER = ['payee', 'email', 'amount', 'currency', 'reward_ids', 'reference'] as const;
+// A contract with finance's tools: columns are only ever added at the end.
+export const PAYOUT_CSV_HEADER = ['payee', 'email', 'amount', 'currency', 'reward_ids', 'reference', 'grant'] as const;
 
 /**
- * One line per payee and currency. The reference is what finance puts on the payment: the
- * run's reference once paid, otherwise the run and line ids, unique per payment.
+ * One line per payee, currency and grant. The reference is what finance puts on the payment: the
+ * run's reference once paid, otherwise the run and line ids, unique per payment. `grant` says what
+ * the line is given as: cash, gift_card, account_credit or donation:<charity>.
  */
 export function payoutRunCsv(run: PayoutRunWithLines): string {
   return toCsv(
@@ -32,6 +35,7 @@ export function payoutRunCsv(run: PayoutRunWithLines): string {
       line.currency,
       line.rewardIds.join(' '),
       paymentReference(run, line.id),
+      line.grantKey,
     ]),
   );
 }
@@ -64,6 +68,8 @@ export function payoutRunView(run: PayoutRunWithLines) {
       payee: line.payeeName,
       email: line.payeeEmail,
       currency: line.currency,
+      grant: grantOf(line),
+      givenAs: grantLabel(grantOf(line)),
       grossCents: line.grossCents,
       recoveredCents: line.recoveredCents,
       amountCents: line.amountCents,

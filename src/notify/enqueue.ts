@@ -56,6 +56,9 @@ export interface NotificationIntent {
       payoutReference?: string | null;
       /** Why it was rejected or recovered: told to the referrer. */
       reason?: string;
+      /** What it is given as, when not cash ("Gift card", "Recognition: Champion"), and a recognition's message. */
+      givenAs?: string;
+      message?: string;
     };
     deal?: { amountCents: number | null; currency: string; stage: string | null };
     account?: { name: string; reasons: string[] };
@@ -120,6 +123,8 @@ export function referrerView(data: NotificationIntent['data'], discretion: Discr
       ...(discretion.showReward ? { amount: toMajorUnits(reward.amountCents, reward.currency), currency: reward.currency } : {}),
       ...(reward.payoutReference ? { payoutReference: reward.payoutReference } : {}),
       ...(reward.reason ? { reason: reward.reason } : {}),
+      ...(reward.givenAs ? { givenAs: reward.givenAs } : {}),
+      ...(reward.message ? { message: reward.message } : {}),
     };
   }
   if (promotion) view.promotion = { fromTier: promotion.fromTier, toTier: promotion.toTier, reasons: [...promotion.reasons] };

@@ -1,3 +1,4 @@
+import { grantLabel, grantOf, type Grant } from '../domain/grants.ts';
 import { DEFAULT_QUIET_PERIOD_SECONDS } from '../domain/quiet-period.ts';
 import type { Program } from '../domain/program.ts';
 import type { NotificationIntent } from './enqueue.ts';
@@ -126,10 +127,17 @@ export function rewardNotice(
         dueDate: reward.dueDate,
         ...(reward.payoutReference ? { payoutReference: reward.payoutReference } : {}),
         ...(reason ? { reason } : {}),
+        ...grantData(grantOf(reward)),
       },
     },
     program,
   };
+}
+
+/** A reward not given as cash says what it is given as; recognition carries its message. */
+function grantData(grant: Grant): { givenAs?: string; message?: string } {
+  if (grant.kind === 'cash') return {};
+  return { givenAs: grantLabel(grant), ...(grant.kind === 'recognition' ? { message: grant.message } : {}) };
 }
 
 /** A referrer moved up a tier; `sourceKey` names the promotion so a replay tells it once. */

@@ -28,6 +28,7 @@ function amount(value: { amount?: number | null; currency?: string } | undefined
 const stage = (d: VisibleData) => (d.deal?.stage ? [`Current stage: ${d.deal.stage}.`] : []);
 const notes = (d: VisibleData) => (d.referral?.notes ? [`Notes: ${d.referral.notes}`] : []);
 const ofAmount = (d: VisibleData) => (amount(d.reward) ? ` of ${amount(d.reward)}` : '');
+const givenAs = (d: VisibleData) => (d.reward?.givenAs ? [`Given as: ${d.reward.givenAs}.`] : []);
 
 /** One template per moment; the payload is already what this reader may see. */
 const TEMPLATES: Record<OutboxTopic, Template> = {
@@ -75,16 +76,25 @@ const TEMPLATES: Record<OutboxTopic, Template> = {
     subject: `Your reward for referring ${referee(d)} was approved`,
     paragraphs: [
       `Your reward${ofAmount(d)} for referring ${referee(d)} was approved.`,
+      ...givenAs(d),
       ...(d.reward ? [`It is due on ${d.reward.dueDate}.`] : []),
     ],
   }),
-  'reward.paid': (d) => ({
-    subject: `Your reward for referring ${referee(d)} was paid`,
-    paragraphs: [
-      `We paid your reward${ofAmount(d)} for referring ${referee(d)}.`,
-      ...(d.reward?.payoutReference ? [`Payout reference: ${d.reward.payoutReference}.`] : []),
-    ],
-  }),
+  'reward.paid': (d) =>
+    // Recognition is given, not paid: it has no amount to name.
+    d.reward?.message !== undefined
+      ? {
+          subject: `Thank you for referring ${referee(d)}`,
+          paragraphs: [`${d.reward.givenAs ?? 'Recognition'}.`, d.reward.message],
+        }
+      : {
+          subject: `Your reward for referring ${referee(d)} was paid`,
+          paragraphs: [
+            `We paid your reward${ofAmount(d)} for referring ${referee(d)}.`,
+            ...givenAs(d),
+            ...(d.reward?.payoutReference ? [`Payout reference: ${d.reward.payoutReference}.`] : []),
+          ],
+        },
   'referrer.promoted': (d, p) => ({
     subject: d.promotion ? `You are now ${d.promotion.toTier} in ${p.name}` : `Your tier in ${p.name} changed`,
     paragraphs: [

@@ -106,6 +106,10 @@ export interface VisibleData {
     payoutReference?: string;
     /** Why it was rejected or recovered. */
     reason?: string;
+    /** Not cash: what it is given as ("Gift card", "Donation to X", "Recognition: badge"). */
+    givenAs?: string;
+    /** A recognition's message to the referrer. */
+    message?: string;
   };
   account?: { name: string; reasons: string[] };
   /** `referral.ask` and its company note: the ask, who signs it, and their personal line. */

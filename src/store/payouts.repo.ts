@@ -60,8 +60,8 @@ export function payoutsRepo(db: Db) {
         .select()
         .from(payoutLines)
         .where(eq(payoutLines.runId, id))
-        // Ids are random: a stable order (by payee, then currency) keeps the CSV and API the same on every read.
-        .orderBy(payoutLines.payeeType, payoutLines.payeeKey, payoutLines.currency)
+        // Ids are random: a stable order (by payee, currency, then grant) keeps the CSV and API the same on every read.
+        .orderBy(payoutLines.payeeType, payoutLines.payeeKey, payoutLines.currency, payoutLines.grantKey)
         .all();
       const items = this.items(id);
       return { ...run, lines: lines.map((l) => ({ ...l, rewardIds: items.filter((i) => i.lineId === l.id).map((i) => i.rewardId) })) };

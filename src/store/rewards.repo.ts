@@ -50,6 +50,7 @@ export function rewardsRepo(db: Db) {
       programVersion: sql.placeholder('programVersion'),
       reasons: sql.placeholder('reasons'),
       conversion: sql.placeholder('conversion'),
+      grant: sql.placeholder('grant'),
       idempotencyKey: sql.placeholder('idempotencyKey'),
       updatedAt: sql.placeholder('updatedAt'),
     })
@@ -130,6 +131,7 @@ export function rewardsRepo(db: Db) {
         id: newId('rwd'),
         dealId: values.dealId ?? null,
         conversion: values.conversion ?? null,
+        grant: values.grant ?? null,
         referrerTier: values.referrerTier ?? null,
       });
       if (!row) return undefined;

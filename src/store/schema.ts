@@ -14,6 +14,7 @@ import { ASK_TRIGGERS } from '../domain/referral-ask.ts';
 import { DEAL_KINDS } from '../domain/deal-kind.ts';
 import { CONSOLE_ROLES } from '../domain/console-roles.ts';
 import { PAYOUT_LINE_SEND_STATUSES, PAYOUT_RUN_STATUSES } from '../domain/payouts.ts';
+import type { RuleGrant } from '../domain/grants.ts';
 import { REWARD_ENTRY_KINDS, REWARD_KINDS, REWARD_STATUSES, type RewardConversion } from '../domain/rewards.ts';
 
 const createdAt = () => text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
@@ -381,6 +382,8 @@ export const rewards = sqliteTable(
     reasons: text('reasons', { mode: 'json' }).$type<string[]>().notNull(),
     /** A deal in another currency: its amount and the CRM rates used (null when the deal was in the program's currency). */
     conversion: text('conversion', { mode: 'json' }).$type<RewardConversion>(),
+    /** What the reward is given as (account credit, gift card, donation, recognition); null: cash. */
+    grant: text('granted_as', { mode: 'json' }).$type<RuleGrant>(),
     idempotencyKey: text('idempotency_key').notNull(),
     payoutReference: text('payout_reference'),
     /** Money handed over for this reward when it was paid (before recoveries); a later clawback leaves it, so the gap is owed back. */
@@ -468,10 +471,14 @@ export const payoutLines = sqliteTable(
     providerRewardId: text('provider_reward_id'),
     /** Why the provider refused or failed the line: shown to the admin. */
     failureReason: text('failure_reason'),
+    /** What the line's rewards are given as: lines are per payee, currency and grant (grantLineKey). */
+    grantKey: text('grant_key').notNull().default('cash'),
+    /** The grant itself (a donation's charity); null: cash. */
+    grant: text('granted_as', { mode: 'json' }).$type<RuleGrant>(),
   },
   (t) => [
     uniqueIndex('payout_lines_provider_reward').on(t.providerRewardId),
-    uniqueIndex('payout_lines_payee').on(t.runId, t.payeeType, t.payeeKey, t.currency),
+    uniqueIndex('payout_lines_payee').on(t.runId, t.payeeType, t.payeeKey, t.currency, t.grantKey),
   ],
 );
 

@@ -7,6 +7,7 @@ import {
   type PayeeType,
   type PayableReward,
 } from '../domain/payouts.ts';
+import { grantOf } from '../domain/grants.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { InstallationRow } from '../store/installations.repo.ts';
 import type { ProgramRow } from '../store/programs.repo.ts';
@@ -76,7 +77,7 @@ export type PayoutRefusal = {
 
 /**
  * Gathers one program's approved or payable rewards due on or before `dueOn` (all of them, or the
- * ones named) into a draft run: one line per payee and currency, net of what each payee owes back
+ * ones named) into a draft run: one line per payee, currency and grant, net of what each payee owes back
  * to that program. A run per program, because each program is its own budget and way of paying
  * (gift cards to customers, commission to partners): finance books, approves and pays them apart.
  */
@@ -136,7 +137,14 @@ export async function createPayoutRun(
       for (const r of gathered) {
         const payee = await payeeOf(ctx, r);
         payees.set(`${payee.type}:${payee.key}`, payee);
-        payable.push({ id: r.id, payeeType: payee.type, payeeKey: payee.key, currency: r.currency, netCents: r.netCents });
+        payable.push({
+          id: r.id,
+          payeeType: payee.type,
+          payeeKey: payee.key,
+          currency: r.currency,
+          netCents: r.netCents,
+          grant: grantOf(r),
+        });
       }
       const receivables = new Map<string, number>();
       for (const [key, { balance }] of await payeeBalances(ctx, args.installation.id, programId)) {
@@ -155,6 +163,8 @@ export async function createPayoutRun(
             payeeName: payee.name,
             payeeEmail: payee.email,
             currency: line.currency,
+            grantKey: line.grantKey,
+            grant: line.grant.kind === 'cash' ? null : line.grant,
             grossCents: line.grossCents,
             recoveredCents: line.recoveredCents,
             amountCents: line.amountCents,

@@ -1,4 +1,5 @@
 import { calendarQuarter, toDateOnly } from '../domain/dates.ts';
+import { grantOf, isMoneyGrant } from '../domain/grants.ts';
 import type { CurrencyBook } from '../domain/exchange.ts';
 import type { Program } from '../domain/program.ts';
 import type { RecurringDeal } from '../domain/revenue-share.ts';
@@ -97,6 +98,7 @@ export async function settleMilestone(
         programVersion: args.referral.programVersion,
         reasons: decision.reasons,
         conversion: decision.conversion,
+        grant: decision.grant.kind === 'cash' ? null : decision.grant,
         idempotencyKey: decision.idempotencyKey,
         updatedAt: args.now.toISOString(),
       },
@@ -105,6 +107,10 @@ export async function settleMilestone(
     if (row && row.beneficiary === 'referee') await ctx.notify(refereeRewardNotice(row, args.referral, notice), args.now);
     if (row && row.status === 'approved' && row.beneficiary === 'referrer') {
       await ctx.notify(rewardNotice(row, args.referral, notice, 'reward.approved', `${row.id}:approved`), args.now);
+    }
+    // Recognition is given the moment it is earned: the referrer is told as for a paid reward.
+    if (row && row.status === 'paid' && row.beneficiary === 'referrer') {
+      await ctx.notify(rewardNotice(row, args.referral, notice, 'reward.paid', `${row.id}:paid`), args.now);
     }
     // A reward over the approval threshold waits for an approver: the referrer hears it was earned.
     if (row && row.status === 'pending' && row.beneficiary === 'referrer') {
@@ -153,21 +159,23 @@ async function recordRewardPlan(
 
 /** Offsetting ledger entries that net each reward to zero; paid ones are netted in the next payout. */
 export async function clawback(ctx: UseCaseContext, rewards: RewardWithNet[], reason: string, actor: string, now: Date): Promise<void> {
-  // A reward waiting for a rate holds no money: it is closed with a status entry, nothing to claw back.
-  for (const waiting of rewards.filter((r) => r.status === 'needs_rate')) {
+  // A reward waiting for a rate, or a recognition, holds no money: it is closed with a status
+  // entry, nothing to claw back.
+  const holdsNoMoney = (r: RewardWithNet): boolean => r.status === 'needs_rate' || (!isMoneyGrant(grantOf(r)) && r.status !== 'reversed');
+  for (const waiting of rewards.filter(holdsNoMoney)) {
     const added = await ctx.store.rewards.addEntry({
       rewardId: waiting.id,
       kind: 'status',
       amountCents: 0,
-      fromStatus: 'needs_rate',
+      fromStatus: waiting.status,
       toStatus: 'reversed',
       actor,
-      reason: `closed while waiting for an exchange rate: ${reason}`,
+      reason: waiting.status === 'needs_rate' ? `closed while waiting for an exchange rate: ${reason}` : `recognition withdrawn: ${reason}`,
       idempotencyKey: `${waiting.id}:closed`,
     });
     if (added) await ctx.store.rewards.setStatus(waiting.id, 'reversed', now);
   }
-  const live = rewards.filter((r) => r.status !== 'reversed' && r.status !== 'needs_rate');
+  const live = rewards.filter((r) => r.status !== 'reversed' && !holdsNoMoney(r));
   for (const entry of clawbackDecision(
     live.map((r) => ({ id: r.id, netCents: r.netCents, status: r.status, currency: r.currency })),
     reason,

@@ -1,4 +1,8 @@
 import type { PayoutEvent } from '../../connectors/payouts/provider.ts';
+import type { CrmClient } from '../../connectors/connector.ts';
+import { fulfilmentOf, grantOf } from '../domain/grants.ts';
+import { formatMoney } from '../domain/money.ts';
+import { isFreeMailDomain } from '../domain/normalize.ts';
 import { payoutRunTransition } from '../domain/payouts.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { PayoutLineRow, PayoutRunWithLines } from '../store/payouts.repo.ts';
@@ -49,9 +53,12 @@ export async function sendPayoutRun(
   return { ok: true, run: (await store.payouts.get(run.id))! };
 }
 
-/** One order per payee and currency of a run: the same key on every attempt, so a retry never pays twice. */
-export const payoutOrderKey = (runId: string, line: Pick<PayoutLineRow, 'payeeType' | 'payeeKey' | 'currency'>): string =>
-  `${runId}:${line.payeeType}:${line.payeeKey}:${line.currency}`;
+/**
+ * One order per payee, currency and grant of a run: the same key on every attempt, so a retry never
+ * pays twice. Cash lines keep the key they had before lines were per grant.
+ */
+export const payoutOrderKey = (runId: string, line: Pick<PayoutLineRow, 'payeeType' | 'payeeKey' | 'currency' | 'grantKey'>): string =>
+  `${runId}:${line.payeeType}:${line.payeeKey}:${line.currency}${line.grantKey === 'cash' ? '' : `:${line.grantKey}`}`;
 
 /**
  * The send job: places an order for every line of a sent run that has none recorded yet. An
@@ -70,13 +77,22 @@ export async function placePayoutOrders(ctx: UseCaseContext, runId: string): Pro
       await deliverLine(ctx, run, line, `recovered in payout run ${run.id}`);
       continue;
     }
+    const fulfilment = fulfilmentOf(grantOf(line));
+    if (fulfilment.via === 'crm_company_note') {
+      await creditOnCompany(ctx, run, line);
+      continue;
+    }
+    if (fulfilment.via === 'given_at_once')
+      throw new Error(`payout line ${line.id} of run ${run.id} holds recognition, which is never paid out`);
     // A PayoutProviderError propagates: the worker retries the retryable ones.
     const result = await provider.sendOrder({
       idempotencyKey: payoutOrderKey(run.id, line),
       recipient: { name: line.payeeName, email: line.payeeEmail },
       amountCents: line.amountCents,
       currency: line.currency,
-      product: 'cash',
+      // Gift cards and donations are the provider's product of that kind; cash its cash product.
+      product: fulfilment.product,
+      ...(fulfilment.via === 'provider_product' && fulfilment.charity ? { charity: fulfilment.charity } : {}),
     });
     if (result.outcome === 'refused') {
       await failLine(ctx, run, line, `refused by the payout provider: ${result.reason}`);
@@ -86,6 +102,52 @@ export async function placePayoutOrders(ctx: UseCaseContext, runId: string): Pro
     if (result.status === 'delivered')
       await deliverLine(ctx, run, { ...line, providerOrderId: result.providerOrderId }, result.providerOrderId);
   }
+}
+
+/**
+ * An account credit is written as a note on the referrer's company in the CRM, where the billing
+ * team sees it, then the line is delivered. The note's key is the line's order key: a retry after a
+ * crash finds the note already there and writes none. A referrer whose company the CRM does not
+ * have (no contact with a company, no company of their email domain) fails the line, with why.
+ */
+async function creditOnCompany(ctx: UseCaseContext, run: PayoutRunWithLines, line: PayoutRunWithLines['lines'][number]): Promise<void> {
+  if (line.payeeType !== 'referrer') {
+    await failLine(ctx, run, line, "an account credit is written on the referrer's company, and this payee is not a referrer");
+    return;
+  }
+  const installation = (await ctx.store.installations.get(run.installationId))!;
+  const referrer = (await ctx.store.referrals.referrer(line.payeeKey))!;
+  const client = await ctx.crm.client(installation);
+  const companyId = await referrerCompanyId(client, referrer.email);
+  if (!companyId) {
+    await failLine(ctx, run, line, `the CRM has no company for ${referrer.email} (no contact with a company, no company of its domain)`);
+    return;
+  }
+  const money = formatMoney(line.amountCents, line.currency);
+  await client.addCompanyNote({
+    companyId,
+    title: `Referral reward: account credit of ${money}`,
+    body: [
+      `${referrer.name} (${referrer.email}) earned an account credit of ${money} for referrals.`,
+      `Apply it to the company's next invoice. Payout run ${run.id}, rewards ${line.rewardIds.join(', ')}.`,
+    ].join('\n'),
+    idempotencyKey: payoutOrderKey(run.id, line),
+  });
+  await deliverLine(ctx, run, line, `account credit noted on CRM company ${companyId}`);
+}
+
+/** The referrer's company in the CRM: their contact's first company, else the company of their email's domain. */
+async function referrerCompanyId(
+  client: Pick<CrmClient, 'findPeopleByEmail' | 'findCompaniesByDomain'>,
+  email: string,
+): Promise<string | null> {
+  const [person] = await client.findPeopleByEmail([email]);
+  const viaPerson = person?.companyIds[0] ?? person?.converted?.companyId;
+  if (viaPerson) return viaPerson;
+  const domain = email.split('@')[1]?.toLowerCase();
+  if (!domain || isFreeMailDomain(domain)) return null;
+  const [company] = await client.findCompaniesByDomain([domain]);
+  return company?.id ?? null;
 }
 
 export type PayoutEventOutcome = 'reconciled' | 'duplicate' | 'ignored' | 'unknown_line';

@@ -174,6 +174,7 @@ describe('payout runs, end to end with HubSpot', () => {
         currency: 'USD',
         reward_ids: secondReward.id,
         reference: expect.any(String),
+        grant: 'cash',
       },
     ]);
     const csvTotal = rows.reduce((sum, r) => sum + Math.round(Number(r.amount) * 100), 0);

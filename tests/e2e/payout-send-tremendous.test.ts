@@ -105,7 +105,7 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
     expect(await balance(referrerId)).toEqual([
       { currency: 'USD', owedCents: 0, paidOutCents: 25_000, receivableCents: 0, recoveringCents: 0 },
     ]);
-    const order = sandbox.rewardByExternalId(payoutOrderKey(run.id, { payeeType: 'referrer', payeeKey: referrerId, currency: 'USD' }));
+    const order = sandbox.rewardByExternalId(payoutOrderKey(run.id, { payeeType: 'referrer', payeeKey: referrerId, currency: 'USD', grantKey: 'cash' }));
     expect(order).toMatchObject({ denomination: 250, deliveryStatus: 'SUCCEEDED' });
     // The referrer is told, through the existing reward.paid notice.
     const notices = svc.sqlite
@@ -158,7 +158,7 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
     // The send job interrupted and run again: every line has its order, nothing is placed twice.
     await placePayoutOrders(svc.service.runtime.ctx, run.id);
     expect(sandbox.stats.orderCalls - callsBefore).toBe(5);
-    const keys = payees.map((p) => payoutOrderKey(run.id, { payeeType: 'referrer', payeeKey: p.referrerId, currency: 'USD' }));
+    const keys = payees.map((p) => payoutOrderKey(run.id, { payeeType: 'referrer', payeeKey: p.referrerId, currency: 'USD', grantKey: 'cash' }));
     expect(sandbox.rewards().filter((r) => keys.includes(r.externalId))).toHaveLength(3);
 
     for (const [i, payee] of payees.entries()) {

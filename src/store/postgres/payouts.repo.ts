@@ -20,8 +20,8 @@ export function payoutsRepo(q: Query, _cipher?: Cipher): Repo {
       .select()
       .from(payoutLines)
       .where(eq(payoutLines.runId, id))
-      // Ids are random: a stable order (by payee, then currency) keeps the CSV and API the same on every read.
-      .orderBy(asc(payoutLines.payeeType), asc(payoutLines.payeeKey), asc(payoutLines.currency));
+      // Ids are random: a stable order (by payee, currency, then grant) keeps the CSV and API the same on every read.
+      .orderBy(asc(payoutLines.payeeType), asc(payoutLines.payeeKey), asc(payoutLines.currency), asc(payoutLines.grantKey));
     const runItems = await items(id);
     return { ...run, lines: lines.map((l) => ({ ...l, rewardIds: runItems.filter((i) => i.lineId === l.id).map((i) => i.rewardId) })) };
   };

@@ -64,6 +64,7 @@ export function rewardsRepo(q: Query, _cipher?: Cipher): Repo {
           id: newId('rwd'),
           dealId: values.dealId ?? null,
           conversion: values.conversion ?? null,
+          grant: values.grant ?? null,
           referrerTier: values.referrerTier ?? null,
         })
         .onConflictDoNothing()

@@ -23,6 +23,7 @@ import { ASK_TRIGGERS } from '../../domain/referral-ask.ts';
 import { DEAL_KINDS } from '../../domain/deal-kind.ts';
 import { CONSOLE_ROLES } from '../../domain/console-roles.ts';
 import { PAYOUT_LINE_SEND_STATUSES, PAYOUT_RUN_STATUSES } from '../../domain/payouts.ts';
+import type { RuleGrant } from '../../domain/grants.ts';
 import { REWARD_ENTRY_KINDS, REWARD_KINDS, REWARD_STATUSES, type RewardConversion } from '../../domain/rewards.ts';
 
 /**
@@ -358,6 +359,8 @@ export const rewards = pgTable(
     programVersion: integer('program_version').notNull(),
     reasons: jsonb('reasons').$type<string[]>().notNull(),
     conversion: jsonb('conversion').$type<RewardConversion>(),
+    /** What the reward is given as (account credit, gift card, donation, recognition); null: cash. */
+    grant: jsonb('granted_as').$type<RuleGrant>(),
     idempotencyKey: text('idempotency_key').notNull(),
     payoutReference: text('payout_reference'),
     paidCents: bigint('paid_cents', { mode: 'number' }),
@@ -431,10 +434,14 @@ export const payoutLines = pgTable(
     providerOrderId: text('provider_order_id'),
     providerRewardId: text('provider_reward_id'),
     failureReason: text('failure_reason'),
+    /** What the line's rewards are given as: lines are per payee, currency and grant (grantLineKey). */
+    grantKey: text('grant_key').notNull().default('cash'),
+    /** The grant itself (a donation's charity); null: cash. */
+    grant: jsonb('granted_as').$type<RuleGrant>(),
   },
   (t) => [
     uniqueIndex('payout_lines_provider_reward').on(t.providerRewardId),
-    uniqueIndex('payout_lines_payee').on(t.runId, t.payeeType, t.payeeKey, t.currency),
+    uniqueIndex('payout_lines_payee').on(t.runId, t.payeeType, t.payeeKey, t.currency, t.grantKey),
   ],
 );
 

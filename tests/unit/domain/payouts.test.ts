@@ -7,6 +7,7 @@ const reward = (id: string, netCents: number, over: Partial<PayableReward> = {})
   payeeKey: 'ref_1',
   currency: 'USD',
   netCents,
+  grant: { kind: 'cash' },
   ...over,
 });
 
@@ -55,6 +56,37 @@ describe('planPayoutLines: one line per payee and currency, net of what the paye
   it.each(table)('%s', (_name, rewards, receivables, expected) => {
     const lines = planPayoutLines(rewards, new Map(receivables));
     expect(lines.map((l) => ({ gross: l.grossCents, recovered: l.recoveredCents, amount: l.amountCents }))).toEqual(expected);
+  });
+
+  it('lines are per grant: a gift card, cash and donations to two charities to one referrer are four lines', () => {
+    const lines = planPayoutLines(
+      [
+        reward('gift', 10_000, { grant: { kind: 'gift_card' } }),
+        reward('cash', 20_000),
+        reward('cash2', 5_000),
+        reward('red', 3_000, { grant: { kind: 'donation', charity: 'Red Cross' } }),
+        reward('unicef', 4_000, { grant: { kind: 'donation', charity: 'UNICEF' } }),
+      ],
+      new Map(),
+    );
+    expect(lines.map((l) => [l.grantKey, l.grossCents, l.rewardIds])).toEqual([
+      ['gift_card', 10_000, ['gift']],
+      ['cash', 25_000, ['cash', 'cash2']],
+      ['donation:Red Cross', 3_000, ['red']],
+      ['donation:UNICEF', 4_000, ['unicef']],
+    ]);
+    expect(lines[0]!.reasons).toEqual(['1 reward(s) worth $100.00, given as Gift card']);
+  });
+
+  it("a payee's receivable is recovered from the cash line first, then from the other grants, once in all", () => {
+    const lines = planPayoutLines(
+      [reward('gift', 10_000, { grant: { kind: 'gift_card' } }), reward('cash', 20_000)],
+      new Map([['referrer:ref_1:USD', 25_000]]),
+    );
+    expect(lines.map((l) => [l.grantKey, l.recoveredCents, l.amountCents])).toEqual([
+      ['gift_card', 5_000, 5_000],
+      ['cash', 20_000, 0],
+    ]);
   });
 
   it('says what was recovered and what is carried forward', () => {

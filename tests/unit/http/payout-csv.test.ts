@@ -52,7 +52,28 @@ describe('payoutRunCsv', () => {
         providerOrderId: null,
         providerRewardId: null,
         failureReason: null,
+        grantKey: 'cash',
+        grant: null,
         rewardIds: ['rwd_a', 'rwd_b'],
+      },
+      {
+        id: 9,
+        runId: 'pay_1',
+        payeeType: 'referrer',
+        payeeKey: 'ref_1',
+        payeeName: 'Carla Customer',
+        payeeEmail: 'carla@customer-co.example',
+        currency: 'USD',
+        grossCents: 25_000,
+        recoveredCents: 0,
+        amountCents: 25_000,
+        sendStatus: null,
+        providerOrderId: null,
+        providerRewardId: null,
+        failureReason: null,
+        grantKey: 'donation:Save the Children, UK',
+        grant: { kind: 'donation', charity: 'Save the Children, UK' },
+        rewardIds: ['rwd_d'],
       },
       {
         id: 8,
@@ -69,15 +90,18 @@ describe('payoutRunCsv', () => {
         providerOrderId: null,
         providerRewardId: null,
         failureReason: null,
+        grantKey: 'gift_card',
+        grant: { kind: 'gift_card' },
         rewardIds: ['rwd_c'],
       },
     ],
   };
-  it('one line per payee and currency, amounts in major units with the currency digits', () => {
+  it('one line per payee, currency and grant, amounts in major units with the currency digits, the grant last', () => {
     expect(payoutRunCsv(run).split('\r\n')).toEqual([
-      'payee,email,amount,currency,reward_ids,reference',
-      "'=cmd|calc,carla@customer-co.example,100.00,USD,rwd_a rwd_b,pay_1-7",
-      'Pat Lee,pat@acme.example,3000,JPY,rwd_c,pay_1-8',
+      'payee,email,amount,currency,reward_ids,reference,grant',
+      "'=cmd|calc,carla@customer-co.example,100.00,USD,rwd_a rwd_b,pay_1-7,cash",
+      'Carla Customer,carla@customer-co.example,250.00,USD,rwd_d,pay_1-9,"donation:Save the Children, UK"',
+      'Pat Lee,pat@acme.example,3000,JPY,rwd_c,pay_1-8,gift_card',
       '',
     ]);
   });
