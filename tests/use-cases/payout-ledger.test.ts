@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PayeeBalance } from '../../src/domain/payouts.ts';
+import { grantLineKey, grantOf } from '../../src/domain/grants.ts';
 import { changeReward } from '../../src/use-cases/manage-rewards.ts';
 import { createPayoutRun, exportPayoutRun, markPayoutRunPaid, referrerBalance } from '../../src/use-cases/payout-runs.ts';
 import { createWorld, PARTNER, type World } from './world.ts';
@@ -39,8 +40,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 /**
- * Random sequences of win, reopen, resize (of the first deal or of a renewal paying a revenue share), approve, reject and pay (one by one or by payout run)
- * on one partner's referral. The money handed over is counted here, apart from the app; after
+ * Random sequences of win, reopen, resize (of the first deal or of a renewal paying a revenue share as a gift card),
+ * approve, reject and pay (one by one or by payout run) on one partner's referral, which earns recognition (no money) when qualified. The money handed over is counted here, apart from the app; after
  * every step the ledger must balance: the sum of the referrer's ledger entries equals what was paid
  * out plus what is owed (rewards not yet paid, less what the referrer owes back).
  */
@@ -60,18 +61,35 @@ describe('the reward ledger balances per payee through clawbacks and payout runs
     );
   });
 
-  it('the renewal in the sequences pays its revenue share, and only that', async () => {
+  it('the renewal in the sequences pays its revenue share as a gift card, the first deal cash, the qualification recognition', async () => {
     const world = await createWorld();
     try {
       await runSteps(world, [
         { kind: 'win', deal: 'first' },
         { kind: 'win', deal: 'renewal' },
       ]);
-      const earned = await world.rows('SELECT kind, amount_cents AS cents FROM rewards ORDER BY created_at, kind');
-      // 10% of $5,000 on the first deal, 15% of $5,000 on the renewal.
-      expect(earned).toEqual([
-        { kind: 'commission', cents: 50_000 },
-        { kind: 'revenue_share', cents: 75_000 },
+      const earned = await world.rows<{ kind: string; cents: number; status: string; granted: string | null }>(
+        'SELECT kind, amount_cents AS cents, status, granted_as AS granted FROM rewards ORDER BY kind',
+      );
+      // Recognition on qualification (a SQLite JSON column holds null as JSON text 'null'), 10% of $5,000 on the first deal in cash, 15% of $5,000 on the renewal as a gift card.
+      expect(
+        earned.map((r) => [r.kind, r.cents, r.status, (JSON.parse(r.granted ?? 'null') as { kind: string } | null)?.kind ?? null]),
+      ).toEqual([
+        ['commission', 50_000, 'approved', null],
+        ['milestone', 0, 'paid', 'recognition'],
+        ['revenue_share', 75_000, 'approved', 'gift_card'],
+      ]);
+      // One run: the cash commission and the gift card are two lines of the one partner.
+      const run = await createPayoutRun(world.ctx, {
+        installation: world.installation,
+        program: world.program,
+        dueOn: '2099-12-31',
+        actor: 'test',
+      });
+      if (!run.ok) throw new Error(run.reason);
+      expect(run.run.lines.map((l) => [l.grantKey, l.amountCents])).toEqual([
+        ['cash', 50_000],
+        ['gift_card', 75_000],
       ]);
     } finally {
       await world.close();
@@ -92,7 +110,25 @@ async function runSteps(world: World, steps: Step[]): Promise<void> {
       ...(await world.store.programs.currentDefault(world.installation.id))!.program,
       rewardRules: [
         ...(await world.store.programs.currentDefault(world.installation.id))!.program.rewardRules,
-        { id: 'share', kind: 'revenue_share', referrerTypes: ['partner'], milestone: 'closed_won', rateBasisPoints: 1_500, months: 12 },
+        // Grants: the revenue share is a gift card (its own payout line beside the cash commission),
+        // and a qualified referral earns recognition (no money: paid at once, in no run).
+        {
+          id: 'share',
+          kind: 'revenue_share',
+          referrerTypes: ['partner'],
+          milestone: 'closed_won',
+          rateBasisPoints: 1_500,
+          months: 12,
+          grant: { kind: 'gift_card' },
+        },
+        {
+          id: 'thanks',
+          kind: 'fixed',
+          referrerTypes: ['partner'],
+          milestone: 'qualified',
+          amountCents: 0,
+          grant: { kind: 'recognition', badge: 'Door opener', message: 'Thank you for the introduction' },
+        },
       ],
     },
     'test',
@@ -166,7 +202,11 @@ async function runSteps(world: World, steps: Step[]): Promise<void> {
           for (const line of result.run.lines) {
             expect(line.amountCents).toBeGreaterThanOrEqual(0);
             expect(line.amountCents).toBe(line.grossCents - line.recoveredCents);
+            // Every reward of a line is given as the line's grant; recognition is never paid out.
+            for (const id of line.rewardIds) expect(grantLineKey(grantOf(await world.store.rewards.get(id)))).toBe(line.grantKey);
+            expect(line.grantKey).not.toBe('recognition');
           }
+          expect(new Set(result.run.lines.map((l) => `${l.payeeKey}:${l.currency}:${l.grantKey}`)).size).toBe(result.run.lines.length);
           expect((await exportPayoutRun(ctx, result.run, 'test')).ok).toBe(true);
         }
         break;
