@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { ReferralStatus } from '../domain/referral-lifecycle.ts';
+import { grantLabel, grantOf } from '../domain/grants.ts';
 import type { RewardStatus } from '../domain/rewards.ts';
 import { verdictView } from '../domain/verdict.ts';
 import { validateEndpointUrl } from '../notify/endpoint-url.ts';
@@ -559,6 +560,9 @@ function portalReward(row: RewardWithNet) {
     statusText: REWARD_WORDS[row.status],
     dueDate: row.dueDate,
     payoutReference: row.payoutReference,
+    // "Given as": Cash, Account credit, Gift card, Donation to X, Recognition: badge.
+    givenAs: grantLabel(grantOf(row)),
+    ...(row.grant?.kind === 'recognition' ? { recognitionMessage: row.grant.message } : {}),
   };
 }
 

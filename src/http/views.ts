@@ -1,3 +1,4 @@
+import { grantLabel, grantOf } from '../domain/grants.ts';
 import { defaultDealKindMapping, type DealKindMapping } from '../domain/deal-kind.ts';
 import { defaultDealSourceMapping, type DealSourceMapping } from '../domain/deal-source.ts';
 import type { EligibilityFieldMapping } from '../domain/eligibility-fields.ts';
@@ -83,6 +84,9 @@ export function rewardView(row: RewardWithNet) {
     programId: row.programId,
     programVersion: row.programVersion,
     payoutReference: row.payoutReference,
+    /** What it is given as (cash when the rule granted nothing else), and in words. */
+    grant: grantOf(row),
+    givenAs: grantLabel(grantOf(row)),
     /** Handed over when paid; kept when the reward is later clawed back (then owed back). */
     paidCents: row.paidCents,
     reasons: row.reasons,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TremendousSandbox } from '../../connectors/payouts/tremendous/sandbox/index.ts';
+import { SANDBOX_PRODUCTS, type TremendousSandbox } from '../../connectors/payouts/tremendous/sandbox/index.ts';
+import type { RuleGrant } from '../../src/domain/grants.ts';
 import { SIGNATURE_HEADER, signTremendousBody } from '../../connectors/payouts/tremendous/verify-webhook.ts';
 import { SESSION_COOKIE } from '../../src/http/sessions.ts';
 import { payoutOrderKey, placePayoutOrders, sendPayoutRun } from '../../src/use-cases/send-payouts.ts';
@@ -39,8 +40,8 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
   };
   const store = () => svc.service.runtime.store;
 
-  /** A referral by a new referrer with one approved $`cents` reward, accrued as the rules would. */
-  async function approvedReward(name: string, cents: number): Promise<{ rewardId: string; referrerId: string }> {
+  /** A referral by a new referrer with one approved $`cents` reward (or one given as `grant`, waiting for approval), accrued as the rules would. */
+  async function approvedReward(name: string, cents: number, grant?: RuleGrant): Promise<{ rewardId: string; referrerId: string }> {
     const slug = name.toLowerCase();
     const created = await json<{ id: string }>(
       await svc.api('/referrals', {
@@ -64,9 +65,10 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
         milestone: 'closed_won',
         amountCents: cents,
         currency: 'USD',
-        status: 'approved',
+        status: grant ? 'pending' : 'approved',
         dueDate: '2026-03-01',
-        requiresApproval: false,
+        requiresApproval: grant !== undefined,
+        grant: grant ?? null,
         programId: referral.programId,
         programVersion: referral.programVersion,
         reasons: ['closed won'],
@@ -105,7 +107,9 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
     expect(await balance(referrerId)).toEqual([
       { currency: 'USD', owedCents: 0, paidOutCents: 25_000, receivableCents: 0, recoveringCents: 0 },
     ]);
-    const order = sandbox.rewardByExternalId(payoutOrderKey(run.id, { payeeType: 'referrer', payeeKey: referrerId, currency: 'USD', grantKey: 'cash' }));
+    const order = sandbox.rewardByExternalId(
+      payoutOrderKey(run.id, { payeeType: 'referrer', payeeKey: referrerId, currency: 'USD', grantKey: 'cash' }),
+    );
     expect(order).toMatchObject({ denomination: 250, deliveryStatus: 'SUCCEEDED' });
     // The referrer is told, through the existing reward.paid notice.
     const notices = svc.sqlite
@@ -123,6 +127,39 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
     const portal = await fetch(`${svc.url}/api/v1/portal/${installationId}/rewards`, { headers: { cookie: `${SESSION_COOKIE}=${token}` } });
     const { items } = await json<{ items: { id: string; status: string }[] }>(portal, 200);
     expect(items).toMatchObject([{ id: rewardId, status: 'paid' }]);
+  });
+
+  it('a gift card reward is approved, sent as the gift card product, delivered by webhook, and shown paid as a gift card in the portal', async () => {
+    const { rewardId, referrerId } = await approvedReward('Gia', 15_000, { kind: 'gift_card' });
+    // Not sendable before an approver approves it.
+    expect((await svc.api('/payouts', { method: 'POST', json: { dueOn: '2026-12-31', rewardIds: [rewardId] } })).status).toBe(409);
+    const approved = await json<{ status: string; givenAs: string }>(
+      await svc.api(`/rewards/${rewardId}/approve`, { method: 'POST', json: {} }),
+      200,
+    );
+    expect(approved).toMatchObject({ status: 'approved', givenAs: 'Gift card' });
+
+    const run = await newRun([rewardId]);
+    expect(run.lines).toMatchObject([{ grant: { kind: 'gift_card' }, givenAs: 'Gift card', amountCents: 15_000 }]);
+    await json<RunBody>(await svc.api(`/payouts/${run.id}/send`, { method: 'POST' }), 202);
+    const done = await settled(run.id);
+    expect(done.lines).toMatchObject([{ sendStatus: 'delivered', rewardIds: [rewardId] }]);
+    const order = sandbox.rewardByExternalId(
+      payoutOrderKey(run.id, { payeeType: 'referrer', payeeKey: referrerId, currency: 'USD', grantKey: 'gift_card' }),
+    );
+    expect(order).toMatchObject({ denomination: 150, products: [SANDBOX_PRODUCTS.gift_card], deliveryStatus: 'SUCCEEDED' });
+    expect(await store().rewards.get(rewardId)).toMatchObject({ status: 'paid', paidCents: 15_000 });
+
+    const { token } = await store().sessions.open({
+      subjectKind: 'referrer',
+      subjectId: referrerId,
+      installationId,
+      role: 'referrer',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const portal = await fetch(`${svc.url}/api/v1/portal/${installationId}/rewards`, { headers: { cookie: `${SESSION_COOKIE}=${token}` } });
+    const { items } = await json<{ items: { id: string; status: string; givenAs: string }[] }>(portal, 200);
+    expect(items).toMatchObject([{ id: rewardId, status: 'paid', givenAs: 'Gift card' }]);
   });
 
   it('a forged webhook is refused and a replayed one changes nothing', async () => {
@@ -158,7 +195,9 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
     // The send job interrupted and run again: every line has its order, nothing is placed twice.
     await placePayoutOrders(svc.service.runtime.ctx, run.id);
     expect(sandbox.stats.orderCalls - callsBefore).toBe(5);
-    const keys = payees.map((p) => payoutOrderKey(run.id, { payeeType: 'referrer', payeeKey: p.referrerId, currency: 'USD', grantKey: 'cash' }));
+    const keys = payees.map((p) =>
+      payoutOrderKey(run.id, { payeeType: 'referrer', payeeKey: p.referrerId, currency: 'USD', grantKey: 'cash' }),
+    );
     expect(sandbox.rewards().filter((r) => keys.includes(r.externalId))).toHaveLength(3);
 
     for (const [i, payee] of payees.entries()) {

@@ -42,6 +42,10 @@ export interface Reward {
   milestone: string;
   /** What the reward was for, in the referrer's words. */
   forText: string;
+  /** What it is given as: Cash, Account credit, Gift card, Donation to X, Recognition: badge. */
+  givenAs: string;
+  /** Recognition's message to the referrer (recognition has no amount). */
+  recognitionMessage?: string;
   amountCents: number;
   currency: string;
   status: string;

@@ -38,6 +38,7 @@ export function RewardsPage({ installationId }: { installationId: string }) {
             <th scope="col">Amount</th>
             <th scope="col">Status</th>
             <th scope="col">For</th>
+            <th scope="col">Given as</th>
             <th scope="col">Due</th>
             {inRuns && <th scope="col">Payout run</th>}
           </tr>
@@ -45,9 +46,11 @@ export function RewardsPage({ installationId }: { installationId: string }) {
         <tbody>
           {data.items.map((r) => (
             <tr key={r.id}>
-              <td>{formatMoney(r.amountCents, r.currency)}</td>
+              {/* Recognition carries no money: its amount is not a zero to read. */}
+              <td>{r.recognitionMessage === undefined ? formatMoney(r.amountCents, r.currency) : '—'}</td>
               <td>{r.statusText}</td>
               <td>{r.forText}</td>
+              <td title={r.recognitionMessage}>{r.givenAs}</td>
               <td>{formatDate(r.dueDate)}</td>
               {inRuns && <td>{r.payoutRun ? payoutRunText(r.payoutRun) : '—'}</td>}
             </tr>
