@@ -252,6 +252,8 @@ export interface PayoutRun extends PayoutRunSummary {
     grossCents: number;
     recoveredCents: number;
     rewardIds: string[];
+    /** What the line is given as: Cash, Account credit, Gift card, Donation to X. */
+    givenAs: string;
     reference: string;
     /** Set once the run is sent through the payout provider. */
     sendStatus: 'sent' | 'delivered' | 'failed' | null;

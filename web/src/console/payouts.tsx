@@ -199,10 +199,11 @@ export function PayoutRunPage({
       </section>
       <ScrollArea label="Payout lines">
         <table>
-          <caption className="muted">One line per payee and currency</caption>
+          <caption className="muted">One line per payee, currency and what it is given as</caption>
           <thead>
             <tr>
               <th scope="col">Payee</th>
+              <th scope="col">Given as</th>
               <th scope="col">Rewards</th>
               <th scope="col">Owed back</th>
               <th scope="col">To pay</th>
@@ -211,11 +212,12 @@ export function PayoutRunPage({
           </thead>
           <tbody>
             {run.lines.map((line) => (
-              <tr key={`${line.email}-${line.currency}`}>
+              <tr key={`${line.email}-${line.currency}-${line.givenAs}`}>
                 <td>
                   {line.payee}
                   <div className="muted">{line.email}</div>
                 </td>
+                <td>{line.givenAs}</td>
                 <td>
                   {formatMoney(line.grossCents, line.currency)} ({line.rewardIds.length})
                 </td>

@@ -4,10 +4,63 @@ import type { Fee, FeeBracket } from '../../../../src/domain/fees.ts';
 import type { RewardRule } from '../../../../src/domain/program.ts';
 import type { Path } from './draft.ts';
 import { newRule } from './rows.ts';
-import { ChoiceSet, ListField, MoneyField, PercentField, Section, SelectField, TextField, useEditor, WholeField } from './fields.tsx';
-import { MILESTONE_WORDS, REFERRER_TYPE_WORDS, RULE_KIND_WORDS, ruleName } from './words.ts';
+import {
+  ChoiceSet,
+  fieldId,
+  ListField,
+  MoneyField,
+  PercentField,
+  Section,
+  SelectField,
+  TextField,
+  useEditor,
+  WholeField,
+} from './fields.tsx';
+import { GRANT_WORDS, MILESTONE_WORDS, REFERRER_TYPE_WORDS, RULE_KIND_WORDS, ruleName } from './words.ts';
 
 type Kind = RewardRule['kind'];
+
+type GrantChoice = NonNullable<RewardRule['grant']>['kind'] | 'cash';
+
+/** What a rule grants: cash (no grant), an account credit, a gift card, a donation to a charity, or (fixed rules) recognition. */
+function GrantFields({ rule, path }: { rule: RewardRule; path: Path }) {
+  const { restructure } = useEditor();
+  const id = `${fieldId(path)}-grant-kind`;
+  const choices = GRANT_WORDS.filter(([kind]) => kind !== 'recognition' || rule.kind === 'fixed');
+  const choose = (kind: GrantChoice) => {
+    const { grant: _previous, ...rest } = rule;
+    const grant =
+      kind === 'cash'
+        ? undefined
+        : kind === 'donation'
+          ? { kind, charity: '' }
+          : kind === 'recognition'
+            ? { kind, badge: '', message: '' }
+            : { kind };
+    restructure(path, grant ? { ...rest, grant, ...(grant.kind === 'recognition' ? { amountCents: 0 } : {}) } : rest);
+  };
+  return (
+    <>
+      <div className="field">
+        <label htmlFor={id}>Given as</label>
+        <select id={id} value={rule.grant?.kind ?? 'cash'} onChange={(e) => choose(e.target.value as GrantChoice)}>
+          {choices.map(([kind, words]) => (
+            <option key={kind} value={kind}>
+              {words}
+            </option>
+          ))}
+        </select>
+      </div>
+      {rule.grant?.kind === 'donation' && <TextField path={[...path, 'grant', 'charity']} label="Donated to (charity)" />}
+      {rule.grant?.kind === 'recognition' && (
+        <>
+          <TextField path={[...path, 'grant', 'badge']} label="Badge" />
+          <TextField path={[...path, 'grant', 'message']} label="Message to the referrer" multiline />
+        </>
+      )}
+    </>
+  );
+}
 
 /** Reward rules in their order (the first that matches pays), each in words, with add, move and remove. */
 export function RewardRulesSection() {
@@ -79,7 +132,8 @@ function RuleFields({ rule, path }: { rule: RewardRule; path: Path }) {
       {rule.kind === 'fixed' && (
         <>
           <SelectField path={[...path, 'milestone']} label="Paid" options={MILESTONE_WORDS} />
-          <MoneyField path={[...path, 'amountCents']} label="Amount" />
+          {/* Recognition has no amount: the rule's is 0. */}
+          {rule.grant?.kind !== 'recognition' && <MoneyField path={[...path, 'amountCents']} label="Amount" />}
         </>
       )}
       {rule.kind === 'percent' && (
@@ -104,6 +158,7 @@ function RuleFields({ rule, path }: { rule: RewardRule; path: Path }) {
           <WholeField path={[...path, 'renewals']} label="For this many renewals" min={1} max={100} optional />
         </>
       )}
+      <GrantFields rule={rule} path={path} />
       <MoneyField path={[...path, 'minDealCents']} label="Only for deals from" optional />
       <MoneyField path={[...path, 'maxDealCents']} label="Only for deals below" optional />
       <ListField

@@ -22,6 +22,15 @@ export const RULE_KIND_WORDS = [
   ['revenue_share', 'A share of later renewals and expansions'],
 ] as const;
 
+/** What a rule grants, in the editor's words: cash is a rule without a grant; recognition is for fixed rules only. */
+export const GRANT_WORDS = [
+  ['cash', 'Cash'],
+  ['account_credit', 'An account credit (noted on their company in the CRM)'],
+  ['gift_card', 'A gift card'],
+  ['donation', 'A donation to a charity'],
+  ['recognition', 'Recognition: a badge and a message, no money'],
+] as const;
+
 export const ATTRIBUTION_MODEL_WORDS = [
   ['first_touch', 'The first referrer gets the credit'],
   ['last_touch', 'The last referrer gets the credit'],
