@@ -228,4 +228,45 @@ describe('the console, Program editor', () => {
     expect(versions()).toBe(count);
     expect((await stored()).program.payoutDays).toBe(60);
   });
+
+  it('an admin chooses what rules grant: a gift card, a donation, and recognition (no amount); saved as grants and shown again on reload', async () => {
+    const page = await programPage();
+    const { version } = await stored();
+    const wonFee = page.getByRole('group', { name: '$500 when a deal closes won' });
+    await wonFee.getByLabel('Given as').selectOption('gift_card');
+    const commission = page.getByRole('group', { name: '10% of first-year value when a deal closes won' });
+    await commission.getByLabel('Given as').selectOption('donation');
+    await commission.getByLabel('Donated to (charity)').fill('Red Cross');
+    // Recognition is for fixed rules only: a percentage offers no such choice.
+    expect(await commission.getByLabel('Given as').locator('option[value="recognition"]').count()).toBe(0);
+
+    await page.getByLabel('New rule', { exact: true }).selectOption('fixed');
+    await page.getByRole('button', { name: 'Add the rule' }).click();
+    const added = page.getByRole('group', { name: 'A fixed fee at a milestone for customer referrers' });
+    await added.getByLabel('Given as').selectOption('recognition');
+    // Recognition has no amount to type.
+    expect(await added.getByLabel('Amount (USD)').count()).toBe(0);
+    await added.getByLabel('Badge').fill('Champion');
+    await added.getByLabel('Message to the referrer').fill('Thank you for the introduction!');
+    await checkPage(page, 'program-editor-grants');
+
+    await page.getByRole('button', { name: `Save as version ${version + 1}` }).click();
+    await page.getByRole('button', { name: `Save as version ${version + 2}` }).waitFor();
+    const { program } = await stored();
+    expect(program.rewardRules.find((r) => r.id === 'won-fee')?.grant).toEqual({ kind: 'gift_card' });
+    expect(program.rewardRules.find((r) => r.id === 'partner-commission')?.grant).toEqual({ kind: 'donation', charity: 'Red Cross' });
+    expect(program.rewardRules.at(-1)).toMatchObject({
+      kind: 'fixed',
+      amountCents: 0,
+      grant: { kind: 'recognition', badge: 'Champion', message: 'Thank you for the introduction!' },
+    });
+
+    await page.reload();
+    await page.getByRole('button', { name: `Save as version ${version + 2}` }).waitFor();
+    expect(await page.getByRole('group', { name: '$500 when a deal closes won' }).getByLabel('Given as').inputValue()).toBe('gift_card');
+    const reloadedCommission = page.getByRole('group', { name: '10% of first-year value when a deal closes won' });
+    expect(await reloadedCommission.getByLabel('Donated to (charity)').inputValue()).toBe('Red Cross');
+    const recognition = page.getByRole('group', { name: 'A fixed fee at a milestone for customer referrers' });
+    expect(await recognition.getByLabel('Badge').inputValue()).toBe('Champion');
+  });
 });
