@@ -160,7 +160,7 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     expect(await page.getByRole('region', { name: 'Totals in EUR' }).textContent()).toBe(
       'Pending€0.00Approved€250.00Payable€0.00Paid€0.00Recovered€0.00',
     );
-    expect(await page.locator('table tbody').textContent()).toBe('€250.00Approvedclosed wonJan 31, 2027In a payout being prepared');
+    expect(await page.locator('table tbody').textContent()).toBe('€250.00Approvedclosed wonCashJan 31, 2027In a payout being prepared');
     await checkPage(page, 'rewards');
 
     await page.getByRole('link', { name: 'My details' }).click();
@@ -220,6 +220,59 @@ describe('the referrer portal', { timeout: 60_000 }, () => {
     expect(await typed.count()).toBe(2);
     expect(await page.locator('.cards b, .cards script').count()).toBe(0);
     expect(dialogs).toBe(0);
+    await context.close();
+  });
+
+  it('My rewards says what each reward is given as: a gift card, a donation, recognition with no amount', async () => {
+    const gina = { email: 'gina@grant-firm.test', name: 'Gina Grant' };
+    const referralId = await referAsRep(gina, 'kim@grant-prospect.test', 'Kim');
+    const referral = (await svc.service.runtime.store.referrals.get(referralId))!;
+    const grants = [
+      ['gift', 10_000, 'approved', { kind: 'gift_card' }],
+      ['donation', 5_000, 'approved', { kind: 'donation', charity: 'Red Cross' }],
+      ['thanks', 0, 'paid', { kind: 'recognition', badge: 'Champion', message: 'Thank you for Kim!' }],
+    ] as const;
+    for (const [key, amountCents, status, grant] of grants) {
+      await svc.service.runtime.store.rewards.accrue(
+        {
+          installationId,
+          referralId,
+          referrerId: referral.referrerId,
+          kind: 'milestone',
+          beneficiary: 'referrer',
+          milestone: 'closed_won',
+          amountCents,
+          currency: 'EUR',
+          status,
+          dueDate: '2027-01-31',
+          requiresApproval: false,
+          programId: referral.programId,
+          programVersion: referral.programVersion,
+          reasons: ['closed won'],
+          grant,
+          idempotencyKey: `test-grant:${key}:${referralId}`,
+          updatedAt: new Date().toISOString(),
+        },
+        'test',
+      );
+    }
+    const context = await browser.newContext();
+    const page = await signIn(context, gina);
+    await page.getByRole('link', { name: 'My rewards' }).click();
+    await page.getByRole('heading', { name: 'Totals' }).waitFor();
+    const rows = await page
+      .locator('table tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows.map(([amount, , , givenAs]) => [amount, givenAs]).sort()).toEqual(
+      [
+        ['€100.00', 'Gift card'],
+        ['€50.00', 'Donation to Red Cross'],
+        // Recognition has no amount to show.
+        ['—', 'Recognition: Champion'],
+      ].sort(),
+    );
+    expect(await page.getByRole('columnheader', { name: 'Given as' }).count()).toBe(1);
+    await checkPage(page, 'rewards-grants');
     await context.close();
   });
 
