@@ -6,6 +6,7 @@
  * viewer sees every page without a write button. Every page: axe-core finds no serious or critical
  * violation, nothing scrolls sideways at 390 px, screenshots at 1280 and 390 px.
  */
+import type { RuleGrant } from '../../src/domain/grants.ts';
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
@@ -35,7 +36,7 @@ async function refer(referrer: { email: string; name: string; type: string }, re
 }
 
 /** A reward over the approval threshold, waiting for approval, as the ledger accrues it. */
-async function pendingReward(referralId: string, amountCents: number): Promise<string> {
+async function pendingReward(referralId: string, amountCents: number, grant?: RuleGrant): Promise<string> {
   const referral = (await svc.service.runtime.store.referrals.get(referralId))!;
   return (await svc.service.runtime.store.rewards.accrue(
     {
@@ -53,6 +54,7 @@ async function pendingReward(referralId: string, amountCents: number): Promise<s
       programId: referral.programId,
       programVersion: referral.programVersion,
       reasons: ['closed won: 10% of the deal, over the $1,000.00 approval threshold'],
+      grant: grant ?? null,
       idempotencyKey: `test-reward:${referralId}`,
       updatedAt: new Date().toISOString(),
     },
@@ -128,7 +130,8 @@ beforeAll(async () => {
   referralIds.acme = await refer(pia, { email: 'jordan@acme-widgets.test', firstName: 'Jordan', company: 'Acme Widgets' });
   referralIds.globex = await refer(pia, { email: 'sam@globex.test', firstName: 'Sam', company: 'Globex' });
   referralIds.initech = await refer(cleo, { email: 'lee@initech.test', firstName: 'Lee', company: 'Initech' });
-  rewardIds.push(await pendingReward(referralIds.acme, 250_000), await pendingReward(referralIds.globex, 180_000));
+  // Pia's second reward is a gift card: her payout is a cash line and a gift card line.
+  rewardIds.push(await pendingReward(referralIds.acme, 250_000), await pendingReward(referralIds.globex, 180_000, { kind: 'gift_card' }));
   deadEvent('deal-dead-1');
   browser = await launchChromium();
 }, 120_000);
@@ -214,11 +217,21 @@ describe('the console pages', () => {
     await page.getByText('Draft: not exported yet').waitFor();
     expect(await page.locator('dt:text-is("Program") + dd').textContent()).toBe('Referral program');
     const runId = /\/payouts\/([^/?#]+)/.exec(page.url())![1]!;
+    const lines = page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Given as' }) });
+    expect(await lines.locator('tbody tr td:nth-child(2)').allTextContents()).toEqual(['Cash', 'Gift card']);
     await checkPage(page, 'payout-run');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
     expect(download.suggestedFilename()).toBe(`payout-${runId}.csv`);
-    const rows = parse(readFileSync((await download.path())!, 'utf8'), { columns: true }) as { amount: string; currency: string }[];
+    const rows = parse(readFileSync((await download.path())!, 'utf8'), { columns: true }) as {
+      amount: string;
+      currency: string;
+      grant: string;
+    }[];
+    expect(rows.map((r) => [r.amount, r.grant])).toEqual([
+      ['2500.00', 'cash'],
+      ['1800.00', 'gift_card'],
+    ]);
     const api = (await (await svc.api(`/payouts/${runId}`)).json()) as { status: string; totals: { currency: string; amount: number }[] };
     expect(api.status).toBe('exported');
     const csvTotals: Record<string, number> = {};
