@@ -30,6 +30,11 @@ export type AsyncRepo<R> = {
  * (src/store/*.repo.ts), made asynchronous; each implementation must answer every method alike
  * (tests/integration/store/transactions.test.ts says what transactions promise).
  */
+export interface TransactionOptions {
+  /** The keys whose holders take turns: every one a read of the transaction decides a write on. */
+  turnsOn?: string[];
+}
+
 export interface Store {
   cipher: Cipher;
   installations: AsyncRepo<ReturnType<typeof installationsRepo>>;
@@ -60,8 +65,14 @@ export interface Store {
    * write (a duplicate check, a claim) holds when another process decides at the same time. `fn`
    * may be run more than once (PostgreSQL retries a serialization failure), so it does nothing but
    * store calls and pure work: no network, no timers.
+   *
+   * `turnsOn` names every key the transaction's decision reads (a referee, a referrer, a deal):
+   * transactions sharing a key take turns, and each sees what the previous one committed. On
+   * PostgreSQL such a transaction runs READ COMMITTED after advisory locks on its keys rather than
+   * SERIALIZABLE, whose predicate locks cover index pages, so on a young table (one page) every
+   * submission would refuse every other's commit; on SQLite writers take turns already.
    */
-  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  transaction<T>(fn: () => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** The migrations have run (health check). */
   isMigrated(): Promise<boolean>;
   close(): Promise<void>;

@@ -93,109 +93,120 @@ export async function submitReferral(ctx: UseCaseContext, input: SubmitReferralI
   // What the verdict reads from the store is read in the transaction that writes, after the CRM
   // has answered: submissions awaiting the CRM at the same time then see each other's referrer
   // and referral, whatever the CRM's latency, and the later ones are duplicates, not errors.
-  const result = await store.transaction(async (): Promise<SubmitReferralResult> => {
-    const existingReferrer = await store.referrals.referrerByEmail(installation.id, referrerEmail);
-    const facts: SubmissionFacts = {
-      program,
-      now: now.toISOString(),
-      referrer: {
-        id: existingReferrer?.id ?? null,
-        email: referrerEmail,
-        type: existingReferrer?.type ?? input.referrer.type,
-        agreementAcceptedAt: existingReferrer?.agreementAcceptedAt ?? null,
-      },
-      referee: { email: input.referee.email, domain: input.referee.domain ?? null, company: input.referee.company ?? null },
-      priorReferrals: (await store.referrals.priorFor(installation.id, referee.email, referee.domain)).map((r) => ({
-        id: r.id,
-        referrerId: r.referrerId,
-        refereeEmail: r.refereeEmailKey,
-        refereeDomain: r.refereeDomain,
-        status: r.status,
-        submittedAt: r.submittedAt,
-        protectedUntil: r.protectedUntil,
-      })),
-      audience,
-      // Who holds the deals is read here too, so two claims on one deal at once cannot both hold it.
-      crm: { ...crmFacts.facts, holders: await dealHolders(ctx, installation, dealsOf(crmFacts.facts)) },
-    };
-    const verdict = checkSubmission(facts);
-    if (verdict.outcome === 'choose_deal' || (verdict.outcome === 'rejected' && verdict.claim)) return { outcome: 'not_recorded', verdict };
-    const referrer = existingReferrer ?? (await createReferrer(ctx, installation.id, referrerEmail, input.referrer, now));
-    // The referrer belongs to the program they were referred into from now on: a new one joins it here.
-    await store.programs.join(programRow, referrer.id);
-    const referralId = newId('ref');
-    const held = input.awaitApproval === true && verdict.outcome === 'accepted' && !verdict.claimedDealId;
-    const status: ReferralStatus = held ? 'submitted' : verdict.outcome;
-    const reasons = [...verdict.reasons, ...(crmFacts.note ? [crmFacts.note] : []), ...(held ? [AWAITING_APPROVAL] : [])];
-    const row = await store.referrals.insert({
-      id: referralId,
-      installationId: installation.id,
-      referrerId: referrer.id,
-      programId: current.programId,
-      programVersion: current.version,
-      status,
-      refereeEmail: input.referee.email.trim(),
-      refereeEmailKey: verdict.refereeEmail,
-      refereeDomain: verdict.refereeDomain,
-      refereeFirstName: input.referee.firstName ?? null,
-      refereeLastName: input.referee.lastName ?? null,
-      refereeCompany: input.referee.company ?? null,
-      notes: input.notes ?? null,
-      submittedByKind: input.submittedBy.kind,
-      submittedById: input.submittedBy.id ?? null,
-      verdict: { ...verdict, reasons },
-      duplicateOf: verdict.outcome === 'rejected' ? (verdict.collidesWith?.referralId ?? null) : null,
-      protectedUntil: verdict.protectedUntil ?? null,
-      askId: input.askId ?? null,
-      linkEvidence: input.linkEvidence ?? null,
-      submittedAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-    });
-    const at = now.toISOString();
-    await store.referrals.addEvent({
-      referralId,
-      fromStatus: null,
-      toStatus: 'submitted',
-      reasons: [`submitted by ${input.submittedBy.kind}`],
-      source: input.source,
-      idempotencyKey: `${referralId}:submitted`,
-      occurredAt: at,
-    });
-    const notice = programNotice(program);
-    if (held) {
-      // Told as received; accepted (or declined) once an approver decides.
-      await ctx.notify(referralNotice(row, referrer, notice, 'referral.received', `${referralId}:submitted`), now);
-      return { outcome: 'awaiting_approval', referral: row, verdict: verdict as Recorded<'accepted'> };
-    }
-    await store.referrals.addEvent({
-      referralId,
-      fromStatus: 'submitted',
-      toStatus: status,
-      reasons,
-      source: input.source,
-      idempotencyKey: `${referralId}:${status}`,
-      occurredAt: at,
-    });
-    if (verdict.outcome === 'accepted') await supersede(ctx, verdict.supersedes, referralId, now);
-    await tellReferrer(ctx, row, referrer, notice, verdict, input.submittedBy.kind, now);
-    // A colleague's duplicate or conflict is told to them on the referee's CRM record, as well as in the verdict.
-    if (verdict.outcome === 'rejected' && input.submittedBy.kind !== 'referrer' && crmFacts.person)
-      await ctx.notify(rejectedSubmissionNote(row, referrer, notice, crmFacts.person, verdict.reasons), now);
-    if (verdict.outcome !== 'rejected' && verdict.claimedDealId) {
-      await recordClaim(ctx, { installationId: installation.id, referralId, dealId: verdict.claimedDealId, input, at: now, verdict });
-      // The deal's owner is told a referral asks for credit on their deal (by email: the CRM's owner).
-      const owner = crmFacts.dealOwners?.[verdict.claimedDealId];
-      if (owner) await ctx.notify(claimNotice(row, referrer, notice, owner, verdict.reasons.join(' ')), now);
-    }
-    switch (verdict.outcome) {
-      case 'accepted':
-        return { outcome: 'accepted', referral: row, verdict };
-      case 'claim_pending':
-        return { outcome: 'claim_pending', referral: row, verdict };
-      case 'rejected':
-        return { outcome: 'rejected', referral: row, verdict };
-    }
-  });
+  // Those sharing a referee, a referee's domain, a referrer or a deal take turns; others do not wait.
+  const turnsOn = [
+    `referee:${installation.id}:${referee.email}`,
+    ...(referee.domain ? [`referee-domain:${installation.id}:${referee.domain}`] : []),
+    `referrer:${installation.id}:${referrerEmail}`,
+    ...dealsOf(crmFacts.facts).map((dealId) => `deal:${installation.id}:${dealId}`),
+  ];
+  const result = await store.transaction(
+    async (): Promise<SubmitReferralResult> => {
+      const existingReferrer = await store.referrals.referrerByEmail(installation.id, referrerEmail);
+      const facts: SubmissionFacts = {
+        program,
+        now: now.toISOString(),
+        referrer: {
+          id: existingReferrer?.id ?? null,
+          email: referrerEmail,
+          type: existingReferrer?.type ?? input.referrer.type,
+          agreementAcceptedAt: existingReferrer?.agreementAcceptedAt ?? null,
+        },
+        referee: { email: input.referee.email, domain: input.referee.domain ?? null, company: input.referee.company ?? null },
+        priorReferrals: (await store.referrals.priorFor(installation.id, referee.email, referee.domain)).map((r) => ({
+          id: r.id,
+          referrerId: r.referrerId,
+          refereeEmail: r.refereeEmailKey,
+          refereeDomain: r.refereeDomain,
+          status: r.status,
+          submittedAt: r.submittedAt,
+          protectedUntil: r.protectedUntil,
+        })),
+        audience,
+        // Who holds the deals is read here too, so two claims on one deal at once cannot both hold it.
+        crm: { ...crmFacts.facts, holders: await dealHolders(ctx, installation, dealsOf(crmFacts.facts)) },
+      };
+      const verdict = checkSubmission(facts);
+      if (verdict.outcome === 'choose_deal' || (verdict.outcome === 'rejected' && verdict.claim))
+        return { outcome: 'not_recorded', verdict };
+      const referrer = existingReferrer ?? (await createReferrer(ctx, installation.id, referrerEmail, input.referrer, now));
+      // The referrer belongs to the program they were referred into from now on: a new one joins it here.
+      await store.programs.join(programRow, referrer.id);
+      const referralId = newId('ref');
+      const held = input.awaitApproval === true && verdict.outcome === 'accepted' && !verdict.claimedDealId;
+      const status: ReferralStatus = held ? 'submitted' : verdict.outcome;
+      const reasons = [...verdict.reasons, ...(crmFacts.note ? [crmFacts.note] : []), ...(held ? [AWAITING_APPROVAL] : [])];
+      const row = await store.referrals.insert({
+        id: referralId,
+        installationId: installation.id,
+        referrerId: referrer.id,
+        programId: current.programId,
+        programVersion: current.version,
+        status,
+        refereeEmail: input.referee.email.trim(),
+        refereeEmailKey: verdict.refereeEmail,
+        refereeDomain: verdict.refereeDomain,
+        refereeFirstName: input.referee.firstName ?? null,
+        refereeLastName: input.referee.lastName ?? null,
+        refereeCompany: input.referee.company ?? null,
+        notes: input.notes ?? null,
+        submittedByKind: input.submittedBy.kind,
+        submittedById: input.submittedBy.id ?? null,
+        verdict: { ...verdict, reasons },
+        duplicateOf: verdict.outcome === 'rejected' ? (verdict.collidesWith?.referralId ?? null) : null,
+        protectedUntil: verdict.protectedUntil ?? null,
+        askId: input.askId ?? null,
+        linkEvidence: input.linkEvidence ?? null,
+        submittedAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+      });
+      const at = now.toISOString();
+      await store.referrals.addEvent({
+        referralId,
+        fromStatus: null,
+        toStatus: 'submitted',
+        reasons: [`submitted by ${input.submittedBy.kind}`],
+        source: input.source,
+        idempotencyKey: `${referralId}:submitted`,
+        occurredAt: at,
+      });
+      const notice = programNotice(program);
+      if (held) {
+        // Told as received; accepted (or declined) once an approver decides.
+        await ctx.notify(referralNotice(row, referrer, notice, 'referral.received', `${referralId}:submitted`), now);
+        return { outcome: 'awaiting_approval', referral: row, verdict: verdict as Recorded<'accepted'> };
+      }
+      await store.referrals.addEvent({
+        referralId,
+        fromStatus: 'submitted',
+        toStatus: status,
+        reasons,
+        source: input.source,
+        idempotencyKey: `${referralId}:${status}`,
+        occurredAt: at,
+      });
+      if (verdict.outcome === 'accepted') await supersede(ctx, verdict.supersedes, referralId, now);
+      await tellReferrer(ctx, row, referrer, notice, verdict, input.submittedBy.kind, now);
+      // A colleague's duplicate or conflict is told to them on the referee's CRM record, as well as in the verdict.
+      if (verdict.outcome === 'rejected' && input.submittedBy.kind !== 'referrer' && crmFacts.person)
+        await ctx.notify(rejectedSubmissionNote(row, referrer, notice, crmFacts.person, verdict.reasons), now);
+      if (verdict.outcome !== 'rejected' && verdict.claimedDealId) {
+        await recordClaim(ctx, { installationId: installation.id, referralId, dealId: verdict.claimedDealId, input, at: now, verdict });
+        // The deal's owner is told a referral asks for credit on their deal (by email: the CRM's owner).
+        const owner = crmFacts.dealOwners?.[verdict.claimedDealId];
+        if (owner) await ctx.notify(claimNotice(row, referrer, notice, owner, verdict.reasons.join(' ')), now);
+      }
+      switch (verdict.outcome) {
+        case 'accepted':
+          return { outcome: 'accepted', referral: row, verdict };
+        case 'claim_pending':
+          return { outcome: 'claim_pending', referral: row, verdict };
+        case 'rejected':
+          return { outcome: 'rejected', referral: row, verdict };
+      }
+    },
+    { turnsOn },
+  );
 
   if (result.outcome === 'accepted') {
     // The referral is stored: if the queue dropped since the request was let in, the sweeper

@@ -62,10 +62,13 @@ function clusterVersion(): string {
   return clusters.at(-1) ?? '15';
 }
 
-/** A migrated PostgreSQL store on a scratch database of its own; `close()` ends its pool and drops the database. */
-export async function scratchPostgresStore(): Promise<Store & { url: string }> {
+/**
+ * A migrated PostgreSQL store on a scratch database of its own; `close()` ends its pool and drops
+ * the database. A test of many transactions at once asks for as many connections as a service has.
+ */
+export async function scratchPostgresStore(poolSize = 4): Promise<Store & { url: string }> {
   const scratch = await scratchDatabase();
-  const db = openPostgres(scratch.url, { poolSize: 4 });
+  const db = openPostgres(scratch.url, { poolSize });
   await migratePostgres(db);
   const store = createPostgresStore(db, createCipher(randomBytes(32)));
   return {

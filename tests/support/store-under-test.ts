@@ -22,9 +22,9 @@ export interface StoreUnderTest {
   rows: Rows;
 }
 
-export async function openStoreUnderTest(): Promise<StoreUnderTest> {
+export async function openStoreUnderTest(options: { poolSize?: number } = {}): Promise<StoreUnderTest> {
   if (testsRunOnPostgres()) {
-    const store = await scratchPostgresStore();
+    const store = await scratchPostgresStore(options.poolSize);
     const reader = postgresRows(store.url);
     const close = async () => {
       await reader.end();

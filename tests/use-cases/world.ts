@@ -54,11 +54,11 @@ export interface World {
 export const CUSTOMER = { email: 'carla@customer-co.example', name: 'Carla Customer', type: 'customer' } as const;
 export const PARTNER = { email: 'pia@partner-firm.example', name: 'Pia Partner', type: 'partner' } as const;
 
-export async function createWorld(start = '2026-03-02T09:00:00.000Z'): Promise<World> {
+export async function createWorld(start = '2026-03-02T09:00:00.000Z', options: { poolSize?: number } = {}): Promise<World> {
   let clock = Date.parse(start);
   const now = () => new Date(clock);
   const crm = createFakeCrm({ now });
-  const { store, rows } = await openStoreUnderTest();
+  const { store, rows } = await openStoreUnderTest(options);
   /** Jobs the use cases scheduled and the world has not run yet. */
   const scheduled: { kind: JobKind; installationId: string }[] = [];
   const ctx: UseCaseContext = {

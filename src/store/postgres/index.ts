@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Store } from '../contract.ts';
+import { sql } from 'drizzle-orm';
+import type { Store, TransactionOptions } from '../contract.ts';
 import type { Cipher } from '../crypto.ts';
 import { auditRepo } from './audit.repo.ts';
 import { cardKeysRepo } from './card-keys.repo.ts';
@@ -35,18 +36,32 @@ const ATTEMPTS = 8;
  * Transactions are SERIALIZABLE: a read that decides a write (a duplicate check, a claim) holds
  * against other processes as it does on SQLite, whose writers take turns. PostgreSQL may refuse
  * one of two conflicting transactions at commit; it is run again, with a short random backoff.
- * Nested transactions are savepoints.
+ * Nested transactions are savepoints. A transaction given `turnsOn` keys runs READ COMMITTED
+ * after taking a transaction-level advisory lock on each (in order, so two never wait on each
+ * other): the keys, not predicate locks, keep its decision true (see the contract).
  */
 export function createPostgresStore(db: Db, cipher: Cipher): Store {
   const current = new AsyncLocalStorage<Executor>();
   const q: Query = () => current.getStore() ?? db;
 
-  const transaction = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const transaction = async <T>(fn: () => Promise<T>, options: TransactionOptions = {}): Promise<T> => {
     const outer = current.getStore();
     if (outer) return outer.transaction((tx) => current.run(tx, fn));
+    const keys = [...new Set(options.turnsOn ?? [])].sort();
+    const run =
+      keys.length === 0
+        ? () => db.transaction((tx) => current.run(tx, fn), { isolationLevel: 'serializable' })
+        : () =>
+            db.transaction(
+              async (tx) => {
+                for (const key of keys) await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
+                return current.run(tx, fn);
+              },
+              { isolationLevel: 'read committed' },
+            );
     for (let attempt = 1; ; attempt++) {
       try {
-        return await db.transaction((tx) => current.run(tx, fn), { isolationLevel: 'serializable' });
+        return await run();
       } catch (err) {
         if (attempt >= ATTEMPTS || !RETRYABLE.has(sqlState(err) ?? '')) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** attempt));
