@@ -46,12 +46,25 @@ export function createMemoryRateLimiter(): RateLimiter {
 
 // Times are Redis server microseconds (one clock for every worker; whole milliseconds would let
 // rounding squeeze a window by up to 1 ms). Returns 0 when admitted, else microseconds to wait.
+//
+// A Redis that restarted (or failed over) lost the log, while the CRM still counts the calls of
+// its last window: a full window admitted at once would pass the CRM's limit. So the log is
+// trusted only from when this Redis started (KEYS[3], taken from its uptime the first time a
+// bucket is seen, whole seconds rounded down: never earlier than the real start), and nothing is
+// admitted until one window after it. A Redis up for longer than a window costs nothing.
 const takeScript = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local points, window = tonumber(ARGV[1]), tonumber(ARGV[2]) * 1000
+local since = tonumber(redis.call('GET', KEYS[3]))
+if not since then
+  local uptime = tonumber(string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)'))
+  since = now - uptime * 1000000
+  redis.call('SET', KEYS[3], since, 'PX', 86400000)
+end
+if now < since + window then return since + window - now end
 local hold = redis.call('PTTL', KEYS[2])
 if hold > 0 then return hold * 1000 end
-local points, window = tonumber(ARGV[1]), tonumber(ARGV[2]) * 1000
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local used = redis.call('ZCARD', KEYS[1])
 if used < points then
@@ -71,14 +84,15 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1
 /** Shared by every process on the same Redis and `keyPrefix`: a sorted-set log per bucket. */
 export function createRedisRateLimiter(redis: Redis, keyPrefix: string): RateLimiter {
   // The hash tag keeps a bucket's keys in one slot, as a script on Redis Cluster needs.
-  const keys = (bucket: string) => [`${keyPrefix}:{${bucket}}:log`, `${keyPrefix}:{${bucket}}:hold`] as const;
+  const keys = (bucket: string) =>
+    [`${keyPrefix}:{${bucket}}:log`, `${keyPrefix}:{${bucket}}:hold`, `${keyPrefix}:{${bucket}}:since`] as const;
 
   return {
     async take(bucket, { points, durationMs }: RateLimit) {
-      const [log, hold] = keys(bucket);
+      const [log, hold, since] = keys(bucket);
       const member = randomUUID();
       for (;;) {
-        const waitUs = Number(await redis.eval(takeScript, 2, log, hold, points, Math.ceil(durationMs), member));
+        const waitUs = Number(await redis.eval(takeScript, 3, log, hold, since, points, Math.ceil(durationMs), member));
         if (waitUs <= 0) return;
         await sleep(Math.ceil(waitUs / 1000));
       }

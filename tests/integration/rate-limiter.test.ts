@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RateLimiter } from '../../connectors/connector.ts';
 import { createMemoryRateLimiter, createRedisRateLimiter } from '../../src/jobs/rate-limiter.ts';
-import { deleteKeys, redisUrlForTests } from '../support/redis-server.ts';
+import { deleteKeys, type RedisServer, redisUrlForTests, startRedisServer } from '../support/redis-server.ts';
 
 const limit = { points: 10, durationMs: 200 };
 // Admission is decided before `take` resolves and the timestamp is read a moment later, so two
@@ -104,4 +104,46 @@ describe('redis rate limiter', () => {
     await b!.take('crm:1', limit);
     expect(performance.now() - held).toBeGreaterThanOrEqual(300 - slackMs);
   });
+});
+
+/**
+ * A Redis restart loses the log while the CRM still counts the last window's calls: a limiter
+ * that took the empty log at its word let a second full window through at once, and the CRM
+ * answered real 429s (the soak saw them after each restart).
+ */
+describe('redis rate limiter across a Redis restart', () => {
+  const window = { points: 10, durationMs: 1_500 };
+  let server: RedisServer;
+  let client: Redis;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    client = new Redis(server.url, { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.stop();
+  });
+
+  it('admits nothing more until one window after the restart, then keeps the pace', async () => {
+    const limiter = createRedisRateLimiter(client, `rl-restart-${randomUUID()}`);
+    const times: number[] = [];
+    const takeMany = (n: number) =>
+      Promise.all(
+        Array.from({ length: n }, async () => {
+          await limiter.take('crm:1', window);
+          times.push(performance.now());
+        }),
+      );
+    await takeMany(window.points);
+    await server.restart();
+    const restarted = performance.now();
+    await takeMany(window.points * 2);
+    times.sort((a, b) => a - b);
+    // Any points + 1 consecutive calls span a window, the restart notwithstanding.
+    const spans = times.slice(window.points).map((t, i) => t - times[i]!);
+    expect(Math.min(...spans)).toBeGreaterThanOrEqual(window.durationMs - redisSlackMs);
+    // Careful for one window after the restart, not longer: the next window's calls come after about two.
+    expect(times.at(-1)! - restarted).toBeLessThan(2 * window.durationMs + 1_000);
+  }, 20_000);
 });
