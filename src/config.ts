@@ -62,6 +62,8 @@ const envSchema = z.object({
   /** How long a worker's claim on a job or on inbox events lasts unless renewed; a killed worker's work is taken over after it. */
   JOB_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   INBOX_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
+  /** How long a notifier's claim on a message lasts; a killed notifier's messages are sent by another after it. */
+  NOTIFY_LEASE_MS: z.coerce.number().int().min(1_000).default(120_000),
   /** Processed webhook events are deleted after this many days (dead ones are kept); `replay --since` reaches back this far. */
   INBOX_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
   /** Referrer webhook endpoints on private or loopback addresses (for local testing). */
@@ -108,6 +110,7 @@ export interface Config {
   jobAttempts: number;
   jobLeaseMs: number;
   inboxLeaseMs: number;
+  notifyLeaseMs: number;
   inboxRetentionDays: number;
   allowPrivateWebhookEndpoints: boolean;
   magicLinkTtlMs: number;
@@ -199,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobAttempts: e.JOB_ATTEMPTS,
     jobLeaseMs: e.JOB_LEASE_MS,
     inboxLeaseMs: e.INBOX_LEASE_MS,
+    notifyLeaseMs: e.NOTIFY_LEASE_MS,
     inboxRetentionDays: e.INBOX_RETENTION_DAYS,
     allowPrivateWebhookEndpoints: e.ALLOW_PRIVATE_WEBHOOK_ENDPOINTS,
     magicLinkTtlMs: e.MAGIC_LINK_TTL_MINUTES * 60_000,

@@ -413,6 +413,7 @@ export async function startService(config: Config, log: Logger, options: { http:
       store,
       email,
       allowPrivateEndpoints: config.allowPrivateWebhookEndpoints,
+      policy: { leaseMs: config.notifyLeaseMs },
       crm: async (installationId) => {
         const installation = await store.installations.get(installationId);
         return installation?.status === 'active' ? await ctx.crm.client(installation) : null;
