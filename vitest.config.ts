@@ -56,8 +56,15 @@ export default defineConfig({
       // Integration, contract and end-to-end tests.
       {
         extends: true,
-        test: { name: 'integration', include: ['tests/**/*.test.ts'], exclude: unitTests, globalSetup: ['tests/support/build-web.ts'] },
+        test: {
+          name: 'integration',
+          include: ['tests/**/*.test.ts'],
+          exclude: [...unitTests, 'tests/soak/**'],
+          globalSetup: ['tests/support/build-web.ts'],
+        },
       },
+      // The short soak (tests/soak/run.ts at 1,000 events): the deployed processes under faults, kills and restarts.
+      { extends: true, test: { name: 'soak', include: ['tests/soak/**/*.test.ts'], testTimeout: 15 * 60_000 } },
       // The HubSpot cards rendered with the SDK's testing utilities, calling the running service.
       {
         extends: true,
