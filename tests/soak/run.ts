@@ -590,6 +590,8 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // Interrupted: exit through the 'exit' handlers, which kill the app's processes and redis-server.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {

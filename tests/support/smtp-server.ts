@@ -181,6 +181,8 @@ async function runChild(): Promise<void> {
       });
     },
   });
+  // A client killed mid-conversation resets its connection: that client's loss, not the server's end.
+  server.on('error', () => {});
   server.listen(0, '127.0.0.1', () => {
     const address = server.server.address();
     process.stdout.write(`${JSON.stringify({ ready: typeof address === 'object' && address ? address.port : 0 })}\n`);
