@@ -403,8 +403,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const journey = async (p: (typeof plan)[number], submitted: boolean) => {
       if (!submitted && (await submit(p)).status !== 201) return;
       const { sandbox } = portals[p.portal]!;
-      // The referral's push creates the contact; the sales team then works a deal for it to won.
-      const contact = await waitFor(() => sandbox.state.list('contacts').find((c) => c.properties.email === p.refereeEmail), 120_000);
+      // The referral's push creates the contact (minutes later in a 10,000-event run, behind the
+      // faults and the backlog); the sales team then works a deal for it to won.
+      const contact = await waitFor(
+        () => sandbox.state.list('contacts').find((c) => c.properties.email === p.refereeEmail),
+        DRAIN_TIMEOUT_MS,
+        250,
+      );
       if (!contact) return;
       const deal = sandbox.state.create(
         'deals',
