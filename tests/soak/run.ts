@@ -41,6 +41,8 @@ export interface SoakResult {
   notificationsLost: number;
   rateLimitBreaches: number;
   drainMs: number;
+  /** Of the breaches, those of the search limit (5 a second, a separate window). */
+  searchRateLimitBreaches: number;
   /** What was thrown at it, to show the zeros were earned. */
   injectedFaults: number;
   duplicatedWebhooks: number;
@@ -113,7 +115,7 @@ async function forward(target: string, req: IncomingMessage, body: Buffer, res: 
 function crmRouter(portals: { sandbox: HubSpotSandbox; url: string }[]) {
   const byToken = new Map<string, number>();
   const byCode = new Map<string, number>();
-  const stats = { injected: 0, realRateLimited: 0 };
+  const stats = { injected: 0, realRateLimited: 0, realSearchRateLimited: 0 };
   let installing = 0;
   let faults = false;
 
@@ -142,7 +144,10 @@ function crmRouter(portals: { sandbox: HubSpotSandbox; url: string }[]) {
         return;
       }
       const answer = await forward(portals[portal]!.url, req, body, res);
-      if (answer.status === 429) stats.realRateLimited++;
+      if (answer.status === 429) {
+        stats.realRateLimited++;
+        if (path.endsWith('/search')) stats.realSearchRateLimited++;
+      }
       if (path === '/oauth/authorize') {
         const code = new URL(answer.headers.get('location') ?? '', 'http://x').searchParams.get('code');
         if (code) byCode.set(code, portal);
@@ -521,6 +526,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       notificationsLost,
       rateLimitBreaches,
       drainMs,
+      searchRateLimitBreaches: router.stats.realSearchRateLimited,
       injectedFaults: router.stats.injected,
       duplicatedWebhooks: balancer.stats.duplicated,
       workerKills,
