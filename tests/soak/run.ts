@@ -413,7 +413,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const contact = await waitFor(
         () => sandbox.state.list('contacts').find((c) => c.properties.email === p.refereeEmail),
         DRAIN_TIMEOUT_MS,
-        250,
+        // Listing a portal's contacts is work in the process that also plays the CRM: seldom enough not to slow its answers.
+        1_000,
       );
       if (!contact) return;
       const deal = sandbox.state.create(

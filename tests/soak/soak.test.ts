@@ -10,6 +10,8 @@ import { MUST_BE_ZERO, runSoak } from './run.ts';
 describe('soak', () => {
   it('1,000 events over 5 installations: nothing lost, nothing twice, no real rate-limit breach', async () => {
     const result = await runSoak({ events: 1_000, installations: 5 });
+    // The whole result, to read beside a failure.
+    console.log(JSON.stringify(result));
     // What was thrown at it really happened, so the zeros are earned.
     expect(result.events).toBeGreaterThanOrEqual(1_000);
     expect(result.injectedFaults).toBeGreaterThan(0);
