@@ -61,10 +61,9 @@ describe('programs side by side over the API', () => {
     );
     const defaults = await json<ProgramDocument>(svc.api('/program'));
     expect(copy.program).toEqual({ ...defaults.program, name: 'Copy of the default' });
-    expect(svc.sqlite.prepare("SELECT subject_id AS id FROM audit_log WHERE action = 'program.created' ORDER BY audit_log.id").all()).toEqual([
-      { id: partnersId },
-      { id: copy.id },
-    ]);
+    expect(
+      svc.sqlite.prepare("SELECT subject_id AS id FROM audit_log WHERE action = 'program.created' ORDER BY audit_log.id").all(),
+    ).toEqual([{ id: partnersId }, { id: copy.id }]);
   });
 
   it('lists the programs with their names; /program?programId= reads one, another installation’s or none is 404', async () => {
