@@ -45,7 +45,7 @@ import { reconcileInstallation } from '../../src/use-cases/reconcile-installatio
 import { startBareEndpoint } from './bare.ts';
 import { arrange, dealLifecycle, type HsEvent, type Order } from './hubspot-events.ts';
 import type { LoadResult, LoadSpec } from './load.ts';
-import { seedDrainScenario } from './seed.ts';
+import { type SeededDeal, seedDrainScenario } from './seed.ts';
 import { freePort } from '../support/ports.ts';
 import { scratchDatabase } from '../support/postgres.ts';
 import { postgresRows, type Rows, sqliteRows } from '../support/store-under-test.ts';
@@ -334,6 +334,44 @@ const ingestFigures = (r: LoadResult & { serverCpuMsPerRequest: number }) => ({
   serverCpuMsPerRequest: r.serverCpuMsPerRequest,
 });
 
+/**
+ * The webhooks HubSpot would send for seeded deals' whole lifecycles (arranged in ORDER, `spacingMs`
+ * apart), in requests of EVENTS_PER_REQUEST, written to a file the load generator reads.
+ */
+function lifecycleBatches(portalId: number, seeded: SeededDeal[], spacingMs: number): { file: string; events: number; requests: number } {
+  const ctx = { portalId, appId: CLIENT.appId };
+  const baseTs = Date.now() - 120_000;
+  const events: HsEvent[] = arrange(
+    seeded.map((s) => dealLifecycle(ctx, s.dealId, s.contactId)),
+    ORDER,
+    SEED,
+  ).map((make, i) => make(baseTs + i * spacingMs));
+  const batches: HsEvent[][] = [];
+  for (let i = 0; i < events.length; i += EVENTS_PER_REQUEST) batches.push(events.slice(i, i + EVENTS_PER_REQUEST));
+  const fileDir = mkdtempSync(join(tmpdir(), 'referloop-bench-events-'));
+  cleanups.push(async () => rmSync(fileDir, { recursive: true, force: true }));
+  const file = join(fileDir, 'batches.json');
+  writeFileSync(file, JSON.stringify(batches));
+  return { file, events: events.length, requests: batches.length };
+}
+
+/** The load generator sends those requests once each, as fast as its connections allow. */
+const sendBatches = (url: string, portalId: number, batches: { file: string; requests: number }, durationMs: number) =>
+  runLoad({
+    url,
+    secret: CLIENT.clientSecret,
+    concurrency: CONCURRENCY,
+    mode: 'batches',
+    eventsPerRequest: EVENTS_PER_REQUEST,
+    warmupMs: 0,
+    durationMs,
+    maxRequests: batches.requests,
+    portalId,
+    appId: CLIENT.appId,
+    idBase: 0,
+    file: batches.file,
+  });
+
 // --- phase 1: ingest -----------------------------------------------------------------------------
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -428,21 +466,7 @@ async function drainPhase() {
   const seedSeconds = round((Date.now() - seedStarted) / 1000, 2);
   progress(`  seeded ${seeded.length} referrals, contacts and closed-won deals in ${seedSeconds} s`);
 
-  // The webhooks HubSpot would send for that work, in batches of EVENTS_PER_REQUEST.
-  const ctx = { portalId: rl.portalId, appId: CLIENT.appId };
-  const ordered = arrange(
-    seeded.map((s) => dealLifecycle(ctx, s.dealId, s.contactId)),
-    ORDER,
-    SEED,
-  );
-  const baseTs = Date.now() - 120_000;
-  const events: HsEvent[] = ordered.map((make, i) => make(baseTs + i * 5));
-  const batches: HsEvent[][] = [];
-  for (let i = 0; i < events.length; i += EVENTS_PER_REQUEST) batches.push(events.slice(i, i + EVENTS_PER_REQUEST));
-  const fileDir = mkdtempSync(join(tmpdir(), 'referloop-bench-events-'));
-  cleanups.push(async () => rmSync(fileDir, { recursive: true, force: true }));
-  const file = join(fileDir, 'batches.json');
-  writeFileSync(file, JSON.stringify(batches));
+  const batches = lifecycleBatches(rl.portalId, seeded, 5);
 
   // Let the seeding settle (nothing may call the CRM now), then take the baselines.
   await new Promise((r) => setTimeout(r, 300));
@@ -456,20 +480,7 @@ async function drainPhase() {
   const cpu = process.cpuUsage();
 
   const launched = Date.now();
-  const load = runLoad({
-    url: rl.webhookUrl,
-    secret: CLIENT.clientSecret,
-    concurrency: CONCURRENCY,
-    mode: 'batches',
-    eventsPerRequest: EVENTS_PER_REQUEST,
-    warmupMs: 0,
-    durationMs: timeoutMs,
-    maxRequests: batches.length,
-    portalId: rl.portalId,
-    appId: CLIENT.appId,
-    idBase: 0,
-    file,
-  });
+  const load = sendBatches(rl.webhookUrl, rl.portalId, batches, timeoutMs);
   let loadResult: Awaited<ReturnType<typeof runLoad>> | undefined;
   let loadError: unknown;
   void load.then(
@@ -649,41 +660,16 @@ async function neighboursPhase() {
     `  seeded ${burst.length} + ${closing.length} referrals and closed-won deals in ${round((Date.now() - seedStarted) / 1000, 1)} s`,
   );
 
-  const noisyCtx = { portalId: noisy.portalId, appId: CLIENT.appId };
-  const baseTs = Date.now() - 120_000;
-  const events = arrange(
-    burst.map((s) => dealLifecycle(noisyCtx, s.dealId, s.contactId)),
-    ORDER,
-    SEED,
-  ).map((make, i) => make(baseTs + i));
-  const batches: HsEvent[][] = [];
-  for (let i = 0; i < events.length; i += EVENTS_PER_REQUEST) batches.push(events.slice(i, i + EVENTS_PER_REQUEST));
-  const fileDir = mkdtempSync(join(tmpdir(), 'referloop-bench-burst-'));
-  cleanups.push(async () => rmSync(fileDir, { recursive: true, force: true }));
-  const file = join(fileDir, 'batches.json');
-  writeFileSync(file, JSON.stringify(batches));
+  const batches = lifecycleBatches(noisy.portalId, burst, 1);
   const callsBefore = { noisy: { ...noisy.hubspot.stats }, quiet: { ...quiet.hubspot.stats } };
 
   const launched = Date.now();
-  const load = runLoad({
-    url: rl.webhookUrl,
-    secret: CLIENT.clientSecret,
-    concurrency: CONCURRENCY,
-    mode: 'batches',
-    eventsPerRequest: EVENTS_PER_REQUEST,
-    warmupMs: 0,
-    durationMs: 600_000,
-    maxRequests: batches.length,
-    portalId: noisy.portalId,
-    appId: CLIENT.appId,
-    idBase: 0,
-    file,
-  });
+  const load = sendBatches(rl.webhookUrl, noisy.portalId, batches, 600_000);
   let loadError: unknown;
   load.catch((error: unknown) => (loadError = error));
   // The first close waits for a backlog: a tenth of the burst stored and not yet synced.
   const backlog = async () => Number(await runtime.store.inbox.pendingCount(noisy.installationId));
-  while ((await backlog()) < events.length / 10) {
+  while ((await backlog()) < batches.events / 10) {
     if (loadError) throw loadError;
     if (Date.now() - launched > 120_000) throw new Error('neighbours: the burst never built a backlog');
     await sleep(50);
@@ -723,7 +709,7 @@ async function neighboursPhase() {
     rateLimitBreaches: portal.hubspot.stats.rateLimitBreaches - before.rateLimitBreaches,
   });
   const result = {
-    burstEvents: events.length,
+    burstEvents: batches.events,
     closes: closes.length,
     closeEveryMs: CLOSE_EVERY_MS,
     webhookStatuses: [...new Set(closes.map((c) => c.status))],
