@@ -20,26 +20,34 @@ function capturedHandler(ctx: UseCaseContext): JobHandler {
 const job = (name: string, installationId: string, id: string) => ({ id, name, data: { installationId }, attempt: 1 });
 const sync = (installationId: string, id: string) => job('sync', installationId, id);
 
-describe('the sync worker', () => {
-  it('runs one sync per installation at a time: a second job for a busy installation ends at once, another installation runs', async () => {
-    const reads: string[] = [];
-    let finishA = () => {};
-    const aBusy = new Promise<void>((resolve) => {
-      finishA = resolve;
-    });
-    const ctx = {
-      log: createLogger({ level: 'silent' }),
-      store: {
-        installations: {
-          // The sync's first step; an installation that is not active ends the run there.
-          async get(id: string) {
-            reads.push(id);
-            if (id === 'inst-a' && reads.filter((r) => r === 'inst-a').length === 1) await aBusy;
-            return { id, status: 'uninstalled' };
-          },
+/**
+ * A context whose store answers every installation as not active (a job's first step, which ends
+ * the run there) and holds the first read until `release()`: that job is still running meanwhile.
+ */
+function firstJobHeld() {
+  const reads: string[] = [];
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const ctx = {
+    log: createLogger({ level: 'silent' }),
+    store: {
+      installations: {
+        async get(id: string) {
+          reads.push(id);
+          if (reads.length === 1) await held;
+          return { id, status: 'uninstalled' };
         },
       },
-    } as unknown as UseCaseContext;
+    },
+  } as unknown as UseCaseContext;
+  return { ctx, reads, release };
+}
+
+describe('the sync worker', () => {
+  it('runs one sync per installation at a time: a second job for a busy installation ends at once, another installation runs', async () => {
+    const { ctx, reads, release } = firstJobHeld();
     const handle = capturedHandler(ctx);
 
     const first = handle(sync('inst-a', 'sync:inst-a:1'));
@@ -48,29 +56,14 @@ describe('the sync worker', () => {
     await handle(sync('inst-b', 'sync:inst-b:2'));
     expect(reads).toEqual(['inst-a', 'inst-b']);
 
-    finishA();
+    release();
     await first;
     await handle(sync('inst-a', 'sync:inst-a:3'));
     expect(reads).toEqual(['inst-a', 'inst-b', 'inst-a']);
   });
+
   it('a second push for an installation whose push runs waits its turn (retried later, no attempt spent); other kinds run', async () => {
-    let finishPush = () => {};
-    const pushBusy = new Promise<void>((resolve) => {
-      finishPush = resolve;
-    });
-    const reads: string[] = [];
-    const ctx = {
-      log: createLogger({ level: 'silent' }),
-      store: {
-        installations: {
-          async get(id: string) {
-            reads.push(id);
-            if (reads.length === 1) await pushBusy;
-            return { id, status: 'uninstalled' };
-          },
-        },
-      },
-    } as unknown as UseCaseContext;
+    const { ctx, reads, release } = firstJobHeld();
     const handle = capturedHandler(ctx);
     const first = handle(job('push-referrals', 'inst-a', 'push-referrals:inst-a:1'));
     await new Promise((resolve) => setImmediate(resolve));
@@ -79,7 +72,7 @@ describe('the sync worker', () => {
     await expect(second).rejects.toMatchObject({ delayMs: 1_000 });
     await handle(sync('inst-a', 'sync:inst-a:2'));
     expect(reads).toEqual(['inst-a', 'inst-a']);
-    finishPush();
+    release();
     await first;
     await handle(job('push-referrals', 'inst-a', 'push-referrals:inst-a:3'));
     expect(reads).toHaveLength(3);
