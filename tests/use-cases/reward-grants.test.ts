@@ -1,34 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PayoutOrder, PayoutProvider } from '../../connectors/payouts/provider.ts';
+import type { PayoutProvider } from '../../connectors/payouts/provider.ts';
 import type { Grant, RuleGrant } from '../../src/domain/grants.ts';
 import { renderEmail } from '../../src/notify/templates.ts';
 import type { EmailPayload } from '../../src/notify/topics.ts';
 import { createPayoutRun } from '../../src/use-cases/payout-runs.ts';
 import { payoutOrderKey, placePayoutOrders, reconcilePayoutEvent, sendPayoutRun } from '../../src/use-cases/send-payouts.ts';
-import { createWorld, CUSTOMER, type World } from './world.ts';
+import { acceptingProvider, createWorld, CUSTOMER, type World } from './world.ts';
 
 const MINUTE = 60_000;
-
-/** A provider that accepts every order, pending delivery, and keeps what it was asked for. */
-function acceptingProvider() {
-  const orders: PayoutOrder[] = [];
-  const provider: PayoutProvider = {
-    kind: 'fake',
-    async sendOrder(order) {
-      orders.push(order);
-      return {
-        outcome: 'accepted',
-        providerOrderId: `ord-${order.idempotencyKey}`,
-        providerRewardId: `rw-${order.idempotencyKey}`,
-        status: 'pending',
-      };
-    },
-    verifyWebhook: () => {
-      throw new Error('not used: events are reconciled directly');
-    },
-  };
-  return { provider, orders };
-}
 
 /**
  * A customer's referral is won; the program pays $50 cash on qualification (the default) and a

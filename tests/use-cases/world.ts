@@ -4,6 +4,7 @@
  * a clock the test moves; the CRM stamps its records from the same clock.
  */
 import type { CrmEvent } from '../../connectors/connector.ts';
+import type { PayoutOrder, PayoutProvider } from '../../connectors/payouts/provider.ts';
 import { createFakeCrm, type FakeCrm } from '../../connectors/fake/index.ts';
 import { createMemoryRateLimiter } from '../../src/jobs/rate-limiter.ts';
 import { createLogger } from '../../src/log.ts';
@@ -133,4 +134,25 @@ export async function createWorld(start = '2026-03-02T09:00:00.000Z', options: {
     },
     close: async () => await store.close(),
   };
+}
+
+/** A provider that accepts every order, pending delivery, and keeps what it was asked for. */
+export function acceptingProvider() {
+  const orders: PayoutOrder[] = [];
+  const provider: PayoutProvider = {
+    kind: 'fake',
+    async sendOrder(order) {
+      orders.push(order);
+      return {
+        outcome: 'accepted',
+        providerOrderId: `ord-${order.idempotencyKey}`,
+        providerRewardId: `rw-${order.idempotencyKey}`,
+        status: 'pending',
+      };
+    },
+    verifyWebhook: () => {
+      throw new Error('not used: events are reconciled directly');
+    },
+  };
+  return { provider, orders };
 }
