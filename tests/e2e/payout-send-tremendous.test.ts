@@ -39,6 +39,18 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
     return JSON.parse(body) as T;
   };
   const store = () => svc.service.runtime.store;
+  /** The rewards the referrer sees in the portal, signed in as them. */
+  const portalRewards = async (referrerId: string) => {
+    const { token } = await store().sessions.open({
+      subjectKind: 'referrer',
+      subjectId: referrerId,
+      installationId,
+      role: 'referrer',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const portal = await fetch(`${svc.url}/api/v1/portal/${installationId}/rewards`, { headers: { cookie: `${SESSION_COOKIE}=${token}` } });
+    return (await json<{ items: { id: string; status: string; givenAs: string }[] }>(portal, 200)).items;
+  };
 
   /** A referral by a new referrer with one approved $`cents` reward (or one given as `grant`, waiting for approval), accrued as the rules would. */
   async function approvedReward(name: string, cents: number, grant?: RuleGrant): Promise<{ rewardId: string; referrerId: string }> {
@@ -117,15 +129,7 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
       .get(referrerId) as { n: number };
     expect(notices.n).toBeGreaterThan(0);
 
-    const { token } = await store().sessions.open({
-      subjectKind: 'referrer',
-      subjectId: referrerId,
-      installationId,
-      role: 'referrer',
-      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-    });
-    const portal = await fetch(`${svc.url}/api/v1/portal/${installationId}/rewards`, { headers: { cookie: `${SESSION_COOKIE}=${token}` } });
-    const { items } = await json<{ items: { id: string; status: string }[] }>(portal, 200);
+    const items = await portalRewards(referrerId);
     expect(items).toMatchObject([{ id: rewardId, status: 'paid' }]);
   });
 
@@ -150,15 +154,7 @@ describe('payout runs sent through Tremendous (sandbox), end to end', () => {
     expect(order).toMatchObject({ denomination: 150, products: [SANDBOX_PRODUCTS.gift_card], deliveryStatus: 'SUCCEEDED' });
     expect(await store().rewards.get(rewardId)).toMatchObject({ status: 'paid', paidCents: 15_000 });
 
-    const { token } = await store().sessions.open({
-      subjectKind: 'referrer',
-      subjectId: referrerId,
-      installationId,
-      role: 'referrer',
-      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-    });
-    const portal = await fetch(`${svc.url}/api/v1/portal/${installationId}/rewards`, { headers: { cookie: `${SESSION_COOKIE}=${token}` } });
-    const { items } = await json<{ items: { id: string; status: string; givenAs: string }[] }>(portal, 200);
+    const items = await portalRewards(referrerId);
     expect(items).toMatchObject([{ id: rewardId, status: 'paid', givenAs: 'Gift card' }]);
   });
 
