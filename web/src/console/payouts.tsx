@@ -207,7 +207,9 @@ export function PayoutRunPage({
               <th scope="col">Rewards</th>
               <th scope="col">Owed back</th>
               <th scope="col">To pay</th>
-              <th scope="col">Payment reference</th>
+              <th scope="col" className="break">
+                Payment reference
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -223,7 +225,7 @@ export function PayoutRunPage({
                 </td>
                 <td>{line.recoveredCents ? formatMoney(line.recoveredCents, line.currency) : '—'}</td>
                 <td>{formatMoney(line.amountCents, line.currency)}</td>
-                <td>
+                <td className="break">
                   {line.reference}
                   {line.sendStatus && (
                     <div className={line.sendStatus === 'failed' ? 'error' : 'muted'}>
