@@ -126,6 +126,9 @@ describe('the console, Program editor', () => {
     expect(program.claims).toEqual({ allowed: true, until: 'qualified', windowDays: 30, requireApproval: false, allowExpansion: false });
     const versionsTable = page.getByRole('region', { name: 'Versions' });
     await versionsTable.getByRole('cell', { name: '2 (current)' }).waitFor();
+    // Whoever saved it is named by their email, not by the audit log's `user:<id>`.
+    await page.getByText(/^Version 2, saved .* by [^\s:]+@[^\s]+\. Amounts are in USD\.$/).waitFor();
+    expect(await page.getByText(/user:usr_/).count()).toBe(0);
 
     await page.reload();
     await page.getByRole('heading', { name: 'Program', exact: true }).waitFor();

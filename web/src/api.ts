@@ -452,5 +452,8 @@ export { formatMoney } from '../../src/domain/money.ts';
 
 export const formatDate = (iso: string) => new Date(iso).toLocaleDateString('en', { year: 'numeric', month: 'short', day: 'numeric' });
 
+/** Who did something, as a person reads it: the audit log's `user:<id> <email>` is its email; `admin`, `crm`… as they are. */
+export const formatActor = (actor: string) => /^user:\S+ (.+)$/.exec(actor)?.[1] ?? actor;
+
 export const formatDateTime = (iso: string) =>
   new Date(iso).toLocaleString('en', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });

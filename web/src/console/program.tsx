@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import { consoleApi, formatDateTime, type NewProgramSource, type ProgramSummary } from '../api.ts';
+import { consoleApi, formatActor, formatDateTime, type NewProgramSource, type ProgramSummary } from '../api.ts';
 import { useLoad } from '../app.tsx';
 import { navigate } from '../router.ts';
 import { EligibilityFieldsEditor } from './program/eligibility.tsx';
@@ -66,7 +66,7 @@ export function ProgramPage({ installationId, csrf, programId }: { installationI
                     {v.version === data.document.version ? ' (current)' : ''}
                   </td>
                   <td>{formatDateTime(v.createdAt)}</td>
-                  <td className="break">{v.createdBy}</td>
+                  <td className="break">{formatActor(v.createdBy)}</td>
                   <td className="wrap">
                     {v.version === 1 ? (
                       'The first version'

@@ -1,7 +1,7 @@
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { isKnownCurrency } from '../../../../src/domain/money.ts';
 import { type Program, REFERRER_TYPES } from '../../../../src/domain/program.ts';
-import { ApiFailure, consoleApi, formatDateTime, formatMoney, type ProgramDocument, type Simulation } from '../../api.ts';
+import { ApiFailure, consoleApi, formatActor, formatDateTime, formatMoney, type ProgramDocument, type Simulation } from '../../api.ts';
 import { checkDraft, issuesByField, keyOf, type Path, setAt, withCurrency } from './draft.ts';
 import { EligibilitySection } from './eligibility.tsx';
 import { type EditorApi, EditorContext, fieldId, useEditor } from './fields.tsx';
@@ -110,7 +110,8 @@ export function ProgramEditor(props: { installationId: string; csrf: string; doc
     <EditorContext.Provider value={editor}>
       <form className="editor" onSubmit={save} noValidate>
         <p>
-          Version {document.version}, saved {formatDateTime(document.createdAt)} by {document.createdBy}. Amounts are in {currency}.
+          Version {document.version}, saved {formatDateTime(document.createdAt)} by {formatActor(document.createdBy)}. Amounts are in{' '}
+          {currency}.
         </p>
         <GeneralSection currency={<CurrencyField />} />
         <RewardRulesSection />
