@@ -207,7 +207,7 @@ export function PayoutRunPage({
               <th scope="col">Rewards</th>
               <th scope="col">Owed back</th>
               <th scope="col">To pay</th>
-              <th scope="col" className="break">
+              <th scope="col" className="reference">
                 Payment reference
               </th>
             </tr>
@@ -225,7 +225,7 @@ export function PayoutRunPage({
                 </td>
                 <td>{line.recoveredCents ? formatMoney(line.recoveredCents, line.currency) : '—'}</td>
                 <td>{formatMoney(line.amountCents, line.currency)}</td>
-                <td className="break">
+                <td className="reference">
                   {line.reference}
                   {line.sendStatus && (
                     <div className={line.sendStatus === 'failed' ? 'error' : 'muted'}>
