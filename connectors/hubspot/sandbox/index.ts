@@ -66,12 +66,12 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
   const appId = Number(options.appId ?? 3145926);
   const portalId = options.portalId ?? 24681357;
   const recorded: RecordedExchange[] = [];
-  const stats: SandboxStats = { apiCalls: 0, searchCalls: 0, rateLimitBreaches: 0 };
+  const stats: SandboxStats = { apiCalls: 0, searchCalls: 0, rateLimitBreaches: 0, searchRateLimitBreaches: 0, injectedFaults: 0 };
   const limited = rateLimited(
     { api: options.rateLimit ?? { points: 110, durationMs: 10_000 }, search: options.searchRateLimit ?? { points: 5, durationMs: 1_000 } },
     stats,
   );
-  const failures = new InjectedFailures();
+  const failures = new InjectedFailures(stats);
 
   const webhooks = new WebhookDispatcher({
     clientSecret,
@@ -236,6 +236,8 @@ export function createHubSpotSandbox(options: HubSpotSandboxOptions = {}) {
     faults: {
       /** The next `count` requests (whose path contains / matches `match`) get this answer (see InjectedFailures). */
       failNext: (status: number, count = 1, body?: unknown, match?: string | RegExp) => failures.failNext(status, count, body, match),
+      /** From now on `share` of the API calls get a random 429 or 5xx, labelled as injected (see InjectedFailures). */
+      failAtRandom: (share: number) => failures.failAtRandom(share),
       /** Every API answer (OAuth included) is held back `ms` before it is sent; 0 stops the delay. */
       delayResponses(ms: number) {
         latencyMs = ms;

@@ -8,11 +8,16 @@ export interface RateLimit {
   durationMs: number;
 }
 
-/** What the API was asked, for tests and the benchmark (injected failures are not counted). */
+/** What the API was asked, for tests, the benchmark and the soak (injected failures are counted apart). */
 export interface SandboxStats {
   apiCalls: number;
   searchCalls: number;
+  /** Real 429s: calls over the portal's limits. */
   rateLimitBreaches: number;
+  /** Of those, over the search limit. */
+  searchRateLimitBreaches: number;
+  /** Answers made up by `failAtRandom` (not counted in the calls or the breaches). */
+  injectedFaults: number;
 }
 
 export class SlidingWindow {
@@ -55,8 +60,10 @@ export function rateLimited(
     stats.apiCalls += 1;
     if (ctx.path.endsWith('/search')) {
       stats.searchCalls += 1;
-      if (searchWindow.take(now) === null)
+      if (searchWindow.take(now) === null) {
+        stats.searchRateLimitBreaches += 1;
         return breach({ status: 429, body: { ...SEARCH_SECONDLY_BODY, correlationId: randomUUID(), requestId: randomUUID() } });
+      }
       return handle(ctx);
     }
     const remaining = apiWindow.take(now);

@@ -105,6 +105,9 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
   const usage = { used: 0, limit: options.dailyApiLimit ?? 15_000 };
   const requests: RequestLogEntry[] = [];
   const injected: { errorCode: string; status: number; remaining: number; method?: string; path?: string }[] = [];
+  /** What the soak reads: REQUEST_LIMIT_EXCEEDED answers that were real, and the faults made up by `failAtRandom`. */
+  const stats = { rateLimitBreaches: 0, injectedFaults: 0 };
+  let randomFaultShare = 0;
   const recordFaults: string[] = [];
   let listenUrl: string | undefined;
   let lastSeenBase: string | undefined;
@@ -306,6 +309,14 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
       const status = typeof codeOrStatus === 'number' ? codeOrStatus : (STATUS_BY_FAULT[codeOrStatus] ?? 400);
       injected.push({ errorCode, status, remaining: count, ...match });
     },
+    /**
+     * From now on `share` of the REST calls fail at random with 503 SERVER_UNAVAILABLE or 500
+     * UNKNOWN_EXCEPTION (what a busy instance answers), labelled `x-sandbox-injected-fault: 1`; 0 stops it.
+     */
+    failAtRandom: (share: number) => {
+      if (!(share >= 0 && share <= 1)) throw new RangeError(`failAtRandom takes a share from 0 to 1, not ${share}`);
+      randomFaultShare = share;
+    },
     /** The next `count` records in sObject Collections fail with this statusCode (e.g. UNABLE_TO_LOCK_ROW). */
     failNextRecords: (statusCode: string, count = 1) => recordFaults.push(...Array<string>(count).fill(statusCode)),
     /** The next `n` outbound messages are lost (never delivered, as after 24 h of failures). */
@@ -329,11 +340,22 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
 
   function takeFault(method: string, path: string): Reply | undefined {
     const fault = injected.find((f) => (!f.method || f.method.toUpperCase() === method) && (!f.path || path.includes(f.path)));
-    if (!fault) return undefined;
+    if (!fault) return randomFault();
     fault.remaining -= 1;
     if (fault.remaining <= 0) injected.splice(injected.indexOf(fault), 1);
     const message = FAULT_MESSAGES[fault.errorCode] ?? `${fault.errorCode} (injected by the sandbox)`;
     return { status: fault.status, body: [{ message, errorCode: fault.errorCode }] };
+  }
+
+  function randomFault(): Reply | undefined {
+    if (randomFaultShare === 0 || Math.random() >= randomFaultShare) return undefined;
+    stats.injectedFaults += 1;
+    const errorCode = Math.random() < 0.5 ? 'SERVER_UNAVAILABLE' : 'UNKNOWN_EXCEPTION';
+    return {
+      status: STATUS_BY_FAULT[errorCode]!,
+      headers: { 'x-sandbox-injected-fault': '1' },
+      body: [{ message: `${FAULT_MESSAGES[errorCode] ?? errorCode} (injected by the sandbox)`, errorCode }],
+    };
   }
 
   async function dataApi(req: IncomingMessage, version: string, path: string, search: URLSearchParams): Promise<Reply> {
@@ -351,6 +373,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
     }
     const limitInfo = () => ({ 'Sforce-Limit-Info': `api-usage=${usage.used}/${usage.limit}` });
     if (usage.used >= usage.limit) {
+      stats.rateLimitBreaches += 1;
       return {
         status: 403,
         body: [{ message: FAULT_MESSAGES.REQUEST_LIMIT_EXCEEDED, errorCode: 'REQUEST_LIMIT_EXCEEDED' }],
@@ -391,6 +414,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
       }
     } catch (err) {
       if (err instanceof SfFailure) return { status: err.status, body: err.body() };
+      if (err instanceof RangeError) return { status: 400, body: [{ message: err.message, errorCode: 'INVALID_INPUT' }] };
       throw err;
     }
     return { status: 404, body: notFound().body() };
@@ -468,6 +492,7 @@ export function createSalesforceSandbox(options: SalesforceSandboxOptions = {}) 
     issueAccessToken: () => oauth.issueAccessToken(),
     faults,
     actions,
+    stats,
     state: {
       orgId,
       get userId() {

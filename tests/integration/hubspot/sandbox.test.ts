@@ -259,4 +259,30 @@ describe('sandbox behaviour a test relies on', () => {
     });
     await tiny.close();
   });
+
+  it('failAtRandom: a share of the API calls get a labelled 429 or 5xx, counted apart from real breaches; OAuth never', async () => {
+    const busy = createHubSpotSandbox({ rateLimit: { points: 1_000, durationMs: 10_000 } });
+    const { url: busyUrl } = await busy.listen();
+    const bearer = busy.state.issueToken([...HUBSPOT_SCOPES]).accessToken;
+    const get = () => fetch(`${busyUrl}/crm/v3/pipelines/deals`, { headers: { authorization: `Bearer ${bearer}` } });
+    busy.faults.failAtRandom(1 / 3);
+    const answers = await Promise.all(Array.from({ length: 300 }, get));
+    const injected = answers.filter((a) => a.headers.get('x-sandbox-injected-fault') === '1');
+    // 100 expected; outside 60-140 is a one-in-a-million draw.
+    expect(injected.length).toBeGreaterThan(60);
+    expect(injected.length).toBeLessThan(140);
+    expect(new Set(injected.map((a) => a.status))).toEqual(new Set([429, 500, 502, 503]));
+    expect(injected.filter((a) => a.status === 429).every((a) => a.headers.get('retry-after') === '1')).toBe(true);
+    expect(answers.filter((a) => !injected.includes(a)).every((a) => a.status === 200)).toBe(true);
+    expect(busy.stats).toMatchObject({ injectedFaults: injected.length, apiCalls: 300 - injected.length, rateLimitBreaches: 0 });
+
+    busy.faults.failAtRandom(1);
+    const tokenInfo = await fetch(`${busyUrl}/oauth/v1/access-tokens/${bearer}`);
+    expect(tokenInfo.status).toBe(200);
+    expect((await get()).headers.get('x-sandbox-injected-fault')).toBe('1');
+    busy.faults.failAtRandom(0);
+    expect((await get()).status).toBe(200);
+    expect(() => busy.faults.failAtRandom(1.5)).toThrow(RangeError);
+    await busy.close();
+  });
 });
