@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { MUST_BE_ZERO, runSoak } from './run.ts';
 
 /**
- * The short soak `npm test` runs: the real app, two `serve` and two `worker` processes on
- * PostgreSQL and Redis, five sandbox HubSpot portals answering a third of the calls with injected
- * faults, a thousand webhook events duplicated and out of order, a worker SIGKILLed every 4 s and
- * Redis restarted twice. Nothing may be lost, doubled or over the CRM's rate limit.
+ * The short soak `npm test` runs last, alone on the machine: the real app, two `serve` and two
+ * `worker` processes on PostgreSQL and Redis, three sandbox HubSpot portals and two Salesforce orgs
+ * answering a third of the calls with injected faults, a thousand webhook events duplicated and out
+ * of order, a worker SIGKILLed every 4 s and Redis restarted twice. Nothing may be lost, doubled or
+ * over the CRM's rate limit.
  */
 describe('soak', () => {
   it('1,000 events over 5 installations: nothing lost, nothing twice, no real rate-limit breach', async () => {
