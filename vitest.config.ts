@@ -64,8 +64,8 @@ export default defineConfig({
         },
       },
       // The short soak (tests/soak/run.ts at 1,000 events): the deployed processes under faults, kills
-      // and restarts. Only `npm run test:soak` runs it: on a loaded 2-core machine it still sees an
-      // occasional real rate-limit breach (see README, Running at scale).
+      // and restarts. `npm test` runs it last, by itself (`npm run test:soak`): sharing two cores with
+      // the other suites would make its CRMs and app processes wait on each other, not on the app's rules.
       ...(process.env.REFERLOOP_SOAK === '1'
         ? [{ extends: true as const, test: { name: 'soak', include: ['tests/soak/**/*.test.ts'], testTimeout: 15 * 60_000 } }]
         : []),

@@ -15,6 +15,8 @@ describe('soak', () => {
     console.log(JSON.stringify(result));
     // What was thrown at it really happened, so the zeros are earned.
     expect(result.events).toBeGreaterThanOrEqual(1_000);
+    expect(result.wonInHubSpot).toBeGreaterThan(0);
+    expect(result.wonInSalesforce).toBeGreaterThan(0);
     expect(result.injectedFaults).toBeGreaterThan(0);
     expect(result.duplicatedWebhooks).toBeGreaterThan(0);
     expect(result.workerKills).toBeGreaterThan(0);
