@@ -64,6 +64,8 @@ const envSchema = z.object({
   INBOX_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
   /** How long a notifier's claim on a message lasts; a killed notifier's messages are sent by another after it. */
   NOTIFY_LEASE_MS: z.coerce.number().int().min(1_000).default(120_000),
+  /** Notifications a worker process delivers at once. */
+  NOTIFY_CONCURRENCY: z.coerce.number().int().positive().max(64).default(4),
   /** Processed webhook events are deleted after this many days (dead ones are kept); `replay --since` reaches back this far. */
   INBOX_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
   /** Referrer webhook endpoints on private or loopback addresses (for local testing). */
@@ -111,6 +113,7 @@ export interface Config {
   jobLeaseMs: number;
   inboxLeaseMs: number;
   notifyLeaseMs: number;
+  notifyConcurrency: number;
   inboxRetentionDays: number;
   allowPrivateWebhookEndpoints: boolean;
   magicLinkTtlMs: number;
@@ -203,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLeaseMs: e.JOB_LEASE_MS,
     inboxLeaseMs: e.INBOX_LEASE_MS,
     notifyLeaseMs: e.NOTIFY_LEASE_MS,
+    notifyConcurrency: e.NOTIFY_CONCURRENCY,
     inboxRetentionDays: e.INBOX_RETENTION_DAYS,
     allowPrivateWebhookEndpoints: e.ALLOW_PRIVATE_WEBHOOK_ENDPOINTS,
     magicLinkTtlMs: e.MAGIC_LINK_TTL_MINUTES * 60_000,

@@ -414,6 +414,7 @@ export async function startService(config: Config, log: Logger, options: { http:
       email,
       allowPrivateEndpoints: config.allowPrivateWebhookEndpoints,
       policy: { leaseMs: config.notifyLeaseMs },
+      concurrency: config.notifyConcurrency,
       crm: async (installationId) => {
         const installation = await store.installations.get(installationId);
         return installation?.status === 'active' ? await ctx.crm.client(installation) : null;

@@ -42,6 +42,11 @@ export interface NotifierDeps {
   /** How long the sign-in link in a referrer email works (MAGIC_LINK_TTL_MINUTES, as for links asked for). */
   signInLinkTtlMs?: number;
   policy?: Partial<DeliveryPolicy>;
+  /**
+   * Deliveries in flight at once (NOTIFY_CONCURRENCY), each on a message it claimed: a delivery
+   * mostly waits on an SMTP server or a referrer's endpoint, so one at a time leaves the process idle.
+   */
+  concurrency?: number;
 }
 
 export interface RunResult {
@@ -64,8 +69,8 @@ type Outcome =
   | { kind: 'failed'; detail: string; retryable: boolean; retryAfterMs?: number };
 
 /**
- * Delivers the outbox: claims one due message at a time with a lease, sends it, then records the
- * attempt. A crash between send and record leaves the claim to expire and the message is sent
+ * Delivers the outbox: each of `concurrency` lanes claims one due message at a time with a lease,
+ * sends it, then records the attempt. A crash between send and record leaves the claim to expire and the message is sent
  * again with the same Message-ID / webhook-id, which receivers deduplicate on.
  */
 export function createNotifier(deps: NotifierDeps): Notifier {
@@ -265,19 +270,28 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     return Math.min(maxMs, baseMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
   }
 
+  /** Up to `limit` claims, `concurrency` deliveries at a time; the store's claim keeps two from taking one message. */
   async function runOnce(limit = 100): Promise<RunResult> {
     const result: RunResult = { delivered: 0, failed: 0, disabled: 0 };
-    for (let n = 0; n < limit; n++) {
-      const rows = await claimNext(clock());
-      if (rows.length === 0) break;
-      const outcome = await deliver(rows, clock()).catch(failure);
-      if (await record(rows, outcome, clock())) result.disabled++;
-      if (outcome.kind === 'delivered') result.delivered += rows.length;
-      if (outcome.kind === 'failed') {
-        result.failed += rows.length;
-        log.warn({ outboxIds: rows.map((r) => r.id), channel: rows[0]!.channel, error: outcome.detail }, 'notification delivery failed');
+    let claims = limit;
+    const lane = async () => {
+      while (claims > 0) {
+        claims--;
+        const rows = await claimNext(clock());
+        if (rows.length === 0) return;
+        const outcome = await deliver(rows, clock()).catch(failure);
+        if (await record(rows, outcome, clock())) result.disabled++;
+        if (outcome.kind === 'delivered') result.delivered += rows.length;
+        if (outcome.kind === 'failed') {
+          result.failed += rows.length;
+          log.warn({ outboxIds: rows.map((r) => r.id), channel: rows[0]!.channel, error: outcome.detail }, 'notification delivery failed');
+        }
       }
-    }
+    };
+    // Every lane ends before the run does (the next run must not start beside one still going).
+    const lanes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(deps.concurrency ?? 1, limit)) }, lane));
+    const failed = lanes.find((l) => l.status === 'rejected');
+    if (failed) throw failed.reason;
     return result;
   }
 

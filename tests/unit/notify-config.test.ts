@@ -15,3 +15,14 @@ describe('NOTIFY_LEASE_MS', () => {
     expect(() => readEnv({ NOTIFY_LEASE_MS: value })).toThrow(/^Invalid NOTIFY_LEASE_MS="/);
   });
 });
+
+describe('NOTIFY_CONCURRENCY', () => {
+  it('defaults to four deliveries at once', () => {
+    expect(readEnv({}).NOTIFY_CONCURRENCY).toBe(4);
+    expect(readEnv({ NOTIFY_CONCURRENCY: '16' }).NOTIFY_CONCURRENCY).toBe(16);
+  });
+
+  it.each(['0', '65', '1.5', 'many'])('refuses %s in one line naming the variable', (value) => {
+    expect(() => readEnv({ NOTIFY_CONCURRENCY: value })).toThrow(/^Invalid NOTIFY_CONCURRENCY="/);
+  });
+});
