@@ -124,7 +124,7 @@ function ProgramsCard(props: { installationId: string; csrf: string; programs: P
           ))}
         </select>
       </div>
-      <form className="filters" onSubmit={create} noValidate>
+      <form className="filters two-fields" onSubmit={create} noValidate>
         <div className="field">
           <label htmlFor="new-program-name">New program’s name</label>
           <input
