@@ -2,7 +2,7 @@ import { toMajorUnits } from '../domain/money.ts';
 import type { FinanceDigest, FinanceDigestReward } from '../domain/payouts.ts';
 import { DEFAULT_QUIET_PERIOD_SECONDS, type DealStep, planStepMessage } from '../domain/quiet-period.ts';
 import type { Store } from '../store/contract.ts';
-import type { NewOutboxRow } from '../store/outbox.repo.ts';
+import type { NewOutboxRow, ReferrerMessageFacts } from '../store/outbox.repo.ts';
 import type { ReferrerRow } from '../store/referrals.repo.ts';
 import { messageIdFor } from './message-id.ts';
 import {
@@ -211,10 +211,10 @@ function major(cents: number | null, currency: string): number | null {
  */
 export async function enqueueNotifications(outbox: Store['outbox'], intent: NotificationIntent, now: Date): Promise<number> {
   const { sourceKey } = intent;
-  if (await outbox.enqueuedBefore(sourceKey)) return 0;
-
-  const referrer = intent.referrerId ? await findReferrer(outbox, intent.installationId, intent.referrerId) : undefined;
-  await assertOwnData(outbox, intent);
+  const facts = await factsOf(outbox, intent);
+  if (facts === 'enqueued before' || facts?.enqueuedBefore) return 0;
+  assertOwnData(intent, facts);
+  const referrer = facts?.referrer;
 
   const at = now.toISOString();
   const program: Sender = { name: intent.program.name, senderName: intent.program.senderName, senderEmail: intent.program.senderEmail };
@@ -264,7 +264,8 @@ export async function enqueueNotifications(outbox: Store['outbox'], intent: Noti
   };
 
   if (isReferrerTopic(intent.topic)) {
-    if (!referrer) throw new Error(`${intent.topic} is told to a referrer: referrerId is required`);
+    if (!facts) throw new Error(`${intent.topic} is told to a referrer: referrerId is required`);
+    const { referrer, endpointIds } = facts;
     const base = {
       topic: intent.topic,
       occurredAt: at,
@@ -282,7 +283,7 @@ export async function enqueueNotifications(outbox: Store['outbox'], intent: Noti
         ? { status: 'suppressed', lastError: 'referrer unsubscribed from email' }
         : await quietPeriod('email', referrer.id, digestAt),
     );
-    for (const endpointId of await outbox.enabledEndpointIds(referrer.id)) add('webhook', endpointId, { ...base, endpointId });
+    for (const endpointId of endpointIds) add('webhook', endpointId, { ...base, endpointId });
     if (intent.crmNote && referrer.crmPersonType && referrer.crmPersonId) {
       add(
         'crm',
@@ -359,26 +360,34 @@ export async function enqueueEndpointDisabledNotice(
   ]);
 }
 
-async function findReferrer(outbox: Store['outbox'], installationId: string, referrerId: string): Promise<ReferrerRow> {
-  const referrer = await outbox.referrerIn(installationId, referrerId);
-  if (!referrer) throw new Error(`Referrer ${referrerId} not found in installation ${installationId}`);
-  return referrer;
+/**
+ * What enqueueing checks first: a message to a referrer reads everything it checks in one store
+ * call; one about no referrer needs only to know whether it was enqueued before.
+ */
+async function factsOf(outbox: Store['outbox'], intent: NotificationIntent): Promise<ReferrerMessageFacts | 'enqueued before' | null> {
+  const { installationId, referrerId, sourceKey } = intent;
+  if (!referrerId) return (await outbox.enqueuedBefore(sourceKey)) ? 'enqueued before' : null;
+  const facts = await outbox.referrerMessageFacts(installationId, referrerId, {
+    sourceKey,
+    referralId: intent.referralId ?? intent.data.referral?.id ?? null,
+    rewardId: intent.data.reward?.id ?? null,
+  });
+  if (facts) return facts;
+  // A replay is answered as a replay even when the referrer is gone; anything else needs them.
+  if (await outbox.enqueuedBefore(sourceKey)) return 'enqueued before';
+  throw new Error(`Referrer ${referrerId} not found in installation ${installationId}`);
 }
 
 /** A referrer is only ever told about their own referrals and rewards. */
-async function assertOwnData(outbox: Store['outbox'], intent: NotificationIntent): Promise<void> {
+function assertOwnData(intent: NotificationIntent, facts: ReferrerMessageFacts | null): void {
   const { referral, reward } = intent.data;
   if (referral && intent.referralId && referral.id !== intent.referralId) {
     throw new Error(`Intent data is about referral ${referral.id}, not ${intent.referralId}`);
   }
-  if (!intent.referrerId) return;
+  if (!intent.referrerId || !facts) return;
   const referralId = intent.referralId ?? referral?.id;
-  if (referralId) {
-    if ((await outbox.referrerOfReferral(intent.installationId, referralId)) !== intent.referrerId)
-      throw new Error(`Referral ${referralId} does not belong to referrer ${intent.referrerId}`);
-  }
-  if (reward) {
-    if ((await outbox.referrerOfReward(intent.installationId, reward.id)) !== intent.referrerId)
-      throw new Error(`Reward ${reward.id} does not belong to referrer ${intent.referrerId}`);
-  }
+  if (referralId && facts.referrerOfReferral !== intent.referrerId)
+    throw new Error(`Referral ${referralId} does not belong to referrer ${intent.referrerId}`);
+  if (reward && facts.referrerOfReward !== intent.referrerId)
+    throw new Error(`Reward ${reward.id} does not belong to referrer ${intent.referrerId}`);
 }

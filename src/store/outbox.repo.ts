@@ -16,6 +16,15 @@ export interface OutboxSettlement {
   nextAttemptAt?: string;
 }
 
+/** See `referrerMessageFacts`. */
+export interface ReferrerMessageFacts {
+  enqueuedBefore: boolean;
+  referrer: ReferrerRow;
+  endpointIds: string[];
+  referrerOfReferral: string | undefined;
+  referrerOfReward: string | undefined;
+}
+
 /** What a claim records for a message whose earlier claim ran out before its outcome was recorded. */
 export const EXPIRED_CLAIM_DETAIL = 'claim expired before the outcome was recorded (notifier stopped?)';
 
@@ -168,20 +177,26 @@ export function outboxRepo(db: Db) {
       return anyKeyInRange.get({ from: `${sourceKey}:`, to: `${sourceKey};` }) !== undefined;
     },
 
-    referrerIn(installationId: string, referrerId: string): ReferrerRow | undefined {
-      return referrerIn.get({ installationId, referrerId });
-    },
-
-    enabledEndpointIds(referrerId: string): string[] {
-      return enabledEndpoints.all({ referrerId }).map((e) => e.id);
-    },
-
-    referrerOfReferral(installationId: string, referralId: string): string | undefined {
-      return referralOwner.get({ installationId, id: referralId })?.referrerId;
-    },
-
-    referrerOfReward(installationId: string, rewardId: string): string | undefined {
-      return rewardOwner.get({ installationId, id: rewardId })?.referrerId;
+    /**
+     * What enqueueing a message to a referrer checks, in one call (one round trip on PostgreSQL,
+     * where a sync enqueues several per deal): whether the transition was enqueued before, the
+     * referrer, their enabled webhook endpoints in creation order, and who owns the referral and
+     * the reward the message is about. Undefined when the referrer is not the installation's.
+     */
+    referrerMessageFacts(
+      installationId: string,
+      referrerId: string,
+      about: { sourceKey: string; referralId: string | null; rewardId: string | null },
+    ): ReferrerMessageFacts | undefined {
+      const referrer = referrerIn.get({ installationId, referrerId });
+      if (!referrer) return undefined;
+      return {
+        enqueuedBefore: this.enqueuedBefore(about.sourceKey),
+        referrer,
+        endpointIds: enabledEndpoints.all({ referrerId }).map((e) => e.id),
+        referrerOfReferral: about.referralId ? referralOwner.get({ installationId, id: about.referralId })?.referrerId : undefined,
+        referrerOfReward: about.rewardId ? rewardOwner.get({ installationId, id: about.rewardId })?.referrerId : undefined,
+      };
     },
 
     /** Adds the rows whose delivery keys are new; returns how many. Call inside a transaction. */

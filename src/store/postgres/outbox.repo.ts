@@ -1,9 +1,9 @@
-import { and, asc, eq, gte, inArray, lt, lte, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gte, inArray, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { Store } from '../contract.ts';
 import type { Cipher } from '../crypto.ts';
 import { EXPIRED_CLAIM_DETAIL, isDigestEmail, type NewOutboxRow, type OutboxSettlement } from '../outbox.repo.ts';
 import type { Executor, Query } from './query.ts';
-import { deliveryAttempts, outbox, referrals, referrers, rewards, webhookEndpoints } from './schema.ts';
+import { deliveryAttempts, outbox, referrers } from './schema.ts';
 
 /** One array parameter however many ids: `id = ANY($1)`. */
 function idIn(ids: number[]) {
@@ -74,37 +74,32 @@ export function outboxRepo(q: Query, _cipher?: Cipher): Store['outbox'] {
       return rows.length > 0;
     },
 
-    async referrerIn(installationId: string, referrerId: string) {
+    /** One statement: the referrer's row, the other facts as subqueries beside it (see the SQLite repository). */
+    async referrerMessageFacts(installationId, referrerId, about) {
       const [row] = await q()
-        .select()
+        .select({
+          referrer: getTableColumns(referrers),
+          // Plain SQL with aliases: drizzle leaves columns unqualified in a one-table select, which
+          // inside a subquery would name the subquery's own table.
+          enqueuedBefore: sql<boolean>`exists (select 1 from outbox o where o.delivery_key >= ${`${about.sourceKey}:`} and o.delivery_key < ${`${about.sourceKey};`})`,
+          endpointIds: sql<
+            string[]
+          >`array(select e.id from webhook_endpoints e where e.referrer_id = referrers.id and e.status = 'enabled' order by e.created_at, e.id)`,
+          referrerOfReferral: sql<
+            string | null
+          >`(select r.referrer_id from referrals r where r.id = ${about.referralId} and r.installation_id = ${installationId})`,
+          referrerOfReward: sql<
+            string | null
+          >`(select w.referrer_id from rewards w where w.id = ${about.rewardId} and w.installation_id = ${installationId})`,
+        })
         .from(referrers)
         .where(and(eq(referrers.id, referrerId), eq(referrers.installationId, installationId)));
-      return row;
-    },
-
-    async enabledEndpointIds(referrerId: string) {
-      const rows = await q()
-        .select({ id: webhookEndpoints.id })
-        .from(webhookEndpoints)
-        .where(and(eq(webhookEndpoints.referrerId, referrerId), eq(webhookEndpoints.status, 'enabled')))
-        .orderBy(webhookEndpoints.createdAt, webhookEndpoints.id);
-      return rows.map((e) => e.id);
-    },
-
-    async referrerOfReferral(installationId: string, referralId: string) {
-      const [row] = await q()
-        .select({ referrerId: referrals.referrerId })
-        .from(referrals)
-        .where(and(eq(referrals.id, referralId), eq(referrals.installationId, installationId)));
-      return row?.referrerId;
-    },
-
-    async referrerOfReward(installationId: string, rewardId: string) {
-      const [row] = await q()
-        .select({ referrerId: rewards.referrerId })
-        .from(rewards)
-        .where(and(eq(rewards.id, rewardId), eq(rewards.installationId, installationId)));
-      return row?.referrerId;
+      if (!row) return undefined;
+      return {
+        ...row,
+        referrerOfReferral: row.referrerOfReferral ?? undefined,
+        referrerOfReward: row.referrerOfReward ?? undefined,
+      };
     },
 
     /** Adds the rows whose delivery keys are new, in order; returns how many. Call inside a transaction. */

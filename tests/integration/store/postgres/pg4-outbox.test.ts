@@ -95,7 +95,7 @@ describe('PostgreSQL outbox, as SQLite', () => {
     expect(await expectSame(pair, (s) => s.outbox.enqueuedBefore('step:1:email'))).toBe(false);
   });
 
-  it('who a message is for: referrer of an installation, enabled endpoints in creation order, owners of referrals and rewards, email preferences', async () => {
+  it('who a message is for: referrer of an installation, whether it was enqueued before, enabled endpoints in creation order, owners of referrals and rewards, email preferences', async () => {
     const pair = await pairWith(side);
     await seedInstallation(pair, 'inst_a');
     await seedInstallation(pair, 'inst_b');
@@ -108,17 +108,41 @@ describe('PostgreSQL outbox, as SQLite', () => {
     await seedEndpoint(pair, 'inst_a', 'rfr_1', 'whe_a', { createdAt: '2026-11-20T09:00:00.000Z' });
     await seedEndpoint(pair, 'inst_a', 'rfr_1', 'whe_off', { status: 'disabled', createdAt: '2026-11-20T07:00:00.000Z' });
 
-    const referrer = await expectSame(pair, (s) => s.outbox.referrerIn('inst_a', 'rfr_1'));
-    expect(referrer).toMatchObject({ id: 'rfr_1', installationId: 'inst_a', digest: true, emailOptOut: false, company: null });
-    expect(await expectSame(pair, (s) => s.outbox.referrerIn('inst_b', 'rfr_1'))).toBeUndefined();
-    expect(await expectSame(pair, (s) => s.outbox.referrerIn('inst_a', 'rfr_none'))).toBeUndefined();
-    expect(await expectSame(pair, (s) => s.outbox.enabledEndpointIds('rfr_1'))).toEqual(['whe_c', 'whe_a', 'whe_b']);
-    expect(await expectSame(pair, (s) => s.outbox.enabledEndpointIds('rfr_2'))).toEqual([]);
-    expect(await expectSame(pair, (s) => s.outbox.referrerOfReferral('inst_a', 'ref_1'))).toBe('rfr_1');
-    expect(await expectSame(pair, (s) => s.outbox.referrerOfReferral('inst_b', 'ref_1'))).toBeUndefined();
-    expect(await expectSame(pair, (s) => s.outbox.referrerOfReward('inst_a', 'rwd_1'))).toBe('rfr_1');
-    expect(await expectSame(pair, (s) => s.outbox.referrerOfReward('inst_b', 'rwd_1'))).toBeUndefined();
-    expect(await expectSame(pair, (s) => s.outbox.referrerOfReward('inst_a', 'rwd_none'))).toBeUndefined();
+    await both(pair, (s) => s.outbox.add([row('step:1:email:rfr_1')]));
+    const facts = (referrerId: string, about: { sourceKey?: string; referralId?: string; rewardId?: string }, installationId = 'inst_a') =>
+      expectSame(pair, (s) =>
+        s.outbox.referrerMessageFacts(installationId, referrerId, {
+          sourceKey: about.sourceKey ?? 'step:2',
+          referralId: about.referralId ?? null,
+          rewardId: about.rewardId ?? null,
+        }),
+      );
+    const own = await facts('rfr_1', { sourceKey: 'step:1', referralId: 'ref_1', rewardId: 'rwd_1' });
+    expect(own?.referrer).toMatchObject({ id: 'rfr_1', installationId: 'inst_a', digest: true, emailOptOut: false, company: null });
+    expect(own).toMatchObject({
+      enqueuedBefore: true,
+      endpointIds: ['whe_c', 'whe_a', 'whe_b'],
+      referrerOfReferral: 'rfr_1',
+      referrerOfReward: 'rfr_1',
+    });
+    expect(await facts('rfr_1', { sourceKey: 'step' })).toMatchObject({ enqueuedBefore: true });
+    expect(await facts('rfr_1', { sourceKey: 'ste' })).toMatchObject({ enqueuedBefore: false });
+    expect(await facts('rfr_1', { sourceKey: 'step:1:crm' })).toMatchObject({ enqueuedBefore: false });
+    expect(await facts('rfr_2', { referralId: 'ref_1', rewardId: 'rwd_1' })).toMatchObject({
+      enqueuedBefore: false,
+      referrer: { id: 'rfr_2', emailOptOut: true },
+      endpointIds: [],
+      referrerOfReferral: 'rfr_1',
+      referrerOfReward: 'rfr_1',
+    });
+    expect(await facts('rfr_1', { referralId: 'ref_none', rewardId: 'rwd_none' })).toMatchObject({
+      referrerOfReferral: undefined,
+      referrerOfReward: undefined,
+    });
+    expect(await facts('rfr_1', {})).toMatchObject({ referrerOfReferral: undefined, referrerOfReward: undefined });
+    // Another installation's referrer, or none: nothing, however the rest would answer.
+    expect(await facts('rfr_1', { sourceKey: 'step:1', referralId: 'ref_1' }, 'inst_b')).toBeUndefined();
+    expect(await facts('rfr_none', { sourceKey: 'step:1' })).toBeUndefined();
     expect(await expectSame(pair, (s) => s.outbox.emailPreferences('rfr_1'))).toEqual({ emailOptOut: false, accessKey: 'key_rfr_1' });
     expect(await expectSame(pair, (s) => s.outbox.emailPreferences('rfr_2'))).toEqual({ emailOptOut: true, accessKey: 'key_rfr_2' });
     expect(await expectSame(pair, (s) => s.outbox.emailPreferences('rfr_none'))).toBeUndefined();
