@@ -63,9 +63,27 @@ export function dealsRepo(db: Db) {
       ORDER BY d.close_date, d.deal_id`,
   );
 
+  // Any number of deals in one prepared statement: their ids travel as a JSON array.
+  const byIds = db
+    .select()
+    .from(deals)
+    .where(
+      and(
+        eq(deals.installationId, sql.placeholder('installationId')),
+        sql`${deals.dealId} IN (SELECT value FROM json_each(${sql.placeholder('dealIds')}))`,
+      ),
+    )
+    .orderBy(deals.dealId)
+    .prepare();
+
   return {
     get(installationId: string, dealId: string): DealRow | undefined {
       return byId.get({ installationId, dealId });
+    },
+
+    /** The mirrors of these deals that exist, by deal id (a sync reads a batch of deals' in one query). */
+    getMany(installationId: string, dealIds: string[]): DealRow[] {
+      return byIds.all({ installationId, dealIds: JSON.stringify(dealIds) });
     },
 
     /**

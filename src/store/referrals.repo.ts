@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { and, asc, type Column, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, type Column, desc, eq, getTableColumns, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { CrmObjectType } from '../../connectors/connector.ts';
 import type { Db } from './db.ts';
 import { placeholder } from './placeholder.ts';
@@ -115,6 +115,18 @@ export function referralsRepo(db: Db) {
       ),
     )
     .orderBy(asc(referrals.id))
+    .prepare();
+  const linksToRecords = db
+    .select({ objectType: crmLinks.objectType, objectId: crmLinks.objectId, referral: getTableColumns(referrals) })
+    .from(crmLinks)
+    .innerJoin(referrals, eq(referrals.id, crmLinks.referralId))
+    .where(
+      and(
+        eq(crmLinks.installationId, sql.placeholder('installationId')),
+        sql`(${crmLinks.objectType}, ${crmLinks.objectId}) IN (SELECT value ->> 't', value ->> 'id' FROM json_each(${sql.placeholder('records')}))`,
+      ),
+    )
+    .orderBy(asc(referrals.id), asc(crmLinks.objectType), asc(crmLinks.objectId))
     .prepare();
   const activeAttributionsOfDeal = db
     .select()
@@ -322,6 +334,18 @@ export function referralsRepo(db: Db) {
     linkedTo(installationId: string, refs: { objectType: CrmObjectType; ids: string[] }[]): ReferralRow[] {
       const records = refs.flatMap((r) => r.ids.map((id) => ({ t: r.objectType, id })));
       return linkedToRecords.all({ installationId, records: JSON.stringify(records) });
+    },
+
+    /**
+     * Each link of these CRM records to a referral, with the referral: what `linkedTo` answers for
+     * each record on its own, in one query for a batch of records. By referral id, then record.
+     */
+    linksWithReferrals(
+      installationId: string,
+      refs: { objectType: CrmObjectType; ids: string[] }[],
+    ): { objectType: CrmObjectType; objectId: string; referral: ReferralRow }[] {
+      const records = refs.flatMap((r) => r.ids.map((id) => ({ t: r.objectType, id })));
+      return linksToRecords.all({ installationId, records: JSON.stringify(records) });
     },
 
     /** Open referrals with no deal link, submitted before `before`: expiry candidates. */

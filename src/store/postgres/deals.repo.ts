@@ -21,6 +21,13 @@ export function dealsRepo(q: Query, _cipher?: Cipher): Repo {
   return {
     get: async (installationId, dealId) => (await q().select().from(deals).where(one(installationId, dealId)))[0],
 
+    getMany: async (installationId, dealIds) =>
+      await q()
+        .select()
+        .from(deals)
+        .where(and(eq(deals.installationId, installationId), sql`${deals.dealId} = ANY(${sql.param(dealIds)}::text[])`))
+        .orderBy(asc(deals.dealId)),
+
     save: async (installationId, deal, sourcedBy, dealKind, now) => {
       const mirrored = {
         name: deal.name,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, type Column, desc, eq, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, type Column, desc, eq, getTableColumns, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Store } from '../contract.ts';
 import type { Cipher } from '../crypto.ts';
 import { newId } from '../referrals.repo.ts';
@@ -214,6 +214,22 @@ export function referralsRepo(q: Query, _cipher?: Cipher): Store['referrals'] {
           ),
         )
         .orderBy(asc(referrals.id));
+    },
+
+    async linksWithReferrals(installationId, refs) {
+      const records = refs.flatMap((r) => r.ids.map((id) => ({ t: r.objectType, id })));
+      if (records.length === 0) return [];
+      return await q()
+        .select({ objectType: crmLinks.objectType, objectId: crmLinks.objectId, referral: getTableColumns(referrals) })
+        .from(crmLinks)
+        .innerJoin(referrals, eq(referrals.id, crmLinks.referralId))
+        .where(
+          and(
+            eq(crmLinks.installationId, installationId),
+            sql`(${crmLinks.objectType}, ${crmLinks.objectId}) IN (SELECT r.t, r.id FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS r(t text, id text))`,
+          ),
+        )
+        .orderBy(asc(referrals.id), asc(crmLinks.objectType), asc(crmLinks.objectId));
     },
 
     async openWithoutDeal(installationId, before) {

@@ -20,6 +20,7 @@ import {
   referralsAtDomain,
 } from './attribution-facts.ts';
 import { moveReferral } from './move-referral.ts';
+import { type DealBatch, readDealBatch } from './deal-batch.ts';
 import { readOnce, type ReadOnce } from './read-once.ts';
 import { BATCH, chunks, type RecordGuard } from './record-batches.ts';
 
@@ -35,13 +36,15 @@ export async function applyDeals(
   let currencies: Promise<CurrencyBook | null> | undefined;
   for (const chunk of chunks(ids, BATCH)) {
     const { records, gone } = await client.getDeals(chunk);
-    await linkDealContacts(ctx, client, installation, records);
+    let batch = await readDealBatch(ctx, installation, records);
+    // Contacts it linked change what the deals are linked to: read again.
+    if (await linkDealContacts(ctx, client, installation, records, batch)) batch = await readDealBatch(ctx, installation, records);
     const domains = await dealCompanyDomains(client, records);
     // Won deals may pay in another currency than they were sold in: the CRM's rates, read once per sync.
     const book = records.some((d) => d.isWon) ? await (currencies ??= readCurrencies(ctx, client, installation)) : null;
     for (const deal of records) {
       await guard({ objectType: 'deal', id: deal.id }, async () => {
-        writes.push(...(await applyDeal(ctx, installation, deal, domains.get(deal.id) ?? null, book)));
+        writes.push(...(await applyDeal(ctx, installation, deal, domains.get(deal.id) ?? null, book, batch)));
       });
       // Each deal is milliseconds of synchronous SQLite: let webhook requests in between, so a
       // drain never delays an acknowledgement towards HubSpot's 5 s timeout.
@@ -56,29 +59,33 @@ export async function applyDeals(
  * A deal whose contacts, companies and id link to no referral may still be a referee's: the rep
  * converted the lead or created a new contact for them, and no event about that person reached us
  * (Salesforce sends no Outbound Message on lead conversion). Its contacts are read in one batch
- * and matched by email.
+ * and matched by email. True when any was linked.
  */
-async function linkDealContacts(ctx: UseCaseContext, client: CrmClient, installation: InstallationRow, deals: CrmDeal[]): Promise<void> {
-  const unlinked: string[] = [];
-  for (const deal of deals) if ((await candidatesFor(ctx, installation, deal)).length === 0) unlinked.push(...deal.contactIds);
+async function linkDealContacts(
+  ctx: UseCaseContext,
+  client: CrmClient,
+  installation: InstallationRow,
+  deals: CrmDeal[],
+  batch: DealBatch,
+): Promise<boolean> {
+  const unlinked = deals.filter((deal) => batch.linked(deal).length === 0).flatMap((deal) => deal.contactIds);
+  let linked = false;
   for (const chunk of chunks([...new Set(unlinked)], BATCH)) {
     const { records } = await client.getPeople('contact', chunk);
-    for (const person of records) await linkPerson(ctx, installation, person);
+    for (const person of records) if (await linkPerson(ctx, installation, person)) linked = true;
   }
+  return linked;
 }
 
 /** Candidates for a deal: referrals linked to its contacts, companies, or the deal itself, and referrals at its company domain. */
 async function candidatesFor(
   ctx: UseCaseContext,
   installation: InstallationRow,
-  deal: { id: string; contactIds: string[]; companyIds: string[] },
-  companyDomain: string | null = null,
+  deal: CrmDeal,
+  companyDomain: string | null,
+  batch: DealBatch,
 ): Promise<ReferralRow[]> {
-  const linked = await ctx.store.referrals.linkedTo(installation.id, [
-    { objectType: 'contact', ids: deal.contactIds },
-    { objectType: 'company', ids: deal.companyIds },
-    { objectType: 'deal', ids: [deal.id] },
-  ]);
+  const linked = batch.linked(deal);
   const atDomain = (await referralsAtDomain(ctx, installation, companyDomain)).filter((r) => !linked.some((l) => l.id === r.id));
   return [...linked, ...atDomain];
 }
@@ -103,23 +110,24 @@ async function applyDeal(
   deal: CrmDeal,
   companyDomain: string | null,
   currencies: CurrencyBook | null,
+  batch: DealBatch,
 ): Promise<CrmWrite[]> {
   const { store } = ctx;
   const now = ctx.now();
-  const current = await store.programs.currentDefault(installation.id);
+  const { current } = batch;
   if (!current) return [];
   // Each referral follows its own program; the default program only judges a deal none of them reaches.
   const { program } = current;
-  const previous = await store.deals.get(installation.id, deal.id);
+  const previous = batch.previous(deal.id);
   if (isStaleDealRead(previous && { modifiedAt: previous.crmModifiedAt }, deal)) {
     ctx.log.info({ dealId: deal.id, applied: previous?.crmModifiedAt, fetched: deal.modifiedAt }, 'older read of a deal ignored');
     return [];
   }
-  const referrals = await candidatesFor(ctx, installation, deal, companyDomain);
+  const referrals = await candidatesFor(ctx, installation, deal, companyDomain, batch);
   if (referrals.length === 0 && !previous) return [];
   // A refetch of a deal whose facts did not change (many events about one deal) decides nothing new,
   // unless its rewards wait for an exchange rate the CRM may have now.
-  const waitsForRate = (await ctx.store.rewards.dealsNeedingRate(installation.id)).includes(deal.id);
+  const waitsForRate = batch.waitsForRate(deal.id);
   if (
     !waitsForRate &&
     previous?.appliedFingerprint &&
@@ -127,10 +135,12 @@ async function applyDeal(
   )
     return [];
 
-  return await store.transaction(async () => {
+  const applied = await store.transaction(async () => {
     const known = readOnce(ctx);
-    const source = await dealSource(ctx, installation, deal);
-    const kind = await dealKind(ctx, installation, deal);
+    // Read fresh, once for both: an admin may have changed the mappings since this job began.
+    const settings = await store.installations.settings((await store.installations.get(installation.id)) ?? installation);
+    const source = dealSource(installation, settings, deal);
+    const kind = dealKind(installation, settings, deal);
     await store.deals.save(installation.id, deal, source.source, kind.kind, now);
     const decision = attributeDeal({
       program,
@@ -236,8 +246,10 @@ async function applyDeal(
       deal.id,
       dealFingerprint(await programVersionsOf(ctx, current, candidatesNow), deal, companyDomain, candidatesNow),
     );
-    return writes;
+    return { writes, moved: [...movedById.values()] };
   });
+  batch.moved(applied.moved);
+  return applied.writes;
 }
 
 /** The current version of the default program and of each candidate's program, by program id. */

@@ -8,7 +8,7 @@ import type { ReferrerType } from '../../domain/program.ts';
 import type { ReferralStatus } from '../../domain/referral-lifecycle.ts';
 import type { UseCaseContext } from '../../ports/context.ts';
 import type { ReadOnce } from './read-once.ts';
-import type { InstallationRow } from '../../store/installations.repo.ts';
+import type { InstallationRow, InstallationSettings } from '../../store/installations.repo.ts';
 import type { ReferralRow } from '../../store/referrals.repo.ts';
 
 const BATCH = 100;
@@ -29,17 +29,16 @@ export async function dealCompanyDomains(client: CrmClient, deals: readonly CrmD
 
 /**
  * Who sourced the deal, as the installation's mapping (else its CRM's careful defaults) reads the
- * CRM's source fields. Read fresh: an admin may have changed the mapping since this job began.
+ * CRM's source fields. `settings` should be read fresh: an admin may have changed the mapping
+ * since the job began.
  */
-export async function dealSource(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): Promise<DealSourceDecision> {
-  const own = (await ctx.store.installations.settings((await ctx.store.installations.get(installation.id)) ?? installation)).dealSources;
-  return classifyDealSource(deal.sources, own ?? defaultDealSourceMapping(installation.crm));
+export function dealSource(installation: InstallationRow, settings: InstallationSettings, deal: CrmDeal): DealSourceDecision {
+  return classifyDealSource(deal.sources, settings.dealSources ?? defaultDealSourceMapping(installation.crm));
 }
 
 /** New business, renewal or expansion, as the installation's rule (else its CRM's defaults) reads the deal's pipeline and type. */
-export async function dealKind(ctx: UseCaseContext, installation: InstallationRow, deal: CrmDeal): Promise<DealKindDecision> {
-  const own = (await ctx.store.installations.settings((await ctx.store.installations.get(installation.id)) ?? installation)).dealKinds;
-  return classifyDealKind(deal, own ?? defaultDealKindMapping(installation.crm));
+export function dealKind(installation: InstallationRow, settings: InstallationSettings, deal: CrmDeal): DealKindDecision {
+  return classifyDealKind(deal, settings.dealKinds ?? defaultDealKindMapping(installation.crm));
 }
 
 /**

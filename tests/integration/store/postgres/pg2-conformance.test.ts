@@ -489,6 +489,18 @@ describe('referrals: timeline, CRM links and attributions', () => {
         noRecords: await r.linkedTo(s.inst, []),
         noIds: await r.linkedTo(s.inst, [{ objectType: 'deal', ids: [] }]),
         fullRow: (await r.linkedTo(s.inst, [{ objectType: 'lead', ids: ['101'] }]))[0],
+        eachLink: (
+          await r.linksWithReferrals(s.inst, [
+            { objectType: 'contact', ids: ['101', '102', '103', ...many] },
+            { objectType: 'company', ids: ['900'] },
+            { objectType: 'deal', ids: ['7'] },
+          ])
+        ).map((x) => `${x.referral.id} ${x.objectType}:${x.objectId}`),
+        eachLinkOtherInstallation: (await r.linksWithReferrals(s.other, [{ objectType: 'contact', ids: ['101'] }])).map(
+          (x) => x.referral.id,
+        ),
+        eachLinkFullRow: (await r.linksWithReferrals(s.inst, [{ objectType: 'lead', ids: ['101'] }]))[0],
+        eachLinkNone: await r.linksWithReferrals(s.inst, [{ objectType: 'deal', ids: [] }]),
         openWithoutDeal: (await r.openWithoutDeal(s.inst, at(4))).map((x) => x.id).sort(),
         openBeforeEarliest: await r.openWithoutDeal(s.inst, at(1)),
       };
@@ -505,6 +517,10 @@ describe('referrals: timeline, CRM links and attributions', () => {
     expect(result.noRecords).toEqual([]);
     expect(result.noIds).toEqual([]);
     expect(result.fullRow).toMatchObject({ id: u('c'), status: 'accepted', verdict: { ok: true } });
+    expect(result.eachLink).toEqual([`${u('a')} company:900`, `${u('a')} contact:101`, `${u('b')} contact:102`, `${u('b')} deal:7`]);
+    expect(result.eachLinkOtherInstallation).toEqual([u('o')]);
+    expect(result.eachLinkFullRow).toEqual({ objectType: 'lead', objectId: '101', referral: result.fullRow });
+    expect(result.eachLinkNone).toEqual([]);
     expect(result.openWithoutDeal).toEqual([u('a'), u('c')]);
     expect(result.openBeforeEarliest).toEqual([]);
   });

@@ -118,6 +118,10 @@ describe('deals on SQLite and PostgreSQL', () => {
       appliedFingerprint: 'fp-1',
     });
     expect(await h.same((s) => s.deals.get(inst, 'missing'))).toBeUndefined();
+    const many = await h.same((s) => s.deals.getMany(inst, ['missing', 'd1']));
+    expect(many).toEqual([second.saved]);
+    expect(await h.same((s) => s.deals.getMany(inst, []))).toEqual([]);
+    expect(await h.same((s) => s.deals.getMany('inst_other', ['d1']))).toEqual([]);
     // Changes to missing deals change nothing and fail on neither.
     await h.same(async (s) => {
       await s.deals.setFingerprint(inst, 'missing', 'fp');
