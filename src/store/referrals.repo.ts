@@ -301,6 +301,14 @@ export function referralsRepo(db: Db) {
       return eventInsert.run({ ...event, fromStatus: event.fromStatus ?? null }).changes > 0;
     },
 
+    /**
+     * Appends several steps to the timeline, in order, in one call (one statement on PostgreSQL):
+     * for each, false when it was already recorded (a replay).
+     */
+    addEvents(events: Omit<typeof referralEvents.$inferInsert, 'id'>[]): boolean[] {
+      return events.map((event) => this.addEvent(event));
+    },
+
     timeline(referralId: string): ReferralEventRow[] {
       return db.select().from(referralEvents).where(eq(referralEvents.referralId, referralId)).orderBy(asc(referralEvents.id)).all();
     },

@@ -165,6 +165,18 @@ export function referralsRepo(q: Query, _cipher?: Cipher): Store['referrals'] {
       return inserted.length > 0;
     },
 
+    async addEvents(events) {
+      if (events.length === 0) return [];
+      // VALUES rows are inserted in order, so the timeline's ids keep the steps' order.
+      const inserted = await q()
+        .insert(referralEvents)
+        .values(events.map((event) => ({ ...event, fromStatus: event.fromStatus ?? null })))
+        .onConflictDoNothing()
+        .returning({ idempotencyKey: referralEvents.idempotencyKey });
+      const added = new Set(inserted.map((row) => row.idempotencyKey));
+      return events.map((event) => added.has(event.idempotencyKey));
+    },
+
     async timeline(referralId) {
       return await q().select().from(referralEvents).where(eq(referralEvents.referralId, referralId)).orderBy(asc(referralEvents.id));
     },

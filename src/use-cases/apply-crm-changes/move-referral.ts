@@ -42,10 +42,14 @@ export async function moveReferral(ctx: UseCaseContext, move: ReferralMove): Pro
   const { store } = ctx;
   const referrer = await known.referrer(referral.referrerId);
   const program = programNotice(await known.lockedProgram(referral));
-  let from = progress.from;
-  for (const to of progress.path) {
-    const key = `${referral.id}:${from}->${to}:${source}`;
-    const added = await store.referrals.addEvent({
+  const steps = progress.path.map((to, i) => {
+    const from = i === 0 ? progress.from : progress.path[i - 1]!;
+    return { from, to, key: `${referral.id}:${from}->${to}:${source}` };
+  });
+  // Every step's timeline entry in one store call and the status once: the same rows as step by
+  // step, in fewer round trips.
+  const added = await store.referrals.addEvents(
+    steps.map(({ from, to, key }) => ({
       referralId: referral.id,
       fromStatus: from,
       toStatus: to,
@@ -53,11 +57,14 @@ export async function moveReferral(ctx: UseCaseContext, move: ReferralMove): Pro
       source,
       idempotencyKey: key,
       occurredAt: now.toISOString(),
-    });
-    await store.referrals.setStatus(referral.id, to, now);
+    })),
+  );
+  const last = steps.at(-1);
+  if (last) await store.referrals.setStatus(referral.id, last.to, now);
+  for (const [i, { from, to, key }] of steps.entries()) {
     const topic = TOPIC_FOR_STATUS[to];
     // Qualified and in-sales-process read the same to a referrer: a step between them says nothing new.
-    if (added && topic && topic !== TOPIC_FOR_STATUS[from]) {
+    if (added[i] && topic && topic !== TOPIC_FOR_STATUS[from]) {
       const row = { ...referral, status: to };
       const dealFacts = deal ? { amountCents: deal.amountCents, currency: deal.currency, stage: stageLabel ?? deal.stageId } : undefined;
       // The timeline keeps the CRM's reasons; a referrer reads the step, and for a lost deal its code.
@@ -66,7 +73,6 @@ export async function moveReferral(ctx: UseCaseContext, move: ReferralMove): Pro
         now,
       );
     }
-    from = to;
   }
   if (progress.leftClosedWon) {
     const rewards = (await store.rewards.forReferral(referral.id)).filter((r) => r.milestone === 'closed_won');

@@ -441,14 +441,19 @@ describe('referrals: timeline, CRM links and attributions', () => {
         first: await r.addEvent(event('k1', 'accepted', 'submitted')),
         replay: await r.addEvent(event('k1', 'contacted', 'accepted')),
         second: await r.addEvent(event('k2', 'contacted')),
+        // Several at once: replays among them answer false, the new ones land in the order given.
+        several: await r.addEvents([event('k3', 'accepted', 'submitted'), event('k1', 'accepted'), event('k4', 'contacted', 'accepted')]),
+        none: await r.addEvents([]),
         timeline: (await r.timeline(s.u('a'))).map(({ id: _id, ...rest }) => rest),
         empty: await r.timeline('ref_missing'),
       };
     });
-    expect(result).toMatchObject({ first: true, replay: false, second: true, empty: [] });
+    expect(result).toMatchObject({ first: true, replay: false, second: true, several: [true, false, true], none: [], empty: [] });
     expect(result.timeline).toEqual([
       expect.objectContaining({ fromStatus: 'submitted', toStatus: 'accepted', reasons: ['rule:ok', 'key k1'] }),
       expect.objectContaining({ fromStatus: null, toStatus: 'contacted' }),
+      expect.objectContaining({ fromStatus: 'submitted', toStatus: 'accepted', reasons: ['rule:ok', 'key k3'] }),
+      expect.objectContaining({ fromStatus: 'accepted', toStatus: 'contacted', reasons: ['rule:ok', 'key k4'] }),
     ]);
   });
 
