@@ -37,6 +37,11 @@ export function auditRepo(db: Db) {
       decisionInsert.run(entry);
     },
 
+    /** Several decisions at once, in order (one statement on PostgreSQL): a deal's and each of its candidates'. */
+    decideAll(entries: Omit<typeof decisions.$inferInsert, 'id' | 'createdAt'>[]): void {
+      for (const entry of entries) decisionInsert.run(entry);
+    },
+
     decisionsFor(installationId: string, subjectType: DecisionRow['subjectType'], subjectId: string) {
       return db
         .select()

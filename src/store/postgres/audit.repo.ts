@@ -23,6 +23,11 @@ export function auditRepo(q: Query): Store['audit'] {
       await q().insert(decisions).values(entry);
     },
 
+    async decideAll(entries: Omit<typeof decisions.$inferInsert, 'id' | 'createdAt'>[]) {
+      // VALUES rows are inserted in order, so the ids keep the entries' order.
+      if (entries.length > 0) await q().insert(decisions).values(entries);
+    },
+
     decisionsFor: (installationId: string, subjectType: DecisionRow['subjectType'], subjectId: string) =>
       q()
         .select()

@@ -15,7 +15,7 @@ import {
   dealCompanyDomains,
   dealKind,
   dealSource,
-  recordReferralDecisions,
+  referralDecisions,
   recurringFacts,
   referralsAtDomain,
 } from './attribution-facts.ts';
@@ -147,14 +147,10 @@ async function applyDeal(
       deal: { ...deal, companyDomain, sourcedBy: source.source, sourceReason: source.reason, kind: kind.kind },
       candidates: await attributionCandidates(ctx, known, referrals),
     });
-    await store.audit.decide({
-      installationId: installation.id,
-      subjectType: 'deal',
-      subjectId: deal.id,
-      kind: 'attribution',
-      outcome: decision,
-    });
-    await recordReferralDecisions(ctx, installation.id, deal.id, decision);
+    await store.audit.decideAll([
+      { installationId: installation.id, subjectType: 'deal', subjectId: deal.id, kind: 'attribution', outcome: decision },
+      ...referralDecisions(installation.id, deal.id, decision),
+    ]);
 
     const reversal = reversalDecision(
       { dealWasWon: previous?.isWon ?? false, amountCents: previous?.firstYearValueCents ?? null, currency: deal.currency },

@@ -110,36 +110,35 @@ export async function attributionCandidates(
  * Each candidate's part of a deal's attribution, kept on the referral too, so the referral's own
  * page says for every deal it touched why it was (not) credited.
  */
-export async function recordReferralDecisions(
-  ctx: UseCaseContext,
-  installationId: string,
-  dealId: string,
-  decision: AttributionDecision,
-): Promise<void> {
-  for (const a of decision.attributed) {
-    await ctx.store.audit.decide({
-      installationId,
-      subjectType: 'referral',
-      subjectId: a.referralId,
-      kind: 'attribution',
-      outcome: {
-        dealId,
-        attributed: true,
-        role: a.role,
-        sharePpm: a.sharePpm,
-        evidence: a.evidence,
-        reasons: a.reasons,
-        dealReasons: decision.reasons,
-      },
-    });
-  }
-  for (const n of decision.notAttributed) {
-    await ctx.store.audit.decide({
-      installationId,
-      subjectType: 'referral',
-      subjectId: n.referralId,
-      kind: 'attribution',
-      outcome: { dealId, attributed: false, reasons: n.reasons, dealReasons: decision.reasons },
-    });
-  }
+export function referralDecisions(installationId: string, dealId: string, decision: AttributionDecision): Decision[] {
+  return [
+    ...decision.attributed.map(
+      (a): Decision => ({
+        installationId,
+        subjectType: 'referral',
+        subjectId: a.referralId,
+        kind: 'attribution',
+        outcome: {
+          dealId,
+          attributed: true,
+          role: a.role,
+          sharePpm: a.sharePpm,
+          evidence: a.evidence,
+          reasons: a.reasons,
+          dealReasons: decision.reasons,
+        },
+      }),
+    ),
+    ...decision.notAttributed.map(
+      (n): Decision => ({
+        installationId,
+        subjectType: 'referral',
+        subjectId: n.referralId,
+        kind: 'attribution',
+        outcome: { dealId, attributed: false, reasons: n.reasons, dealReasons: decision.reasons },
+      }),
+    ),
+  ];
 }
+
+type Decision = Parameters<UseCaseContext['store']['audit']['decide']>[0];

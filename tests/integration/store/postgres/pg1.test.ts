@@ -774,6 +774,12 @@ describe('audit and decisions', () => {
       await decide('c1', 'eligibility', { eligible: false, reasons: ['too_new'] });
       await decide('c2', 'eligibility', { eligible: true, reasons: [] });
       await decide('c1', 'eligibility', { eligible: true, reasons: ['aged'] });
+      // Several at once land in the order given.
+      await s.store.audit.decideAll([
+        { installationId: s.vars.inst!, subjectType: 'company', subjectId: 'c3', kind: 'attribution', outcome: { first: true } },
+        { installationId: s.vars.inst!, subjectType: 'company', subjectId: 'c3', kind: 'attribution', outcome: { second: true } },
+      ]);
+      await s.store.audit.decideAll([]);
       await decide('c1', 'attribution', { winner: null });
       await decide('c1', 'eligibility', { eligible: true }, 'deal');
     });
@@ -783,6 +789,10 @@ describe('audit and decisions', () => {
       ['c1', 'attribution', { winner: null }],
       ['c1', 'eligibility', { eligible: true, reasons: ['aged'] }],
       ['c1', 'eligibility', { eligible: false, reasons: ['too_new'] }],
+    ]);
+    expect(outcomes(await same((s) => s.store.audit.decisionsFor(s.vars.inst!, 'company', 'c3')))).toEqual([
+      ['c3', 'attribution', { second: true }],
+      ['c3', 'attribution', { first: true }],
     ]);
     expect(outcomes(await same((s) => s.store.audit.latestDecisions(s.vars.inst!, 'company', 'eligibility')))).toEqual([
       ['c2', 'eligibility', { eligible: true, reasons: [] }],
