@@ -63,6 +63,33 @@ describe('renewals of a referred customer', () => {
     expect(simulated.draft.totalCents).toBe(355_000);
   });
 
+  it('a first deal and its renewal won in one sync: the renewal finds the referral the first deal won', async () => {
+    const referral = await world.refer({ email: 'fay@samesync.example', firstName: 'Fay' });
+    world.advance(60_000);
+    const deal = (closeDate: string, dealType: string) => {
+      const created = world.crm.createDeal({
+        name: closeDate,
+        amountCents: 2_000_000,
+        contactIds: [referral.crmPersonId!],
+        closeDate,
+        dealType,
+      });
+      world.crm.moveStage(created.id, 'won');
+      return created.id;
+    };
+    const first = deal('2025-03-10', 'newbusiness');
+    const renewal = deal('2025-03-20', 'existingbusiness');
+    // One sync applies both, the first deal first: the renewal is judged on the referral as the first deal left it.
+    expect((await world.sync()).failed).toEqual([]);
+    expect((await world.store.referrals.get(referral.id))!.status).toBe('closed_won');
+    expect((await world.store.referrals.activeAttributionsForDeal(world.installation.id, first)).map((a) => a.referralId)).toEqual([
+      referral.id,
+    ]);
+    expect((await world.store.referrals.activeAttributionsForDeal(world.installation.id, renewal)).map((a) => a.referralId)).toEqual([
+      referral.id,
+    ]);
+  });
+
   it('a renewal on a company whose referral expired or never won is credited to no one', async () => {
     const referral = await world.refer({ email: 'eli@openco.example', firstName: 'Eli' });
     world.advance(60_000);
