@@ -35,7 +35,8 @@ function slowMailbox() {
   return { channel, received, mostAtOnce: () => mostAtOnce };
 }
 
-async function outboxOfNineEmails() {
+/** Nine emails waiting (three steps to each of three referrers) and a notifier with `concurrency` lanes. */
+async function nineEmailsFor(concurrency: number) {
   const db = createTestDb();
   const clock = testClock();
   const installationId = insertInstallation(db);
@@ -44,14 +45,6 @@ async function outboxOfNineEmails() {
     const referral = insertReferral(db, referrer, { firstName: name, lastName: 'Buyer', company: `${name} Co` });
     await enqueueAll(db, journeyIntents(referral, insertReward(db, referral, 50_000)).slice(0, 3), clock.now());
   }
-  return { db, clock };
-}
-
-test.each([
-  [1, 1],
-  [4, 4],
-])('with concurrency %i, %i emails are in flight at most, and each of nine is sent once', async (concurrency, most) => {
-  const { db, clock } = await outboxOfNineEmails();
   const mailbox = slowMailbox();
   const notifier = createNotifier({
     store: storeOf(db),
@@ -61,6 +54,14 @@ test.each([
     publicBaseUrl: 'http://referloop.test',
     concurrency,
   });
+  return { db, notifier, mailbox };
+}
+
+test.each([
+  [1, 1],
+  [4, 4],
+])('with concurrency %i, %i emails are in flight at most, and each of nine is sent once', async (concurrency, most) => {
+  const { db, notifier, mailbox } = await nineEmailsFor(concurrency);
 
   expect(await notifier.runOnce()).toEqual({ delivered: 9, failed: 0, disabled: 0 });
   expect(mailbox.mostAtOnce()).toBe(most);
@@ -69,16 +70,7 @@ test.each([
 });
 
 test('a run claims no more than its limit, however many lanes', async () => {
-  const { db, clock } = await outboxOfNineEmails();
-  const mailbox = slowMailbox();
-  const notifier = createNotifier({
-    store: storeOf(db),
-    email: mailbox.channel,
-    now: clock.now,
-    log: silentLog,
-    publicBaseUrl: 'http://referloop.test',
-    concurrency: 4,
-  });
+  const { db, notifier } = await nineEmailsFor(4);
   expect(await notifier.runOnce(2)).toEqual({ delivered: 2, failed: 0, disabled: 0 });
   expect(outboxRows(db).filter((r) => r.status === 'pending')).toHaveLength(7);
 });
