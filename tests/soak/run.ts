@@ -508,6 +508,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     say(`${plan.length} referrals worked in ${Math.round((sentAt - started) / 1000)} s; draining`);
 
     const reader = new pg.Pool({ connectionString: database.url, max: 2 });
+    reader.on('error', () => {}); // an idle connection ended by the server; the next query reconnects
     cleanups.push(() => reader.end());
     const one = async (sql: string) => Number(Object.values((await reader.query(sql)).rows[0] ?? { n: 0 })[0] ?? 0);
     const sandboxesIdle = async () => {

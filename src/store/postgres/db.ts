@@ -107,6 +107,9 @@ function queryWithNumbers(config: unknown): unknown {
  */
 export async function migratePostgres(db: Db): Promise<void> {
   const lock = new pg.Client(db.$client.options);
+  // The lock's connection idles while the migration runs on the pool; were the server to end it
+  // then, the unheard 'error' event would end the process. The migration stands or fails alone.
+  lock.on('error', () => {});
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);

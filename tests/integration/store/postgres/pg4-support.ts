@@ -31,6 +31,8 @@ export async function openPostgresSide(): Promise<PostgresSide> {
   const store = await scratchPostgresStore();
   const db = openPostgres(store.url, { poolSize: 2 });
   const admin = new pg.Client({ connectionString: store.url });
+  // It sits idle between resets; were the server to end it then, its next query says so.
+  admin.on('error', () => {});
   await admin.connect();
   const { rows } = await admin.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
   const truncate = `TRUNCATE ${rows.map((r) => `"${r.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`;
