@@ -300,7 +300,7 @@ describe('Referral eligibility', () => {
 });
 
 describe('Referral and reward', () => {
-  it('shows who referred a won deal, the share, the evidence and the reward’s amount, status and due date', async () => {
+  it('shows who referred a won deal, the share, the evidence and each reward’s amount, status, due date and what it is given as', async () => {
     const logged = await svc.api('/referrals', {
       method: 'POST',
       json: {
@@ -321,6 +321,38 @@ describe('Referral and reward', () => {
     );
     sandbox.state.update('deals', deal.id, { dealstage: 'closedwon', closedate: new Date().toISOString() });
     await eventually(async () => ((await referral()).rewards.length ? true : undefined), 15_000, 'the reward for the won deal');
+    // Two rewards a program could also grant on the deal: a gift card, and recognition, which has no amount.
+    const { store } = svc.service.runtime;
+    const row = (await store.referrals.get(id))!;
+    const grants = [
+      { grant: { kind: 'gift_card' as const }, amountCents: 50_000 },
+      { grant: { kind: 'recognition' as const, badge: 'Top referrer', message: 'Thank you, Rita' }, amountCents: 0 },
+    ];
+    for (const { grant, amountCents } of grants) {
+      await store.rewards.accrue(
+        {
+          installationId: row.installationId,
+          referralId: id,
+          referrerId: row.referrerId,
+          dealId: deal.id,
+          kind: 'milestone',
+          beneficiary: 'referrer',
+          milestone: 'closed_won',
+          amountCents,
+          currency: 'USD',
+          status: 'approved',
+          dueDate: '2027-01-31',
+          requiresApproval: false,
+          programId: row.programId,
+          programVersion: row.programVersion,
+          reasons: ['granted by the test'],
+          grant,
+          idempotencyKey: `test-reward:${id}:${grant.kind}`,
+          updatedAt: new Date().toISOString(),
+        },
+        'test',
+      );
+    }
 
     const card = renderCard(<DealReferralCard />, { objectTypeId: OBJECT_TYPE.deal, objectId: deal.id });
     await card.waitFor(() => expect(textOf(card)).toContain('Referred by Rita Reseller'), WAIT);
@@ -329,6 +361,8 @@ describe('Referral and reward', () => {
     expect(textOf(card)).toContain(`Evidence: the deal's contact ${contactId} is the person referred.`);
     expect(textOf(card)).toContain(`Attributed to deal ${deal.id} (sourced)`);
     expect(textOf(card)).toMatch(/reward at closed won: USD [\d,]+\.\d{2}, due \d{4}-\d{2}-\d{2}/);
+    expect(textOf(card)).toContain('reward at closed won: USD 500.00 (Gift card), due 2027-01-31');
+    expect(textOf(card)).toContain('reward at closed won: Recognition: Top referrer, due 2027-01-31');
     expect(textOf(card.find(StatusTag))).toMatch(/^(pending|approved|payable)$/);
   });
 

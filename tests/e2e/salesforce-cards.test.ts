@@ -24,6 +24,8 @@ interface CardReferral {
     currencyDigits: number;
     status: string;
     dueDate: string | null;
+    grant: { kind: string };
+    givenAs: string;
   }[];
   decisions: { attribution: { dealId: string; summary: string }[] };
 }
@@ -158,7 +160,16 @@ describe('the Salesforce eligibility and opportunity cards, with a card key', ()
     expect(referral.decisions.attribution.find((d) => d.dealId === opportunityId)?.summary).toBeTruthy();
     // 10% of $40,000 for a partner: 400000 minor units with the currency's 2 digits.
     expect(referral.rewards).toEqual([
-      expect.objectContaining({ dealId: opportunityId, amountCents: 400_000, currency: 'USD', currencyDigits: 2, status: 'pending' }),
+      expect.objectContaining({
+        dealId: opportunityId,
+        amountCents: 400_000,
+        currency: 'USD',
+        currencyDigits: 2,
+        status: 'pending',
+        // What the Apex reads as grantKind and givenAs.
+        grant: { kind: 'cash' },
+        givenAs: 'Cash',
+      }),
     ]);
     expect(referral.rewards[0]!.dueDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     // Its Referral__c in the org points at the opportunity (Opportunity__c), the way Salesforce relates them.

@@ -35,6 +35,8 @@ interface DealReferral {
     currency: string;
     status: string;
     dueDate: string | null;
+    grant: { kind: string };
+    givenAs: string;
   }[];
   claim: { dealId: string; decision: string | null; expiresAt: string } | null;
   decisions: { attribution: { dealId: string; summary: string }[] };
@@ -44,7 +46,7 @@ hubspot.extend<'crm.record.tab'>(() => <DealReferralCard />);
 
 /**
  * *Referral and reward* on deals: who referred the deal, the share credited to them, the evidence
- * and reasons, and each reward's amount, status and due date.
+ * and reasons, and each reward's amount, status, due date and what it is given as.
  */
 export function DealReferralCard() {
   const context = useExtensionContext<'crm.record.tab'>();
@@ -121,12 +123,19 @@ function ReferralOnDeal({ referral, dealId }: { referral: DealReferral; dealId: 
         rewards.map((r) => (
           <Flex key={r.id} direction="row" gap="sm" align="center">
             <StatusTag variant={REWARD_TONE[r.status] ?? 'default'}>{words(r.status)}</StatusTag>
-            <Text>{`${words(r.kind)} reward at ${words(r.milestone)}: ${formatMoney(r.amount, r.currency)}, due ${formatDay(r.dueDate)}`}</Text>
+            <Text>{`${words(r.kind)} reward at ${words(r.milestone)}: ${rewardValue(r)}, due ${formatDay(r.dueDate)}`}</Text>
           </Flex>
         ))
       )}
     </Flex>
   );
+}
+
+/** Cash is its amount; recognition is the badge, having none; anything else is both. */
+function rewardValue(reward: DealReferral['rewards'][number]): string {
+  if (reward.grant.kind === 'recognition') return reward.givenAs;
+  const amount = formatMoney(reward.amount, reward.currency);
+  return reward.grant.kind === 'cash' ? amount : `${amount} (${reward.givenAs})`;
 }
 
 const REWARD_TONE: Record<string, 'default' | 'info' | 'success' | 'warning' | 'danger'> = {

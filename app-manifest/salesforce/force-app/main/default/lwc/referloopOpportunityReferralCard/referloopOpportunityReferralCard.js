@@ -26,6 +26,13 @@ function formatMinor(amountMinor, currency, digits) {
     return `${currency} ${major.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
 }
 
+/** Cash is its amount; recognition is the badge, having none; anything else is both. */
+function rewardValue(reward) {
+    if (reward.grantKind === 'recognition') return reward.givenAs;
+    const amount = formatMinor(reward.amountMinor, reward.currencyCode, reward.currencyDigits);
+    return reward.grantKind === 'cash' ? amount : `${amount} (${reward.givenAs})`;
+}
+
 /** A share of the deal's credit, e.g. 0.5 → "50%". */
 const share = (value) => `${Math.round(value * 10000) / 100}%`;
 
@@ -38,7 +45,7 @@ function describeEvidence(e) {
 
 /**
  * *Referral and reward* on opportunities: who referred it, the share credited to them, the
- * evidence and reasons, and each reward's amount, status and due date.
+ * evidence and reasons, and each reward's amount, status, due date and what it is given as.
  */
 export default class ReferloopOpportunityReferralCard extends LightningElement {
     @api recordId;
@@ -74,7 +81,7 @@ export default class ReferloopOpportunityReferralCard extends LightningElement {
                 id: w.id,
                 status: words(w.status),
                 tone: REWARD_TONE[w.status] ?? '',
-                text: `${words(w.kind)} reward at ${words(w.milestone)}: ${formatMinor(w.amountMinor, w.currencyCode, w.currencyDigits)}, due ${day(w.dueDate)}`
+                text: `${words(w.kind)} reward at ${words(w.milestone)}: ${rewardValue(w)}, due ${day(w.dueDate)}`
             }));
             let shareText = 'not attributed';
             if (attributed) shareText = `${share(r.share)} (${r.role}, ${words(r.model)})`;

@@ -27,9 +27,11 @@ const WON = {
     decision: null,
     claimPendingUntil: null,
     rewards: [
-        { id: 'rw-1', kind: 'referrer', milestone: 'closed_won', amountMinor: 400000, currencyCode: 'USD', currencyDigits: 2, status: 'pending', dueDate: '2027-03-05' },
-        { id: 'rw-2', kind: 'referee', milestone: 'qualified', amountMinor: 5000, currencyCode: 'JPY', currencyDigits: 0, status: 'paid', dueDate: null },
-        { id: 'rw-3', kind: 'referrer', milestone: 'closed_won', amountMinor: 1234567, currencyCode: 'KWD', currencyDigits: 3, status: 'approved', dueDate: '2027-01-31' }
+        { id: 'rw-1', kind: 'referrer', milestone: 'closed_won', amountMinor: 400000, currencyCode: 'USD', currencyDigits: 2, status: 'pending', dueDate: '2027-03-05', grantKind: 'cash', givenAs: 'Cash' },
+        { id: 'rw-2', kind: 'referee', milestone: 'qualified', amountMinor: 5000, currencyCode: 'JPY', currencyDigits: 0, status: 'paid', dueDate: null, grantKind: 'cash', givenAs: 'Cash' },
+        { id: 'rw-3', kind: 'referrer', milestone: 'closed_won', amountMinor: 1234567, currencyCode: 'KWD', currencyDigits: 3, status: 'approved', dueDate: '2027-01-31', grantKind: 'cash', givenAs: 'Cash' },
+        { id: 'rw-4', kind: 'referrer', milestone: 'closed_won', amountMinor: 50000, currencyCode: 'USD', currencyDigits: 2, status: 'approved', dueDate: '2027-01-31', grantKind: 'gift_card', givenAs: 'Gift card' },
+        { id: 'rw-5', kind: 'referrer', milestone: 'qualified', amountMinor: 0, currencyCode: 'USD', currencyDigits: 2, status: 'paid', dueDate: null, grantKind: 'recognition', givenAs: 'Recognition: Top referrer' }
     ]
 };
 
@@ -63,7 +65,7 @@ describe('c-referloop-opportunity-referral-card', () => {
         expect(text(card, '.heading')).toBe('Referred by Pia Partner');
     });
 
-    it('shows who referred it, the share, the evidence and reasons, and each reward in its currency’s digits', async () => {
+    it('shows who referred it, the share, the evidence and reasons, and each reward in its currency’s digits and as what it is given', async () => {
         referralsOfOpportunity.mockResolvedValue([WON]);
         const card = mount();
         await flush();
@@ -77,7 +79,9 @@ describe('c-referloop-opportunity-referral-card', () => {
         expect(all(card, '.reward').map((li) => [li.querySelector('lightning-badge').label, li.querySelector('span').textContent])).toEqual([
             ['pending', 'referrer reward at closed won: USD 4,000.00, due 2027-03-05'],
             ['paid', 'referee reward at qualified: JPY 5,000, due no date'],
-            ['approved', 'referrer reward at closed won: KWD 1,234.567, due 2027-01-31']
+            ['approved', 'referrer reward at closed won: KWD 1,234.567, due 2027-01-31'],
+            ['approved', 'referrer reward at closed won: USD 500.00 (Gift card), due 2027-01-31'],
+            ['paid', 'referrer reward at qualified: Recognition: Top referrer, due no date']
         ]);
     });
 
