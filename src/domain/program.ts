@@ -371,3 +371,17 @@ function canonical(value: unknown): unknown {
       .map(([k, v]) => [k, canonical(v)]),
   );
 }
+
+/** Whether a referrer leaves a program: not one they are not in, nor the last one they are in. */
+export type LeavingDecision = { outcome: 'leaves' } | { outcome: 'not_member' } | { outcome: 'refused'; reason: string };
+
+/**
+ * A referrer keeps at least one program: one of none is referred into the default program, and
+ * would join it again with their next referral, so leaving the last one would undo itself.
+ */
+export function decideLeaving(memberOf: readonly string[], programId: string): LeavingDecision {
+  if (!memberOf.includes(programId)) return { outcome: 'not_member' };
+  if (memberOf.length === 1)
+    return { outcome: 'refused', reason: 'It is the referrer’s only program: add them to another before removing them from this one.' };
+  return { outcome: 'leaves' };
+}

@@ -5,7 +5,14 @@ import type { Program } from '../domain/program.ts';
 import { programChanges } from '../domain/program-changes.ts';
 import type { UseCaseContext } from '../ports/context.ts';
 import type { ProgramRow, ProgramVersion } from '../store/programs.repo.ts';
-import { addToProgram, createProgram, NEW_PROGRAM_SOURCES, saveProgram, simulateDraft } from '../use-cases/program-settings.ts';
+import {
+  addToProgram,
+  createProgram,
+  NEW_PROGRAM_SOURCES,
+  removeFromProgram,
+  saveProgram,
+  simulateDraft,
+} from '../use-cases/program-settings.ts';
 import { scheduleReevaluation } from '../use-cases/reevaluate-accounts.ts';
 import { actorOf, principalOf } from './auth.ts';
 import { ApiError, parseInput } from './errors.ts';
@@ -20,6 +27,7 @@ import {
 import { programSchema } from './program.schema.ts';
 import { simulateSchema } from './schemas.ts';
 import { requestContext } from './request-context.ts';
+import { referrerView } from './views.ts';
 
 /**
  * What GET answers is what PUT takes: `program` is the settings; the other fields say which
@@ -126,15 +134,36 @@ export function programRouter(ctx: UseCaseContext): Router {
     res.json(programSummary(program, result.version));
   });
 
+  /** The program's referrers, in the order they joined it. */
+  router.get('/programs/:id/referrers', async (req, res) => {
+    const program = await programOf(req, res);
+    const members = await store.programs.members(program.id);
+    res.json({ items: members.map(({ referrer, joinedAt }) => ({ ...referrerView(referrer), joinedAt })) });
+  });
+
+  const referrerOf = async (req: Request, res: Response, program: ProgramRow) => {
+    const referrer = await store.referrals.referrer(req.params.referrerId as string);
+    if (!referrer || referrer.installationId !== program.installationId)
+      throw new ApiError('not_found', `No referrer ${req.params.referrerId} in this program's installation.`);
+    return visibleOr404(principalOf(res), referrer, `referrer ${referrer.id}`);
+  };
+
   /** Adds a referrer of the installation to the program (again: nothing changes). */
   router.put('/programs/:id/referrers/:referrerId', async (req, res) => {
     const program = await programOf(req, res);
-    const referrer = await store.referrals.referrer(req.params.referrerId);
-    if (!referrer || referrer.installationId !== program.installationId)
-      throw new ApiError('not_found', `No referrer ${req.params.referrerId} in this program's installation.`);
-    visibleOr404(principalOf(res), referrer, `referrer ${referrer.id}`);
+    const referrer = await referrerOf(req, res, program);
     const joined = await addToProgram(requestContext(ctx, res), program, referrer.id, actorOf(principalOf(res)));
     res.status(joined ? 201 : 200).json({ programId: program.id, referrerId: referrer.id });
+  });
+
+  /** Removes a referrer from the program, never from their last one; their link for it is retired. */
+  router.delete('/programs/:id/referrers/:referrerId', async (req, res) => {
+    const program = await programOf(req, res);
+    const referrer = await referrerOf(req, res, program);
+    const result = await removeFromProgram(requestContext(ctx, res), program, referrer.id, actorOf(principalOf(res)));
+    if (result.outcome === 'not_member') throw new ApiError('not_found', `The referrer ${referrer.email} is not in program ${program.id}.`);
+    if (result.outcome === 'refused') throw new ApiError('conflict', result.reason);
+    res.json({ programId: program.id, referrerId: referrer.id, linkRetired: result.linkRetired });
   });
 
   for (const base of ['/program', '/programs/:id']) {

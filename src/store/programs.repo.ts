@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { defaultClaimsPolicy, type Program } from '../domain/program.ts';
 import type { Db } from './db.ts';
-import { newId } from './referrals.repo.ts';
-import { programs, programVersions, referrerPrograms } from './schema.ts';
+import { newId, type ReferrerRow } from './referrals.repo.ts';
+import { programs, programVersions, referrerPrograms, referrers } from './schema.ts';
 
 export type ProgramRow = typeof programs.$inferSelect;
 
@@ -76,6 +76,26 @@ export function programsRepo(db: Db) {
         .onConflictDoNothing()
         .run();
       return joined.changes > 0;
+    },
+
+    /** The referrer no longer belongs to the program; answers whether they did. */
+    leave(program: ProgramRow, referrerId: string): boolean {
+      const left = db
+        .delete(referrerPrograms)
+        .where(and(eq(referrerPrograms.programId, program.id), eq(referrerPrograms.referrerId, referrerId)))
+        .run();
+      return left.changes > 0;
+    },
+
+    /** The program's referrers with when each joined it, in the order they joined. */
+    members(programId: string): { referrer: ReferrerRow; joinedAt: string }[] {
+      return db
+        .select({ referrer: referrers, joinedAt: referrerPrograms.createdAt })
+        .from(referrerPrograms)
+        .innerJoin(referrers, eq(referrers.id, referrerPrograms.referrerId))
+        .where(eq(referrerPrograms.programId, programId))
+        .orderBy(asc(referrerPrograms.createdAt), asc(referrers.id))
+        .all();
     },
 
     /** The programs a referrer belongs to, in the order they joined them. */

@@ -1,5 +1,5 @@
 import { addDays, toDateOnly } from '../domain/dates.ts';
-import { defaultProgram, sameProgram, type Program } from '../domain/program.ts';
+import { decideLeaving, defaultProgram, sameProgram, type LeavingDecision, type Program } from '../domain/program.ts';
 import type { ReferrerType } from '../domain/program.ts';
 import { simulateProgram, simulateSampleDeal, type SimulationDeal, type SimulationResult } from '../domain/simulation.ts';
 import type { ProgramRow, ProgramVersion } from '../store/programs.repo.ts';
@@ -61,6 +61,44 @@ export async function addToProgram(ctx: UseCaseContext, program: ProgramRow, ref
         at: now.toISOString(),
       });
     return joined;
+  });
+}
+
+export type RemoveFromProgramResult = Exclude<LeavingDecision, { outcome: 'leaves' }> | { outcome: 'removed'; linkRetired: boolean };
+
+/**
+ * The referrer no longer belongs to the program: they cannot be referred into it, and their link
+ * for it is retired (a prospect who visited it before still counts, as for any retired link).
+ * What they referred before keeps its program and version, and earns as it would have.
+ */
+export async function removeFromProgram(
+  ctx: UseCaseContext,
+  program: ProgramRow,
+  referrerId: string,
+  actor: string,
+): Promise<RemoveFromProgramResult> {
+  const { store } = ctx;
+  const now = ctx.now().toISOString();
+  return await store.transaction(async () => {
+    const decision = decideLeaving(
+      (await store.programs.programsOf(referrerId)).map((p) => p.id),
+      program.id,
+    );
+    if (decision.outcome !== 'leaves') return decision;
+    await store.programs.leave(program, referrerId);
+    const link = await store.referralLinks.activeFor(referrerId, program.id);
+    if (link) await store.referralLinks.revoke(link.code, now);
+    await store.audit.record({
+      installationId: program.installationId,
+      actor,
+      action: 'program.referrer_removed',
+      subjectType: 'referrer',
+      subjectId: referrerId,
+      before: { programId: program.id },
+      after: { linkRetired: link?.code ?? null },
+      at: now,
+    });
+    return { outcome: 'removed', linkRetired: link !== undefined };
   });
 }
 

@@ -1,8 +1,8 @@
 /**
  * Programs side by side over HTTP: an installation's programs are listed, created (copied from the
  * default or from a fresh install's) and renamed; `/program?programId=` reads one; a referral names
- * its program, which must be one its referrer belongs to; referrers join programs; bad input writes
- * nothing.
+ * its program, which must be one its referrer belongs to; referrers join and leave programs; bad
+ * input writes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installSandbox, startTestService, type TestService } from '../support/service.ts';
@@ -116,6 +116,32 @@ describe('programs side by side over the API', () => {
     expect((await svc.api(`/programs/${partnersId}/referrers/rfr_nope`, { method: 'PUT' })).status).toBe(404);
     expect((await json<{ programIds: string[] }>(svc.api(`/referrers/${adaId}`))).programIds).toEqual([defaultId, partnersId]);
     expect((await refer('ada@advisors.example', 'max@max-co.example', partnersId)).status).toBe(201);
+  });
+
+  it('lists a program’s referrers; removes one from it (never from their last program), after which they cannot be referred into it', async () => {
+    type Members = { items: { id: string; email: string; joinedAt: string }[] };
+    const members = await json<Members>(svc.api(`/programs/${partnersId}/referrers`));
+    expect(members.items.map((r) => r.email)).toEqual(['pat@partners.example', 'ada@advisors.example']);
+    expect(members.items.every((r) => /^\d{4}-\d{2}-\d{2}T/.test(r.joinedAt))).toBe(true);
+    const [pat, ada] = members.items;
+
+    const auditRows = () => count('audit_log');
+    const before = auditRows();
+    const last = await svc.api(`/programs/${partnersId}/referrers/${pat!.id}`, { method: 'DELETE' });
+    expect(last.status).toBe(409);
+    expect(await json(last)).toMatchObject({ error: { code: 'conflict', message: expect.stringContaining('only program') } });
+    expect((await svc.api(`/programs/${partnersId}/referrers/rfr_nope`, { method: 'DELETE' })).status).toBe(404);
+    expect(auditRows()).toBe(before);
+
+    const removed = await svc.api(`/programs/${partnersId}/referrers/${ada!.id}`, { method: 'DELETE' });
+    expect(removed.status).toBe(200);
+    expect(await json(removed)).toEqual({ programId: partnersId, referrerId: ada!.id, linkRetired: false });
+    const again = await svc.api(`/programs/${partnersId}/referrers/${ada!.id}`, { method: 'DELETE' });
+    expect(again.status).toBe(404);
+    expect((await json<Members>(svc.api(`/programs/${partnersId}/referrers`))).items.map((r) => r.email)).toEqual(['pat@partners.example']);
+    expect((await json<{ programIds: string[] }>(svc.api(`/referrers/${ada!.id}`))).programIds).toEqual([defaultId]);
+    expect((await refer('ada@advisors.example', 'zoe@zoe-co.example', partnersId)).status).toBe(409);
+    expect(auditRows()).toBe(before + 1);
   });
 
   it('creates a referrer in the programs named; an unknown one is 404 and writes nothing', async () => {

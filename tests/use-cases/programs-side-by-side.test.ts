@@ -11,7 +11,7 @@ import type { EmailPayload } from '../../src/notify/topics.ts';
 import type { ProgramRow } from '../../src/store/programs.repo.ts';
 import { changeReward } from '../../src/use-cases/manage-rewards.ts';
 import { createPayoutRun } from '../../src/use-cases/payout-runs.ts';
-import { createProgram, saveProgram } from '../../src/use-cases/program-settings.ts';
+import { addToProgram, createProgram, removeFromProgram, saveProgram } from '../../src/use-cases/program-settings.ts';
 import { ensureReferralLink, visitReferralLink } from '../../src/use-cases/referral-links.ts';
 import { buildReport } from '../../src/use-cases/reports.ts';
 import { submitReferral } from '../../src/use-cases/submit-referral.ts';
@@ -201,6 +201,56 @@ describe('two programs in one installation', () => {
     const captured = (await world.store.referrals.byReferrer(partner.id)).find((r) => r.refereeEmail === 'gia@prospect-three.example')!;
     // The partner program approves link referrals (the customer program does not): it waits.
     expect([captured.programId, captured.status]).toEqual([partners.id, 'submitted']);
+  });
+
+  it('a referrer removed from a program is no longer referred into it and its link is retired; what they referred keeps its program', async () => {
+    await saveProgram(
+      world.ctx,
+      partners,
+      { ...partnerProgram(), links: { landingUrl: 'https://acme.example/partners', allowedDomains: ['acme.example'] } },
+      'test',
+    );
+    const before = await world.refer({ email: 'first@prospect-one.example' }, PARTNER, partners.id);
+    const partner = (await world.store.referrals.referrerByEmail(world.installation.id, PARTNER.email))!;
+    const made = await ensureReferralLink(world.ctx, partner, partners);
+    if (made.outcome !== 'ok') throw new Error(made.outcome);
+
+    // Their only program: refused, and nothing changes.
+    expect(await removeFromProgram(world.ctx, partners, partner.id, 'user:ada')).toEqual({
+      outcome: 'refused',
+      reason: 'It is the referrer’s only program: add them to another before removing them from this one.',
+    });
+    expect((await world.store.referralLinks.activeFor(partner.id, partners.id))?.code).toBe(made.link.code);
+
+    await addToProgram(world.ctx, world.program, partner.id, 'user:ada');
+    world.advance(DAY);
+    expect(await removeFromProgram(world.ctx, partners, partner.id, 'user:ada')).toEqual({ outcome: 'removed', linkRetired: true });
+    expect(await removeFromProgram(world.ctx, partners, partner.id, 'user:ada')).toEqual({ outcome: 'not_member' });
+    expect((await world.store.programs.programsOf(partner.id)).map((p) => p.id)).toEqual([world.program.id]);
+    expect((await world.store.referralLinks.byCode(made.link.code))!.revokedAt).toBe(world.ctx.now().toISOString());
+    expect(await world.rows("SELECT actor, before, after FROM audit_log WHERE action = 'program.referrer_removed'")).toEqual([
+      { actor: 'user:ada', before: JSON.stringify({ programId: partners.id }), after: JSON.stringify({ linkRetired: made.link.code }) },
+    ]);
+
+    const named = await submitReferral(world.ctx, {
+      installation: world.installation,
+      referrer: PARTNER,
+      referee: { email: 'second@prospect-two.example' },
+      submittedBy: { kind: 'rep', id: 'rep-1' },
+      source: 'test',
+      programId: partners.id,
+    });
+    expect(named).toMatchObject({ outcome: 'program_refused', code: 'not_member' });
+    // Named none, a new referral goes to the program they are still in.
+    expect((await world.refer({ email: 'third@prospect-three.example' }, PARTNER)).programId).toBe(world.program.id);
+    expect((await world.store.referrals.get(before.id))!.programId).toBe(partners.id);
+    // A prospect arriving with the retired, never-visited link makes no referral.
+    world.crm.createPerson({ email: 'late@prospect-four.example', referralCode: made.link.code });
+    await world.sync();
+    expect((await world.store.referrals.byReferrer(partner.id)).map((r) => r.refereeEmail).sort()).toEqual([
+      'first@prospect-one.example',
+      'third@prospect-three.example',
+    ]);
   });
 
   it('a referrer only in the partner program is referred into it when no program is named', async () => {

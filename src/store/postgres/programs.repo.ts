@@ -4,7 +4,7 @@ import type { Store } from '../contract.ts';
 import type { ProgramRow, ProgramVersion } from '../programs.repo.ts';
 import { newId } from '../referrals.repo.ts';
 import type { Query } from './query.ts';
-import { programs, programVersions, referrerPrograms } from './schema.ts';
+import { programs, programVersions, referrerPrograms, referrers } from './schema.ts';
 
 const toVersion = (row: typeof programVersions.$inferSelect): ProgramVersion => ({
   programId: row.programId,
@@ -65,6 +65,23 @@ export function programsRepo(q: Query): Store['programs'] {
         .onConflictDoNothing()
         .returning({ programId: referrerPrograms.programId });
       return joined.length > 0;
+    },
+
+    async leave(program: ProgramRow, referrerId: string) {
+      const left = await q()
+        .delete(referrerPrograms)
+        .where(and(eq(referrerPrograms.programId, program.id), eq(referrerPrograms.referrerId, referrerId)))
+        .returning({ programId: referrerPrograms.programId });
+      return left.length > 0;
+    },
+
+    async members(programId: string) {
+      return await q()
+        .select({ referrer: referrers, joinedAt: referrerPrograms.createdAt })
+        .from(referrerPrograms)
+        .innerJoin(referrers, eq(referrers.id, referrerPrograms.referrerId))
+        .where(eq(referrerPrograms.programId, programId))
+        .orderBy(asc(referrerPrograms.createdAt), asc(referrers.id));
     },
 
     async programsOf(referrerId: string) {

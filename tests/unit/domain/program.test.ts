@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultProgram, sameProgram, type Program } from '../../../src/domain/program.ts';
+import { decideLeaving, defaultProgram, sameProgram, type Program } from '../../../src/domain/program.ts';
 
 describe('defaultProgram', () => {
   const p = defaultProgram();
@@ -48,5 +48,22 @@ describe('sameProgram', () => {
     ['reward rules in another order (their order decides)', { ...base, rewardRules: [...base.rewardRules].reverse() }, false],
   ])('%s → %s', (_what, other, same) => {
     expect(sameProgram(base, other)).toBe(same);
+  });
+});
+
+describe('decideLeaving', () => {
+  it('lets a referrer leave one of their programs', () => {
+    expect(decideLeaving(['prg_main', 'prg_partners'], 'prg_partners')).toEqual({ outcome: 'leaves' });
+  });
+
+  it('says a referrer is not in a program they do not belong to', () => {
+    expect(decideLeaving(['prg_main'], 'prg_partners')).toEqual({ outcome: 'not_member' });
+  });
+
+  it('refuses their last program, since a referrer of none would rejoin the default with their next referral', () => {
+    expect(decideLeaving(['prg_partners'], 'prg_partners')).toEqual({
+      outcome: 'refused',
+      reason: 'It is the referrer’s only program: add them to another before removing them from this one.',
+    });
   });
 });

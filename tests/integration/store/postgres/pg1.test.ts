@@ -331,7 +331,7 @@ describe('programs', () => {
     expect(await same((s) => s.store.programs.history('prg_missing'))).toEqual([]);
   });
 
-  it('memberships: a referrer joins programs once each, listed in the order joined', async () => {
+  it('memberships: a referrer joins programs once each, listed in the order joined, and leaves one', async () => {
     const { same } = pair();
     const programIds = await same(async (s) => {
       await withInstallation(s, unique());
@@ -355,6 +355,17 @@ describe('programs', () => {
     expect(joins).toEqual([true, true, false]);
     expect(await same(async (s) => (await s.store.programs.programsOf(s.vars.referrer!)).map((p) => p.id))).toEqual(['#2', '#1']);
     expect(await same((s) => s.store.programs.programsOf('rfr_missing'))).toEqual([]);
+    const emailsIn = (s: Side, programId: string) => s.store.programs.members(programId).then((m) => m.map((row) => row.referrer.email));
+    expect(await same((s) => emailsIn(s, s.vars.partners!))).toEqual(['p@x.test']);
+
+    const leaves = await same(async (s) => {
+      const partners = (await s.store.programs.get(s.vars.partners!))!;
+      return [await s.store.programs.leave(partners, s.vars.referrer!), await s.store.programs.leave(partners, s.vars.referrer!)];
+    });
+    expect(leaves).toEqual([true, false]);
+    expect(await same(async (s) => (await s.store.programs.programsOf(s.vars.referrer!)).map((p) => p.id))).toEqual(['#1']);
+    expect(await same((s) => emailsIn(s, s.vars.partners!))).toEqual([]);
+    expect(await same((s) => emailsIn(s, s.vars.main!))).toEqual(['p@x.test']);
   });
 
   it('on PostgreSQL, versions added at once get consecutive numbers', async () => {
