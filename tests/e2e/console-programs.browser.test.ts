@@ -1,8 +1,9 @@
 /**
  * Programs side by side in the console (Chromium, the whole service): an admin creates a partner
  * program beside the default one, edits and saves it, and switches between them; each keeps its
- * own settings. A new program without a name is refused and nothing is made. Each state: axe-core,
- * no sideways scroll at 390 px, screenshots.
+ * own settings. A new program without a name is refused and nothing is made. Referrers are added to
+ * a program and removed from it, never from their last one. Each state: axe-core, no sideways
+ * scroll at 390 px, screenshots.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,5 +78,45 @@ describe('the console, programs side by side', () => {
     const defaults = await stored('');
     expect([defaults.version, defaults.program.senderName]).toEqual([1, 'Referral program']);
     await checkPage(page, 'programs-default');
+  });
+
+  it('an admin adds a referrer to a program and removes one; a referrer’s only program is kept, the page says why', async () => {
+    const created = await svc.api(`/installations/${installationId}/programs`, {
+      method: 'POST',
+      json: { name: 'Reseller program', from: 'blank' },
+    });
+    const resellersId = ((await created.json()) as { id: string }).id;
+    const defaultId = (await stored('')).id;
+    const referrer = async (name: string, email: string, programIds: string[]) => {
+      const res = await svc.api('/referrers', { method: 'POST', json: { name, email, type: 'partner', programIds } });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { id: string }).id;
+    };
+    await referrer('Rosa Reseller', 'rosa@resellers.example', [resellersId]);
+    const adaId = await referrer('Ada Advisor', 'ada@advisors.example', [defaultId]);
+    const programsOf = async (id: string) => ((await (await svc.api(`/referrers/${id}`)).json()) as { programIds: string[] }).programIds;
+
+    const page = await programPage();
+    await page.getByLabel('Program shown').selectOption({ label: 'Reseller program' });
+    const members = page.getByRole('region', { name: 'Referrers in this program' });
+    const rows = async () => await members.locator('tbody tr td:first-child').allInnerTexts();
+    await expect.poll(rows).toEqual(['Rosa Reseller\nrosa@resellers.example']);
+
+    await members.getByLabel('Add a referrer of this installation').selectOption({ label: 'Ada Advisor <ada@advisors.example>' });
+    await members.getByRole('button', { name: 'Add to program' }).click();
+    await members.getByRole('status').getByText('Ada Advisor was added to this program.').waitFor();
+    await expect.poll(rows).toEqual(['Rosa Reseller\nrosa@resellers.example', 'Ada Advisor\nada@advisors.example']);
+    expect(await programsOf(adaId)).toEqual([defaultId, resellersId]);
+    await checkPage(page, 'programs-referrers');
+
+    await members.getByRole('button', { name: 'Remove Rosa Reseller' }).click();
+    await members
+      .getByRole('status')
+      .getByText('It is the referrer’s only program: add them to another before removing them from this one.')
+      .waitFor();
+    await members.getByRole('button', { name: 'Remove Ada Advisor' }).click();
+    await members.getByRole('status').getByText('Ada Advisor was removed from this program.').waitFor();
+    await expect.poll(rows).toEqual(['Rosa Reseller\nrosa@resellers.example']);
+    expect(await programsOf(adaId)).toEqual([defaultId]);
   });
 });

@@ -272,6 +272,15 @@ export interface ProgramSummary {
   version: number;
 }
 
+/** `GET /programs/:id/referrers`: a referrer in the program, and when they joined it. */
+export interface ProgramMember {
+  id: string;
+  name: string;
+  email: string;
+  type: string;
+  joinedAt: string;
+}
+
 /** Where a new program's first version comes from: a copy of the default program, or a fresh install's settings. */
 export type NewProgramSource = 'default' | 'blank';
 
@@ -399,6 +408,17 @@ export const consoleApi = {
     call<{ items: ProgramSummary[] }>(`/api/v1/installations/${encodeURIComponent(installationId)}/programs`),
   createProgram: (installationId: string, csrf: string, program: { name: string; from: NewProgramSource }) =>
     call<ProgramDocument>(`/api/v1/installations/${encodeURIComponent(installationId)}/programs`, { method: 'POST', csrf, json: program }),
+  programReferrers: (programId: string) => call<{ items: ProgramMember[] }>(`/api/v1/programs/${encodeURIComponent(programId)}/referrers`),
+  addToProgram: (csrf: string, programId: string, referrerId: string) =>
+    call<{ programId: string; referrerId: string }>(
+      `/api/v1/programs/${encodeURIComponent(programId)}/referrers/${encodeURIComponent(referrerId)}`,
+      { method: 'PUT', csrf },
+    ),
+  removeFromProgram: (csrf: string, programId: string, referrerId: string) =>
+    call<{ programId: string; referrerId: string; linkRetired: boolean }>(
+      `/api/v1/programs/${encodeURIComponent(programId)}/referrers/${encodeURIComponent(referrerId)}`,
+      { method: 'DELETE', csrf },
+    ),
   program: (installationId: string, programId: string | null) =>
     call<ProgramDocument>(`/api/v1/program?${programQuery(installationId, programId)}`),
   programVersions: (installationId: string, programId: string | null) =>

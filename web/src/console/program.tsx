@@ -4,6 +4,7 @@ import { useLoad } from '../app.tsx';
 import { navigate } from '../router.ts';
 import { EligibilityFieldsEditor } from './program/eligibility.tsx';
 import { ProgramEditor } from './program/editor.tsx';
+import { ProgramReferrers } from './program-referrers.tsx';
 import { consolePath } from './route.ts';
 import { ScrollArea } from './scroll-area.tsx';
 import { StageMappingEditor } from './stage-mapping.tsx';
@@ -15,7 +16,7 @@ const programPath = (installationId: string, programId: string) =>
 /**
  * The installation's programs side by side: which one the page shows, and a new one. Then every
  * setting of that program in words and amounts (program/), a live preview against its current
- * version, the installation's stage mapping and eligibility fields, and the program's versions.
+ * version, who is in it, the installation's stage mapping and eligibility fields, and the program's versions.
  */
 export function ProgramPage({ installationId, csrf, programId }: { installationId: string; csrf: string; programId: string | null }) {
   const [version, setVersion] = useState(0);
@@ -42,6 +43,7 @@ export function ProgramPage({ installationId, csrf, programId }: { installationI
         document={data.document}
         onSaved={() => setVersion((v) => v + 1)}
       />
+      <ProgramReferrers installationId={installationId} csrf={csrf} programId={data.document.id} />
       <StageMappingEditor installationId={installationId} csrf={csrf} />
       <EligibilityFieldsEditor installationId={installationId} csrf={csrf} />
       <section className="card" aria-labelledby="versions">
