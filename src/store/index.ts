@@ -82,8 +82,13 @@ export function createStore(db: Db, cipher: Cipher): Store {
     open = { owner, ended: new Promise((resolve) => (end = resolve)) };
     // A transaction whose work outlives this turn of the event loop waited for I/O while holding
     // the write lock (and on PostgreSQL could be run twice): refused, whatever it did is undone.
+    // The turn ends at the loop's next check phase or next timers phase, whichever comes first:
+    // entered from a setImmediate callback on a late loop, a timer the work awaited would
+    // otherwise fire before the next check phase and pass unseen.
     let outlivedTurn = false;
-    const turn = setImmediate(() => (outlivedTurn = true));
+    const outlive = () => (outlivedTurn = true);
+    const turn = setImmediate(outlive);
+    const timer = setTimeout(outlive, 0);
     try {
       client.exec('BEGIN IMMEDIATE');
       try {
@@ -97,6 +102,7 @@ export function createStore(db: Db, cipher: Cipher): Store {
       }
     } finally {
       clearImmediate(turn);
+      clearTimeout(timer);
       open = undefined;
       end();
     }

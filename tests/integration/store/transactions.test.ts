@@ -112,4 +112,26 @@ describe('transactions on SQLite', () => {
     ).rejects.toThrow(/waited for I\/O/);
     expect(await exists(store, 'slow')).toBe(false);
   });
+
+  it('refuse it too when entered from a setImmediate callback on a loop running late', async () => {
+    const store = createStore(createTestDb(), cipher);
+    // Two callbacks of one check phase: the first opens the transaction, whose work awaits a 5 ms
+    // timer; the second keeps the loop busy past it, so the timer is due before the next check phase.
+    const outcome = new Promise<unknown>((resolve) => {
+      setImmediate(() => {
+        store
+          .transaction(async () => {
+            await store.oauthStates.save(state('late'), now);
+            await new Promise((wait) => setTimeout(wait, 5));
+          })
+          .then(resolve, resolve);
+      });
+      setImmediate(() => {
+        const until = Date.now() + 20;
+        while (Date.now() < until);
+      });
+    });
+    expect(await outcome).toEqual(expect.objectContaining({ message: expect.stringMatching(/waited for I\/O/) }));
+    expect(await exists(store, 'late')).toBe(false);
+  });
 });
