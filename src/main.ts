@@ -212,7 +212,7 @@ export function openSqliteStore(databaseUrl: string, setting = 'DATABASE_URL'): 
 /**
  * Opens a PostgreSQL pool, checks a connection can be had, and applies the migrations. A server
  * that does not answer within the pool's connection timeout, refuses the credentials or has no
- * such database is the setting's fault, told in one line naming `setting`.
+ * such role or database is the setting's fault, told in one line naming `setting`.
  */
 export async function openPostgresStore(url: string, poolSize: number, setting: string): Promise<PostgresDb> {
   const { closePostgres, migratePostgres, openPostgres } = await import('./store/postgres/db.ts');
@@ -227,6 +227,10 @@ export async function openPostgresStore(url: string, poolSize: number, setting: 
     await db.$client.query('select 1');
   } catch (err) {
     await closePostgres(db).catch(() => {});
+    // A server that answered and refused (no such role or database, a wrong password) sends an
+    // error with a severity; a socket that never connected does not.
+    if (typeof (err as { severity?: unknown })?.severity === 'string')
+      throw refuse(`PostgreSQL refused the connection (${errorText(err)}); correct ${setting}`);
     throw refuse(`PostgreSQL cannot be reached (${errorText(err)}); start it or correct ${setting}`);
   }
   try {

@@ -109,7 +109,12 @@ describe('start-up refuses a wrong setting in one line', { timeout: 30_000 }, ()
     [
       'no such database',
       `${POSTGRES}/referloop_no_such_database`,
-      /PostgreSQL cannot be reached \(database "referloop_no_such_database" does not exist\)/,
+      /PostgreSQL refused the connection \(database "referloop_no_such_database" does not exist\); correct DATABASE_URL$/,
+    ],
+    [
+      'no such role',
+      Object.assign(new URL(`${POSTGRES}/postgres`), { username: 'referloop_no_such_role', password: '' }).toString(),
+      /PostgreSQL refused the connection \(.*"referloop_no_such_role".*\); correct DATABASE_URL$/,
     ],
     ['a port that is not a number', 'postgres://referloop@127.0.0.1:port/referloop', /not a URL PostgreSQL can be reached at/],
     ['no database named', 'postgres://referloop@127.0.0.1:5432', /it names no database/],
