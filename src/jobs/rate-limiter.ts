@@ -50,8 +50,10 @@ export function createMemoryRateLimiter(): RateLimiter {
 // A Redis that restarted (or failed over) lost the log, while the CRM still counts the calls of
 // its last window: a full window admitted at once would pass the CRM's limit. So the log is
 // trusted only from when this Redis started (KEYS[3], taken from its uptime the first time a
-// bucket is seen, whole seconds rounded down: never earlier than the real start), and nothing is
-// admitted until one window after it. A Redis up for longer than a window costs nothing.
+// bucket is seen), and nothing is admitted until one window after it. Redis counts uptime as
+// whole seconds of the clock between its start and now, so it reads 1 s a moment after a start
+// late in a second: one second less is never earlier than the real start. A Redis up for longer
+// than a window and a second costs nothing.
 const takeScript = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -59,7 +61,7 @@ local points, window = tonumber(ARGV[1]), tonumber(ARGV[2]) * 1000
 local since = tonumber(redis.call('GET', KEYS[3]))
 if not since then
   local uptime = tonumber(string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)'))
-  since = now - uptime * 1000000
+  since = now - math.max(uptime - 1, 0) * 1000000
   redis.call('SET', KEYS[3], since, 'PX', 86400000)
 end
 if now < since + window then return since + window - now end

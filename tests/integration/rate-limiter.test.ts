@@ -46,6 +46,9 @@ function expectNoIdleSlots(times: number[]): void {
   expect(times.at(-1)! - times[0]!).toBeLessThan(550 + 100);
 }
 
+/** Milliseconds until the wall clock is `ms` into a second (the next such moment, never now). */
+const msUntilClockAt = (ms: number) => (ms - (Date.now() % 1_000) + 1_000) % 1_000 || 1_000;
+
 async function elapsedMs(run: () => Promise<void>): Promise<number> {
   const start = performance.now();
   await run();
@@ -97,7 +100,7 @@ describe('redis rate limiter', () => {
 
   it('shares holdOff between instances, never shortens it, and keeps it to its bucket', async () => {
     const [a, b] = limiters();
-    // A bucket first seen on a Redis up for less than a window waits out the window (see the
+    // A bucket first seen on a Redis up for less than a window and a second waits out the window (see the
     // restart tests below): seen once before, crm:2 measures only the hold.
     await b!.take('crm:2', limit);
     const held = performance.now();
@@ -139,14 +142,22 @@ describe('redis rate limiter across a Redis restart', () => {
         }),
       );
     await takeMany(window.points);
+    // Restarted half-way through a second of the clock and asked early in the next: Redis, which
+    // counts uptime in whole seconds of the clock, then says 1 s where it has been up about 0.6 s.
+    // (Taking that at its word admitted the next window about 0.65 s after the restart.)
+    await sleep(msUntilClockAt(500));
+    const restarting = performance.now();
     await server.restart();
-    const restarted = performance.now();
+    await sleep(msUntilClockAt(150));
+    const resumed = performance.now();
     await takeMany(window.points * 2);
     times.sort((a, b) => a - b);
+    // Nothing is admitted until one window after the restart began.
+    expect(times.find((t) => t > restarting)! - restarting).toBeGreaterThanOrEqual(window.durationMs - redisSlackMs);
     // Any points + 1 consecutive calls span a window, the restart notwithstanding.
     const spans = times.slice(window.points).map((t, i) => t - times[i]!);
     expect(Math.min(...spans)).toBeGreaterThanOrEqual(window.durationMs - redisSlackMs);
     // Careful for one window after the restart, not longer: the next window's calls come after about two.
-    expect(times.at(-1)! - restarted).toBeLessThan(2 * window.durationMs + 1_000);
+    expect(times.at(-1)! - resumed).toBeLessThan(2 * window.durationMs + 1_000);
   }, 20_000);
 });
