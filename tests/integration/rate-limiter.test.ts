@@ -144,7 +144,7 @@ describe('redis rate limiter across a Redis restart', () => {
     await takeMany(window.points);
     // Restarted half-way through a second of the clock and asked early in the next: Redis, which
     // counts uptime in whole seconds of the clock, then says 1 s where it has been up about 0.6 s.
-    // (Taking that at its word admitted the next window about 0.65 s after the restart.)
+    // (Taking that at its word admitted the next window about 1.15 s after the restart began.)
     await sleep(msUntilClockAt(500));
     const restarting = performance.now();
     await server.restart();
