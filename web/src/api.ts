@@ -131,6 +131,10 @@ async function call<T>(path: string, init: RequestInit & { csrf?: string; json?:
   return body as T;
 }
 
+/** A program's referrers, or one of them. */
+const programReferrersPath = (programId: string, referrerId?: string) =>
+  `/api/v1/programs/${encodeURIComponent(programId)}/referrers${referrerId ? `/${encodeURIComponent(referrerId)}` : ''}`;
+
 const portal = (installationId: string) => `/api/v1/portal/${encodeURIComponent(installationId)}`;
 
 export const api = {
@@ -408,17 +412,14 @@ export const consoleApi = {
     call<{ items: ProgramSummary[] }>(`/api/v1/installations/${encodeURIComponent(installationId)}/programs`),
   createProgram: (installationId: string, csrf: string, program: { name: string; from: NewProgramSource }) =>
     call<ProgramDocument>(`/api/v1/installations/${encodeURIComponent(installationId)}/programs`, { method: 'POST', csrf, json: program }),
-  programReferrers: (programId: string) => call<{ items: ProgramMember[] }>(`/api/v1/programs/${encodeURIComponent(programId)}/referrers`),
+  programReferrers: (programId: string) => call<{ items: ProgramMember[] }>(programReferrersPath(programId)),
   addToProgram: (csrf: string, programId: string, referrerId: string) =>
-    call<{ programId: string; referrerId: string }>(
-      `/api/v1/programs/${encodeURIComponent(programId)}/referrers/${encodeURIComponent(referrerId)}`,
-      { method: 'PUT', csrf },
-    ),
+    call<{ programId: string; referrerId: string }>(programReferrersPath(programId, referrerId), { method: 'PUT', csrf }),
   removeFromProgram: (csrf: string, programId: string, referrerId: string) =>
-    call<{ programId: string; referrerId: string; linkRetired: boolean }>(
-      `/api/v1/programs/${encodeURIComponent(programId)}/referrers/${encodeURIComponent(referrerId)}`,
-      { method: 'DELETE', csrf },
-    ),
+    call<{ programId: string; referrerId: string; linkRetired: boolean }>(programReferrersPath(programId, referrerId), {
+      method: 'DELETE',
+      csrf,
+    }),
   program: (installationId: string, programId: string | null) =>
     call<ProgramDocument>(`/api/v1/program?${programQuery(installationId, programId)}`),
   programVersions: (installationId: string, programId: string | null) =>
